@@ -1,0 +1,97 @@
+//! The audit vocabulary (SPEC §11): who did what to which organization, and when. Entries
+//! record facts about access, never the content of customer data.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::id::{AuditId, OrgId};
+
+/// What an audit entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditAction {
+    /// A user signed in (browser session created).
+    SignIn,
+    /// A sign-in attempt failed (unknown email, wrong password, or no membership).
+    SignInFailed,
+    /// A user signed out.
+    SignOut,
+    /// An API key was exchanged for a token.
+    TokenIssued,
+    /// An API key was created.
+    ApiKeyCreated,
+    /// An API key was revoked.
+    ApiKeyRevoked,
+    /// A user was given a role on an organization, or their role changed.
+    RoleChanged,
+    /// A user's membership was removed.
+    MemberRemoved,
+    /// An organization was created.
+    OrganizationCreated,
+    /// An organization's settings changed.
+    OrganizationUpdated,
+}
+
+impl AuditAction {
+    /// Every action.
+    pub const ALL: [AuditAction; 10] = [
+        AuditAction::SignIn,
+        AuditAction::SignInFailed,
+        AuditAction::SignOut,
+        AuditAction::TokenIssued,
+        AuditAction::ApiKeyCreated,
+        AuditAction::ApiKeyRevoked,
+        AuditAction::RoleChanged,
+        AuditAction::MemberRemoved,
+        AuditAction::OrganizationCreated,
+        AuditAction::OrganizationUpdated,
+    ];
+
+    /// The stored and wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::SignIn => "sign_in",
+            AuditAction::SignInFailed => "sign_in_failed",
+            AuditAction::SignOut => "sign_out",
+            AuditAction::TokenIssued => "token_issued",
+            AuditAction::ApiKeyCreated => "api_key_created",
+            AuditAction::ApiKeyRevoked => "api_key_revoked",
+            AuditAction::RoleChanged => "role_changed",
+            AuditAction::MemberRemoved => "member_removed",
+            AuditAction::OrganizationCreated => "organization_created",
+            AuditAction::OrganizationUpdated => "organization_updated",
+        }
+    }
+
+    /// Reads a stored name.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
+/// An entry to append. `actor` and `subject` are ids or addresses as text (`usr_…`,
+/// `key_…`, `cli`, an email for failed sign-ins), because they span several id types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    /// Its id.
+    pub id: AuditId,
+    /// The organization concerned; `None` for installation-wide events such as a failed
+    /// sign-in with an unknown email.
+    pub organization_id: Option<OrgId>,
+    /// Who acted.
+    pub actor: String,
+    /// What was done.
+    pub action: AuditAction,
+    /// What it was done to.
+    pub subject: String,
+    /// Small structured detail (role names, key names, IP address); never customer data.
+    pub detail: serde_json::Value,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A stored audit entry.
+pub type AuditEntry = NewAuditEntry;

@@ -1,0 +1,220 @@
+//! Prefixed, opaque identifiers (SPEC §7.5): a UUIDv7 inside, `<prefix>_<26 base32 chars>`
+//! outside. One macro defines every id type; raw `String` ids never appear in signatures.
+//!
+//! UUIDv7 keeps ids time-ordered, so ordering by id is ordering by creation, which is what
+//! cursor pagination relies on. Ids come from `Uuid::now_v7()`, whose per-process counter
+//! keeps them strictly increasing inside one process; they are opaque and never compared
+//! with clock readings, so they need no injected clock.
+
+use std::fmt;
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+/// Crockford's base32 alphabet, lower case (no i, l, o, u), as TypeID uses.
+const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+const ENCODED_LEN: usize = 26;
+
+/// Why a string is not a valid id of the expected type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdError {
+    /// The prefix before `_` is not the one this id type uses.
+    #[error("expected an id starting with `{expected}_`")]
+    WrongPrefix {
+        /// The prefix the id type requires.
+        expected: &'static str,
+    },
+    /// The part after the prefix is not 26 base32 characters encoding 128 bits.
+    #[error("malformed `{prefix}_` id")]
+    Malformed {
+        /// The prefix of the id type.
+        prefix: &'static str,
+    },
+}
+
+fn encode(uuid: Uuid) -> [u8; ENCODED_LEN] {
+    let mut value = uuid.as_u128();
+    let mut out = [0u8; ENCODED_LEN];
+    // 26 characters carry 130 bits; the first carries only the top 3 bits (so it is 0..=7).
+    for slot in out.iter_mut().rev() {
+        *slot = ALPHABET[(value & 31) as usize];
+        value >>= 5;
+    }
+    out
+}
+
+fn decode(text: &str) -> Option<Uuid> {
+    let bytes = text.as_bytes();
+    if bytes.len() != ENCODED_LEN || bytes[0] > b'7' {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for &b in bytes {
+        let digit = ALPHABET.iter().position(|&a| a == b)? as u128;
+        value = (value << 5) | digit;
+    }
+    Some(Uuid::from_u128(value))
+}
+
+pub(crate) fn format_id(prefix: &str, uuid: Uuid, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let encoded = encode(uuid);
+    // The alphabet is ASCII, so this cannot fail.
+    let text = std::str::from_utf8(&encoded).map_err(|_| fmt::Error)?;
+    write!(f, "{prefix}_{text}")
+}
+
+pub(crate) fn parse_id(prefix: &'static str, text: &str) -> Result<Uuid, IdError> {
+    let rest = text
+        .strip_prefix(prefix)
+        .and_then(|r| r.strip_prefix('_'))
+        .ok_or(IdError::WrongPrefix { expected: prefix })?;
+    decode(rest).ok_or(IdError::Malformed { prefix })
+}
+
+macro_rules! define_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// The text before the `_` in this id type's string form.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A fresh, time-ordered id.
+            #[must_use]
+            pub fn generate() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            /// Wraps an existing UUID (used by stores and tests).
+            #[must_use]
+            pub const fn from_uuid(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            /// The UUID inside.
+            #[must_use]
+            pub const fn uuid(self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                format_id($prefix, self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                format_id($prefix, self.0, f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                parse_id($prefix, s).map(Self)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+define_id!(/// An organization (`org_…`).
+    OrgId, "org");
+define_id!(/// A user account (`usr_…`).
+    UserId, "usr");
+define_id!(/// An API key (`key_…`); its secret is shown once and stored hashed.
+    ApiKeyId, "key");
+define_id!(/// A browser session (`ses_…`).
+    SessionId, "ses");
+define_id!(/// An audit-log entry (`aud_…`).
+    AuditId, "aud");
+define_id!(/// A background job (`job_…`).
+    JobId, "job");
+define_id!(/// A webhook event (`evt_…`), stable across delivery retries.
+    EventId, "evt");
+define_id!(/// A contact (`ct_…`).
+    ContactId, "ct");
+define_id!(/// A conversation (`conv_…`).
+    ConversationId, "conv");
+define_id!(/// A message (`msg_…`).
+    MessageId, "msg");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn display_has_prefix_and_fixed_length() {
+        let id = OrgId::generate();
+        let text = id.to_string();
+        assert!(text.starts_with("org_"));
+        assert_eq!(text.len(), 4 + ENCODED_LEN);
+        assert_eq!(text.parse::<OrgId>(), Ok(id));
+    }
+
+    #[test]
+    fn wrong_prefix_and_garbage_are_named() {
+        let user = UserId::generate().to_string();
+        assert_eq!(
+            user.parse::<OrgId>(),
+            Err(IdError::WrongPrefix { expected: "org" })
+        );
+        assert_eq!(
+            "org_".parse::<OrgId>(),
+            Err(IdError::Malformed { prefix: "org" })
+        );
+        assert_eq!(
+            "org_zzzzzzzzzzzzzzzzzzzzzzzzzz".parse::<OrgId>(),
+            Err(IdError::Malformed { prefix: "org" })
+        );
+        assert_eq!(
+            "org_0000000000000000000000000u".parse::<OrgId>(),
+            Err(IdError::Malformed { prefix: "org" })
+        );
+    }
+
+    #[test]
+    fn later_ids_sort_after_earlier_ones_as_text() {
+        let a = ContactId::generate();
+        let b = ContactId::generate();
+        assert!(a < b);
+        assert!(a.to_string() < b.to_string());
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_every_uuid(bits in any::<u128>()) {
+            let id = EventId::from_uuid(Uuid::from_u128(bits));
+            prop_assert_eq!(id.to_string().parse::<EventId>(), Ok(id));
+        }
+
+        #[test]
+        fn text_order_matches_uuid_order(a in any::<u128>(), b in any::<u128>()) {
+            let (x, y) = (JobId::from_uuid(Uuid::from_u128(a)), JobId::from_uuid(Uuid::from_u128(b)));
+            prop_assert_eq!(x.cmp(&y), x.to_string().cmp(&y.to_string()));
+        }
+
+        #[test]
+        fn parsing_never_panics(text in ".{0,40}") {
+            let _ = text.parse::<MessageId>();
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Small validated values an organization carries. Each parse error names what was expected.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A value that failed validation: which one, and what it should look like.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what}: expected {expected}")]
+pub struct ValueError {
+    /// What was being read (`country`, `timezone`, …).
+    pub what: &'static str,
+    /// What a valid value looks like.
+    pub expected: &'static str,
+}
+
+impl ValueError {
+    pub(crate) const fn new(what: &'static str, expected: &'static str) -> Self {
+        Self { what, expected }
+    }
+}
+
+/// ISO 3166-1 alpha-2 codes (officially assigned), from the ISO 3166 Maintenance Agency list.
+const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ \
+BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI \
+FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT \
+JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ \
+MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS \
+RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA \
+UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// An ISO 3166-1 alpha-2 country code, upper case (`GB`, `IE`, `US`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(into = "String")]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    /// The code as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Constructed only from two ASCII letters.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl FromStr for CountryCode {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        let upper = s.trim().to_ascii_uppercase();
+        let err = ValueError::new("country", "an ISO 3166-1 alpha-2 code such as GB, IE or US");
+        if upper.len() != 2 || !ISO_3166_ALPHA2.split(' ').any(|c| c == upper) {
+            return Err(err);
+        }
+        let b = upper.as_bytes();
+        Ok(Self([b[0], b[1]]))
+    }
+}
+
+impl From<CountryCode> for String {
+    fn from(c: CountryCode) -> String {
+        c.as_str().to_owned()
+    }
+}
+
+/// An IANA time-zone name (`Europe/London`, `UTC`). Checked for shape here; the zone
+/// database itself is consulted where local times are computed.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct TimeZoneName(String);
+
+impl TimeZoneName {
+    /// The name as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for TimeZoneName {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        let err = ValueError::new(
+            "timezone",
+            "an IANA time-zone name such as Europe/London or UTC",
+        );
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p.len() <= 30
+                && p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        };
+        let parts: Vec<&str> = s.split('/').collect();
+        if parts.len() > 3 || !parts.iter().all(|p| part_ok(p)) {
+            return Err(err);
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// How an organization's files write dates: day first or month first (SPEC §1 `locale`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateOrder {
+    /// `dd/mm/yyyy`.
+    Dmy,
+    /// `mm/dd/yyyy`.
+    Mdy,
+}
+
+impl DateOrder {
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DateOrder::Dmy => "dmy",
+            DateOrder::Mdy => "mdy",
+        }
+    }
+}
+
+impl FromStr for DateOrder {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        match s {
+            "dmy" => Ok(DateOrder::Dmy),
+            "mdy" => Ok(DateOrder::Mdy),
+            _ => Err(ValueError::new("locale", "dmy or mdy")),
+        }
+    }
+}
+
+macro_rules! display_and_deserialize_via_from_str {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{:?}", self.as_str())
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+display_and_deserialize_via_from_str!(CountryCode, TimeZoneName);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countries_are_checked_against_the_iso_list() {
+        assert_eq!(
+            "ie".parse::<CountryCode>().map(|c| c.to_string()),
+            Ok("IE".to_owned())
+        );
+        assert!("GB".parse::<CountryCode>().is_ok());
+        assert!("UK".parse::<CountryCode>().is_err());
+        assert!("GBR".parse::<CountryCode>().is_err());
+        assert_eq!(ISO_3166_ALPHA2.split(' ').count(), 249);
+    }
+
+    #[test]
+    fn timezones_are_shaped_like_iana_names() {
+        for ok in [
+            "UTC",
+            "Europe/London",
+            "America/Argentina/Buenos_Aires",
+            "Etc/GMT+5",
+        ] {
+            assert!(ok.parse::<TimeZoneName>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Europe/",
+            "/London",
+            "Europe London",
+            "a/b/c/d",
+            "Europe/../etc",
+        ] {
+            assert!(bad.parse::<TimeZoneName>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Opening a PostgreSQL store: the pool and migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use parley_store::{Store, StoreError};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::rows::map_err;
+
+/// Every port on one PostgreSQL database.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`) and applies pending migrations unless `migrate`
+    /// is false. Migrations take an advisory lock, so concurrent starts apply them once.
+    pub async fn connect(url: &str, migrate: bool) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(map_err)?
+            .application_name("parley");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        let store = Self { pool };
+        if migrate {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        crate::migrations::migrator()
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Other(Box::new(e)))
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    fn engine_name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

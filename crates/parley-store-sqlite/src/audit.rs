@@ -1,0 +1,58 @@
+//! The audit log on SQLite.
+
+use parley_domain::{AuditEntry, NewAuditEntry, OrgId, to_millis};
+use parley_store::decode;
+use parley_store::{AuditLog, Page, PageRequest, StoreError};
+use sqlx::SqliteConnection;
+
+use crate::SqliteStore;
+use crate::rows::{Cols, map_err};
+
+pub(crate) async fn insert_audit(
+    conn: &mut SqliteConnection,
+    e: &NewAuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, organization_id, actor, action, subject, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(e.id.to_string())
+    .bind(e.organization_id.map(|o| o.to_string()))
+    .bind(&e.actor)
+    .bind(e.action.as_str())
+    .bind(&e.subject)
+    .bind(e.detail.to_string())
+    .bind(to_millis(e.at))
+    .execute(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl AuditLog for SqliteStore {
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        insert_audit(&mut conn, &entry).await
+    }
+
+    async fn list_audit(
+        &self,
+        organization: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE organization_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        )
+        .bind(organization.to_string())
+        .bind(page.after.as_deref())
+        .bind(page.fetch_limit())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let items = rows
+            .iter()
+            .map(|r| decode::audit_entry(&Cols(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.finish(items, |e| e.id.to_string()))
+    }
+}

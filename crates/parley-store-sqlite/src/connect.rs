@@ -1,0 +1,81 @@
+//! Opening a SQLite store: connection options, pragmas, the pool, and migrations.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use parley_store::{Store, StoreError};
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::rows::map_err;
+
+/// How long a connection waits for another writer before reporting `Unavailable`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every port on one SQLite database file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or
+    /// `sqlite:path`), and applies pending migrations unless `migrate` is false.
+    pub async fn connect(url: &str, migrate: bool) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(map_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("secure_delete", "ON");
+        let path = options.get_filename().to_path_buf();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        let store = Self { pool, path };
+        if migrate {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        crate::migrations::migrator()
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Other(Box::new(e)))
+    }
+
+    /// The database file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    fn engine_name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,269 @@
+//! The job queue on SQLite. One process writes at a time, so a claim is a
+//! `BEGIN IMMEDIATE` transaction around one `UPDATE … RETURNING`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use parley_domain::{JobId, to_millis};
+use parley_store::decode;
+use parley_store::{
+    CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, JobState,
+    NewJob, QueueStats, StoreError,
+};
+use sqlx::{Row, SqliteConnection};
+
+use crate::SqliteStore;
+use crate::outbox::insert_event;
+use crate::rows::{Cols, map_err};
+
+async fn insert_job(conn: &mut SqliteConnection, job: &NewJob) -> Result<Enqueued, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO jobs (id, queue, kind, payload, dedup_key, state, attempts, max_attempts, run_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8) ON CONFLICT DO NOTHING",
+    )
+    .bind(job.id.to_string())
+    .bind(&job.queue)
+    .bind(&job.kind)
+    .bind(job.payload.to_string())
+    .bind(job.dedup_key.as_deref())
+    .bind(i64::from(job.max_attempts))
+    .bind(to_millis(job.run_at))
+    .bind(to_millis(job.created_at))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Enqueued {
+            id: job.id,
+            is_new: true,
+        });
+    }
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE queue = $1 AND dedup_key = $2 AND state IN ('pending', 'running')",
+    )
+    .bind(&job.queue)
+    .bind(job.dedup_key.as_deref())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let id = existing.ok_or(StoreError::Conflict {
+        constraint: "jobs_pkey",
+    })?;
+    let id = id
+        .parse::<JobId>()
+        .map_err(|_| StoreError::corrupt("jobs.id holds an invalid id"))?;
+    Ok(Enqueued { id, is_new: false })
+}
+
+fn lease_lost(rows: u64) -> Result<(), StoreError> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict {
+            constraint: "job_lease",
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl JobQueue for SqliteStore {
+    async fn enqueue_job(&self, job: NewJob) -> Result<Enqueued, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let enqueued = insert_job(&mut tx, &job).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(enqueued)
+    }
+
+    async fn claim_jobs(
+        &self,
+        queue: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
+        let lease_end = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let rows = sqlx::query(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = $4 WHERE id IN \
+             (SELECT id FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') AND run_at <= $2 \
+              ORDER BY run_at, id LIMIT $3) RETURNING *",
+        )
+        .bind(queue)
+        .bind(to_millis(now))
+        .bind(i64::from(limit))
+        .bind(to_millis(lease_end))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        let mut jobs = rows
+            .iter()
+            .map(|r| decode::claimed_job(&Cols(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        jobs.sort_by_key(|j| j.lease.id);
+        Ok(jobs)
+    }
+
+    async fn complete_job(
+        &self,
+        lease: JobLease,
+        now: DateTime<Utc>,
+        effects: JobEffects,
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let rows = sqlx::query(
+            "UPDATE jobs SET state = 'done', finished_at = $3, last_error = NULL \
+             WHERE id = $1 AND attempts = $2 AND state = 'running'",
+        )
+        .bind(lease.id.to_string())
+        .bind(i64::from(lease.attempt))
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        lease_lost(rows)?;
+        for event in &effects.events {
+            insert_event(&mut tx, event).await?;
+        }
+        for job in &effects.jobs {
+            insert_job(&mut tx, job).await?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn fail_job(
+        &self,
+        lease: JobLease,
+        now: DateTime<Utc>,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let rows = sqlx::query(
+            "UPDATE jobs SET state = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
+             run_at = COALESCE($4, run_at), last_error = $3, \
+             finished_at = CASE WHEN $4 IS NULL THEN $5 ELSE NULL END \
+             WHERE id = $1 AND attempts = $2 AND state = 'running'",
+        )
+        .bind(lease.id.to_string())
+        .bind(i64::from(lease.attempt))
+        .bind(error)
+        .bind(retry_at.map(to_millis))
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        lease_lost(rows)
+    }
+
+    async fn extend_job_lease(
+        &self,
+        lease: JobLease,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let rows = sqlx::query(
+            "UPDATE jobs SET run_at = $3 WHERE id = $1 AND attempts = $2 AND state = 'running'",
+        )
+        .bind(lease.id.to_string())
+        .bind(i64::from(lease.attempt))
+        .bind(to_millis(until))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        lease_lost(rows)
+    }
+
+    async fn get_job(&self, id: JobId) -> Result<JobRecord, StoreError> {
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .ok_or(StoreError::NotFound)?;
+        decode::job_record(&Cols(&row))
+    }
+
+    async fn job_stats(&self) -> Result<Vec<QueueStats>, StoreError> {
+        let rows = sqlx::query("SELECT queue, state, COUNT(*) AS n FROM jobs GROUP BY queue, state ORDER BY queue, state")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let mut stats: Vec<QueueStats> = Vec::new();
+        for row in &rows {
+            let queue: String = row.try_get("queue").map_err(map_err)?;
+            let state: String = row.try_get("state").map_err(map_err)?;
+            let n = u64::try_from(row.try_get::<i64, _>("n").map_err(map_err)?).unwrap_or_default();
+            if stats.last().is_none_or(|s| s.queue != queue) {
+                stats.push(QueueStats {
+                    queue,
+                    ..QueueStats::default()
+                });
+            }
+            let Some(entry) = stats.last_mut() else {
+                continue;
+            };
+            match JobState::from_name(&state) {
+                Some(JobState::Pending) => entry.pending = n,
+                Some(JobState::Running) => entry.running = n,
+                Some(JobState::Done) => entry.done = n,
+                Some(JobState::Failed) => entry.failed = n,
+                None => return Err(StoreError::corrupt(format!("unknown job state {state}"))),
+            }
+        }
+        Ok(stats)
+    }
+
+    async fn purge_finished_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1")
+                .bind(to_millis(before))
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn record_canary(&self, key: &str, at: DateTime<Utc>) -> Result<u32, StoreError> {
+        let runs: i64 = sqlx::query_scalar(
+            "INSERT INTO job_canaries (key, runs, first_at, last_at) VALUES ($1, 1, $2, $2) \
+             ON CONFLICT (key) DO UPDATE SET runs = job_canaries.runs + 1, last_at = excluded.last_at RETURNING runs",
+        )
+        .bind(key)
+        .bind(to_millis(at))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(u32::try_from(runs).unwrap_or(u32::MAX))
+    }
+
+    async fn list_canaries(&self) -> Result<Vec<CanaryRecord>, StoreError> {
+        let rows = sqlx::query("SELECT key, runs FROM job_canaries ORDER BY key")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                let runs: i64 = r.try_get("runs").map_err(map_err)?;
+                Ok(CanaryRecord {
+                    key: r.try_get("key").map_err(map_err)?,
+                    runs: u32::try_from(runs).unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
+    }
+}

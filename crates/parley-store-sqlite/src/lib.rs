@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+mod api_keys;
+mod audit;
+mod connect;
+mod idempotency;
+mod jobs;
+mod migrations;
+mod organizations;
+mod outbox;
+mod rows;
+mod sessions;
+mod users;
+
+pub use connect::SqliteStore;
+pub use migrations::MIGRATION_NAMES;

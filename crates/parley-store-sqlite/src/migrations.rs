@@ -1,0 +1,35 @@
+//! The embedded migrations. File names match the PostgreSQL set one for one (checked by
+//! `cargo xtask check`).
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// `(version, file name, SQL)` in order.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "0001_foundation.sql",
+    include_str!("../migrations/0001_foundation.sql"),
+)];
+
+/// The file names of every embedded migration, for the parity check.
+pub const MIGRATION_NAMES: &[&str] = &["0001_foundation.sql"];
+
+pub(crate) fn migrator() -> Migrator {
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|(version, name, sql)| {
+                let description = name.trim_end_matches(".sql").to_owned();
+                Migration::new(
+                    *version,
+                    Cow::Owned(description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}

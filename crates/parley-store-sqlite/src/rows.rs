@@ -1,0 +1,80 @@
+//! The SQLite side of row decoding and error mapping: `RowSource` over `SqliteRow`, and
+//! `sqlx::Error` into the engine-neutral `StoreError`, naming constraints as the
+//! migrations do.
+
+use parley_store::StoreError;
+use parley_store::decode::RowSource;
+use sqlx::Row;
+use sqlx::error::ErrorKind;
+use sqlx::sqlite::SqliteRow;
+
+/// A `SqliteRow` seen through the shared decoder (a local type, for the orphan rule).
+pub(crate) struct Cols<'a>(pub(crate) &'a SqliteRow);
+
+impl RowSource for Cols<'_> {
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>, StoreError> {
+        self.0.try_get(column).map_err(map_err)
+    }
+    fn opt_int(&self, column: &'static str) -> Result<Option<i64>, StoreError> {
+        self.0.try_get(column).map_err(map_err)
+    }
+    fn opt_bytes(&self, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.try_get(column).map_err(map_err)
+    }
+}
+
+/// SQLite reports unique violations as `UNIQUE constraint failed: table.col, …`; this maps
+/// the column list to the index name the PostgreSQL engine reports.
+const UNIQUE_NAMES: &[(&str, &str)] = &[
+    ("users.email", "users_email_key"),
+    ("organizations.id", "organizations_pkey"),
+    ("organizations.path", "organizations_path_key"),
+    ("users.id", "users_pkey"),
+    ("api_keys.id", "api_keys_pkey"),
+    ("sessions.token_hash", "sessions_pkey"),
+    ("audit_log.id", "audit_log_pkey"),
+    ("outbox.id", "outbox_pkey"),
+    ("jobs.id", "jobs_pkey"),
+    ("jobs.queue, jobs.dedup_key", "jobs_dedup_key"),
+    (
+        "memberships.user_id, memberships.organization_id",
+        "memberships_pkey",
+    ),
+    (
+        "idempotency_keys.scope, idempotency_keys.key",
+        "idempotency_keys_pkey",
+    ),
+];
+
+/// Maps a sqlx error: unique violations to `Conflict`, foreign-key violations to
+/// `NotFound` (a referenced row is missing), lock timeouts and I/O to `Unavailable`.
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) => match db.kind() {
+            ErrorKind::UniqueViolation => {
+                let message = db.message();
+                let columns = message.rsplit(": ").next().unwrap_or_default();
+                let constraint = UNIQUE_NAMES
+                    .iter()
+                    .find(|(cols, _)| *cols == columns)
+                    .map_or("unknown_unique", |(_, name)| *name);
+                StoreError::Conflict { constraint }
+            }
+            ErrorKind::ForeignKeyViolation => StoreError::NotFound,
+            // SQLITE_BUSY (5) and SQLITE_LOCKED (6), including extended codes.
+            _ if db
+                .code()
+                .and_then(|c| c.parse::<i32>().ok())
+                .is_some_and(|c| matches!(c & 0xff, 5 | 6)) =>
+            {
+                StoreError::Unavailable(Box::new(e))
+            }
+            _ => StoreError::Other(Box::new(e)),
+        },
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(Box::new(e))
+        }
+        _ => StoreError::Other(Box::new(e)),
+    }
+}

@@ -1,0 +1,68 @@
+//! The behaviour suite every engine must pass (HOUSE_STYLE B.5, refinement 5).
+//!
+//! Each check is an `async fn(&dyn Store)` asserting one behaviour of one port. The
+//! [`conformance_suite!`](crate::conformance_suite) macro turns every check into a
+//! `#[tokio::test]` for an engine, so the list below is the single place checks are named;
+//! `cargo xtask check` verifies every port method is called somewhere in this folder.
+//! [`model`] adds a property test: random operation sequences applied to an engine and to
+//! an in-memory model must give equal results.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::missing_panics_doc)]
+
+pub mod fixtures;
+pub mod model;
+
+mod access;
+mod audit_outbox;
+mod idempotency;
+mod jobs;
+mod tenancy;
+
+pub use access::*;
+pub use audit_outbox::*;
+pub use idempotency::*;
+pub use jobs::*;
+pub use tenancy::*;
+
+/// Declares one `#[tokio::test]` per conformance check. `$store` is an async expression
+/// giving `Option<impl Deref<Target = dyn Store>>`; `None` skips (the engine is not
+/// configured), and the expression is expected to print why.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($store:expr) => {
+        $crate::conformance_suite!(@tests $store;
+            bootstrap_runs_once_and_writes_everything,
+            organizations_form_a_tree,
+            organization_with_missing_parent_is_not_found,
+            organization_update_patches_and_audits,
+            organizations_paginate_by_cursor,
+            users_have_unique_emails,
+            memberships_upsert_list_and_remove,
+            api_keys_store_hash_and_revoke_once,
+            api_keys_are_scoped_to_their_organization,
+            sessions_expire_and_end,
+            audit_lists_newest_first_per_organization,
+            completing_a_job_writes_its_effects_atomically,
+            outbox_dispatch_marks_each_event_once,
+            jobs_deduplicate_while_pending_or_running,
+            jobs_claim_due_jobs_only_once,
+            expired_leases_are_reclaimed_and_fence_the_old_worker,
+            failed_jobs_retry_or_give_up,
+            job_stats_and_purge,
+            canaries_count_runs_per_key,
+            idempotency_keys_start_replay_and_mismatch,
+            idempotency_keys_expire_and_abandon,
+            ping_answers,
+        );
+    };
+    (@tests $store:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                if let Some(store) = $store.await {
+                    $crate::conformance::$check(&*store).await;
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,131 @@
+//! Conformance: the audit log and the outbox (written atomically with job completions).
+
+use std::time::Duration;
+
+use parley_domain::{AuditAction, EventId, EventType, JobId, NewEvent};
+
+use super::fixtures::{at, audit, new_org};
+use super::jobs::job;
+use crate::{JobEffects, PageRequest, Store, StoreError};
+
+pub async fn audit_lists_newest_first_per_organization(s: &dyn Store) {
+    let a = new_org("A", None).id;
+    let b = new_org("B", None).id;
+    let mut written = Vec::new();
+    for i in 0..5 {
+        let entry = audit(Some(a), AuditAction::SignIn, i);
+        written.push(entry.clone());
+        s.append_audit(entry).await.unwrap();
+    }
+    s.append_audit(audit(Some(b), AuditAction::SignIn, 0))
+        .await
+        .unwrap();
+    s.append_audit(audit(None, AuditAction::SignInFailed, 0))
+        .await
+        .unwrap();
+    let first = s.list_audit(a, PageRequest::first(3)).await.unwrap();
+    let rest = s
+        .list_audit(a, PageRequest::after(first.next_cursor.clone().unwrap(), 3))
+        .await
+        .unwrap();
+    let listed: Vec<_> = first.items.into_iter().chain(rest.items).collect();
+    written.reverse();
+    assert_eq!(
+        listed, written,
+        "entries come back whole, newest first, only A's"
+    );
+}
+
+fn event(org: parley_domain::OrgId, n: i64) -> NewEvent {
+    NewEvent {
+        id: EventId::generate(),
+        organization_id: org,
+        event_type: EventType::SetStatus,
+        timestamp: at(n),
+        data: serde_json::json!({"status": "promised", "n": n}),
+    }
+}
+
+pub async fn completing_a_job_writes_its_effects_atomically(s: &dyn Store) {
+    let org = new_org("Org", None).id;
+    s.enqueue_job(job("effects", None, 0)).await.unwrap();
+    let claimed = s
+        .claim_jobs("effects", at(0), Duration::from_secs(30), 1)
+        .await
+        .unwrap();
+    let lease = claimed[0].lease;
+    let follow_up = job("effects-next", None, 0);
+    let effects = JobEffects {
+        events: vec![event(org, 1), event(org, 2)],
+        jobs: vec![follow_up.clone()],
+    };
+    s.complete_job(lease, at(1), effects.clone()).await.unwrap();
+    let events = s.list_undispatched_events(10).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
+        effects.events
+    );
+    assert!(events.iter().all(|e| e.dispatched_at.is_none()));
+    assert_eq!(s.get_job(follow_up.id).await.unwrap().queue, "effects-next");
+    // A second completion with the same lease is refused and writes nothing.
+    let dup = JobEffects {
+        events: vec![event(org, 3)],
+        jobs: vec![job("effects-next", None, 0)],
+    };
+    let dup_job = dup.jobs[0].id;
+    let again = s.complete_job(lease, at(2), dup).await;
+    assert!(
+        matches!(
+            again,
+            Err(StoreError::Conflict {
+                constraint: "job_lease"
+            })
+        ),
+        "{again:?}"
+    );
+    assert_eq!(s.list_undispatched_events(10).await.unwrap().len(), 2);
+    assert!(matches!(
+        s.get_job(dup_job).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.get_job(JobId::generate()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn outbox_dispatch_marks_each_event_once(s: &dyn Store) {
+    let org = new_org("Org", None).id;
+    s.enqueue_job(job("outbox", None, 0)).await.unwrap();
+    let lease = s
+        .claim_jobs("outbox", at(0), Duration::from_secs(30), 1)
+        .await
+        .unwrap()[0]
+        .lease;
+    let events: Vec<_> = (0..4).map(|n| event(org, n)).collect();
+    s.complete_job(
+        lease,
+        at(1),
+        JobEffects {
+            events: events.clone(),
+            jobs: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let pending = s.list_undispatched_events(2).await.unwrap();
+    assert_eq!(pending.len(), 2, "the limit is honoured");
+    assert_eq!(pending[0].event, events[0], "oldest first");
+    let ids: Vec<_> = pending.iter().map(|e| e.event.id).collect();
+    assert_eq!(s.mark_events_dispatched(&ids, at(5)).await.unwrap(), 2);
+    assert_eq!(
+        s.mark_events_dispatched(&ids, at(6)).await.unwrap(),
+        0,
+        "already dispatched"
+    );
+    let rest = s.list_undispatched_events(10).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|e| e.event.id).collect::<Vec<_>>(),
+        vec![events[2].id, events[3].id]
+    );
+}

@@ -1,0 +1,84 @@
+//! Builders for conformance checks: valid domain values with fresh ids and unique names.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use parley_domain::{
+    ApiKey, ApiKeyId, AuditAction, AuditId, NewApiKey, NewAuditEntry, NewOrganization, NewUser,
+    OrgId, PermissionSet, Role, UserId,
+};
+
+/// A fixed, round instant so stored and returned times compare exactly.
+#[must_use]
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0)
+        .single()
+        .unwrap()
+}
+
+/// `t0` plus `secs` seconds.
+#[must_use]
+pub fn at(secs: i64) -> DateTime<Utc> {
+    t0() + Duration::seconds(secs)
+}
+
+/// A new organization under `parent`.
+#[must_use]
+pub fn new_org(name: &str, parent: Option<OrgId>) -> NewOrganization {
+    NewOrganization {
+        id: OrgId::generate(),
+        name: name.to_owned(),
+        parent_id: parent,
+        region: "eu-west-1".to_owned(),
+        default_country: "IE".parse().unwrap(),
+        timezone: "Europe/Dublin".parse().unwrap(),
+        locale: parley_domain::DateOrder::Dmy,
+        created_at: t0(),
+    }
+}
+
+/// A new user with a unique email.
+#[must_use]
+pub fn new_user(name: &str) -> NewUser {
+    let id = UserId::generate();
+    NewUser {
+        id,
+        email: format!(
+            "{}.{}@example.test",
+            name.to_lowercase(),
+            id.uuid().simple()
+        ),
+        name: name.to_owned(),
+        password_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".to_owned(),
+        created_at: t0(),
+    }
+}
+
+/// A new API key for `org` with the given permissions.
+#[must_use]
+pub fn new_key(org: OrgId, permissions: PermissionSet) -> NewApiKey {
+    NewApiKey {
+        key: ApiKey {
+            id: ApiKeyId::generate(),
+            organization_id: org,
+            name: "integration".to_owned(),
+            permissions,
+            created_by: None,
+            created_at: t0(),
+            revoked_at: None,
+        },
+        secret_hash: format!("{:064x}", ApiKeyId::generate().uuid().as_u128()),
+    }
+}
+
+/// An audit entry about `org`.
+#[must_use]
+pub fn audit(org: Option<OrgId>, action: AuditAction, secs: i64) -> NewAuditEntry {
+    NewAuditEntry {
+        id: AuditId::generate(),
+        organization_id: org,
+        actor: "cli".to_owned(),
+        action,
+        subject: "conformance".to_owned(),
+        detail: serde_json::json!({"role": Role::Admin.as_str()}),
+        at: at(secs),
+    }
+}

@@ -1,0 +1,382 @@
+//! Conformance: organizations, bootstrap, users and memberships.
+
+use parley_domain::{AuditAction, Membership, OrganizationPatch, Role};
+
+use super::fixtures::{at, audit, new_key, new_org, new_user, t0};
+use crate::{Bootstrap, PageRequest, Store, StoreError};
+
+pub async fn bootstrap_runs_once_and_writes_everything(s: &dyn Store) {
+    assert_eq!(s.count_organizations().await.unwrap(), 0);
+    let org = new_org("Acme", None);
+    let owner = new_user("Owner");
+    let key = new_key(org.id, Role::Owner.permissions());
+    let bootstrap = Bootstrap {
+        organization: org.clone(),
+        owner: owner.clone(),
+        role: Role::Owner,
+        api_key: key.clone(),
+        audit: vec![
+            audit(Some(org.id), AuditAction::OrganizationCreated, 0),
+            audit(Some(org.id), AuditAction::ApiKeyCreated, 0),
+        ],
+    };
+    assert!(s.bootstrap(bootstrap.clone()).await.unwrap());
+    let again = Bootstrap {
+        organization: new_org("Other", None),
+        owner: new_user("Other"),
+        ..bootstrap
+    };
+    assert!(
+        !s.bootstrap(again).await.unwrap(),
+        "a second bootstrap must do nothing"
+    );
+    assert_eq!(s.count_organizations().await.unwrap(), 1);
+    assert_eq!(s.get_organization(org.id).await.unwrap().name, "Acme");
+    let creds = s.find_user_by_email(&owner.email).await.unwrap().unwrap();
+    assert_eq!(creds.password_hash, owner.password_hash);
+    let m = s.find_membership(owner.id, org.id).await.unwrap().unwrap();
+    assert_eq!(m.role, Role::Owner);
+    assert_eq!(
+        s.find_api_key(key.key.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .secret_hash,
+        key.secret_hash
+    );
+    assert_eq!(
+        s.list_audit(org.id, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+}
+
+pub async fn organizations_form_a_tree(s: &dyn Store) {
+    let root = s
+        .create_organization(
+            new_org("Root", None),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    let a = s
+        .create_organization(
+            new_org("A", Some(root.id)),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    let a1 = s
+        .create_organization(
+            new_org("A1", Some(a.id)),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    let b = s
+        .create_organization(
+            new_org("B", Some(root.id)),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    assert!(root.ancestors.is_empty() && root.parent_id.is_none());
+    assert_eq!(a1.ancestors, vec![root.id, a.id]);
+    assert_eq!(a1.parent_id, Some(a.id));
+    assert!(a1.is_within(root.id) && a1.is_within(a.id) && !a1.is_within(b.id));
+    assert!(!root.is_within(a.id), "roles never apply upward");
+    let fetched = s.get_organization(a1.id).await.unwrap();
+    assert_eq!(fetched, a1);
+    assert_eq!(fetched.default_country.as_str(), "IE");
+    let ids = |p: crate::Page<parley_domain::Organization>| {
+        p.items.into_iter().map(|o| o.id).collect::<Vec<_>>()
+    };
+    let mut all = vec![root.id, a.id, a1.id, b.id];
+    all.sort();
+    assert_eq!(
+        ids(s
+            .list_organizations(root.id, PageRequest::first(50))
+            .await
+            .unwrap()),
+        all
+    );
+    assert_eq!(
+        ids(s
+            .list_organizations(a.id, PageRequest::first(50))
+            .await
+            .unwrap()),
+        vec![a.id, a1.id]
+    );
+    assert_eq!(
+        ids(s
+            .list_organizations(b.id, PageRequest::first(50))
+            .await
+            .unwrap()),
+        vec![b.id]
+    );
+    assert!(matches!(
+        s.get_organization(new_org("ghost", None).id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn organization_with_missing_parent_is_not_found(s: &dyn Store) {
+    let orphan = new_org("Orphan", Some(new_org("ghost", None).id));
+    let id = orphan.id;
+    let result = s
+        .create_organization(orphan, audit(None, AuditAction::OrganizationCreated, 0))
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert!(matches!(
+        s.get_organization(id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        s.count_organizations().await.unwrap(),
+        0,
+        "nothing half-written"
+    );
+}
+
+pub async fn organization_update_patches_and_audits(s: &dyn Store) {
+    let org = s
+        .create_organization(
+            new_org("Before", None),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    let patch = OrganizationPatch {
+        name: Some("After".into()),
+        timezone: Some("Europe/London".parse().unwrap()),
+        locale: Some(parley_domain::DateOrder::Mdy),
+        ..OrganizationPatch::default()
+    };
+    let updated = s
+        .update_organization(
+            org.id,
+            patch,
+            at(60),
+            audit(Some(org.id), AuditAction::OrganizationUpdated, 60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "After");
+    assert_eq!(updated.timezone.as_str(), "Europe/London");
+    assert_eq!(updated.locale, parley_domain::DateOrder::Mdy);
+    assert_eq!(updated.region, org.region, "absent fields are kept");
+    assert_eq!(updated.created_at, t0());
+    assert_eq!(updated.updated_at, at(60));
+    assert_eq!(s.get_organization(org.id).await.unwrap(), updated);
+    let log = s.list_audit(org.id, PageRequest::first(10)).await.unwrap();
+    assert_eq!(log.items[0].action, AuditAction::OrganizationUpdated);
+    let missing = s
+        .update_organization(
+            new_org("x", None).id,
+            OrganizationPatch::default(),
+            at(1),
+            audit(None, AuditAction::OrganizationUpdated, 1),
+        )
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)));
+}
+
+pub async fn organizations_paginate_by_cursor(s: &dyn Store) {
+    let root = s
+        .create_organization(
+            new_org("Root", None),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    for i in 0..6 {
+        s.create_organization(
+            new_org(&format!("child {i}"), Some(root.id)),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut page = s
+        .list_organizations(root.id, PageRequest::first(3))
+        .await
+        .unwrap();
+    loop {
+        assert!(page.items.len() <= 3);
+        seen.extend(page.items.iter().map(|o| o.id));
+        let Some(cursor) = page.next_cursor.clone() else {
+            break;
+        };
+        page = s
+            .list_organizations(root.id, PageRequest::after(cursor, 3))
+            .await
+            .unwrap();
+    }
+    assert_eq!(seen.len(), 7, "every organization exactly once");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, seen);
+}
+
+pub async fn users_have_unique_emails(s: &dyn Store) {
+    let user = new_user("Ann");
+    let created = s.create_user(user.clone()).await.unwrap();
+    assert_eq!(created.email, user.email);
+    assert_eq!(s.get_user(user.id).await.unwrap(), created);
+    let mut twin = new_user("Twin");
+    twin.email.clone_from(&user.email);
+    let twin_id = twin.id;
+    assert!(matches!(
+        s.create_user(twin).await,
+        Err(StoreError::Conflict {
+            constraint: "users_email_key"
+        })
+    ));
+    assert!(matches!(
+        s.get_user(twin_id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        s.find_user_by_email("nobody@example.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        s.find_user_by_email(&user.email)
+            .await
+            .unwrap()
+            .unwrap()
+            .user,
+        created
+    );
+}
+
+pub async fn memberships_upsert_list_and_remove(s: &dyn Store) {
+    let org = s
+        .create_organization(
+            new_org("Org", None),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    let sub = s
+        .create_organization(
+            new_org("Sub", Some(org.id)),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    let (ann, bob) = (new_user("Ann"), new_user("Bob"));
+    s.create_user(ann.clone()).await.unwrap();
+    s.create_user(bob.clone()).await.unwrap();
+    let membership = |user, org, role, secs| Membership {
+        user_id: user,
+        organization_id: org,
+        role,
+        created_at: at(secs),
+        updated_at: at(secs),
+    };
+    s.set_membership(
+        membership(ann.id, org.id, Role::Agent, 0),
+        audit(Some(org.id), AuditAction::RoleChanged, 0),
+    )
+    .await
+    .unwrap();
+    let changed = s
+        .set_membership(
+            membership(ann.id, org.id, Role::Admin, 30),
+            audit(Some(org.id), AuditAction::RoleChanged, 30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.role, Role::Admin);
+    assert_eq!(
+        changed.created_at,
+        at(0),
+        "a role change keeps the membership's creation time"
+    );
+    assert_eq!(changed.updated_at, at(30));
+    s.set_membership(
+        membership(bob.id, org.id, Role::Viewer, 0),
+        audit(Some(org.id), AuditAction::RoleChanged, 0),
+    )
+    .await
+    .unwrap();
+    s.set_membership(
+        membership(ann.id, sub.id, Role::Agent, 0),
+        audit(Some(sub.id), AuditAction::RoleChanged, 0),
+    )
+    .await
+    .unwrap();
+    let members = s.list_members(org.id, PageRequest::first(1)).await.unwrap();
+    assert_eq!(members.items.len(), 1);
+    let rest = s
+        .list_members(
+            org.id,
+            PageRequest::after(members.next_cursor.clone().unwrap(), 10),
+        )
+        .await
+        .unwrap();
+    let mut both: Vec<_> = members
+        .items
+        .iter()
+        .chain(&rest.items)
+        .map(|m| (m.user.id, m.membership.role))
+        .collect();
+    both.sort();
+    let mut expected = vec![(ann.id, Role::Admin), (bob.id, Role::Viewer)];
+    expected.sort();
+    assert_eq!(both, expected);
+    assert_eq!(s.list_memberships_of_user(ann.id).await.unwrap().len(), 2);
+    let ghost = membership(new_user("Ghost").id, org.id, Role::Agent, 0);
+    assert!(matches!(
+        s.set_membership(ghost, audit(None, AuditAction::RoleChanged, 0))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    s.remove_membership(
+        bob.id,
+        org.id,
+        audit(Some(org.id), AuditAction::MemberRemoved, 40),
+    )
+    .await
+    .unwrap();
+    assert!(s.find_membership(bob.id, org.id).await.unwrap().is_none());
+    let again = s
+        .remove_membership(
+            bob.id,
+            org.id,
+            audit(Some(org.id), AuditAction::MemberRemoved, 41),
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::NotFound)));
+    let actions: Vec<_> = s
+        .list_audit(org.id, PageRequest::first(50))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == AuditAction::RoleChanged)
+            .count(),
+        3
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == AuditAction::MemberRemoved)
+            .count(),
+        1,
+        "the failed removal wrote no audit row"
+    );
+}

@@ -1,0 +1,258 @@
+//! Row decoding shared by both engines. Each engine implements [`RowSource`] for its row
+//! type (a few lines over `sqlx::Row::try_get`); everything that turns columns into domain
+//! values lives here once, so a stored value means the same on SQLite and PostgreSQL.
+//!
+//! Column conventions (both migration sets follow them): ids and names are TEXT, instants
+//! are BIGINT milliseconds since the epoch, JSON is TEXT, permission sets are BIGINT bits,
+//! and an organization's `path` is its ancestry plus itself, each id followed by `/`.
+
+use chrono::{DateTime, Utc};
+use parley_domain::{
+    ApiKey, AuditAction, AuditEntry, EventType, Membership, NewEvent, OrgId, Organization,
+    PermissionSet, Role, User, from_millis,
+};
+
+use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
+use crate::sessions::Session;
+use crate::{StoreError, StoredApiKey, StoredEvent, UserCredentials};
+
+/// Typed column access over one engine's row.
+pub trait RowSource {
+    /// A TEXT column (`None` for NULL).
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>, StoreError>;
+    /// An integer column (`None` for NULL).
+    fn opt_int(&self, column: &'static str) -> Result<Option<i64>, StoreError>;
+    /// A BLOB / BYTEA column (`None` for NULL).
+    fn opt_bytes(&self, column: &'static str) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+fn missing(column: &'static str) -> StoreError {
+    StoreError::corrupt(format!("column {column} is unexpectedly NULL"))
+}
+
+/// A required TEXT column.
+pub fn text(r: &impl RowSource, column: &'static str) -> Result<String, StoreError> {
+    r.opt_text(column)?.ok_or_else(|| missing(column))
+}
+
+/// A required integer column.
+pub fn int(r: &impl RowSource, column: &'static str) -> Result<i64, StoreError> {
+    r.opt_int(column)?.ok_or_else(|| missing(column))
+}
+
+/// A required BLOB column.
+pub fn bytes(r: &impl RowSource, column: &'static str) -> Result<Vec<u8>, StoreError> {
+    r.opt_bytes(column)?.ok_or_else(|| missing(column))
+}
+
+/// A required instant (BIGINT milliseconds).
+pub fn instant(r: &impl RowSource, column: &'static str) -> Result<DateTime<Utc>, StoreError> {
+    int(r, column).map(from_millis)
+}
+
+/// An optional instant.
+pub fn opt_instant(
+    r: &impl RowSource,
+    column: &'static str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(r.opt_int(column)?.map(from_millis))
+}
+
+/// A required column parsed with `FromStr` (ids, roles, codes).
+pub fn parsed<T: std::str::FromStr>(
+    r: &impl RowSource,
+    column: &'static str,
+) -> Result<T, StoreError> {
+    let raw = text(r, column)?;
+    raw.parse()
+        .map_err(|_| StoreError::corrupt(format!("column {column} holds an invalid value")))
+}
+
+/// An optional column parsed with `FromStr`.
+pub fn opt_parsed<T: std::str::FromStr>(
+    r: &impl RowSource,
+    column: &'static str,
+) -> Result<Option<T>, StoreError> {
+    match r.opt_text(column)? {
+        None => Ok(None),
+        Some(raw) => raw
+            .parse()
+            .map(Some)
+            .map_err(|_| StoreError::corrupt(format!("column {column} holds an invalid value"))),
+    }
+}
+
+/// A TEXT column holding JSON.
+pub fn json(r: &impl RowSource, column: &'static str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(&text(r, column)?).map_err(|e| StoreError::Other(Box::new(e)))
+}
+
+/// The `path` of an organization: its ancestors' and its own id, each followed by `/`.
+#[must_use]
+pub fn org_path(ancestors: &[OrgId], id: OrgId) -> String {
+    ancestors
+        .iter()
+        .chain(std::iter::once(&id))
+        .map(|o| format!("{o}/"))
+        .collect()
+}
+
+/// `organizations.*`
+pub fn organization(r: &impl RowSource) -> Result<Organization, StoreError> {
+    let id: OrgId = parsed(r, "id")?;
+    let path = text(r, "path")?;
+    let mut ancestors = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<OrgId>()
+                .map_err(|_| StoreError::corrupt("organization path holds an invalid id"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if ancestors.pop() != Some(id) {
+        return Err(StoreError::corrupt(
+            "organization path does not end with its own id",
+        ));
+    }
+    Ok(Organization {
+        id,
+        name: text(r, "name")?,
+        parent_id: opt_parsed(r, "parent_id")?,
+        ancestors,
+        region: text(r, "region")?,
+        default_country: parsed(r, "default_country")?,
+        timezone: parsed(r, "timezone")?,
+        locale: parsed(r, "locale")?,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `users.*`, with the creation time read from `created_column` (joins rename it).
+pub fn user(r: &impl RowSource, created_column: &'static str) -> Result<User, StoreError> {
+    Ok(User {
+        id: parsed(r, "id")?,
+        email: text(r, "email")?,
+        name: text(r, "name")?,
+        created_at: instant(r, created_column)?,
+    })
+}
+
+/// `users.*` including `password_hash`.
+pub fn credentials(r: &impl RowSource) -> Result<UserCredentials, StoreError> {
+    Ok(UserCredentials {
+        user: user(r, "created_at")?,
+        password_hash: text(r, "password_hash")?,
+    })
+}
+
+/// `memberships.*`
+pub fn membership(r: &impl RowSource) -> Result<Membership, StoreError> {
+    Ok(Membership {
+        user_id: parsed(r, "user_id")?,
+        organization_id: parsed(r, "organization_id")?,
+        role: parsed::<Role>(r, "role")?,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `api_keys.*` without the hash.
+pub fn api_key(r: &impl RowSource) -> Result<ApiKey, StoreError> {
+    Ok(ApiKey {
+        id: parsed(r, "id")?,
+        organization_id: parsed(r, "organization_id")?,
+        name: text(r, "name")?,
+        permissions: PermissionSet::from_bits(int(r, "permissions")?),
+        created_by: opt_parsed(r, "created_by")?,
+        created_at: instant(r, "created_at")?,
+        revoked_at: opt_instant(r, "revoked_at")?,
+    })
+}
+
+/// `api_keys.*` with the hash.
+pub fn stored_api_key(r: &impl RowSource) -> Result<StoredApiKey, StoreError> {
+    Ok(StoredApiKey {
+        key: api_key(r)?,
+        secret_hash: text(r, "secret_hash")?,
+    })
+}
+
+/// `sessions.*`
+pub fn session(r: &impl RowSource) -> Result<Session, StoreError> {
+    Ok(Session {
+        id: parsed(r, "id")?,
+        token_hash: text(r, "token_hash")?,
+        user_id: parsed(r, "user_id")?,
+        organization_id: parsed(r, "organization_id")?,
+        created_at: instant(r, "created_at")?,
+        expires_at: instant(r, "expires_at")?,
+    })
+}
+
+/// `audit_log.*`
+pub fn audit_entry(r: &impl RowSource) -> Result<AuditEntry, StoreError> {
+    let action = text(r, "action")?;
+    Ok(AuditEntry {
+        id: parsed(r, "id")?,
+        organization_id: opt_parsed(r, "organization_id")?,
+        actor: text(r, "actor")?,
+        action: AuditAction::from_name(&action)
+            .ok_or_else(|| StoreError::corrupt(format!("unknown audit action {action}")))?,
+        subject: text(r, "subject")?,
+        detail: json(r, "detail")?,
+        at: instant(r, "at")?,
+    })
+}
+
+/// `outbox.*`
+pub fn stored_event(r: &impl RowSource) -> Result<StoredEvent, StoreError> {
+    let event_type = text(r, "event_type")?;
+    Ok(StoredEvent {
+        event: NewEvent {
+            id: parsed(r, "id")?,
+            organization_id: parsed(r, "organization_id")?,
+            event_type: EventType::from_wire(&event_type)
+                .ok_or_else(|| StoreError::corrupt(format!("unknown event type {event_type}")))?,
+            timestamp: instant(r, "occurred_at")?,
+            data: json(r, "data")?,
+        },
+        dispatched_at: opt_instant(r, "dispatched_at")?,
+    })
+}
+
+fn count(r: &impl RowSource, column: &'static str) -> Result<u32, StoreError> {
+    u32::try_from(int(r, column)?)
+        .map_err(|_| StoreError::corrupt(format!("column {column} out of range")))
+}
+
+/// `jobs.*` as claimed.
+pub fn claimed_job(r: &impl RowSource) -> Result<ClaimedJob, StoreError> {
+    Ok(ClaimedJob {
+        lease: JobLease {
+            id: parsed(r, "id")?,
+            attempt: count(r, "attempts")?,
+        },
+        queue: text(r, "queue")?,
+        kind: text(r, "kind")?,
+        payload: json(r, "payload")?,
+        max_attempts: count(r, "max_attempts")?,
+    })
+}
+
+/// `jobs.*` for inspection.
+pub fn job_record(r: &impl RowSource) -> Result<JobRecord, StoreError> {
+    let state = text(r, "state")?;
+    Ok(JobRecord {
+        id: parsed(r, "id")?,
+        queue: text(r, "queue")?,
+        kind: text(r, "kind")?,
+        state: JobState::from_name(&state)
+            .ok_or_else(|| StoreError::corrupt(format!("unknown job state {state}")))?,
+        attempts: count(r, "attempts")?,
+        dedup_key: r.opt_text("dedup_key")?,
+        run_at: instant(r, "run_at")?,
+        last_error: r.opt_text("last_error")?,
+        finished_at: opt_instant(r, "finished_at")?,
+    })
+}

@@ -1,0 +1,55 @@
+#![doc = include_str!("../README.md")]
+
+mod api_keys;
+mod audit;
+pub mod decode;
+mod error;
+mod idempotency;
+mod jobs;
+mod organizations;
+mod outbox;
+mod page;
+mod sessions;
+mod users;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use api_keys::{ApiKeyStore, StoredApiKey};
+pub use audit::AuditLog;
+pub use error::{BoxError, StoreError};
+pub use idempotency::{IdempotencyBegin, IdempotencyStore, NewIdempotencyRecord, StoredResponse};
+pub use jobs::{
+    CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, JobState,
+    NewJob, QueueStats,
+};
+pub use organizations::{Bootstrap, OrganizationStore};
+pub use outbox::{OutboxStore, StoredEvent};
+pub use page::{Page, PageRequest};
+pub use sessions::{NewSession, Session, SessionStore};
+pub use users::{Member, UserCredentials, UserStore};
+
+/// Every port, as one object the binary builds from the store URL and hands out as
+/// `Arc<dyn Store>`.
+#[async_trait::async_trait]
+pub trait Store:
+    OrganizationStore
+    + UserStore
+    + ApiKeyStore
+    + SessionStore
+    + AuditLog
+    + OutboxStore
+    + JobQueue
+    + IdempotencyStore
+    + Send
+    + Sync
+{
+    /// `sqlite` or `postgres`, for logs and `/readyz`.
+    fn engine_name(&self) -> &'static str;
+
+    /// Succeeds when the store answers a trivial query (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Closes the connections, waiting for statements in flight.
+    async fn close(&self);
+}

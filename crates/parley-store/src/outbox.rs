@@ -1,0 +1,32 @@
+//! The events outbox port. Events are written by other ports' methods in the same
+//! transaction as the change they announce (SPEC §7.2); this port reads and retires them.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use parley_domain::{EventId, NewEvent};
+
+use crate::StoreError;
+
+/// An event as stored in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// The event.
+    pub event: NewEvent,
+    /// When a dispatcher took it, if one has.
+    pub dispatched_at: Option<DateTime<Utc>>,
+}
+
+/// The outbox.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Up to `limit` events not yet dispatched, oldest first.
+    async fn list_undispatched_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Marks events dispatched; ids already dispatched are left as they were. Returns how
+    /// many changed.
+    async fn mark_events_dispatched(
+        &self,
+        ids: &[EventId],
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+}
