@@ -1,1 +1,90 @@
-//! placeholder while bootstrapping
+#![doc = include_str!("../README.md")]
+
+pub mod auth;
+mod error;
+pub mod jobs;
+mod sealing;
+pub mod tenancy;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parley_domain::{AuditAction, AuditId, Clock, NewAuditEntry, OrgId};
+use parley_store::Store;
+
+pub use error::{AppError, FieldError, What};
+pub use sealing::{MasterKey, SealError, SealedBox};
+
+/// Settings the use cases need, resolved from configuration by the binary.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Lifetime of a JWT issued for an API key (SPEC §1: 1 h by default).
+    pub token_ttl: Duration,
+    /// Lifetime of a browser session.
+    pub session_ttl: Duration,
+    /// Argon2id cost: memory in KiB, iterations, lanes.
+    pub argon2: auth::Argon2Cost,
+    /// How long an `Idempotency-Key` is remembered.
+    pub idempotency_ttl: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            token_ttl: Duration::from_secs(3600),
+            session_ttl: Duration::from_secs(12 * 3600),
+            argon2: auth::Argon2Cost::default(),
+            idempotency_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// Everything a use case needs. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    /// Every storage port.
+    pub store: Arc<dyn Store>,
+    /// The injected clock.
+    pub clock: Arc<dyn Clock>,
+    /// Keys derived from the master key (token signing, CSRF, sealing).
+    pub keys: Arc<auth::Keys>,
+    /// Settings.
+    pub settings: Settings,
+}
+
+impl App {
+    /// Assembles the application from its parts.
+    #[must_use]
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        master: &MasterKey,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            keys: Arc::new(auth::Keys::derive(master)),
+            settings,
+        }
+    }
+
+    pub(crate) fn audit(
+        &self,
+        organization: Option<OrgId>,
+        actor: &str,
+        action: AuditAction,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> NewAuditEntry {
+        NewAuditEntry {
+            id: AuditId::generate(),
+            organization_id: organization,
+            actor: actor.to_owned(),
+            action,
+            subject: subject.to_owned(),
+            detail,
+            at: self.clock.now(),
+        }
+    }
+}

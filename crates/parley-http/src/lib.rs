@@ -1,1 +1,76 @@
-//! placeholder while bootstrapping
+#![doc = include_str!("../README.md")]
+
+mod caller;
+mod extract;
+mod idempotency;
+mod ops;
+mod problem;
+mod v1;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use metrics_exporter_prometheus::PrometheusHandle;
+use parley_app::App;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use caller::Caller;
+pub use problem::{ApiError, ProblemType};
+
+/// Largest request body accepted, in bytes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Longest a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The application.
+    pub app: App,
+    /// Renders `/metrics`.
+    pub metrics: Option<PrometheusHandle>,
+    /// Whether session cookies carry `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// The `/api/v1` routes with their OpenAPI description.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(v1::base_document()).nest("/api/v1", v1::router())
+}
+
+/// The OpenAPI 3.1 document of the whole API.
+#[must_use]
+pub fn openapi() -> OpenApi {
+    api().into_openapi()
+}
+
+/// The complete router: API, operations endpoints and middleware.
+pub fn router(state: AppState) -> Router {
+    let (api, document) = api().split_for_parts();
+    let document = Arc::new(document);
+    api.merge(ops::router(document))
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(ops::record_metrics))
+        .layer(CatchPanicLayer::custom(problem::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(ops::request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}

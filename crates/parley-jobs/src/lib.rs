@@ -1,1 +1,9 @@
-//! placeholder while bootstrapping
+#![doc = include_str!("../README.md")]
+
+mod backoff;
+mod job;
+mod runner;
+
+pub use backoff::backoff;
+pub use job::{Job, JobError, enqueue};
+pub use runner::{QueueConfig, Runner};

@@ -169,6 +169,25 @@ impl OrganizationStore for SqliteStore {
         Ok(page.finish(items, |o| o.id.to_string()))
     }
 
+    async fn list_root_organizations(
+        &self,
+        page: PageRequest,
+    ) -> Result<Page<Organization>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM organizations WHERE parent_id IS NULL AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+        )
+        .bind(page.after.as_deref())
+        .bind(page.fetch_limit())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let items = rows
+            .iter()
+            .map(|r| decode::organization(&Cols(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.finish(items, |o| o.id.to_string()))
+    }
+
     async fn count_organizations(&self) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
             .fetch_one(&self.pool)

@@ -59,6 +59,12 @@ pub trait OrganizationStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Organization>, StoreError>;
 
+    /// Organizations without a parent, ordered by id.
+    async fn list_root_organizations(
+        &self,
+        page: PageRequest,
+    ) -> Result<Page<Organization>, StoreError>;
+
     /// How many organizations exist in the whole installation.
     async fn count_organizations(&self) -> Result<u64, StoreError>;
 }

@@ -1,0 +1,55 @@
+//! Authentication and access (SPEC §1). A request carries either a JWT obtained for an API
+//! key or a browser session cookie; either becomes a [`Principal`] (who, at which home
+//! organization, with which permissions). [`App::access`] then turns it into an [`Access`]
+//! on one organization: the home one or, via `Parley-Organization`, a descendant.
+
+mod access;
+mod passwords;
+mod sessions;
+mod tokens;
+
+pub use access::{Access, Principal, Subject};
+pub use passwords::{Argon2Cost, hash_password, verify_password};
+pub use sessions::{SignIn, SignedIn};
+pub use tokens::{IssuedToken, TokenClaims, new_api_key_secret};
+
+use crate::MasterKey;
+
+/// Purpose keys derived from the master key.
+pub struct Keys {
+    pub(crate) jwt: [u8; 32],
+    pub(crate) csrf: [u8; 32],
+    /// Seals secrets at rest.
+    pub sealed_box: crate::SealedBox,
+}
+
+impl Keys {
+    /// Derives every purpose key.
+    #[must_use]
+    pub fn derive(master: &MasterKey) -> Self {
+        Self {
+            jwt: master.derive("jwt-hs256"),
+            csrf: master.derive("csrf"),
+            sealed_box: crate::SealedBox::new(master),
+        }
+    }
+}
+
+/// Hex SHA-256 of a secret (API key secrets and session tokens are 256 random bits, so a
+/// fast hash is enough; only the hash is stored).
+#[must_use]
+pub fn secret_hash(secret: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A fresh 256-bit random token, base64url.
+pub(crate) fn random_token() -> Result<String, crate::AppError> {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| crate::AppError::Internal(Box::new(e)))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}

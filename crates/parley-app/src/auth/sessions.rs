@@ -1,0 +1,167 @@
+//! Browser sign-in: email and password become a session (an HttpOnly cookie holding a
+//! random token, stored hashed) plus a CSRF token derived from it with HMAC, which the
+//! page sends back in `X-CSRF-Token` on every state-changing request.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use parley_domain::{AuditAction, OrgId, SessionId};
+use parley_store::NewSession;
+use subtle::ConstantTimeEq;
+
+use super::{Principal, Subject, random_token, secret_hash, verify_password};
+use crate::{App, AppError};
+
+/// A sign-in request.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    /// The account's email (any case).
+    pub email: String,
+    /// The password.
+    pub password: String,
+    /// The organization to act for; the user's first membership when absent.
+    pub organization_id: Option<OrgId>,
+    /// The client's address, for the audit log.
+    pub client: String,
+}
+
+/// A successful sign-in.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The cookie value.
+    pub session_token: String,
+    /// The value to send in `X-CSRF-Token`.
+    pub csrf_token: String,
+    /// When the session ends.
+    pub expires_at: DateTime<Utc>,
+    /// Who signed in.
+    pub principal: Principal,
+}
+
+/// A well-formed Argon2id hash no password matches, verified when the email is unknown
+/// so that a miss costs as long as a wrong password.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8hJxJH3cBHtG1rVw0Vbq1nA7iN2pF5wS3sZ2kQ1cY7E";
+
+impl App {
+    /// Signs a user in. Every failure reads the same to the client and is audited.
+    pub async fn sign_in(&self, request: SignIn) -> Result<SignedIn, AppError> {
+        let email = request.email.trim().to_lowercase();
+        let creds = self.store.find_user_by_email(&email).await?;
+        let (hash, user) = match &creds {
+            Some(c) => (c.password_hash.clone(), Some(c.user.clone())),
+            None => (DUMMY_HASH.to_owned(), None),
+        };
+        let password = request.password.clone();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|e| AppError::Internal(Box::new(e)))?;
+        let memberships = match (&user, ok) {
+            (Some(u), true) => self.store.list_memberships_of_user(u.id).await?,
+            _ => Vec::new(),
+        };
+        let membership = memberships.into_iter().find(|m| {
+            request
+                .organization_id
+                .is_none_or(|o| o == m.organization_id)
+        });
+        let (Some(user), Some(membership)) = (user, membership) else {
+            let detail = serde_json::json!({"client": request.client});
+            self.store
+                .append_audit(self.audit(None, &email, AuditAction::SignInFailed, &email, detail))
+                .await?;
+            return Err(AppError::Unauthenticated("wrong email or password"));
+        };
+        let now = self.clock.now();
+        let ttl = chrono::Duration::from_std(self.settings.session_ttl)
+            .unwrap_or(chrono::Duration::hours(12));
+        let session_token = random_token()?;
+        let session = NewSession {
+            id: SessionId::generate(),
+            token_hash: secret_hash(&session_token),
+            user_id: user.id,
+            organization_id: membership.organization_id,
+            created_at: now,
+            expires_at: now + ttl,
+        };
+        let org = membership.organization_id;
+        let detail =
+            serde_json::json!({"client": request.client, "session": session.id.to_string()});
+        let entry = self.audit(
+            Some(org),
+            &user.id.to_string(),
+            AuditAction::SignIn,
+            &user.id.to_string(),
+            detail,
+        );
+        let stored = self.store.create_session(session, entry).await?;
+        Ok(SignedIn {
+            csrf_token: self.csrf_token(&session_token),
+            session_token,
+            expires_at: stored.expires_at,
+            principal: Principal {
+                subject: Subject::User(user.id),
+                home: org,
+                permissions: membership.role.permissions(),
+            },
+        })
+    }
+
+    /// Ends the session behind `session_token` (no error if it already ended).
+    pub async fn sign_out(&self, session_token: &str) -> Result<(), AppError> {
+        let hash = secret_hash(session_token);
+        let Some(session) = self.store.find_session(&hash, self.clock.now()).await? else {
+            return Ok(());
+        };
+        let actor = session.user_id.to_string();
+        let entry = self.audit(
+            Some(session.organization_id),
+            &actor,
+            AuditAction::SignOut,
+            &actor,
+            serde_json::json!({}),
+        );
+        self.store.delete_session(&hash, entry).await?;
+        Ok(())
+    }
+
+    /// The principal behind a session cookie. The user's current role applies, so a role
+    /// change or a removed membership takes effect on the next request.
+    pub async fn authenticate_session(&self, session_token: &str) -> Result<Principal, AppError> {
+        let session = self
+            .store
+            .find_session(&secret_hash(session_token), self.clock.now())
+            .await?
+            .ok_or(AppError::Unauthenticated(
+                "the session has ended; sign in again",
+            ))?;
+        let membership = self
+            .store
+            .find_membership(session.user_id, session.organization_id)
+            .await?
+            .ok_or(AppError::Unauthenticated(
+                "you are no longer a member of this organization",
+            ))?;
+        Ok(Principal {
+            subject: Subject::User(session.user_id),
+            home: session.organization_id,
+            permissions: membership.role.permissions(),
+        })
+    }
+
+    /// The CSRF token that goes with a session token.
+    #[must_use]
+    pub fn csrf_token(&self, session_token: &str) -> String {
+        use base64::Engine;
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&self.keys.csrf) else {
+            return String::new();
+        };
+        mac.update(session_token.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// True when `presented` is the CSRF token of `session_token` (constant time).
+    #[must_use]
+    pub fn csrf_matches(&self, session_token: &str, presented: &str) -> bool {
+        let expected = self.csrf_token(session_token);
+        !presented.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+    }
+}

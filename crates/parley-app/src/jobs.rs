@@ -1,0 +1,143 @@
+//! Job types the application owns, and how the binary runs them.
+//!
+//! * [`CanaryJob`]: operators enqueue canaries (`parley admin jobs canary`) to prove the
+//!   workers are alive and to measure their lag; each canary records its key once per
+//!   execution, so a re-run after a crash is visible and its effect is counted once.
+//! * [`HousekeepingJob`]: hourly purge of expired sessions and idempotency keys and of
+//!   jobs finished over a week ago. Each run enqueues the next one as an effect of its own
+//!   completion, so exactly one is ever scheduled.
+
+use std::time::Duration;
+
+use parley_domain::JobId;
+use parley_jobs::{Job, JobError, QueueConfig, Runner, enqueue};
+use parley_store::{JobEffects, NewJob};
+use serde::{Deserialize, Serialize};
+
+use crate::{App, AppError};
+
+/// Proves the workers run jobs; its effect is one canary record per execution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CanaryJob {
+    /// The canary's name, unique per enqueued canary.
+    pub key: String,
+    /// Simulated work before the effect, in milliseconds.
+    #[serde(default)]
+    pub work_ms: u64,
+}
+
+impl Job for CanaryJob {
+    const NAME: &'static str = "canary";
+    const QUEUE: &'static str = "default";
+    const MAX_ATTEMPTS: u32 = 10;
+    type Context = App;
+
+    async fn run(&self, app: &App, _job: JobId) -> Result<JobEffects, JobError> {
+        tokio::time::sleep(Duration::from_millis(self.work_ms)).await;
+        app.store.record_canary(&self.key, app.clock.now()).await?;
+        Ok(JobEffects::default())
+    }
+}
+
+/// Purges expired sessions, expired idempotency keys and old finished jobs, then schedules
+/// its next run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HousekeepingJob;
+
+const HOUSEKEEPING_EVERY: chrono::Duration = chrono::Duration::hours(1);
+const KEEP_FINISHED_JOBS: chrono::Duration = chrono::Duration::days(7);
+const HOUSEKEEPING_KEY: &str = "housekeeping";
+
+impl Job for HousekeepingJob {
+    const NAME: &'static str = "housekeeping";
+    const QUEUE: &'static str = "maintenance";
+    type Context = App;
+
+    async fn run(&self, app: &App, _job: JobId) -> Result<JobEffects, JobError> {
+        let now = app.clock.now();
+        let sessions = app.store.delete_expired_sessions(now).await?;
+        let keys = app.store.purge_idempotency(now).await?;
+        let jobs = app
+            .store
+            .purge_finished_jobs(now - KEEP_FINISHED_JOBS)
+            .await?;
+        tracing::info!(
+            sessions,
+            idempotency_keys = keys,
+            jobs,
+            "housekeeping purged expired rows"
+        );
+        // The next run is written with this run's completion; the dedup key cannot clash
+        // because this job still holds it until the same transaction marks it done.
+        let next = NewJob {
+            id: JobId::generate(),
+            queue: Self::QUEUE.to_owned(),
+            kind: Self::NAME.to_owned(),
+            payload: serde_json::json!(null),
+            dedup_key: None,
+            run_at: now + HOUSEKEEPING_EVERY,
+            max_attempts: Self::MAX_ATTEMPTS,
+            created_at: now,
+        };
+        Ok(JobEffects {
+            events: Vec::new(),
+            jobs: vec![next],
+        })
+    }
+}
+
+impl App {
+    /// A runner with every application job type and queue registered.
+    #[must_use]
+    pub fn job_runner(&self, default_workers: usize, lease: Duration) -> Runner<App> {
+        let queue = |name: &str, workers| QueueConfig {
+            lease,
+            ..QueueConfig::new(name, workers)
+        };
+        Runner::new(self.store.clone(), self.clock.clone(), self.clone())
+            .register::<CanaryJob>()
+            .register::<HousekeepingJob>()
+            .queue(queue("default", default_workers))
+            .queue(queue("maintenance", 1))
+    }
+
+    /// Schedules housekeeping to run now unless a run is already pending or running.
+    pub async fn schedule_housekeeping(&self) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let stats = self.store.job_stats().await?;
+        let scheduled = stats
+            .iter()
+            .any(|s| s.queue == HousekeepingJob::QUEUE && s.pending + s.running > 0);
+        if !scheduled {
+            enqueue(
+                &*self.store,
+                &HousekeepingJob,
+                now,
+                now,
+                Some(HOUSEKEEPING_KEY.to_owned()),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Enqueues `count` canaries named `<prefix>-<n>`, each doing `work_ms` of work.
+    pub async fn enqueue_canaries(
+        &self,
+        prefix: &str,
+        count: u32,
+        work_ms: u64,
+    ) -> Result<Vec<JobId>, AppError> {
+        let now = self.clock.now();
+        let mut ids = Vec::with_capacity(count as usize);
+        for n in 0..count {
+            let key = format!("{prefix}-{n}");
+            let job = CanaryJob {
+                key: key.clone(),
+                work_ms,
+            };
+            ids.push(enqueue(&*self.store, &job, now, now, Some(key)).await?.id);
+        }
+        Ok(ids)
+    }
+}

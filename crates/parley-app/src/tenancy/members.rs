@@ -1,0 +1,231 @@
+//! Members and roles. A caller can only grant roles whose permissions it holds itself, can
+//! only change or remove members whose role it could have granted, and cannot leave an
+//! organization without an owner.
+
+use parley_domain::{AuditAction, AuditEntry, Membership, NewUser, Permission, Role, UserId};
+use parley_store::{Member, Page, PageRequest, StoreError};
+
+use super::{clean_email, clean_name};
+use crate::auth::{Access, hash_password};
+use crate::error::StoreResultExt;
+use crate::{App, AppError};
+
+/// Adds a person to the caller's organization. A new account is created when no user has
+/// the email yet (then `name` and `password` are required).
+#[derive(Debug, Clone)]
+pub struct AddMember {
+    /// The person's email.
+    pub email: String,
+    /// Display name for a new account.
+    pub name: Option<String>,
+    /// Password for a new account.
+    pub password: Option<String>,
+    /// The role to give.
+    pub role: Role,
+}
+
+fn check_grantable(access: &Access, role: Role, what: &'static str) -> Result<(), AppError> {
+    if role
+        .permissions()
+        .is_subset_of(access.principal.permissions)
+    {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(what))
+    }
+}
+
+impl App {
+    /// Direct members of the caller's organization.
+    pub async fn list_members(
+        &self,
+        access: &Access,
+        page: PageRequest,
+    ) -> Result<Page<Member>, AppError> {
+        access.require(Permission::Administer)?;
+        Ok(self.store.list_members(access.org_id(), page).await?)
+    }
+
+    /// One direct member of the caller's organization.
+    pub async fn get_member(&self, access: &Access, user: UserId) -> Result<Member, AppError> {
+        access.require(Permission::Administer)?;
+        let membership = self
+            .store
+            .find_membership(user, access.org_id())
+            .await?
+            .ok_or(AppError::NotFound("member"))?;
+        let user = self.store.get_user(user).await.or_not_found("member")?;
+        Ok(Member { user, membership })
+    }
+
+    /// Adds a member (creating the account when needed) with a role.
+    pub async fn add_member(&self, access: &Access, input: AddMember) -> Result<Member, AppError> {
+        access.require(Permission::Administer)?;
+        check_grantable(access, input.role, "you cannot grant a role above your own")?;
+        let email = clean_email(&input.email)?;
+        let user = match self.store.find_user_by_email(&email).await? {
+            Some(existing) => existing.user,
+            None => {
+                let mut errors = Vec::new();
+                let name = input.name.as_deref().map(|n| clean_name("name", n));
+                if name.is_none() {
+                    errors.push(crate::FieldError::new(
+                        "name",
+                        "is required for a new account",
+                    ));
+                }
+                if input.password.is_none() {
+                    errors.push(crate::FieldError::new(
+                        "password",
+                        "is required for a new account",
+                    ));
+                }
+                if !errors.is_empty() {
+                    return Err(AppError::Invalid(errors));
+                }
+                let name = name.unwrap_or_else(|| Ok(String::new()))?;
+                let password = input.password.unwrap_or_default();
+                let cost = self.settings.argon2;
+                let password_hash =
+                    tokio::task::spawn_blocking(move || hash_password(&password, cost))
+                        .await
+                        .map_err(|e| AppError::Internal(Box::new(e)))??;
+                let new = NewUser {
+                    id: UserId::generate(),
+                    email,
+                    name,
+                    password_hash,
+                    created_at: self.clock.now(),
+                };
+                self.store.create_user(new).await.map_err(|e| match e {
+                    StoreError::Conflict { .. } => AppError::Conflict("email"),
+                    other => other.into(),
+                })?
+            }
+        };
+        if let Some(existing) = self.store.find_membership(user.id, access.org_id()).await? {
+            check_grantable(
+                access,
+                existing.role,
+                "this member's role is above your own",
+            )?;
+        }
+        let membership = self.write_role(access, user.id, input.role, None).await?;
+        Ok(Member { user, membership })
+    }
+
+    /// Changes a direct member's role.
+    pub async fn change_role(
+        &self,
+        access: &Access,
+        user: UserId,
+        role: Role,
+    ) -> Result<Member, AppError> {
+        let current = self.get_member(access, user).await?;
+        check_grantable(
+            access,
+            current.membership.role,
+            "this member's role is above your own",
+        )?;
+        check_grantable(access, role, "you cannot grant a role above your own")?;
+        if current.membership.role == Role::Owner && role != Role::Owner {
+            self.ensure_another_owner(access, user).await?;
+        }
+        let membership = self
+            .write_role(access, user, role, Some(current.membership.role))
+            .await?;
+        Ok(Member {
+            user: current.user,
+            membership,
+        })
+    }
+
+    /// Removes a direct member.
+    pub async fn remove_member(&self, access: &Access, user: UserId) -> Result<(), AppError> {
+        let current = self.get_member(access, user).await?;
+        check_grantable(
+            access,
+            current.membership.role,
+            "this member's role is above your own",
+        )?;
+        if current.membership.role == Role::Owner {
+            self.ensure_another_owner(access, user).await?;
+        }
+        let detail = serde_json::json!({"role": current.membership.role});
+        let entry = self.entry(access, AuditAction::MemberRemoved, user, detail);
+        Ok(self
+            .store
+            .remove_membership(user, access.org_id(), entry)
+            .await
+            .or_not_found("member")?)
+    }
+
+    async fn write_role(
+        &self,
+        access: &Access,
+        user: UserId,
+        role: Role,
+        previous: Option<Role>,
+    ) -> Result<Membership, AppError> {
+        let now = self.clock.now();
+        let membership = Membership {
+            user_id: user,
+            organization_id: access.org_id(),
+            role,
+            created_at: now,
+            updated_at: now,
+        };
+        let entry = self.entry(
+            access,
+            AuditAction::RoleChanged,
+            user,
+            serde_json::json!({"role": role, "previous": previous}),
+        );
+        Ok(self
+            .store
+            .set_membership(membership, entry)
+            .await
+            .or_not_found("member")?)
+    }
+
+    fn entry(
+        &self,
+        access: &Access,
+        action: AuditAction,
+        user: UserId,
+        detail: serde_json::Value,
+    ) -> AuditEntry {
+        self.audit(
+            Some(access.org_id()),
+            &access.principal.actor(),
+            action,
+            &user.to_string(),
+            detail,
+        )
+    }
+
+    /// A root organization must keep an owner: refuses when `leaving` is the last one.
+    async fn ensure_another_owner(&self, access: &Access, leaving: UserId) -> Result<(), AppError> {
+        if access.organization.parent_id.is_some() {
+            return Ok(()); // owners of the parent still own a sub-organization
+        }
+        let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+        loop {
+            let members = self
+                .store
+                .list_members(access.org_id(), page.clone())
+                .await?;
+            if members
+                .items
+                .iter()
+                .any(|m| m.membership.role == Role::Owner && m.user.id != leaving)
+            {
+                return Ok(());
+            }
+            match members.next_cursor {
+                Some(cursor) => page = PageRequest::after(cursor, PageRequest::MAX_LIMIT),
+                None => return Err(AppError::Conflict("last_owner")),
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Who is calling and for which organization: a bearer JWT (API keys) or the session
+//! cookie (browsers, with the CSRF header required on unsafe methods), then the
+//! `Parley-Organization` header to act on a sub-organization.
+
+use axum::extract::FromRequestParts;
+use http::request::Parts;
+use http::{HeaderMap, Method, header};
+use parley_app::auth::Access;
+use parley_domain::OrgId;
+
+use crate::AppState;
+use crate::problem::{ApiError, ProblemType};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "parley_session";
+/// The CSRF cookie's name (readable by the page, unlike the session cookie).
+pub const CSRF_COOKIE: &str = "parley_csrf";
+/// The header the page echoes the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The header naming the organization to act on.
+pub const ORGANIZATION_HEADER: &str = "parley-organization";
+
+/// An authenticated caller acting on one organization.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Access);
+
+/// The value of a cookie in the `Cookie` headers.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The bearer token of the `Authorization` header, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| {
+        ApiError::new(
+            ProblemType::Unauthenticated,
+            "the Authorization header is not text",
+        )
+    })?;
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::new(
+            ProblemType::Unauthenticated,
+            "use Authorization: Bearer <token>",
+        )),
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let app = &state.app;
+        let principal = if let Some(token) = bearer(&parts.headers)? {
+            app.authenticate_bearer(token).await?
+        } else if let Some(session) = cookie(&parts.headers, SESSION_COOKIE) {
+            let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+            if !safe {
+                let presented = parts
+                    .headers
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                if !app.csrf_matches(session, presented) {
+                    return Err(ApiError::new(
+                        ProblemType::CsrfFailed,
+                        "send the CSRF token from sign-in in X-CSRF-Token",
+                    ));
+                }
+            }
+            app.authenticate_session(session).await?
+        } else {
+            return Err(ApiError::new(
+                ProblemType::Unauthenticated,
+                "send Authorization: Bearer <token> or sign in",
+            ));
+        };
+        let target = match parts.headers.get(ORGANIZATION_HEADER) {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .ok()
+                    .and_then(|t| t.trim().parse::<OrgId>().ok())
+                    .ok_or_else(|| {
+                        ApiError::field("Parley-Organization", "must be an organization id (org_…)")
+                    })?,
+            ),
+        };
+        Ok(Caller(app.access(principal, target).await?))
+    }
+}

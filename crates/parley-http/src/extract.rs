@@ -1,0 +1,221 @@
+//! Strict extractors. A body that is not JSON is a 400 naming the line and column; a body
+//! or query with a wrong, missing or unknown field is a 422 naming the field's path.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use http::header;
+use http::request::Parts;
+use parley_store::PageRequest;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::problem::{ApiError, ProblemType};
+
+/// A JSON body, deserialised with field-level errors.
+#[derive(Debug, Clone)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim();
+                m.eq_ignore_ascii_case("application/json")
+                    || m.to_ascii_lowercase().ends_with("+json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                ProblemType::UnsupportedMediaType,
+                "set Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::new(
+                ProblemType::PayloadTooLarge,
+                format!("the body must be at most {} bytes", crate::BODY_LIMIT),
+            )
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Deserialises JSON, turning serde's error into a problem naming the field.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let (field, message) = field_of(&e.path().to_string(), &inner.to_string());
+                ApiError::field(field, message)
+            }
+            _ => ApiError::new(
+                ProblemType::MalformedBody,
+                format!(
+                    "invalid JSON at line {} column {}",
+                    inner.line(),
+                    inner.column()
+                ),
+            ),
+        }
+    })?;
+    de.end().map_err(|e| {
+        ApiError::new(
+            ProblemType::MalformedBody,
+            format!(
+                "trailing characters at line {} column {}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(value)
+}
+
+/// Splits serde's message into the field it concerns and a clean message. serde reports
+/// missing and unknown fields at the enclosing object's path with the name in backticks.
+fn field_of(path: &str, message: &str) -> (String, String) {
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|rest| rest.split('`').next());
+    let field = match (path, named) {
+        (".", Some(name)) => name.to_owned(),
+        (p, Some(name)) if !p.ends_with(name) => format!("{p}.{name}"),
+        (p, _) if p == "." => "body".to_owned(),
+        (p, _) => p.to_owned(),
+    };
+    let message = if message.starts_with("missing field") {
+        "is required".to_owned()
+    } else if message.starts_with("unknown field") {
+        "is not a known field".to_owned()
+    } else {
+        message
+    };
+    (field, message)
+}
+
+/// A query string, deserialised with field-level errors.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let (field, message) = field_of(&e.path().to_string(), &e.inner().to_string());
+                ApiError::field(field, message)
+            })
+    }
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// `?limit=&cursor=` for list endpoints.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Rows per page, 1 to 500 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page request, or a 422 naming `limit`.
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(PageRequest::DEFAULT_LIMIT);
+        if !(1..=PageRequest::MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::field(
+                "limit",
+                format!("must be between 1 and {}", PageRequest::MAX_LIMIT),
+            ));
+        }
+        Ok(match &self.cursor {
+            Some(c) if !c.is_empty() => PageRequest::after(c.clone(), limit),
+            _ => PageRequest::first(limit),
+        })
+    }
+}
+
+/// Parses an id from the path; a malformed id cannot exist, so it is a 404.
+pub(crate) fn path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::new(ProblemType::NotFound, format!("no such {what}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        nested: Option<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u32,
+    }
+
+    fn problem(bytes: &str) -> (String, Option<String>) {
+        let e = parse_json::<Body>(bytes.as_bytes()).unwrap_err();
+        let fmt = format!("{e:?}");
+        (fmt, None)
+    }
+
+    #[test]
+    fn names_missing_unknown_and_mistyped_fields() {
+        assert_eq!(
+            field_of(".", "missing field `name` at line 1 column 2"),
+            ("name".into(), "is required".into())
+        );
+        assert_eq!(
+            field_of(".", "unknown field `nmae`, expected one of `name`"),
+            ("nmae".into(), "is not a known field".into())
+        );
+        assert_eq!(
+            field_of("nested", "unknown field `cnt`, expected `count`"),
+            ("nested.cnt".into(), "is not a known field".into())
+        );
+        assert_eq!(
+            field_of(
+                "nested.count",
+                "invalid type: string \"x\", expected u32 at line 1 column 30"
+            )
+            .0,
+            "nested.count"
+        );
+        assert!(problem(r#"{"name": 5}"#).0.contains("name"));
+        assert!(problem("{not json").0.contains("MalformedBody"));
+        assert!(
+            problem(r#"{"name":"a"} trailing"#)
+                .0
+                .contains("MalformedBody")
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! Operations endpoints (`/healthz`, `/readyz`, `/metrics`, the OpenAPI document) and the
+//! request span and metrics middleware.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use http::header;
+use utoipa::openapi::OpenApi;
+
+use crate::AppState;
+use crate::problem::{ApiError, ProblemType};
+
+pub(crate) fn router(document: Arc<OpenApi>) -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { Json(document.as_ref().clone()) }),
+        )
+}
+
+/// The process is up.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// The process can serve: the store answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.app.store.ping().await {
+        Ok(()) => {
+            Json(serde_json::json!({"status": "ready", "store": state.app.store.engine_name()}))
+                .into_response()
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e, "readiness check failed");
+            ApiError::new(ProblemType::Unavailable, "the store does not answer").into_response()
+        }
+    }
+}
+
+/// Prometheus text exposition.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// Counts requests and records their latency by route template, method and status.
+pub(crate) async fn record_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("route", route), ("method", method), ("status", status)];
+    metrics::counter!("parley_http_requests_total", &labels).increment(1);
+    metrics::histogram!("parley_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// The tracing span of one request, carrying its request id.
+pub(crate) fn request_span(request: &Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+}

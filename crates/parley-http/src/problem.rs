@@ -1,0 +1,297 @@
+//! The one mapping from failures to RFC 9457 problem documents. Every error a client can
+//! see has a stable `type` slug listed in [`ProblemType`]; internal causes are logged with
+//! the request id and never sent.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use parley_app::{AppError, FieldError};
+use serde::Serialize;
+
+/// Every problem type Parley returns. The slug is part of the API contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemType {
+    /// The body is not well-formed JSON.
+    MalformedBody,
+    /// The body or query is well-formed but has invalid, missing or unknown fields.
+    ValidationFailed,
+    /// The request needs another content type.
+    UnsupportedMediaType,
+    /// The body is larger than the limit.
+    PayloadTooLarge,
+    /// No or bad credentials.
+    Unauthenticated,
+    /// Authenticated but not allowed.
+    Forbidden,
+    /// A cookie-authenticated change without a valid CSRF token.
+    CsrfFailed,
+    /// No such resource (or outside the caller's organizations).
+    NotFound,
+    /// The method is not allowed on this path.
+    MethodNotAllowed,
+    /// The request conflicts with the current state.
+    Conflict,
+    /// An `Idempotency-Key` was reused with a different request.
+    IdempotencyKeyReused,
+    /// A request with the same `Idempotency-Key` is still running.
+    IdempotencyInProgress,
+    /// The service cannot answer now; retry later.
+    Unavailable,
+    /// An unexpected failure; the request id identifies it in the logs.
+    Internal,
+}
+
+impl ProblemType {
+    /// Every problem type, for documentation and snapshot tests.
+    pub const ALL: [ProblemType; 14] = [
+        ProblemType::MalformedBody,
+        ProblemType::ValidationFailed,
+        ProblemType::UnsupportedMediaType,
+        ProblemType::PayloadTooLarge,
+        ProblemType::Unauthenticated,
+        ProblemType::Forbidden,
+        ProblemType::CsrfFailed,
+        ProblemType::NotFound,
+        ProblemType::MethodNotAllowed,
+        ProblemType::Conflict,
+        ProblemType::IdempotencyKeyReused,
+        ProblemType::IdempotencyInProgress,
+        ProblemType::Unavailable,
+        ProblemType::Internal,
+    ];
+
+    /// `(slug, HTTP status, title)`.
+    #[must_use]
+    pub const fn describe(self) -> (&'static str, StatusCode, &'static str) {
+        use ProblemType as P;
+        match self {
+            P::MalformedBody => (
+                "malformed-body",
+                StatusCode::BAD_REQUEST,
+                "The request body is not valid JSON",
+            ),
+            P::ValidationFailed => (
+                "validation-failed",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The request has invalid fields",
+            ),
+            P::UnsupportedMediaType => (
+                "unsupported-media-type",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send the body as application/json",
+            ),
+            P::PayloadTooLarge => (
+                "payload-too-large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large",
+            ),
+            P::Unauthenticated => (
+                "unauthenticated",
+                StatusCode::UNAUTHORIZED,
+                "Authentication is required",
+            ),
+            P::Forbidden => (
+                "forbidden",
+                StatusCode::FORBIDDEN,
+                "You are not allowed to do this",
+            ),
+            P::CsrfFailed => (
+                "csrf-failed",
+                StatusCode::FORBIDDEN,
+                "The CSRF token is missing or wrong",
+            ),
+            P::NotFound => ("not-found", StatusCode::NOT_FOUND, "Not found"),
+            P::MethodNotAllowed => (
+                "method-not-allowed",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+            ),
+            P::Conflict => (
+                "conflict",
+                StatusCode::CONFLICT,
+                "The request conflicts with the current state",
+            ),
+            P::IdempotencyKeyReused => (
+                "idempotency-key-reused",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This Idempotency-Key was used with another request",
+            ),
+            P::IdempotencyInProgress => (
+                "idempotency-in-progress",
+                StatusCode::CONFLICT,
+                "A request with this Idempotency-Key is still running",
+            ),
+            P::Unavailable => (
+                "unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable; retry later",
+            ),
+            P::Internal => (
+                "internal",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+            ),
+        }
+    }
+}
+
+/// The problem document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `/problems/<slug>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the problem type.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened in this case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// One entry per invalid field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProblemField {
+    /// JSON path of the field.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// An error on its way to becoming a problem response.
+#[derive(Debug)]
+pub struct ApiError {
+    kind: ProblemType,
+    detail: Option<String>,
+    errors: Vec<FieldError>,
+}
+
+impl ApiError {
+    /// A problem of `kind` with a detail line.
+    pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: Some(detail.into()),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A validation problem about the given fields.
+    #[must_use]
+    pub fn fields(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            kind: ProblemType::ValidationFailed,
+            detail: Some(detail),
+            errors,
+        }
+    }
+
+    /// A validation problem about one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::fields(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Unauthenticated(why) => ApiError::new(ProblemType::Unauthenticated, why),
+            AppError::Forbidden(why) => ApiError::new(ProblemType::Forbidden, why),
+            AppError::NotFound(what) => {
+                ApiError::new(ProblemType::NotFound, format!("no such {what}"))
+            }
+            AppError::Invalid(errors) => ApiError::fields(errors),
+            AppError::Conflict(what) => ApiError::new(ProblemType::Conflict, conflict_detail(what)),
+            AppError::Unavailable(source) => {
+                tracing::warn!(error = ?source, "store unavailable");
+                ApiError::new(ProblemType::Unavailable, "the store is busy or unreachable")
+            }
+            AppError::Internal(source) => {
+                tracing::error!(error = ?source, "internal error");
+                ApiError {
+                    kind: ProblemType::Internal,
+                    detail: None,
+                    errors: Vec::new(),
+                }
+            }
+            other => {
+                tracing::error!(error = ?other, "unmapped application error");
+                ApiError {
+                    kind: ProblemType::Internal,
+                    detail: None,
+                    errors: Vec::new(),
+                }
+            }
+        }
+    }
+}
+
+fn conflict_detail(what: &str) -> String {
+    match what {
+        "email" | "users_email_key" => "a user with this email already exists".to_owned(),
+        "last_owner" => "an organization must keep at least one owner".to_owned(),
+        other => format!("conflicts with an existing {other}"),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (slug, status, title) = self.kind.describe();
+        let body = Problem {
+            problem_type: format!("/problems/{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: self.detail,
+            errors: self
+                .errors
+                .into_iter()
+                .map(|e| ProblemField {
+                    field: e.field,
+                    message: e.message,
+                })
+                .collect(),
+        };
+        let mut response = (status, Json(body)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(ProblemType::NotFound, "no route matches this path")
+}
+
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ProblemType::MethodNotAllowed,
+        "this path does not accept this method",
+    )
+}
+
+pub(crate) fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError {
+        kind: ProblemType::Internal,
+        detail: None,
+        errors: Vec::new(),
+    }
+    .into_response()
+}

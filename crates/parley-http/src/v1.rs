@@ -1,0 +1,63 @@
+//! `/api/v1`: every route visible in [`router`], one module per resource.
+
+mod api_keys;
+mod audit;
+mod auth;
+mod dto;
+mod organizations;
+mod users;
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Components, InfoBuilder, OpenApi, OpenApiBuilder};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+/// The document's header: title, version, security schemes.
+pub(crate) fn base_document() -> OpenApi {
+    let mut components = Components::new();
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("parley_session"))),
+    );
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Parley API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Parley's REST API. Authenticate with `Authorization: Bearer <JWT>` (from `POST /api/v1/auth/token`) \
+                     or a browser session; act on a sub-organization with `Parley-Organization: org_…`. \
+                     Errors are application/problem+json (RFC 9457).",
+                ))
+                .build(),
+        )
+        .components(Some(components))
+        .build()
+}
+
+/// Every `/api/v1` route.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(auth::issue_token))
+        .routes(routes!(auth::sign_in))
+        .routes(routes!(auth::sign_out))
+        .routes(routes!(auth::whoami))
+        .routes(routes!(organizations::list, organizations::create))
+        .routes(routes!(organizations::get, organizations::update))
+        .routes(routes!(users::list, users::add))
+        .routes(routes!(users::get, users::change_role, users::remove))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::revoke))
+        .routes(routes!(audit::list))
+}

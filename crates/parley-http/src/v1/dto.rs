@@ -1,0 +1,165 @@
+//! Response bodies. Domain types are never serialised directly, so the API's shape can
+//! evolve apart from storage.
+
+use chrono::{DateTime, Utc};
+use parley_domain::{ApiKey, AuditEntry, Organization};
+use parley_store::{Member, Page};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationResponse {
+    /// `org_…`
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Parent organization, for a sub-organization.
+    pub parent_id: Option<String>,
+    /// Data-location label.
+    pub region: String,
+    /// ISO 3166-1 alpha-2 country for local phone numbers.
+    pub default_country: String,
+    /// IANA time zone.
+    pub timezone: String,
+    /// `dmy` or `mdy`.
+    pub locale: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Organization> for OrganizationResponse {
+    fn from(o: Organization) -> Self {
+        Self {
+            id: o.id.to_string(),
+            name: o.name,
+            parent_id: o.parent_id.map(|p| p.to_string()),
+            region: o.region,
+            default_country: o.default_country.to_string(),
+            timezone: o.timezone.to_string(),
+            locale: o.locale.as_str().to_owned(),
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+/// A member of an organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberResponse {
+    /// `usr_…`
+    pub id: String,
+    /// Sign-in email.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role on this organization.
+    pub role: String,
+    /// When the membership began.
+    pub member_since: DateTime<Utc>,
+}
+
+impl From<Member> for MemberResponse {
+    fn from(m: Member) -> Self {
+        Self {
+            id: m.user.id.to_string(),
+            email: m.user.email,
+            name: m.user.name,
+            role: m.membership.role.as_str().to_owned(),
+            member_since: m.membership.created_at,
+        }
+    }
+}
+
+/// An API key (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyResponse {
+    /// `key_…`
+    pub id: String,
+    /// Label.
+    pub name: String,
+    /// Permission names.
+    pub permissions: Vec<String>,
+    /// The user who created it.
+    pub created_by: Option<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Revocation time.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiKey> for ApiKeyResponse {
+    fn from(k: ApiKey) -> Self {
+        let permissions = serde_json::to_value(k.permissions)
+            .ok()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        Self {
+            id: k.id.to_string(),
+            name: k.name,
+            permissions,
+            created_by: k.created_by.map(|u| u.to_string()),
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// An audit-log entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryResponse {
+    /// `aud_…`
+    pub id: String,
+    /// Who acted (`usr_…`, `key_…`, `cli`).
+    pub actor: String,
+    /// What was done.
+    pub action: String,
+    /// To what.
+    pub subject: String,
+    /// Structured detail.
+    pub detail: serde_json::Value,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl From<AuditEntry> for AuditEntryResponse {
+    fn from(e: AuditEntry) -> Self {
+        Self {
+            id: e.id.to_string(),
+            actor: e.actor,
+            action: e.action.as_str().to_owned(),
+            subject: e.subject,
+            detail: e.detail,
+            at: e.at,
+        }
+    }
+}
+
+macro_rules! list_type {
+    ($name:ident, $item:ty) => {
+        /// One page of a list.
+        #[derive(Debug, Serialize, ToSchema)]
+        pub struct $name {
+            /// The items.
+            pub data: Vec<$item>,
+            /// Pass as `cursor` to read the next page; absent on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl<T: Into<$item>> From<Page<T>> for $name {
+            fn from(page: Page<T>) -> Self {
+                Self {
+                    data: page.items.into_iter().map(Into::into).collect(),
+                    next_cursor: page.next_cursor,
+                }
+            }
+        }
+    };
+}
+
+list_type!(OrganizationList, OrganizationResponse);
+list_type!(MemberList, MemberResponse);
+list_type!(ApiKeyList, ApiKeyResponse);
+list_type!(AuditLogPage, AuditEntryResponse);

@@ -1,0 +1,129 @@
+//! `/api/v1/organizations`: the caller's organization and its sub-organizations.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use http::StatusCode;
+use parley_app::tenancy::CreateOrganization;
+use parley_domain::{CountryCode, DateOrder, OrganizationPatch, TimeZoneName};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::dto::{OrganizationList, OrganizationResponse};
+use crate::AppState;
+use crate::caller::Caller;
+use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
+use crate::problem::{ApiError, Problem};
+
+/// A sub-organization to create under the acting organization; absent settings are
+/// inherited from it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRequest {
+    /// Display name.
+    pub name: String,
+    /// Data-location label.
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2 country.
+    #[schema(value_type = Option<String>)]
+    pub default_country: Option<CountryCode>,
+    /// IANA time zone.
+    #[schema(value_type = Option<String>)]
+    pub timezone: Option<TimeZoneName>,
+    /// `dmy` or `mdy`.
+    #[schema(value_type = Option<String>)]
+    pub locale: Option<DateOrder>,
+}
+
+/// Settings to change; absent fields are kept. The parent cannot change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationRequest {
+    /// Display name.
+    pub name: Option<String>,
+    /// Data-location label.
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2 country.
+    #[schema(value_type = Option<String>)]
+    pub default_country: Option<CountryCode>,
+    /// IANA time zone.
+    #[schema(value_type = Option<String>)]
+    pub timezone: Option<TimeZoneName>,
+    /// `dmy` or `mdy`.
+    #[schema(value_type = Option<String>)]
+    pub locale: Option<DateOrder>,
+}
+
+/// The acting organization and every organization below it.
+#[utoipa::path(get, path = "/organizations", tag = "organizations", params(PageQuery),
+    responses((status = 200, body = OrganizationList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<OrganizationList>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .list_organizations(&access, q.page()?)
+            .await?
+            .into(),
+    ))
+}
+
+/// Create a sub-organization of the acting organization.
+#[utoipa::path(post, path = "/organizations", tag = "organizations", request_body = CreateOrganizationRequest,
+    responses((status = 201, body = OrganizationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    ApiJson(body): ApiJson<CreateOrganizationRequest>,
+) -> Result<(StatusCode, Json<OrganizationResponse>), ApiError> {
+    let input = CreateOrganization {
+        name: body.name,
+        region: body.region,
+        default_country: body.default_country,
+        timezone: body.timezone,
+        locale: body.locale,
+    };
+    let org = state.app.create_organization(&access, input).await?;
+    Ok((StatusCode::CREATED, Json(org.into())))
+}
+
+/// One organization within the caller's reach.
+#[utoipa::path(get, path = "/organizations/{id}", tag = "organizations", params(("id" = String, Path, description = "org_…")),
+    responses((status = 200, body = OrganizationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OrganizationResponse>, ApiError> {
+    let id = path_id(&id, "organization")?;
+    Ok(Json(state.app.get_organization(&access, id).await?.into()))
+}
+
+/// Change an organization's settings.
+#[utoipa::path(patch, path = "/organizations/{id}", tag = "organizations", params(("id" = String, Path, description = "org_…")),
+    request_body = UpdateOrganizationRequest,
+    responses((status = 200, body = OrganizationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateOrganizationRequest>,
+) -> Result<Json<OrganizationResponse>, ApiError> {
+    let id = path_id(&id, "organization")?;
+    let patch = OrganizationPatch {
+        name: body.name,
+        region: body.region,
+        default_country: body.default_country,
+        timezone: body.timezone,
+        locale: body.locale,
+    };
+    Ok(Json(
+        state
+            .app
+            .update_organization(&access, id, patch)
+            .await?
+            .into(),
+    ))
+}

@@ -1,0 +1,156 @@
+//! The command line: every command, its flags and its help text.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use parley_domain::{OrgId, Role};
+
+use crate::{admin, config, serve};
+
+/// Parley: conversational engagement at scale — bots, agents, webhooks — in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "parley", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: ./parley.toml when it exists).
+    #[arg(long, global = true, env = "PARLEY_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run everything: API, workers. On an empty store, create the first organization and
+    /// owner and print how to sign in.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Administer the installation directly through the store.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the documented default configuration file.
+    Example,
+    /// Load the configuration and report the first problem, naming the key.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API keys.
+    #[command(name = "api-key", subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Background jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization (a root one unless --parent is given).
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Parent organization, to create a sub-organization.
+        #[arg(long, value_name = "ORG")]
+        parent: Option<OrgId>,
+    },
+    /// List every organization, each root followed by its sub-organizations.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user with a role on an organization. Without --password a random one is
+    /// generated and printed once.
+    Create(UserCreate),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreate {
+    /// The organization.
+    #[arg(long, value_name = "ORG")]
+    pub org: OrgId,
+    /// Sign-in email.
+    #[arg(long)]
+    pub email: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// owner, admin, supervisor, agent or viewer.
+    #[arg(long, default_value = "admin")]
+    pub role: Role,
+    /// The password (prefer the environment variable: command lines are visible to others).
+    #[arg(long, env = "PARLEY_ADMIN_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print its id and secret (shown once).
+    Create {
+        /// The organization it acts for.
+        #[arg(long, value_name = "ORG")]
+        org: OrgId,
+        /// A label.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Give the key this role's permissions.
+        #[arg(long, default_value = "admin")]
+        role: Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Enqueue canary jobs, which prove the workers run jobs (see `jobs stats`).
+    Canary {
+        /// How many.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Simulated work per canary, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        work_ms: u64,
+        /// Canary names are <prefix>-<n>; defaults to the current time.
+        #[arg(long)]
+        prefix: Option<String>,
+    },
+    /// Jobs per queue and state, and canary executions.
+    Stats,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config(ConfigCommand::Example) = cli.command {
+        print!("{}", config::DEFAULT_FILE);
+        return Ok(());
+    }
+    let config = config::load(cli.config.as_deref(), std::env::vars()).context("configuration")?;
+    match cli.command {
+        Command::Config(ConfigCommand::Example) => Ok(()),
+        Command::Config(ConfigCommand::Check) => {
+            println!(
+                "configuration is valid (store: {})",
+                config.store_url.as_str()
+            );
+            Ok(())
+        }
+        Command::Serve => serve::run(config).await,
+        Command::Migrate => admin::migrate(&config).await,
+        Command::Admin(command) => admin::run(&config, command).await,
+    }
+}

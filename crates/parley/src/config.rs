@@ -1,0 +1,203 @@
+//! Configuration (HOUSE_STYLE B.8): embedded defaults, then `parley.toml` or `--config`,
+//! then `PARLEY_*` variables, merged as TOML tables; then a strict two-stage read
+//! (`RawConfig` close to the file, resolved into `Config`). Every error names the key and
+//! where it came from. Loading never writes files and never changes the environment.
+
+mod raw;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use parley_app::auth::Argon2Cost;
+
+pub use raw::{DEFAULT_FILE, load_raw};
+
+/// Environment variables reserved for the test suite, never read as configuration.
+pub const TEST_ENV_PREFIX: &str = "PARLEY_TEST_";
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not valid TOML.
+    #[error("{origin} is not valid TOML: {message}")]
+    Syntax {
+        /// The file.
+        origin: String,
+        /// Parser message with line and column.
+        message: String,
+    },
+    /// A key is unknown or its value is invalid.
+    #[error("invalid configuration key `{key}`: {message}")]
+    Key {
+        /// Dotted key path (`server.listen`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Folder for generated files.
+    pub data_dir: PathBuf,
+    /// Store URL.
+    pub store_url: StoreUrl,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Secure cookies.
+    pub secure_cookies: bool,
+    /// Shutdown grace period.
+    pub shutdown_grace: Duration,
+    /// Log format.
+    pub log_json: bool,
+    /// Log filter.
+    pub log_level: String,
+    /// Configured master key (base64), if any.
+    pub master_key: Option<String>,
+    /// Token lifetime.
+    pub token_ttl: Duration,
+    /// Session lifetime.
+    pub session_ttl: Duration,
+    /// Password hash cost.
+    pub argon2: Argon2Cost,
+    /// Default-queue workers.
+    pub workers: usize,
+    /// Job lease.
+    pub job_lease: Duration,
+    /// First organization's name.
+    pub bootstrap_organization: String,
+    /// First owner's email.
+    pub bootstrap_email: String,
+}
+
+/// Which engine, from the URL's scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// `sqlite://…`
+    Sqlite(String),
+    /// `postgres://…` or `postgresql://…`
+    Postgres(String),
+}
+
+impl StoreUrl {
+    /// The URL as given.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            StoreUrl::Sqlite(u) | StoreUrl::Postgres(u) => u,
+        }
+    }
+}
+
+/// Parses `500ms`, `30s`, `5m`, `1h`, `2d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration like 30s or 5m, got {text:?}"))?;
+    let secs = match unit {
+        "ms" => return Ok(Duration::from_millis(n)),
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("expected a duration like 30s or 5m, got {text:?}")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+fn key_error(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Key {
+        key: key.to_owned(),
+        message: message.into(),
+    }
+}
+
+impl TryFrom<raw::RawConfig> for Config {
+    type Error = ConfigError;
+
+    fn try_from(r: raw::RawConfig) -> Result<Self, ConfigError> {
+        let store_url = match r.store.url.split_once("://").map(|(s, _)| s) {
+            Some("sqlite") => StoreUrl::Sqlite(r.store.url.clone()),
+            Some("postgres" | "postgresql") => StoreUrl::Postgres(r.store.url.clone()),
+            _ => {
+                return Err(key_error(
+                    "store.url",
+                    "must start with sqlite:// or postgres://",
+                ));
+            }
+        };
+        let listen = r.server.listen.parse().map_err(|_| {
+            key_error(
+                "server.listen",
+                "must be an address and port such as 127.0.0.1:8080",
+            )
+        })?;
+        let log_json = match r.log.format.as_str() {
+            "json" => true,
+            "pretty" => false,
+            _ => return Err(key_error("log.format", "must be \"pretty\" or \"json\"")),
+        };
+        let duration = |key: &str, text: &str| parse_duration(text).map_err(|m| key_error(key, m));
+        let argon2 = Argon2Cost {
+            memory_kib: r.auth.argon2_memory_kib,
+            iterations: r.auth.argon2_iterations,
+            parallelism: 1,
+        };
+        if argon2.memory_kib < 8 || argon2.iterations < 1 {
+            return Err(key_error(
+                "auth.argon2_memory_kib",
+                "Argon2 needs at least 8 KiB and 1 iteration",
+            ));
+        }
+        if r.jobs.workers == 0 {
+            return Err(key_error("jobs.workers", "must be at least 1"));
+        }
+        let job_lease = duration("jobs.lease", &r.jobs.lease)?;
+        if job_lease < Duration::from_secs(1) {
+            return Err(key_error("jobs.lease", "must be at least 1s"));
+        }
+        Ok(Config {
+            data_dir: PathBuf::from(r.data_dir),
+            store_url,
+            listen,
+            secure_cookies: r.server.secure_cookies,
+            shutdown_grace: duration("server.shutdown_grace", &r.server.shutdown_grace)?,
+            log_json,
+            log_level: r.log.level,
+            master_key: Some(r.secrets.master_key).filter(|k| !k.trim().is_empty()),
+            token_ttl: duration("auth.token_ttl", &r.auth.token_ttl)?,
+            session_ttl: duration("auth.session_ttl", &r.auth.session_ttl)?,
+            argon2,
+            workers: r.jobs.workers,
+            job_lease,
+            bootstrap_organization: r.bootstrap.organization_name,
+            bootstrap_email: r.bootstrap.owner_email,
+        })
+    }
+}
+
+/// Loads the configuration from the defaults, `file` (or `./parley.toml` when it exists)
+/// and the environment `vars`.
+pub fn load(
+    file: Option<&Path>,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config, ConfigError> {
+    Config::try_from(load_raw(file, vars)?)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+//! Configuration loading: layering, typing, and errors that name the key.
+
+use std::path::Path;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn with_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parley.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn defaults_match_the_documented_ones() {
+    let c = load(Some(Path::new("/dev/null")), env(&[])).unwrap();
+    assert_eq!(c.store_url, StoreUrl::Sqlite("sqlite://parley.db".into()));
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.token_ttl, Duration::from_secs(3600));
+    assert_eq!(c.workers, 4);
+    assert!(c.master_key.is_none());
+}
+
+#[test]
+fn environment_beats_file_beats_defaults() {
+    let (_dir, path) = with_file("[server]\nlisten = \"0.0.0.0:9000\"\n[jobs]\nworkers = 2\n");
+    let c = load(
+        Some(&path),
+        env(&[
+            ("PARLEY_JOBS__WORKERS", "7"),
+            ("PARLEY_STORE__URL", "postgres://u@h/db"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
+    assert_eq!(c.workers, 7);
+    assert_eq!(c.store_url, StoreUrl::Postgres("postgres://u@h/db".into()));
+    let c = load(
+        Some(&path),
+        env(&[
+            ("PARLEY_DATA_DIR", "/var/lib/parley"),
+            ("PARLEY_TEST_POSTGRES_URL", "x"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.data_dir, Path::new("/var/lib/parley"));
+}
+
+#[test]
+fn errors_name_the_key_and_its_source() {
+    let (_dir, path) = with_file("[server]\nlissten = \"0.0.0.0:9000\"\n");
+    let e = load(Some(&path), env(&[])).unwrap_err().to_string();
+    assert!(
+        e.contains("server.lissten") && e.contains("parley.toml"),
+        "{e}"
+    );
+
+    let (_dir, path) = with_file("[server]\nlisten = \"nowhere\"\n");
+    let e = load(Some(&path), env(&[])).unwrap_err().to_string();
+    assert!(e.contains("server.listen"), "{e}");
+
+    let (_dir, path) = with_file("[jobs]\nworkers = \"many\"\n");
+    let e = load(Some(&path), env(&[])).unwrap_err().to_string();
+    assert!(e.contains("jobs.workers"), "{e}");
+
+    let (_dir, path) = with_file("[server\nlisten = 1");
+    let e = load(Some(&path), env(&[])).unwrap_err().to_string();
+    assert!(e.contains("not valid TOML") && e.contains("line"), "{e}");
+
+    let e = load(
+        Some(Path::new("/dev/null")),
+        env(&[("PARLEY_SERVER__LISTN", "x")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("server.listn") && e.contains("PARLEY_SERVER__LISTN"),
+        "{e}"
+    );
+
+    let e = load(
+        Some(Path::new("/dev/null")),
+        env(&[("PARLEY_AUTH__TOKEN_TTL", "soon")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("auth.token_ttl"), "{e}");
+
+    let e = load(
+        Some(Path::new("/dev/null")),
+        env(&[("PARLEY_STORE__URL", "mysql://x")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("store.url"), "{e}");
+
+    let e = load(Some(Path::new("/no/such/parley.toml")), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/no/such/parley.toml"), "{e}");
+}
+
+#[test]
+fn durations_parse_and_refuse_garbage() {
+    assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+    assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+    for bad in ["", "s", "10", "1.5h", "-3s", "3 weeks"] {
+        assert!(parse_duration(bad).is_err(), "{bad}");
+    }
+}

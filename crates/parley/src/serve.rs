@@ -1,0 +1,119 @@
+//! `parley serve`: the API and the workers in one process, with bootstrap on an empty
+//! store and graceful shutdown on SIGINT/SIGTERM (stop accepting, finish requests and
+//! running jobs within `server.shutdown_grace`, close the store).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use parley_app::tenancy::BootstrapRequest;
+use parley_http::AppState;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::wiring;
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    wiring::init_logging(&config);
+    let store = wiring::open_store(&config, true).await?;
+    let app = wiring::app(&config, store.clone())?;
+    bootstrap(&config, &app).await?;
+    app.schedule_housekeeping()
+        .await
+        .context("scheduling housekeeping")?;
+
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    let state = AppState {
+        app: app.clone(),
+        metrics: Some(metrics),
+        secure_cookies: config.secure_cookies,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    // Tests and scripts read this line to find the port when listening on port 0.
+    println!("Parley is listening on http://{address}");
+
+    let cancel = CancellationToken::new();
+    let runner = app.job_runner(config.workers, config.job_lease);
+    let workers = tokio::spawn(runner.start(cancel.clone()));
+    let server = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, parley_http::router(state))
+                .with_graceful_shutdown(cancel.cancelled_owned())
+                .await
+        })
+    };
+
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests and jobs");
+    cancel.cancel();
+    let grace = config.shutdown_grace;
+    let finished = tokio::time::timeout(grace, async {
+        let _ = server.await;
+        let _ = workers.await;
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(grace = ?grace, "shutdown grace period ended with work still running; it will resume after restart");
+    }
+    tokio::time::timeout(Duration::from_secs(5), store.close())
+        .await
+        .ok();
+    Ok(())
+}
+
+async fn bootstrap(config: &Config, app: &parley_app::App) -> anyhow::Result<()> {
+    let password = parley_app::auth::new_api_key_secret()?
+        .trim_start_matches("pk_")
+        .chars()
+        .take(20)
+        .collect::<String>();
+    let request = BootstrapRequest {
+        organization_name: config.bootstrap_organization.clone(),
+        owner_email: config.bootstrap_email.clone(),
+        owner_password: password.clone(),
+    };
+    if let Some(done) = app
+        .bootstrap(request)
+        .await
+        .context("bootstrapping the empty store")?
+    {
+        println!(
+            "First start: created the organization {:?} ({}).",
+            config.bootstrap_organization, done.organization
+        );
+        println!(
+            "  Sign in as {} with the password: {password}",
+            done.owner.email
+        );
+        println!("  API key id: {}", done.api_key.key.id);
+        println!("  API key secret: {}", done.api_key.secret);
+        println!("  These secrets are shown once; store them now.");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
