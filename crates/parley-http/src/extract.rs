@@ -93,7 +93,7 @@ fn field_of(path: &str, message: &str) -> (String, String) {
     let field = match (path, named) {
         (".", Some(name)) => name.to_owned(),
         (p, Some(name)) if !p.ends_with(name) => format!("{p}.{name}"),
-        (p, _) if p == "." => "body".to_owned(),
+        (".", _) => "body".to_owned(),
         (p, _) => p.to_owned(),
     };
     let message = if message.starts_with("missing field") {

@@ -33,6 +33,7 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@tests $store;
             bootstrap_runs_once_and_writes_everything,
             organizations_form_a_tree,
+            root_organizations_are_listed_alone,
             organization_with_missing_parent_is_not_found,
             organization_update_patches_and_audits,
             organizations_paginate_by_cursor,
@@ -53,6 +54,7 @@ macro_rules! conformance_suite {
             idempotency_keys_start_replay_and_mismatch,
             idempotency_keys_expire_and_abandon,
             ping_answers,
+            close_refuses_later_calls,
         );
     };
     (@tests $store:expr; $($check:ident),* $(,)?) => {

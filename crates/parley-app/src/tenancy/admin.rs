@@ -159,11 +159,10 @@ impl App {
             &new.id.to_string(),
             serde_json::json!({"name": new.name}),
         );
-        Ok(self
-            .store
+        self.store
             .create_organization(new, entry)
             .await
-            .or_not_found("parent organization")?)
+            .or_not_found("parent organization")
     }
 
     /// Every organization of the installation: each root followed by its subtree.

@@ -118,11 +118,10 @@ impl App {
             &id.to_string(),
             serde_json::json!({}),
         );
-        Ok(self
-            .store
+        self.store
             .revoke_api_key(access.org_id(), id, self.clock.now(), entry)
             .await
-            .or_not_found("API key")?)
+            .or_not_found("API key")
     }
 
     /// The caller's organization's audit log, newest first.

@@ -153,11 +153,10 @@ impl App {
         }
         let detail = serde_json::json!({"role": current.membership.role});
         let entry = self.entry(access, AuditAction::MemberRemoved, user, detail);
-        Ok(self
-            .store
+        self.store
             .remove_membership(user, access.org_id(), entry)
             .await
-            .or_not_found("member")?)
+            .or_not_found("member")
     }
 
     async fn write_role(
@@ -181,11 +180,10 @@ impl App {
             user,
             serde_json::json!({"role": role, "previous": previous}),
         );
-        Ok(self
-            .store
+        self.store
             .set_membership(membership, entry)
             .await
-            .or_not_found("member")?)
+            .or_not_found("member")
     }
 
     fn entry(

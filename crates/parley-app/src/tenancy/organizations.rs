@@ -57,11 +57,10 @@ impl App {
             &new.id.to_string(),
             detail,
         );
-        Ok(self
-            .store
+        self.store
             .create_organization(new, entry)
             .await
-            .or_not_found("organization")?)
+            .or_not_found("organization")
     }
 
     /// The organization `access` acts on and everything below it.
@@ -119,10 +118,9 @@ impl App {
             &id.to_string(),
             detail,
         );
-        Ok(self
-            .store
+        self.store
             .update_organization(id, patch, self.clock.now(), entry)
             .await
-            .or_not_found("organization")?)
+            .or_not_found("organization")
     }
 }

@@ -81,8 +81,8 @@ pub struct SessionResponse {
     pub organization_id: String,
 }
 
-fn set_cookie(headers: &mut HeaderMap, value: String) {
-    if let Ok(v) = HeaderValue::from_str(&value) {
+fn set_cookie(headers: &mut HeaderMap, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
         headers.append(header::SET_COOKIE, v);
     }
 }
@@ -127,14 +127,14 @@ pub async fn sign_in(
     let h = response.headers_mut();
     set_cookie(
         h,
-        format!(
+        &format!(
             "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
             signed.session_token
         ),
     );
     set_cookie(
         h,
-        format!(
+        &format!(
             "{CSRF_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={max_age}{secure}",
             signed.csrf_token
         ),
@@ -155,11 +155,11 @@ pub async fn sign_out(
     let h = response.headers_mut();
     set_cookie(
         h,
-        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     );
     set_cookie(
         h,
-        format!("{CSRF_COOKIE}=; Path=/; SameSite=Lax; Max-Age=0"),
+        &format!("{CSRF_COOKIE}=; Path=/; SameSite=Lax; Max-Age=0"),
     );
     Ok(response)
 }

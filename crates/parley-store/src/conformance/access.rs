@@ -189,3 +189,8 @@ pub async fn ping_answers(s: &dyn Store) {
     s.ping().await.unwrap();
     assert!(matches!(s.engine_name(), "sqlite" | "postgres"));
 }
+
+pub async fn close_refuses_later_calls(s: &dyn Store) {
+    s.close().await;
+    assert!(s.ping().await.is_err(), "a closed store answers nothing");
+}

@@ -347,6 +347,7 @@ async fn run_case(s: &dyn Store, ops: &[Op]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(fail)`
 fn fail(e: StoreError) -> TestCaseError {
     TestCaseError::fail(format!("{e:?}"))
 }

@@ -123,6 +123,50 @@ pub async fn organizations_form_a_tree(s: &dyn Store) {
     ));
 }
 
+pub async fn root_organizations_are_listed_alone(s: &dyn Store) {
+    let root = s
+        .create_organization(
+            new_org("Root", None),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    s.create_organization(
+        new_org("Child", Some(root.id)),
+        audit(None, AuditAction::OrganizationCreated, 0),
+    )
+    .await
+    .unwrap();
+    let other = s
+        .create_organization(
+            new_org("Other root", None),
+            audit(None, AuditAction::OrganizationCreated, 0),
+        )
+        .await
+        .unwrap();
+    let roots = s
+        .list_root_organizations(PageRequest::first(1))
+        .await
+        .unwrap();
+    let more = s
+        .list_root_organizations(PageRequest::after(roots.next_cursor.clone().unwrap(), 5))
+        .await
+        .unwrap();
+    let mut want = vec![root.id, other.id];
+    want.sort();
+    assert_eq!(
+        roots
+            .items
+            .iter()
+            .chain(&more.items)
+            .map(|o| o.id)
+            .collect::<Vec<_>>(),
+        want,
+        "only roots"
+    );
+    assert!(more.next_cursor.is_none());
+}
+
 pub async fn organization_with_missing_parent_is_not_found(s: &dyn Store) {
     let orphan = new_org("Orphan", Some(new_org("ghost", None).id));
     let id = orphan.id;
