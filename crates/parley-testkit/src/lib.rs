@@ -1,8 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, missing_docs)]
 
+mod app;
 mod clock;
 mod db;
+mod process;
 
+pub use app::{OWNER_PASSWORD, TEST_ARGON2, TestApp, TestResponse};
 pub use clock::FakeClock;
 pub use db::{TempPostgres, TempSqlite, postgres_url, temp_postgres, temp_sqlite};
+pub use process::{ParleyProcess, http_get, parley_binary, parley_command};

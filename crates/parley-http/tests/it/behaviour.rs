@@ -1,0 +1,322 @@
+//! Behaviour across requests: idempotent creation, browser sessions with CSRF, the last
+//! owner, pagination, the audit trail.
+
+use axum::body::Body;
+use http::{Method, Request};
+use parley_testkit::{OWNER_PASSWORD, TestApp};
+use serde_json::json;
+
+fn post(path: &str, token: &str, key: &str, body: &serde_json::Value) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_response() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let first = t
+        .send(post(
+            "/api/v1/organizations",
+            &token,
+            "k-1",
+            &json!({"name": "Once"}),
+        ))
+        .await;
+    assert_eq!(first.status, 201);
+    assert_eq!(first.headers.get("idempotency-replayed").unwrap(), "false");
+    let again = t
+        .send(post(
+            "/api/v1/organizations",
+            &token,
+            "k-1",
+            &json!({"name": "Once"}),
+        ))
+        .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.headers.get("idempotency-replayed").unwrap(), "true");
+    assert_eq!(
+        again.json, first.json,
+        "the same organization, not a second one"
+    );
+    let list = t
+        .call(
+            Method::GET,
+            "/api/v1/organizations",
+            Some(&token),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        list.json["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["name"] == "Once")
+            .count(),
+        1
+    );
+    let other = t
+        .send(post(
+            "/api/v1/organizations",
+            &token,
+            "k-1",
+            &json!({"name": "Different"}),
+        ))
+        .await;
+    assert_eq!(
+        (other.status.as_u16(), other.json["type"].as_str()),
+        (422, Some("/problems/idempotency-key-reused"))
+    );
+    let bad = t
+        .send(post(
+            "/api/v1/organizations",
+            &token,
+            "bad key with spaces",
+            &json!({"name": "x"}),
+        ))
+        .await;
+    assert_eq!(bad.json["errors"][0]["field"], "Idempotency-Key");
+}
+
+#[tokio::test]
+async fn browser_sessions_need_the_csrf_token_for_changes() {
+    let t = TestApp::new().await;
+    let sign_in = json!({"email": "OWNER@example.test", "password": OWNER_PASSWORD});
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            None,
+            Some(sign_in),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let cookies: Vec<String> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("parley_session="))
+        .unwrap();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"));
+    let cookie = session.split(';').next().unwrap().to_owned();
+    let csrf = r.json["csrf_token"].as_str().unwrap().to_owned();
+    let with_cookie =
+        |method: Method, path: &str, csrf: Option<&str>, body: Option<serde_json::Value>| {
+            let mut b = Request::builder()
+                .method(method)
+                .uri(path)
+                .header("cookie", &cookie);
+            if let Some(c) = csrf {
+                b = b.header("x-csrf-token", c);
+            }
+            match body {
+                Some(body) => b
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+                None => b.body(Body::empty()).unwrap(),
+            }
+        };
+    assert_eq!(
+        t.send(with_cookie(Method::GET, "/api/v1/auth/session", None, None))
+            .await
+            .status,
+        200
+    );
+    let r = t
+        .send(with_cookie(
+            Method::POST,
+            "/api/v1/organizations",
+            None,
+            Some(json!({"name": "x"})),
+        ))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["type"].as_str()),
+        (403, Some("/problems/csrf-failed"))
+    );
+    let r = t
+        .send(with_cookie(
+            Method::POST,
+            "/api/v1/organizations",
+            Some("forged"),
+            Some(json!({"name": "x"})),
+        ))
+        .await;
+    assert_eq!(r.status, 403);
+    let r = t
+        .send(with_cookie(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&csrf),
+            Some(json!({"name": "x"})),
+        ))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let r = t
+        .send(with_cookie(
+            Method::POST,
+            "/api/v1/auth/sign-out",
+            Some(&csrf),
+            None,
+        ))
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        t.send(with_cookie(Method::GET, "/api/v1/auth/session", None, None))
+            .await
+            .status,
+        401
+    );
+    let wrong = json!({"email": "owner@example.test", "password": "not the password"});
+    assert_eq!(
+        t.call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            None,
+            Some(wrong)
+        )
+        .await
+        .status,
+        401
+    );
+    let token = t.owner_token().await;
+    let log = t
+        .call(Method::GET, "/api/v1/audit-log", Some(&token), None, None)
+        .await;
+    let actions: Vec<&str> = log.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "sign_in",
+        "sign_out",
+        "api_key_created",
+        "role_changed",
+        "organization_created",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_last_owner_stays_and_roles_change_with_audit() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let owner = t.root.owner.id;
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{owner}"),
+            Some(&token),
+            None,
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["type"].as_str()),
+        (409, Some("/problems/conflict")),
+        "{}",
+        r.json
+    );
+    assert_eq!(
+        t.call(
+            Method::DELETE,
+            &format!("/api/v1/users/{owner}"),
+            Some(&token),
+            None,
+            None
+        )
+        .await
+        .status,
+        409
+    );
+    let r = t.call(Method::POST, "/api/v1/users", Some(&token), None, Some(json!({"email": "second@example.test", "name": "Second", "password": "second pass 1", "role": "owner"}))).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{owner}"),
+            Some(&token),
+            None,
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["role"].as_str()),
+        (200, Some("admin"))
+    );
+    let dup = t
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(&token),
+            None,
+            Some(json!({"email": "new@example.test", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(
+        dup.status, 422,
+        "a new account needs a name and password: {}",
+        dup.json
+    );
+    let fields: Vec<&str> = dup.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "password"]);
+}
+
+#[tokio::test]
+async fn lists_paginate_with_cursors() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    for i in 0..5 {
+        t.call(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&token),
+            None,
+            Some(json!({"name": format!("child {i}")})),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/organizations?limit=2".to_owned();
+    loop {
+        let r = t.call(Method::GET, &path, Some(&token), None, None).await;
+        let page = r.json["data"].as_array().unwrap();
+        assert!(page.len() <= 2);
+        seen.extend(page.iter().map(|o| o["id"].as_str().unwrap().to_owned()));
+        match r.json["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/organizations?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 6);
+    let openapi = t
+        .call(Method::GET, "/api/v1/openapi.json", None, None, None)
+        .await;
+    assert_eq!(openapi.json["openapi"], "3.1.0");
+}

@@ -1,0 +1,296 @@
+//! Tenant isolation, walked over every operation of the OpenAPI document: a token of one
+//! organization can neither read nor change another's data; a parent's admin reaches its
+//! sub-organizations; a sub-organization's admin reaches neither its parent nor its
+//! siblings. An operation without a case here fails the test, so new routes must join it.
+
+use http::Method;
+use parley_domain::{ApiKeyId, OrgId, Role, UserId};
+use parley_testkit::{TestApp, TestResponse};
+use serde_json::{Value, json};
+
+/// The resources of one organization a request can name.
+struct Ids {
+    org: OrgId,
+    user: UserId,
+    key: ApiKeyId,
+}
+
+/// Every org-scoped operation, `(method, path template)`.
+const SCOPED: &[(&str, &str)] = &[
+    ("GET", "/api/v1/organizations"),
+    ("POST", "/api/v1/organizations"),
+    ("GET", "/api/v1/organizations/{id}"),
+    ("PATCH", "/api/v1/organizations/{id}"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("GET", "/api/v1/users/{id}"),
+    ("PATCH", "/api/v1/users/{id}"),
+    ("DELETE", "/api/v1/users/{id}"),
+    ("GET", "/api/v1/api-keys"),
+    ("POST", "/api/v1/api-keys"),
+    ("DELETE", "/api/v1/api-keys/{id}"),
+    ("GET", "/api/v1/audit-log"),
+    ("GET", "/api/v1/auth/session"),
+];
+
+/// Operations checked by `auth_routes_do_not_cross_organizations` instead.
+const AUTH: &[(&str, &str)] = &[
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/sign-in"),
+    ("POST", "/api/v1/auth/sign-out"),
+];
+
+/// Fresh resources in `org` (so destructive cases never interfere).
+async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
+    *n += 1;
+    let user = t
+        .app
+        .admin_create_user(
+            org,
+            &format!("member{n}@example.test"),
+            "Member",
+            "member password 1".into(),
+            Role::Agent,
+        )
+        .await
+        .unwrap();
+    let key = t
+        .app
+        .admin_create_api_key(org, "seeded", Role::Viewer)
+        .await
+        .unwrap();
+    Ids {
+        org,
+        user: user.id,
+        key: key.key.id,
+    }
+}
+
+fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, Option<Value>) {
+    let path = template
+        .replace(
+            "/organizations/{id}",
+            &format!("/organizations/{}", ids.org),
+        )
+        .replace("/users/{id}", &format!("/users/{}", ids.user))
+        .replace("/api-keys/{id}", &format!("/api-keys/{}", ids.key));
+    let body = match (method, template) {
+        ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
+        ("PATCH", "/api/v1/organizations/{id}") => Some(json!({"name": format!("renamed {n}")})),
+        ("POST", "/api/v1/users") => Some(
+            json!({"email": format!("new{n}@example.test"), "name": "New", "password": "new password 1", "role": "viewer"}),
+        ),
+        ("PATCH", "/api/v1/users/{id}") => Some(json!({"role": "supervisor"})),
+        ("POST", "/api/v1/api-keys") => Some(json!({"name": format!("key {n}")})),
+        _ => None,
+    };
+    (method.parse().unwrap(), path, body)
+}
+
+async fn attempt(
+    t: &TestApp,
+    token: &str,
+    header: Option<OrgId>,
+    op: (&str, &str),
+    ids: &Ids,
+    n: u32,
+) -> TestResponse {
+    let (method, path, body) = request(op.0, op.1, ids, n);
+    t.call(method, &path, Some(token), header, body).await
+}
+
+#[tokio::test]
+async fn every_operation_has_an_isolation_case() {
+    let document = serde_json::to_value(parley_http::openapi()).unwrap();
+    let mut missing = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let op = (method.to_uppercase(), path.clone());
+            let known = SCOPED
+                .iter()
+                .chain(AUTH)
+                .any(|(m, p)| *m == op.0 && *p == op.1);
+            if !known {
+                missing.push(format!("{} {}", op.0, op.1));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "operations without an isolation case: {missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn organizations_only_reach_down_their_own_tree() {
+    let t = TestApp::new().await;
+    let (a, token_a) = t.org_with_token("A", None, Role::Admin).await;
+    let (a1, token_a1) = t.org_with_token("A1", Some(a), Role::Admin).await;
+    let (a2, _) = t.org_with_token("A2", Some(a), Role::Admin).await;
+    let (b, token_b) = t.org_with_token("B", None, Role::Admin).await;
+    let mut n = 0;
+    for &op in SCOPED {
+        // The parent's admin reaches the sub-organization.
+        let ids = seed(&t, a1, &mut n).await;
+        let r = attempt(&t, &token_a, Some(a1), op, &ids, n).await;
+        assert!(
+            r.status.is_success(),
+            "parent admin on child: {op:?} gave {} {}",
+            r.status,
+            r.json
+        );
+
+        // Another tree's admin reaches nothing: neither by header nor by naming ids.
+        let ids = seed(&t, a1, &mut n).await;
+        let r = attempt(&t, &token_b, Some(a1), op, &ids, n).await;
+        assert_eq!(r.status, 404, "outsider via header: {op:?} gave {}", r.json);
+        let r = attempt(&t, &token_b, None, op, &ids, n).await;
+        assert!(
+            r.status == 404 || !op.1.contains("{id}"),
+            "outsider via ids: {op:?} gave {} {}",
+            r.status,
+            r.json
+        );
+        assert_no_leak(&r, &ids, Some(a1));
+
+        // A sub-organization's admin reaches neither its parent nor its sibling.
+        for (target, label) in [(a, "parent"), (a2, "sibling")] {
+            let ids = seed(&t, target, &mut n).await;
+            let r = attempt(&t, &token_a1, Some(target), op, &ids, n).await;
+            assert_eq!(
+                r.status, 404,
+                "child admin on {label} via header: {op:?} gave {}",
+                r.json
+            );
+            let r = attempt(&t, &token_a1, None, op, &ids, n).await;
+            assert!(
+                r.status == 404 || !op.1.contains("{id}"),
+                "child admin on {label} via ids: {op:?} gave {} {}",
+                r.status,
+                r.json
+            );
+            // A child's own record names its parent as `parent_id`; nothing else may appear.
+            let org_is_secret = label == "sibling";
+            assert_no_leak(&r, &ids, org_is_secret.then_some(target));
+        }
+    }
+    // Nothing the outsiders tried changed the first seeded resources.
+    let ids = seed(&t, a1, &mut n).await;
+    let before = t.app.store.get_organization(a1).await.unwrap();
+    for &op in SCOPED.iter().filter(|(m, _)| *m != "GET") {
+        attempt(&t, &token_b, Some(a1), op, &ids, n).await;
+        attempt(&t, &token_b, None, op, &ids, n).await;
+    }
+    assert_eq!(
+        t.app.store.get_organization(a1).await.unwrap().name,
+        before.name
+    );
+    assert_eq!(
+        t.app
+            .store
+            .find_membership(ids.user, a1)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        Role::Agent
+    );
+    assert!(
+        t.app
+            .store
+            .find_api_key(ids.key)
+            .await
+            .unwrap()
+            .unwrap()
+            .key
+            .revoked_at
+            .is_none()
+    );
+    let _ = b;
+}
+
+/// A list answered to an outsider must not contain any of the target's ids.
+fn assert_no_leak(r: &TestResponse, ids: &Ids, org: Option<OrgId>) {
+    let text = r.json.to_string();
+    for id in org
+        .iter()
+        .map(ToString::to_string)
+        .chain([ids.user.to_string(), ids.key.to_string()])
+    {
+        assert!(!text.contains(&id), "response leaked {id}: {text}");
+    }
+    assert!(!r.status.is_server_error(), "{text}");
+}
+
+#[tokio::test]
+async fn auth_routes_do_not_cross_organizations() {
+    let t = TestApp::new().await;
+    let (a, _) = t.org_with_token("A", None, Role::Admin).await;
+    let (b, token_b) = t.org_with_token("B", None, Role::Admin).await;
+    let key_a = t
+        .app
+        .admin_create_api_key(a, "a", Role::Admin)
+        .await
+        .unwrap();
+    let key_b = t
+        .app
+        .admin_create_api_key(b, "b", Role::Admin)
+        .await
+        .unwrap();
+    // A key id with another organization's secret is refused.
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            None,
+            Some(json!({"key_id": key_a.key.id, "secret": key_b.secret})),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.json);
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            None,
+            Some(json!({"key_id": key_a.key.id, "secret": key_a.secret})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["organization_id"], a.to_string());
+    // A user of B cannot sign in to A.
+    t.app
+        .admin_create_user(
+            b,
+            "bee@example.test",
+            "Bee",
+            "bee password 12".into(),
+            Role::Admin,
+        )
+        .await
+        .unwrap();
+    let sign_in =
+        json!({"email": "bee@example.test", "password": "bee password 12", "organization_id": a});
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            None,
+            Some(sign_in),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.json);
+    // Signing out with B's token ends no one else's session.
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-out",
+            Some(&token_b),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+}

@@ -1,0 +1,9 @@
+//! HTTP integration tests, one binary (HOUSE_STYLE B.9).
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+// Tenant isolation across every /api/v1 route (extend it with every new route).
+mod isolation;
+// Bad input and bad credentials: problem documents, never 500s.
+mod bad_input;
+// Idempotency-Key, sessions and CSRF, pagination.
+mod behaviour;

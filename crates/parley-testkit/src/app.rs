@@ -1,0 +1,158 @@
+//! `TestApp`: the real router over a real (temporary SQLite) store and a fake clock,
+//! driven in-process with `oneshot`, with a bootstrapped organization and owner key.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use parley_app::auth::Argon2Cost;
+use parley_app::tenancy::{BootstrapRequest, Bootstrapped};
+use parley_app::{App, MasterKey, Settings};
+use parley_domain::{OrgId, Role};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::{FakeClock, TempSqlite, temp_sqlite};
+
+/// Password hashing cheap enough for tests.
+pub const TEST_ARGON2: Argon2Cost = Argon2Cost {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
+/// The bootstrapped owner's password.
+pub const OWNER_PASSWORD: &str = "owner password 123";
+
+/// A running application for tests.
+pub struct TestApp {
+    pub app: App,
+    pub clock: Arc<FakeClock>,
+    pub router: axum::Router,
+    pub root: Bootstrapped,
+    pub db: TempSqlite,
+}
+
+/// A response, with its body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub json: Value,
+}
+
+impl TestApp {
+    /// A bootstrapped application on a fresh SQLite store.
+    pub async fn new() -> Self {
+        let db = temp_sqlite().await;
+        let clock = Arc::new(FakeClock::new());
+        let settings = Settings {
+            argon2: TEST_ARGON2,
+            ..Settings::default()
+        };
+        let app = App::new(
+            db.store.clone(),
+            clock.clone(),
+            &MasterKey::generate().unwrap(),
+            settings,
+        );
+        let root = app
+            .bootstrap(BootstrapRequest {
+                organization_name: "Root".into(),
+                owner_email: "owner@example.test".into(),
+                owner_password: OWNER_PASSWORD.into(),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let state = parley_http::AppState {
+            app: app.clone(),
+            metrics: None,
+            secure_cookies: false,
+        };
+        let router = parley_http::router(state);
+        Self {
+            app,
+            clock,
+            router,
+            root,
+            db,
+        }
+    }
+
+    /// A bearer token for the bootstrap key (owner of the root organization).
+    pub async fn owner_token(&self) -> String {
+        self.app
+            .issue_token(self.root.api_key.key.id, &self.root.api_key.secret)
+            .await
+            .unwrap()
+            .token
+    }
+
+    /// A new organization (under `parent`, or a new root) and a token with `role` on it.
+    pub async fn org_with_token(
+        &self,
+        name: &str,
+        parent: Option<OrgId>,
+        role: Role,
+    ) -> (OrgId, String) {
+        let org = self
+            .app
+            .admin_create_organization(name, parent)
+            .await
+            .unwrap();
+        let key = self
+            .app
+            .admin_create_api_key(org.id, "test", role)
+            .await
+            .unwrap();
+        let token = self
+            .app
+            .issue_token(key.key.id, &key.secret)
+            .await
+            .unwrap()
+            .token;
+        (org.id, token)
+    }
+
+    /// Sends a request. `token` goes in `Authorization: Bearer`; `org` in
+    /// `Parley-Organization`; `body` as JSON.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        org: Option<OrgId>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            builder = builder.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(o) = org {
+            builder = builder.header("parley-organization", o.to_string());
+        }
+        let request = match body {
+            Some(b) => builder
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => builder.body(Body::empty()),
+        };
+        self.send(request.unwrap()).await
+    }
+
+    /// Sends a prepared request.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        TestResponse {
+            status,
+            headers,
+            json,
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Tests of the `parley` binary as a process (one binary, HOUSE_STYLE B.9). Test names
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+//! start with `process_` so nextest runs them one at a time (see .config/nextest.toml).
+
+// SIGKILL during job execution, restart, every job finishes exactly once.
+mod durability;
+// The README's commands and configuration errors, as a user meets them.
+mod commands;
