@@ -11,7 +11,7 @@ mod tokens;
 pub use access::{Access, Principal, Subject};
 pub use passwords::{Argon2Cost, hash_password, verify_password};
 pub use sessions::{SignIn, SignedIn};
-pub use tokens::{IssuedToken, TokenClaims, new_api_key_secret};
+pub use tokens::{IssuedToken, TokenClaims, new_api_key_secret, new_password};
 
 use crate::MasterKey;
 

@@ -34,14 +34,7 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::User(UserCommand::Create(u)) => {
             let (password, generated) = match u.password {
                 Some(p) => (p, false),
-                None => (
-                    parley_app::auth::new_api_key_secret()?
-                        .trim_start_matches("pk_")
-                        .chars()
-                        .take(20)
-                        .collect(),
-                    true,
-                ),
+                None => (parley_app::auth::new_password()?, true),
             };
             let user = app
                 .admin_create_user(u.org, &u.email, &u.name, password.clone(), u.role)

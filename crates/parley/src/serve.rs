@@ -67,11 +67,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 }
 
 async fn bootstrap(config: &Config, app: &parley_app::App) -> anyhow::Result<()> {
-    let password = parley_app::auth::new_api_key_secret()?
-        .trim_start_matches("pk_")
-        .chars()
-        .take(20)
-        .collect::<String>();
+    let password = parley_app::auth::new_password()?;
     let request = BootstrapRequest {
         organization_name: config.bootstrap_organization.clone(),
         owner_email: config.bootstrap_email.clone(),

@@ -49,6 +49,12 @@ pub fn new_api_key_secret() -> Result<String, AppError> {
     Ok(format!("pk_{}", random_token()?))
 }
 
+/// A random 20-character password for accounts created by the CLI or bootstrap, printed
+/// once (about 120 bits from the same source as API key secrets).
+pub fn new_password() -> Result<String, AppError> {
+    Ok(random_token()?.chars().take(20).collect())
+}
+
 impl App {
     /// Exchanges an API key's id and secret for a JWT.
     pub async fn issue_token(
