@@ -67,8 +67,8 @@ impl Job for HousekeepingJob {
             jobs,
             "housekeeping purged expired rows"
         );
-        // The next run is written with this run's completion; the dedup key cannot clash
-        // because this job still holds it until the same transaction marks it done.
+        // The next run commits with this run's completion (lease-fenced), so exactly one
+        // run is ever scheduled; it needs no de-duplication key.
         let next = NewJob {
             id: JobId::generate(),
             queue: Self::QUEUE.to_owned(),

@@ -7,7 +7,6 @@ mod ops;
 mod problem;
 mod v1;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -54,8 +53,7 @@ pub fn openapi() -> OpenApi {
 /// The complete router: API, operations endpoints and middleware.
 pub fn router(state: AppState) -> Router {
     let (api, document) = api().split_for_parts();
-    let document = Arc::new(document);
-    api.merge(ops::router(document))
+    api.merge(ops::router(&document))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

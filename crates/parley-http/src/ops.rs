@@ -1,7 +1,6 @@
 //! Operations endpoints (`/healthz`, `/readyz`, `/metrics`, the OpenAPI document) and the
 //! request span and metrics middleware.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -15,14 +14,16 @@ use utoipa::openapi::OpenApi;
 use crate::AppState;
 use crate::problem::{ApiError, ProblemType};
 
-pub(crate) fn router(document: Arc<OpenApi>) -> Router<AppState> {
+/// `document` is serialised once here, not on every request.
+pub(crate) fn router(document: &OpenApi) -> Router<AppState> {
+    let json = axum::body::Bytes::from(serde_json::to_vec(document).unwrap_or_default());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route(
             "/api/v1/openapi.json",
-            get(move || async move { Json(document.as_ref().clone()) }),
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], json) }),
         )
 }
 

@@ -9,4 +9,4 @@ mod process;
 pub use app::{OWNER_PASSWORD, TEST_ARGON2, TestApp, TestResponse};
 pub use clock::FakeClock;
 pub use db::{TempPostgres, TempSqlite, postgres_url, temp_postgres, temp_sqlite};
-pub use process::{ParleyProcess, http_get, parley_binary, parley_command};
+pub use process::{ParleyProcess, http_get, parley_command};

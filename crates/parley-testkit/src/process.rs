@@ -2,7 +2,7 @@
 //! tiny HTTP/1.1 GET over a TCP socket to talk to it.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -113,10 +113,4 @@ pub fn http_get(address: &str, path: &str) -> (u16, String) {
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     (status, body)
-}
-
-/// The `parley` binary built for this test run.
-#[must_use]
-pub fn parley_binary(from_env: &str) -> PathBuf {
-    PathBuf::from(from_env)
 }

@@ -62,18 +62,15 @@ impl App {
         key_id: ApiKeyId,
         secret: &str,
     ) -> Result<IssuedToken, AppError> {
-        let refused = AppError::Unauthenticated("unknown API key or wrong secret");
-        let stored = self
-            .store
-            .find_api_key(key_id)
-            .await?
-            .ok_or_else(|| AppError::Unauthenticated("unknown API key or wrong secret"))?;
+        // An unknown id and a wrong secret read the same, so ids cannot be probed.
+        let refused = || AppError::Unauthenticated("unknown API key or wrong secret");
+        let stored = self.store.find_api_key(key_id).await?.ok_or_else(refused)?;
         let matches: bool = secret_hash(secret)
             .as_bytes()
             .ct_eq(stored.secret_hash.as_bytes())
             .into();
         if !matches {
-            return Err(refused);
+            return Err(refused());
         }
         if stored.key.revoked_at.is_some() {
             return Err(AppError::Unauthenticated("this API key was revoked"));

@@ -202,18 +202,10 @@ impl App {
             .get_organization(organization)
             .await
             .or_not_found("organization")?;
+        let user = self
+            .create_account(clean_email(email)?, name, password)
+            .await?;
         let now = self.clock.now();
-        let new = NewUser {
-            id: UserId::generate(),
-            email: clean_email(email)?,
-            name: clean_name("name", name)?,
-            password_hash: self.hash(password).await?,
-            created_at: now,
-        };
-        let user = self.store.create_user(new).await.map_err(|e| match e {
-            StoreError::Conflict { .. } => AppError::Conflict("email"),
-            other => other.into(),
-        })?;
         let membership = Membership {
             user_id: user.id,
             organization_id: organization,
@@ -251,6 +243,27 @@ impl App {
             CLI,
         )
         .await
+    }
+
+    /// Creates an account with a cleaned name and an Argon2id hash of `password`;
+    /// `Conflict("email")` when the (already cleaned) email is taken.
+    pub(crate) async fn create_account(
+        &self,
+        email: String,
+        name: &str,
+        password: String,
+    ) -> Result<User, AppError> {
+        let new = NewUser {
+            id: UserId::generate(),
+            email,
+            name: clean_name("name", name)?,
+            password_hash: self.hash(password).await?,
+            created_at: self.clock.now(),
+        };
+        self.store.create_user(new).await.map_err(|e| match e {
+            StoreError::Conflict { .. } => AppError::Conflict("email"),
+            other => other.into(),
+        })
     }
 
     async fn hash(&self, password: String) -> Result<String, AppError> {

@@ -2,11 +2,11 @@
 //! only change or remove members whose role it could have granted, and cannot leave an
 //! organization without an owner.
 
-use parley_domain::{AuditAction, AuditEntry, Membership, NewUser, Permission, Role, UserId};
-use parley_store::{Member, Page, PageRequest, StoreError};
+use parley_domain::{AuditAction, AuditEntry, Membership, Permission, Role, UserId};
+use parley_store::{Member, Page, PageRequest};
 
-use super::{clean_email, clean_name};
-use crate::auth::{Access, hash_password};
+use super::clean_email;
+use crate::auth::Access;
 use crate::error::StoreResultExt;
 use crate::{App, AppError};
 
@@ -65,43 +65,20 @@ impl App {
         let email = clean_email(&input.email)?;
         let user = match self.store.find_user_by_email(&email).await? {
             Some(existing) => existing.user,
-            None => {
-                let mut errors = Vec::new();
-                let name = input.name.as_deref().map(|n| clean_name("name", n));
-                if name.is_none() {
-                    errors.push(crate::FieldError::new(
-                        "name",
-                        "is required for a new account",
-                    ));
-                }
-                if input.password.is_none() {
-                    errors.push(crate::FieldError::new(
-                        "password",
-                        "is required for a new account",
-                    ));
-                }
-                if !errors.is_empty() {
+            None => match (input.name, input.password) {
+                (Some(name), Some(password)) => self.create_account(email, &name, password).await?,
+                (name, password) => {
+                    let missing = [("name", name.is_none()), ("password", password.is_none())];
+                    let errors = missing
+                        .iter()
+                        .filter(|(_, is_missing)| *is_missing)
+                        .map(|(field, _)| {
+                            crate::FieldError::new(*field, "is required for a new account")
+                        })
+                        .collect();
                     return Err(AppError::Invalid(errors));
                 }
-                let name = name.unwrap_or_else(|| Ok(String::new()))?;
-                let password = input.password.unwrap_or_default();
-                let cost = self.settings.argon2;
-                let password_hash =
-                    tokio::task::spawn_blocking(move || hash_password(&password, cost))
-                        .await
-                        .map_err(|e| AppError::Internal(Box::new(e)))??;
-                let new = NewUser {
-                    id: UserId::generate(),
-                    email,
-                    name,
-                    password_hash,
-                    created_at: self.clock.now(),
-                };
-                self.store.create_user(new).await.map_err(|e| match e {
-                    StoreError::Conflict { .. } => AppError::Conflict("email"),
-                    other => other.into(),
-                })?
-            }
+            },
         };
         if let Some(existing) = self.store.find_membership(user.id, access.org_id()).await? {
             check_grantable(
