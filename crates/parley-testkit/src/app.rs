@@ -41,6 +41,17 @@ pub struct TestResponse {
     pub json: Value,
 }
 
+impl TestResponse {
+    /// The status and the first invalid field named by a problem document.
+    #[must_use]
+    pub fn problem_field(&self) -> (u16, Option<&str>) {
+        (
+            self.status.as_u16(),
+            self.json["errors"][0]["field"].as_str(),
+        )
+    }
+}
+
 impl TestApp {
     /// A bootstrapped application on a fresh SQLite store.
     pub async fn new() -> Self {
@@ -113,6 +124,11 @@ impl TestApp {
             .unwrap()
             .token;
         (org.id, token)
+    }
+
+    /// `GET path` with a bearer token.
+    pub async fn get(&self, path: &str, token: &str) -> TestResponse {
+        self.call(Method::GET, path, Some(token), None, None).await
     }
 
     /// Sends a request. `token` goes in `Authorization: Bearer`; `org` in

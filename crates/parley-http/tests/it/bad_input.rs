@@ -63,51 +63,16 @@ async fn malformed_unknown_and_mistyped_bodies_name_the_problem() {
         assert!(is_problem(&r));
         assert_eq!(r.json["errors"][0]["field"], field, "{body}: {}", r.json);
     }
-    let r = t
-        .call(
-            Method::GET,
-            "/api/v1/organizations?limit=0",
-            Some(&token),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), r.json["errors"][0]["field"].as_str()),
-        (422, Some("limit")),
-        "{}",
-        r.json
-    );
-    let r = t
-        .call(
-            Method::GET,
-            "/api/v1/organizations?limit=ten",
-            Some(&token),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), r.json["errors"][0]["field"].as_str()),
-        (422, Some("limit")),
-        "{}",
-        r.json
-    );
-    let r = t
-        .call(
-            Method::GET,
-            "/api/v1/organizations?colour=red",
-            Some(&token),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), r.json["errors"][0]["field"].as_str()),
-        (422, Some("colour")),
-        "{}",
-        r.json
-    );
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=ten", "limit"),
+        ("colour=red", "colour"),
+    ] {
+        let r = t
+            .get(&format!("/api/v1/organizations?{query}"), &token)
+            .await;
+        assert_eq!(r.problem_field(), (422, Some(field)), "{query}: {}", r.json);
+    }
     let r = t
         .send(
             Request::builder()
@@ -139,23 +104,10 @@ async fn malformed_unknown_and_mistyped_bodies_name_the_problem() {
                 .unwrap(),
         )
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.json["errors"][0]["field"].as_str()),
-        (422, Some("Parley-Organization"))
-    );
-    let r = t
-        .call(
-            Method::GET,
-            "/api/v1/organizations/not-an-id",
-            Some(&token),
-            None,
-            None,
-        )
-        .await;
+    assert_eq!(r.problem_field(), (422, Some("Parley-Organization")));
+    let r = t.get("/api/v1/organizations/not-an-id", &token).await;
     assert_eq!(r.status, 404);
-    let r = t
-        .call(Method::GET, "/api/v1/nowhere", Some(&token), None, None)
-        .await;
+    let r = t.get("/api/v1/nowhere", &token).await;
     assert_eq!((r.status.as_u16(), is_problem(&r)), (404, true));
     let r = t
         .call(
@@ -173,18 +125,7 @@ async fn malformed_unknown_and_mistyped_bodies_name_the_problem() {
 async fn expired_forged_revoked_and_missing_credentials_get_401() {
     let t = TestApp::new().await;
     let token = t.owner_token().await;
-    assert_eq!(
-        t.call(
-            Method::GET,
-            "/api/v1/organizations",
-            Some(&token),
-            None,
-            None
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(t.get("/api/v1/organizations", &token).await.status, 200);
 
     let r = t
         .call(Method::GET, "/api/v1/organizations", None, None, None)
@@ -200,15 +141,7 @@ async fn expired_forged_revoked_and_missing_credentials_get_401() {
         &EncodingKey::from_secret(b"not the server key"),
     )
     .unwrap();
-    let r = t
-        .call(
-            Method::GET,
-            "/api/v1/organizations",
-            Some(&forged),
-            None,
-            None,
-        )
-        .await;
+    let r = t.get("/api/v1/organizations", &forged).await;
     assert_eq!(
         (r.status.as_u16(), r.json["type"].as_str()),
         (401, Some("/problems/unauthenticated"))
@@ -228,15 +161,7 @@ async fn expired_forged_revoked_and_missing_credentials_get_401() {
 
     // Expired: an hour and a second later by the injected clock.
     t.clock.advance(Duration::seconds(3601));
-    let r = t
-        .call(
-            Method::GET,
-            "/api/v1/organizations",
-            Some(&token),
-            None,
-            None,
-        )
-        .await;
+    let r = t.get("/api/v1/organizations", &token).await;
     assert_eq!(r.status, 401);
     assert!(r.json["detail"].as_str().unwrap().contains("expired"));
 
@@ -249,9 +174,7 @@ async fn expired_forged_revoked_and_missing_credentials_get_401() {
             parley_domain::Role::Admin,
         )
         .await;
-    let keys = t
-        .call(Method::GET, "/api/v1/api-keys", Some(&other), None, None)
-        .await;
+    let keys = t.get("/api/v1/api-keys", &other).await;
     let key_id = keys.json["data"][0]["id"].as_str().unwrap().to_owned();
     let r = t
         .call(
@@ -263,15 +186,7 @@ async fn expired_forged_revoked_and_missing_credentials_get_401() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
-    let r = t
-        .call(
-            Method::GET,
-            "/api/v1/organizations",
-            Some(&other),
-            None,
-            None,
-        )
-        .await;
+    let r = t.get("/api/v1/organizations", &other).await;
     assert_eq!(r.status, 401);
     assert!(r.json["detail"].as_str().unwrap().contains("revoked"));
 
@@ -284,10 +199,7 @@ async fn expired_forged_revoked_and_missing_credentials_get_401() {
             Some(json!({"key_id": "key_nope", "secret": "x"})),
         )
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.json["errors"][0]["field"].as_str()),
-        (422, Some("key_id"))
-    );
+    assert_eq!(r.problem_field(), (422, Some("key_id")));
     let r = t
         .call(
             Method::POST,
@@ -303,7 +215,7 @@ async fn expired_forged_revoked_and_missing_credentials_get_401() {
 #[tokio::test]
 async fn permissions_are_enforced_by_role() {
     let t = TestApp::new().await;
-    let (org, viewer) = t
+    let (_, viewer) = t
         .org_with_token(
             "Viewers",
             Some(t.root.organization),
@@ -323,24 +235,8 @@ async fn permissions_are_enforced_by_role() {
         (r.status.as_u16(), r.json["type"].as_str()),
         (403, Some("/problems/forbidden"))
     );
-    assert_eq!(
-        t.call(
-            Method::GET,
-            "/api/v1/organizations",
-            Some(&viewer),
-            None,
-            None
-        )
-        .await
-        .status,
-        200
-    );
-    assert_eq!(
-        t.call(Method::GET, "/api/v1/users", Some(&viewer), None, None)
-            .await
-            .status,
-        403
-    );
+    assert_eq!(t.get("/api/v1/organizations", &viewer).await.status, 200);
+    assert_eq!(t.get("/api/v1/users", &viewer).await.status, 403);
     let (_, admin) = t
         .org_with_token(
             "Admins",
@@ -357,11 +253,7 @@ async fn permissions_are_enforced_by_role() {
             Some(json!({"name": "too much", "permissions": ["retention"]})),
         )
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.json["errors"][0]["field"].as_str()),
-        (422, Some("permissions"))
-    );
+    assert_eq!(r.problem_field(), (422, Some("permissions")));
     let r = t.call(Method::POST, "/api/v1/users", Some(&admin), None, Some(json!({"email": "o@example.test", "name": "O", "password": "owner pass 12", "role": "owner"}))).await;
     assert_eq!(r.status, 403, "an admin cannot create an owner");
-    let _ = org;
 }

@@ -45,15 +45,7 @@ async fn idempotency_keys_replay_the_first_response() {
         again.json, first.json,
         "the same organization, not a second one"
     );
-    let list = t
-        .call(
-            Method::GET,
-            "/api/v1/organizations",
-            Some(&token),
-            None,
-            None,
-        )
-        .await;
+    let list = t.get("/api/v1/organizations", &token).await;
     assert_eq!(
         list.json["data"]
             .as_array()
@@ -195,9 +187,7 @@ async fn browser_sessions_need_the_csrf_token_for_changes() {
         401
     );
     let token = t.owner_token().await;
-    let log = t
-        .call(Method::GET, "/api/v1/audit-log", Some(&token), None, None)
-        .await;
+    let log = t.get("/api/v1/audit-log", &token).await;
     let actions: Vec<&str> = log.json["data"]
         .as_array()
         .unwrap()
@@ -305,7 +295,7 @@ async fn lists_paginate_with_cursors() {
     let mut seen = Vec::new();
     let mut path = "/api/v1/organizations?limit=2".to_owned();
     loop {
-        let r = t.call(Method::GET, &path, Some(&token), None, None).await;
+        let r = t.get(&path, &token).await;
         let page = r.json["data"].as_array().unwrap();
         assert!(page.len() <= 2);
         seen.extend(page.iter().map(|o| o["id"].as_str().unwrap().to_owned()));

@@ -127,7 +127,7 @@ async fn organizations_only_reach_down_their_own_tree() {
     let (a, token_a) = t.org_with_token("A", None, Role::Admin).await;
     let (a1, token_a1) = t.org_with_token("A1", Some(a), Role::Admin).await;
     let (a2, _) = t.org_with_token("A2", Some(a), Role::Admin).await;
-    let (b, token_b) = t.org_with_token("B", None, Role::Admin).await;
+    let (_, token_b) = t.org_with_token("B", None, Role::Admin).await;
     let mut n = 0;
     for &op in SCOPED {
         // The parent's admin reaches the sub-organization.
@@ -206,7 +206,6 @@ async fn organizations_only_reach_down_their_own_tree() {
             .revoked_at
             .is_none()
     );
-    let _ = b;
 }
 
 /// A list answered to an outsider must not contain any of the target's ids.

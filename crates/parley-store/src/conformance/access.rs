@@ -2,17 +2,11 @@
 
 use parley_domain::{AuditAction, Permission, PermissionSet, Role, SessionId};
 
-use super::fixtures::{at, audit, new_key, new_org, new_user};
+use super::fixtures::{at, audit, create_org, new_key, new_user};
 use crate::{NewSession, PageRequest, Store, StoreError};
 
 pub async fn api_keys_store_hash_and_revoke_once(s: &dyn Store) {
-    let org = s
-        .create_organization(
-            new_org("Org", None),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
+    let org = create_org(s, "Org", None).await;
     let perms = PermissionSet::from_slice(&[Permission::ContactsRead, Permission::CampaignsRead]);
     let new = new_key(org.id, perms);
     let created = s
@@ -60,20 +54,8 @@ pub async fn api_keys_store_hash_and_revoke_once(s: &dyn Store) {
 }
 
 pub async fn api_keys_are_scoped_to_their_organization(s: &dyn Store) {
-    let a = s
-        .create_organization(
-            new_org("A", None),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
-    let b = s
-        .create_organization(
-            new_org("B", None),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
+    let a = create_org(s, "A", None).await;
+    let b = create_org(s, "B", None).await;
     let mut keys = Vec::new();
     for _ in 0..3 {
         let k = new_key(a.id, Role::Admin.permissions());
@@ -127,13 +109,7 @@ pub async fn api_keys_are_scoped_to_their_organization(s: &dyn Store) {
 }
 
 pub async fn sessions_expire_and_end(s: &dyn Store) {
-    let org = s
-        .create_organization(
-            new_org("Org", None),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
+    let org = create_org(s, "Org", None).await;
     let user = new_user("Ann");
     s.create_user(user.clone()).await.unwrap();
     let session = |hash: &str, expires| NewSession {

@@ -35,6 +35,20 @@ pub fn new_org(name: &str, parent: Option<OrgId>) -> NewOrganization {
     }
 }
 
+/// Creates an organization named `name` under `parent` in `s`, with its audit entry.
+pub async fn create_org(
+    s: &dyn crate::Store,
+    name: &str,
+    parent: Option<OrgId>,
+) -> parley_domain::Organization {
+    s.create_organization(
+        new_org(name, parent),
+        audit(None, AuditAction::OrganizationCreated, 0),
+    )
+    .await
+    .unwrap()
+}
+
 /// A new user with a unique email.
 #[must_use]
 pub fn new_user(name: &str) -> NewUser {

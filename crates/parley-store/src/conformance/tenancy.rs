@@ -2,7 +2,7 @@
 
 use parley_domain::{AuditAction, Membership, OrganizationPatch, Role};
 
-use super::fixtures::{at, audit, new_key, new_org, new_user, t0};
+use super::fixtures::{at, audit, create_org, new_key, new_org, new_user, t0};
 use crate::{Bootstrap, PageRequest, Store, StoreError};
 
 pub async fn bootstrap_runs_once_and_writes_everything(s: &dyn Store) {
@@ -55,34 +55,10 @@ pub async fn bootstrap_runs_once_and_writes_everything(s: &dyn Store) {
 }
 
 pub async fn organizations_form_a_tree(s: &dyn Store) {
-    let root = s
-        .create_organization(
-            new_org("Root", None),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
-    let a = s
-        .create_organization(
-            new_org("A", Some(root.id)),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
-    let a1 = s
-        .create_organization(
-            new_org("A1", Some(a.id)),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
-    let b = s
-        .create_organization(
-            new_org("B", Some(root.id)),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
+    let root = create_org(s, "Root", None).await;
+    let a = create_org(s, "A", Some(root.id)).await;
+    let a1 = create_org(s, "A1", Some(a.id)).await;
+    let b = create_org(s, "B", Some(root.id)).await;
     assert!(root.ancestors.is_empty() && root.parent_id.is_none());
     assert_eq!(a1.ancestors, vec![root.id, a.id]);
     assert_eq!(a1.parent_id, Some(a.id));
@@ -124,26 +100,9 @@ pub async fn organizations_form_a_tree(s: &dyn Store) {
 }
 
 pub async fn root_organizations_are_listed_alone(s: &dyn Store) {
-    let root = s
-        .create_organization(
-            new_org("Root", None),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
-    s.create_organization(
-        new_org("Child", Some(root.id)),
-        audit(None, AuditAction::OrganizationCreated, 0),
-    )
-    .await
-    .unwrap();
-    let other = s
-        .create_organization(
-            new_org("Other root", None),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
+    let root = create_org(s, "Root", None).await;
+    create_org(s, "Child", Some(root.id)).await;
+    let other = create_org(s, "Other root", None).await;
     let roots = s
         .list_root_organizations(PageRequest::first(1))
         .await
@@ -186,13 +145,7 @@ pub async fn organization_with_missing_parent_is_not_found(s: &dyn Store) {
 }
 
 pub async fn organization_update_patches_and_audits(s: &dyn Store) {
-    let org = s
-        .create_organization(
-            new_org("Before", None),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
+    let org = create_org(s, "Before", None).await;
     let patch = OrganizationPatch {
         name: Some("After".into()),
         timezone: Some("Europe/London".parse().unwrap()),
@@ -229,20 +182,9 @@ pub async fn organization_update_patches_and_audits(s: &dyn Store) {
 }
 
 pub async fn organizations_paginate_by_cursor(s: &dyn Store) {
-    let root = s
-        .create_organization(
-            new_org("Root", None),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
+    let root = create_org(s, "Root", None).await;
     for i in 0..6 {
-        s.create_organization(
-            new_org(&format!("child {i}"), Some(root.id)),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
+        create_org(s, &format!("child {i}"), Some(root.id)).await;
     }
     let mut seen = Vec::new();
     let mut page = s
@@ -302,20 +244,8 @@ pub async fn users_have_unique_emails(s: &dyn Store) {
 }
 
 pub async fn memberships_upsert_list_and_remove(s: &dyn Store) {
-    let org = s
-        .create_organization(
-            new_org("Org", None),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
-    let sub = s
-        .create_organization(
-            new_org("Sub", Some(org.id)),
-            audit(None, AuditAction::OrganizationCreated, 0),
-        )
-        .await
-        .unwrap();
+    let org = create_org(s, "Org", None).await;
+    let sub = create_org(s, "Sub", Some(org.id)).await;
     let (ann, bob) = (new_user("Ann"), new_user("Bob"));
     s.create_user(ann.clone()).await.unwrap();
     s.create_user(bob.clone()).await.unwrap();
