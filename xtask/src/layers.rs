@@ -9,13 +9,19 @@ use anyhow::Context;
 /// `(crate, workspace crates it may depend on as a normal or build dependency)`.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("parley-domain", &[]),
+    ("parley-import", &["parley-domain"]),
     ("parley-store", &["parley-domain"]),
     ("parley-store-sqlite", &["parley-domain", "parley-store"]),
     ("parley-store-postgres", &["parley-domain", "parley-store"]),
     ("parley-jobs", &["parley-domain", "parley-store"]),
     (
         "parley-app",
-        &["parley-domain", "parley-store", "parley-jobs"],
+        &[
+            "parley-domain",
+            "parley-store",
+            "parley-jobs",
+            "parley-import",
+        ],
     ),
     (
         "parley-http",
@@ -31,6 +37,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "parley-jobs",
             "parley-app",
             "parley-http",
+            "parley-import",
         ],
     ),
     (
@@ -51,6 +58,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 /// External crates a layer must never use (the engines and the web stack stay at the edges).
 const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
     ("parley-domain", &["tokio", "sqlx", "axum", "reqwest"]),
+    ("parley-import", &["tokio", "sqlx", "axum", "reqwest"]),
     ("parley-store", &["sqlx", "axum", "reqwest"]),
     ("parley-jobs", &["sqlx", "axum"]),
     ("parley-app", &["sqlx", "axum"]),

@@ -151,6 +151,8 @@ define_id!(/// A webhook event (`evt_…`), stable across delivery retries.
     EventId, "evt");
 define_id!(/// A contact (`ct_…`).
     ContactId, "ct");
+define_id!(/// A contact import (`imp_…`).
+    ImportId, "imp");
 define_id!(/// A conversation (`conv_…`).
     ConversationId, "conv");
 define_id!(/// A message (`msg_…`).

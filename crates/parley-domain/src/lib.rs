@@ -2,19 +2,26 @@
 
 mod audit;
 mod clock;
+mod contact;
 mod event;
 mod id;
+mod import;
 mod money;
 mod tenancy;
 mod timestamp;
 
 pub use audit::{AuditAction, AuditEntry, NewAuditEntry};
 pub use clock::{Clock, SystemClock};
+pub use contact::{
+    BUILTIN_FIELDS, ChannelAddress, ChannelKind, Contact, FieldDefinition, FieldKey, FieldType,
+    MAX_FIELD_KEY_LEN,
+};
 pub use event::{EventEnvelope, EventType, NewEvent};
 pub use id::{
-    ApiKeyId, AuditId, ContactId, ConversationId, EventId, IdError, JobId, MessageId, OrgId,
-    SessionId, UserId,
+    ApiKeyId, AuditId, ContactId, ConversationId, EventId, IdError, ImportId, JobId, MessageId,
+    OrgId, SessionId, UserId,
 };
+pub use import::{ImportCounters, ImportFormat, ImportOptions, ImportRecord, ImportStatus};
 pub use money::{Money, MoneyError};
 pub use tenancy::{
     ApiKey, CountryCode, DateOrder, Membership, NewApiKey, NewOrganization, NewUser, Organization,

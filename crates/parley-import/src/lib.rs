@@ -1,0 +1,53 @@
+#![doc = include_str!("../README.md")]
+
+pub mod csv_file;
+pub mod pipeline;
+pub mod plan;
+pub mod rows;
+pub mod sheet;
+pub mod sniff;
+pub mod source;
+pub mod text;
+pub mod validate;
+pub mod values;
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use parley_domain::ImportFormat;
+
+pub use pipeline::{Batch, ImportConsumer, PipelineError, PipelineOptions};
+pub use plan::{ImportPlan, PlanError, Target, normalise_header, plan};
+pub use source::{CellRef, OwnedCell, ReadError, ReadOutcome, Row, RowSink};
+pub use validate::{Checked, ContactRow, Problem, RejectedRow, RowValidator};
+pub use values::ValueContext;
+
+/// Reads the file at `path` in `format` into `sink` (`sheet` picks a worksheet).
+/// `bytes_read` grows as the file is consumed, for progress.
+pub fn read_file(
+    path: &Path,
+    format: ImportFormat,
+    sheet: Option<&str>,
+    bytes_read: &Arc<AtomicU64>,
+    sink: &mut dyn RowSink,
+) -> Result<ReadOutcome, ReadError> {
+    let file = File::open(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    let bytes_total = file.metadata().map_or(0, |m| m.len());
+    let progress = sheet::SheetProgress {
+        bytes_read: Arc::clone(bytes_read),
+        bytes_total,
+    };
+    match format {
+        ImportFormat::Csv => {
+            csv_file::read_csv(file, Arc::clone(bytes_read), sink).map(|(_, outcome)| outcome)
+        }
+        ImportFormat::Xlsx => sheet::read_xlsx(BufReader::new(file), sheet, &progress, sink),
+        ImportFormat::Xls => sheet::read_xls(BufReader::new(file), sheet, &progress, sink),
+        ImportFormat::Rows => Err(ReadError::Io(
+            "JSON rows are not read from a file".to_owned(),
+        )),
+    }
+}

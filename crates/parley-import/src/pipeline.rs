@@ -1,0 +1,241 @@
+//! The import pipeline: one thread reads, several validate, the caller's thread applies.
+//!
+//! ```text
+//! reader ──chunks──▶ validators (N) ──verdicts──▶ caller: reorder, dedupe, batch, apply
+//! ```
+//!
+//! Channels are bounded, so memory stays flat whatever the file's size. Rows reach the
+//! consumer in file order (chunks carry sequence numbers), so "the first occurrence wins"
+//! for duplicates is deterministic. When the file breaks partway, every row before the
+//! break is still applied and counted, then the read error is returned.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use crate::plan::ImportPlan;
+use crate::source::{ReadError, ReadOutcome, Row, RowSink, Stop};
+use crate::validate::{Checked, ContactRow, Deduplicator, RejectedRow, RowValidator};
+use crate::values::ValueContext;
+
+/// Rows handed to the consumer at once.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Valid, de-duplicated rows, in file order.
+    pub rows: Vec<ContactRow>,
+    /// Refused rows, in file order.
+    pub rejects: Vec<RejectedRow>,
+    /// `rows.len() + rejects.len()`.
+    pub rows_total: u64,
+    /// Bytes of the source read when the last row of the batch was validated.
+    pub bytes_read: u64,
+}
+
+/// Tuning.
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineOptions {
+    /// Validator threads.
+    pub workers: usize,
+    /// Rows per chunk sent to a validator.
+    pub chunk_rows: usize,
+    /// Rows per batch handed to the consumer.
+    pub batch_rows: usize,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        Self {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)),
+            chunk_rows: 512,
+            batch_rows: 5_000,
+        }
+    }
+}
+
+/// What receives the plan request and the batches.
+pub trait ImportConsumer {
+    /// The consumer's error.
+    type Error: Send;
+    /// Builds the plan for the header (creating any fields it needs).
+    fn plan(&mut self, header: &[String]) -> Result<ImportPlan, Self::Error>;
+    /// Applies a batch.
+    fn batch(&mut self, batch: Batch) -> Result<(), Self::Error>;
+}
+
+/// Why the pipeline stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError<E> {
+    /// The source is malformed (rows before the problem were applied).
+    #[error(transparent)]
+    Read(ReadError),
+    /// The consumer failed.
+    #[error("the import could not be applied")]
+    Consumer(E),
+}
+
+enum Verdict {
+    Valid(ContactRow, Row),
+    Rejected(RejectedRow),
+}
+
+struct ChunkSink {
+    header: Option<SyncSender<Vec<String>>>,
+    work: SyncSender<(u64, Vec<Row>)>,
+    chunk: Vec<Row>,
+    chunk_rows: usize,
+    seq: u64,
+}
+
+impl ChunkSink {
+    fn flush(&mut self) -> Result<(), Stop> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(self.chunk_rows));
+        self.work.send((self.seq, chunk)).map_err(|_| Stop)?;
+        self.seq += 1;
+        Ok(())
+    }
+}
+
+impl RowSink for ChunkSink {
+    fn header(&mut self, header: Vec<String>) -> Result<(), Stop> {
+        let tx = self.header.take().ok_or(Stop)?;
+        tx.send(header).map_err(|_| Stop)
+    }
+    fn row(&mut self, row: Row) -> Result<(), Stop> {
+        self.chunk.push(row);
+        if self.chunk.len() >= self.chunk_rows {
+            self.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `read` through validation into `consumer`.
+pub fn run<C: ImportConsumer>(
+    read: impl FnOnce(&mut dyn RowSink) -> Result<ReadOutcome, ReadError> + Send,
+    context: impl Fn() -> ValueContext + Sync,
+    bytes_read: &Arc<AtomicU64>,
+    consumer: &mut C,
+    options: PipelineOptions,
+) -> Result<(), PipelineError<C::Error>> {
+    let (header_tx, header_rx) = sync_channel::<Vec<String>>(1);
+    let (work_tx, work_rx) = sync_channel::<(u64, Vec<Row>)>(options.workers * 4);
+    let work_rx = Arc::new(Mutex::new(work_rx));
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut sink = ChunkSink {
+                header: Some(header_tx),
+                work: work_tx,
+                chunk: Vec::with_capacity(options.chunk_rows),
+                chunk_rows: options.chunk_rows.max(1),
+                seq: 0,
+            };
+            let outcome = read(&mut sink);
+            // Rows read before a failure still go on to be applied and counted.
+            let flushed = sink.flush();
+            match (outcome, flushed) {
+                (Err(e), _) => Err(e),
+                (Ok(o), Ok(())) => Ok(o),
+                (Ok(_), Err(Stop)) => Ok(ReadOutcome::Stopped),
+            }
+        });
+        let result = match header_rx.recv() {
+            Err(_) => Ok(()),
+            Ok(header) => match consumer.plan(&header) {
+                Err(e) => Err(PipelineError::Consumer(e)),
+                Ok(plan) => {
+                    let plan = Arc::new(plan);
+                    let (result_tx, result_rx) = sync_channel(options.workers * 4);
+                    for _ in 0..options.workers.max(1) {
+                        let work_rx = Arc::clone(&work_rx);
+                        let result_tx = result_tx.clone();
+                        let context = &context;
+                        let plan = Arc::clone(&plan);
+                        scope.spawn(move || {
+                            validate_chunks(&plan, context(), &work_rx, &result_tx, bytes_read);
+                        });
+                    }
+                    drop(result_tx);
+                    let applied = apply_in_order(&result_rx, consumer, options.batch_rows);
+                    drop(result_rx);
+                    applied.map_err(PipelineError::Consumer)
+                }
+            },
+        };
+        // Unblock the reader if nobody is validating any more.
+        drop(work_rx);
+        let read = reader
+            .join()
+            .unwrap_or(Err(ReadError::Io("the reader thread panicked".to_owned())));
+        result?;
+        read.map(|_| ()).map_err(PipelineError::Read)
+    })
+}
+
+fn validate_chunks(
+    plan: &ImportPlan,
+    context: ValueContext,
+    work: &Mutex<Receiver<(u64, Vec<Row>)>>,
+    results: &SyncSender<(u64, Vec<Verdict>, u64)>,
+    bytes_read: &AtomicU64,
+) {
+    let mut validator = RowValidator::new(plan, context);
+    loop {
+        let next = match work.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok((seq, rows)) = next else { return };
+        let verdicts = rows
+            .into_iter()
+            .map(|row| match validator.check(&row) {
+                Checked::Valid(valid) => Verdict::Valid(valid, row),
+                Checked::Rejected(rejected) => Verdict::Rejected(rejected),
+            })
+            .collect();
+        let bytes = bytes_read.load(Ordering::Relaxed);
+        if results.send((seq, verdicts, bytes)).is_err() {
+            return;
+        }
+    }
+}
+
+fn apply_in_order<C: ImportConsumer>(
+    results: &Receiver<(u64, Vec<Verdict>, u64)>,
+    consumer: &mut C,
+    batch_rows: usize,
+) -> Result<(), C::Error> {
+    let mut waiting: BTreeMap<u64, (Vec<Verdict>, u64)> = BTreeMap::new();
+    let mut next = 0u64;
+    let mut dedupe = Deduplicator::new();
+    let mut batch = Batch::default();
+    for (seq, verdicts, bytes) in results {
+        waiting.insert(seq, (verdicts, bytes));
+        while let Some((verdicts, bytes)) = waiting.remove(&next) {
+            next += 1;
+            for verdict in verdicts {
+                batch.rows_total += 1;
+                match verdict {
+                    Verdict::Rejected(r) => batch.rejects.push(r),
+                    Verdict::Valid(row, original) => {
+                        match dedupe.check(row, || original.to_strings()) {
+                            Checked::Valid(row) => batch.rows.push(row),
+                            Checked::Rejected(r) => batch.rejects.push(r),
+                        }
+                    }
+                }
+            }
+            batch.bytes_read = bytes;
+            if batch.rows_total >= batch_rows as u64 {
+                consumer.batch(std::mem::take(&mut batch))?;
+            }
+        }
+    }
+    if batch.rows_total > 0 {
+        consumer.batch(batch)?;
+    }
+    Ok(())
+}

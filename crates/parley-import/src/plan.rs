@@ -1,0 +1,382 @@
+//! From a header row to a column plan: header normalisation, the explicit mapping, the
+//! channel-address column, built-in and known fields, and the `text` fields unknown
+//! columns become.
+
+use std::collections::BTreeMap;
+
+use parley_domain::{
+    ChannelKind, FieldDefinition, FieldKey, FieldType, ImportOptions, MAX_FIELD_KEY_LEN,
+};
+
+/// Header words that name the channel-address column, strongest first.
+const ADDRESS_WORDS: [&str; 9] = [
+    "msisdn",
+    "mobile",
+    "mob",
+    "cell",
+    "cellphone",
+    "whatsapp",
+    "phone",
+    "telephone",
+    "tel",
+];
+
+/// What a column feeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The channel address.
+    Address,
+    /// The built-in `customer_id`.
+    CustomerId,
+    /// A field value.
+    Field {
+        /// The key.
+        key: FieldKey,
+        /// How values are read.
+        field_type: FieldType,
+    },
+    /// Not imported.
+    Ignore,
+}
+
+/// One column of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// The header as written.
+    pub header: String,
+    /// What it feeds.
+    pub target: Target,
+}
+
+/// How each column of a file is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportPlan {
+    /// One entry per header cell.
+    pub columns: Vec<Column>,
+    /// The index of the address column.
+    pub address_column: usize,
+    /// The channel the addresses belong to.
+    pub channel: ChannelKind,
+    /// Fields to create (as `text`) before the rows are applied.
+    pub new_fields: Vec<FieldKey>,
+    /// Things worth telling the operator.
+    pub warnings: Vec<String>,
+}
+
+/// Why the header and options do not make a plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// No column holds the channel address.
+    #[error(
+        "no channel-address column: none of the headers ({headers}) looks like a phone number column; name it with `address_column`"
+    )]
+    NoAddressColumn {
+        /// The headers, comma-separated.
+        headers: String,
+    },
+    /// A column named in the options is not in the file.
+    #[error(
+        "`{option}` names column `{column}`, which the file does not have (headers: {headers})"
+    )]
+    MissingColumn {
+        /// `mapping` or `address_column`.
+        option: &'static str,
+        /// The column asked for.
+        column: String,
+        /// The headers, comma-separated.
+        headers: String,
+    },
+    /// A mapping target is not a valid field key.
+    #[error(
+        "mapping for column `{column}`: `{target}` is not a field key (snake_case, starting with a letter)"
+    )]
+    BadTarget {
+        /// The column.
+        column: String,
+        /// The target given.
+        target: String,
+    },
+    /// Two columns feed the same field.
+    #[error(
+        "columns {first} and {second} (`{first_header}`, `{second_header}`) both map to `{key}`"
+    )]
+    DuplicateTarget {
+        /// The field key.
+        key: String,
+        /// 1-based index of the first column.
+        first: usize,
+        /// Its header.
+        first_header: String,
+        /// 1-based index of the second column.
+        second: usize,
+        /// Its header.
+        second_header: String,
+    },
+}
+
+/// `"Mobile Number"` → `mobile_number`: lower case, accents dropped, every run of other
+/// characters one `_`, trimmed; a leading digit gets `col_` in front; at most 64 chars.
+#[must_use]
+pub fn normalise_header(header: &str) -> String {
+    let mut out = String::with_capacity(header.len());
+    let mut gap = false;
+    for c in header.chars().flat_map(char::to_lowercase) {
+        let c = fold_accent(c);
+        if c.is_ascii_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push('_');
+            }
+            gap = false;
+            out.push(c);
+        } else {
+            gap = true;
+        }
+    }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert_str(0, "col_");
+    }
+    out.truncate(MAX_FIELD_KEY_LEN);
+    out.trim_end_matches('_').to_owned()
+}
+
+fn fold_accent(c: char) -> char {
+    match c {
+        'à'..='å' | 'ā' => 'a',
+        'ç' | 'č' => 'c',
+        'è'..='ë' | 'ē' => 'e',
+        'ì'..='ï' => 'i',
+        'ñ' => 'n',
+        'ò'..='ö' | 'ø' => 'o',
+        'ù'..='ü' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'ß' => 's',
+        other => other,
+    }
+}
+
+fn find_column(headers: &[String], name: &str) -> Option<usize> {
+    headers.iter().position(|h| h == name).or_else(|| {
+        let wanted = normalise_header(name);
+        headers.iter().position(|h| normalise_header(h) == wanted)
+    })
+}
+
+fn detect_address(headers: &[String], taken: &[bool]) -> Option<usize> {
+    let words: Vec<Vec<String>> = headers
+        .iter()
+        .map(|h| normalise_header(h).split('_').map(str::to_owned).collect())
+        .collect();
+    ADDRESS_WORDS.iter().find_map(|word| {
+        words
+            .iter()
+            .enumerate()
+            .find(|(i, w)| !taken[*i] && w.iter().any(|x| x == word))
+            .map(|(i, _)| i)
+    })
+}
+
+/// Builds the plan for `headers` under `options`, given the organization's `known`
+/// field definitions (built-ins included or not).
+pub fn plan(
+    headers: &[String],
+    options: &ImportOptions,
+    known: &[FieldDefinition],
+) -> Result<ImportPlan, PlanError> {
+    let listing = headers.join(", ");
+    let mut targets: Vec<Option<Target>> = vec![None; headers.len()];
+    let mut warnings = Vec::new();
+    for (name, target) in &options.mapping {
+        let index = find_column(headers, name).ok_or_else(|| PlanError::MissingColumn {
+            option: "mapping",
+            column: name.clone(),
+            headers: listing.clone(),
+        })?;
+        targets[index] = Some(match target {
+            None => Target::Ignore,
+            Some(key) => key_target(key, known).ok_or_else(|| PlanError::BadTarget {
+                column: name.clone(),
+                target: key.clone(),
+            })?,
+        });
+    }
+    let address_column = match &options.address_column {
+        Some(name) => find_column(headers, name).ok_or_else(|| PlanError::MissingColumn {
+            option: "address_column",
+            column: name.clone(),
+            headers: listing.clone(),
+        })?,
+        None => {
+            let taken: Vec<bool> = targets.iter().map(Option::is_some).collect();
+            detect_address(headers, &taken).ok_or_else(|| PlanError::NoAddressColumn {
+                headers: listing.clone(),
+            })?
+        }
+    };
+    targets[address_column] = Some(Target::Address);
+    let mut new_fields = Vec::new();
+    for (i, header) in headers.iter().enumerate() {
+        if targets[i].is_some() {
+            continue;
+        }
+        let key = normalise_header(header);
+        if key.is_empty() {
+            warnings.push(format!("column {} has no header and was ignored", i + 1));
+            targets[i] = Some(Target::Ignore);
+            continue;
+        }
+        targets[i] = Some(match key_target(&key, known) {
+            Some(t @ Target::CustomerId) => t,
+            Some(t) if is_known(&key, known) => t,
+            _ if options.ignore_unknown => Target::Ignore,
+            Some(t) => t,
+            None => Target::Ignore,
+        });
+    }
+    let columns: Vec<Column> = headers
+        .iter()
+        .zip(targets)
+        .map(|(h, t)| Column {
+            header: h.clone(),
+            target: t.unwrap_or(Target::Ignore),
+        })
+        .collect();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, c) in columns.iter().enumerate() {
+        let key = match &c.target {
+            Target::Field { key, .. } => key.as_str().to_owned(),
+            Target::CustomerId => "customer_id".to_owned(),
+            Target::Address => "(channel address)".to_owned(),
+            Target::Ignore => continue,
+        };
+        if let Some(&first) = seen.get(&key) {
+            return Err(PlanError::DuplicateTarget {
+                key,
+                first: first + 1,
+                first_header: columns[first].header.clone(),
+                second: i + 1,
+                second_header: c.header.clone(),
+            });
+        }
+        seen.insert(key, i);
+        if let Target::Field { key, .. } = &c.target
+            && !is_known(key.as_str(), known)
+            && !key.is_builtin()
+        {
+            new_fields.push(key.clone());
+        }
+    }
+    Ok(ImportPlan {
+        columns,
+        address_column,
+        channel: options.channel_kind(),
+        new_fields,
+        warnings,
+    })
+}
+
+fn is_known(key: &str, known: &[FieldDefinition]) -> bool {
+    known.iter().any(|d| d.key.as_str() == key)
+}
+
+fn key_target(key: &str, known: &[FieldDefinition]) -> Option<Target> {
+    let key: FieldKey = key.parse().ok()?;
+    if key.as_str() == "customer_id" {
+        return Some(Target::CustomerId);
+    }
+    let field_type = known
+        .iter()
+        .find(|d| d.key == key)
+        .map_or(FieldType::Text, |d| d.field_type);
+    Some(Target::Field { key, field_type })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(h: &[&str]) -> Vec<String> {
+        h.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn headers_normalise() {
+        assert_eq!(normalise_header("Mobile Number"), "mobile_number");
+        assert_eq!(
+            normalise_header("  Date of Birth (DOB) "),
+            "date_of_birth_dob"
+        );
+        assert_eq!(normalise_header("Prénom"), "prenom");
+        assert_eq!(normalise_header("1st line"), "col_1st_line");
+        assert_eq!(normalise_header("%%"), "");
+    }
+
+    #[test]
+    fn address_is_detected_and_unknown_columns_become_text() {
+        let p = plan(
+            &headers(&["Customer ID", "Home Phone", "Mobile No", "Balance", ""]),
+            &ImportOptions::default(),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(p.address_column, 2, "mobile beats phone");
+        assert_eq!(p.columns[0].target, Target::CustomerId);
+        assert_eq!(
+            p.new_fields
+                .iter()
+                .map(FieldKey::as_str)
+                .collect::<Vec<_>>(),
+            ["home_phone", "balance"]
+        );
+        assert_eq!(p.columns[4].target, Target::Ignore);
+        assert_eq!(p.warnings, ["column 5 has no header and was ignored"]);
+    }
+
+    #[test]
+    fn mapping_and_ignore_unknown() {
+        let mut options = ImportOptions {
+            ignore_unknown: true,
+            ..ImportOptions::default()
+        };
+        options
+            .mapping
+            .insert("Ref".into(), Some("customer_id".into()));
+        options.mapping.insert("Notes".into(), None);
+        let p = plan(&headers(&["Ref", "cell", "Notes", "Other"]), &options, &[]).unwrap();
+        assert_eq!(p.columns[0].target, Target::CustomerId);
+        assert_eq!(p.columns[2].target, Target::Ignore);
+        assert_eq!(p.columns[3].target, Target::Ignore);
+        assert!(p.new_fields.is_empty());
+    }
+
+    #[test]
+    fn plan_errors_name_the_columns() {
+        let e = plan(
+            &headers(&["name", "balance"]),
+            &ImportOptions::default(),
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("name, balance"), "{e}");
+        let e = plan(
+            &headers(&["phone", "Balance", "balance "]),
+            &ImportOptions::default(),
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("columns 2 and 3"), "{e}");
+        let mut options = ImportOptions::default();
+        options.mapping.insert("Nope".into(), Some("x".into()));
+        let e = plan(&headers(&["phone"]), &options, &[]).unwrap_err();
+        assert!(e.to_string().contains("`Nope`"), "{e}");
+        options.mapping.clear();
+        options
+            .mapping
+            .insert("phone".into(), Some("Bad Key".into()));
+        options.address_column = Some("phone".into());
+        assert!(matches!(
+            plan(&headers(&["phone"]), &options, &[]),
+            Err(PlanError::BadTarget { .. })
+        ));
+    }
+}

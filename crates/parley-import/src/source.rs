@@ -1,0 +1,263 @@
+//! What every reader produces: a header, then rows of cells, pushed into a [`RowSink`].
+//! Readers push rather than iterate because the XLSX cell reader borrows its workbook;
+//! a push interface keeps every format behind one shape without self-referential types.
+
+use std::fmt;
+
+use chrono::NaiveDateTime;
+
+/// One cell as the file held it. CSV cells are always text; spreadsheet cells keep their
+/// type, so a number that lost its leading zero can still be read as a phone number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CellRef<'a> {
+    /// Nothing, or only whitespace.
+    Empty,
+    /// Text, untrimmed.
+    Text(&'a str),
+    /// A numeric spreadsheet cell (or JSON number).
+    Number(f64),
+    /// A boolean spreadsheet cell (or JSON boolean).
+    Bool(bool),
+    /// A spreadsheet cell formatted as a date or date-time.
+    DateTime(NaiveDateTime),
+    /// A spreadsheet error value such as `#N/A`.
+    Error(&'a str),
+}
+
+impl CellRef<'_> {
+    /// True when the cell holds nothing (empty or blank text).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        match self {
+            CellRef::Empty => true,
+            CellRef::Text(t) => t.trim().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for CellRef<'_> {
+    /// The cell as it would appear in a CSV export (for the rejects report).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CellRef::Empty => Ok(()),
+            CellRef::Text(t) | CellRef::Error(t) => f.write_str(t),
+            CellRef::Number(n) => write_number(f, *n),
+            CellRef::Bool(b) => f.write_str(if *b { "TRUE" } else { "FALSE" }),
+            CellRef::DateTime(d) => {
+                if d.time() == chrono::NaiveTime::MIN {
+                    write!(f, "{}", d.date())
+                } else {
+                    write!(f, "{}", d.format("%Y-%m-%d %H:%M:%S"))
+                }
+            }
+        }
+    }
+}
+
+/// Writes a spreadsheet number the way a person typed it: integers without `.0`.
+fn write_number(f: &mut fmt::Formatter<'_>, n: f64) -> fmt::Result {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        #[allow(clippy::cast_possible_truncation)]
+        let int = n as i64;
+        write!(f, "{int}")
+    } else {
+        write!(f, "{n}")
+    }
+}
+
+/// An owned spreadsheet or JSON cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedCell {
+    /// Nothing.
+    Empty,
+    /// Text.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A date or date-time.
+    DateTime(NaiveDateTime),
+    /// A spreadsheet error value.
+    Error(String),
+}
+
+impl OwnedCell {
+    /// The borrowed view.
+    #[must_use]
+    pub fn as_ref(&self) -> CellRef<'_> {
+        match self {
+            OwnedCell::Empty => CellRef::Empty,
+            OwnedCell::Text(t) => CellRef::Text(t),
+            OwnedCell::Number(n) => CellRef::Number(*n),
+            OwnedCell::Bool(b) => CellRef::Bool(*b),
+            OwnedCell::DateTime(d) => CellRef::DateTime(*d),
+            OwnedCell::Error(e) => CellRef::Error(e),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Cells {
+    Csv(csv::StringRecord),
+    Owned(Vec<OwnedCell>),
+}
+
+/// One data row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The row number as a spreadsheet shows it: the header is row 1.
+    pub number: u64,
+    /// The physical line (CSV) or sheet row where the row starts.
+    pub line: u64,
+    cells: Cells,
+}
+
+impl Row {
+    /// A CSV row.
+    #[must_use]
+    pub fn from_csv(number: u64, line: u64, record: csv::StringRecord) -> Self {
+        Self {
+            number,
+            line,
+            cells: Cells::Csv(record),
+        }
+    }
+
+    /// A spreadsheet or JSON row.
+    #[must_use]
+    pub fn from_cells(number: u64, line: u64, cells: Vec<OwnedCell>) -> Self {
+        Self {
+            number,
+            line,
+            cells: Cells::Owned(cells),
+        }
+    }
+
+    /// Number of cells present (may differ from the header's width).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match &self.cells {
+            Cells::Csv(r) => r.len(),
+            Cells::Owned(c) => c.len(),
+        }
+    }
+
+    /// True when the row has no cells.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The cell at `index` (`Empty` past the end).
+    #[must_use]
+    pub fn cell(&self, index: usize) -> CellRef<'_> {
+        match &self.cells {
+            Cells::Csv(r) => match r.get(index) {
+                None | Some("") => CellRef::Empty,
+                Some(t) => CellRef::Text(t),
+            },
+            Cells::Owned(c) => c.get(index).map_or(CellRef::Empty, OwnedCell::as_ref),
+        }
+    }
+
+    /// True when every cell is empty (blank rows are skipped, not counted).
+    #[must_use]
+    pub fn is_blank(&self) -> bool {
+        (0..self.len()).all(|i| self.cell(i).is_empty())
+    }
+
+    /// Every cell as text, for the rejects report.
+    #[must_use]
+    pub fn to_strings(&self) -> Vec<String> {
+        (0..self.len()).map(|i| self.cell(i).to_string()).collect()
+    }
+}
+
+/// Why a file cannot be read. Each message names the problem and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The file has no header row.
+    #[error("the file is empty: expected a header row")]
+    Empty,
+    /// Binary content where text was expected.
+    #[error("line {line}: the file holds binary data (a NUL byte), not CSV text")]
+    Binary {
+        /// The line of the first NUL byte.
+        line: u64,
+    },
+    /// A quoted CSV field is never closed.
+    #[error("line {line}: a quoted field opened here is never closed (unterminated `\"`)")]
+    UnterminatedQuote {
+        /// The line where the quote opened.
+        line: u64,
+    },
+    /// A CSV syntax or I/O problem.
+    #[error("line {line}: {message}")]
+    Csv {
+        /// The line.
+        line: u64,
+        /// What went wrong.
+        message: String,
+    },
+    /// The workbook cannot be opened (not a workbook, truncated, encrypted…).
+    #[error("the file is not a readable {format} workbook: {message}")]
+    Workbook {
+        /// `XLSX` or `XLS`.
+        format: &'static str,
+        /// What the reader reported.
+        message: String,
+    },
+    /// The sheet data stops or breaks partway.
+    #[error("sheet `{sheet}`, after row {row}: {message}")]
+    Sheet {
+        /// The sheet.
+        sheet: String,
+        /// The last row read completely.
+        row: u64,
+        /// What the reader reported.
+        message: String,
+    },
+    /// The named sheet does not exist.
+    #[error("no sheet named `{wanted}`; the workbook has: {available}")]
+    NoSuchSheet {
+        /// The sheet asked for.
+        wanted: String,
+        /// The sheets there are, comma-separated.
+        available: String,
+    },
+    /// The JSON rows are not objects of scalars.
+    #[error("row {row}: {message}")]
+    JsonRow {
+        /// The 1-based index of the row in `rows`.
+        row: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading the underlying file failed.
+    #[error("reading the file failed: {0}")]
+    Io(String),
+}
+
+/// The consumer stopped the reading (its own error travels separately).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stop;
+
+/// Where a reader pushes what it reads.
+pub trait RowSink {
+    /// The header row, once, before any data row.
+    fn header(&mut self, header: Vec<String>) -> Result<(), Stop>;
+    /// A non-blank data row.
+    fn row(&mut self, row: Row) -> Result<(), Stop>;
+}
+
+/// How a read ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Every row was pushed.
+    Finished,
+    /// The sink asked to stop.
+    Stopped,
+}

@@ -1,0 +1,239 @@
+//! Checking one row against the plan, and finding duplicates across rows.
+//!
+//! A row is valid when its channel address is present and valid and every non-empty
+//! value reads as its field's type; otherwise every problem is reported, each with its
+//! column, the value and the reason. Empty cells leave a field untouched on update
+//! (they never erase a stored value).
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use parley_domain::ChannelKind;
+
+use crate::plan::{ImportPlan, Target};
+use crate::source::{CellRef, Row};
+use crate::values::{ValueContext, cell_text, parse_value, write_json_string};
+
+/// Longest `customer_id` accepted.
+pub const MAX_CUSTOMER_ID_CHARS: usize = 128;
+/// Longest non-phone channel address accepted.
+pub const MAX_ADDRESS_CHARS: usize = 256;
+
+/// A row ready to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    /// The row number (header = 1).
+    pub number: u64,
+    /// The organization's reference, when the file has one.
+    pub customer_id: Option<String>,
+    /// The normalised channel address.
+    pub address: String,
+    /// The values as a JSON object (keys in column order; empty cells left out).
+    pub fields_json: String,
+}
+
+/// One reason a row was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The column's header (or a description when the problem is the row's).
+    pub column: String,
+    /// The value as the file held it.
+    pub value: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+/// A refused row and everything wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// The row number (header = 1).
+    pub number: u64,
+    /// At least one problem.
+    pub problems: Vec<Problem>,
+    /// The original cells, for the rejects report.
+    pub original: Vec<String>,
+}
+
+/// The verdict on a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// Ready to apply.
+    Valid(ContactRow),
+    /// Refused.
+    Rejected(RejectedRow),
+}
+
+/// Checks rows against a plan; one per worker thread.
+#[derive(Debug)]
+pub struct RowValidator<'p> {
+    plan: &'p ImportPlan,
+    ctx: ValueContext,
+}
+
+impl<'p> RowValidator<'p> {
+    /// A validator for `plan` with the organization's `ctx`.
+    #[must_use]
+    pub fn new(plan: &'p ImportPlan, ctx: ValueContext) -> Self {
+        Self { plan, ctx }
+    }
+
+    /// The verdict on `row`.
+    pub fn check(&mut self, row: &Row) -> Checked {
+        let mut problems = Vec::new();
+        let width = self.plan.columns.len();
+        if (width..row.len()).any(|i| !row.cell(i).is_empty()) {
+            problems.push(Problem {
+                column: format!("(columns {}–{})", width + 1, row.len()),
+                value: String::new(),
+                reason: format!(
+                    "the row has {} cells but the header has {width}; a quote or delimiter is probably misplaced",
+                    row.len()
+                ),
+            });
+        }
+        let mut customer_id = None;
+        let mut address = None;
+        let mut json = String::with_capacity(128);
+        json.push('{');
+        for (i, column) in self.plan.columns.iter().enumerate() {
+            let cell = row.cell(i);
+            let mut refuse = |reason: String| {
+                problems.push(Problem {
+                    column: column.header.clone(),
+                    value: cell.to_string(),
+                    reason,
+                });
+            };
+            match &column.target {
+                Target::Ignore => {}
+                Target::Address => {
+                    if cell.is_empty() {
+                        refuse("the channel address is missing".to_owned());
+                    } else {
+                        match read_address(self.plan.channel, cell, &mut self.ctx) {
+                            Ok(a) => address = Some(a),
+                            Err(reason) => refuse(reason),
+                        }
+                    }
+                }
+                Target::CustomerId if !cell.is_empty() => {
+                    let text = cell_text(cell);
+                    if text.chars().count() > MAX_CUSTOMER_ID_CHARS {
+                        refuse(format!("longer than {MAX_CUSTOMER_ID_CHARS} characters"));
+                    } else {
+                        customer_id = Some(text.into_owned());
+                    }
+                }
+                Target::Field { key, field_type } if !cell.is_empty() => {
+                    match parse_value(*field_type, cell, &mut self.ctx) {
+                        Ok(value) => {
+                            if json.len() > 1 {
+                                json.push(',');
+                            }
+                            write_json_string(&mut json, key.as_str());
+                            json.push(':');
+                            value.write_json(&mut json);
+                        }
+                        Err(reason) => {
+                            refuse(format!("{reason} (field `{key}`, type {field_type})"))
+                        }
+                    }
+                }
+                Target::CustomerId | Target::Field { .. } => {}
+            }
+        }
+        json.push('}');
+        match (problems.is_empty(), address) {
+            (true, Some(address)) => Checked::Valid(ContactRow {
+                number: row.number,
+                customer_id,
+                address,
+                fields_json: json,
+            }),
+            _ => Checked::Rejected(RejectedRow {
+                number: row.number,
+                problems,
+                original: row.to_strings(),
+            }),
+        }
+    }
+}
+
+fn read_address(
+    channel: ChannelKind,
+    cell: CellRef<'_>,
+    ctx: &mut ValueContext,
+) -> Result<String, String> {
+    if channel.uses_phone_numbers() {
+        return ctx.phones.normalise(cell).map_err(|r| r.into_owned());
+    }
+    let text = cell_text(cell);
+    if text.chars().count() > MAX_ADDRESS_CHARS || text.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "not a {channel} id (no spaces, at most {MAX_ADDRESS_CHARS} characters)"
+        ));
+    }
+    Ok(text.into_owned())
+}
+
+/// Finds rows that repeat an earlier row's channel address or `customer_id`. Holds a
+/// 128-bit fingerprint and a row number per value (about 30 bytes a row), not the values.
+#[derive(Debug, Default)]
+pub struct Deduplicator {
+    hashers: (
+        std::collections::hash_map::RandomState,
+        std::collections::hash_map::RandomState,
+    ),
+    addresses: HashMap<u128, u64>,
+    customer_ids: HashMap<u128, u64>,
+}
+
+impl Deduplicator {
+    /// An empty tracker.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn fingerprint(&self, value: &str) -> u128 {
+        let a = self.hashers.0.hash_one(value);
+        let b = self.hashers.1.hash_one(value);
+        (u128::from(a) << 64) | u128::from(b)
+    }
+
+    /// Passes `row` through, or rejects it naming the earlier row it repeats. Only rows
+    /// that pass are remembered.
+    pub fn check(&mut self, row: ContactRow, original: impl FnOnce() -> Vec<String>) -> Checked {
+        let address_key = self.fingerprint(&row.address);
+        let customer_key = row.customer_id.as_deref().map(|c| self.fingerprint(c));
+        let mut problems = Vec::new();
+        if let Some(first) = self.addresses.get(&address_key) {
+            problems.push(Problem {
+                column: "(channel address)".to_owned(),
+                value: row.address.clone(),
+                reason: format!("duplicate: row {first} has the same channel address"),
+            });
+        }
+        if let Some(key) = customer_key
+            && let Some(first) = self.customer_ids.get(&key)
+        {
+            problems.push(Problem {
+                column: "customer_id".to_owned(),
+                value: row.customer_id.clone().unwrap_or_default(),
+                reason: format!("duplicate: row {first} has the same customer_id"),
+            });
+        }
+        if !problems.is_empty() {
+            return Checked::Rejected(RejectedRow {
+                number: row.number,
+                problems,
+                original: original(),
+            });
+        }
+        self.addresses.insert(address_key, row.number);
+        if let Some(key) = customer_key {
+            self.customer_ids.insert(key, row.number);
+        }
+        Checked::Valid(row)
+    }
+}

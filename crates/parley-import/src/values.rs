@@ -1,0 +1,284 @@
+//! Typed value parsers, one per field type of SPEC §2. Each takes a cell as the file held
+//! it and returns the canonical value or the reason it cannot be read; none panics on any
+//! input (property-tested and fuzzed).
+//!
+//! Canonical forms (what contacts store, and what makes a re-import a no-op): text
+//! trimmed; numbers as exact decimals; money as an exact decimal string with at least two
+//! decimals; dates `YYYY-MM-DD`; date-times RFC 3339 in UTC; phones E.164; e-mail with a
+//! lower-case domain; postcodes upper case in their national layout; URLs as given.
+
+mod date;
+mod number;
+mod phone;
+mod postcode;
+
+use std::borrow::Cow;
+
+use parley_domain::{CountryCode, DateOrder, FieldType};
+use rust_decimal::Decimal;
+
+use crate::source::CellRef;
+
+pub use date::{excel_serial_to_date, parse_date, parse_datetime};
+pub use number::{parse_money, parse_number};
+pub use phone::PhoneNormaliser;
+pub use postcode::parse_postcode;
+
+/// Longest text value kept.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// Why a value was refused, in words for the rejects report.
+pub type Reason = Cow<'static, str>;
+
+/// A parsed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Stored as a JSON string.
+    Text(String),
+    /// Stored as a JSON number.
+    Number(Decimal),
+    /// Stored as a JSON boolean.
+    Bool(bool),
+}
+
+impl Value {
+    /// Appends the value as JSON to `out`.
+    pub fn write_json(&self, out: &mut String) {
+        match self {
+            Value::Text(t) => write_json_string(out, t),
+            Value::Number(n) => out.push_str(&n.to_string()),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        }
+    }
+}
+
+/// Appends `text` as a JSON string literal.
+pub fn write_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// What the parsers need to know about the organization.
+#[derive(Debug)]
+pub struct ValueContext {
+    /// The country of local phone numbers and the postcode format.
+    pub country: CountryCode,
+    /// Day or month first.
+    pub date_order: DateOrder,
+    /// The phone parser (caches compiled patterns; one per thread).
+    pub phones: PhoneNormaliser,
+}
+
+impl ValueContext {
+    /// A context for `country` and `date_order`.
+    #[must_use]
+    pub fn new(country: CountryCode, date_order: DateOrder) -> Self {
+        Self {
+            country,
+            date_order,
+            phones: PhoneNormaliser::new(country),
+        }
+    }
+}
+
+/// Parses a non-empty cell as `field_type`.
+pub fn parse_value(
+    field_type: FieldType,
+    cell: CellRef<'_>,
+    ctx: &mut ValueContext,
+) -> Result<Value, Reason> {
+    if let CellRef::Error(e) = cell {
+        return Err(format!("the cell holds the spreadsheet error {e}").into());
+    }
+    match field_type {
+        FieldType::Text => parse_text(cell).map(Value::Text),
+        FieldType::Number => parse_number(cell).map(Value::Number),
+        FieldType::Money => parse_money(cell).map(|m| Value::Text(money_string(m))),
+        FieldType::Date => parse_date(cell, ctx.date_order).map(|d| Value::Text(d.to_string())),
+        FieldType::Datetime => parse_datetime(cell, ctx.date_order)
+            .map(|d| Value::Text(d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))),
+        FieldType::Boolean => parse_bool(cell).map(Value::Bool),
+        FieldType::Phone => ctx.phones.normalise(cell).map(Value::Text),
+        FieldType::Email => parse_email(cell).map(Value::Text),
+        FieldType::Postcode => parse_postcode(cell, ctx.country).map(Value::Text),
+        FieldType::Url => parse_url(cell).map(Value::Text),
+    }
+}
+
+/// Money with at least two decimals (`12.50`), otherwise as precise as given.
+fn money_string(amount: Decimal) -> String {
+    let mut m = amount.normalize();
+    if m.scale() < 2 {
+        m.rescale(2);
+    }
+    m.to_string()
+}
+
+/// A cell as trimmed text (numbers as a person would have typed them).
+#[must_use]
+pub fn cell_text(cell: CellRef<'_>) -> Cow<'_, str> {
+    match cell {
+        CellRef::Text(t) => Cow::Borrowed(t.trim()),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+/// Text: trimmed, at most [`MAX_TEXT_CHARS`] characters.
+pub fn parse_text(cell: CellRef<'_>) -> Result<String, Reason> {
+    let text = cell_text(cell);
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(format!("longer than {MAX_TEXT_CHARS} characters").into());
+    }
+    Ok(text.into_owned())
+}
+
+/// Booleans: true/false, yes/no, y/n, t/f, on/off, 1/0 (any case), or a boolean cell.
+pub fn parse_bool(cell: CellRef<'_>) -> Result<bool, Reason> {
+    match cell {
+        CellRef::Bool(b) => Ok(b),
+        CellRef::Number(1.0) => Ok(true),
+        CellRef::Number(0.0) => Ok(false),
+        _ => {
+            let text = cell_text(cell).to_ascii_lowercase();
+            match text.as_str() {
+                "true" | "yes" | "y" | "t" | "on" | "1" => Ok(true),
+                "false" | "no" | "n" | "f" | "off" | "0" => Ok(false),
+                _ => Err("not a yes/no value (expected true/false, yes/no, y/n or 1/0)".into()),
+            }
+        }
+    }
+}
+
+/// E-mail: one `@`, a local part of allowed characters, a domain of at least two valid
+/// labels. The domain is lower-cased; the local part is kept as written.
+pub fn parse_email(cell: CellRef<'_>) -> Result<String, Reason> {
+    let text = cell_text(cell);
+    let text = text.strip_prefix("mailto:").unwrap_or(&text);
+    if text.len() > 254 {
+        return Err("longer than 254 characters".into());
+    }
+    let Some((local, domain)) = text.rsplit_once('@') else {
+        return Err("not an e-mail address (no @)".into());
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    if !local_ok {
+        return Err("the part before @ is not valid".into());
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+    if !domain_ok {
+        return Err("the domain after @ is not valid".into());
+    }
+    Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
+}
+
+/// URL: `http://` or `https://`, a host, no whitespace, at most 2048 characters.
+pub fn parse_url(cell: CellRef<'_>) -> Result<String, Reason> {
+    let text = cell_text(cell);
+    if text.len() > 2048 {
+        return Err("longer than 2048 characters".into());
+    }
+    let lower = text.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or("not a web address (must start with http:// or https://)")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || text.chars().any(char::is_whitespace) {
+        return Err("not a web address (no host, or contains spaces)".into());
+    }
+    Ok(text.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans() {
+        for (t, v) in [("Yes", true), ("n", false), ("TRUE", true), ("0", false)] {
+            assert_eq!(parse_bool(CellRef::Text(t)), Ok(v));
+        }
+        assert_eq!(parse_bool(CellRef::Bool(true)), Ok(true));
+        assert!(parse_bool(CellRef::Text("maybe")).is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            parse_email(CellRef::Text(" Jo.Smith+x@Example.CO.UK ")).as_deref(),
+            Ok("Jo.Smith+x@example.co.uk")
+        );
+        for bad in [
+            "jo",
+            "jo@",
+            "@x.com",
+            "jo@x",
+            "jo@-x.com",
+            "a..b@x.com",
+            "jo@x.c0m.1",
+        ] {
+            assert!(parse_email(CellRef::Text(bad)).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn urls_and_text() {
+        assert!(parse_url(CellRef::Text("https://pay.example.com/x?y=1")).is_ok());
+        assert!(parse_url(CellRef::Text("ftp://x")).is_err());
+        assert!(parse_url(CellRef::Text("https:// x")).is_err());
+        assert_eq!(
+            parse_text(CellRef::Number(871_234_567.0)).as_deref(),
+            Ok("871234567")
+        );
+        assert!(parse_text(CellRef::Text(&"x".repeat(10_001))).is_err());
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let mut out = String::new();
+        write_json_string(&mut out, "a\"b\\c\nd\u{1}");
+        assert_eq!(out, r#""a\"b\\c\nd\u0001""#);
+        assert_eq!(
+            serde_json::from_str::<String>(&out).unwrap(),
+            "a\"b\\c\nd\u{1}"
+        );
+    }
+
+    #[test]
+    fn money_keeps_two_decimals() {
+        assert_eq!(money_string(Decimal::new(125, 1)), "12.50");
+        assert_eq!(money_string(Decimal::new(12_125, 3)), "12.125");
+        assert_eq!(money_string(Decimal::new(7, 0)), "7.00");
+    }
+}

@@ -1,0 +1,209 @@
+//! Property tests: what the `csv` writer and `rust_xlsxwriter` write, our readers read back
+//! unchanged; no value parser panics on any input; every phone number we accept, the
+//! `phonenumber` crate accepts with the same E.164.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Cursor;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use parley_domain::{DateOrder, FieldType};
+use parley_import::csv_file::read_csv;
+use parley_import::sheet::{SheetProgress, read_xlsx};
+use parley_import::source::{CellRef, OwnedCell, Row, RowSink, Stop};
+use parley_import::values::{PhoneNormaliser, ValueContext, parse_value};
+use proptest::prelude::*;
+
+#[derive(Default)]
+struct Rows {
+    header: Vec<String>,
+    rows: Vec<Row>,
+}
+
+impl RowSink for Rows {
+    fn header(&mut self, header: Vec<String>) -> Result<(), Stop> {
+        self.header = header;
+        Ok(())
+    }
+    fn row(&mut self, row: Row) -> Result<(), Stop> {
+        self.rows.push(row);
+        Ok(())
+    }
+}
+
+/// Text cells: anything printable, quotes, newlines and the chosen delimiter included,
+/// but not the other candidate delimiters (they could outvote the real one when sniffing).
+fn cell(delimiter: char) -> impl Strategy<Value = String> {
+    let others: String = [',', ';', '\t', '|']
+        .iter()
+        .filter(|c| **c != delimiter)
+        .collect();
+    proptest::string::string_regex("[a-zA-Z0-9 éüß€😀\"'\r\n,;|\t.-]{0,12}")
+        .unwrap()
+        .prop_map(move |s| s.chars().filter(|c| !others.contains(*c)).collect())
+}
+
+fn table(delimiter: char) -> impl Strategy<Value = (Vec<String>, Vec<Vec<String>>)> {
+    (2usize..6).prop_flat_map(move |cols| {
+        let header = proptest::collection::vec("[a-z][a-z0-9 ]{0,8}[a-z]", cols);
+        let row = proptest::collection::vec(cell(delimiter), cols)
+            .prop_filter("blank rows are skipped by design", |r| {
+                r.iter().any(|c| !c.trim().is_empty())
+            });
+        (header, proptest::collection::vec(row, 1..20))
+    })
+}
+
+fn encode(text: &str, encoding: u8) -> Vec<u8> {
+    match encoding {
+        0 => text.as_bytes().to_vec(),
+        1 => [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+        2 => [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect(),
+        _ => [0xFE, 0xFF]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect(),
+    }
+}
+
+fn texts(row: &Row, cols: usize) -> Vec<String> {
+    (0..cols)
+        .map(|i| match row.cell(i) {
+            CellRef::Text(t) => t.to_owned(),
+            CellRef::Empty => String::new(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn csv_writer_output_reads_back_equal(
+        delimiter in prop::sample::select(vec![',', ';', '\t', '|']),
+        encoding in 0u8..4,
+        crlf in any::<bool>(),
+        (header, rows) in (prop::sample::select(vec![',', ';', '\t', '|'])).prop_flat_map(table),
+    ) {
+        // Regenerate the table for the chosen delimiter's alphabet: strip other delimiters.
+        let others: Vec<char> = [',', ';', '\t', '|'].into_iter().filter(|c| *c != delimiter).collect();
+        let clean = |s: &String| s.chars().filter(|c| !others.contains(c)).collect::<String>();
+        let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(clean).collect::<Vec<_>>())
+            .filter(|r| r.iter().any(|c| !c.trim().is_empty())).collect();
+        let mut writer = csv::WriterBuilder::new()
+            .delimiter(u8::try_from(delimiter).unwrap())
+            .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+            .from_writer(Vec::new());
+        writer.write_record(&header).unwrap();
+        for r in &rows { writer.write_record(r).unwrap(); }
+        let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+        let mut sink = Rows::default();
+        read_csv(Cursor::new(encode(&text, encoding)), Arc::new(AtomicU64::new(0)), &mut sink).unwrap();
+        prop_assert_eq!(&sink.header, &header);
+        let got: Vec<Vec<String>> = sink.rows.iter().map(|r| texts(r, header.len())).collect();
+        prop_assert_eq!(got, rows);
+    }
+
+    #[test]
+    fn xlsx_writer_output_reads_back_equal(
+        rows in proptest::collection::vec(proptest::collection::vec(prop_oneof![
+            "[a-zA-Z0-9 éü€'\"<>&]{1,12}".prop_map(OwnedCell::Text),
+            (-1e9f64..1e9).prop_map(OwnedCell::Number),
+            any::<i32>().prop_map(|i| OwnedCell::Number(f64::from(i))),
+            any::<bool>().prop_map(OwnedCell::Bool),
+        ], 3), 1..30),
+    ) {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for (c, h) in ["a", "b", "c"].iter().enumerate() {
+            sheet.write_string(0, u16::try_from(c).unwrap(), *h).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            let r = u32::try_from(r + 1).unwrap();
+            for (c, value) in row.iter().enumerate() {
+                let c = u16::try_from(c).unwrap();
+                match value {
+                    OwnedCell::Text(t) => { sheet.write_string(r, c, t).unwrap(); }
+                    OwnedCell::Number(n) => { sheet.write_number(r, c, *n).unwrap(); }
+                    OwnedCell::Bool(b) => { sheet.write_boolean(r, c, *b).unwrap(); }
+                    _ => unreachable!(),
+                }
+            }
+        }
+        let bytes = workbook.save_to_buffer().unwrap();
+        let mut sink = Rows::default();
+        let progress = SheetProgress { bytes_read: Arc::new(AtomicU64::new(0)), bytes_total: bytes.len() as u64 };
+        read_xlsx(Cursor::new(bytes), None, &progress, &mut sink).unwrap();
+        prop_assert_eq!(&sink.header, &["a", "b", "c"]);
+        // Rows whose every text cell is blank are skipped by design; none are generated.
+        let expected: Vec<&Vec<OwnedCell>> = rows.iter().filter(|r| r.iter().any(|c| !c.as_ref().is_empty())).collect();
+        prop_assert_eq!(sink.rows.len(), expected.len());
+        for (got, want) in sink.rows.iter().zip(expected) {
+            for (i, w) in want.iter().enumerate() {
+                prop_assert_eq!(got.cell(i), w.as_ref());
+            }
+        }
+    }
+
+    #[test]
+    fn value_parsers_never_panic(text in ".{0,40}", number in any::<f64>(), country in prop::sample::select(vec!["GB", "IE", "US", "FR", "IN"])) {
+        for order in [DateOrder::Dmy, DateOrder::Mdy] {
+            let mut ctx = ValueContext::new(country.parse().unwrap(), order);
+            for t in FieldType::ALL {
+                let _ = parse_value(t, CellRef::Text(&text), &mut ctx);
+                let _ = parse_value(t, CellRef::Number(number), &mut ctx);
+                let _ = parse_value(t, CellRef::Bool(number > 0.0), &mut ctx);
+            }
+        }
+    }
+
+    #[test]
+    fn money_written_with_grouping_reads_back(cents in -10_000_000_000i64..10_000_000_000, style in 0u8..4) {
+        let value = rust_decimal::Decimal::new(cents, 2);
+        let abs = value.abs();
+        let int = abs.trunc().to_string();
+        let grouped = |sep: &str| {
+            let digits: Vec<char> = int.chars().collect();
+            let mut out = String::new();
+            for (i, c) in digits.iter().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) { out.push_str(sep); }
+                out.push(*c);
+            }
+            out
+        };
+        let frac = format!("{:02}", (abs.fract() * rust_decimal::Decimal::from(100)).trunc());
+        let sign = if value.is_sign_negative() && !value.is_zero() { "-" } else { "" };
+        let text = match style {
+            0 => format!("{sign}£{},{}", grouped("."), frac).replacen(',', "#", 1).replace('#', ","),
+            1 => format!("{sign}{}.{frac} EUR", grouped(",")),
+            2 => format!("{sign}€ {},{frac}", grouped(" ")),
+            _ => format!("{sign}${}.{frac}", grouped(",")),
+        };
+        let parsed = parley_import::values::parse_money(CellRef::Text(&text));
+        prop_assert_eq!(parsed, Ok(value.normalize()), "{}", text);
+    }
+
+    #[test]
+    fn phone_validity_agrees_with_the_library(
+        country in prop::sample::select(vec!["GB", "IE", "US", "DE", "FR"]),
+        digits in "0?[1-9][0-9]{5,11}",
+        plus in any::<bool>(),
+    ) {
+        let text = if plus { format!("+{digits}") } else { digits };
+        let ours = PhoneNormaliser::new(country.parse().unwrap()).normalise(CellRef::Text(&text));
+        let theirs = phonenumber::parse(Some(country.parse().unwrap()), &text)
+            .ok()
+            .filter(phonenumber::is_valid)
+            .map(|p| p.format().mode(phonenumber::Mode::E164).to_string());
+        // The crate matches patterns by prefix, so it also accepts some over-long numbers
+        // (IE `22000000`); libphonenumber, and we, require the whole number to match.
+        // Everything we accept, it accepts, with the same E.164.
+        if let Ok(ours) = ours {
+            prop_assert_eq!(Some(ours), theirs, "{}", text);
+        }
+    }
+}
