@@ -37,6 +37,12 @@ const KNOWN_CONSTRAINTS: &[&str] = &[
     "jobs_dedup_key",
     "memberships_pkey",
     "idempotency_keys_pkey",
+    "field_definitions_pkey",
+    "contacts_pkey",
+    "contacts_customer_key",
+    "contact_addresses_pkey",
+    "imports_pkey",
+    "import_chunks_pkey",
 ];
 
 /// Maps a sqlx error: unique violations to `Conflict`, foreign-key violations to

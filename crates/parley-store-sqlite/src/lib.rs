@@ -3,7 +3,9 @@
 mod api_keys;
 mod audit;
 mod connect;
+mod contacts;
 mod idempotency;
+mod imports;
 mod jobs;
 mod migrations;
 mod organizations;

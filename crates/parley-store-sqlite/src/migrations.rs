@@ -7,14 +7,21 @@ use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 /// `(version, file name, SQL)` in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "0001_foundation.sql",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "0001_foundation.sql",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "0002_contacts.sql",
+        include_str!("../migrations/0002_contacts.sql"),
+    ),
+];
 
 /// The file names of every embedded migration, for the parity check.
-pub const MIGRATION_NAMES: &[&str] = &["0001_foundation.sql"];
+pub const MIGRATION_NAMES: &[&str] = &["0001_foundation.sql", "0002_contacts.sql"];
 
 pub(crate) fn migrator() -> Migrator {
     Migrator::with_migrations(

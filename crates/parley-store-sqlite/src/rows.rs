@@ -44,6 +44,24 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "idempotency_keys.scope, idempotency_keys.key",
         "idempotency_keys_pkey",
     ),
+    (
+        "field_definitions.organization_id, field_definitions.key",
+        "field_definitions_pkey",
+    ),
+    ("contacts.id", "contacts_pkey"),
+    (
+        "contacts.organization_id, contacts.customer_id",
+        "contacts_customer_key",
+    ),
+    (
+        "contact_addresses.organization_id, contact_addresses.channel_kind, contact_addresses.address",
+        "contact_addresses_pkey",
+    ),
+    ("imports.id", "imports_pkey"),
+    (
+        "import_chunks.import_id, import_chunks.seq",
+        "import_chunks_pkey",
+    ),
 ];
 
 /// Maps a sqlx error: unique violations to `Conflict`, foreign-key violations to

@@ -14,12 +14,14 @@ pub mod model;
 
 mod access;
 mod audit_outbox;
+mod contacts;
 mod idempotency;
 mod jobs;
 mod tenancy;
 
 pub use access::*;
 pub use audit_outbox::*;
+pub use contacts::*;
 pub use idempotency::*;
 pub use jobs::*;
 pub use tenancy::*;
@@ -53,6 +55,9 @@ macro_rules! conformance_suite {
             canaries_count_runs_per_key,
             idempotency_keys_start_replay_and_mismatch,
             idempotency_keys_expire_and_abandon,
+            fields_are_defined_per_organization,
+            import_batches_upsert_and_count,
+            contacts_filter_update_and_delete,
             ping_answers,
             close_refuses_later_calls,
         );

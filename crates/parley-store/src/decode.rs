@@ -8,13 +8,14 @@
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    ApiKey, AuditAction, AuditEntry, EventType, Membership, NewEvent, OrgId, Organization,
+    ApiKey, AuditAction, AuditEntry, ChannelAddress, Contact, ContactId, EventType,
+    FieldDefinition, ImportCounters, ImportRecord, Membership, NewEvent, OrgId, Organization,
     PermissionSet, Role, User, from_millis,
 };
 
 use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
 use crate::sessions::Session;
-use crate::{StoreError, StoredApiKey, StoredEvent, UserCredentials};
+use crate::{RejectLine, StoreError, StoredApiKey, StoredEvent, Suppression, UserCredentials};
 
 /// Typed column access over one engine's row.
 pub trait RowSource {
@@ -254,5 +255,132 @@ pub fn job_record(r: &impl RowSource) -> Result<JobRecord, StoreError> {
         run_at: instant(r, "run_at")?,
         last_error: r.opt_text("last_error")?,
         finished_at: opt_instant(r, "finished_at")?,
+    })
+}
+
+/// `field_definitions.*`
+pub fn field_definition(r: &impl RowSource) -> Result<FieldDefinition, StoreError> {
+    Ok(FieldDefinition {
+        organization_id: parsed(r, "organization_id")?,
+        key: parsed(r, "key")?,
+        label: text(r, "label")?,
+        field_type: parsed(r, "type")?,
+        pii: int(r, "pii")? != 0,
+        builtin: false,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `contacts.*` (with `fields` as JSON text) and the contact's addresses.
+pub fn contact(r: &impl RowSource, addresses: Vec<ChannelAddress>) -> Result<Contact, StoreError> {
+    let serde_json::Value::Object(fields) = json(r, "fields")? else {
+        return Err(StoreError::corrupt("contact fields are not a JSON object"));
+    };
+    Ok(Contact {
+        id: parsed(r, "id")?,
+        organization_id: parsed(r, "organization_id")?,
+        customer_id: r.opt_text("customer_id")?,
+        fields,
+        addresses,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `contact_addresses.(contact_id, channel_kind, address)`
+pub fn contact_address(r: &impl RowSource) -> Result<(ContactId, ChannelAddress), StoreError> {
+    Ok((
+        parsed(r, "contact_id")?,
+        ChannelAddress {
+            kind: parsed(r, "channel_kind")?,
+            address: text(r, "address")?,
+        },
+    ))
+}
+
+/// Attaches addresses (as `contact_address` rows) to contact rows.
+pub fn contacts_with_addresses<R: RowSource>(
+    rows: &[R],
+    addresses: Vec<(ContactId, ChannelAddress)>,
+) -> Result<Vec<Contact>, StoreError> {
+    let mut by_contact: std::collections::HashMap<ContactId, Vec<ChannelAddress>> =
+        std::collections::HashMap::new();
+    for (id, a) in addresses {
+        by_contact.entry(id).or_default().push(a);
+    }
+    rows.iter()
+        .map(|r| {
+            let id: ContactId = parsed(r, "id")?;
+            let mut list = by_contact.remove(&id).unwrap_or_default();
+            list.sort();
+            contact(r, list)
+        })
+        .collect()
+}
+
+fn count64(r: &impl RowSource, column: &'static str) -> Result<u64, StoreError> {
+    u64::try_from(int(r, column)?).map_err(|_| StoreError::corrupt(format!("{column} is negative")))
+}
+
+fn string_list(r: &impl RowSource, column: &'static str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(&text(r, column)?).map_err(|e| StoreError::Other(Box::new(e)))
+}
+
+/// `imports.*`
+pub fn import_record(r: &impl RowSource) -> Result<ImportRecord, StoreError> {
+    Ok(ImportRecord {
+        id: parsed(r, "id")?,
+        organization_id: parsed(r, "organization_id")?,
+        status: parsed(r, "status")?,
+        format: parsed(r, "format")?,
+        file_name: r.opt_text("file_name")?,
+        options: serde_json::from_str(&text(r, "options")?)
+            .map_err(|e| StoreError::Other(Box::new(e)))?,
+        counters: ImportCounters {
+            rows_total: count64(r, "rows_total")?,
+            rows_imported: count64(r, "rows_imported")?,
+            rows_rejected: count64(r, "rows_rejected")?,
+            contacts_created: count64(r, "contacts_created")?,
+            contacts_updated: count64(r, "contacts_updated")?,
+            contacts_unchanged: count64(r, "contacts_unchanged")?,
+        },
+        bytes_total: count64(r, "bytes_total")?,
+        bytes_read: count64(r, "bytes_read")?,
+        error: r.opt_text("error")?,
+        warnings: string_list(r, "warnings")?,
+        created_at: instant(r, "created_at")?,
+        started_at: opt_instant(r, "started_at")?,
+        finished_at: opt_instant(r, "finished_at")?,
+    })
+}
+
+/// `imports.header`
+pub fn import_header(r: &impl RowSource) -> Result<Vec<String>, StoreError> {
+    string_list(r, "header")
+}
+
+/// `import_rejects.*` with its line number.
+pub fn reject_line(r: &impl RowSource) -> Result<(u64, RejectLine), StoreError> {
+    Ok((
+        count64(r, "line")?,
+        RejectLine {
+            row_number: count64(r, "row_number")?,
+            column: text(r, "column_name")?,
+            value: text(r, "value")?,
+            reason: text(r, "reason")?,
+            original: string_list(r, "original")?,
+        },
+    ))
+}
+
+/// `suppressions.*`
+pub fn suppression(r: &impl RowSource) -> Result<Suppression, StoreError> {
+    Ok(Suppression {
+        organization_id: parsed(r, "organization_id")?,
+        channel_kind: parsed(r, "channel_kind")?,
+        address_hash: text(r, "address_hash")?,
+        reason: text(r, "reason")?,
+        created_at: instant(r, "created_at")?,
     })
 }

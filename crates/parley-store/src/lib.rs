@@ -2,9 +2,11 @@
 
 mod api_keys;
 mod audit;
+mod contacts;
 pub mod decode;
 mod error;
 mod idempotency;
+mod imports;
 mod jobs;
 mod organizations;
 mod outbox;
@@ -17,8 +19,10 @@ pub mod conformance;
 
 pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::AuditLog;
+pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};
 pub use error::{BoxError, StoreError};
 pub use idempotency::{IdempotencyBegin, IdempotencyStore, NewIdempotencyRecord, StoredResponse};
+pub use imports::{ImportBatch, ImportRow, ImportStore, OriginalCells, RejectLine};
 pub use jobs::{
     CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, JobState,
     NewJob, QueueStats,
@@ -41,6 +45,8 @@ pub trait Store:
     + OutboxStore
     + JobQueue
     + IdempotencyStore
+    + ContactStore
+    + ImportStore
     + Send
     + Sync
 {

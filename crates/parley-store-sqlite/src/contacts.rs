@@ -1,0 +1,345 @@
+//! Field definitions, contacts, addresses and suppressions on SQLite.
+
+use chrono::{DateTime, Utc};
+use parley_domain::{
+    ChannelAddress, ChannelKind, Contact, ContactId, FieldDefinition, FieldKey, OrgId, to_millis,
+};
+use parley_store::decode;
+use parley_store::{
+    ContactFilter, ContactStore, ContactUpdate, FieldPatch, Page, PageRequest, StoreError,
+    Suppression,
+};
+use sqlx::SqliteConnection;
+use sqlx::sqlite::SqliteRow;
+
+use crate::SqliteStore;
+use crate::rows::{Cols, map_err};
+
+/// Field filters as a JSON array of `[key, value]` pairs. Keys are `FieldKey`s
+/// (snake_case), so they are safe inside a JSON path.
+pub(crate) fn filters_json(filter: &ContactFilter) -> String {
+    serde_json::Value::Array(
+        filter
+            .fields
+            .iter()
+            .map(|(k, v)| serde_json::json!([k.as_str(), v]))
+            .collect(),
+    )
+    .to_string()
+}
+
+async fn addresses_of(
+    conn: &mut SqliteConnection,
+    rows: &[SqliteRow],
+) -> Result<Vec<(ContactId, ChannelAddress)>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| decode::text(&Cols(r), "id"))
+        .collect::<Result<_, _>>()?;
+    let found = sqlx::query(
+        "SELECT contact_id, channel_kind, address FROM contact_addresses \
+         WHERE contact_id IN (SELECT value FROM json_each($1))",
+    )
+    .bind(serde_json::to_string(&ids).map_err(|e| StoreError::Other(Box::new(e)))?)
+    .fetch_all(conn)
+    .await
+    .map_err(map_err)?;
+    found
+        .iter()
+        .map(|r| decode::contact_address(&Cols(r)))
+        .collect()
+}
+
+async fn load_contact(
+    conn: &mut SqliteConnection,
+    organization: OrgId,
+    id: ContactId,
+) -> Result<Option<Contact>, StoreError> {
+    let row = sqlx::query("SELECT * FROM contacts WHERE id = $1 AND organization_id = $2")
+        .bind(id.to_string())
+        .bind(organization.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let Some(row) = row else { return Ok(None) };
+    let addresses = addresses_of(conn, std::slice::from_ref(&row)).await?;
+    let rows = [Cols(&row)];
+    Ok(decode::contacts_with_addresses(&rows, addresses)?.pop())
+}
+
+#[async_trait::async_trait]
+impl ContactStore for SqliteStore {
+    async fn list_fields(&self, organization: OrgId) -> Result<Vec<FieldDefinition>, StoreError> {
+        let rows =
+            sqlx::query("SELECT * FROM field_definitions WHERE organization_id = $1 ORDER BY key")
+                .bind(organization.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.iter()
+            .map(|r| decode::field_definition(&Cols(r)))
+            .collect()
+    }
+
+    async fn create_field(&self, field: FieldDefinition) -> Result<FieldDefinition, StoreError> {
+        sqlx::query(
+            "INSERT INTO field_definitions (organization_id, key, label, type, pii, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(field.organization_id.to_string())
+        .bind(field.key.as_str())
+        .bind(&field.label)
+        .bind(field.field_type.as_str())
+        .bind(i64::from(field.pii))
+        .bind(to_millis(field.created_at))
+        .bind(to_millis(field.updated_at))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(field)
+    }
+
+    async fn update_field(
+        &self,
+        organization: OrgId,
+        key: &FieldKey,
+        patch: FieldPatch,
+        at: DateTime<Utc>,
+    ) -> Result<FieldDefinition, StoreError> {
+        let row = sqlx::query(
+            "UPDATE field_definitions SET label = COALESCE($3, label), type = COALESCE($4, type), \
+             pii = COALESCE($5, pii), updated_at = $6 WHERE organization_id = $1 AND key = $2 RETURNING *",
+        )
+        .bind(organization.to_string())
+        .bind(key.as_str())
+        .bind(patch.label)
+        .bind(patch.field_type.map(|t| t.as_str()))
+        .bind(patch.pii.map(i64::from))
+        .bind(to_millis(at))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?
+        .ok_or(StoreError::NotFound)?;
+        decode::field_definition(&Cols(&row))
+    }
+
+    async fn ensure_text_fields(
+        &self,
+        organization: OrgId,
+        keys: &[FieldKey],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let keys: Vec<&str> = keys.iter().map(FieldKey::as_str).collect();
+        sqlx::query(
+            "INSERT INTO field_definitions (organization_id, key, label, type, pii, created_at, updated_at) \
+             SELECT $1, value, value, 'text', 0, $2, $2 FROM json_each($3) WHERE true \
+             ON CONFLICT (organization_id, key) DO NOTHING",
+        )
+        .bind(organization.to_string())
+        .bind(to_millis(at))
+        .bind(serde_json::to_string(&keys).map_err(|e| StoreError::Other(Box::new(e)))?)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_contact(
+        &self,
+        organization: OrgId,
+        id: ContactId,
+    ) -> Result<Option<Contact>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        load_contact(&mut conn, organization, id).await
+    }
+
+    async fn list_contacts(
+        &self,
+        organization: OrgId,
+        filter: &ContactFilter,
+        page: PageRequest,
+    ) -> Result<Page<Contact>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        let rows = sqlx::query(
+            "SELECT c.* FROM contacts c WHERE c.organization_id = $1 AND ($2 IS NULL OR c.id > $2) \
+             AND ($3 IS NULL OR c.customer_id = $3) \
+             AND ($4 IS NULL OR c.id IN (SELECT contact_id FROM contact_addresses a WHERE a.organization_id = $1 AND a.address = $4)) \
+             AND NOT EXISTS (SELECT 1 FROM json_each($5) f \
+                 WHERE json_extract(c.fields, '$.' || (f.value ->> '$[0]')) IS NOT (f.value ->> '$[1]')) \
+             ORDER BY c.id LIMIT $6",
+        )
+        .bind(organization.to_string())
+        .bind(page.after.as_deref())
+        .bind(filter.customer_id.as_deref())
+        .bind(filter.address.as_deref())
+        .bind(filters_json(filter))
+        .bind(page.fetch_limit())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+        let addresses = addresses_of(&mut conn, &rows).await?;
+        let cols: Vec<Cols<'_>> = rows.iter().map(Cols).collect();
+        let items = decode::contacts_with_addresses(&cols, addresses)?;
+        Ok(page.finish(items, |c| c.id.to_string()))
+    }
+
+    async fn count_contacts(&self, organization: OrgId) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM contacts WHERE organization_id = $1")
+            .bind(organization.to_string())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let n = decode::int(&Cols(&row), "n")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn update_contact(
+        &self,
+        organization: OrgId,
+        id: ContactId,
+        update: ContactUpdate,
+        at: DateTime<Utc>,
+    ) -> Result<Contact, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let mut contact = load_contact(&mut tx, organization, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        update.apply_fields(&mut contact.fields);
+        if let Some(customer_id) = update.customer_id {
+            contact.customer_id = customer_id;
+        }
+        sqlx::query(
+            "UPDATE contacts SET customer_id = $2, fields = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(contact.customer_id.as_deref())
+        .bind(serde_json::Value::Object(contact.fields.clone()).to_string())
+        .bind(to_millis(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        for a in &update.remove_addresses {
+            sqlx::query(
+                "DELETE FROM contact_addresses WHERE organization_id = $1 AND channel_kind = $2 AND address = $3 AND contact_id = $4",
+            )
+            .bind(organization.to_string())
+            .bind(a.kind.as_str())
+            .bind(&a.address)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        for a in &update.add_addresses {
+            sqlx::query(
+                "INSERT INTO contact_addresses (organization_id, channel_kind, address, contact_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(organization.to_string())
+            .bind(a.kind.as_str())
+            .bind(&a.address)
+            .bind(id.to_string())
+            .bind(to_millis(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            let owner = sqlx::query(
+                "SELECT contact_id FROM contact_addresses WHERE organization_id = $1 AND channel_kind = $2 AND address = $3",
+            )
+            .bind(organization.to_string())
+            .bind(a.kind.as_str())
+            .bind(&a.address)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if decode::text(&Cols(&owner), "contact_id")? != id.to_string() {
+                return Err(StoreError::Conflict {
+                    constraint: "contact_addresses_pkey",
+                });
+            }
+        }
+        let contact = load_contact(&mut tx, organization, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(contact)
+    }
+
+    async fn delete_contact(&self, organization: OrgId, id: ContactId) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM contacts WHERE id = $1 AND organization_id = $2")
+            .bind(id.to_string())
+            .bind(organization.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn add_suppression(&self, s: Suppression) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO suppressions (organization_id, channel_kind, address_hash, reason, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(s.organization_id.to_string())
+        .bind(s.channel_kind.as_str())
+        .bind(&s.address_hash)
+        .bind(&s.reason)
+        .bind(to_millis(s.created_at))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn list_suppressions(
+        &self,
+        organization: OrgId,
+        channel_kind: Option<ChannelKind>,
+        page: PageRequest,
+    ) -> Result<Page<Suppression>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM suppressions WHERE organization_id = $1 AND ($2 IS NULL OR channel_kind = $2) \
+             AND ($3 IS NULL OR address_hash > $3) ORDER BY address_hash LIMIT $4",
+        )
+        .bind(organization.to_string())
+        .bind(channel_kind.map(ChannelKind::as_str))
+        .bind(page.after.as_deref())
+        .bind(page.fetch_limit())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let items = rows
+            .iter()
+            .map(|r| decode::suppression(&Cols(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.finish(items, |s| s.address_hash.clone()))
+    }
+
+    async fn is_suppressed(
+        &self,
+        organization: OrgId,
+        channel_kind: ChannelKind,
+        address_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM suppressions WHERE organization_id = $1 AND channel_kind = $2 AND address_hash = $3",
+        )
+        .bind(organization.to_string())
+        .bind(channel_kind.as_str())
+        .bind(address_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(row.is_some())
+    }
+}

@@ -1,0 +1,503 @@
+//! Checks for field definitions, contacts, suppressions and import batches.
+
+use parley_domain::{
+    ChannelAddress, ChannelKind, ContactId, FieldDefinition, FieldKey, FieldType, ImportFormat,
+    ImportId, ImportOptions, ImportRecord, ImportStatus,
+};
+use serde_json::json;
+
+use super::fixtures::{at, create_org, t0};
+use crate::{
+    ContactFilter, ContactUpdate, FieldPatch, ImportBatch, ImportRow, PageRequest, RejectLine,
+    Store, StoreError, Suppression,
+};
+
+fn key(k: &str) -> FieldKey {
+    k.parse().unwrap()
+}
+
+fn sms(address: &str) -> ChannelAddress {
+    ChannelAddress {
+        kind: ChannelKind::Sms,
+        address: address.to_owned(),
+    }
+}
+
+pub async fn fields_are_defined_per_organization(s: &dyn Store) {
+    let org = create_org(s, "Fields", None).await.id;
+    let other = create_org(s, "Other", None).await.id;
+    let field = FieldDefinition {
+        organization_id: org,
+        key: key("balance"),
+        label: "Balance".into(),
+        field_type: FieldType::Money,
+        pii: false,
+        builtin: false,
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    s.create_field(field.clone()).await.unwrap();
+    assert!(matches!(
+        s.create_field(field.clone()).await,
+        Err(StoreError::Conflict {
+            constraint: "field_definitions_pkey"
+        })
+    ));
+    s.create_field(FieldDefinition {
+        organization_id: other,
+        ..field.clone()
+    })
+    .await
+    .unwrap();
+    let updated = s
+        .update_field(
+            org,
+            &key("balance"),
+            FieldPatch {
+                label: Some("Arrears".into()),
+                pii: Some(true),
+                field_type: None,
+            },
+            at(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            updated.label.as_str(),
+            updated.pii,
+            updated.field_type,
+            updated.updated_at
+        ),
+        ("Arrears", true, FieldType::Money, at(5))
+    );
+    assert!(matches!(
+        s.update_field(org, &key("nope"), FieldPatch::default(), at(5))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    s.ensure_text_fields(org, &[key("balance"), key("notes")], at(6))
+        .await
+        .unwrap();
+    s.ensure_text_fields(org, &[key("notes")], at(7))
+        .await
+        .unwrap();
+    let listed = s.list_fields(org).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|f| (f.key.as_str(), f.field_type))
+            .collect::<Vec<_>>(),
+        [("balance", FieldType::Money), ("notes", FieldType::Text)]
+    );
+    assert_eq!(
+        listed[0].label, "Arrears",
+        "ensure_text_fields keeps existing definitions"
+    );
+    assert_eq!(s.list_fields(other).await.unwrap().len(), 1);
+}
+
+fn record(org: parley_domain::OrgId) -> ImportRecord {
+    ImportRecord {
+        id: ImportId::generate(),
+        organization_id: org,
+        status: ImportStatus::Queued,
+        format: ImportFormat::Csv,
+        file_name: Some("c.csv".into()),
+        options: ImportOptions::default(),
+        counters: parley_domain::ImportCounters::default(),
+        bytes_total: 100,
+        bytes_read: 0,
+        error: None,
+        warnings: Vec::new(),
+        created_at: t0(),
+        started_at: None,
+        finished_at: None,
+    }
+}
+
+fn row(n: u64, customer: Option<&str>, address: &str, fields: &serde_json::Value) -> ImportRow {
+    ImportRow {
+        row_number: n,
+        new_id: ContactId::generate(),
+        customer_id: customer.map(str::to_owned),
+        address: address.to_owned(),
+        fields_json: fields.to_string(),
+    }
+}
+
+fn batch(rows: Vec<ImportRow>) -> ImportBatch {
+    ImportBatch {
+        channel: ChannelKind::Sms,
+        rows,
+        rejected_rows: 0,
+        reject_lines: Vec::new(),
+        bytes_read: 50,
+    }
+}
+
+pub async fn import_batches_upsert_and_count(s: &dyn Store) {
+    let org = create_org(s, "Importer", None).await.id;
+    let imp = record(org);
+    s.create_import(&imp, None).await.unwrap();
+    s.put_import_chunk(imp.id, 0, b"phone\n").await.unwrap();
+    s.put_import_chunk(imp.id, 1, b"+353871234567\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.import_chunk(imp.id, 1).await.unwrap().as_deref(),
+        Some(&b"+353871234567\n"[..])
+    );
+    assert_eq!(s.import_chunk(imp.id, 2).await.unwrap(), None);
+    s.start_import(
+        imp.id,
+        &["phone".into(), "name".into()],
+        &["w".into()],
+        at(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.import_header(imp.id).await.unwrap(), ["phone", "name"]);
+    let no_originals = |_: usize| -> Vec<String> { unreachable!("no conflicts expected") };
+    let first = batch(vec![
+        row(
+            2,
+            Some("C1"),
+            "+353871111111",
+            &json!({"name": "Ann", "balance": "10.00"}),
+        ),
+        row(3, None, "+353872222222", &json!({"name": "Bob"})),
+    ]);
+    let mut with_reject = first.clone();
+    with_reject.rejected_rows = 1;
+    with_reject.reject_lines = vec![RejectLine {
+        row_number: 4,
+        column: "phone".into(),
+        value: "12".into(),
+        reason: "bad".into(),
+        original: vec!["12".into(), "Cy".into()],
+    }];
+    let c = s
+        .apply_import_batch(imp.id, org, &with_reject, &no_originals, at(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            c.contacts_created,
+            c.rows_imported,
+            c.rows_rejected,
+            c.rows_total
+        ),
+        (2, 2, 1, 3)
+    );
+    // The same rows again: found unchanged, nothing written.
+    let c = s
+        .apply_import_batch(imp.id, org, &first, &no_originals, at(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        (c.contacts_unchanged, c.contacts_created, c.contacts_updated),
+        (2, 0, 0)
+    );
+    let ann = s
+        .list_contacts(
+            org,
+            &ContactFilter {
+                customer_id: Some("C1".into()),
+                ..ContactFilter::default()
+            },
+            PageRequest::first(10),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(ann.len(), 1);
+    assert_eq!(
+        ann[0].updated_at,
+        at(2),
+        "an unchanged row does not touch the contact"
+    );
+    // Changed values update by customer_id (a new address is added); by address otherwise;
+    // an address held by another contact is refused with the original cells.
+    let changed = batch(vec![
+        row(2, Some("C1"), "+353873333333", &json!({"balance": "12.50"})),
+        row(3, None, "+353872222222", &json!({"name": "Robert"})),
+        row(5, Some("C9"), "+353871111111", &json!({"name": "Thief"})),
+    ]);
+    let originals = |i: usize| vec![format!("original {i}")];
+    let c = s
+        .apply_import_batch(imp.id, org, &changed, &originals, at(4))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            c.contacts_updated,
+            c.contacts_created,
+            c.rows_rejected,
+            c.rows_total
+        ),
+        (2, 0, 1, 3)
+    );
+    let ann = s.get_contact(org, ann[0].id).await.unwrap().unwrap();
+    assert_eq!(
+        serde_json::Value::Object(ann.fields.clone()),
+        json!({"name": "Ann", "balance": "12.50"})
+    );
+    assert_eq!(ann.addresses, [sms("+353871111111"), sms("+353873333333")]);
+    let lines = s.import_reject_lines(imp.id, 0, 10).await.unwrap();
+    assert_eq!(lines.len(), 2);
+    assert_eq!((lines[0].0, lines[0].1.row_number), (1, 4));
+    assert_eq!(
+        (
+            lines[1].0,
+            lines[1].1.row_number,
+            lines[1].1.original.clone()
+        ),
+        (2, 5, vec!["original 2".to_owned()])
+    );
+    assert!(
+        lines[1].1.reason.contains("customer_id C1"),
+        "{:?}",
+        lines[1].1
+    );
+    assert_eq!(s.import_reject_lines(imp.id, 1, 10).await.unwrap().len(), 1);
+    s.finish_import(imp.id, ImportStatus::Completed, None, at(9))
+        .await
+        .unwrap();
+    let done = s.get_import(org, imp.id).await.unwrap().unwrap();
+    assert_eq!(done.status, ImportStatus::Completed);
+    assert_eq!(done.counters.rows_total, 8);
+    assert_eq!(
+        done.counters.rows_total,
+        done.counters.rows_imported + done.counters.rows_rejected
+    );
+    assert_eq!(
+        (done.bytes_read, done.warnings.clone(), done.finished_at),
+        (100, vec!["w".to_owned()], Some(at(9)))
+    );
+    assert_eq!(s.find_import(imp.id).await.unwrap().unwrap().id, imp.id);
+    let other = create_org(s, "Not the importer", None).await.id;
+    assert_eq!(s.get_import(other, imp.id).await.unwrap(), None);
+    assert_eq!(
+        s.list_imports(org, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    // Starting again (a retried job) resets counters and the report.
+    s.start_import(imp.id, &[], &[], at(10)).await.unwrap();
+    let again = s.find_import(imp.id).await.unwrap().unwrap();
+    assert_eq!(
+        (again.status, again.counters.rows_total),
+        (ImportStatus::Running, 0)
+    );
+    assert!(
+        s.import_reject_lines(imp.id, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.delete_import_chunks(imp.id).await.unwrap();
+    assert_eq!(s.import_chunk(imp.id, 0).await.unwrap(), None);
+    assert_eq!(s.count_contacts(org).await.unwrap(), 2);
+}
+
+pub async fn contacts_filter_update_and_delete(s: &dyn Store) {
+    let org = create_org(s, "Contacts", None).await.id;
+    let imp = record(org);
+    s.create_import(&imp, None).await.unwrap();
+    let none = |_: usize| -> Vec<String> { Vec::new() };
+    s.apply_import_batch(
+        imp.id,
+        org,
+        &batch(vec![
+            row(
+                2,
+                Some("A"),
+                "+353871000001",
+                &json!({"vip": true, "balance": "5.00", "n": 10}),
+            ),
+            row(
+                3,
+                Some("B"),
+                "+353871000002",
+                &json!({"vip": false, "balance": "5.00", "n": 10.5}),
+            ),
+        ]),
+        &none,
+        at(1),
+    )
+    .await
+    .unwrap();
+    let by = |fields: Vec<(&str, serde_json::Value)>| ContactFilter {
+        fields: fields.into_iter().map(|(k, v)| (key(k), v)).collect(),
+        ..ContactFilter::default()
+    };
+    let ids = |page: crate::Page<parley_domain::Contact>| {
+        page.items
+            .into_iter()
+            .map(|c| c.customer_id.unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(s
+            .list_contacts(org, &by(vec![("vip", json!(true))]), PageRequest::first(10))
+            .await
+            .unwrap()),
+        ["A"]
+    );
+    assert_eq!(
+        ids(s
+            .list_contacts(
+                org,
+                &by(vec![("balance", json!("5.00")), ("vip", json!(false))]),
+                PageRequest::first(10)
+            )
+            .await
+            .unwrap()),
+        ["B"]
+    );
+    assert_eq!(
+        ids(s
+            .list_contacts(org, &by(vec![("n", json!(10))]), PageRequest::first(10))
+            .await
+            .unwrap()),
+        ["A"]
+    );
+    assert_eq!(
+        ids(s
+            .list_contacts(
+                org,
+                &by(vec![("missing", json!("x"))]),
+                PageRequest::first(10)
+            )
+            .await
+            .unwrap()),
+        Vec::<String>::new()
+    );
+    let by_address = ContactFilter {
+        address: Some("+353871000002".into()),
+        ..ContactFilter::default()
+    };
+    let b = s
+        .list_contacts(org, &by_address, PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let page = s
+        .list_contacts(org, &ContactFilter::default(), PageRequest::first(1))
+        .await
+        .unwrap();
+    let next = s
+        .list_contacts(
+            org,
+            &ContactFilter::default(),
+            PageRequest::after(page.next_cursor.clone().unwrap(), 1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (page.items.len(), next.items.len(), next.next_cursor),
+        (1, 1, None)
+    );
+
+    let mut update = ContactUpdate {
+        customer_id: Some(Some("B2".into())),
+        add_addresses: vec![sms("+353871000003")],
+        remove_addresses: vec![sms("+353871000002")],
+        ..ContactUpdate::default()
+    };
+    update.fields.insert("vip".into(), serde_json::Value::Null);
+    update.fields.insert("note".into(), json!("hi"));
+    let b2 = s.update_contact(org, b.id, update, at(2)).await.unwrap();
+    assert_eq!(b2.customer_id.as_deref(), Some("B2"));
+    assert_eq!(
+        serde_json::Value::Object(b2.fields.clone()),
+        json!({"balance": "5.00", "n": 10.5, "note": "hi"})
+    );
+    assert_eq!(
+        (b2.addresses.clone(), b2.updated_at),
+        (vec![sms("+353871000003")], at(2))
+    );
+    let steal = ContactUpdate {
+        add_addresses: vec![sms("+353871000001")],
+        ..ContactUpdate::default()
+    };
+    assert!(matches!(
+        s.update_contact(org, b.id, steal, at(3)).await,
+        Err(StoreError::Conflict {
+            constraint: "contact_addresses_pkey"
+        })
+    ));
+    let dup = ContactUpdate {
+        customer_id: Some(Some("A".into())),
+        ..ContactUpdate::default()
+    };
+    assert!(matches!(
+        s.update_contact(org, b.id, dup, at(3)).await,
+        Err(StoreError::Conflict {
+            constraint: "contacts_customer_key"
+        })
+    ));
+    assert_eq!(
+        s.get_contact(org, b.id).await.unwrap().unwrap(),
+        b2,
+        "failed updates change nothing"
+    );
+    let other = create_org(s, "Elsewhere", None).await.id;
+    assert_eq!(s.get_contact(other, b.id).await.unwrap(), None);
+    assert!(matches!(
+        s.delete_contact(other, b.id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_contact(org, b.id).await.unwrap();
+    assert_eq!(s.get_contact(org, b.id).await.unwrap(), None);
+    assert_eq!(s.count_contacts(org).await.unwrap(), 1);
+
+    let suppression = Suppression {
+        organization_id: org,
+        channel_kind: ChannelKind::Sms,
+        address_hash: "ab12".into(),
+        reason: "stop_keyword".into(),
+        created_at: at(4),
+    };
+    s.add_suppression(suppression.clone()).await.unwrap();
+    s.add_suppression(Suppression {
+        reason: "manual".into(),
+        ..suppression.clone()
+    })
+    .await
+    .unwrap();
+    assert!(
+        s.is_suppressed(org, ChannelKind::Sms, "ab12")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.is_suppressed(org, ChannelKind::Whatsapp, "ab12")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.is_suppressed(other, ChannelKind::Sms, "ab12")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.list_suppressions(org, None, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items,
+        std::slice::from_ref(&suppression)
+    );
+    assert!(
+        s.list_suppressions(org, Some(ChannelKind::Webchat), PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}

@@ -1,0 +1,141 @@
+//! The imports port: the import record, the uploaded file (kept in the store in chunks, so
+//! any node can run the job), batches applied atomically with their counters and rejects,
+//! and the rejects report.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use parley_domain::{
+    ChannelKind, ImportCounters, ImportId, ImportRecord, ImportStatus, OrgId, UserId,
+};
+
+use crate::{Page, PageRequest, StoreError};
+
+/// One valid row to upsert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    /// The row number in the file.
+    pub row_number: u64,
+    /// The id the contact gets if the row creates one.
+    pub new_id: parley_domain::ContactId,
+    /// The organization's reference.
+    pub customer_id: Option<String>,
+    /// The normalised channel address.
+    pub address: String,
+    /// The values as a JSON object.
+    pub fields_json: String,
+}
+
+/// One line of the rejects report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectLine {
+    /// The row number in the file.
+    pub row_number: u64,
+    /// The column (header).
+    pub column: String,
+    /// The value as the file held it.
+    pub value: String,
+    /// Why it was refused.
+    pub reason: String,
+    /// The original cells of the row.
+    pub original: Vec<String>,
+}
+
+/// What a batch carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportBatch {
+    /// The channel of the addresses.
+    pub channel: ChannelKind,
+    /// Valid rows, in file order.
+    pub rows: Vec<ImportRow>,
+    /// Rows already refused by validation (each has at least one line).
+    pub rejected_rows: u64,
+    /// Their report lines.
+    pub reject_lines: Vec<RejectLine>,
+    /// Progress to record.
+    pub bytes_read: u64,
+}
+
+/// Gives the original cells of `rows[index]` (used only for rows the store refuses).
+pub type OriginalCells<'a> = &'a (dyn Fn(usize) -> Vec<String> + Sync);
+
+/// Imports and their reports.
+#[async_trait]
+pub trait ImportStore: Send + Sync {
+    /// Stores a new (queued) import.
+    async fn create_import(
+        &self,
+        record: &ImportRecord,
+        created_by: Option<UserId>,
+    ) -> Result<(), StoreError>;
+
+    /// Appends chunk `seq` (0, 1, 2…) of the uploaded file.
+    async fn put_import_chunk(&self, id: ImportId, seq: u32, data: &[u8])
+    -> Result<(), StoreError>;
+
+    /// Chunk `seq` of the uploaded file (`None` past the end).
+    async fn import_chunk(&self, id: ImportId, seq: u32) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Removes the stored file (after the import, or by retention).
+    async fn delete_import_chunks(&self, id: ImportId) -> Result<(), StoreError>;
+
+    /// An import of `organization`.
+    async fn get_import(
+        &self,
+        organization: OrgId,
+        id: ImportId,
+    ) -> Result<Option<ImportRecord>, StoreError>;
+
+    /// An import by id alone (for the job).
+    async fn find_import(&self, id: ImportId) -> Result<Option<ImportRecord>, StoreError>;
+
+    /// Imports of exactly `organization`, ordered by id.
+    async fn list_imports(
+        &self,
+        organization: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<ImportRecord>, StoreError>;
+
+    /// Marks the import running and starts it over: counters to zero, report emptied,
+    /// the header and warnings recorded. A retried job calls this again; rows applied by
+    /// the earlier attempt are found unchanged, so nothing is counted twice.
+    async fn start_import(
+        &self,
+        id: ImportId,
+        header: &[String],
+        warnings: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Applies a batch in one transaction: upserts the rows (by `customer_id`, else by
+    /// address), refuses rows whose address belongs to another contact, writes the report
+    /// lines and adds to the counters. Returns what the batch added.
+    async fn apply_import_batch(
+        &self,
+        id: ImportId,
+        organization: OrgId,
+        batch: &ImportBatch,
+        original: OriginalCells<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<ImportCounters, StoreError>;
+
+    /// Records the final status (`completed` or `failed` with its error).
+    async fn finish_import(
+        &self,
+        id: ImportId,
+        status: ImportStatus,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The recorded header (for the report's columns).
+    async fn import_header(&self, id: ImportId) -> Result<Vec<String>, StoreError>;
+
+    /// Report lines after line `after` (0 for the first), at most `limit`, in order, each
+    /// with its line number.
+    async fn import_reject_lines(
+        &self,
+        id: ImportId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, RejectLine)>, StoreError>;
+}
