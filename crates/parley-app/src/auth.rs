@@ -19,6 +19,7 @@ use crate::MasterKey;
 pub struct Keys {
     pub(crate) jwt: [u8; 32],
     pub(crate) csrf: [u8; 32],
+    pub(crate) suppression: [u8; 32],
     /// Seals secrets at rest.
     pub sealed_box: crate::SealedBox,
 }
@@ -30,6 +31,7 @@ impl Keys {
         Self {
             jwt: master.derive("jwt-hs256"),
             csrf: master.derive("csrf"),
+            suppression: master.derive("suppression-hash"),
             sealed_box: crate::SealedBox::new(master),
         }
     }

@@ -6,6 +6,7 @@
 //! * [`HousekeepingJob`]: hourly purge of expired sessions and idempotency keys and of
 //!   jobs finished over a week ago. Each run enqueues the next one as an effect of its own
 //!   completion, so exactly one is ever scheduled.
+//! * [`crate::imports::ImportJob`]: runs an API import, one at a time per node.
 
 use std::time::Duration;
 
@@ -97,7 +98,10 @@ impl App {
         Runner::new(self.store.clone(), self.clock.clone(), self.clone())
             .register::<CanaryJob>()
             .register::<HousekeepingJob>()
+            .register::<crate::imports::ImportJob>()
             .queue(queue("default", default_workers))
+            // An import keeps the cores busy on its own; one at a time per node.
+            .queue(queue("imports", 1))
             .queue(queue("maintenance", 1))
     }
 

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+pub mod contacts;
 mod error;
+pub mod imports;
 pub mod jobs;
 mod sealing;
 pub mod tenancy;
@@ -26,6 +28,8 @@ pub struct Settings {
     pub argon2: auth::Argon2Cost,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_ttl: Duration,
+    /// The largest file an import accepts, in bytes.
+    pub max_import_bytes: u64,
 }
 
 impl Default for Settings {
@@ -35,6 +39,7 @@ impl Default for Settings {
             session_ttl: Duration::from_secs(12 * 3600),
             argon2: auth::Argon2Cost::default(),
             idempotency_ttl: Duration::from_secs(24 * 3600),
+            max_import_bytes: 512 * 1024 * 1024,
         }
     }
 }

@@ -240,6 +240,7 @@ fn conflict_detail(what: &str) -> String {
     match what {
         "email" | "users_email_key" => "a user with this email already exists".to_owned(),
         "last_owner" => "an organization must keep at least one owner".to_owned(),
+        sentence if sentence.contains(' ') => sentence.to_owned(),
         other => format!("conflicts with an existing {other}"),
     }
 }

@@ -3,7 +3,9 @@
 mod api_keys;
 mod audit;
 mod auth;
+mod contacts;
 mod dto;
+mod imports;
 mod organizations;
 mod users;
 
@@ -60,4 +62,23 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))
         .routes(routes!(audit::list))
+        .routes(routes!(contacts::list_fields, contacts::create_field))
+        .routes(routes!(contacts::update_field))
+        .routes(routes!(contacts::list_contacts))
+        .routes(routes!(contacts::list_suppressions))
+        .routes(routes!(
+            contacts::get_contact,
+            contacts::update_contact,
+            contacts::delete_contact
+        ))
+        .routes(routes!(imports::list))
+        .routes(routes!(imports::get))
+        .routes(routes!(imports::rejects))
+        .merge(
+            // Uploads stream, limited by the application (`Settings::max_import_bytes`)
+            // under this ceiling; JSON rows are limited to `MAX_ROWS_BODY` by the handler.
+            OpenApiRouter::new().routes(routes!(imports::create)).layer(
+                axum::extract::DefaultBodyLimit::max(imports::MAX_UPLOAD_CEILING),
+            ),
+        )
 }

@@ -3,6 +3,7 @@
 pub mod csv_file;
 pub mod pipeline;
 pub mod plan;
+pub mod report;
 pub mod rows;
 pub mod sheet;
 pub mod sniff;

@@ -24,6 +24,9 @@ use crate::values::ValueContext;
 pub struct Batch {
     /// Valid, de-duplicated rows, in file order.
     pub rows: Vec<ContactRow>,
+    /// The source row of each of `rows` (same index), for a report line should the
+    /// consumer refuse one.
+    pub sources: Vec<Row>,
     /// Refused rows, in file order.
     pub rejects: Vec<RejectedRow>,
     /// `rows.len() + rejects.len()`.
@@ -222,7 +225,10 @@ fn apply_in_order<C: ImportConsumer>(
                     Verdict::Rejected(r) => batch.rejects.push(r),
                     Verdict::Valid(row, original) => {
                         match dedupe.check(row, || original.to_strings()) {
-                            Checked::Valid(row) => batch.rows.push(row),
+                            Checked::Valid(row) => {
+                                batch.rows.push(row);
+                                batch.sources.push(original);
+                            }
                             Checked::Rejected(r) => batch.rejects.push(r),
                         }
                     }

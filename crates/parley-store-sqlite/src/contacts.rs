@@ -325,14 +325,14 @@ impl ContactStore for SqliteStore {
         Ok(page.finish(items, |s| s.address_hash.clone()))
     }
 
-    async fn is_suppressed(
+    async fn find_suppression(
         &self,
         organization: OrgId,
         channel_kind: ChannelKind,
         address_hash: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Suppression>, StoreError> {
         let row = sqlx::query(
-            "SELECT 1 AS one FROM suppressions WHERE organization_id = $1 AND channel_kind = $2 AND address_hash = $3",
+            "SELECT * FROM suppressions WHERE organization_id = $1 AND channel_kind = $2 AND address_hash = $3",
         )
         .bind(organization.to_string())
         .bind(channel_kind.as_str())
@@ -340,6 +340,6 @@ impl ContactStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?;
-        Ok(row.is_some())
+        row.map(|r| decode::suppression(&Cols(&r))).transpose()
     }
 }

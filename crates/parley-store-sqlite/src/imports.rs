@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use parley_domain::{
     ImportCounters, ImportId, ImportRecord, ImportStatus, OrgId, UserId, to_millis,
 };
+use parley_store::batch_json;
 use parley_store::decode::{self, RowSource};
 use parley_store::{
     ImportBatch, ImportStore, OriginalCells, Page, PageRequest, RejectLine, StoreError,
@@ -17,65 +18,6 @@ use crate::rows::{Cols, map_err};
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Other(Box::new(e))
-}
-
-/// `[[new_id, customer_id, address, {fields}], …]`; the fields are already JSON text.
-fn rows_json(batch: &ImportBatch) -> String {
-    let mut out = String::with_capacity(batch.rows.len() * 160);
-    out.push('[');
-    for (i, r) in batch.rows.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('[');
-        out.push_str(&serde_json::Value::String(r.new_id.to_string()).to_string());
-        out.push(',');
-        match &r.customer_id {
-            Some(c) => out.push_str(&serde_json::Value::String(c.clone()).to_string()),
-            None => out.push_str("null"),
-        }
-        out.push(',');
-        out.push_str(&serde_json::Value::String(r.address.clone()).to_string());
-        out.push(',');
-        out.push_str(&r.fields_json);
-        out.push(']');
-    }
-    out.push(']');
-    out
-}
-
-/// The report lines as `[[row, column, value, reason, [original…]], …]`.
-fn rejects_json(lines: &[RejectLine]) -> Result<String, StoreError> {
-    let values: Vec<serde_json::Value> = lines
-        .iter()
-        .map(|l| serde_json::json!([l.row_number, l.column, l.value, l.reason, l.original]))
-        .collect();
-    serde_json::to_string(&values).map_err(json_err)
-}
-
-/// The lines for rows refused because their address belongs to another contact.
-fn conflict_lines(
-    batch: &ImportBatch,
-    conflicts: &[(usize, Option<String>)],
-    original: OriginalCells<'_>,
-) -> Vec<RejectLine> {
-    conflicts
-        .iter()
-        .filter_map(|(index, owner)| {
-            let row = batch.rows.get(*index)?;
-            let whose = owner.as_deref().map_or_else(
-                || "another contact".to_owned(),
-                |c| format!("the contact with customer_id {c}"),
-            );
-            Some(RejectLine {
-                row_number: row.row_number,
-                column: "(channel address)".to_owned(),
-                value: row.address.clone(),
-                reason: format!("the channel address already belongs to {whose}"),
-                original: original(*index),
-            })
-        })
-        .collect()
 }
 
 async fn insert_reject_lines(
@@ -93,7 +35,7 @@ async fn insert_reject_lines(
          FROM json_each($2)",
     )
     .bind(id.to_string())
-    .bind(rejects_json(lines)?)
+    .bind(batch_json::rejects_json(lines)?)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
@@ -190,6 +132,16 @@ impl ImportStore for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn set_import_size(&self, id: ImportId, bytes_total: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE imports SET bytes_total = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(i64::try_from(bytes_total).unwrap_or(i64::MAX))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 
@@ -336,7 +288,7 @@ impl ImportStore for SqliteStore {
             "INSERT INTO temp.import_batch (seq, new_id, customer_id, address, fields) \
              SELECT key, value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value -> '$[3]' FROM json_each($1)",
         )
-        .bind(rows_json(batch))
+        .bind(batch_json::rows_json(batch))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -388,7 +340,7 @@ impl ImportStore for SqliteStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let mut lines = batch.reject_lines.clone();
-        lines.extend(conflict_lines(batch, &conflicts, original));
+        lines.extend(batch_json::conflict_lines(batch, &conflicts, original));
         lines.sort_by_key(|l| l.row_number);
         insert_reject_lines(&mut tx, id, &lines).await?;
         counters.rows_imported =

@@ -142,11 +142,11 @@ pub trait ContactStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Suppression>, StoreError>;
 
-    /// True when the hash is on the list.
-    async fn is_suppressed(
+    /// The list's entry for the hash, if any.
+    async fn find_suppression(
         &self,
         organization: OrgId,
         channel_kind: ChannelKind,
         address_hash: &str,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<Suppression>, StoreError>;
 }

@@ -58,6 +58,71 @@ pub struct ImportBatch {
 /// Gives the original cells of `rows[index]` (used only for rows the store refuses).
 pub type OriginalCells<'a> = &'a (dyn Fn(usize) -> Vec<String> + Sync);
 
+/// Engine-neutral encodings of a batch, bound as JSON parameters by both engines.
+pub mod batch_json {
+    use super::{ImportBatch, OriginalCells, RejectLine};
+    use crate::StoreError;
+
+    /// `[[new_id, customer_id, address, {fields}], …]`; the fields are already JSON text.
+    pub fn rows_json(batch: &ImportBatch) -> String {
+        let mut out = String::with_capacity(batch.rows.len() * 160);
+        out.push('[');
+        for (i, r) in batch.rows.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            out.push_str(&serde_json::Value::String(r.new_id.to_string()).to_string());
+            out.push(',');
+            match &r.customer_id {
+                Some(c) => out.push_str(&serde_json::Value::String(c.clone()).to_string()),
+                None => out.push_str("null"),
+            }
+            out.push(',');
+            out.push_str(&serde_json::Value::String(r.address.clone()).to_string());
+            out.push(',');
+            out.push_str(&r.fields_json);
+            out.push(']');
+        }
+        out.push(']');
+        out
+    }
+
+    /// The report lines as `[[row, column, value, reason, [original…]], …]`.
+    pub fn rejects_json(lines: &[RejectLine]) -> Result<String, StoreError> {
+        let values: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|l| serde_json::json!([l.row_number, l.column, l.value, l.reason, l.original]))
+            .collect();
+        serde_json::to_string(&values).map_err(|e| StoreError::Other(Box::new(e)))
+    }
+
+    /// The lines for rows refused because their address belongs to another contact.
+    pub fn conflict_lines(
+        batch: &ImportBatch,
+        conflicts: &[(usize, Option<String>)],
+        original: OriginalCells<'_>,
+    ) -> Vec<RejectLine> {
+        conflicts
+            .iter()
+            .filter_map(|(index, owner)| {
+                let row = batch.rows.get(*index)?;
+                let whose = owner.as_deref().map_or_else(
+                    || "another contact".to_owned(),
+                    |c| format!("the contact with customer_id {c}"),
+                );
+                Some(RejectLine {
+                    row_number: row.row_number,
+                    column: "(channel address)".to_owned(),
+                    value: row.address.clone(),
+                    reason: format!("the channel address already belongs to {whose}"),
+                    original: original(*index),
+                })
+            })
+            .collect()
+    }
+}
+
 /// Imports and their reports.
 #[async_trait]
 pub trait ImportStore: Send + Sync {
@@ -67,6 +132,9 @@ pub trait ImportStore: Send + Sync {
         record: &ImportRecord,
         created_by: Option<UserId>,
     ) -> Result<(), StoreError>;
+
+    /// Records the source's size once the upload is complete.
+    async fn set_import_size(&self, id: ImportId, bytes_total: u64) -> Result<(), StoreError>;
 
     /// Appends chunk `seq` (0, 1, 2…) of the uploaded file.
     async fn put_import_chunk(&self, id: ImportId, seq: u32, data: &[u8])

@@ -4,7 +4,11 @@
 //! siblings. An operation without a case here fails the test, so new routes must join it.
 
 use http::Method;
-use parley_domain::{ApiKeyId, OrgId, Role, UserId};
+use parley_domain::{
+    ApiKeyId, ChannelKind, ContactId, FieldDefinition, FieldType, ImportCounters, ImportFormat,
+    ImportId, ImportOptions, ImportRecord, ImportStatus, OrgId, Role, UserId,
+};
+use parley_store::{ImportBatch, ImportRow, RejectLine};
 use parley_testkit::{TestApp, TestResponse};
 use serde_json::{Value, json};
 
@@ -13,6 +17,9 @@ struct Ids {
     org: OrgId,
     user: UserId,
     key: ApiKeyId,
+    contact: ContactId,
+    import: ImportId,
+    field: String,
 }
 
 /// Every org-scoped operation, `(method, path template)`.
@@ -31,6 +38,18 @@ const SCOPED: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/api-keys/{id}"),
     ("GET", "/api/v1/audit-log"),
     ("GET", "/api/v1/auth/session"),
+    ("GET", "/api/v1/fields"),
+    ("POST", "/api/v1/fields"),
+    ("PATCH", "/api/v1/fields/{key}"),
+    ("GET", "/api/v1/contacts"),
+    ("GET", "/api/v1/contacts/suppressions"),
+    ("GET", "/api/v1/contacts/{id}"),
+    ("PATCH", "/api/v1/contacts/{id}"),
+    ("DELETE", "/api/v1/contacts/{id}"),
+    ("GET", "/api/v1/imports"),
+    ("POST", "/api/v1/imports"),
+    ("GET", "/api/v1/imports/{id}"),
+    ("GET", "/api/v1/imports/{id}/rejects.csv"),
 ];
 
 /// Operations checked by `auth_routes_do_not_cross_organizations` instead.
@@ -59,10 +78,76 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         .admin_create_api_key(org, "seeded", Role::Viewer)
         .await
         .unwrap();
+    let now = t.app.clock.now();
+    let field = format!("seeded_{n}");
+    t.app
+        .store
+        .create_field(FieldDefinition {
+            organization_id: org,
+            key: field.parse().unwrap(),
+            label: "Seeded".into(),
+            field_type: FieldType::Text,
+            pii: false,
+            builtin: false,
+            created_at: now,
+            updated_at: now,
+        })
+        .await
+        .unwrap();
+    let import = ImportRecord {
+        id: ImportId::generate(),
+        organization_id: org,
+        status: ImportStatus::Queued,
+        format: ImportFormat::Csv,
+        file_name: Some("seed.csv".into()),
+        options: ImportOptions::default(),
+        counters: ImportCounters::default(),
+        bytes_total: 10,
+        bytes_read: 0,
+        error: None,
+        warnings: Vec::new(),
+        created_at: now,
+        started_at: None,
+        finished_at: None,
+    };
+    t.app.store.create_import(&import, None).await.unwrap();
+    t.app
+        .store
+        .start_import(import.id, &["phone".into()], &[], now)
+        .await
+        .unwrap();
+    let contact = ContactId::generate();
+    let batch = ImportBatch {
+        channel: ChannelKind::Sms,
+        rows: vec![ImportRow {
+            row_number: 2,
+            new_id: contact,
+            customer_id: Some(format!("seed-{n}")),
+            address: format!("+3538712{n:05}"),
+            fields_json: json!({"first_name": "Seeded"}).to_string(),
+        }],
+        rejected_rows: 1,
+        reject_lines: vec![RejectLine {
+            row_number: 3,
+            column: "phone".into(),
+            value: "12".into(),
+            reason: "not a phone number".into(),
+            original: vec!["12".into()],
+        }],
+        bytes_read: 10,
+    };
+    t.app
+        .store
+        .apply_import_batch(import.id, org, &batch, &|_| Vec::new(), now)
+        .await
+        .unwrap();
     Ids {
         org,
         user: user.id,
         key: key.key.id,
+        contact,
+        import: import.id,
+        field,
     }
 }
 
@@ -73,7 +158,10 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
             &format!("/organizations/{}", ids.org),
         )
         .replace("/users/{id}", &format!("/users/{}", ids.user))
-        .replace("/api-keys/{id}", &format!("/api-keys/{}", ids.key));
+        .replace("/api-keys/{id}", &format!("/api-keys/{}", ids.key))
+        .replace("/contacts/{id}", &format!("/contacts/{}", ids.contact))
+        .replace("/imports/{id}", &format!("/imports/{}", ids.import))
+        .replace("/fields/{key}", &format!("/fields/{}", ids.field));
     let body = match (method, template) {
         ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
         ("PATCH", "/api/v1/organizations/{id}") => Some(json!({"name": format!("renamed {n}")})),
@@ -82,6 +170,12 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         ),
         ("PATCH", "/api/v1/users/{id}") => Some(json!({"role": "supervisor"})),
         ("POST", "/api/v1/api-keys") => Some(json!({"name": format!("key {n}")})),
+        ("POST", "/api/v1/fields") => Some(json!({"key": format!("made_{n}"), "type": "money"})),
+        ("PATCH", "/api/v1/fields/{key}") => Some(json!({"label": format!("renamed {n}")})),
+        ("PATCH", "/api/v1/contacts/{id}") => Some(json!({"fields": {"first_name": "Renamed"}})),
+        ("POST", "/api/v1/imports") => {
+            Some(json!({"rows": [{"phone": format!("+3538799{n:05}")}]}))
+        }
         _ => None,
     };
     (method.parse().unwrap(), path, body)
@@ -146,7 +240,7 @@ async fn organizations_only_reach_down_their_own_tree() {
         assert_eq!(r.status, 404, "outsider via header: {op:?} gave {}", r.json);
         let r = attempt(&t, &token_b, None, op, &ids, n).await;
         assert!(
-            r.status == 404 || !op.1.contains("{id}"),
+            r.status == 404 || !op.1.contains('{'),
             "outsider via ids: {op:?} gave {} {}",
             r.status,
             r.json
@@ -164,7 +258,7 @@ async fn organizations_only_reach_down_their_own_tree() {
             );
             let r = attempt(&t, &token_a1, None, op, &ids, n).await;
             assert!(
-                r.status == 404 || !op.1.contains("{id}"),
+                r.status == 404 || !op.1.contains('{'),
                 "child admin on {label} via ids: {op:?} gave {} {}",
                 r.status,
                 r.json
@@ -195,6 +289,20 @@ async fn organizations_only_reach_down_their_own_tree() {
             .role,
         Role::Agent
     );
+    let contact = t
+        .app
+        .store
+        .get_contact(a1, ids.contact)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(contact.fields["first_name"], "Seeded");
+    let field = t.app.store.list_fields(a1).await.unwrap();
+    assert!(
+        field
+            .iter()
+            .any(|f| f.key.as_str() == ids.field && f.label == "Seeded")
+    );
     assert!(
         t.app
             .store
@@ -211,11 +319,13 @@ async fn organizations_only_reach_down_their_own_tree() {
 /// A list answered to an outsider must not contain any of the target's ids.
 fn assert_no_leak(r: &TestResponse, ids: &Ids, org: Option<OrgId>) {
     let text = r.json.to_string();
-    for id in org
-        .iter()
-        .map(ToString::to_string)
-        .chain([ids.user.to_string(), ids.key.to_string()])
-    {
+    for id in org.iter().map(ToString::to_string).chain([
+        ids.user.to_string(),
+        ids.key.to_string(),
+        ids.contact.to_string(),
+        ids.import.to_string(),
+        ids.field.clone(),
+    ]) {
         assert!(!text.contains(&id), "response leaked {id}: {text}");
     }
     assert!(!r.status.is_server_error(), "{text}");

@@ -7,3 +7,5 @@ mod isolation;
 mod bad_input;
 // Idempotency-Key, sessions and CSRF, pagination.
 mod behaviour;
+// Imports end to end: upload, job, report, re-import, contacts, suppressions.
+mod imports;

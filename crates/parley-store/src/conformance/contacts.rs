@@ -140,6 +140,7 @@ pub async fn import_batches_upsert_and_count(s: &dyn Store) {
     let org = create_org(s, "Importer", None).await.id;
     let imp = record(org);
     s.create_import(&imp, None).await.unwrap();
+    s.set_import_size(imp.id, 100).await.unwrap();
     s.put_import_chunk(imp.id, 0, b"phone\n").await.unwrap();
     s.put_import_chunk(imp.id, 1, b"+353871234567\n")
         .await
@@ -471,20 +472,25 @@ pub async fn contacts_filter_update_and_delete(s: &dyn Store) {
     })
     .await
     .unwrap();
-    assert!(
-        s.is_suppressed(org, ChannelKind::Sms, "ab12")
+    assert_eq!(
+        s.find_suppression(org, ChannelKind::Sms, "ab12")
             .await
             .unwrap()
+            .map(|x| x.reason),
+        Some("stop_keyword".to_owned()),
+        "the first entry is kept"
     );
     assert!(
-        !s.is_suppressed(org, ChannelKind::Whatsapp, "ab12")
+        s.find_suppression(org, ChannelKind::Whatsapp, "ab12")
             .await
             .unwrap()
+            .is_none()
     );
     assert!(
-        !s.is_suppressed(other, ChannelKind::Sms, "ab12")
+        s.find_suppression(other, ChannelKind::Sms, "ab12")
             .await
             .unwrap()
+            .is_none()
     );
     assert_eq!(
         s.list_suppressions(org, None, PageRequest::first(10))

@@ -1,0 +1,378 @@
+//! Field definitions, contacts and the suppression list, as the API and CLI use them.
+//!
+//! Values written through the API are read by the same parsers as imported ones, so a
+//! contact holds the same canonical value whichever way it arrived. Suppressed addresses
+//! are stored as HMAC-SHA256 under a key derived from the master key: the list can be
+//! checked against an address but does not reveal it (SPEC §2, §11).
+
+use hmac::{Hmac, Mac};
+use parley_domain::{
+    ChannelAddress, ChannelKind, Contact, ContactId, FieldDefinition, FieldKey, FieldType,
+    Organization, Permission,
+};
+use parley_import::values::{ValueContext, parse_value};
+use parley_import::{CellRef, validate::MAX_CUSTOMER_ID_CHARS};
+use parley_store::{ContactFilter, ContactUpdate, FieldPatch, Page, PageRequest, Suppression};
+use serde_json::{Map, Value};
+use sha2::Sha256;
+
+use crate::auth::Access;
+use crate::error::StoreResultExt;
+use crate::{App, AppError, FieldError};
+
+/// A field to define.
+#[derive(Debug, Clone)]
+pub struct NewField {
+    /// The key (snake_case).
+    pub key: String,
+    /// What people see; the key when absent.
+    pub label: Option<String>,
+    /// The type.
+    pub field_type: FieldType,
+    /// Personal data?
+    pub pii: bool,
+}
+
+/// Reads a JSON value as a `field_type` value in `org`'s conventions (canonical form).
+pub fn canonical_value(
+    org: &Organization,
+    field_type: FieldType,
+    value: &Value,
+) -> Result<Value, String> {
+    let mut ctx = ValueContext::new(org.default_country, org.locale);
+    let cell = match value {
+        Value::String(s) => CellRef::Text(s),
+        Value::Number(n) => CellRef::Number(n.as_f64().ok_or("number out of range")?),
+        Value::Bool(b) => CellRef::Bool(*b),
+        _ => return Err("must be a string, number or boolean".to_owned()),
+    };
+    if cell.is_empty() {
+        return Err("must not be empty (send null to remove a value)".to_owned());
+    }
+    let parsed = parse_value(field_type, cell, &mut ctx).map_err(|r| r.into_owned())?;
+    let mut json = String::new();
+    parsed.write_json(&mut json);
+    serde_json::from_str(&json).map_err(|e| e.to_string())
+}
+
+fn clean_label(label: Option<&str>, key: &str) -> Result<String, AppError> {
+    let label = label.map_or(key, str::trim);
+    if label.is_empty() || label.chars().count() > 100 {
+        return Err(AppError::invalid("label", "must be 1 to 100 characters"));
+    }
+    Ok(label.to_owned())
+}
+
+impl App {
+    /// Every field of the organization: the built-ins, then the defined ones by key.
+    pub async fn list_fields(&self, access: &Access) -> Result<Vec<FieldDefinition>, AppError> {
+        access.require(Permission::ContactsRead)?;
+        let mut fields = FieldDefinition::builtins(access.org_id());
+        fields.extend(self.store.list_fields(access.org_id()).await?);
+        Ok(fields)
+    }
+
+    /// Defines a field.
+    pub async fn create_field(
+        &self,
+        access: &Access,
+        input: NewField,
+    ) -> Result<FieldDefinition, AppError> {
+        access.require(Permission::ContactsWrite)?;
+        let key: FieldKey = input
+            .key
+            .parse()
+            .map_err(|e: parley_domain::ValueError| AppError::invalid("key", e.to_string()))?;
+        if key.is_builtin() {
+            return Err(AppError::invalid("key", "is a built-in field"));
+        }
+        let now = self.clock.now();
+        let field = FieldDefinition {
+            organization_id: access.org_id(),
+            label: clean_label(input.label.as_deref(), key.as_str())?,
+            key,
+            field_type: input.field_type,
+            pii: input.pii,
+            builtin: false,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.store.create_field(field).await {
+            Err(parley_store::StoreError::Conflict { .. }) => {
+                Err(AppError::Conflict("a field with this key exists"))
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Changes a field's label, type or PII flag (built-ins cannot change).
+    pub async fn update_field(
+        &self,
+        access: &Access,
+        key: &str,
+        mut patch: FieldPatch,
+    ) -> Result<FieldDefinition, AppError> {
+        access.require(Permission::ContactsWrite)?;
+        let key: FieldKey = key.parse().map_err(|_| AppError::NotFound("field"))?;
+        if key.is_builtin() {
+            return Err(AppError::invalid(
+                "key",
+                "built-in fields cannot be changed",
+            ));
+        }
+        if let Some(label) = &patch.label {
+            patch.label = Some(clean_label(Some(label), key.as_str())?);
+        }
+        self.store
+            .update_field(access.org_id(), &key, patch, self.clock.now())
+            .await
+            .or_not_found("field")
+    }
+
+    /// Contacts of the organization matching `filter` (field values are read by their
+    /// field's type first, so `?field.phone=087…` finds `+35387…`).
+    pub async fn list_contacts(
+        &self,
+        access: &Access,
+        customer_id: Option<String>,
+        address: Option<String>,
+        fields: Vec<(String, String)>,
+        page: PageRequest,
+    ) -> Result<Page<Contact>, AppError> {
+        access.require(Permission::ContactsRead)?;
+        let known = self.list_fields(access).await?;
+        let mut filter = ContactFilter {
+            customer_id,
+            address: address.map(|a| self.normalise_address_filter(access, &a)),
+            fields: Vec::new(),
+        };
+        let mut errors = Vec::new();
+        for (key, raw) in fields {
+            let name = format!("field.{key}");
+            let Some(def) = known.iter().find(|d| d.key.as_str() == key) else {
+                errors.push(FieldError::new(name, "no such field"));
+                continue;
+            };
+            match canonical_value(&access.organization, def.field_type, &Value::String(raw)) {
+                Ok(v) => filter.fields.push((def.key.clone(), v)),
+                Err(e) => errors.push(FieldError::new(name, e)),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        Ok(self
+            .store
+            .list_contacts(access.org_id(), &filter, page)
+            .await?)
+    }
+
+    fn normalise_address_filter(&self, access: &Access, address: &str) -> String {
+        let mut ctx = ValueContext::new(
+            access.organization.default_country,
+            access.organization.locale,
+        );
+        ctx.phones
+            .normalise(CellRef::Text(address))
+            .unwrap_or_else(|_| address.trim().to_owned())
+    }
+
+    /// One contact.
+    pub async fn get_contact(&self, access: &Access, id: ContactId) -> Result<Contact, AppError> {
+        access.require(Permission::ContactsRead)?;
+        self.store
+            .get_contact(access.org_id(), id)
+            .await?
+            .ok_or(AppError::NotFound("contact"))
+    }
+
+    /// Changes a contact: `fields` values are read by their field's type (`null` removes
+    /// one); addresses are normalised for their channel.
+    pub async fn update_contact(
+        &self,
+        access: &Access,
+        id: ContactId,
+        customer_id: Option<Option<String>>,
+        fields: Map<String, Value>,
+        add_addresses: Vec<ChannelAddress>,
+        remove_addresses: Vec<ChannelAddress>,
+    ) -> Result<Contact, AppError> {
+        access.require(Permission::ContactsWrite)?;
+        let known = self.list_fields(access).await?;
+        let mut errors = Vec::new();
+        let mut update = ContactUpdate::default();
+        if let Some(Some(c)) = &customer_id {
+            let c = c.trim();
+            if c.is_empty() || c.chars().count() > MAX_CUSTOMER_ID_CHARS {
+                errors.push(FieldError::new(
+                    "customer_id",
+                    format!("must be 1 to {MAX_CUSTOMER_ID_CHARS} characters"),
+                ));
+            }
+            update.customer_id = Some(Some(c.to_owned()));
+        } else {
+            update.customer_id = customer_id;
+        }
+        for (key, value) in fields {
+            let name = format!("fields.{key}");
+            let Some(def) = known.iter().find(|d| d.key.as_str() == key) else {
+                errors.push(FieldError::new(name, "no such field; define it first"));
+                continue;
+            };
+            if def.key.as_str() == "customer_id" {
+                errors.push(FieldError::new(name, "set customer_id at the top level"));
+                continue;
+            }
+            if value.is_null() {
+                update.fields.insert(key, Value::Null);
+                continue;
+            }
+            match canonical_value(&access.organization, def.field_type, &value) {
+                Ok(v) => {
+                    update.fields.insert(key, v);
+                }
+                Err(e) => errors.push(FieldError::new(name, e)),
+            }
+        }
+        for (i, a) in add_addresses.into_iter().enumerate() {
+            match self.normalise_address(access, &a) {
+                Ok(n) => update.add_addresses.push(n),
+                Err(e) => errors.push(FieldError::new(format!("add_addresses[{i}].address"), e)),
+            }
+        }
+        for a in remove_addresses {
+            update
+                .remove_addresses
+                .push(self.normalise_address(access, &a).unwrap_or(a));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        match self
+            .store
+            .update_contact(access.org_id(), id, update, self.clock.now())
+            .await
+        {
+            Err(parley_store::StoreError::Conflict { constraint }) => Err(AppError::Conflict(
+                if constraint == "contacts_customer_key" {
+                    "another contact has this customer_id"
+                } else {
+                    "another contact has this channel address"
+                },
+            )),
+            other => other.or_not_found("contact"),
+        }
+    }
+
+    fn normalise_address(
+        &self,
+        access: &Access,
+        a: &ChannelAddress,
+    ) -> Result<ChannelAddress, String> {
+        if !a.kind.uses_phone_numbers() {
+            let t = a.address.trim();
+            if t.is_empty() || t.len() > 256 || t.contains(char::is_whitespace) {
+                return Err("must be 1 to 256 characters without spaces".to_owned());
+            }
+            return Ok(ChannelAddress {
+                kind: a.kind,
+                address: t.to_owned(),
+            });
+        }
+        let mut ctx = ValueContext::new(
+            access.organization.default_country,
+            access.organization.locale,
+        );
+        ctx.phones
+            .normalise(CellRef::Text(&a.address))
+            .map(|address| ChannelAddress {
+                kind: a.kind,
+                address,
+            })
+            .map_err(|r| r.into_owned())
+    }
+
+    /// Deletes a contact and its addresses (its suppression entries stay).
+    pub async fn delete_contact(&self, access: &Access, id: ContactId) -> Result<(), AppError> {
+        access.require(Permission::ContactsWrite)?;
+        self.store
+            .delete_contact(access.org_id(), id)
+            .await
+            .or_not_found("contact")
+    }
+
+    /// The keyed hash a suppressed address is stored under.
+    #[must_use]
+    pub fn suppression_hash(
+        &self,
+        organization: parley_domain::OrgId,
+        kind: ChannelKind,
+        address: &str,
+    ) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.keys.suppression)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(organization.to_string().as_bytes());
+        mac.update(b"\0");
+        mac.update(kind.as_str().as_bytes());
+        mac.update(b"\0");
+        mac.update(address.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Adds an address to the suppression list (opt-outs; used by channels and tests).
+    pub async fn suppress(
+        &self,
+        access: &Access,
+        address: &ChannelAddress,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        let a = self
+            .normalise_address(access, address)
+            .map_err(|e| AppError::invalid("address", e))?;
+        self.store
+            .add_suppression(Suppression {
+                organization_id: access.org_id(),
+                channel_kind: a.kind,
+                address_hash: self.suppression_hash(access.org_id(), a.kind, &a.address),
+                reason: reason.to_owned(),
+                created_at: self.clock.now(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The suppression list, or — with `address` — whether that address is on it (the
+    /// page then holds its entry or nothing).
+    pub async fn list_suppressions(
+        &self,
+        access: &Access,
+        kind: Option<ChannelKind>,
+        address: Option<String>,
+        page: PageRequest,
+    ) -> Result<Page<Suppression>, AppError> {
+        access.require(Permission::ContactsRead)?;
+        if let Some(address) = address {
+            let kind = kind.unwrap_or(ChannelKind::Sms);
+            let a = self
+                .normalise_address(access, &ChannelAddress { kind, address })
+                .map_err(|e| AppError::invalid("address", e))?;
+            let hash = self.suppression_hash(access.org_id(), kind, &a.address);
+            let found = self
+                .store
+                .find_suppression(access.org_id(), kind, &hash)
+                .await?;
+            return Ok(Page {
+                items: found.into_iter().collect(),
+                next_cursor: None,
+            });
+        }
+        Ok(self
+            .store
+            .list_suppressions(access.org_id(), kind, page)
+            .await?)
+    }
+}

@@ -1,0 +1,255 @@
+//! Imports as the API and CLI start them (SPEC §3): an upload or JSON rows becomes an
+//! import record plus its source kept in the store, and [`ImportJob`] reads it in the
+//! background. The CLI runs the same reading in-process on a local file.
+//!
+//! Decisions: the source is deleted from the store once the import completes or fails
+//! (the rejects report keeps the original cells of every refused row); the largest upload
+//! is `Settings::max_import_bytes`; a format is chosen by the file name's extension.
+
+mod job;
+mod run;
+
+use parley_domain::{
+    ImportCounters, ImportFormat, ImportId, ImportOptions, ImportRecord, ImportStatus, Permission,
+};
+use parley_jobs::enqueue;
+use parley_store::{Page, PageRequest, RejectLine};
+use serde_json::{Map, Value};
+
+pub use job::ImportJob;
+pub use run::{ImportRun, RunOutcome};
+
+use crate::auth::Access;
+use crate::{App, AppError};
+
+/// Size of the chunks an uploaded file is stored in.
+pub const CHUNK_BYTES: usize = 1024 * 1024;
+
+/// An upload in progress: bytes are buffered into store chunks as they arrive.
+pub struct ImportUpload<'a> {
+    app: &'a App,
+    record: ImportRecord,
+    buffer: Vec<u8>,
+    seq: u32,
+    bytes: u64,
+}
+
+impl ImportUpload<'_> {
+    /// Appends received bytes.
+    pub async fn push(&mut self, data: &[u8]) -> Result<(), AppError> {
+        self.bytes += data.len() as u64;
+        if self.bytes > self.app.settings.max_import_bytes {
+            return Err(AppError::invalid(
+                "file",
+                format!(
+                    "is larger than {} bytes",
+                    self.app.settings.max_import_bytes
+                ),
+            ));
+        }
+        self.buffer.extend_from_slice(data);
+        while self.buffer.len() >= CHUNK_BYTES {
+            let rest = self.buffer.split_off(CHUNK_BYTES);
+            let chunk = std::mem::replace(&mut self.buffer, rest);
+            self.store_chunk(&chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn store_chunk(&mut self, chunk: &[u8]) -> Result<(), AppError> {
+        self.app
+            .store
+            .put_import_chunk(self.record.id, self.seq, chunk)
+            .await?;
+        self.seq += 1;
+        Ok(())
+    }
+
+    /// Stores the rest and queues the import.
+    pub async fn finish(mut self) -> Result<ImportRecord, AppError> {
+        let rest = std::mem::take(&mut self.buffer);
+        if !rest.is_empty() {
+            self.store_chunk(&rest).await?;
+        }
+        self.record.bytes_total = self.bytes;
+        self.app.queue_import(&self.record, self.bytes).await?;
+        Ok(self.record)
+    }
+
+    /// Gives up: the import is marked failed with `reason` and its bytes are dropped.
+    pub async fn abort(self, reason: &str) -> Result<(), AppError> {
+        let now = self.app.clock.now();
+        self.app.store.delete_import_chunks(self.record.id).await?;
+        self.app
+            .store
+            .finish_import(self.record.id, ImportStatus::Failed, Some(reason), now)
+            .await?;
+        Ok(())
+    }
+}
+
+/// One page of the rejects report.
+#[derive(Debug, Clone)]
+pub struct RejectsPage {
+    /// The file's header (the report's trailing columns).
+    pub header: Vec<String>,
+    /// Lines with their numbers.
+    pub lines: Vec<(u64, RejectLine)>,
+}
+
+impl RejectsPage {
+    /// The report's header line, as CSV.
+    #[must_use]
+    pub fn header_csv(&self) -> Vec<u8> {
+        parley_import::report::header_line(&self.header)
+    }
+
+    /// This page's lines, as CSV.
+    #[must_use]
+    pub fn lines_csv(&self) -> Vec<u8> {
+        self.lines
+            .iter()
+            .flat_map(|(_, l)| {
+                parley_import::report::reject_line(
+                    l.row_number,
+                    &l.column,
+                    &l.value,
+                    &l.reason,
+                    &l.original,
+                )
+            })
+            .collect()
+    }
+}
+
+impl App {
+    fn new_import_record(
+        &self,
+        access: &Access,
+        format: ImportFormat,
+        file_name: Option<String>,
+        options: ImportOptions,
+    ) -> ImportRecord {
+        ImportRecord {
+            id: ImportId::generate(),
+            organization_id: access.org_id(),
+            status: ImportStatus::Queued,
+            format,
+            file_name,
+            options,
+            counters: ImportCounters::default(),
+            bytes_total: 0,
+            bytes_read: 0,
+            error: None,
+            warnings: Vec::new(),
+            created_at: self.clock.now(),
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    /// Starts an upload of `file_name` (its extension picks the format).
+    pub async fn start_upload(
+        &self,
+        access: &Access,
+        file_name: &str,
+        options: ImportOptions,
+    ) -> Result<ImportUpload<'_>, AppError> {
+        access.require(Permission::ContactsWrite)?;
+        let format = ImportFormat::from_file_name(file_name)
+            .ok_or_else(|| AppError::invalid("file", "must be a .csv, .xls or .xlsx file"))?;
+        let record = self.new_import_record(access, format, Some(file_name.to_owned()), options);
+        self.store
+            .create_import(&record, access.principal.user())
+            .await?;
+        Ok(ImportUpload {
+            app: self,
+            record,
+            buffer: Vec::with_capacity(CHUNK_BYTES),
+            seq: 0,
+            bytes: 0,
+        })
+    }
+
+    /// Queues an import of JSON rows.
+    pub async fn import_rows(
+        &self,
+        access: &Access,
+        rows: Vec<Map<String, Value>>,
+        options: ImportOptions,
+    ) -> Result<ImportRecord, AppError> {
+        access.require(Permission::ContactsWrite)?;
+        if rows.is_empty() {
+            return Err(AppError::invalid("rows", "must hold at least one row"));
+        }
+        let mut record = self.new_import_record(access, ImportFormat::Rows, None, options);
+        let body = serde_json::to_vec(&rows).map_err(|e| AppError::Internal(Box::new(e)))?;
+        record.bytes_total = body.len() as u64;
+        self.store
+            .create_import(&record, access.principal.user())
+            .await?;
+        for (seq, chunk) in body.chunks(CHUNK_BYTES).enumerate() {
+            let seq = u32::try_from(seq).map_err(|e| AppError::Internal(Box::new(e)))?;
+            self.store.put_import_chunk(record.id, seq, chunk).await?;
+        }
+        self.queue_import(&record, record.bytes_total).await?;
+        Ok(record)
+    }
+
+    async fn queue_import(&self, record: &ImportRecord, bytes_total: u64) -> Result<(), AppError> {
+        self.store.set_import_size(record.id, bytes_total).await?;
+        let now = self.clock.now();
+        enqueue(
+            &*self.store,
+            &ImportJob {
+                import_id: record.id,
+            },
+            now,
+            now,
+            Some(record.id.to_string()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// An import and its progress.
+    pub async fn get_import(
+        &self,
+        access: &Access,
+        id: ImportId,
+    ) -> Result<ImportRecord, AppError> {
+        access.require(Permission::ContactsRead)?;
+        self.store
+            .get_import(access.org_id(), id)
+            .await?
+            .ok_or(AppError::NotFound("import"))
+    }
+
+    /// The organization's imports, oldest first.
+    pub async fn list_imports(
+        &self,
+        access: &Access,
+        page: PageRequest,
+    ) -> Result<Page<ImportRecord>, AppError> {
+        access.require(Permission::ContactsRead)?;
+        Ok(self.store.list_imports(access.org_id(), page).await?)
+    }
+
+    /// A page of the rejects report, after line `after`.
+    pub async fn rejects_page(
+        &self,
+        access: &Access,
+        id: ImportId,
+        after: u64,
+        limit: u32,
+    ) -> Result<RejectsPage, AppError> {
+        let record = self.get_import(access, id).await?;
+        Ok(RejectsPage {
+            header: self.store.import_header(record.id).await?,
+            lines: self
+                .store
+                .import_reject_lines(record.id, after, limit)
+                .await?,
+        })
+    }
+}

@@ -1,0 +1,205 @@
+//! Running an import in this process: the `parley-import` pipeline on a blocking thread,
+//! its batches applied through the store port. The API's job and the CLI both come here.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use parley_domain::{ChannelKind, ContactId, FieldDefinition, ImportId, ImportStatus, OrgId};
+use parley_import::pipeline::{self, Batch, ImportConsumer, PipelineError, PipelineOptions};
+use parley_import::{ImportPlan, PlanError, ValueContext};
+use parley_store::{ImportBatch, ImportRow, RejectLine, Store, StoreError};
+use serde_json::{Map, Value};
+use tokio::runtime::Handle;
+
+use crate::{App, AppError};
+
+/// Where the rows are.
+#[derive(Debug)]
+pub enum ImportRun {
+    /// A local file in the import's format.
+    File(PathBuf),
+    /// JSON rows.
+    Rows(Vec<Map<String, Value>>),
+}
+
+/// How an import ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Every row was imported or rejected.
+    Completed,
+    /// The source could not be read; the message names the problem and where.
+    Failed(String),
+}
+
+#[derive(Debug)]
+enum ConsumerError {
+    Plan(PlanError),
+    Store(StoreError),
+}
+
+struct StoreConsumer {
+    handle: Handle,
+    app: App,
+    id: ImportId,
+    organization: OrgId,
+    channel: ChannelKind,
+    options: parley_domain::ImportOptions,
+    known: Vec<FieldDefinition>,
+}
+
+impl StoreConsumer {
+    fn store(&self) -> &dyn Store {
+        &*self.app.store
+    }
+}
+
+impl ImportConsumer for StoreConsumer {
+    type Error = ConsumerError;
+
+    fn plan(&mut self, header: &[String]) -> Result<ImportPlan, ConsumerError> {
+        let plan =
+            parley_import::plan(header, &self.options, &self.known).map_err(ConsumerError::Plan)?;
+        let now = self.app.clock.now();
+        self.handle
+            .block_on(async {
+                self.store()
+                    .ensure_text_fields(self.organization, &plan.new_fields, now)
+                    .await?;
+                self.store()
+                    .start_import(self.id, header, &plan.warnings, now)
+                    .await
+            })
+            .map_err(ConsumerError::Store)?;
+        Ok(plan)
+    }
+
+    fn batch(&mut self, batch: Batch) -> Result<(), ConsumerError> {
+        let mut reject_lines = Vec::new();
+        for r in &batch.rejects {
+            for p in &r.problems {
+                reject_lines.push(RejectLine {
+                    row_number: r.number,
+                    column: p.column.clone(),
+                    value: p.value.clone(),
+                    reason: p.reason.clone(),
+                    original: r.original.clone(),
+                });
+            }
+        }
+        let rows = batch
+            .rows
+            .into_iter()
+            .map(|r| ImportRow {
+                row_number: r.number,
+                new_id: ContactId::generate(),
+                customer_id: r.customer_id,
+                address: r.address,
+                fields_json: r.fields_json,
+            })
+            .collect();
+        let applied = ImportBatch {
+            channel: self.channel,
+            rows,
+            rejected_rows: batch.rejects.len() as u64,
+            reject_lines,
+            bytes_read: batch.bytes_read,
+        };
+        let sources = &batch.sources;
+        let original = |i: usize| {
+            sources
+                .get(i)
+                .map(parley_import::Row::to_strings)
+                .unwrap_or_default()
+        };
+        let now = self.app.clock.now();
+        self.handle
+            .block_on(self.store().apply_import_batch(
+                self.id,
+                self.organization,
+                &applied,
+                &original,
+                now,
+            ))
+            .map_err(ConsumerError::Store)?;
+        Ok(())
+    }
+}
+
+impl App {
+    /// Reads `source` into import `id` in this process. `bytes_read` grows as the source
+    /// is read (the CLI's progress bar). A source that cannot be read marks the import
+    /// failed and is reported as [`RunOutcome::Failed`]; a store failure is an error (the
+    /// job retries, starting the import over).
+    pub async fn run_import(
+        &self,
+        id: ImportId,
+        source: ImportRun,
+        bytes_read: Arc<AtomicU64>,
+    ) -> Result<RunOutcome, AppError> {
+        let record = self
+            .store
+            .find_import(id)
+            .await?
+            .ok_or(AppError::NotFound("import"))?;
+        let organization = self.store.get_organization(record.organization_id).await?;
+        let mut known = FieldDefinition::builtins(organization.id);
+        known.extend(self.store.list_fields(organization.id).await?);
+        let country = record
+            .options
+            .default_country
+            .unwrap_or(organization.default_country);
+        let order = record.options.date_order.unwrap_or(organization.locale);
+        let mut consumer = StoreConsumer {
+            handle: Handle::current(),
+            app: self.clone(),
+            id,
+            organization: organization.id,
+            channel: record.options.channel_kind(),
+            options: record.options.clone(),
+            known,
+        };
+        let format = record.format;
+        let sheet = record.options.sheet.clone();
+        let counter = Arc::clone(&bytes_read);
+        let result = tokio::task::spawn_blocking(move || {
+            let read = |sink: &mut dyn parley_import::RowSink| match &source {
+                ImportRun::File(path) => {
+                    parley_import::read_file(path, format, sheet.as_deref(), &counter, sink)
+                }
+                ImportRun::Rows(rows) => parley_import::rows::read_json_rows(rows, sink),
+            };
+            pipeline::run(
+                read,
+                || ValueContext::new(country, order),
+                &bytes_read,
+                &mut consumer,
+                PipelineOptions::default(),
+            )
+        })
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
+        let now = self.clock.now();
+        let outcome = match result {
+            Ok(()) => RunOutcome::Completed,
+            Err(PipelineError::Read(e)) => RunOutcome::Failed(e.to_string()),
+            Err(PipelineError::Consumer(ConsumerError::Plan(e))) => {
+                RunOutcome::Failed(e.to_string())
+            }
+            Err(PipelineError::Consumer(ConsumerError::Store(e))) => return Err(e.into()),
+        };
+        match &outcome {
+            RunOutcome::Completed => {
+                self.store
+                    .finish_import(id, ImportStatus::Completed, None, now)
+                    .await?
+            }
+            RunOutcome::Failed(message) => {
+                self.store
+                    .finish_import(id, ImportStatus::Failed, Some(message), now)
+                    .await?;
+            }
+        }
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,372 @@
+//! Imports end to end: upload (multipart) and rows (JSON) through the API, the background
+//! job, counters and progress, the rejects report, re-import, contacts and suppressions.
+
+use http::{Method, Request};
+use parley_app::imports::ImportJob;
+use parley_domain::{ChannelAddress, ChannelKind, JobId, Role};
+use parley_jobs::Job;
+use parley_testkit::{TestApp, TestResponse};
+use serde_json::{Value, json};
+
+const UTF8_FIXTURE: &[u8] = include_bytes!("../../../parley-import/tests/fixtures/utf8.csv");
+const UNTERMINATED_FIXTURE: &[u8] =
+    include_bytes!("../../../parley-import/tests/fixtures/unterminated.csv");
+
+async fn upload(
+    t: &TestApp,
+    token: &str,
+    name: &str,
+    options: &Value,
+    file: &[u8],
+) -> TestResponse {
+    let boundary = "parley-test-boundary";
+    let mut body = Vec::new();
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n{options}\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+    body.extend_from_slice(file);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/imports")
+        .header("authorization", format!("Bearer {token}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    t.send(request).await
+}
+
+/// Runs the queued import's job as the worker would.
+async fn run_job(t: &TestApp, import: &Value) -> Value {
+    let id = import["id"].as_str().unwrap().parse().unwrap();
+    ImportJob { import_id: id }
+        .run(&t.app, JobId::generate())
+        .await
+        .unwrap();
+    let record = t.app.store.find_import(id).await.unwrap().unwrap();
+    assert_eq!(
+        record.counters.rows_total,
+        record.counters.rows_imported + record.counters.rows_rejected,
+        "rows_total == imported + rejected"
+    );
+    assert_eq!(
+        t.app.store.import_chunk(id, 0).await.unwrap(),
+        None,
+        "the source is dropped once done"
+    );
+    serde_json::to_value(record.counters).unwrap()
+}
+
+#[tokio::test]
+async fn an_uploaded_file_imports_reports_rejects_and_reimports_as_a_no_op() {
+    let t = TestApp::new().await;
+    let (_, token) = t.org_with_token("Importer", None, Role::Supervisor).await;
+    for (key, ty) in [
+        ("date_of_birth", "date"),
+        ("balance", "money"),
+        ("postcode", "postcode"),
+    ] {
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/fields",
+                Some(&token),
+                None,
+                Some(json!({"key": key, "type": ty})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json);
+    }
+    let options = json!({"mapping": {"Customer Ref": "customer_id"}, "default_country": "IE"});
+    let r = upload(&t, &token, "contacts.csv", &options, UTF8_FIXTURE).await;
+    assert_eq!(r.status, 202, "{}", r.json);
+    assert_eq!(
+        (r.json["status"].as_str(), r.json["format"].as_str()),
+        (Some("queued"), Some("csv"))
+    );
+    assert_eq!(r.json["bytes_total"], UTF8_FIXTURE.len());
+    let counters = run_job(&t, &r.json).await;
+    assert_eq!(counters["rows_total"], 6);
+    assert_eq!(counters["contacts_created"], 3);
+    assert_eq!(counters["rows_rejected"], 3);
+
+    let path = format!("/api/v1/imports/{}", r.json["id"].as_str().unwrap());
+    let got = t.get(&path, &token).await;
+    assert_eq!(
+        (got.json["status"].as_str(), got.json["progress"].as_f64()),
+        (Some("completed"), Some(1.0)),
+        "{}",
+        got.json
+    );
+    assert!(got.json["duration_seconds"].as_f64().is_some());
+    let report = t.get(&format!("{path}/rejects.csv"), &token).await;
+    assert_eq!(report.status, 200);
+    assert!(
+        report.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = report.json.as_str().unwrap().to_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "row,column,value,reason,Customer Ref,Mobile,First Name,Last Name,Date of Birth,Balance,Postcode,Email"
+    );
+    // Row 7 has three bad values (e-mail is an ordinary text field here).
+    assert_eq!(lines.len(), 1 + 5, "{text}");
+    assert!(lines[1].starts_with("5,Mobile,12345,"), "{}", lines[1]);
+    assert!(
+        lines[2].starts_with("6,(channel address),+353871234567,duplicate: row 2"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].starts_with("7,Date of Birth,31/02/1990,\"day 31 does not exist"),
+        "{}",
+        lines[3]
+    );
+
+    // Contacts: filter by typed value and by address in local form.
+    let found = t
+        .get("/api/v1/contacts?field.balance=%E2%82%AC1.234%2C56", &token)
+        .await;
+    assert_eq!(
+        found.json["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        found.json
+    );
+    let c001 = found.json["data"][0].clone();
+    assert_eq!(c001["customer_id"], "C001");
+    assert_eq!(c001["fields"]["date_of_birth"], "1980-01-31");
+    assert_eq!(
+        c001["addresses"],
+        json!([{"kind": "sms", "address": "+353871234567"}])
+    );
+    let by_address = t
+        .get("/api/v1/contacts?address=%2B353%2087%20123%204567", &token)
+        .await;
+    assert_eq!(by_address.json["data"][0]["id"], c001["id"]);
+    let fields = t.get("/api/v1/fields", &token).await;
+    let keys: Vec<&str> = fields.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "customer_id",
+            "first_name",
+            "last_name",
+            "timezone",
+            "balance",
+            "date_of_birth",
+            "email",
+            "postcode"
+        ]
+    );
+
+    // The same file again changes nothing.
+    let again = upload(&t, &token, "contacts.csv", &options, UTF8_FIXTURE).await;
+    let counters = run_job(&t, &again.json).await;
+    assert_eq!(
+        (
+            counters["contacts_unchanged"].as_u64(),
+            counters["contacts_created"].as_u64(),
+            counters["contacts_updated"].as_u64()
+        ),
+        (Some(3), Some(0), Some(0))
+    );
+    let after = t
+        .get(
+            &format!("/api/v1/contacts/{}", c001["id"].as_str().unwrap()),
+            &token,
+        )
+        .await;
+    assert_eq!(after.json, c001);
+    let list = t.get("/api/v1/imports", &token).await;
+    assert_eq!(list.json["data"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn rows_malformed_files_contact_edits_and_suppressions() {
+    let t = TestApp::new().await;
+    let (org, token) = t.org_with_token("Rows", None, Role::Admin).await;
+    let rows = json!({"rows": [
+        {"phone": "07911 123456", "customer_id": "R1", "first_name": "Ann"},
+        {"phone": 7_911_123_457_i64, "customer_id": "R2"},
+        {"phone": "nope", "customer_id": "R3"}
+    ]});
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/imports",
+            Some(&token),
+            None,
+            Some(rows),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["format"].as_str()),
+        (202, Some("rows")),
+        "{}",
+        r.json
+    );
+    let counters = run_job(&t, &r.json).await;
+    assert_eq!(
+        (
+            counters["rows_imported"].as_u64(),
+            counters["rows_rejected"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    let r2 = t.get("/api/v1/contacts?customer_id=R2", &token).await;
+    assert_eq!(
+        r2.json["data"][0]["addresses"][0]["address"], "+447911123457",
+        "a number that lost its zero"
+    );
+
+    // A broken file fails naming the line; the row before the break is counted.
+    let r = upload(
+        &t,
+        &token,
+        "broken.csv",
+        &json!({"default_country": "IE"}),
+        UNTERMINATED_FIXTURE,
+    )
+    .await;
+    run_job(&t, &r.json).await;
+    let got = t
+        .get(
+            &format!("/api/v1/imports/{}", r.json["id"].as_str().unwrap()),
+            &token,
+        )
+        .await;
+    assert_eq!(got.json["status"], "failed");
+    assert!(
+        got.json["error"].as_str().unwrap().contains("line 3"),
+        "{}",
+        got.json
+    );
+    assert_eq!(
+        (
+            got.json["rows_total"].as_u64(),
+            got.json["rows_imported"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+
+    // Refusals before anything is stored.
+    let r = upload(&t, &token, "contacts.pdf", &json!({}), b"%PDF").await;
+    assert_eq!(r.problem_field(), (422, Some("file")));
+    let r = upload(&t, &token, "c.csv", &json!({"mapping": 5}), b"phone\n1").await;
+    assert_eq!(r.problem_field(), (422, Some("options.mapping")));
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/imports",
+            Some(&token),
+            None,
+            Some(json!({"rows": []})),
+        )
+        .await;
+    assert_eq!(r.problem_field(), (422, Some("rows")));
+
+    // Contact edits are read by field type and refused naming the field.
+    let id = r2.json["data"][0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/contacts/{id}");
+    t.call(
+        Method::POST,
+        "/api/v1/fields",
+        Some(&token),
+        None,
+        Some(json!({"key": "balance", "type": "money"})),
+    )
+    .await;
+    let r = t
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            None,
+            Some(json!({"fields": {"balance": "lots"}})),
+        )
+        .await;
+    assert_eq!(r.problem_field(), (422, Some("fields.balance")));
+    let r = t.call(Method::PATCH, &path, Some(&token), None, Some(json!({"fields": {"balance": "£1,250.5"}, "add_addresses": [{"kind": "whatsapp", "address": "07911 123457"}]}))).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["fields"]["balance"], "1250.50");
+    assert_eq!(
+        r.json["addresses"][1],
+        json!({"kind": "whatsapp", "address": "+447911123457"})
+    );
+    let r = t
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            None,
+            Some(json!({"customer_id": "R1"})),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.json);
+
+    // Suppressions: stored as keyed hashes, checked by address in any local form.
+    let access = t
+        .app
+        .access(
+            parley_app::auth::Principal {
+                subject: parley_app::auth::Subject::ApiKey(parley_domain::ApiKeyId::generate()),
+                home: org,
+                permissions: Role::Admin.permissions(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    t.app
+        .suppress(
+            &access,
+            &ChannelAddress {
+                kind: ChannelKind::Sms,
+                address: "+447911123456".into(),
+            },
+            "stop_keyword",
+        )
+        .await
+        .unwrap();
+    let r = t
+        .get(
+            "/api/v1/contacts/suppressions?address=07911%20123456",
+            &token,
+        )
+        .await;
+    assert_eq!(r.json["data"].as_array().unwrap().len(), 1, "{}", r.json);
+    assert!(
+        !r.json.to_string().contains("7911123456"),
+        "only the hash is shown"
+    );
+    let r = t
+        .get(
+            "/api/v1/contacts/suppressions?address=07911%20123457",
+            &token,
+        )
+        .await;
+    assert!(r.json["data"].as_array().unwrap().is_empty());
+
+    let r = t
+        .call(Method::DELETE, &path, Some(&token), None, None)
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(t.get(&path, &token).await.status, 404);
+}

@@ -1,0 +1,68 @@
+//! The rejects report as CSV (SPEC §3): `row, column, value, reason`, then the original
+//! row's cells under the file's own headers. Values that a spreadsheet would run as a
+//! formula (`=`, `+`, `-`, `@` first) are prefixed with `'`, so opening the report in
+//! Excel cannot execute anything a customer's file carried.
+
+/// The report's header line.
+#[must_use]
+pub fn header_line(file_header: &[String]) -> Vec<u8> {
+    let mut fields: Vec<&str> = vec!["row", "column", "value", "reason"];
+    fields.extend(file_header.iter().map(String::as_str));
+    line(&fields)
+}
+
+/// One report line.
+#[must_use]
+pub fn reject_line(
+    row: u64,
+    column: &str,
+    value: &str,
+    reason: &str,
+    original: &[String],
+) -> Vec<u8> {
+    let row = row.to_string();
+    let mut fields: Vec<&str> = vec![&row, column, value, reason];
+    fields.extend(original.iter().map(String::as_str));
+    line(&fields)
+}
+
+fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err() {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+fn line(fields: &[&str]) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = writer.write_record(fields.iter().map(|f| defuse(f).into_owned()));
+    writer.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_quoted_and_formulas_defused() {
+        let line = reject_line(
+            7,
+            "Balance",
+            "=1+1",
+            "not money",
+            &["a,b".into(), "-5".into(), "@x".into()],
+        );
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "7,Balance,'=1+1,not money,\"a,b\",-5,'@x\r\n"
+        );
+        assert_eq!(
+            String::from_utf8(header_line(&["Mobile".into()])).unwrap(),
+            "row,column,value,reason,Mobile\r\n"
+        );
+    }
+}
