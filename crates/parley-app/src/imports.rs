@@ -20,6 +20,7 @@ pub use job::ImportJob;
 pub use run::{ImportRun, RunOutcome};
 
 use crate::auth::Access;
+use crate::error::StoreResultExt;
 use crate::{App, AppError};
 
 /// Size of the chunks an uploaded file is stored in.
@@ -210,6 +211,48 @@ impl App {
         )
         .await?;
         Ok(())
+    }
+
+    /// Creates the record for importing a local file into `organization` in this process
+    /// (the CLI and the benchmark), to be run with [`App::run_import`].
+    pub async fn admin_start_file_import(
+        &self,
+        organization: parley_domain::OrgId,
+        path: &std::path::Path,
+        options: ImportOptions,
+    ) -> Result<ImportRecord, AppError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let format = ImportFormat::from_file_name(&name)
+            .ok_or_else(|| AppError::invalid("file", "must be a .csv, .xls or .xlsx file"))?;
+        let bytes_total = std::fs::metadata(path)
+            .map_err(|e| AppError::invalid("file", format!("cannot be read: {e}")))?
+            .len();
+        let organization = self
+            .store
+            .get_organization(organization)
+            .await
+            .or_not_found("organization")?;
+        let record = ImportRecord {
+            id: ImportId::generate(),
+            organization_id: organization.id,
+            status: ImportStatus::Queued,
+            format,
+            file_name: Some(name),
+            options,
+            counters: ImportCounters::default(),
+            bytes_total,
+            bytes_read: 0,
+            error: None,
+            warnings: Vec::new(),
+            created_at: self.clock.now(),
+            started_at: None,
+            finished_at: None,
+        };
+        self.store.create_import(&record, None).await?;
+        Ok(record)
     }
 
     /// An import and its progress.

@@ -51,7 +51,7 @@ impl Default for PipelineOptions {
         Self {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)),
             chunk_rows: 512,
-            batch_rows: 5_000,
+            batch_rows: 25_000,
         }
     }
 }

@@ -31,7 +31,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
-            .pragma("secure_delete", "ON");
+            .pragma("secure_delete", "ON")
+            // Imports stage each batch in a temporary table: keep it in memory, and give
+            // each connection a page cache big enough for an import's working set.
+            .pragma("temp_store", "MEMORY")
+            .pragma("cache_size", "-32768");
         let path = options.get_filename().to_path_buf();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)

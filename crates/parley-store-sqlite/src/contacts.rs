@@ -273,16 +273,26 @@ impl ContactStore for SqliteStore {
     }
 
     async fn delete_contact(&self, organization: OrgId, id: ContactId) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
         let done = sqlx::query("DELETE FROM contacts WHERE id = $1 AND organization_id = $2")
             .bind(id.to_string())
             .bind(organization.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        sqlx::query("DELETE FROM contact_addresses WHERE contact_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn add_suppression(&self, s: Suppression) -> Result<(), StoreError> {

@@ -50,7 +50,7 @@ async fn insert_reject_lines(
 
 /// The set-based upsert, statement by statement, each with how many of `$1` organization,
 /// `$2` channel kind, `$3` instant it binds.
-const APPLY: [(&str, usize); 8] = [
+const APPLY: [(&str, usize); 9] = [
     // Match by customer_id.
     (
         "UPDATE temp.import_batch SET match_id = (SELECT c.id FROM contacts c \
@@ -58,12 +58,17 @@ const APPLY: [(&str, usize); 8] = [
      WHERE customer_id IS NOT NULL",
         1,
     ),
-    // Who holds each address now, and that holder's customer_id.
+    // Who holds each address now, and that holder's customer_id: correlated lookups, so
+    // each row is one primary-key probe whatever the planner guesses about table sizes.
     (
-        "UPDATE temp.import_batch SET address_owner = a.contact_id, owner_customer_id = c.customer_id \
-     FROM contact_addresses a JOIN contacts c ON c.id = a.contact_id \
-     WHERE a.organization_id = $1 AND a.channel_kind = $2 AND a.address = import_batch.address",
+        "UPDATE temp.import_batch SET address_owner = (SELECT a.contact_id FROM contact_addresses a \
+       WHERE a.organization_id = $1 AND a.channel_kind = $2 AND a.address = import_batch.address)",
         2,
+    ),
+    (
+        "UPDATE temp.import_batch SET owner_customer_id = (SELECT c.customer_id FROM contacts c \
+       WHERE c.organization_id = $1 AND c.id = import_batch.address_owner) WHERE address_owner IS NOT NULL",
+        1,
     ),
     // Else match by address (a row with a new customer_id adopts a contact that has none).
     (
@@ -88,17 +93,20 @@ const APPLY: [(&str, usize); 8] = [
         "UPDATE temp.import_batch SET outcome = CASE \
        WHEN match_id IS NULL THEN 'created' \
        WHEN address_owner IS match_id AND (customer_id IS NULL OR owner_customer_id IS customer_id \
-            OR (SELECT c.customer_id FROM contacts c WHERE c.id = match_id) IS customer_id) \
-            AND (SELECT json_patch(c.fields, import_batch.fields) = c.fields FROM contacts c WHERE c.id = match_id) \
+            OR (SELECT c.customer_id FROM contacts c WHERE c.organization_id = $1 AND c.id = match_id) IS customer_id) \
+            AND (SELECT json_patch(c.fields, import_batch.fields) = c.fields FROM contacts c \
+                 WHERE c.organization_id = $1 AND c.id = match_id) \
          THEN 'unchanged' \
        ELSE 'updated' END \
      WHERE outcome IS NULL",
-        0,
+        1,
     ),
     (
-        "UPDATE contacts SET fields = json_patch(contacts.fields, b.fields), \
-       customer_id = COALESCE(b.customer_id, contacts.customer_id), updated_at = $3 \
-     FROM temp.import_batch b WHERE contacts.id = b.match_id AND b.outcome = 'updated'",
+        "UPDATE contacts SET \
+       fields = json_patch(fields, (SELECT b.fields FROM temp.import_batch b WHERE b.match_id = contacts.id)), \
+       customer_id = COALESCE((SELECT b.customer_id FROM temp.import_batch b WHERE b.match_id = contacts.id), customer_id), \
+       updated_at = $3 \
+     WHERE organization_id = $1 AND id IN (SELECT match_id FROM temp.import_batch WHERE outcome = 'updated')",
         3,
     ),
     (
@@ -276,6 +284,12 @@ impl ImportStore for SqliteStore {
             "CREATE TEMP TABLE IF NOT EXISTS import_batch (seq INTEGER PRIMARY KEY, new_id TEXT, \
              customer_id TEXT, address TEXT, fields TEXT, match_id TEXT, address_owner TEXT, \
              owner_customer_id TEXT, outcome TEXT)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query(
+            "CREATE INDEX IF NOT EXISTS temp.import_batch_match ON import_batch (match_id)",
         )
         .execute(&mut *tx)
         .await

@@ -48,7 +48,7 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "field_definitions.organization_id, field_definitions.key",
         "field_definitions_pkey",
     ),
-    ("contacts.id", "contacts_pkey"),
+    ("contacts.organization_id, contacts.id", "contacts_pkey"),
     (
         "contacts.organization_id, contacts.customer_id",
         "contacts_customer_key",

@@ -32,6 +32,51 @@ pub enum Command {
     /// Administer the installation directly through the store.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Import a contact file (.csv, .xls, .xlsx) into an organization, in this process.
+    Import(ImportArgs),
+    /// Measure Parley against reference tools on this machine.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// The organization the contacts go into.
+    #[arg(long, value_name = "ORG")]
+    pub org: OrgId,
+    /// COLUMN=FIELD, repeatable; `COLUMN=` ignores the column.
+    #[arg(long, value_name = "COLUMN=FIELD")]
+    pub mapping: Vec<String>,
+    /// The worksheet (the first one otherwise).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// The channel-address column (detected from its name otherwise).
+    #[arg(long, value_name = "COLUMN")]
+    pub address_column: Option<String>,
+    /// Drop unknown columns instead of creating text fields for them.
+    #[arg(long)]
+    pub ignore_unknown: bool,
+    /// Country of local phone numbers (the organization's otherwise).
+    #[arg(long, value_name = "CC")]
+    pub country: Option<parley_domain::CountryCode>,
+    /// Channel of the addresses (sms by default).
+    #[arg(long)]
+    pub channel: Option<parley_domain::ChannelKind>,
+    /// Where to write the rejects report (default: <file>.rejects.csv beside the file).
+    #[arg(long, value_name = "PATH")]
+    pub rejects: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Import a generated contacts CSV into a fresh SQLite store through the real import
+    /// path, time `sqlite3 .import` of the same file in the same run, and import an XLSX.
+    Import(crate::bench::ImportBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +184,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", config::DEFAULT_FILE);
         return Ok(());
     }
+    // The benchmark builds its own throw-away store; it needs no configuration.
+    if let Command::Bench(BenchCommand::Import(args)) = cli.command {
+        return crate::bench::import(args).await;
+    }
     let config = config::load(cli.config.as_deref(), std::env::vars()).context("configuration")?;
     match cli.command {
         Command::Config(ConfigCommand::Example) => Ok(()),
@@ -152,5 +201,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve::run(config).await,
         Command::Migrate => admin::migrate(&config).await,
         Command::Admin(command) => admin::run(&config, command).await,
+        Command::Import(args) => crate::import_cmd::run(&config, args).await,
+        Command::Bench(BenchCommand::Import(args)) => crate::bench::import(args).await,
     }
 }

@@ -2,8 +2,10 @@
 //! the command. Wiring only; every rule lives in the library crates.
 
 mod admin;
+mod bench;
 mod cli;
 mod config;
+mod import_cmd;
 mod serve;
 mod wiring;
 

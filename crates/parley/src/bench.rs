@@ -1,0 +1,413 @@
+//! `parley bench import`: the import benchmark of issue 3, as a command.
+//!
+//! It generates a contacts CSV (deterministic), imports it into a fresh SQLite store
+//! through the real import path (plan, typed validation of every column, E.164 phones,
+//! batched upserts, counters, report), and in the same run times the `sqlite3` shell's
+//! `.import` of the same file into a plain table: the raw loader with no validation, the
+//! practical limit. Then it writes an XLSX of `--xlsx-rows` rows and imports that. It
+//! prints rows/s for each, the ratio, and the process's peak RSS. Runs alternate the two
+//! loaders and the medians are reported.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use clap::Args;
+use parley_app::imports::RunOutcome;
+use parley_app::{App, MasterKey, Settings};
+use parley_domain::{FieldDefinition, FieldType, ImportOptions, OrgId, SystemClock};
+use parley_store::{ContactFilter, PageRequest, Store};
+
+/// Options of `parley bench import`.
+#[derive(Debug, Args)]
+pub struct ImportBench {
+    /// CSV rows to generate and import.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: u64,
+    /// XLSX rows to generate and import (0 skips the XLSX run).
+    #[arg(long, default_value_t = 100_000)]
+    pub xlsx_rows: u64,
+    /// Runs of each loader; medians are reported.
+    #[arg(long, default_value_t = 1)]
+    pub runs: u32,
+    /// Working directory (a fresh temporary one by default; removed afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// The sqlite3 shell to compare with.
+    #[arg(long, default_value = "sqlite3")]
+    pub sqlite3: String,
+}
+
+/// SplitMix64: a tiny deterministic generator, so every run imports the same file.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
+        items[usize::try_from(self.below(items.len() as u64)).unwrap_or(0)]
+    }
+}
+
+const FIRST: &[&str] = &[
+    "Aoife", "Ben", "Chloé", "Dara", "Emma", "Finn", "Grace", "Harry", "Isla", "Jack", "Zoë",
+    "Seán",
+];
+const LAST: &[&str] = &[
+    "Smith",
+    "Jones",
+    "O'Brien",
+    "Murphy",
+    "Taylor",
+    "Brown",
+    "Wilson",
+    "Evans",
+    "Ó Súilleabháin",
+    "Walsh",
+];
+const OUTWARD: &[&str] = &[
+    "SW1A", "M1", "B33", "CR2", "DN55", "EC1A", "W1A", "LS1", "G2", "EH1",
+];
+const INWARD_LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
+const HEADER: [&str; 8] = [
+    "phone",
+    "customer_ref",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "postcode",
+    "balance",
+    "next_payment_date",
+];
+
+/// One generated contact; the phone (a valid UK mobile, +44 740…) is unique per row: an
+/// affine bijection mod 10^7.
+struct Contact {
+    phone: String,
+    customer_ref: String,
+    first: &'static str,
+    last: &'static str,
+    dob: (i32, u32, u32),
+    postcode: String,
+    balance_cents: u64,
+    next_payment: (i32, u32, u32),
+}
+
+fn contact(rng: &mut Rng, i: u64) -> Contact {
+    let unique = (i.wrapping_mul(48_271).wrapping_add(11)) % 10_000_000;
+    let letters: String = (0..2)
+        .map(|_| {
+            char::from(
+                INWARD_LETTERS
+                    [usize::try_from(rng.below(INWARD_LETTERS.len() as u64)).unwrap_or(0)],
+            )
+        })
+        .collect();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+    Contact {
+        phone: format!("+44740{unique:07}"),
+        customer_ref: format!("CUST{i:08}"),
+        first: rng.pick(FIRST),
+        last: rng.pick(LAST),
+        dob: (
+            1940 + rng.below(65) as i32,
+            1 + rng.below(12) as u32,
+            1 + rng.below(28) as u32,
+        ),
+        postcode: format!("{} {}{letters}", rng.pick(OUTWARD), rng.below(10)),
+        balance_cents: rng.below(500_000),
+        next_payment: (
+            2026 + rng.below(2) as i32,
+            1 + rng.below(12) as u32,
+            1 + rng.below(28) as u32,
+        ),
+    }
+}
+
+fn write_csv(path: &Path, rows: u64) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    writeln!(out, "{}", HEADER.join(","))?;
+    let mut rng = Rng(42);
+    for i in 0..rows {
+        let c = contact(&mut rng, i);
+        let last = if c.last.contains(',') {
+            format!("\"{}\"", c.last)
+        } else {
+            c.last.to_owned()
+        };
+        writeln!(
+            out,
+            "{},{},{},{last},{:02}/{:02}/{},{},{}.{:02},{}-{:02}-{:02}",
+            c.phone,
+            c.customer_ref,
+            c.first,
+            c.dob.2,
+            c.dob.1,
+            c.dob.0,
+            c.postcode,
+            c.balance_cents / 100,
+            c.balance_cents % 100,
+            c.next_payment.0,
+            c.next_payment.1,
+            c.next_payment.2
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_xlsx(path: &Path, rows: u64) -> anyhow::Result<()> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut workbook = Workbook::new();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let sheet = workbook.add_worksheet_with_constant_memory()?;
+    for (c, h) in HEADER.iter().enumerate() {
+        sheet.write_string(0, u16::try_from(c)?, *h)?;
+    }
+    let mut rng = Rng(42);
+    for i in 0..rows {
+        let c = contact(&mut rng, i);
+        let r = u32::try_from(i + 1)?;
+        sheet.write_string(r, 0, &c.phone)?;
+        sheet.write_string(r, 1, &c.customer_ref)?;
+        sheet.write_string(r, 2, c.first)?;
+        sheet.write_string(r, 3, c.last)?;
+        let dob = ExcelDateTime::from_ymd(
+            u16::try_from(c.dob.0)?,
+            u8::try_from(c.dob.1)?,
+            u8::try_from(c.dob.2)?,
+        )?;
+        sheet.write_datetime_with_format(r, 4, &dob, &date)?;
+        sheet.write_string(r, 5, &c.postcode)?;
+        #[allow(clippy::cast_precision_loss)]
+        sheet.write_number(r, 6, c.balance_cents as f64 / 100.0)?;
+        let next = ExcelDateTime::from_ymd(
+            u16::try_from(c.next_payment.0)?,
+            u8::try_from(c.next_payment.1)?,
+            u8::try_from(c.next_payment.2)?,
+        )?;
+        sheet.write_datetime_with_format(r, 7, &next, &date)?;
+    }
+    workbook.save(path)?;
+    Ok(())
+}
+
+/// A fresh store with one organization and the benchmark's field definitions.
+async fn fresh_store(dir: &Path, name: &str) -> anyhow::Result<(App, OrgId)> {
+    let path = dir.join(name);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let store: Arc<dyn Store> = Arc::new(
+        parley_store_sqlite::SqliteStore::connect(&format!("sqlite://{}", path.display()), true)
+            .await?,
+    );
+    let app = App::new(
+        store,
+        Arc::new(SystemClock),
+        &MasterKey::generate()?,
+        Settings::default(),
+    );
+    let org = app.admin_create_organization("Benchmark", None).await?;
+    let now = app.clock.now();
+    for (key, field_type) in [
+        ("date_of_birth", FieldType::Date),
+        ("postcode", FieldType::Postcode),
+        ("balance", FieldType::Money),
+        ("next_payment_date", FieldType::Date),
+    ] {
+        app.store
+            .create_field(FieldDefinition {
+                organization_id: org.id,
+                key: key.parse()?,
+                label: key.to_owned(),
+                field_type,
+                pii: false,
+                builtin: false,
+                created_at: now,
+                updated_at: now,
+            })
+            .await?;
+    }
+    Ok((app, org.id))
+}
+
+fn options() -> ImportOptions {
+    let mut options = ImportOptions::default();
+    options
+        .mapping
+        .insert("customer_ref".into(), Some("customer_id".into()));
+    options
+}
+
+async fn parley_run(dir: &Path, file: &Path, rows: u64) -> anyhow::Result<Duration> {
+    let (app, org) = fresh_store(dir, "parley.db").await?;
+    let (finished, outcome) =
+        crate::import_cmd::import_file(&app, org, file, options(), false).await?;
+    if let RunOutcome::Failed(message) = outcome {
+        bail!("the benchmark file failed to import: {message}");
+    }
+    let c = finished.record.counters;
+    if c.rows_total != rows || c.contacts_created != rows || c.rows_rejected != 0 {
+        let lines = app
+            .store
+            .import_reject_lines(finished.record.id, 0, 5)
+            .await?;
+        for (_, l) in lines {
+            eprintln!(
+                "rejected row {}: {} {:?}: {}",
+                l.row_number, l.column, l.value, l.reason
+            );
+        }
+        bail!("expected {rows} contacts created, got {c:?}");
+    }
+    let sample = app
+        .store
+        .list_contacts(org, &ContactFilter::default(), PageRequest::first(1))
+        .await?;
+    ensure!(sample.items.len() == 1, "no contact stored");
+    app.store.close().await;
+    Ok(finished.elapsed)
+}
+
+fn sqlite3_run(shell: &str, dir: &Path, file: &Path) -> anyhow::Result<Duration> {
+    let db = dir.join("reference.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let script = format!(
+        "PRAGMA journal_mode=WAL;\nCREATE TABLE contacts(phone TEXT NOT NULL, customer_ref TEXT NOT NULL, first_name TEXT, last_name TEXT, date_of_birth TEXT, postcode TEXT, balance REAL, next_payment_date TEXT);\n.mode csv\n.import --skip 1 {} contacts\n",
+        file.display()
+    );
+    let started = Instant::now();
+    let mut child = Command::new(shell)
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| {
+            format!("running {shell} (install the sqlite3 shell, or pass --sqlite3 PATH)")
+        })?;
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .context("sqlite3 stdin")?
+            .write_all(script.as_bytes())?;
+    }
+    let output = child.wait_with_output()?;
+    let elapsed = started.elapsed();
+    ensure!(
+        output.status.success(),
+        "sqlite3 failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(elapsed)
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn per_second(rows: u64, d: Duration) -> f64 {
+    rows as f64 / d.as_secs_f64().max(1e-9)
+}
+
+/// Runs the benchmark and prints its figures.
+pub async fn import(args: ImportBench) -> anyhow::Result<()> {
+    let temp;
+    let dir = match &args.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.clone()
+        }
+        None => {
+            temp = std::env::temp_dir().join(format!("parley-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&temp)?;
+            temp.clone()
+        }
+    };
+    let csv = dir.join("contacts.csv");
+    let started = Instant::now();
+    write_csv(&csv, args.rows)?;
+    let size = std::fs::metadata(&csv)?.len();
+    println!(
+        "generated {} rows ({:.1} MB) in {:.1} s",
+        args.rows,
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for run in 1..=args.runs.max(1) {
+        let reference = sqlite3_run(&args.sqlite3, &dir, &csv)?;
+        let parley = parley_run(&dir, &csv, args.rows).await?;
+        println!(
+            "run {run}: sqlite3 .import {:.2} s, parley import {:.2} s",
+            reference.as_secs_f64(),
+            parley.as_secs_f64()
+        );
+        theirs.push(reference);
+        ours.push(parley);
+    }
+    let (ours, theirs) = (median(ours), median(theirs));
+    let (ours_rate, theirs_rate) = (per_second(args.rows, ours), per_second(args.rows, theirs));
+    println!("csv {} rows:", args.rows);
+    println!(
+        "  sqlite3 .import (no validation): {:>9.0} rows/s  ({:.2} s)",
+        theirs_rate,
+        theirs.as_secs_f64()
+    );
+    println!(
+        "  parley import (full validation): {:>9.0} rows/s  ({:.2} s)",
+        ours_rate,
+        ours.as_secs_f64()
+    );
+    println!(
+        "  ratio parley / sqlite3:          {:>9.2}",
+        ours_rate / theirs_rate
+    );
+    if let Some(rss) = peak_rss_mb() {
+        println!("  peak RSS of this process:        {rss:>9.0} MB");
+    }
+    if args.xlsx_rows > 0 {
+        let xlsx = dir.join("contacts.xlsx");
+        write_xlsx(&xlsx, args.xlsx_rows)?;
+        let mut times = Vec::new();
+        for _ in 0..args.runs.max(1) {
+            times.push(parley_run(&dir, &xlsx, args.xlsx_rows).await?);
+        }
+        let t = median(times);
+        println!("xlsx {} rows:", args.xlsx_rows);
+        println!(
+            "  parley import (full validation): {:>9.0} rows/s  ({:.2} s)",
+            per_second(args.xlsx_rows, t),
+            t.as_secs_f64()
+        );
+    }
+    if args.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
