@@ -16,7 +16,7 @@ impl RowSink for Count {
         Ok(())
     }
     fn row(&mut self, row: Row) -> Result<(), Stop> {
-        assert!(row.line >= 2 && row.line <= self.1 + 1, "line {} outside the input", row.line);
+        assert!(row.number >= 2 && row.number <= self.1 + 1, "line {} outside the input", row.number);
         self.0 += 1;
         Ok(())
     }

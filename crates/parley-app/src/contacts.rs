@@ -10,8 +10,9 @@ use parley_domain::{
     ChannelAddress, ChannelKind, Contact, ContactId, FieldDefinition, FieldKey, FieldType,
     Organization, Permission,
 };
+use parley_import::CellRef;
+use parley_import::validate::{MAX_CUSTOMER_ID_CHARS, read_address};
 use parley_import::values::{ValueContext, parse_value};
-use parley_import::{CellRef, validate::MAX_CUSTOMER_ID_CHARS};
 use parley_store::{ContactFilter, ContactUpdate, FieldPatch, Page, PageRequest, Suppression};
 use serde_json::{Map, Value};
 use sha2::Sha256;
@@ -33,13 +34,18 @@ pub struct NewField {
     pub pii: bool,
 }
 
-/// Reads a JSON value as a `field_type` value in `org`'s conventions (canonical form).
+/// The parsers' context for `org` (phone patterns compile once per context, so a request
+/// makes one and passes it around).
+fn value_context(org: &Organization) -> ValueContext {
+    ValueContext::new(org.default_country, org.locale)
+}
+
+/// Reads a JSON value as a `field_type` value, canonical as an import would store it.
 pub fn canonical_value(
-    org: &Organization,
+    ctx: &mut ValueContext,
     field_type: FieldType,
     value: &Value,
 ) -> Result<Value, String> {
-    let mut ctx = ValueContext::new(org.default_country, org.locale);
     let cell = match value {
         Value::String(s) => CellRef::Text(s),
         Value::Number(n) => CellRef::Number(n.as_f64().ok_or("number out of range")?),
@@ -49,7 +55,7 @@ pub fn canonical_value(
     if cell.is_empty() {
         return Err("must not be empty (send null to remove a value)".to_owned());
     }
-    let parsed = parse_value(field_type, cell, &mut ctx).map_err(|r| r.into_owned())?;
+    let parsed = parse_value(field_type, cell, ctx).map_err(|r| r.into_owned())?;
     let mut json = String::new();
     parsed.write_json(&mut json);
     serde_json::from_str(&json).map_err(|e| e.to_string())
@@ -97,12 +103,7 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        match self.store.create_field(field).await {
-            Err(parley_store::StoreError::Conflict { .. }) => {
-                Err(AppError::Conflict("a field with this key exists"))
-            }
-            other => Ok(other?),
-        }
+        Ok(self.store.create_field(field).await?)
     }
 
     /// Changes a field's label, type or PII flag (built-ins cannot change).
@@ -141,9 +142,15 @@ impl App {
     ) -> Result<Page<Contact>, AppError> {
         access.require(Permission::ContactsRead)?;
         let known = self.list_fields(access).await?;
+        let mut ctx = value_context(&access.organization);
         let mut filter = ContactFilter {
             customer_id,
-            address: address.map(|a| self.normalise_address_filter(access, &a)),
+            // A phone number in any local form finds its E.164; anything else as given.
+            address: address.map(|a| {
+                ctx.phones
+                    .normalise(CellRef::Text(&a))
+                    .unwrap_or_else(|_| a.trim().to_owned())
+            }),
             fields: Vec::new(),
         };
         let mut errors = Vec::new();
@@ -153,7 +160,7 @@ impl App {
                 errors.push(FieldError::new(name, "no such field"));
                 continue;
             };
-            match canonical_value(&access.organization, def.field_type, &Value::String(raw)) {
+            match canonical_value(&mut ctx, def.field_type, &Value::String(raw)) {
                 Ok(v) => filter.fields.push((def.key.clone(), v)),
                 Err(e) => errors.push(FieldError::new(name, e)),
             }
@@ -165,16 +172,6 @@ impl App {
             .store
             .list_contacts(access.org_id(), &filter, page)
             .await?)
-    }
-
-    fn normalise_address_filter(&self, access: &Access, address: &str) -> String {
-        let mut ctx = ValueContext::new(
-            access.organization.default_country,
-            access.organization.locale,
-        );
-        ctx.phones
-            .normalise(CellRef::Text(address))
-            .unwrap_or_else(|_| address.trim().to_owned())
     }
 
     /// One contact.
@@ -199,6 +196,7 @@ impl App {
     ) -> Result<Contact, AppError> {
         access.require(Permission::ContactsWrite)?;
         let known = self.list_fields(access).await?;
+        let mut ctx = value_context(&access.organization);
         let mut errors = Vec::new();
         let mut update = ContactUpdate::default();
         if let Some(Some(c)) = &customer_id {
@@ -227,7 +225,7 @@ impl App {
                 update.fields.insert(key, Value::Null);
                 continue;
             }
-            match canonical_value(&access.organization, def.field_type, &value) {
+            match canonical_value(&mut ctx, def.field_type, &value) {
                 Ok(v) => {
                     update.fields.insert(key, v);
                 }
@@ -235,7 +233,7 @@ impl App {
             }
         }
         for (i, a) in add_addresses.into_iter().enumerate() {
-            match self.normalise_address(access, &a) {
+            match normalise_address(&mut ctx, &a) {
                 Ok(n) => update.add_addresses.push(n),
                 Err(e) => errors.push(FieldError::new(format!("add_addresses[{i}].address"), e)),
             }
@@ -243,53 +241,23 @@ impl App {
         for a in remove_addresses {
             update
                 .remove_addresses
-                .push(self.normalise_address(access, &a).unwrap_or(a));
+                .push(normalise_address(&mut ctx, &a).unwrap_or(a));
         }
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        match self
-            .store
+        self.store
             .update_contact(access.org_id(), id, update, self.clock.now())
             .await
-        {
-            Err(parley_store::StoreError::Conflict { constraint }) => Err(AppError::Conflict(
-                if constraint == "contacts_customer_key" {
-                    "another contact has this customer_id"
-                } else {
-                    "another contact has this channel address"
-                },
-            )),
-            other => other.or_not_found("contact"),
-        }
+            .or_not_found("contact")
     }
 
-    fn normalise_address(
+    fn normalise_address_of(
         &self,
         access: &Access,
         a: &ChannelAddress,
     ) -> Result<ChannelAddress, String> {
-        if !a.kind.uses_phone_numbers() {
-            let t = a.address.trim();
-            if t.is_empty() || t.len() > 256 || t.contains(char::is_whitespace) {
-                return Err("must be 1 to 256 characters without spaces".to_owned());
-            }
-            return Ok(ChannelAddress {
-                kind: a.kind,
-                address: t.to_owned(),
-            });
-        }
-        let mut ctx = ValueContext::new(
-            access.organization.default_country,
-            access.organization.locale,
-        );
-        ctx.phones
-            .normalise(CellRef::Text(&a.address))
-            .map(|address| ChannelAddress {
-                kind: a.kind,
-                address,
-            })
-            .map_err(|r| r.into_owned())
+        normalise_address(&mut value_context(&access.organization), a)
     }
 
     /// Deletes a contact and its addresses (its suppression entries stay).
@@ -331,7 +299,7 @@ impl App {
         reason: &str,
     ) -> Result<(), AppError> {
         let a = self
-            .normalise_address(access, address)
+            .normalise_address_of(access, address)
             .map_err(|e| AppError::invalid("address", e))?;
         self.store
             .add_suppression(Suppression {
@@ -358,7 +326,7 @@ impl App {
         if let Some(address) = address {
             let kind = kind.unwrap_or(ChannelKind::Sms);
             let a = self
-                .normalise_address(access, &ChannelAddress { kind, address })
+                .normalise_address_of(access, &ChannelAddress { kind, address })
                 .map_err(|e| AppError::invalid("address", e))?;
             let hash = self.suppression_hash(access.org_id(), kind, &a.address);
             let found = self
@@ -375,4 +343,12 @@ impl App {
             .list_suppressions(access.org_id(), kind, page)
             .await?)
     }
+}
+
+/// An address as an import would store it.
+fn normalise_address(ctx: &mut ValueContext, a: &ChannelAddress) -> Result<ChannelAddress, String> {
+    read_address(a.kind, CellRef::Text(&a.address), ctx).map(|address| ChannelAddress {
+        kind: a.kind,
+        address,
+    })
 }

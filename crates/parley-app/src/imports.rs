@@ -73,7 +73,11 @@ impl ImportUpload<'_> {
             self.store_chunk(&rest).await?;
         }
         self.record.bytes_total = self.bytes;
-        self.app.queue_import(&self.record, self.bytes).await?;
+        self.app
+            .store
+            .set_import_size(self.record.id, self.bytes)
+            .await?;
+        self.app.queue_import(&self.record).await?;
         Ok(self.record)
     }
 
@@ -123,17 +127,23 @@ impl RejectsPage {
     }
 }
 
+/// The format a file name's extension names, or the 422 saying which are accepted.
+fn format_of(file_name: &str) -> Result<ImportFormat, AppError> {
+    ImportFormat::from_file_name(file_name)
+        .ok_or_else(|| AppError::invalid("file", "must be a .csv, .xls or .xlsx file"))
+}
+
 impl App {
     fn new_import_record(
         &self,
-        access: &Access,
+        organization: parley_domain::OrgId,
         format: ImportFormat,
         file_name: Option<String>,
         options: ImportOptions,
     ) -> ImportRecord {
         ImportRecord {
             id: ImportId::generate(),
-            organization_id: access.org_id(),
+            organization_id: organization,
             status: ImportStatus::Queued,
             format,
             file_name,
@@ -157,9 +167,9 @@ impl App {
         options: ImportOptions,
     ) -> Result<ImportUpload<'_>, AppError> {
         access.require(Permission::ContactsWrite)?;
-        let format = ImportFormat::from_file_name(file_name)
-            .ok_or_else(|| AppError::invalid("file", "must be a .csv, .xls or .xlsx file"))?;
-        let record = self.new_import_record(access, format, Some(file_name.to_owned()), options);
+        let format = format_of(file_name)?;
+        let record =
+            self.new_import_record(access.org_id(), format, Some(file_name.to_owned()), options);
         self.store
             .create_import(&record, access.principal.user())
             .await?;
@@ -183,7 +193,7 @@ impl App {
         if rows.is_empty() {
             return Err(AppError::invalid("rows", "must hold at least one row"));
         }
-        let mut record = self.new_import_record(access, ImportFormat::Rows, None, options);
+        let mut record = self.new_import_record(access.org_id(), ImportFormat::Rows, None, options);
         let body = serde_json::to_vec(&rows).map_err(|e| AppError::Internal(Box::new(e)))?;
         record.bytes_total = body.len() as u64;
         self.store
@@ -193,12 +203,11 @@ impl App {
             let seq = u32::try_from(seq).map_err(|e| AppError::Internal(Box::new(e)))?;
             self.store.put_import_chunk(record.id, seq, chunk).await?;
         }
-        self.queue_import(&record, record.bytes_total).await?;
+        self.queue_import(&record).await?;
         Ok(record)
     }
 
-    async fn queue_import(&self, record: &ImportRecord, bytes_total: u64) -> Result<(), AppError> {
-        self.store.set_import_size(record.id, bytes_total).await?;
+    async fn queue_import(&self, record: &ImportRecord) -> Result<(), AppError> {
         let now = self.clock.now();
         enqueue(
             &*self.store,
@@ -225,8 +234,7 @@ impl App {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let format = ImportFormat::from_file_name(&name)
-            .ok_or_else(|| AppError::invalid("file", "must be a .csv, .xls or .xlsx file"))?;
+        let format = format_of(&name)?;
         let bytes_total = std::fs::metadata(path)
             .map_err(|e| AppError::invalid("file", format!("cannot be read: {e}")))?
             .len();
@@ -235,22 +243,8 @@ impl App {
             .get_organization(organization)
             .await
             .or_not_found("organization")?;
-        let record = ImportRecord {
-            id: ImportId::generate(),
-            organization_id: organization.id,
-            status: ImportStatus::Queued,
-            format,
-            file_name: Some(name),
-            options,
-            counters: ImportCounters::default(),
-            bytes_total,
-            bytes_read: 0,
-            error: None,
-            warnings: Vec::new(),
-            created_at: self.clock.now(),
-            started_at: None,
-            finished_at: None,
-        };
+        let mut record = self.new_import_record(organization.id, format, Some(name), options);
+        record.bytes_total = bytes_total;
         self.store.create_import(&record, None).await?;
         Ok(record)
     }

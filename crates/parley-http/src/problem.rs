@@ -240,7 +240,9 @@ fn conflict_detail(what: &str) -> String {
     match what {
         "email" | "users_email_key" => "a user with this email already exists".to_owned(),
         "last_owner" => "an organization must keep at least one owner".to_owned(),
-        sentence if sentence.contains(' ') => sentence.to_owned(),
+        "field_definitions_pkey" => "a field with this key exists".to_owned(),
+        "contacts_customer_key" => "another contact has this customer_id".to_owned(),
+        "contact_addresses_pkey" => "another contact has this channel address".to_owned(),
         other => format!("conflicts with an existing {other}"),
     }
 }

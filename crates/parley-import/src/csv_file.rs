@@ -114,7 +114,7 @@ fn read_records(
             }
             continue;
         }
-        let row = Row::from_csv(line, line, strings);
+        let row = Row::from_csv(line, strings);
         if row.is_blank() {
             continue;
         }

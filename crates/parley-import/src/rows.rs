@@ -44,7 +44,7 @@ pub fn read_json_rows(
             })
             .collect();
         let number = i as u64 + 2;
-        let row = Row::from_cells(number, number, cells);
+        let row = Row::from_cells(number, cells);
         if row.is_blank() {
             continue;
         }

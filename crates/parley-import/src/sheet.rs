@@ -87,7 +87,7 @@ struct RowBuilder<'s> {
 impl RowBuilder<'_> {
     fn emit(&mut self, sheet_row: u32, cells: Vec<OwnedCell>) -> Result<(), ()> {
         let number = u64::from(sheet_row) + 1;
-        let row = Row::from_cells(number, number, cells);
+        let row = Row::from_cells(number, cells);
         if row.is_blank() {
             return Ok(());
         }

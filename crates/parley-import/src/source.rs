@@ -107,30 +107,28 @@ enum Cells {
 /// One data row.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// The row number as a spreadsheet shows it: the header is row 1.
+    /// Where the row starts: the sheet row (the header is row 1), the CSV line (a row
+    /// holding a quoted newline is numbered by its first line), or the JSON row's index
+    /// plus one.
     pub number: u64,
-    /// The physical line (CSV) or sheet row where the row starts.
-    pub line: u64,
     cells: Cells,
 }
 
 impl Row {
     /// A CSV row.
     #[must_use]
-    pub fn from_csv(number: u64, line: u64, record: csv::StringRecord) -> Self {
+    pub fn from_csv(number: u64, record: csv::StringRecord) -> Self {
         Self {
             number,
-            line,
             cells: Cells::Csv(record),
         }
     }
 
     /// A spreadsheet or JSON row.
     #[must_use]
-    pub fn from_cells(number: u64, line: u64, cells: Vec<OwnedCell>) -> Self {
+    pub fn from_cells(number: u64, cells: Vec<OwnedCell>) -> Self {
         Self {
             number,
-            line,
             cells: Cells::Owned(cells),
         }
     }

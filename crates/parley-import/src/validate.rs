@@ -159,7 +159,9 @@ impl<'p> RowValidator<'p> {
     }
 }
 
-fn read_address(
+/// Reads a channel address: E.164 for phone channels, a trimmed id without spaces
+/// otherwise.
+pub fn read_address(
     channel: ChannelKind,
     cell: CellRef<'_>,
     ctx: &mut ValueContext,
@@ -168,9 +170,12 @@ fn read_address(
         return ctx.phones.normalise(cell).map_err(|r| r.into_owned());
     }
     let text = cell_text(cell);
-    if text.chars().count() > MAX_ADDRESS_CHARS || text.chars().any(char::is_whitespace) {
+    if text.is_empty()
+        || text.chars().count() > MAX_ADDRESS_CHARS
+        || text.chars().any(char::is_whitespace)
+    {
         return Err(format!(
-            "not a {channel} id (no spaces, at most {MAX_ADDRESS_CHARS} characters)"
+            "not a {channel} id (1 to {MAX_ADDRESS_CHARS} characters, no spaces)"
         ));
     }
     Ok(text.into_owned())

@@ -188,16 +188,6 @@ impl ContactStore for PgStore {
         Ok(page.finish(items, |c| c.id.to_string()))
     }
 
-    async fn count_contacts(&self, organization: OrgId) -> Result<u64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM contacts WHERE organization_id = $1")
-            .bind(organization.to_string())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let n = decode::int(&Cols(&row), "n")?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
     async fn update_contact(
         &self,
         organization: OrgId,

@@ -115,9 +115,6 @@ pub trait ContactStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Contact>, StoreError>;
 
-    /// Counts the organization's contacts.
-    async fn count_contacts(&self, organization: OrgId) -> Result<u64, StoreError>;
-
     /// Applies `update` atomically. `Conflict` names `contacts_customer_key` or
     /// `contact_addresses_pkey` when a value belongs to another contact.
     async fn update_contact(

@@ -203,12 +203,17 @@ fn write_xlsx(path: &Path, rows: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A fresh store with one organization and the benchmark's field definitions.
-async fn fresh_store(dir: &Path, name: &str) -> anyhow::Result<(App, OrgId)> {
-    let path = dir.join(name);
+/// Deletes a SQLite database and its WAL files, so each run starts from nothing.
+fn remove_database(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+}
+
+/// A fresh store with one organization and the benchmark's field definitions.
+async fn fresh_store(dir: &Path, name: &str) -> anyhow::Result<(App, OrgId)> {
+    let path = dir.join(name);
+    remove_database(&path);
     let store: Arc<dyn Store> = Arc::new(
         parley_store_sqlite::SqliteStore::connect(&format!("sqlite://{}", path.display()), true)
             .await?,
@@ -283,9 +288,7 @@ async fn parley_run(dir: &Path, file: &Path, rows: u64) -> anyhow::Result<Durati
 
 fn sqlite3_run(shell: &str, dir: &Path, file: &Path) -> anyhow::Result<Duration> {
     let db = dir.join("reference.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    remove_database(&db);
     let script = format!(
         "PRAGMA journal_mode=WAL;\nCREATE TABLE contacts(phone TEXT NOT NULL, customer_ref TEXT NOT NULL, first_name TEXT, last_name TEXT, date_of_birth TEXT, postcode TEXT, balance REAL, next_payment_date TEXT);\n.mode csv\n.import --skip 1 {} contacts\n",
         file.display()

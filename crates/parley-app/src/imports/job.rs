@@ -49,32 +49,33 @@ impl Job for ImportJob {
         if record.status.is_final() {
             return Ok(JobEffects::default());
         }
-        let source = if record.format == ImportFormat::Rows {
-            let bytes = read_all(app, record.id).await?;
-            ImportRun::Rows(
-                serde_json::from_slice(&bytes).map_err(|e| JobError::Permanent(e.to_string()))?,
+        let result = if record.format == ImportFormat::Rows {
+            let mut bytes = Vec::new();
+            copy_chunks(app, record.id, &mut bytes).await?;
+            let rows =
+                serde_json::from_slice(&bytes).map_err(|e| JobError::Permanent(e.to_string()))?;
+            app.run_import(
+                record.id,
+                ImportRun::Rows(rows),
+                Arc::new(AtomicU64::new(0)),
             )
+            .await
         } else {
+            // Read by this process right away, so no fsync: a crash restarts the job.
             let path = std::env::temp_dir().join(format!("parley-{}.{}", record.id, record.format));
             let mut file = std::fs::File::create(&path).map_err(retry)?;
-            let mut seq = 0;
-            while let Some(chunk) = app.store.import_chunk(record.id, seq).await? {
-                file.write_all(&chunk).map_err(retry)?;
-                seq += 1;
-            }
-            file.sync_all().map_err(retry)?;
-            ImportRun::File(path)
-        };
-        let path = match &source {
-            ImportRun::File(p) => Some(p.clone()),
-            ImportRun::Rows(_) => None,
-        };
-        let result = app
-            .run_import(record.id, source, Arc::new(AtomicU64::new(0)))
-            .await;
-        if let Some(path) = path {
+            copy_chunks(app, record.id, &mut file).await?;
+            drop(file);
+            let result = app
+                .run_import(
+                    record.id,
+                    ImportRun::File(path.clone()),
+                    Arc::new(AtomicU64::new(0)),
+                )
+                .await;
             let _ = std::fs::remove_file(path);
-        }
+            result
+        };
         match result? {
             RunOutcome::Completed => tracing::info!(import = %record.id, "import completed"),
             RunOutcome::Failed(message) => {
@@ -86,12 +87,12 @@ impl Job for ImportJob {
     }
 }
 
-async fn read_all(app: &App, id: ImportId) -> Result<Vec<u8>, JobError> {
-    let mut bytes = Vec::new();
+/// Writes the stored source of `id` to `out`, chunk by chunk.
+async fn copy_chunks(app: &App, id: ImportId, out: &mut impl Write) -> Result<(), JobError> {
     let mut seq = 0;
     while let Some(chunk) = app.store.import_chunk(id, seq).await? {
-        bytes.extend_from_slice(&chunk);
+        out.write_all(&chunk).map_err(retry)?;
         seq += 1;
     }
-    Ok(bytes)
+    Ok(())
 }

@@ -25,7 +25,6 @@ use crate::source::CellRef;
 /// The compiled checks of one region.
 #[derive(Debug)]
 struct RegionCheck {
-    id: String,
     possible_lengths: Vec<u16>,
     leading_digits: Option<Regex>,
     valid: Option<Regex>,
@@ -74,7 +73,6 @@ fn region_checks(code: u16) -> Vec<RegionCheck> {
             .map(|desc| desc.national_number().as_str())
             .collect();
             RegionCheck {
-                id: meta.id().to_owned(),
                 possible_lengths: d.general().possible_length().to_vec(),
                 leading_digits: meta.leading_digits().and_then(|l| {
                     RegexBuilder::new(&format!("^(?:{})", l.as_str()))
@@ -158,17 +156,6 @@ impl PhoneNormaliser {
                 && c.valid.as_ref().is_some_and(|v| v.is_match(national))
         })
     }
-
-    /// The regions known for a calling code (for diagnostics and tests).
-    #[must_use]
-    pub fn regions_for(&mut self, code: u16) -> Vec<String> {
-        self.regions
-            .entry(code)
-            .or_insert_with(|| region_checks(code))
-            .iter()
-            .map(|c| c.id.clone())
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -224,8 +211,6 @@ mod tests {
 
     #[test]
     fn shared_codes_know_their_regions() {
-        let mut p = PhoneNormaliser::new("US".parse().unwrap());
-        assert!(p.regions_for(1).contains(&"CA".to_owned()));
         assert_eq!(e164("US", "+1 604 555 0199").as_deref(), Ok("+16045550199"));
     }
 }

@@ -97,6 +97,15 @@ pub async fn fields_are_defined_per_organization(s: &dyn Store) {
     assert_eq!(s.list_fields(other).await.unwrap().len(), 1);
 }
 
+async fn contact_count(s: &dyn Store, org: parley_domain::OrgId) -> usize {
+    let all = ContactFilter::default();
+    s.list_contacts(org, &all, PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .len()
+}
+
 fn record(org: parley_domain::OrgId) -> ImportRecord {
     ImportRecord {
         id: ImportId::generate(),
@@ -302,7 +311,7 @@ pub async fn import_batches_upsert_and_count(s: &dyn Store) {
     );
     s.delete_import_chunks(imp.id).await.unwrap();
     assert_eq!(s.import_chunk(imp.id, 0).await.unwrap(), None);
-    assert_eq!(s.count_contacts(org).await.unwrap(), 2);
+    assert_eq!(contact_count(s, org).await, 2);
 }
 
 pub async fn contacts_filter_update_and_delete(s: &dyn Store) {
@@ -456,7 +465,7 @@ pub async fn contacts_filter_update_and_delete(s: &dyn Store) {
     ));
     s.delete_contact(org, b.id).await.unwrap();
     assert_eq!(s.get_contact(org, b.id).await.unwrap(), None);
-    assert_eq!(s.count_contacts(org).await.unwrap(), 1);
+    assert_eq!(contact_count(s, org).await, 1);
 
     let suppression = Suppression {
         organization_id: org,
