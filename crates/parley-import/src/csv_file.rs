@@ -18,6 +18,8 @@ pub struct CsvDialect {
     pub encoding: Encoding,
     /// The field delimiter.
     pub delimiter: u8,
+    /// Lines end with CR LF (judged from the first line ending in the sample).
+    pub crlf: bool,
 }
 
 /// Reads a whole CSV file into `sink`. `bytes_read` grows as the file is consumed.
@@ -53,6 +55,9 @@ pub fn read_csv(
     let dialect = CsvDialect {
         encoding,
         delimiter,
+        crlf: sample_text
+            .find('\n')
+            .is_some_and(|at| sample_text[..at].ends_with('\r')),
     };
     let rest = Cursor::new(sample).chain(input);
     let outcome = match encoding {
@@ -94,7 +99,7 @@ fn read_records(
     let mut pending: Option<Row> = None;
     loop {
         let more = reader.read_byte_record(&mut record).map_err(|e| {
-            let line = e.position().map_or(0, csv::Position::line) + 1;
+            let line = e.position().map_or(1, csv::Position::line) + u64::from(dialect.crlf);
             ReadError::Csv {
                 line,
                 message: e.to_string(),
@@ -103,8 +108,10 @@ fn read_records(
         if !more {
             break;
         }
-        // The csv crate counts lines from 0 here; people count from 1.
-        let line = record.position().map_or(0, csv::Position::line) + 1;
+        // The csv crate counts the `\n`s consumed before the record, from 1. A CR LF
+        // line's `\r` ends its record and its `\n` is consumed with the next one, so
+        // there every record starts one `\n` short.
+        let line = record.position().map_or(1, csv::Position::line) + u64::from(dialect.crlf);
         let strings = to_strings(&record, dialect.encoding);
         if !header_seen {
             header_seen = true;

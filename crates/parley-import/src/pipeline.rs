@@ -1,10 +1,12 @@
-//! The import pipeline: one thread reads, several validate, the caller's thread applies.
+//! The import pipeline: one thread reads, several validate, one orders and batches, the
+//! caller's thread applies.
 //!
 //! ```text
-//! reader ──chunks──▶ validators (N) ──verdicts──▶ caller: reorder, dedupe, batch, apply
+//! reader ──chunks──▶ validators (N) ──verdicts──▶ batcher: reorder, dedupe ──batches──▶ caller: apply
 //! ```
 //!
-//! Channels are bounded, so memory stays flat whatever the file's size. Rows reach the
+//! Channels are bounded, so memory stays flat whatever the file's size: at most one batch
+//! waits while the caller applies the previous one, so validation and writing overlap. Rows reach the
 //! consumer in file order (chunks carry sequence numbers), so "the first occurrence wins"
 //! for duplicates is deterministic. When the file breaks partway, every row before the
 //! break is still applied and counted, then the read error is returned.
@@ -51,7 +53,7 @@ impl Default for PipelineOptions {
         Self {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)),
             chunk_rows: 512,
-            batch_rows: 25_000,
+            batch_rows: 10_000,
         }
     }
 }
@@ -162,8 +164,18 @@ pub fn run<C: ImportConsumer>(
                         });
                     }
                     drop(result_tx);
-                    let applied = apply_in_order(&result_rx, consumer, options.batch_rows);
-                    drop(result_rx);
+                    let (batch_tx, batch_rx) = sync_channel::<Batch>(1);
+                    let batch_rows = options.batch_rows;
+                    scope.spawn(move || batch_in_order(&result_rx, &batch_tx, batch_rows));
+                    let mut applied = Ok(());
+                    for batch in &batch_rx {
+                        applied = consumer.batch(batch);
+                        if applied.is_err() {
+                            break;
+                        }
+                    }
+                    // Stops the batcher, and through it the validators and the reader.
+                    drop(batch_rx);
                     applied.map_err(PipelineError::Consumer)
                 }
             },
@@ -206,11 +218,14 @@ fn validate_chunks(
     }
 }
 
-fn apply_in_order<C: ImportConsumer>(
+/// Puts verdicts back in file order, drops repeated addresses and customer_ids, and sends
+/// batches of about `batch_rows` rows. Returns when the validators are done or the
+/// receiver is gone.
+fn batch_in_order(
     results: &Receiver<(u64, Vec<Verdict>, u64)>,
-    consumer: &mut C,
+    batches: &SyncSender<Batch>,
     batch_rows: usize,
-) -> Result<(), C::Error> {
+) {
     let mut waiting: BTreeMap<u64, (Vec<Verdict>, u64)> = BTreeMap::new();
     let mut next = 0u64;
     let mut dedupe = Deduplicator::new();
@@ -235,13 +250,110 @@ fn apply_in_order<C: ImportConsumer>(
                 }
             }
             batch.bytes_read = bytes;
-            if batch.rows_total >= batch_rows as u64 {
-                consumer.batch(std::mem::take(&mut batch))?;
+            if batch.rows_total >= batch_rows as u64
+                && batches.send(std::mem::take(&mut batch)).is_err()
+            {
+                return;
             }
         }
     }
     if batch.rows_total > 0 {
-        consumer.batch(batch)?;
+        // The receiver may be gone; nothing is left to stop then.
+        let _ = batches.send(batch);
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use parley_domain::{DateOrder, FieldDefinition, ImportOptions, OrgId};
+
+    use super::*;
+
+    /// Takes batches until `fail_at`, then refuses.
+    struct Take {
+        batches: Vec<(u64, u64)>,
+        fail_at: usize,
+    }
+
+    impl ImportConsumer for Take {
+        type Error = String;
+        fn plan(&mut self, header: &[String]) -> Result<ImportPlan, String> {
+            let known = FieldDefinition::builtins(OrgId::generate());
+            crate::plan(header, &ImportOptions::default(), &known).map_err(|e| e.to_string())
+        }
+        fn batch(&mut self, batch: Batch) -> Result<(), String> {
+            if self.batches.len() == self.fail_at {
+                return Err("refused".into());
+            }
+            let first = batch
+                .rows
+                .first()
+                .map(|r| r.number)
+                .into_iter()
+                .chain(batch.rejects.first().map(|r| r.number))
+                .min()
+                .unwrap_or(0);
+            self.batches.push((first, batch.rows_total));
+            Ok(())
+        }
+    }
+
+    fn csv(rows: u64) -> Vec<u8> {
+        let mut text = String::from("phone,customer_id\n");
+        for i in 0..rows {
+            text.push_str(&format!("+35387{:07},C{i}\n", 2_000_000 + i));
+        }
+        text.into_bytes()
+    }
+
+    fn run_with(consumer: &mut Take, rows: u64) -> Result<(), PipelineError<String>> {
+        let data = csv(rows);
+        let bytes = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&bytes);
+        let country = "IE"
+            .parse()
+            .map_err(|_| PipelineError::Consumer("country".into()))?;
+        let options = PipelineOptions {
+            workers: 2,
+            chunk_rows: 64,
+            batch_rows: 1_000,
+        };
+        run(
+            move |sink: &mut dyn RowSink| {
+                crate::csv_file::read_csv(&data[..], counter, sink).map(|(_, o)| o)
+            },
+            || ValueContext::new(country, DateOrder::Dmy),
+            &bytes,
+            consumer,
+            options,
+        )
+    }
+
+    #[test]
+    fn batches_arrive_in_file_order_and_count_every_row() {
+        let mut consumer = Take {
+            batches: Vec::new(),
+            fail_at: usize::MAX,
+        };
+        run_with(&mut consumer, 10_000).unwrap();
+        let firsts: Vec<u64> = consumer.batches.iter().map(|b| b.0).collect();
+        let mut sorted = firsts.clone();
+        sorted.sort_unstable();
+        assert_eq!(firsts, sorted);
+        assert_eq!(consumer.batches.iter().map(|b| b.1).sum::<u64>(), 10_000);
+        // The header is line 1, so the first row is line 2.
+        assert_eq!(firsts[0], 2);
+    }
+
+    #[test]
+    fn a_refused_batch_stops_every_thread() {
+        let mut consumer = Take {
+            batches: Vec::new(),
+            fail_at: 2,
+        };
+        // Returning at all shows the reader, validators and batcher all stopped.
+        let result = run_with(&mut consumer, 50_000);
+        assert!(matches!(result, Err(PipelineError::Consumer(e)) if e == "refused"));
+        assert_eq!(consumer.batches.len(), 2);
+    }
 }

@@ -11,7 +11,8 @@ use parley_domain::{
 use parley_store::batch_json;
 use parley_store::decode::{self, RowSource};
 use parley_store::{
-    ImportBatch, ImportStore, OriginalCells, Page, PageRequest, RejectLine, StoreError,
+    ImportBatch, ImportStore, ImportWriter, OriginalCells, Page, PageRequest, RejectLine,
+    StoreError,
 };
 use sqlx::PgConnection;
 
@@ -110,6 +111,147 @@ const APPLY: [(&str, usize); 8] = [
         3,
     ),
 ];
+
+/// One import's writer: PostgreSQL commits each batch on its own (its indexes take random
+/// inserts without SQLite's cost of logging every dirtied page again at each commit).
+struct PgImportWriter {
+    store: PgStore,
+    id: ImportId,
+    organization: OrgId,
+}
+
+#[async_trait::async_trait]
+impl ImportWriter for PgImportWriter {
+    async fn apply(
+        &mut self,
+        batch: &ImportBatch,
+        original: OriginalCells<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<ImportCounters, StoreError> {
+        self.store
+            .apply_batch(self.id, self.organization, batch, original, at)
+            .await
+    }
+
+    async fn finish(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+impl PgStore {
+    /// Applies a batch in one transaction.
+    async fn apply_batch(
+        &self,
+        id: ImportId,
+        organization: OrgId,
+        batch: &ImportBatch,
+        original: OriginalCells<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<ImportCounters, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(organization.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "CREATE TEMP TABLE IF NOT EXISTS import_batch (seq BIGINT PRIMARY KEY, new_id TEXT, \
+             customer_id TEXT, address TEXT, fields JSONB, match_id TEXT, address_owner TEXT, \
+             owner_customer_id TEXT, outcome TEXT) ON COMMIT DELETE ROWS",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query("TRUNCATE import_batch")
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO import_batch (seq, new_id, customer_id, address, fields) \
+             SELECT ord - 1, e ->> 0, e ->> 1, e ->> 2, (e -> 3)::jsonb \
+             FROM json_array_elements($1::json) WITH ORDINALITY AS t(e, ord)",
+        )
+        .bind(batch_json::rows_json(batch))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let (org, kind, now) = (
+            organization.to_string(),
+            batch.channel.as_str(),
+            to_millis(at),
+        );
+        for (statement, binds) in APPLY {
+            let mut query = sqlx::query(statement);
+            if binds >= 1 {
+                query = query.bind(&org);
+            }
+            if binds >= 2 {
+                query = query.bind(kind);
+            }
+            if binds >= 3 {
+                query = query.bind(now);
+            }
+            query.execute(&mut *tx).await.map_err(map_err)?;
+        }
+        let tallies =
+            sqlx::query("SELECT outcome, COUNT(*) AS n FROM import_batch GROUP BY outcome")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let mut counters = ImportCounters::default();
+        for row in &tallies {
+            let outcome = decode::text(&Cols(row), "outcome")?;
+            let n = u64::try_from(decode::int(&Cols(row), "n")?).unwrap_or(0);
+            match outcome.as_str() {
+                "created" => counters.contacts_created = n,
+                "updated" => counters.contacts_updated = n,
+                "unchanged" => counters.contacts_unchanged = n,
+                _ => {}
+            }
+        }
+        let conflict_rows = sqlx::query(
+            "SELECT seq, owner_customer_id FROM import_batch WHERE outcome = 'conflict' ORDER BY seq",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let conflicts = conflict_rows
+            .iter()
+            .map(|r| {
+                let seq = usize::try_from(decode::int(&Cols(r), "seq")?).unwrap_or(usize::MAX);
+                Ok((seq, Cols(r).opt_text("owner_customer_id")?))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut lines = batch.reject_lines.clone();
+        lines.extend(batch_json::conflict_lines(batch, &conflicts, original));
+        lines.sort_by_key(|l| l.row_number);
+        insert_reject_lines(&mut tx, id, &lines).await?;
+        counters.rows_imported =
+            counters.contacts_created + counters.contacts_updated + counters.contacts_unchanged;
+        counters.rows_rejected = batch.rejected_rows + conflicts.len() as u64;
+        counters.rows_total = counters.rows_imported + counters.rows_rejected;
+        let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        sqlx::query(
+            "UPDATE imports SET rows_total = rows_total + $2, rows_imported = rows_imported + $3, \
+             rows_rejected = rows_rejected + $4, contacts_created = contacts_created + $5, \
+             contacts_updated = contacts_updated + $6, contacts_unchanged = contacts_unchanged + $7, \
+             bytes_read = GREATEST(bytes_read, $8) WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(as_i64(counters.rows_total))
+        .bind(as_i64(counters.rows_imported))
+        .bind(as_i64(counters.rows_rejected))
+        .bind(as_i64(counters.contacts_created))
+        .bind(as_i64(counters.contacts_updated))
+        .bind(as_i64(counters.contacts_unchanged))
+        .bind(as_i64(batch.bytes_read))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(counters)
+    }
+}
 
 #[async_trait::async_trait]
 impl ImportStore for PgStore {
@@ -257,116 +399,16 @@ impl ImportStore for PgStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn apply_import_batch(
+    async fn import_writer(
         &self,
         id: ImportId,
         organization: OrgId,
-        batch: &ImportBatch,
-        original: OriginalCells<'_>,
-        at: DateTime<Utc>,
-    ) -> Result<ImportCounters, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind(organization.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        sqlx::query(
-            "CREATE TEMP TABLE IF NOT EXISTS import_batch (seq BIGINT PRIMARY KEY, new_id TEXT, \
-             customer_id TEXT, address TEXT, fields JSONB, match_id TEXT, address_owner TEXT, \
-             owner_customer_id TEXT, outcome TEXT) ON COMMIT DELETE ROWS",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        sqlx::query("TRUNCATE import_batch")
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO import_batch (seq, new_id, customer_id, address, fields) \
-             SELECT ord - 1, e ->> 0, e ->> 1, e ->> 2, (e -> 3)::jsonb \
-             FROM json_array_elements($1::json) WITH ORDINALITY AS t(e, ord)",
-        )
-        .bind(batch_json::rows_json(batch))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let (org, kind, now) = (
-            organization.to_string(),
-            batch.channel.as_str(),
-            to_millis(at),
-        );
-        for (statement, binds) in APPLY {
-            let mut query = sqlx::query(statement);
-            if binds >= 1 {
-                query = query.bind(&org);
-            }
-            if binds >= 2 {
-                query = query.bind(kind);
-            }
-            if binds >= 3 {
-                query = query.bind(now);
-            }
-            query.execute(&mut *tx).await.map_err(map_err)?;
-        }
-        let tallies =
-            sqlx::query("SELECT outcome, COUNT(*) AS n FROM import_batch GROUP BY outcome")
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let mut counters = ImportCounters::default();
-        for row in &tallies {
-            let outcome = decode::text(&Cols(row), "outcome")?;
-            let n = u64::try_from(decode::int(&Cols(row), "n")?).unwrap_or(0);
-            match outcome.as_str() {
-                "created" => counters.contacts_created = n,
-                "updated" => counters.contacts_updated = n,
-                "unchanged" => counters.contacts_unchanged = n,
-                _ => {}
-            }
-        }
-        let conflict_rows = sqlx::query(
-            "SELECT seq, owner_customer_id FROM import_batch WHERE outcome = 'conflict' ORDER BY seq",
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let conflicts = conflict_rows
-            .iter()
-            .map(|r| {
-                let seq = usize::try_from(decode::int(&Cols(r), "seq")?).unwrap_or(usize::MAX);
-                Ok((seq, Cols(r).opt_text("owner_customer_id")?))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let mut lines = batch.reject_lines.clone();
-        lines.extend(batch_json::conflict_lines(batch, &conflicts, original));
-        lines.sort_by_key(|l| l.row_number);
-        insert_reject_lines(&mut tx, id, &lines).await?;
-        counters.rows_imported =
-            counters.contacts_created + counters.contacts_updated + counters.contacts_unchanged;
-        counters.rows_rejected = batch.rejected_rows + conflicts.len() as u64;
-        counters.rows_total = counters.rows_imported + counters.rows_rejected;
-        let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        sqlx::query(
-            "UPDATE imports SET rows_total = rows_total + $2, rows_imported = rows_imported + $3, \
-             rows_rejected = rows_rejected + $4, contacts_created = contacts_created + $5, \
-             contacts_updated = contacts_updated + $6, contacts_unchanged = contacts_unchanged + $7, \
-             bytes_read = GREATEST(bytes_read, $8) WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .bind(as_i64(counters.rows_total))
-        .bind(as_i64(counters.rows_imported))
-        .bind(as_i64(counters.rows_rejected))
-        .bind(as_i64(counters.contacts_created))
-        .bind(as_i64(counters.contacts_updated))
-        .bind(as_i64(counters.contacts_unchanged))
-        .bind(as_i64(batch.bytes_read))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(counters)
+    ) -> Result<Box<dyn ImportWriter>, StoreError> {
+        Ok(Box::new(PgImportWriter {
+            store: self.clone(),
+            id,
+            organization,
+        }))
     }
 
     async fn finish_import(

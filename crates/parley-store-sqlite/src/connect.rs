@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use parley_store::{Store, StoreError};
@@ -11,13 +12,16 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::rows::map_err;
 
 /// How long a connection waits for another writer before reporting `Unavailable`.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Every port on one SQLite database file.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     path: PathBuf,
+    /// The connection import batches are written through, opened on first use (see
+    /// `imports::writer`); one at a time, as SQLite allows one writer anyway.
+    pub(crate) import_writer: Arc<Mutex<Option<rusqlite::Connection>>>,
 }
 
 impl SqliteStore {
@@ -43,7 +47,11 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(map_err)?;
-        let store = Self { pool, path };
+        let store = Self {
+            pool,
+            path,
+            import_writer: Arc::default(),
+        };
         if migrate {
             store.migrate().await?;
         }
@@ -80,6 +88,9 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        if let Ok(mut writer) = self.import_writer.lock() {
+            writer.take();
+        }
         self.pool.close().await;
     }
 }

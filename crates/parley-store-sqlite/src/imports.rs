@@ -1,17 +1,15 @@
-//! Imports on SQLite. A batch is applied with a handful of set-based statements over a
-//! temporary table filled from one JSON parameter, not one statement per row: a sqlx
-//! statement costs ~90 µs here, so per-row statements would cap an import near 11k rows/s.
+//! Imports on SQLite: the record, the uploaded chunks and the report through the pool;
+//! batches through [`writer`], a connection of the store's own that applies them with
+//! prepared statements.
+
+mod writer;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use parley_domain::{
-    ImportCounters, ImportId, ImportRecord, ImportStatus, OrgId, UserId, to_millis,
-};
-use parley_store::batch_json;
-use parley_store::decode::{self, RowSource};
-use parley_store::{
-    ImportBatch, ImportStore, OriginalCells, Page, PageRequest, RejectLine, StoreError,
-};
-use sqlx::SqliteConnection;
+use parley_domain::{ImportId, ImportRecord, ImportStatus, OrgId, UserId, to_millis};
+use parley_store::decode;
+use parley_store::{ImportStore, ImportWriter, Page, PageRequest, RejectLine, StoreError};
 
 use crate::SqliteStore;
 use crate::rows::{Cols, map_err};
@@ -19,103 +17,6 @@ use crate::rows::{Cols, map_err};
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Other(Box::new(e))
 }
-
-async fn insert_reject_lines(
-    conn: &mut SqliteConnection,
-    id: ImportId,
-    lines: &[RejectLine],
-) -> Result<(), StoreError> {
-    if lines.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO import_rejects (import_id, line, row_number, column_name, value, reason, original) \
-         SELECT $1, (SELECT reject_lines FROM imports WHERE id = $1) + key + 1, \
-                value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value -> '$[4]' \
-         FROM json_each($2)",
-    )
-    .bind(id.to_string())
-    .bind(batch_json::rejects_json(lines)?)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    sqlx::query("UPDATE imports SET reject_lines = reject_lines + $2 WHERE id = $1")
-        .bind(id.to_string())
-        .bind(i64::try_from(lines.len()).unwrap_or(i64::MAX))
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
-    Ok(())
-}
-
-/// The set-based upsert, statement by statement, each with how many of `$1` organization,
-/// `$2` channel kind, `$3` instant it binds.
-const APPLY: [(&str, usize); 9] = [
-    // Match by customer_id.
-    (
-        "UPDATE temp.import_batch SET match_id = (SELECT c.id FROM contacts c \
-       WHERE c.organization_id = $1 AND c.customer_id = import_batch.customer_id) \
-     WHERE customer_id IS NOT NULL",
-        1,
-    ),
-    // Who holds each address now, and that holder's customer_id: correlated lookups, so
-    // each row is one primary-key probe whatever the planner guesses about table sizes.
-    (
-        "UPDATE temp.import_batch SET address_owner = (SELECT a.contact_id FROM contact_addresses a \
-       WHERE a.organization_id = $1 AND a.channel_kind = $2 AND a.address = import_batch.address)",
-        2,
-    ),
-    (
-        "UPDATE temp.import_batch SET owner_customer_id = (SELECT c.customer_id FROM contacts c \
-       WHERE c.organization_id = $1 AND c.id = import_batch.address_owner) WHERE address_owner IS NOT NULL",
-        1,
-    ),
-    // Else match by address (a row with a new customer_id adopts a contact that has none).
-    (
-        "UPDATE temp.import_batch SET match_id = address_owner \
-     WHERE match_id IS NULL AND address_owner IS NOT NULL \
-       AND (customer_id IS NULL OR owner_customer_id IS NULL)",
-        0,
-    ),
-    // The address belongs to someone else: refuse the row.
-    (
-        "UPDATE temp.import_batch SET outcome = 'conflict' \
-     WHERE address_owner IS NOT NULL AND match_id IS NOT address_owner",
-        0,
-    ),
-    (
-        "INSERT INTO contacts (id, organization_id, customer_id, fields, created_at, updated_at) \
-     SELECT new_id, $1, customer_id, json(fields), $3, $3 FROM temp.import_batch \
-     WHERE match_id IS NULL AND outcome IS NULL ORDER BY seq",
-        3,
-    ),
-    (
-        "UPDATE temp.import_batch SET outcome = CASE \
-       WHEN match_id IS NULL THEN 'created' \
-       WHEN address_owner IS match_id AND (customer_id IS NULL OR owner_customer_id IS customer_id \
-            OR (SELECT c.customer_id FROM contacts c WHERE c.organization_id = $1 AND c.id = match_id) IS customer_id) \
-            AND (SELECT json_patch(c.fields, import_batch.fields) = c.fields FROM contacts c \
-                 WHERE c.organization_id = $1 AND c.id = match_id) \
-         THEN 'unchanged' \
-       ELSE 'updated' END \
-     WHERE outcome IS NULL",
-        1,
-    ),
-    (
-        "UPDATE contacts SET \
-       fields = json_patch(fields, (SELECT b.fields FROM temp.import_batch b WHERE b.match_id = contacts.id)), \
-       customer_id = COALESCE((SELECT b.customer_id FROM temp.import_batch b WHERE b.match_id = contacts.id), customer_id), \
-       updated_at = $3 \
-     WHERE organization_id = $1 AND id IN (SELECT match_id FROM temp.import_batch WHERE outcome = 'updated')",
-        3,
-    ),
-    (
-        "INSERT INTO contact_addresses (organization_id, channel_kind, address, contact_id, created_at) \
-     SELECT $1, $2, address, COALESCE(match_id, new_id), $3 FROM temp.import_batch \
-     WHERE outcome IN ('created', 'updated') AND address_owner IS NULL ORDER BY address",
-        3,
-    ),
-];
 
 #[async_trait::async_trait]
 impl ImportStore for SqliteStore {
@@ -267,120 +168,18 @@ impl ImportStore for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn apply_import_batch(
+    async fn import_writer(
         &self,
         id: ImportId,
         organization: OrgId,
-        batch: &ImportBatch,
-        original: OriginalCells<'_>,
-        at: DateTime<Utc>,
-    ) -> Result<ImportCounters, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
-        sqlx::query(
-            "CREATE TEMP TABLE IF NOT EXISTS import_batch (seq INTEGER PRIMARY KEY, new_id TEXT, \
-             customer_id TEXT, address TEXT, fields TEXT, match_id TEXT, address_owner TEXT, \
-             owner_customer_id TEXT, outcome TEXT)",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        sqlx::query(
-            "CREATE INDEX IF NOT EXISTS temp.import_batch_match ON import_batch (match_id)",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        sqlx::query("DELETE FROM temp.import_batch")
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO temp.import_batch (seq, new_id, customer_id, address, fields) \
-             SELECT key, value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value -> '$[3]' FROM json_each($1)",
-        )
-        .bind(batch_json::rows_json(batch))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let (org, kind, now) = (
-            organization.to_string(),
-            batch.channel.as_str(),
-            to_millis(at),
-        );
-        for (statement, binds) in APPLY {
-            let mut query = sqlx::query(statement);
-            if binds >= 1 {
-                query = query.bind(&org);
-            }
-            if binds >= 2 {
-                query = query.bind(kind);
-            }
-            if binds >= 3 {
-                query = query.bind(now);
-            }
-            query.execute(&mut *tx).await.map_err(map_err)?;
-        }
-        let tallies =
-            sqlx::query("SELECT outcome, COUNT(*) AS n FROM temp.import_batch GROUP BY outcome")
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let mut counters = ImportCounters::default();
-        for row in &tallies {
-            let outcome = decode::text(&Cols(row), "outcome")?;
-            let n = u64::try_from(decode::int(&Cols(row), "n")?).unwrap_or(0);
-            match outcome.as_str() {
-                "created" => counters.contacts_created = n,
-                "updated" => counters.contacts_updated = n,
-                "unchanged" => counters.contacts_unchanged = n,
-                _ => {}
-            }
-        }
-        let conflict_rows = sqlx::query(
-            "SELECT seq, owner_customer_id FROM temp.import_batch WHERE outcome = 'conflict' ORDER BY seq",
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let conflicts = conflict_rows
-            .iter()
-            .map(|r| {
-                let seq = usize::try_from(decode::int(&Cols(r), "seq")?).unwrap_or(usize::MAX);
-                Ok((seq, Cols(r).opt_text("owner_customer_id")?))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let mut lines = batch.reject_lines.clone();
-        lines.extend(batch_json::conflict_lines(batch, &conflicts, original));
-        lines.sort_by_key(|l| l.row_number);
-        insert_reject_lines(&mut tx, id, &lines).await?;
-        counters.rows_imported =
-            counters.contacts_created + counters.contacts_updated + counters.contacts_unchanged;
-        counters.rows_rejected = batch.rejected_rows + conflicts.len() as u64;
-        counters.rows_total = counters.rows_imported + counters.rows_rejected;
-        let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        sqlx::query(
-            "UPDATE imports SET rows_total = rows_total + $2, rows_imported = rows_imported + $3, \
-             rows_rejected = rows_rejected + $4, contacts_created = contacts_created + $5, \
-             contacts_updated = contacts_updated + $6, contacts_unchanged = contacts_unchanged + $7, \
-             bytes_read = MAX(bytes_read, $8) WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .bind(as_i64(counters.rows_total))
-        .bind(as_i64(counters.rows_imported))
-        .bind(as_i64(counters.rows_rejected))
-        .bind(as_i64(counters.contacts_created))
-        .bind(as_i64(counters.contacts_updated))
-        .bind(as_i64(counters.contacts_unchanged))
-        .bind(as_i64(batch.bytes_read))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(counters)
+    ) -> Result<Box<dyn ImportWriter>, StoreError> {
+        let writer = writer::SqliteImportWriter::new(
+            Arc::clone(&self.import_writer),
+            self.path(),
+            id,
+            organization,
+        )?;
+        Ok(Box::new(writer))
     }
 
     async fn finish_import(

@@ -18,10 +18,19 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0002_contacts.sql",
         include_str!("../migrations/0002_contacts.sql"),
     ),
+    (
+        3,
+        "0003_address_key_order.sql",
+        include_str!("../migrations/0003_address_key_order.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
-pub const MIGRATION_NAMES: &[&str] = &["0001_foundation.sql", "0002_contacts.sql"];
+pub const MIGRATION_NAMES: &[&str] = &[
+    "0001_foundation.sql",
+    "0002_contacts.sql",
+    "0003_address_key_order.sql",
+];
 
 pub(crate) fn migrator() -> Migrator {
     Migrator::with_migrations(

@@ -54,7 +54,7 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "contacts_customer_key",
     ),
     (
-        "contact_addresses.organization_id, contact_addresses.channel_kind, contact_addresses.address",
+        "contact_addresses.address, contact_addresses.channel_kind, contact_addresses.organization_id",
         "contact_addresses_pkey",
     ),
     ("imports.id", "imports_pkey"),

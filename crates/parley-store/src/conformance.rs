@@ -57,6 +57,7 @@ macro_rules! conformance_suite {
             idempotency_keys_expire_and_abandon,
             fields_are_defined_per_organization,
             import_batches_upsert_and_count,
+            import_writers_commit_on_finish_and_roll_back_when_dropped,
             contacts_filter_update_and_delete,
             ping_answers,
             close_refuses_later_calls,

@@ -123,6 +123,24 @@ pub mod batch_json {
     }
 }
 
+/// Applies one import's batches, in file order; see [`ImportStore::import_writer`].
+/// Methods may do blocking work on the calling thread (SQLite's writer does): the import
+/// runner calls them from a blocking thread.
+#[async_trait]
+pub trait ImportWriter: Send {
+    /// Applies a batch. Returns what it added to the counters. After an error the writer
+    /// has rolled back everything it had not committed, and must be dropped.
+    async fn apply(
+        &mut self,
+        batch: &ImportBatch,
+        original: OriginalCells<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<ImportCounters, StoreError>;
+
+    /// Commits whatever is applied and not committed yet.
+    async fn finish(self: Box<Self>) -> Result<(), StoreError>;
+}
+
 /// Imports and their reports.
 #[async_trait]
 pub trait ImportStore: Send + Sync {
@@ -174,9 +192,19 @@ pub trait ImportStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// Applies a batch in one transaction: upserts the rows (by `customer_id`, else by
-    /// address), refuses rows whose address belongs to another contact, writes the report
-    /// lines and adds to the counters. Returns what the batch added.
+    /// A writer for import `id`'s batches. Each batch upserts its rows (by `customer_id`,
+    /// else by address), refuses rows whose address belongs to another contact, writes
+    /// the report lines and adds to the counters, atomically with its rows. The engine
+    /// groups batches into commits as suits it, and everything applied is committed when
+    /// [`ImportWriter::finish`] returns; a writer dropped without `finish` rolls back what
+    /// it had not committed, so the counters always describe the committed contacts.
+    async fn import_writer(
+        &self,
+        id: ImportId,
+        organization: OrgId,
+    ) -> Result<Box<dyn ImportWriter>, StoreError>;
+
+    /// Applies one batch and commits it.
     async fn apply_import_batch(
         &self,
         id: ImportId,
@@ -184,7 +212,12 @@ pub trait ImportStore: Send + Sync {
         batch: &ImportBatch,
         original: OriginalCells<'_>,
         at: DateTime<Utc>,
-    ) -> Result<ImportCounters, StoreError>;
+    ) -> Result<ImportCounters, StoreError> {
+        let mut writer = self.import_writer(id, organization).await?;
+        let added = writer.apply(batch, original, at).await?;
+        writer.finish().await?;
+        Ok(added)
+    }
 
     /// Records the final status (`completed` or `failed` with its error).
     async fn finish_import(

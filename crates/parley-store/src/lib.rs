@@ -22,7 +22,9 @@ pub use audit::AuditLog;
 pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};
 pub use error::{BoxError, StoreError};
 pub use idempotency::{IdempotencyBegin, IdempotencyStore, NewIdempotencyRecord, StoredResponse};
-pub use imports::{ImportBatch, ImportRow, ImportStore, OriginalCells, RejectLine, batch_json};
+pub use imports::{
+    ImportBatch, ImportRow, ImportStore, ImportWriter, OriginalCells, RejectLine, batch_json,
+};
 pub use jobs::{
     CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, JobState,
     NewJob, QueueStats,

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use parley_domain::{ChannelKind, ContactId, FieldDefinition, ImportId, ImportStatus, OrgId};
 use parley_import::pipeline::{self, Batch, ImportConsumer, PipelineError, PipelineOptions};
 use parley_import::{ImportPlan, PlanError, ValueContext};
-use parley_store::{ImportBatch, ImportRow, RejectLine, Store, StoreError};
+use parley_store::{ImportBatch, ImportRow, ImportWriter, RejectLine, Store, StoreError};
 use serde_json::{Map, Value};
 use tokio::runtime::Handle;
 
@@ -46,11 +46,21 @@ struct StoreConsumer {
     channel: ChannelKind,
     options: parley_domain::ImportOptions,
     known: Vec<FieldDefinition>,
+    /// Opened once the import has started; see `ImportStore::import_writer`.
+    writer: Option<Box<dyn ImportWriter>>,
 }
 
 impl StoreConsumer {
     fn store(&self) -> &dyn Store {
         &*self.app.store
+    }
+
+    /// Commits what the writer has applied (nothing to do when no batch came).
+    fn finish(&mut self) -> Result<(), StoreError> {
+        match self.writer.take() {
+            Some(writer) => self.handle.block_on(writer.finish()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -61,16 +71,19 @@ impl ImportConsumer for StoreConsumer {
         let plan =
             parley_import::plan(header, &self.options, &self.known).map_err(ConsumerError::Plan)?;
         let now = self.app.clock.now();
-        self.handle
+        let writer = self
+            .handle
             .block_on(async {
                 self.store()
                     .ensure_text_fields(self.organization, &plan.new_fields, now)
                     .await?;
                 self.store()
                     .start_import(self.id, header, &plan.warnings, now)
-                    .await
+                    .await?;
+                self.store().import_writer(self.id, self.organization).await
             })
             .map_err(ConsumerError::Store)?;
+        self.writer = Some(writer);
         Ok(plan)
     }
 
@@ -113,14 +126,11 @@ impl ImportConsumer for StoreConsumer {
                 .unwrap_or_default()
         };
         let now = self.app.clock.now();
+        let writer = self.writer.as_mut().ok_or_else(|| {
+            ConsumerError::Store(StoreError::corrupt("a batch came before the plan"))
+        })?;
         self.handle
-            .block_on(self.store().apply_import_batch(
-                self.id,
-                self.organization,
-                &applied,
-                &original,
-                now,
-            ))
+            .block_on(writer.apply(&applied, &original, now))
             .map_err(ConsumerError::Store)?;
         Ok(())
     }
@@ -158,6 +168,7 @@ impl App {
             channel: record.options.channel_kind(),
             options: record.options.clone(),
             known,
+            writer: None,
         };
         let format = record.format;
         let sheet = record.options.sheet.clone();
@@ -169,13 +180,23 @@ impl App {
                 }
                 ImportRun::Rows(rows) => parley_import::rows::read_json_rows(rows, sink),
             };
-            pipeline::run(
+            let result = pipeline::run(
                 read,
                 || ValueContext::new(country, order),
                 &bytes_read,
                 &mut consumer,
                 PipelineOptions::default(),
-            )
+            );
+            match result {
+                // A store failure: the writer is dropped, rolling back what it had not
+                // committed, and the job starts the import over.
+                Err(PipelineError::Consumer(e)) => Err(PipelineError::Consumer(e)),
+                // Rows read before a malformed part are kept and counted.
+                read => match consumer.finish() {
+                    Ok(()) => read,
+                    Err(e) => Err(PipelineError::Consumer(ConsumerError::Store(e))),
+                },
+            }
         })
         .await
         .map_err(|e| AppError::Internal(Box::new(e)))?;

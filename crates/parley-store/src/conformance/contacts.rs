@@ -145,6 +145,72 @@ fn batch(rows: Vec<ImportRow>) -> ImportBatch {
     }
 }
 
+/// One writer applies several batches: the counters always describe the committed
+/// contacts, whatever the engine's commit grouping; `finish` commits everything; a writer
+/// dropped unfinished loses only what it had not committed, and leaves the store usable.
+pub async fn import_writers_commit_on_finish_and_roll_back_when_dropped(s: &dyn Store) {
+    let org = create_org(s, "Writer", None).await.id;
+    let imp = record(org);
+    s.create_import(&imp, None).await.unwrap();
+    s.start_import(imp.id, &["phone".into()], &[], at(1))
+        .await
+        .unwrap();
+    let none = |_: usize| -> Vec<String> { unreachable!("no conflicts expected") };
+    let mut writer = s.import_writer(imp.id, org).await.unwrap();
+    let first = batch(vec![row(2, Some("W1"), "+353871000001", &json!({}))]);
+    let second = batch(vec![
+        row(3, Some("W2"), "+353871000002", &json!({})),
+        // A known customer_id with a new address: the contact gains the address.
+        row(4, Some("W1"), "+353871000003", &json!({"name": "Wyn"})),
+    ]);
+    let a = writer.apply(&first, &none, at(2)).await.unwrap();
+    let b = writer.apply(&second, &none, at(2)).await.unwrap();
+    assert_eq!((a.contacts_created, b.contacts_created), (1, 1));
+    assert_eq!(b.contacts_updated, 1);
+    // Readers are not blocked while the writer holds its transaction.
+    s.get_import(org, imp.id).await.unwrap().unwrap();
+    writer.finish().await.unwrap();
+    let done = s.get_import(org, imp.id).await.unwrap().unwrap();
+    assert_eq!(
+        (done.counters.rows_total, done.counters.contacts_created),
+        (3, 2)
+    );
+    assert_eq!(contact_count(s, org).await, 2);
+    let w1 = s
+        .list_contacts(
+            org,
+            &ContactFilter {
+                customer_id: Some("W1".into()),
+                ..ContactFilter::default()
+            },
+            PageRequest::first(10),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        w1[0].addresses,
+        [sms("+353871000001"), sms("+353871000003")]
+    );
+
+    // Dropped unfinished: whatever survived is counted, nothing more.
+    let mut writer = s.import_writer(imp.id, org).await.unwrap();
+    let third = batch(vec![row(5, Some("W3"), "+353871000005", &json!({}))]);
+    writer.apply(&third, &none, at(3)).await.unwrap();
+    drop(writer);
+    let after = s.get_import(org, imp.id).await.unwrap().unwrap();
+    let kept = contact_count(s, org).await as u64;
+    assert_eq!(after.counters.contacts_created, kept);
+    assert_eq!(after.counters.rows_total, kept + 1);
+    // The store takes writes again (no transaction or lock was left behind).
+    let c = s
+        .apply_import_batch(imp.id, org, &third, &none, at(4))
+        .await
+        .unwrap();
+    assert_eq!(c.rows_total, 1);
+    assert_eq!(contact_count(s, org).await, 3);
+}
+
 pub async fn import_batches_upsert_and_count(s: &dyn Store) {
     let org = create_org(s, "Importer", None).await.id;
     let imp = record(org);

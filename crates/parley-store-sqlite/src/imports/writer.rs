@@ -1,0 +1,436 @@
+//! The import writer: a plain SQLite connection of the store's own (rusqlite) that applies
+//! batches row by row with cached prepared statements, each batch together with the
+//! import's counters and report lines, and groups batches into commits.
+//!
+//! Why not the sqlx pool: every sqlx statement is a message to the connection's worker
+//! thread (~90 µs here), so a batch had to be shipped as one JSON parameter and applied
+//! with set-based statements, and SQLite then spent most of the import parsing that JSON
+//! and re-probing the same rows. A prepared statement stepped in this thread costs a few
+//! microseconds (docs/adr/0003-contact-import.md has the figures).
+//!
+//! Why group batches: a commit writes every page its transaction dirtied, and addresses
+//! arrive in no order, so every batch dirties pages all over the address B-tree; with a
+//! commit per 25,000-row batch a million-row import rewrote that tree forty times (14 s
+//! for the address inserts alone against 2–5 s in a few commits; BENCHMARKS.md). The
+//! writer therefore keeps its transaction open across batches until it has been open for
+//! [`MIN_OPEN`] and for four times as long as the last commit took, so commits cost at
+//! most about a fifth of the time however large the import. Other writers wait for the
+//! write lock meanwhile (the busy timeout is 10 s). Within a batch, rows are applied in
+//! address order, so the address B-tree is walked in one direction.
+//!
+//! The connection is opened lazily on the store's file, with the same pragmas as the pool,
+//! and returned to the store after each import so its page cache stays warm; SQLite's own
+//! locking (WAL, busy timeout) orders it with the pool's writers.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use parley_domain::{ImportCounters, ImportId, OrgId, to_millis};
+use parley_store::batch_json;
+use parley_store::{ImportBatch, ImportWriter, OriginalCells, RejectLine, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::super::connect::BUSY_TIMEOUT;
+
+/// The shortest time the writer keeps a transaction open before committing it.
+const MIN_OPEN: Duration = Duration::from_secs(2);
+
+/// The store's idle writer connection, if any.
+pub(crate) type Slot = Arc<Mutex<Option<Connection>>>;
+
+/// One import's writer; see the module's documentation.
+pub(crate) struct SqliteImportWriter {
+    conn: Option<Connection>,
+    slot: Slot,
+    id: String,
+    organization: String,
+    /// When the open transaction began, if one is open.
+    open_since: Option<Instant>,
+    last_commit: Duration,
+}
+
+impl SqliteImportWriter {
+    /// A writer on the store's idle connection, or on a new one when it is in use.
+    pub(crate) fn new(
+        slot: Slot,
+        path: &Path,
+        id: ImportId,
+        organization: OrgId,
+    ) -> Result<Self, StoreError> {
+        let idle = slot
+            .lock()
+            .map_err(|_| StoreError::corrupt("the import writer slot was poisoned by a panic"))?
+            .take();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open(path)?,
+        };
+        Ok(Self {
+            conn: Some(conn),
+            slot,
+            id: id.to_string(),
+            organization: organization.to_string(),
+            open_since: None,
+            last_commit: Duration::ZERO,
+        })
+    }
+
+    fn conn(&mut self) -> Result<&mut Connection, StoreError> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| StoreError::corrupt("the import writer was used after an error"))
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if self.open_since.take().is_some() {
+            let started = Instant::now();
+            self.conn()?.execute_batch("COMMIT").map_err(sql_err)?;
+            self.last_commit = started.elapsed();
+        }
+        Ok(())
+    }
+
+    fn apply_now(
+        &mut self,
+        batch: &ImportBatch,
+        original: OriginalCells<'_>,
+        now: i64,
+    ) -> Result<ImportCounters, StoreError> {
+        if self.open_since.is_none() {
+            self.conn()?
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(sql_err)?;
+            self.open_since = Some(Instant::now());
+        }
+        let (id, organization) = (self.id.clone(), self.organization.clone());
+        let added = apply(self.conn()?, &id, &organization, batch, original, now)?;
+        let open_for = self.open_since.map_or(Duration::ZERO, |t| t.elapsed());
+        if open_for >= MIN_OPEN.max(self.last_commit * 4) {
+            self.commit()?;
+        }
+        Ok(added)
+    }
+
+    /// Rolls back what is not committed, and drops the connection (its state is unknown).
+    fn abandon(&mut self) {
+        if let Some(conn) = self.conn.take()
+            && self.open_since.take().is_some()
+        {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ImportWriter for SqliteImportWriter {
+    async fn apply(
+        &mut self,
+        batch: &ImportBatch,
+        original: OriginalCells<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<ImportCounters, StoreError> {
+        let applied = self.apply_now(batch, original, to_millis(at));
+        if applied.is_err() {
+            self.abandon();
+        }
+        applied
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<(), StoreError> {
+        let committed = self.commit();
+        if committed.is_err() {
+            self.abandon();
+        }
+        committed
+    }
+}
+
+impl Drop for SqliteImportWriter {
+    fn drop(&mut self) {
+        if self.open_since.is_some() {
+            self.abandon();
+        }
+        // Back to the store, warm, unless another import's connection is there already.
+        if let Some(conn) = self.conn.take()
+            && let Ok(mut idle) = self.slot.lock()
+            && idle.is_none()
+        {
+            *idle = Some(conn);
+        }
+    }
+}
+
+/// Page cache of the writer connection, in KiB (SQLite's negative `cache_size`). The
+/// import's working set is the right edge of the contact B-trees plus the address B-tree,
+/// which addresses reach in no order. 48 MiB keeps a million-row import inside its
+/// 200 MB budget (measured 192 MB; 64 MiB gave 207 MB and ~10% more speed).
+const WRITER_CACHE_KIB: i64 = 49_152;
+
+/// Where a row's channel address stands before the row is applied.
+struct Holder {
+    contact_id: String,
+    customer_id: Option<String>,
+}
+
+/// What one row did.
+enum Outcome {
+    Updated,
+    Unchanged,
+    /// The address belongs to another contact (whose customer_id, if any).
+    Conflict(Option<String>),
+}
+
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(sql_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; \
+         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{WRITER_CACHE_KIB};"
+    ))
+    .map_err(sql_err)?;
+    conn.set_prepared_statement_cache_capacity(16);
+    Ok(conn)
+}
+
+fn sql_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, _) = &e
+        && matches!(
+            f.code,
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+        )
+    {
+        return StoreError::Unavailable(Box::new(e));
+    }
+    StoreError::Other(Box::new(e))
+}
+
+fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Applies `batch` to import `id` of `organization` at `now` (milliseconds), inside the
+/// caller's transaction: upserts the rows, refuses those whose address another contact
+/// holds, appends the report lines and adds the counters.
+fn apply(
+    tx: &Connection,
+    id: &str,
+    organization: &str,
+    batch: &ImportBatch,
+    original: OriginalCells<'_>,
+    now: i64,
+) -> Result<ImportCounters, StoreError> {
+    let kind = batch.channel.as_str();
+    let mut counters = ImportCounters::default();
+    let mut conflicts = Vec::new();
+    {
+        let mut by_customer = tx
+            .prepare_cached(
+                "SELECT id FROM contacts WHERE organization_id = ?1 AND customer_id = ?2",
+            )
+            .map_err(sql_err)?;
+        let mut holder_of = tx
+            .prepare_cached(
+                "SELECT a.contact_id, c.customer_id FROM contact_addresses a \
+                 LEFT JOIN contacts c ON c.organization_id = a.organization_id AND c.id = a.contact_id \
+                 WHERE a.address = ?3 AND a.channel_kind = ?2 AND a.organization_id = ?1",
+            )
+            .map_err(sql_err)?;
+        let mut insert_contact = tx
+            .prepare_cached(
+                "INSERT INTO contacts (organization_id, id, customer_id, fields, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+                 ON CONFLICT (organization_id, customer_id) WHERE customer_id IS NOT NULL DO NOTHING",
+            )
+            .map_err(sql_err)?;
+        // Changes nothing (and reports no change) when the merged values and the
+        // customer_id are what the contact already has.
+        let mut update_contact = tx
+            .prepare_cached(
+                "UPDATE contacts SET fields = json_patch(fields, ?3), \
+                 customer_id = COALESCE(?4, customer_id), updated_at = ?5 \
+                 WHERE organization_id = ?1 AND id = ?2 \
+                 AND (fields IS NOT json_patch(fields, ?3) OR customer_id IS NOT COALESCE(?4, customer_id))",
+            )
+            .map_err(sql_err)?;
+        // Claims the address for the row's new contact, unless someone holds it.
+        let mut claim_address = tx
+            .prepare_cached(
+                "INSERT INTO contact_addresses (organization_id, channel_kind, address, contact_id, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            )
+            .map_err(sql_err)?;
+        let mut move_address = tx
+            .prepare_cached(
+                "UPDATE contact_addresses SET contact_id = ?4 \
+                 WHERE address = ?3 AND channel_kind = ?2 AND organization_id = ?1",
+            )
+            .map_err(sql_err)?;
+        // Address order, so the address B-tree is walked in one direction.
+        let mut order: Vec<usize> = (0..batch.rows.len()).collect();
+        order.sort_unstable_by(|&a, &b| batch.rows[a].address.cmp(&batch.rows[b].address));
+        for index in order {
+            let row = &batch.rows[index];
+            // Most rows of a first import are new contacts: claim the address, create the
+            // contact, done. Look further only when either is taken.
+            let new_id = row.new_id.to_string();
+            let claimed = claim_address
+                .execute(params![organization, kind, row.address, new_id, now])
+                .map_err(sql_err)?
+                > 0;
+            if claimed
+                && insert_contact
+                    .execute(params![
+                        organization,
+                        new_id,
+                        row.customer_id,
+                        row.fields_json,
+                        now
+                    ])
+                    .map_err(sql_err)?
+                    > 0
+            {
+                counters.contacts_created += 1;
+                continue;
+            }
+            let holder = if claimed {
+                None
+            } else {
+                holder_of
+                    .query_row(params![organization, kind, row.address], |r| {
+                        Ok(Holder {
+                            contact_id: r.get(0)?,
+                            customer_id: r.get(1)?,
+                        })
+                    })
+                    .optional()
+                    .map_err(sql_err)?
+            };
+            // Matched by customer_id, else by address (a row with a new customer_id adopts
+            // a contact that has none).
+            let by_id: Option<String> = match &row.customer_id {
+                Some(c) => by_customer
+                    .query_row(params![organization, c], |r| r.get(0))
+                    .optional()
+                    .map_err(sql_err)?,
+                None => None,
+            };
+            let matched = by_id.or_else(|| {
+                holder
+                    .as_ref()
+                    .filter(|h| row.customer_id.is_none() || h.customer_id.is_none())
+                    .map(|h| h.contact_id.clone())
+            });
+            let outcome = match (&matched, &holder) {
+                (_, Some(h)) if matched.as_deref() != Some(h.contact_id.as_str()) => {
+                    Outcome::Conflict(h.customer_id.clone())
+                }
+                (None, _) => {
+                    // The address was claimed and the customer_id is taken, or the address
+                    // is taken and nobody holds it: the indexes and the tables disagree.
+                    return Err(StoreError::corrupt(format!(
+                        "row {}: a unique key is taken but no contact has it",
+                        row.row_number
+                    )));
+                }
+                (Some(contact), _) => {
+                    let changed = update_contact
+                        .execute(params![
+                            organization,
+                            contact,
+                            row.fields_json,
+                            row.customer_id,
+                            now
+                        ])
+                        .map_err(sql_err)?;
+                    // A claimed address goes to the contact the customer_id found.
+                    if claimed {
+                        move_address
+                            .execute(params![organization, kind, row.address, contact])
+                            .map_err(sql_err)?;
+                    }
+                    if changed > 0 || claimed {
+                        Outcome::Updated
+                    } else {
+                        Outcome::Unchanged
+                    }
+                }
+            };
+            match outcome {
+                Outcome::Updated => counters.contacts_updated += 1,
+                Outcome::Unchanged => counters.contacts_unchanged += 1,
+                Outcome::Conflict(owner) => conflicts.push((index, owner)),
+            }
+        }
+    }
+    let mut lines = batch.reject_lines.clone();
+    lines.extend(batch_json::conflict_lines(batch, &conflicts, original));
+    lines.sort_by_key(|l| l.row_number);
+    insert_reject_lines(tx, id, &lines)?;
+    counters.rows_imported =
+        counters.contacts_created + counters.contacts_updated + counters.contacts_unchanged;
+    counters.rows_rejected = batch.rejected_rows + conflicts.len() as u64;
+    counters.rows_total = counters.rows_imported + counters.rows_rejected;
+    tx.execute(
+        "UPDATE imports SET rows_total = rows_total + ?2, rows_imported = rows_imported + ?3, \
+         rows_rejected = rows_rejected + ?4, contacts_created = contacts_created + ?5, \
+         contacts_updated = contacts_updated + ?6, contacts_unchanged = contacts_unchanged + ?7, \
+         bytes_read = MAX(bytes_read, ?8) WHERE id = ?1",
+        params![
+            id,
+            as_i64(counters.rows_total),
+            as_i64(counters.rows_imported),
+            as_i64(counters.rows_rejected),
+            as_i64(counters.contacts_created),
+            as_i64(counters.contacts_updated),
+            as_i64(counters.contacts_unchanged),
+            as_i64(batch.bytes_read)
+        ],
+    )
+    .map_err(sql_err)?;
+    Ok(counters)
+}
+
+/// Appends `lines` after the import's existing report lines.
+fn insert_reject_lines(tx: &Connection, id: &str, lines: &[RejectLine]) -> Result<(), StoreError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let first: i64 = tx
+        .query_row(
+            "SELECT reject_lines FROM imports WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .map_err(sql_err)?;
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO import_rejects (import_id, line, row_number, column_name, value, reason, original) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(sql_err)?;
+    let mut line = first;
+    for l in lines {
+        line += 1;
+        let original =
+            serde_json::to_string(&l.original).map_err(|e| StoreError::Other(Box::new(e)))?;
+        insert
+            .execute(params![
+                id,
+                line,
+                as_i64(l.row_number),
+                l.column,
+                l.value,
+                l.reason,
+                original
+            ])
+            .map_err(sql_err)?;
+    }
+    tx.execute(
+        "UPDATE imports SET reject_lines = ?2 WHERE id = ?1",
+        params![id, line],
+    )
+    .map_err(sql_err)?;
+    Ok(())
+}
