@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use parley_domain::{
     ImportCounters, ImportId, ImportRecord, ImportStatus, OrgId, UserId, to_millis,
 };
-use parley_store::batch_json;
 use parley_store::decode::{self, RowSource};
 use parley_store::{
     ImportBatch, ImportStore, ImportWriter, OriginalCells, Page, PageRequest, RejectLine,
@@ -21,6 +20,41 @@ use crate::rows::{Cols, map_err};
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Other(Box::new(e))
+}
+
+/// `[[new_id, customer_id, address, {fields}], …]`, bound as one parameter; the fields are
+/// JSON text already.
+fn rows_json(batch: &ImportBatch) -> String {
+    let mut out = String::with_capacity(batch.rows.len() * 160);
+    out.push('[');
+    for (i, r) in batch.rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        out.push_str(&serde_json::Value::String(r.new_id.to_string()).to_string());
+        out.push(',');
+        match &r.customer_id {
+            Some(c) => out.push_str(&serde_json::Value::String(c.clone()).to_string()),
+            None => out.push_str("null"),
+        }
+        out.push(',');
+        out.push_str(&serde_json::Value::String(r.address.clone()).to_string());
+        out.push(',');
+        out.push_str(&r.fields_json);
+        out.push(']');
+    }
+    out.push(']');
+    out
+}
+
+/// The report lines as `[[row, column, value, reason, [original…]], …]`.
+fn rejects_json(lines: &[RejectLine]) -> Result<String, StoreError> {
+    let values: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::json!([l.row_number, l.column, l.value, l.reason, l.original]))
+        .collect();
+    serde_json::to_string(&values).map_err(json_err)
 }
 
 async fn insert_reject_lines(
@@ -38,7 +72,7 @@ async fn insert_reject_lines(
          FROM json_array_elements($2::json) WITH ORDINALITY AS t(e, ord)",
     )
     .bind(id.to_string())
-    .bind(batch_json::rejects_json(lines)?)
+    .bind(rejects_json(lines)?)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
@@ -171,7 +205,7 @@ impl PgStore {
              SELECT ord - 1, e ->> 0, e ->> 1, e ->> 2, (e -> 3)::jsonb \
              FROM json_array_elements($1::json) WITH ORDINALITY AS t(e, ord)",
         )
-        .bind(batch_json::rows_json(batch))
+        .bind(rows_json(batch))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -198,14 +232,14 @@ impl PgStore {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(map_err)?;
-        let mut counters = ImportCounters::default();
+        let mut contacts = ImportCounters::default();
         for row in &tallies {
             let outcome = decode::text(&Cols(row), "outcome")?;
             let n = u64::try_from(decode::int(&Cols(row), "n")?).unwrap_or(0);
             match outcome.as_str() {
-                "created" => counters.contacts_created = n,
-                "updated" => counters.contacts_updated = n,
-                "unchanged" => counters.contacts_unchanged = n,
+                "created" => contacts.contacts_created = n,
+                "updated" => contacts.contacts_updated = n,
+                "unchanged" => contacts.contacts_unchanged = n,
                 _ => {}
             }
         }
@@ -222,14 +256,8 @@ impl PgStore {
                 Ok((seq, Cols(r).opt_text("owner_customer_id")?))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let mut lines = batch.reject_lines.clone();
-        lines.extend(batch_json::conflict_lines(batch, &conflicts, original));
-        lines.sort_by_key(|l| l.row_number);
+        let (counters, lines) = batch.settle(contacts, &conflicts, original);
         insert_reject_lines(&mut tx, id, &lines).await?;
-        counters.rows_imported =
-            counters.contacts_created + counters.contacts_updated + counters.contacts_unchanged;
-        counters.rows_rejected = batch.rejected_rows + conflicts.len() as u64;
-        counters.rows_total = counters.rows_imported + counters.rows_rejected;
         let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         sqlx::query(
             "UPDATE imports SET rows_total = rows_total + $2, rows_imported = rows_imported + $3, \

@@ -58,68 +58,48 @@ pub struct ImportBatch {
 /// Gives the original cells of `rows[index]` (used only for rows the store refuses).
 pub type OriginalCells<'a> = &'a (dyn Fn(usize) -> Vec<String> + Sync);
 
-/// Engine-neutral encodings of a batch, bound as JSON parameters by both engines.
-pub mod batch_json {
-    use super::{ImportBatch, OriginalCells, RejectLine};
-    use crate::StoreError;
+/// A batch's row refused because its address belongs to another contact: the row's
+/// index in the batch and that contact's customer_id, if it has one.
+pub type Conflict = (usize, Option<String>);
 
-    /// `[[new_id, customer_id, address, {fields}], …]`; the fields are already JSON text.
-    pub fn rows_json(batch: &ImportBatch) -> String {
-        let mut out = String::with_capacity(batch.rows.len() * 160);
-        out.push('[');
-        for (i, r) in batch.rows.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push('[');
-            out.push_str(&serde_json::Value::String(r.new_id.to_string()).to_string());
-            out.push(',');
-            match &r.customer_id {
-                Some(c) => out.push_str(&serde_json::Value::String(c.clone()).to_string()),
-                None => out.push_str("null"),
-            }
-            out.push(',');
-            out.push_str(&serde_json::Value::String(r.address.clone()).to_string());
-            out.push(',');
-            out.push_str(&r.fields_json);
-            out.push(']');
-        }
-        out.push(']');
-        out
-    }
-
-    /// The report lines as `[[row, column, value, reason, [original…]], …]`.
-    pub fn rejects_json(lines: &[RejectLine]) -> Result<String, StoreError> {
-        let values: Vec<serde_json::Value> = lines
-            .iter()
-            .map(|l| serde_json::json!([l.row_number, l.column, l.value, l.reason, l.original]))
-            .collect();
-        serde_json::to_string(&values).map_err(|e| StoreError::Other(Box::new(e)))
-    }
-
-    /// The lines for rows refused because their address belongs to another contact.
-    pub fn conflict_lines(
-        batch: &ImportBatch,
-        conflicts: &[(usize, Option<String>)],
+impl ImportBatch {
+    /// What applying the batch adds, given how its rows went: `contacts` carries the
+    /// created, updated and unchanged tallies, `conflicts` the refused rows. Returns the
+    /// full counters and the report lines (validation's and one per conflict, in row
+    /// order). Both engines settle a batch this way.
+    #[must_use]
+    pub fn settle(
+        &self,
+        contacts: ImportCounters,
+        conflicts: &[Conflict],
         original: OriginalCells<'_>,
-    ) -> Vec<RejectLine> {
-        conflicts
-            .iter()
-            .filter_map(|(index, owner)| {
-                let row = batch.rows.get(*index)?;
-                let whose = owner.as_deref().map_or_else(
-                    || "another contact".to_owned(),
-                    |c| format!("the contact with customer_id {c}"),
-                );
-                Some(RejectLine {
-                    row_number: row.row_number,
-                    column: "(channel address)".to_owned(),
-                    value: row.address.clone(),
-                    reason: format!("the channel address already belongs to {whose}"),
-                    original: original(*index),
-                })
+    ) -> (ImportCounters, Vec<RejectLine>) {
+        let mut lines = self.reject_lines.clone();
+        lines.extend(conflicts.iter().filter_map(|(index, owner)| {
+            let row = self.rows.get(*index)?;
+            let whose = owner.as_deref().map_or_else(
+                || "another contact".to_owned(),
+                |c| format!("the contact with customer_id {c}"),
+            );
+            Some(RejectLine {
+                row_number: row.row_number,
+                column: "(channel address)".to_owned(),
+                value: row.address.clone(),
+                reason: format!("the channel address already belongs to {whose}"),
+                original: original(*index),
             })
-            .collect()
+        }));
+        lines.sort_by_key(|l| l.row_number);
+        let rows_imported =
+            contacts.contacts_created + contacts.contacts_updated + contacts.contacts_unchanged;
+        let rows_rejected = self.rejected_rows + conflicts.len() as u64;
+        let counters = ImportCounters {
+            rows_total: rows_imported + rows_rejected,
+            rows_imported,
+            rows_rejected,
+            ..contacts
+        };
+        (counters, lines)
     }
 }
 

@@ -23,7 +23,7 @@ pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppr
 pub use error::{BoxError, StoreError};
 pub use idempotency::{IdempotencyBegin, IdempotencyStore, NewIdempotencyRecord, StoredResponse};
 pub use imports::{
-    ImportBatch, ImportRow, ImportStore, ImportWriter, OriginalCells, RejectLine, batch_json,
+    Conflict, ImportBatch, ImportRow, ImportStore, ImportWriter, OriginalCells, RejectLine,
 };
 pub use jobs::{
     CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, JobState,

@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use parley_domain::{ImportCounters, ImportId, OrgId, to_millis};
-use parley_store::batch_json;
 use parley_store::{ImportBatch, ImportWriter, OriginalCells, RejectLine, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -104,8 +103,11 @@ impl SqliteImportWriter {
                 .map_err(sql_err)?;
             self.open_since = Some(Instant::now());
         }
-        let (id, organization) = (self.id.clone(), self.organization.clone());
-        let added = apply(self.conn()?, &id, &organization, batch, original, now)?;
+        let conn = self
+            .conn
+            .as_ref()
+            .ok_or_else(|| StoreError::corrupt("the import writer was used after an error"))?;
+        let added = apply(conn, &self.id, &self.organization, batch, original, now)?;
         let open_for = self.open_since.map_or(Duration::ZERO, |t| t.elapsed());
         if open_for >= MIN_OPEN.max(self.last_commit * 4) {
             self.commit()?;
@@ -222,7 +224,7 @@ fn apply(
     now: i64,
 ) -> Result<ImportCounters, StoreError> {
     let kind = batch.channel.as_str();
-    let mut counters = ImportCounters::default();
+    let mut contacts = ImportCounters::default();
     let mut conflicts = Vec::new();
     {
         let mut by_customer = tx
@@ -291,7 +293,7 @@ fn apply(
                     .map_err(sql_err)?
                     > 0
             {
-                counters.contacts_created += 1;
+                contacts.contacts_created += 1;
                 continue;
             }
             let holder = if claimed {
@@ -358,20 +360,14 @@ fn apply(
                 }
             };
             match outcome {
-                Outcome::Updated => counters.contacts_updated += 1,
-                Outcome::Unchanged => counters.contacts_unchanged += 1,
+                Outcome::Updated => contacts.contacts_updated += 1,
+                Outcome::Unchanged => contacts.contacts_unchanged += 1,
                 Outcome::Conflict(owner) => conflicts.push((index, owner)),
             }
         }
     }
-    let mut lines = batch.reject_lines.clone();
-    lines.extend(batch_json::conflict_lines(batch, &conflicts, original));
-    lines.sort_by_key(|l| l.row_number);
+    let (counters, lines) = batch.settle(contacts, &conflicts, original);
     insert_reject_lines(tx, id, &lines)?;
-    counters.rows_imported =
-        counters.contacts_created + counters.contacts_updated + counters.contacts_unchanged;
-    counters.rows_rejected = batch.rejected_rows + conflicts.len() as u64;
-    counters.rows_total = counters.rows_imported + counters.rows_rejected;
     tx.execute(
         "UPDATE imports SET rows_total = rows_total + ?2, rows_imported = rows_imported + ?3, \
          rows_rejected = rows_rejected + ?4, contacts_created = contacts_created + ?5, \
