@@ -18,8 +18,8 @@ pub use contact::{
 };
 pub use event::{EventEnvelope, EventType, NewEvent};
 pub use id::{
-    ApiKeyId, AuditId, ContactId, ConversationId, EventId, IdError, ImportId, JobId, MessageId,
-    OrgId, SessionId, UserId,
+    ApiKeyId, AuditId, ContactId, ConversationId, EventId, IdError, IdSequence, ImportId, JobId,
+    MessageId, OrgId, SessionId, UserId,
 };
 pub use import::{ImportCounters, ImportFormat, ImportOptions, ImportRecord, ImportStatus};
 pub use money::{Money, MoneyError};

@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0003_address_key_order.sql",
         include_str!("../migrations/0003_address_key_order.sql"),
     ),
+    (
+        4,
+        "0004_compact_contact_keys.sql",
+        include_str!("../migrations/0004_compact_contact_keys.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -30,6 +35,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0001_foundation.sql",
     "0002_contacts.sql",
     "0003_address_key_order.sql",
+    "0004_compact_contact_keys.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

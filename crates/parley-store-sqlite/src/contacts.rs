@@ -28,6 +28,16 @@ pub(crate) fn filters_json(filter: &ContactFilter) -> String {
     .to_string()
 }
 
+/// A contact row as the shared decoder reads it: the organization's public id instead of
+/// its compact key (migration 0004). Use with `FROM contacts c JOIN organizations o …`.
+/// A macro so that queries stay literals (`concat!`).
+macro_rules! contact_columns {
+    () => {
+        "c.seq, c.id, o.id AS organization_id, c.customer_id, c.fields, c.created_at, c.updated_at"
+    };
+}
+
+/// The addresses of the contact rows `rows` (which carry `seq`).
 async fn addresses_of(
     conn: &mut SqliteConnection,
     rows: &[SqliteRow],
@@ -35,15 +45,16 @@ async fn addresses_of(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = rows
+    let seqs: Vec<i64> = rows
         .iter()
-        .map(|r| decode::text(&Cols(r), "id"))
+        .map(|r| decode::int(&Cols(r), "seq"))
         .collect::<Result<_, _>>()?;
     let found = sqlx::query(
-        "SELECT contact_id, channel_kind, address FROM contact_addresses \
-         WHERE contact_id IN (SELECT value FROM json_each($1))",
+        "SELECT c.id AS contact_id, a.channel_kind, a.address \
+         FROM contact_addresses a JOIN contacts c ON c.seq = a.contact_seq \
+         WHERE a.contact_seq IN (SELECT value FROM json_each($1))",
     )
-    .bind(serde_json::to_string(&ids).map_err(|e| StoreError::Other(Box::new(e)))?)
+    .bind(serde_json::to_string(&seqs).map_err(|e| StoreError::Other(Box::new(e)))?)
     .fetch_all(conn)
     .await
     .map_err(map_err)?;
@@ -58,16 +69,38 @@ async fn load_contact(
     organization: OrgId,
     id: ContactId,
 ) -> Result<Option<Contact>, StoreError> {
-    let row = sqlx::query("SELECT * FROM contacts WHERE id = $1 AND organization_id = $2")
-        .bind(id.to_string())
-        .bind(organization.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(map_err)?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        contact_columns!(),
+        " FROM organizations o \
+         JOIN contacts c ON c.organization_seq = o.seq AND c.id = $1 WHERE o.id = $2"
+    ))
+    .bind(id.to_string())
+    .bind(organization.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?;
     let Some(row) = row else { return Ok(None) };
     let addresses = addresses_of(conn, std::slice::from_ref(&row)).await?;
     let rows = [Cols(&row)];
     Ok(decode::contacts_with_addresses(&rows, addresses)?.pop())
+}
+
+/// The compact keys `(organization_seq, seq)` of a contact, if it exists.
+async fn contact_keys(
+    conn: &mut SqliteConnection,
+    organization: OrgId,
+    id: ContactId,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    sqlx::query_as(
+        "SELECT o.seq, c.seq FROM organizations o \
+         JOIN contacts c ON c.organization_seq = o.seq AND c.id = $1 WHERE o.id = $2",
+    )
+    .bind(id.to_string())
+    .bind(organization.to_string())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_err)
 }
 
 #[async_trait::async_trait]
@@ -163,14 +196,17 @@ impl ContactStore for SqliteStore {
         page: PageRequest,
     ) -> Result<Page<Contact>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        let rows = sqlx::query(
-            "SELECT c.* FROM contacts c WHERE c.organization_id = $1 AND ($2 IS NULL OR c.id > $2) \
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            contact_columns!(),
+            " FROM organizations o JOIN contacts c ON c.organization_seq = o.seq \
+             WHERE o.id = $1 AND ($2 IS NULL OR c.id > $2) \
              AND ($3 IS NULL OR c.customer_id = $3) \
-             AND ($4 IS NULL OR c.id IN (SELECT contact_id FROM contact_addresses a WHERE a.organization_id = $1 AND a.address = $4)) \
+             AND ($4 IS NULL OR c.seq IN (SELECT contact_seq FROM contact_addresses a WHERE a.address = $4 AND a.organization_seq = o.seq)) \
              AND NOT EXISTS (SELECT 1 FROM json_each($5) f \
                  WHERE json_extract(c.fields, '$.' || (f.value ->> '$[0]')) IS NOT (f.value ->> '$[1]')) \
              ORDER BY c.id LIMIT $6",
-        )
+        ))
         .bind(organization.to_string())
         .bind(page.after.as_deref())
         .bind(filter.customer_id.as_deref())
@@ -198,6 +234,9 @@ impl ContactStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
+        let (organization_seq, seq) = contact_keys(&mut tx, organization, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut contact = load_contact(&mut tx, organization, id)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -206,9 +245,9 @@ impl ContactStore for SqliteStore {
             contact.customer_id = customer_id;
         }
         sqlx::query(
-            "UPDATE contacts SET customer_id = $2, fields = $3, updated_at = $4 WHERE id = $1",
+            "UPDATE contacts SET customer_id = $2, fields = $3, updated_at = $4 WHERE seq = $1",
         )
-        .bind(id.to_string())
+        .bind(seq)
         .bind(contact.customer_id.as_deref())
         .bind(serde_json::Value::Object(contact.fields.clone()).to_string())
         .bind(to_millis(at))
@@ -217,39 +256,32 @@ impl ContactStore for SqliteStore {
         .map_err(map_err)?;
         for a in &update.remove_addresses {
             sqlx::query(
-                "DELETE FROM contact_addresses WHERE organization_id = $1 AND channel_kind = $2 AND address = $3 AND contact_id = $4",
+                "DELETE FROM contact_addresses WHERE address = $1 AND channel_kind = $2 \
+                 AND organization_seq = $3 AND contact_seq = $4",
             )
-            .bind(organization.to_string())
-            .bind(a.kind.as_str())
             .bind(&a.address)
-            .bind(id.to_string())
+            .bind(a.kind.as_str())
+            .bind(organization_seq)
+            .bind(seq)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
         }
         for a in &update.add_addresses {
-            sqlx::query(
-                "INSERT INTO contact_addresses (organization_id, channel_kind, address, contact_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            // Claims the address unless it is taken; then it must be this contact's.
+            let owner: i64 = sqlx::query_scalar(
+                "INSERT INTO contact_addresses (address, channel_kind, organization_seq, contact_seq) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO UPDATE SET contact_seq = contact_seq RETURNING contact_seq",
             )
-            .bind(organization.to_string())
-            .bind(a.kind.as_str())
             .bind(&a.address)
-            .bind(id.to_string())
-            .bind(to_millis(at))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            let owner = sqlx::query(
-                "SELECT contact_id FROM contact_addresses WHERE organization_id = $1 AND channel_kind = $2 AND address = $3",
-            )
-            .bind(organization.to_string())
             .bind(a.kind.as_str())
-            .bind(&a.address)
+            .bind(organization_seq)
+            .bind(seq)
             .fetch_one(&mut *tx)
             .await
             .map_err(map_err)?;
-            if decode::text(&Cols(&owner), "contact_id")? != id.to_string() {
+            if owner != seq {
                 return Err(StoreError::Conflict {
                     constraint: "contact_addresses_pkey",
                 });
@@ -268,17 +300,16 @@ impl ContactStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
-        let done = sqlx::query("DELETE FROM contacts WHERE id = $1 AND organization_id = $2")
-            .bind(id.to_string())
-            .bind(organization.to_string())
+        let (_, seq) = contact_keys(&mut tx, organization, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        sqlx::query("DELETE FROM contact_addresses WHERE contact_seq = $1")
+            .bind(seq)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM contact_addresses WHERE contact_id = $1")
-            .bind(id.to_string())
+        sqlx::query("DELETE FROM contacts WHERE seq = $1")
+            .bind(seq)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;

@@ -14,8 +14,10 @@ use crate::audit::insert_audit;
 use crate::rows::{Cols, map_err};
 use crate::users::{insert_membership, insert_user};
 
-const INSERT: &str = "INSERT INTO organizations (id, name, parent_id, path, region, default_country, timezone, locale, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+/// `seq` is the organization's compact key for the contact tables (migration 0004); the
+/// statement runs under the write lock, so `MAX + 1` cannot be taken twice.
+const INSERT: &str = "INSERT INTO organizations (id, name, parent_id, path, region, default_country, timezone, locale, created_at, updated_at, seq) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, (SELECT COALESCE(MAX(seq), 0) + 1 FROM organizations))";
 
 async fn insert_organization(
     conn: &mut SqliteConnection,

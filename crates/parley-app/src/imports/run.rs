@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use parley_domain::{ChannelKind, ContactId, FieldDefinition, ImportId, ImportStatus, OrgId};
+use parley_domain::{
+    ChannelKind, ContactId, FieldDefinition, IdSequence, ImportId, ImportStatus, OrgId,
+};
 use parley_import::pipeline::{self, Batch, ImportConsumer, PipelineError, PipelineOptions};
 use parley_import::{ImportPlan, PlanError, ValueContext};
 use parley_store::{ImportBatch, ImportRow, ImportWriter, RejectLine, Store, StoreError};
@@ -48,6 +50,8 @@ struct StoreConsumer {
     known: Vec<FieldDefinition>,
     /// Opened once the import has started; see `ImportStore::import_writer`.
     writer: Option<Box<dyn ImportWriter>>,
+    /// Ids for the contacts the import may create.
+    ids: IdSequence,
 }
 
 impl StoreConsumer {
@@ -105,7 +109,7 @@ impl ImportConsumer for StoreConsumer {
             .into_iter()
             .map(|r| ImportRow {
                 row_number: r.number,
-                new_id: ContactId::generate(),
+                new_id: ContactId::next_of(&mut self.ids),
                 customer_id: r.customer_id,
                 address: r.address,
                 fields_json: r.fields_json,
@@ -169,6 +173,7 @@ impl App {
             options: record.options.clone(),
             known,
             writer: None,
+            ids: IdSequence::new(),
         };
         let format = record.format;
         let sheet = record.options.sheet.clone();

@@ -44,7 +44,11 @@ pub(crate) struct SqliteImportWriter {
     conn: Option<Connection>,
     slot: Slot,
     id: String,
-    organization: String,
+    /// The organization's compact key (migration 0004).
+    organization_seq: i64,
+    /// The `seq` the next created contact takes; read when a transaction begins, since
+    /// the writer alone inserts while it holds the write lock.
+    next_seq: i64,
     /// When the open transaction began, if one is open.
     open_since: Option<Instant>,
     last_commit: Duration,
@@ -66,11 +70,21 @@ impl SqliteImportWriter {
             Some(conn) => conn,
             None => open(path)?,
         };
+        let organization_seq = conn
+            .query_row(
+                "SELECT seq FROM organizations WHERE id = ?1",
+                params![organization.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql_err)?
+            .ok_or(StoreError::NotFound)?;
         Ok(Self {
             conn: Some(conn),
             slot,
             id: id.to_string(),
-            organization: organization.to_string(),
+            organization_seq,
+            next_seq: 0,
             open_since: None,
             last_commit: Duration::ZERO,
         })
@@ -98,16 +112,26 @@ impl SqliteImportWriter {
         now: i64,
     ) -> Result<ImportCounters, StoreError> {
         if self.open_since.is_none() {
-            self.conn()?
-                .execute_batch("BEGIN IMMEDIATE")
+            let conn = self.conn()?;
+            conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+            let next_seq = conn
+                .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM contacts", [], |r| {
+                    r.get(0)
+                })
                 .map_err(sql_err)?;
+            self.next_seq = next_seq;
             self.open_since = Some(Instant::now());
         }
         let conn = self
             .conn
             .as_ref()
             .ok_or_else(|| StoreError::corrupt("the import writer was used after an error"))?;
-        let added = apply(conn, &self.id, &self.organization, batch, original, now)?;
+        let target = Target {
+            import: &self.id,
+            organization_seq: self.organization_seq,
+            now,
+        };
+        let added = apply(conn, &target, &mut self.next_seq, batch, original)?;
         let open_for = self.open_since.map_or(Duration::ZERO, |t| t.elapsed());
         if open_for >= MIN_OPEN.max(self.last_commit * 4) {
             self.commit()?;
@@ -172,8 +196,15 @@ const WRITER_CACHE_KIB: i64 = 49_152;
 
 /// Where a row's channel address stands before the row is applied.
 struct Holder {
-    contact_id: String,
+    contact_seq: i64,
     customer_id: Option<String>,
+}
+
+/// What a batch is applied to: the import, the organization, the time (milliseconds).
+struct Target<'a> {
+    import: &'a str,
+    organization_seq: i64,
+    now: i64,
 }
 
 /// What one row did.
@@ -212,61 +243,65 @@ fn as_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Applies `batch` to import `id` of `organization` at `now` (milliseconds), inside the
-/// caller's transaction: upserts the rows, refuses those whose address another contact
-/// holds, appends the report lines and adds the counters.
+/// Applies `batch` to `target` inside the caller's transaction: upserts the rows (new
+/// contacts take `next_seq` onwards), refuses those whose address another contact holds,
+/// appends the report lines and adds the counters.
 fn apply(
     tx: &Connection,
-    id: &str,
-    organization: &str,
+    target: &Target<'_>,
+    next_seq: &mut i64,
     batch: &ImportBatch,
     original: OriginalCells<'_>,
-    now: i64,
 ) -> Result<ImportCounters, StoreError> {
+    let Target {
+        import,
+        organization_seq: org,
+        now,
+    } = *target;
     let kind = batch.channel.as_str();
     let mut contacts = ImportCounters::default();
     let mut conflicts = Vec::new();
     {
         let mut by_customer = tx
             .prepare_cached(
-                "SELECT id FROM contacts WHERE organization_id = ?1 AND customer_id = ?2",
+                "SELECT seq FROM contacts WHERE organization_seq = ?1 AND customer_id = ?2",
             )
             .map_err(sql_err)?;
         let mut holder_of = tx
             .prepare_cached(
-                "SELECT a.contact_id, c.customer_id FROM contact_addresses a \
-                 LEFT JOIN contacts c ON c.organization_id = a.organization_id AND c.id = a.contact_id \
-                 WHERE a.address = ?3 AND a.channel_kind = ?2 AND a.organization_id = ?1",
+                "SELECT a.contact_seq, c.customer_id FROM contact_addresses a \
+                 LEFT JOIN contacts c ON c.seq = a.contact_seq \
+                 WHERE a.address = ?1 AND a.channel_kind = ?2 AND a.organization_seq = ?3",
             )
             .map_err(sql_err)?;
         let mut insert_contact = tx
             .prepare_cached(
-                "INSERT INTO contacts (organization_id, id, customer_id, fields, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
-                 ON CONFLICT (organization_id, customer_id) WHERE customer_id IS NOT NULL DO NOTHING",
+                "INSERT INTO contacts (seq, organization_seq, id, customer_id, fields, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
+                 ON CONFLICT (organization_seq, customer_id) WHERE customer_id IS NOT NULL DO NOTHING",
             )
             .map_err(sql_err)?;
         // Changes nothing (and reports no change) when the merged values and the
         // customer_id are what the contact already has.
         let mut update_contact = tx
             .prepare_cached(
-                "UPDATE contacts SET fields = json_patch(fields, ?3), \
-                 customer_id = COALESCE(?4, customer_id), updated_at = ?5 \
-                 WHERE organization_id = ?1 AND id = ?2 \
-                 AND (fields IS NOT json_patch(fields, ?3) OR customer_id IS NOT COALESCE(?4, customer_id))",
+                "UPDATE contacts SET fields = json_patch(fields, ?2), \
+                 customer_id = COALESCE(?3, customer_id), updated_at = ?4 \
+                 WHERE seq = ?1 \
+                 AND (fields IS NOT json_patch(fields, ?2) OR customer_id IS NOT COALESCE(?3, customer_id))",
             )
             .map_err(sql_err)?;
         // Claims the address for the row's new contact, unless someone holds it.
         let mut claim_address = tx
             .prepare_cached(
-                "INSERT INTO contact_addresses (organization_id, channel_kind, address, contact_id, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                "INSERT INTO contact_addresses (address, channel_kind, organization_seq, contact_seq) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
             )
             .map_err(sql_err)?;
         let mut move_address = tx
             .prepare_cached(
-                "UPDATE contact_addresses SET contact_id = ?4 \
-                 WHERE address = ?3 AND channel_kind = ?2 AND organization_id = ?1",
+                "UPDATE contact_addresses SET contact_seq = ?4 \
+                 WHERE address = ?1 AND channel_kind = ?2 AND organization_seq = ?3",
             )
             .map_err(sql_err)?;
         // Address order, so the address B-tree is walked in one direction.
@@ -276,16 +311,17 @@ fn apply(
             let row = &batch.rows[index];
             // Most rows of a first import are new contacts: claim the address, create the
             // contact, done. Look further only when either is taken.
-            let new_id = row.new_id.to_string();
+            let seq = *next_seq;
             let claimed = claim_address
-                .execute(params![organization, kind, row.address, new_id, now])
+                .execute(params![row.address, kind, org, seq])
                 .map_err(sql_err)?
                 > 0;
             if claimed
                 && insert_contact
                     .execute(params![
-                        organization,
-                        new_id,
+                        seq,
+                        org,
+                        row.new_id.to_string(),
                         row.customer_id,
                         row.fields_json,
                         now
@@ -293,6 +329,7 @@ fn apply(
                     .map_err(sql_err)?
                     > 0
             {
+                *next_seq += 1;
                 contacts.contacts_created += 1;
                 continue;
             }
@@ -300,9 +337,9 @@ fn apply(
                 None
             } else {
                 holder_of
-                    .query_row(params![organization, kind, row.address], |r| {
+                    .query_row(params![row.address, kind, org], |r| {
                         Ok(Holder {
-                            contact_id: r.get(0)?,
+                            contact_seq: r.get(0)?,
                             customer_id: r.get(1)?,
                         })
                     })
@@ -311,9 +348,9 @@ fn apply(
             };
             // Matched by customer_id, else by address (a row with a new customer_id adopts
             // a contact that has none).
-            let by_id: Option<String> = match &row.customer_id {
+            let by_id: Option<i64> = match &row.customer_id {
                 Some(c) => by_customer
-                    .query_row(params![organization, c], |r| r.get(0))
+                    .query_row(params![org, c], |r| r.get(0))
                     .optional()
                     .map_err(sql_err)?,
                 None => None,
@@ -322,10 +359,10 @@ fn apply(
                 holder
                     .as_ref()
                     .filter(|h| row.customer_id.is_none() || h.customer_id.is_none())
-                    .map(|h| h.contact_id.clone())
+                    .map(|h| h.contact_seq)
             });
-            let outcome = match (&matched, &holder) {
-                (_, Some(h)) if matched.as_deref() != Some(h.contact_id.as_str()) => {
+            let outcome = match (matched, &holder) {
+                (_, Some(h)) if matched != Some(h.contact_seq) => {
                     Outcome::Conflict(h.customer_id.clone())
                 }
                 (None, _) => {
@@ -338,18 +375,12 @@ fn apply(
                 }
                 (Some(contact), _) => {
                     let changed = update_contact
-                        .execute(params![
-                            organization,
-                            contact,
-                            row.fields_json,
-                            row.customer_id,
-                            now
-                        ])
+                        .execute(params![contact, row.fields_json, row.customer_id, now])
                         .map_err(sql_err)?;
                     // A claimed address goes to the contact the customer_id found.
                     if claimed {
                         move_address
-                            .execute(params![organization, kind, row.address, contact])
+                            .execute(params![row.address, kind, org, contact])
                             .map_err(sql_err)?;
                     }
                     if changed > 0 || claimed {
@@ -367,14 +398,14 @@ fn apply(
         }
     }
     let (counters, lines) = batch.settle(contacts, &conflicts, original);
-    insert_reject_lines(tx, id, &lines)?;
+    insert_reject_lines(tx, import, &lines)?;
     tx.execute(
         "UPDATE imports SET rows_total = rows_total + ?2, rows_imported = rows_imported + ?3, \
          rows_rejected = rows_rejected + ?4, contacts_created = contacts_created + ?5, \
          contacts_updated = contacts_updated + ?6, contacts_unchanged = contacts_unchanged + ?7, \
          bytes_read = MAX(bytes_read, ?8) WHERE id = ?1",
         params![
-            id,
+            import,
             as_i64(counters.rows_total),
             as_i64(counters.rows_imported),
             as_i64(counters.rows_rejected),
