@@ -104,12 +104,22 @@ impl ImportConsumer for StoreConsumer {
                 });
             }
         }
+        // Ids are handed out in address order, the order the writers apply rows in, so
+        // each created contact's id lands at the right edge of the id index (in file
+        // order they scattered over the batch's part of it: ~1.3 s of a million rows).
+        let mut order: Vec<usize> = (0..batch.rows.len()).collect();
+        order.sort_unstable_by(|&a, &b| batch.rows[a].address.cmp(&batch.rows[b].address));
+        let mut ids = vec![None; batch.rows.len()];
+        for i in order {
+            ids[i] = Some(ContactId::next_of(&mut self.ids));
+        }
         let rows = batch
             .rows
             .into_iter()
-            .map(|r| ImportRow {
+            .zip(ids)
+            .map(|(r, id)| ImportRow {
                 row_number: r.number,
-                new_id: ContactId::next_of(&mut self.ids),
+                new_id: id.unwrap_or_else(|| ContactId::next_of(&mut self.ids)),
                 customer_id: r.customer_id,
                 address: r.address,
                 fields_json: r.fields_json,

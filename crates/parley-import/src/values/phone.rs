@@ -3,7 +3,9 @@
 //! Parsing (national prefixes, `00` and other international prefixes, `(0)`) is
 //! libphonenumber's, through the `phonenumber` crate. Validity is ours, from the same
 //! metadata: the national significant number must have one of the region's possible
-//! lengths and match one of its number-type patterns *entirely* (libphonenumber's rule).
+//! lengths, match the region's general pattern, and, for one of its number types, have
+//! one of that type's lengths and match that type's pattern, each *entirely*
+//! (libphonenumber's rule).
 //! The crate's own `is_valid` runs each pattern unanchored behind a shared mutex (about 4×
 //! slower here) and accepts a number whose *prefix* matches, so some over-long numbers
 //! pass it (IE `22000000`); the property test `phone_validity_agrees_with_the_library`
@@ -38,7 +40,11 @@ use crate::source::CellRef;
 struct RegionCheck {
     possible_lengths: Vec<u16>,
     leading_digits: Option<Regex>,
-    valid: Option<Regex>,
+    /// The region's general pattern, anchored: every valid number matches it.
+    general: Option<Regex>,
+    /// One entry per number type: its possible lengths (the region's when the type
+    /// names none) and its pattern, anchored.
+    types: Vec<(Vec<u16>, Regex)>,
 }
 
 /// What the fast path needs of the default country.
@@ -132,7 +138,8 @@ fn region_checks(code: u16) -> Vec<RegionCheck> {
         .filter_map(|id| DATABASE.by_id(id))
         .map(|meta| {
             let d = meta.descriptors();
-            let patterns: Vec<&str> = [
+            let general = d.general().possible_length();
+            let types = [
                 d.fixed_line(),
                 d.mobile(),
                 d.toll_free(),
@@ -146,7 +153,16 @@ fn region_checks(code: u16) -> Vec<RegionCheck> {
             ]
             .into_iter()
             .flatten()
-            .map(|desc| desc.national_number().as_str())
+            .filter_map(|desc| {
+                let lengths = match desc.possible_length() {
+                    [] => general,
+                    own => own,
+                };
+                Some((
+                    lengths.to_vec(),
+                    anchored(&[desc.national_number().as_str()])?,
+                ))
+            })
             .collect();
             RegionCheck {
                 possible_lengths: d.general().possible_length().to_vec(),
@@ -156,7 +172,8 @@ fn region_checks(code: u16) -> Vec<RegionCheck> {
                         .build()
                         .ok()
                 }),
-                valid: anchored(&patterns),
+                general: anchored(&[d.general().national_number().as_str()]),
+                types,
             }
         })
         .collect()
@@ -297,12 +314,18 @@ impl PhoneNormaliser {
         let len = u16::try_from(national.len()).unwrap_or(u16::MAX);
         // Several regions share a code (+1, +44, +7…): the first whose leading digits
         // fit, or, failing that, whose patterns match, decides.
+        // A number is valid when it matches the region's general pattern, has a length
+        // its type allows and matches the type's pattern, all entirely (libphonenumber's
+        // getNumberType).
         checks.iter().any(|c| {
             (c.possible_lengths.is_empty() || c.possible_lengths.contains(&len))
                 && c.leading_digits
                     .as_ref()
                     .is_none_or(|l| l.is_match(national))
-                && c.valid.as_ref().is_some_and(|v| v.is_match(national))
+                && c.general.as_ref().is_some_and(|g| g.is_match(national))
+                && c.types.iter().any(|(lengths, pattern)| {
+                    (lengths.is_empty() || lengths.contains(&len)) && pattern.is_match(national)
+                })
         })
     }
 }
@@ -355,6 +378,8 @@ mod tests {
         );
         assert!(e164("GB", "07911 ABC456").unwrap_err().contains("letters"));
         assert!(e164("GB", "+44 1").is_err());
+        // Fits an Austrian number type's pattern but not the region's general one.
+        assert!(e164("GB", "+434351000").is_err());
         assert!(e164("GB", "").is_err());
     }
 
