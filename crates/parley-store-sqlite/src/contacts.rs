@@ -33,7 +33,8 @@ pub(crate) fn filters_json(filter: &ContactFilter) -> String {
 /// A macro so that queries stay literals (`concat!`).
 macro_rules! contact_columns {
     () => {
-        "c.seq, c.id, o.id AS organization_id, c.customer_id, c.fields, c.created_at, c.updated_at"
+        "c.seq, c.organization_seq, c.id, o.id AS organization_id, c.customer_id, c.fields, \
+         c.created_at, c.updated_at"
     };
 }
 
@@ -64,11 +65,18 @@ async fn addresses_of(
         .collect()
 }
 
+/// A stored contact with its compact keys.
+struct Stored {
+    organization_seq: i64,
+    seq: i64,
+    contact: Contact,
+}
+
 async fn load_contact(
     conn: &mut SqliteConnection,
     organization: OrgId,
     id: ContactId,
-) -> Result<Option<Contact>, StoreError> {
+) -> Result<Option<Stored>, StoreError> {
     let row = sqlx::query(concat!(
         "SELECT ",
         contact_columns!(),
@@ -82,18 +90,29 @@ async fn load_contact(
     .map_err(map_err)?;
     let Some(row) = row else { return Ok(None) };
     let addresses = addresses_of(conn, std::slice::from_ref(&row)).await?;
-    let rows = [Cols(&row)];
-    Ok(decode::contacts_with_addresses(&rows, addresses)?.pop())
+    let cols = Cols(&row);
+    let (organization_seq, seq) = (
+        decode::int(&cols, "organization_seq")?,
+        decode::int(&cols, "seq")?,
+    );
+    let contact = decode::contacts_with_addresses(&[cols], addresses)?
+        .pop()
+        .ok_or_else(|| StoreError::corrupt("a loaded contact row decoded to nothing"))?;
+    Ok(Some(Stored {
+        organization_seq,
+        seq,
+        contact,
+    }))
 }
 
-/// The compact keys `(organization_seq, seq)` of a contact, if it exists.
-async fn contact_keys(
+/// The compact key (`seq`) of a contact, if it exists.
+async fn contact_seq(
     conn: &mut SqliteConnection,
     organization: OrgId,
     id: ContactId,
-) -> Result<Option<(i64, i64)>, StoreError> {
-    sqlx::query_as(
-        "SELECT o.seq, c.seq FROM organizations o \
+) -> Result<Option<i64>, StoreError> {
+    sqlx::query_scalar(
+        "SELECT c.seq FROM organizations o \
          JOIN contacts c ON c.organization_seq = o.seq AND c.id = $1 WHERE o.id = $2",
     )
     .bind(id.to_string())
@@ -186,7 +205,9 @@ impl ContactStore for SqliteStore {
         id: ContactId,
     ) -> Result<Option<Contact>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        load_contact(&mut conn, organization, id).await
+        Ok(load_contact(&mut conn, organization, id)
+            .await?
+            .map(|stored| stored.contact))
     }
 
     async fn list_contacts(
@@ -234,10 +255,11 @@ impl ContactStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
-        let (organization_seq, seq) = contact_keys(&mut tx, organization, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let mut contact = load_contact(&mut tx, organization, id)
+        let Stored {
+            organization_seq,
+            seq,
+            mut contact,
+        } = load_contact(&mut tx, organization, id)
             .await?
             .ok_or(StoreError::NotFound)?;
         update.apply_fields(&mut contact.fields);
@@ -287,11 +309,11 @@ impl ContactStore for SqliteStore {
                 });
             }
         }
-        let contact = load_contact(&mut tx, organization, id)
+        let updated = load_contact(&mut tx, organization, id)
             .await?
             .ok_or(StoreError::NotFound)?;
         tx.commit().await.map_err(map_err)?;
-        Ok(contact)
+        Ok(updated.contact)
     }
 
     async fn delete_contact(&self, organization: OrgId, id: ContactId) -> Result<(), StoreError> {
@@ -300,7 +322,7 @@ impl ContactStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
-        let (_, seq) = contact_keys(&mut tx, organization, id)
+        let seq = contact_seq(&mut tx, organization, id)
             .await?
             .ok_or(StoreError::NotFound)?;
         sqlx::query("DELETE FROM contact_addresses WHERE contact_seq = $1")

@@ -45,7 +45,8 @@ pub struct RejectLine {
 pub struct ImportBatch {
     /// The channel of the addresses.
     pub channel: ChannelKind,
-    /// Valid rows, in file order.
+    /// Valid rows; the import runner sends them in address order, which writers may rely
+    /// on for speed (never for correctness: a file repeats no address or customer_id).
     pub rows: Vec<ImportRow>,
     /// Rows already refused by validation (each has at least one line).
     pub rejected_rows: u64,

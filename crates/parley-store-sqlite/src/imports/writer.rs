@@ -15,8 +15,9 @@
 //! writer therefore keeps its transaction open across batches until it has been open for
 //! [`MIN_OPEN`] and for four times as long as the last commit took, so commits cost at
 //! most about a fifth of the time however large the import. Other writers wait for the
-//! write lock meanwhile (the busy timeout is 10 s). Within a batch, rows are applied in
-//! address order, so the address B-tree is walked in one direction.
+//! write lock meanwhile (the busy timeout is 10 s). Rows are applied in the order given,
+//! which is address order (`ImportBatch::rows`), so the address B-tree is walked in one
+//! direction.
 //!
 //! The connection is opened lazily on the store's file, with the same pragmas as the pool,
 //! and returned to the store after each import so its page cache stays warm; SQLite's own
@@ -306,11 +307,8 @@ fn apply(
                  WHERE address = ?1 AND channel_kind = ?2 AND organization_seq = ?3",
             )
             .map_err(sql_err)?;
-        // Address order, so the address B-tree is walked in one direction.
-        let mut order: Vec<usize> = (0..batch.rows.len()).collect();
-        order.sort_unstable_by(|&a, &b| batch.rows[a].address.cmp(&batch.rows[b].address));
-        for index in order {
-            let row = &batch.rows[index];
+        // In the order given: address order from the import runner (`ImportBatch::rows`).
+        for (index, row) in batch.rows.iter().enumerate() {
             // Most rows of a first import are new contacts: claim the address, create the
             // contact, done. Look further only when either is taken.
             let seq = *next_seq;
