@@ -4,6 +4,8 @@
 
 mod writer;
 
+pub use writer::WRITER_CACHE_KIB;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};

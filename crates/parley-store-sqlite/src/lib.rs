@@ -15,4 +15,5 @@ mod sessions;
 mod users;
 
 pub use connect::SqliteStore;
+pub use imports::WRITER_CACHE_KIB;
 pub use migrations::MIGRATION_NAMES;

@@ -4,7 +4,11 @@
 //! through the real import path (plan, typed validation of every column, E.164 phones,
 //! batched upserts, counters, report), and in the same run times the `sqlite3` shell's
 //! `.import` of the same file into a plain table: the raw loader with no validation, the
-//! practical limit. Then it writes an XLSX of `--xlsx-rows` rows and imports that. It
+//! practical limit. After each Parley run it also measures two *storage floors*: the time
+//! the sqlite3 shell needs to store the rows and keys that import stored, with Parley's
+//! own schema and nothing else, once copied set-based and once loaded row by row by
+//! `.import` itself ([`storage_floors`]). The reference divided by a floor is the best
+//! ratio an importer into this store could reach. Then it writes an XLSX of `--xlsx-rows` rows and imports that. It
 //! prints rows/s for each, the ratio, and the peak RSS during an import (the highest of
 //! the runs, each measured from its own start). Runs alternate the two
 //! loaders and the medians are reported.
@@ -294,11 +298,17 @@ fn sqlite3_run(shell: &str, dir: &Path, file: &Path) -> anyhow::Result<Duration>
         "PRAGMA journal_mode=WAL;\nCREATE TABLE contacts(phone TEXT NOT NULL, customer_ref TEXT NOT NULL, first_name TEXT, last_name TEXT, date_of_birth TEXT, postcode TEXT, balance REAL, next_payment_date TEXT);\n.mode csv\n.import --skip 1 {} contacts\n",
         file.display()
     );
+    Ok(sqlite3_script(shell, &db, &script)?.1)
+}
+
+/// Runs `script` through the sqlite3 shell on `db`, returning its standard output and the
+/// wall time.
+fn sqlite3_script(shell: &str, db: &Path, script: &str) -> anyhow::Result<(String, Duration)> {
     let started = Instant::now();
     let mut child = Command::new(shell)
-        .arg(&db)
+        .arg(db)
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| {
@@ -319,7 +329,138 @@ fn sqlite3_run(shell: &str, dir: &Path, file: &Path) -> anyhow::Result<Duration>
         "sqlite3 failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    Ok(elapsed)
+    Ok((
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        elapsed,
+    ))
+}
+
+/// The tables an import writes, in the order their rows are copied.
+/// Each with the order the import created its rows in and an expression reading every
+/// column of a row.
+const STORED: [(&str, &str, &str); 2] = [
+    (
+        "contacts",
+        "seq",
+        "seq + organization_seq + length(id) + length(customer_id) + length(fields) + created_at + updated_at",
+    ),
+    (
+        "contact_addresses",
+        "contact_seq",
+        "length(address) + length(channel_kind) + organization_seq + contact_seq",
+    ),
+];
+
+/// What SQLite alone needs to store what a Parley import stored.
+struct Floors {
+    /// The rows copied with `INSERT … SELECT`, less the time to read them.
+    copy: Duration,
+    /// The rows loaded by the reference tool itself: `sqlite3 .import`, a row at a time.
+    row_by_row: Duration,
+}
+
+/// Measures [`Floors`] for the contact and address rows in `parley_db`: stored by the
+/// sqlite3 shell into a fresh database with Parley's own schema for those tables (read
+/// from `parley_db`: the same keys and indexes) and the writer's page cache, in the order
+/// the import created them, with no parsing of typed values, no validation, no probing
+/// for existing contacts and no foreign-key checks. Nothing that imports into this store
+/// can store these rows faster than the copy; nothing that loads a row at a time, faster
+/// than `.import`. (Both assume every row has a customer_id, as the benchmark's do: CSV
+/// has no NULL.)
+fn storage_floors(shell: &str, dir: &Path, parley_db: &Path) -> anyhow::Result<Floors> {
+    let names = STORED
+        .iter()
+        .map(|(t, _, _)| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Tables before their indexes ('table' sorts after 'index').
+    let (schema, _) = sqlite3_script(
+        shell,
+        parley_db,
+        &format!(
+            "SELECT sql || ';' FROM sqlite_schema WHERE tbl_name IN ({names}) AND sql IS NOT NULL ORDER BY type DESC;\n"
+        ),
+    )?;
+    ensure!(
+        schema.matches("CREATE TABLE").count() == STORED.len(),
+        "the import's tables were not found in {}",
+        parley_db.display()
+    );
+    let src = parley_db.display();
+    let rows_file = |t: &str| dir.join(format!("{t}.rows.csv"));
+    let copy: String = STORED
+        .iter()
+        .map(|(t, order, _)| format!("INSERT INTO {t} SELECT * FROM src.{t} ORDER BY {order};\n"))
+        .collect();
+    // The same rows, every column read, nothing written: subtracted from the copy.
+    let read: String = STORED
+        .iter()
+        .map(|(t, order, columns)| {
+            format!(
+                "SELECT count(*), sum({columns}) FROM (SELECT * FROM src.{t} ORDER BY {order});\n"
+            )
+        })
+        .collect();
+    let export: String = STORED
+        .iter()
+        .map(|(t, order, _)| {
+            format!(
+                ".once {}\nSELECT * FROM {t} ORDER BY {order};\n",
+                rows_file(t).display()
+            )
+        })
+        .collect();
+    let import: String = STORED
+        .iter()
+        .map(|(t, _, _)| format!(".import {} {t}\n", rows_file(t).display()))
+        .collect();
+    sqlite3_script(shell, parley_db, &format!(".mode csv\n{export}"))?;
+    // The import's pages reach the disk first, so the kernel is not still writing them
+    // back while the floors are timed.
+    for suffix in ["", "-wal"] {
+        if let Ok(f) = std::fs::File::open(format!("{}{suffix}", parley_db.display())) {
+            f.sync_all()?;
+        }
+    }
+    let db = dir.join("floor.db");
+    let pragmas = format!(
+        "PRAGMA synchronous = NORMAL;\nPRAGMA cache_size = -{};\n",
+        parley_store_sqlite::WRITER_CACHE_KIB
+    );
+    let count: String = STORED
+        .iter()
+        .map(|(t, _, _)| format!("SELECT count(*) FROM {t};\n"))
+        .collect();
+    let stored = sqlite3_script(shell, parley_db, &count)?.0;
+    // Times `script` on a fresh database with the schema; `loads` says it stores the rows
+    // (checked against the import's counts afterwards).
+    let timed = |script: String, loads: bool| -> anyhow::Result<Duration> {
+        remove_database(&db);
+        sqlite3_script(shell, &db, &format!("PRAGMA journal_mode = WAL;\n{schema}"))?;
+        let took = sqlite3_script(shell, &db, &format!("{pragmas}{script}"))?.1;
+        if loads {
+            let copied = sqlite3_script(shell, &db, &count)?.0;
+            ensure!(
+                copied == stored,
+                "the floor stored {copied:?} rows, the import {stored:?}"
+            );
+        }
+        Ok(took)
+    };
+    let copied = timed(
+        format!("ATTACH '{src}' AS src;\nBEGIN;\n{copy}COMMIT;\n"),
+        true,
+    )?;
+    let reading = timed(format!("ATTACH '{src}' AS src;\n{read}"), false)?;
+    let row_by_row = timed(format!(".mode csv\n{import}"), true)?;
+    remove_database(&db);
+    for (t, _, _) in STORED {
+        let _ = std::fs::remove_file(rows_file(t));
+    }
+    Ok(Floors {
+        copy: copied.saturating_sub(reading),
+        row_by_row,
+    })
 }
 
 /// A `/proc/self/status` figure in MB: `VmHWM` (peak RSS) or `VmRSS` (current).
@@ -371,6 +512,7 @@ pub async fn import(args: ImportBench) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut copies, mut row_by_rows) = (Vec::new(), Vec::new());
     let mut peak: Option<f64> = None;
     for run in 1..=args.runs.max(1) {
         let reference = sqlite3_run(&args.sqlite3, &dir, &csv)?;
@@ -381,17 +523,23 @@ pub async fn import(args: ImportBench) -> anyhow::Result<()> {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
+        let after = status_mb("VmRSS:").unwrap_or(0.0);
+        let floor = storage_floors(&args.sqlite3, &dir, &dir.join("parley.db"))?;
         println!(
-            "run {run}: sqlite3 .import {:.2} s, parley import {:.2} s, peak RSS {:.0} MB (after: {:.0} MB)",
+            "run {run}: sqlite3 .import {:.2} s, parley import {:.2} s, peak RSS {:.0} MB (after: {after:.0} MB), floors: copy {:.2} s, row by row {:.2} s",
             reference.as_secs_f64(),
             parley.as_secs_f64(),
             run_peak.unwrap_or(0.0),
-            status_mb("VmRSS:").unwrap_or(0.0),
+            floor.copy.as_secs_f64(),
+            floor.row_by_row.as_secs_f64(),
         );
         theirs.push(reference);
         ours.push(parley);
+        copies.push(floor.copy);
+        row_by_rows.push(floor.row_by_row);
     }
     let (ours, theirs) = (median(ours), median(theirs));
+    let (copy, row_by_row) = (median(copies), median(row_by_rows));
     let (ours_rate, theirs_rate) = (per_second(args.rows, ours), per_second(args.rows, theirs));
     println!("csv {} rows:", args.rows);
     println!(
@@ -408,6 +556,17 @@ pub async fn import(args: ImportBench) -> anyhow::Result<()> {
         "  ratio parley / sqlite3:          {:>9.2}",
         ours_rate / theirs_rate
     );
+    println!("  storing parley's rows and keys with sqlite3 alone (no validation, no probes):");
+    for (how, t) in [
+        ("copied by INSERT … SELECT", copy),
+        ("loaded row by row by .import", row_by_row),
+    ] {
+        println!(
+            "    {how}: {:.2} s, at most {:.2}× the reference",
+            t.as_secs_f64(),
+            theirs.as_secs_f64() / t.as_secs_f64().max(1e-9)
+        );
+    }
     if let Some(rss) = peak {
         println!("  peak RSS during an import:       {rss:>9.0} MB");
     }

@@ -19,6 +19,13 @@
 //! which is address order (`ImportBatch::rows`), so the address B-tree is walked in one
 //! direction.
 //!
+//! Why checkpoint on another thread: each commit of a million-row import adds ~100 MB to
+//! the WAL, and SQLite's automatic checkpoint then copied it into the database on the
+//! committing thread, the import's bottleneck. While an import runs, the writer's
+//! connection checkpoints nothing itself; after each commit a [`Checkpointer`] thread with
+//! a connection of its own runs a passive checkpoint, overlapping the next batches. The
+//! automatic checkpoint is back on the connection before it returns to the store.
+//!
 //! The connection is opened lazily on the store's file, with the same pragmas as the pool,
 //! and returned to the store after each import so its page cache stays warm; SQLite's own
 //! locking (WAL, busy timeout) orders it with the pool's writers.
@@ -33,6 +40,10 @@ use parley_store::{ImportBatch, ImportWriter, OriginalCells, RejectLine, StoreEr
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::super::connect::BUSY_TIMEOUT;
+
+/// SQLite's default `wal_autocheckpoint` (pages), which the store's connections use and
+/// the writer's returns to after an import.
+const AUTOCHECKPOINT_PAGES: u32 = 1000;
 
 /// The shortest time the writer keeps a transaction open before committing it.
 const MIN_OPEN: Duration = Duration::from_secs(2);
@@ -53,6 +64,59 @@ pub(crate) struct SqliteImportWriter {
     /// When the open transaction began, if one is open.
     open_since: Option<Instant>,
     last_commit: Duration,
+    /// Checkpoints after each commit; `None` when its thread could not start (the
+    /// connection then checkpoints by itself, as usual).
+    checkpointer: Option<Checkpointer>,
+}
+
+/// A thread with a connection of its own that copies the WAL into the database after
+/// each of the writer's commits (a passive checkpoint: it never waits for a lock, and
+/// the writer goes on appending to the WAL meanwhile). Stopped and joined on drop.
+struct Checkpointer {
+    nudge: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(sql_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
+        // One pending nudge is enough: a checkpoint copies whatever is committed by then.
+        let (nudge, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("import-checkpoint".to_owned())
+            .spawn(move || {
+                for () in rx {
+                    // A failed passive checkpoint loses nothing: the frames stay in the
+                    // WAL and the next checkpoint (or the store's own) copies them.
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %e, "import checkpoint failed");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Other(Box::new(e)))?;
+        Ok(Self {
+            nudge: Some(nudge),
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks for a checkpoint unless one is already asked for.
+    fn nudge(&self) {
+        if let Some(nudge) = &self.nudge {
+            let _ = nudge.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.nudge = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl SqliteImportWriter {
@@ -71,6 +135,17 @@ impl SqliteImportWriter {
             Some(conn) => conn,
             None => open(path)?,
         };
+        let checkpointer = match Checkpointer::start(path) {
+            Ok(c) => {
+                conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
+                    .map_err(sql_err)?;
+                Some(c)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "import writer checkpoints on its own thread");
+                None
+            }
+        };
         let organization_seq = conn
             .query_row(
                 "SELECT seq FROM organizations WHERE id = ?1",
@@ -88,6 +163,7 @@ impl SqliteImportWriter {
             next_seq: 0,
             open_since: None,
             last_commit: Duration::ZERO,
+            checkpointer,
         })
     }
 
@@ -102,6 +178,9 @@ impl SqliteImportWriter {
             let started = Instant::now();
             self.conn()?.execute_batch("COMMIT").map_err(sql_err)?;
             self.last_commit = started.elapsed();
+            if let Some(c) = &self.checkpointer {
+                c.nudge();
+            }
         }
         Ok(())
     }
@@ -179,8 +258,16 @@ impl Drop for SqliteImportWriter {
         if self.open_since.is_some() {
             self.abandon();
         }
-        // Back to the store, warm, unless another import's connection is there already.
+        // The last checkpoint finishes before the import is reported done.
+        self.checkpointer = None;
+        // Back to the store, warm, checkpointing by itself again, unless another import's
+        // connection is there already.
         if let Some(conn) = self.conn.take()
+            && conn
+                .execute_batch(&format!(
+                    "PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}"
+                ))
+                .is_ok()
             && let Ok(mut idle) = self.slot.lock()
             && idle.is_none()
         {
@@ -195,7 +282,7 @@ impl Drop for SqliteImportWriter {
 /// 0004) that tree is ~28 MB at a million rows, and a bigger cache no longer buys speed
 /// (32, 48 and 256 MiB all ran a million rows in ~7 s); 32 MiB keeps the import at
 /// ~180 MB against its 200 MB budget.
-const WRITER_CACHE_KIB: i64 = 32_768;
+pub const WRITER_CACHE_KIB: i64 = 32_768;
 
 /// Where a row's channel address stands before the row is applied.
 struct Holder {

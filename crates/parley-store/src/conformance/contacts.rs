@@ -1,12 +1,11 @@
 //! Checks for field definitions, contacts, suppressions and import batches.
 
 use parley_domain::{
-    ChannelAddress, ChannelKind, ContactId, FieldDefinition, FieldKey, FieldType, ImportFormat,
-    ImportId, ImportOptions, ImportRecord, ImportStatus,
+    ChannelAddress, ChannelKind, ContactId, FieldDefinition, FieldKey, FieldType, ImportStatus,
 };
 use serde_json::json;
 
-use super::fixtures::{at, create_org, t0};
+use super::fixtures::{at, create_org, new_import, t0};
 use crate::{
     ContactFilter, ContactUpdate, FieldPatch, ImportBatch, ImportRow, PageRequest, RejectLine,
     Store, StoreError, Suppression,
@@ -106,25 +105,6 @@ async fn contact_count(s: &dyn Store, org: parley_domain::OrgId) -> usize {
         .len()
 }
 
-fn record(org: parley_domain::OrgId) -> ImportRecord {
-    ImportRecord {
-        id: ImportId::generate(),
-        organization_id: org,
-        status: ImportStatus::Queued,
-        format: ImportFormat::Csv,
-        file_name: Some("c.csv".into()),
-        options: ImportOptions::default(),
-        counters: parley_domain::ImportCounters::default(),
-        bytes_total: 100,
-        bytes_read: 0,
-        error: None,
-        warnings: Vec::new(),
-        created_at: t0(),
-        started_at: None,
-        finished_at: None,
-    }
-}
-
 fn row(n: u64, customer: Option<&str>, address: &str, fields: &serde_json::Value) -> ImportRow {
     ImportRow {
         row_number: n,
@@ -150,7 +130,7 @@ fn batch(rows: Vec<ImportRow>) -> ImportBatch {
 /// dropped unfinished loses only what it had not committed, and leaves the store usable.
 pub async fn import_writers_commit_on_finish_and_roll_back_when_dropped(s: &dyn Store) {
     let org = create_org(s, "Writer", None).await.id;
-    let imp = record(org);
+    let imp = new_import(org);
     s.create_import(&imp, None).await.unwrap();
     s.start_import(imp.id, &["phone".into()], &[], at(1))
         .await
@@ -213,7 +193,7 @@ pub async fn import_writers_commit_on_finish_and_roll_back_when_dropped(s: &dyn 
 
 pub async fn import_batches_upsert_and_count(s: &dyn Store) {
     let org = create_org(s, "Importer", None).await.id;
-    let imp = record(org);
+    let imp = new_import(org);
     s.create_import(&imp, None).await.unwrap();
     s.set_import_size(imp.id, 100).await.unwrap();
     s.put_import_chunk(imp.id, 0, b"phone\n").await.unwrap();
@@ -382,7 +362,7 @@ pub async fn import_batches_upsert_and_count(s: &dyn Store) {
 
 pub async fn contacts_filter_update_and_delete(s: &dyn Store) {
     let org = create_org(s, "Contacts", None).await.id;
-    let imp = record(org);
+    let imp = new_import(org);
     s.create_import(&imp, None).await.unwrap();
     let none = |_: usize| -> Vec<String> { Vec::new() };
     s.apply_import_batch(

@@ -96,3 +96,24 @@ pub fn audit(org: Option<OrgId>, action: AuditAction, secs: i64) -> NewAuditEntr
         at: at(secs),
     }
 }
+
+/// A queued CSV import record for `org`, not yet stored.
+#[must_use]
+pub fn new_import(org: OrgId) -> parley_domain::ImportRecord {
+    parley_domain::ImportRecord {
+        id: parley_domain::ImportId::generate(),
+        organization_id: org,
+        status: parley_domain::ImportStatus::Queued,
+        format: parley_domain::ImportFormat::Csv,
+        file_name: Some("c.csv".into()),
+        options: parley_domain::ImportOptions::default(),
+        counters: parley_domain::ImportCounters::default(),
+        bytes_total: 100,
+        bytes_read: 0,
+        error: None,
+        warnings: Vec::new(),
+        created_at: t0(),
+        started_at: None,
+        finished_at: None,
+    }
+}
