@@ -57,6 +57,20 @@ impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Invalid(vec![FieldError::new(field, message)])
     }
+
+    /// The error in words for a record a user reads later (an import's `error`): field
+    /// errors spelled out (`file is larger than 200 bytes`), others as displayed.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            AppError::Invalid(errors) => errors
+                .iter()
+                .map(|e| format!("{} {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl From<StoreError> for AppError {

@@ -55,12 +55,19 @@ impl TestResponse {
 impl TestApp {
     /// A bootstrapped application on a fresh SQLite store.
     pub async fn new() -> Self {
+        Self::with_settings(|_| {}).await
+    }
+
+    /// [`TestApp::new`] with settings changed by `change` (cheap password hashing is
+    /// already set).
+    pub async fn with_settings(change: impl FnOnce(&mut Settings)) -> Self {
         let db = temp_sqlite().await;
         let clock = Arc::new(FakeClock::new());
-        let settings = Settings {
+        let mut settings = Settings {
             argon2: TEST_ARGON2,
             ..Settings::default()
         };
+        change(&mut settings);
         let app = App::new(
             db.store.clone(),
             clock.clone(),

@@ -75,6 +75,8 @@ pub struct Config {
     pub workers: usize,
     /// Job lease.
     pub job_lease: Duration,
+    /// The largest file an import accepts, in bytes.
+    pub max_import_bytes: u64,
     /// First organization's name.
     pub bootstrap_organization: String,
     /// First owner's email.
@@ -170,6 +172,16 @@ impl TryFrom<raw::RawConfig> for Config {
         if job_lease < Duration::from_secs(1) {
             return Err(key_error("jobs.lease", "must be at least 1s"));
         }
+        // The HTTP layer reads no upload past 4 GiB whatever is configured.
+        let max_import_bytes = match r.imports.max_file_mib {
+            mib @ 1..=4096 => mib * 1024 * 1024,
+            _ => {
+                return Err(key_error(
+                    "imports.max_file_mib",
+                    "must be between 1 and 4096",
+                ));
+            }
+        };
         Ok(Config {
             data_dir: PathBuf::from(r.data_dir),
             store_url,
@@ -184,6 +196,7 @@ impl TryFrom<raw::RawConfig> for Config {
             argon2,
             workers: r.jobs.workers,
             job_lease,
+            max_import_bytes,
             bootstrap_organization: r.bootstrap.organization_name,
             bootstrap_email: r.bootstrap.owner_email,
         })

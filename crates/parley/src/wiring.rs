@@ -74,6 +74,7 @@ pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         token_ttl: config.token_ttl,
         session_ttl: config.session_ttl,
         argon2: config.argon2,
+        max_import_bytes: config.max_import_bytes,
         ..Settings::default()
     };
     Ok(App::new(

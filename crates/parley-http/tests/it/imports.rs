@@ -370,3 +370,38 @@ async fn rows_malformed_files_contact_edits_and_suppressions() {
     assert_eq!(r.status, 204);
     assert_eq!(t.get(&path, &token).await.status, 404);
 }
+
+/// An upload over the configured size (`imports.max_file_mib`, here 200 bytes) is refused
+/// with a problem naming the file and the limit; the import is recorded as failed with
+/// that reason, none of its bytes are kept, and no contact is created.
+#[tokio::test]
+async fn an_upload_over_the_size_limit_is_refused_and_nothing_is_kept() {
+    let t = TestApp::with_settings(|s| s.max_import_bytes = 200).await;
+    let (org, token) = t.org_with_token("Limited", None, Role::Admin).await;
+    let mut file = b"phone,first_name\n".to_vec();
+    for i in 0..20 {
+        file.extend(format!("+35387100{i:04},Name{i}\n").as_bytes());
+    }
+    assert!(file.len() > 200);
+    let r = upload(&t, &token, "big.csv", &json!({}), &file).await;
+    assert_eq!(r.problem_field(), (422, Some("file")), "{}", r.json);
+    let detail = r.json["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(detail.contains("larger than 200 bytes"), "{}", r.json);
+
+    let imports = t.get("/api/v1/imports", &token).await;
+    let items = imports.json["data"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", imports.json);
+    assert_eq!(items[0]["status"], "failed");
+    assert!(
+        items[0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("larger than 200 bytes"),
+        "{}",
+        imports.json
+    );
+    let id = items[0]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(t.app.store.import_chunk(id, 0).await.unwrap(), None);
+    let contacts = t.get("/api/v1/contacts", &token).await;
+    assert_eq!(contacts.json["data"], json!([]), "{org}");
+}

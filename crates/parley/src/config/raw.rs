@@ -21,6 +21,7 @@ pub struct RawConfig {
     pub secrets: RawSecrets,
     pub auth: RawAuth,
     pub jobs: RawJobs,
+    pub imports: RawImports,
     pub bootstrap: RawBootstrap,
 }
 
@@ -71,6 +72,12 @@ pub struct RawAuth {
 pub struct RawJobs {
     pub workers: usize,
     pub lease: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImports {
+    pub max_file_mib: u64,
 }
 
 #[derive(Debug, Deserialize)]

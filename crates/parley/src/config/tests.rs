@@ -25,7 +25,27 @@ fn defaults_match_the_documented_ones() {
     assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(c.token_ttl, Duration::from_secs(3600));
     assert_eq!(c.workers, 4);
+    assert_eq!(c.max_import_bytes, 512 * 1024 * 1024);
     assert!(c.master_key.is_none());
+}
+
+#[test]
+fn the_import_size_limit_is_configurable_and_checked() {
+    let c = load(
+        Some(Path::new("/dev/null")),
+        env(&[("PARLEY_IMPORTS__MAX_FILE_MIB", "2")]),
+    )
+    .unwrap();
+    assert_eq!(c.max_import_bytes, 2 * 1024 * 1024);
+    for bad in ["0", "4097", "18446744073709551615"] {
+        let e = load(
+            Some(Path::new("/dev/null")),
+            env(&[("PARLEY_IMPORTS__MAX_FILE_MIB", bad)]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("imports.max_file_mib"), "{bad}: {e}");
+    }
 }
 
 #[test]
