@@ -25,6 +25,23 @@ impl FieldError {
     }
 }
 
+/// `file is larger than 200 bytes`: how the CLI and stored records (an import's `error`)
+/// spell a field error.
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.message)
+    }
+}
+
+/// Field errors joined with `; `.
+fn list(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// A use case's failure.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -39,7 +56,7 @@ pub enum AppError {
     #[error("{0} not found")]
     NotFound(What),
     /// The input is invalid; every field error is listed.
-    #[error("invalid input")]
+    #[error("invalid input: {}", list(.0))]
     Invalid(Vec<FieldError>),
     /// The request conflicts with the current state (a taken email, the last owner…).
     #[error("conflict: {0}")]
@@ -56,20 +73,6 @@ impl AppError {
     /// One invalid field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Invalid(vec![FieldError::new(field, message)])
-    }
-
-    /// The error in words for a record a user reads later (an import's `error`): field
-    /// errors spelled out (`file is larger than 200 bytes`), others as displayed.
-    #[must_use]
-    pub fn describe(&self) -> String {
-        match self {
-            AppError::Invalid(errors) => errors
-                .iter()
-                .map(|e| format!("{} {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => other.to_string(),
-        }
     }
 }
 

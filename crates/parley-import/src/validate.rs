@@ -248,17 +248,16 @@ impl Default for Seen {
 }
 
 impl Seen {
-    fn shard(&mut self, key: &Fingerprint) -> &mut Table {
-        let index = usize::try_from(key.check).unwrap_or(0) % SHARDS;
-        &mut self.shards[index]
+    fn shard_of(key: &Fingerprint) -> usize {
+        usize::try_from(key.check).unwrap_or(0) % SHARDS
     }
 
-    fn get(&mut self, key: &Fingerprint) -> Option<u32> {
-        self.shard(key).get(key).copied()
+    fn get(&self, key: &Fingerprint) -> Option<u32> {
+        self.shards[Self::shard_of(key)].get(key).copied()
     }
 
     fn insert(&mut self, key: Fingerprint, row: u32) {
-        self.shard(&key).insert(key, row);
+        self.shards[Self::shard_of(&key)].insert(key, row);
     }
 }
 

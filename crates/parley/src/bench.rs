@@ -335,9 +335,8 @@ fn sqlite3_script(shell: &str, db: &Path, script: &str) -> anyhow::Result<(Strin
     ))
 }
 
-/// The tables an import writes, in the order their rows are copied.
-/// Each with the order the import created its rows in and an expression reading every
-/// column of a row.
+/// The tables an import writes, each with the order the import created its rows in and
+/// an expression reading every column of a row.
 const STORED: [(&str, &str, &str); 2] = [
     (
         "contacts",
@@ -350,6 +349,11 @@ const STORED: [(&str, &str, &str); 2] = [
         "length(address) + length(channel_kind) + organization_seq + contact_seq",
     ),
 ];
+
+/// One line of script per table of [`STORED`], made by `line(table, order, columns)`.
+fn per_table(line: impl Fn(&str, &str, &str) -> String) -> String {
+    STORED.iter().map(|(t, o, c)| line(t, o, c)).collect()
+}
 
 /// What SQLite alone needs to store what a Parley import stored.
 struct Floors {
@@ -388,32 +392,20 @@ fn storage_floors(shell: &str, dir: &Path, parley_db: &Path) -> anyhow::Result<F
     );
     let src = parley_db.display();
     let rows_file = |t: &str| dir.join(format!("{t}.rows.csv"));
-    let copy: String = STORED
-        .iter()
-        .map(|(t, order, _)| format!("INSERT INTO {t} SELECT * FROM src.{t} ORDER BY {order};\n"))
-        .collect();
+    let copy = per_table(|t, order, _| {
+        format!("INSERT INTO {t} SELECT * FROM src.{t} ORDER BY {order};\n")
+    });
     // The same rows, every column read, nothing written: subtracted from the copy.
-    let read: String = STORED
-        .iter()
-        .map(|(t, order, columns)| {
-            format!(
-                "SELECT count(*), sum({columns}) FROM (SELECT * FROM src.{t} ORDER BY {order});\n"
-            )
-        })
-        .collect();
-    let export: String = STORED
-        .iter()
-        .map(|(t, order, _)| {
-            format!(
-                ".once {}\nSELECT * FROM {t} ORDER BY {order};\n",
-                rows_file(t).display()
-            )
-        })
-        .collect();
-    let import: String = STORED
-        .iter()
-        .map(|(t, _, _)| format!(".import {} {t}\n", rows_file(t).display()))
-        .collect();
+    let read = per_table(|t, order, columns| {
+        format!("SELECT count(*), sum({columns}) FROM (SELECT * FROM src.{t} ORDER BY {order});\n")
+    });
+    let export = per_table(|t, order, _| {
+        format!(
+            ".once {}\nSELECT * FROM {t} ORDER BY {order};\n",
+            rows_file(t).display()
+        )
+    });
+    let import = per_table(|t, _, _| format!(".import {} {t}\n", rows_file(t).display()));
     sqlite3_script(shell, parley_db, &format!(".mode csv\n{export}"))?;
     // The import's pages reach the disk first, so the kernel is not still writing them
     // back while the floors are timed.
@@ -427,10 +419,7 @@ fn storage_floors(shell: &str, dir: &Path, parley_db: &Path) -> anyhow::Result<F
         "PRAGMA synchronous = NORMAL;\nPRAGMA cache_size = -{};\n",
         parley_store_sqlite::WRITER_CACHE_KIB
     );
-    let count: String = STORED
-        .iter()
-        .map(|(t, _, _)| format!("SELECT count(*) FROM {t};\n"))
-        .collect();
+    let count = per_table(|t, _, _| format!("SELECT count(*) FROM {t};\n"));
     let stored = sqlite3_script(shell, parley_db, &count)?.0;
     // Times `script` on a fresh database with the schema; `loads` says it stores the rows
     // (checked against the import's counts afterwards).

@@ -59,10 +59,11 @@ struct StoreConsumer {
 /// What is left of a batch once the writer has applied it.
 type Spent = (ImportBatch, Vec<parley_import::Row>);
 
-/// A thread that drops spent batches. Freeing a batch's million small allocations (rows,
+/// A thread that drops spent batches. Freeing a batch's many small allocations (rows,
 /// their strings, their sources) took ~0.4 s of a million-row import on the thread that
 /// applies batches, which is the import's bottleneck; here it overlaps the writer. At
-/// most one spent batch waits (and one is being freed), so memory stays bounded if the thread falls behind.
+/// most one spent batch waits (and one is being freed), so memory stays bounded if the
+/// thread falls behind.
 struct Reclaim {
     tx: Option<std::sync::mpsc::SyncSender<Spent>>,
     thread: Option<std::thread::JoinHandle<()>>,

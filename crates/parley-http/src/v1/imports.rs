@@ -198,7 +198,7 @@ pub async fn create(
                     match part.chunk().await {
                         Ok(Some(bytes)) => {
                             if let Err(e) = upload.push(&bytes).await {
-                                upload.abort(&e.describe()).await?;
+                                upload.abort(&e.to_string()).await?;
                                 return Err(e.into());
                             }
                         }

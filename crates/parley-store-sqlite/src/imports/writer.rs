@@ -142,7 +142,10 @@ impl SqliteImportWriter {
                 Some(c)
             }
             Err(e) => {
-                tracing::warn!(error = %e, "import writer checkpoints on its own thread");
+                tracing::warn!(
+                    error = %e,
+                    "no checkpointer thread; the import writer checkpoints as it commits"
+                );
                 None
             }
         };
