@@ -9,6 +9,7 @@ mod import;
 mod money;
 mod tenancy;
 mod timestamp;
+pub mod values;
 
 pub use audit::{AuditAction, AuditEntry, NewAuditEntry};
 pub use clock::{Clock, SystemClock};
