@@ -10,6 +10,7 @@ use anyhow::Context;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("parley-domain", &[]),
     ("parley-import", &["parley-domain"]),
+    ("parley-flow", &["parley-domain"]),
     ("parley-store", &["parley-domain"]),
     ("parley-store-sqlite", &["parley-domain", "parley-store"]),
     ("parley-store-postgres", &["parley-domain", "parley-store"]),
@@ -21,6 +22,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "parley-store",
             "parley-jobs",
             "parley-import",
+            "parley-flow",
         ],
     ),
     (
@@ -38,6 +40,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "parley-app",
             "parley-http",
             "parley-import",
+            "parley-flow",
         ],
     ),
     (
@@ -59,6 +62,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
     ("parley-domain", &["tokio", "sqlx", "axum", "reqwest"]),
     ("parley-import", &["tokio", "sqlx", "axum", "reqwest"]),
+    ("parley-flow", &["tokio", "sqlx", "axum", "reqwest"]),
     ("parley-store", &["sqlx", "axum", "reqwest"]),
     ("parley-jobs", &["sqlx", "axum"]),
     ("parley-app", &["sqlx", "axum"]),

@@ -36,6 +36,9 @@ UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 pub struct CountryCode([u8; 2]);
 
 impl CountryCode {
+    /// The United Kingdom, the default country of a new organization.
+    pub const GB: CountryCode = CountryCode(*b"GB");
+
     /// The code as text.
     #[must_use]
     pub fn as_str(&self) -> &str {

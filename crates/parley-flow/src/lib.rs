@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+
+mod condition;
+mod document;
+mod duration;
+mod engine;
+mod expect;
+mod program;
+mod script;
+mod template;
+mod validate;
+mod value;
+
+pub use condition::{Condition, ConditionError, Env, MAX_CONDITION_LEN};
+pub use document::{
+    AskStep, BranchStep, CURRENT_SCHEMA, CloseStep, DocumentError, Expect, FetchStep, FlowDocument,
+    MAX_DOCUMENT_BYTES, MessageStep, QueueStep, Rule as BranchRule, SetStep, StatusStep, Step,
+    WaitStep, migrate,
+};
+pub use duration::{DurationError, MAX_DURATION, format_duration, parse_duration};
+pub use engine::{
+    Context, DEFAULT_STEP_BUDGET, Effect, Input, MAX_VARIABLE_CHARS, Outcome, Phase, Reply, State,
+    step,
+};
+pub use expect::MAX_REPLY_CHARS;
+pub use program::{DEFAULT_FALLBACK_QUEUE, Flow, MAX_STEPS};
+pub use script::{DialogueReport, FieldMap, ScriptFailure, Settings, run_script};
+pub use template::{Lookup, Template, TemplateError};
+pub use validate::{BUILTIN_NAMES, Diagnostic, MAX_RETRIES, Rule, Severity, Validation, validate};
+pub use value::{Value, compare};

@@ -1,0 +1,421 @@
+//! Runs a script's dialogues against a flow through the engine, matching each expectation
+//! against the effects in order.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use regex::Regex;
+
+use super::{FieldMap, ScriptFailure, Settings};
+use crate::duration::{format_duration, parse_duration};
+use crate::engine::{Context, DEFAULT_STEP_BUDGET, Effect, Input, Phase, Reply, State, step};
+use crate::program::Flow;
+
+/// One dialogue that passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogueReport {
+    /// Its name.
+    pub name: String,
+    /// Engine steps it ran.
+    pub steps: u32,
+    /// Messages the bot sent.
+    pub bot_messages: usize,
+    /// The largest serialised state seen, in bytes.
+    pub max_state_bytes: usize,
+}
+
+/// Runs every dialogue of `script` against `flow`, starting from `defaults`. Stops at the
+/// first unmet expectation.
+pub fn run_script(
+    flow: &Flow,
+    script: &str,
+    defaults: &Settings,
+) -> Result<Vec<DialogueReport>, ScriptFailure> {
+    let mut shared = defaults.clone();
+    let mut reports = Vec::new();
+    let mut current: Option<Dialogue> = None;
+    let mut last_line = 0;
+    for (i, raw) in script.lines().enumerate() {
+        let line = i + 1;
+        last_line = line;
+        let text = raw.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = text.strip_prefix("===") {
+            if let Some(d) = current.take() {
+                reports.push(d.finish(line)?);
+            }
+            current = Some(Dialogue::new(name.trim(), shared.clone()));
+            continue;
+        }
+        let (key, value) = split(text);
+        let fail = |dialogue: Option<&Dialogue>, message: String| ScriptFailure {
+            line,
+            dialogue: dialogue.map(|d| d.name.clone()),
+            message,
+        };
+        match current.as_mut() {
+            None => match shared.apply(key, value) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(fail(
+                        None,
+                        format!(
+                            "`{key}` before the first `=== dialogue` line; only settings may come first"
+                        ),
+                    ));
+                }
+                Err(message) => return Err(fail(None, message)),
+            },
+            Some(d) => d.line(flow, key, value).map_err(|m| fail(Some(d), m))?,
+        }
+    }
+    match current {
+        Some(d) => reports.push(d.finish(last_line + 1)?),
+        None => {
+            return Err(ScriptFailure {
+                line: last_line.max(1),
+                dialogue: None,
+                message: "the script has no dialogue (start one with `=== name`)".to_owned(),
+            });
+        }
+    }
+    Ok(reports)
+}
+
+fn split(text: &str) -> (&str, &str) {
+    match text.split_once(':') {
+        Some((k, v)) if !k.contains(' ') || k == "fetch fails" => (k.trim(), v.trim()),
+        _ => (text, ""),
+    }
+}
+
+#[derive(Debug)]
+enum Seen {
+    Bot(String),
+    Status(String),
+    Queue(String, Option<String>),
+    Close(String),
+}
+
+impl Seen {
+    fn describe(&self) -> String {
+        match self {
+            Seen::Bot(t) => format!("the bot said {t:?}"),
+            Seen::Status(s) => format!("the flow tagged status `{s}`"),
+            Seen::Queue(q, None) => format!("the flow handed over to queue `{q}`"),
+            Seen::Queue(q, Some(note)) => format!("the flow failed and joined queue `{q}`: {note}"),
+            Seen::Close(s) => format!("the flow closed with status `{s}`"),
+        }
+    }
+}
+
+struct Dialogue {
+    name: String,
+    settings: Settings,
+    contact: FieldMap,
+    state: State,
+    pending: VecDeque<Seen>,
+    fetch: Option<Vec<String>>,
+    timer: Option<(u32, Duration)>,
+    next_reply: Reply,
+    started: bool,
+    ended: bool,
+    steps: u32,
+    bot_messages: usize,
+    max_state_bytes: usize,
+}
+
+impl Dialogue {
+    fn new(name: &str, settings: Settings) -> Self {
+        Self {
+            name: name.to_owned(),
+            settings,
+            contact: FieldMap::default(),
+            state: State::default(),
+            pending: VecDeque::new(),
+            fetch: None,
+            timer: None,
+            next_reply: Reply::default(),
+            started: false,
+            ended: false,
+            steps: 0,
+            bot_messages: 0,
+            max_state_bytes: 0,
+        }
+    }
+
+    fn feed(&mut self, flow: &Flow, input: Input) {
+        let ctx = Context {
+            contact: &self.contact,
+            organization_name: &self.settings.organization_name,
+            portal_url: &self.settings.portal_url,
+            today: self.settings.today,
+            date_order: self.settings.date_order,
+            country: self.settings.country,
+            step_budget: DEFAULT_STEP_BUDGET,
+        };
+        let outcome = step(flow, &ctx, std::mem::take(&mut self.state), input);
+        self.state = outcome.state;
+        self.steps += outcome.steps_run;
+        let bytes = serde_json::to_vec(&self.state).map_or(0, |v| v.len());
+        self.max_state_bytes = self.max_state_bytes.max(bytes);
+        for effect in outcome.effects {
+            match effect {
+                Effect::Send { text } => {
+                    self.bot_messages += 1;
+                    self.pending.push_back(Seen::Bot(text));
+                }
+                Effect::SetStatus { status } => self.pending.push_back(Seen::Status(status)),
+                Effect::Queue { queue, note } => self.pending.push_back(Seen::Queue(queue, note)),
+                Effect::Close { status } => self.pending.push_back(Seen::Close(status)),
+                Effect::Fetch { fields } => self.fetch = Some(fields),
+                Effect::StartTimer { id, after } => self.timer = Some((id, after)),
+            }
+        }
+    }
+
+    fn ensure_started(&mut self, flow: &Flow) {
+        if !self.started {
+            self.started = true;
+            self.feed(flow, Input::Start { opening: None });
+        }
+    }
+
+    /// Nothing the bot did may be left unmatched before `what`.
+    fn settled(&self, what: &str) -> Result<(), String> {
+        match self.pending.front() {
+            None => Ok(()),
+            Some(seen) => Err(format!(
+                "{} before {what}, which the script does not expect (add a line for it)",
+                seen.describe()
+            )),
+        }
+    }
+
+    fn line(&mut self, flow: &Flow, key: &str, value: &str) -> Result<(), String> {
+        if self.ended {
+            return Err("the dialogue already ended with its `end:` line".to_owned());
+        }
+        if self.settings.apply(key, value)? {
+            return Ok(());
+        }
+        match key {
+            "contact" => {
+                if self.started {
+                    return Err("`contact:` must come before the flow starts".to_owned());
+                }
+                self.contact = FieldMap::from_json(value)?;
+            }
+            "start" => {
+                if self.started {
+                    return Err("the flow has already started".to_owned());
+                }
+                self.started = true;
+                let opening = (!value.is_empty()).then(|| Reply {
+                    text: value.to_owned(),
+                    ..std::mem::take(&mut self.next_reply)
+                });
+                self.feed(flow, Input::Start { opening });
+            }
+            "bot" | "bot~" => {
+                self.ensure_started(flow);
+                let matches = |said: &str| -> Result<bool, String> {
+                    if key == "bot" {
+                        Ok(said.contains(value))
+                    } else {
+                        let re = Regex::new(value)
+                            .map_err(|e| format!("`{value}` is not a valid pattern: {e}"))?;
+                        Ok(re.is_match(said))
+                    }
+                };
+                let wanted = if key == "bot" {
+                    format!("say {value:?}")
+                } else {
+                    format!("say something matching /{value}/")
+                };
+                match self.pending.pop_front() {
+                    Some(Seen::Bot(said)) if matches(&said)? => {}
+                    Some(other) => {
+                        return Err(format!(
+                            "expected the bot to {wanted}, but {}",
+                            other.describe()
+                        ));
+                    }
+                    None => {
+                        return Err(format!(
+                            "expected the bot to {wanted}, but it said nothing more ({})",
+                            self.waiting()
+                        ));
+                    }
+                }
+            }
+            "status" => {
+                self.ensure_started(flow);
+                match self.pending.pop_front() {
+                    Some(Seen::Status(s)) if s == value => {}
+                    Some(other) => {
+                        return Err(format!(
+                            "expected status `{value}`, but {}",
+                            other.describe()
+                        ));
+                    }
+                    None => {
+                        return Err(format!(
+                            "expected status `{value}`, but nothing more happened ({})",
+                            self.waiting()
+                        ));
+                    }
+                }
+            }
+            "intent" => {
+                let mut parts = value.split_whitespace();
+                self.next_reply.intent = parts.next().map(str::to_owned);
+                if let Some(c) = parts.next() {
+                    self.next_reply.confidence = Some(
+                        c.parse()
+                            .map_err(|_| format!("`{c}` is not a confidence like 0.9"))?,
+                    );
+                }
+            }
+            "entity" => {
+                let (kind, v) = value
+                    .split_once('=')
+                    .ok_or("write an entity as kind=value")?;
+                self.next_reply
+                    .entities
+                    .insert(kind.trim().to_owned(), v.trim().to_owned());
+            }
+            "customer" => {
+                self.ensure_started(flow);
+                self.settled("the customer's reply")?;
+                if self.state.phase == Phase::Ended {
+                    return Err("the customer replied, but the flow has already ended".to_owned());
+                }
+                let reply = Reply {
+                    text: value.to_owned(),
+                    ..std::mem::take(&mut self.next_reply)
+                };
+                self.feed(flow, Input::Reply(reply));
+            }
+            "fetch" | "fetch-fails" => {
+                self.ensure_started(flow);
+                self.settled("the fetch answer")?;
+                if self.fetch.take().is_none() {
+                    return Err(format!(
+                        "the flow is not waiting for a fetch ({})",
+                        self.waiting()
+                    ));
+                }
+                let result = if key == "fetch" {
+                    Ok(FieldMap::from_json(value)?.0)
+                } else {
+                    Err(if value.is_empty() {
+                        "the request failed".to_owned()
+                    } else {
+                        value.to_owned()
+                    })
+                };
+                self.feed(flow, Input::Fetched(result));
+            }
+            "after" => {
+                self.ensure_started(flow);
+                self.settled("time passes")?;
+                let by = parse_duration(value).map_err(|e| format!("`{value}`: {e}"))?;
+                match self.timer {
+                    Some((id, due)) if due <= by && self.state.timer == id => {
+                        self.timer = None;
+                        self.feed(flow, Input::Timer { id });
+                    }
+                    Some((_, due)) if self.state.timer != 0 => {
+                        return Err(format!(
+                            "no timer is due within {value} (the next is due after {})",
+                            format_duration(due)
+                        ));
+                    }
+                    _ => return Err(format!("no timer is running ({})", self.waiting())),
+                }
+            }
+            "end" => {
+                self.ensure_started(flow);
+                self.end(value)?;
+                self.ended = true;
+            }
+            other => {
+                return Err(format!(
+                    "unknown line `{other}`; see the script format in the README"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, value: &str) -> Result<(), String> {
+        let (kind, arg) = value
+            .split_once(' ')
+            .map_or((value, ""), |(k, a)| (k, a.trim()));
+        match kind {
+            "waiting" => {
+                self.settled("the end")?;
+                if self.state.phase != Phase::Reply {
+                    return Err(format!(
+                        "expected the flow to wait for the customer, but {}",
+                        self.waiting()
+                    ));
+                }
+            }
+            "closed" | "queued" => {
+                let seen = self.pending.pop_front();
+                let ok = match (&seen, kind) {
+                    (Some(Seen::Close(s)), "closed") => s == arg,
+                    (Some(Seen::Queue(q, _)), "queued") => q == arg,
+                    _ => false,
+                };
+                if !ok {
+                    let what = seen.map_or_else(
+                        || format!("nothing more happened ({})", self.waiting()),
+                        |s| s.describe(),
+                    );
+                    return Err(format!(
+                        "expected the dialogue to end {kind} `{arg}`, but {what}"
+                    ));
+                }
+                self.settled("the end")?;
+            }
+            _ => {
+                return Err(format!(
+                    "`end:` takes `closed STATUS`, `queued QUEUE` or `waiting`, not `{value}`"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn waiting(&self) -> String {
+        let at = self.state.at.as_deref().unwrap_or("?");
+        match self.state.phase {
+            Phase::New => "the flow has not started".to_owned(),
+            Phase::Reply => format!("it waits for the customer at step `{at}`"),
+            Phase::Fetch => format!("it waits for a fetch at step `{at}`"),
+            Phase::Wait => format!("it waits for time to pass at step `{at}`"),
+            Phase::Ended => format!("it ended at step `{at}`"),
+        }
+    }
+
+    fn finish(self, line: usize) -> Result<DialogueReport, ScriptFailure> {
+        if !self.ended {
+            return Err(ScriptFailure {
+                line: line.saturating_sub(1).max(1),
+                dialogue: Some(self.name),
+                message: "the dialogue has no `end:` line saying how it ends".to_owned(),
+            });
+        }
+        Ok(DialogueReport {
+            name: self.name,
+            steps: self.steps,
+            bot_messages: self.bot_messages,
+            max_state_bytes: self.max_state_bytes,
+        })
+    }
+}
