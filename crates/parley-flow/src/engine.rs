@@ -426,6 +426,15 @@ impl Run<'_> {
         }
     }
 
+    /// Records the step the conversation stops at (only when it stops: the name is not
+    /// needed while steps run).
+    fn settle(&mut self, at: StepIndex) {
+        let name = self.flow.name_of(at);
+        if self.state.at.as_deref() != Some(name) {
+            self.state.at = Some(name.to_owned());
+        }
+    }
+
     /// Runs from step `at` until the flow waits or ends.
     fn go(&mut self, mut at: StepIndex) {
         loop {
@@ -435,12 +444,11 @@ impl Run<'_> {
                     self.steps_run,
                     self.flow.name_of(at)
                 );
-                self.state.at = Some(self.flow.name_of(at).to_owned());
+                self.settle(at);
                 self.fail(note);
                 return;
             }
             self.steps_run += 1;
-            self.state.at = Some(self.flow.name_of(at).to_owned());
             let flow = self.flow;
             match &flow.steps[usize::from(at)] {
                 Program::Message { text, next } => {
@@ -455,6 +463,7 @@ impl Run<'_> {
                     if let Some((after, _)) = ask.timeout {
                         self.start_timer(after);
                     }
+                    self.settle(at);
                     return;
                 }
                 Program::Branch { rules, otherwise } => {
@@ -469,6 +478,7 @@ impl Run<'_> {
                         fields: fields.clone(),
                     });
                     self.state.phase = Phase::Fetch;
+                    self.settle(at);
                     return;
                 }
                 Program::Set { values, next } => {
@@ -498,6 +508,7 @@ impl Run<'_> {
                     });
                     self.state.phase = Phase::Ended;
                     self.state.timer = 0;
+                    self.settle(at);
                     return;
                 }
                 Program::Close { status, text } => {
@@ -509,11 +520,13 @@ impl Run<'_> {
                     });
                     self.state.phase = Phase::Ended;
                     self.state.timer = 0;
+                    self.settle(at);
                     return;
                 }
                 Program::Wait { duration, .. } => {
                     self.state.phase = Phase::Wait;
                     self.start_timer(*duration);
+                    self.settle(at);
                     return;
                 }
             }

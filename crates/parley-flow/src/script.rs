@@ -38,6 +38,7 @@ use parley_domain::{CountryCode, DateOrder};
 
 pub use run::{DialogueReport, run_script};
 
+use crate::engine::{Context, DEFAULT_STEP_BUDGET};
 use crate::template::Lookup;
 
 /// Why a script failed: its line (1-based) and what went wrong.
@@ -87,6 +88,20 @@ impl Settings {
             country: CountryCode::GB,
             organization_name: "Example Ltd".to_owned(),
             portal_url: "https://pay.example.com/p/test".to_owned(),
+        }
+    }
+
+    /// The engine context these settings give, for `contact`, with the default budget.
+    #[must_use]
+    pub fn context<'a>(&'a self, contact: &'a dyn Lookup) -> Context<'a> {
+        Context {
+            contact,
+            organization_name: &self.organization_name,
+            portal_url: &self.portal_url,
+            today: self.today,
+            date_order: self.date_order,
+            country: self.country,
+            step_budget: DEFAULT_STEP_BUDGET,
         }
     }
 

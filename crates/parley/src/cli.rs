@@ -37,6 +37,19 @@ pub enum Command {
     /// Measure Parley against reference tools on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Bot flows: check, test with dialogue scripts, or chat with one in the terminal.
+    #[command(subcommand)]
+    Flow(FlowCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FlowCommand {
+    /// Validate a flow file: every problem with its step and position; exit 1 on errors.
+    Check(crate::flow_cmd::CheckArgs),
+    /// Run dialogue scripts against a flow; exit 1 when an expectation is not met.
+    Test(crate::flow_cmd::TestArgs),
+    /// Talk to a flow as the customer (fetch steps ask you for values).
+    Chat(crate::flow_cmd::ChatArgs),
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +90,9 @@ pub enum BenchCommand {
     /// Import a generated contacts CSV into a fresh SQLite store through the real import
     /// path, time `sqlite3 .import` of the same file in the same run, and import an XLSX.
     Import(crate::bench::ImportBench),
+    /// Replay the example flows' dialogues through the engine: steps per second on one
+    /// core, and the largest serialised conversation state.
+    Flow(crate::bench_flow::FlowBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,13 +200,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", config::DEFAULT_FILE);
         return Ok(());
     }
-    // The benchmark builds its own throw-away store; it needs no configuration.
-    if let Command::Bench(BenchCommand::Import(args)) = cli.command {
-        return crate::bench::import(args).await;
-    }
+    // The benchmarks build what they measure, and the flow tools read only their files:
+    // none of them needs configuration.
+    let command = match cli.command {
+        Command::Bench(BenchCommand::Import(args)) => return crate::bench::import(args).await,
+        Command::Bench(BenchCommand::Flow(args)) => return crate::bench_flow::run(&args),
+        Command::Flow(FlowCommand::Check(args)) => return crate::flow_cmd::check(&args),
+        Command::Flow(FlowCommand::Test(args)) => return crate::flow_cmd::test(&args),
+        Command::Flow(FlowCommand::Chat(args)) => return crate::flow_cmd::chat(&args),
+        other => other,
+    };
     let config = config::load(cli.config.as_deref(), std::env::vars()).context("configuration")?;
-    match cli.command {
-        Command::Config(ConfigCommand::Example) => Ok(()),
+    match command {
+        Command::Config(ConfigCommand::Example) | Command::Bench(_) | Command::Flow(_) => Ok(()),
         Command::Config(ConfigCommand::Check) => {
             println!(
                 "configuration is valid (store: {})",
@@ -202,6 +224,5 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => admin::migrate(&config).await,
         Command::Admin(command) => admin::run(&config, command).await,
         Command::Import(args) => crate::import_cmd::run(&config, args).await,
-        Command::Bench(BenchCommand::Import(args)) => crate::bench::import(args).await,
     }
 }

@@ -3,8 +3,10 @@
 
 mod admin;
 mod bench;
+mod bench_flow;
 mod cli;
 mod config;
+mod flow_cmd;
 mod import_cmd;
 mod serve;
 mod wiring;

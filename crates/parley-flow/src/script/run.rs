@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::{FieldMap, ScriptFailure, Settings};
 use crate::duration::{format_duration, parse_duration};
-use crate::engine::{Context, DEFAULT_STEP_BUDGET, Effect, Input, Phase, Reply, State, step};
+use crate::engine::{Effect, Input, Phase, Reply, State, step};
 use crate::program::Flow;
 
 /// One dialogue that passed.
@@ -22,6 +22,13 @@ pub struct DialogueReport {
     pub bot_messages: usize,
     /// The largest serialised state seen, in bytes.
     pub max_state_bytes: usize,
+    /// The inputs the dialogue gave the engine, in order (for replaying, as the benchmark
+    /// does).
+    pub inputs: Vec<Input>,
+    /// The contact it ran with.
+    pub contact: FieldMap,
+    /// The settings it ran with.
+    pub settings: Settings,
 }
 
 /// Runs every dialogue of `script` against `flow`, starting from `defaults`. Stops at the
@@ -125,6 +132,7 @@ struct Dialogue {
     steps: u32,
     bot_messages: usize,
     max_state_bytes: usize,
+    inputs: Vec<Input>,
 }
 
 impl Dialogue {
@@ -143,19 +151,13 @@ impl Dialogue {
             steps: 0,
             bot_messages: 0,
             max_state_bytes: 0,
+            inputs: Vec::new(),
         }
     }
 
     fn feed(&mut self, flow: &Flow, input: Input) {
-        let ctx = Context {
-            contact: &self.contact,
-            organization_name: &self.settings.organization_name,
-            portal_url: &self.settings.portal_url,
-            today: self.settings.today,
-            date_order: self.settings.date_order,
-            country: self.settings.country,
-            step_budget: DEFAULT_STEP_BUDGET,
-        };
+        let ctx = self.settings.context(&self.contact);
+        self.inputs.push(input.clone());
         let outcome = step(flow, &ctx, std::mem::take(&mut self.state), input);
         self.state = outcome.state;
         self.steps += outcome.steps_run;
@@ -416,6 +418,9 @@ impl Dialogue {
             steps: self.steps,
             bot_messages: self.bot_messages,
             max_state_bytes: self.max_state_bytes,
+            inputs: self.inputs,
+            contact: self.contact,
+            settings: self.settings,
         })
     }
 }

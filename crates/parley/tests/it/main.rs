@@ -6,3 +6,5 @@
 mod durability;
 // The README's commands and configuration errors, as a user meets them.
 mod commands;
+// `parley flow check|test` on the example flows and on broken flows and scripts.
+mod flows;
