@@ -31,11 +31,15 @@ pub enum AuditAction {
     OrganizationCreated,
     /// An organization's settings changed.
     OrganizationUpdated,
+    /// A flow was created or its draft changed.
+    FlowSaved,
+    /// A flow version was published.
+    FlowPublished,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 12] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -46,6 +50,8 @@ impl AuditAction {
         AuditAction::MemberRemoved,
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationUpdated,
+        AuditAction::FlowSaved,
+        AuditAction::FlowPublished,
     ];
 
     /// The stored and wire name.
@@ -62,6 +68,8 @@ impl AuditAction {
             AuditAction::MemberRemoved => "member_removed",
             AuditAction::OrganizationCreated => "organization_created",
             AuditAction::OrganizationUpdated => "organization_updated",
+            AuditAction::FlowSaved => "flow_saved",
+            AuditAction::FlowPublished => "flow_published",
         }
     }
 

@@ -4,6 +4,7 @@ mod audit;
 mod clock;
 mod contact;
 mod event;
+mod flow;
 mod id;
 mod import;
 mod money;
@@ -18,9 +19,10 @@ pub use contact::{
     MAX_FIELD_KEY_LEN,
 };
 pub use event::{EventEnvelope, EventType, NewEvent};
+pub use flow::{FlowRecord, FlowVersion};
 pub use id::{
-    ApiKeyId, AuditId, ContactId, ConversationId, EventId, IdError, IdSequence, ImportId, JobId,
-    MessageId, OrgId, SessionId, UserId,
+    ApiKeyId, AuditId, ContactId, ConversationId, EventId, FlowId, IdError, IdSequence, ImportId,
+    JobId, MessageId, OrgId, SessionId, UserId,
 };
 pub use import::{ImportCounters, ImportFormat, ImportOptions, ImportRecord, ImportStatus};
 pub use money::{Money, MoneyError};

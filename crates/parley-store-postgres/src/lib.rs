@@ -4,6 +4,7 @@ mod api_keys;
 mod audit;
 mod connect;
 mod contacts;
+mod flows;
 mod idempotency;
 mod imports;
 mod jobs;

@@ -28,6 +28,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0004_compact_contact_keys.sql",
         include_str!("../migrations/0004_compact_contact_keys.sql"),
     ),
+    (
+        5,
+        "0005_flows.sql",
+        include_str!("../migrations/0005_flows.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -36,6 +41,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0002_contacts.sql",
     "0003_address_key_order.sql",
     "0004_compact_contact_keys.sql",
+    "0005_flows.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

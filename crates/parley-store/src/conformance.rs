@@ -15,6 +15,7 @@ pub mod model;
 mod access;
 mod audit_outbox;
 mod contacts;
+mod flows;
 mod idempotency;
 mod jobs;
 mod tenancy;
@@ -22,6 +23,7 @@ mod tenancy;
 pub use access::*;
 pub use audit_outbox::*;
 pub use contacts::*;
+pub use flows::*;
 pub use idempotency::*;
 pub use jobs::*;
 pub use tenancy::*;
@@ -59,6 +61,8 @@ macro_rules! conformance_suite {
             import_batches_upsert_and_count,
             import_writers_commit_on_finish_and_roll_back_when_dropped,
             contacts_filter_update_and_delete,
+            flows_keep_drafts_and_number_immutable_versions,
+            flows_are_scoped_to_their_organization,
             ping_answers,
             close_refuses_later_calls,
         );

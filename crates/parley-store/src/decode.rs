@@ -9,8 +9,8 @@
 use chrono::{DateTime, Utc};
 use parley_domain::{
     ApiKey, AuditAction, AuditEntry, ChannelAddress, Contact, ContactId, EventType,
-    FieldDefinition, ImportCounters, ImportRecord, Membership, NewEvent, OrgId, Organization,
-    PermissionSet, Role, User, from_millis,
+    FieldDefinition, FlowRecord, FlowVersion, ImportCounters, ImportRecord, Membership, NewEvent,
+    OrgId, Organization, PermissionSet, Role, User, from_millis,
 };
 
 use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
@@ -176,6 +176,42 @@ pub fn stored_api_key(r: &impl RowSource) -> Result<StoredApiKey, StoreError> {
     Ok(StoredApiKey {
         key: api_key(r)?,
         secret_hash: text(r, "secret_hash")?,
+    })
+}
+
+/// A version number column (1 and up).
+fn version(r: &impl RowSource, column: &'static str) -> Result<u32, StoreError> {
+    u32::try_from(int(r, column)?)
+        .map_err(|_| StoreError::corrupt(format!("column {column} holds an invalid value")))
+}
+
+/// `flows.*`
+pub fn flow(r: &impl RowSource) -> Result<FlowRecord, StoreError> {
+    Ok(FlowRecord {
+        id: parsed(r, "id")?,
+        organization_id: parsed(r, "organization_id")?,
+        name: text(r, "name")?,
+        draft: text(r, "draft")?,
+        latest_version: r
+            .opt_int("latest_version")?
+            .map(|_| version(r, "latest_version"))
+            .transpose()?,
+        created_by: opt_parsed(r, "created_by")?,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `flow_versions.*`
+pub fn flow_version(r: &impl RowSource) -> Result<FlowVersion, StoreError> {
+    Ok(FlowVersion {
+        flow_id: parsed(r, "flow_id")?,
+        organization_id: parsed(r, "organization_id")?,
+        version: version(r, "version")?,
+        name: text(r, "name")?,
+        document: text(r, "document")?,
+        published_by: opt_parsed(r, "published_by")?,
+        published_at: instant(r, "published_at")?,
     })
 }
 

@@ -5,6 +5,7 @@ mod audit;
 mod contacts;
 pub mod decode;
 mod error;
+mod flows;
 mod idempotency;
 mod imports;
 mod jobs;
@@ -21,6 +22,7 @@ pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::AuditLog;
 pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};
 pub use error::{BoxError, StoreError};
+pub use flows::{FlowStore, NewFlowVersion};
 pub use idempotency::{IdempotencyBegin, IdempotencyStore, NewIdempotencyRecord, StoredResponse};
 pub use imports::{
     Conflict, ImportBatch, ImportRow, ImportStore, ImportWriter, OriginalCells, RejectLine,
@@ -49,6 +51,7 @@ pub trait Store:
     + IdempotencyStore
     + ContactStore
     + ImportStore
+    + FlowStore
     + Send
     + Sync
 {
