@@ -119,7 +119,9 @@ pub fn run(args: &FlowBench) -> anyhow::Result<()> {
             steps_per_s, inputs_per_s, pass.steps
         );
         if !persist {
-            let verdict = if steps_per_s >= 1_000_000.0 {
+            let verdict = if cfg!(debug_assertions) {
+                "not judged (a debug build; measure with --release)"
+            } else if steps_per_s >= 1_000_000.0 {
                 "met"
             } else {
                 "NOT met"
