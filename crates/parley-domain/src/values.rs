@@ -11,7 +11,7 @@ mod postcode;
 use std::borrow::Cow;
 
 pub use date::{check_year, excel_serial_to_date, parse_date, parse_datetime};
-pub use number::{check_money, parse_decimal_text, parse_money_text};
+pub use number::{check_money, money_text, parse_decimal_text, parse_money_text};
 pub use postcode::parse_postcode;
 
 /// Why a value was refused, in words a person can act on.

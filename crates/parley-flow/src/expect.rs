@@ -5,7 +5,8 @@
 //! (`parley_domain::values`), so a reply means what the same text in a file would.
 
 use parley_domain::values::{
-    parse_bool, parse_date, parse_decimal_text, parse_email, parse_money_text, parse_postcode,
+    money_text, parse_bool, parse_date, parse_decimal_text, parse_email, parse_money_text,
+    parse_postcode,
 };
 use parley_domain::{CountryCode, DateOrder};
 
@@ -32,13 +33,7 @@ pub(crate) fn check(
         Expect::Number => parse_decimal_text(text, false)
             .ok()
             .map(|d| d.normalize().to_string()),
-        Expect::Money => parse_money_text(text).ok().map(|d| {
-            let mut m = d.normalize();
-            if m.scale() < 2 {
-                m.rescale(2);
-            }
-            m.to_string()
-        }),
+        Expect::Money => parse_money_text(text).ok().map(money_text),
         Expect::Date => parse_date(text, order)
             .ok()
             .map(|d| d.format("%Y-%m-%d").to_string()),

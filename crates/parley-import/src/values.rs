@@ -105,7 +105,7 @@ pub fn parse_value(
     match field_type {
         FieldType::Text => parse_text(cell).map(Value::Text),
         FieldType::Number => parse_number(cell).map(Value::Number),
-        FieldType::Money => parse_money(cell).map(|m| Value::Text(money_string(m))),
+        FieldType::Money => parse_money(cell).map(|m| Value::Text(values::money_text(m))),
         FieldType::Date => parse_date(cell, ctx.date_order).map(|d| Value::Text(d.to_string())),
         FieldType::Datetime => parse_datetime(cell, ctx.date_order)
             .map(|d| Value::Text(d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))),
@@ -115,15 +115,6 @@ pub fn parse_value(
         FieldType::Postcode => parse_postcode(cell, ctx.country).map(Value::Text),
         FieldType::Url => parse_url(cell).map(Value::Text),
     }
-}
-
-/// Money with at least two decimals (`12.50`), otherwise as precise as given.
-fn money_string(amount: Decimal) -> String {
-    let mut m = amount.normalize();
-    if m.scale() < 2 {
-        m.rescale(2);
-    }
-    m.to_string()
 }
 
 /// A cell as trimmed text (numbers as a person would have typed them).
@@ -201,12 +192,5 @@ mod tests {
             serde_json::from_str::<String>(&out).unwrap(),
             "a\"b\\c\nd\u{1}"
         );
-    }
-
-    #[test]
-    fn money_keeps_two_decimals() {
-        assert_eq!(money_string(Decimal::new(125, 1)), "12.50");
-        assert_eq!(money_string(Decimal::new(12_125, 3)), "12.125");
-        assert_eq!(money_string(Decimal::new(7, 0)), "7.00");
     }
 }

@@ -142,6 +142,17 @@ pub fn parse_money_text(text: &str) -> Result<Decimal, Reason> {
     check_money(parse_decimal_text(text, true)?)
 }
 
+/// The canonical text of a money amount: at least two decimals (`12.50`), otherwise as
+/// precise as given (`12.125`). What contacts store and what a money reply is saved as.
+#[must_use]
+pub fn money_text(amount: Decimal) -> String {
+    let mut m = amount.normalize();
+    if m.scale() < 2 {
+        m.rescale(2);
+    }
+    m.to_string()
+}
+
 /// `amount` when it has at most four decimal places.
 pub fn check_money(amount: Decimal) -> Result<Decimal, Reason> {
     Money::new(amount)
@@ -155,6 +166,13 @@ mod tests {
 
     fn money(t: &str) -> Result<String, Reason> {
         parse_money_text(t).map(|d| d.to_string())
+    }
+
+    #[test]
+    fn money_keeps_two_decimals() {
+        assert_eq!(money_text(Decimal::new(125, 1)), "12.50");
+        assert_eq!(money_text(Decimal::new(12_125, 3)), "12.125");
+        assert_eq!(money_text(Decimal::new(7, 0)), "7.00");
     }
 
     #[test]
