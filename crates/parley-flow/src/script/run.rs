@@ -93,7 +93,7 @@ pub fn run_script(
 
 fn split(text: &str) -> (&str, &str) {
     match text.split_once(':') {
-        Some((k, v)) if !k.contains(' ') || k == "fetch fails" => (k.trim(), v.trim()),
+        Some((k, v)) if !k.contains(' ') => (k.trim(), v.trim()),
         _ => (text, ""),
     }
 }
@@ -124,10 +124,9 @@ struct Dialogue {
     contact: FieldMap,
     state: State,
     pending: VecDeque<Seen>,
-    fetch: Option<Vec<String>>,
-    timer: Option<(u32, Duration)>,
+    /// The delay of the latest timer the engine started; the state holds its id.
+    timer_after: Duration,
     next_reply: Reply,
-    started: bool,
     ended: bool,
     steps: u32,
     bot_messages: usize,
@@ -143,10 +142,8 @@ impl Dialogue {
             contact: FieldMap::default(),
             state: State::default(),
             pending: VecDeque::new(),
-            fetch: None,
-            timer: None,
+            timer_after: Duration::ZERO,
             next_reply: Reply::default(),
-            started: false,
             ended: false,
             steps: 0,
             bot_messages: 0,
@@ -172,17 +169,15 @@ impl Dialogue {
                 Effect::SetStatus { status } => self.pending.push_back(Seen::Status(status)),
                 Effect::Queue { queue, note } => self.pending.push_back(Seen::Queue(queue, note)),
                 Effect::Close { status } => self.pending.push_back(Seen::Close(status)),
-                Effect::Fetch { fields } => self.fetch = Some(fields),
-                Effect::StartTimer { id, after } => self.timer = Some((id, after)),
+                // The state says the flow waits for a fetch, and which timer counts.
+                Effect::Fetch { .. } => {}
+                Effect::StartTimer { after, .. } => self.timer_after = after,
             }
         }
     }
 
-    fn ensure_started(&mut self, flow: &Flow) {
-        if !self.started {
-            self.started = true;
-            self.feed(flow, Input::Start { opening: None });
-        }
+    fn started(&self) -> bool {
+        self.state.phase != Phase::New
     }
 
     /// Nothing the bot did may be left unmatched before `what`.
@@ -203,18 +198,22 @@ impl Dialogue {
         if self.settings.apply(key, value)? {
             return Ok(());
         }
+        // Lines about what happens start the flow when no `start:` line did.
+        let sets_up = matches!(key, "contact" | "start" | "intent" | "entity");
+        if !sets_up && !self.started() {
+            self.feed(flow, Input::Start { opening: None });
+        }
         match key {
             "contact" => {
-                if self.started {
+                if self.started() {
                     return Err("`contact:` must come before the flow starts".to_owned());
                 }
                 self.contact = FieldMap::from_json(value)?;
             }
             "start" => {
-                if self.started {
+                if self.started() {
                     return Err("the flow has already started".to_owned());
                 }
-                self.started = true;
                 let opening = (!value.is_empty()).then(|| Reply {
                     text: value.to_owned(),
                     ..std::mem::take(&mut self.next_reply)
@@ -222,7 +221,6 @@ impl Dialogue {
                 self.feed(flow, Input::Start { opening });
             }
             "bot" | "bot~" => {
-                self.ensure_started(flow);
                 let matches = |said: &str| -> Result<bool, String> {
                     if key == "bot" {
                         Ok(said.contains(value))
@@ -253,24 +251,21 @@ impl Dialogue {
                     }
                 }
             }
-            "status" => {
-                self.ensure_started(flow);
-                match self.pending.pop_front() {
-                    Some(Seen::Status(s)) if s == value => {}
-                    Some(other) => {
-                        return Err(format!(
-                            "expected status `{value}`, but {}",
-                            other.describe()
-                        ));
-                    }
-                    None => {
-                        return Err(format!(
-                            "expected status `{value}`, but nothing more happened ({})",
-                            self.waiting()
-                        ));
-                    }
+            "status" => match self.pending.pop_front() {
+                Some(Seen::Status(s)) if s == value => {}
+                Some(other) => {
+                    return Err(format!(
+                        "expected status `{value}`, but {}",
+                        other.describe()
+                    ));
                 }
-            }
+                None => {
+                    return Err(format!(
+                        "expected status `{value}`, but nothing more happened ({})",
+                        self.waiting()
+                    ));
+                }
+            },
             "intent" => {
                 let mut parts = value.split_whitespace();
                 self.next_reply.intent = parts.next().map(str::to_owned);
@@ -290,7 +285,6 @@ impl Dialogue {
                     .insert(kind.trim().to_owned(), v.trim().to_owned());
             }
             "customer" => {
-                self.ensure_started(flow);
                 self.settled("the customer's reply")?;
                 if self.state.phase == Phase::Ended {
                     return Err("the customer replied, but the flow has already ended".to_owned());
@@ -302,9 +296,8 @@ impl Dialogue {
                 self.feed(flow, Input::Reply(reply));
             }
             "fetch" | "fetch-fails" => {
-                self.ensure_started(flow);
                 self.settled("the fetch answer")?;
-                if self.fetch.take().is_none() {
+                if self.state.phase != Phase::Fetch {
                     return Err(format!(
                         "the flow is not waiting for a fetch ({})",
                         self.waiting()
@@ -322,25 +315,21 @@ impl Dialogue {
                 self.feed(flow, Input::Fetched(result));
             }
             "after" => {
-                self.ensure_started(flow);
                 self.settled("time passes")?;
                 let by = parse_duration(value).map_err(|e| format!("`{value}`: {e}"))?;
-                match self.timer {
-                    Some((id, due)) if due <= by && self.state.timer == id => {
-                        self.timer = None;
-                        self.feed(flow, Input::Timer { id });
-                    }
-                    Some((_, due)) if self.state.timer != 0 => {
-                        return Err(format!(
-                            "no timer is due within {value} (the next is due after {})",
-                            format_duration(due)
-                        ));
-                    }
-                    _ => return Err(format!("no timer is running ({})", self.waiting())),
+                let id = self.state.timer;
+                if id == 0 {
+                    return Err(format!("no timer is running ({})", self.waiting()));
                 }
+                if self.timer_after > by {
+                    return Err(format!(
+                        "no timer is due within {value} (the next is due after {})",
+                        format_duration(self.timer_after)
+                    ));
+                }
+                self.feed(flow, Input::Timer { id });
             }
             "end" => {
-                self.ensure_started(flow);
                 self.end(value)?;
                 self.ended = true;
             }
