@@ -75,34 +75,27 @@ impl Step {
         }
     }
 
-    /// Every step this one can lead to, with the field that names it.
+    /// The names of every step this one can lead to.
     #[must_use]
-    pub fn targets(&self) -> Vec<(String, &str)> {
-        let mut out = Vec::new();
+    pub fn targets(&self) -> Vec<&str> {
         match self {
-            Step::Message(s) => out.push(("next".to_owned(), s.next.as_str())),
-            Step::Ask(s) => {
-                out.push(("next".to_owned(), s.next.as_str()));
-                if let Some(t) = &s.on_timeout {
-                    out.push(("on_timeout".to_owned(), t.as_str()));
-                }
-            }
-            Step::Branch(s) => {
-                for (i, rule) in s.rules.iter().enumerate() {
-                    out.push((format!("rules[{i}].next"), rule.next.as_str()));
-                }
-                out.push(("otherwise".to_owned(), s.otherwise.as_str()));
-            }
-            Step::Fetch(s) => {
-                out.push(("next".to_owned(), s.next.as_str()));
-                out.push(("on_failure".to_owned(), s.on_failure.as_str()));
-            }
-            Step::Set(s) => out.push(("next".to_owned(), s.next.as_str())),
-            Step::Status(s) => out.push(("next".to_owned(), s.next.as_str())),
-            Step::Wait(s) => out.push(("next".to_owned(), s.next.as_str())),
-            Step::Queue(_) | Step::Close(_) => {}
+            Step::Message(MessageStep { next, .. })
+            | Step::Set(SetStep { next, .. })
+            | Step::Status(StatusStep { next, .. })
+            | Step::Wait(WaitStep { next, .. }) => vec![next],
+            Step::Ask(s) => std::iter::once(&s.next)
+                .chain(&s.on_timeout)
+                .map(String::as_str)
+                .collect(),
+            Step::Branch(s) => s
+                .rules
+                .iter()
+                .map(|r| r.next.as_str())
+                .chain([s.otherwise.as_str()])
+                .collect(),
+            Step::Fetch(s) => vec![&s.next, &s.on_failure],
+            Step::Queue(_) | Step::Close(_) => Vec::new(),
         }
-        out
     }
 }
 

@@ -96,6 +96,9 @@ struct Checker<'d> {
     out: Vec<Diagnostic>,
     /// Set when a finding means the flow cannot be built.
     broken: bool,
+    /// `(step, field, placeholder names)` of every template and expression that parsed,
+    /// for the `unknown_field` rule.
+    placeholders: Vec<(String, String, Vec<String>)>,
 }
 
 impl Checker<'_> {
@@ -142,8 +145,20 @@ impl Checker<'_> {
         0
     }
 
+    fn placeholders<'n>(&mut self, step: &str, field: &str, names: impl Iterator<Item = &'n str>) {
+        let names: Vec<String> = names.map(str::to_owned).collect();
+        if !names.is_empty() {
+            self.placeholders
+                .push((step.to_owned(), field.to_owned(), names));
+        }
+    }
+
     fn template(&mut self, step: &str, field: &str, text: &str) -> Template {
-        Template::parse(text).unwrap_or_else(|e| {
+        let parsed = Template::parse(text);
+        if let Ok(t) = &parsed {
+            self.placeholders(step, field, t.fields());
+        }
+        parsed.unwrap_or_else(|e| {
             self.report(
                 Rule::Template,
                 Some(step),
@@ -157,7 +172,10 @@ impl Checker<'_> {
 
     fn condition(&mut self, step: &str, field: &str, text: &str) -> Option<Condition> {
         match Condition::parse(text) {
-            Ok(c) => Some(c),
+            Ok(c) => {
+                self.placeholders(step, field, c.fields());
+                Some(c)
+            }
             Err(e) => {
                 self.report(
                     Rule::Condition,
@@ -235,6 +253,7 @@ pub fn validate(doc: &FlowDocument, org_fields: Option<&BTreeSet<String>>) -> Va
         index,
         out: Vec::new(),
         broken: false,
+        placeholders: Vec::new(),
     };
     if doc.steps.is_empty() {
         c.report(
@@ -294,19 +313,17 @@ pub fn validate(doc: &FlowDocument, org_fields: Option<&BTreeSet<String>>) -> Va
     graph::check(&mut c, start);
     fields::check_fields(&mut c, org_fields);
     let Checker {
-        mut out, broken, ..
+        mut out,
+        broken,
+        index,
+        ..
     } = c;
     out.sort_by(|a, b| (a.severity, &a.step, &a.field).cmp(&(b.severity, &b.step, &b.field)));
     let flow = (!broken).then(|| Flow {
         name: doc.name.clone(),
         steps,
         names: doc.steps.keys().map(|k| k.as_str().into()).collect(),
-        index: doc
-            .steps
-            .keys()
-            .enumerate()
-            .filter_map(|(i, k)| Some((k.as_str().into(), StepIndex::try_from(i).ok()?)))
-            .collect(),
+        index: index.into_iter().map(|(k, i)| (k.into(), i)).collect(),
         start,
         fallback_queue,
     });

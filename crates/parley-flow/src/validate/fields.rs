@@ -4,9 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::{BUILTIN_NAMES, Checker, Rule};
-use crate::condition::Condition;
 use crate::document::Step;
-use crate::template::Template;
 
 /// The `unknown_field` rule.
 pub(super) fn check_fields(c: &mut Checker<'_>, org_fields: Option<&BTreeSet<String>>) {
@@ -24,54 +22,17 @@ pub(super) fn check_fields(c: &mut Checker<'_>, org_fields: Option<&BTreeSet<Str
             _ => {}
         }
     }
-    let mut unknown = Vec::new();
-    for (name, step) in &c.doc.steps {
-        for (field, text, is_template) in texts(step) {
-            let names: Vec<String> = if is_template {
-                Template::parse(text)
-                    .map(|t| t.fields().map(str::to_owned).collect())
-                    .unwrap_or_default()
-            } else {
-                Condition::parse(text)
-                    .map(|t| t.fields().map(str::to_owned).collect())
-                    .unwrap_or_default()
-            };
-            for n in names {
-                if !known.contains(n.as_str()) {
-                    unknown.push((name.clone(), field.clone(), n));
-                }
-            }
-        }
-    }
+    let unknown: Vec<(String, String, String)> = c
+        .placeholders
+        .iter()
+        .flat_map(|(step, field, names)| {
+            names
+                .iter()
+                .filter(|n| !known.contains(n.as_str()))
+                .map(move |n| (step.clone(), field.clone(), n.clone()))
+        })
+        .collect();
     for (step, field, n) in unknown {
         c.report(Rule::UnknownField, Some(&step), Some(&field), None, format!("`<<{n}>>` is not a variable of this flow, a built-in or a contact field of the organization"));
     }
-}
-
-/// Every template and expression of a step: `(field, text, is_template)`.
-fn texts(step: &Step) -> Vec<(String, &str, bool)> {
-    let mut out = Vec::new();
-    match step {
-        Step::Message(s) => out.push(("text".to_owned(), s.text.as_str(), true)),
-        Step::Ask(s) => {
-            out.push(("text".to_owned(), s.text.as_str(), true));
-            if let Some(t) = &s.retry_text {
-                out.push(("retry_text".to_owned(), t.as_str(), true));
-            }
-        }
-        Step::Branch(s) => {
-            for (i, r) in s.rules.iter().enumerate() {
-                out.push((format!("rules[{i}].when"), r.when.as_str(), false));
-            }
-        }
-        Step::Set(s) => {
-            for (k, v) in &s.values {
-                out.push((format!("values.{k}"), v.as_str(), false));
-            }
-        }
-        Step::Queue(s) => out.extend(s.text.as_deref().map(|t| ("text".to_owned(), t, true))),
-        Step::Close(s) => out.extend(s.text.as_deref().map(|t| ("text".to_owned(), t, true))),
-        Step::Fetch(_) | Step::Status(_) | Step::Wait(_) => {}
-    }
-    out
 }

@@ -13,7 +13,7 @@ pub(super) fn check(c: &mut Checker<'_>, start: StepIndex) {
         .map(|(_, step)| {
             step.targets()
                 .iter()
-                .filter_map(|(_, name)| c.index.get(name).map(|i| usize::from(*i)))
+                .filter_map(|name| c.index.get(name).map(|i| usize::from(*i)))
                 .collect()
         })
         .collect();
