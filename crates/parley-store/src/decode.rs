@@ -179,10 +179,19 @@ pub fn stored_api_key(r: &impl RowSource) -> Result<StoredApiKey, StoreError> {
     })
 }
 
-/// A version number column (1 and up).
+/// An optional version number column (1 and up).
+fn opt_version(r: &impl RowSource, column: &'static str) -> Result<Option<u32>, StoreError> {
+    r.opt_int(column)?
+        .map(|n| {
+            u32::try_from(n)
+                .map_err(|_| StoreError::corrupt(format!("column {column} holds an invalid value")))
+        })
+        .transpose()
+}
+
+/// A required version number column.
 fn version(r: &impl RowSource, column: &'static str) -> Result<u32, StoreError> {
-    u32::try_from(int(r, column)?)
-        .map_err(|_| StoreError::corrupt(format!("column {column} holds an invalid value")))
+    opt_version(r, column)?.ok_or_else(|| missing(column))
 }
 
 /// `flows.*`
@@ -192,10 +201,7 @@ pub fn flow(r: &impl RowSource) -> Result<FlowRecord, StoreError> {
         organization_id: parsed(r, "organization_id")?,
         name: text(r, "name")?,
         draft: text(r, "draft")?,
-        latest_version: r
-            .opt_int("latest_version")?
-            .map(|_| version(r, "latest_version"))
-            .transpose()?,
+        latest_version: opt_version(r, "latest_version")?,
         created_by: opt_parsed(r, "created_by")?,
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,

@@ -66,32 +66,29 @@ impl<'a> Parser<'a> {
         let mut left = self.and()?;
         while self.is_word("or") {
             self.pos += 1;
-            let right = self.and_after("or")?;
+            self.operand_after("or")?;
+            let right = self.and()?;
             left = Expr::Or(Box::new(left), Box::new(right));
         }
         Ok(left)
     }
 
-    fn and_after(&mut self, what: &str) -> Result<Expr, ConditionError> {
-        if self.peek().is_none() {
-            return Err(self.error_at(
+    /// After the keyword `what`, the input must go on.
+    fn operand_after(&self, what: &str) -> Result<(), ConditionError> {
+        match self.peek() {
+            Some(_) => Ok(()),
+            None => Err(self.error_at(
                 self.end_column,
                 format!("expected a condition after `{what}`"),
-            ));
+            )),
         }
-        self.and()
     }
 
     fn and(&mut self) -> Result<Expr, ConditionError> {
         let mut left = self.not()?;
         while self.is_word("and") {
             self.pos += 1;
-            if self.peek().is_none() {
-                return Err(self.error_at(
-                    self.end_column,
-                    "expected a condition after `and`".to_owned(),
-                ));
-            }
+            self.operand_after("and")?;
             let right = self.not()?;
             left = Expr::And(Box::new(left), Box::new(right));
         }
@@ -103,12 +100,7 @@ impl<'a> Parser<'a> {
             let column = self.next_column();
             self.pos += 1;
             self.enter(column)?;
-            if self.peek().is_none() {
-                return Err(self.error_at(
-                    self.end_column,
-                    "expected a condition after `not`".to_owned(),
-                ));
-            }
+            self.operand_after("not")?;
             let inner = self.not()?;
             self.depth -= 1;
             return Ok(Expr::Not(Box::new(inner)));
