@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod contacts;
 mod error;
+pub mod flows;
 pub mod imports;
 pub mod jobs;
 mod sealing;

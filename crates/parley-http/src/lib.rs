@@ -47,12 +47,15 @@ fn api() -> OpenApiRouter<AppState> {
 /// The OpenAPI 3.1 document of the whole API.
 #[must_use]
 pub fn openapi() -> OpenApi {
-    api().into_openapi()
+    let mut document = api().into_openapi();
+    v1::describe_responses(&mut document);
+    document
 }
 
 /// The complete router: API, operations endpoints and middleware.
 pub fn router(state: AppState) -> Router {
-    let (api, document) = api().split_for_parts();
+    let (api, mut document) = api().split_for_parts();
+    v1::describe_responses(&mut document);
     api.merge(ops::router(&document))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)

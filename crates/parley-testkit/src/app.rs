@@ -119,18 +119,37 @@ impl TestApp {
             .admin_create_organization(name, parent)
             .await
             .unwrap();
+        (org.id, self.token_in(org.id, role).await)
+    }
+
+    /// A bearer token of a new API key with `role` on `org`.
+    pub async fn token_in(&self, org: OrgId, role: Role) -> String {
         let key = self
             .app
-            .admin_create_api_key(org.id, "test", role)
+            .admin_create_api_key(org, "test", role)
             .await
             .unwrap();
-        let token = self
-            .app
+        self.app
             .issue_token(key.key.id, &key.secret)
             .await
             .unwrap()
-            .token;
-        (org.id, token)
+            .token
+    }
+
+    /// Defines fields `(key, type)` through the API, asserting each is created.
+    pub async fn define_fields(&self, token: &str, fields: &[(&str, &str)]) {
+        for (key, field_type) in fields {
+            let r = self
+                .call(
+                    Method::POST,
+                    "/api/v1/fields",
+                    Some(token),
+                    None,
+                    Some(serde_json::json!({"key": key, "type": field_type})),
+                )
+                .await;
+            assert_eq!(r.status, 201, "defining {key}: {}", r.json);
+        }
     }
 
     /// `GET path` with a bearer token.

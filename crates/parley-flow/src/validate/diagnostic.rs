@@ -15,6 +15,17 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    /// `error` or `warning`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// Which rule a diagnostic comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,7 +50,9 @@ pub enum Rule {
 }
 
 impl Rule {
-    fn as_str(self) -> &'static str {
+    /// The rule's name, as diagnostics print it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
             Rule::UnknownStep => "unknown_step",
             Rule::UnreachableStep => "unreachable_step",
@@ -72,11 +85,7 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{severity}[{}]", self.rule.as_str())?;
+        write!(f, "{}[{}]", self.severity.as_str(), self.rule.as_str())?;
         let mut sep = " ";
         if let Some(step) = &self.step {
             write!(f, "{sep}step `{step}`")?;

@@ -159,6 +159,8 @@ macro_rules! list_type {
     };
 }
 
+pub(crate) use list_type;
+
 list_type!(OrganizationList, OrganizationResponse);
 list_type!(MemberList, MemberResponse);
 list_type!(ApiKeyList, ApiKeyResponse);

@@ -310,3 +310,21 @@ async fn lists_paginate_with_cursors() {
         .await;
     assert_eq!(openapi.json["openapi"], "3.1.0");
 }
+
+/// Every response of the OpenAPI document has the description OpenAPI 3.1 requires.
+#[tokio::test]
+async fn every_openapi_response_has_a_description() {
+    let document_json = serde_json::to_value(parley_http::openapi()).unwrap();
+    for (path, item) in document_json["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status} has no description"
+                );
+            }
+        }
+    }
+}

@@ -68,22 +68,15 @@ async fn run_job(t: &TestApp, import: &Value) -> Value {
 async fn an_uploaded_file_imports_reports_rejects_and_reimports_as_a_no_op() {
     let t = TestApp::new().await;
     let (_, token) = t.org_with_token("Importer", None, Role::Supervisor).await;
-    for (key, ty) in [
-        ("date_of_birth", "date"),
-        ("balance", "money"),
-        ("postcode", "postcode"),
-    ] {
-        let r = t
-            .call(
-                Method::POST,
-                "/api/v1/fields",
-                Some(&token),
-                None,
-                Some(json!({"key": key, "type": ty})),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.json);
-    }
+    t.define_fields(
+        &token,
+        &[
+            ("date_of_birth", "date"),
+            ("balance", "money"),
+            ("postcode", "postcode"),
+        ],
+    )
+    .await;
     let options = json!({"mapping": {"Customer Ref": "customer_id"}, "default_country": "IE"});
     let r = upload(&t, &token, "contacts.csv", &options, UTF8_FIXTURE).await;
     assert_eq!(r.status, 202, "{}", r.json);

@@ -5,10 +5,11 @@
 
 use http::Method;
 use parley_domain::{
-    ApiKeyId, ChannelKind, ContactId, FieldDefinition, FieldType, ImportCounters, ImportFormat,
-    ImportId, ImportOptions, ImportRecord, ImportStatus, OrgId, Role, UserId,
+    ApiKeyId, AuditAction, AuditId, ChannelKind, ContactId, FieldDefinition, FieldType, FlowId,
+    FlowRecord, ImportCounters, ImportFormat, ImportId, ImportOptions, ImportRecord, ImportStatus,
+    NewAuditEntry, OrgId, Role, UserId,
 };
-use parley_store::{ImportBatch, ImportRow, RejectLine};
+use parley_store::{ImportBatch, ImportRow, NewFlowVersion, PageRequest, RejectLine};
 use parley_testkit::{TestApp, TestResponse};
 use serde_json::{Value, json};
 
@@ -20,6 +21,13 @@ struct Ids {
     contact: ContactId,
     import: ImportId,
     field: String,
+    flow: FlowId,
+}
+
+/// A flow any organization can publish.
+fn flow_document(name: &str) -> Value {
+    json!({"schema": 1, "name": name, "start": "bye",
+        "steps": {"bye": {"type": "close", "status": "done", "text": "Goodbye <<first_name>>"}}})
 }
 
 /// Every org-scoped operation, `(method, path template)`.
@@ -50,6 +58,14 @@ const SCOPED: &[(&str, &str)] = &[
     ("POST", "/api/v1/imports"),
     ("GET", "/api/v1/imports/{id}"),
     ("GET", "/api/v1/imports/{id}/rejects.csv"),
+    ("GET", "/api/v1/flows"),
+    ("POST", "/api/v1/flows"),
+    ("GET", "/api/v1/flows/{id}"),
+    ("PUT", "/api/v1/flows/{id}"),
+    ("POST", "/api/v1/flows/{id}/validate"),
+    ("GET", "/api/v1/flows/{id}/versions"),
+    ("POST", "/api/v1/flows/{id}/versions"),
+    ("GET", "/api/v1/flows/{id}/versions/{version}"),
 ];
 
 /// Operations checked by `auth_routes_do_not_cross_organizations` instead.
@@ -141,8 +157,52 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         .apply_import_batch(import.id, org, &batch, &|_| Vec::new(), now)
         .await
         .unwrap();
+    let flow = FlowId::generate();
+    let audit = |action| NewAuditEntry {
+        id: AuditId::generate(),
+        organization_id: Some(org),
+        actor: "seed".into(),
+        action,
+        subject: flow.to_string(),
+        detail: json!({}),
+        at: now,
+    };
+    let draft = flow_document("Seeded").to_string();
+    t.app
+        .store
+        .create_flow(
+            FlowRecord {
+                id: flow,
+                organization_id: org,
+                name: "Seeded".into(),
+                draft: draft.clone(),
+                latest_version: None,
+                created_by: None,
+                created_at: now,
+                updated_at: now,
+            },
+            audit(AuditAction::FlowSaved),
+        )
+        .await
+        .unwrap();
+    t.app
+        .store
+        .publish_flow_version(
+            NewFlowVersion {
+                flow_id: flow,
+                organization_id: org,
+                name: "Seeded".into(),
+                document: draft,
+                published_by: None,
+                published_at: now,
+            },
+            audit(AuditAction::FlowPublished),
+        )
+        .await
+        .unwrap();
     Ids {
         org,
+        flow,
         user: user.id,
         key: key.key.id,
         contact,
@@ -161,7 +221,9 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         .replace("/api-keys/{id}", &format!("/api-keys/{}", ids.key))
         .replace("/contacts/{id}", &format!("/contacts/{}", ids.contact))
         .replace("/imports/{id}", &format!("/imports/{}", ids.import))
-        .replace("/fields/{key}", &format!("/fields/{}", ids.field));
+        .replace("/fields/{key}", &format!("/fields/{}", ids.field))
+        .replace("/flows/{id}", &format!("/flows/{}", ids.flow))
+        .replace("/versions/{version}", "/versions/1");
     let body = match (method, template) {
         ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
         ("PATCH", "/api/v1/organizations/{id}") => Some(json!({"name": format!("renamed {n}")})),
@@ -176,6 +238,8 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         ("POST", "/api/v1/imports") => {
             Some(json!({"rows": [{"phone": format!("+3538799{n:05}")}]}))
         }
+        ("POST", "/api/v1/flows") => Some(flow_document(&format!("made {n}"))),
+        ("PUT", "/api/v1/flows/{id}") => Some(flow_document(&format!("renamed {n}"))),
         _ => None,
     };
     (method.parse().unwrap(), path, body)
@@ -314,6 +378,18 @@ async fn organizations_only_reach_down_their_own_tree() {
             .revoked_at
             .is_none()
     );
+    let flow = t.app.store.find_flow(a1, ids.flow).await.unwrap().unwrap();
+    assert_eq!(
+        (flow.name.as_str(), flow.latest_version),
+        ("Seeded", Some(1))
+    );
+    let versions = t
+        .app
+        .store
+        .list_flow_versions(a1, ids.flow, PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(versions.items.len(), 1);
 }
 
 /// A list answered to an outsider must not contain any of the target's ids.
@@ -325,6 +401,7 @@ fn assert_no_leak(r: &TestResponse, ids: &Ids, org: Option<OrgId>) {
         ids.contact.to_string(),
         ids.import.to_string(),
         ids.field.clone(),
+        ids.flow.to_string(),
     ]) {
         assert!(!text.contains(&id), "response leaked {id}: {text}");
     }

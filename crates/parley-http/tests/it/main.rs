@@ -9,3 +9,5 @@ mod bad_input;
 mod behaviour;
 // Imports end to end: upload, job, report, re-import, contacts, suppressions.
 mod imports;
+// Flows: drafts in JSON and YAML, validation, versions.
+mod flows;
