@@ -11,6 +11,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("parley-domain", &[]),
     ("parley-import", &["parley-domain"]),
     ("parley-flow", &["parley-domain"]),
+    ("parley-webhooks", &[]),
     ("parley-store", &["parley-domain"]),
     ("parley-store-sqlite", &["parley-domain", "parley-store"]),
     ("parley-store-postgres", &["parley-domain", "parley-store"]),
@@ -23,6 +24,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "parley-jobs",
             "parley-import",
             "parley-flow",
+            "parley-webhooks",
         ],
     ),
     (
@@ -41,6 +43,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "parley-http",
             "parley-import",
             "parley-flow",
+            "parley-webhooks",
         ],
     ),
     (
@@ -63,6 +66,7 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
     ("parley-domain", &["tokio", "sqlx", "axum", "reqwest"]),
     ("parley-import", &["tokio", "sqlx", "axum", "reqwest"]),
     ("parley-flow", &["tokio", "sqlx", "axum", "reqwest"]),
+    ("parley-webhooks", &["sqlx", "axum"]),
     ("parley-store", &["sqlx", "axum", "reqwest"]),
     ("parley-jobs", &["sqlx", "axum"]),
     ("parley-app", &["sqlx", "axum"]),

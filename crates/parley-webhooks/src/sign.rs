@@ -1,0 +1,296 @@
+//! What identifies a delivery to its receiver (SPEC §7.2): the Standard Webhooks headers and
+//! the `Authorization: Bearer` JWT.
+//!
+//! * `webhook-signature` is `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`; while
+//!   a secret is being rotated, every current secret signs and the values are separated by
+//!   spaces, so receivers holding either secret verify.
+//! * The JWT is HS256 over the same key bytes as the signature (the base64 after `whsec_`
+//!   decoded), signed by the newest secret: `iss` (the installation), `aud` (the endpoint
+//!   id), `jti` (the event id), `iat`, and `exp` five minutes later.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::Secret;
+
+/// Lifetime of a delivery's JWT, in seconds.
+pub const JWT_TTL_SECONDS: i64 = 300;
+
+/// `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
+#[must_use]
+pub fn signature(secret: &Secret, id: &str, timestamp: i64, body: &[u8]) -> String {
+    let digest = mac(secret, id, timestamp, body).finalize().into_bytes();
+    format!("v1,{}", STANDARD.encode(digest))
+}
+
+fn mac(secret: &Secret, id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
+    #[allow(clippy::expect_used)]
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.key()).expect("HMAC takes keys of any length");
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+/// The `webhook-signature` value: one `v1,…` per secret, separated by spaces.
+#[must_use]
+pub fn signature_header(secrets: &[&Secret], id: &str, timestamp: i64, body: &[u8]) -> String {
+    secrets
+        .iter()
+        .map(|s| signature(s, id, timestamp, body))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// True when any `v1` signature of `header` is `secret`'s (compared in constant time), as a
+/// receiver checks it. Timestamps are not checked here.
+#[must_use]
+pub fn verify(secret: &Secret, header: &str, id: &str, timestamp: i64, body: &[u8]) -> bool {
+    header.split(' ').any(|candidate| {
+        let Some(encoded) = candidate.strip_prefix("v1,") else {
+            return false;
+        };
+        let Ok(expected) = STANDARD.decode(encoded) else {
+            return false;
+        };
+        mac(secret, id, timestamp, body)
+            .verify_slice(&expected)
+            .is_ok()
+    })
+}
+
+/// The claims of a delivery's JWT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryClaims {
+    /// The installation that sends.
+    pub iss: String,
+    /// The endpoint id.
+    pub aud: String,
+    /// The event id.
+    pub jti: String,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Expires at, Unix seconds.
+    pub exp: i64,
+}
+
+/// An HS256 JWT for one delivery attempt, signed with `secret`'s key bytes.
+pub fn delivery_jwt(
+    secret: &Secret,
+    issuer: &str,
+    endpoint_id: &str,
+    event_id: &str,
+    now: i64,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    let claims = DeliveryClaims {
+        iss: issuer.to_owned(),
+        aud: endpoint_id.to_owned(),
+        jti: event_id.to_owned(),
+        iat: now,
+        exp: now + JWT_TTL_SECONDS,
+    };
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.key()),
+    )
+}
+
+/// The headers of one delivery, in sending order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryHeaders {
+    /// `(name, value)` pairs, lower-case names.
+    pub pairs: Vec<(&'static str, String)>,
+}
+
+/// What a delivery is signed over.
+#[derive(Debug, Clone, Copy)]
+pub struct Signing<'a> {
+    /// Every current secret, newest first (the newest signs the JWT).
+    pub secrets: &'a [&'a Secret],
+    /// The `iss` claim.
+    pub issuer: &'a str,
+    /// The endpoint id (`aud`).
+    pub endpoint_id: &'a str,
+}
+
+impl Signing<'_> {
+    /// Headers for delivering `body` as event `event_id` at `timestamp` (Unix seconds).
+    pub fn headers(
+        &self,
+        event_id: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Result<DeliveryHeaders, jsonwebtoken::errors::Error> {
+        let newest = self
+            .secrets
+            .first()
+            .ok_or(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)?;
+        let jwt = delivery_jwt(newest, self.issuer, self.endpoint_id, event_id, timestamp)?;
+        Ok(DeliveryHeaders {
+            pairs: vec![
+                ("content-type", "application/json".to_owned()),
+                ("authorization", format!("Bearer {jwt}")),
+                ("webhook-id", event_id.to_owned()),
+                ("webhook-timestamp", timestamp.to_string()),
+                (
+                    "webhook-signature",
+                    signature_header(self.secrets, event_id, timestamp, body),
+                ),
+            ],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example of the Standard Webhooks specification (and of its reference libraries'
+    /// tests).
+    const SPEC_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const SPEC_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    const SPEC_TIMESTAMP: i64 = 1_614_265_330;
+    const SPEC_BODY: &[u8] = br#"{"test": 2432232314}"#;
+    const SPEC_SIGNATURE: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+    #[test]
+    fn signs_the_standard_webhooks_test_vector() {
+        let secret = Secret::parse(SPEC_SECRET).unwrap();
+        assert_eq!(
+            signature(&secret, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY),
+            SPEC_SIGNATURE
+        );
+        assert!(verify(
+            &secret,
+            SPEC_SIGNATURE,
+            SPEC_ID,
+            SPEC_TIMESTAMP,
+            SPEC_BODY
+        ));
+    }
+
+    #[test]
+    fn verification_fails_on_any_change() {
+        let secret = Secret::parse(SPEC_SECRET).unwrap();
+        let other = Secret::generate().unwrap();
+        assert!(!verify(
+            &other,
+            SPEC_SIGNATURE,
+            SPEC_ID,
+            SPEC_TIMESTAMP,
+            SPEC_BODY
+        ));
+        assert!(!verify(
+            &secret,
+            SPEC_SIGNATURE,
+            "msg_other",
+            SPEC_TIMESTAMP,
+            SPEC_BODY
+        ));
+        assert!(!verify(
+            &secret,
+            SPEC_SIGNATURE,
+            SPEC_ID,
+            SPEC_TIMESTAMP + 1,
+            SPEC_BODY
+        ));
+        assert!(!verify(
+            &secret,
+            SPEC_SIGNATURE,
+            SPEC_ID,
+            SPEC_TIMESTAMP,
+            b"{}"
+        ));
+        assert!(!verify(
+            &secret,
+            "v2,abc",
+            SPEC_ID,
+            SPEC_TIMESTAMP,
+            SPEC_BODY
+        ));
+        assert!(!verify(
+            &secret,
+            "v1,***",
+            SPEC_ID,
+            SPEC_TIMESTAMP,
+            SPEC_BODY
+        ));
+    }
+
+    #[test]
+    fn during_rotation_both_secrets_sign() {
+        let old = Secret::generate().unwrap();
+        let new = Secret::generate().unwrap();
+        let header = signature_header(&[&new, &old], "evt_1", 1_700_000_000, b"{}");
+        assert_eq!(header.split(' ').count(), 2);
+        assert!(verify(&old, &header, "evt_1", 1_700_000_000, b"{}"));
+        assert!(verify(&new, &header, "evt_1", 1_700_000_000, b"{}"));
+        assert!(!verify(
+            &Secret::generate().unwrap(),
+            &header,
+            "evt_1",
+            1_700_000_000,
+            b"{}"
+        ));
+    }
+
+    #[test]
+    fn the_jwt_verifies_with_the_endpoint_secret_and_carries_the_claims() {
+        let secret = Secret::generate().unwrap();
+        let signing = Signing {
+            secrets: &[&secret],
+            issuer: "parley",
+            endpoint_id: "whe_1",
+        };
+        let headers = signing.headers("evt_9", 1_700_000_000, b"{}").unwrap();
+        let names: Vec<&str> = headers.pairs.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "content-type",
+                "authorization",
+                "webhook-id",
+                "webhook-timestamp",
+                "webhook-signature"
+            ]
+        );
+        let token = headers.pairs[1].1.strip_prefix("Bearer ").unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.set_audience(&["whe_1"]);
+        validation.set_issuer(&["parley"]);
+        validation.validate_exp = false;
+        let claims = jsonwebtoken::decode::<DeliveryClaims>(
+            token,
+            &jsonwebtoken::DecodingKey::from_secret(secret.key()),
+            &validation,
+        )
+        .unwrap()
+        .claims;
+        assert_eq!(
+            claims,
+            DeliveryClaims {
+                iss: "parley".into(),
+                aud: "whe_1".into(),
+                jti: "evt_9".into(),
+                iat: 1_700_000_000,
+                exp: 1_700_000_300,
+            }
+        );
+        let wrong = Secret::generate().unwrap();
+        assert!(
+            jsonwebtoken::decode::<DeliveryClaims>(
+                token,
+                &jsonwebtoken::DecodingKey::from_secret(wrong.key()),
+                &validation,
+            )
+            .is_err()
+        );
+    }
+}

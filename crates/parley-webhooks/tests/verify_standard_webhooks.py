@@ -1,0 +1,17 @@
+"""Verifies a delivered request with the Standard Webhooks reference library.
+
+Reads {"secret": "whsec_…", "headers": {name: value}, "body": "…"} from stdin and exits 0
+when the library accepts the request, 1 (printing why) when it refuses it.
+"""
+import json
+import sys
+
+from standardwebhooks.webhooks import Webhook
+
+request = json.load(sys.stdin)
+try:
+    Webhook(request["secret"]).verify(request["body"].encode(), request["headers"])
+except Exception as refusal:  # the library raises its own error types
+    print(f"refused: {refusal!r}")
+    sys.exit(1)
+print("verified")
