@@ -35,11 +35,23 @@ pub enum AuditAction {
     FlowSaved,
     /// A flow version was published.
     FlowPublished,
+    /// A webhook endpoint was created.
+    WebhookCreated,
+    /// A webhook endpoint's URL, description, events or state changed.
+    WebhookUpdated,
+    /// A webhook endpoint's secret was rotated.
+    WebhookSecretRotated,
+    /// A webhook endpoint was deleted.
+    WebhookDeleted,
+    /// Parley disabled a webhook endpoint (410 Gone, or five days of failures).
+    WebhookDisabled,
+    /// Failed deliveries were queued again.
+    WebhookReplayed,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -52,6 +64,12 @@ impl AuditAction {
         AuditAction::OrganizationUpdated,
         AuditAction::FlowSaved,
         AuditAction::FlowPublished,
+        AuditAction::WebhookCreated,
+        AuditAction::WebhookUpdated,
+        AuditAction::WebhookSecretRotated,
+        AuditAction::WebhookDeleted,
+        AuditAction::WebhookDisabled,
+        AuditAction::WebhookReplayed,
     ];
 
     /// The stored and wire name.
@@ -70,6 +88,12 @@ impl AuditAction {
             AuditAction::OrganizationUpdated => "organization_updated",
             AuditAction::FlowSaved => "flow_saved",
             AuditAction::FlowPublished => "flow_published",
+            AuditAction::WebhookCreated => "webhook_created",
+            AuditAction::WebhookUpdated => "webhook_updated",
+            AuditAction::WebhookSecretRotated => "webhook_secret_rotated",
+            AuditAction::WebhookDeleted => "webhook_deleted",
+            AuditAction::WebhookDisabled => "webhook_disabled",
+            AuditAction::WebhookReplayed => "webhook_replayed",
         }
     }
 

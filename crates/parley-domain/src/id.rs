@@ -218,6 +218,8 @@ define_id!(/// A message (`msg_…`).
     MessageId, "msg");
 define_id!(/// A bot flow (`flow_…`); its versions are numbered within it.
     FlowId, "flow");
+define_id!(/// A webhook endpoint (`whk_…`).
+    WebhookId, "whk");
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ mod money;
 mod tenancy;
 mod timestamp;
 pub mod values;
+mod webhook;
 
 pub use audit::{AuditAction, AuditEntry, NewAuditEntry};
 pub use clock::{Clock, SystemClock};
@@ -22,7 +23,7 @@ pub use event::{EventEnvelope, EventType, NewEvent};
 pub use flow::{FlowRecord, FlowVersion};
 pub use id::{
     ApiKeyId, AuditId, ContactId, ConversationId, EventId, FlowId, IdError, IdSequence, ImportId,
-    JobId, MessageId, OrgId, SessionId, UserId,
+    JobId, MessageId, OrgId, SessionId, UserId, WebhookId,
 };
 pub use import::{ImportCounters, ImportFormat, ImportOptions, ImportRecord, ImportStatus};
 pub use money::{Money, MoneyError};
@@ -31,3 +32,7 @@ pub use tenancy::{
     OrganizationPatch, Patch, Permission, PermissionSet, Role, TimeZoneName, User, ValueError,
 };
 pub use timestamp::{from_millis, to_millis};
+pub use webhook::{
+    AttemptTrigger, Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason, Subscription,
+    WebhookEndpoint,
+};

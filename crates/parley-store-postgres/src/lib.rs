@@ -14,6 +14,7 @@ mod outbox;
 mod rows;
 mod sessions;
 mod users;
+mod webhooks;
 
 pub use connect::PgStore;
 pub use migrations::MIGRATION_NAMES;

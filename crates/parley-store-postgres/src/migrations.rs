@@ -33,6 +33,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0005_flows.sql",
         include_str!("../migrations/0005_flows.sql"),
     ),
+    (
+        6,
+        "0006_webhooks.sql",
+        include_str!("../migrations/0006_webhooks.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -42,6 +47,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0003_address_key_order.sql",
     "0004_compact_contact_keys.sql",
     "0005_flows.sql",
+    "0006_webhooks.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

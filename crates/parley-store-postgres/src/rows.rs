@@ -43,6 +43,8 @@ const KNOWN_CONSTRAINTS: &[&str] = &[
     "contact_addresses_pkey",
     "imports_pkey",
     "import_chunks_pkey",
+    "webhook_endpoints_pkey",
+    "webhook_deliveries_pkey",
 ];
 
 /// Maps a sqlx error: unique violations to `Conflict`, foreign-key violations to

@@ -14,6 +14,7 @@ mod outbox;
 mod rows;
 mod sessions;
 mod users;
+mod webhooks;
 
 pub use connect::SqliteStore;
 pub use imports::WRITER_CACHE_KIB;

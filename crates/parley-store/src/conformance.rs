@@ -19,6 +19,7 @@ mod flows;
 mod idempotency;
 mod jobs;
 mod tenancy;
+mod webhooks;
 
 pub use access::*;
 pub use audit_outbox::*;
@@ -27,6 +28,7 @@ pub use flows::*;
 pub use idempotency::*;
 pub use jobs::*;
 pub use tenancy::*;
+pub use webhooks::*;
 
 /// Declares one `#[tokio::test]` per conformance check. `$store` is an async expression
 /// giving `Option<impl Deref<Target = dyn Store>>`; `None` skips (the engine is not
@@ -63,6 +65,10 @@ macro_rules! conformance_suite {
             contacts_filter_update_and_delete,
             flows_keep_drafts_and_number_immutable_versions,
             flows_are_scoped_to_their_organization,
+            webhooks_fan_out_to_subscribed_enabled_endpoints_once,
+            webhook_deliveries_are_leased_fenced_and_logged,
+            webhook_replays_start_a_new_round,
+            webhook_endpoints_are_scoped_updated_and_deleted,
             ping_answers,
             close_refuses_later_calls,
         );

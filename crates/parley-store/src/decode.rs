@@ -8,9 +8,10 @@
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    ApiKey, AuditAction, AuditEntry, ChannelAddress, Contact, ContactId, EventType,
-    FieldDefinition, FlowRecord, FlowVersion, ImportCounters, ImportRecord, Membership, NewEvent,
-    OrgId, Organization, PermissionSet, Role, User, from_millis,
+    ApiKey, AttemptTrigger, AuditAction, AuditEntry, ChannelAddress, Contact, ContactId, Delivery,
+    DeliveryAttempt, DeliveryStatus, DisabledReason, EventType, FieldDefinition, FlowRecord,
+    FlowVersion, ImportCounters, ImportRecord, Membership, NewEvent, OrgId, Organization,
+    PermissionSet, Role, Subscription, User, WebhookEndpoint, from_millis,
 };
 
 use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
@@ -426,3 +427,146 @@ pub fn suppression(r: &impl RowSource) -> Result<Suppression, StoreError> {
         created_at: instant(r, "created_at")?,
     })
 }
+
+fn named<T>(
+    r: &impl RowSource,
+    column: &'static str,
+    read: impl Fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    let name = text(r, column)?;
+    read(&name).ok_or_else(|| StoreError::corrupt(format!("unknown {column} {name}")))
+}
+
+/// `webhook_endpoints.*`
+pub fn webhook_endpoint(r: &impl RowSource) -> Result<WebhookEndpoint, StoreError> {
+    let events = r.opt_text("events")?;
+    let previous = match (
+        r.opt_text("previous_secret_sealed")?,
+        opt_instant(r, "previous_secret_until")?,
+    ) {
+        (Some(sealed), Some(until)) => Some((sealed, until)),
+        _ => None,
+    };
+    Ok(WebhookEndpoint {
+        id: parsed(r, "id")?,
+        organization_id: parsed(r, "organization_id")?,
+        url: text(r, "url")?,
+        description: text(r, "description")?,
+        events: Subscription::from_stored(events.as_deref())
+            .ok_or_else(|| StoreError::corrupt(format!("unknown events {events:?}")))?,
+        enabled: int(r, "enabled")? != 0,
+        disabled_reason: r
+            .opt_text("disabled_reason")?
+            .map(|n| {
+                DisabledReason::from_name(&n)
+                    .ok_or_else(|| StoreError::corrupt(format!("unknown disabled_reason {n}")))
+            })
+            .transpose()?,
+        secret_sealed: text(r, "secret_sealed")?,
+        previous_secret: previous,
+        failing_since: opt_instant(r, "failing_since")?,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `webhook_deliveries.*`
+pub fn delivery(r: &impl RowSource) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        endpoint_id: parsed(r, "endpoint_id")?,
+        event_id: parsed(r, "event_id")?,
+        organization_id: parsed(r, "organization_id")?,
+        event_type: named(r, "event_type", EventType::from_wire)?,
+        status: named(r, "status", DeliveryStatus::from_name)?,
+        attempts: count(r, "attempts")?,
+        next_attempt_at: opt_instant(r, "next_attempt_at")?,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `webhook_attempts.*`
+pub fn delivery_attempt(r: &impl RowSource) -> Result<DeliveryAttempt, StoreError> {
+    Ok(DeliveryAttempt {
+        endpoint_id: parsed(r, "endpoint_id")?,
+        event_id: parsed(r, "event_id")?,
+        organization_id: parsed(r, "organization_id")?,
+        at: instant(r, "at")?,
+        status_code: r
+            .opt_int("status_code")?
+            .map(|c| u16::try_from(c).map_err(|_| StoreError::corrupt("status_code out of range")))
+            .transpose()?,
+        latency_ms: count(r, "latency_ms")?,
+        response_excerpt: text(r, "response_excerpt")?,
+        error: r.opt_text("error")?,
+        trigger: named(r, "attempt_trigger", AttemptTrigger::from_name)?,
+    })
+}
+
+/// A claimed delivery: `webhook_deliveries.*` with the endpoint's columns prefixed `e_`
+/// and the event's `o_` (see the engines' claim statements).
+pub fn due_delivery(r: &impl RowSource) -> Result<crate::DueDelivery, StoreError> {
+    let delivery = delivery(r)?;
+    let endpoint = webhook_endpoint(&Prefixed(r, "e_"))?;
+    let event = NewEvent {
+        id: delivery.event_id,
+        organization_id: delivery.organization_id,
+        event_type: delivery.event_type,
+        timestamp: instant(r, "o_occurred_at")?,
+        data: json(r, "o_data")?,
+    };
+    Ok(crate::DueDelivery {
+        replayed: text(r, "round_trigger")? == AttemptTrigger::Replay.as_str(),
+        delivery,
+        endpoint,
+        event,
+    })
+}
+
+/// Reads `prefix` + column from the inner row.
+struct Prefixed<'a, R>(&'a R, &'static str);
+
+impl<R: RowSource> RowSource for Prefixed<'_, R> {
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>, StoreError> {
+        self.0.opt_text(prefixed(self.1, column))
+    }
+    fn opt_int(&self, column: &'static str) -> Result<Option<i64>, StoreError> {
+        self.0.opt_int(prefixed(self.1, column))
+    }
+    fn opt_bytes(&self, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.opt_bytes(prefixed(self.1, column))
+    }
+}
+
+/// `e_` + an endpoint column, as the claim statements alias them.
+fn prefixed(prefix: &'static str, column: &'static str) -> &'static str {
+    const ENDPOINT: [(&str, &str); 13] = [
+        ("id", "e_id"),
+        ("organization_id", "e_organization_id"),
+        ("url", "e_url"),
+        ("description", "e_description"),
+        ("events", "e_events"),
+        ("enabled", "e_enabled"),
+        ("disabled_reason", "e_disabled_reason"),
+        ("secret_sealed", "e_secret_sealed"),
+        ("previous_secret_sealed", "e_previous_secret_sealed"),
+        ("previous_secret_until", "e_previous_secret_until"),
+        ("failing_since", "e_failing_since"),
+        ("created_at", "e_created_at"),
+        ("updated_at", "e_updated_at"),
+    ];
+    debug_assert_eq!(prefix, "e_");
+    ENDPOINT
+        .iter()
+        .find(|(c, _)| *c == column)
+        .map_or(column, |(_, aliased)| aliased)
+}
+
+/// The select list of a claim: the delivery, the endpoint's columns as `e_…`, the event's
+/// time and data as `o_…`. The same text on both engines.
+pub const DUE_DELIVERY_COLUMNS: &str = "d.*, e.id AS e_id, e.organization_id AS e_organization_id, e.url AS e_url, \
+     e.description AS e_description, e.events AS e_events, e.enabled AS e_enabled, \
+     e.disabled_reason AS e_disabled_reason, e.secret_sealed AS e_secret_sealed, \
+     e.previous_secret_sealed AS e_previous_secret_sealed, e.previous_secret_until AS e_previous_secret_until, \
+     e.failing_since AS e_failing_since, e.created_at AS e_created_at, e.updated_at AS e_updated_at, \
+     o.occurred_at AS o_occurred_at, o.data AS o_data";

@@ -14,6 +14,7 @@ mod outbox;
 mod page;
 mod sessions;
 mod users;
+mod webhooks;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -36,6 +37,7 @@ pub use outbox::{OutboxStore, StoredEvent};
 pub use page::{Page, PageRequest};
 pub use sessions::{NewSession, Session, SessionStore};
 pub use users::{Member, UserCredentials, UserStore};
+pub use webhooks::{AttemptRecord, DueDelivery, EndpointEffect, FanOut, ReplayScope, WebhookStore};
 
 /// Every port, as one object the binary builds from the store URL and hands out as
 /// `Arc<dyn Store>`.
@@ -52,6 +54,7 @@ pub trait Store:
     + ContactStore
     + ImportStore
     + FlowStore
+    + WebhookStore
     + Send
     + Sync
 {

@@ -66,3 +66,14 @@ pub struct Page<T> {
     /// The cursor of the next page, when there is one.
     pub next_cursor: Option<String>,
 }
+
+impl<T> Page<T> {
+    /// The same page with each item mapped (the cursor is unchanged).
+    #[must_use]
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}

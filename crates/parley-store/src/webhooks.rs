@@ -1,0 +1,169 @@
+//! The webhooks port: endpoints, the fan-out of outbox events into deliveries, claiming
+//! due deliveries in batches, recording attempts in batches, the attempts log and replay.
+//!
+//! Deliveries are claimed with a lease (their `next_attempt_at` moves to the lease's end),
+//! so a worker that dies leaves them due again once the lease ends: delivery is
+//! at-least-once. A recorded attempt names the attempt count it claimed; a second worker
+//! recording the same round changes nothing but the log.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use parley_domain::{
+    Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason, EventId, NewAuditEntry, NewEvent,
+    OrgId, WebhookEndpoint, WebhookId,
+};
+
+use crate::{Page, PageRequest, StoreError};
+
+/// What one fan-out pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FanOut {
+    /// Outbox events marked dispatched.
+    pub events: u64,
+    /// Deliveries queued for them.
+    pub deliveries: u64,
+}
+
+/// A claimed delivery with what sending it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueDelivery {
+    /// The delivery as claimed (its `attempts` is the fence to record with).
+    pub delivery: Delivery,
+    /// Its endpoint now.
+    pub endpoint: WebhookEndpoint,
+    /// The event.
+    pub event: NewEvent,
+    /// What started the current round: a replay or the schedule.
+    pub replayed: bool,
+}
+
+/// How an attempt changes its endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointEffect {
+    /// A success: the endpoint is not failing.
+    Succeeded,
+    /// A failure: the endpoint is failing since `at`, unless it already was.
+    Failed,
+    /// Disable the endpoint, with the audit entry saying why.
+    Disable(DisabledReason, NewAuditEntry),
+    /// Nothing (an attempt not sent because the endpoint is disabled).
+    Unchanged,
+}
+
+/// An attempt to record, with the delivery's next state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// The attempt for the log.
+    pub attempt: DeliveryAttempt,
+    /// The `attempts` value the delivery was claimed with.
+    pub claimed_attempts: u32,
+    /// The delivery's new status.
+    pub status: DeliveryStatus,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// What it means for the endpoint.
+    pub endpoint: EndpointEffect,
+}
+
+/// Which failed deliveries a replay queues again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayScope {
+    /// One delivery, whatever its status.
+    One(EventId),
+    /// Every failed delivery of the endpoint queued at or after this time.
+    FailedSince(DateTime<Utc>),
+}
+
+/// Webhooks.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Stores a new endpoint with its audit entry.
+    async fn create_webhook(
+        &self,
+        endpoint: WebhookEndpoint,
+        audit: NewAuditEntry,
+    ) -> Result<WebhookEndpoint, StoreError>;
+
+    /// Replaces an endpoint of `endpoint.organization_id` (everything but `id`,
+    /// `organization_id` and `created_at`); `NotFound` otherwise.
+    async fn update_webhook(
+        &self,
+        endpoint: WebhookEndpoint,
+        audit: NewAuditEntry,
+    ) -> Result<WebhookEndpoint, StoreError>;
+
+    /// An endpoint of `organization`.
+    async fn find_webhook(
+        &self,
+        organization: OrgId,
+        id: WebhookId,
+    ) -> Result<Option<WebhookEndpoint>, StoreError>;
+
+    /// Endpoints of exactly `organization`, by id.
+    async fn list_webhooks(
+        &self,
+        organization: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<WebhookEndpoint>, StoreError>;
+
+    /// Deletes an endpoint of `organization` with its deliveries and attempts.
+    async fn delete_webhook(
+        &self,
+        organization: OrgId,
+        id: WebhookId,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError>;
+
+    /// In one transaction: takes up to `limit` undispatched outbox events, queues a
+    /// delivery due at `now` for each enabled endpoint of the event's organization
+    /// subscribed to its type, and marks the events dispatched.
+    async fn fan_out_events(&self, limit: u32, now: DateTime<Utc>) -> Result<FanOut, StoreError>;
+
+    /// Claims up to `limit` pending deliveries due at `now`, oldest due first, moving their
+    /// `next_attempt_at` to `lease_until`.
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>, StoreError>;
+
+    /// In one transaction: logs every attempt and applies each delivery's next state (when
+    /// its `attempts` still equals the claimed value) and each endpoint effect.
+    async fn record_attempts(
+        &self,
+        records: Vec<AttemptRecord>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Deliveries of an endpoint of `organization`, newest event first, optionally of one
+    /// status.
+    async fn list_deliveries(
+        &self,
+        organization: OrgId,
+        endpoint: WebhookId,
+        status: Option<DeliveryStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Delivery>, StoreError>;
+
+    /// The attempts log of an endpoint of `organization`, newest first, optionally of one
+    /// event.
+    async fn list_attempts(
+        &self,
+        organization: OrgId,
+        endpoint: WebhookId,
+        event: Option<EventId>,
+        page: PageRequest,
+    ) -> Result<Page<DeliveryAttempt>, StoreError>;
+
+    /// Queues deliveries of an endpoint of `organization` again, due at `now`, as a new
+    /// round of attempts started by a replay. Returns how many.
+    async fn replay_deliveries(
+        &self,
+        organization: OrgId,
+        endpoint: WebhookId,
+        scope: ReplayScope,
+        now: DateTime<Utc>,
+        audit: NewAuditEntry,
+    ) -> Result<u64, StoreError>;
+}
