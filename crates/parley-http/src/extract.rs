@@ -19,30 +19,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| {
-                let m = m.trim();
-                m.eq_ignore_ascii_case("application/json")
-                    || m.to_ascii_lowercase().ends_with("+json")
-            });
-        if !is_json {
+        if !media_type(req.headers()).as_deref().is_some_and(is_json) {
             return Err(ApiError::new(
                 ProblemType::UnsupportedMediaType,
                 "set Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::new(
-                ProblemType::PayloadTooLarge,
-                format!("the body must be at most {} bytes", crate::BODY_LIMIT),
-            )
-        })?;
-        parse_json(&bytes).map(ApiJson)
+        parse_json(&body_bytes(req, state).await?).map(ApiJson)
     }
+}
+
+/// The request's media type: `Content-Type` without parameters, lower-cased.
+pub(crate) fn media_type(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+}
+
+/// `application/json` or any `…+json` type (of a lower-cased media type).
+pub(crate) fn is_json(media: &str) -> bool {
+    media == "application/json" || media.ends_with("+json")
+}
+
+/// The whole body, or a 413 naming the limit.
+pub(crate) async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|_| {
+        ApiError::new(
+            ProblemType::PayloadTooLarge,
+            format!("the body must be at most {} bytes", crate::BODY_LIMIT),
+        )
+    })
 }
 
 /// Deserialises JSON, turning serde's error into a problem naming the field.

@@ -4,10 +4,9 @@
 //! Versions are never deleted, so there is no route that would.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
 use chrono::{DateTime, Utc};
-use http::{StatusCode, header};
+use http::StatusCode;
 use parley_app::flows::{Check, CheckedFlow, Diagnostic, Published, diagnostic_path};
 use parley_domain::{FlowRecord, FlowVersion};
 use parley_store::Page;
@@ -18,7 +17,7 @@ use utoipa::ToSchema;
 use super::dto::list_type;
 use crate::AppState;
 use crate::caller::Caller;
-use crate::extract::{ApiQuery, PageQuery, path_id};
+use crate::extract::{ApiQuery, PageQuery, body_bytes, is_json, media_type, path_id};
 use crate::problem::{ApiError, Problem, ProblemType};
 
 /// Media types a flow document may be sent as.
@@ -37,24 +36,14 @@ impl<S: Send + Sync> FromRequest<S> for DocumentBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let media = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|m| m.trim().to_ascii_lowercase());
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::new(
-                ProblemType::PayloadTooLarge,
-                format!("the body must be at most {} bytes", crate::BODY_LIMIT),
-            )
-        })?;
+        let media = media_type(req.headers());
+        let bytes = body_bytes(req, state).await?;
         if bytes.is_empty() {
             return Ok(DocumentBody(None));
         }
-        let accepted = media.as_deref().is_some_and(|m| {
-            m == "application/json" || m.ends_with("+json") || YAML_TYPES.contains(&m)
-        });
+        let accepted = media
+            .as_deref()
+            .is_some_and(|m| is_json(m) || YAML_TYPES.contains(&m));
         if !accepted {
             return Err(ApiError::new(
                 ProblemType::UnsupportedMediaType,

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::caller::Caller;
-use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
+use crate::extract::{ApiJson, ApiQuery, PageQuery, is_json, media_type, path_id};
 use crate::problem::{ApiError, Problem, ProblemType};
 
 /// An import and where it stands.
@@ -150,13 +150,8 @@ pub async fn create(
     Caller(access): Caller,
     request: Request,
 ) -> Result<(StatusCode, Json<ImportResponse>), ApiError> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if content_type.starts_with("application/json") {
+    let media = media_type(request.headers()).unwrap_or_default();
+    if is_json(&media) {
         let (parts, body) = request.into_parts();
         let limited = Request::from_parts(
             parts,
@@ -169,7 +164,7 @@ pub async fn create(
             .await?;
         return Ok((StatusCode::ACCEPTED, Json(record.into())));
     }
-    if !content_type.starts_with("multipart/form-data") {
+    if media != "multipart/form-data" {
         return Err(ApiError::new(
             ProblemType::UnsupportedMediaType,
             "send multipart/form-data (a file) or application/json (rows)",
