@@ -250,7 +250,8 @@ impl WebhookClient {
         // The guard's refusal arrives as the resolver's error, somewhere in the chain.
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
         while let Some(err) = source {
-            if let Some(refusal) = err.downcast_ref::<TargetError>() {
+            if let Some(refusal @ TargetError::Forbidden { .. }) = err.downcast_ref::<TargetError>()
+            {
                 return DeliveryError::Refused(refusal.to_string());
             }
             source = err.source();

@@ -102,13 +102,6 @@ pub fn delivery_jwt(
     )
 }
 
-/// The headers of one delivery, in sending order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryHeaders {
-    /// `(name, value)` pairs, lower-case names.
-    pub pairs: Vec<(&'static str, String)>,
-}
-
 /// What a delivery is signed over.
 #[derive(Debug, Clone, Copy)]
 pub struct Signing<'a> {
@@ -121,30 +114,29 @@ pub struct Signing<'a> {
 }
 
 impl Signing<'_> {
-    /// Headers for delivering `body` as event `event_id` at `timestamp` (Unix seconds).
+    /// Headers for delivering `body` as event `event_id` at `timestamp` (Unix seconds):
+    /// `(name, value)` pairs with lower-case names, in sending order.
     pub fn headers(
         &self,
         event_id: &str,
         timestamp: i64,
         body: &[u8],
-    ) -> Result<DeliveryHeaders, jsonwebtoken::errors::Error> {
+    ) -> Result<Vec<(&'static str, String)>, jsonwebtoken::errors::Error> {
         let newest = self
             .secrets
             .first()
             .ok_or(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)?;
         let jwt = delivery_jwt(newest, self.issuer, self.endpoint_id, event_id, timestamp)?;
-        Ok(DeliveryHeaders {
-            pairs: vec![
-                ("content-type", "application/json".to_owned()),
-                ("authorization", format!("Bearer {jwt}")),
-                ("webhook-id", event_id.to_owned()),
-                ("webhook-timestamp", timestamp.to_string()),
-                (
-                    "webhook-signature",
-                    signature_header(self.secrets, event_id, timestamp, body),
-                ),
-            ],
-        })
+        Ok(vec![
+            ("content-type", "application/json".to_owned()),
+            ("authorization", format!("Bearer {jwt}")),
+            ("webhook-id", event_id.to_owned()),
+            ("webhook-timestamp", timestamp.to_string()),
+            (
+                "webhook-signature",
+                signature_header(self.secrets, event_id, timestamp, body),
+            ),
+        ])
     }
 }
 
@@ -250,7 +242,7 @@ mod tests {
             endpoint_id: "whe_1",
         };
         let headers = signing.headers("evt_9", 1_700_000_000, b"{}").unwrap();
-        let names: Vec<&str> = headers.pairs.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
             [
@@ -261,7 +253,7 @@ mod tests {
                 "webhook-signature"
             ]
         );
-        let token = headers.pairs[1].1.strip_prefix("Bearer ").unwrap();
+        let token = headers[1].1.strip_prefix("Bearer ").unwrap();
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.set_audience(&["whe_1"]);
         validation.set_issuer(&["parley"]);

@@ -235,36 +235,34 @@ pub fn check_addresses(host: &str, addresses: &[IpAddr]) -> Result<(), TargetErr
     Ok(())
 }
 
+/// The addresses `host` resolves to: at least one, or `Unresolvable`.
+async fn resolve(host: &str) -> Result<Vec<SocketAddr>, TargetError> {
+    let unresolvable = |reason: String| TargetError::Unresolvable {
+        host: host.to_owned(),
+        reason,
+    };
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
+        .await
+        .map_err(|e| unresolvable(e.to_string()))?
+        .collect();
+    if found.is_empty() {
+        return Err(unresolvable("no addresses".to_owned()));
+    }
+    Ok(found)
+}
+
 /// Resolves `url`'s host and checks every address (what saving an endpoint does, to answer
 /// with a clear error at once; deliveries are checked again as they connect).
 pub async fn check_target(url: &Url, allow_private: bool) -> Result<(), TargetError> {
-    let host = url.host_str().unwrap_or_default().to_owned();
-    if let Some(address) = literal_address(url) {
-        return if allow_private {
-            Ok(())
-        } else {
-            check_addresses(&host, &[address])
-        };
-    }
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<IpAddr> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|e| TargetError::Unresolvable {
-            host: host.clone(),
-            reason: e.to_string(),
-        })?
-        .map(|a| a.ip())
-        .collect();
-    if addresses.is_empty() {
-        return Err(TargetError::Unresolvable {
-            host,
-            reason: "no addresses".to_owned(),
-        });
-    }
+    let host = url.host_str().unwrap_or_default();
+    let addresses: Vec<IpAddr> = match literal_address(url) {
+        Some(address) => vec![address],
+        None => resolve(host).await?.iter().map(SocketAddr::ip).collect(),
+    };
     if allow_private {
         return Ok(());
     }
-    check_addresses(&host, &addresses)
+    check_addresses(host, &addresses)
 }
 
 /// The HTTP client's resolver: the system's answer, refused when any address is forbidden.
@@ -275,8 +273,7 @@ impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found = resolve(&host).await?;
             let ips: Vec<IpAddr> = found.iter().map(SocketAddr::ip).collect();
             check_addresses(&host, &ips)?;
             let addrs: Addrs = Box::new(found.into_iter());

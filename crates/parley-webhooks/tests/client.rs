@@ -360,7 +360,7 @@ async fn a_delivered_request_verifies_with_the_standard_webhooks_library() {
         .send(
             Method::POST,
             &r.url,
-            &headers.pairs,
+            &headers,
             Some(body.clone()),
             1024,
             now,
