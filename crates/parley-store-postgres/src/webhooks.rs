@@ -7,7 +7,7 @@ use parley_domain::{
     Delivery, DeliveryAttempt, DeliveryStatus, EventId, NewAuditEntry, OrgId, WebhookEndpoint,
     WebhookId, to_millis,
 };
-use parley_store::decode::{self, DUE_DELIVERY_COLUMNS};
+use parley_store::decode;
 use parley_store::{
     AttemptRecord, DueDelivery, EndpointEffect, FanOut, Page, PageRequest, ReplayScope, StoreError,
     WebhookStore,
@@ -222,10 +222,11 @@ impl WebhookStore for PgStore {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         // The column list is a constant of ours; nothing here comes from input.
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DUE_DELIVERY_COLUMNS} FROM webhook_deliveries d \
+            "SELECT {} FROM webhook_deliveries d \
              JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN outbox o ON o.id = d.event_id \
              WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-             ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED"
+             ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED",
+            decode::due_delivery_columns()
         )))
         .bind(to_millis(now))
         .bind(i64::from(limit))
@@ -236,17 +237,26 @@ impl WebhookStore for PgStore {
             .iter()
             .map(|r| decode::due_delivery(&Cols(r)))
             .collect::<Result<Vec<_>, _>>()?;
-        for due in &claimed {
-            sqlx::query(
-                "UPDATE webhook_deliveries SET next_attempt_at = $3 WHERE endpoint_id = $1 AND event_id = $2",
-            )
-            .bind(due.delivery.endpoint_id.to_string())
-            .bind(due.delivery.event_id.to_string())
-            .bind(to_millis(lease_until))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        }
+        // One statement leases the locked batch.
+        let (endpoints, events): (Vec<String>, Vec<String>) = claimed
+            .iter()
+            .map(|d| {
+                (
+                    d.delivery.endpoint_id.to_string(),
+                    d.delivery.event_id.to_string(),
+                )
+            })
+            .unzip();
+        sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $3 \
+             WHERE (endpoint_id, event_id) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))",
+        )
+        .bind(&endpoints)
+        .bind(&events)
+        .bind(to_millis(lease_until))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(claimed)
     }

@@ -7,7 +7,7 @@ use parley_domain::{
     Delivery, DeliveryAttempt, DeliveryStatus, EventId, NewAuditEntry, OrgId, WebhookEndpoint,
     WebhookId, to_millis,
 };
-use parley_store::decode::{self, DUE_DELIVERY_COLUMNS};
+use parley_store::decode;
 use parley_store::{
     AttemptRecord, DueDelivery, EndpointEffect, FanOut, Page, PageRequest, ReplayScope, StoreError,
     WebhookStore,
@@ -244,10 +244,11 @@ impl WebhookStore for SqliteStore {
             .map_err(map_err)?;
         // The column list is a constant of ours; nothing here comes from input.
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DUE_DELIVERY_COLUMNS} FROM webhook_deliveries d \
+            "SELECT {} FROM webhook_deliveries d \
              JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN outbox o ON o.id = d.event_id \
              WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-             ORDER BY d.next_attempt_at LIMIT $2"
+             ORDER BY d.next_attempt_at, d.endpoint_id, d.event_id LIMIT $2",
+            decode::due_delivery_columns()
         )))
         .bind(to_millis(now))
         .bind(i64::from(limit))
@@ -258,17 +259,19 @@ impl WebhookStore for SqliteStore {
             .iter()
             .map(|r| decode::due_delivery(&Cols(r)))
             .collect::<Result<Vec<_>, _>>()?;
-        for due in &claimed {
-            sqlx::query(
-                "UPDATE webhook_deliveries SET next_attempt_at = $3 WHERE endpoint_id = $1 AND event_id = $2",
-            )
-            .bind(due.delivery.endpoint_id.to_string())
-            .bind(due.delivery.event_id.to_string())
-            .bind(to_millis(lease_until))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        }
+        // One statement leases the batch: under the write lock the same ordered query
+        // picks the same rows.
+        sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $3 WHERE (endpoint_id, event_id) IN \
+             (SELECT endpoint_id, event_id FROM webhook_deliveries WHERE status = 'pending' \
+             AND next_attempt_at <= $1 ORDER BY next_attempt_at, endpoint_id, event_id LIMIT $2)",
+        )
+        .bind(to_millis(now))
+        .bind(i64::from(limit))
+        .bind(to_millis(lease_until))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(claimed)
     }

@@ -503,11 +503,11 @@ pub fn delivery_attempt(r: &impl RowSource) -> Result<DeliveryAttempt, StoreErro
     })
 }
 
-/// A claimed delivery: `webhook_deliveries.*` with the endpoint's columns prefixed `e_`
-/// and the event's `o_` (see the engines' claim statements).
+/// A claimed delivery: `webhook_deliveries.*`, the endpoint's columns aliased as in
+/// [`ENDPOINT_ALIASES`] and the event's time and data as `o_…` (see [`due_delivery_columns`]).
 pub fn due_delivery(r: &impl RowSource) -> Result<crate::DueDelivery, StoreError> {
     let delivery = delivery(r)?;
-    let endpoint = webhook_endpoint(&Prefixed(r, "e_"))?;
+    let endpoint = webhook_endpoint(&EndpointAliased(r))?;
     let event = NewEvent {
         id: delivery.event_id,
         organization_id: delivery.organization_id,
@@ -523,50 +523,62 @@ pub fn due_delivery(r: &impl RowSource) -> Result<crate::DueDelivery, StoreError
     })
 }
 
-/// Reads `prefix` + column from the inner row.
-struct Prefixed<'a, R>(&'a R, &'static str);
+/// Every `webhook_endpoints` column and the alias a claim selects it as (one list, so the
+/// select list and the decoding cannot drift apart).
+const ENDPOINT_ALIASES: [(&str, &str); 13] = [
+    ("id", "e_id"),
+    ("organization_id", "e_organization_id"),
+    ("url", "e_url"),
+    ("description", "e_description"),
+    ("events", "e_events"),
+    ("enabled", "e_enabled"),
+    ("disabled_reason", "e_disabled_reason"),
+    ("secret_sealed", "e_secret_sealed"),
+    ("previous_secret_sealed", "e_previous_secret_sealed"),
+    ("previous_secret_until", "e_previous_secret_until"),
+    ("failing_since", "e_failing_since"),
+    ("created_at", "e_created_at"),
+    ("updated_at", "e_updated_at"),
+];
 
-impl<R: RowSource> RowSource for Prefixed<'_, R> {
+/// Reads endpoint columns under their claim aliases.
+struct EndpointAliased<'a, R>(&'a R);
+
+impl<R: RowSource> EndpointAliased<'_, R> {
+    fn alias(column: &'static str) -> &'static str {
+        ENDPOINT_ALIASES
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or(column, |(_, aliased)| aliased)
+    }
+}
+
+impl<R: RowSource> RowSource for EndpointAliased<'_, R> {
     fn opt_text(&self, column: &'static str) -> Result<Option<String>, StoreError> {
-        self.0.opt_text(prefixed(self.1, column))
+        self.0.opt_text(Self::alias(column))
     }
     fn opt_int(&self, column: &'static str) -> Result<Option<i64>, StoreError> {
-        self.0.opt_int(prefixed(self.1, column))
+        self.0.opt_int(Self::alias(column))
     }
     fn opt_bytes(&self, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.0.opt_bytes(prefixed(self.1, column))
+        self.0.opt_bytes(Self::alias(column))
     }
 }
 
-/// `e_` + an endpoint column, as the claim statements alias them.
-fn prefixed(prefix: &'static str, column: &'static str) -> &'static str {
-    const ENDPOINT: [(&str, &str); 13] = [
-        ("id", "e_id"),
-        ("organization_id", "e_organization_id"),
-        ("url", "e_url"),
-        ("description", "e_description"),
-        ("events", "e_events"),
-        ("enabled", "e_enabled"),
-        ("disabled_reason", "e_disabled_reason"),
-        ("secret_sealed", "e_secret_sealed"),
-        ("previous_secret_sealed", "e_previous_secret_sealed"),
-        ("previous_secret_until", "e_previous_secret_until"),
-        ("failing_since", "e_failing_since"),
-        ("created_at", "e_created_at"),
-        ("updated_at", "e_updated_at"),
-    ];
-    debug_assert_eq!(prefix, "e_");
-    ENDPOINT
-        .iter()
-        .find(|(c, _)| *c == column)
-        .map_or(column, |(_, aliased)| aliased)
+/// The select list of a claim over `webhook_deliveries d`, `webhook_endpoints e` and
+/// `outbox o`: the delivery, the endpoint's aliased columns, the event's time and data.
+/// The same text on both engines.
+#[must_use]
+pub fn due_delivery_columns() -> &'static str {
+    static COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let endpoint: Vec<String> = ENDPOINT_ALIASES
+            .iter()
+            .map(|(column, alias)| format!("e.{column} AS {alias}"))
+            .collect();
+        format!(
+            "d.*, {}, o.occurred_at AS o_occurred_at, o.data AS o_data",
+            endpoint.join(", ")
+        )
+    });
+    &COLUMNS
 }
-
-/// The select list of a claim: the delivery, the endpoint's columns as `e_…`, the event's
-/// time and data as `o_…`. The same text on both engines.
-pub const DUE_DELIVERY_COLUMNS: &str = "d.*, e.id AS e_id, e.organization_id AS e_organization_id, e.url AS e_url, \
-     e.description AS e_description, e.events AS e_events, e.enabled AS e_enabled, \
-     e.disabled_reason AS e_disabled_reason, e.secret_sealed AS e_secret_sealed, \
-     e.previous_secret_sealed AS e_previous_secret_sealed, e.previous_secret_until AS e_previous_secret_until, \
-     e.failing_since AS e_failing_since, e.created_at AS e_created_at, e.updated_at AS e_updated_at, \
-     o.occurred_at AS o_occurred_at, o.data AS o_data";

@@ -42,7 +42,7 @@ pub struct DueDelivery {
 pub enum EndpointEffect {
     /// A success: the endpoint is not failing.
     Succeeded,
-    /// A failure: the endpoint is failing since `at`, unless it already was.
+    /// A failure: the endpoint is failing since the attempt's time, unless it already was.
     Failed,
     /// Disable the endpoint, with the audit entry saying why.
     Disable(DisabledReason, NewAuditEntry),
