@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use parley_domain::{AuditAction, EventId, EventType, JobId, NewEvent};
 
-use super::fixtures::{at, audit, new_org};
+use super::fixtures::{at, audit, emit, new_org};
 use super::jobs::job;
 use crate::{JobEffects, PageRequest, Store, StoreError};
 
@@ -96,23 +96,8 @@ pub async fn completing_a_job_writes_its_effects_atomically(s: &dyn Store) {
 
 pub async fn outbox_dispatch_marks_each_event_once(s: &dyn Store) {
     let org = new_org("Org", None).id;
-    s.enqueue_job(job("outbox", None, 0)).await.unwrap();
-    let lease = s
-        .claim_jobs("outbox", at(0), Duration::from_secs(30), 1)
-        .await
-        .unwrap()[0]
-        .lease;
     let events: Vec<_> = (0..4).map(|n| event(org, n)).collect();
-    s.complete_job(
-        lease,
-        at(1),
-        JobEffects {
-            events: events.clone(),
-            jobs: vec![],
-        },
-    )
-    .await
-    .unwrap();
+    emit(s, events.clone()).await;
     let pending = s.list_undispatched_events(2).await.unwrap();
     assert_eq!(pending.len(), 2, "the limit is honoured");
     assert_eq!(pending[0].event, events[0], "oldest first");

@@ -117,3 +117,26 @@ pub fn new_import(org: OrgId) -> parley_domain::ImportRecord {
         finished_at: None,
     }
 }
+
+/// Writes `events` to the outbox the way use cases do: with a change they announce (here
+/// the end of a job).
+pub async fn emit(s: &dyn crate::Store, events: Vec<parley_domain::NewEvent>) {
+    s.enqueue_job(super::jobs::job("emit", None, 0))
+        .await
+        .unwrap();
+    let lease = s
+        .claim_jobs("emit", at(0), std::time::Duration::from_secs(30), 1)
+        .await
+        .unwrap()[0]
+        .lease;
+    s.complete_job(
+        lease,
+        at(1),
+        crate::JobEffects {
+            events,
+            jobs: vec![],
+        },
+    )
+    .await
+    .unwrap();
+}

@@ -1,17 +1,13 @@
 //! Webhooks: endpoints per organization, fan-out of outbox events to subscribed enabled
 //! endpoints exactly once, leased claims, fenced attempt records, the attempts log, replay.
 
-use std::time::Duration;
-
 use parley_domain::{
     AttemptTrigger, AuditAction, DeliveryAttempt, DeliveryStatus, DisabledReason, EventId,
     EventType, NewEvent, OrgId, Subscription, WebhookEndpoint, WebhookId,
 };
 
-use super::fixtures::{at, audit, create_org};
-use crate::{
-    AttemptRecord, EndpointEffect, JobEffects, NewJob, PageRequest, ReplayScope, Store, StoreError,
-};
+use super::fixtures::{at, audit, create_org, emit};
+use crate::{AttemptRecord, EndpointEffect, PageRequest, ReplayScope, Store, StoreError};
 
 fn endpoint(org: OrgId, events: Subscription, enabled: bool) -> WebhookEndpoint {
     WebhookEndpoint {
@@ -35,36 +31,6 @@ async fn create(s: &dyn Store, e: WebhookEndpoint) -> WebhookEndpoint {
     s.create_webhook(e, audit(Some(org), AuditAction::WebhookCreated, 0))
         .await
         .unwrap()
-}
-
-/// Writes events to the outbox the way use cases do: with a change (here a job's end).
-async fn emit(s: &dyn Store, events: Vec<NewEvent>) {
-    let job = NewJob {
-        id: parley_domain::JobId::generate(),
-        queue: "emit".to_owned(),
-        kind: "emit".to_owned(),
-        payload: serde_json::json!({}),
-        dedup_key: None,
-        run_at: at(0),
-        max_attempts: 1,
-        created_at: at(0),
-    };
-    s.enqueue_job(job).await.unwrap();
-    let lease = s
-        .claim_jobs("emit", at(0), Duration::from_secs(30), 1)
-        .await
-        .unwrap()[0]
-        .lease;
-    s.complete_job(
-        lease,
-        at(0),
-        JobEffects {
-            events,
-            jobs: vec![],
-        },
-    )
-    .await
-    .unwrap();
 }
 
 fn event(org: OrgId, t: EventType, n: u32) -> NewEvent {
