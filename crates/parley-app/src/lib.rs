@@ -8,6 +8,7 @@ pub mod imports;
 pub mod jobs;
 mod sealing;
 pub mod tenancy;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +32,8 @@ pub struct Settings {
     pub idempotency_ttl: Duration,
     /// The largest file an import accepts, in bytes.
     pub max_import_bytes: u64,
+    /// Webhook delivery.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 impl Default for Settings {
@@ -41,6 +44,7 @@ impl Default for Settings {
             argon2: auth::Argon2Cost::default(),
             idempotency_ttl: Duration::from_secs(24 * 3600),
             max_import_bytes: 512 * 1024 * 1024,
+            webhooks: webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -56,23 +60,27 @@ pub struct App {
     pub keys: Arc<auth::Keys>,
     /// Settings.
     pub settings: Settings,
+    /// The outbound HTTP client (one keep-alive pool per process) for webhooks and custom
+    /// value requests.
+    pub webhook_client: parley_webhooks::client::WebhookClient,
 }
 
 impl App {
-    /// Assembles the application from its parts.
-    #[must_use]
+    /// Assembles the application from its parts; fails only when the HTTP client cannot
+    /// be built (no TLS provider).
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         master: &MasterKey,
         settings: Settings,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, AppError> {
+        Ok(Self {
             store,
             clock,
             keys: Arc::new(auth::Keys::derive(master)),
+            webhook_client: settings.webhooks.client()?,
             settings,
-        }
+        })
     }
 
     pub(crate) fn audit(

@@ -29,6 +29,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// `Option<ApiJson<T>>`: `None` for a request with neither a body nor a `Content-Type`
+/// (an action such as `rotate-secret` that takes optional settings); otherwise as
+/// [`ApiJson`].
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
+        if req.headers().contains_key(header::CONTENT_TYPE) {
+            return <Self as FromRequest<S>>::from_request(req, state)
+                .await
+                .map(Some);
+        }
+        if body_bytes(req, state).await?.is_empty() {
+            return Ok(None);
+        }
+        Err(ApiError::new(
+            ProblemType::UnsupportedMediaType,
+            "set Content-Type: application/json",
+        ))
+    }
+}
+
 /// The request's media type: `Content-Type` without parameters, lower-cased.
 pub(crate) fn media_type(headers: &http::HeaderMap) -> Option<String> {
     headers

@@ -9,6 +9,7 @@ mod flows;
 mod imports;
 mod organizations;
 mod users;
+mod webhooks;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Components, InfoBuilder, OpenApi, OpenApiBuilder};
@@ -112,6 +113,14 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(flows::validate))
         .routes(routes!(flows::list_versions, flows::publish))
         .routes(routes!(flows::get_version))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::messages))
+        .routes(routes!(webhooks::message_attempts))
+        .routes(routes!(webhooks::attempts))
+        .routes(routes!(webhooks::replay))
+        .routes(routes!(webhooks::test))
         .merge(
             // Uploads stream, limited by the application (`Settings::max_import_bytes`)
             // under this ceiling; JSON rows are limited to `MAX_ROWS_BODY` by the handler.

@@ -28,6 +28,19 @@ pub(crate) async fn insert_event(
 
 #[async_trait::async_trait]
 impl OutboxStore for SqliteStore {
+    async fn append_events(&self, events: &[NewEvent]) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        for event in events {
+            insert_event(&mut tx, event).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(())
+    }
+
     async fn list_undispatched_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         let rows =
             sqlx::query("SELECT * FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT $1")

@@ -42,13 +42,14 @@ fn bind_endpoint<'q>(
         .bind(to_millis(e.updated_at))
 }
 
+/// Disables an enabled endpoint; false when it was disabled already.
 async fn disable(
     conn: &mut SqliteConnection,
     endpoint: WebhookId,
     reason: parley_domain::DisabledReason,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
         "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $2, updated_at = $3 \
          WHERE id = $1 AND enabled = 1",
     )
@@ -58,7 +59,7 @@ async fn disable(
     .execute(conn)
     .await
     .map_err(map_err)?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 #[async_trait::async_trait]
@@ -278,7 +279,7 @@ impl WebhookStore for SqliteStore {
 
     async fn record_attempts(
         &self,
-        records: Vec<AttemptRecord>,
+        records: &[AttemptRecord],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self
@@ -286,7 +287,7 @@ impl WebhookStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
-        for record in &records {
+        for record in records {
             let a = &record.attempt;
             let (endpoint, event) = (a.endpoint_id.to_string(), a.event_id.to_string());
             sqlx::query(
@@ -339,8 +340,9 @@ impl WebhookStore for SqliteStore {
                     .map_err(map_err)?;
                 }
                 EndpointEffect::Disable(reason, audit) => {
-                    disable(&mut tx, a.endpoint_id, *reason, now).await?;
-                    insert_audit(&mut tx, audit).await?;
+                    if disable(&mut tx, a.endpoint_id, *reason, now).await? {
+                        insert_audit(&mut tx, audit).await?;
+                    }
                 }
                 EndpointEffect::Unchanged => {}
             }

@@ -1,5 +1,6 @@
 //! The events outbox port. Events are written by other ports' methods in the same
-//! transaction as the change they announce (SPEC §7.2); this port reads and retires them.
+//! transaction as the change they announce (SPEC §7.2); this port reads and retires them,
+//! and appends events that stand alone.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,6 +20,11 @@ pub struct StoredEvent {
 /// The outbox.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
+    /// Writes events in one transaction of their own: all or none. For producers whose
+    /// change is the event itself (load generators, operator tooling); a change that
+    /// announces itself writes its events with its own port method.
+    async fn append_events(&self, events: &[NewEvent]) -> Result<(), StoreError>;
+
     /// Up to `limit` events not yet dispatched, oldest first.
     async fn list_undispatched_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
 

@@ -44,7 +44,8 @@ pub enum EndpointEffect {
     Succeeded,
     /// A failure: the endpoint is failing since the attempt's time, unless it already was.
     Failed,
-    /// Disable the endpoint, with the audit entry saying why.
+    /// Disable the endpoint, with the audit entry saying why (written only when this
+    /// disables it: of several attempts disabling one endpoint, one is audited).
     Disable(DisabledReason, NewAuditEntry),
     /// Nothing (an attempt not sent because the endpoint is disabled).
     Unchanged,
@@ -132,7 +133,7 @@ pub trait WebhookStore: Send + Sync {
     /// its `attempts` still equals the claimed value) and each endpoint effect.
     async fn record_attempts(
         &self,
-        records: Vec<AttemptRecord>,
+        records: &[AttemptRecord],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 

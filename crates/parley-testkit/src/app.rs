@@ -73,7 +73,8 @@ impl TestApp {
             clock.clone(),
             &MasterKey::generate().unwrap(),
             settings,
-        );
+        )
+        .unwrap();
         let root = app
             .bootstrap(BootstrapRequest {
                 organization_name: "Root".into(),

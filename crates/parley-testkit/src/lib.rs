@@ -5,8 +5,12 @@ mod app;
 mod clock;
 mod db;
 mod process;
+mod receiver;
+mod verify;
 
 pub use app::{OWNER_PASSWORD, TEST_ARGON2, TestApp, TestResponse};
 pub use clock::FakeClock;
 pub use db::{TempPostgres, TempSqlite, postgres_url, temp_postgres, temp_sqlite};
 pub use process::{ParleyProcess, http_get, parley_command};
+pub use receiver::{Received, Receiver, Reply};
+pub use verify::standard_webhooks_accepts;

@@ -290,40 +290,6 @@ async fn private_targets_are_refused_unless_allowed() {
     assert_eq!(post(&open, &by_name).await.outcome, Ok(()));
 }
 
-/// Asks the Standard Webhooks reference library (Python, installed by `.ci/run`) whether it
-/// accepts `headers` and `body` under `secret`.
-fn standard_webhooks_accepts(secret: &str, headers: &[(String, String)], body: &[u8]) -> bool {
-    use std::io::Write;
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/verify_standard_webhooks.py"
-    );
-    let input = serde_json::json!({
-        "secret": secret,
-        "headers": headers.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-        "body": String::from_utf8_lossy(body),
-    });
-    let mut child = std::process::Command::new("python3")
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    assert!(
-        said == "verified" || said.starts_with("refused"),
-        "the verifier did not run (is the `standardwebhooks` package installed?): {said}"
-    );
-    out.status.success()
-}
-
 /// The headers of a recorded request, names lower-cased.
 fn headers_of(seen: &Seen) -> Vec<(String, String)> {
     seen.head
@@ -371,7 +337,7 @@ async fn a_delivered_request_verifies_with_the_standard_webhooks_library() {
     let received = headers_of(&seen);
     assert_eq!(seen.body, body);
     for secret in [&new, &old] {
-        assert!(standard_webhooks_accepts(
+        assert!(parley_testkit::standard_webhooks_accepts(
             &secret.expose(),
             &received,
             &seen.body
@@ -379,12 +345,16 @@ async fn a_delivered_request_verifies_with_the_standard_webhooks_library() {
     }
     // Anything else is refused: another secret, a changed body, a changed id.
     let stranger = Secret::generate().unwrap();
-    assert!(!standard_webhooks_accepts(
+    assert!(!parley_testkit::standard_webhooks_accepts(
         &stranger.expose(),
         &received,
         &seen.body
     ));
-    assert!(!standard_webhooks_accepts(&new.expose(), &received, b"{}"));
+    assert!(!parley_testkit::standard_webhooks_accepts(
+        &new.expose(),
+        &received,
+        b"{}"
+    ));
     let forged: Vec<(String, String)> = received
         .iter()
         .map(|(n, v)| {
@@ -396,7 +366,7 @@ async fn a_delivered_request_verifies_with_the_standard_webhooks_library() {
             (n.clone(), v)
         })
         .collect();
-    assert!(!standard_webhooks_accepts(
+    assert!(!parley_testkit::standard_webhooks_accepts(
         &new.expose(),
         &forged,
         &seen.body

@@ -228,7 +228,7 @@ async fn fresh_store(dir: &Path, name: &str) -> anyhow::Result<(App, OrgId)> {
         Arc::new(SystemClock),
         &MasterKey::generate()?,
         Settings::default(),
-    );
+    )?;
     let org = app.admin_create_organization("Benchmark", None).await?;
     let now = app.clock.now();
     for (key, field_type) in [

@@ -77,6 +77,8 @@ pub struct Config {
     pub job_lease: Duration,
     /// The largest file an import accepts, in bytes.
     pub max_import_bytes: u64,
+    /// Webhook delivery.
+    pub webhooks: parley_app::webhooks::WebhookSettings,
     /// First organization's name.
     pub bootstrap_organization: String,
     /// First owner's email.
@@ -182,6 +184,7 @@ impl TryFrom<raw::RawConfig> for Config {
                 ));
             }
         };
+        let webhooks = webhook_settings(&r.webhooks)?;
         Ok(Config {
             data_dir: PathBuf::from(r.data_dir),
             store_url,
@@ -197,10 +200,48 @@ impl TryFrom<raw::RawConfig> for Config {
             workers: r.jobs.workers,
             job_lease,
             max_import_bytes,
+            webhooks,
             bootstrap_organization: r.bootstrap.organization_name,
             bootstrap_email: r.bootstrap.owner_email,
         })
     }
+}
+
+fn webhook_settings(
+    r: &raw::RawWebhooks,
+) -> Result<parley_app::webhooks::WebhookSettings, ConfigError> {
+    use parley_app::webhooks::{EngineSettings, WebhookSettings};
+    let duration = |key: &str, text: &str| parse_duration(text).map_err(|m| key_error(key, m));
+    let timeout = duration("webhooks.timeout", &r.timeout)?;
+    if !(Duration::from_secs(1)..=Duration::from_secs(60)).contains(&timeout) {
+        return Err(key_error("webhooks.timeout", "must be between 1s and 60s"));
+    }
+    if !(1..=4096).contains(&r.concurrency) {
+        return Err(key_error(
+            "webhooks.concurrency",
+            "must be between 1 and 4096",
+        ));
+    }
+    if r.issuer.trim().is_empty() {
+        return Err(key_error("webhooks.issuer", "must not be empty"));
+    }
+    let secret_overlap = duration("webhooks.secret_overlap", &r.secret_overlap)?;
+    if secret_overlap > parley_app::webhooks::endpoints::MAX_SECRET_OVERLAP {
+        return Err(key_error("webhooks.secret_overlap", "must be at most 7d"));
+    }
+    let engine = EngineSettings {
+        concurrency: r.concurrency,
+        // A lease outlives the longest request with room to record it.
+        lease: timeout * 2 + Duration::from_secs(30),
+        ..EngineSettings::default()
+    };
+    Ok(WebhookSettings {
+        allow_private_targets: r.allow_private_targets,
+        timeout,
+        issuer: r.issuer.trim().to_owned(),
+        secret_overlap,
+        engine,
+    })
 }
 
 /// Loads the configuration from the defaults, `file` (or `./parley.toml` when it exists)

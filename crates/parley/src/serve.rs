@@ -1,4 +1,4 @@
-//! `parley serve`: the API and the workers in one process, with bootstrap on an empty
+//! `parley serve`: the API, the job workers and the webhook delivery engine in one process, with bootstrap on an empty
 //! store and graceful shutdown on SIGINT/SIGTERM (stop accepting, finish requests and
 //! running jobs within `server.shutdown_grace`, close the store).
 
@@ -39,6 +39,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let runner = app.job_runner(config.workers, config.job_lease);
     let workers = tokio::spawn(runner.start(cancel.clone()));
+    let webhooks = app.start_webhook_delivery(cancel.clone());
     let server = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
@@ -55,6 +56,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let finished = tokio::time::timeout(grace, async {
         let _ = server.await;
         let _ = workers.await;
+        webhooks.stopped().await;
     })
     .await;
     if finished.is_err() {

@@ -75,6 +75,7 @@ pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         session_ttl: config.session_ttl,
         argon2: config.argon2,
         max_import_bytes: config.max_import_bytes,
+        webhooks: config.webhooks.clone(),
         ..Settings::default()
     };
     Ok(App::new(
@@ -82,7 +83,7 @@ pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         Arc::new(SystemClock),
         &master_key(config)?,
         settings,
-    ))
+    )?)
 }
 
 /// Installs the log subscriber (pretty or JSON, filtered by `log.level` or `RUST_LOG`).

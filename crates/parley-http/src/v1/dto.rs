@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use parley_domain::{ApiKey, AuditEntry, Organization};
-use parley_store::{Member, Page};
+use parley_store::Member;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -148,8 +148,8 @@ macro_rules! list_type {
             pub next_cursor: Option<String>,
         }
 
-        impl<T: Into<$item>> From<Page<T>> for $name {
-            fn from(page: Page<T>) -> Self {
+        impl<T: Into<$item>> From<parley_store::Page<T>> for $name {
+            fn from(page: parley_store::Page<T>) -> Self {
                 Self {
                     data: page.items.into_iter().map(Into::into).collect(),
                     next_cursor: page.next_cursor,

@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use http::StatusCode;
 use parley_app::flows::{Check, CheckedFlow, Diagnostic, Published, diagnostic_path};
 use parley_domain::{FlowRecord, FlowVersion};
-use parley_store::Page;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;

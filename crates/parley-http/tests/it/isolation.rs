@@ -5,9 +5,9 @@
 
 use http::Method;
 use parley_domain::{
-    ApiKeyId, AuditAction, AuditId, ChannelKind, ContactId, FieldDefinition, FieldType, FlowId,
-    FlowRecord, ImportCounters, ImportFormat, ImportId, ImportOptions, ImportRecord, ImportStatus,
-    NewAuditEntry, OrgId, Role, UserId,
+    ApiKeyId, AuditAction, AuditId, ChannelKind, ContactId, EventId, EventType, FieldDefinition,
+    FieldType, FlowId, FlowRecord, ImportCounters, ImportFormat, ImportId, ImportOptions,
+    ImportRecord, ImportStatus, NewAuditEntry, NewEvent, OrgId, Role, UserId,
 };
 use parley_store::{ImportBatch, ImportRow, NewFlowVersion, PageRequest, RejectLine};
 use parley_testkit::{TestApp, TestResponse};
@@ -22,6 +22,8 @@ struct Ids {
     import: ImportId,
     field: String,
     flow: FlowId,
+    webhook: String,
+    event: EventId,
 }
 
 /// A flow any organization can publish.
@@ -66,7 +68,22 @@ const SCOPED: &[(&str, &str)] = &[
     ("GET", "/api/v1/flows/{id}/versions"),
     ("POST", "/api/v1/flows/{id}/versions"),
     ("GET", "/api/v1/flows/{id}/versions/{version}"),
+    ("GET", "/api/v1/webhooks"),
+    ("POST", "/api/v1/webhooks"),
+    ("GET", "/api/v1/webhooks/{id}"),
+    ("PATCH", "/api/v1/webhooks/{id}"),
+    ("DELETE", "/api/v1/webhooks/{id}"),
+    ("POST", "/api/v1/webhooks/{id}/rotate-secret"),
+    ("GET", "/api/v1/webhooks/{id}/messages"),
+    ("GET", "/api/v1/webhooks/{id}/messages/{event_id}/attempts"),
+    ("GET", "/api/v1/webhooks/{id}/attempts"),
+    ("POST", "/api/v1/webhooks/{id}/replay"),
+    ("POST", "/api/v1/webhooks/{id}/test"),
 ];
+
+/// A webhook target that never resolves (`.invalid` is reserved), so saving accepts it
+/// and sending fails without leaving the machine.
+const NOWHERE: &str = "https://receiver.example.invalid/hook";
 
 /// Operations checked by `auth_routes_do_not_cross_organizations` instead.
 const AUTH: &[(&str, &str)] = &[
@@ -200,9 +217,37 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         )
         .await
         .unwrap();
+    // A webhook endpoint with one message, made through the API as its admin would.
+    let admin = t.token_in(org, Role::Admin).await;
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(&admin),
+            None,
+            Some(json!({"url": NOWHERE, "events": ["setStatus"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let webhook = r.json["id"].as_str().unwrap().to_owned();
+    let event = EventId::generate();
+    t.app
+        .store
+        .append_events(&[NewEvent {
+            id: event,
+            organization_id: org,
+            event_type: EventType::SetStatus,
+            timestamp: now,
+            data: json!({"seeded": n.to_string()}),
+        }])
+        .await
+        .unwrap();
+    t.app.store.fan_out_events(100, now).await.unwrap();
     Ids {
         org,
         flow,
+        webhook,
+        event,
         user: user.id,
         key: key.key.id,
         contact,
@@ -223,7 +268,9 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         .replace("/imports/{id}", &format!("/imports/{}", ids.import))
         .replace("/fields/{key}", &format!("/fields/{}", ids.field))
         .replace("/flows/{id}", &format!("/flows/{}", ids.flow))
-        .replace("/versions/{version}", "/versions/1");
+        .replace("/versions/{version}", "/versions/1")
+        .replace("/webhooks/{id}", &format!("/webhooks/{}", ids.webhook))
+        .replace("/messages/{event_id}", &format!("/messages/{}", ids.event));
     let body = match (method, template) {
         ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
         ("PATCH", "/api/v1/organizations/{id}") => Some(json!({"name": format!("renamed {n}")})),
@@ -240,6 +287,14 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         }
         ("POST", "/api/v1/flows") => Some(flow_document(&format!("made {n}"))),
         ("PUT", "/api/v1/flows/{id}") => Some(flow_document(&format!("renamed {n}"))),
+        ("POST", "/api/v1/webhooks") => {
+            Some(json!({"url": NOWHERE, "description": format!("made {n}")}))
+        }
+        ("PATCH", "/api/v1/webhooks/{id}") => Some(json!({"description": format!("renamed {n}")})),
+        ("POST", "/api/v1/webhooks/{id}/replay") => {
+            Some(json!({"event_id": ids.event.to_string()}))
+        }
+        ("POST", "/api/v1/webhooks/{id}/test") => Some(json!({"kind": "ping"})),
         _ => None,
     };
     (method.parse().unwrap(), path, body)
@@ -390,6 +445,18 @@ async fn organizations_only_reach_down_their_own_tree() {
         .await
         .unwrap();
     assert_eq!(versions.items.len(), 1);
+    let webhook = t
+        .app
+        .store
+        .find_webhook(a1, ids.webhook.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (webhook.description.as_str(), webhook.enabled),
+        ("", true),
+        "outsiders changed the endpoint"
+    );
 }
 
 /// A list answered to an outsider must not contain any of the target's ids.
@@ -402,6 +469,8 @@ fn assert_no_leak(r: &TestResponse, ids: &Ids, org: Option<OrgId>) {
         ids.import.to_string(),
         ids.field.clone(),
         ids.flow.to_string(),
+        ids.webhook.clone(),
+        ids.event.to_string(),
     ]) {
         assert!(!text.contains(&id), "response leaked {id}: {text}");
     }

@@ -11,3 +11,5 @@ mod behaviour;
 mod imports;
 // Flows: drafts in JSON and YAML, validation, versions.
 mod flows;
+// Webhooks: endpoints, the delivery engine against a real receiver, tests, rotation.
+mod webhooks;

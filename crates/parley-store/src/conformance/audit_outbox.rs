@@ -114,3 +114,18 @@ pub async fn outbox_dispatch_marks_each_event_once(s: &dyn Store) {
         vec![events[2].id, events[3].id]
     );
 }
+
+pub async fn appended_events_commit_all_or_none(s: &dyn Store) {
+    let org = new_org("Org", None).id;
+    let first: Vec<_> = (0..3).map(|n| event(org, n)).collect();
+    s.append_events(&first).await.unwrap();
+    // A batch repeating an id fails as a whole.
+    let again = vec![event(org, 7), first[1].clone()];
+    assert!(s.append_events(&again).await.is_err());
+    let stored = s.list_undispatched_events(10).await.unwrap();
+    assert_eq!(
+        stored.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
+        first,
+        "the failed batch left nothing behind"
+    );
+}

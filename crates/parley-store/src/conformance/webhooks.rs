@@ -187,13 +187,13 @@ pub async fn webhook_deliveries_are_leased_fenced_and_logged(s: &dyn Store) {
         next_attempt_at: Some(at(100)),
         endpoint: EndpointEffect::Failed,
     };
-    s.record_attempts(vec![failed.clone()], at(41))
+    s.record_attempts(std::slice::from_ref(&failed), at(41))
         .await
         .unwrap();
     let stored = s.find_webhook(org, e.id).await.unwrap().unwrap();
     assert_eq!(stored.failing_since, Some(at(41)));
     // A second worker recording the same round changes nothing but the log.
-    s.record_attempts(vec![failed], at(42)).await.unwrap();
+    s.record_attempts(&[failed], at(42)).await.unwrap();
     let x_now = |status| {
         let id = e.id;
         async move {
@@ -213,7 +213,7 @@ pub async fn webhook_deliveries_are_leased_fenced_and_logged(s: &dyn Store) {
     let due = s.claim_deliveries(at(100), at(130), 10).await.unwrap();
     assert_eq!(due.len(), 2, "x is due again, y's lease ended");
     s.record_attempts(
-        vec![AttemptRecord {
+        &[AttemptRecord {
             attempt: attempt(&e, x.id, 101, 200),
             claimed_attempts: 1,
             status: DeliveryStatus::Delivered,
@@ -273,7 +273,7 @@ pub async fn webhook_deliveries_are_leased_fenced_and_logged(s: &dyn Store) {
     // 410 Gone: the delivery fails and the endpoint is disabled, with an audit entry.
     let gone = audit(Some(org), AuditAction::WebhookDisabled, 131);
     s.record_attempts(
-        vec![AttemptRecord {
+        &[AttemptRecord {
             attempt: attempt(&e, y.id, 131, 410),
             claimed_attempts: 0,
             status: DeliveryStatus::Failed,
@@ -291,6 +291,31 @@ pub async fn webhook_deliveries_are_leased_fenced_and_logged(s: &dyn Store) {
     );
     let audit_log = s.list_audit(org, PageRequest::first(10)).await.unwrap();
     assert!(audit_log.items.iter().any(|a| a.id == gone.id));
+    // Disabling a disabled endpoint again writes no second audit entry.
+    let again = audit(Some(org), AuditAction::WebhookDisabled, 132);
+    s.record_attempts(
+        &[AttemptRecord {
+            attempt: attempt(&e, y.id, 132, 410),
+            claimed_attempts: 1,
+            status: DeliveryStatus::Failed,
+            next_attempt_at: None,
+            endpoint: EndpointEffect::Disable(DisabledReason::Failing, again.clone()),
+        }],
+        at(132),
+    )
+    .await
+    .unwrap();
+    let audit_log = s.list_audit(org, PageRequest::first(10)).await.unwrap();
+    assert!(!audit_log.items.iter().any(|a| a.id == again.id));
+    assert_eq!(
+        s.find_webhook(org, e.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled_reason,
+        Some(DisabledReason::Gone),
+        "the first reason stays"
+    );
     // A disabled endpoint gets nothing new.
     emit(s, vec![event(org, EventType::SetStatus, 3)]).await;
     assert_eq!(s.fan_out_events(10, at(140)).await.unwrap().deliveries, 0);
@@ -322,7 +347,7 @@ pub async fn webhook_replays_start_a_new_round(s: &dyn Store) {
         endpoint: EndpointEffect::Unchanged,
     };
     s.record_attempts(
-        vec![
+        &[
             outcome(0, DeliveryStatus::Failed),
             outcome(1, DeliveryStatus::Failed),
             outcome(2, DeliveryStatus::Delivered),
@@ -429,7 +454,7 @@ pub async fn webhook_endpoints_are_scoped_updated_and_deleted(s: &dyn Store) {
     s.fan_out_events(10, at(10)).await.unwrap();
     s.claim_deliveries(at(10), at(20), 10).await.unwrap();
     s.record_attempts(
-        vec![AttemptRecord {
+        &[AttemptRecord {
             attempt: attempt(&e, ev.id, 11, 200),
             claimed_attempts: 0,
             status: DeliveryStatus::Delivered,

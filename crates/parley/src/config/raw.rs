@@ -22,6 +22,7 @@ pub struct RawConfig {
     pub auth: RawAuth,
     pub jobs: RawJobs,
     pub imports: RawImports,
+    pub webhooks: RawWebhooks,
     pub bootstrap: RawBootstrap,
 }
 
@@ -78,6 +79,16 @@ pub struct RawJobs {
 #[serde(deny_unknown_fields)]
 pub struct RawImports {
     pub max_file_mib: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhooks {
+    pub allow_private_targets: bool,
+    pub timeout: String,
+    pub concurrency: usize,
+    pub issuer: String,
+    pub secret_overlap: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,133 @@
+//! Webhooks (SPEC §7.1–7.2): endpoints as administrators manage them, the delivery engine
+//! that turns outbox events into signed requests, and the endpoint tests.
+//!
+//! * [`endpoints`]: create, update, rotate, delete; the deliveries and attempts logs;
+//!   replay.
+//! * [`delivery`]: the engine `parley serve` runs: fan-out, claims, a pool of concurrent
+//!   requests over keep-alive connections, batched recording, and the retry decisions.
+//! * [`samples`]: the five tests' realistic samples, sent at once.
+//!
+//! Secrets are sealed at rest with the row's id as associated data, and are shown once:
+//! in the answer that created or rotated them.
+
+pub mod delivery;
+pub mod endpoints;
+pub mod samples;
+
+use std::time::Duration;
+
+use parley_domain::{WebhookEndpoint, WebhookId};
+use parley_webhooks::Secret;
+use parley_webhooks::client::{ClientSettings, WebhookClient};
+use parley_webhooks::sign::Signing;
+
+use crate::{App, AppError};
+
+pub use delivery::{DeliveryEngine, EngineSettings};
+pub use endpoints::{CreatedWebhook, NewWebhook, ReplayRequest, RotateSecret, WebhookPatch};
+pub use samples::{SampleKind, TestExchange};
+
+/// How webhooks are delivered, resolved from configuration.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Allow targets that are or resolve to loopback, private, link-local or metadata
+    /// addresses (tests, on-premise receivers).
+    pub allow_private_targets: bool,
+    /// The longest one delivery may take (SPEC §7.2: 15 s).
+    pub timeout: Duration,
+    /// The `iss` claim of the delivery JWT.
+    pub issuer: String,
+    /// How long the previous secret keeps signing after a rotation, unless the rotation
+    /// names another overlap.
+    pub secret_overlap: Duration,
+    /// The delivery engine's pool and pacing.
+    pub engine: EngineSettings,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            timeout: Duration::from_secs(15),
+            issuer: "parley".to_owned(),
+            secret_overlap: Duration::from_secs(24 * 3600),
+            engine: EngineSettings::default(),
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// The HTTP client these settings describe.
+    pub(crate) fn client(&self) -> Result<WebhookClient, AppError> {
+        WebhookClient::new(ClientSettings {
+            timeout: self.timeout,
+            allow_private_targets: self.allow_private_targets,
+            idle_per_host: self.engine.concurrency.max(1),
+            ..ClientSettings::default()
+        })
+        .map_err(|e| AppError::Internal(Box::new(e)))
+    }
+}
+
+/// The sealing context of an endpoint's secrets: binds a sealed secret to its endpoint.
+fn secret_context(id: WebhookId) -> String {
+    format!("webhook_endpoint:{id}:secret")
+}
+
+impl App {
+    /// Seals an endpoint secret.
+    fn seal_webhook_secret(&self, id: WebhookId, secret: &Secret) -> Result<String, AppError> {
+        self.keys
+            .sealed_box
+            .seal(secret.expose().as_bytes(), &secret_context(id))
+            .map_err(|e| AppError::Internal(Box::new(e)))
+    }
+
+    /// Opens one sealed secret of endpoint `id`.
+    fn open_webhook_secret(&self, id: WebhookId, sealed: &str) -> Result<Secret, AppError> {
+        let bytes = self
+            .keys
+            .sealed_box
+            .open(sealed, &secret_context(id))
+            .map_err(|e| AppError::Internal(Box::new(e)))?;
+        let text = String::from_utf8(bytes).map_err(|e| AppError::Internal(Box::new(e)))?;
+        Secret::parse(&text).map_err(|e| AppError::Internal(Box::new(e)))
+    }
+
+    /// The identification headers of a request to `endpoint` (SPEC §7.2): the JWT and the
+    /// Standard Webhooks headers, signed with every current secret.
+    pub(crate) fn signed_headers(
+        &self,
+        endpoint: &WebhookEndpoint,
+        id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        body: &[u8],
+    ) -> Result<Vec<(&'static str, String)>, AppError> {
+        let secrets = self.signing_secrets(endpoint, at)?;
+        let refs: Vec<&Secret> = secrets.iter().collect();
+        let endpoint_id = endpoint.id.to_string();
+        Signing {
+            secrets: &refs,
+            issuer: &self.settings.webhooks.issuer,
+            endpoint_id: &endpoint_id,
+        }
+        .headers(id, at.timestamp(), body)
+        .map_err(|e| AppError::Internal(Box::new(e)))
+    }
+
+    /// The secrets that sign for `endpoint` at `now`, newest first: the current one and,
+    /// during a rotation's overlap, the previous one.
+    fn signing_secrets(
+        &self,
+        endpoint: &WebhookEndpoint,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Secret>, AppError> {
+        let mut secrets = vec![self.open_webhook_secret(endpoint.id, &endpoint.secret_sealed)?];
+        if let Some((sealed, until)) = &endpoint.previous_secret
+            && *until > now
+        {
+            secrets.push(self.open_webhook_secret(endpoint.id, sealed)?);
+        }
+        Ok(secrets)
+    }
+}

@@ -1,0 +1,468 @@
+//! The delivery engine: outbox events become deliveries, deliveries become signed
+//! requests, and every answer becomes an attempt in the log with the delivery's next state.
+//!
+//! Three tasks per node, joined by channels:
+//! * the **dispatcher** fans new outbox events out to subscribed endpoints, in batches,
+//!   and wakes the claimer;
+//! * the **claimer** leases due deliveries in batches as slots free up (at most
+//!   `concurrency` requests in flight) and starts one request per delivery over the
+//!   client's keep-alive pool;
+//! * the **recorder** writes finished attempts in batches, each batch one transaction.
+//!
+//! A lease outlives the request timeout, so a crash (or a store outage longer than the
+//! lease) leaves its deliveries due again: delivery is at-least-once, never lost. Every
+//! decision about an answer (retry when, fail, disable the endpoint) is [`decide`], a pure
+//! function of the claim, the answer, the time and a random number for the jitter.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use parley_domain::{
+    AttemptTrigger, AuditAction, AuditId, DeliveryAttempt, DeliveryStatus, DisabledReason,
+    EventEnvelope, NewAuditEntry,
+};
+use parley_store::{AttemptRecord, DueDelivery, EndpointEffect};
+use parley_webhooks::client::{DeliveryError, Exchange, RESPONSE_EXCERPT_BYTES, Retry};
+use parley_webhooks::retry::next_retry;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::App;
+
+/// An endpoint failing without a break for this long is disabled (SPEC §7.2).
+pub const FAILING_DISABLES_AFTER: chrono::Duration = chrono::Duration::days(5);
+
+/// The engine's pool and pacing.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Requests in flight at once on this node.
+    pub concurrency: usize,
+    /// Outbox events taken per fan-out transaction.
+    pub fan_out_batch: u32,
+    /// Most deliveries leased per claim.
+    pub claim_batch: u32,
+    /// Most attempts written per transaction.
+    pub record_batch: usize,
+    /// How often an idle engine looks for new events and due retries.
+    pub poll_interval: Duration,
+    /// How long a claim holds a delivery; must outlive the request timeout.
+    pub lease: Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 128,
+            fan_out_batch: 1000,
+            claim_batch: 500,
+            record_batch: 1000,
+            poll_interval: Duration::from_millis(10),
+            lease: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Counters an engine keeps (read by `parley bench webhooks` and the metrics).
+#[derive(Debug, Default)]
+pub struct EngineCounters {
+    /// Deliveries queued by fan-out.
+    pub queued: std::sync::atomic::AtomicU64,
+    /// Attempts recorded.
+    pub attempts: std::sync::atomic::AtomicU64,
+    /// Attempts that succeeded.
+    pub delivered: std::sync::atomic::AtomicU64,
+}
+
+/// The running engine's handle: its counters and its tasks.
+pub struct DeliveryEngine {
+    /// What it has done so far.
+    pub counters: Arc<EngineCounters>,
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl DeliveryEngine {
+    /// Waits for the engine to stop (after its cancellation token fires, in-flight
+    /// requests finish and their attempts are written).
+    pub async fn stopped(mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// A delivery ready to send: URL, headers, body.
+type Prepared = (parley_webhooks::Url, Vec<(&'static str, String)>, Vec<u8>);
+
+/// A finished request on its way to the recorder, holding its slot until written.
+struct Finished {
+    record: AttemptRecord,
+    slot: OwnedSemaphorePermit,
+}
+
+/// A uniformly random number in `[0, 1)` for the jitter.
+fn unit_random() -> f64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        return 0.5;
+    }
+    // 53 random bits: exactly representable, below 1.
+    #[allow(clippy::cast_precision_loss)]
+    let value = (u64::from_le_bytes(bytes) >> 11) as f64;
+    value / (1u64 << 53) as f64
+}
+
+fn audit_disabled(due: &DueDelivery, reason: DisabledReason, at: DateTime<Utc>) -> NewAuditEntry {
+    NewAuditEntry {
+        id: AuditId::generate(),
+        organization_id: Some(due.endpoint.organization_id),
+        actor: "system".to_owned(),
+        action: AuditAction::WebhookDisabled,
+        subject: due.endpoint.id.to_string(),
+        detail: serde_json::json!({
+            "reason": reason.as_str(),
+            "event_id": due.delivery.event_id.to_string(),
+            "failing_since": due.endpoint.failing_since,
+        }),
+        at,
+    }
+}
+
+/// What an answer means: the attempt to log, the delivery's next state and the effect on
+/// the endpoint. `at` is when the request was sent; `unit` in `[0, 1)` picks the jitter.
+#[must_use]
+pub fn decide(
+    due: &DueDelivery,
+    exchange: &Exchange,
+    at: DateTime<Utc>,
+    unit: f64,
+) -> AttemptRecord {
+    let attempt = DeliveryAttempt {
+        endpoint_id: due.endpoint.id,
+        event_id: due.delivery.event_id,
+        organization_id: due.delivery.organization_id,
+        at,
+        status_code: exchange.status,
+        latency_ms: u32::try_from(exchange.latency.as_millis()).unwrap_or(u32::MAX),
+        response_excerpt: exchange.body_text(),
+        error: exchange.outcome.as_ref().err().map(ToString::to_string),
+        trigger: if due.replayed {
+            AttemptTrigger::Replay
+        } else {
+            AttemptTrigger::Scheduled
+        },
+    };
+    let record = |status, next_attempt_at, endpoint| AttemptRecord {
+        attempt: attempt.clone(),
+        claimed_attempts: due.delivery.attempts,
+        status,
+        next_attempt_at,
+        endpoint,
+    };
+    let Err(error) = &exchange.outcome else {
+        return record(DeliveryStatus::Delivered, None, EndpointEffect::Succeeded);
+    };
+    if matches!(error, DeliveryError::Gone) {
+        let audit = audit_disabled(due, DisabledReason::Gone, at);
+        return record(
+            DeliveryStatus::Failed,
+            None,
+            EndpointEffect::Disable(DisabledReason::Gone, audit),
+        );
+    }
+    if let Some(since) = due.endpoint.failing_since
+        && at - since >= FAILING_DISABLES_AFTER
+    {
+        let audit = audit_disabled(due, DisabledReason::Failing, at);
+        return record(
+            DeliveryStatus::Failed,
+            None,
+            EndpointEffect::Disable(DisabledReason::Failing, audit),
+        );
+    }
+    let wish = match error.retry() {
+        Retry::After(d) => Some(d),
+        Retry::Scheduled | Retry::Never => None,
+    };
+    let next = next_retry(due.delivery.attempts + 1, unit, wish)
+        .and_then(|d| chrono::Duration::from_std(d).ok());
+    match next {
+        Some(after) => record(
+            DeliveryStatus::Pending,
+            Some(at + after),
+            EndpointEffect::Failed,
+        ),
+        None => record(DeliveryStatus::Failed, None, EndpointEffect::Failed),
+    }
+}
+
+/// The attempt logged for a delivery not sent because its endpoint is disabled.
+fn not_sent(due: &DueDelivery, at: DateTime<Utc>, why: String) -> AttemptRecord {
+    AttemptRecord {
+        attempt: DeliveryAttempt {
+            endpoint_id: due.endpoint.id,
+            event_id: due.delivery.event_id,
+            organization_id: due.delivery.organization_id,
+            at,
+            status_code: None,
+            latency_ms: 0,
+            response_excerpt: String::new(),
+            error: Some(why),
+            trigger: if due.replayed {
+                AttemptTrigger::Replay
+            } else {
+                AttemptTrigger::Scheduled
+            },
+        },
+        claimed_attempts: due.delivery.attempts,
+        status: DeliveryStatus::Failed,
+        next_attempt_at: None,
+        endpoint: EndpointEffect::Unchanged,
+    }
+}
+
+impl App {
+    /// Starts the delivery engine; it runs until `cancel` fires, then finishes the requests
+    /// in flight and writes their attempts.
+    pub fn start_webhook_delivery(&self, cancel: CancellationToken) -> DeliveryEngine {
+        let settings = self.settings.webhooks.engine.clone();
+        let counters = Arc::new(EngineCounters::default());
+        let wake = Arc::new(Notify::new());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(dispatch(
+            self.clone(),
+            settings.clone(),
+            cancel.clone(),
+            wake.clone(),
+            counters.clone(),
+        ));
+        tasks.spawn(claim(self.clone(), settings.clone(), cancel, wake, tx));
+        tasks.spawn(record(self.clone(), settings, rx, counters.clone()));
+        DeliveryEngine { counters, tasks }
+    }
+
+    /// The URL, headers and body of a delivery, or why it cannot be sent.
+    fn prepare(&self, due: &DueDelivery, at: DateTime<Utc>) -> Result<Prepared, String> {
+        let url =
+            parley_webhooks::target::parse_target(&due.endpoint.url).map_err(|e| e.to_string())?;
+        let body = serde_json::to_vec(&EventEnvelope::from(due.event.clone()))
+            .map_err(|e| e.to_string())?;
+        let headers = self
+            .signed_headers(&due.endpoint, &due.delivery.event_id.to_string(), at, &body)
+            .map_err(|e| {
+                tracing::error!(endpoint = %due.endpoint.id, error = ?e, "cannot sign a webhook delivery");
+                "the endpoint secret does not open with this installation's master key".to_owned()
+            })?;
+        Ok((url, headers, body))
+    }
+
+    /// Sends one claimed delivery and decides what its answer means.
+    async fn deliver(&self, due: &DueDelivery) -> AttemptRecord {
+        let at = self.clock.now();
+        if !due.endpoint.enabled {
+            let reason = due
+                .endpoint
+                .disabled_reason
+                .map_or("disabled", DisabledReason::as_str);
+            return not_sent(
+                due,
+                at,
+                format!("not sent: the endpoint is disabled ({reason})"),
+            );
+        }
+        let prepared = self.prepare(due, at);
+        let (url, headers, body) = match prepared {
+            Ok(p) => p,
+            Err(why) => {
+                return decide(due, &failed(DeliveryError::Refused(why)), at, unit_random());
+            }
+        };
+        let exchange = self
+            .webhook_client
+            .send(
+                http::Method::POST,
+                &url,
+                &headers,
+                Some(body),
+                RESPONSE_EXCERPT_BYTES,
+                at.timestamp(),
+            )
+            .await;
+        decide(due, &exchange, at, unit_random())
+    }
+}
+
+/// An exchange that never left: the request could not be built.
+fn failed(error: DeliveryError) -> Exchange {
+    Exchange {
+        status: None,
+        latency: Duration::ZERO,
+        body: Vec::new(),
+        outcome: Err(error),
+    }
+}
+
+/// Sleeps `d` unless `cancel` fires or `wake` is notified first.
+async fn pause(d: Duration, cancel: &CancellationToken, wake: Option<&Notify>) {
+    match wake {
+        Some(wake) => tokio::select! {
+            () = tokio::time::sleep(d) => {}
+            () = cancel.cancelled() => {}
+            () = wake.notified() => {}
+        },
+        None => tokio::select! {
+            () = tokio::time::sleep(d) => {}
+            () = cancel.cancelled() => {}
+        },
+    }
+}
+
+/// Backs off after a store error: the poll interval doubled per consecutive error, up to
+/// 5 s.
+fn backoff(settings: &EngineSettings, errors: u32) -> Duration {
+    settings
+        .poll_interval
+        .saturating_mul(1 << errors.min(10))
+        .min(Duration::from_secs(5))
+}
+
+async fn dispatch(
+    app: App,
+    settings: EngineSettings,
+    cancel: CancellationToken,
+    wake: Arc<Notify>,
+    counters: Arc<EngineCounters>,
+) {
+    let mut errors = 0;
+    while !cancel.is_cancelled() {
+        match app
+            .store
+            .fan_out_events(settings.fan_out_batch, app.clock.now())
+            .await
+        {
+            Ok(done) => {
+                errors = 0;
+                if done.deliveries > 0 {
+                    counters
+                        .queued
+                        .fetch_add(done.deliveries, std::sync::atomic::Ordering::Relaxed);
+                    wake.notify_one();
+                }
+                if done.events < u64::from(settings.fan_out_batch) {
+                    pause(settings.poll_interval, &cancel, None).await;
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                tracing::warn!(error = %e, "webhook fan-out failed; retrying");
+                pause(backoff(&settings, errors), &cancel, None).await;
+            }
+        }
+    }
+}
+
+async fn claim(
+    app: App,
+    settings: EngineSettings,
+    cancel: CancellationToken,
+    wake: Arc<Notify>,
+    tx: mpsc::UnboundedSender<Finished>,
+) {
+    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let lease = chrono::Duration::from_std(settings.lease).unwrap_or(chrono::Duration::seconds(60));
+    let mut errors = 0;
+    while !cancel.is_cancelled() {
+        // Wait for a free slot, then lease as many deliveries as there are free slots.
+        let first = tokio::select! {
+            permit = slots.clone().acquire_owned() => permit,
+            () = cancel.cancelled() => break,
+        };
+        let Ok(first) = first else { break };
+        let free = (slots.available_permits() + 1).min(settings.claim_batch as usize);
+        let now = app.clock.now();
+        let claimed = match app
+            .store
+            .claim_deliveries(now, now + lease, u32::try_from(free).unwrap_or(u32::MAX))
+            .await
+        {
+            Ok(c) => {
+                errors = 0;
+                c
+            }
+            Err(e) => {
+                drop(first);
+                errors += 1;
+                tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
+                pause(backoff(&settings, errors), &cancel, None).await;
+                continue;
+            }
+        };
+        let count = claimed.len();
+        let mut first = Some(first);
+        for due in claimed {
+            let slot = match first.take() {
+                Some(p) => p,
+                // Only this task takes slots, so the free ones counted above are there.
+                None => match slots.clone().try_acquire_owned() {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let (app, tx) = (app.clone(), tx.clone());
+            tokio::spawn(async move {
+                let record = app.deliver(&due).await;
+                // The recorder outlives every sender; a send error means shutdown went
+                // wrong, and the lease brings the delivery back.
+                let _ = tx.send(Finished { record, slot });
+            });
+        }
+        drop(first);
+        if count < free {
+            pause(settings.poll_interval, &cancel, Some(&wake)).await;
+        }
+    }
+    // Dropping `tx` here; the recorder ends when every in-flight sender has finished.
+}
+
+async fn record(
+    app: App,
+    settings: EngineSettings,
+    mut rx: mpsc::UnboundedReceiver<Finished>,
+    counters: Arc<EngineCounters>,
+) {
+    let mut batch: Vec<Finished> = Vec::with_capacity(settings.record_batch);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < settings.record_batch {
+            match rx.try_recv() {
+                Ok(f) => batch.push(f),
+                Err(_) => break,
+            }
+        }
+        let (records, slots): (Vec<AttemptRecord>, Vec<OwnedSemaphorePermit>) =
+            batch.drain(..).map(|f| (f.record, f.slot)).unzip();
+        let delivered = records
+            .iter()
+            .filter(|r| r.status == DeliveryStatus::Delivered)
+            .count() as u64;
+        let total = records.len() as u64;
+        let mut errors = 0;
+        loop {
+            match app.store.record_attempts(&records, app.clock.now()).await {
+                Ok(()) => break,
+                Err(e) => {
+                    errors += 1;
+                    tracing::warn!(error = %e, attempts = records.len(), "recording webhook attempts failed; retrying");
+                    tokio::time::sleep(backoff(&settings, errors)).await;
+                }
+            }
+        }
+        counters
+            .attempts
+            .fetch_add(total, std::sync::atomic::Ordering::Relaxed);
+        counters
+            .delivered
+            .fetch_add(delivered, std::sync::atomic::Ordering::Relaxed);
+        // The slots free up once their attempts are written.
+        drop(slots);
+    }
+}

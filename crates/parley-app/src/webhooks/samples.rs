@@ -1,0 +1,234 @@
+//! The endpoint tests (SPEC §7.2): a realistic sample of one of five kinds, signed with the
+//! endpoint's secrets and sent at once, returning exactly what was sent and received.
+//!
+//! Decisions:
+//! * a test is not a delivery: it is neither queued nor retried and does not enter the
+//!   attempts log or change the endpoint's failing streak; disabled endpoints can be
+//!   tested (that is how one checks a receiver before enabling it again);
+//! * samples carry `"test": true` inside `data`, a fresh `evt_…` id, and the shapes the
+//!   real events have, with example values (the reserved `+44 7700 900xxx` drama numbers);
+//! * `customValueRequest` sends the GET of SPEC §7.3 to the endpoint's URL, with the query
+//!   a flow's `fetch` step sends and the same identification headers over an empty body.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use parley_domain::{EventId, Permission, WebhookEndpoint, WebhookId};
+use parley_webhooks::client::RESPONSE_EXCERPT_BYTES;
+
+use crate::auth::Access;
+use crate::{App, AppError};
+
+/// The five tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleKind {
+    /// A `ping` envelope.
+    Ping,
+    /// An `inboundMessage` event.
+    InboundMessage,
+    /// A `deliveryReport` event.
+    DeliveryReport,
+    /// A `setStatus` event.
+    SetStatus,
+    /// The custom value GET.
+    CustomValueRequest,
+}
+
+impl SampleKind {
+    /// Every kind.
+    pub const ALL: [SampleKind; 5] = [
+        SampleKind::Ping,
+        SampleKind::InboundMessage,
+        SampleKind::DeliveryReport,
+        SampleKind::SetStatus,
+        SampleKind::CustomValueRequest,
+    ];
+
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SampleKind::Ping => "ping",
+            SampleKind::InboundMessage => "inboundMessage",
+            SampleKind::DeliveryReport => "deliveryReport",
+            SampleKind::SetStatus => "setStatus",
+            SampleKind::CustomValueRequest => "customValueRequest",
+        }
+    }
+
+    /// Reads a wire name.
+    #[must_use]
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// The request a test sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRequest {
+    /// `POST` or `GET`.
+    pub method: String,
+    /// The full URL.
+    pub url: String,
+    /// Headers in sending order.
+    pub headers: Vec<(String, String)>,
+    /// The body (empty for a GET).
+    pub body: String,
+}
+
+/// The answer a test received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedResponse {
+    /// The HTTP status, when there was an answer.
+    pub status: Option<u16>,
+    /// Milliseconds from sending to the end of the body read.
+    pub latency_ms: u32,
+    /// The first KiB of the body.
+    pub body: String,
+    /// What went wrong; `None` for a 2xx.
+    pub error: Option<String>,
+}
+
+/// A test's request and response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestExchange {
+    /// What was sent.
+    pub request: SentRequest,
+    /// What came back.
+    pub response: ReceivedResponse,
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The sample body of a POST test.
+fn sample_body(
+    kind: SampleKind,
+    id: EventId,
+    endpoint: &WebhookEndpoint,
+    at: DateTime<Utc>,
+) -> serde_json::Value {
+    let when = timestamp(at);
+    let contact = serde_json::json!({
+        "id": "con_sample",
+        "customer_id": "C-1001",
+        "name": "Alex Sample",
+        "phone": "+447700900123",
+        "email": "alex.sample@example.com",
+    });
+    let data = match kind {
+        SampleKind::Ping | SampleKind::CustomValueRequest => serde_json::json!({
+            "test": true,
+            "message": "Test ping from Parley",
+            "endpoint_id": endpoint.id.to_string(),
+        }),
+        SampleKind::InboundMessage => serde_json::json!({
+            "test": true,
+            "conversation_id": "cnv_sample",
+            "message": {
+                "id": "msg_sample",
+                "direction": "inbound",
+                "channel": "sms",
+                "from": "+447700900123",
+                "to": "+447700900000",
+                "text": "Can I pay £50 on Friday?",
+                "received_at": when,
+            },
+            "contact": contact,
+        }),
+        SampleKind::DeliveryReport => serde_json::json!({
+            "test": true,
+            "conversation_id": "cnv_sample",
+            "message": {
+                "id": "msg_sample",
+                "direction": "outbound",
+                "channel": "sms",
+                "to": "+447700900123",
+                "text": "Hi Alex, your balance is £123.45. Reply PAY to settle it.",
+                "previous_status": "sent",
+                "status": "delivered",
+                "provider_message_id": "SM00000000000000000000000000000000",
+                "at": when,
+            },
+            "contact": contact,
+        }),
+        SampleKind::SetStatus => serde_json::json!({
+            "test": true,
+            "conversation_id": "cnv_sample",
+            "status": {"key": "promise_to_pay", "label": "Promise to pay"},
+            "set_by": {"type": "bot", "id": null},
+            "at": when,
+            "contact": contact,
+        }),
+    };
+    serde_json::json!({
+        "id": id.to_string(),
+        "type": kind.as_str(),
+        "timestamp": when,
+        "organization_id": endpoint.organization_id.to_string(),
+        "data": data,
+    })
+}
+
+impl App {
+    /// Sends a test of `kind` to an endpoint now.
+    pub async fn test_webhook(
+        &self,
+        access: &Access,
+        id: WebhookId,
+        kind: SampleKind,
+    ) -> Result<TestExchange, AppError> {
+        access.require(Permission::Administer)?;
+        let endpoint = self
+            .store
+            .find_webhook(access.org_id(), id)
+            .await?
+            .ok_or(AppError::NotFound("webhook"))?;
+        let at = self.clock.now();
+        let event = EventId::generate();
+        let mut url = parley_webhooks::target::parse_target(&endpoint.url)
+            .map_err(|e| AppError::invalid("url", e.to_string()))?;
+        let (method, body) = if kind == SampleKind::CustomValueRequest {
+            url.query_pairs_mut()
+                .append_pair("customerId", "C-1001")
+                .append_pair("channelId", "+447700900123")
+                .append_pair("fields", "balance,next_payment_date");
+            (http::Method::GET, Vec::new())
+        } else {
+            let body = serde_json::to_vec(&sample_body(kind, event, &endpoint, at))
+                .map_err(|e| AppError::Internal(Box::new(e)))?;
+            (http::Method::POST, body)
+        };
+        let mut headers = self.signed_headers(&endpoint, &event.to_string(), at, &body)?;
+        if method == http::Method::GET {
+            headers.retain(|(name, _)| *name != "content-type");
+        }
+        let exchange = self
+            .webhook_client
+            .send(
+                method.clone(),
+                &url,
+                &headers,
+                (!body.is_empty()).then(|| body.clone()),
+                RESPONSE_EXCERPT_BYTES,
+                at.timestamp(),
+            )
+            .await;
+        Ok(TestExchange {
+            request: SentRequest {
+                method: method.to_string(),
+                url: url.to_string(),
+                headers: headers
+                    .into_iter()
+                    .map(|(n, v)| (n.to_owned(), v))
+                    .collect(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            },
+            response: ReceivedResponse {
+                status: exchange.status,
+                latency_ms: u32::try_from(exchange.latency.as_millis()).unwrap_or(u32::MAX),
+                body: exchange.body_text(),
+                error: exchange.outcome.err().map(|e| e.to_string()),
+            },
+        })
+    }
+}
