@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0006_webhooks.sql",
         include_str!("../migrations/0006_webhooks.sql"),
     ),
+    (
+        7,
+        "0007_delivery_due_order.sql",
+        include_str!("../migrations/0007_delivery_due_order.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -48,6 +53,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0004_compact_contact_keys.sql",
     "0005_flows.sql",
     "0006_webhooks.sql",
+    "0007_delivery_due_order.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -216,7 +216,11 @@ fn remove_database(path: &Path) {
 }
 
 /// A fresh store with one organization and the benchmark's field definitions.
-async fn fresh_store(dir: &Path, name: &str) -> anyhow::Result<(App, OrgId)> {
+pub(crate) async fn fresh_store(
+    dir: &Path,
+    name: &str,
+    settings: Settings,
+) -> anyhow::Result<(App, OrgId)> {
     let path = dir.join(name);
     remove_database(&path);
     let store: Arc<dyn Store> = Arc::new(
@@ -227,7 +231,7 @@ async fn fresh_store(dir: &Path, name: &str) -> anyhow::Result<(App, OrgId)> {
         store,
         Arc::new(SystemClock),
         &MasterKey::generate()?,
-        Settings::default(),
+        settings,
     )?;
     let org = app.admin_create_organization("Benchmark", None).await?;
     let now = app.clock.now();
@@ -262,7 +266,7 @@ fn options() -> ImportOptions {
 }
 
 async fn parley_run(dir: &Path, file: &Path, rows: u64) -> anyhow::Result<Duration> {
-    let (app, org) = fresh_store(dir, "parley.db").await?;
+    let (app, org) = fresh_store(dir, "parley.db", Settings::default()).await?;
     let (finished, outcome) =
         crate::import_cmd::import_file(&app, org, file, options(), false).await?;
     if let RunOutcome::Failed(message) = outcome {
@@ -476,20 +480,20 @@ fn per_second(rows: u64, d: Duration) -> f64 {
     rows as f64 / d.as_secs_f64().max(1e-9)
 }
 
+/// The folder a benchmark works in: the one given, or a fresh temporary one (which the
+/// caller removes when done).
+pub(crate) fn work_dir(given: Option<&PathBuf>, prefix: &str) -> anyhow::Result<PathBuf> {
+    let dir = given
+        .cloned()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("{prefix}-{}", std::process::id())));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating the working folder {}", dir.display()))?;
+    Ok(dir)
+}
+
 /// Runs the benchmark and prints its figures.
 pub async fn import(args: ImportBench) -> anyhow::Result<()> {
-    let temp;
-    let dir = match &args.dir {
-        Some(d) => {
-            std::fs::create_dir_all(d)?;
-            d.clone()
-        }
-        None => {
-            temp = std::env::temp_dir().join(format!("parley-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&temp)?;
-            temp.clone()
-        }
-    };
+    let dir = work_dir(args.dir.as_ref(), "parley-bench")?;
     let csv = dir.join("contacts.csv");
     let started = Instant::now();
     write_csv(&csv, args.rows)?;

@@ -93,6 +93,9 @@ pub enum BenchCommand {
     /// Replay the example flows' dialogues through the engine: steps per second on one
     /// core, and the largest serialised conversation state.
     Flow(crate::bench_flow::FlowBench),
+    /// Deliver events to an in-process receiver through the webhook engine on SQLite:
+    /// deliveries per second, CPU per delivery, end-to-end lag, lost and repeated ids.
+    Webhooks(crate::bench_webhooks::WebhooksBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -205,6 +208,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command {
         Command::Bench(BenchCommand::Import(args)) => return crate::bench::import(args).await,
         Command::Bench(BenchCommand::Flow(args)) => return crate::bench_flow::run(&args),
+        Command::Bench(BenchCommand::Webhooks(args)) => {
+            return crate::bench_webhooks::run(args).await;
+        }
         Command::Flow(FlowCommand::Check(args)) => return crate::flow_cmd::check(&args),
         Command::Flow(FlowCommand::Test(args)) => return crate::flow_cmd::test(&args),
         Command::Flow(FlowCommand::Chat(args)) => return crate::flow_cmd::chat(&args),

@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod bench_flow;
+mod bench_webhooks;
 mod cli;
 mod config;
 mod flow_cmd;

@@ -157,8 +157,21 @@ pub fn decide(
         next_attempt_at,
         endpoint,
     };
+    // The endpoint row is written only when its failing streak changes (as of the claim;
+    // a stale view only delays the change to the next attempt).
+    let failing = due.endpoint.failing_since.is_some();
     let Err(error) = &exchange.outcome else {
-        return record(DeliveryStatus::Delivered, None, EndpointEffect::Succeeded);
+        let effect = if failing {
+            EndpointEffect::Succeeded
+        } else {
+            EndpointEffect::Unchanged
+        };
+        return record(DeliveryStatus::Delivered, None, effect);
+    };
+    let failed_effect = if failing {
+        EndpointEffect::Unchanged
+    } else {
+        EndpointEffect::Failed
     };
     if matches!(error, DeliveryError::Gone) {
         let audit = audit_disabled(due, DisabledReason::Gone, at);
@@ -185,12 +198,8 @@ pub fn decide(
     let next = next_retry(due.delivery.attempts + 1, unit, wish)
         .and_then(|d| chrono::Duration::from_std(d).ok());
     match next {
-        Some(after) => record(
-            DeliveryStatus::Pending,
-            Some(at + after),
-            EndpointEffect::Failed,
-        ),
-        None => record(DeliveryStatus::Failed, None, EndpointEffect::Failed),
+        Some(after) => record(DeliveryStatus::Pending, Some(at + after), failed_effect),
+        None => record(DeliveryStatus::Failed, None, failed_effect),
     }
 }
 
