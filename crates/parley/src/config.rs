@@ -231,8 +231,9 @@ fn webhook_settings(
     }
     let engine = EngineSettings {
         concurrency: r.concurrency,
-        // A lease outlives the longest request with room to record it.
-        lease: timeout * 2 + Duration::from_secs(30),
+        // A lease outlives the longest request with room to record it; a crashed node's
+        // deliveries are due again when it ends.
+        lease: timeout * 2 + Duration::from_secs(5),
         ..EngineSettings::default()
     };
     Ok(WebhookSettings {

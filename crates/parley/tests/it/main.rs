@@ -4,6 +4,8 @@
 
 // SIGKILL during job execution, restart, every job finishes exactly once.
 mod durability;
+// SIGKILL during webhook delivery, restart, every event id arrives.
+mod webhook_crash;
 // The README's commands and configuration errors, as a user meets them.
 mod commands;
 // `parley flow check|test` on the example flows and on broken flows and scripts.

@@ -1,0 +1,147 @@
+//! Webhook durability: `parley serve` is SIGKILLed while it delivers 20,000 events, then
+//! restarted. The receiver must end with every event id at least once; the test prints
+//! how many were delivered more than once (deliveries in flight at the kill are sent
+//! again when their lease ends).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parley_app::webhooks::{NewWebhook, WebhookSettings};
+use parley_app::{App, MasterKey, Settings};
+use parley_domain::{EventId, EventType, NewEvent, SystemClock};
+use parley_store::Store;
+use parley_store_sqlite::SqliteStore;
+use parley_testkit::{ParleyProcess, Receiver};
+
+const EVENTS: usize = 20_000;
+
+/// Distinct ids received and the total number of requests.
+fn tally(receiver: &Receiver) -> (HashMap<String, u32>, usize) {
+    let received = receiver.received();
+    let mut ids = HashMap::new();
+    for r in &received {
+        *ids.entry(r.header("webhook-id").to_owned()).or_insert(0) += 1;
+    }
+    (ids, received.len())
+}
+
+/// The key id and secret `parley serve` printed on its first start.
+fn printed(lines: &[String], label: &str) -> String {
+    lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in {lines:?}"))
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn process_sigkill_during_webhook_delivery_loses_no_event() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_parley"));
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("PARLEY_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true".to_owned()),
+        // A short timeout makes a short lease (2 × timeout + 5 s): the restart resends
+        // what was in flight without a long wait.
+        ("PARLEY_WEBHOOKS__TIMEOUT", "2s".to_owned()),
+    ];
+    let receiver = Receiver::start().await;
+    let first = ParleyProcess::start(binary, dir.path(), &env);
+
+    // An endpoint, made through the use case as an administrator would, in this process
+    // over the same database and master key.
+    let url = format!("sqlite://{}", dir.path().join("parley.db").display());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, false).await.unwrap());
+    let key = std::fs::read_to_string(dir.path().join("parley.key")).unwrap();
+    let settings = Settings {
+        webhooks: WebhookSettings {
+            allow_private_targets: true,
+            ..WebhookSettings::default()
+        },
+        ..Settings::default()
+    };
+    let app = App::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        &MasterKey::from_base64(&key).unwrap(),
+        settings,
+    )
+    .unwrap();
+    let key_id = printed(&first.stdout_lines, "API key id:").parse().unwrap();
+    let secret = printed(&first.stdout_lines, "API key secret:");
+    let token = app.issue_token(key_id, &secret).await.unwrap().token;
+    let principal = app.authenticate_bearer(&token).await.unwrap();
+    let access = app.access(principal, None).await.unwrap();
+    app.create_webhook(
+        &access,
+        NewWebhook {
+            url: receiver.url.clone(),
+            enabled: true,
+            ..NewWebhook::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let org = access.org_id();
+    let events: Vec<NewEvent> = (0..EVENTS)
+        .map(|n| NewEvent {
+            id: EventId::generate(),
+            organization_id: org,
+            event_type: EventType::SetStatus,
+            timestamp: chrono::Utc::now(),
+            data: serde_json::json!({"conversation_id": format!("cnv_{n}")}),
+        })
+        .collect();
+    for chunk in events.chunks(1000) {
+        store.append_events(chunk).await.unwrap();
+    }
+
+    // Kill it mid-way.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (ids, _) = tally(&receiver);
+        if ids.len() >= EVENTS / 5 {
+            assert!(
+                ids.len() < EVENTS,
+                "the kill must land before the work is over"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first process made no progress"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.kill_hard();
+    let at_kill = tally(&receiver).0.len();
+
+    let _second = ParleyProcess::start(binary, dir.path(), &env);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (ids, total) = tally(&receiver);
+        if ids.len() == EVENTS {
+            let repeats = ids.values().filter(|n| **n > 1).count();
+            println!(
+                "webhook crash test: {EVENTS} events, {at_kill} delivered before the kill, \
+                 {total} requests in all, {repeats} ids delivered more than once"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after the restart only {} of {EVENTS} ids arrived",
+            ids.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (ids, _) = tally(&receiver);
+    let missing: Vec<_> = events
+        .iter()
+        .filter(|e| !ids.contains_key(&e.id.to_string()))
+        .collect();
+    assert!(missing.is_empty(), "{} events never arrived", missing.len());
+}
