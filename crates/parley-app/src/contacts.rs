@@ -36,7 +36,7 @@ pub struct NewField {
 
 /// The parsers' context for `org` (phone patterns compile once per context, so a request
 /// makes one and passes it around).
-fn value_context(org: &Organization) -> ValueContext {
+pub(crate) fn value_context(org: &Organization) -> ValueContext {
     ValueContext::new(org.default_country, org.locale)
 }
 

@@ -6,10 +6,13 @@
 //! * [`delivery`]: the engine `parley serve` runs: fan-out, claims, a pool of concurrent
 //!   requests over keep-alive connections, batched recording, and the retry decisions.
 //! * [`samples`]: the five tests' realistic samples, sent at once.
+//! * [`custom_values`]: the organization's custom value endpoint and the signed GET flow
+//!   `fetch` steps make (SPEC §7.3).
 //!
 //! Secrets are sealed at rest with the row's id as associated data, and are shown once:
 //! in the answer that created or rotated them.
 
+pub mod custom_values;
 pub mod delivery;
 pub mod endpoints;
 pub mod samples;
@@ -69,50 +72,71 @@ impl WebhookSettings {
     }
 }
 
+/// Request headers as sent: lower-case names and values, in order.
+pub(crate) type Headers = Vec<(&'static str, String)>;
+
 /// The sealing context of an endpoint's secrets: binds a sealed secret to its endpoint.
 fn secret_context(id: WebhookId) -> String {
     format!("webhook_endpoint:{id}:secret")
 }
 
 impl App {
-    /// Seals an endpoint secret.
-    fn seal_webhook_secret(&self, id: WebhookId, secret: &Secret) -> Result<String, AppError> {
+    /// Seals a signing secret under `context` (which binds it to its row).
+    fn seal_secret(&self, context: &str, secret: &Secret) -> Result<String, AppError> {
         self.keys
             .sealed_box
-            .seal(secret.expose().as_bytes(), &secret_context(id))
+            .seal(secret.expose().as_bytes(), context)
             .map_err(|e| AppError::Internal(Box::new(e)))
     }
 
-    /// Opens one sealed secret of endpoint `id`.
-    fn open_webhook_secret(&self, id: WebhookId, sealed: &str) -> Result<Secret, AppError> {
+    /// Opens a signing secret sealed under `context`.
+    fn open_secret(&self, context: &str, sealed: &str) -> Result<Secret, AppError> {
         let bytes = self
             .keys
             .sealed_box
-            .open(sealed, &secret_context(id))
+            .open(sealed, context)
             .map_err(|e| AppError::Internal(Box::new(e)))?;
         let text = String::from_utf8(bytes).map_err(|e| AppError::Internal(Box::new(e)))?;
         Secret::parse(&text).map_err(|e| AppError::Internal(Box::new(e)))
     }
 
-    /// The identification headers of a request to `endpoint` (SPEC §7.2): the JWT and the
-    /// Standard Webhooks headers, signed with every current secret.
+    /// Seals an endpoint secret.
+    fn seal_webhook_secret(&self, id: WebhookId, secret: &Secret) -> Result<String, AppError> {
+        self.seal_secret(&secret_context(id), secret)
+    }
+
+    /// The identification headers of a request (SPEC §7.2): the JWT (signed with the
+    /// newest secret, `aud` = `audience`) and the Standard Webhooks headers, signed with
+    /// every secret given.
+    pub(crate) fn sign(
+        &self,
+        secrets: &[Secret],
+        audience: &str,
+        id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        body: &[u8],
+    ) -> Result<Headers, AppError> {
+        let refs: Vec<&Secret> = secrets.iter().collect();
+        Signing {
+            secrets: &refs,
+            issuer: &self.settings.webhooks.issuer,
+            endpoint_id: audience,
+        }
+        .headers(id, at.timestamp(), body)
+        .map_err(|e| AppError::Internal(Box::new(e)))
+    }
+
+    /// The identification headers of a request to `endpoint`, signed with every current
+    /// secret.
     pub(crate) fn signed_headers(
         &self,
         endpoint: &WebhookEndpoint,
         id: &str,
         at: chrono::DateTime<chrono::Utc>,
         body: &[u8],
-    ) -> Result<Vec<(&'static str, String)>, AppError> {
+    ) -> Result<Headers, AppError> {
         let secrets = self.signing_secrets(endpoint, at)?;
-        let refs: Vec<&Secret> = secrets.iter().collect();
-        let endpoint_id = endpoint.id.to_string();
-        Signing {
-            secrets: &refs,
-            issuer: &self.settings.webhooks.issuer,
-            endpoint_id: &endpoint_id,
-        }
-        .headers(id, at.timestamp(), body)
-        .map_err(|e| AppError::Internal(Box::new(e)))
+        self.sign(&secrets, &endpoint.id.to_string(), id, at, body)
     }
 
     /// The secrets that sign for `endpoint` at `now`, newest first: the current one and,
@@ -122,11 +146,12 @@ impl App {
         endpoint: &WebhookEndpoint,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<Secret>, AppError> {
-        let mut secrets = vec![self.open_webhook_secret(endpoint.id, &endpoint.secret_sealed)?];
+        let context = secret_context(endpoint.id);
+        let mut secrets = vec![self.open_secret(&context, &endpoint.secret_sealed)?];
         if let Some((sealed, until)) = &endpoint.previous_secret
             && *until > now
         {
-            secrets.push(self.open_webhook_secret(endpoint.id, sealed)?);
+            secrets.push(self.open_secret(&context, sealed)?);
         }
         Ok(secrets)
     }

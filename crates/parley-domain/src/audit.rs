@@ -47,11 +47,15 @@ pub enum AuditAction {
     WebhookDisabled,
     /// Failed deliveries were queued again.
     WebhookReplayed,
+    /// The custom value endpoint was set or changed.
+    CustomValueEndpointSet,
+    /// The custom value endpoint was removed.
+    CustomValueEndpointDeleted,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -70,6 +74,8 @@ impl AuditAction {
         AuditAction::WebhookDeleted,
         AuditAction::WebhookDisabled,
         AuditAction::WebhookReplayed,
+        AuditAction::CustomValueEndpointSet,
+        AuditAction::CustomValueEndpointDeleted,
     ];
 
     /// The stored and wire name.
@@ -94,6 +100,8 @@ impl AuditAction {
             AuditAction::WebhookDeleted => "webhook_deleted",
             AuditAction::WebhookDisabled => "webhook_disabled",
             AuditAction::WebhookReplayed => "webhook_replayed",
+            AuditAction::CustomValueEndpointSet => "custom_value_endpoint_set",
+            AuditAction::CustomValueEndpointDeleted => "custom_value_endpoint_deleted",
         }
     }
 

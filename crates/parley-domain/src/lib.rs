@@ -33,6 +33,6 @@ pub use tenancy::{
 };
 pub use timestamp::{from_millis, to_millis};
 pub use webhook::{
-    AttemptTrigger, Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason, Subscription,
-    WebhookEndpoint,
+    AttemptTrigger, CustomValueEndpoint, Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason,
+    Subscription, WebhookEndpoint,
 };

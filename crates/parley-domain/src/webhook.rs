@@ -236,6 +236,24 @@ pub struct DeliveryAttempt {
     pub trigger: AttemptTrigger,
 }
 
+/// The organization's custom value endpoint (SPEC §7.3): where flow `fetch` steps get live
+/// values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomValueEndpoint {
+    /// Its organization (one endpoint each).
+    pub organization_id: OrgId,
+    /// The URL the GET goes to.
+    pub url: String,
+    /// The signing secret, sealed.
+    pub secret_sealed: String,
+    /// How long an answer may take, in milliseconds.
+    pub timeout_ms: u32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

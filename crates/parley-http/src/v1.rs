@@ -4,6 +4,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod contacts;
+mod custom_values;
 mod dto;
 mod flows;
 mod imports;
@@ -121,6 +122,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::attempts))
         .routes(routes!(webhooks::replay))
         .routes(routes!(webhooks::test))
+        .routes(routes!(
+            custom_values::get,
+            custom_values::put,
+            custom_values::delete
+        ))
         .merge(
             // Uploads stream, limited by the application (`Settings::max_import_bytes`)
             // under this ceiling; JSON rows are limited to `MAX_ROWS_BODY` by the handler.

@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0007_delivery_due_order.sql",
         include_str!("../migrations/0007_delivery_due_order.sql"),
     ),
+    (
+        8,
+        "0008_custom_value_endpoints.sql",
+        include_str!("../migrations/0008_custom_value_endpoints.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -54,6 +59,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0005_flows.sql",
     "0006_webhooks.sql",
     "0007_delivery_due_order.sql",
+    "0008_custom_value_endpoints.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    Delivery, DeliveryAttempt, DeliveryStatus, EventId, NewAuditEntry, OrgId, WebhookEndpoint,
-    WebhookId, to_millis,
+    CustomValueEndpoint, Delivery, DeliveryAttempt, DeliveryStatus, EventId, NewAuditEntry, OrgId,
+    WebhookEndpoint, WebhookId, to_millis,
 };
 use parley_store::decode;
 use parley_store::{
@@ -429,6 +429,75 @@ impl WebhookStore for SqliteStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(page.finish(items, |(id, _)| id.to_string()).map(|(_, a)| a))
+    }
+
+    async fn put_custom_value_endpoint(
+        &self,
+        endpoint: CustomValueEndpoint,
+        audit: NewAuditEntry,
+    ) -> Result<CustomValueEndpoint, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let row = sqlx::query(
+            "INSERT INTO custom_value_endpoints (organization_id, url, secret_sealed, timeout_ms, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (organization_id) \
+             DO UPDATE SET url = excluded.url, secret_sealed = excluded.secret_sealed, \
+             timeout_ms = excluded.timeout_ms, updated_at = excluded.updated_at RETURNING *",
+        )
+        .bind(endpoint.organization_id.to_string())
+        .bind(&endpoint.url)
+        .bind(&endpoint.secret_sealed)
+        .bind(i64::from(endpoint.timeout_ms))
+        .bind(to_millis(endpoint.created_at))
+        .bind(to_millis(endpoint.updated_at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let stored = decode::custom_value_endpoint(&Cols(&row))?;
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(stored)
+    }
+
+    async fn find_custom_value_endpoint(
+        &self,
+        organization: OrgId,
+    ) -> Result<Option<CustomValueEndpoint>, StoreError> {
+        let row = sqlx::query("SELECT * FROM custom_value_endpoints WHERE organization_id = $1")
+            .bind(organization.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref()
+            .map(|r| decode::custom_value_endpoint(&Cols(r)))
+            .transpose()
+    }
+
+    async fn delete_custom_value_endpoint(
+        &self,
+        organization: OrgId,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let deleted = sqlx::query("DELETE FROM custom_value_endpoints WHERE organization_id = $1")
+            .bind(organization.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(())
     }
 
     async fn replay_deliveries(

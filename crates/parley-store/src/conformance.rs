@@ -70,6 +70,7 @@ macro_rules! conformance_suite {
             webhook_deliveries_are_leased_fenced_and_logged,
             webhook_replays_start_a_new_round,
             webhook_endpoints_are_scoped_updated_and_deleted,
+            custom_value_endpoints_are_one_per_organization,
             ping_answers,
             close_refuses_later_calls,
         );

@@ -8,10 +8,10 @@
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    ApiKey, AttemptTrigger, AuditAction, AuditEntry, ChannelAddress, Contact, ContactId, Delivery,
-    DeliveryAttempt, DeliveryStatus, DisabledReason, EventType, FieldDefinition, FlowRecord,
-    FlowVersion, ImportCounters, ImportRecord, Membership, NewEvent, OrgId, Organization,
-    PermissionSet, Role, Subscription, User, WebhookEndpoint, from_millis,
+    ApiKey, AttemptTrigger, AuditAction, AuditEntry, ChannelAddress, Contact, ContactId,
+    CustomValueEndpoint, Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason, EventType,
+    FieldDefinition, FlowRecord, FlowVersion, ImportCounters, ImportRecord, Membership, NewEvent,
+    OrgId, Organization, PermissionSet, Role, Subscription, User, WebhookEndpoint, from_millis,
 };
 
 use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
@@ -435,6 +435,19 @@ fn named<T>(
 ) -> Result<T, StoreError> {
     let name = text(r, column)?;
     read(&name).ok_or_else(|| StoreError::corrupt(format!("unknown {column} {name}")))
+}
+
+/// `custom_value_endpoints.*`
+pub fn custom_value_endpoint(r: &impl RowSource) -> Result<CustomValueEndpoint, StoreError> {
+    Ok(CustomValueEndpoint {
+        organization_id: parsed(r, "organization_id")?,
+        url: text(r, "url")?,
+        secret_sealed: text(r, "secret_sealed")?,
+        timeout_ms: u32::try_from(int(r, "timeout_ms")?)
+            .map_err(|_| StoreError::corrupt("timeout_ms out of range"))?,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
 }
 
 /// `webhook_endpoints.*`

@@ -1,5 +1,6 @@
 //! The webhooks port: endpoints, the fan-out of outbox events into deliveries, claiming
-//! due deliveries in batches, recording attempts in batches, the attempts log and replay.
+//! due deliveries in batches, recording attempts in batches, the attempts log and replay;
+//! and the organization's custom value endpoint, which is signed the same way.
 //!
 //! Deliveries are claimed with a lease (their `next_attempt_at` moves to the lease's end),
 //! so a worker that dies leaves them due again once the lease ends: delivery is
@@ -9,8 +10,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason, EventId, NewAuditEntry, NewEvent,
-    OrgId, WebhookEndpoint, WebhookId,
+    CustomValueEndpoint, Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason, EventId,
+    NewAuditEntry, NewEvent, OrgId, WebhookEndpoint, WebhookId,
 };
 
 use crate::{Page, PageRequest, StoreError};
@@ -156,6 +157,27 @@ pub trait WebhookStore: Send + Sync {
         event: Option<EventId>,
         page: PageRequest,
     ) -> Result<Page<DeliveryAttempt>, StoreError>;
+
+    /// Sets the organization's custom value endpoint (creating or replacing it, keeping
+    /// `created_at` of the one replaced) with its audit entry.
+    async fn put_custom_value_endpoint(
+        &self,
+        endpoint: CustomValueEndpoint,
+        audit: NewAuditEntry,
+    ) -> Result<CustomValueEndpoint, StoreError>;
+
+    /// The organization's custom value endpoint.
+    async fn find_custom_value_endpoint(
+        &self,
+        organization: OrgId,
+    ) -> Result<Option<CustomValueEndpoint>, StoreError>;
+
+    /// Removes the organization's custom value endpoint; `NotFound` when there is none.
+    async fn delete_custom_value_endpoint(
+        &self,
+        organization: OrgId,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError>;
 
     /// Queues deliveries of an endpoint of `organization` again, due at `now`, as a new
     /// round of attempts started by a replay. Returns how many.

@@ -21,6 +21,8 @@ pub enum Reply {
     Slow(Duration, u16),
     /// A `302` to this location.
     Redirect(String),
+    /// This status with this body, as JSON.
+    Json(u16, String),
 }
 
 /// A request as received.
@@ -105,6 +107,12 @@ async fn answer(
             (status(code), "slow").into_response()
         }
         Some(Reply::Redirect(to)) => (StatusCode::FOUND, [("location", to)], "").into_response(),
+        Some(Reply::Json(code, body)) => (
+            status(code),
+            [("content-type", "application/json".to_owned())],
+            body,
+        )
+            .into_response(),
     }
 }
 

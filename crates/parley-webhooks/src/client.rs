@@ -151,6 +151,19 @@ impl WebhookClient {
         })
     }
 
+    /// The same client (sharing its connections) with another timeout for the whole
+    /// exchange: custom value requests have their own (SPEC §7.3: 5 s by default).
+    #[must_use]
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self {
+            http: self.http.clone(),
+            settings: ClientSettings {
+                timeout,
+                ..self.settings.clone()
+            },
+        }
+    }
+
     /// The settings it was built with.
     #[must_use]
     pub fn settings(&self) -> &ClientSettings {
@@ -175,7 +188,10 @@ impl WebhookClient {
         {
             return failed(started, DeliveryError::Refused(e.to_string()));
         }
-        let mut request = self.http.request(method, url.clone());
+        let mut request = self
+            .http
+            .request(method, url.clone())
+            .timeout(self.settings.timeout);
         for (name, value) in headers {
             request = request.header(*name, value);
         }

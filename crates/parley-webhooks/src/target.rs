@@ -241,6 +241,14 @@ async fn resolve(host: &str) -> Result<Vec<SocketAddr>, TargetError> {
         host: host.to_owned(),
         reason,
     };
+    // RFC 6761 §6.4: names under `.invalid` never resolve, so they are not asked about
+    // (a resolver that drops the query would hold the caller for its whole timeout).
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    if name == "invalid" || name.ends_with(".invalid") {
+        return Err(unresolvable(
+            "names under .invalid never resolve (RFC 6761)".to_owned(),
+        ));
+    }
     let found: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
         .await
         .map_err(|e| unresolvable(e.to_string()))?
@@ -431,6 +439,21 @@ mod tests {
             );
             assert!(err.to_string().contains("allow_private_targets"), "{err}");
             check_target(&url, true).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn names_under_invalid_fail_at_once_without_asking_dns() {
+        for text in ["https://receiver.example.invalid/hook", "https://INVALID./"] {
+            let url = parse_target(text).unwrap();
+            let started = std::time::Instant::now();
+            let err = check_target(&url, false).await.unwrap_err();
+            assert!(
+                matches!(err, TargetError::Unresolvable { .. }),
+                "{text}: {err:?}"
+            );
+            assert!(err.to_string().contains("RFC 6761"), "{err}");
+            assert!(started.elapsed() < std::time::Duration::from_millis(50));
         }
     }
 }

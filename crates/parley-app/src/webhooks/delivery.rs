@@ -90,7 +90,7 @@ impl DeliveryEngine {
 }
 
 /// A delivery ready to send: URL, headers, body.
-type Prepared = (parley_webhooks::Url, Vec<(&'static str, String)>, Vec<u8>);
+type Prepared = (parley_webhooks::Url, super::Headers, Vec<u8>);
 
 /// A finished request on its way to the recorder, holding its slot until written.
 struct Finished {

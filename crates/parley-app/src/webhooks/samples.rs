@@ -185,18 +185,20 @@ impl App {
             .ok_or(AppError::NotFound("webhook"))?;
         let at = self.clock.now();
         let event = EventId::generate();
-        let mut url = parley_webhooks::target::parse_target(&endpoint.url)
-            .map_err(|e| AppError::invalid("url", e.to_string()))?;
-        let (method, body) = if kind == SampleKind::CustomValueRequest {
-            url.query_pairs_mut()
-                .append_pair("customerId", "C-1001")
-                .append_pair("channelId", "+447700900123")
-                .append_pair("fields", "balance,next_payment_date");
-            (http::Method::GET, Vec::new())
+        let (url, method, body) = if kind == SampleKind::CustomValueRequest {
+            let sample = super::custom_values::ValueRequest {
+                customer_id: Some("C-1001".to_owned()),
+                channel_id: "+447700900123".to_owned(),
+                fields: vec!["balance".to_owned(), "next_payment_date".to_owned()],
+            };
+            let url = super::custom_values::request_url(&endpoint.url, &sample)?;
+            (url, http::Method::GET, Vec::new())
         } else {
+            let url = parley_webhooks::target::parse_target(&endpoint.url)
+                .map_err(|e| AppError::invalid("url", e.to_string()))?;
             let body = serde_json::to_vec(&sample_body(kind, event, &endpoint, at))
                 .map_err(|e| AppError::Internal(Box::new(e)))?;
-            (http::Method::POST, body)
+            (url, http::Method::POST, body)
         };
         let mut headers = self.signed_headers(&endpoint, &event.to_string(), at, &body)?;
         if method == http::Method::GET {

@@ -79,6 +79,9 @@ const SCOPED: &[(&str, &str)] = &[
     ("GET", "/api/v1/webhooks/{id}/attempts"),
     ("POST", "/api/v1/webhooks/{id}/replay"),
     ("POST", "/api/v1/webhooks/{id}/test"),
+    ("GET", "/api/v1/custom-value-endpoint"),
+    ("PUT", "/api/v1/custom-value-endpoint"),
+    ("DELETE", "/api/v1/custom-value-endpoint"),
 ];
 
 /// A webhook target that never resolves (`.invalid` is reserved), so saving accepts it
@@ -230,6 +233,16 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let webhook = r.json["id"].as_str().unwrap().to_owned();
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v1/custom-value-endpoint",
+            Some(&admin),
+            None,
+            Some(json!({"url": NOWHERE, "timeout_ms": 2000})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
     let event = EventId::generate();
     t.app
         .store
@@ -295,6 +308,7 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
             Some(json!({"event_id": ids.event.to_string()}))
         }
         ("POST", "/api/v1/webhooks/{id}/test") => Some(json!({"kind": "ping"})),
+        ("PUT", "/api/v1/custom-value-endpoint") => Some(json!({"url": format!("{NOWHERE}/{n}")})),
         _ => None,
     };
     (method.parse().unwrap(), path, body)
@@ -457,6 +471,14 @@ async fn organizations_only_reach_down_their_own_tree() {
         ("", true),
         "outsiders changed the endpoint"
     );
+    let values = t
+        .app
+        .store
+        .find_custom_value_endpoint(a1)
+        .await
+        .unwrap()
+        .expect("outsiders removed the custom value endpoint");
+    assert_eq!((values.url.as_str(), values.timeout_ms), (NOWHERE, 2000));
 }
 
 /// A list answered to an outsider must not contain any of the target's ids.

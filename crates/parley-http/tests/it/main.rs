@@ -13,3 +13,5 @@ mod imports;
 mod flows;
 // Webhooks: endpoints, the delivery engine against a real receiver, tests, rotation.
 mod webhooks;
+// The custom value endpoint and fetches from it.
+mod custom_values;

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-async fn app(timeout: Duration) -> TestApp {
+pub(crate) async fn app(timeout: Duration) -> TestApp {
     TestApp::with_settings(|s| {
         s.webhooks.allow_private_targets = true;
         s.webhooks.timeout = timeout;
@@ -98,7 +98,7 @@ fn due_in(message: &Value, now: DateTime<Utc>) -> chrono::Duration {
 }
 
 /// Checks the signature and the JWT of a received delivery against `secret`.
-fn assert_signed(r: &Received, secret: &str, endpoint: &str, event: EventId) {
+pub(crate) fn assert_signed(r: &Received, secret: &str, endpoint: &str, event: EventId) {
     let secret = Secret::parse(secret).unwrap();
     assert_eq!(r.header("webhook-id"), event.to_string());
     let timestamp: i64 = r.header("webhook-timestamp").parse().unwrap();

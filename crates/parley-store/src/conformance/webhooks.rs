@@ -1,9 +1,10 @@
 //! Webhooks: endpoints per organization, fan-out of outbox events to subscribed enabled
-//! endpoints exactly once, leased claims, fenced attempt records, the attempts log, replay.
+//! endpoints exactly once, leased claims, fenced attempt records, the attempts log, replay;
+//! the custom value endpoint, one per organization.
 
 use parley_domain::{
-    AttemptTrigger, AuditAction, DeliveryAttempt, DeliveryStatus, DisabledReason, EventId,
-    EventType, NewEvent, OrgId, Subscription, WebhookEndpoint, WebhookId,
+    AttemptTrigger, AuditAction, CustomValueEndpoint, DeliveryAttempt, DeliveryStatus,
+    DisabledReason, EventId, EventType, NewEvent, OrgId, Subscription, WebhookEndpoint, WebhookId,
 };
 
 use super::fixtures::{at, audit, create_org, emit};
@@ -496,4 +497,68 @@ pub async fn webhook_endpoints_are_scoped_updated_and_deleted(s: &dyn Store) {
             .await,
         Err(StoreError::NotFound)
     ));
+}
+
+pub async fn custom_value_endpoints_are_one_per_organization(s: &dyn Store) {
+    let org = create_org(s, "values", None).await.id;
+    let other = create_org(s, "other values", None).await.id;
+    assert_eq!(s.find_custom_value_endpoint(org).await.unwrap(), None);
+    let first = CustomValueEndpoint {
+        organization_id: org,
+        url: "https://crm.example.com/values".to_owned(),
+        secret_sealed: "sealed-one".to_owned(),
+        timeout_ms: 5000,
+        created_at: at(1),
+        updated_at: at(1),
+    };
+    let set = audit(Some(org), AuditAction::CustomValueEndpointSet, 1);
+    let stored = s
+        .put_custom_value_endpoint(first.clone(), set.clone())
+        .await
+        .unwrap();
+    assert_eq!(stored, first);
+    // Putting again replaces it and keeps its creation time.
+    let second = CustomValueEndpoint {
+        url: "https://crm.example.com/v2".to_owned(),
+        secret_sealed: "sealed-two".to_owned(),
+        timeout_ms: 1500,
+        created_at: at(9),
+        updated_at: at(9),
+        ..first.clone()
+    };
+    let stored = s
+        .put_custom_value_endpoint(
+            second.clone(),
+            audit(Some(org), AuditAction::CustomValueEndpointSet, 9),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        CustomValueEndpoint {
+            created_at: at(1),
+            ..second
+        }
+    );
+    assert_eq!(
+        s.find_custom_value_endpoint(org).await.unwrap(),
+        Some(stored)
+    );
+    assert_eq!(s.find_custom_value_endpoint(other).await.unwrap(), None);
+    assert!(matches!(
+        s.delete_custom_value_endpoint(
+            other,
+            audit(Some(other), AuditAction::CustomValueEndpointDeleted, 10)
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
+    let gone = audit(Some(org), AuditAction::CustomValueEndpointDeleted, 11);
+    s.delete_custom_value_endpoint(org, gone.clone())
+        .await
+        .unwrap();
+    assert_eq!(s.find_custom_value_endpoint(org).await.unwrap(), None);
+    let log = s.list_audit(org, PageRequest::first(10)).await.unwrap();
+    assert!(log.items.iter().any(|a| a.id == set.id));
+    assert!(log.items.iter().any(|a| a.id == gone.id));
 }
