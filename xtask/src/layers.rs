@@ -12,6 +12,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("parley-import", &["parley-domain"]),
     ("parley-flow", &["parley-domain"]),
     ("parley-webhooks", &[]),
+    ("parley-sftp", &[]),
     ("parley-store", &["parley-domain"]),
     ("parley-store-sqlite", &["parley-domain", "parley-store"]),
     ("parley-store-postgres", &["parley-domain", "parley-store"]),
@@ -25,6 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "parley-import",
             "parley-flow",
             "parley-webhooks",
+            "parley-sftp",
         ],
     ),
     (
@@ -67,6 +69,7 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
     ("parley-import", &["tokio", "sqlx", "axum", "reqwest"]),
     ("parley-flow", &["tokio", "sqlx", "axum", "reqwest"]),
     ("parley-webhooks", &["sqlx", "axum"]),
+    ("parley-sftp", &["sqlx", "axum", "reqwest"]),
     ("parley-store", &["sqlx", "axum", "reqwest"]),
     ("parley-jobs", &["sqlx", "axum"]),
     ("parley-app", &["sqlx", "axum"]),

@@ -6,6 +6,7 @@ mod clock;
 mod db;
 mod process;
 mod receiver;
+mod sshd;
 mod verify;
 
 pub use app::{OWNER_PASSWORD, TEST_ARGON2, TestApp, TestResponse};
@@ -13,4 +14,5 @@ pub use clock::FakeClock;
 pub use db::{TempPostgres, TempSqlite, postgres_url, temp_postgres, temp_sqlite};
 pub use process::{ParleyProcess, http_get, parley_command};
 pub use receiver::{Received, Receiver, Reply};
+pub use sshd::{Sshd, keygen};
 pub use verify::standard_webhooks_accepts;
