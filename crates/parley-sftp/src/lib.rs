@@ -251,11 +251,8 @@ impl Connection {
                 }
                 Credential::Key(key) => {
                     let hash = ssh.best_supported_rsa_hash().await.ok().flatten().flatten();
-                    ssh.authenticate_publickey(
-                        user.clone(),
-                        PrivateKeyWithHashAlg::new(key, hash),
-                    )
-                    .await
+                    ssh.authenticate_publickey(user.clone(), PrivateKeyWithHashAlg::new(key, hash))
+                        .await
                 }
             }
             .map_err(|e| SftpError::Connect(format!("{host}:{port}: {e}")))?;
