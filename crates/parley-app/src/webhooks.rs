@@ -6,6 +6,7 @@
 //! * [`delivery`]: the engine `parley serve` runs: fan-out, claims, a pool of concurrent
 //!   requests over keep-alive connections, batched recording, and the retry decisions.
 //! * [`samples`]: the five tests' realistic samples, sent at once.
+//! * [`sftp`]: SFTP hooks, endpoints that write each event as a file (SPEC §7.4).
 //! * [`custom_values`]: the organization's custom value endpoint and the signed GET flow
 //!   `fetch` steps make (SPEC §7.3).
 //!
@@ -16,6 +17,7 @@ pub mod custom_values;
 pub mod delivery;
 pub mod endpoints;
 pub mod samples;
+pub mod sftp;
 
 use std::time::Duration;
 

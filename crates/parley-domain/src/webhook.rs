@@ -117,10 +117,21 @@ pub struct WebhookEndpoint {
     pub previous_secret: Option<(String, DateTime<Utc>)>,
     /// Since when every attempt has failed (cleared by a success).
     pub failing_since: Option<DateTime<Utc>>,
+    /// For an SFTP hook (`url` is then `sftp://user@host:port/folder`): how to log in.
+    pub sftp: Option<SftpAccess>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+/// How an SFTP hook logs in: the pinned host key and the sealed credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SftpAccess {
+    /// The server's public key, OpenSSH form; any other is refused.
+    pub host_key: String,
+    /// The password or private key, sealed.
+    pub credential_sealed: String,
 }
 
 /// Where a delivery stands.

@@ -9,6 +9,7 @@ mod dto;
 mod flows;
 mod imports;
 mod organizations;
+mod sftp;
 mod users;
 mod webhooks;
 
@@ -127,6 +128,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
             custom_values::put,
             custom_values::delete
         ))
+        .routes(routes!(sftp::list, sftp::create))
+        .routes(routes!(sftp::host_key))
+        .routes(routes!(sftp::get, sftp::update, sftp::delete))
         .merge(
             // Uploads stream, limited by the application (`Settings::max_import_bytes`)
             // under this ceiling; JSON rows are limited to `MAX_ROWS_BODY` by the handler.

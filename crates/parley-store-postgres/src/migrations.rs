@@ -48,6 +48,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0008_custom_value_endpoints.sql",
         include_str!("../migrations/0008_custom_value_endpoints.sql"),
     ),
+    (
+        9,
+        "0009_sftp_hooks.sql",
+        include_str!("../migrations/0009_sftp_hooks.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -60,6 +65,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0006_webhooks.sql",
     "0007_delivery_due_order.sql",
     "0008_custom_value_endpoints.sql",
+    "0009_sftp_hooks.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

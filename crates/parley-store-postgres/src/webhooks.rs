@@ -18,7 +18,7 @@ use crate::PgStore;
 use crate::audit::insert_audit;
 use crate::rows::{Cols, map_err};
 
-/// Binds every column of `e` as `$1…$13` in table order.
+/// Binds every column of `e` as `$1…$15` in table order.
 fn bind_endpoint<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
     e: &'q WebhookEndpoint,
@@ -40,6 +40,8 @@ fn bind_endpoint<'q>(
         .bind(e.failing_since.map(to_millis))
         .bind(to_millis(e.created_at))
         .bind(to_millis(e.updated_at))
+        .bind(e.sftp.as_ref().map(|a| a.host_key.as_str()))
+        .bind(e.sftp.as_ref().map(|a| a.credential_sealed.as_str()))
 }
 
 /// Disables an enabled endpoint; false when it was disabled already.
@@ -74,7 +76,8 @@ impl WebhookStore for PgStore {
             sqlx::query(
                 "INSERT INTO webhook_endpoints (id, organization_id, url, description, events, enabled, \
                  disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_until, failing_since, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *",
+                 created_at, updated_at, sftp_host_key, sftp_credential_sealed) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *",
             ),
             &endpoint,
         )
@@ -97,7 +100,8 @@ impl WebhookStore for PgStore {
             sqlx::query(
                 "UPDATE webhook_endpoints SET url = $3, description = $4, events = $5, enabled = $6, \
                  disabled_reason = $7, secret_sealed = $8, previous_secret_sealed = $9, \
-                 previous_secret_until = $10, failing_since = $11, updated_at = $13 \
+                 previous_secret_until = $10, failing_since = $11, updated_at = $13, \
+                 sftp_host_key = $14, sftp_credential_sealed = $15 \
                  WHERE id = $1 AND organization_id = $2 AND $12 IS NOT NULL RETURNING *",
             ),
             &endpoint,

@@ -11,7 +11,8 @@ use parley_domain::{
     ApiKey, AttemptTrigger, AuditAction, AuditEntry, ChannelAddress, Contact, ContactId,
     CustomValueEndpoint, Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason, EventType,
     FieldDefinition, FlowRecord, FlowVersion, ImportCounters, ImportRecord, Membership, NewEvent,
-    OrgId, Organization, PermissionSet, Role, Subscription, User, WebhookEndpoint, from_millis,
+    OrgId, Organization, PermissionSet, Role, SftpAccess, Subscription, User, WebhookEndpoint,
+    from_millis,
 };
 
 use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
@@ -478,6 +479,16 @@ pub fn webhook_endpoint(r: &impl RowSource) -> Result<WebhookEndpoint, StoreErro
         secret_sealed: text(r, "secret_sealed")?,
         previous_secret: previous,
         failing_since: opt_instant(r, "failing_since")?,
+        sftp: match (
+            r.opt_text("sftp_host_key")?,
+            r.opt_text("sftp_credential_sealed")?,
+        ) {
+            (Some(host_key), Some(credential_sealed)) => Some(SftpAccess {
+                host_key,
+                credential_sealed,
+            }),
+            _ => None,
+        },
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
     })
@@ -538,7 +549,7 @@ pub fn due_delivery(r: &impl RowSource) -> Result<crate::DueDelivery, StoreError
 
 /// Every `webhook_endpoints` column and the alias a claim selects it as (one list, so the
 /// select list and the decoding cannot drift apart).
-const ENDPOINT_ALIASES: [(&str, &str); 13] = [
+const ENDPOINT_ALIASES: [(&str, &str); 15] = [
     ("id", "e_id"),
     ("organization_id", "e_organization_id"),
     ("url", "e_url"),
@@ -552,6 +563,8 @@ const ENDPOINT_ALIASES: [(&str, &str); 13] = [
     ("failing_since", "e_failing_since"),
     ("created_at", "e_created_at"),
     ("updated_at", "e_updated_at"),
+    ("sftp_host_key", "e_sftp_host_key"),
+    ("sftp_credential_sealed", "e_sftp_credential_sealed"),
 ];
 
 /// Reads endpoint columns under their claim aliases.

@@ -278,6 +278,10 @@ impl App {
                 format!("not sent: the endpoint is disabled ({reason})"),
             );
         }
+        if due.endpoint.sftp.is_some() {
+            let exchange = self.deliver_sftp(due, at).await;
+            return decide(due, &exchange, at, unit_random());
+        }
         let prepared = self.prepare(due, at);
         let (url, headers, body) = match prepared {
             Ok(p) => p,

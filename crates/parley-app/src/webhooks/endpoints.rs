@@ -98,7 +98,7 @@ pub enum ReplayRequest {
 }
 
 /// Reads a subscription from wire names, naming the bad entry.
-fn subscription(names: Option<&[String]>) -> Result<Subscription, AppError> {
+pub(crate) fn subscription(names: Option<&[String]>) -> Result<Subscription, AppError> {
     let Some(names) = names else {
         return Ok(Subscription::All);
     };
@@ -148,7 +148,7 @@ pub fn subscription_names(s: &Subscription) -> Vec<String> {
     }
 }
 
-fn description(text: &str) -> Result<String, AppError> {
+pub(crate) fn description(text: &str) -> Result<String, AppError> {
     let text = text.trim();
     if text.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(AppError::invalid(
@@ -223,6 +223,7 @@ impl App {
             secret_sealed: self.seal_webhook_secret(id, &secret)?,
             previous_secret: None,
             failing_since: None,
+            sftp: None,
             created_at: now,
             updated_at: now,
         };
@@ -277,6 +278,12 @@ impl App {
         let mut endpoint = self.get_webhook(access, id).await?;
         let mut detail = serde_json::Map::new();
         if let Some(url) = &patch.url {
+            if endpoint.sftp.is_some() {
+                return Err(AppError::invalid(
+                    "url",
+                    "this is an SFTP hook: change where it writes with PATCH /api/v1/sftp/{id}",
+                ));
+            }
             endpoint.url = self.checked_target("url", url).await?;
             detail.insert("url".into(), endpoint.url.clone().into());
         }

@@ -185,6 +185,9 @@ impl App {
             .ok_or(AppError::NotFound("webhook"))?;
         let at = self.clock.now();
         let event = EventId::generate();
+        if endpoint.sftp.is_some() {
+            return self.test_sftp_hook(&endpoint, kind, event, at).await;
+        }
         let (url, method, body) = if kind == SampleKind::CustomValueRequest {
             let sample = super::custom_values::ValueRequest {
                 customer_id: Some("C-1001".to_owned()),
@@ -215,22 +218,59 @@ impl App {
                 at.timestamp(),
             )
             .await;
-        Ok(TestExchange {
-            request: SentRequest {
-                method: method.to_string(),
-                url: url.to_string(),
-                headers: headers
-                    .into_iter()
-                    .map(|(n, v)| (n.to_owned(), v))
-                    .collect(),
-                body: String::from_utf8_lossy(&body).into_owned(),
-            },
-            response: ReceivedResponse {
-                status: exchange.status,
-                latency_ms: u32::try_from(exchange.latency.as_millis()).unwrap_or(u32::MAX),
-                body: exchange.body_text(),
-                error: exchange.outcome.err().map(|e| e.to_string()),
-            },
-        })
+        Ok(test_exchange(
+            method.as_str(),
+            url.to_string(),
+            headers
+                .into_iter()
+                .map(|(n, v)| (n.to_owned(), v))
+                .collect(),
+            &body,
+            exchange,
+        ))
+    }
+
+    /// A test of an SFTP hook: the sample is written as a file, as an event would be.
+    async fn test_sftp_hook(
+        &self,
+        endpoint: &WebhookEndpoint,
+        kind: SampleKind,
+        event: EventId,
+        at: DateTime<Utc>,
+    ) -> Result<TestExchange, AppError> {
+        if kind == SampleKind::CustomValueRequest {
+            return Err(AppError::invalid(
+                "kind",
+                "customValueRequest tests an HTTP endpoint; an SFTP hook writes files",
+            ));
+        }
+        let body = serde_json::to_vec(&sample_body(kind, event, endpoint, at))
+            .map_err(|e| AppError::Internal(Box::new(e)))?;
+        let name = super::sftp::file_name(at, &event.to_string(), kind.as_str());
+        let (exchange, path) = self.write_sftp(endpoint, &name, &body).await;
+        Ok(test_exchange("SFTP PUT", path, Vec::new(), &body, exchange))
+    }
+}
+
+fn test_exchange(
+    method: &str,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: &[u8],
+    exchange: parley_webhooks::client::Exchange,
+) -> TestExchange {
+    TestExchange {
+        request: SentRequest {
+            method: method.to_owned(),
+            url,
+            headers,
+            body: String::from_utf8_lossy(body).into_owned(),
+        },
+        response: ReceivedResponse {
+            status: exchange.status,
+            latency_ms: u32::try_from(exchange.latency.as_millis()).unwrap_or(u32::MAX),
+            body: exchange.body_text(),
+            error: exchange.outcome.err().map(|e| e.to_string()),
+        },
     }
 }

@@ -24,6 +24,7 @@ struct Ids {
     flow: FlowId,
     webhook: String,
     event: EventId,
+    sftp: String,
 }
 
 /// A flow any organization can publish.
@@ -82,7 +83,23 @@ const SCOPED: &[(&str, &str)] = &[
     ("GET", "/api/v1/custom-value-endpoint"),
     ("PUT", "/api/v1/custom-value-endpoint"),
     ("DELETE", "/api/v1/custom-value-endpoint"),
+    ("GET", "/api/v1/sftp"),
+    ("POST", "/api/v1/sftp"),
+    ("GET", "/api/v1/sftp/{id}"),
+    ("PATCH", "/api/v1/sftp/{id}"),
+    ("DELETE", "/api/v1/sftp/{id}"),
 ];
+
+/// Operations that read or change no organization's data (their permission is checked by
+/// their own tests).
+const NO_ORGANIZATION_DATA: &[(&str, &str)] = &[("GET", "/api/v1/sftp/host-key")];
+
+/// An SFTP hook any organization can save (its host never resolves).
+fn sftp_hook(n: u32) -> Value {
+    json!({"host": "sftp.example.invalid", "user": "parley", "password": format!("pw {n}"),
+        "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ",
+        "folder": "outbox"})
+}
 
 /// A webhook target that never resolves (`.invalid` is reserved), so saving accepts it
 /// and sending fails without leaving the machine.
@@ -235,6 +252,17 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
     let webhook = r.json["id"].as_str().unwrap().to_owned();
     let r = t
         .call(
+            Method::POST,
+            "/api/v1/sftp",
+            Some(&admin),
+            None,
+            Some(sftp_hook(*n)),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let sftp = r.json["id"].as_str().unwrap().to_owned();
+    let r = t
+        .call(
             Method::PUT,
             "/api/v1/custom-value-endpoint",
             Some(&admin),
@@ -261,6 +289,7 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         flow,
         webhook,
         event,
+        sftp,
         user: user.id,
         key: key.key.id,
         contact,
@@ -283,6 +312,7 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         .replace("/flows/{id}", &format!("/flows/{}", ids.flow))
         .replace("/versions/{version}", "/versions/1")
         .replace("/webhooks/{id}", &format!("/webhooks/{}", ids.webhook))
+        .replace("/sftp/{id}", &format!("/sftp/{}", ids.sftp))
         .replace("/messages/{event_id}", &format!("/messages/{}", ids.event));
     let body = match (method, template) {
         ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
@@ -308,6 +338,8 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
             Some(json!({"event_id": ids.event.to_string()}))
         }
         ("POST", "/api/v1/webhooks/{id}/test") => Some(json!({"kind": "ping"})),
+        ("POST", "/api/v1/sftp") => Some(sftp_hook(n)),
+        ("PATCH", "/api/v1/sftp/{id}") => Some(json!({"description": format!("renamed {n}")})),
         ("PUT", "/api/v1/custom-value-endpoint") => Some(json!({"url": format!("{NOWHERE}/{n}")})),
         _ => None,
     };
@@ -336,6 +368,7 @@ async fn every_operation_has_an_isolation_case() {
             let known = SCOPED
                 .iter()
                 .chain(AUTH)
+                .chain(NO_ORGANIZATION_DATA)
                 .any(|(m, p)| *m == op.0 && *p == op.1);
             if !known {
                 missing.push(format!("{} {}", op.0, op.1));
@@ -493,6 +526,7 @@ fn assert_no_leak(r: &TestResponse, ids: &Ids, org: Option<OrgId>) {
         ids.flow.to_string(),
         ids.webhook.clone(),
         ids.event.to_string(),
+        ids.sftp.clone(),
     ]) {
         assert!(!text.contains(&id), "response leaked {id}: {text}");
     }

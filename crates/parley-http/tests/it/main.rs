@@ -15,3 +15,5 @@ mod flows;
 mod webhooks;
 // The custom value endpoint and fetches from it.
 mod custom_values;
+// SFTP hooks against a real sshd.
+mod sftp;

@@ -22,6 +22,7 @@ fn endpoint(org: OrgId, events: Subscription, enabled: bool) -> WebhookEndpoint 
         secret_sealed: "sealed-secret".to_owned(),
         previous_secret: None,
         failing_since: None,
+        sftp: None,
         created_at: at(0),
         updated_at: at(0),
     }
@@ -432,6 +433,12 @@ pub async fn webhook_endpoints_are_scoped_updated_and_deleted(s: &dyn Store) {
     e.secret_sealed = "sealed-new".to_owned();
     e.previous_secret = Some(("sealed-secret".to_owned(), at(3600)));
     e.events = Subscription::All;
+    e.sftp = Some(parley_domain::SftpAccess {
+        host_key:
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ"
+                .to_owned(),
+        credential_sealed: "sealed-credential".to_owned(),
+    });
     e.updated_at = at(5);
     let updated = s
         .update_webhook(

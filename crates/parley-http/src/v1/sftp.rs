@@ -1,0 +1,224 @@
+//! `/api/v1/sftp`: SFTP hooks, endpoints that write each subscribed event as a file on an
+//! SFTP server (SPEC §7.4), and the host key a server presents. Their messages, attempts
+//! log, replay and tests are under `/api/v1/webhooks/{id}/…`, as for any endpoint.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use http::StatusCode;
+use parley_app::webhooks::endpoints::subscription_names;
+use parley_app::webhooks::sftp::{SftpHook, SftpHookInput};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::list_type;
+use crate::AppState;
+use crate::caller::Caller;
+use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
+use crate::problem::{ApiError, Problem};
+
+/// An SFTP hook (never its password or key).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SftpHookResponse {
+    /// `whk_…` (its messages and attempts are under `/api/v1/webhooks/{id}`).
+    pub id: String,
+    /// `sftp://user@host:port/folder`.
+    pub url: String,
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// User name.
+    pub user: String,
+    /// `password` or `private_key`.
+    pub auth: String,
+    /// The pinned host key, OpenSSH form.
+    pub host_key: String,
+    /// Absolute, or under the user's home (empty: the home).
+    pub folder: String,
+    /// Subscribed event types; `["*"]` for all.
+    pub events: Vec<String>,
+    /// A note for people.
+    pub description: String,
+    /// Whether it receives events.
+    pub enabled: bool,
+    /// Why it is disabled.
+    pub disabled_reason: Option<String>,
+    /// Since when every attempt has failed.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<SftpHook> for SftpHookResponse {
+    fn from(h: SftpHook) -> Self {
+        let e = h.endpoint;
+        Self {
+            id: e.id.to_string(),
+            url: e.url,
+            host: h.target.host,
+            port: h.target.port,
+            user: h.target.user,
+            auth: h.auth.to_owned(),
+            host_key: h.host_key,
+            folder: h.target.folder,
+            events: subscription_names(&e.events),
+            description: e.description,
+            enabled: e.enabled,
+            disabled_reason: e.disabled_reason.map(|r| r.as_str().to_owned()),
+            failing_since: e.failing_since,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+list_type!(SftpHookList, SftpHookResponse);
+
+/// An SFTP hook to create, or the fields to change (absent fields stay as they are).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SftpHookRequest {
+    /// Host name or address.
+    pub host: Option<String>,
+    /// Port (22 by default).
+    pub port: Option<u16>,
+    /// User name.
+    pub user: Option<String>,
+    /// A password (or give `private_key`).
+    pub password: Option<String>,
+    /// An unencrypted OpenSSH private key.
+    pub private_key: Option<String>,
+    /// The server's public key, OpenSSH form (`GET /api/v1/sftp/host-key` shows it).
+    pub host_key: Option<String>,
+    /// Absolute (`/srv/in`) or under the user's home (`outbox`).
+    pub folder: Option<String>,
+    /// Event types (SPEC §7.1); absent or `["*"]` for all.
+    pub events: Option<Vec<String>>,
+    /// A note for people.
+    pub description: Option<String>,
+    /// Whether it receives events.
+    pub enabled: Option<bool>,
+}
+
+impl From<SftpHookRequest> for SftpHookInput {
+    fn from(r: SftpHookRequest) -> Self {
+        Self {
+            host: r.host,
+            port: r.port,
+            user: r.user,
+            password: r.password,
+            private_key: r.private_key,
+            host_key: r.host_key,
+            folder: r.folder,
+            events: r.events,
+            description: r.description,
+            enabled: r.enabled,
+        }
+    }
+}
+
+/// `?host=&port=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HostKeyQuery {
+    /// Host name or address.
+    pub host: String,
+    /// Port (22 by default).
+    pub port: Option<u16>,
+}
+
+/// The key a server presents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HostKeyResponse {
+    /// OpenSSH form, ready to pin as `host_key` once confirmed.
+    pub host_key: String,
+}
+
+/// The acting organization's SFTP hooks.
+#[utoipa::path(get, path = "/sftp", tag = "sftp", params(PageQuery),
+    responses((status = 200, body = SftpHookList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<SftpHookList>, ApiError> {
+    Ok(Json(
+        state.app.list_sftp_hooks(&access, q.page()?).await?.into(),
+    ))
+}
+
+/// Create an SFTP hook.
+#[utoipa::path(post, path = "/sftp", tag = "sftp", request_body = SftpHookRequest,
+    responses((status = 201, body = SftpHookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    ApiJson(body): ApiJson<SftpHookRequest>,
+) -> Result<(StatusCode, Json<SftpHookResponse>), ApiError> {
+    let hook = state.app.create_sftp_hook(&access, body.into()).await?;
+    Ok((StatusCode::CREATED, Json(hook.into())))
+}
+
+/// One SFTP hook.
+#[utoipa::path(get, path = "/sftp/{id}", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
+    responses((status = 200, body = SftpHookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SftpHookResponse>, ApiError> {
+    let id = path_id(&id, "SFTP hook")?;
+    Ok(Json(state.app.get_sftp_hook(&access, id).await?.into()))
+}
+
+/// Change an SFTP hook.
+#[utoipa::path(patch, path = "/sftp/{id}", tag = "sftp", request_body = SftpHookRequest,
+    params(("id" = String, Path, description = "whk_…")),
+    responses((status = 200, body = SftpHookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SftpHookRequest>,
+) -> Result<Json<SftpHookResponse>, ApiError> {
+    let id = path_id(&id, "SFTP hook")?;
+    Ok(Json(
+        state
+            .app
+            .update_sftp_hook(&access, id, body.into())
+            .await?
+            .into(),
+    ))
+}
+
+/// Delete an SFTP hook with its messages and attempts log.
+#[utoipa::path(delete, path = "/sftp/{id}", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
+    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, "SFTP hook")?;
+    state.app.delete_sftp_hook(&access, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The host key an SFTP server presents, to confirm and pin.
+#[utoipa::path(get, path = "/sftp/host-key", tag = "sftp", params(HostKeyQuery),
+    responses((status = 200, body = HostKeyResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn host_key(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    ApiQuery(q): ApiQuery<HostKeyQuery>,
+) -> Result<Json<HostKeyResponse>, ApiError> {
+    let host_key = state
+        .app
+        .sftp_host_key(&access, &q.host, q.port.unwrap_or(22))
+        .await?;
+    Ok(Json(HostKeyResponse { host_key }))
+}
