@@ -24,8 +24,18 @@ async fn call(
     t.call(method, path, Some(token), None, body).await
 }
 
-/// The files in `folder`, by name.
+/// The finished files in `folder`, by name (a `.<name>.part` being written is not one).
 fn files(folder: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = all_files(folder)
+        .into_iter()
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every file in `folder`, temporary ones included.
+fn all_files(folder: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(folder)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -229,6 +239,11 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
     assert!(names[2].contains(&late.id.to_string()), "{names:?}");
     cancel.cancel();
     engine.stopped().await;
+    assert_eq!(
+        all_files(&outbox),
+        files(&outbox),
+        "no temporary file is left"
+    );
 
     // An SFTP hook's URL is not changed through /webhooks; agents cannot see hooks.
     let r = call(
