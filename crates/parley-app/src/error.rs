@@ -101,3 +101,19 @@ impl<T> StoreResultExt<T> for Result<T, StoreError> {
         })
     }
 }
+
+/// Collects a validation's field errors into `errors` so every bad field is reported at
+/// once: the value, or `None` with its field errors added. Other errors end the use case.
+pub(crate) fn absorb<T>(
+    errors: &mut Vec<FieldError>,
+    result: Result<T, AppError>,
+) -> Result<Option<T>, AppError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(AppError::Invalid(list)) => {
+            errors.extend(list);
+            Ok(None)
+        }
+        Err(other) => Err(other),
+    }
+}

@@ -15,6 +15,7 @@
 //! russh is 0.x with frequent breaking releases, so this crate is the only place that
 //! names it.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,8 +45,10 @@ impl std::fmt::Debug for Auth {
 /// Where to connect.
 #[derive(Debug, Clone)]
 pub struct Destination {
-    /// Host name or address.
+    /// Host name or address, as configured (named in errors).
     pub host: String,
+    /// Where to connect instead of resolving `host` (an address the caller has checked).
+    pub address: Option<IpAddr>,
     /// Port (22 by default in the API).
     pub port: u16,
     /// User name.
@@ -154,9 +157,29 @@ async fn within<T>(
         .map_err(|_| SftpError::Timeout(timeout))?
 }
 
+/// Opens the SSH connection to `address` (when given) or `host`, on `port`.
+async fn connect(
+    host: &str,
+    address: Option<IpAddr>,
+    port: u16,
+    timeout: Duration,
+    handler: Pinned,
+) -> Result<client::Handle<Pinned>, russh::Error> {
+    match address {
+        Some(ip) => client::connect(config(timeout), SocketAddr::new(ip, port), handler).await,
+        None => client::connect(config(timeout), (host, port), handler).await,
+    }
+}
+
 /// The public key `host:port` shows, OpenSSH form (for an administrator to confirm and
-/// pin; nothing is authenticated).
-pub async fn fetch_host_key(host: &str, port: u16, timeout: Duration) -> Result<String, SftpError> {
+/// pin; nothing is authenticated). `address`, when given, is connected to instead of
+/// resolving `host`.
+pub async fn fetch_host_key(
+    host: &str,
+    address: Option<IpAddr>,
+    port: u16,
+    timeout: Duration,
+) -> Result<String, SftpError> {
     let shown = Arc::new(Mutex::new(None));
     let handler = Pinned {
         pinned: None,
@@ -164,7 +187,7 @@ pub async fn fetch_host_key(host: &str, port: u16, timeout: Duration) -> Result<
     };
     // The handshake stops at the host key check, refused on purpose.
     let _ = within(timeout, async {
-        client::connect(config(timeout), (host, port), handler)
+        connect(host, address, port, timeout, handler)
             .await
             .map_err(|e| SftpError::Connect(format!("{host}:{port}: {e}")))
     })
@@ -228,7 +251,7 @@ impl Connection {
         };
         let (host, port) = (destination.host.as_str(), destination.port);
         within(timeout, async move {
-            let connected = client::connect(config(timeout), (host, port), handler).await;
+            let connected = connect(host, destination.address, port, timeout, handler).await;
             let mut ssh = match connected {
                 Ok(h) => h,
                 Err(e) => {

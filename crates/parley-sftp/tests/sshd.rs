@@ -11,7 +11,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 fn destination(sshd: &Sshd, auth: Auth) -> Destination {
     Destination {
-        host: "127.0.0.1".into(),
+        host: "localhost".into(),
+        address: Some(std::net::IpAddr::from([127, 0, 0, 1])),
         port: sshd.port,
         user: sshd.user.clone(),
         auth,
@@ -94,7 +95,7 @@ async fn a_host_key_other_than_the_pinned_one_is_refused_before_logging_in() {
         "no credentials may reach a server with the wrong key"
     );
     // The key a server shows can be fetched for pinning, and it is the right one.
-    let shown_key = fetch_host_key("127.0.0.1", sshd.port, TIMEOUT)
+    let shown_key = fetch_host_key("127.0.0.1", None, sshd.port, TIMEOUT)
         .await
         .unwrap();
     let key_part = |k: &str| k.split_whitespace().take(2).collect::<Vec<_>>().join(" ");

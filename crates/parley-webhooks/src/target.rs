@@ -262,15 +262,22 @@ async fn resolve(host: &str) -> Result<Vec<SocketAddr>, TargetError> {
 /// Resolves `url`'s host and checks every address (what saving an endpoint does, to answer
 /// with a clear error at once; deliveries are checked again as they connect).
 pub async fn check_target(url: &Url, allow_private: bool) -> Result<(), TargetError> {
+    checked_addresses(url, allow_private).await.map(|_| ())
+}
+
+/// The addresses `url`'s host stands for, every one checked. A connection made outside
+/// the HTTP client (SFTP) connects to these, so what was checked is what is reached and the
+/// name is resolved once.
+pub async fn checked_addresses(url: &Url, allow_private: bool) -> Result<Vec<IpAddr>, TargetError> {
     let host = url.host_str().unwrap_or_default();
     let addresses: Vec<IpAddr> = match literal_address(url) {
         Some(address) => vec![address],
         None => resolve(host).await?.iter().map(SocketAddr::ip).collect(),
     };
-    if allow_private {
-        return Ok(());
+    if !allow_private {
+        check_addresses(host, &addresses)?;
     }
-    check_addresses(host, &addresses)
+    Ok(addresses)
 }
 
 /// The HTTP client's resolver: the system's answer, refused when any address is forbidden.

@@ -144,14 +144,11 @@ pub fn decide(
         latency_ms: u32::try_from(exchange.latency.as_millis()).unwrap_or(u32::MAX),
         response_excerpt: exchange.body_text(),
         error: exchange.outcome.as_ref().err().map(ToString::to_string),
-        trigger: if due.replayed {
-            AttemptTrigger::Replay
-        } else {
-            AttemptTrigger::Scheduled
-        },
+        trigger: trigger_of(due),
     };
-    let record = |status, next_attempt_at, endpoint| AttemptRecord {
-        attempt: attempt.clone(),
+    // Every path below logs the attempt once.
+    let record = move |status, next_attempt_at, endpoint| AttemptRecord {
+        attempt,
         claimed_attempts: due.delivery.attempts,
         status,
         next_attempt_at,
@@ -203,6 +200,15 @@ pub fn decide(
     }
 }
 
+/// What started the round a claimed delivery is in.
+fn trigger_of(due: &DueDelivery) -> AttemptTrigger {
+    if due.replayed {
+        AttemptTrigger::Replay
+    } else {
+        AttemptTrigger::Scheduled
+    }
+}
+
 /// The attempt logged for a delivery not sent because its endpoint is disabled.
 fn not_sent(due: &DueDelivery, at: DateTime<Utc>, why: String) -> AttemptRecord {
     AttemptRecord {
@@ -215,11 +221,7 @@ fn not_sent(due: &DueDelivery, at: DateTime<Utc>, why: String) -> AttemptRecord 
             latency_ms: 0,
             response_excerpt: String::new(),
             error: Some(why),
-            trigger: if due.replayed {
-                AttemptTrigger::Replay
-            } else {
-                AttemptTrigger::Scheduled
-            },
+            trigger: trigger_of(due),
         },
         claimed_attempts: due.delivery.attempts,
         status: DeliveryStatus::Failed,

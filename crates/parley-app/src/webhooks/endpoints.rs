@@ -31,7 +31,7 @@ use parley_webhooks::Secret;
 use parley_webhooks::target::{TargetError, check_target, parse_target};
 
 use crate::auth::Access;
-use crate::error::StoreResultExt;
+use crate::error::{StoreResultExt, absorb};
 use crate::{App, AppError, FieldError};
 
 const WEBHOOK: &str = "webhook";
@@ -159,14 +159,57 @@ pub(crate) fn description(text: &str) -> Result<String, AppError> {
     Ok(text.to_owned())
 }
 
+/// A fresh random `whsec_` secret.
+pub(crate) fn generated_secret() -> Result<Secret, AppError> {
+    Secret::generate().map_err(|e| AppError::Internal(Box::new(e)))
+}
+
 fn supplied_secret(field: &str, text: Option<&str>) -> Result<Secret, AppError> {
     match text {
         Some(text) => Secret::parse(text).map_err(|e| AppError::invalid(field, e.to_string())),
-        None => Secret::generate().map_err(|e| AppError::Internal(Box::new(e))),
+        None => generated_secret(),
     }
 }
 
+/// Enables or disables an endpoint as a person does: disabling records the reason
+/// `manual`; either way the failing streak starts over. False when it was already so.
+pub(crate) fn set_enabled(endpoint: &mut WebhookEndpoint, enabled: bool) -> bool {
+    if endpoint.enabled == enabled {
+        return false;
+    }
+    endpoint.enabled = enabled;
+    endpoint.disabled_reason = (!enabled).then_some(DisabledReason::Manual);
+    endpoint.failing_since = None;
+    true
+}
+
 impl App {
+    /// A new enabled endpoint of the acting organization, subscribed to everything,
+    /// signing with `secret`; the caller sets where it delivers.
+    pub(crate) fn new_endpoint(
+        &self,
+        access: &Access,
+        secret: &Secret,
+    ) -> Result<WebhookEndpoint, AppError> {
+        let id = WebhookId::generate();
+        let now = self.clock.now();
+        Ok(WebhookEndpoint {
+            id,
+            organization_id: access.org_id(),
+            url: String::new(),
+            description: String::new(),
+            events: Subscription::All,
+            enabled: true,
+            disabled_reason: None,
+            secret_sealed: self.seal_webhook_secret(id, secret)?,
+            previous_secret: None,
+            failing_since: None,
+            sftp: None,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
     /// Checks a target URL as saving does; returns its normal form.
     pub(crate) async fn checked_target(&self, field: &str, text: &str) -> Result<String, AppError> {
         if text.chars().count() > MAX_URL_CHARS {
@@ -189,44 +232,25 @@ impl App {
         new: NewWebhook,
     ) -> Result<CreatedWebhook, AppError> {
         access.require(Permission::Administer)?;
-        let events = subscription(new.events.as_deref());
-        let url = self.checked_target("url", &new.url).await;
-        let description = description(&new.description);
-        let secret = supplied_secret("secret", new.secret.as_deref());
-        let errors: Vec<FieldError> = [
-            events.as_ref().err(),
-            url.as_ref().err(),
-            description.as_ref().err(),
-            secret.as_ref().err(),
-        ]
-        .into_iter()
-        .flatten()
-        .flat_map(|e| match e {
-            AppError::Invalid(list) => list.clone(),
-            _ => Vec::new(),
-        })
-        .collect();
-        if !errors.is_empty() {
+        let mut errors = Vec::new();
+        let events = absorb(&mut errors, subscription(new.events.as_deref()))?;
+        let url = absorb(&mut errors, self.checked_target("url", &new.url).await)?;
+        let description = absorb(&mut errors, description(&new.description))?;
+        let secret = absorb(
+            &mut errors,
+            supplied_secret("secret", new.secret.as_deref()),
+        )?;
+        let (Some(events), Some(url), Some(description), Some(secret)) =
+            (events, url, description, secret)
+        else {
             return Err(AppError::Invalid(errors));
-        }
-        let (events, url, description, secret) = (events?, url?, description?, secret?);
-        let now = self.clock.now();
-        let id = WebhookId::generate();
-        let endpoint = WebhookEndpoint {
-            id,
-            organization_id: access.org_id(),
-            url,
-            description,
-            events,
-            enabled: new.enabled,
-            disabled_reason: (!new.enabled).then_some(DisabledReason::Manual),
-            secret_sealed: self.seal_webhook_secret(id, &secret)?,
-            previous_secret: None,
-            failing_since: None,
-            sftp: None,
-            created_at: now,
-            updated_at: now,
         };
+        let mut endpoint = self.new_endpoint(access, &secret)?;
+        endpoint.url = url;
+        endpoint.description = description;
+        endpoint.events = events;
+        set_enabled(&mut endpoint, new.enabled);
+        let id = endpoint.id;
         let entry = self.audit(
             Some(access.org_id()),
             &access.principal.actor(),
@@ -296,11 +320,8 @@ impl App {
             detail.insert("events".into(), subscription_names(&endpoint.events).into());
         }
         if let Some(enabled) = patch.enabled
-            && enabled != endpoint.enabled
+            && set_enabled(&mut endpoint, enabled)
         {
-            endpoint.enabled = enabled;
-            endpoint.disabled_reason = (!enabled).then_some(DisabledReason::Manual);
-            endpoint.failing_since = None;
             detail.insert("enabled".into(), enabled.into());
         }
         endpoint.updated_at = self.clock.now();

@@ -13,25 +13,27 @@
 //! * each event is written as `<UTC timestamp>_<event id>_<type>.json` (timestamp
 //!   `20261121T100000.123Z`, the event's time) under `.<name>.part`, then renamed: a
 //!   reader never sees half a file, and a retry rewrites the same name;
-//! * the host is checked by the SSRF guard like a webhook URL;
+//! * the host is checked by the SSRF guard like a webhook URL, and a delivery connects to
+//!   the address it checked (resolved once, so what was checked is what is reached);
 //! * an endpoint is one session per delivery; SFTP hooks carry business events, not the
 //!   webhook benchmark's volume.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    AuditAction, DisabledReason, EventEnvelope, Permission, SftpAccess, WebhookEndpoint, WebhookId,
+    AuditAction, EventEnvelope, Permission, SftpAccess, WebhookEndpoint, WebhookId,
 };
 use parley_sftp::{Auth, Connection, Destination};
 use parley_store::{Page, PageRequest};
 use parley_webhooks::client::{DeliveryError, Exchange};
-use parley_webhooks::target::{TargetError, check_target};
+use parley_webhooks::target::{TargetError, checked_addresses};
 use serde::{Deserialize, Serialize};
 
-use super::endpoints::{description, subscription, subscription_names};
+use super::endpoints::{description, set_enabled, subscription, subscription_names};
 use crate::auth::Access;
-use crate::error::StoreResultExt;
+use crate::error::{StoreResultExt, absorb};
 use crate::{App, AppError, FieldError};
 
 const WHAT: &str = "SFTP hook";
@@ -146,22 +148,6 @@ pub struct SftpHookInput {
     pub enabled: Option<bool>,
 }
 
-/// The value, or `None` with its field errors added to `errors` (the validators used here
-/// fail only with field errors).
-fn absorb<T>(errors: &mut Vec<FieldError>, result: Result<T, AppError>) -> Option<T> {
-    match result {
-        Ok(v) => Some(v),
-        Err(AppError::Invalid(list)) => {
-            errors.extend(list);
-            None
-        }
-        Err(other) => {
-            errors.push(FieldError::new("body", other.to_string()));
-            None
-        }
-    }
-}
-
 fn credential_context(id: WebhookId) -> String {
     format!("webhook_endpoint:{id}:sftp")
 }
@@ -219,17 +205,27 @@ impl App {
     /// Checks the SFTP host against the SSRF guard (an unresolvable name passes, as for
     /// webhook URLs).
     async fn check_sftp_host(&self, host: &str, port: u16) -> Result<(), FieldError> {
+        match self.sftp_address(host, port).await {
+            Ok(_) | Err(TargetError::Unresolvable { .. }) => Ok(()),
+            Err(e) => Err(FieldError::new("host", e.to_string())),
+        }
+    }
+
+    /// The address to connect to for `host`, resolved once and checked by the SSRF guard.
+    async fn sftp_address(&self, host: &str, port: u16) -> Result<IpAddr, TargetError> {
         let bracketed = if host.contains(':') {
             format!("[{host}]")
         } else {
             host.to_owned()
         };
         let url = parley_webhooks::Url::parse(&format!("sftp://{bracketed}:{port}/"))
-            .map_err(|_| FieldError::new("host", "must be a host name or an IP address"))?;
-        match check_target(&url, self.settings.webhooks.allow_private_targets).await {
-            Ok(()) | Err(TargetError::Unresolvable { .. }) => Ok(()),
-            Err(e) => Err(FieldError::new("host", e.to_string())),
-        }
+            .map_err(|e| TargetError::Syntax(e.to_string()))?;
+        let addresses =
+            checked_addresses(&url, self.settings.webhooks.allow_private_targets).await?;
+        addresses.first().copied().ok_or(TargetError::Unresolvable {
+            host: host.to_owned(),
+            reason: "no addresses".to_owned(),
+        })
     }
 
     /// The view of an SFTP endpoint; `NotFound` for an HTTP one.
@@ -342,12 +338,12 @@ impl App {
             (None, None) => None,
         };
         let events = match (&input.events, &current) {
-            (Some(names), _) => absorb(&mut errors, subscription(Some(names))),
+            (Some(names), _) => absorb(&mut errors, subscription(Some(names)))?,
             (None, Some((e, _))) => Some(e.events.clone()),
-            (None, None) => absorb(&mut errors, subscription(None)),
+            (None, None) => absorb(&mut errors, subscription(None))?,
         };
         let description_text = match (&input.description, &current) {
-            (Some(d), _) => absorb(&mut errors, description(d)),
+            (Some(d), _) => absorb(&mut errors, description(d))?,
             (None, Some((e, _))) => Some(e.description.clone()),
             (None, None) => Some(String::new()),
         };
@@ -379,27 +375,8 @@ impl App {
         };
         let mut endpoint = match current {
             Some((e, _)) => e,
-            None => {
-                let id = WebhookId::generate();
-                // The signing secret is unused by SFTP, but every endpoint has one.
-                let secret = parley_webhooks::Secret::generate()
-                    .map_err(|e| AppError::Internal(Box::new(e)))?;
-                WebhookEndpoint {
-                    id,
-                    organization_id: access.org_id(),
-                    url: String::new(),
-                    description: String::new(),
-                    events: events.clone(),
-                    enabled: true,
-                    disabled_reason: None,
-                    secret_sealed: self.seal_webhook_secret(id, &secret)?,
-                    previous_secret: None,
-                    failing_since: None,
-                    sftp: None,
-                    created_at: now,
-                    updated_at: now,
-                }
-            }
+            // The signing secret is unused by SFTP, but every endpoint has one.
+            None => self.new_endpoint(access, &super::endpoints::generated_secret()?)?,
         };
         let credential_sealed = match credential {
             Some(c) => {
@@ -422,12 +399,8 @@ impl App {
             host_key,
             credential_sealed,
         });
-        if let Some(enabled) = input.enabled
-            && enabled != endpoint.enabled
-        {
-            endpoint.enabled = enabled;
-            endpoint.disabled_reason = (!enabled).then_some(DisabledReason::Manual);
-            endpoint.failing_since = None;
+        if let Some(enabled) = input.enabled {
+            set_enabled(&mut endpoint, enabled);
         }
         endpoint.updated_at = now;
         Ok(endpoint)
@@ -524,10 +497,11 @@ impl App {
     ) -> Result<String, AppError> {
         access.require(Permission::Administer)?;
         let host = check_host(host).map_err(|e| AppError::Invalid(vec![e]))?;
-        self.check_sftp_host(&host, port)
+        let address = self
+            .sftp_address(&host, port)
             .await
-            .map_err(|e| AppError::Invalid(vec![e]))?;
-        parley_sftp::fetch_host_key(&host, port, self.settings.webhooks.timeout)
+            .map_err(|e| AppError::invalid("host", e.to_string()))?;
+        parley_sftp::fetch_host_key(&host, Some(address), port, self.settings.webhooks.timeout)
             .await
             .map_err(|e| AppError::invalid("host", e.to_string()))
     }
@@ -555,9 +529,13 @@ impl App {
             );
         };
         let path = format!("{}/{name}", target.remote_folder());
-        if let Err(e) = self.check_sftp_host(&target.host, target.port).await {
-            return (failed(DeliveryError::Refused(e.message)), path);
-        }
+        let address = match self.sftp_address(&target.host, target.port).await {
+            Ok(a) => a,
+            Err(e @ TargetError::Forbidden { .. }) => {
+                return (failed(DeliveryError::Refused(e.to_string())), path);
+            }
+            Err(e) => return (failed(DeliveryError::Connect(e.to_string())), path),
+        };
         let auth = match self.open_credential(endpoint.id, &access.credential_sealed) {
             Ok(Credential::Password(p)) => Auth::Password(p),
             Ok(Credential::PrivateKey(k)) => Auth::PrivateKey(k),
@@ -574,6 +552,7 @@ impl App {
         };
         let destination = Destination {
             host: target.host.clone(),
+            address: Some(address),
             port: target.port,
             user: target.user.clone(),
             auth,
