@@ -51,11 +51,15 @@ pub enum AuditAction {
     CustomValueEndpointSet,
     /// The custom value endpoint was removed.
     CustomValueEndpointDeleted,
+    /// An SFTP import inbox was set up or changed.
+    SftpInboxSet,
+    /// An SFTP import inbox was removed.
+    SftpInboxDeleted,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -76,6 +80,8 @@ impl AuditAction {
         AuditAction::WebhookReplayed,
         AuditAction::CustomValueEndpointSet,
         AuditAction::CustomValueEndpointDeleted,
+        AuditAction::SftpInboxSet,
+        AuditAction::SftpInboxDeleted,
     ];
 
     /// The stored and wire name.
@@ -102,6 +108,8 @@ impl AuditAction {
             AuditAction::WebhookReplayed => "webhook_replayed",
             AuditAction::CustomValueEndpointSet => "custom_value_endpoint_set",
             AuditAction::CustomValueEndpointDeleted => "custom_value_endpoint_deleted",
+            AuditAction::SftpInboxSet => "sftp_inbox_set",
+            AuditAction::SftpInboxDeleted => "sftp_inbox_deleted",
         }
     }
 

@@ -34,5 +34,5 @@ pub use tenancy::{
 pub use timestamp::{from_millis, to_millis};
 pub use webhook::{
     AttemptTrigger, CustomValueEndpoint, Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason,
-    SftpAccess, Subscription, WebhookEndpoint,
+    SftpAccess, SftpInbox, Subscription, WebhookEndpoint,
 };

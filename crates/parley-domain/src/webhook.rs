@@ -9,7 +9,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{EventId, EventType, OrgId, WebhookId};
+use crate::{EventId, EventType, ImportId, ImportOptions, OrgId, WebhookId};
 
 /// Why an endpoint is disabled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +50,8 @@ pub enum Subscription {
     All,
     /// Only these (never empty).
     Only(Vec<EventType>),
+    /// None: an SFTP destination used only as an import inbox.
+    Nothing,
 }
 
 impl Subscription {
@@ -59,11 +61,12 @@ impl Subscription {
         match self {
             Subscription::All => true,
             Subscription::Only(types) => types.contains(&t),
+            Subscription::Nothing => false,
         }
     }
 
     /// Stored form: `NULL` for all, else `,a,b,` (so one `LIKE '%,type,%'` matches on
-    /// both engines).
+    /// both engines); nothing is `,`, which no `LIKE '%,type,%'` matches.
     #[must_use]
     pub fn to_stored(&self) -> Option<String> {
         match self {
@@ -76,6 +79,7 @@ impl Subscription {
                     .collect::<Vec<_>>()
                     .join(",")
             )),
+            Subscription::Nothing => Some(",".to_owned()),
         }
     }
 
@@ -85,6 +89,9 @@ impl Subscription {
         let Some(text) = stored else {
             return Some(Subscription::All);
         };
+        if text == "," {
+            return Some(Subscription::Nothing);
+        }
         let types: Option<Vec<EventType>> = text
             .split(',')
             .filter(|s| !s.is_empty())
@@ -132,6 +139,39 @@ pub struct SftpAccess {
     pub host_key: String,
     /// The password or private key, sealed.
     pub credential_sealed: String,
+}
+
+/// An SFTP import inbox (SPEC §7.4): a folder on an SFTP destination that Parley polls,
+/// importing each finished file (SPEC §3) and moving it to `processed/` or `failed/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SftpInbox {
+    /// The SFTP destination (an endpoint with `sftp` set) it logs in with.
+    pub endpoint_id: WebhookId,
+    /// Its organization.
+    pub organization_id: OrgId,
+    /// The folder polled: absolute, or under the user's home (empty for the home).
+    pub folder: String,
+    /// How its files are read.
+    pub options: ImportOptions,
+    /// Disabled inboxes are not polled.
+    pub enabled: bool,
+    /// When the last poll ended.
+    pub last_polled_at: Option<DateTime<Utc>>,
+    /// What went wrong in the last poll as a whole (no connection, say); `None` when it
+    /// went through. A file that could not be imported is reported beside the file.
+    pub last_error: Option<String>,
+    /// The import of the last file taken.
+    pub last_import_id: Option<ImportId>,
+    /// The import running now; left set by a poll that stopped half-way.
+    pub current_import_id: Option<ImportId>,
+    /// Files moved to `processed/` so far.
+    pub files_processed: u64,
+    /// Files moved to `failed/` so far.
+    pub files_failed: u64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed by a person.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// Where a delivery stands.
@@ -285,5 +325,9 @@ mod tests {
         assert!(only.includes(EventType::SetStatus));
         assert!(!only.includes(EventType::Payment));
         assert!(Subscription::All.includes(EventType::Payment));
+        let nothing = Subscription::Nothing;
+        assert_eq!(nothing.to_stored().as_deref(), Some(","));
+        assert_eq!(Subscription::from_stored(Some(",")), Some(nothing.clone()));
+        assert!(EventType::ALL.iter().all(|t| !nothing.includes(*t)));
     }
 }

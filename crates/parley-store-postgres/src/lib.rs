@@ -7,6 +7,7 @@ mod contacts;
 mod flows;
 mod idempotency;
 mod imports;
+mod inboxes;
 mod jobs;
 mod migrations;
 mod organizations;

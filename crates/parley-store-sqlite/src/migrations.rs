@@ -53,6 +53,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0009_sftp_hooks.sql",
         include_str!("../migrations/0009_sftp_hooks.sql"),
     ),
+    (
+        10,
+        "0010_sftp_inboxes.sql",
+        include_str!("../migrations/0010_sftp_inboxes.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -66,6 +71,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0007_delivery_due_order.sql",
     "0008_custom_value_endpoints.sql",
     "0009_sftp_hooks.sql",
+    "0010_sftp_inboxes.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -17,6 +17,7 @@ mod audit_outbox;
 mod contacts;
 mod flows;
 mod idempotency;
+mod inboxes;
 mod jobs;
 mod tenancy;
 mod webhooks;
@@ -26,6 +27,7 @@ pub use audit_outbox::*;
 pub use contacts::*;
 pub use flows::*;
 pub use idempotency::*;
+pub use inboxes::*;
 pub use jobs::*;
 pub use tenancy::*;
 pub use webhooks::*;
@@ -71,6 +73,8 @@ macro_rules! conformance_suite {
             webhook_replays_start_a_new_round,
             webhook_endpoints_are_scoped_updated_and_deleted,
             custom_value_endpoints_are_one_per_organization,
+            sftp_inboxes_belong_to_sftp_endpoints_of_their_organization,
+            sftp_inbox_claims_are_leased_and_polls_recorded,
             ping_answers,
             close_refuses_later_calls,
         );

@@ -11,8 +11,8 @@ use parley_domain::{
     ApiKey, AttemptTrigger, AuditAction, AuditEntry, ChannelAddress, Contact, ContactId,
     CustomValueEndpoint, Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason, EventType,
     FieldDefinition, FlowRecord, FlowVersion, ImportCounters, ImportRecord, Membership, NewEvent,
-    OrgId, Organization, PermissionSet, Role, SftpAccess, Subscription, User, WebhookEndpoint,
-    from_millis,
+    OrgId, Organization, PermissionSet, Role, SftpAccess, SftpInbox, Subscription, User,
+    WebhookEndpoint, from_millis,
 };
 
 use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
@@ -446,6 +446,26 @@ pub fn custom_value_endpoint(r: &impl RowSource) -> Result<CustomValueEndpoint, 
         secret_sealed: text(r, "secret_sealed")?,
         timeout_ms: u32::try_from(int(r, "timeout_ms")?)
             .map_err(|_| StoreError::corrupt("timeout_ms out of range"))?,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `sftp_inboxes.*`
+pub fn sftp_inbox(r: &impl RowSource) -> Result<SftpInbox, StoreError> {
+    Ok(SftpInbox {
+        endpoint_id: parsed(r, "endpoint_id")?,
+        organization_id: parsed(r, "organization_id")?,
+        folder: text(r, "folder")?,
+        options: serde_json::from_str(&text(r, "options")?)
+            .map_err(|e| StoreError::Other(Box::new(e)))?,
+        enabled: int(r, "enabled")? != 0,
+        last_polled_at: opt_instant(r, "last_polled_at")?,
+        last_error: r.opt_text("last_error")?,
+        last_import_id: opt_parsed(r, "last_import_id")?,
+        current_import_id: opt_parsed(r, "current_import_id")?,
+        files_processed: count64(r, "files_processed")?,
+        files_failed: count64(r, "files_failed")?,
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
     })

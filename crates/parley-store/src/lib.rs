@@ -8,6 +8,7 @@ mod error;
 mod flows;
 mod idempotency;
 mod imports;
+mod inboxes;
 mod jobs;
 mod organizations;
 mod outbox;
@@ -28,6 +29,7 @@ pub use idempotency::{IdempotencyBegin, IdempotencyStore, NewIdempotencyRecord, 
 pub use imports::{
     Conflict, ImportBatch, ImportRow, ImportStore, ImportWriter, OriginalCells, RejectLine,
 };
+pub use inboxes::{InboxPoll, InboxStore};
 pub use jobs::{
     CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, JobState,
     NewJob, QueueStats,
@@ -55,6 +57,7 @@ pub trait Store:
     + ImportStore
     + FlowStore
     + WebhookStore
+    + InboxStore
     + Send
     + Sync
 {

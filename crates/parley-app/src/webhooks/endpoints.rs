@@ -145,6 +145,7 @@ pub fn subscription_names(s: &Subscription) -> Vec<String> {
     match s {
         Subscription::All => vec!["*".to_owned()],
         Subscription::Only(types) => types.iter().map(|t| t.as_str().to_owned()).collect(),
+        Subscription::Nothing => Vec::new(),
     }
 }
 

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    AuditAction, EventEnvelope, Permission, SftpAccess, WebhookEndpoint, WebhookId,
+    AuditAction, EventEnvelope, Permission, SftpAccess, Subscription, WebhookEndpoint, WebhookId,
 };
 use parley_sftp::{Auth, Connection, Destination};
 use parley_store::{Page, PageRequest};
@@ -140,7 +140,8 @@ pub struct SftpHookInput {
     pub host_key: Option<String>,
     /// The folder.
     pub folder: Option<String>,
-    /// Event type wire names (`["*"]` or absent at creation: all).
+    /// Event type wire names (`["*"]` or absent at creation: all; `[]`: none, for a
+    /// destination used only as an import inbox).
     pub events: Option<Vec<String>>,
     /// A note for people.
     pub description: Option<String>,
@@ -338,6 +339,8 @@ impl App {
             (None, None) => None,
         };
         let events = match (&input.events, &current) {
+            // An empty list: a destination used only as an import inbox.
+            (Some(names), _) if names.is_empty() => Some(Subscription::Nothing),
             (Some(names), _) => absorb(&mut errors, subscription(Some(names)))?,
             (None, Some((e, _))) => Some(e.events.clone()),
             (None, None) => absorb(&mut errors, subscription(None))?,

@@ -10,7 +10,7 @@ use parley_domain::{
 use super::fixtures::{at, audit, create_org, emit};
 use crate::{AttemptRecord, EndpointEffect, PageRequest, ReplayScope, Store, StoreError};
 
-fn endpoint(org: OrgId, events: Subscription, enabled: bool) -> WebhookEndpoint {
+pub(super) fn endpoint(org: OrgId, events: Subscription, enabled: bool) -> WebhookEndpoint {
     WebhookEndpoint {
         id: WebhookId::generate(),
         organization_id: org,
@@ -28,7 +28,7 @@ fn endpoint(org: OrgId, events: Subscription, enabled: bool) -> WebhookEndpoint 
     }
 }
 
-async fn create(s: &dyn Store, e: WebhookEndpoint) -> WebhookEndpoint {
+pub(super) async fn create(s: &dyn Store, e: WebhookEndpoint) -> WebhookEndpoint {
     let org = e.organization_id;
     s.create_webhook(e, audit(Some(org), AuditAction::WebhookCreated, 0))
         .await
@@ -69,6 +69,12 @@ pub async fn webhooks_fan_out_to_subscribed_enabled_endpoints_once(s: &dyn Store
     )
     .await;
     let disabled = create(s, endpoint(a, Subscription::All, false)).await;
+    let nothing = create(s, endpoint(a, Subscription::Nothing, true)).await;
+    assert_eq!(
+        nothing.events,
+        Subscription::Nothing,
+        "stored and read back"
+    );
     let other = create(s, endpoint(b, Subscription::All, true)).await;
     let inbound = event(a, EventType::InboundMessage, 1);
     let status = event(a, EventType::SetStatus, 2);
@@ -118,6 +124,10 @@ pub async fn webhooks_fan_out_to_subscribed_enabled_endpoints_once(s: &dyn Store
     );
     assert_eq!(listed(a, &status_only).await.len(), 1);
     assert!(listed(a, &disabled).await.is_empty());
+    assert!(
+        listed(a, &nothing).await.is_empty(),
+        "an endpoint subscribed to nothing receives nothing"
+    );
     assert_eq!(listed(b, &other).await[0].0, payment.id);
     assert!(
         listed(b, &all).await.is_empty(),
