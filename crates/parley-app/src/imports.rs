@@ -128,7 +128,7 @@ impl RejectsPage {
 }
 
 /// The format a file name's extension names, or the 422 saying which are accepted.
-fn format_of(file_name: &str) -> Result<ImportFormat, AppError> {
+pub(crate) fn format_of(file_name: &str) -> Result<ImportFormat, AppError> {
     ImportFormat::from_file_name(file_name)
         .ok_or_else(|| AppError::invalid("file", "must be a .csv, .xls or .xlsx file"))
 }
@@ -270,6 +270,37 @@ impl App {
     ) -> Result<Page<ImportRecord>, AppError> {
         access.require(Permission::ContactsRead)?;
         Ok(self.store.list_imports(access.org_id(), page).await?)
+    }
+
+    /// Writes the whole rejects report of `id` as CSV to `out`: the header line, then
+    /// every refused row with its reason and original cells. Returns the rows written.
+    pub async fn write_rejects_csv(
+        &self,
+        id: ImportId,
+        out: &mut impl std::io::Write,
+    ) -> Result<u64, AppError> {
+        let write = |out: &mut dyn std::io::Write, bytes: &[u8]| {
+            out.write_all(bytes)
+                .map_err(|e| AppError::Internal(Box::new(e)))
+        };
+        let header = self.store.import_header(id).await?;
+        write(out, &parley_import::report::header_line(&header))?;
+        let (mut after, mut rows) = (0, 0);
+        loop {
+            let lines = self.store.import_reject_lines(id, after, 5000).await?;
+            let Some((last, _)) = lines.last() else {
+                break;
+            };
+            after = *last;
+            rows += lines.len() as u64;
+            let page = RejectsPage {
+                header: Vec::new(),
+                lines,
+            };
+            write(out, &page.lines_csv())?;
+        }
+        out.flush().map_err(|e| AppError::Internal(Box::new(e)))?;
+        Ok(rows)
     }
 
     /// A page of the rejects report, after line `after`.

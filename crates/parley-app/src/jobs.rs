@@ -7,12 +7,14 @@
 //!   jobs finished over a week ago. Each run enqueues the next one as an effect of its own
 //!   completion, so exactly one is ever scheduled.
 //! * [`crate::imports::ImportJob`]: runs an API import, one at a time per node.
+//! * [`crate::webhooks::inbox::SftpInboxJob`]: polls SFTP import inboxes, on the same
+//!   queue as imports.
 
 use std::time::Duration;
 
 use parley_domain::JobId;
-use parley_jobs::{Job, JobError, QueueConfig, Runner, enqueue};
-use parley_store::{JobEffects, NewJob};
+use parley_jobs::{Job, JobError, QueueConfig, Runner, enqueue, new_job};
+use parley_store::JobEffects;
 use serde::{Deserialize, Serialize};
 
 use crate::{App, AppError};
@@ -70,19 +72,9 @@ impl Job for HousekeepingJob {
         );
         // The next run commits with this run's completion (lease-fenced), so exactly one
         // run is ever scheduled; it needs no de-duplication key.
-        let next = NewJob {
-            id: JobId::generate(),
-            queue: Self::QUEUE.to_owned(),
-            kind: Self::NAME.to_owned(),
-            payload: serde_json::json!(null),
-            dedup_key: None,
-            run_at: now + HOUSEKEEPING_EVERY,
-            max_attempts: Self::MAX_ATTEMPTS,
-            created_at: now,
-        };
         Ok(JobEffects {
             events: Vec::new(),
-            jobs: vec![next],
+            jobs: vec![new_job(self, now, now + HOUSEKEEPING_EVERY, None)?],
         })
     }
 }
@@ -99,6 +91,7 @@ impl App {
             .register::<CanaryJob>()
             .register::<HousekeepingJob>()
             .register::<crate::imports::ImportJob>()
+            .register::<crate::webhooks::inbox::SftpInboxJob>()
             .queue(queue("default", default_workers))
             // An import keeps the cores busy on its own; one at a time per node.
             .queue(queue("imports", 1))

@@ -7,6 +7,7 @@
 //!   requests over keep-alive connections, batched recording, and the retry decisions.
 //! * [`samples`]: the five tests' realistic samples, sent at once.
 //! * [`sftp`]: SFTP hooks, endpoints that write each event as a file (SPEC §7.4).
+//! * [`inbox`]: SFTP import inboxes, folders polled for files to import (SPEC §7.4).
 //! * [`custom_values`]: the organization's custom value endpoint and the signed GET flow
 //!   `fetch` steps make (SPEC §7.3).
 //!
@@ -16,6 +17,7 @@
 pub mod custom_values;
 pub mod delivery;
 pub mod endpoints;
+pub mod inbox;
 pub mod samples;
 pub mod sftp;
 
@@ -45,6 +47,11 @@ pub struct WebhookSettings {
     /// How long the previous secret keeps signing after a rotation, unless the rotation
     /// names another overlap.
     pub secret_overlap: Duration,
+    /// How often SFTP import inboxes are polled.
+    pub inbox_every: Duration,
+    /// How long an inbox file's size and modification time must stay the same before it
+    /// is taken (zero: take it at once).
+    pub inbox_settle: Duration,
     /// The delivery engine's pool and pacing.
     pub engine: EngineSettings,
 }
@@ -56,6 +63,8 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(15),
             issuer: "parley".to_owned(),
             secret_overlap: Duration::from_secs(24 * 3600),
+            inbox_every: Duration::from_secs(60),
+            inbox_settle: Duration::from_secs(5),
             engine: EngineSettings::default(),
         }
     }

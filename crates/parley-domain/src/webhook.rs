@@ -174,6 +174,35 @@ pub struct SftpInbox {
     pub updated_at: DateTime<Utc>,
 }
 
+impl SftpInbox {
+    /// A new inbox, created and changed `at`, with nothing polled yet.
+    #[must_use]
+    pub fn new(
+        endpoint_id: WebhookId,
+        organization_id: OrgId,
+        folder: String,
+        options: ImportOptions,
+        enabled: bool,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            endpoint_id,
+            organization_id,
+            folder,
+            options,
+            enabled,
+            last_polled_at: None,
+            last_error: None,
+            last_import_id: None,
+            current_import_id: None,
+            files_processed: 0,
+            files_failed: 0,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -244,6 +244,7 @@ fn conflict_detail(what: &str) -> String {
         "contacts_customer_key" => "another contact has this customer_id".to_owned(),
         "contact_addresses_pkey" => "another contact has this channel address".to_owned(),
         "webhook_disabled" => "the endpoint is disabled; enable it before replaying".to_owned(),
+        "sftp_inbox_disabled" => "the inbox is disabled; enable it before polling".to_owned(),
         other => format!("conflicts with an existing {other}"),
     }
 }

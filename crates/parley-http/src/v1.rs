@@ -131,6 +131,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sftp::list, sftp::create))
         .routes(routes!(sftp::host_key))
         .routes(routes!(sftp::get, sftp::update, sftp::delete))
+        .routes(routes!(
+            sftp::get_inbox,
+            sftp::put_inbox,
+            sftp::delete_inbox
+        ))
+        .routes(routes!(sftp::poll_inbox))
         .merge(
             // Uploads stream, limited by the application (`Settings::max_import_bytes`)
             // under this ceiling; JSON rows are limited to `MAX_ROWS_BODY` by the handler.

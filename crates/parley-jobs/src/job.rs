@@ -55,6 +55,27 @@ impl From<StoreError> for JobError {
     }
 }
 
+/// The row that enqueues `job` to run at `run_at`, for [`enqueue`] or for a job's
+/// effects (a job that schedules its own next run).
+pub fn new_job<J: Job>(
+    job: &J,
+    now: DateTime<Utc>,
+    run_at: DateTime<Utc>,
+    dedup_key: Option<String>,
+) -> Result<NewJob, StoreError> {
+    let payload = serde_json::to_value(job).map_err(|e| StoreError::Other(Box::new(e)))?;
+    Ok(NewJob {
+        id: JobId::generate(),
+        queue: J::QUEUE.to_owned(),
+        kind: J::NAME.to_owned(),
+        payload,
+        dedup_key,
+        run_at,
+        max_attempts: J::MAX_ATTEMPTS,
+        created_at: now,
+    })
+}
+
 /// Enqueues `job` to run at `run_at`, de-duplicated on `dedup_key` while pending or running.
 pub async fn enqueue<J: Job>(
     queue: &dyn JobQueue,
@@ -63,17 +84,7 @@ pub async fn enqueue<J: Job>(
     run_at: DateTime<Utc>,
     dedup_key: Option<String>,
 ) -> Result<Enqueued, StoreError> {
-    let payload = serde_json::to_value(job).map_err(|e| StoreError::Other(Box::new(e)))?;
     queue
-        .enqueue_job(NewJob {
-            id: JobId::generate(),
-            queue: J::QUEUE.to_owned(),
-            kind: J::NAME.to_owned(),
-            payload,
-            dedup_key,
-            run_at,
-            max_attempts: J::MAX_ATTEMPTS,
-            created_at: now,
-        })
+        .enqueue_job(new_job(job, now, run_at, dedup_key)?)
         .await
 }

@@ -5,5 +5,5 @@ mod job;
 mod runner;
 
 pub use backoff::backoff;
-pub use job::{Job, JobError, enqueue};
+pub use job::{Job, JobError, enqueue, new_job};
 pub use runner::{QueueConfig, Runner};

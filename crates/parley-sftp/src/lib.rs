@@ -9,20 +9,24 @@
 //!   key a server shows, for an administrator to confirm and pin;
 //! * credentials are a password or an OpenSSH private key (unencrypted; Parley seals it at
 //!   rest);
-//! * every exchange runs under one timeout; errors name what failed (connect, host key,
-//!   authentication, the SFTP operation and its path).
+//! * every exchange runs under one timeout (a transfer, under one per 64 KiB chunk, so
+//!   large files move as long as they keep moving); errors name what failed (connect,
+//!   host key, authentication, the SFTP operation and its path);
+//! * transfers stream between a local file and the server: an imported file or a
+//!   rejects report is never held in memory whole.
 //!
 //! russh is 0.x with frequent breaking releases, so this crate is the only place that
 //! names it.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client;
 use russh::keys::{PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
 use russh_sftp::client::SftpSession;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// How a destination authenticates.
 #[derive(Clone)]
@@ -94,6 +98,22 @@ pub enum SftpError {
         /// On which path.
         path: String,
         /// What the server said.
+        reason: String,
+    },
+    /// A file is larger than the caller accepts.
+    #[error("{path} is larger than {limit} bytes")]
+    TooLarge {
+        /// The remote path.
+        path: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// A local file could not be read or written.
+    #[error("{path}: {reason}")]
+    Local {
+        /// The local path.
+        path: String,
+        /// What failed.
         reason: String,
     },
 }
@@ -198,6 +218,13 @@ pub async fn fetch_host_key(
         .map_err(|e| SftpError::BadHostKey(e.to_string()))
 }
 
+fn local_error(path: &Path, e: &std::io::Error) -> SftpError {
+    SftpError::Local {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
 /// One entry of a folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -207,6 +234,8 @@ pub struct Entry {
     pub size: u64,
     /// A regular file (not a folder or link).
     pub is_file: bool,
+    /// Last modified, in seconds since the Unix epoch, when the server says.
+    pub modified: Option<u64>,
 }
 
 /// An open SFTP session.
@@ -310,22 +339,42 @@ impl Connection {
         name: &str,
         bytes: &[u8],
     ) -> Result<(), SftpError> {
+        self.write_atomic(folder, name, bytes).await
+    }
+
+    /// Writes the local file `local` to `folder/name` as [`Connection::put_atomic`] does,
+    /// streaming it.
+    pub async fn upload_atomic(
+        &self,
+        folder: &str,
+        name: &str,
+        local: &Path,
+    ) -> Result<(), SftpError> {
+        let file = tokio::fs::File::open(local)
+            .await
+            .map_err(|e| local_error(local, &e))?;
+        self.write_atomic(folder, name, file).await
+    }
+
+    async fn write_atomic(
+        &self,
+        folder: &str,
+        name: &str,
+        source: impl AsyncRead + Unpin,
+    ) -> Result<(), SftpError> {
         let folder = folder.trim_end_matches('/');
         let temporary = format!("{folder}/.{name}.part");
         let target = format!("{folder}/{name}");
-        within(self.timeout, async {
-            let mut file = self
-                .sftp
+        let mut file = within(self.timeout, async {
+            self.sftp
                 .create(temporary.clone())
                 .await
-                .map_err(op("create", &temporary))?;
-            file.write_all(bytes)
-                .await
-                .map_err(|e| SftpError::Operation {
-                    operation: "write",
-                    path: temporary.clone(),
-                    reason: e.to_string(),
-                })?;
+                .map_err(op("create", &temporary))
+        })
+        .await?;
+        self.copy(source, &mut file, &temporary, "write", u64::MAX)
+            .await?;
+        within(self.timeout, async {
             file.shutdown().await.map_err(|e| SftpError::Operation {
                 operation: "close",
                 path: temporary.clone(),
@@ -337,6 +386,63 @@ impl Connection {
                 .map_err(op("rename to its final name", &temporary))
         })
         .await
+    }
+
+    /// Copies `from` into `to` in 64 KiB chunks, each under the timeout; refuses more than
+    /// `limit` bytes. `path` and `operation` name the remote side in errors.
+    async fn copy(
+        &self,
+        mut from: impl AsyncRead + Unpin,
+        to: &mut (impl AsyncWrite + Unpin),
+        path: &str,
+        operation: &'static str,
+        limit: u64,
+    ) -> Result<u64, SftpError> {
+        let failed = |e: std::io::Error| SftpError::Operation {
+            operation,
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = tokio::time::timeout(self.timeout, from.read(&mut buffer))
+                .await
+                .map_err(|_| SftpError::Timeout(self.timeout))?
+                .map_err(failed)?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n as u64;
+            if total > limit {
+                return Err(SftpError::TooLarge {
+                    path: path.to_owned(),
+                    limit,
+                });
+            }
+            tokio::time::timeout(self.timeout, to.write_all(&buffer[..n]))
+                .await
+                .map_err(|_| SftpError::Timeout(self.timeout))?
+                .map_err(failed)?;
+        }
+    }
+
+    /// Copies the remote file `path` to the local file `local` (created or truncated),
+    /// refusing one larger than `limit` bytes. Returns the bytes copied.
+    pub async fn download(&self, path: &str, local: &Path, limit: u64) -> Result<u64, SftpError> {
+        let remote = within(self.timeout, async {
+            self.sftp
+                .open(path.to_owned())
+                .await
+                .map_err(op("open", path))
+        })
+        .await?;
+        let mut file = tokio::fs::File::create(local)
+            .await
+            .map_err(|e| local_error(local, &e))?;
+        let copied = self.copy(remote, &mut file, path, "read", limit).await?;
+        file.flush().await.map_err(|e| local_error(local, &e))?;
+        Ok(copied)
     }
 
     /// The entries of `folder` (without `.` and `..`), by name.
@@ -355,6 +461,7 @@ impl Connection {
                         name: e.file_name(),
                         size: metadata.size.unwrap_or(0),
                         is_file: e.file_type().is_file(),
+                        modified: metadata.mtime.map(u64::from),
                     }
                 })
                 .collect();

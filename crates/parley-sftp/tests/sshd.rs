@@ -147,3 +147,60 @@ async fn refused_credentials_are_told_apart_from_connection_failures() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn large_files_stream_both_ways_and_a_limit_is_enforced() {
+    let sshd = Sshd::start();
+    let c = Connection::open(
+        &destination(&sshd, Auth::PrivateKey(sshd.client_key.clone())),
+        TIMEOUT,
+    )
+    .await
+    .unwrap();
+    let local = tempfile::tempdir().unwrap();
+    // 3 MiB and a bit: many chunks, and not a multiple of the chunk size.
+    let body: Vec<u8> = (0..3 * 1024 * 1024 + 17).map(|i| (i % 251) as u8).collect();
+    let source = local.path().join("contacts.csv");
+    std::fs::write(&source, &body).unwrap();
+    let root = sshd.files.display().to_string();
+    c.upload_atomic(&root, "contacts.csv", &source)
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read(sshd.files.join("contacts.csv")).unwrap(),
+        body
+    );
+    let listed = c.list(&root).await.unwrap();
+    assert_eq!(listed.len(), 1, "no temporary file is left: {listed:?}");
+    let modified = listed[0].modified.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        now.abs_diff(modified) < 60,
+        "modified {modified}, now {now}"
+    );
+
+    let copy = local.path().join("copy.csv");
+    let remote = format!("{root}/contacts.csv");
+    assert_eq!(
+        c.download(&remote, &copy, body.len() as u64).await.unwrap(),
+        body.len() as u64
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), body);
+    let err = c.download(&remote, &copy, 1024 * 1024).await.unwrap_err();
+    assert_eq!(
+        err,
+        SftpError::TooLarge {
+            path: remote.clone(),
+            limit: 1024 * 1024
+        }
+    );
+    let err = c
+        .upload_atomic(&root, "x.csv", &local.path().join("missing.csv"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, SftpError::Local { path, .. } if path.ends_with("missing.csv")));
+    c.close().await;
+}

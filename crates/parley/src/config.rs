@@ -229,6 +229,17 @@ fn webhook_settings(
     if secret_overlap > parley_app::webhooks::endpoints::MAX_SECRET_OVERLAP {
         return Err(key_error("webhooks.secret_overlap", "must be at most 7d"));
     }
+    let inbox_every = duration("webhooks.inbox_every", &r.inbox_every)?;
+    if !(Duration::from_secs(1)..=Duration::from_secs(24 * 3600)).contains(&inbox_every) {
+        return Err(key_error(
+            "webhooks.inbox_every",
+            "must be between 1s and 24h",
+        ));
+    }
+    let inbox_settle = duration("webhooks.inbox_settle", &r.inbox_settle)?;
+    if inbox_settle > Duration::from_secs(600) {
+        return Err(key_error("webhooks.inbox_settle", "must be at most 10m"));
+    }
     let engine = EngineSettings {
         concurrency: r.concurrency,
         // A lease outlives the longest request with room to record it; a crashed node's
@@ -241,6 +252,8 @@ fn webhook_settings(
         timeout,
         issuer: r.issuer.trim().to_owned(),
         secret_overlap,
+        inbox_every,
+        inbox_settle,
         engine,
     })
 }

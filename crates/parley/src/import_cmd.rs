@@ -2,7 +2,6 @@
 //! (plan, validation, batches, counters, report), in this process, with a progress bar.
 //! The rejects report is written next to the file as `<name>.rejects.csv`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use parley_app::App;
-use parley_app::imports::{ImportRun, RejectsPage, RunOutcome};
+use parley_app::imports::{ImportRun, RunOutcome};
 use parley_domain::{ImportId, ImportOptions, ImportRecord, OrgId};
 
 use crate::cli::ImportArgs;
@@ -82,26 +81,9 @@ pub async fn write_report(app: &App, id: ImportId, target: &Path) -> anyhow::Res
     let mut file = std::io::BufWriter::new(
         std::fs::File::create(target).with_context(|| format!("creating {}", target.display()))?,
     );
-    let header = app.store.import_header(id).await?;
-    let mut after = 0;
-    let mut first = true;
-    loop {
-        let lines = app.store.import_reject_lines(id, after, 5000).await?;
-        let page = RejectsPage {
-            header: header.clone(),
-            lines,
-        };
-        if first {
-            file.write_all(&page.header_csv())?;
-            first = false;
-        }
-        let Some((last, _)) = page.lines.last() else {
-            break;
-        };
-        after = *last;
-        file.write_all(&page.lines_csv())?;
-    }
-    file.flush()?;
+    app.write_rejects_csv(id, &mut file)
+        .await
+        .with_context(|| format!("writing {}", target.display()))?;
     Ok(())
 }
 

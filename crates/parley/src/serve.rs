@@ -20,6 +20,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     app.schedule_housekeeping()
         .await
         .context("scheduling housekeeping")?;
+    app.schedule_sftp_inboxes()
+        .await
+        .context("scheduling the SFTP inbox poll")?;
 
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()

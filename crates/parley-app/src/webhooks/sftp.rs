@@ -93,7 +93,7 @@ impl SftpTarget {
     }
 
     /// The folder as the SFTP server takes it.
-    fn remote_folder(&self) -> &str {
+    pub(super) fn remote_folder(&self) -> &str {
         if self.folder.is_empty() {
             "."
         } else {
@@ -186,7 +186,7 @@ fn check_user(user: &str) -> Result<String, FieldError> {
     }
 }
 
-fn check_folder(folder: &str) -> Result<String, FieldError> {
+pub(super) fn check_folder(folder: &str) -> Result<String, FieldError> {
     let folder = folder.trim().trim_end_matches('/');
     let bad = folder.len() > 1024
         || folder.chars().any(char::is_control)
@@ -509,6 +509,45 @@ impl App {
             .map_err(|e| AppError::invalid("host", e.to_string()))
     }
 
+    /// Where and how to log in to an SFTP endpoint: its target, and the destination with
+    /// the address the SSRF guard checked and the opened credential.
+    pub(crate) async fn sftp_destination(
+        &self,
+        endpoint: &WebhookEndpoint,
+    ) -> Result<(SftpTarget, Destination), DeliveryError> {
+        let (Some(access), Some(target)) = (&endpoint.sftp, SftpTarget::from_url(&endpoint.url))
+        else {
+            return Err(DeliveryError::Refused("not an SFTP hook".to_owned()));
+        };
+        let address = match self.sftp_address(&target.host, target.port).await {
+            Ok(a) => a,
+            Err(e @ TargetError::Forbidden { .. }) => {
+                return Err(DeliveryError::Refused(e.to_string()));
+            }
+            Err(e) => return Err(DeliveryError::Connect(e.to_string())),
+        };
+        let auth = match self.open_credential(endpoint.id, &access.credential_sealed) {
+            Ok(Credential::Password(p)) => Auth::Password(p),
+            Ok(Credential::PrivateKey(k)) => Auth::PrivateKey(k),
+            Err(e) => {
+                tracing::error!(endpoint = %endpoint.id, error = ?e, "an SFTP credential does not open");
+                return Err(DeliveryError::Refused(
+                    "the SFTP credential does not open with this installation's master key"
+                        .to_owned(),
+                ));
+            }
+        };
+        let destination = Destination {
+            host: target.host.clone(),
+            address: Some(address),
+            port: target.port,
+            user: target.user.clone(),
+            auth,
+            host_key: access.host_key.clone(),
+        };
+        Ok((target, destination))
+    }
+
     /// Writes one event (or a test sample) as a file on an SFTP hook's server; returns the
     /// exchange as the attempts log keeps it and the path written.
     pub(crate) async fn write_sftp(
@@ -524,43 +563,16 @@ impl App {
             body: Vec::new(),
             outcome: Err(error),
         };
-        let (Some(access), Some(target)) = (&endpoint.sftp, SftpTarget::from_url(&endpoint.url))
-        else {
-            return (
-                failed(DeliveryError::Refused("not an SFTP hook".to_owned())),
-                String::new(),
-            );
-        };
-        let path = format!("{}/{name}", target.remote_folder());
-        let address = match self.sftp_address(&target.host, target.port).await {
-            Ok(a) => a,
-            Err(e @ TargetError::Forbidden { .. }) => {
-                return (failed(DeliveryError::Refused(e.to_string())), path);
-            }
-            Err(e) => return (failed(DeliveryError::Connect(e.to_string())), path),
-        };
-        let auth = match self.open_credential(endpoint.id, &access.credential_sealed) {
-            Ok(Credential::Password(p)) => Auth::Password(p),
-            Ok(Credential::PrivateKey(k)) => Auth::PrivateKey(k),
+        let path_in = |t: &SftpTarget| format!("{}/{name}", t.remote_folder());
+        let (target, destination) = match self.sftp_destination(endpoint).await {
+            Ok(found) => found,
             Err(e) => {
-                tracing::error!(endpoint = %endpoint.id, error = ?e, "an SFTP credential does not open");
-                return (
-                    failed(DeliveryError::Refused(
-                        "the SFTP credential does not open with this installation's master key"
-                            .to_owned(),
-                    )),
-                    path,
-                );
+                let path =
+                    SftpTarget::from_url(&endpoint.url).map_or_else(String::new, |t| path_in(&t));
+                return (failed(e), path);
             }
         };
-        let destination = Destination {
-            host: target.host.clone(),
-            address: Some(address),
-            port: target.port,
-            user: target.user.clone(),
-            auth,
-            host_key: access.host_key.clone(),
-        };
+        let path = path_in(&target);
         let timeout = self.settings.webhooks.timeout;
         let written = async {
             let connection = Connection::open(&destination, timeout).await?;

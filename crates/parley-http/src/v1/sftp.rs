@@ -1,13 +1,16 @@
 //! `/api/v1/sftp`: SFTP hooks, endpoints that write each subscribed event as a file on an
-//! SFTP server (SPEC §7.4), and the host key a server presents. Their messages, attempts
-//! log, replay and tests are under `/api/v1/webhooks/{id}/…`, as for any endpoint.
+//! SFTP server (SPEC §7.4); their import inboxes (`/api/v1/sftp/{id}/inbox`); and the host
+//! key a server presents. Their messages, attempts log, replay and tests are under
+//! `/api/v1/webhooks/{id}/…`, as for any endpoint.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
 use parley_app::webhooks::endpoints::subscription_names;
+use parley_app::webhooks::inbox::InboxInput;
 use parley_app::webhooks::sftp::{SftpHook, SftpHookInput};
+use parley_domain::{ImportOptions, SftpInbox};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -95,7 +98,8 @@ pub struct SftpHookRequest {
     pub host_key: Option<String>,
     /// Absolute (`/srv/in`) or under the user's home (`outbox`).
     pub folder: Option<String>,
-    /// Event types (SPEC §7.1); absent or `["*"]` for all.
+    /// Event types (SPEC §7.1); absent or `["*"]` for all; `[]` for none (a destination
+    /// used only as an import inbox).
     pub events: Option<Vec<String>>,
     /// A note for people.
     pub description: Option<String>,
@@ -221,4 +225,128 @@ pub async fn host_key(
         .sftp_host_key(&access, &q.host, q.port.unwrap_or(22))
         .await?;
     Ok(Json(HostKeyResponse { host_key }))
+}
+
+/// An SFTP import inbox: a folder polled for files to import (SPEC §7.4).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SftpInboxResponse {
+    /// The SFTP hook (`whk_…`) it logs in as.
+    pub id: String,
+    /// The folder polled: absolute, or under the user's home (empty: the home). Files
+    /// are moved to its `processed/` and `failed/` folders.
+    pub folder: String,
+    /// How its files are read, as for `POST /api/v1/imports`.
+    #[schema(value_type = Object)]
+    pub options: ImportOptions,
+    /// Whether it is polled.
+    pub enabled: bool,
+    /// When the last poll ended.
+    pub last_polled_at: Option<DateTime<Utc>>,
+    /// Why the last poll stopped, if it did (files left stay for the next poll).
+    pub last_error: Option<String>,
+    /// The import of the last file taken (`GET /api/v1/imports/{id}`).
+    pub last_import_id: Option<String>,
+    /// The import running now.
+    pub current_import_id: Option<String>,
+    /// Files moved to `processed/` so far.
+    pub files_processed: u64,
+    /// Files moved to `failed/` so far.
+    pub files_failed: u64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<SftpInbox> for SftpInboxResponse {
+    fn from(i: SftpInbox) -> Self {
+        Self {
+            id: i.endpoint_id.to_string(),
+            folder: i.folder,
+            options: i.options,
+            enabled: i.enabled,
+            last_polled_at: i.last_polled_at,
+            last_error: i.last_error,
+            last_import_id: i.last_import_id.map(|id| id.to_string()),
+            current_import_id: i.current_import_id.map(|id| id.to_string()),
+            files_processed: i.files_processed,
+            files_failed: i.files_failed,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// An inbox to set up, or the fields to change (absent fields stay as they are).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SftpInboxRequest {
+    /// The folder to poll (required the first time); not the folder the hook writes
+    /// events into.
+    pub folder: Option<String>,
+    /// `mapping`, `address_column`, `channel`, `sheet`, `ignore_unknown`,
+    /// `default_country`, `date_order`.
+    #[schema(value_type = Object)]
+    pub options: Option<ImportOptions>,
+    /// Whether it is polled (true by default).
+    pub enabled: Option<bool>,
+}
+
+/// The import inbox of an SFTP hook.
+#[utoipa::path(get, path = "/sftp/{id}/inbox", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
+    responses((status = 200, body = SftpInboxResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_inbox(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SftpInboxResponse>, ApiError> {
+    let id = path_id(&id, "SFTP hook")?;
+    Ok(Json(state.app.get_sftp_inbox(&access, id).await?.into()))
+}
+
+/// Set up or change the import inbox of an SFTP hook.
+#[utoipa::path(put, path = "/sftp/{id}/inbox", tag = "sftp", request_body = SftpInboxRequest,
+    params(("id" = String, Path, description = "whk_…")),
+    responses((status = 200, body = SftpInboxResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn put_inbox(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SftpInboxRequest>,
+) -> Result<Json<SftpInboxResponse>, ApiError> {
+    let id = path_id(&id, "SFTP hook")?;
+    let input = InboxInput {
+        folder: body.folder,
+        options: body.options,
+        enabled: body.enabled,
+    };
+    Ok(Json(
+        state.app.put_sftp_inbox(&access, id, input).await?.into(),
+    ))
+}
+
+/// Remove the import inbox of an SFTP hook (the hook stays).
+#[utoipa::path(delete, path = "/sftp/{id}/inbox", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
+    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_inbox(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, "SFTP hook")?;
+    state.app.delete_sftp_inbox(&access, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Poll the inbox now instead of at its next turn; the poll runs in the background.
+#[utoipa::path(post, path = "/sftp/{id}/inbox/poll", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
+    responses((status = 202, body = SftpInboxResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn poll_inbox(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<SftpInboxResponse>), ApiError> {
+    let id = path_id(&id, "SFTP hook")?;
+    let inbox = state.app.poll_sftp_inbox_now(&access, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(inbox.into())))
 }

@@ -88,6 +88,10 @@ const SCOPED: &[(&str, &str)] = &[
     ("GET", "/api/v1/sftp/{id}"),
     ("PATCH", "/api/v1/sftp/{id}"),
     ("DELETE", "/api/v1/sftp/{id}"),
+    ("GET", "/api/v1/sftp/{id}/inbox"),
+    ("PUT", "/api/v1/sftp/{id}/inbox"),
+    ("DELETE", "/api/v1/sftp/{id}/inbox"),
+    ("POST", "/api/v1/sftp/{id}/inbox/poll"),
 ];
 
 /// Operations that read or change no organization's data (their permission is checked by
@@ -264,6 +268,16 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
     let r = t
         .call(
             Method::PUT,
+            &format!("/api/v1/sftp/{sftp}/inbox"),
+            Some(&admin),
+            None,
+            Some(json!({"folder": "inbox", "options": {"default_country": "IE"}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = t
+        .call(
+            Method::PUT,
             "/api/v1/custom-value-endpoint",
             Some(&admin),
             None,
@@ -340,6 +354,7 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         ("POST", "/api/v1/webhooks/{id}/test") => Some(json!({"kind": "ping"})),
         ("POST", "/api/v1/sftp") => Some(sftp_hook(n)),
         ("PATCH", "/api/v1/sftp/{id}") => Some(json!({"description": format!("renamed {n}")})),
+        ("PUT", "/api/v1/sftp/{id}/inbox") => Some(json!({"folder": format!("in{n}")})),
         ("PUT", "/api/v1/custom-value-endpoint") => Some(json!({"url": format!("{NOWHERE}/{n}")})),
         _ => None,
     };
@@ -512,6 +527,14 @@ async fn organizations_only_reach_down_their_own_tree() {
         .unwrap()
         .expect("outsiders removed the custom value endpoint");
     assert_eq!((values.url.as_str(), values.timeout_ms), (NOWHERE, 2000));
+    let inbox = t
+        .app
+        .store
+        .find_sftp_inbox(a1, ids.sftp.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("outsiders removed the SFTP inbox");
+    assert_eq!((inbox.folder.as_str(), inbox.enabled), ("inbox", true));
 }
 
 /// A list answered to an outsider must not contain any of the target's ids.

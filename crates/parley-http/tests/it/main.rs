@@ -17,3 +17,5 @@ mod webhooks;
 mod custom_values;
 // SFTP hooks against a real sshd.
 mod sftp;
+// The SFTP import inbox against a real sshd.
+mod sftp_inbox;

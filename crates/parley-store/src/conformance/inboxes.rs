@@ -20,24 +20,11 @@ async fn sftp_endpoint(s: &dyn Store, org: OrgId) -> WebhookId {
 }
 
 fn inbox(org: OrgId, endpoint: WebhookId, folder: &str, enabled: bool, secs: i64) -> SftpInbox {
-    SftpInbox {
-        endpoint_id: endpoint,
-        organization_id: org,
-        folder: folder.to_owned(),
-        options: ImportOptions {
-            ignore_unknown: true,
-            ..ImportOptions::default()
-        },
-        enabled,
-        last_polled_at: None,
-        last_error: None,
-        last_import_id: None,
-        current_import_id: None,
-        files_processed: 0,
-        files_failed: 0,
-        created_at: at(secs),
-        updated_at: at(secs),
-    }
+    let options = ImportOptions {
+        ignore_unknown: true,
+        ..ImportOptions::default()
+    };
+    SftpInbox::new(endpoint, org, folder.to_owned(), options, enabled, at(secs))
 }
 
 async fn put(s: &dyn Store, i: SftpInbox) -> Result<SftpInbox, StoreError> {

@@ -89,6 +89,8 @@ pub struct RawWebhooks {
     pub concurrency: usize,
     pub issuer: String,
     pub secret_overlap: String,
+    pub inbox_every: String,
+    pub inbox_settle: String,
 }
 
 #[derive(Debug, Deserialize)]
