@@ -59,6 +59,20 @@ async fn wait_for_files(folder: &std::path::Path, count: usize) -> Vec<String> {
     }
 }
 
+/// The newest logged attempt to deliver `event` to endpoint `id`, once there is one.
+async fn first_attempt(t: &TestApp, token: &str, id: &str, event: EventId) -> Value {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let path = format!("/api/v1/webhooks/{id}/attempts?event_id={event}");
+        let log = t.get(&path, token).await.json;
+        if let Some(a) = log["data"].as_array().unwrap().first() {
+            return a.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no attempt logged");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
     let sshd = Sshd::start();
@@ -171,19 +185,11 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
         serde_json::from_slice(&std::fs::read(outbox.join(&names[0])).unwrap()).unwrap();
     assert_eq!(written["id"], events[0].id.to_string());
     assert_eq!(written["data"], events[0].data);
-    let log = t
-        .get(
-            &format!("/api/v1/webhooks/{id}/attempts?event_id={}", events[0].id),
-            &token,
-        )
-        .await
-        .json;
+    // The file is renamed into place before the attempt is recorded: wait for the log.
+    let first = first_attempt(&t, &token, &id, events[0].id).await;
     assert!(
-        log["data"][0]["response"]
-            .as_str()
-            .unwrap()
-            .starts_with("wrote "),
-        "{log}"
+        first["response"].as_str().unwrap().starts_with("wrote "),
+        "{first}"
     );
 
     // Another host key pinned: refused, logged, retried on schedule; nothing written.
@@ -204,21 +210,7 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
         .append_events(std::slice::from_ref(&late))
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + WAIT;
-    let failed = loop {
-        let log = t
-            .get(
-                &format!("/api/v1/webhooks/{id}/attempts?event_id={}", late.id),
-                &token,
-            )
-            .await
-            .json;
-        if let Some(a) = log["data"].as_array().unwrap().first() {
-            break a.clone();
-        }
-        assert!(std::time::Instant::now() < deadline, "no attempt logged");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let failed = first_attempt(&t, &token, &id, late.id).await;
     assert!(
         failed["error"].as_str().unwrap().contains("host key"),
         "{failed}"
