@@ -9,8 +9,8 @@ use parley_domain::{
 };
 use parley_store::decode;
 use parley_store::{
-    AttemptRecord, DueDelivery, EndpointEffect, FanOut, Page, PageRequest, ReplayScope, StoreError,
-    WebhookStore,
+    AttemptRecord, DueDelivery, EndpointEffect, FanOut, FannedOut, Page, PageRequest, ReplayScope,
+    StoreError, WebhookStore, leased_deliveries, leased_ids, leased_pairs,
 };
 use sqlx::PgConnection;
 
@@ -187,7 +187,13 @@ impl WebhookStore for PgStore {
         Ok(())
     }
 
-    async fn fan_out_events(&self, limit: u32, now: DateTime<Utc>) -> Result<FanOut, StoreError> {
+    async fn fan_out_and_lease(
+        &self,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        lease_limit: u32,
+    ) -> Result<FannedOut, StoreError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -197,23 +203,25 @@ impl WebhookStore for PgStore {
         .await
         .map_err(map_err)?;
         if ids.is_empty() {
-            return Ok(FanOut::default());
+            return Ok(FannedOut::default());
         }
-        let deliveries = sqlx::query(
+        let inserted: Vec<(String, String, i64)> = sqlx::query_as(
             "INSERT INTO webhook_deliveries (endpoint_id, event_id, organization_id, event_type, status, \
              attempts, round_trigger, next_attempt_at, created_at, updated_at) \
-             SELECT e.id, o.id, o.organization_id, o.event_type, 'pending', 0, 'scheduled', $2, $2, $2 \
+             SELECT e.id, o.id, o.organization_id, o.event_type, 'pending', 0, 'scheduled', \
+             CASE WHEN ROW_NUMBER() OVER (ORDER BY o.id, e.id) <= $3 THEN $4 ELSE $2 END, $2, $2 \
              FROM outbox o JOIN webhook_endpoints e ON e.organization_id = o.organization_id \
              WHERE o.id = ANY($1) AND e.enabled = 1 \
              AND (e.events IS NULL OR e.events LIKE '%,' || o.event_type || ',%') \
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT DO NOTHING RETURNING endpoint_id, event_id, next_attempt_at",
         )
         .bind(&ids)
         .bind(to_millis(now))
-        .execute(&mut *tx)
+        .bind(i64::from(lease_limit))
+        .bind(to_millis(lease_until))
+        .fetch_all(&mut *tx)
         .await
-        .map_err(map_err)?
-        .rows_affected();
+        .map_err(map_err)?;
         let events = sqlx::query(
             "UPDATE outbox SET dispatched_at = $2 WHERE id = ANY($1) AND dispatched_at IS NULL",
         )
@@ -223,8 +231,37 @@ impl WebhookStore for PgStore {
         .await
         .map_err(map_err)?
         .rows_affected();
+        let leased = leased_pairs(&inserted, now, lease_until)?;
+        let leased = if leased.is_empty() {
+            Vec::new()
+        } else {
+            let (event_ids, endpoint_ids) = leased_ids(&leased);
+            let event_rows = sqlx::query("SELECT * FROM outbox WHERE id = ANY($1)")
+                .bind(event_ids)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            let endpoint_rows = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = ANY($1)")
+                .bind(endpoint_ids)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            leased_deliveries(
+                &leased,
+                event_rows.iter().map(Cols),
+                endpoint_rows.iter().map(Cols),
+                now,
+                lease_until,
+            )?
+        };
         tx.commit().await.map_err(map_err)?;
-        Ok(FanOut { events, deliveries })
+        Ok(FannedOut {
+            counts: FanOut {
+                events,
+                deliveries: inserted.len() as u64,
+            },
+            leased,
+        })
     }
 
     async fn claim_deliveries(

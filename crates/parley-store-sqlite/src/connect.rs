@@ -39,7 +39,10 @@ impl SqliteStore {
             // Imports stage each batch in a temporary table: keep it in memory, and give
             // each connection a page cache big enough for an import's working set.
             .pragma("temp_store", "MEMORY")
-            .pragma("cache_size", "-32768");
+            .pragma("cache_size", "-32768")
+            // Checkpoint every 4,000 pages (16 MiB of WAL) rather than 1,000: a quarter of
+            // the checkpoints and their fsyncs under a steady stream of small writes.
+            .pragma("wal_autocheckpoint", "4000");
         let path = options.get_filename().to_path_buf();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)

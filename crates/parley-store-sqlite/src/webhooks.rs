@@ -9,8 +9,8 @@ use parley_domain::{
 };
 use parley_store::decode;
 use parley_store::{
-    AttemptRecord, DueDelivery, EndpointEffect, FanOut, Page, PageRequest, ReplayScope, StoreError,
-    WebhookStore,
+    AttemptRecord, DueDelivery, EndpointEffect, FanOut, FannedOut, Page, PageRequest, ReplayScope,
+    StoreError, WebhookStore, leased_deliveries, leased_ids, leased_pairs,
 };
 use sqlx::SqliteConnection;
 
@@ -195,7 +195,13 @@ impl WebhookStore for SqliteStore {
         Ok(())
     }
 
-    async fn fan_out_events(&self, limit: u32, now: DateTime<Utc>) -> Result<FanOut, StoreError> {
+    async fn fan_out_and_lease(
+        &self,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        lease_limit: u32,
+    ) -> Result<FannedOut, StoreError> {
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -209,24 +215,26 @@ impl WebhookStore for SqliteStore {
         .await
         .map_err(map_err)?;
         let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
-            return Ok(FanOut::default());
+            return Ok(FannedOut::default());
         };
-        let deliveries = sqlx::query(
+        let inserted: Vec<(String, String, i64)> = sqlx::query_as(
             "INSERT INTO webhook_deliveries (endpoint_id, event_id, organization_id, event_type, status, \
              attempts, round_trigger, next_attempt_at, created_at, updated_at) \
-             SELECT e.id, o.id, o.organization_id, o.event_type, 'pending', 0, 'scheduled', $3, $3, $3 \
+             SELECT e.id, o.id, o.organization_id, o.event_type, 'pending', 0, 'scheduled', \
+             CASE WHEN ROW_NUMBER() OVER (ORDER BY o.id, e.id) <= $4 THEN $5 ELSE $3 END, $3, $3 \
              FROM outbox o JOIN webhook_endpoints e ON e.organization_id = o.organization_id \
              WHERE o.dispatched_at IS NULL AND o.id >= $1 AND o.id <= $2 AND e.enabled = 1 \
              AND (e.events IS NULL OR e.events LIKE '%,' || o.event_type || ',%') \
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT DO NOTHING RETURNING endpoint_id, event_id, next_attempt_at",
         )
         .bind(first)
         .bind(last)
         .bind(to_millis(now))
-        .execute(&mut *tx)
+        .bind(i64::from(lease_limit))
+        .bind(to_millis(lease_until))
+        .fetch_all(&mut *tx)
         .await
-        .map_err(map_err)?
-        .rows_affected();
+        .map_err(map_err)?;
         let events = sqlx::query(
             "UPDATE outbox SET dispatched_at = $3 WHERE dispatched_at IS NULL AND id >= $1 AND id <= $2",
         )
@@ -237,8 +245,41 @@ impl WebhookStore for SqliteStore {
         .await
         .map_err(map_err)?
         .rows_affected();
+        let leased = leased_pairs(&inserted, now, lease_until)?;
+        let leased = if leased.is_empty() {
+            Vec::new()
+        } else {
+            let (event_ids, endpoint_ids) = leased_ids(&leased);
+            let json = |ids: Vec<String>| serde_json::Value::from(ids).to_string();
+            let event_rows =
+                sqlx::query("SELECT * FROM outbox WHERE id IN (SELECT value FROM json_each($1))")
+                    .bind(json(event_ids))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            let endpoint_rows = sqlx::query(
+                "SELECT * FROM webhook_endpoints WHERE id IN (SELECT value FROM json_each($1))",
+            )
+            .bind(json(endpoint_ids))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            leased_deliveries(
+                &leased,
+                event_rows.iter().map(Cols),
+                endpoint_rows.iter().map(Cols),
+                now,
+                lease_until,
+            )?
+        };
         tx.commit().await.map_err(map_err)?;
-        Ok(FanOut { events, deliveries })
+        Ok(FannedOut {
+            counts: FanOut {
+                events,
+                deliveries: inserted.len() as u64,
+            },
+            leased,
+        })
     }
 
     async fn claim_deliveries(

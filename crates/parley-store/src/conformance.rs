@@ -69,6 +69,7 @@ macro_rules! conformance_suite {
             flows_keep_drafts_and_number_immutable_versions,
             flows_are_scoped_to_their_organization,
             webhooks_fan_out_to_subscribed_enabled_endpoints_once,
+            fan_out_leases_the_deliveries_it_hands_over,
             webhook_deliveries_are_leased_fenced_and_logged,
             webhook_replays_start_a_new_round,
             webhook_endpoints_are_scoped_updated_and_deleted,

@@ -39,7 +39,10 @@ pub use outbox::{OutboxStore, StoredEvent};
 pub use page::{Page, PageRequest};
 pub use sessions::{NewSession, Session, SessionStore};
 pub use users::{Member, UserCredentials, UserStore};
-pub use webhooks::{AttemptRecord, DueDelivery, EndpointEffect, FanOut, ReplayScope, WebhookStore};
+pub use webhooks::{
+    AttemptRecord, DueDelivery, EndpointEffect, FanOut, FannedOut, ReplayScope, WebhookStore,
+    leased_deliveries, leased_ids, leased_pairs,
+};
 
 /// Every port, as one object the binary builds from the store URL and hands out as
 /// `Arc<dyn Store>`.

@@ -25,6 +25,103 @@ pub struct FanOut {
     pub deliveries: u64,
 }
 
+/// What a fan-out did, and the deliveries it leased to its caller.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FannedOut {
+    /// Events and deliveries.
+    pub counts: FanOut,
+    /// New deliveries leased to the caller, ready to send.
+    pub leased: Vec<DueDelivery>,
+}
+
+/// The (endpoint, event) pairs of inserted deliveries (`endpoint_id`, `event_id`,
+/// `next_attempt_at` in milliseconds, as `RETURNING` gives them) that were leased until
+/// `lease_until` rather than due at `now`.
+pub fn leased_pairs(
+    inserted: &[(String, String, i64)],
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Vec<(WebhookId, EventId)>, StoreError> {
+    let until = parley_domain::to_millis(lease_until);
+    if until <= parley_domain::to_millis(now) {
+        return Ok(Vec::new());
+    }
+    inserted
+        .iter()
+        .filter(|(_, _, at)| *at == until)
+        .map(|(endpoint, event, _)| {
+            let bad = || StoreError::corrupt("a returned delivery key does not parse");
+            Ok((
+                endpoint.parse().map_err(|_| bad())?,
+                event.parse().map_err(|_| bad())?,
+            ))
+        })
+        .collect()
+}
+
+/// The distinct event ids and endpoint ids of leased `pairs`, sorted: what a fan-out
+/// reads to build [`leased_deliveries`].
+#[must_use]
+pub fn leased_ids(pairs: &[(WebhookId, EventId)]) -> (Vec<String>, Vec<String>) {
+    let distinct = |mut v: Vec<String>| {
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    (
+        distinct(pairs.iter().map(|p| p.1.to_string()).collect()),
+        distinct(pairs.iter().map(|p| p.0.to_string()).collect()),
+    )
+}
+
+/// Builds the deliveries a fan-out leased (`pairs` of endpoint and event ids, as the
+/// insert returned them) from the `outbox` and `webhook_endpoints` rows they name, in
+/// `pairs` order. The same on both engines.
+pub fn leased_deliveries<R: crate::decode::RowSource>(
+    pairs: &[(WebhookId, EventId)],
+    event_rows: impl IntoIterator<Item = R>,
+    endpoint_rows: impl IntoIterator<Item = R>,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Vec<DueDelivery>, StoreError> {
+    let mut events = std::collections::HashMap::new();
+    for row in event_rows {
+        let event = crate::decode::stored_event(&row)?.event;
+        events.insert(event.id, event);
+    }
+    let mut endpoints = std::collections::HashMap::new();
+    for row in endpoint_rows {
+        let endpoint = crate::decode::webhook_endpoint(&row)?;
+        endpoints.insert(endpoint.id, endpoint);
+    }
+    pairs
+        .iter()
+        .map(|(endpoint, event)| {
+            let (Some(event), Some(endpoint)) = (events.get(event), endpoints.get(endpoint)) else {
+                return Err(StoreError::corrupt(format!(
+                    "leased delivery {endpoint}/{event} lost its event or endpoint"
+                )));
+            };
+            Ok(DueDelivery {
+                delivery: Delivery {
+                    endpoint_id: endpoint.id,
+                    event_id: event.id,
+                    organization_id: event.organization_id,
+                    event_type: event.event_type,
+                    status: DeliveryStatus::Pending,
+                    attempts: 0,
+                    next_attempt_at: Some(lease_until),
+                    created_at: now,
+                    updated_at: now,
+                },
+                endpoint: endpoint.clone(),
+                event: event.clone(),
+                replayed: false,
+            })
+        })
+        .collect()
+}
+
 /// A claimed delivery with what sending it needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueDelivery {
@@ -117,9 +214,22 @@ pub trait WebhookStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// In one transaction: takes up to `limit` undispatched outbox events, queues a
-    /// delivery due at `now` for each enabled endpoint of the event's organization
-    /// subscribed to its type, and marks the events dispatched.
-    async fn fan_out_events(&self, limit: u32, now: DateTime<Utc>) -> Result<FanOut, StoreError>;
+    /// delivery for each enabled endpoint of the event's organization subscribed to its
+    /// type, and marks the events dispatched. The first `lease_limit` new deliveries (by
+    /// event, then endpoint) are leased until `lease_until` and returned ready to send,
+    /// so a node sends what it fans out without claiming it; the others are due at `now`.
+    async fn fan_out_and_lease(
+        &self,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        lease_limit: u32,
+    ) -> Result<FannedOut, StoreError>;
+
+    /// [`WebhookStore::fan_out_and_lease`] leasing nothing: every delivery is due at `now`.
+    async fn fan_out_events(&self, limit: u32, now: DateTime<Utc>) -> Result<FanOut, StoreError> {
+        Ok(self.fan_out_and_lease(limit, now, now, 0).await?.counts)
+    }
 
     /// Claims up to `limit` pending deliveries due at `now`, oldest due first, moving their
     /// `next_attempt_at` to `lease_until`.

@@ -3,10 +3,13 @@
 //!
 //! Three tasks per node, joined by channels:
 //! * the **dispatcher** fans new outbox events out to subscribed endpoints, in batches,
-//!   and wakes the claimer;
-//! * the **claimer** leases due deliveries in batches as slots free up (at most
-//!   `concurrency` requests in flight) and starts one request per delivery over the
-//!   client's keep-alive pool;
+//!   leasing the new deliveries that fit in the hand-over queue (`handover`) and passing
+//!   them straight to the claimer, so a first attempt is never claimed from the store;
+//!   while the queue is full it waits, and events wait in the outbox;
+//! * the **claimer** starts one request per delivery over the client's keep-alive pool as
+//!   slots free up (at most `concurrency` in flight): handed-over deliveries first, and
+//!   due ones leased from the store in batches (retries, replays, and what another node
+//!   or a crash left) at least every `poll_interval`;
 //! * the **recorder** writes finished attempts in batches, each batch one transaction.
 //!
 //! A lease outlives the request timeout, so a crash (or a store outage longer than the
@@ -48,6 +51,8 @@ pub struct EngineSettings {
     pub poll_interval: Duration,
     /// How long a claim holds a delivery; must outlive the request timeout.
     pub lease: Duration,
+    /// Most deliveries fanned out and leased to this node's senders ahead of sending.
+    pub handover: usize,
 }
 
 impl Default for EngineSettings {
@@ -59,6 +64,7 @@ impl Default for EngineSettings {
             record_batch: 1000,
             poll_interval: Duration::from_millis(10),
             lease: Duration::from_secs(60),
+            handover: 1024,
         }
     }
 }
@@ -238,6 +244,7 @@ impl App {
         let counters = Arc::new(EngineCounters::default());
         let wake = Arc::new(Notify::new());
         let (tx, rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = mpsc::channel(settings.handover.max(1));
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(dispatch(
             self.clone(),
@@ -245,8 +252,16 @@ impl App {
             cancel.clone(),
             wake.clone(),
             counters.clone(),
+            ready_tx,
         ));
-        tasks.spawn(claim(self.clone(), settings.clone(), cancel, wake, tx));
+        tasks.spawn(claim(
+            self.clone(),
+            settings.clone(),
+            cancel,
+            wake,
+            tx,
+            ready_rx,
+        ));
         tasks.spawn(record(self.clone(), settings, rx, counters.clone()));
         DeliveryEngine { counters, tasks }
     }
@@ -340,29 +355,63 @@ fn backoff(settings: &EngineSettings, errors: u32) -> Duration {
         .min(Duration::from_secs(5))
 }
 
+fn lease_of(settings: &EngineSettings) -> chrono::Duration {
+    chrono::Duration::from_std(settings.lease).unwrap_or(chrono::Duration::seconds(60))
+}
+
 async fn dispatch(
     app: App,
     settings: EngineSettings,
     cancel: CancellationToken,
     wake: Arc<Notify>,
     counters: Arc<EngineCounters>,
+    ready: mpsc::Sender<DueDelivery>,
 ) {
+    let lease = lease_of(&settings);
+    // Deliveries per event in the last fan-out: sizes the next one to the room left.
+    let mut per_event = 1.0_f64;
     let mut errors = 0;
     while !cancel.is_cancelled() {
+        let room = ready.capacity();
+        if room == 0 {
+            pause(settings.poll_interval, &cancel, None).await;
+            continue;
+        }
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let events = ((room as f64 / per_event) as u32).clamp(1, settings.fan_out_batch);
+        let now = app.clock.now();
+        let room = u32::try_from(room).unwrap_or(u32::MAX);
         match app
             .store
-            .fan_out_events(settings.fan_out_batch, app.clock.now())
+            .fan_out_and_lease(events, now, now + lease, room)
             .await
         {
-            Ok(done) => {
+            Ok(out) => {
                 errors = 0;
+                let done = out.counts;
+                if done.events > 0 {
+                    #[allow(clippy::cast_precision_loss)]
+                    let ratio = done.deliveries as f64 / done.events as f64;
+                    per_event = ratio.max(1.0);
+                }
+                for due in out.leased {
+                    // Only this task sends, and it leased no more than the room it saw; a
+                    // delivery that does not fit (shutdown) comes back when its lease ends.
+                    if ready.try_send(due).is_err() {
+                        break;
+                    }
+                }
                 if done.deliveries > 0 {
                     counters
                         .queued
                         .fetch_add(done.deliveries, std::sync::atomic::Ordering::Relaxed);
                     wake.notify_one();
                 }
-                if done.events < u64::from(settings.fan_out_batch) {
+                if done.events < u64::from(events) {
                     pause(settings.poll_interval, &cancel, None).await;
                 }
             }
@@ -381,39 +430,54 @@ async fn claim(
     cancel: CancellationToken,
     wake: Arc<Notify>,
     tx: mpsc::UnboundedSender<Finished>,
+    mut ready: mpsc::Receiver<DueDelivery>,
 ) {
     let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-    let lease = chrono::Duration::from_std(settings.lease).unwrap_or(chrono::Duration::seconds(60));
+    let lease = lease_of(&settings);
     let mut errors = 0;
+    let mut last_claim: Option<std::time::Instant> = None;
     while !cancel.is_cancelled() {
-        // Wait for a free slot, then lease as many deliveries as there are free slots.
+        // Wait for a free slot, then take as many deliveries as there are free slots.
         let first = tokio::select! {
             permit = slots.clone().acquire_owned() => permit,
             () = cancel.cancelled() => break,
         };
         let Ok(first) = first else { break };
         let free = (slots.available_permits() + 1).min(settings.claim_batch as usize);
-        let now = app.clock.now();
-        let claimed = match app
-            .store
-            .claim_deliveries(now, now + lease, u32::try_from(free).unwrap_or(u32::MAX))
-            .await
-        {
-            Ok(c) => {
-                errors = 0;
-                c
+        // Due deliveries in the store are claimed at least every poll interval, so a
+        // steady hand-over never starves retries: a quarter of the slots wait for them.
+        let claim_due = last_claim.is_none_or(|t| t.elapsed() >= settings.poll_interval);
+        let from_ready = if claim_due { free - free / 4 } else { free };
+        let mut batch = Vec::with_capacity(free);
+        while batch.len() < from_ready {
+            match ready.try_recv() {
+                Ok(due) => batch.push(due),
+                Err(_) => break,
             }
-            Err(e) => {
-                drop(first);
-                errors += 1;
-                tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
-                pause(backoff(&settings, errors), &cancel, None).await;
-                continue;
+        }
+        if batch.len() < free && (claim_due || batch.is_empty()) {
+            let now = app.clock.now();
+            let want = u32::try_from(free - batch.len()).unwrap_or(u32::MAX);
+            last_claim = Some(std::time::Instant::now());
+            match app.store.claim_deliveries(now, now + lease, want).await {
+                Ok(claimed) => {
+                    errors = 0;
+                    batch.extend(claimed);
+                }
+                Err(e) => {
+                    errors += 1;
+                    tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
+                    if batch.is_empty() {
+                        drop(first);
+                        pause(backoff(&settings, errors), &cancel, None).await;
+                        continue;
+                    }
+                }
             }
-        };
-        let count = claimed.len();
+        }
+        let count = batch.len();
         let mut first = Some(first);
-        for due in claimed {
+        for due in batch {
             let slot = match first.take() {
                 Some(p) => p,
                 // Only this task takes slots, so the free ones counted above are there.
@@ -431,7 +495,7 @@ async fn claim(
             });
         }
         drop(first);
-        if count < free {
+        if count == 0 {
             pause(settings.poll_interval, &cancel, Some(&wake)).await;
         }
     }

@@ -159,6 +159,72 @@ pub async fn webhooks_fan_out_to_subscribed_enabled_endpoints_once(s: &dyn Store
     assert_eq!(next.items[0].event_id, inbound.id);
 }
 
+pub async fn fan_out_leases_the_deliveries_it_hands_over(s: &dyn Store) {
+    let org = create_org(s, "handover", None).await.id;
+    let mut endpoints = [
+        create(s, endpoint(org, Subscription::All, true)).await,
+        create(s, endpoint(org, Subscription::All, true)).await,
+    ];
+    endpoints.sort_by_key(|e| e.id.to_string());
+    let events: Vec<NewEvent> = (1..=3)
+        .map(|n| event(org, EventType::SetStatus, n))
+        .collect();
+    emit(s, events.clone()).await;
+
+    let out = s.fan_out_and_lease(10, at(10), at(70), 4).await.unwrap();
+    assert_eq!((out.counts.events, out.counts.deliveries), (3, 6));
+    // The first four by event, then endpoint, ready to send with what sending needs.
+    let mut leased: Vec<(String, String)> = out
+        .leased
+        .iter()
+        .map(|d| (d.event.id.to_string(), d.endpoint.id.to_string()))
+        .collect();
+    leased.sort();
+    let mut expected: Vec<(String, String)> = events
+        .iter()
+        .flat_map(|ev| {
+            endpoints
+                .iter()
+                .map(|e| (ev.id.to_string(), e.id.to_string()))
+        })
+        .collect();
+    expected.sort();
+    expected.truncate(4);
+    assert_eq!(leased, expected);
+    for d in &out.leased {
+        let ev = events.iter().find(|e| e.id == d.event.id).unwrap();
+        assert_eq!(&d.event, ev, "the payload as stored");
+        assert_eq!(
+            &d.endpoint,
+            endpoints.iter().find(|e| e.id == d.endpoint.id).unwrap()
+        );
+        assert_eq!((d.delivery.attempts, d.replayed), (0, false));
+        assert_eq!(d.delivery.next_attempt_at, Some(at(70)));
+    }
+    // The others are due now; the leased ones only once their lease ends.
+    let due = s.claim_deliveries(at(10), at(100), 10).await.unwrap();
+    assert_eq!(due.len(), 2);
+    assert!(due.iter().all(|d| {
+        !out.leased.iter().any(|l| {
+            l.delivery.event_id == d.delivery.event_id
+                && l.delivery.endpoint_id == d.delivery.endpoint_id
+        })
+    }));
+    assert!(
+        s.claim_deliveries(at(69), at(100), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.claim_deliveries(at(70), at(100), 10).await.unwrap().len(),
+        4
+    );
+    // Nothing left to fan out; leasing nothing leases nothing.
+    let again = s.fan_out_and_lease(10, at(71), at(130), 100).await.unwrap();
+    assert_eq!(again, crate::FannedOut::default());
+}
+
 pub async fn webhook_deliveries_are_leased_fenced_and_logged(s: &dyn Store) {
     let org = create_org(s, "leases", None).await.id;
     let e = create(s, endpoint(org, Subscription::All, true)).await;
