@@ -112,19 +112,24 @@ impl RejectsPage {
     /// This page's lines, as CSV.
     #[must_use]
     pub fn lines_csv(&self) -> Vec<u8> {
-        self.lines
-            .iter()
-            .flat_map(|(_, l)| {
-                parley_import::report::reject_line(
-                    l.row_number,
-                    &l.column,
-                    &l.value,
-                    &l.reason,
-                    &l.original,
-                )
-            })
-            .collect()
+        reject_lines_csv(&self.lines)
     }
+}
+
+/// Rejects report lines, as CSV.
+fn reject_lines_csv(lines: &[(u64, RejectLine)]) -> Vec<u8> {
+    lines
+        .iter()
+        .flat_map(|(_, l)| {
+            parley_import::report::reject_line(
+                l.row_number,
+                &l.column,
+                &l.value,
+                &l.reason,
+                &l.original,
+            )
+        })
+        .collect()
 }
 
 /// The format a file name's extension names, or the 422 saying which are accepted.
@@ -293,11 +298,7 @@ impl App {
             };
             after = *last;
             rows += lines.len() as u64;
-            let page = RejectsPage {
-                header: Vec::new(),
-                lines,
-            };
-            write(out, &page.lines_csv())?;
+            write(out, &reject_lines_csv(&lines))?;
         }
         out.flush().map_err(|e| AppError::Internal(Box::new(e)))?;
         Ok(rows)

@@ -5,7 +5,7 @@
 //!   execution, so a re-run after a crash is visible and its effect is counted once.
 //! * [`HousekeepingJob`]: hourly purge of expired sessions and idempotency keys and of
 //!   jobs finished over a week ago. Each run enqueues the next one as an effect of its own
-//!   completion, so exactly one is ever scheduled.
+//!   completion, under one de-duplication key, so exactly one is ever scheduled.
 //! * [`crate::imports::ImportJob`]: runs an API import, one at a time per node.
 //! * [`crate::webhooks::inbox::SftpInboxJob`]: polls SFTP import inboxes, on the same
 //!   queue as imports.
@@ -70,11 +70,17 @@ impl Job for HousekeepingJob {
             jobs,
             "housekeeping purged expired rows"
         );
-        // The next run commits with this run's completion (lease-fenced), so exactly one
-        // run is ever scheduled; it needs no de-duplication key.
+        // The next run commits with this run's completion (lease-fenced) under the same
+        // de-duplication key as the one scheduled at start, so exactly one is pending.
+        let next = new_job(
+            self,
+            now,
+            now + HOUSEKEEPING_EVERY,
+            Some(HOUSEKEEPING_KEY.to_owned()),
+        )?;
         Ok(JobEffects {
             events: Vec::new(),
-            jobs: vec![new_job(self, now, now + HOUSEKEEPING_EVERY, None)?],
+            jobs: vec![next],
         })
     }
 }
@@ -98,23 +104,18 @@ impl App {
             .queue(queue("maintenance", 1))
     }
 
-    /// Schedules housekeeping to run now unless a run is already pending or running.
+    /// Schedules housekeeping to run now unless a run is already pending or running (the
+    /// de-duplication key its own next runs carry too).
     pub async fn schedule_housekeeping(&self) -> Result<(), AppError> {
         let now = self.clock.now();
-        let stats = self.store.job_stats().await?;
-        let scheduled = stats
-            .iter()
-            .any(|s| s.queue == HousekeepingJob::QUEUE && s.pending + s.running > 0);
-        if !scheduled {
-            enqueue(
-                &*self.store,
-                &HousekeepingJob,
-                now,
-                now,
-                Some(HOUSEKEEPING_KEY.to_owned()),
-            )
-            .await?;
-        }
+        enqueue(
+            &*self.store,
+            &HousekeepingJob,
+            now,
+            now,
+            Some(HOUSEKEEPING_KEY.to_owned()),
+        )
+        .await?;
         Ok(())
     }
 

@@ -85,9 +85,10 @@ pub struct NewEvent {
     pub data: serde_json::Value,
 }
 
-/// The JSON body delivered to receivers (SPEC §7.1).
+/// The JSON body delivered to receivers (SPEC §7.1), borrowing the event it shows (an
+/// event is serialised once per delivery; its payload is never copied for that).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EventEnvelope {
+pub struct EventEnvelope<'a> {
     /// Stable across retries; receivers de-duplicate on it.
     pub id: EventId,
     /// The event type's wire name.
@@ -99,17 +100,17 @@ pub struct EventEnvelope {
     /// The organization the event belongs to.
     pub organization_id: OrgId,
     /// Event-specific payload.
-    pub data: serde_json::Value,
+    pub data: &'a serde_json::Value,
 }
 
-impl From<NewEvent> for EventEnvelope {
-    fn from(e: NewEvent) -> Self {
+impl<'a> From<&'a NewEvent> for EventEnvelope<'a> {
+    fn from(e: &'a NewEvent) -> Self {
         Self {
             id: e.id,
             event_type: e.event_type,
             timestamp: e.timestamp,
             organization_id: e.organization_id,
-            data: e.data,
+            data: &e.data,
         }
     }
 }
@@ -132,13 +133,14 @@ mod tests {
             .single()
             .expect("time")
             + chrono::Duration::milliseconds(123);
-        let envelope = EventEnvelope::from(NewEvent {
+        let event = NewEvent {
             id,
             organization_id: org,
             event_type: EventType::DeliveryReport,
             timestamp: at,
             data: serde_json::json!({"status": "delivered"}),
-        });
+        };
+        let envelope = EventEnvelope::from(&event);
         let json = serde_json::to_value(&envelope).expect("serialise");
         assert_eq!(
             json,

@@ -175,7 +175,7 @@ impl App {
             }
             (None, Some(current)) => (current.secret_sealed.clone(), None),
             (None, None) => {
-                let secret = Secret::generate().map_err(|e| AppError::Internal(Box::new(e)))?;
+                let secret = super::endpoints::generated_secret()?;
                 (self.seal_secret(&context, &secret)?, Some(secret.expose()))
             }
         };

@@ -95,9 +95,6 @@ impl DeliveryEngine {
     }
 }
 
-/// A delivery ready to send: URL, headers, body.
-type Prepared = (parley_webhooks::Url, super::Headers, Vec<u8>);
-
 /// A finished request on its way to the recorder, holding its slot until written.
 struct Finished {
     record: AttemptRecord,
@@ -266,19 +263,22 @@ impl App {
         DeliveryEngine { counters, tasks }
     }
 
-    /// The URL, headers and body of a delivery, or why it cannot be sent.
-    fn prepare(&self, due: &DueDelivery, at: DateTime<Utc>) -> Result<Prepared, String> {
+    /// The URL and headers of a delivery of `body`, or why it cannot be sent.
+    fn prepare(
+        &self,
+        due: &DueDelivery,
+        at: DateTime<Utc>,
+        body: &[u8],
+    ) -> Result<(parley_webhooks::Url, super::Headers), String> {
         let url =
             parley_webhooks::target::parse_target(&due.endpoint.url).map_err(|e| e.to_string())?;
-        let body = serde_json::to_vec(&EventEnvelope::from(due.event.clone()))
-            .map_err(|e| e.to_string())?;
         let headers = self
-            .signed_headers(&due.endpoint, &due.delivery.event_id.to_string(), at, &body)
+            .signed_headers(&due.endpoint, &due.delivery.event_id.to_string(), at, body)
             .map_err(|e| {
                 tracing::error!(endpoint = %due.endpoint.id, error = ?e, "cannot sign a webhook delivery");
                 "the endpoint secret does not open with this installation's master key".to_owned()
             })?;
-        Ok((url, headers, body))
+        Ok((url, headers))
     }
 
     /// Sends one claimed delivery and decides what its answer means.
@@ -295,16 +295,20 @@ impl App {
                 format!("not sent: the endpoint is disabled ({reason})"),
             );
         }
+        let refused =
+            |why: String| decide(due, &failed(DeliveryError::Refused(why)), at, unit_random());
+        // The same body whether it is POSTed or written as a file.
+        let body = match serde_json::to_vec(&EventEnvelope::from(&due.event)) {
+            Ok(body) => body,
+            Err(e) => return refused(e.to_string()),
+        };
         if due.endpoint.sftp.is_some() {
-            let exchange = self.deliver_sftp(due, at).await;
+            let exchange = self.deliver_sftp(due, &body).await;
             return decide(due, &exchange, at, unit_random());
         }
-        let prepared = self.prepare(due, at);
-        let (url, headers, body) = match prepared {
+        let (url, headers) = match self.prepare(due, at, &body) {
             Ok(p) => p,
-            Err(why) => {
-                return decide(due, &failed(DeliveryError::Refused(why)), at, unit_random());
-            }
+            Err(why) => return refused(why),
         };
         let exchange = self
             .webhook_client

@@ -19,11 +19,11 @@
 //!   webhook benchmark's volume.
 
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    AuditAction, EventEnvelope, Permission, SftpAccess, Subscription, WebhookEndpoint, WebhookId,
+    AuditAction, Permission, SftpAccess, Subscription, WebhookEndpoint, WebhookId,
 };
 use parley_sftp::{Auth, Connection, Destination};
 use parley_store::{Page, PageRequest};
@@ -595,11 +595,11 @@ impl App {
         (exchange, path)
     }
 
-    /// Delivers a claimed event to an SFTP hook.
+    /// Delivers a claimed event, serialised as `body`, to an SFTP hook.
     pub(crate) async fn deliver_sftp(
         &self,
         due: &parley_store::DueDelivery,
-        at: DateTime<Utc>,
+        body: &[u8],
     ) -> Exchange {
         let event = &due.event;
         let name = file_name(
@@ -607,19 +607,7 @@ impl App {
             &event.id.to_string(),
             event.event_type.as_str(),
         );
-        let body = match serde_json::to_vec(&EventEnvelope::from(event.clone())) {
-            Ok(b) => b,
-            Err(e) => {
-                return Exchange {
-                    status: None,
-                    latency: Duration::ZERO,
-                    body: Vec::new(),
-                    outcome: Err(DeliveryError::Refused(e.to_string())),
-                };
-            }
-        };
-        let _ = at;
-        self.write_sftp(&due.endpoint, &name, &body).await.0
+        self.write_sftp(&due.endpoint, &name, body).await.0
     }
 }
 
