@@ -11,7 +11,7 @@
 //!   a flow's `fetch` step sends and the same identification headers over an empty body.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use parley_domain::{EventId, Permission, WebhookEndpoint, WebhookId};
+use parley_domain::{EventId, WebhookEndpoint, WebhookId};
 use parley_webhooks::client::RESPONSE_EXCERPT_BYTES;
 
 use crate::auth::Access;
@@ -177,12 +177,7 @@ impl App {
         id: WebhookId,
         kind: SampleKind,
     ) -> Result<TestExchange, AppError> {
-        access.require(Permission::Administer)?;
-        let endpoint = self
-            .store
-            .find_webhook(access.org_id(), id)
-            .await?
-            .ok_or(AppError::NotFound("webhook"))?;
+        let endpoint = self.get_webhook(access, id).await?;
         let at = self.clock.now();
         let event = EventId::generate();
         if endpoint.sftp.is_some() {
