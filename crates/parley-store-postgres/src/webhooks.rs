@@ -246,13 +246,15 @@ impl WebhookStore for PgStore {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(map_err)?;
-            leased_deliveries(
-                &leased,
-                event_rows.iter().map(Cols),
-                endpoint_rows.iter().map(Cols),
-                now,
-                lease_until,
-            )?
+            let events = event_rows
+                .iter()
+                .map(|r| decode::stored_event(&Cols(r)).map(|s| s.event))
+                .collect::<Result<Vec<_>, _>>()?;
+            let endpoints = endpoint_rows
+                .iter()
+                .map(|r| decode::webhook_endpoint(&Cols(r)))
+                .collect::<Result<Vec<_>, _>>()?;
+            leased_deliveries(&leased, events, endpoints, now, lease_until)?
         };
         tx.commit().await.map_err(map_err)?;
         Ok(FannedOut {

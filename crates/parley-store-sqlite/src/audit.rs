@@ -6,25 +6,46 @@ use parley_store::{AuditLog, Page, PageRequest, StoreError};
 use sqlx::SqliteConnection;
 
 use crate::SqliteStore;
-use crate::rows::{Cols, map_err};
+use crate::rows::{Cols, map_err, sql_err};
+
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, organization_id, actor, action, subject, detail, at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 pub(crate) async fn insert_audit(
     conn: &mut SqliteConnection,
     e: &NewAuditEntry,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_log (id, organization_id, actor, action, subject, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(e.id.to_string())
-    .bind(e.organization_id.map(|o| o.to_string()))
-    .bind(&e.actor)
-    .bind(e.action.as_str())
-    .bind(&e.subject)
-    .bind(e.detail.to_string())
-    .bind(to_millis(e.at))
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
+    sqlx::query(INSERT_AUDIT)
+        .bind(e.id.to_string())
+        .bind(e.organization_id.map(|o| o.to_string()))
+        .bind(&e.actor)
+        .bind(e.action.as_str())
+        .bind(&e.subject)
+        .bind(e.detail.to_string())
+        .bind(to_millis(e.at))
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// [`insert_audit`] on the direct connection, inside its caller's transaction.
+pub(crate) fn insert_audit_direct(
+    conn: &rusqlite::Connection,
+    e: &NewAuditEntry,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(INSERT_AUDIT)
+        .map_err(sql_err)?
+        .execute(rusqlite::params![
+            e.id.to_string(),
+            e.organization_id.map(|o| o.to_string()),
+            e.actor,
+            e.action.as_str(),
+            e.subject,
+            e.detail.to_string(),
+            to_millis(e.at),
+        ])
+        .map_err(sql_err)?;
     Ok(())
 }
 

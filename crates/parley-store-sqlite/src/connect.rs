@@ -9,10 +9,16 @@ use parley_store::{Store, StoreError};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::direct::Direct;
 use crate::rows::map_err;
 
 /// How long a connection waits for another writer before reporting `Unavailable`.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// WAL pages between automatic checkpoints on every connection of the store: 4,000 (16 MiB
+/// of WAL) rather than SQLite's 1,000, a quarter of the checkpoints and their fsyncs under
+/// a steady stream of small writes.
+pub(crate) const AUTOCHECKPOINT_PAGES: u32 = 4000;
 
 /// Every port on one SQLite database file.
 #[derive(Clone, Debug)]
@@ -22,6 +28,8 @@ pub struct SqliteStore {
     /// The connection import batches are written through, opened on first use (see
     /// `imports::writer`); one at a time, as SQLite allows one writer anyway.
     pub(crate) import_writer: Arc<Mutex<Option<rusqlite::Connection>>>,
+    /// The connection the webhook engine's transactions run on (see `direct`).
+    pub(crate) direct: Arc<Direct>,
 }
 
 impl SqliteStore {
@@ -40,9 +48,7 @@ impl SqliteStore {
             // each connection a page cache big enough for an import's working set.
             .pragma("temp_store", "MEMORY")
             .pragma("cache_size", "-32768")
-            // Checkpoint every 4,000 pages (16 MiB of WAL) rather than 1,000: a quarter of
-            // the checkpoints and their fsyncs under a steady stream of small writes.
-            .pragma("wal_autocheckpoint", "4000");
+            .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES.to_string());
         let path = options.get_filename().to_path_buf();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -52,6 +58,7 @@ impl SqliteStore {
             .map_err(map_err)?;
         let store = Self {
             pool,
+            direct: Arc::new(Direct::new(path.clone())),
             path,
             import_writer: Arc::default(),
         };
@@ -94,6 +101,7 @@ impl Store for SqliteStore {
         if let Ok(mut writer) = self.import_writer.lock() {
             writer.take();
         }
+        self.direct.close();
         self.pool.close().await;
     }
 }

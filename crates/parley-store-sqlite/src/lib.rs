@@ -4,6 +4,7 @@ mod api_keys;
 mod audit;
 mod connect;
 mod contacts;
+mod direct;
 mod flows;
 mod idempotency;
 mod imports;

@@ -1,6 +1,6 @@
-//! The SQLite side of row decoding and error mapping: `RowSource` over `SqliteRow`, and
-//! `sqlx::Error` into the engine-neutral `StoreError`, naming constraints as the
-//! migrations do.
+//! The SQLite side of row decoding and error mapping: `RowSource` over sqlx's `SqliteRow`
+//! and rusqlite's `Row`, and both libraries' errors into the engine-neutral `StoreError`
+//! (sqlx's naming constraints as the migrations do).
 
 use parley_store::StoreError;
 use parley_store::decode::RowSource;
@@ -21,6 +21,36 @@ impl RowSource for Cols<'_> {
     fn opt_bytes(&self, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
         self.0.try_get(column).map_err(map_err)
     }
+}
+
+/// A rusqlite row (the direct connection's) seen through the shared decoder.
+pub(crate) struct RCols<'a, 'r>(pub(crate) &'a rusqlite::Row<'r>);
+
+impl RowSource for RCols<'_, '_> {
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>, StoreError> {
+        self.0.get(column).map_err(sql_err)
+    }
+    fn opt_int(&self, column: &'static str) -> Result<Option<i64>, StoreError> {
+        self.0.get(column).map_err(sql_err)
+    }
+    fn opt_bytes(&self, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.get(column).map_err(sql_err)
+    }
+}
+
+/// Maps a rusqlite error: a busy or locked database to `Unavailable`, anything else to
+/// `Other` (the direct connection and the import writer write no row a caller names, so
+/// no constraint is reported by name).
+pub(crate) fn sql_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, _) = &e
+        && matches!(
+            f.code,
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+        )
+    {
+        return StoreError::Unavailable(Box::new(e));
+    }
+    StoreError::Other(Box::new(e))
 }
 
 /// SQLite reports unique violations as `UNIQUE constraint failed: table.col, …`; this maps

@@ -1,6 +1,8 @@
-//! Webhooks on SQLite. Fan-out, claims and recorded attempts each take the write lock once
-//! for a whole batch (`BEGIN IMMEDIATE`), which is what lets one writer keep up with
-//! thousands of deliveries a second.
+//! Webhooks on SQLite: endpoints, the attempts log, replay and the custom value endpoint
+//! through the sqlx pool; the delivery engine's fan-out, claims and recorded attempts on
+//! the direct connection (`engine`), each taking the write lock once for a whole batch.
+
+mod engine;
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
@@ -9,10 +11,8 @@ use parley_domain::{
 };
 use parley_store::decode;
 use parley_store::{
-    AttemptRecord, DueDelivery, EndpointEffect, FanOut, FannedOut, Page, PageRequest, ReplayScope,
-    StoreError, WebhookStore, leased_deliveries, leased_ids, leased_pairs,
+    AttemptRecord, DueDelivery, FannedOut, Page, PageRequest, ReplayScope, StoreError, WebhookStore,
 };
-use sqlx::SqliteConnection;
 
 use crate::SqliteStore;
 use crate::audit::insert_audit;
@@ -42,26 +42,6 @@ fn bind_endpoint<'q>(
         .bind(to_millis(e.updated_at))
         .bind(e.sftp.as_ref().map(|a| a.host_key.as_str()))
         .bind(e.sftp.as_ref().map(|a| a.credential_sealed.as_str()))
-}
-
-/// Disables an enabled endpoint; false when it was disabled already.
-async fn disable(
-    conn: &mut SqliteConnection,
-    endpoint: WebhookId,
-    reason: parley_domain::DisabledReason,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $2, updated_at = $3 \
-         WHERE id = $1 AND enabled = 1",
-    )
-    .bind(endpoint.to_string())
-    .bind(reason.as_str())
-    .bind(to_millis(now))
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(done.rows_affected() > 0)
 }
 
 impl SqliteStore {
@@ -202,84 +182,9 @@ impl WebhookStore for SqliteStore {
         lease_until: DateTime<Utc>,
         lease_limit: u32,
     ) -> Result<FannedOut, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+        self.direct
+            .run(move |c| engine::fan_out_and_lease(c, limit, now, lease_until, lease_limit))
             .await
-            .map_err(map_err)?;
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
-            return Ok(FannedOut::default());
-        };
-        let inserted: Vec<(String, String, i64)> = sqlx::query_as(
-            "INSERT INTO webhook_deliveries (endpoint_id, event_id, organization_id, event_type, status, \
-             attempts, round_trigger, next_attempt_at, created_at, updated_at) \
-             SELECT e.id, o.id, o.organization_id, o.event_type, 'pending', 0, 'scheduled', \
-             CASE WHEN ROW_NUMBER() OVER (ORDER BY o.id, e.id) <= $4 THEN $5 ELSE $3 END, $3, $3 \
-             FROM outbox o JOIN webhook_endpoints e ON e.organization_id = o.organization_id \
-             WHERE o.dispatched_at IS NULL AND o.id >= $1 AND o.id <= $2 AND e.enabled = 1 \
-             AND (e.events IS NULL OR e.events LIKE '%,' || o.event_type || ',%') \
-             ON CONFLICT DO NOTHING RETURNING endpoint_id, event_id, next_attempt_at",
-        )
-        .bind(first)
-        .bind(last)
-        .bind(to_millis(now))
-        .bind(i64::from(lease_limit))
-        .bind(to_millis(lease_until))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let events = sqlx::query(
-            "UPDATE outbox SET dispatched_at = $3 WHERE dispatched_at IS NULL AND id >= $1 AND id <= $2",
-        )
-        .bind(first)
-        .bind(last)
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        let leased = leased_pairs(&inserted, now, lease_until)?;
-        let leased = if leased.is_empty() {
-            Vec::new()
-        } else {
-            let (event_ids, endpoint_ids) = leased_ids(&leased);
-            let json = |ids: Vec<String>| serde_json::Value::from(ids).to_string();
-            let event_rows =
-                sqlx::query("SELECT * FROM outbox WHERE id IN (SELECT value FROM json_each($1))")
-                    .bind(json(event_ids))
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            let endpoint_rows = sqlx::query(
-                "SELECT * FROM webhook_endpoints WHERE id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(json(endpoint_ids))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            leased_deliveries(
-                &leased,
-                event_rows.iter().map(Cols),
-                endpoint_rows.iter().map(Cols),
-                now,
-                lease_until,
-            )?
-        };
-        tx.commit().await.map_err(map_err)?;
-        Ok(FannedOut {
-            counts: FanOut {
-                events,
-                deliveries: inserted.len() as u64,
-            },
-            leased,
-        })
     }
 
     async fn claim_deliveries(
@@ -288,43 +193,9 @@ impl WebhookStore for SqliteStore {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+        self.direct
+            .run(move |c| engine::claim_deliveries(c, now, lease_until, limit))
             .await
-            .map_err(map_err)?;
-        // The column list is a constant of ours; nothing here comes from input.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {} FROM webhook_deliveries d \
-             JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN outbox o ON o.id = d.event_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-             ORDER BY d.next_attempt_at, d.endpoint_id, d.event_id LIMIT $2",
-            decode::due_delivery_columns()
-        )))
-        .bind(to_millis(now))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let claimed = rows
-            .iter()
-            .map(|r| decode::due_delivery(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        // One statement leases the batch: under the write lock the same ordered query
-        // picks the same rows.
-        sqlx::query(
-            "UPDATE webhook_deliveries SET next_attempt_at = $3 WHERE (endpoint_id, event_id) IN \
-             (SELECT endpoint_id, event_id FROM webhook_deliveries WHERE status = 'pending' \
-             AND next_attempt_at <= $1 ORDER BY next_attempt_at, endpoint_id, event_id LIMIT $2)",
-        )
-        .bind(to_millis(now))
-        .bind(i64::from(limit))
-        .bind(to_millis(lease_until))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(claimed)
     }
 
     async fn record_attempts(
@@ -332,91 +203,11 @@ impl WebhookStore for SqliteStore {
         records: &[AttemptRecord],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+        // The thread needs the batch whole; a copy costs far less than the writes.
+        let records = records.to_vec();
+        self.direct
+            .run(move |c| engine::record_attempts(c, &records, now))
             .await
-            .map_err(map_err)?;
-        // The whole batch travels as one JSON array and is written by two statements (one
-        // round trip each to SQLite's thread), not two per attempt: at thousands of
-        // attempts a second, per-statement overhead dominated the cost of a delivery.
-        let batch = serde_json::Value::Array(
-            records
-                .iter()
-                .map(|r| {
-                    let a = &r.attempt;
-                    serde_json::json!([
-                        a.endpoint_id.to_string(),
-                        a.event_id.to_string(),
-                        a.organization_id.to_string(),
-                        to_millis(a.at),
-                        a.status_code,
-                        a.latency_ms,
-                        a.response_excerpt,
-                        a.error,
-                        a.trigger.as_str(),
-                        r.claimed_attempts,
-                        r.status.as_str(),
-                        r.next_attempt_at.map(to_millis),
-                    ])
-                })
-                .collect(),
-        )
-        .to_string();
-        sqlx::query(
-            "INSERT INTO webhook_attempts (endpoint_id, event_id, organization_id, at, status_code, \
-             latency_ms, response_excerpt, error, attempt_trigger) \
-             SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, \
-             j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8 FROM json_each($1) j ORDER BY j.key",
-        )
-        .bind(&batch)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        sqlx::query(
-            "UPDATE webhook_deliveries SET status = j.value ->> 10, attempts = attempts + 1, \
-             next_attempt_at = j.value ->> 11, updated_at = $2 FROM json_each($1) j \
-             WHERE webhook_deliveries.endpoint_id = j.value ->> 0 AND webhook_deliveries.event_id = j.value ->> 1 \
-             AND webhook_deliveries.attempts = j.value ->> 9 AND webhook_deliveries.status = 'pending'",
-        )
-        .bind(&batch)
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        for record in records {
-            let a = &record.attempt;
-            let endpoint = a.endpoint_id.to_string();
-            match &record.endpoint {
-                EndpointEffect::Succeeded => {
-                    sqlx::query(
-                        "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
-                    )
-                    .bind(&endpoint)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                }
-                EndpointEffect::Failed => {
-                    sqlx::query(
-                        "UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL",
-                    )
-                    .bind(&endpoint)
-                    .bind(to_millis(a.at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                }
-                EndpointEffect::Disable(reason, audit) => {
-                    if disable(&mut tx, a.endpoint_id, *reason, now).await? {
-                        insert_audit(&mut tx, audit).await?;
-                    }
-                }
-                EndpointEffect::Unchanged => {}
-            }
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(())
     }
 
     async fn list_deliveries(

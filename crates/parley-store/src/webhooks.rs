@@ -75,25 +75,19 @@ pub fn leased_ids(pairs: &[(WebhookId, EventId)]) -> (Vec<String>, Vec<String>) 
 }
 
 /// Builds the deliveries a fan-out leased (`pairs` of endpoint and event ids, as the
-/// insert returned them) from the `outbox` and `webhook_endpoints` rows they name, in
-/// `pairs` order. The same on both engines.
-pub fn leased_deliveries<R: crate::decode::RowSource>(
+/// insert returned them) from the events and endpoints they name, in `pairs` order. The
+/// same on both engines.
+pub fn leased_deliveries(
     pairs: &[(WebhookId, EventId)],
-    event_rows: impl IntoIterator<Item = R>,
-    endpoint_rows: impl IntoIterator<Item = R>,
+    events: impl IntoIterator<Item = NewEvent>,
+    endpoints: impl IntoIterator<Item = WebhookEndpoint>,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> Result<Vec<DueDelivery>, StoreError> {
-    let mut events = std::collections::HashMap::new();
-    for row in event_rows {
-        let event = crate::decode::stored_event(&row)?.event;
-        events.insert(event.id, event);
-    }
-    let mut endpoints = std::collections::HashMap::new();
-    for row in endpoint_rows {
-        let endpoint = crate::decode::webhook_endpoint(&row)?;
-        endpoints.insert(endpoint.id, endpoint);
-    }
+    let events: std::collections::HashMap<EventId, NewEvent> =
+        events.into_iter().map(|e| (e.id, e)).collect();
+    let endpoints: std::collections::HashMap<WebhookId, WebhookEndpoint> =
+        endpoints.into_iter().map(|e| (e.id, e)).collect();
     pairs
         .iter()
         .map(|(endpoint, event)| {

@@ -39,11 +39,8 @@ use parley_domain::{ImportCounters, ImportId, OrgId, to_millis};
 use parley_store::{ImportBatch, ImportWriter, OriginalCells, RejectLine, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::super::connect::BUSY_TIMEOUT;
-
-/// SQLite's default `wal_autocheckpoint` (pages), which the store's connections use and
-/// the writer's returns to after an import.
-const AUTOCHECKPOINT_PAGES: u32 = 1000;
+use crate::connect::{AUTOCHECKPOINT_PAGES, BUSY_TIMEOUT};
+use crate::rows::sql_err;
 
 /// The shortest time the writer keeps a transaction open before committing it.
 const MIN_OPEN: Duration = Duration::from_secs(2);
@@ -285,7 +282,7 @@ impl Drop for SqliteImportWriter {
 /// 0004) that tree is ~28 MB at a million rows, and a bigger cache no longer buys speed
 /// (32, 48 and 256 MiB all ran a million rows in ~7 s); 32 MiB keeps the import at
 /// ~180 MB against its 200 MB budget.
-pub const WRITER_CACHE_KIB: i64 = 32_768;
+pub const WRITER_CACHE_KIB: u32 = 32_768;
 
 /// Where a row's channel address stands before the row is applied.
 struct Holder {
@@ -309,27 +306,7 @@ enum Outcome {
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path).map_err(sql_err)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
-    conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; \
-         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{WRITER_CACHE_KIB};"
-    ))
-    .map_err(sql_err)?;
-    conn.set_prepared_statement_cache_capacity(16);
-    Ok(conn)
-}
-
-fn sql_err(e: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, _) = &e
-        && matches!(
-            f.code,
-            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-        )
-    {
-        return StoreError::Unavailable(Box::new(e));
-    }
-    StoreError::Other(Box::new(e))
+    crate::direct::open(path, WRITER_CACHE_KIB)
 }
 
 fn as_i64(n: u64) -> i64 {

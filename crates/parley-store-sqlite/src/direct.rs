@@ -1,0 +1,199 @@
+//! The store's direct connection: one plain SQLite connection (rusqlite) on a thread of
+//! its own, running whole transactions sent to it. The webhook engine's hot transactions
+//! (fan-out, claims, recorded attempts) run here; everything else uses the sqlx pool.
+//!
+//! Why: through sqlx every statement, and every row it returns, is a message between the
+//! async runtime and the connection's worker thread (tens of microseconds, most of it in
+//! futex wake-ups and context switches); here a transaction is one message each way and
+//! its statements are prepared once and stepped in place, a few microseconds each.
+//!
+//! Why one connection and one thread: SQLite admits one writer at a time. Transactions
+//! sent here queue in a channel and run back to back, where on separate pool connections
+//! they would collide on the write lock and wait in SQLite's busy handler, which sleeps
+//! 1–100 ms between tries. Writers on the pool still take the same lock, and the busy
+//! timeout orders them with this connection as with each other.
+//!
+//! The thread starts on first use and ends when the store is closed (or dropped) and the
+//! transactions already sent have run. A panic inside one transaction is caught: the
+//! caller gets an error, the transaction is rolled back, and the thread goes on.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, mpsc};
+
+use parley_store::StoreError;
+use rusqlite::Connection;
+
+use crate::connect::BUSY_TIMEOUT;
+use crate::rows::sql_err;
+
+/// Page cache of the direct connection, KiB (as the pool's connections).
+const CACHE_KIB: u32 = 32 * 1024;
+
+/// A piece of work for the connection's thread.
+type Work = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// The direct connection of one store; see the module's documentation.
+pub(crate) struct Direct {
+    path: PathBuf,
+    /// The way to the thread, once started; `None` before the first use and after close.
+    sender: Mutex<Option<mpsc::Sender<Work>>>,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for Direct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Direct").field("path", &self.path).finish()
+    }
+}
+
+/// Opens a plain connection on the store's file with the pool's pragmas (the journal mode
+/// is the file's own, WAL, set when the pool created it).
+pub(crate) fn open(path: &Path, cache_kib: u32) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(sql_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; \
+         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib}; \
+         PRAGMA wal_autocheckpoint = {};",
+        crate::connect::AUTOCHECKPOINT_PAGES
+    ))
+    .map_err(sql_err)?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
+
+fn gone() -> StoreError {
+    StoreError::Unavailable("the store's direct SQLite connection is closed".into())
+}
+
+impl Direct {
+    pub(crate) fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            sender: Mutex::new(None),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// The way to the thread, starting it (and opening the connection) on first use.
+    fn sender(&self) -> Result<mpsc::Sender<Work>, StoreError> {
+        let mut guard = self
+            .sender
+            .lock()
+            .map_err(|_| StoreError::corrupt("the direct connection's lock was poisoned"))?;
+        if let Some(sender) = guard.as_ref() {
+            return Ok(sender.clone());
+        }
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(gone());
+        }
+        let mut conn = open(&self.path, CACHE_KIB)?;
+        let (sender, queue) = mpsc::channel::<Work>();
+        std::thread::Builder::new()
+            .name("sqlite-direct".to_owned())
+            .spawn(move || {
+                for work in queue {
+                    if std::panic::catch_unwind(AssertUnwindSafe(|| work(&mut conn))).is_err() {
+                        tracing::error!("a transaction on the direct SQLite connection panicked");
+                    }
+                    // Whatever the work left open (it panicked, or forgot to finish) is
+                    // rolled back before the next one starts.
+                    if !conn.is_autocommit()
+                        && let Err(e) = conn.execute_batch("ROLLBACK")
+                    {
+                        tracing::error!(error = %e, "rolling back on the direct SQLite connection failed");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Other(Box::new(e)))?;
+        *guard = Some(sender.clone());
+        Ok(sender)
+    }
+
+    /// Runs `work` on the connection's thread and returns what it returns. `work` owns its
+    /// transaction: it begins and commits it (a transaction left open is rolled back).
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let work: Work = Box::new(move |conn| {
+            // The caller may have gone (its future dropped); the work is done either way.
+            let _ = reply.send(work(conn));
+        });
+        self.sender()?.send(work).map_err(|_| gone())?;
+        answer.await.map_err(|_| {
+            StoreError::Other("a transaction on the direct SQLite connection panicked".into())
+        })?
+    }
+
+    /// Stops taking work; the thread ends once the work already sent has run.
+    pub(crate) fn close(&self) {
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Release);
+        if let Ok(mut guard) = self.sender.lock() {
+            guard.take();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn direct() -> (tempfile::TempDir, Direct) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("direct.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER NOT NULL)")
+            .expect("schema");
+        (dir, Direct::new(path))
+    }
+
+    fn count(conn: &mut Connection) -> Result<i64, StoreError> {
+        conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .map_err(sql_err)
+    }
+
+    #[tokio::test]
+    async fn runs_transactions_and_survives_a_panic_inside_one() {
+        let (_dir, direct) = direct();
+        direct
+            .run(|conn| {
+                conn.execute("INSERT INTO t (n) VALUES (1)", [])
+                    .map_err(sql_err)?;
+                Ok(())
+            })
+            .await
+            .expect("insert");
+        // A transaction that panics half-way is reported and rolled back.
+        let panicked = direct
+            .run(|conn| -> Result<(), StoreError> {
+                conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES (2);")
+                    .map_err(sql_err)?;
+                panic!("half-way");
+            })
+            .await;
+        assert!(
+            matches!(panicked, Err(StoreError::Other(_))),
+            "{panicked:?}"
+        );
+        assert_eq!(direct.run(count).await.expect("count"), 1);
+        // Errors from the work come back as they are.
+        let bad = direct
+            .run(|conn| {
+                conn.execute("INSERT INTO nowhere VALUES (1)", [])
+                    .map_err(sql_err)
+            })
+            .await;
+        assert!(matches!(bad, Err(StoreError::Other(_))), "{bad:?}");
+        direct.close();
+        let closed = direct.run(count).await;
+        assert!(
+            matches!(closed, Err(StoreError::Unavailable(_))),
+            "{closed:?}"
+        );
+    }
+}
