@@ -35,6 +35,10 @@ pub struct WebhooksBench {
     /// Seconds of the paced phase.
     #[arg(long, default_value_t = 5)]
     pub lag_seconds: u64,
+    /// Requests in flight at once (the engine's `webhooks.concurrency`; its default when
+    /// not given).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
     /// Working directory (a fresh temporary one by default; removed afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -163,11 +167,15 @@ async fn run_one(
     dir: &std::path::Path,
     endpoints: u32,
 ) -> anyhow::Result<Figures> {
+    let mut webhooks = WebhookSettings {
+        allow_private_targets: true,
+        ..WebhookSettings::default()
+    };
+    if let Some(concurrency) = args.concurrency {
+        webhooks.engine.concurrency = concurrency;
+    }
     let settings = Settings {
-        webhooks: WebhookSettings {
-            allow_private_targets: true,
-            ..WebhookSettings::default()
-        },
+        webhooks,
         ..Settings::default()
     };
     let (app, org) =

@@ -1,16 +1,20 @@
 //! The delivery engine: outbox events become deliveries, deliveries become signed
 //! requests, and every answer becomes an attempt in the log with the delivery's next state.
 //!
-//! Three tasks per node, joined by channels:
+//! Four tasks per node, joined by channels:
 //! * the **dispatcher** fans new outbox events out to subscribed endpoints, in batches,
 //!   leasing the new deliveries that fit in the hand-over queue (`handover`) and passing
 //!   them straight to the claimer, so a first attempt is never claimed from the store;
 //!   while the queue is full it waits, and events wait in the outbox;
-//! * the **claimer** starts one request per delivery over the client's keep-alive pool as
-//!   slots free up (at most `concurrency` in flight): handed-over deliveries first, and
-//!   due ones leased from the store in batches (retries, replays, and what another node
-//!   or a crash left) at least every `poll_interval`;
-//! * the **recorder** writes finished attempts in batches, each batch one transaction.
+//! * the **due claimer** leases due deliveries from the store in batches (retries,
+//!   replays, fan-out past the queue's room, and what another node or a crash left) into
+//!   a second queue, at least every `poll_interval`;
+//! * the **sender** starts one request per delivery over the client's keep-alive pool as
+//!   slots free up (at most `concurrency` in flight), from both queues, never waiting on
+//!   the store; due deliveries get a quarter of the free slots while both queues have work;
+//! * the **recorder** writes finished attempts in batches, each batch one transaction;
+//!   a request's slot frees as soon as its attempt is queued for the recorder, and while
+//!   the recorder is more than two batches behind, no new request starts.
 //!
 //! A lease outlives the request timeout, so a crash (or a store outage longer than the
 //! lease) leaves its deliveries due again: delivery is at-least-once, never lost. Every
@@ -28,7 +32,7 @@ use parley_domain::{
 use parley_store::{AttemptRecord, DueDelivery, EndpointEffect};
 use parley_webhooks::client::{DeliveryError, Exchange, RESPONSE_EXCERPT_BYTES, Retry};
 use parley_webhooks::retry::next_retry;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::App;
@@ -95,10 +99,10 @@ impl DeliveryEngine {
     }
 }
 
-/// A finished request on its way to the recorder, holding its slot until written.
-struct Finished {
-    record: AttemptRecord,
-    slot: OwnedSemaphorePermit,
+/// Finished requests waiting for the recorder, at most: while the recorder is this far
+/// behind, senders hold their request slots and no new request starts.
+fn unrecorded_limit(settings: &EngineSettings) -> usize {
+    settings.record_batch.max(1) * 2
 }
 
 /// A uniformly random number in `[0, 1)` for the jitter.
@@ -240,8 +244,9 @@ impl App {
         let settings = self.settings.webhooks.engine.clone();
         let counters = Arc::new(EngineCounters::default());
         let wake = Arc::new(Notify::new());
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(unrecorded_limit(&settings));
         let (ready_tx, ready_rx) = mpsc::channel(settings.handover.max(1));
+        let (due_tx, due_rx) = mpsc::channel(settings.claim_batch.max(1) as usize);
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(dispatch(
             self.clone(),
@@ -251,13 +256,20 @@ impl App {
             counters.clone(),
             ready_tx,
         ));
-        tasks.spawn(claim(
+        tasks.spawn(claim_due(
+            self.clone(),
+            settings.clone(),
+            cancel.clone(),
+            wake,
+            due_tx,
+        ));
+        tasks.spawn(send(
             self.clone(),
             settings.clone(),
             cancel,
-            wake,
             tx,
             ready_rx,
+            due_rx,
         ));
         tasks.spawn(record(self.clone(), settings, rx, counters.clone()));
         DeliveryEngine { counters, tasks }
@@ -375,9 +387,12 @@ async fn dispatch(
     // Deliveries per event in the last fan-out: sizes the next one to the room left.
     let mut per_event = 1.0_f64;
     let mut errors = 0;
+    // Refill once the queue is half empty: fan-outs of a few events cost nearly as much
+    // as full ones.
+    let refill_at = settings.handover.max(1).div_ceil(2);
     while !cancel.is_cancelled() {
         let room = ready.capacity();
-        if room == 0 {
+        if room < refill_at {
             pause(settings.poll_interval, &cancel, None).await;
             continue;
         }
@@ -402,6 +417,7 @@ async fn dispatch(
                     let ratio = done.deliveries as f64 / done.events as f64;
                     per_event = ratio.max(1.0);
                 }
+                let leased = out.leased.len() as u64;
                 for due in out.leased {
                     // Only this task sends, and it leased no more than the room it saw; a
                     // delivery that does not fit (shutdown) comes back when its lease ends.
@@ -409,10 +425,11 @@ async fn dispatch(
                         break;
                     }
                 }
-                if done.deliveries > 0 {
-                    counters
-                        .queued
-                        .fetch_add(done.deliveries, std::sync::atomic::Ordering::Relaxed);
+                counters
+                    .queued
+                    .fetch_add(done.deliveries, std::sync::atomic::Ordering::Relaxed);
+                if done.deliveries > leased {
+                    // Deliveries past the queue's room are due now: the due claimer takes them.
                     wake.notify_one();
                 }
                 if done.events < u64::from(events) {
@@ -428,18 +445,65 @@ async fn dispatch(
     }
 }
 
-async fn claim(
+/// Leases due deliveries from the store (retries, replays, fan-out past the hand-over's
+/// room, and what a crash or another node left) into `due`, as it has room, at least every
+/// poll interval, and sooner when woken. A task of its own, so the sender never waits on
+/// a store transaction.
+async fn claim_due(
     app: App,
     settings: EngineSettings,
     cancel: CancellationToken,
     wake: Arc<Notify>,
-    tx: mpsc::UnboundedSender<Finished>,
-    mut ready: mpsc::Receiver<DueDelivery>,
+    due: mpsc::Sender<DueDelivery>,
 ) {
-    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let lease = lease_of(&settings);
     let mut errors = 0;
-    let mut last_claim: Option<std::time::Instant> = None;
+    while !cancel.is_cancelled() {
+        let room = due.capacity().min(settings.claim_batch as usize);
+        if room == 0 {
+            pause(settings.poll_interval, &cancel, None).await;
+            continue;
+        }
+        let now = app.clock.now();
+        let want = u32::try_from(room).unwrap_or(u32::MAX);
+        match app.store.claim_deliveries(now, now + lease, want).await {
+            Ok(claimed) => {
+                errors = 0;
+                let short = claimed.len() < room;
+                for delivery in claimed {
+                    // Only this task sends here, and it claimed no more than the room it
+                    // saw; what does not fit (shutdown) comes back when its lease ends.
+                    if due.try_send(delivery).is_err() {
+                        break;
+                    }
+                }
+                if short {
+                    pause(settings.poll_interval, &cancel, Some(&wake)).await;
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
+                pause(backoff(&settings, errors), &cancel, None).await;
+            }
+        }
+    }
+}
+
+/// Starts one request per delivery as slots free up (at most `concurrency` at once),
+/// taking deliveries from the hand-over queue and the due queue. While both have work,
+/// due deliveries get a quarter of the free slots, so a steady stream of new events never
+/// starves retries.
+async fn send(
+    app: App,
+    settings: EngineSettings,
+    cancel: CancellationToken,
+    tx: mpsc::Sender<AttemptRecord>,
+    mut ready: mpsc::Receiver<DueDelivery>,
+    mut due: mpsc::Receiver<DueDelivery>,
+) {
+    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let mut batch = Vec::with_capacity(settings.concurrency.max(1));
     while !cancel.is_cancelled() {
         // Wait for a free slot, then take as many deliveries as there are free slots.
         let first = tokio::select! {
@@ -447,41 +511,32 @@ async fn claim(
             () = cancel.cancelled() => break,
         };
         let Ok(first) = first else { break };
-        let free = (slots.available_permits() + 1).min(settings.claim_batch as usize);
-        // Due deliveries in the store are claimed at least every poll interval, so a
-        // steady hand-over never starves retries: a quarter of the slots wait for them.
-        let claim_due = last_claim.is_none_or(|t| t.elapsed() >= settings.poll_interval);
-        let from_ready = if claim_due { free - free / 4 } else { free };
-        let mut batch = Vec::with_capacity(free);
-        while batch.len() < from_ready {
-            match ready.try_recv() {
-                Ok(due) => batch.push(due),
-                Err(_) => break,
-            }
-        }
-        if batch.len() < free && (claim_due || batch.is_empty()) {
-            let now = app.clock.now();
-            let want = u32::try_from(free - batch.len()).unwrap_or(u32::MAX);
-            last_claim = Some(std::time::Instant::now());
-            match app.store.claim_deliveries(now, now + lease, want).await {
-                Ok(claimed) => {
-                    errors = 0;
-                    batch.extend(claimed);
-                }
-                Err(e) => {
-                    errors += 1;
-                    tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
-                    if batch.is_empty() {
-                        drop(first);
-                        pause(backoff(&settings, errors), &cancel, None).await;
-                        continue;
-                    }
+        let free = slots.available_permits() + 1;
+        let take = |queue: &mut mpsc::Receiver<DueDelivery>, batch: &mut Vec<_>, upto: usize| {
+            while batch.len() < upto {
+                match queue.try_recv() {
+                    Ok(d) => batch.push(d),
+                    Err(_) => break,
                 }
             }
+        };
+        take(&mut due, &mut batch, free.div_ceil(4));
+        take(&mut ready, &mut batch, free);
+        take(&mut due, &mut batch, free);
+        if batch.is_empty() {
+            // Nothing to send: wait for either queue (both close only at shutdown).
+            let next = tokio::select! {
+                d = ready.recv() => d,
+                d = due.recv() => d,
+                () = cancel.cancelled() => None,
+            };
+            match next {
+                Some(d) => batch.push(d),
+                None => break,
+            }
         }
-        let count = batch.len();
         let mut first = Some(first);
-        for due in batch {
+        for delivery in batch.drain(..) {
             let slot = match first.take() {
                 Some(p) => p,
                 // Only this task takes slots, so the free ones counted above are there.
@@ -492,15 +547,14 @@ async fn claim(
             };
             let (app, tx) = (app.clone(), tx.clone());
             tokio::spawn(async move {
-                let record = app.deliver(&due).await;
+                let record = app.deliver(&delivery).await;
                 // The recorder outlives every sender; a send error means shutdown went
-                // wrong, and the lease brings the delivery back.
-                let _ = tx.send(Finished { record, slot });
+                // wrong, and the lease brings the delivery back. The slot frees once the
+                // record is queued: the lease, not the slot, keeps the delivery from being
+                // claimed again before its attempt is written.
+                let _ = tx.send(record).await;
+                drop(slot);
             });
-        }
-        drop(first);
-        if count == 0 {
-            pause(settings.poll_interval, &cancel, Some(&wake)).await;
         }
     }
     // Dropping `tx` here; the recorder ends when every in-flight sender has finished.
@@ -509,20 +563,15 @@ async fn claim(
 async fn record(
     app: App,
     settings: EngineSettings,
-    mut rx: mpsc::UnboundedReceiver<Finished>,
+    mut rx: mpsc::Receiver<AttemptRecord>,
     counters: Arc<EngineCounters>,
 ) {
-    let mut batch: Vec<Finished> = Vec::with_capacity(settings.record_batch);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < settings.record_batch {
-            match rx.try_recv() {
-                Ok(f) => batch.push(f),
-                Err(_) => break,
-            }
-        }
-        let (records, slots): (Vec<AttemptRecord>, Vec<OwnedSemaphorePermit>) =
-            batch.drain(..).map(|f| (f.record, f.slot)).unzip();
+    let mut records: Vec<AttemptRecord> = Vec::with_capacity(settings.record_batch);
+    while rx
+        .recv_many(&mut records, settings.record_batch.max(1))
+        .await
+        > 0
+    {
         let delivered = records
             .iter()
             .filter(|r| r.status == DeliveryStatus::Delivered)
@@ -545,7 +594,6 @@ async fn record(
         counters
             .delivered
             .fetch_add(delivered, std::sync::atomic::Ordering::Relaxed);
-        // The slots free up once their attempts are written.
-        drop(slots);
+        records.clear();
     }
 }
