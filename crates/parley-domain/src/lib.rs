@@ -7,6 +7,7 @@ mod event;
 mod flow;
 mod id;
 mod import;
+mod message;
 mod money;
 mod tenancy;
 mod timestamp;
@@ -26,6 +27,7 @@ pub use id::{
     JobId, MessageId, OrgId, SessionId, UserId, WebhookId,
 };
 pub use import::{ImportCounters, ImportFormat, ImportOptions, ImportRecord, ImportStatus};
+pub use message::{Direction, Encoding, MessageStatus};
 pub use money::{Money, MoneyError};
 pub use tenancy::{
     ApiKey, CountryCode, DateOrder, Membership, NewApiKey, NewOrganization, NewUser, Organization,
