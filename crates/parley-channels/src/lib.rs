@@ -2,6 +2,7 @@
 
 mod keywords;
 mod segments;
+mod send;
 pub mod twilio;
 pub mod whatsapp;
 
@@ -9,3 +10,4 @@ pub use keywords::{Keyword, classify as classify_keyword};
 pub use segments::{
     GSM7_PART, GSM7_SINGLE, Segmented, UCS2_PART, UCS2_SINGLE, gsm7_septets, segment,
 };
+pub use send::{Accepted, ProviderHttp, Retry, SendError};

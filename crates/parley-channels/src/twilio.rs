@@ -2,5 +2,6 @@
 //! callbacks themselves (inbound messages and status reports) and the message statuses.
 
 pub mod callback;
+pub mod client;
 pub mod signature;
 pub mod status;

@@ -2,5 +2,6 @@
 //! webhooks themselves (handshake, inbound messages, status reports) and the statuses.
 
 pub mod callback;
+pub mod client;
 pub mod signature;
 pub mod status;

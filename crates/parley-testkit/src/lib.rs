@@ -12,6 +12,7 @@ mod verify;
 pub use app::{OWNER_PASSWORD, TEST_ARGON2, TestApp, TestResponse};
 pub use clock::FakeClock;
 pub use db::{TempPostgres, TempSqlite, postgres_url, temp_postgres, temp_sqlite};
+pub use parley_standin::{SentSms, SentWhatsapp, TwilioOutcome, TwilioStandIn, WhatsappStandIn};
 pub use process::{ParleyProcess, http_get, parley_command};
 pub use receiver::{Received, Receiver, Reply};
 pub use sshd::{Sshd, keygen};

@@ -40,6 +40,16 @@ pub enum Command {
     /// Bot flows: check, test with dialogue scripts, or chat with one in the terminal.
     #[command(subcommand)]
     Flow(FlowCommand),
+    /// Development helpers.
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Run a local stand-in for a provider (Twilio, WhatsApp) for demos.
+    #[command(subcommand, name = "stand-in")]
+    StandIn(crate::standin_cmd::StandIn),
 }
 
 #[derive(Debug, Subcommand)]
@@ -203,8 +213,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", config::DEFAULT_FILE);
         return Ok(());
     }
-    // The benchmarks build what they measure, and the flow tools read only their files:
-    // none of them needs configuration.
+    // The benchmarks build what they measure, the flow tools read only their files, and
+    // the stand-ins are providers: none of them needs configuration.
     let command = match cli.command {
         Command::Bench(BenchCommand::Import(args)) => return crate::bench::import(args).await,
         Command::Bench(BenchCommand::Flow(args)) => return crate::bench_flow::run(&args),
@@ -214,11 +224,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Flow(FlowCommand::Check(args)) => return crate::flow_cmd::check(&args),
         Command::Flow(FlowCommand::Test(args)) => return crate::flow_cmd::test(&args),
         Command::Flow(FlowCommand::Chat(args)) => return crate::flow_cmd::chat(&args),
+        Command::Dev(DevCommand::StandIn(which)) => return crate::standin_cmd::run(which).await,
         other => other,
     };
     let config = config::load(cli.config.as_deref(), std::env::vars()).context("configuration")?;
     match command {
-        Command::Config(ConfigCommand::Example) | Command::Bench(_) | Command::Flow(_) => Ok(()),
+        Command::Config(ConfigCommand::Example)
+        | Command::Bench(_)
+        | Command::Flow(_)
+        | Command::Dev(_) => Ok(()),
         Command::Config(ConfigCommand::Check) => {
             println!(
                 "configuration is valid (store: {})",

@@ -10,6 +10,7 @@ mod config;
 mod flow_cmd;
 mod import_cmd;
 mod serve;
+mod standin_cmd;
 mod wiring;
 
 use std::process::ExitCode;
