@@ -55,11 +55,15 @@ pub enum AuditAction {
     SftpInboxSet,
     /// An SFTP import inbox was removed.
     SftpInboxDeleted,
+    /// A messaging channel was created.
+    ChannelCreated,
+    /// A messaging channel's settings, credentials or state changed.
+    ChannelUpdated,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -82,6 +86,8 @@ impl AuditAction {
         AuditAction::CustomValueEndpointDeleted,
         AuditAction::SftpInboxSet,
         AuditAction::SftpInboxDeleted,
+        AuditAction::ChannelCreated,
+        AuditAction::ChannelUpdated,
     ];
 
     /// The stored and wire name.
@@ -110,6 +116,8 @@ impl AuditAction {
             AuditAction::CustomValueEndpointDeleted => "custom_value_endpoint_deleted",
             AuditAction::SftpInboxSet => "sftp_inbox_set",
             AuditAction::SftpInboxDeleted => "sftp_inbox_deleted",
+            AuditAction::ChannelCreated => "channel_created",
+            AuditAction::ChannelUpdated => "channel_updated",
         }
     }
 

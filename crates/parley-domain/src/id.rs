@@ -220,6 +220,8 @@ define_id!(/// A bot flow (`flow_…`); its versions are numbered within it.
     FlowId, "flow");
 define_id!(/// A webhook endpoint (`whk_…`).
     WebhookId, "whk");
+define_id!(/// A messaging channel (`chn_…`): one provider account and sender of an organization.
+    ChannelId, "chn");
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod audit;
+mod channel;
 mod clock;
 mod contact;
 mod event;
@@ -15,6 +16,7 @@ pub mod values;
 mod webhook;
 
 pub use audit::{AuditAction, AuditEntry, NewAuditEntry};
+pub use channel::{Channel, Provider};
 pub use clock::{Clock, SystemClock};
 pub use contact::{
     BUILTIN_FIELDS, ChannelAddress, ChannelKind, Contact, FieldDefinition, FieldKey, FieldType,
@@ -23,8 +25,8 @@ pub use contact::{
 pub use event::{EventEnvelope, EventType, NewEvent};
 pub use flow::{FlowRecord, FlowVersion};
 pub use id::{
-    ApiKeyId, AuditId, ContactId, ConversationId, EventId, FlowId, IdError, IdSequence, ImportId,
-    JobId, MessageId, OrgId, SessionId, UserId, WebhookId,
+    ApiKeyId, AuditId, ChannelId, ContactId, ConversationId, EventId, FlowId, IdError, IdSequence,
+    ImportId, JobId, MessageId, OrgId, SessionId, UserId, WebhookId,
 };
 pub use import::{ImportCounters, ImportFormat, ImportOptions, ImportRecord, ImportStatus};
 pub use message::{Direction, Encoding, MessageStatus};

@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod channels;
 mod connect;
 mod contacts;
 mod flows;

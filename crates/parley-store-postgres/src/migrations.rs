@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0010_sftp_inboxes.sql",
         include_str!("../migrations/0010_sftp_inboxes.sql"),
     ),
+    (
+        11,
+        "0011_channels.sql",
+        include_str!("../migrations/0011_channels.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -72,6 +77,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0008_custom_value_endpoints.sql",
     "0009_sftp_hooks.sql",
     "0010_sftp_inboxes.sql",
+    "0011_channels.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

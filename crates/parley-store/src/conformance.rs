@@ -14,6 +14,7 @@ pub mod model;
 
 mod access;
 mod audit_outbox;
+mod channels;
 mod contacts;
 mod flows;
 mod idempotency;
@@ -24,6 +25,7 @@ mod webhooks;
 
 pub use access::*;
 pub use audit_outbox::*;
+pub use channels::*;
 pub use contacts::*;
 pub use flows::*;
 pub use idempotency::*;
@@ -76,6 +78,7 @@ macro_rules! conformance_suite {
             custom_value_endpoints_are_one_per_organization,
             sftp_inboxes_belong_to_sftp_endpoints_of_their_organization,
             sftp_inbox_claims_are_leased_and_polls_recorded,
+            channels_are_scoped_updated_and_found_for_callbacks,
             ping_answers,
             close_refuses_later_calls,
         );

@@ -8,10 +8,10 @@
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    ApiKey, AttemptTrigger, AuditAction, AuditEntry, ChannelAddress, Contact, ContactId,
+    ApiKey, AttemptTrigger, AuditAction, AuditEntry, Channel, ChannelAddress, Contact, ContactId,
     CustomValueEndpoint, Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason, EventType,
     FieldDefinition, FlowRecord, FlowVersion, ImportCounters, ImportRecord, Membership, NewEvent,
-    OrgId, Organization, PermissionSet, Role, SftpAccess, SftpInbox, Subscription, User,
+    OrgId, Organization, PermissionSet, Provider, Role, SftpAccess, SftpInbox, Subscription, User,
     WebhookEndpoint, from_millis,
 };
 
@@ -509,6 +509,31 @@ pub fn webhook_endpoint(r: &impl RowSource) -> Result<WebhookEndpoint, StoreErro
             }),
             _ => None,
         },
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `channels.*`
+pub fn channel(r: &impl RowSource) -> Result<Channel, StoreError> {
+    let serde_json::Value::Object(settings) = json(r, "settings")? else {
+        return Err(StoreError::corrupt(
+            "channel settings are not a JSON object",
+        ));
+    };
+    Ok(Channel {
+        id: parsed(r, "id")?,
+        organization_id: parsed(r, "organization_id")?,
+        provider: named(r, "provider", Provider::from_name)?,
+        name: text(r, "name")?,
+        sender: text(r, "sender")?,
+        inbound_flow: opt_parsed(r, "inbound_flow_id")?,
+        inbound_queue: text(r, "inbound_queue")?,
+        rate_per_second: u32::try_from(int(r, "rate_per_second")?)
+            .map_err(|_| StoreError::corrupt("rate_per_second out of range"))?,
+        settings,
+        secret_sealed: r.opt_text("secret_sealed")?,
+        enabled: int(r, "enabled")? != 0,
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
     })

@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod channels;
 mod contacts;
 pub mod decode;
 mod error;
@@ -14,6 +15,7 @@ mod organizations;
 mod outbox;
 mod page;
 mod sessions;
+pub mod sql;
 mod users;
 mod webhooks;
 
@@ -22,6 +24,7 @@ pub mod conformance;
 
 pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::AuditLog;
+pub use channels::ChannelStore;
 pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};
 pub use error::{BoxError, StoreError};
 pub use flows::{FlowStore, NewFlowVersion};
@@ -61,6 +64,7 @@ pub trait Store:
     + FlowStore
     + WebhookStore
     + InboxStore
+    + ChannelStore
     + Send
     + Sync
 {

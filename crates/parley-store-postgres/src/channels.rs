@@ -1,0 +1,121 @@
+//! Channels on PostgreSQL: each write with its audit entry in one transaction.
+
+use parley_domain::{Channel, ChannelId, NewAuditEntry, OrgId, to_millis};
+use parley_store::decode;
+use parley_store::{ChannelStore, Page, PageRequest, StoreError};
+
+use crate::PgStore;
+use crate::audit::insert_audit;
+use crate::rows::{Cols, map_err};
+
+/// Every column of `channels`, bound as `$1…$13` in table order.
+fn bind_channel<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    c: &'q Channel,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    q.bind(c.id.to_string())
+        .bind(c.organization_id.to_string())
+        .bind(c.provider.as_str())
+        .bind(&c.name)
+        .bind(&c.sender)
+        .bind(c.inbound_flow.map(|f| f.to_string()))
+        .bind(&c.inbound_queue)
+        .bind(i64::from(c.rate_per_second))
+        .bind(serde_json::Value::Object(c.settings.clone()).to_string())
+        .bind(c.secret_sealed.as_deref())
+        .bind(i64::from(c.enabled))
+        .bind(to_millis(c.created_at))
+        .bind(to_millis(c.updated_at))
+}
+
+impl PgStore {
+    /// Runs `sql` (binding every column, `RETURNING *`) with its audit entry in one
+    /// transaction; `None` when no row matched.
+    async fn write_channel(
+        &self,
+        sql: &'static str,
+        channel: &Channel,
+        audit: &NewAuditEntry,
+    ) -> Result<Option<Channel>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let Some(row) = bind_channel(sqlx::query(sql), channel)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+        else {
+            return Ok(None);
+        };
+        let stored = decode::channel(&Cols(&row))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(stored))
+    }
+}
+
+#[async_trait::async_trait]
+impl ChannelStore for PgStore {
+    async fn create_channel(
+        &self,
+        channel: Channel,
+        audit: NewAuditEntry,
+    ) -> Result<Channel, StoreError> {
+        self.write_channel(parley_store::sql::INSERT_CHANNEL, &channel, &audit)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn update_channel(
+        &self,
+        channel: Channel,
+        audit: NewAuditEntry,
+    ) -> Result<Channel, StoreError> {
+        self.write_channel(parley_store::sql::UPDATE_CHANNEL, &channel, &audit)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn find_channel(
+        &self,
+        organization: OrgId,
+        id: ChannelId,
+    ) -> Result<Option<Channel>, StoreError> {
+        let row = sqlx::query(parley_store::sql::FIND_CHANNEL)
+            .bind(id.to_string())
+            .bind(organization.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(|r| decode::channel(&Cols(r))).transpose()
+    }
+
+    async fn find_channel_for_callback(
+        &self,
+        id: ChannelId,
+    ) -> Result<Option<Channel>, StoreError> {
+        let row = sqlx::query(parley_store::sql::FIND_CHANNEL_FOR_CALLBACK)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(|r| decode::channel(&Cols(r))).transpose()
+    }
+
+    async fn list_channels(
+        &self,
+        organization: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<Channel>, StoreError> {
+        let rows = sqlx::query(parley_store::sql::LIST_CHANNELS)
+            .bind(organization.to_string())
+            .bind(page.after.as_deref())
+            .bind(page.fetch_limit())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let items = rows
+            .iter()
+            .map(|r| decode::channel(&Cols(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.finish(items, |c| c.id.to_string()))
+    }
+}

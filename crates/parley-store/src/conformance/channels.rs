@@ -1,0 +1,146 @@
+//! Channels: stored whole (settings as a JSON object, credentials sealed text), updated in
+//! place with their audit entries, scoped to their organization except for the callback
+//! lookup, which finds a channel by id alone.
+
+use parley_domain::{AuditAction, Channel, ChannelId, OrgId, Provider};
+
+use super::fixtures::{at, audit, create_org};
+use crate::{PageRequest, Store, StoreError};
+
+fn new_channel(org: OrgId, provider: Provider, name: &str) -> Channel {
+    let mut settings = serde_json::Map::new();
+    settings.insert("base_url".to_owned(), "http://127.0.0.1:9".into());
+    settings.insert("delays_ms".to_owned(), serde_json::json!([100, 200]));
+    Channel {
+        id: ChannelId::generate(),
+        organization_id: org,
+        provider,
+        name: name.to_owned(),
+        sender: "+447700900001".to_owned(),
+        inbound_flow: None,
+        inbound_queue: "general".to_owned(),
+        rate_per_second: 10,
+        settings,
+        secret_sealed: Some("sealed:credentials".to_owned()),
+        enabled: true,
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+pub async fn channels_are_scoped_updated_and_found_for_callbacks(s: &dyn Store) {
+    let org = create_org(s, "channels", None).await.id;
+    let other = create_org(s, "channels-other", None).await.id;
+    let sms = s
+        .create_channel(
+            new_channel(org, Provider::Twilio, "SMS"),
+            audit(Some(org), AuditAction::ChannelCreated, 0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sms, new_channel_like(&sms), "stored whole");
+    let sim = s
+        .create_channel(
+            new_channel(org, Provider::Sim, "Demo"),
+            audit(Some(org), AuditAction::ChannelCreated, 1),
+        )
+        .await
+        .unwrap();
+    // Scoped: another organization sees nothing, but a callback finds it by id.
+    assert_eq!(
+        s.find_channel(org, sms.id).await.unwrap(),
+        Some(sms.clone())
+    );
+    assert_eq!(s.find_channel(other, sms.id).await.unwrap(), None);
+    assert_eq!(
+        s.find_channel_for_callback(sms.id).await.unwrap(),
+        Some(sms.clone())
+    );
+    assert_eq!(
+        s.find_channel_for_callback(ChannelId::generate())
+            .await
+            .unwrap(),
+        None
+    );
+    // Listing pages by id.
+    let first = s.list_channels(org, PageRequest::first(1)).await.unwrap();
+    assert_eq!(first.items.len(), 1);
+    let rest = s
+        .list_channels(
+            org,
+            PageRequest::after(first.next_cursor.clone().unwrap(), 10),
+        )
+        .await
+        .unwrap();
+    let mut ids: Vec<_> = first
+        .items
+        .iter()
+        .chain(&rest.items)
+        .map(|c| c.id)
+        .collect();
+    ids.sort();
+    let mut expected = vec![sms.id, sim.id];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(
+        s.list_channels(other, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    // An update replaces what may change, never the provider or the creation time.
+    let mut changed = sms.clone();
+    changed.name = "Collections SMS".to_owned();
+    changed.rate_per_second = 3;
+    changed.enabled = false;
+    changed.secret_sealed = None;
+    changed.settings.clear();
+    changed.provider = Provider::Whatsapp;
+    changed.created_at = at(99);
+    changed.updated_at = at(5);
+    let updated = s
+        .update_channel(
+            changed.clone(),
+            audit(Some(org), AuditAction::ChannelUpdated, 5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Collections SMS");
+    assert_eq!((updated.rate_per_second, updated.enabled), (3, false));
+    assert_eq!(updated.secret_sealed, None);
+    assert!(updated.settings.is_empty());
+    assert_eq!(
+        updated.provider,
+        Provider::Twilio,
+        "the provider never changes"
+    );
+    assert_eq!(updated.created_at, at(0));
+    assert_eq!(updated.updated_at, at(5));
+    // Another organization cannot update it.
+    let mut foreign = changed;
+    foreign.organization_id = other;
+    assert!(matches!(
+        s.update_channel(foreign, audit(Some(other), AuditAction::ChannelUpdated, 6))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let audits = s.list_audit(org, PageRequest::first(10)).await.unwrap();
+    let actions: Vec<_> = audits.items.iter().map(|a| a.action).collect();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| matches!(a, AuditAction::ChannelCreated | AuditAction::ChannelUpdated))
+            .count(),
+        3
+    );
+}
+
+/// What `created` must equal: the channel as built by `new_channel` with its id.
+fn new_channel_like(created: &Channel) -> Channel {
+    Channel {
+        id: created.id,
+        ..new_channel(created.organization_id, Provider::Twilio, "SMS")
+    }
+}
