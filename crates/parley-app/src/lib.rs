@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+pub mod channels;
 pub mod contacts;
 mod error;
 pub mod flows;

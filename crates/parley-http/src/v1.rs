@@ -3,6 +3,7 @@
 mod api_keys;
 mod audit;
 mod auth;
+mod channels;
 mod contacts;
 mod custom_values;
 mod dto;
@@ -137,6 +138,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
             sftp::delete_inbox
         ))
         .routes(routes!(sftp::poll_inbox))
+        .routes(routes!(channels::list, channels::create))
+        .routes(routes!(channels::get, channels::update))
         .merge(
             // Uploads stream, limited by the application (`Settings::max_import_bytes`)
             // under this ceiling; JSON rows are limited to `MAX_ROWS_BODY` by the handler.

@@ -25,6 +25,7 @@ struct Ids {
     webhook: String,
     event: EventId,
     sftp: String,
+    channel: String,
 }
 
 /// A flow any organization can publish.
@@ -92,6 +93,10 @@ const SCOPED: &[(&str, &str)] = &[
     ("PUT", "/api/v1/sftp/{id}/inbox"),
     ("DELETE", "/api/v1/sftp/{id}/inbox"),
     ("POST", "/api/v1/sftp/{id}/inbox/poll"),
+    ("GET", "/api/v1/channels"),
+    ("POST", "/api/v1/channels"),
+    ("GET", "/api/v1/channels/{id}"),
+    ("PATCH", "/api/v1/channels/{id}"),
 ];
 
 /// Operations that read or change no organization's data (their permission is checked by
@@ -99,6 +104,12 @@ const SCOPED: &[(&str, &str)] = &[
 const NO_ORGANIZATION_DATA: &[(&str, &str)] = &[("GET", "/api/v1/sftp/host-key")];
 
 /// An SFTP hook any organization can save (its host never resolves).
+fn twilio_channel(n: u32) -> Value {
+    json!({"provider": "twilio", "name": format!("SMS {n}"), "sender": "+447700900001",
+           "settings": {"account_sid": "AC0123456789abcdef0123456789abcdef"},
+           "credentials": {"auth_token": format!("token {n}")}})
+}
+
 fn sftp_hook(n: u32) -> Value {
     json!({"host": "sftp.example.invalid", "user": "parley", "password": format!("pw {n}"),
         "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ",
@@ -285,6 +296,17 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/channels",
+            Some(&admin),
+            None,
+            Some(twilio_channel(*n)),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let channel = r.json["id"].as_str().unwrap().to_owned();
     let event = EventId::generate();
     t.app
         .store
@@ -304,6 +326,7 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         webhook,
         event,
         sftp,
+        channel,
         user: user.id,
         key: key.key.id,
         contact,
@@ -327,6 +350,7 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         .replace("/versions/{version}", "/versions/1")
         .replace("/webhooks/{id}", &format!("/webhooks/{}", ids.webhook))
         .replace("/sftp/{id}", &format!("/sftp/{}", ids.sftp))
+        .replace("/channels/{id}", &format!("/channels/{}", ids.channel))
         .replace("/messages/{event_id}", &format!("/messages/{}", ids.event));
     let body = match (method, template) {
         ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
@@ -353,6 +377,10 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         }
         ("POST", "/api/v1/webhooks/{id}/test") => Some(json!({"kind": "ping"})),
         ("POST", "/api/v1/sftp") => Some(sftp_hook(n)),
+        ("POST", "/api/v1/channels") => Some(twilio_channel(n)),
+        ("PATCH", "/api/v1/channels/{id}") => Some(
+            json!({"name": format!("renamed {n}"), "credentials": {"auth_token": format!("t{n}")}}),
+        ),
         ("PATCH", "/api/v1/sftp/{id}") => Some(json!({"description": format!("renamed {n}")})),
         ("PUT", "/api/v1/sftp/{id}/inbox") => Some(json!({"folder": format!("in{n}")})),
         ("PUT", "/api/v1/custom-value-endpoint") => Some(json!({"url": format!("{NOWHERE}/{n}")})),

@@ -19,3 +19,5 @@ mod custom_values;
 mod sftp;
 // The SFTP import inbox against a real sshd.
 mod sftp_inbox;
+// Messaging channels: settings and sealed credentials.
+mod channels;

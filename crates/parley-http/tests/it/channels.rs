@@ -1,0 +1,186 @@
+//! `/api/v1/channels`: every bad field named at once and nothing stored, credentials that
+//! go in and never come out, changes that replace only what they name, and an inbound
+//! flow that must be published.
+
+use http::Method;
+use parley_testkit::TestApp;
+use serde_json::{Value, json};
+
+async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
+    let r = t.call(method, path, Some(token), None, Some(body)).await;
+    (r.status.as_u16(), r.json)
+}
+
+fn fields_of(problem: &Value) -> Vec<String> {
+    let mut fields: Vec<String> = problem["errors"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    fields.sort();
+    fields
+}
+
+#[tokio::test]
+async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+
+    // Everything wrong at once: each field named, nothing stored.
+    let (status, problem) = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/channels",
+        json!({
+            "provider": "twilio", "name": "", "sender": "07700900001", "rate_per_second": 0,
+            "settings": {"account_sid": "AC1", "region": "ie1"},
+            "credentials": {"auth_tokn": "x"},
+        }),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        fields_of(&problem),
+        [
+            "credentials.auth_token",
+            "credentials.auth_tokn",
+            "name",
+            "rate_per_second",
+            "sender",
+            "settings.account_sid",
+            "settings.region",
+        ]
+    );
+    let (_, list) = call(&t, &token, Method::GET, "/api/v1/channels", Value::Null).await;
+    assert_eq!(list["data"], json!([]), "nothing was stored");
+    let (status, problem) = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/channels",
+        json!({"provider": "smpp", "name": "x", "sender": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (status, fields_of(&problem)),
+        (422, vec!["provider".to_owned()])
+    );
+
+    // A good channel: the answer names its credentials, never their values.
+    let (status, created) = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/channels",
+        json!({
+            "provider": "twilio", "name": "Collections SMS", "sender": "+447700900001",
+            "settings": {"account_sid": "AC0123456789abcdef0123456789abcdef"},
+            "credentials": {"auth_token": "super-secret-token"},
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["credentials"], json!(["auth_token"]));
+    assert_eq!(created["rate_per_second"], 1, "Twilio's long-code default");
+    assert_eq!(created["inbound_queue"], "general");
+    assert!(!created.to_string().contains("super-secret-token"));
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/channels/{id}");
+    let (_, got) = call(&t, &token, Method::GET, &path, Value::Null).await;
+    assert_eq!(got, created);
+    let (_, audit) = call(&t, &token, Method::GET, "/api/v1/audit-log", Value::Null).await;
+    assert!(
+        !audit.to_string().contains("super-secret-token"),
+        "the audit log holds no secret"
+    );
+
+    // A change replaces what it names: a new rate, the token kept.
+    let (status, changed) = call(
+        &t,
+        &token,
+        Method::PATCH,
+        &path,
+        json!({"rate_per_second": 5, "settings": {"base_url": "http://127.0.0.1:9"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["rate_per_second"], 5);
+    assert_eq!(changed["credentials"], json!(["auth_token"]));
+    assert_eq!(changed["settings"]["base_url"], "http://127.0.0.1:9");
+    // Removing a required credential is refused, and changes nothing.
+    let (status, problem) = call(
+        &t,
+        &token,
+        Method::PATCH,
+        &path,
+        json!({"name": "Renamed", "credentials": {"auth_token": null}}),
+    )
+    .await;
+    assert_eq!(
+        (status, fields_of(&problem)),
+        (422, vec!["credentials.auth_token".to_owned()])
+    );
+    let (_, got) = call(&t, &token, Method::GET, &path, Value::Null).await;
+    assert_eq!(got["name"], "Collections SMS");
+
+    // The inbound flow must be one of ours with a published version.
+    let (_, flow) = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/flows",
+        json!({"schema": 1,
+        "name": "Greeting", "start": "bye",
+        "steps": {"bye": {"type": "close", "status": "done", "text": "Goodbye"}}}),
+    )
+    .await;
+    let flow_id = flow["id"].as_str().unwrap().to_owned();
+    let (status, problem) = call(
+        &t,
+        &token,
+        Method::PATCH,
+        &path,
+        json!({"inbound_flow": flow_id}),
+    )
+    .await;
+    assert_eq!(
+        (status, fields_of(&problem)),
+        (422, vec!["inbound_flow".to_owned()]),
+        "no version yet"
+    );
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/flows/{flow_id}/versions"),
+            Some(&token),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let (status, changed) = call(
+        &t,
+        &token,
+        Method::PATCH,
+        &path,
+        json!({"inbound_flow": flow_id}),
+    )
+    .await;
+    assert_eq!(
+        (status, changed["inbound_flow"].as_str()),
+        (200, Some(flow_id.as_str()))
+    );
+    let (status, changed) = call(
+        &t,
+        &token,
+        Method::PATCH,
+        &path,
+        json!({"inbound_flow": null}),
+    )
+    .await;
+    assert_eq!((status, &changed["inbound_flow"]), (200, &Value::Null));
+}
