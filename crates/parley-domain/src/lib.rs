@@ -4,6 +4,7 @@ mod audit;
 mod channel;
 mod clock;
 mod contact;
+mod conversation;
 mod event;
 mod flow;
 mod id;
@@ -22,6 +23,7 @@ pub use contact::{
     BUILTIN_FIELDS, ChannelAddress, ChannelKind, Contact, FieldDefinition, FieldKey, FieldType,
     MAX_FIELD_KEY_LEN,
 };
+pub use conversation::{Conversation, ConversationState, Message};
 pub use event::{EventEnvelope, EventType, NewEvent};
 pub use flow::{FlowRecord, FlowVersion};
 pub use id::{

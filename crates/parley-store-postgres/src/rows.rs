@@ -45,6 +45,10 @@ const KNOWN_CONSTRAINTS: &[&str] = &[
     "import_chunks_pkey",
     "webhook_endpoints_pkey",
     "webhook_deliveries_pkey",
+    "conversations_pkey",
+    "conversations_open_key",
+    "messages_pkey",
+    "messages_provider_key",
 ];
 
 /// Maps a sqlx error: unique violations to `Conflict`, foreign-key violations to

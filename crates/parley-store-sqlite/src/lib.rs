@@ -5,6 +5,7 @@ mod audit;
 mod channels;
 mod connect;
 mod contacts;
+mod conversations;
 mod direct;
 mod flows;
 mod idempotency;

@@ -63,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0011_channels.sql",
         include_str!("../migrations/0011_channels.sql"),
     ),
+    (
+        12,
+        "0012_conversations.sql",
+        include_str!("../migrations/0012_conversations.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -78,6 +83,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0009_sftp_hooks.sql",
     "0010_sftp_inboxes.sql",
     "0011_channels.sql",
+    "0012_conversations.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -38,19 +38,37 @@ impl RowSource for RCols<'_, '_> {
     }
 }
 
-/// Maps a rusqlite error: a busy or locked database to `Unavailable`, anything else to
-/// `Other` (the direct connection and the import writer write no row a caller names, so
-/// no constraint is reported by name).
+/// Maps a rusqlite error as [`map_err`] maps sqlx's: unique violations to `Conflict`
+/// naming the index, a busy or locked database to `Unavailable`, anything else to
+/// `Other`.
 pub(crate) fn sql_err(e: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, _) = &e
-        && matches!(
-            f.code,
-            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-        )
-    {
-        return StoreError::Unavailable(Box::new(e));
+    if let rusqlite::Error::SqliteFailure(f, message) = &e {
+        match f.code {
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                return StoreError::Unavailable(Box::new(e));
+            }
+            // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY.
+            rusqlite::ErrorCode::ConstraintViolation if matches!(f.extended_code, 2067 | 1555) => {
+                let columns = message
+                    .as_deref()
+                    .and_then(|m| m.rsplit(": ").next())
+                    .unwrap_or_default();
+                return StoreError::Conflict {
+                    constraint: unique_name(columns),
+                };
+            }
+            _ => {}
+        }
     }
     StoreError::Other(Box::new(e))
+}
+
+/// The index name for the columns SQLite names in a unique violation.
+fn unique_name(columns: &str) -> &'static str {
+    UNIQUE_NAMES
+        .iter()
+        .find(|(cols, _)| *cols == columns)
+        .map_or("unknown_unique", |(_, name)| *name)
 }
 
 /// SQLite reports unique violations as `UNIQUE constraint failed: table.col, …`; this maps
@@ -89,6 +107,16 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "contact_addresses_pkey",
     ),
     ("imports.id", "imports_pkey"),
+    ("conversations.id", "conversations_pkey"),
+    (
+        "conversations.contact_id, conversations.channel_id",
+        "conversations_open_key",
+    ),
+    ("messages.id", "messages_pkey"),
+    (
+        "messages.channel_id, messages.provider_message_id",
+        "messages_provider_key",
+    ),
     (
         "import_chunks.import_id, import_chunks.seq",
         "import_chunks_pkey",
@@ -104,11 +132,9 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
             ErrorKind::UniqueViolation => {
                 let message = db.message();
                 let columns = message.rsplit(": ").next().unwrap_or_default();
-                let constraint = UNIQUE_NAMES
-                    .iter()
-                    .find(|(cols, _)| *cols == columns)
-                    .map_or("unknown_unique", |(_, name)| *name);
-                StoreError::Conflict { constraint }
+                StoreError::Conflict {
+                    constraint: unique_name(columns),
+                }
             }
             ErrorKind::ForeignKeyViolation => StoreError::NotFound,
             // SQLITE_BUSY (5) and SQLITE_LOCKED (6), including extended codes.

@@ -16,6 +16,7 @@ mod access;
 mod audit_outbox;
 mod channels;
 mod contacts;
+mod conversations;
 mod flows;
 mod idempotency;
 mod inboxes;
@@ -27,6 +28,7 @@ pub use access::*;
 pub use audit_outbox::*;
 pub use channels::*;
 pub use contacts::*;
+pub use conversations::*;
 pub use flows::*;
 pub use idempotency::*;
 pub use inboxes::*;
@@ -79,6 +81,9 @@ macro_rules! conformance_suite {
             sftp_inboxes_belong_to_sftp_endpoints_of_their_organization,
             sftp_inbox_claims_are_leased_and_polls_recorded,
             channels_are_scoped_updated_and_found_for_callbacks,
+            turns_open_continue_and_close_conversations,
+            turns_of_one_conversation_never_interleave,
+            message_changes_see_their_conversation_and_write_events,
             ping_answers,
             close_refuses_later_calls,
         );

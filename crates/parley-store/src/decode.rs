@@ -9,9 +9,10 @@
 use chrono::{DateTime, Utc};
 use parley_domain::{
     ApiKey, AttemptTrigger, AuditAction, AuditEntry, Channel, ChannelAddress, Contact, ContactId,
-    CustomValueEndpoint, Delivery, DeliveryAttempt, DeliveryStatus, DisabledReason, EventType,
-    FieldDefinition, FlowRecord, FlowVersion, ImportCounters, ImportRecord, Membership, NewEvent,
-    OrgId, Organization, PermissionSet, Provider, Role, SftpAccess, SftpInbox, Subscription, User,
+    Conversation, ConversationState, CustomValueEndpoint, Delivery, DeliveryAttempt,
+    DeliveryStatus, Direction, DisabledReason, Encoding, EventType, FieldDefinition, FlowRecord,
+    FlowVersion, ImportCounters, ImportRecord, Membership, Message, MessageStatus, NewEvent, OrgId,
+    Organization, PermissionSet, Provider, Role, SftpAccess, SftpInbox, Subscription, User,
     WebhookEndpoint, from_millis,
 };
 
@@ -537,6 +538,89 @@ pub fn channel(r: &impl RowSource) -> Result<Channel, StoreError> {
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
     })
+}
+
+fn count_u32(r: &impl RowSource, column: &'static str) -> Result<u32, StoreError> {
+    u32::try_from(int(r, column)?)
+        .map_err(|_| StoreError::corrupt(format!("{column} out of range")))
+}
+
+/// `conversations.*`
+pub fn conversation(r: &impl RowSource) -> Result<Conversation, StoreError> {
+    Ok(Conversation {
+        id: parsed(r, "id")?,
+        organization_id: parsed(r, "organization_id")?,
+        contact_id: parsed(r, "contact_id")?,
+        channel_id: parsed(r, "channel_id")?,
+        direction: named(r, "direction", Direction::from_name)?,
+        flow_id: opt_parsed(r, "flow_id")?,
+        flow_version: r
+            .opt_int("flow_version")?
+            .map(|v| u32::try_from(v).map_err(|_| StoreError::corrupt("flow_version out of range")))
+            .transpose()?,
+        state: named(r, "state", ConversationState::from_name)?,
+        queue: r.opt_text("queue")?,
+        assignee: opt_parsed(r, "assignee")?,
+        status: r.opt_text("status")?,
+        flow_state: text(r, "flow_state")?,
+        revision: u64::try_from(int(r, "revision")?)
+            .map_err(|_| StoreError::corrupt("revision out of range"))?,
+        last_inbound_at: opt_instant(r, "last_inbound_at")?,
+        opened_at: instant(r, "opened_at")?,
+        first_agent_reply_at: opt_instant(r, "first_agent_reply_at")?,
+        closed_at: opt_instant(r, "closed_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `messages.*`
+pub fn message(r: &impl RowSource) -> Result<Message, StoreError> {
+    let serde_json::Value::Object(times) = json(r, "status_times")? else {
+        return Err(StoreError::corrupt("status_times is not a JSON object"));
+    };
+    let status_times = times
+        .into_iter()
+        .map(|(status, at)| {
+            at.as_i64()
+                .map(|ms| (status, from_millis(ms)))
+                .ok_or_else(|| StoreError::corrupt("a status time is not milliseconds"))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Message {
+        id: parsed(r, "id")?,
+        organization_id: parsed(r, "organization_id")?,
+        conversation_id: parsed(r, "conversation_id")?,
+        channel_id: parsed(r, "channel_id")?,
+        direction: named(r, "direction", Direction::from_name)?,
+        sender: text(r, "sender")?,
+        body: text(r, "body")?,
+        status: named(r, "status", MessageStatus::from_name)?,
+        provider_message_id: r.opt_text("provider_message_id")?,
+        error_code: r.opt_text("error_code")?,
+        error_message: r.opt_text("error_message")?,
+        segments: count_u32(r, "segments")?,
+        encoding: r
+            .opt_text("encoding")?
+            .map(|e| {
+                Encoding::from_name(&e)
+                    .ok_or_else(|| StoreError::corrupt(format!("unknown encoding {e}")))
+            })
+            .transpose()?,
+        status_times,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// The JSON a message's `status_times` is stored as: milliseconds by status name.
+#[must_use]
+pub fn status_times_json(message: &Message) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = message
+        .status_times
+        .iter()
+        .map(|(status, at)| (status.clone(), parley_domain::to_millis(*at).into()))
+        .collect();
+    serde_json::Value::Object(map).to_string()
 }
 
 /// `webhook_deliveries.*`

@@ -4,6 +4,7 @@ mod api_keys;
 mod audit;
 mod channels;
 mod contacts;
+mod conversations;
 pub mod decode;
 mod error;
 mod flows;
@@ -26,6 +27,10 @@ pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::AuditLog;
 pub use channels::ChannelStore;
 pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};
+pub use conversations::{
+    ConversationStore, Decide, DecideMessage, MessageChange, MessageKey, Turn, TurnTarget,
+    TurnWritten,
+};
 pub use error::{BoxError, StoreError};
 pub use flows::{FlowStore, NewFlowVersion};
 pub use idempotency::{IdempotencyBegin, IdempotencyStore, NewIdempotencyRecord, StoredResponse};
@@ -65,6 +70,7 @@ pub trait Store:
     + WebhookStore
     + InboxStore
     + ChannelStore
+    + ConversationStore
     + Send
     + Sync
 {

@@ -23,3 +23,55 @@ pub const FIND_CHANNEL: &str = "SELECT * FROM channels WHERE id = $1 AND organiz
 
 /// A channel by id alone (`$1`), for provider callbacks.
 pub const FIND_CHANNEL_FOR_CALLBACK: &str = "SELECT * FROM channels WHERE id = $1";
+
+/// Inserts an outbox event (`$1` id, `$2` organization, `$3` type, `$4` time, `$5` data).
+pub const INSERT_EVENT: &str = "INSERT INTO outbox (id, organization_id, event_type, occurred_at, data) \
+     VALUES ($1, $2, $3, $4, $5)";
+
+/// Queues a job unless one with its queue and de-duplication key is pending or running
+/// (`$1` id, `$2` queue, `$3` kind, `$4` payload, `$5` key, `$6` attempts, `$7` run at,
+/// `$8` created at).
+pub const INSERT_JOB: &str = "INSERT INTO jobs (id, queue, kind, payload, dedup_key, state, attempts, \
+     max_attempts, run_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8) \
+     ON CONFLICT DO NOTHING";
+
+/// Inserts a conversation: every column as `$1…$18` in table order.
+pub const INSERT_CONVERSATION: &str = "INSERT INTO conversations (id, organization_id, contact_id, \
+     channel_id, direction, flow_id, flow_version, state, queue, assignee, status, flow_state, revision, \
+     last_inbound_at, opened_at, first_agent_reply_at, closed_at, updated_at) VALUES ($1, $2, $3, $4, \
+     $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING *";
+
+/// Writes a conversation's changeable columns (same numbering as the insert) when its
+/// revision is still `$19`.
+pub const UPDATE_CONVERSATION: &str = "UPDATE conversations SET flow_id = $6, flow_version = $7, \
+     state = $8, queue = $9, assignee = $10, status = $11, flow_state = $12, revision = $13, \
+     last_inbound_at = $14, first_agent_reply_at = $16, closed_at = $17, updated_at = $18 \
+     WHERE id = $1 AND organization_id = $2 AND revision = $19 \
+     AND $3 IS NOT NULL AND $4 IS NOT NULL AND $5 IS NOT NULL AND $15 IS NOT NULL RETURNING *";
+
+/// Inserts a message: every column as `$1…$16` in table order.
+pub const INSERT_MESSAGE: &str = "INSERT INTO messages (id, organization_id, conversation_id, \
+     channel_id, direction, sender, body, status, provider_message_id, error_code, error_message, \
+     segments, encoding, status_times, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+     $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *";
+
+/// Writes a message's changeable columns (same numbering as the insert).
+pub const UPDATE_MESSAGE: &str = "UPDATE messages SET status = $8, provider_message_id = $9, \
+     error_code = $10, error_message = $11, segments = $12, encoding = $13, status_times = $14, \
+     updated_at = $16 WHERE id = $1 AND organization_id = $2 AND $3 IS NOT NULL \
+     AND $4 IS NOT NULL AND $5 IS NOT NULL AND $6 IS NOT NULL AND $7 IS NOT NULL \
+     AND $15 IS NOT NULL RETURNING *";
+
+/// The open conversation of a contact on a channel (`$1` organization, `$2` contact,
+/// `$3` channel).
+pub const OPEN_CONVERSATION: &str = "SELECT * FROM conversations WHERE organization_id = $1 \
+     AND contact_id = $2 AND channel_id = $3 AND state <> 'closed'";
+
+/// A conversation of an organization (`$1` id, `$2` organization).
+pub const FIND_CONVERSATION: &str =
+    "SELECT * FROM conversations WHERE id = $1 AND organization_id = $2";
+
+/// A page of a conversation's messages, oldest first (`$1` organization, `$2`
+/// conversation, `$3` cursor, `$4` limit).
+pub const LIST_MESSAGES: &str = "SELECT * FROM messages WHERE organization_id = $1 \
+     AND conversation_id = $2 AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4";

@@ -1,0 +1,322 @@
+//! Conversations on SQLite. Turns and message changes run on the direct connection
+//! (`crate::direct`): SQLite's one writer is the lock that orders a conversation's
+//! inputs, and `decide` runs inside the `BEGIN IMMEDIATE` transaction that writes its
+//! result, one message to the connection's thread per turn. Reads use the pool.
+
+use chrono::{DateTime, Utc};
+use parley_domain::{Conversation, Message, NewEvent, to_millis};
+use parley_store::decode;
+use parley_store::sql;
+use parley_store::{
+    ConversationStore, Decide, DecideMessage, MessageKey, NewJob, Page, PageRequest, StoreError,
+    TurnTarget, TurnWritten,
+};
+use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior};
+
+use crate::SqliteStore;
+use crate::rows::{Cols, RCols, map_err, sql_err};
+
+/// The shared SQL with SQLite's numbered parameters (`?N`): rusqlite numbers `$N`
+/// parameters by first appearance, not by their number.
+fn numbered(text: &str) -> String {
+    text.replace('$', "?")
+}
+
+macro_rules! numbered_sql {
+    ($($name:ident = $sql:expr;)*) => {$(
+        static $name: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| numbered($sql));
+    )*};
+}
+
+numbered_sql! {
+    OPEN_CONVERSATION = sql::OPEN_CONVERSATION;
+    FIND_CONVERSATION = sql::FIND_CONVERSATION;
+    INSERT_CONVERSATION = sql::INSERT_CONVERSATION;
+    UPDATE_CONVERSATION = sql::UPDATE_CONVERSATION;
+    INSERT_MESSAGE = sql::INSERT_MESSAGE;
+    UPDATE_MESSAGE = sql::UPDATE_MESSAGE;
+    INSERT_EVENT = sql::INSERT_EVENT;
+    INSERT_JOB = sql::INSERT_JOB;
+}
+
+fn opt_millis(at: Option<DateTime<Utc>>) -> Option<i64> {
+    at.map(to_millis)
+}
+
+/// A conversation's columns in table order (`$1…$18`).
+fn conversation_params(c: &Conversation) -> Vec<Box<dyn ToSql>> {
+    vec![
+        Box::new(c.id.to_string()),
+        Box::new(c.organization_id.to_string()),
+        Box::new(c.contact_id.to_string()),
+        Box::new(c.channel_id.to_string()),
+        Box::new(c.direction.as_str()),
+        Box::new(c.flow_id.map(|f| f.to_string())),
+        Box::new(c.flow_version),
+        Box::new(c.state.as_str()),
+        Box::new(c.queue.clone()),
+        Box::new(c.assignee.map(|u| u.to_string())),
+        Box::new(c.status.clone()),
+        Box::new(c.flow_state.clone()),
+        Box::new(i64::try_from(c.revision).unwrap_or(i64::MAX)),
+        Box::new(opt_millis(c.last_inbound_at)),
+        Box::new(to_millis(c.opened_at)),
+        Box::new(opt_millis(c.first_agent_reply_at)),
+        Box::new(opt_millis(c.closed_at)),
+        Box::new(to_millis(c.updated_at)),
+    ]
+}
+
+/// A message's columns in table order (`$1…$16`).
+fn message_params(m: &Message) -> Vec<Box<dyn ToSql>> {
+    vec![
+        Box::new(m.id.to_string()),
+        Box::new(m.organization_id.to_string()),
+        Box::new(m.conversation_id.to_string()),
+        Box::new(m.channel_id.to_string()),
+        Box::new(m.direction.as_str()),
+        Box::new(m.sender.clone()),
+        Box::new(m.body.clone()),
+        Box::new(m.status.as_str()),
+        Box::new(m.provider_message_id.clone()),
+        Box::new(m.error_code.clone()),
+        Box::new(m.error_message.clone()),
+        Box::new(m.segments),
+        Box::new(m.encoding.map(|e| e.as_str())),
+        Box::new(decode::status_times_json(m)),
+        Box::new(to_millis(m.created_at)),
+        Box::new(to_millis(m.updated_at)),
+    ]
+}
+
+fn refs(params: &[Box<dyn ToSql>]) -> Vec<&dyn ToSql> {
+    params.iter().map(AsRef::as_ref).collect()
+}
+
+fn one<T>(
+    tx: &Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+    decode: impl Fn(&RCols<'_, '_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    tx.prepare_cached(sql)
+        .map_err(sql_err)?
+        .query_row(params, |row| Ok(decode(&RCols(row))))
+        .optional()
+        .map_err(sql_err)?
+        .transpose()
+}
+
+/// Writes events and jobs inside the caller's transaction.
+fn write_effects(tx: &Connection, events: &[NewEvent], jobs: &[NewJob]) -> Result<(), StoreError> {
+    for e in events {
+        tx.prepare_cached(&INSERT_EVENT)
+            .map_err(sql_err)?
+            .execute(rusqlite::params![
+                e.id.to_string(),
+                e.organization_id.to_string(),
+                e.event_type.as_str(),
+                to_millis(e.timestamp),
+                e.data.to_string(),
+            ])
+            .map_err(sql_err)?;
+    }
+    for j in jobs {
+        tx.prepare_cached(&INSERT_JOB)
+            .map_err(sql_err)?
+            .execute(rusqlite::params![
+                j.id.to_string(),
+                j.queue,
+                j.kind,
+                j.payload.to_string(),
+                j.dedup_key,
+                i64::from(j.max_attempts),
+                to_millis(j.run_at),
+                to_millis(j.created_at),
+            ])
+            .map_err(sql_err)?;
+    }
+    Ok(())
+}
+
+fn insert_message(tx: &Connection, m: &Message) -> Result<Message, StoreError> {
+    let params = message_params(m);
+    one(tx, &INSERT_MESSAGE, &refs(&params), |r| decode::message(r))?
+        .ok_or_else(|| StoreError::corrupt("an inserted message was not returned"))
+}
+
+fn take_turn(
+    conn: &mut Connection,
+    target: TurnTarget,
+    decide: Decide,
+) -> Result<Option<TurnWritten>, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_err)?;
+    let current = match target {
+        TurnTarget::Open {
+            organization,
+            contact,
+            channel,
+        } => one(
+            &tx,
+            &OPEN_CONVERSATION,
+            &[
+                &organization.to_string(),
+                &contact.to_string(),
+                &channel.to_string(),
+            ],
+            |r| decode::conversation(r),
+        )?,
+        TurnTarget::Conversation { organization, id } => one(
+            &tx,
+            &FIND_CONVERSATION,
+            &[&id.to_string(), &organization.to_string()],
+            |r| decode::conversation(r),
+        )?,
+    };
+    let Some(turn) = decide(current.as_ref()) else {
+        return Ok(None);
+    };
+    let mut conversation = turn.conversation;
+    let stored = match current.filter(|c| c.id == conversation.id) {
+        None => {
+            conversation.revision = 1;
+            let params = conversation_params(&conversation);
+            one(&tx, &INSERT_CONVERSATION, &refs(&params), |r| {
+                decode::conversation(r)
+            })?
+        }
+        Some(seen) => {
+            conversation.revision = seen.revision + 1;
+            let mut params = conversation_params(&conversation);
+            params.push(Box::new(i64::try_from(seen.revision).unwrap_or(i64::MAX)));
+            one(&tx, &UPDATE_CONVERSATION, &refs(&params), |r| {
+                decode::conversation(r)
+            })?
+        }
+    }
+    // Under the write lock nothing else changes the row between the read and the write.
+    .ok_or_else(|| StoreError::corrupt("a conversation changed under its turn"))?;
+    let messages = turn
+        .messages
+        .iter()
+        .map(|m| insert_message(&tx, m))
+        .collect::<Result<Vec<_>, _>>()?;
+    write_effects(&tx, &turn.events, &turn.jobs)?;
+    tx.commit().map_err(sql_err)?;
+    Ok(Some(TurnWritten {
+        conversation: stored,
+        messages,
+    }))
+}
+
+fn change_message(
+    conn: &mut Connection,
+    key: &MessageKey,
+    decide: DecideMessage,
+) -> Result<Option<Message>, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_err)?;
+    let message = match key {
+        MessageKey::Id { organization, id } => one(
+            &tx,
+            "SELECT * FROM messages WHERE id = ?1 AND organization_id = ?2",
+            &[&id.to_string(), &organization.to_string()],
+            |r| decode::message(r),
+        )?,
+        MessageKey::Provider {
+            channel,
+            provider_message_id,
+        } => one(
+            &tx,
+            "SELECT * FROM messages WHERE channel_id = ?1 AND provider_message_id = ?2",
+            &[&channel.to_string(), provider_message_id],
+            |r| decode::message(r),
+        )?,
+    };
+    let Some(message) = message else {
+        return Ok(None);
+    };
+    let conversation = one(
+        &tx,
+        &FIND_CONVERSATION,
+        &[
+            &message.conversation_id.to_string(),
+            &message.organization_id.to_string(),
+        ],
+        |r| decode::conversation(r),
+    )?
+    .ok_or_else(|| StoreError::corrupt("a message lost its conversation"))?;
+    let Some(change) = decide(&message, &conversation) else {
+        return Ok(None);
+    };
+    let mut changed = change.message;
+    changed.id = message.id;
+    changed.organization_id = message.organization_id;
+    let params = message_params(&changed);
+    let stored = one(&tx, &UPDATE_MESSAGE, &refs(&params), |r| decode::message(r))?
+        .ok_or_else(|| StoreError::corrupt("a message vanished under its change"))?;
+    write_effects(&tx, &change.events, &change.jobs)?;
+    tx.commit().map_err(sql_err)?;
+    Ok(Some(stored))
+}
+
+#[async_trait::async_trait]
+impl ConversationStore for SqliteStore {
+    async fn take_turn(
+        &self,
+        target: TurnTarget,
+        decide: Decide,
+    ) -> Result<Option<TurnWritten>, StoreError> {
+        self.direct.run(move |c| take_turn(c, target, decide)).await
+    }
+
+    async fn change_message(
+        &self,
+        key: MessageKey,
+        decide: DecideMessage,
+    ) -> Result<Option<Message>, StoreError> {
+        self.direct
+            .run(move |c| change_message(c, &key, decide))
+            .await
+    }
+
+    async fn get_conversation(
+        &self,
+        organization: parley_domain::OrgId,
+        id: parley_domain::ConversationId,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let row = sqlx::query(sql::FIND_CONVERSATION)
+            .bind(id.to_string())
+            .bind(organization.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref()
+            .map(|r| decode::conversation(&Cols(r)))
+            .transpose()
+    }
+
+    async fn list_messages(
+        &self,
+        organization: parley_domain::OrgId,
+        conversation: parley_domain::ConversationId,
+        page: PageRequest,
+    ) -> Result<Page<Message>, StoreError> {
+        let rows = sqlx::query(sql::LIST_MESSAGES)
+            .bind(organization.to_string())
+            .bind(conversation.to_string())
+            .bind(page.after.as_deref())
+            .bind(page.fetch_limit())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let items = rows
+            .iter()
+            .map(|r| decode::message(&Cols(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.finish(items, |m| m.id.to_string()))
+    }
+}

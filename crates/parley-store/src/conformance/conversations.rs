@@ -1,0 +1,489 @@
+//! Conversations: a turn sees the conversation as it stands and writes the conversation,
+//! its messages, events and jobs together or not at all; at most one open conversation
+//! per contact and channel; a provider id repeated on a channel is refused whole; inputs
+//! of one conversation never interleave; message changes see their conversation.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use parley_domain::{
+    AuditAction, Channel, ChannelId, ContactId, Conversation, ConversationId, ConversationState,
+    Direction, EventId, EventType, JobId, Message, MessageId, MessageStatus, NewEvent, OrgId,
+    Provider,
+};
+
+use super::fixtures::{at, audit, create_org};
+use crate::{
+    MessageChange, MessageKey, NewJob, PageRequest, Store, StoreError, Turn, TurnTarget,
+    TurnWritten,
+};
+
+async fn channel(s: &dyn Store, org: OrgId) -> ChannelId {
+    let channel = Channel {
+        id: ChannelId::generate(),
+        organization_id: org,
+        provider: Provider::Sim,
+        name: "sim".to_owned(),
+        sender: "demo".to_owned(),
+        inbound_flow: None,
+        inbound_queue: "general".to_owned(),
+        rate_per_second: 100,
+        settings: serde_json::Map::new(),
+        secret_sealed: None,
+        enabled: true,
+        created_at: at(0),
+        updated_at: at(0),
+    };
+    s.create_channel(channel, audit(Some(org), AuditAction::ChannelCreated, 0))
+        .await
+        .unwrap()
+        .id
+}
+
+fn conversation(org: OrgId, contact: ContactId, channel: ChannelId, secs: i64) -> Conversation {
+    Conversation {
+        id: ConversationId::generate(),
+        organization_id: org,
+        contact_id: contact,
+        channel_id: channel,
+        direction: Direction::Inbound,
+        flow_id: None,
+        flow_version: None,
+        state: ConversationState::Bot,
+        queue: None,
+        assignee: None,
+        status: None,
+        flow_state: "{}".to_owned(),
+        revision: 0,
+        last_inbound_at: Some(at(secs)),
+        opened_at: at(secs),
+        first_agent_reply_at: None,
+        closed_at: None,
+        updated_at: at(secs),
+    }
+}
+
+fn message(c: &Conversation, direction: Direction, body: &str, provider: Option<&str>) -> Message {
+    let (sender, status) = match direction {
+        Direction::Inbound => ("contact", MessageStatus::Received),
+        Direction::Outbound => ("bot", MessageStatus::Pending),
+    };
+    Message {
+        id: MessageId::generate(),
+        organization_id: c.organization_id,
+        conversation_id: c.id,
+        channel_id: c.channel_id,
+        direction,
+        sender: sender.to_owned(),
+        body: body.to_owned(),
+        status,
+        provider_message_id: provider.map(str::to_owned),
+        error_code: None,
+        error_message: None,
+        segments: 1,
+        encoding: None,
+        status_times: BTreeMap::from([(status.as_str().to_owned(), at(1))]),
+        created_at: at(1),
+        updated_at: at(1),
+    }
+}
+
+fn event(org: OrgId, kind: EventType, note: &str) -> NewEvent {
+    NewEvent {
+        id: EventId::generate(),
+        organization_id: org,
+        event_type: kind,
+        timestamp: at(1),
+        data: serde_json::json!({"note": note}),
+    }
+}
+
+fn send_job(note: &str) -> NewJob {
+    NewJob {
+        id: JobId::generate(),
+        queue: "conformance-sends".to_owned(),
+        kind: "send".to_owned(),
+        payload: serde_json::json!({"note": note}),
+        dedup_key: None,
+        run_at: at(1),
+        max_attempts: 3,
+        created_at: at(1),
+    }
+}
+
+async fn undispatched_notes(s: &dyn Store, org: OrgId) -> Vec<String> {
+    s.list_undispatched_events(1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.organization_id == org)
+        .map(|e| e.event.data["note"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
+    let org = create_org(s, "turns", None).await.id;
+    let other = create_org(s, "turns-other", None).await.id;
+    let chan = channel(s, org).await;
+    let contact = ContactId::generate();
+    let open = TurnTarget::Open {
+        organization: org,
+        contact,
+        channel: chan,
+    };
+    // First input: no open conversation; the turn opens one with both messages.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let written: TurnWritten = s
+        .take_turn(
+            open,
+            Box::new(move |current| {
+                log.lock().unwrap().push(current.cloned());
+                let c = conversation(org, contact, chan, 1);
+                Some(Turn {
+                    messages: vec![
+                        message(&c, Direction::Inbound, "hello", Some("SM1")),
+                        message(&c, Direction::Outbound, "hi, how can I help?", None),
+                    ],
+                    events: vec![event(org, EventType::InboundMessage, "first")],
+                    jobs: vec![send_job("first")],
+                    conversation: c,
+                })
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.lock().unwrap().as_slice(), &[None]);
+    let first = written.conversation.clone();
+    assert_eq!(first.revision, 1);
+    assert_eq!(written.messages.len(), 2);
+    assert_eq!(
+        written.messages[0].provider_message_id.as_deref(),
+        Some("SM1")
+    );
+    assert_eq!(
+        s.get_conversation(org, first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(s.get_conversation(other, first.id).await.unwrap(), None);
+    let listed = s
+        .list_messages(org, first.id, PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(listed.items, written.messages);
+    assert!(
+        s.list_messages(other, first.id, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(undispatched_notes(s, org).await, ["first"]);
+    let jobs = s
+        .claim_jobs(
+            "conformance-sends",
+            at(2),
+            std::time::Duration::from_secs(60),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1, "the turn's job was queued");
+
+    // Second input: the turn sees the open conversation and changes it.
+    let next = s
+        .take_turn(
+            open,
+            Box::new(move |current| {
+                let mut c = current?.clone();
+                assert_eq!(c.revision, 1);
+                c.flow_state = "{\"at\":\"ask\"}".to_owned();
+                c.updated_at = at(2);
+                Some(Turn {
+                    messages: vec![message(&c, Direction::Inbound, "pay friday", Some("SM2"))],
+                    events: vec![event(org, EventType::InboundMessage, "second")],
+                    jobs: vec![],
+                    conversation: c,
+                })
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.conversation.id, first.id);
+    assert_eq!(next.conversation.revision, 2);
+    assert_eq!(next.conversation.flow_state, "{\"at\":\"ask\"}");
+
+    // A decision to write nothing writes nothing.
+    assert_eq!(s.take_turn(open, Box::new(|_| None)).await.unwrap(), None);
+
+    // A provider id already stored on the channel refuses the whole turn.
+    let repeat = s
+        .take_turn(
+            open,
+            Box::new(move |current| {
+                let mut c = current?.clone();
+                c.flow_state = "{\"changed\":true}".to_owned();
+                Some(Turn {
+                    messages: vec![message(&c, Direction::Inbound, "pay friday", Some("SM2"))],
+                    events: vec![event(org, EventType::InboundMessage, "repeat")],
+                    jobs: vec![],
+                    conversation: c,
+                })
+            }),
+        )
+        .await;
+    assert!(
+        matches!(
+            repeat,
+            Err(StoreError::Conflict {
+                constraint: "messages_provider_key"
+            })
+        ),
+        "{repeat:?}"
+    );
+    let after = s.get_conversation(org, first.id).await.unwrap().unwrap();
+    assert_eq!(
+        (after.revision, after.flow_state.as_str()),
+        (2, "{\"at\":\"ask\"}")
+    );
+    assert_eq!(undispatched_notes(s, org).await, ["first", "second"]);
+    assert_eq!(
+        s.list_messages(org, first.id, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        3
+    );
+
+    // Another organization's target sees nothing.
+    let foreign = TurnTarget::Conversation {
+        organization: other,
+        id: first.id,
+    };
+    let saw = Arc::new(Mutex::new(None));
+    let log = saw.clone();
+    let nothing = s
+        .take_turn(
+            foreign,
+            Box::new(move |c| {
+                *log.lock().unwrap() = Some(c.is_some());
+                None
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!((nothing, *saw.lock().unwrap()), (None, Some(false)));
+
+    // Closing by id; then the next input opens a new conversation.
+    let closed = s
+        .take_turn(
+            TurnTarget::Conversation {
+                organization: org,
+                id: first.id,
+            },
+            Box::new(move |current| {
+                let mut c = current?.clone();
+                c.state = ConversationState::Closed;
+                c.status = Some("paid".to_owned());
+                c.closed_at = Some(at(3));
+                Some(Turn {
+                    conversation: c,
+                    messages: vec![],
+                    events: vec![],
+                    jobs: vec![],
+                })
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (closed.conversation.state, closed.conversation.revision),
+        (ConversationState::Closed, 3)
+    );
+    let reopened = s
+        .take_turn(
+            open,
+            Box::new(move |current| {
+                assert!(current.is_none(), "a closed conversation is not open");
+                Some(Turn {
+                    conversation: conversation(org, contact, chan, 4),
+                    messages: vec![],
+                    events: vec![],
+                    jobs: vec![],
+                })
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(reopened.conversation.id, first.id);
+    assert_eq!(reopened.conversation.revision, 1);
+}
+
+pub async fn turns_of_one_conversation_never_interleave(s: &dyn Store) {
+    let org = create_org(s, "ordering", None).await.id;
+    let chan = channel(s, org).await;
+    let contact = ContactId::generate();
+    let open = TurnTarget::Open {
+        organization: org,
+        contact,
+        channel: chan,
+    };
+    // Each input reads a counter from the state and writes it plus one, with a message
+    // carrying the value it read: any interleaving would repeat a value or lose one.
+    let turns = (0..20).map(|_| {
+        s.take_turn(
+            open,
+            Box::new(move |current| {
+                let (mut c, n) = match current {
+                    None => (conversation(org, contact, chan, 1), 0),
+                    Some(c) => (c.clone(), c.flow_state.parse::<u32>().unwrap()),
+                };
+                c.flow_state = (n + 1).to_string();
+                Some(Turn {
+                    messages: vec![message(&c, Direction::Inbound, &n.to_string(), None)],
+                    events: vec![],
+                    jobs: vec![],
+                    conversation: c,
+                })
+            }),
+        )
+    });
+    let results = futures_util::future::join_all(turns).await;
+    let ids: Vec<ConversationId> = results
+        .into_iter()
+        .map(|r| r.unwrap().unwrap().conversation.id)
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one conversation, not several"
+    );
+    let c = s.get_conversation(org, ids[0]).await.unwrap().unwrap();
+    assert_eq!((c.flow_state.as_str(), c.revision), ("20", 20));
+    let mut bodies: Vec<u32> = s
+        .list_messages(org, c.id, PageRequest::first(100))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|m| m.body.parse().unwrap())
+        .collect();
+    bodies.sort_unstable();
+    assert_eq!(bodies, (0..20).collect::<Vec<_>>());
+}
+
+pub async fn message_changes_see_their_conversation_and_write_events(s: &dyn Store) {
+    let org = create_org(s, "message-changes", None).await.id;
+    let chan = channel(s, org).await;
+    let contact = ContactId::generate();
+    let written = s
+        .take_turn(
+            TurnTarget::Open {
+                organization: org,
+                contact,
+                channel: chan,
+            },
+            Box::new(move |_| {
+                let c = conversation(org, contact, chan, 1);
+                Some(Turn {
+                    messages: vec![message(&c, Direction::Outbound, "your balance", None)],
+                    events: vec![],
+                    jobs: vec![],
+                    conversation: c,
+                })
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let sent = written.messages[0].clone();
+    let conv = written.conversation.id;
+    // The send queue records the provider's id and `sent`.
+    let changed = s
+        .change_message(
+            MessageKey::Id {
+                organization: org,
+                id: sent.id,
+            },
+            Box::new(move |m, c| {
+                assert_eq!(c.id, conv);
+                let mut m = m.clone();
+                m.status = MessageStatus::Sent;
+                m.provider_message_id = Some("SMx".to_owned());
+                m.status_times.insert("sent".to_owned(), at(2));
+                m.updated_at = at(2);
+                Some(MessageChange {
+                    message: m,
+                    events: vec![event(org, EventType::MessageSend, "sent")],
+                    jobs: vec![],
+                })
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.status, MessageStatus::Sent);
+    assert_eq!(changed.status_times.get("sent"), Some(&at(2)));
+    // A status callback finds it by the provider's id on its channel.
+    let by_provider = MessageKey::Provider {
+        channel: chan,
+        provider_message_id: "SMx".to_owned(),
+    };
+    let delivered = s
+        .change_message(
+            by_provider.clone(),
+            Box::new(move |m, _| {
+                let mut m = m.clone();
+                m.status = MessageStatus::Delivered;
+                m.status_times.insert("delivered".to_owned(), at(3));
+                Some(MessageChange {
+                    message: m,
+                    events: vec![event(org, EventType::DeliveryReport, "delivered")],
+                    jobs: vec![],
+                })
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(delivered.status, MessageStatus::Delivered);
+    assert_eq!(delivered.provider_message_id.as_deref(), Some("SMx"));
+    assert_eq!(undispatched_notes(s, org).await, ["sent", "delivered"]);
+    // Nothing to change, or no such message: nothing written.
+    assert_eq!(
+        s.change_message(by_provider, Box::new(|_, _| None))
+            .await
+            .unwrap(),
+        None
+    );
+    let unknown = MessageKey::Provider {
+        channel: chan,
+        provider_message_id: "nope".to_owned(),
+    };
+    assert_eq!(
+        s.change_message(unknown, Box::new(|_, _| panic!("no message to decide on")))
+            .await
+            .unwrap(),
+        None
+    );
+    let other = create_org(s, "message-changes-other", None).await.id;
+    let foreign = MessageKey::Id {
+        organization: other,
+        id: sent.id,
+    };
+    assert_eq!(
+        s.change_message(foreign, Box::new(|_, _| panic!("not ours")))
+            .await
+            .unwrap(),
+        None
+    );
+    let listed = s
+        .list_messages(org, conv, PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(listed.items, [delivered]);
+}

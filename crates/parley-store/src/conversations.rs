@@ -1,0 +1,140 @@
+//! The conversations port: the runtime's turns and the messages they write.
+//!
+//! A **turn** is one input to one conversation (a customer's message, a timer, a fetch
+//! answer, an agent's action). The runtime hands the store a pure `decide` function; the
+//! store runs it on the conversation as it stands *under a lock that orders the inputs of
+//! that conversation* (SQLite: its one writer; PostgreSQL: a transaction lock on the
+//! contact and channel, or on the conversation), then writes what it returns — the
+//! conversation, its messages, outbox events and jobs — in the same transaction. So two
+//! inputs of one conversation never interleave, on one process or several, and a crash
+//! leaves either the whole turn or none of it.
+//!
+//! A message's status changes the same way: `decide` sees the message and its
+//! conversation and returns the changed message with its events.
+
+use async_trait::async_trait;
+use parley_domain::{
+    ChannelId, ContactId, Conversation, ConversationId, Message, MessageId, NewEvent, OrgId,
+};
+
+use crate::{NewJob, Page, PageRequest, StoreError};
+
+/// Which conversation an input belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnTarget {
+    /// The open conversation of this contact on this channel, or none yet.
+    Open {
+        /// The organization.
+        organization: OrgId,
+        /// The contact.
+        contact: ContactId,
+        /// The channel.
+        channel: ChannelId,
+    },
+    /// This conversation, open or closed.
+    Conversation {
+        /// The organization.
+        organization: OrgId,
+        /// The conversation.
+        id: ConversationId,
+    },
+}
+
+/// What one turn writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    /// The conversation after the input: a new one (when `decide` saw none), or the one
+    /// it saw, changed. The store sets its `revision`.
+    pub conversation: Conversation,
+    /// Messages to add, in order (the customer's first, then the replies).
+    pub messages: Vec<Message>,
+    /// Outbox events, in order.
+    pub events: Vec<NewEvent>,
+    /// Jobs to queue (sends, timers).
+    pub jobs: Vec<NewJob>,
+}
+
+/// What a turn wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnWritten {
+    /// The conversation as stored.
+    pub conversation: Conversation,
+    /// The messages added.
+    pub messages: Vec<Message>,
+}
+
+/// The runtime's decision, run by the store under the conversation's lock: given the
+/// conversation as it stands (`None`: there is no open one yet), the turn to write, or
+/// `None` to write nothing.
+pub type Decide = Box<dyn FnOnce(Option<&Conversation>) -> Option<Turn> + Send>;
+
+/// Which message a status change is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageKey {
+    /// By id, within an organization (the send queue's own messages).
+    Id {
+        /// The organization.
+        organization: OrgId,
+        /// The message.
+        id: MessageId,
+    },
+    /// By the provider's id on a channel (status callbacks).
+    Provider {
+        /// The channel.
+        channel: ChannelId,
+        /// The provider's message id.
+        provider_message_id: String,
+    },
+}
+
+/// A message's change and the events announcing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageChange {
+    /// The message after the change (same id).
+    pub message: Message,
+    /// Outbox events, in order.
+    pub events: Vec<NewEvent>,
+    /// Jobs to queue (a retry of the send).
+    pub jobs: Vec<NewJob>,
+}
+
+/// The runtime's decision on a message: given it and its conversation, the change, or
+/// `None` to write nothing.
+pub type DecideMessage = Box<dyn FnOnce(&Message, &Conversation) -> Option<MessageChange> + Send>;
+
+/// Conversations and messages.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Runs `decide` on the target conversation under its lock and writes the turn it
+    /// returns, all in one transaction. `Conflict { constraint: "messages_provider_key" }`
+    /// when a message repeats a provider id already stored on its channel (a provider
+    /// delivering the same callback twice): nothing of the turn is written.
+    async fn take_turn(
+        &self,
+        target: TurnTarget,
+        decide: Decide,
+    ) -> Result<Option<TurnWritten>, StoreError>;
+
+    /// Runs `decide` on a message and its conversation under the message's lock and
+    /// writes the change; `None` when there is no such message or nothing changed.
+    async fn change_message(
+        &self,
+        key: MessageKey,
+        decide: DecideMessage,
+    ) -> Result<Option<Message>, StoreError>;
+
+    /// A conversation of `organization`.
+    async fn get_conversation(
+        &self,
+        organization: OrgId,
+        id: ConversationId,
+    ) -> Result<Option<Conversation>, StoreError>;
+
+    /// A conversation's messages, oldest first, paged by id.
+    async fn list_messages(
+        &self,
+        organization: OrgId,
+        conversation: ConversationId,
+        page: PageRequest,
+    ) -> Result<Page<Message>, StoreError>;
+}
