@@ -258,6 +258,73 @@ impl ContactStore for PgStore {
         Ok(contact)
     }
 
+    async fn contact_for_address(
+        &self,
+        organization: OrgId,
+        address: &ChannelAddress,
+        at: DateTime<Utc>,
+    ) -> Result<(Contact, bool), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // Callers racing for one new address wait here, then find the first one's contact.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!(
+                "address/{organization}/{}/{}",
+                address.kind.as_str(),
+                address.address
+            ))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let held: Option<String> = sqlx::query_scalar(
+            "SELECT contact_id FROM contact_addresses \
+             WHERE organization_id = $1 AND channel_kind = $2 AND address = $3",
+        )
+        .bind(organization.to_string())
+        .bind(address.kind.as_str())
+        .bind(&address.address)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let (id, created) = match held {
+            Some(id) => (
+                id.parse::<ContactId>()
+                    .map_err(|_| StoreError::corrupt("contacts.id holds an invalid id"))?,
+                false,
+            ),
+            None => {
+                let id = ContactId::generate();
+                sqlx::query(
+                    "INSERT INTO contacts (id, organization_id, customer_id, fields, created_at, updated_at) \
+                     VALUES ($1, $2, NULL, '{}'::jsonb, $3, $3)",
+                )
+                .bind(id.to_string())
+                .bind(organization.to_string())
+                .bind(to_millis(at))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                sqlx::query(
+                    "INSERT INTO contact_addresses (organization_id, channel_kind, address, contact_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(organization.to_string())
+                .bind(address.kind.as_str())
+                .bind(&address.address)
+                .bind(id.to_string())
+                .bind(to_millis(at))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                (id, true)
+            }
+        };
+        let contact = load_contact(&mut tx, organization, id)
+            .await?
+            .ok_or_else(|| StoreError::corrupt("a contact vanished under its lookup"))?;
+        tx.commit().await.map_err(map_err)?;
+        Ok((contact, created))
+    }
+
     async fn delete_contact(&self, organization: OrgId, id: ContactId) -> Result<(), StoreError> {
         let done = sqlx::query("DELETE FROM contacts WHERE id = $1 AND organization_id = $2")
             .bind(id.to_string())

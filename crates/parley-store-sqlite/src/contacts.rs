@@ -316,6 +316,74 @@ impl ContactStore for SqliteStore {
         Ok(updated.contact)
     }
 
+    async fn contact_for_address(
+        &self,
+        organization: OrgId,
+        address: &ChannelAddress,
+        at: DateTime<Utc>,
+    ) -> Result<(Contact, bool), StoreError> {
+        // Under the write lock, the lookup and the insert cannot race another caller.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let org_seq: i64 = sqlx::query_scalar("SELECT seq FROM organizations WHERE id = $1")
+            .bind(organization.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .ok_or(StoreError::NotFound)?;
+        let held: Option<String> = sqlx::query_scalar(
+            "SELECT c.id FROM contact_addresses a JOIN contacts c ON c.seq = a.contact_seq \
+             WHERE a.address = $1 AND a.channel_kind = $2 AND a.organization_seq = $3",
+        )
+        .bind(&address.address)
+        .bind(address.kind.as_str())
+        .bind(org_seq)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let (id, created) = match held {
+            Some(id) => (
+                id.parse::<ContactId>()
+                    .map_err(|_| StoreError::corrupt("contacts.id holds an invalid id"))?,
+                false,
+            ),
+            None => {
+                let id = ContactId::generate();
+                let seq: i64 = sqlx::query_scalar(
+                    "INSERT INTO contacts (organization_seq, id, customer_id, fields, created_at, updated_at) \
+                     VALUES ($1, $2, NULL, '{}', $3, $3) RETURNING seq",
+                )
+                .bind(org_seq)
+                .bind(id.to_string())
+                .bind(to_millis(at))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                sqlx::query(
+                    "INSERT INTO contact_addresses (address, channel_kind, organization_seq, contact_seq) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&address.address)
+                .bind(address.kind.as_str())
+                .bind(org_seq)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                (id, true)
+            }
+        };
+        let contact = load_contact(&mut tx, organization, id)
+            .await?
+            .ok_or_else(|| StoreError::corrupt("a contact vanished under its lookup"))?
+            .contact;
+        tx.commit().await.map_err(map_err)?;
+        Ok((contact, created))
+    }
+
     async fn delete_contact(&self, organization: OrgId, id: ContactId) -> Result<(), StoreError> {
         let mut tx = self
             .pool

@@ -125,6 +125,16 @@ pub trait ContactStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<Contact, StoreError>;
 
+    /// The contact of `organization` holding `address`, or a new contact holding it
+    /// (no customer id, no fields) when none does; `true` when it was created. Two callers
+    /// racing for one new address get one contact.
+    async fn contact_for_address(
+        &self,
+        organization: OrgId,
+        address: &ChannelAddress,
+        at: DateTime<Utc>,
+    ) -> Result<(Contact, bool), StoreError>;
+
     /// Deletes a contact and its addresses (`NotFound` when absent).
     async fn delete_contact(&self, organization: OrgId, id: ContactId) -> Result<(), StoreError>;
 

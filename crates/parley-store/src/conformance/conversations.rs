@@ -487,3 +487,45 @@ pub async fn message_changes_see_their_conversation_and_write_events(s: &dyn Sto
         .unwrap();
     assert_eq!(listed.items, [delivered]);
 }
+
+pub async fn contact_for_address_finds_or_creates_exactly_one(s: &dyn Store) {
+    use parley_domain::{ChannelAddress, ChannelKind};
+    let org = create_org(s, "addresses", None).await.id;
+    let other = create_org(s, "addresses-other", None).await.id;
+    let sms = ChannelAddress {
+        kind: ChannelKind::Sms,
+        address: "+447700900123".to_owned(),
+    };
+    let (made, created) = s.contact_for_address(org, &sms, at(1)).await.unwrap();
+    assert!(created);
+    assert_eq!(made.addresses, std::slice::from_ref(&sms));
+    assert_eq!((made.customer_id.as_deref(), made.fields.len()), (None, 0));
+    assert_eq!(made.created_at, at(1));
+    let (again, created) = s.contact_for_address(org, &sms, at(2)).await.unwrap();
+    assert_eq!((again, created), (made.clone(), false));
+    assert_eq!(
+        s.get_contact(org, made.id).await.unwrap(),
+        Some(made.clone())
+    );
+    // Another organization has its own contact for the same number.
+    let (theirs, created) = s.contact_for_address(other, &sms, at(3)).await.unwrap();
+    assert!(created);
+    assert_ne!(theirs.id, made.id);
+    // Callers racing for a new address get one contact between them.
+    let fresh = ChannelAddress {
+        kind: ChannelKind::Whatsapp,
+        address: "+447700900999".to_owned(),
+    };
+    let lookups = (0..10).map(|_| s.contact_for_address(org, &fresh, at(4)));
+    let found: Vec<(parley_domain::Contact, bool)> = futures_util::future::join_all(lookups)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert!(found.iter().all(|(c, _)| c.id == found[0].0.id));
+    assert_eq!(found.iter().filter(|(_, created)| *created).count(), 1);
+    assert!(matches!(
+        s.contact_for_address(OrgId::generate(), &sms, at(5)).await,
+        Err(StoreError::NotFound)
+    ));
+}
