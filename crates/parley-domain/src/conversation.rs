@@ -127,9 +127,139 @@ pub struct Message {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A provider's report on a message: its status, when, and why when it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusReport {
+    /// The status reported.
+    pub status: MessageStatus,
+    /// When the provider says it happened.
+    pub at: DateTime<Utc>,
+    /// The provider's error code, on failures.
+    pub error_code: Option<String>,
+    /// The provider's words about it.
+    pub error_message: Option<String>,
+}
+
+impl Message {
+    /// Records `report`: its time is kept under its status (the first time, when a
+    /// status is reported twice), and the status moves only forward
+    /// ([`MessageStatus::advances_to`]). A failure's error is kept when it moves the
+    /// status; a later success clears it. Returns whether the status moved.
+    pub fn record(&mut self, report: &StatusReport) -> bool {
+        self.status_times
+            .entry(report.status.as_str().to_owned())
+            .or_insert(report.at);
+        if !self.status.advances_to(report.status) {
+            return false;
+        }
+        self.status = report.status;
+        if matches!(
+            report.status,
+            MessageStatus::Failed | MessageStatus::Undelivered
+        ) {
+            self.error_code.clone_from(&report.error_code);
+            self.error_message.clone_from(&report.error_message);
+        } else {
+            self.error_code = None;
+            self.error_message = None;
+        }
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn outbound() -> Message {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        Message {
+            id: MessageId::generate(),
+            organization_id: OrgId::generate(),
+            conversation_id: ConversationId::generate(),
+            channel_id: ChannelId::generate(),
+            direction: Direction::Outbound,
+            sender: "bot".to_owned(),
+            body: "hello".to_owned(),
+            status: MessageStatus::Pending,
+            provider_message_id: Some("SM1".to_owned()),
+            error_code: None,
+            error_message: None,
+            segments: 1,
+            encoding: Some(Encoding::Gsm7),
+            status_times: BTreeMap::new(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn report(status: MessageStatus, secs: i64, error: Option<&str>) -> StatusReport {
+        StatusReport {
+            status,
+            at: DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default(),
+            error_code: error.map(str::to_owned),
+            error_message: error.map(|e| format!("error {e}")),
+        }
+    }
+
+    #[test]
+    fn a_late_report_is_kept_but_does_not_move_the_status() {
+        let mut m = outbound();
+        assert!(m.record(&report(MessageStatus::Sent, 1, None)));
+        assert!(m.record(&report(MessageStatus::Read, 3, None)));
+        assert!(
+            !m.record(&report(MessageStatus::Delivered, 2, None)),
+            "late delivered"
+        );
+        assert_eq!(m.status, MessageStatus::Read);
+        assert_eq!(m.status_times.len(), 3, "every report's time is kept");
+        // A failure keeps its code; a delivered after it moves on and clears it.
+        let mut m = outbound();
+        assert!(m.record(&report(MessageStatus::Failed, 1, Some("131026"))));
+        assert_eq!(m.error_code.as_deref(), Some("131026"));
+        assert!(m.record(&report(MessageStatus::Delivered, 2, None)));
+        assert_eq!(
+            (m.status, m.error_code.clone()),
+            (MessageStatus::Delivered, None)
+        );
+        // A repeated report keeps its first time.
+        assert!(!m.record(&report(MessageStatus::Delivered, 9, None)));
+        assert_eq!(m.status_times["delivered"].timestamp(), 2);
+    }
+
+    fn any_outbound_status() -> impl Strategy<Value = MessageStatus> {
+        prop::sample::select(vec![
+            MessageStatus::Pending,
+            MessageStatus::Sent,
+            MessageStatus::Delivered,
+            MessageStatus::Undelivered,
+            MessageStatus::Failed,
+            MessageStatus::Read,
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn any_order_of_reports_ends_on_the_furthest_and_keeps_every_status(
+            statuses in proptest::collection::vec(any_outbound_status(), 0..12),
+        ) {
+            let mut m = outbound();
+            for (i, s) in statuses.iter().enumerate() {
+                let before = m.status;
+                let moved = m.record(&report(*s, i64::try_from(i).unwrap_or(0), Some("e")));
+                prop_assert_eq!(moved, before.advances_to(*s));
+                // Never backwards.
+                prop_assert!(m.status.rank() >= before.rank());
+            }
+            // The furthest rank reported (or pending) is where it ends.
+            let furthest = statuses.iter().filter_map(|s| s.rank()).max().unwrap_or(0);
+            prop_assert_eq!(m.status.rank(), Some(furthest));
+            for s in &statuses {
+                prop_assert!(m.status_times.contains_key(s.as_str()));
+            }
+        }
+    }
 
     #[test]
     fn state_names_round_trip() {
