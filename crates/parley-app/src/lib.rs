@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod channels;
 pub mod contacts;
+pub mod conversations;
 mod error;
 pub mod flows;
 pub mod imports;

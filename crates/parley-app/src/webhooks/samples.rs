@@ -5,16 +5,22 @@
 //! * a test is not a delivery: it is neither queued nor retried and does not enter the
 //!   attempts log or change the endpoint's failing streak; disabled endpoints can be
 //!   tested (that is how one checks a receiver before enabling it again);
-//! * samples carry `"test": true` inside `data`, a fresh `evt_…` id, and the shapes the
-//!   real events have, with example values (the reserved `+44 7700 900xxx` drama numbers);
+//! * samples carry `"test": true` inside `data`, a fresh `evt_…` id, and the events real
+//!   changes raise, built by the same code (`conversations::events`) from example values
+//!   (the reserved `+44 7700 900xxx` drama numbers);
 //! * `customValueRequest` sends the GET of SPEC §7.3 to the endpoint's URL, with the query
 //!   a flow's `fetch` step sends and the same identification headers over an empty body.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use parley_domain::{EventId, WebhookEndpoint, WebhookId};
+use chrono::{DateTime, Utc};
+use parley_domain::{
+    Channel, ChannelAddress, ChannelId, ChannelKind, Contact, ContactId, Conversation,
+    ConversationId, ConversationState, Direction, EventId, Message, MessageId, MessageStatus,
+    Provider, WebhookEndpoint, WebhookId,
+};
 use parley_webhooks::client::RESPONSE_EXCERPT_BYTES;
 
 use crate::auth::Access;
+use crate::conversations::events;
 use crate::{App, AppError};
 
 /// The five tests.
@@ -96,74 +102,160 @@ pub struct TestExchange {
     pub response: ReceivedResponse,
 }
 
-fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+/// The example values the samples describe: a contact, an SMS channel, a conversation
+/// and a message, as stored.
+struct Example {
+    contact: Contact,
+    channel: Channel,
+    conversation: Conversation,
+    message: Message,
 }
 
-/// The sample body of a POST test.
+fn example(endpoint: &WebhookEndpoint, at: DateTime<Utc>, direction: Direction) -> Example {
+    let org = endpoint.organization_id;
+    let contact = Contact {
+        id: ContactId::generate(),
+        organization_id: org,
+        customer_id: Some("C-1001".to_owned()),
+        fields: [
+            ("first_name", "Alex"),
+            ("last_name", "Sample"),
+            ("email", "alex.sample@example.com"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into()))
+        .collect(),
+        addresses: vec![ChannelAddress {
+            kind: ChannelKind::Sms,
+            address: "+447700900123".to_owned(),
+        }],
+        created_at: at,
+        updated_at: at,
+    };
+    let channel = Channel {
+        id: ChannelId::generate(),
+        organization_id: org,
+        provider: Provider::Twilio,
+        name: "Collections SMS".to_owned(),
+        sender: "+447700900000".to_owned(),
+        inbound_flow: None,
+        inbound_queue: "general".to_owned(),
+        rate_per_second: 1,
+        settings: serde_json::Map::new(),
+        secret_sealed: None,
+        enabled: true,
+        created_at: at,
+        updated_at: at,
+    };
+    let conversation = Conversation {
+        id: ConversationId::generate(),
+        organization_id: org,
+        contact_id: contact.id,
+        channel_id: channel.id,
+        direction: Direction::Outbound,
+        flow_id: None,
+        flow_version: None,
+        state: ConversationState::Bot,
+        queue: None,
+        assignee: None,
+        status: None,
+        flow_state: "{}".to_owned(),
+        revision: 1,
+        last_inbound_at: None,
+        opened_at: at,
+        first_agent_reply_at: None,
+        closed_at: None,
+        updated_at: at,
+    };
+    let (sender, body, status, provider) = match direction {
+        Direction::Inbound => (
+            "contact",
+            "Can I pay £50 on Friday?",
+            MessageStatus::Received,
+            None,
+        ),
+        Direction::Outbound => (
+            "bot",
+            "Hi Alex, your balance is £123.45. Reply PAY to settle it.",
+            MessageStatus::Delivered,
+            Some("SM00000000000000000000000000000000".to_owned()),
+        ),
+    };
+    let message = Message {
+        id: MessageId::generate(),
+        organization_id: org,
+        conversation_id: conversation.id,
+        channel_id: channel.id,
+        direction,
+        sender: sender.to_owned(),
+        body: body.to_owned(),
+        status,
+        provider_message_id: provider,
+        error_code: None,
+        error_message: None,
+        segments: 1,
+        encoding: Some(parley_domain::Encoding::Gsm7),
+        status_times: std::collections::BTreeMap::new(),
+        created_at: at,
+        updated_at: at,
+    };
+    Example {
+        contact,
+        channel,
+        conversation,
+        message,
+    }
+}
+
+/// The sample body of a POST test: the event a real change would raise, built by the same
+/// code (`conversations::events`), marked `"test": true`.
 fn sample_body(
     kind: SampleKind,
     id: EventId,
     endpoint: &WebhookEndpoint,
     at: DateTime<Utc>,
 ) -> serde_json::Value {
-    let when = timestamp(at);
-    let contact = serde_json::json!({
-        "id": "con_sample",
-        "customer_id": "C-1001",
-        "name": "Alex Sample",
-        "phone": "+447700900123",
-        "email": "alex.sample@example.com",
-    });
-    let data = match kind {
+    let phone = "+447700900123";
+    let mut data = match kind {
         SampleKind::Ping | SampleKind::CustomValueRequest => serde_json::json!({
-            "test": true,
             "message": "Test ping from Parley",
             "endpoint_id": endpoint.id.to_string(),
         }),
-        SampleKind::InboundMessage => serde_json::json!({
-            "test": true,
-            "conversation_id": "cnv_sample",
-            "message": {
-                "id": "msg_sample",
-                "direction": "inbound",
-                "channel": "sms",
-                "from": "+447700900123",
-                "to": "+447700900000",
-                "text": "Can I pay £50 on Friday?",
-                "received_at": when,
-            },
-            "contact": contact,
-        }),
-        SampleKind::DeliveryReport => serde_json::json!({
-            "test": true,
-            "conversation_id": "cnv_sample",
-            "message": {
-                "id": "msg_sample",
-                "direction": "outbound",
-                "channel": "sms",
-                "to": "+447700900123",
-                "text": "Hi Alex, your balance is £123.45. Reply PAY to settle it.",
-                "previous_status": "sent",
-                "status": "delivered",
-                "provider_message_id": "SM00000000000000000000000000000000",
-                "at": when,
-            },
-            "contact": contact,
-        }),
-        SampleKind::SetStatus => serde_json::json!({
-            "test": true,
-            "conversation_id": "cnv_sample",
-            "status": {"key": "promise_to_pay", "label": "Promise to pay"},
-            "set_by": {"type": "bot", "id": null},
-            "at": when,
-            "contact": contact,
-        }),
+        SampleKind::InboundMessage => {
+            let e = example(endpoint, at, Direction::Inbound);
+            events::inbound_message(&e.conversation, &e.channel, &e.message, &e.contact, phone).data
+        }
+        SampleKind::DeliveryReport => {
+            let e = example(endpoint, at, Direction::Outbound);
+            events::status_change(
+                &e.conversation,
+                &e.channel,
+                &e.message,
+                &e.contact,
+                phone,
+                MessageStatus::Sent,
+                at,
+            )
+            .data
+        }
+        SampleKind::SetStatus => {
+            let e = example(endpoint, at, Direction::Outbound);
+            events::set_status(
+                &e.conversation,
+                &e.contact,
+                "promise_to_pay",
+                "Promise to pay",
+                events::Actor::Bot,
+                at,
+            )
+            .data
+        }
     };
+    data["test"] = true.into();
     serde_json::json!({
         "id": id.to_string(),
         "type": kind.as_str(),
-        "timestamp": when,
+        "timestamp": events::timestamp(at),
         "organization_id": endpoint.organization_id.to_string(),
         "data": data,
     })

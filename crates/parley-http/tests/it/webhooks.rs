@@ -546,6 +546,13 @@ async fn endpoints_are_validated_updated_rotated_tested_and_deleted() {
             serde_json::from_str(r.json["request"]["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["type"], kind);
         assert_eq!(body["data"]["test"], true);
+        if kind != "ping" {
+            // The shapes real events have (built by the same code).
+            let conversation = body["data"]["conversation_id"].as_str().unwrap();
+            assert!(conversation.starts_with("conv_"), "{body}");
+            assert_eq!(body["data"]["contact"]["customer_id"], "C-1001");
+            assert_eq!(body["data"]["contact"]["name"], "Alex Sample");
+        }
     }
     let r = post(
         &t,
