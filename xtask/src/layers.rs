@@ -29,6 +29,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "parley-flow",
             "parley-webhooks",
             "parley-sftp",
+            "parley-channels",
         ],
     ),
     (

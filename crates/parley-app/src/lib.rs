@@ -36,6 +36,9 @@ pub struct Settings {
     pub max_import_bytes: u64,
     /// Webhook delivery.
     pub webhooks: webhooks::WebhookSettings,
+    /// The URL providers and browsers reach Parley at (`server.public_url`, no trailing
+    /// `/`): provider callbacks are signed over URLs under it.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             idempotency_ttl: Duration::from_secs(24 * 3600),
             max_import_bytes: 512 * 1024 * 1024,
             webhooks: webhooks::WebhookSettings::default(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod caller;
 mod extract;
+mod hooks;
 mod idempotency;
 mod ops;
 mod problem;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
     let (api, mut document) = api().split_for_parts();
     v1::describe_responses(&mut document);
     api.merge(ops::router(&document))
+        .merge(hooks::router())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

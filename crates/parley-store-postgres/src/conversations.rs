@@ -235,6 +235,22 @@ impl ConversationStore for PgStore {
         Ok(Some(stored))
     }
 
+    async fn find_message(&self, key: &MessageKey) -> Result<Option<Message>, StoreError> {
+        let query = match key {
+            MessageKey::Id { organization, id } => sqlx::query(sql::FIND_MESSAGE)
+                .bind(id.to_string())
+                .bind(organization.to_string()),
+            MessageKey::Provider {
+                channel,
+                provider_message_id,
+            } => sqlx::query(sql::FIND_PROVIDER_MESSAGE)
+                .bind(channel.to_string())
+                .bind(provider_message_id.as_str()),
+        };
+        let row = query.fetch_optional(&self.pool).await.map_err(map_err)?;
+        row.as_ref().map(|r| decode::message(&Cols(r))).transpose()
+    }
+
     async fn get_conversation(
         &self,
         organization: OrgId,

@@ -37,6 +37,8 @@ numbered_sql! {
     UPDATE_MESSAGE = sql::UPDATE_MESSAGE;
     INSERT_EVENT = sql::INSERT_EVENT;
     INSERT_JOB = sql::INSERT_JOB;
+    FIND_MESSAGE = sql::FIND_MESSAGE;
+    FIND_PROVIDER_MESSAGE = sql::FIND_PROVIDER_MESSAGE;
 }
 
 fn opt_millis(at: Option<DateTime<Utc>>) -> Option<i64> {
@@ -222,7 +224,7 @@ fn change_message(
     let message = match key {
         MessageKey::Id { organization, id } => one(
             &tx,
-            "SELECT * FROM messages WHERE id = ?1 AND organization_id = ?2",
+            &FIND_MESSAGE,
             &[&id.to_string(), &organization.to_string()],
             |r| decode::message(r),
         )?,
@@ -231,7 +233,7 @@ fn change_message(
             provider_message_id,
         } => one(
             &tx,
-            "SELECT * FROM messages WHERE channel_id = ?1 AND provider_message_id = ?2",
+            &FIND_PROVIDER_MESSAGE,
             &[&channel.to_string(), provider_message_id],
             |r| decode::message(r),
         )?,
@@ -281,6 +283,22 @@ impl ConversationStore for SqliteStore {
         self.direct
             .run(move |c| change_message(c, &key, decide))
             .await
+    }
+
+    async fn find_message(&self, key: &MessageKey) -> Result<Option<Message>, StoreError> {
+        let query = match key {
+            MessageKey::Id { organization, id } => sqlx::query(sql::FIND_MESSAGE)
+                .bind(id.to_string())
+                .bind(organization.to_string()),
+            MessageKey::Provider {
+                channel,
+                provider_message_id,
+            } => sqlx::query(sql::FIND_PROVIDER_MESSAGE)
+                .bind(channel.to_string())
+                .bind(provider_message_id.as_str()),
+        };
+        let row = query.fetch_optional(&self.pool).await.map_err(map_err)?;
+        row.as_ref().map(|r| decode::message(&Cols(r))).transpose()
     }
 
     async fn get_conversation(

@@ -123,6 +123,9 @@ pub trait ConversationStore: Send + Sync {
         decide: DecideMessage,
     ) -> Result<Option<Message>, StoreError>;
 
+    /// A message as it stands.
+    async fn find_message(&self, key: &MessageKey) -> Result<Option<Message>, StoreError>;
+
     /// A conversation of `organization`.
     async fn get_conversation(
         &self,

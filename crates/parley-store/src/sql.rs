@@ -75,3 +75,10 @@ pub const FIND_CONVERSATION: &str =
 /// conversation, `$3` cursor, `$4` limit).
 pub const LIST_MESSAGES: &str = "SELECT * FROM messages WHERE organization_id = $1 \
      AND conversation_id = $2 AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4";
+
+/// A message by id within an organization (`$1` id, `$2` organization).
+pub const FIND_MESSAGE: &str = "SELECT * FROM messages WHERE id = $1 AND organization_id = $2";
+
+/// A message by the provider's id on a channel (`$1` channel, `$2` provider id).
+pub const FIND_PROVIDER_MESSAGE: &str =
+    "SELECT * FROM messages WHERE channel_id = $1 AND provider_message_id = $2";

@@ -55,6 +55,8 @@ pub struct Config {
     pub store_url: StoreUrl,
     /// Listen address.
     pub listen: SocketAddr,
+    /// Where providers and browsers reach Parley (no trailing `/`).
+    pub public_url: String,
     /// Secure cookies.
     pub secure_cookies: bool,
     /// Shutdown grace period.
@@ -150,6 +152,7 @@ impl TryFrom<raw::RawConfig> for Config {
                 "must be an address and port such as 127.0.0.1:8080",
             )
         })?;
+        let public_url = public_url(&r.server.public_url, listen)?;
         let log_json = match r.log.format.as_str() {
             "json" => true,
             "pretty" => false,
@@ -189,6 +192,7 @@ impl TryFrom<raw::RawConfig> for Config {
             data_dir: PathBuf::from(r.data_dir),
             store_url,
             listen,
+            public_url,
             secure_cookies: r.server.secure_cookies,
             shutdown_grace: duration("server.shutdown_grace", &r.server.shutdown_grace)?,
             log_json,
@@ -256,6 +260,32 @@ fn webhook_settings(
         inbox_settle,
         engine,
     })
+}
+
+/// `server.public_url`: an http or https URL with no path, query or fragment, or
+/// `http://<listen>` when empty.
+fn public_url(text: &str, listen: SocketAddr) -> Result<String, ConfigError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(format!("http://{listen}"));
+    }
+    let bad = || {
+        key_error(
+            "server.public_url",
+            "must be an http or https URL with no path, such as https://parley.example.com",
+        )
+    };
+    let url = url::Url::parse(text).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        return Err(bad());
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 /// Loads the configuration from the defaults, `file` (or `./parley.toml` when it exists)

@@ -76,6 +76,7 @@ pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         argon2: config.argon2,
         max_import_bytes: config.max_import_bytes,
         webhooks: config.webhooks.clone(),
+        public_url: config.public_url.clone(),
         ..Settings::default()
     };
     Ok(App::new(

@@ -21,3 +21,5 @@ mod sftp;
 mod sftp_inbox;
 // Messaging channels: settings and sealed credentials.
 mod channels;
+// Provider callbacks: signatures, status reports.
+mod channel_hooks;

@@ -453,6 +453,18 @@ pub async fn message_changes_see_their_conversation_and_write_events(s: &dyn Sto
     assert_eq!(delivered.status, MessageStatus::Delivered);
     assert_eq!(delivered.provider_message_id.as_deref(), Some("SMx"));
     assert_eq!(undispatched_notes(s, org).await, ["sent", "delivered"]);
+    assert_eq!(
+        s.find_message(&by_provider).await.unwrap(),
+        Some(delivered.clone())
+    );
+    let by_id = MessageKey::Id {
+        organization: org,
+        id: sent.id,
+    };
+    assert_eq!(
+        s.find_message(&by_id).await.unwrap(),
+        Some(delivered.clone())
+    );
     // Nothing to change, or no such message: nothing written.
     assert_eq!(
         s.change_message(by_provider, Box::new(|_, _| None))

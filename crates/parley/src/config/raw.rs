@@ -36,6 +36,7 @@ pub struct RawStore {
 #[serde(deny_unknown_fields)]
 pub struct RawServer {
     pub listen: String,
+    pub public_url: String,
     pub secure_cookies: bool,
     pub shutdown_grace: String,
 }

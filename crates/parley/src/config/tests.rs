@@ -135,3 +135,23 @@ fn durations_parse_and_refuse_garbage() {
         assert!(parse_duration(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn the_public_url_defaults_to_the_listen_address_and_is_checked() {
+    let (_dir, path) = with_file("[server]\nlisten = \"0.0.0.0:9000\"\n");
+    let c = load(Some(&path), env(&[])).unwrap();
+    assert_eq!(c.public_url, "http://0.0.0.0:9000");
+    let (_dir, path) = with_file("[server]\npublic_url = \"https://parley.example.com/\"\n");
+    let c = load(Some(&path), env(&[])).unwrap();
+    assert_eq!(c.public_url, "https://parley.example.com");
+    for bad in [
+        "parley.example.com",
+        "ftp://x.example",
+        "https://x.example/parley",
+        "https://x.example/?a=1",
+    ] {
+        let (_dir, path) = with_file(&format!("[server]\npublic_url = \"{bad}\"\n"));
+        let e = load(Some(&path), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("server.public_url"), "{bad}: {e}");
+    }
+}
