@@ -59,11 +59,15 @@ pub enum AuditAction {
     ChannelCreated,
     /// A messaging channel's settings, credentials or state changed.
     ChannelUpdated,
+    /// An outcome status was defined or changed.
+    OutcomeStatusSet,
+    /// An outcome status was removed.
+    OutcomeStatusDeleted,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -88,6 +92,8 @@ impl AuditAction {
         AuditAction::SftpInboxDeleted,
         AuditAction::ChannelCreated,
         AuditAction::ChannelUpdated,
+        AuditAction::OutcomeStatusSet,
+        AuditAction::OutcomeStatusDeleted,
     ];
 
     /// The stored and wire name.
@@ -118,6 +124,8 @@ impl AuditAction {
             AuditAction::SftpInboxDeleted => "sftp_inbox_deleted",
             AuditAction::ChannelCreated => "channel_created",
             AuditAction::ChannelUpdated => "channel_updated",
+            AuditAction::OutcomeStatusSet => "outcome_status_set",
+            AuditAction::OutcomeStatusDeleted => "outcome_status_deleted",
         }
     }
 

@@ -127,6 +127,58 @@ pub struct Message {
     pub updated_at: DateTime<Utc>,
 }
 
+/// How an outcome status counts in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusCategory {
+    /// A good result (a promise to pay, a payment).
+    Positive,
+    /// Neither.
+    Neutral,
+    /// A bad result (a refusal, an opt-out).
+    Negative,
+}
+
+impl StatusCategory {
+    /// Every category.
+    pub const ALL: [StatusCategory; 3] = [Self::Positive, Self::Neutral, Self::Negative];
+
+    /// The stored and wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Positive => "positive",
+            Self::Neutral => "neutral",
+            Self::Negative => "negative",
+        }
+    }
+
+    /// Reads a stored name.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// An outcome status an organization tags conversations with (SPEC §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeStatus {
+    /// Its organization.
+    pub organization_id: OrgId,
+    /// The key flows and agents name (`promise_to_pay`).
+    pub key: String,
+    /// What people read.
+    pub label: String,
+    /// How it counts.
+    pub category: StatusCategory,
+    /// Whether tagging it closes the conversation.
+    pub closes: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A provider's report on a message: its status, when, and why when it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusReport {

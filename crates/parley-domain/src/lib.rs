@@ -23,7 +23,9 @@ pub use contact::{
     BUILTIN_FIELDS, ChannelAddress, ChannelKind, Contact, FieldDefinition, FieldKey, FieldType,
     MAX_FIELD_KEY_LEN,
 };
-pub use conversation::{Conversation, ConversationState, Message, StatusReport};
+pub use conversation::{
+    Conversation, ConversationState, Message, OutcomeStatus, StatusCategory, StatusReport,
+};
 pub use event::{EventEnvelope, EventType, NewEvent};
 pub use flow::{FlowRecord, FlowVersion};
 pub use id::{

@@ -10,6 +10,7 @@ mod dto;
 mod flows;
 mod imports;
 mod organizations;
+mod outcomes;
 mod sftp;
 mod users;
 mod webhooks;
@@ -140,6 +141,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sftp::poll_inbox))
         .routes(routes!(channels::list, channels::create))
         .routes(routes!(channels::get, channels::update))
+        .routes(routes!(outcomes::list, outcomes::create))
+        .routes(routes!(outcomes::update, outcomes::delete))
         .merge(
             // Uploads stream, limited by the application (`Settings::max_import_bytes`)
             // under this ceiling; JSON rows are limited to `MAX_ROWS_BODY` by the handler.

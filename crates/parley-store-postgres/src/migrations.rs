@@ -68,6 +68,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0012_conversations.sql",
         include_str!("../migrations/0012_conversations.sql"),
     ),
+    (
+        13,
+        "0013_outcome_statuses.sql",
+        include_str!("../migrations/0013_outcome_statuses.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -84,6 +89,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0010_sftp_inboxes.sql",
     "0011_channels.sql",
     "0012_conversations.sql",
+    "0013_outcome_statuses.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -49,6 +49,7 @@ const KNOWN_CONSTRAINTS: &[&str] = &[
     "conversations_open_key",
     "messages_pkey",
     "messages_provider_key",
+    "outcome_statuses_pkey",
 ];
 
 /// Maps a sqlx error: unique violations to `Conflict`, foreign-key violations to

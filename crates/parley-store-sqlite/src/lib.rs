@@ -15,6 +15,7 @@ mod jobs;
 mod migrations;
 mod organizations;
 mod outbox;
+mod outcomes;
 mod rows;
 mod sessions;
 mod users;

@@ -114,6 +114,10 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
     ),
     ("messages.id", "messages_pkey"),
     (
+        "outcome_statuses.organization_id, outcome_statuses.key",
+        "outcome_statuses_pkey",
+    ),
+    (
         "messages.channel_id, messages.provider_message_id",
         "messages_provider_key",
     ),

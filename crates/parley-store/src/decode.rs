@@ -12,8 +12,8 @@ use parley_domain::{
     Conversation, ConversationState, CustomValueEndpoint, Delivery, DeliveryAttempt,
     DeliveryStatus, Direction, DisabledReason, Encoding, EventType, FieldDefinition, FlowRecord,
     FlowVersion, ImportCounters, ImportRecord, Membership, Message, MessageStatus, NewEvent, OrgId,
-    Organization, PermissionSet, Provider, Role, SftpAccess, SftpInbox, Subscription, User,
-    WebhookEndpoint, from_millis,
+    Organization, OutcomeStatus, PermissionSet, Provider, Role, SftpAccess, SftpInbox,
+    StatusCategory, Subscription, User, WebhookEndpoint, from_millis,
 };
 
 use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
@@ -569,6 +569,19 @@ pub fn conversation(r: &impl RowSource) -> Result<Conversation, StoreError> {
         opened_at: instant(r, "opened_at")?,
         first_agent_reply_at: opt_instant(r, "first_agent_reply_at")?,
         closed_at: opt_instant(r, "closed_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `outcome_statuses.*`
+pub fn outcome_status(r: &impl RowSource) -> Result<OutcomeStatus, StoreError> {
+    Ok(OutcomeStatus {
+        organization_id: parsed(r, "organization_id")?,
+        key: text(r, "key")?,
+        label: text(r, "label")?,
+        category: named(r, "category", StatusCategory::from_name)?,
+        closes: int(r, "closes")? != 0,
+        created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
     })
 }

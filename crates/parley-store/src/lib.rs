@@ -14,6 +14,7 @@ mod inboxes;
 mod jobs;
 mod organizations;
 mod outbox;
+mod outcomes;
 mod page;
 mod sessions;
 pub mod sql;
@@ -44,6 +45,7 @@ pub use jobs::{
 };
 pub use organizations::{Bootstrap, OrganizationStore};
 pub use outbox::{OutboxStore, StoredEvent};
+pub use outcomes::OutcomeStore;
 pub use page::{Page, PageRequest};
 pub use sessions::{NewSession, Session, SessionStore};
 pub use users::{Member, UserCredentials, UserStore};
@@ -71,6 +73,7 @@ pub trait Store:
     + InboxStore
     + ChannelStore
     + ConversationStore
+    + OutcomeStore
     + Send
     + Sync
 {

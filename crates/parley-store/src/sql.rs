@@ -82,3 +82,21 @@ pub const FIND_MESSAGE: &str = "SELECT * FROM messages WHERE id = $1 AND organiz
 /// A message by the provider's id on a channel (`$1` channel, `$2` provider id).
 pub const FIND_PROVIDER_MESSAGE: &str =
     "SELECT * FROM messages WHERE channel_id = $1 AND provider_message_id = $2";
+
+/// Defines an outcome status (`$1` organization, `$2` key, `$3` label, `$4` category,
+/// `$5` closes, `$6` created at, `$7` updated at).
+pub const INSERT_OUTCOME_STATUS: &str = "INSERT INTO outcome_statuses (organization_id, key, label, \
+     category, closes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *";
+
+/// Replaces an outcome status (same numbering; the creation time is kept).
+pub const UPDATE_OUTCOME_STATUS: &str = "UPDATE outcome_statuses SET label = $3, category = $4, \
+     closes = $5, updated_at = $7 WHERE organization_id = $1 AND key = $2 AND $6 IS NOT NULL \
+     RETURNING *";
+
+/// An organization's outcome statuses by key (`$1` organization).
+pub const LIST_OUTCOME_STATUSES: &str =
+    "SELECT * FROM outcome_statuses WHERE organization_id = $1 ORDER BY key";
+
+/// Removes an outcome status (`$1` organization, `$2` key).
+pub const DELETE_OUTCOME_STATUS: &str =
+    "DELETE FROM outcome_statuses WHERE organization_id = $1 AND key = $2";

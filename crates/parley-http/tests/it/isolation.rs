@@ -26,6 +26,7 @@ struct Ids {
     event: EventId,
     sftp: String,
     channel: String,
+    outcome: String,
 }
 
 /// A flow any organization can publish.
@@ -97,6 +98,10 @@ const SCOPED: &[(&str, &str)] = &[
     ("POST", "/api/v1/channels"),
     ("GET", "/api/v1/channels/{id}"),
     ("PATCH", "/api/v1/channels/{id}"),
+    ("GET", "/api/v1/outcome-statuses"),
+    ("POST", "/api/v1/outcome-statuses"),
+    ("PATCH", "/api/v1/outcome-statuses/{key}"),
+    ("DELETE", "/api/v1/outcome-statuses/{key}"),
 ];
 
 /// Operations that read or change no organization's data (their permission is checked by
@@ -307,6 +312,17 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let channel = r.json["id"].as_str().unwrap().to_owned();
+    let outcome = format!("seeded_{n}");
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/outcome-statuses",
+            Some(&admin),
+            None,
+            Some(json!({"key": outcome, "label": "Seeded", "category": "neutral"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
     let event = EventId::generate();
     t.app
         .store
@@ -327,6 +343,7 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         event,
         sftp,
         channel,
+        outcome,
         user: user.id,
         key: key.key.id,
         contact,
@@ -351,6 +368,10 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         .replace("/webhooks/{id}", &format!("/webhooks/{}", ids.webhook))
         .replace("/sftp/{id}", &format!("/sftp/{}", ids.sftp))
         .replace("/channels/{id}", &format!("/channels/{}", ids.channel))
+        .replace(
+            "/outcome-statuses/{key}",
+            &format!("/outcome-statuses/{}", ids.outcome),
+        )
         .replace("/messages/{event_id}", &format!("/messages/{}", ids.event));
     let body = match (method, template) {
         ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
@@ -378,6 +399,12 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         ("POST", "/api/v1/webhooks/{id}/test") => Some(json!({"kind": "ping"})),
         ("POST", "/api/v1/sftp") => Some(sftp_hook(n)),
         ("POST", "/api/v1/channels") => Some(twilio_channel(n)),
+        ("POST", "/api/v1/outcome-statuses") => {
+            Some(json!({"key": format!("made_{n}"), "label": "Made", "category": "positive"}))
+        }
+        ("PATCH", "/api/v1/outcome-statuses/{key}") => {
+            Some(json!({"label": format!("renamed {n}")}))
+        }
         ("PATCH", "/api/v1/channels/{id}") => Some(
             json!({"name": format!("renamed {n}"), "credentials": {"auth_token": format!("t{n}")}}),
         ),

@@ -23,3 +23,5 @@ mod sftp_inbox;
 mod channels;
 // Provider callbacks: signatures, status reports.
 mod channel_hooks;
+// Outcome statuses: agents read, administrators manage.
+mod outcomes;

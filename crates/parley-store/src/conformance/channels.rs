@@ -144,3 +144,111 @@ fn new_channel_like(created: &Channel) -> Channel {
         ..new_channel(created.organization_id, Provider::Twilio, "SMS")
     }
 }
+
+fn outcome(org: OrgId, key: &str, label: &str, secs: i64) -> parley_domain::OutcomeStatus {
+    parley_domain::OutcomeStatus {
+        organization_id: org,
+        key: key.to_owned(),
+        label: label.to_owned(),
+        category: parley_domain::StatusCategory::Positive,
+        closes: false,
+        created_at: at(secs),
+        updated_at: at(secs),
+    }
+}
+
+pub async fn outcome_statuses_are_defined_per_organization(s: &dyn Store) {
+    let org = create_org(s, "outcomes", None).await.id;
+    let other = create_org(s, "outcomes-other", None).await.id;
+    let set = |o, a| audit(Some(o), AuditAction::OutcomeStatusSet, a);
+    let ptp = s
+        .create_outcome_status(
+            outcome(org, "promise_to_pay", "Promise to pay", 1),
+            set(org, 1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ptp, outcome(org, "promise_to_pay", "Promise to pay", 1));
+    s.create_outcome_status(outcome(org, "paid", "Paid", 2), set(org, 2))
+        .await
+        .unwrap();
+    // A key is defined once per organization.
+    let again = s
+        .create_outcome_status(outcome(org, "paid", "Paid again", 3), set(org, 3))
+        .await;
+    assert!(
+        matches!(
+            again,
+            Err(StoreError::Conflict {
+                constraint: "outcome_statuses_pkey"
+            })
+        ),
+        "{again:?}"
+    );
+    // An update replaces what may change, keeping when it was created.
+    let mut changed = outcome(org, "promise_to_pay", "Promised", 5);
+    changed.category = parley_domain::StatusCategory::Neutral;
+    changed.closes = true;
+    let replaced = s.update_outcome_status(changed, set(org, 5)).await.unwrap();
+    assert_eq!(
+        (
+            replaced.label.as_str(),
+            replaced.closes,
+            replaced.created_at,
+            replaced.updated_at
+        ),
+        ("Promised", true, at(1), at(5))
+    );
+    let keys: Vec<String> = s
+        .list_outcome_statuses(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(keys, ["paid", "promise_to_pay"]);
+    assert!(s.list_outcome_statuses(other).await.unwrap().is_empty());
+    let theirs = s
+        .update_outcome_status(outcome(other, "paid", "Theirs", 6), set(other, 6))
+        .await;
+    assert!(matches!(theirs, Err(StoreError::NotFound)), "{theirs:?}");
+    assert!(matches!(
+        s.update_outcome_status(outcome(other, "paid", "Theirs", 6), set(other, 6))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // Removal is scoped and audited.
+    let removed = |o| audit(Some(o), AuditAction::OutcomeStatusDeleted, 6);
+    assert!(matches!(
+        s.delete_outcome_status(other, "paid", removed(other)).await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_outcome_status(org, "paid", removed(org))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.delete_outcome_status(org, "paid", removed(org)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.list_outcome_statuses(org).await.unwrap().len(), 1);
+    let audits = s
+        .list_audit(org, PageRequest::first(20))
+        .await
+        .unwrap()
+        .items;
+    let count = |a| audits.iter().filter(|e| e.action == a).count();
+    assert_eq!(
+        (
+            count(AuditAction::OutcomeStatusSet),
+            count(AuditAction::OutcomeStatusDeleted)
+        ),
+        (3, 1)
+    );
+    assert!(
+        s.list_audit(other, PageRequest::first(20))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
