@@ -56,3 +56,23 @@ impl AuditLog for PgStore {
         Ok(page.finish(items, |e| e.id.to_string()))
     }
 }
+
+impl crate::PgStore {
+    /// Runs `query` (one statement ending `RETURNING *`) with its audit entry in one
+    /// transaction and decodes the row; `None` (and nothing written) when no row matched.
+    pub(crate) async fn write_audited<T>(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        decode: impl Fn(&Cols<'_>) -> Result<T, StoreError>,
+        audit: &NewAuditEntry,
+    ) -> Result<Option<T>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let Some(row) = query.fetch_optional(&mut *tx).await.map_err(map_err)? else {
+            return Ok(None);
+        };
+        let stored = decode(&Cols(&row))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(stored))
+    }
+}

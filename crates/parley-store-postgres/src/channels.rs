@@ -5,7 +5,6 @@ use parley_store::decode;
 use parley_store::{ChannelStore, Page, PageRequest, StoreError};
 
 use crate::PgStore;
-use crate::audit::insert_audit;
 use crate::rows::{Cols, map_err};
 
 /// Every column of `channels`, bound as `$1…$13` in table order.
@@ -28,30 +27,6 @@ fn bind_channel<'q>(
         .bind(to_millis(c.updated_at))
 }
 
-impl PgStore {
-    /// Runs `sql` (binding every column, `RETURNING *`) with its audit entry in one
-    /// transaction; `None` when no row matched.
-    async fn write_channel(
-        &self,
-        sql: &'static str,
-        channel: &Channel,
-        audit: &NewAuditEntry,
-    ) -> Result<Option<Channel>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let Some(row) = bind_channel(sqlx::query(sql), channel)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
-        else {
-            return Ok(None);
-        };
-        let stored = decode::channel(&Cols(&row))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(Some(stored))
-    }
-}
-
 #[async_trait::async_trait]
 impl ChannelStore for PgStore {
     async fn create_channel(
@@ -59,7 +34,8 @@ impl ChannelStore for PgStore {
         channel: Channel,
         audit: NewAuditEntry,
     ) -> Result<Channel, StoreError> {
-        self.write_channel(parley_store::sql::INSERT_CHANNEL, &channel, &audit)
+        let query = bind_channel(sqlx::query(parley_store::sql::INSERT_CHANNEL), &channel);
+        self.write_audited(query, |r| decode::channel(r), &audit)
             .await?
             .ok_or(StoreError::NotFound)
     }
@@ -69,7 +45,8 @@ impl ChannelStore for PgStore {
         channel: Channel,
         audit: NewAuditEntry,
     ) -> Result<Channel, StoreError> {
-        self.write_channel(parley_store::sql::UPDATE_CHANNEL, &channel, &audit)
+        let query = bind_channel(sqlx::query(parley_store::sql::UPDATE_CHANNEL), &channel);
+        self.write_audited(query, |r| decode::channel(r), &audit)
             .await?
             .ok_or(StoreError::NotFound)
     }

@@ -77,3 +77,27 @@ impl AuditLog for SqliteStore {
         Ok(page.finish(items, |e| e.id.to_string()))
     }
 }
+
+impl crate::SqliteStore {
+    /// Runs `query` (one statement ending `RETURNING *`) with its audit entry in one
+    /// transaction and decodes the row; `None` (and nothing written) when no row matched.
+    pub(crate) async fn write_audited<T>(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        decode: impl Fn(&Cols<'_>) -> Result<T, StoreError>,
+        audit: &NewAuditEntry,
+    ) -> Result<Option<T>, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let Some(row) = query.fetch_optional(&mut *tx).await.map_err(map_err)? else {
+            return Ok(None);
+        };
+        let stored = decode(&Cols(&row))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(stored))
+    }
+}

@@ -8,39 +8,18 @@ use crate::SqliteStore;
 use crate::audit::insert_audit;
 use crate::rows::{Cols, map_err};
 
-impl SqliteStore {
-    /// Runs `sql` (binding every column, `RETURNING *`) with its audit entry in one
-    /// transaction; `None` when no row matched.
-    async fn write_outcome_status(
-        &self,
-        sql: &'static str,
-        status: &OutcomeStatus,
-        audit: &NewAuditEntry,
-    ) -> Result<Option<OutcomeStatus>, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
-        let Some(row) = sqlx::query(sql)
-            .bind(status.organization_id.to_string())
-            .bind(&status.key)
-            .bind(&status.label)
-            .bind(status.category.as_str())
-            .bind(i64::from(status.closes))
-            .bind(to_millis(status.created_at))
-            .bind(to_millis(status.updated_at))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
-        else {
-            return Ok(None);
-        };
-        let stored = decode::outcome_status(&Cols(&row))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(Some(stored))
-    }
+/// Binds every column of `outcome_statuses` as `$1…$7` in table order.
+fn bind_status<'q>(
+    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    s: &'q OutcomeStatus,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    q.bind(s.organization_id.to_string())
+        .bind(&s.key)
+        .bind(&s.label)
+        .bind(s.category.as_str())
+        .bind(i64::from(s.closes))
+        .bind(to_millis(s.created_at))
+        .bind(to_millis(s.updated_at))
 }
 
 #[async_trait::async_trait]
@@ -50,7 +29,8 @@ impl OutcomeStore for SqliteStore {
         status: OutcomeStatus,
         audit: NewAuditEntry,
     ) -> Result<OutcomeStatus, StoreError> {
-        self.write_outcome_status(sql::INSERT_OUTCOME_STATUS, &status, &audit)
+        let query = bind_status(sqlx::query(sql::INSERT_OUTCOME_STATUS), &status);
+        self.write_audited(query, |r| decode::outcome_status(r), &audit)
             .await?
             .ok_or(StoreError::NotFound)
     }
@@ -60,7 +40,8 @@ impl OutcomeStore for SqliteStore {
         status: OutcomeStatus,
         audit: NewAuditEntry,
     ) -> Result<OutcomeStatus, StoreError> {
-        self.write_outcome_status(sql::UPDATE_OUTCOME_STATUS, &status, &audit)
+        let query = bind_status(sqlx::query(sql::UPDATE_OUTCOME_STATUS), &status);
+        self.write_audited(query, |r| decode::outcome_status(r), &audit)
             .await?
             .ok_or(StoreError::NotFound)
     }

@@ -44,34 +44,6 @@ fn bind_endpoint<'q>(
         .bind(e.sftp.as_ref().map(|a| a.credential_sealed.as_str()))
 }
 
-impl SqliteStore {
-    /// Runs `sql` (an insert or update binding every column, `RETURNING *`) with its audit
-    /// entry in one transaction; `None` when no row matched.
-    async fn write_endpoint(
-        &self,
-        sql: &'static str,
-        endpoint: &WebhookEndpoint,
-        audit: &NewAuditEntry,
-    ) -> Result<Option<WebhookEndpoint>, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
-        let Some(row) = bind_endpoint(sqlx::query(sql), endpoint)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
-        else {
-            return Ok(None);
-        };
-        let stored = decode::webhook_endpoint(&Cols(&row))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(Some(stored))
-    }
-}
-
 #[async_trait::async_trait]
 impl WebhookStore for SqliteStore {
     async fn create_webhook(
@@ -79,12 +51,9 @@ impl WebhookStore for SqliteStore {
         endpoint: WebhookEndpoint,
         audit: NewAuditEntry,
     ) -> Result<WebhookEndpoint, StoreError> {
-        self.write_endpoint(
-            "INSERT INTO webhook_endpoints (id, organization_id, url, description, events, enabled, \
-                 disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_until, failing_since, \
-                 created_at, updated_at, sftp_host_key, sftp_credential_sealed) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *",
-            &endpoint,
+        self.write_audited(
+            bind_endpoint(sqlx::query(parley_store::sql::INSERT_WEBHOOK), &endpoint),
+            |r| decode::webhook_endpoint(r),
             &audit,
         )
         .await?
@@ -96,13 +65,9 @@ impl WebhookStore for SqliteStore {
         endpoint: WebhookEndpoint,
         audit: NewAuditEntry,
     ) -> Result<WebhookEndpoint, StoreError> {
-        self.write_endpoint(
-            "UPDATE webhook_endpoints SET url = $3, description = $4, events = $5, enabled = $6, \
-                 disabled_reason = $7, secret_sealed = $8, previous_secret_sealed = $9, \
-                 previous_secret_until = $10, failing_since = $11, updated_at = $13, \
-                 sftp_host_key = $14, sftp_credential_sealed = $15 \
-                 WHERE id = $1 AND organization_id = $2 AND $12 IS NOT NULL RETURNING *",
-            &endpoint,
+        self.write_audited(
+            bind_endpoint(sqlx::query(parley_store::sql::UPDATE_WEBHOOK), &endpoint),
+            |r| decode::webhook_endpoint(r),
             &audit,
         )
         .await?

@@ -100,3 +100,18 @@ pub const LIST_OUTCOME_STATUSES: &str =
 /// Removes an outcome status (`$1` organization, `$2` key).
 pub const DELETE_OUTCOME_STATUS: &str =
     "DELETE FROM outcome_statuses WHERE organization_id = $1 AND key = $2";
+
+/// Inserts a webhook endpoint: every column as `$1…$15` in table order.
+pub const INSERT_WEBHOOK: &str = "INSERT INTO webhook_endpoints (id, organization_id, url, \
+     description, events, enabled, disabled_reason, secret_sealed, previous_secret_sealed, \
+     previous_secret_until, failing_since, created_at, updated_at, sftp_host_key, \
+     sftp_credential_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+     $15) RETURNING *";
+
+/// Replaces a webhook endpoint of its organization (same numbering; the id, organization
+/// and creation time never change).
+pub const UPDATE_WEBHOOK: &str = "UPDATE webhook_endpoints SET url = $3, description = $4, \
+     events = $5, enabled = $6, disabled_reason = $7, secret_sealed = $8, \
+     previous_secret_sealed = $9, previous_secret_until = $10, failing_since = $11, \
+     updated_at = $13, sftp_host_key = $14, sftp_credential_sealed = $15 \
+     WHERE id = $1 AND organization_id = $2 AND $12 IS NOT NULL RETURNING *";
