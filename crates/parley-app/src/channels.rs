@@ -9,7 +9,7 @@
 //! * `settings` are replaced key by key the same way;
 //! * the inbound flow must be a flow of the organization with a published version (the
 //!   runtime starts its latest version); without one, customers who write first wait in
-//!   `inbound_queue` (default `general`);
+//!   `inbound_queue` (default `default`, Parley's own queue);
 //! * the rate defaults to what the provider allows a new sender (Twilio 1 message per
 //!   second on a long code, WhatsApp 80, the simulator and web chat 100), at most 10,000;
 //! * the provider never changes: a channel's messages belong to one provider's ids.
@@ -27,8 +27,8 @@ use crate::{App, AppError, FieldError};
 const CHANNEL: &str = "channel";
 /// The highest send rate a channel may be given.
 pub const MAX_RATE_PER_SECOND: u32 = 10_000;
-/// The queue customers wait in when a channel names none.
-pub const DEFAULT_INBOUND_QUEUE: &str = "general";
+/// The queue customers wait in when a channel names none: Parley's own `default`.
+pub const DEFAULT_INBOUND_QUEUE: &str = crate::conversations::queues::DEFAULT_QUEUE;
 
 /// A channel to create.
 #[derive(Debug, Clone, Default)]
@@ -101,18 +101,8 @@ fn check_name(name: &str) -> Result<String, FieldError> {
 }
 
 fn check_queue(queue: &str) -> Result<String, FieldError> {
-    let ok = (1..=64).contains(&queue.len())
-        && queue
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok {
-        Ok(queue.to_owned())
-    } else {
-        Err(FieldError::new(
-            "inbound_queue",
-            "must be 1 to 64 lower-case letters, digits, '_' or '-'",
-        ))
-    }
+    crate::conversations::queues::check_queue_key("inbound_queue", queue)?;
+    Ok(queue.to_owned())
 }
 
 fn check_rate(rate: u32) -> Result<u32, FieldError> {

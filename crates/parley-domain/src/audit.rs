@@ -63,11 +63,15 @@ pub enum AuditAction {
     OutcomeStatusSet,
     /// An outcome status was removed.
     OutcomeStatusDeleted,
+    /// A queue was defined or renamed.
+    QueueSet,
+    /// A queue was removed.
+    QueueDeleted,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 28] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -94,6 +98,8 @@ impl AuditAction {
         AuditAction::ChannelUpdated,
         AuditAction::OutcomeStatusSet,
         AuditAction::OutcomeStatusDeleted,
+        AuditAction::QueueSet,
+        AuditAction::QueueDeleted,
     ];
 
     /// The stored and wire name.
@@ -126,6 +132,8 @@ impl AuditAction {
             AuditAction::ChannelUpdated => "channel_updated",
             AuditAction::OutcomeStatusSet => "outcome_status_set",
             AuditAction::OutcomeStatusDeleted => "outcome_status_deleted",
+            AuditAction::QueueSet => "queue_set",
+            AuditAction::QueueDeleted => "queue_deleted",
         }
     }
 

@@ -179,6 +179,21 @@ pub struct OutcomeStatus {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A queue conversations wait in for people (SPEC §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queue {
+    /// Its organization.
+    pub organization_id: OrgId,
+    /// The key flows, channels and agents name (`collections`).
+    pub key: String,
+    /// What people read.
+    pub name: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A provider's report on a message: its status, when, and why when it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusReport {

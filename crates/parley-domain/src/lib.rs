@@ -24,7 +24,7 @@ pub use contact::{
     MAX_FIELD_KEY_LEN,
 };
 pub use conversation::{
-    Conversation, ConversationState, Message, OutcomeStatus, StatusCategory, StatusReport,
+    Conversation, ConversationState, Message, OutcomeStatus, Queue, StatusCategory, StatusReport,
 };
 pub use event::{EventEnvelope, EventType, NewEvent};
 pub use flow::{FlowRecord, FlowVersion};

@@ -11,6 +11,7 @@ mod flows;
 mod imports;
 mod organizations;
 mod outcomes;
+mod queues;
 mod sftp;
 mod users;
 mod webhooks;
@@ -143,6 +144,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::get, channels::update))
         .routes(routes!(outcomes::list, outcomes::create))
         .routes(routes!(outcomes::update, outcomes::delete))
+        .routes(routes!(queues::list, queues::create))
+        .routes(routes!(queues::rename, queues::delete))
         .merge(
             // Uploads stream, limited by the application (`Settings::max_import_bytes`)
             // under this ceiling; JSON rows are limited to `MAX_ROWS_BODY` by the handler.

@@ -73,6 +73,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0013_outcome_statuses.sql",
         include_str!("../migrations/0013_outcome_statuses.sql"),
     ),
+    (
+        14,
+        "0014_queues.sql",
+        include_str!("../migrations/0014_queues.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -90,6 +95,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0011_channels.sql",
     "0012_conversations.sql",
     "0013_outcome_statuses.sql",
+    "0014_queues.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

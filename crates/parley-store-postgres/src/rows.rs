@@ -50,6 +50,7 @@ const KNOWN_CONSTRAINTS: &[&str] = &[
     "messages_pkey",
     "messages_provider_key",
     "outcome_statuses_pkey",
+    "queues_pkey",
 ];
 
 /// Maps a sqlx error: unique violations to `Conflict`, foreign-key violations to

@@ -100,4 +100,29 @@ impl crate::SqliteStore {
         tx.commit().await.map_err(map_err)?;
         Ok(Some(stored))
     }
+
+    /// Runs `query` (one `DELETE`) with its audit entry in one transaction; `NotFound`
+    /// (and nothing written) when it deleted nothing.
+    pub(crate) async fn delete_audited(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let deleted = query
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(())
+    }
 }

@@ -1,11 +1,10 @@
-//! Outcome statuses on SQLite: each change with its audit entry in one `BEGIN IMMEDIATE`
-//! transaction.
+//! Outcome statuses and queues on SQLite: each change with its audit entry in one
+//! `BEGIN IMMEDIATE` transaction.
 
-use parley_domain::{NewAuditEntry, OrgId, OutcomeStatus, to_millis};
-use parley_store::{OutcomeStore, StoreError, decode, sql};
+use parley_domain::{NewAuditEntry, OrgId, OutcomeStatus, Queue, to_millis};
+use parley_store::{OutcomeStore, QueueStore, StoreError, decode, sql};
 
 use crate::SqliteStore;
-use crate::audit::insert_audit;
 use crate::rows::{Cols, map_err};
 
 /// Binds every column of `outcome_statuses` as `$1…$7` in table order.
@@ -66,23 +65,59 @@ impl OutcomeStore for SqliteStore {
         key: &str,
         audit: NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+        let query = sqlx::query(sql::DELETE_OUTCOME_STATUS)
+            .bind(organization.to_string())
+            .bind(key);
+        self.delete_audited(query, &audit).await
+    }
+}
+
+/// Binds every column of `queues` as `$1…$5` in table order.
+fn bind_queue<'q>(
+    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    queue: &'q Queue,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    q.bind(queue.organization_id.to_string())
+        .bind(&queue.key)
+        .bind(&queue.name)
+        .bind(to_millis(queue.created_at))
+        .bind(to_millis(queue.updated_at))
+}
+
+#[async_trait::async_trait]
+impl QueueStore for SqliteStore {
+    async fn create_queue(&self, queue: Queue, audit: NewAuditEntry) -> Result<Queue, StoreError> {
+        let query = bind_queue(sqlx::query(sql::INSERT_QUEUE), &queue);
+        self.write_audited(query, |r| decode::queue(r), &audit)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn update_queue(&self, queue: Queue, audit: NewAuditEntry) -> Result<Queue, StoreError> {
+        let query = bind_queue(sqlx::query(sql::UPDATE_QUEUE), &queue);
+        self.write_audited(query, |r| decode::queue(r), &audit)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn list_queues(&self, organization: OrgId) -> Result<Vec<Queue>, StoreError> {
+        let rows = sqlx::query(sql::LIST_QUEUES)
+            .bind(organization.to_string())
+            .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;
-        let deleted = sqlx::query(sql::DELETE_OUTCOME_STATUS)
+        rows.iter().map(|r| decode::queue(&Cols(r))).collect()
+    }
+
+    async fn delete_queue(
+        &self,
+        organization: OrgId,
+        key: &str,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query(sql::DELETE_QUEUE)
             .bind(organization.to_string())
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        insert_audit(&mut tx, &audit).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(())
+            .bind(key);
+        self.delete_audited(query, &audit).await
     }
 }

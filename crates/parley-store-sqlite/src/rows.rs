@@ -117,6 +117,7 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
         "outcome_statuses.organization_id, outcome_statuses.key",
         "outcome_statuses_pkey",
     ),
+    ("queues.organization_id, queues.key", "queues_pkey"),
     (
         "messages.channel_id, messages.provider_message_id",
         "messages_provider_key",

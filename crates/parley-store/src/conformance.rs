@@ -86,6 +86,7 @@ macro_rules! conformance_suite {
             message_changes_see_their_conversation_and_write_events,
             contact_for_address_finds_or_creates_exactly_one,
             outcome_statuses_are_defined_per_organization,
+            queues_are_defined_per_organization,
             ping_answers,
             close_refuses_later_calls,
         );

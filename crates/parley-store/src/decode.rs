@@ -12,7 +12,7 @@ use parley_domain::{
     Conversation, ConversationState, CustomValueEndpoint, Delivery, DeliveryAttempt,
     DeliveryStatus, Direction, DisabledReason, Encoding, EventType, FieldDefinition, FlowRecord,
     FlowVersion, ImportCounters, ImportRecord, Membership, Message, MessageStatus, NewEvent, OrgId,
-    Organization, OutcomeStatus, PermissionSet, Provider, Role, SftpAccess, SftpInbox,
+    Organization, OutcomeStatus, PermissionSet, Provider, Queue, Role, SftpAccess, SftpInbox,
     StatusCategory, Subscription, User, WebhookEndpoint, from_millis,
 };
 
@@ -581,6 +581,17 @@ pub fn outcome_status(r: &impl RowSource) -> Result<OutcomeStatus, StoreError> {
         label: text(r, "label")?,
         category: named(r, "category", StatusCategory::from_name)?,
         closes: int(r, "closes")? != 0,
+        created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `queues.*`
+pub fn queue(r: &impl RowSource) -> Result<Queue, StoreError> {
+    Ok(Queue {
+        organization_id: parsed(r, "organization_id")?,
+        key: text(r, "key")?,
+        name: text(r, "name")?,
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
     })

@@ -45,7 +45,7 @@ pub use jobs::{
 };
 pub use organizations::{Bootstrap, OrganizationStore};
 pub use outbox::{OutboxStore, StoredEvent};
-pub use outcomes::OutcomeStore;
+pub use outcomes::{OutcomeStore, QueueStore};
 pub use page::{Page, PageRequest};
 pub use sessions::{NewSession, Session, SessionStore};
 pub use users::{Member, UserCredentials, UserStore};
@@ -74,6 +74,7 @@ pub trait Store:
     + ChannelStore
     + ConversationStore
     + OutcomeStore
+    + QueueStore
     + Send
     + Sync
 {

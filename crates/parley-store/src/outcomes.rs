@@ -1,8 +1,9 @@
-//! The outcome statuses port: an organization's list of statuses that flows and agents
-//! tag conversations with (SPEC §5), each change with its audit entry.
+//! The conversation vocabulary ports: an organization's outcome statuses, which flows and
+//! agents tag conversations with, and its queues, where conversations wait for people
+//! (SPEC §5); each change with its audit entry.
 
 use async_trait::async_trait;
-use parley_domain::{NewAuditEntry, OrgId, OutcomeStatus};
+use parley_domain::{NewAuditEntry, OrgId, OutcomeStatus, Queue};
 
 use crate::StoreError;
 
@@ -34,6 +35,28 @@ pub trait OutcomeStore: Send + Sync {
     /// Removes a status (`NotFound` when there is none). Conversations tagged with it
     /// keep the key they were tagged with.
     async fn delete_outcome_status(
+        &self,
+        organization: OrgId,
+        key: &str,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError>;
+}
+
+/// Queues.
+#[async_trait]
+pub trait QueueStore: Send + Sync {
+    /// Defines a queue (`Conflict { constraint: "queues_pkey" }` when its key exists).
+    async fn create_queue(&self, queue: Queue, audit: NewAuditEntry) -> Result<Queue, StoreError>;
+
+    /// Renames the queue with `queue.key` (`NotFound` when there is none).
+    async fn update_queue(&self, queue: Queue, audit: NewAuditEntry) -> Result<Queue, StoreError>;
+
+    /// The organization's queues, by key.
+    async fn list_queues(&self, organization: OrgId) -> Result<Vec<Queue>, StoreError>;
+
+    /// Removes a queue (`NotFound` when there is none). Conversations waiting in it keep
+    /// its key.
+    async fn delete_queue(
         &self,
         organization: OrgId,
         key: &str,

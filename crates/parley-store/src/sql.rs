@@ -115,3 +115,18 @@ pub const UPDATE_WEBHOOK: &str = "UPDATE webhook_endpoints SET url = $3, descrip
      previous_secret_sealed = $9, previous_secret_until = $10, failing_since = $11, \
      updated_at = $13, sftp_host_key = $14, sftp_credential_sealed = $15 \
      WHERE id = $1 AND organization_id = $2 AND $12 IS NOT NULL RETURNING *";
+
+/// Defines a queue (`$1` organization, `$2` key, `$3` name, `$4` created at, `$5` updated
+/// at).
+pub const INSERT_QUEUE: &str = "INSERT INTO queues (organization_id, key, name, created_at, \
+     updated_at) VALUES ($1, $2, $3, $4, $5) RETURNING *";
+
+/// Renames a queue (same numbering; the creation time is kept).
+pub const UPDATE_QUEUE: &str = "UPDATE queues SET name = $3, updated_at = $5 \
+     WHERE organization_id = $1 AND key = $2 AND $4 IS NOT NULL RETURNING *";
+
+/// An organization's queues by key (`$1` organization).
+pub const LIST_QUEUES: &str = "SELECT * FROM queues WHERE organization_id = $1 ORDER BY key";
+
+/// Removes a queue (`$1` organization, `$2` key).
+pub const DELETE_QUEUE: &str = "DELETE FROM queues WHERE organization_id = $1 AND key = $2";

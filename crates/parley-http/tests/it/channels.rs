@@ -86,7 +86,7 @@ async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["credentials"], json!(["auth_token"]));
     assert_eq!(created["rate_per_second"], 1, "Twilio's long-code default");
-    assert_eq!(created["inbound_queue"], "general");
+    assert_eq!(created["inbound_queue"], "default");
     assert!(!created.to_string().contains("super-secret-token"));
     let id = created["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/channels/{id}");

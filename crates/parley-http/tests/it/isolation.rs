@@ -27,6 +27,7 @@ struct Ids {
     sftp: String,
     channel: String,
     outcome: String,
+    queue: String,
 }
 
 /// A flow any organization can publish.
@@ -102,6 +103,10 @@ const SCOPED: &[(&str, &str)] = &[
     ("POST", "/api/v1/outcome-statuses"),
     ("PATCH", "/api/v1/outcome-statuses/{key}"),
     ("DELETE", "/api/v1/outcome-statuses/{key}"),
+    ("GET", "/api/v1/queues"),
+    ("POST", "/api/v1/queues"),
+    ("PATCH", "/api/v1/queues/{key}"),
+    ("DELETE", "/api/v1/queues/{key}"),
 ];
 
 /// Operations that read or change no organization's data (their permission is checked by
@@ -323,6 +328,17 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
+    let queue = format!("seeded-{n}");
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/queues",
+            Some(&admin),
+            None,
+            Some(json!({"key": queue, "name": "Seeded"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
     let event = EventId::generate();
     t.app
         .store
@@ -344,6 +360,7 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         sftp,
         channel,
         outcome,
+        queue,
         user: user.id,
         key: key.key.id,
         contact,
@@ -372,6 +389,7 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
             "/outcome-statuses/{key}",
             &format!("/outcome-statuses/{}", ids.outcome),
         )
+        .replace("/queues/{key}", &format!("/queues/{}", ids.queue))
         .replace("/messages/{event_id}", &format!("/messages/{}", ids.event));
     let body = match (method, template) {
         ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
@@ -405,6 +423,8 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         ("PATCH", "/api/v1/outcome-statuses/{key}") => {
             Some(json!({"label": format!("renamed {n}")}))
         }
+        ("POST", "/api/v1/queues") => Some(json!({"key": format!("made-{n}"), "name": "Made"})),
+        ("PATCH", "/api/v1/queues/{key}") => Some(json!({"name": format!("renamed {n}")})),
         ("PATCH", "/api/v1/channels/{id}") => Some(
             json!({"name": format!("renamed {n}"), "credentials": {"auth_token": format!("t{n}")}}),
         ),

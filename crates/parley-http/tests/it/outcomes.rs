@@ -1,5 +1,6 @@
-//! `/api/v1/outcome-statuses`: agents read them, administrators define, change and remove
-//! them; `opted_out` is Parley's own; bad fields are named and change nothing.
+//! `/api/v1/outcome-statuses` and `/api/v1/queues`: agents read them, administrators
+//! define, change and remove them; `opted_out` and `default` are Parley's own; bad fields
+//! are named and change nothing.
 
 use http::Method;
 use parley_domain::Role;
@@ -156,4 +157,108 @@ async fn outcome_statuses_are_read_by_agents_and_managed_by_administrators() {
     )
     .await;
     assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn queues_are_read_by_agents_and_managed_by_administrators() {
+    let t = TestApp::new().await;
+    let admin = t.owner_token().await;
+    let agent = t.token_in(t.root.organization, Role::Agent).await;
+    let r = call(&t, &agent, Method::GET, "/api/v1/queues", None).await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["data"][0]["key"].as_str()),
+        (200, Some("default"))
+    );
+    for (body, field) in [
+        (json!({"key": "default", "name": "Mine"}), "key"),
+        (json!({"key": "Collections", "name": "Collections"}), "key"),
+        (json!({"key": "collections", "name": " "}), "name"),
+    ] {
+        let r = call(&t, &admin, Method::POST, "/api/v1/queues", Some(body)).await;
+        assert_eq!(
+            (r.status.as_u16(), r.json["errors"][0]["field"].as_str()),
+            (422, Some(field))
+        );
+    }
+    let body = json!({"key": "collections", "name": "Collections"});
+    assert_eq!(
+        call(
+            &t,
+            &agent,
+            Method::POST,
+            "/api/v1/queues",
+            Some(body.clone())
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        call(
+            &t,
+            &admin,
+            Method::POST,
+            "/api/v1/queues",
+            Some(body.clone())
+        )
+        .await
+        .status,
+        201
+    );
+    assert_eq!(
+        call(&t, &admin, Method::POST, "/api/v1/queues", Some(body))
+            .await
+            .status,
+        409
+    );
+    let r = call(
+        &t,
+        &admin,
+        Method::PATCH,
+        "/api/v1/queues/collections",
+        Some(json!({"name": "Debt"})),
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["name"].as_str()),
+        (200, Some("Debt"))
+    );
+    let r = call(&t, &agent, Method::GET, "/api/v1/queues", None).await;
+    let keys: Vec<&str> = r.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["collections", "default"]);
+    assert_eq!(
+        call(
+            &t,
+            &admin,
+            Method::DELETE,
+            "/api/v1/queues/collections",
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        call(
+            &t,
+            &admin,
+            Method::DELETE,
+            "/api/v1/queues/collections",
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        call(&t, &admin, Method::DELETE, "/api/v1/queues/default", None)
+            .await
+            .status,
+        422
+    );
 }

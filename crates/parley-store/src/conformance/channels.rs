@@ -252,3 +252,75 @@ pub async fn outcome_statuses_are_defined_per_organization(s: &dyn Store) {
             .is_empty()
     );
 }
+
+fn queue(org: OrgId, key: &str, name: &str, secs: i64) -> parley_domain::Queue {
+    parley_domain::Queue {
+        organization_id: org,
+        key: key.to_owned(),
+        name: name.to_owned(),
+        created_at: at(secs),
+        updated_at: at(secs),
+    }
+}
+
+pub async fn queues_are_defined_per_organization(s: &dyn Store) {
+    let org = create_org(s, "queues", None).await.id;
+    let other = create_org(s, "queues-other", None).await.id;
+    let set = |o, a| audit(Some(o), AuditAction::QueueSet, a);
+    let made = s
+        .create_queue(queue(org, "collections", "Collections", 1), set(org, 1))
+        .await
+        .unwrap();
+    assert_eq!(made, queue(org, "collections", "Collections", 1));
+    s.create_queue(queue(org, "arrears", "Arrears", 2), set(org, 2))
+        .await
+        .unwrap();
+    let again = s
+        .create_queue(queue(org, "arrears", "Again", 3), set(org, 3))
+        .await;
+    assert!(
+        matches!(
+            again,
+            Err(StoreError::Conflict {
+                constraint: "queues_pkey"
+            })
+        ),
+        "{again:?}"
+    );
+    // Another organization has its own keys.
+    s.create_queue(queue(other, "arrears", "Theirs", 3), set(other, 3))
+        .await
+        .unwrap();
+    let renamed = s
+        .update_queue(queue(org, "collections", "Debt collection", 5), set(org, 5))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            renamed.name.as_str(),
+            renamed.created_at,
+            renamed.updated_at
+        ),
+        ("Debt collection", at(1), at(5))
+    );
+    let missing = s
+        .update_queue(queue(other, "collections", "x", 6), set(other, 6))
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    let names: Vec<String> = s
+        .list_queues(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| q.name)
+        .collect();
+    assert_eq!(names, ["Arrears", "Debt collection"]);
+    let removed = |o| audit(Some(o), AuditAction::QueueDeleted, 7);
+    s.delete_queue(org, "arrears", removed(org)).await.unwrap();
+    assert!(matches!(
+        s.delete_queue(org, "arrears", removed(org)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.list_queues(org).await.unwrap().len(), 1);
+    assert_eq!(s.list_queues(other).await.unwrap()[0].name, "Theirs");
+}
