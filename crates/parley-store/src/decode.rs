@@ -530,19 +530,13 @@ pub fn channel(r: &impl RowSource) -> Result<Channel, StoreError> {
         sender: text(r, "sender")?,
         inbound_flow: opt_parsed(r, "inbound_flow_id")?,
         inbound_queue: text(r, "inbound_queue")?,
-        rate_per_second: u32::try_from(int(r, "rate_per_second")?)
-            .map_err(|_| StoreError::corrupt("rate_per_second out of range"))?,
+        rate_per_second: count(r, "rate_per_second")?,
         settings,
         secret_sealed: r.opt_text("secret_sealed")?,
         enabled: int(r, "enabled")? != 0,
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
     })
-}
-
-fn count_u32(r: &impl RowSource, column: &'static str) -> Result<u32, StoreError> {
-    u32::try_from(int(r, column)?)
-        .map_err(|_| StoreError::corrupt(format!("{column} out of range")))
 }
 
 /// `conversations.*`
@@ -554,10 +548,7 @@ pub fn conversation(r: &impl RowSource) -> Result<Conversation, StoreError> {
         channel_id: parsed(r, "channel_id")?,
         direction: named(r, "direction", Direction::from_name)?,
         flow_id: opt_parsed(r, "flow_id")?,
-        flow_version: r
-            .opt_int("flow_version")?
-            .map(|v| u32::try_from(v).map_err(|_| StoreError::corrupt("flow_version out of range")))
-            .transpose()?,
+        flow_version: opt_version(r, "flow_version")?,
         state: named(r, "state", ConversationState::from_name)?,
         queue: r.opt_text("queue")?,
         assignee: opt_parsed(r, "assignee")?,
@@ -622,7 +613,7 @@ pub fn message(r: &impl RowSource) -> Result<Message, StoreError> {
         provider_message_id: r.opt_text("provider_message_id")?,
         error_code: r.opt_text("error_code")?,
         error_message: r.opt_text("error_message")?,
-        segments: count_u32(r, "segments")?,
+        segments: count(r, "segments")?,
         encoding: r
             .opt_text("encoding")?
             .map(|e| {

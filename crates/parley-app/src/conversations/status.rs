@@ -30,8 +30,7 @@ impl App {
     }
 
     /// The URL a provider calls for `path_and_query` (which starts with `/`).
-    #[must_use]
-    pub fn public_url_of(&self, path_and_query: &str) -> String {
+    fn public_url_of(&self, path_and_query: &str) -> String {
         format!("{}{path_and_query}", self.settings.public_url)
     }
 
@@ -120,10 +119,12 @@ impl App {
         let channel = channel.clone();
         let now = self.clock.now();
         let decide = Box::new(move |message: &Message, conversation: &Conversation| {
+            // `record` keeps the first time of each status: a repeat with no move is a no-op.
+            let first_of_its_status = !message.status_times.contains_key(report.status.as_str());
             let mut changed = message.clone();
             let previous: MessageStatus = message.status;
             let moved = changed.record(&report);
-            if !moved && changed.status_times == message.status_times {
+            if !moved && !first_of_its_status {
                 return None;
             }
             changed.updated_at = now;
