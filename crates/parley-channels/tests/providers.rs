@@ -309,6 +309,12 @@ async fn whatsapp_refusals_are_classified() {
         refused(client.send(&template).await),
         ("130429".to_owned(), Retry::After(Duration::from_secs(6)))
     );
+    // A 429 with a code of no rule of its own still waits (the shared rule for statuses).
+    standin.fail_next(429, 131_099, "Too many requests");
+    assert_eq!(
+        refused(client.send(&template).await),
+        ("131099".to_owned(), Retry::After(Duration::from_secs(1)))
+    );
     standin.fail_next(500, 131_000, "Something went wrong");
     assert_eq!(
         refused(client.send(&template).await),

@@ -173,7 +173,6 @@ impl WhatsappClient {
                 Retry::After(answer.retry_after.unwrap_or(Duration::from_secs(6)))
             }
             Some(1 | 2 | 131_000 | 131_016) => Retry::Now,
-            Some(_) if answer.status < 500 => Retry::Never,
             _ => by_status(&answer),
         };
         let message = error
