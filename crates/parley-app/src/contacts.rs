@@ -345,6 +345,23 @@ impl App {
     }
 }
 
+/// `address` of `kind` as stored for `organization` (E.164 for phones), or why it is not
+/// one: how a provider's sender is matched to a contact.
+pub(crate) fn normalise_for(
+    organization: &Organization,
+    kind: ChannelKind,
+    address: &str,
+) -> Result<String, String> {
+    normalise_address(
+        &mut value_context(organization),
+        &ChannelAddress {
+            kind,
+            address: address.to_owned(),
+        },
+    )
+    .map(|a| a.address)
+}
+
 /// An address as an import would store it.
 fn normalise_address(ctx: &mut ValueContext, a: &ChannelAddress) -> Result<ChannelAddress, String> {
     read_address(a.kind, CellRef::Text(&a.address), ctx).map(|address| ChannelAddress {

@@ -1,9 +1,14 @@
 //! Conversations (SPEC §5): what the runtime writes when customers, flows, agents and
 //! providers act. So far: the events they raise ([`events`]), the organization's outcome
-//! statuses ([`outcomes`]) and queues ([`queues`]), and providers' status reports on our messages. The runtime's
-//! turns build on the store's `take_turn` (ADR 0006).
+//! statuses ([`outcomes`]) and queues ([`queues`]), and providers' status reports on our messages, the
+//! [`runtime`] that turns every input into one turn of the store's `take_turn` (ADR 0006),
+//! and the [`send`] queue.
 
 pub mod events;
 pub mod outcomes;
 pub mod queues;
+mod read;
+pub mod runtime;
+pub mod send;
+mod sim;
 mod status;

@@ -93,15 +93,30 @@ impl App {
             lease,
             ..QueueConfig::new(name, workers)
         };
-        Runner::new(self.store.clone(), self.clock.clone(), self.clone())
+        let runner = Runner::new(self.store.clone(), self.clock.clone(), self.clone())
             .register::<CanaryJob>()
             .register::<HousekeepingJob>()
             .register::<crate::imports::ImportJob>()
             .register::<crate::webhooks::inbox::SftpInboxJob>()
+            .register::<crate::conversations::send::SendJob>()
+            .register::<crate::conversations::send::SimReportJob>()
+            .register::<crate::conversations::runtime::TimerJob>()
+            .register::<crate::conversations::runtime::FetchJob>()
             .queue(queue("default", default_workers))
             // An import keeps the cores busy on its own; one at a time per node.
             .queue(queue("imports", 1))
             .queue(queue("maintenance", 1))
+            // Sends wait on providers, not on the cores; turns woken by a reply wake them.
+            .queue(QueueConfig {
+                poll_interval: Duration::from_millis(50),
+                ..queue("sends", 64)
+            })
+            .queue(QueueConfig {
+                poll_interval: Duration::from_millis(100),
+                ..queue("conversations", 16)
+            });
+        self.runtime.set_waker(runner.waker());
+        runner
     }
 
     /// Schedules housekeeping to run now unless a run is already pending or running (the

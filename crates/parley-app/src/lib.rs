@@ -69,6 +69,8 @@ pub struct App {
     /// The outbound HTTP client (one keep-alive pool per process) for webhooks and custom
     /// value requests.
     pub webhook_client: parley_webhooks::client::WebhookClient,
+    /// The conversation runtime's per-process state (compiled flows, send pacing).
+    pub(crate) runtime: Arc<conversations::runtime::Runtime>,
 }
 
 impl App {
@@ -85,6 +87,7 @@ impl App {
             clock,
             keys: Arc::new(auth::Keys::derive(master)),
             webhook_client: settings.webhooks.client()?,
+            runtime: Arc::default(),
             settings,
         })
     }

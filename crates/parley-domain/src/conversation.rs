@@ -89,6 +89,40 @@ pub struct Conversation {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Conversation {
+    /// A new conversation between `contact` and `channel`, opened at `at` by `direction`:
+    /// with the bot, no flow yet, not stored (revision 0).
+    #[must_use]
+    pub fn open(
+        organization_id: OrgId,
+        contact_id: ContactId,
+        channel_id: ChannelId,
+        direction: Direction,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: ConversationId::generate(),
+            organization_id,
+            contact_id,
+            channel_id,
+            direction,
+            flow_id: None,
+            flow_version: None,
+            state: ConversationState::Bot,
+            queue: None,
+            assignee: None,
+            status: None,
+            flow_state: "{}".to_owned(),
+            revision: 0,
+            last_inbound_at: None,
+            opened_at: at,
+            first_agent_reply_at: None,
+            closed_at: None,
+            updated_at: at,
+        }
+    }
+}
+
 /// A message as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

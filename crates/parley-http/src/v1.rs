@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod channels;
 mod contacts;
+mod conversations;
 mod custom_values;
 mod dto;
 mod flows;
@@ -142,6 +143,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sftp::poll_inbox))
         .routes(routes!(channels::list, channels::create))
         .routes(routes!(channels::get, channels::update))
+        .routes(routes!(conversations::sim_inbound))
+        .routes(routes!(conversations::get))
         .routes(routes!(outcomes::list, outcomes::create))
         .routes(routes!(outcomes::update, outcomes::delete))
         .routes(routes!(queues::list, queues::create))

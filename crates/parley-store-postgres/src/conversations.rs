@@ -10,7 +10,7 @@ use parley_store::decode;
 use parley_store::sql;
 use parley_store::{
     ConversationStore, Decide, DecideMessage, MessageKey, NewJob, Page, PageRequest, StoreError,
-    TurnTarget, TurnWritten,
+    SuppressionChange, TurnTarget, TurnWritten,
 };
 use sqlx::PgConnection;
 use sqlx::postgres::{PgArguments, PgRow};
@@ -68,6 +68,30 @@ fn bind_message<'q>(q: Query<'q>, m: &'q Message) -> Query<'q> {
 
 async fn fetch_one_row(q: Query<'_>, conn: &mut PgConnection) -> Result<Option<PgRow>, StoreError> {
     q.fetch_optional(conn).await.map_err(map_err)
+}
+
+async fn write_suppression(
+    conn: &mut PgConnection,
+    change: &SuppressionChange,
+) -> Result<(), StoreError> {
+    let query = match change {
+        SuppressionChange::Add(s) => sqlx::query(sql::INSERT_SUPPRESSION)
+            .bind(s.organization_id.to_string())
+            .bind(s.channel_kind.as_str())
+            .bind(&s.address_hash)
+            .bind(&s.reason)
+            .bind(to_millis(s.created_at)),
+        SuppressionChange::Remove {
+            organization,
+            channel_kind,
+            address_hash,
+        } => sqlx::query(sql::DELETE_SUPPRESSION)
+            .bind(organization.to_string())
+            .bind(channel_kind.as_str())
+            .bind(address_hash),
+    };
+    query.execute(conn).await.map_err(map_err)?;
+    Ok(())
 }
 
 async fn write_effects(
@@ -171,6 +195,9 @@ impl ConversationStore for PgStore {
             messages.push(decode::message(&Cols(&row))?);
         }
         write_effects(&mut tx, &turn.events, &turn.jobs).await?;
+        if let Some(change) = &turn.suppression {
+            write_suppression(&mut tx, change).await?;
+        }
         tx.commit().await.map_err(map_err)?;
         Ok(Some(TurnWritten {
             conversation: stored,

@@ -407,18 +407,15 @@ impl ContactStore for SqliteStore {
     }
 
     async fn add_suppression(&self, s: Suppression) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO suppressions (organization_id, channel_kind, address_hash, reason, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(s.organization_id.to_string())
-        .bind(s.channel_kind.as_str())
-        .bind(&s.address_hash)
-        .bind(&s.reason)
-        .bind(to_millis(s.created_at))
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        sqlx::query(parley_store::sql::INSERT_SUPPRESSION)
+            .bind(s.organization_id.to_string())
+            .bind(s.channel_kind.as_str())
+            .bind(&s.address_hash)
+            .bind(&s.reason)
+            .bind(to_millis(s.created_at))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 

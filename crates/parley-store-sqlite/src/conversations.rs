@@ -9,7 +9,7 @@ use parley_store::decode;
 use parley_store::sql;
 use parley_store::{
     ConversationStore, Decide, DecideMessage, MessageKey, NewJob, Page, PageRequest, StoreError,
-    TurnTarget, TurnWritten,
+    SuppressionChange, TurnTarget, TurnWritten,
 };
 use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior};
 
@@ -39,6 +39,37 @@ numbered_sql! {
     INSERT_JOB = sql::INSERT_JOB;
     FIND_MESSAGE = sql::FIND_MESSAGE;
     FIND_PROVIDER_MESSAGE = sql::FIND_PROVIDER_MESSAGE;
+    INSERT_SUPPRESSION = sql::INSERT_SUPPRESSION;
+    DELETE_SUPPRESSION = sql::DELETE_SUPPRESSION;
+}
+
+fn write_suppression(tx: &Connection, change: &SuppressionChange) -> Result<(), StoreError> {
+    match change {
+        SuppressionChange::Add(s) => tx
+            .prepare_cached(&INSERT_SUPPRESSION)
+            .map_err(sql_err)?
+            .execute(rusqlite::params![
+                s.organization_id.to_string(),
+                s.channel_kind.as_str(),
+                s.address_hash,
+                s.reason,
+                to_millis(s.created_at),
+            ]),
+        SuppressionChange::Remove {
+            organization,
+            channel_kind,
+            address_hash,
+        } => tx
+            .prepare_cached(&DELETE_SUPPRESSION)
+            .map_err(sql_err)?
+            .execute(rusqlite::params![
+                organization.to_string(),
+                channel_kind.as_str(),
+                address_hash,
+            ]),
+    }
+    .map_err(sql_err)?;
+    Ok(())
 }
 
 fn opt_millis(at: Option<DateTime<Utc>>) -> Option<i64> {
@@ -206,6 +237,9 @@ fn take_turn(
         .map(|m| insert_message(&tx, m))
         .collect::<Result<Vec<_>, _>>()?;
     write_effects(&tx, &turn.events, &turn.jobs)?;
+    if let Some(change) = &turn.suppression {
+        write_suppression(&tx, change)?;
+    }
     tx.commit().map_err(sql_err)?;
     Ok(Some(TurnWritten {
         conversation: stored,

@@ -14,10 +14,11 @@
 
 use async_trait::async_trait;
 use parley_domain::{
-    ChannelId, ContactId, Conversation, ConversationId, Message, MessageId, NewEvent, OrgId,
+    ChannelId, ChannelKind, ContactId, Conversation, ConversationId, Message, MessageId, NewEvent,
+    OrgId,
 };
 
-use crate::{NewJob, Page, PageRequest, StoreError};
+use crate::{NewJob, Page, PageRequest, StoreError, Suppression};
 
 /// Which conversation an input belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,24 @@ pub struct Turn {
     pub events: Vec<NewEvent>,
     /// Jobs to queue (sends, timers).
     pub jobs: Vec<NewJob>,
+    /// An opt-out or opt-in the input carried, written with the rest.
+    pub suppression: Option<SuppressionChange>,
+}
+
+/// A change to the suppression list a turn writes (an opt-out or opt-in keyword).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuppressionChange {
+    /// Suppress an address (kept if it is already there).
+    Add(Suppression),
+    /// Lift an address's suppression (nothing when it has none).
+    Remove {
+        /// The organization.
+        organization: OrgId,
+        /// The channel kind.
+        channel_kind: ChannelKind,
+        /// Keyed hash of the address.
+        address_hash: String,
+    },
 }
 
 /// What a turn wrote.

@@ -130,3 +130,11 @@ pub const LIST_QUEUES: &str = "SELECT * FROM queues WHERE organization_id = $1 O
 
 /// Removes a queue (`$1` organization, `$2` key).
 pub const DELETE_QUEUE: &str = "DELETE FROM queues WHERE organization_id = $1 AND key = $2";
+
+/// Adds an address to the suppression list (kept when it is there already).
+pub const INSERT_SUPPRESSION: &str = "INSERT INTO suppressions (organization_id, channel_kind, \
+     address_hash, reason, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+
+/// Lifts an address's suppression.
+pub const DELETE_SUPPRESSION: &str = "DELETE FROM suppressions WHERE organization_id = $1 \
+     AND channel_kind = $2 AND address_hash = $3";

@@ -6,8 +6,11 @@
 //! |---|---|---|---|
 //! | `sim` | anything | `delivery_delay_ms` (0–60,000, default 200), `failure_rate` (0–1, default 0) | none |
 //! | `twilio` | E.164, an alphanumeric sender id (1–11), or a Messaging Service `MG…` | `account_sid` (`AC` + 32 hex, required), `base_url` | `auth_token` (required) |
-//! | `whatsapp` | the phone number id (digits) | `base_url` | `access_token`, `app_secret`, `verify_token` (all required) |
+//! | `whatsapp` | the phone number id (digits) | `base_url`, `template_name` and `template_language` (sent outside the 24-hour window) | `access_token`, `app_secret`, `verify_token` (all required) |
 //! | `webchat` | the site's name | `allowed_origins` (required, `https://host[:port]` or `http://localhost[:port]`) | `identity_secret` (optional, ≥ 32 characters: verifies the site's user JWTs) |
+//!
+//! Every provider also takes `opt_out_text`, `opt_in_text` and `help_text`: the answers to
+//! the keywords of SPEC §5 (1 to 1,530 characters; short defaults otherwise).
 
 use parley_domain::Provider;
 use serde_json::{Map, Value};
@@ -63,12 +66,39 @@ pub(crate) fn sender(provider: Provider, sender: &str) -> Result<(), FieldError>
 /// The settings keys `provider` takes: (key, required).
 fn setting_keys(provider: Provider) -> &'static [(&'static str, bool)] {
     match provider {
-        Provider::Sim => &[("delivery_delay_ms", false), ("failure_rate", false)],
-        Provider::Twilio => &[("account_sid", true), ("base_url", false)],
-        Provider::Whatsapp => &[("base_url", false)],
-        Provider::Webchat => &[("allowed_origins", true)],
+        Provider::Sim => &[
+            ("delivery_delay_ms", false),
+            ("failure_rate", false),
+            ("opt_out_text", false),
+            ("opt_in_text", false),
+            ("help_text", false),
+        ],
+        Provider::Twilio => &[
+            ("account_sid", true),
+            ("base_url", false),
+            ("opt_out_text", false),
+            ("opt_in_text", false),
+            ("help_text", false),
+        ],
+        Provider::Whatsapp => &[
+            ("base_url", false),
+            ("template_name", false),
+            ("template_language", false),
+            ("opt_out_text", false),
+            ("opt_in_text", false),
+            ("help_text", false),
+        ],
+        Provider::Webchat => &[
+            ("allowed_origins", true),
+            ("opt_out_text", false),
+            ("opt_in_text", false),
+            ("help_text", false),
+        ],
     }
 }
+
+/// The longest keyword answer (ten SMS parts of GSM-7).
+const MAX_KEYWORD_TEXT_CHARS: usize = 1_530;
 
 /// The credential keys `provider` takes: (key, required).
 pub(crate) fn credential_keys(provider: Provider) -> &'static [(&'static str, bool)] {
@@ -123,6 +153,35 @@ fn setting(provider: Provider, key: &str, value: &Value) -> Result<(), String> {
         (Provider::Twilio, "account_sid") => match value.as_str() {
             Some(s) if s.len() == 34 && s.starts_with("AC") && is_hex(&s[2..]) => Ok(()),
             _ => Err("must be a Twilio account sid: AC and 32 hexadecimal digits".to_owned()),
+        },
+        (_, "opt_out_text" | "opt_in_text" | "help_text") => match value.as_str() {
+            Some(t) if !t.trim().is_empty() && t.chars().count() <= MAX_KEYWORD_TEXT_CHARS => {
+                Ok(())
+            }
+            _ => Err(format!(
+                "must be text of 1 to {MAX_KEYWORD_TEXT_CHARS} characters"
+            )),
+        },
+        (Provider::Whatsapp, "template_name") => match value.as_str() {
+            Some(t)
+                if (1..=512).contains(&t.len())
+                    && t.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
+            {
+                Ok(())
+            }
+            _ => Err(
+                "must be an approved template's name (lowercase letters, digits and _)".to_owned(),
+            ),
+        },
+        (Provider::Whatsapp, "template_language") => match value.as_str() {
+            Some(t)
+                if (2..=10).contains(&t.len())
+                    && t.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_') =>
+            {
+                Ok(())
+            }
+            _ => Err("must be a language code such as en or en_US".to_owned()),
         },
         (Provider::Twilio | Provider::Whatsapp, "base_url") => {
             base_url(value).map_err(str::to_owned)

@@ -101,6 +101,15 @@ impl App {
             channel: channel.id,
             provider_message_id: provider_message_id.to_owned(),
         };
+        self.apply_report(key, report).await
+    }
+
+    /// Applies a status report on the message `key` names (see the module's decisions).
+    pub(crate) async fn apply_report(
+        &self,
+        key: MessageKey,
+        report: StatusReport,
+    ) -> Result<Option<Message>, AppError> {
         let Some(found) = self.store.find_message(&key).await? else {
             return Ok(None);
         };
@@ -109,14 +118,13 @@ impl App {
             .get_conversation(found.organization_id, found.conversation_id)
             .await?
             .ok_or_else(|| AppError::Internal("a message lost its conversation".into()))?;
+        let channel = self
+            .store
+            .find_channel(found.organization_id, found.channel_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("a message lost its channel".into()))?;
         let contact = self.event_contact(&conversation).await?;
-        let to = contact
-            .addresses
-            .iter()
-            .find(|a| a.kind == channel.provider.address_kind())
-            .map(|a| a.address.clone())
-            .unwrap_or_default();
-        let channel = channel.clone();
+        let to = super::runtime::address_of(&contact, channel.provider.address_kind());
         let now = self.clock.now();
         let decide = Box::new(move |message: &Message, conversation: &Conversation| {
             // `record` keeps the first time of each status: a repeat with no move is a no-op.
@@ -153,7 +161,10 @@ impl App {
 
     /// The conversation's contact for an event: as stored, or only its id when it has
     /// been erased.
-    async fn event_contact(&self, conversation: &Conversation) -> Result<Contact, AppError> {
+    pub(crate) async fn event_contact(
+        &self,
+        conversation: &Conversation,
+    ) -> Result<Contact, AppError> {
         let stored = self
             .store
             .get_contact(conversation.organization_id, conversation.contact_id)

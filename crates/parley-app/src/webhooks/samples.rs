@@ -13,9 +13,8 @@
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    Channel, ChannelAddress, ChannelId, ChannelKind, Contact, ContactId, Conversation,
-    ConversationId, ConversationState, Direction, EventId, Message, MessageId, MessageStatus,
-    Provider, WebhookEndpoint, WebhookId,
+    Channel, ChannelAddress, ChannelId, ChannelKind, Contact, ContactId, Conversation, Direction,
+    EventId, Message, MessageId, MessageStatus, Provider, WebhookEndpoint, WebhookId,
 };
 use parley_webhooks::client::RESPONSE_EXCERPT_BYTES;
 
@@ -148,24 +147,8 @@ fn example(endpoint: &WebhookEndpoint, at: DateTime<Utc>, direction: Direction) 
         updated_at: at,
     };
     let conversation = Conversation {
-        id: ConversationId::generate(),
-        organization_id: org,
-        contact_id: contact.id,
-        channel_id: channel.id,
-        direction: Direction::Outbound,
-        flow_id: None,
-        flow_version: None,
-        state: ConversationState::Bot,
-        queue: None,
-        assignee: None,
-        status: None,
-        flow_state: "{}".to_owned(),
         revision: 1,
-        last_inbound_at: None,
-        opened_at: at,
-        first_agent_reply_at: None,
-        closed_at: None,
-        updated_at: at,
+        ..Conversation::open(org, contact.id, channel.id, Direction::Outbound, at)
     };
     let (sender, body, status, provider) = match direction {
         Direction::Inbound => (

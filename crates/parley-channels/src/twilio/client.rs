@@ -76,17 +76,22 @@ impl TwilioClient {
             c.base_url.trim_end_matches('/'),
             c.account_sid
         );
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("To", message.to);
-        if c.from.starts_with("MG") {
-            form.append_pair("MessagingServiceSid", &c.from);
-        } else {
-            form.append_pair("From", &c.from);
-        }
-        form.append_pair("Body", message.body);
-        if let Some(callback) = message.status_callback {
-            form.append_pair("StatusCallback", callback);
-        }
+        // Built in a block: the serializer is not `Sync`, so it must not live across the
+        // exchange's await (the send queue's futures move between threads).
+        let body = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("To", message.to);
+            if c.from.starts_with("MG") {
+                form.append_pair("MessagingServiceSid", &c.from);
+            } else {
+                form.append_pair("From", &c.from);
+            }
+            form.append_pair("Body", message.body);
+            if let Some(callback) = message.status_callback {
+                form.append_pair("StatusCallback", callback);
+            }
+            form.finish()
+        };
         let request = self
             .http
             .client()
@@ -96,7 +101,7 @@ impl TwilioClient {
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
             )
-            .body(form.finish());
+            .body(body);
         let answer = self.http.exchange(request).await?;
         if (200..300).contains(&answer.status) {
             let resource: Resource = serde_json::from_slice(&answer.body)

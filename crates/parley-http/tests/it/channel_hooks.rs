@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use axum::body::Body;
 use http::{Method, Request};
 use parley_domain::{
-    ChannelAddress, ChannelKind, Conversation, ConversationId, ConversationState, Direction,
-    Message, MessageId, MessageStatus, OrgId,
+    ChannelAddress, ChannelKind, Conversation, Direction, Message, MessageId, MessageStatus, OrgId,
 };
 use parley_store::{MessageKey, Turn, TurnTarget};
 use parley_testkit::{TestApp, TestResponse};
@@ -41,26 +40,8 @@ async fn sent_message(t: &TestApp, org: OrgId, channel: parley_domain::ChannelId
                 channel,
             },
             Box::new(move |_| {
-                let conversation = Conversation {
-                    id: ConversationId::generate(),
-                    organization_id: org,
-                    contact_id: contact.id,
-                    channel_id: channel,
-                    direction: Direction::Outbound,
-                    flow_id: None,
-                    flow_version: None,
-                    state: ConversationState::Bot,
-                    queue: None,
-                    assignee: None,
-                    status: None,
-                    flow_state: "{}".to_owned(),
-                    revision: 0,
-                    last_inbound_at: None,
-                    opened_at: now,
-                    first_agent_reply_at: None,
-                    closed_at: None,
-                    updated_at: now,
-                };
+                let conversation =
+                    Conversation::open(org, contact.id, channel, Direction::Outbound, now);
                 let message = Message {
                     id: MessageId::generate(),
                     organization_id: org,
@@ -84,6 +65,7 @@ async fn sent_message(t: &TestApp, org: OrgId, channel: parley_domain::ChannelId
                     messages: vec![message],
                     events: vec![],
                     jobs: vec![],
+                    suppression: None,
                 })
             }),
         )

@@ -26,6 +26,8 @@ struct Ids {
     event: EventId,
     sftp: String,
     channel: String,
+    sim_channel: String,
+    conversation: String,
     outcome: String,
     queue: String,
 }
@@ -99,6 +101,8 @@ const SCOPED: &[(&str, &str)] = &[
     ("POST", "/api/v1/channels"),
     ("GET", "/api/v1/channels/{id}"),
     ("PATCH", "/api/v1/channels/{id}"),
+    ("POST", "/api/v1/channels/{id}/sim/inbound"),
+    ("GET", "/api/v1/conversations/{id}"),
     ("GET", "/api/v1/outcome-statuses"),
     ("POST", "/api/v1/outcome-statuses"),
     ("PATCH", "/api/v1/outcome-statuses/{key}"),
@@ -317,6 +321,28 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let channel = r.json["id"].as_str().unwrap().to_owned();
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/channels",
+            Some(&admin),
+            None,
+            Some(json!({"provider": "sim", "name": "Simulator", "sender": "demo"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let sim_channel = r.json["id"].as_str().unwrap().to_owned();
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/channels/{sim_channel}/sim/inbound"),
+            Some(&admin),
+            None,
+            Some(json!({"from": format!("+44791112{n:04}"), "text": "hello"})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.json);
+    let conversation = r.json["conversation"]["id"].as_str().unwrap().to_owned();
     let outcome = format!("seeded_{n}");
     let r = t
         .call(
@@ -359,6 +385,8 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         event,
         sftp,
         channel,
+        sim_channel,
+        conversation,
         outcome,
         queue,
         user: user.id,
@@ -384,7 +412,15 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         .replace("/versions/{version}", "/versions/1")
         .replace("/webhooks/{id}", &format!("/webhooks/{}", ids.webhook))
         .replace("/sftp/{id}", &format!("/sftp/{}", ids.sftp))
+        .replace(
+            "/channels/{id}/sim",
+            &format!("/channels/{}/sim", ids.sim_channel),
+        )
         .replace("/channels/{id}", &format!("/channels/{}", ids.channel))
+        .replace(
+            "/conversations/{id}",
+            &format!("/conversations/{}", ids.conversation),
+        )
         .replace(
             "/outcome-statuses/{key}",
             &format!("/outcome-statuses/{}", ids.outcome),
@@ -417,6 +453,9 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         ("POST", "/api/v1/webhooks/{id}/test") => Some(json!({"kind": "ping"})),
         ("POST", "/api/v1/sftp") => Some(sftp_hook(n)),
         ("POST", "/api/v1/channels") => Some(twilio_channel(n)),
+        ("POST", "/api/v1/channels/{id}/sim/inbound") => {
+            Some(json!({"from": format!("+44791113{n:04}"), "text": "hi"}))
+        }
         ("POST", "/api/v1/outcome-statuses") => {
             Some(json!({"key": format!("made_{n}"), "label": "Made", "category": "positive"}))
         }

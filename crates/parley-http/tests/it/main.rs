@@ -25,3 +25,5 @@ mod channels;
 mod channel_hooks;
 // Outcome statuses: agents read, administrators manage.
 mod outcomes;
+// Conversations on the sim channel: the runtime, the send queue, keywords.
+mod conversations;

@@ -14,9 +14,34 @@ use parley_domain::{
 
 use super::fixtures::{at, audit, create_org};
 use crate::{
-    MessageChange, MessageKey, NewJob, PageRequest, Store, StoreError, Turn, TurnTarget,
-    TurnWritten,
+    MessageChange, MessageKey, NewJob, PageRequest, Store, StoreError, Suppression,
+    SuppressionChange, Turn, TurnTarget, TurnWritten,
 };
+
+fn opt_out(org: OrgId, hash: &str) -> SuppressionChange {
+    SuppressionChange::Add(Suppression {
+        organization_id: org,
+        channel_kind: parley_domain::ChannelKind::Sms,
+        address_hash: hash.to_owned(),
+        reason: "stop_keyword".to_owned(),
+        created_at: at(2),
+    })
+}
+
+fn opt_in(org: OrgId, hash: &str) -> SuppressionChange {
+    SuppressionChange::Remove {
+        organization: org,
+        channel_kind: parley_domain::ChannelKind::Sms,
+        address_hash: hash.to_owned(),
+    }
+}
+
+async fn suppressed(s: &dyn Store, org: OrgId, hash: &str) -> bool {
+    s.find_suppression(org, parley_domain::ChannelKind::Sms, hash)
+        .await
+        .unwrap()
+        .is_some()
+}
 
 async fn channel(s: &dyn Store, org: OrgId) -> ChannelId {
     let channel = Channel {
@@ -42,24 +67,8 @@ async fn channel(s: &dyn Store, org: OrgId) -> ChannelId {
 
 fn conversation(org: OrgId, contact: ContactId, channel: ChannelId, secs: i64) -> Conversation {
     Conversation {
-        id: ConversationId::generate(),
-        organization_id: org,
-        contact_id: contact,
-        channel_id: channel,
-        direction: Direction::Inbound,
-        flow_id: None,
-        flow_version: None,
-        state: ConversationState::Bot,
-        queue: None,
-        assignee: None,
-        status: None,
-        flow_state: "{}".to_owned(),
-        revision: 0,
         last_inbound_at: Some(at(secs)),
-        opened_at: at(secs),
-        first_agent_reply_at: None,
-        closed_at: None,
-        updated_at: at(secs),
+        ..Conversation::open(org, contact, channel, Direction::Inbound, at(secs))
     }
 }
 
@@ -147,6 +156,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     ],
                     events: vec![event(org, EventType::InboundMessage, "first")],
                     jobs: vec![send_job("first")],
+                    suppression: None,
                     conversation: c,
                 })
             }),
@@ -204,6 +214,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     messages: vec![message(&c, Direction::Inbound, "pay friday", Some("SM2"))],
                     events: vec![event(org, EventType::InboundMessage, "second")],
                     jobs: vec![],
+                    suppression: Some(opt_out(org, "h-second")),
                     conversation: c,
                 })
             }),
@@ -214,6 +225,10 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
     assert_eq!(next.conversation.id, first.id);
     assert_eq!(next.conversation.revision, 2);
     assert_eq!(next.conversation.flow_state, "{\"at\":\"ask\"}");
+    assert!(
+        suppressed(s, org, "h-second").await,
+        "the turn's opt-out was written"
+    );
 
     // A decision to write nothing writes nothing.
     assert_eq!(s.take_turn(open, Box::new(|_| None)).await.unwrap(), None);
@@ -229,6 +244,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     messages: vec![message(&c, Direction::Inbound, "pay friday", Some("SM2"))],
                     events: vec![event(org, EventType::InboundMessage, "repeat")],
                     jobs: vec![],
+                    suppression: Some(opt_in(org, "h-second")),
                     conversation: c,
                 })
             }),
@@ -249,6 +265,10 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
         (2, "{\"at\":\"ask\"}")
     );
     assert_eq!(undispatched_notes(s, org).await, ["first", "second"]);
+    assert!(
+        suppressed(s, org, "h-second").await,
+        "a refused turn lifts no suppression"
+    );
     assert_eq!(
         s.list_messages(org, first.id, PageRequest::first(10))
             .await
@@ -294,6 +314,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     messages: vec![],
                     events: vec![],
                     jobs: vec![],
+                    suppression: Some(opt_in(org, "h-second")),
                 })
             }),
         )
@@ -303,6 +324,10 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
     assert_eq!(
         (closed.conversation.state, closed.conversation.revision),
         (ConversationState::Closed, 3)
+    );
+    assert!(
+        !suppressed(s, org, "h-second").await,
+        "the turn's opt-in lifted it"
     );
     let reopened = s
         .take_turn(
@@ -314,6 +339,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     messages: vec![],
                     events: vec![],
                     jobs: vec![],
+                    suppression: None,
                 })
             }),
         )
@@ -348,6 +374,7 @@ pub async fn turns_of_one_conversation_never_interleave(s: &dyn Store) {
                     messages: vec![message(&c, Direction::Inbound, &n.to_string(), None)],
                     events: vec![],
                     jobs: vec![],
+                    suppression: None,
                     conversation: c,
                 })
             }),
@@ -393,6 +420,7 @@ pub async fn message_changes_see_their_conversation_and_write_events(s: &dyn Sto
                     messages: vec![message(&c, Direction::Outbound, "your balance", None)],
                     events: vec![],
                     jobs: vec![],
+                    suppression: None,
                     conversation: c,
                 })
             }),

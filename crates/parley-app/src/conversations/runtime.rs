@@ -1,0 +1,440 @@
+//! The conversation runtime: every input to a conversation — a customer's message, a flow
+//! timer, a fetch answer — is one turn (ADR 0006). The runtime gathers what the turn needs
+//! (the contact, the channel, the compiled flow, the outcome statuses), then hands the store
+//! a pure decision that runs under the conversation's lock and returns the conversation,
+//! its messages, events, jobs and any suppression change, all written in one transaction.
+//!
+//! Decisions (SPEC §5 where it speaks):
+//! * **Routing.** A message from an address finds (or creates) the contact holding it, then
+//!   that contact's open conversation on the channel. Without one, a new inbound
+//!   conversation starts the channel's inbound flow (its latest published version, kept
+//!   for the conversation's life), or waits in the channel's inbound queue.
+//! * **Keywords** are read before anything else, whatever the conversation's state:
+//!   an opt-out suppresses the address (for the organization and channel kind), sends one
+//!   confirmation (the only message that may reach a suppressed address) and closes the
+//!   conversation with `opted_out`; an opt-in lifts the suppression and confirms; help
+//!   answers with the help text. Neither moves the flow. A keyword with no open
+//!   conversation is kept in a conversation of its own, closed at once, so the next
+//!   message starts afresh. Texts come from the channel's settings `opt_out_text`,
+//!   `opt_in_text` and `help_text`, else short defaults naming the organization.
+//! * **People's conversations.** A message to a queued or assigned conversation is only
+//!   recorded (and announced): the flow is stopped while people have it.
+//! * **Flows.** A conversation runs the flow version it started with; compiled versions
+//!   are cached per process (versions never change). "Today" for date conditions is the
+//!   UTC date until time zones come with campaigns (issue 7).
+//! * **Replies** are written `pending` with a send job each (queue `sends`, see
+//!   [`super::send`]), in the same transaction as the input.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use parley_domain::{
+    Channel, ChannelAddress, ChannelKind, Contact, Conversation, ConversationId, FlowId, Message,
+    MessageStatus, OrgId, OutcomeStatus,
+};
+use parley_flow::{Flow, FlowDocument, Input};
+use parley_jobs::{Job, JobError};
+use parley_store::{JobEffects, StoreError, Turn, TurnTarget, TurnWritten};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::{App, AppError};
+
+mod plan;
+
+use plan::{Declined, Facts, Outcome, decide_flow_input, decide_inbound};
+
+/// The outcome status an opt-out closes with (Parley's own, SPEC §5).
+pub const OPTED_OUT: &str = super::outcomes::OPTED_OUT;
+
+/// Per-process runtime state: compiled flows, send pacing, and the send workers' wake-up.
+#[derive(Default)]
+pub struct Runtime {
+    flows: Mutex<HashMap<(FlowId, u32), Arc<Flow>>>,
+    pub(crate) pacing: Mutex<HashMap<parley_domain::ChannelId, parley_channels::TokenBucket>>,
+    wake: Mutex<Option<Arc<Notify>>>,
+}
+
+impl Runtime {
+    /// Wakes the job workers after a turn queued sends, so they do not wait for a poll.
+    pub(crate) fn set_waker(&self, wake: Arc<Notify>) {
+        *self.wake.lock().unwrap_or_else(PoisonError::into_inner) = Some(wake);
+    }
+
+    fn wake(&self) {
+        if let Some(w) = &*self.wake.lock().unwrap_or_else(PoisonError::into_inner) {
+            w.notify_waiters();
+        }
+    }
+}
+
+/// A customer's message as a channel received it.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    /// The channel it came in on.
+    pub channel: Channel,
+    /// The customer's address on it (E.164, visitor id…), as the provider wrote it.
+    pub from: String,
+    /// The text.
+    pub text: String,
+    /// The provider's id for it (a repeat of a known id is ignored).
+    pub provider_message_id: Option<String>,
+}
+
+/// What an input changed.
+#[derive(Debug, Clone)]
+pub struct Handled {
+    /// The conversation after the turn.
+    pub conversation: Conversation,
+    /// The messages the turn added (the customer's first, then the replies).
+    pub messages: Vec<Message>,
+}
+
+/// A flow timer fired.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TimerJob {
+    /// The organization.
+    pub organization: OrgId,
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// The engine's timer id (only the latest counts).
+    pub timer: u32,
+}
+
+impl Job for TimerJob {
+    const NAME: &'static str = "conversation_timer";
+    const QUEUE: &'static str = "conversations";
+    type Context = App;
+
+    async fn run(&self, app: &App, _job: parley_domain::JobId) -> Result<JobEffects, JobError> {
+        app.continue_flow(
+            self.organization,
+            self.conversation,
+            Input::Timer { id: self.timer },
+        )
+        .await
+        .map_err(job_error)?;
+        Ok(JobEffects::default())
+    }
+}
+
+/// A `fetch` step asks the organization's custom value endpoint (SPEC §7.3).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FetchJob {
+    /// The organization.
+    pub organization: OrgId,
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// The fields asked for.
+    pub fields: Vec<String>,
+}
+
+impl Job for FetchJob {
+    const NAME: &'static str = "conversation_fetch";
+    const QUEUE: &'static str = "conversations";
+    type Context = App;
+
+    async fn run(&self, app: &App, _job: parley_domain::JobId) -> Result<JobEffects, JobError> {
+        let result = app.fetch_for(self).await.map_err(job_error)?;
+        app.continue_flow(self.organization, self.conversation, Input::Fetched(result))
+            .await
+            .map_err(job_error)?;
+        Ok(JobEffects::default())
+    }
+}
+
+/// A use case's failure as a job's: faults of ours are retried, anything else is final.
+pub(crate) fn job_error(e: AppError) -> JobError {
+    match e {
+        AppError::Unavailable(_) | AppError::Internal(_) => JobError::Retry {
+            message: e.to_string(),
+            after: None,
+        },
+        other => JobError::Permanent(other.to_string()),
+    }
+}
+
+impl App {
+    /// A flow version, compiled once per process.
+    async fn compiled_flow(
+        &self,
+        organization: OrgId,
+        id: FlowId,
+        version: u32,
+    ) -> Result<Arc<Flow>, AppError> {
+        if let Some(f) = self
+            .runtime
+            .flows
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(id, version))
+        {
+            return Ok(f.clone());
+        }
+        let stored = self
+            .store
+            .find_flow_version(organization, id, version)
+            .await?
+            .ok_or_else(|| AppError::Internal("a conversation's flow version is gone".into()))?;
+        let doc =
+            FlowDocument::parse(&stored.document).map_err(|e| AppError::Internal(Box::new(e)))?;
+        let flow = parley_flow::validate(&doc, None)
+            .into_publishable()
+            .ok_or_else(|| {
+                AppError::Internal("a published flow version does not compile".into())
+            })?;
+        let flow = Arc::new(flow);
+        self.runtime
+            .flows
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((id, version), flow.clone());
+        Ok(flow)
+    }
+
+    /// The channel's inbound flow at its latest version, compiled.
+    async fn inbound_flow(
+        &self,
+        channel: &Channel,
+    ) -> Result<Option<(FlowId, u32, Arc<Flow>)>, AppError> {
+        let Some(id) = channel.inbound_flow else {
+            return Ok(None);
+        };
+        let Some(version) = self
+            .store
+            .find_flow(channel.organization_id, id)
+            .await?
+            .and_then(|f| f.latest_version)
+        else {
+            return Ok(None);
+        };
+        let flow = self
+            .compiled_flow(channel.organization_id, id, version)
+            .await?;
+        Ok(Some((id, version, flow)))
+    }
+
+    /// Runs a turn, loading another flow version and trying again when the conversation
+    /// turned out to run one.
+    async fn run_turn(
+        &self,
+        target: TurnTarget,
+        mut facts: Facts,
+        decide: impl Fn(&Facts, Option<&Conversation>, &Outcome) -> Option<Turn>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    ) -> Result<Option<TurnWritten>, AppError> {
+        for _ in 0..3 {
+            let out: Outcome = Arc::default();
+            let shared = Arc::new(facts);
+            let (f, o, d) = (shared.clone(), out.clone(), decide.clone());
+            let written = match self
+                .store
+                .take_turn(target, Box::new(move |current| d(&f, current, &o)))
+                .await
+            {
+                // A provider delivering the same message twice: the first one counted.
+                Err(StoreError::Conflict {
+                    constraint: "messages_provider_key",
+                }) => return Ok(None),
+                other => other?,
+            };
+            if written.as_ref().is_some_and(|w| {
+                w.messages
+                    .iter()
+                    .any(|m| m.status == MessageStatus::Pending)
+            }) {
+                self.runtime.wake();
+            }
+            let declined = std::mem::take(&mut *out.lock().unwrap_or_else(PoisonError::into_inner));
+            facts = Arc::try_unwrap(shared)
+                .map_err(|_| AppError::Internal("a turn kept its facts".into()))?;
+            match declined {
+                Declined::NeedsFlow(id, version) if written.is_none() => {
+                    let flow = self
+                        .compiled_flow(facts.organization.id, id, version)
+                        .await?;
+                    facts.flow = Some((id, version, flow));
+                }
+                Declined::Failed(why) => return Err(AppError::Internal(why.into())),
+                _ => return Ok(written),
+            }
+        }
+        Err(AppError::Internal(
+            "a conversation's flow kept changing under its turn".into(),
+        ))
+    }
+
+    /// Handles a customer's message on a channel (SPEC §5): routes it to the contact's
+    /// open conversation or a new one, reads keywords, runs the flow, and queues the
+    /// replies, in one transaction. A message whose provider id was seen before on the
+    /// channel is a provider's repeat: nothing is written and `None` is returned.
+    pub async fn receive(&self, inbound: Inbound) -> Result<Option<Handled>, AppError> {
+        let channel = inbound.channel;
+        if !channel.enabled {
+            return Err(AppError::Conflict("enabled channel"));
+        }
+        let organization = self.store.get_organization(channel.organization_id).await?;
+        let kind = channel.provider.address_kind();
+        let address = crate::contacts::normalise_for(&organization, kind, &inbound.from)
+            .map_err(|e| AppError::invalid("from", e))?;
+        let now = self.clock.now();
+        let (contact, _) = self
+            .store
+            .contact_for_address(
+                organization.id,
+                &ChannelAddress {
+                    kind,
+                    address: address.clone(),
+                },
+                now,
+            )
+            .await?;
+        let hash = self.suppression_hash(organization.id, kind, &address);
+        let statuses = self.outcome_statuses_of(organization.id).await?;
+        let flow = self.inbound_flow(&channel).await?;
+        let target = TurnTarget::Open {
+            organization: organization.id,
+            contact: contact.id,
+            channel: channel.id,
+        };
+        let facts = Facts {
+            now,
+            organization,
+            channel,
+            contact,
+            address,
+            statuses,
+            flow,
+        };
+        let text = inbound.text;
+        let provider_id = inbound.provider_message_id;
+        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
+            decide_inbound(facts, current, &text, provider_id.clone(), &hash, out)
+        };
+        Ok(self
+            .run_turn(target, facts, decide)
+            .await?
+            .map(|w| Handled {
+                conversation: w.conversation,
+                messages: w.messages,
+            }))
+    }
+
+    /// Feeds a timer or a fetch answer to a conversation's flow.
+    pub(crate) async fn continue_flow(
+        &self,
+        organization: OrgId,
+        conversation: ConversationId,
+        input: Input,
+    ) -> Result<Option<Handled>, AppError> {
+        let Some(c) = self
+            .store
+            .get_conversation(organization, conversation)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (Some(flow_id), Some(version)) = (c.flow_id, c.flow_version) else {
+            return Ok(None);
+        };
+        let channel = self
+            .store
+            .find_channel(organization, c.channel_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("a conversation's channel is gone".into()))?;
+        let contact = self.event_contact(&c).await?;
+        let kind = channel.provider.address_kind();
+        let address = address_of(&contact, kind);
+        let facts = Facts {
+            now: self.clock.now(),
+            organization: self.store.get_organization(organization).await?,
+            channel,
+            contact,
+            address,
+            statuses: self.outcome_statuses_of(organization).await?,
+            flow: Some((
+                flow_id,
+                version,
+                self.compiled_flow(organization, flow_id, version).await?,
+            )),
+        };
+        let target = TurnTarget::Conversation {
+            organization,
+            id: conversation,
+        };
+        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
+            decide_flow_input(facts, current, input.clone(), out)
+        };
+        Ok(self
+            .run_turn(target, facts, decide)
+            .await?
+            .map(|w| Handled {
+                conversation: w.conversation,
+                messages: w.messages,
+            }))
+    }
+
+    /// Asks the custom value endpoint for a fetch step's fields; `Err(why)` is the
+    /// flow's failure branch, an `AppError` a fault to retry.
+    async fn fetch_for(
+        &self,
+        job: &FetchJob,
+    ) -> Result<Result<std::collections::BTreeMap<String, String>, String>, AppError> {
+        let Some(c) = self
+            .store
+            .get_conversation(job.organization, job.conversation)
+            .await?
+        else {
+            return Ok(Err("the conversation is gone".to_owned()));
+        };
+        let contact = self.event_contact(&c).await?;
+        let kind = self
+            .store
+            .find_channel(job.organization, c.channel_id)
+            .await?
+            .map_or(ChannelKind::Sms, |ch| ch.provider.address_kind());
+        let request = crate::webhooks::custom_values::ValueRequest {
+            customer_id: contact.customer_id.clone(),
+            channel_id: address_of(&contact, kind),
+            fields: job.fields.clone(),
+        };
+        let answer = self
+            .fetch_custom_values(job.organization, &request)
+            .await?
+            .map_err(|failure| failure.to_string());
+        Ok(answer.map(|fetched| {
+            fetched
+                .values
+                .into_iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (k, text)
+                })
+                .collect()
+        }))
+    }
+
+    async fn outcome_statuses_of(
+        &self,
+        organization: OrgId,
+    ) -> Result<Vec<OutcomeStatus>, AppError> {
+        Ok(self.store.list_outcome_statuses(organization).await?)
+    }
+}
+
+/// The contact's address of `kind` (empty when it has none, an erased contact).
+pub(crate) fn address_of(contact: &Contact, kind: ChannelKind) -> String {
+    contact
+        .addresses
+        .iter()
+        .find(|a| a.kind == kind)
+        .map(|a| a.address.clone())
+        .unwrap_or_default()
+}

@@ -1,0 +1,473 @@
+//! The runtime's decisions, pure: given what a turn needs to know ([`Facts`]) and the
+//! conversation as it stands, the [`Turn`] to write — messages, events, jobs and any
+//! suppression change — or why nothing is written. They run inside the store's
+//! transaction, under the conversation's lock (ADR 0006), so they read no clock and do
+//! no I/O. The rules they follow are the runtime's (see `super`).
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use parley_channels::{Keyword, classify_keyword};
+use parley_domain::{
+    Channel, ChannelKind, Contact, Conversation, ConversationState, Direction, FlowId, Message,
+    MessageId, MessageStatus, NewEvent, Organization, OutcomeStatus,
+};
+use parley_flow::{Context, Effect, Flow, Input, Lookup, Phase, Reply, State};
+use parley_jobs::{Job, new_job};
+use parley_store::{NewJob, StoreError, Suppression, SuppressionChange, Turn};
+use serde_json::Value;
+
+use super::{FetchJob, OPTED_OUT, TimerJob};
+use crate::conversations::events::{self, Actor};
+use crate::conversations::send::SendJob;
+
+/// The contact's fields as the flow reads them (text, numbers and booleans as written).
+struct ContactFields<'a>(&'a Contact);
+
+impl Lookup for ContactFields<'_> {
+    fn lookup(&self, name: &str) -> Option<Cow<'_, str>> {
+        if name == "customer_id" {
+            return self.0.customer_id.as_deref().map(Cow::Borrowed);
+        }
+        match self.0.fields.get(name)? {
+            Value::String(s) => Some(Cow::Borrowed(s)),
+            Value::Null => None,
+            other => Some(Cow::Owned(other.to_string())),
+        }
+    }
+}
+
+/// Everything a decision reads besides the conversation.
+pub(super) struct Facts {
+    pub(super) now: DateTime<Utc>,
+    pub(super) organization: Organization,
+    pub(super) channel: Channel,
+    pub(super) contact: Contact,
+    /// The customer's address on the channel's kind.
+    pub(super) address: String,
+    pub(super) statuses: Vec<OutcomeStatus>,
+    /// The flow for this turn: the conversation's version, or the channel's latest for a
+    /// new conversation.
+    pub(super) flow: Option<(FlowId, u32, Arc<Flow>)>,
+}
+
+/// The turn under construction: the conversation and what it adds.
+pub(super) struct Plan<'a> {
+    facts: &'a Facts,
+    conversation: Conversation,
+    messages: Vec<Message>,
+    events: Vec<NewEvent>,
+    jobs: Vec<NewJob>,
+    suppression: Option<SuppressionChange>,
+    /// Jobs that cannot be built (serialisation) fail the turn, not the process.
+    failed: Option<StoreError>,
+}
+
+fn default_text(kind: Keyword, organization: &str) -> String {
+    match kind {
+        Keyword::OptOut => format!(
+            "{organization}: you will receive no more messages from us. Reply START to subscribe again."
+        ),
+        Keyword::OptIn => {
+            format!("{organization}: you are subscribed again. Reply HELP for help, STOP to stop.")
+        }
+        Keyword::Help => format!(
+            "{organization}: reply STOP to stop messages, START to receive them again. Message and data rates may apply."
+        ),
+    }
+}
+
+fn keyword_setting(kind: Keyword) -> &'static str {
+    match kind {
+        Keyword::OptOut => "opt_out_text",
+        Keyword::OptIn => "opt_in_text",
+        Keyword::Help => "help_text",
+    }
+}
+
+impl<'a> Plan<'a> {
+    fn new(facts: &'a Facts, conversation: Conversation) -> Self {
+        Self {
+            facts,
+            conversation,
+            messages: Vec::new(),
+            events: Vec::new(),
+            jobs: Vec::new(),
+            suppression: None,
+            failed: None,
+        }
+    }
+
+    fn new_conversation(facts: &'a Facts) -> Self {
+        let now = facts.now;
+        Self::new(
+            facts,
+            Conversation::open(
+                facts.organization.id,
+                facts.contact.id,
+                facts.channel.id,
+                Direction::Inbound,
+                now,
+            ),
+        )
+    }
+
+    fn message(&self, direction: Direction, sender: &str, body: &str) -> Message {
+        let now = self.facts.now;
+        let sms = self.facts.channel.provider.address_kind() == ChannelKind::Sms;
+        let (segments, encoding) = if sms && direction == Direction::Outbound {
+            let s = parley_channels::segment(body);
+            (s.segments(), Some(s.encoding))
+        } else {
+            (1, None)
+        };
+        let status = match direction {
+            Direction::Inbound => MessageStatus::Received,
+            Direction::Outbound => MessageStatus::Pending,
+        };
+        Message {
+            id: MessageId::generate(),
+            organization_id: self.conversation.organization_id,
+            conversation_id: self.conversation.id,
+            channel_id: self.conversation.channel_id,
+            direction,
+            sender: sender.to_owned(),
+            body: body.to_owned(),
+            status,
+            provider_message_id: None,
+            error_code: None,
+            error_message: None,
+            segments,
+            encoding,
+            status_times: [(status.as_str().to_owned(), now)].into_iter().collect(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn record_inbound(&mut self, text: &str, provider_message_id: Option<String>) {
+        let mut m = self.message(Direction::Inbound, "contact", text);
+        m.provider_message_id = provider_message_id;
+        self.conversation.last_inbound_at = Some(self.facts.now);
+        self.events.push(events::inbound_message(
+            &self.conversation,
+            &self.facts.channel,
+            &m,
+            &self.facts.contact,
+            &self.facts.address,
+        ));
+        self.messages.push(m);
+    }
+
+    /// Queues `text` to the customer; `exempt` lets it reach a suppressed address (the
+    /// opt-out confirmation only).
+    fn send(&mut self, sender: &str, text: &str, exempt: bool) {
+        let m = self.message(Direction::Outbound, sender, text);
+        let job = SendJob {
+            organization: m.organization_id,
+            message: m.id,
+            exempt,
+        };
+        match new_job(&job, self.facts.now, self.facts.now, Some(m.id.to_string())) {
+            Ok(j) => self.jobs.push(j),
+            Err(e) => self.failed = Some(e),
+        }
+        self.messages.push(m);
+    }
+
+    fn schedule<J: Job>(&mut self, job: &J, after: Duration) {
+        let run_at = self.facts.now + chrono::Duration::from_std(after).unwrap_or_default();
+        match new_job(job, self.facts.now, run_at, None) {
+            Ok(j) => self.jobs.push(j),
+            Err(e) => self.failed = Some(e),
+        }
+    }
+
+    fn label(&self, key: &str) -> (String, bool) {
+        self.facts
+            .statuses
+            .iter()
+            .find(|s| s.key == key)
+            .map_or_else(|| (key.to_owned(), false), |s| (s.label.clone(), s.closes))
+    }
+
+    fn set_status(&mut self, key: &str, by: Actor) -> bool {
+        let (label, closes) = self.label(key);
+        self.conversation.status = Some(key.to_owned());
+        self.events.push(events::set_status(
+            &self.conversation,
+            &self.facts.contact,
+            key,
+            &label,
+            by,
+            self.facts.now,
+        ));
+        closes
+    }
+
+    fn close(&mut self, by: Actor) {
+        if self.conversation.state == ConversationState::Closed {
+            return;
+        }
+        self.conversation.state = ConversationState::Closed;
+        self.conversation.closed_at = Some(self.facts.now);
+        self.events.push(events::conversation_closed(
+            &self.conversation,
+            &self.facts.contact,
+            by,
+            self.facts.now,
+        ));
+    }
+
+    fn queue(&mut self, queue: &str, note: Option<&str>, by: Actor) {
+        self.conversation.state = ConversationState::Queued;
+        self.conversation.queue = Some(queue.to_owned());
+        self.events.push(events::move_to_queue(
+            &self.conversation,
+            &self.facts.contact,
+            queue,
+            note,
+            by,
+            self.facts.now,
+        ));
+    }
+
+    fn keyword(&mut self, kind: Keyword, is_new: bool) {
+        let text = self
+            .facts
+            .channel
+            .settings
+            .get(keyword_setting(kind))
+            .and_then(Value::as_str)
+            .map_or_else(
+                || default_text(kind, &self.facts.organization.name),
+                str::to_owned,
+            );
+        let kind_of_address = self.facts.channel.provider.address_kind();
+        let organization = self.facts.organization.id;
+        match kind {
+            Keyword::OptOut => {
+                self.suppression = Some(SuppressionChange::Add(Suppression {
+                    organization_id: organization,
+                    channel_kind: kind_of_address,
+                    address_hash: String::new(),
+                    reason: "stop_keyword".to_owned(),
+                    created_at: self.facts.now,
+                }));
+                self.send("system", &text, true);
+                self.set_status(OPTED_OUT, Actor::System);
+                self.close(Actor::System);
+            }
+            Keyword::OptIn => {
+                self.suppression = Some(SuppressionChange::Remove {
+                    organization,
+                    channel_kind: kind_of_address,
+                    address_hash: String::new(),
+                });
+                self.send("system", &text, false);
+            }
+            Keyword::Help => self.send("system", &text, false),
+        }
+        if is_new {
+            self.close(Actor::System);
+        }
+    }
+
+    /// Runs one input through the flow and carries out its effects.
+    fn run_flow(&mut self, flow: &Flow, input: Input) {
+        let state: State = serde_json::from_str(&self.conversation.flow_state).unwrap_or_default();
+        let fields = ContactFields(&self.facts.contact);
+        let ctx = Context {
+            contact: &fields,
+            organization_name: &self.facts.organization.name,
+            portal_url: "",
+            today: self.facts.now.date_naive(),
+            date_order: self.facts.organization.locale,
+            country: self.facts.organization.default_country,
+            step_budget: parley_flow::DEFAULT_STEP_BUDGET,
+        };
+        let outcome = parley_flow::step(flow, &ctx, state, input);
+        self.conversation.flow_state =
+            serde_json::to_string(&outcome.state).unwrap_or_else(|_| "{}".to_owned());
+        for effect in outcome.effects {
+            self.effect(effect);
+        }
+    }
+
+    fn effect(&mut self, effect: Effect) {
+        let (org, id) = (self.conversation.organization_id, self.conversation.id);
+        match effect {
+            Effect::Send { text } => self.send("bot", &text, false),
+            Effect::Fetch { fields } => self.schedule(
+                &FetchJob {
+                    organization: org,
+                    conversation: id,
+                    fields,
+                },
+                Duration::ZERO,
+            ),
+            Effect::SetStatus { status } => {
+                if self.set_status(&status, Actor::Bot) {
+                    self.close(Actor::Bot);
+                }
+            }
+            Effect::Queue { queue, note } => {
+                let by = if note.is_some() {
+                    Actor::System
+                } else {
+                    Actor::Bot
+                };
+                self.queue(&queue, note.as_deref(), by);
+            }
+            Effect::Close { status } => {
+                self.set_status(&status, Actor::Bot);
+                self.close(Actor::Bot);
+            }
+            Effect::StartTimer { id: timer, after } => self.schedule(
+                &TimerJob {
+                    organization: org,
+                    conversation: id,
+                    timer,
+                },
+                after,
+            ),
+        }
+    }
+
+    fn finish(mut self) -> Result<Turn, StoreError> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
+        self.conversation.updated_at = self.facts.now;
+        Ok(Turn {
+            conversation: self.conversation,
+            messages: self.messages,
+            events: self.events,
+            jobs: self.jobs,
+            suppression: self.suppression,
+        })
+    }
+}
+
+/// Why a decision wrote nothing.
+#[derive(Debug, Default)]
+pub(super) enum Declined {
+    /// Nothing to do.
+    #[default]
+    Nothing,
+    /// The conversation runs another flow version than the one prepared: load it, retry.
+    NeedsFlow(FlowId, u32),
+    /// Building the turn failed.
+    Failed(String),
+}
+
+pub(super) type Outcome = Arc<Mutex<Declined>>;
+
+pub(super) fn decline(out: &Outcome, why: Declined) -> Option<Turn> {
+    *out.lock().unwrap_or_else(PoisonError::into_inner) = why;
+    None
+}
+
+pub(super) fn finish(plan: Plan<'_>, out: &Outcome) -> Option<Turn> {
+    match plan.finish() {
+        Ok(turn) => Some(turn),
+        Err(e) => decline(out, Declined::Failed(e.to_string())),
+    }
+}
+
+/// The flow a conversation needs, when it is not the one prepared.
+pub(super) fn flow_mismatch(facts: &Facts, c: &Conversation) -> Option<(FlowId, u32)> {
+    if c.state != ConversationState::Bot {
+        return None;
+    }
+    let (id, version) = (c.flow_id?, c.flow_version?);
+    match &facts.flow {
+        Some((f, v, _)) if *f == id && *v == version => None,
+        _ => Some((id, version)),
+    }
+}
+
+/// The decision on a customer's message (pure: runs under the conversation's lock).
+pub(super) fn decide_inbound(
+    facts: &Facts,
+    current: Option<&Conversation>,
+    text: &str,
+    provider_message_id: Option<String>,
+    address_hash: &str,
+    out: &Outcome,
+) -> Option<Turn> {
+    if let Some(c) = current
+        && let Some((id, version)) = flow_mismatch(facts, c)
+    {
+        return decline(out, Declined::NeedsFlow(id, version));
+    }
+    let is_new = current.is_none();
+    let mut plan = match current {
+        Some(c) => Plan::new(facts, c.clone()),
+        None => Plan::new_conversation(facts),
+    };
+    plan.record_inbound(text, provider_message_id);
+    if let Some(kind) = classify_keyword(text) {
+        plan.keyword(kind, is_new);
+        match &mut plan.suppression {
+            Some(SuppressionChange::Add(s)) => address_hash.clone_into(&mut s.address_hash),
+            Some(SuppressionChange::Remove {
+                address_hash: h, ..
+            }) => {
+                address_hash.clone_into(h);
+            }
+            None => {}
+        }
+        return finish(plan, out);
+    }
+    let reply = Reply::text(text);
+    if is_new {
+        match &facts.flow {
+            Some((id, version, flow)) => {
+                plan.conversation.flow_id = Some(*id);
+                plan.conversation.flow_version = Some(*version);
+                plan.run_flow(
+                    flow,
+                    Input::Start {
+                        opening: Some(reply),
+                    },
+                );
+            }
+            None => {
+                let queue = facts.channel.inbound_queue.clone();
+                plan.queue(&queue, None, Actor::System);
+            }
+        }
+    } else if plan.conversation.state == ConversationState::Bot
+        && let Some((_, _, flow)) = &facts.flow
+    {
+        plan.run_flow(flow, Input::Reply(reply));
+    }
+    finish(plan, out)
+}
+
+/// The decision on a timer or a fetch answer.
+pub(super) fn decide_flow_input(
+    facts: &Facts,
+    current: Option<&Conversation>,
+    input: Input,
+    out: &Outcome,
+) -> Option<Turn> {
+    let c = current?;
+    if c.state != ConversationState::Bot {
+        return None;
+    }
+    if let Some((id, version)) = flow_mismatch(facts, c) {
+        return decline(out, Declined::NeedsFlow(id, version));
+    }
+    let state: State = serde_json::from_str(&c.flow_state).unwrap_or_default();
+    if state.phase == Phase::Ended {
+        return None;
+    }
+    let (_, _, flow) = facts.flow.as_ref()?;
+    let mut plan = Plan::new(facts, c.clone());
+    plan.run_flow(flow, input);
+    finish(plan, out)
+}

@@ -1,0 +1,404 @@
+//! The send queue: one job per outbound message (queue `sends`), written by the turn that
+//! wrote the message. A job paces its channel (a token bucket per channel and process,
+//! costing the message's segments), refuses suppressed addresses without calling the
+//! provider, sends through the channel's adapter and records the answer as a message
+//! change with its `messageSend` event; refusals are classified by the adapter (retry
+//! now, after a while, or never: the message fails with the provider's code).
+//!
+//! Decisions:
+//! * a message that already has a provider id, or is no longer `pending`, is never sent
+//!   again: a job repeated after a crash does nothing. A crash between the provider's
+//!   answer and the change is the one window in which a message can go twice (providers'
+//!   send APIs take no idempotency key);
+//! * `sim` accepts at once with the id `SIM<message id>` and reports `delivered` (or
+//!   `undelivered` for the share `failure_rate` of messages, chosen by the message id so
+//!   a run can be repeated) after `delivery_delay_ms`;
+//! * `twilio` asks for status callbacks at `server.public_url` +
+//!   `/hooks/twilio/{channel}/status`;
+//! * `whatsapp` sends text inside the 24 hours after the customer's last message, and
+//!   outside them the channel's `template_name` (in `template_language`, default `en`) with
+//!   the text as its one parameter; without a template the message fails with
+//!   `outside_window` rather than being refused by Meta (131047);
+//! * `webchat` messages are the visitor's to read: the send marks them `sent`.
+
+use std::sync::{OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use parley_channels::twilio::client::{TwilioClient, TwilioConfig, TwilioMessage};
+use parley_channels::whatsapp::client::{WhatsappClient, WhatsappConfig, WhatsappMessage};
+use parley_channels::{Accepted, ProviderHttp, Retry, SendError, TokenBucket};
+use parley_domain::{
+    Channel, Conversation, JobId, Message, MessageId, MessageStatus, OrgId, Provider, StatusReport,
+};
+use parley_jobs::{Job, JobError, new_job};
+use parley_store::{JobEffects, MessageChange, MessageKey, NewJob};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::events;
+use super::runtime::{address_of, job_error};
+use crate::{App, AppError};
+
+/// How long a provider exchange may take.
+const PROVIDER_TIMEOUT: Duration = Duration::from_secs(15);
+/// WhatsApp's customer service window.
+const WHATSAPP_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
+/// Sends one outbound message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendJob {
+    /// The organization.
+    pub organization: OrgId,
+    /// The message.
+    pub message: MessageId,
+    /// May reach a suppressed address (the opt-out confirmation only).
+    #[serde(default)]
+    pub exempt: bool,
+}
+
+impl Job for SendJob {
+    const NAME: &'static str = "message_send";
+    const QUEUE: &'static str = "sends";
+    const MAX_ATTEMPTS: u32 = 8;
+    type Context = App;
+
+    async fn run(&self, app: &App, _job: JobId) -> Result<JobEffects, JobError> {
+        app.send_message(self).await
+    }
+}
+
+/// The simulator's delivery report on one of its messages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimReportJob {
+    /// The organization.
+    pub organization: OrgId,
+    /// The message.
+    pub message: MessageId,
+    /// Delivered, or not.
+    pub delivered: bool,
+}
+
+impl Job for SimReportJob {
+    const NAME: &'static str = "sim_report";
+    const QUEUE: &'static str = "sends";
+    type Context = App;
+
+    async fn run(&self, app: &App, _job: JobId) -> Result<JobEffects, JobError> {
+        let key = MessageKey::Id {
+            organization: self.organization,
+            id: self.message,
+        };
+        let report = StatusReport {
+            status: if self.delivered {
+                MessageStatus::Delivered
+            } else {
+                MessageStatus::Undelivered
+            },
+            at: app.clock.now(),
+            error_code: (!self.delivered).then(|| "sim_undelivered".to_owned()),
+            error_message: (!self.delivered)
+                .then(|| "the simulator did not deliver this message".to_owned()),
+        };
+        app.apply_report(key, report).await.map_err(job_error)?;
+        Ok(JobEffects::default())
+    }
+}
+
+/// Where a send stands after the provider.
+enum Sent {
+    /// Accepted, with any job the channel needs afterwards (the simulator's report).
+    Accepted(Accepted, Option<NewJob>),
+    /// Refused for good: the message fails with this code and text.
+    Failed(String, String),
+}
+
+/// A share in [0, 1) chosen by `id`, the same on every run.
+fn share_of(id: MessageId) -> f64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.to_string().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let share = (h % 1_000_000) as f64 / 1_000_000.0;
+    share
+}
+
+fn setting<'a>(channel: &'a Channel, key: &str) -> Option<&'a str> {
+    channel.settings.get(key).and_then(Value::as_str)
+}
+
+impl App {
+    fn provider_http(&self) -> Result<&ProviderHttp, AppError> {
+        static HTTP: OnceLock<Result<ProviderHttp, SendError>> = OnceLock::new();
+        HTTP.get_or_init(|| ProviderHttp::new(PROVIDER_TIMEOUT))
+            .as_ref()
+            .map_err(|e| AppError::Internal(e.to_string().into()))
+    }
+
+    /// Waits for the channel's pace to allow `segments` more.
+    async fn pace(&self, channel: &Channel, segments: u32) {
+        static START: OnceLock<Instant> = OnceLock::new();
+        let start = *START.get_or_init(Instant::now);
+        loop {
+            let wait = {
+                let mut buckets = self
+                    .runtime
+                    .pacing
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let now = start.elapsed();
+                let rate = channel.rate_per_second;
+                let bucket = buckets
+                    .entry(channel.id)
+                    .or_insert_with(|| TokenBucket::new(rate, rate, now));
+                match bucket.take(now, segments) {
+                    Ok(()) => return,
+                    Err(wait) => wait,
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The send job's work (see the module's decisions).
+    async fn send_message(&self, job: &SendJob) -> Result<JobEffects, JobError> {
+        let key = MessageKey::Id {
+            organization: job.organization,
+            id: job.message,
+        };
+        let Some(message) = self.store.find_message(&key).await? else {
+            return Ok(JobEffects::default());
+        };
+        if message.status != MessageStatus::Pending || message.provider_message_id.is_some() {
+            return Ok(JobEffects::default());
+        }
+        let conversation = self
+            .store
+            .get_conversation(job.organization, message.conversation_id)
+            .await?
+            .ok_or_else(|| JobError::Permanent("the message's conversation is gone".into()))?;
+        let channel = self
+            .store
+            .find_channel(job.organization, message.channel_id)
+            .await?
+            .ok_or_else(|| JobError::Permanent("the message's channel is gone".into()))?;
+        let contact = self.event_contact(&conversation).await.map_err(job_error)?;
+        let kind = channel.provider.address_kind();
+        let to = address_of(&contact, kind);
+        let sent = if to.is_empty() {
+            Sent::Failed(
+                "no_address".to_owned(),
+                "the contact has no address on this channel".to_owned(),
+            )
+        } else if !job.exempt
+            && self
+                .store
+                .find_suppression(
+                    job.organization,
+                    kind,
+                    &self.suppression_hash(job.organization, kind, &to),
+                )
+                .await?
+                .is_some()
+        {
+            Sent::Failed(
+                "opted_out".to_owned(),
+                "the address opted out; nothing was sent".to_owned(),
+            )
+        } else {
+            self.pace(&channel, message.segments).await;
+            match self
+                .hand_to_provider(&channel, &conversation, &message, &to)
+                .await
+            {
+                Ok(sent) => sent,
+                Err(e) => match e.retry() {
+                    Retry::Now => {
+                        return Err(JobError::Retry {
+                            message: e.to_string(),
+                            after: None,
+                        });
+                    }
+                    Retry::After(after) => {
+                        return Err(JobError::Retry {
+                            message: e.to_string(),
+                            after: Some(after),
+                        });
+                    }
+                    Retry::Never => Sent::Failed(e.code().to_owned(), e.to_string()),
+                },
+            }
+        };
+        let now = self.clock.now();
+        let (report, provider_id, jobs) = match sent {
+            Sent::Accepted(accepted, job) => (
+                StatusReport {
+                    status: accepted.status,
+                    at: now,
+                    error_code: None,
+                    error_message: None,
+                },
+                Some(accepted.provider_message_id),
+                job.into_iter().collect(),
+            ),
+            Sent::Failed(code, text) => (
+                StatusReport {
+                    status: MessageStatus::Failed,
+                    at: now,
+                    error_code: Some(code),
+                    error_message: Some(text),
+                },
+                None,
+                Vec::new(),
+            ),
+        };
+        let decide = Box::new(move |m: &Message, c: &Conversation| {
+            if m.provider_message_id.is_some() || m.status != MessageStatus::Pending {
+                return None;
+            }
+            let mut changed = m.clone();
+            changed.provider_message_id = provider_id;
+            changed.record(&report);
+            changed.updated_at = now;
+            let events = if changed.status == m.status {
+                Vec::new()
+            } else {
+                vec![events::status_change(
+                    c, &channel, &changed, &contact, &to, m.status, now,
+                )]
+            };
+            Some(MessageChange {
+                message: changed,
+                events,
+                jobs,
+            })
+        });
+        self.store.change_message(key, decide).await?;
+        Ok(JobEffects::default())
+    }
+
+    /// Hands a message to the channel's provider.
+    async fn hand_to_provider(
+        &self,
+        channel: &Channel,
+        conversation: &Conversation,
+        message: &Message,
+        to: &str,
+    ) -> Result<Sent, SendError> {
+        let internal = |e: AppError| SendError::Refused {
+            code: "channel_settings".to_owned(),
+            message: e.to_string(),
+            retry: Retry::Never,
+        };
+        match channel.provider {
+            Provider::Sim => {
+                let delay = channel
+                    .settings
+                    .get("delivery_delay_ms")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(200);
+                let failure_rate = channel
+                    .settings
+                    .get("failure_rate")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0);
+                let now = self.clock.now();
+                let report = SimReportJob {
+                    organization: message.organization_id,
+                    message: message.id,
+                    delivered: share_of(message.id) >= failure_rate,
+                };
+                let run_at =
+                    now + chrono::Duration::milliseconds(i64::try_from(delay).unwrap_or(i64::MAX));
+                let job = new_job(&report, now, run_at, None)
+                    .map_err(|e| internal(AppError::Internal(Box::new(e))))?;
+                Ok(Sent::Accepted(
+                    Accepted {
+                        provider_message_id: format!("SIM{}", message.id),
+                        status: MessageStatus::Sent,
+                    },
+                    Some(job),
+                ))
+            }
+            Provider::Webchat => Ok(Sent::Accepted(
+                Accepted {
+                    provider_message_id: format!("WEB{}", message.id),
+                    status: MessageStatus::Sent,
+                },
+                None,
+            )),
+            Provider::Twilio => {
+                let credentials = self.channel_credentials(channel).map_err(internal)?;
+                let config = TwilioConfig {
+                    base_url: setting(channel, "base_url")
+                        .unwrap_or(parley_channels::twilio::client::DEFAULT_BASE_URL)
+                        .to_owned(),
+                    account_sid: setting(channel, "account_sid")
+                        .unwrap_or_default()
+                        .to_owned(),
+                    auth_token: credentials
+                        .get("auth_token")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    from: channel.sender.clone(),
+                };
+                let http = self.provider_http().map_err(internal)?.clone();
+                let callback = format!(
+                    "{}/hooks/twilio/{}/status",
+                    self.settings.public_url, channel.id
+                );
+                let accepted = TwilioClient::new(http, config)
+                    .send(&TwilioMessage {
+                        to,
+                        body: &message.body,
+                        status_callback: Some(&callback),
+                    })
+                    .await?;
+                Ok(Sent::Accepted(accepted, None))
+            }
+            Provider::Whatsapp => {
+                let credentials = self.channel_credentials(channel).map_err(internal)?;
+                let config = WhatsappConfig {
+                    base_url: setting(channel, "base_url")
+                        .unwrap_or(parley_channels::whatsapp::client::DEFAULT_BASE_URL)
+                        .to_owned(),
+                    phone_number_id: channel.sender.clone(),
+                    access_token: credentials
+                        .get("access_token")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                };
+                let to = to.trim_start_matches('+');
+                let in_window = conversation
+                    .last_inbound_at
+                    .is_some_and(|at| self.clock.now() - at < WHATSAPP_WINDOW);
+                let parameters = [message.body.clone()];
+                let outgoing = if in_window {
+                    WhatsappMessage::Text {
+                        to,
+                        body: &message.body,
+                    }
+                } else {
+                    let Some(name) = setting(channel, "template_name") else {
+                        return Ok(Sent::Failed(
+                            "outside_window".to_owned(),
+                            "the customer has not written in 24 hours and the channel has no template_name".to_owned(),
+                        ));
+                    };
+                    WhatsappMessage::Template {
+                        to,
+                        name,
+                        language: setting(channel, "template_language").unwrap_or("en"),
+                        parameters: &parameters,
+                    }
+                };
+                let http = self.provider_http().map_err(internal)?.clone();
+                let accepted = WhatsappClient::new(http, config).send(&outgoing).await?;
+                Ok(Sent::Accepted(accepted, None))
+            }
+        }
+    }
+}

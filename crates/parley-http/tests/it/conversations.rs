@@ -1,0 +1,408 @@
+//! Conversations on the `sim` channel, end to end through the runtime and the job
+//! workers: a customer's message starts the channel's flow, replies go through the send
+//! queue and are reported delivered, every change is in the outbox with its exact event
+//! name and payload; keywords suppress, confirm once, re-subscribe and help; a suppressed
+//! address is never sent to.
+
+use std::time::Duration;
+
+use http::Method;
+use parley_testkit::TestApp;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+const CUSTOMER: &str = "+447911123456";
+
+async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
+    let r = t.call(method, path, Some(token), None, body).await;
+    assert!(r.status.is_success(), "{path}: {} {}", r.status, r.json);
+    r.json
+}
+
+/// Publishes a flow and returns its id.
+async fn publish(t: &TestApp, token: &str, doc: Value) -> String {
+    let flow = call(t, token, Method::POST, "/api/v1/flows", Some(doc)).await;
+    let id = flow["id"].as_str().unwrap().to_owned();
+    call(
+        t,
+        token,
+        Method::POST,
+        &format!("/api/v1/flows/{id}/versions"),
+        None,
+    )
+    .await;
+    id
+}
+
+async fn sim_channel(t: &TestApp, token: &str, flow: Option<&str>) -> String {
+    let channel = call(
+        t,
+        token,
+        Method::POST,
+        "/api/v1/channels",
+        Some(
+            json!({"provider": "sim", "name": "Simulator", "sender": "demo",
+            "inbound_flow": flow, "settings": {"delivery_delay_ms": 0}}),
+        ),
+    )
+    .await;
+    channel["id"].as_str().unwrap().to_owned()
+}
+
+async fn say(t: &TestApp, token: &str, channel: &str, text: &str) -> Value {
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            Some(token),
+            None,
+            Some(json!({"from": CUSTOMER, "text": text})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.json);
+    r.json
+}
+
+async fn thread(t: &TestApp, token: &str, conversation: &str) -> Value {
+    call(
+        t,
+        token,
+        Method::GET,
+        &format!("/api/v1/conversations/{conversation}"),
+        None,
+    )
+    .await
+}
+
+/// Waits (moving the fake clock on, so delivery reports fall due) until every outbound
+/// message of the conversation has left `pending` and `sent`.
+async fn settled(t: &TestApp, token: &str, conversation: &str) -> Value {
+    for _ in 0..200 {
+        let th = thread(t, token, conversation).await;
+        let busy = th["messages"].as_array().unwrap().iter().any(|m| {
+            m["direction"] == "outbound" && matches!(m["status"].as_str(), Some("pending" | "sent"))
+        });
+        if !busy {
+            return th;
+        }
+        t.clock.advance(chrono::Duration::seconds(1));
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "messages did not settle: {}",
+        thread(t, token, conversation).await
+    );
+}
+
+fn bodies(thread: &Value) -> Vec<(String, String, String)> {
+    thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["sender"].as_str().unwrap().to_owned(),
+                m["body"].as_str().unwrap().to_owned(),
+                m["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn triple(sender: &str, body: &str, status: &str) -> (String, String, String) {
+    (sender.to_owned(), body.to_owned(), status.to_owned())
+}
+
+/// The outbox's events for the conversation, in order: (type, data).
+async fn events_of(t: &TestApp, conversation: &str) -> Vec<(String, Value)> {
+    t.app
+        .store
+        .list_undispatched_events(10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.data["conversation_id"] == conversation)
+        .map(|e| (e.event.event_type.as_str().to_owned(), e.event.data))
+        .collect()
+}
+
+fn start_workers(t: &TestApp) -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let runner = t.app.job_runner(2, Duration::from_secs(30));
+    tokio::spawn(runner.start(cancel.clone()));
+    cancel
+}
+
+#[tokio::test]
+async fn a_customer_message_runs_the_flow_and_every_change_is_announced() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/outcome-statuses",
+        Some(json!({"key": "done", "label": "Done", "category": "positive", "closes": true})),
+    )
+    .await;
+    let flow = publish(
+        &t,
+        &token,
+        json!({"schema": 1, "name": "greet", "start": "ask_name", "steps": {
+            "ask_name": {"type": "ask", "text": "Hello! What is your name?", "save_as": "name",
+                         "next": "thanks"},
+            "thanks": {"type": "close", "status": "done", "text": "Thanks <<name>>, goodbye."}}}),
+    )
+    .await;
+    let channel = sim_channel(&t, &token, Some(&flow)).await;
+    let workers = start_workers(&t);
+
+    // The first message opens a conversation running the flow; the reply is queued with
+    // it, in the same turn.
+    let first = say(&t, &token, &channel, "hi").await;
+    let conversation = first["conversation"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(first["conversation"]["state"], "bot");
+    assert_eq!(first["conversation"]["flow_id"], flow.as_str());
+    assert_eq!(first["conversation"]["flow_version"], 1);
+    assert_eq!(first["conversation"]["direction"], "inbound");
+    let written: Vec<_> = first["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["sender"].clone(), m["status"].clone()))
+        .collect();
+    assert_eq!(
+        written,
+        [
+            (json!("contact"), json!("received")),
+            (json!("bot"), json!("pending"))
+        ]
+    );
+    let reply = &first["messages"][1];
+    assert_eq!(
+        (reply["segments"].clone(), reply["encoding"].clone()),
+        (json!(1), json!("gsm7"))
+    );
+
+    // The send queue sends it; the simulator reports it delivered.
+    let th = settled(&t, &token, &conversation).await;
+    assert_eq!(
+        bodies(&th),
+        [
+            triple("contact", "hi", "received"),
+            triple("bot", "Hello! What is your name?", "delivered"),
+        ]
+    );
+    let sent = &th["messages"][1];
+    let sim_id = format!("SIM{}", sent["id"].as_str().unwrap());
+    assert_eq!(sent["provider_message_id"], sim_id.as_str());
+    for status in ["pending", "sent", "delivered"] {
+        assert!(sent["status_times"][status].is_string(), "{sent}");
+    }
+
+    // The answer moves the flow on to its end: the status closes the conversation.
+    let second = say(&t, &token, &channel, "Sam").await;
+    assert_eq!(second["conversation"]["id"], conversation.as_str());
+    assert_eq!(second["conversation"]["state"], "closed");
+    assert_eq!(second["conversation"]["status"], "done");
+    let th = settled(&t, &token, &conversation).await;
+    assert_eq!(
+        bodies(&th)[2..],
+        [
+            triple("contact", "Sam", "received"),
+            triple("bot", "Thanks Sam, goodbye.", "delivered"),
+        ]
+    );
+
+    // The outbox holds each change once, in order, with SPEC §7.1's names and payloads.
+    let events = events_of(&t, &conversation).await;
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "inboundMessage",
+            "messageSend",
+            "deliveryReport",
+            "inboundMessage",
+            "setStatus",
+            "conversationClosed",
+            "messageSend",
+            "deliveryReport",
+        ]
+    );
+    let inbound = &events[0].1;
+    assert_eq!(inbound["message"]["text"], "hi");
+    assert_eq!(inbound["message"]["from"], CUSTOMER);
+    assert_eq!(inbound["message"]["to"], "demo");
+    assert_eq!(inbound["message"]["channel"], "sms");
+    assert_eq!(inbound["contact"]["phone"], CUSTOMER);
+    let delivered = &events[2].1;
+    assert_eq!(delivered["message"]["status"], "delivered", "{delivered}");
+    let status = &events[4].1;
+    assert_eq!(status["status"], json!({"key": "done", "label": "Done"}));
+    assert_eq!(status["set_by"]["type"], "bot");
+    assert_eq!(events[5].1["status"], "done");
+
+    // The next message is a new conversation.
+    let again = say(&t, &token, &channel, "hello again").await;
+    assert_ne!(again["conversation"]["id"], conversation.as_str());
+    workers.cancel();
+}
+
+#[tokio::test]
+async fn keywords_suppress_confirm_once_resubscribe_and_help() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let flow = publish(
+        &t,
+        &token,
+        json!({"schema": 1, "name": "echo", "start": "ask", "steps": {
+            "ask": {"type": "ask", "text": "How can we help?", "save_as": "need", "next": "ask"}}}),
+    )
+    .await;
+    let channel = sim_channel(&t, &token, Some(&flow)).await;
+    let workers = start_workers(&t);
+
+    let first = say(&t, &token, &channel, "hello").await;
+    let conversation = first["conversation"]["id"].as_str().unwrap().to_owned();
+    settled(&t, &token, &conversation).await;
+
+    // STOP, however written: suppressed, one confirmation, closed as opted_out.
+    let stop = say(&t, &token, &channel, "  stop. ").await;
+    assert_eq!(stop["conversation"]["id"], conversation.as_str());
+    assert_eq!(stop["conversation"]["state"], "closed");
+    assert_eq!(stop["conversation"]["status"], "opted_out");
+    let th = settled(&t, &token, &conversation).await;
+    let confirmations: Vec<_> = bodies(&th)
+        .into_iter()
+        .filter(|(sender, _, _)| sender == "system")
+        .collect();
+    assert_eq!(confirmations.len(), 1, "{th}");
+    assert_eq!(confirmations[0].2, "delivered", "the confirmation goes out");
+    assert!(confirmations[0].1.contains("no more messages"));
+    let listed = call(
+        &t,
+        &token,
+        Method::GET,
+        "/api/v1/contacts/suppressions?channel_kind=sms&address=%2B447911123456",
+        None,
+    )
+    .await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
+    let kinds: Vec<String> = events_of(&t, &conversation)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        kinds.ends_with(&[
+            "inboundMessage".to_owned(),
+            "setStatus".to_owned(),
+            "conversationClosed".to_owned(),
+            "messageSend".to_owned(),
+            "deliveryReport".to_owned(),
+        ]),
+        "{kinds:?}"
+    );
+
+    // A later message starts the flow again, but its reply never reaches the provider.
+    let later = say(&t, &token, &channel, "what now").await;
+    let second = later["conversation"]["id"].as_str().unwrap().to_owned();
+    assert_ne!(second, conversation);
+    let th = settled(&t, &token, &second).await;
+    let reply = &th["messages"][1];
+    assert_eq!(
+        (
+            reply["status"].clone(),
+            reply["error_code"].clone(),
+            reply["provider_message_id"].clone()
+        ),
+        (json!("failed"), json!("opted_out"), Value::Null),
+        "{th}"
+    );
+
+    // START lifts it and confirms; HELP answers; neither moves the flow.
+    say(&t, &token, &channel, "Start").await;
+    say(&t, &token, &channel, "help").await;
+    let th = settled(&t, &token, &second).await;
+    let tail: Vec<_> = bodies(&th)[2..]
+        .iter()
+        .map(|(s, b, st)| {
+            (
+                s.clone(),
+                b.split(':').next().unwrap().to_owned(),
+                st.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            triple("contact", "Start", "received"),
+            triple("system", "Root", "delivered"),
+            triple("contact", "help", "received"),
+            triple("system", "Root", "delivered"),
+        ]
+    );
+    assert!(bodies(&th)[3].1.contains("subscribed again"));
+    assert!(bodies(&th)[5].1.contains("STOP"));
+    let listed = call(
+        &t,
+        &token,
+        Method::GET,
+        "/api/v1/contacts/suppressions?channel_kind=sms&address=%2B447911123456",
+        None,
+    )
+    .await;
+    assert!(listed["data"].as_array().unwrap().is_empty(), "{listed}");
+    // The flow still waits at its question.
+    let next = say(&t, &token, &channel, "my bill").await;
+    assert_eq!(next["conversation"]["id"], second.as_str());
+    assert_eq!(next["messages"][1]["body"], "How can we help?");
+    workers.cancel();
+}
+
+#[tokio::test]
+async fn without_an_inbound_flow_customers_wait_in_the_inbound_queue() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let channel = sim_channel(&t, &token, None).await;
+    let first = say(&t, &token, &channel, "is anyone there?").await;
+    let conversation = first["conversation"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(first["conversation"]["state"], "queued");
+    assert_eq!(first["conversation"]["queue"], "default");
+    assert_eq!(first["messages"].as_array().unwrap().len(), 1);
+    let again = say(&t, &token, &channel, "hello?").await;
+    assert_eq!(again["conversation"]["id"], conversation.as_str());
+    assert_eq!(again["messages"].as_array().unwrap().len(), 1);
+    let events = events_of(&t, &conversation).await;
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["inboundMessage", "moveToQueue", "inboundMessage"]);
+    assert_eq!(events[1].1["queue"], "default");
+    assert_eq!(events[1].1["moved_by"]["type"], "system");
+
+    // Not a sim channel, or not one of this organization: refused.
+    let other = t
+        .token_in(t.root.organization, parley_domain::Role::Viewer)
+        .await;
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            Some(&other),
+            None,
+            Some(json!({"from": CUSTOMER, "text": "hi"})),
+        )
+        .await;
+    assert_eq!(r.status, 403, "a viewer cannot write: {}", r.json);
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            Some(&token),
+            None,
+            Some(json!({"from": "not a number", "text": "hi"})),
+        )
+        .await;
+    assert_eq!(r.problem_field(), (422, Some("from")));
+}
