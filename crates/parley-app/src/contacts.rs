@@ -345,15 +345,15 @@ impl App {
     }
 }
 
-/// `address` of `kind` as stored for `organization` (E.164 for phones), or why it is not
-/// one: how a provider's sender is matched to a contact.
-pub(crate) fn normalise_for(
-    organization: &Organization,
+/// `address` of `kind` as an import would store it (E.164 for phones) with the parsers
+/// `ctx`, or why it is not one: how a provider's sender is matched to a contact.
+pub(crate) fn normalise_with(
+    ctx: &mut ValueContext,
     kind: ChannelKind,
     address: &str,
 ) -> Result<String, String> {
     normalise_address(
-        &mut value_context(organization),
+        ctx,
         &ChannelAddress {
             kind,
             address: address.to_owned(),

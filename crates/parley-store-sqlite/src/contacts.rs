@@ -122,6 +122,34 @@ async fn contact_seq(
     .map_err(map_err)
 }
 
+/// The contact holding `address`, read without the write lock.
+async fn held_contact(
+    conn: &mut SqliteConnection,
+    organization: OrgId,
+    address: &ChannelAddress,
+) -> Result<Option<Contact>, StoreError> {
+    let held: Option<String> = sqlx::query_scalar(
+        "SELECT c.id FROM contact_addresses a JOIN contacts c ON c.seq = a.contact_seq \
+         JOIN organizations o ON o.seq = a.organization_seq \
+         WHERE a.address = $1 AND a.channel_kind = $2 AND o.id = $3",
+    )
+    .bind(&address.address)
+    .bind(address.kind.as_str())
+    .bind(organization.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let Some(id) = held else {
+        return Ok(None);
+    };
+    let id = id
+        .parse::<ContactId>()
+        .map_err(|_| StoreError::corrupt("contacts.id holds an invalid id"))?;
+    Ok(load_contact(conn, organization, id)
+        .await?
+        .map(|c| c.contact))
+}
+
 #[async_trait::async_trait]
 impl ContactStore for SqliteStore {
     async fn list_fields(&self, organization: OrgId) -> Result<Vec<FieldDefinition>, StoreError> {
@@ -322,6 +350,14 @@ impl ContactStore for SqliteStore {
         address: &ChannelAddress,
         at: DateTime<Utc>,
     ) -> Result<(Contact, bool), StoreError> {
+        // Most messages come from known addresses: a read finds them without taking the
+        // write lock (which the conversation turns need).
+        {
+            let mut conn = self.pool.acquire().await.map_err(map_err)?;
+            if let Some(found) = held_contact(&mut conn, organization, address).await? {
+                return Ok((found, false));
+            }
+        }
         // Under the write lock, the lookup and the insert cannot race another caller.
         let mut tx = self
             .pool

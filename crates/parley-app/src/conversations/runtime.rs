@@ -29,10 +29,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use parley_domain::{
-    Channel, ChannelAddress, ChannelKind, Contact, Conversation, ConversationId, FlowId, Message,
-    MessageStatus, OrgId, OutcomeStatus,
+    Channel, ChannelAddress, ChannelKind, Contact, Conversation, ConversationId, CountryCode,
+    DateOrder, FlowId, Message, MessageStatus, OrgId, OutcomeStatus,
 };
 use parley_flow::{Flow, FlowDocument, Input};
+use parley_import::values::ValueContext;
 use parley_jobs::{Job, JobError};
 use parley_store::{JobEffects, StoreError, Turn, TurnTarget, TurnWritten};
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,8 @@ pub const OPTED_OUT: &str = super::outcomes::OPTED_OUT;
 pub struct Runtime {
     flows: Mutex<HashMap<(FlowId, u32), Arc<Flow>>>,
     pub(crate) pacing: Mutex<HashMap<parley_domain::ChannelId, parley_channels::TokenBucket>>,
+    /// Address parsers per country and date order (compiling phone patterns is costly).
+    parsers: Mutex<HashMap<(CountryCode, DateOrder), ValueContext>>,
     wake: Mutex<Option<Arc<Notify>>>,
 }
 
@@ -279,8 +282,18 @@ impl App {
         }
         let organization = self.store.get_organization(channel.organization_id).await?;
         let kind = channel.provider.address_kind();
-        let address = crate::contacts::normalise_for(&organization, kind, &inbound.from)
-            .map_err(|e| AppError::invalid("from", e))?;
+        let address = {
+            let mut parsers = self
+                .runtime
+                .parsers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let ctx = parsers
+                .entry((organization.default_country, organization.locale))
+                .or_insert_with(|| crate::contacts::value_context(&organization));
+            crate::contacts::normalise_with(ctx, kind, &inbound.from)
+                .map_err(|e| AppError::invalid("from", e))?
+        };
         let now = self.clock.now();
         let (contact, _) = self
             .store

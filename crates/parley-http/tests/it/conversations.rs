@@ -406,3 +406,104 @@ async fn without_an_inbound_flow_customers_wait_in_the_inbound_queue() {
         .await;
     assert_eq!(r.problem_field(), (422, Some("from")));
 }
+
+/// A flow that answers every message with what it read, then asks again.
+fn echo_flow() -> Value {
+    json!({"schema": 1, "name": "echo", "start": "ask", "steps": {
+        "ask": {"type": "ask", "text": "Next?", "save_as": "n", "next": "echo"},
+        "echo": {"type": "message", "text": "got <<n>>", "next": "ask"}}})
+}
+
+async fn say_from(t: &TestApp, token: &str, channel: &str, from: &str, text: &str) -> Value {
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            Some(token),
+            None,
+            Some(json!({"from": from, "text": text})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.json);
+    r.json
+}
+
+#[tokio::test]
+async fn a_burst_to_one_conversation_is_taken_in_order_and_bursts_to_many_run_together() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let flow = publish(&t, &token, echo_flow()).await;
+    let channel = sim_channel(&t, &token, Some(&flow)).await;
+    let first = say(&t, &token, &channel, "hello").await;
+    let conversation = first["conversation"]["id"].as_str().unwrap().to_owned();
+
+    // 50 messages from one customer at once: each is one whole turn, none interleaves,
+    // and each turn saw the one before it.
+    let texts: Vec<String> = (0..50).map(|i| format!("m{i}")).collect();
+    let burst =
+        futures_util::future::join_all(texts.iter().map(|text| say(&t, &token, &channel, text)))
+            .await;
+    for answer in &burst {
+        assert_eq!(answer["conversation"]["id"], conversation.as_str());
+        let texts: Vec<&str> = answer["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].as_str().unwrap())
+            .collect();
+        let sent = texts[0].to_owned();
+        assert_eq!(texts, [sent.as_str(), &format!("got {sent}"), "Next?"]);
+    }
+    let page = call(
+        &t,
+        &token,
+        Method::GET,
+        &format!("/api/v1/conversations/{conversation}?limit=500"),
+        None,
+    )
+    .await;
+    let texts: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts[..2], ["hello", "Next?"]);
+    assert_eq!(texts.len(), 2 + 50 * 3, "every message, once");
+    // Stored in the order taken: after the opening, each customer message is followed
+    // by its own two replies.
+    for chunk in texts[2..].chunks(3) {
+        assert_eq!(chunk[1], format!("got {}", chunk[0]), "{texts:?}");
+        assert_eq!(chunk[2], "Next?");
+    }
+    let mut seen: Vec<&str> = texts[2..].chunks(3).map(|c| c[0]).collect();
+    seen.sort_unstable();
+    let mut expected: Vec<String> = (0..50).map(|i| format!("m{i}")).collect();
+    expected.sort_unstable();
+    assert_eq!(seen, expected);
+
+    // 200 customers at once: 200 conversations, each with its own opening and reply.
+    let customers: Vec<String> = (0..200).map(|i| format!("+4479112{i:05}")).collect();
+    let answers = futures_util::future::join_all(
+        customers
+            .iter()
+            .map(|from| say_from(&t, &token, &channel, from, from)),
+    )
+    .await;
+    let mut ids: Vec<&str> = answers
+        .iter()
+        .map(|a| a["conversation"]["id"].as_str().unwrap())
+        .collect();
+    for (answer, from) in answers.iter().zip(&customers) {
+        let texts: Vec<&str> = answer["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].as_str().unwrap())
+            .collect();
+        assert_eq!(texts, [from.as_str(), "Next?"]);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 200);
+}
