@@ -50,17 +50,7 @@ async fn sim_channel(t: &TestApp, token: &str, flow: Option<&str>) -> String {
 }
 
 async fn say(t: &TestApp, token: &str, channel: &str, text: &str) -> Value {
-    let r = t
-        .call(
-            Method::POST,
-            &format!("/api/v1/channels/{channel}/sim/inbound"),
-            Some(token),
-            None,
-            Some(json!({"from": CUSTOMER, "text": text})),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.json);
-    r.json
+    say_from(t, token, channel, CUSTOMER, text).await
 }
 
 async fn thread(t: &TestApp, token: &str, conversation: &str) -> Value {
