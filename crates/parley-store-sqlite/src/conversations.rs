@@ -14,19 +14,7 @@ use parley_store::{
 use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior};
 
 use crate::SqliteStore;
-use crate::rows::{Cols, RCols, map_err, sql_err};
-
-/// The shared SQL with SQLite's numbered parameters (`?N`): rusqlite numbers `$N`
-/// parameters by first appearance, not by their number.
-fn numbered(text: &str) -> String {
-    text.replace('$', "?")
-}
-
-macro_rules! numbered_sql {
-    ($($name:ident = $sql:expr;)*) => {$(
-        static $name: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| numbered($sql));
-    )*};
-}
+use crate::rows::{Cols, RCols, map_err, numbered_sql, sql_err};
 
 numbered_sql! {
     OPEN_CONVERSATION = sql::OPEN_CONVERSATION;
@@ -36,7 +24,6 @@ numbered_sql! {
     INSERT_MESSAGE = sql::INSERT_MESSAGE;
     UPDATE_MESSAGE = sql::UPDATE_MESSAGE;
     INSERT_EVENT = sql::INSERT_EVENT;
-    INSERT_JOB = sql::INSERT_JOB;
     FIND_MESSAGE = sql::FIND_MESSAGE;
     FIND_PROVIDER_MESSAGE = sql::FIND_PROVIDER_MESSAGE;
     INSERT_SUPPRESSION = sql::INSERT_SUPPRESSION;
@@ -141,7 +128,11 @@ fn one<T>(
 }
 
 /// Writes events and jobs inside the caller's transaction.
-fn write_effects(tx: &Connection, events: &[NewEvent], jobs: &[NewJob]) -> Result<(), StoreError> {
+pub(crate) fn write_effects(
+    tx: &Connection,
+    events: &[NewEvent],
+    jobs: &[NewJob],
+) -> Result<(), StoreError> {
     for e in events {
         tx.prepare_cached(&INSERT_EVENT)
             .map_err(sql_err)?
@@ -155,19 +146,7 @@ fn write_effects(tx: &Connection, events: &[NewEvent], jobs: &[NewJob]) -> Resul
             .map_err(sql_err)?;
     }
     for j in jobs {
-        tx.prepare_cached(&INSERT_JOB)
-            .map_err(sql_err)?
-            .execute(rusqlite::params![
-                j.id.to_string(),
-                j.queue,
-                j.kind,
-                j.payload.to_string(),
-                j.dedup_key,
-                i64::from(j.max_attempts),
-                to_millis(j.run_at),
-                to_millis(j.created_at),
-            ])
-            .map_err(sql_err)?;
+        crate::jobs::insert_job(tx, j)?;
     }
     Ok(())
 }

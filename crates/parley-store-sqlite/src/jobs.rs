@@ -1,52 +1,71 @@
-//! The job queue on SQLite. One process writes at a time, so a claim is a
-//! `BEGIN IMMEDIATE` transaction around one `UPDATE … RETURNING`.
+//! The job queue on SQLite. Its writes (enqueue, claim, complete, fail, extend) run on
+//! the store's direct connection (`crate::direct`), the one writer that the conversation
+//! turns and the webhook engine use too: on pool connections they would collide with
+//! those on the write lock and wait in SQLite's busy handler (1–100 ms a try). A claim is
+//! one `BEGIN IMMEDIATE` transaction around one `UPDATE … RETURNING`. Reads use the pool.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use parley_domain::{JobId, to_millis};
 use parley_store::decode;
+use parley_store::sql;
 use parley_store::{
     CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, JobState,
     NewJob, QueueStats, StoreError,
 };
-use sqlx::{Row, SqliteConnection};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use sqlx::Row;
 
 use crate::SqliteStore;
-use crate::outbox::insert_event;
-use crate::rows::{Cols, map_err};
+use crate::conversations::write_effects;
+use crate::rows::{Cols, RCols, map_err, numbered_sql, sql_err};
 
-async fn insert_job(conn: &mut SqliteConnection, job: &NewJob) -> Result<Enqueued, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO jobs (id, queue, kind, payload, dedup_key, state, attempts, max_attempts, run_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8) ON CONFLICT DO NOTHING",
-    )
-    .bind(job.id.to_string())
-    .bind(&job.queue)
-    .bind(&job.kind)
-    .bind(job.payload.to_string())
-    .bind(job.dedup_key.as_deref())
-    .bind(i64::from(job.max_attempts))
-    .bind(to_millis(job.run_at))
-    .bind(to_millis(job.created_at))
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?
-    .rows_affected();
+numbered_sql! {
+    INSERT_JOB = sql::INSERT_JOB;
+    EXISTING_JOB = "SELECT id FROM jobs WHERE queue = $1 AND dedup_key = $2 \
+                    AND state IN ('pending', 'running')";
+    CLAIM = "UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = $4 WHERE id IN \
+             (SELECT id FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') AND run_at <= $2 \
+              ORDER BY run_at, id LIMIT $3) RETURNING *";
+    COMPLETE = "UPDATE jobs SET state = 'done', finished_at = $3, last_error = NULL \
+                WHERE id = $1 AND attempts = $2 AND state = 'running'";
+    FAIL = "UPDATE jobs SET state = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
+            run_at = COALESCE($4, run_at), last_error = $3, \
+            finished_at = CASE WHEN $4 IS NULL THEN $5 ELSE NULL END \
+            WHERE id = $1 AND attempts = $2 AND state = 'running'";
+    EXTEND = "UPDATE jobs SET run_at = $3 WHERE id = $1 AND attempts = $2 AND state = 'running'";
+}
+
+/// Inserts `job` in the caller's transaction, or finds the pending or running job that
+/// holds its de-duplication key.
+pub(crate) fn insert_job(tx: &Connection, job: &NewJob) -> Result<Enqueued, StoreError> {
+    let inserted = tx
+        .prepare_cached(&INSERT_JOB)
+        .map_err(sql_err)?
+        .execute(rusqlite::params![
+            job.id.to_string(),
+            job.queue,
+            job.kind,
+            job.payload.to_string(),
+            job.dedup_key,
+            i64::from(job.max_attempts),
+            to_millis(job.run_at),
+            to_millis(job.created_at),
+        ])
+        .map_err(sql_err)?;
     if inserted == 1 {
         return Ok(Enqueued {
             id: job.id,
             is_new: true,
         });
     }
-    let existing: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM jobs WHERE queue = $1 AND dedup_key = $2 AND state IN ('pending', 'running')",
-    )
-    .bind(&job.queue)
-    .bind(job.dedup_key.as_deref())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    let existing: Option<String> = tx
+        .prepare_cached(&EXISTING_JOB)
+        .map_err(sql_err)?
+        .query_row(rusqlite::params![job.queue, job.dedup_key], |r| r.get(0))
+        .optional()
+        .map_err(sql_err)?;
     let id = existing.ok_or(StoreError::Conflict {
         constraint: "jobs_pkey",
     })?;
@@ -54,6 +73,63 @@ async fn insert_job(conn: &mut SqliteConnection, job: &NewJob) -> Result<Enqueue
         .parse::<JobId>()
         .map_err(|_| StoreError::corrupt("jobs.id holds an invalid id"))?;
     Ok(Enqueued { id, is_new: false })
+}
+
+fn immediate(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_err)
+}
+
+fn claim(
+    conn: &mut Connection,
+    queue: &str,
+    now: DateTime<Utc>,
+    lease_end: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<ClaimedJob>, StoreError> {
+    let tx = immediate(conn)?;
+    let jobs = {
+        let mut statement = tx.prepare_cached(&CLAIM).map_err(sql_err)?;
+        let rows = statement
+            .query_map(
+                rusqlite::params![
+                    queue,
+                    to_millis(now),
+                    i64::from(limit),
+                    to_millis(lease_end)
+                ],
+                |row| Ok(decode::claimed_job(&RCols(row))),
+            )
+            .map_err(sql_err)?;
+        let mut jobs = Vec::new();
+        for row in rows {
+            jobs.push(row.map_err(sql_err)??);
+        }
+        jobs
+    };
+    tx.commit().map_err(sql_err)?;
+    Ok(jobs)
+}
+
+fn complete(
+    conn: &mut Connection,
+    lease: JobLease,
+    now: DateTime<Utc>,
+    effects: &JobEffects,
+) -> Result<(), StoreError> {
+    let tx = immediate(conn)?;
+    let rows = tx
+        .prepare_cached(&COMPLETE)
+        .map_err(sql_err)?
+        .execute(rusqlite::params![
+            lease.id.to_string(),
+            i64::from(lease.attempt),
+            to_millis(now)
+        ])
+        .map_err(sql_err)?;
+    lease_lost(rows as u64)?;
+    write_effects(&tx, &effects.events, &effects.jobs)?;
+    tx.commit().map_err(sql_err)
 }
 
 fn lease_lost(rows: u64) -> Result<(), StoreError> {
@@ -69,14 +145,14 @@ fn lease_lost(rows: u64) -> Result<(), StoreError> {
 #[async_trait::async_trait]
 impl JobQueue for SqliteStore {
     async fn enqueue_job(&self, job: NewJob) -> Result<Enqueued, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+        self.direct
+            .run(move |conn| {
+                let tx = immediate(conn)?;
+                let enqueued = insert_job(&tx, &job)?;
+                tx.commit().map_err(sql_err)?;
+                Ok(enqueued)
+            })
             .await
-            .map_err(map_err)?;
-        let enqueued = insert_job(&mut tx, &job).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(enqueued)
     }
 
     async fn claim_jobs(
@@ -87,28 +163,11 @@ impl JobQueue for SqliteStore {
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let lease_end = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
-        let rows = sqlx::query(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = $4 WHERE id IN \
-             (SELECT id FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') AND run_at <= $2 \
-              ORDER BY run_at, id LIMIT $3) RETURNING *",
-        )
-        .bind(queue)
-        .bind(to_millis(now))
-        .bind(i64::from(limit))
-        .bind(to_millis(lease_end))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        let mut jobs = rows
-            .iter()
-            .map(|r| decode::claimed_job(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let queue = queue.to_owned();
+        let mut jobs = self
+            .direct
+            .run(move |conn| claim(conn, &queue, now, lease_end, limit))
+            .await?;
         jobs.sort_by_key(|j| j.lease.id);
         Ok(jobs)
     }
@@ -119,30 +178,9 @@ impl JobQueue for SqliteStore {
         now: DateTime<Utc>,
         effects: JobEffects,
     ) -> Result<(), StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+        self.direct
+            .run(move |conn| complete(conn, lease, now, &effects))
             .await
-            .map_err(map_err)?;
-        let rows = sqlx::query(
-            "UPDATE jobs SET state = 'done', finished_at = $3, last_error = NULL \
-             WHERE id = $1 AND attempts = $2 AND state = 'running'",
-        )
-        .bind(lease.id.to_string())
-        .bind(i64::from(lease.attempt))
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        lease_lost(rows)?;
-        for event in &effects.events {
-            insert_event(&mut tx, event).await?;
-        }
-        for job in &effects.jobs {
-            insert_job(&mut tx, job).await?;
-        }
-        tx.commit().await.map_err(map_err)
     }
 
     async fn fail_job(
@@ -152,22 +190,23 @@ impl JobQueue for SqliteStore {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
-        let rows = sqlx::query(
-            "UPDATE jobs SET state = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
-             run_at = COALESCE($4, run_at), last_error = $3, \
-             finished_at = CASE WHEN $4 IS NULL THEN $5 ELSE NULL END \
-             WHERE id = $1 AND attempts = $2 AND state = 'running'",
-        )
-        .bind(lease.id.to_string())
-        .bind(i64::from(lease.attempt))
-        .bind(error)
-        .bind(retry_at.map(to_millis))
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        lease_lost(rows)
+        let error = error.to_owned();
+        self.direct
+            .run(move |conn| {
+                let rows = conn
+                    .prepare_cached(&FAIL)
+                    .map_err(sql_err)?
+                    .execute(rusqlite::params![
+                        lease.id.to_string(),
+                        i64::from(lease.attempt),
+                        error,
+                        retry_at.map(to_millis),
+                        to_millis(now),
+                    ])
+                    .map_err(sql_err)?;
+                lease_lost(rows as u64)
+            })
+            .await
     }
 
     async fn extend_job_lease(
@@ -175,17 +214,20 @@ impl JobQueue for SqliteStore {
         lease: JobLease,
         until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let rows = sqlx::query(
-            "UPDATE jobs SET run_at = $3 WHERE id = $1 AND attempts = $2 AND state = 'running'",
-        )
-        .bind(lease.id.to_string())
-        .bind(i64::from(lease.attempt))
-        .bind(to_millis(until))
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        lease_lost(rows)
+        self.direct
+            .run(move |conn| {
+                let rows = conn
+                    .prepare_cached(&EXTEND)
+                    .map_err(sql_err)?
+                    .execute(rusqlite::params![
+                        lease.id.to_string(),
+                        i64::from(lease.attempt),
+                        to_millis(until),
+                    ])
+                    .map_err(sql_err)?;
+                lease_lost(rows as u64)
+            })
+            .await
     }
 
     async fn get_job(&self, id: JobId) -> Result<JobRecord, StoreError> {

@@ -158,3 +158,18 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
         _ => StoreError::Other(Box::new(e)),
     }
 }
+
+/// The shared SQL with SQLite's numbered parameters (`?N`): rusqlite numbers `$N`
+/// parameters by first appearance, not by their number.
+pub(crate) fn numbered(text: &str) -> String {
+    text.replace('$', "?")
+}
+
+/// Statics holding shared SQL rewritten for rusqlite by [`numbered`], once.
+macro_rules! numbered_sql {
+    ($($name:ident = $sql:expr;)*) => {$(
+        static $name: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| $crate::rows::numbered($sql));
+    )*};
+}
+pub(crate) use numbered_sql;
