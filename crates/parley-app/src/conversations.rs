@@ -5,6 +5,7 @@
 //! and the [`send`] queue.
 
 pub mod events;
+mod inbound;
 pub mod outcomes;
 pub mod queues;
 mod read;

@@ -34,28 +34,35 @@ impl App {
         format!("{}{path_and_query}", self.settings.public_url)
     }
 
-    /// Whether a form callback to `path_and_query` carrying `params` was signed by Twilio
-    /// with this channel's auth token (`X-Twilio-Signature`).
-    fn twilio_callback_is_signed(
+    /// Refuses (`Forbidden`) a form callback to `path_and_query` carrying `params` unless
+    /// Twilio signed it with this channel's auth token (`X-Twilio-Signature`).
+    pub(super) fn require_twilio_signature(
         &self,
         channel: &Channel,
         path_and_query: &str,
         params: &[(String, String)],
         signature: &str,
-    ) -> Result<bool, AppError> {
+    ) -> Result<(), AppError> {
+        let forbidden = AppError::Forbidden(
+            "X-Twilio-Signature does not sign this request with the channel's auth token",
+        );
         if channel.provider != Provider::Twilio {
-            return Ok(false);
+            return Err(forbidden);
         }
         let credentials = self.channel_credentials(channel)?;
         let Some(token) = credentials.get("auth_token").and_then(|t| t.as_str()) else {
-            return Ok(false);
+            return Err(forbidden);
         };
-        Ok(parley_channels::twilio::signature::verify_form(
+        if parley_channels::twilio::signature::verify_form(
             token,
             &self.public_url_of(path_and_query),
             params,
             signature,
-        ))
+        ) {
+            Ok(())
+        } else {
+            Err(forbidden)
+        }
     }
 
     /// A Twilio status callback (`POST /hooks/twilio/{channel}/status`): checked against
@@ -69,11 +76,7 @@ impl App {
         params: &[(String, String)],
         signature: &str,
     ) -> Result<(), AppError> {
-        if !self.twilio_callback_is_signed(channel, path_and_query, params, signature)? {
-            return Err(AppError::Forbidden(
-                "X-Twilio-Signature does not sign this request with the channel's auth token",
-            ));
-        }
+        self.require_twilio_signature(channel, path_and_query, params, signature)?;
         let report = parley_channels::twilio::callback::status_report(params)
             .map_err(|e| AppError::invalid(e.field.clone(), e.reason))?;
         if let Some(status) = report.status {

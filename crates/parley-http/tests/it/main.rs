@@ -27,3 +27,5 @@ mod channel_hooks;
 mod outcomes;
 // Conversations on the sim channel: the runtime, the send queue, keywords.
 mod conversations;
+// Twilio and WhatsApp end to end against the stand-ins, over loopback HTTP.
+mod providers;
