@@ -46,7 +46,7 @@ pub struct ImportBench {
 }
 
 /// SplitMix64: a tiny deterministic generator, so every run imports the same file.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -97,18 +97,18 @@ const HEADER: [&str; 8] = [
 
 /// One generated contact; the phone (a valid UK mobile, +44 740…) is unique per row: an
 /// affine bijection mod 10^7.
-struct Contact {
-    phone: String,
-    customer_ref: String,
-    first: &'static str,
-    last: &'static str,
-    dob: (i32, u32, u32),
-    postcode: String,
-    balance_cents: u64,
-    next_payment: (i32, u32, u32),
+pub(crate) struct Contact {
+    pub(crate) phone: String,
+    pub(crate) customer_ref: String,
+    pub(crate) first: &'static str,
+    pub(crate) last: &'static str,
+    pub(crate) dob: (i32, u32, u32),
+    pub(crate) postcode: String,
+    pub(crate) balance_cents: u64,
+    pub(crate) next_payment: (i32, u32, u32),
 }
 
-fn contact(rng: &mut Rng, i: u64) -> Contact {
+pub(crate) fn contact(rng: &mut Rng, i: u64) -> Contact {
     let unique = (i.wrapping_mul(48_271).wrapping_add(11)) % 10_000_000;
     let letters: String = (0..2)
         .map(|_| {
@@ -139,7 +139,7 @@ fn contact(rng: &mut Rng, i: u64) -> Contact {
     }
 }
 
-fn write_csv(path: &Path, rows: u64) -> anyhow::Result<()> {
+pub(crate) fn write_csv(path: &Path, rows: u64) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     writeln!(out, "{}", HEADER.join(","))?;
@@ -257,7 +257,34 @@ pub(crate) async fn fresh_store(
     Ok((app, org.id))
 }
 
-fn options() -> ImportOptions {
+/// The `p` quantile (0 to 1) of sorted durations.
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+/// An API access with the `admin` role in `org`, as a key's bearer token gives.
+pub(crate) async fn admin_access(
+    app: &App,
+    org: OrgId,
+) -> anyhow::Result<parley_app::auth::Access> {
+    let key = app
+        .admin_create_api_key(org, "bench", parley_domain::Role::Admin)
+        .await?;
+    let token = app.issue_token(key.key.id, &key.secret).await?.token;
+    let principal = app.authenticate_bearer(&token).await?;
+    Ok(app.access(principal, None).await?)
+}
+
+pub(crate) fn options() -> ImportOptions {
     let mut options = ImportOptions::default();
     options
         .mapping

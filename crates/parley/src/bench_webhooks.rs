@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use parley_app::Settings;
 use parley_app::webhooks::{NewWebhook, WebhookSettings};
-use parley_app::{App, Settings};
-use parley_domain::{EventId, EventType, NewEvent, OrgId, Role};
+use parley_domain::{EventId, EventType, NewEvent, OrgId};
 use tokio_util::sync::CancellationToken;
 
 /// Options of `parley bench webhooks`.
@@ -137,19 +137,6 @@ fn event(org: OrgId, n: u64) -> NewEvent {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
 /// One endpoint count's figures.
 struct Figures {
     deliveries: u64,
@@ -182,7 +169,7 @@ async fn run_one(
         crate::bench::fresh_store(dir, &format!("webhooks-{endpoints}.db"), settings).await?;
     let seen: Shared = Arc::default();
     let (base, receiver_runtime) = start_receiver(seen.clone())?;
-    let access = admin_access(&app, org).await?;
+    let access = crate::bench::admin_access(&app, org).await?;
     for n in 0..endpoints {
         app.create_webhook(
             &access,
@@ -292,20 +279,13 @@ async fn run_one(
         cpu_ms_per_delivery,
         lost,
         duplicated,
-        lag_p50: percentile(&lags, 0.50),
-        lag_p99: percentile(&lags, 0.99),
+        lag_p50: crate::bench::percentile(&lags, 0.50),
+        lag_p99: crate::bench::percentile(&lags, 0.99),
         lag_deliveries: lags.len(),
     })
 }
 
 /// An administrator's access to `org`, as an API key would have it.
-async fn admin_access(app: &App, org: OrgId) -> anyhow::Result<parley_app::auth::Access> {
-    let key = app.admin_create_api_key(org, "bench", Role::Admin).await?;
-    let token = app.issue_token(key.key.id, &key.secret).await?.token;
-    let principal = app.authenticate_bearer(&token).await?;
-    Ok(app.access(principal, None).await?)
-}
-
 /// Runs the benchmark and prints its figures.
 pub async fn run(args: WebhooksBench) -> anyhow::Result<()> {
     let dir = crate::bench::work_dir(args.dir.as_ref(), "parley-bench-webhooks")?;

@@ -106,6 +106,9 @@ pub enum BenchCommand {
     /// Deliver events to an in-process receiver through the webhook engine on SQLite:
     /// deliveries per second, CPU per delivery, end-to-end lag, lost and repeated ids.
     Webhooks(crate::bench_webhooks::WebhooksBench),
+    /// Simulated customers on the sim channel each running the arrears example flow to
+    /// its end on SQLite: inbound messages per second, inbound-to-reply latency.
+    Conversations(crate::bench_conversations::ConversationsBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,6 +221,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command {
         Command::Bench(BenchCommand::Import(args)) => return crate::bench::import(args).await,
         Command::Bench(BenchCommand::Flow(args)) => return crate::bench_flow::run(&args),
+        Command::Bench(BenchCommand::Conversations(args)) => {
+            return crate::bench_conversations::run(args).await;
+        }
         Command::Bench(BenchCommand::Webhooks(args)) => {
             return crate::bench_webhooks::run(args).await;
         }
