@@ -258,6 +258,14 @@ impl ConversationStore for PgStore {
         .ok_or_else(|| StoreError::corrupt("a message vanished under its change"))?;
         let stored = decode::message(&Cols(&row))?;
         write_effects(&mut tx, &change.events, &change.jobs).await?;
+        if let Some(job) = change.finish_job {
+            sqlx::query(sql::FINISH_PENDING_JOB)
+                .bind(job.to_string())
+                .bind(to_millis(stored.updated_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
         tx.commit().await.map_err(map_err)?;
         Ok(Some(stored))
     }

@@ -28,6 +28,7 @@ numbered_sql! {
     FIND_PROVIDER_MESSAGE = sql::FIND_PROVIDER_MESSAGE;
     INSERT_SUPPRESSION = sql::INSERT_SUPPRESSION;
     DELETE_SUPPRESSION = sql::DELETE_SUPPRESSION;
+    FINISH_PENDING_JOB = sql::FINISH_PENDING_JOB;
 }
 
 fn write_suppression(tx: &Connection, change: &SuppressionChange) -> Result<(), StoreError> {
@@ -274,6 +275,15 @@ fn change_message(
     let stored = one(&tx, &UPDATE_MESSAGE, &refs(&params), |r| decode::message(r))?
         .ok_or_else(|| StoreError::corrupt("a message vanished under its change"))?;
     write_effects(&tx, &change.events, &change.jobs)?;
+    if let Some(job) = change.finish_job {
+        tx.prepare_cached(&FINISH_PENDING_JOB)
+            .map_err(sql_err)?
+            .execute(rusqlite::params![
+                job.to_string(),
+                to_millis(stored.updated_at)
+            ])
+            .map_err(sql_err)?;
+    }
     tx.commit().map_err(sql_err)?;
     Ok(Some(stored))
 }

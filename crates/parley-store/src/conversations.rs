@@ -14,8 +14,8 @@
 
 use async_trait::async_trait;
 use parley_domain::{
-    ChannelId, ChannelKind, ContactId, Conversation, ConversationId, Message, MessageId, NewEvent,
-    OrgId,
+    ChannelId, ChannelKind, ContactId, Conversation, ConversationId, JobId, Message, MessageId,
+    NewEvent, OrgId,
 };
 
 use crate::{NewJob, Page, PageRequest, StoreError, Suppression};
@@ -115,6 +115,9 @@ pub struct MessageChange {
     pub events: Vec<NewEvent>,
     /// Jobs to queue (a retry of the send).
     pub jobs: Vec<NewJob>,
+    /// A pending job this change does the work of (a send taken in-process before the
+    /// job runner would): marked done with the change, so it never runs.
+    pub finish_job: Option<JobId>,
 }
 
 /// The runtime's decision on a message: given it and its conversation, the change, or

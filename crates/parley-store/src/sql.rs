@@ -138,3 +138,8 @@ pub const INSERT_SUPPRESSION: &str = "INSERT INTO suppressions (organization_id,
 /// Lifts an address's suppression.
 pub const DELETE_SUPPRESSION: &str = "DELETE FROM suppressions WHERE organization_id = $1 \
      AND channel_kind = $2 AND address_hash = $3";
+
+/// Marks a pending job done without running it (`$1` id, `$2` time): its work was done
+/// in the same transaction by someone else.
+pub const FINISH_PENDING_JOB: &str =
+    "UPDATE jobs SET state = 'done', finished_at = $2 WHERE id = $1 AND state = 'pending'";

@@ -242,6 +242,7 @@ pub async fn run(args: ConversationsBench) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let runner = app.job_runner(args.workers.unwrap_or(8), Duration::from_secs(30));
     let workers = tokio::spawn(runner.start(cancel.clone()));
+    let sends = app.start_sends(cancel.clone());
 
     let mut rng = crate::bench::Rng(42);
     let customers: Vec<Customer> = (0..args.customers)
@@ -291,6 +292,7 @@ pub async fn run(args: ConversationsBench) -> anyhow::Result<()> {
     let drained = started.elapsed();
     cancel.cancel();
     workers.await?;
+    sends.await?;
     drop(endpoint_runtime);
 
     latencies.sort_unstable();

@@ -43,6 +43,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let runner = app.job_runner(config.workers, config.job_lease);
     let workers = tokio::spawn(runner.start(cancel.clone()));
     let webhooks = app.start_webhook_delivery(cancel.clone());
+    let sends = app.start_sends(cancel.clone());
     let server = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
@@ -59,6 +60,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let finished = tokio::time::timeout(grace, async {
         let _ = server.await;
         let _ = workers.await;
+        let _ = sends.await;
         webhooks.stopped().await;
     })
     .await;

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use parley_domain::{
     Channel, ChannelAddress, ChannelKind, Contact, Conversation, ConversationId, CountryCode,
-    DateOrder, FlowId, Message, MessageStatus, OrgId, OutcomeStatus,
+    DateOrder, FlowId, Message, OrgId, Organization, OutcomeStatus,
 };
 use parley_flow::{Flow, FlowDocument, Input};
 use parley_import::values::ValueContext;
@@ -46,8 +46,42 @@ mod plan;
 
 use plan::{Declined, Facts, Outcome, decide_flow_input, decide_inbound};
 
+use super::send::Outgoing;
+
 /// The outcome status an opt-out closes with (Parley's own, SPEC §5).
 pub const OPTED_OUT: &str = super::outcomes::OPTED_OUT;
+
+/// How long a turn may use what it read of an organization's settings, outcome statuses
+/// and flows' published versions before reading them again: a change reaches running
+/// conversations within this time, and busy organizations are not read on every message.
+pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Values read recently, each kept for [`SETTINGS_TTL`].
+struct Recent<K, V>(Mutex<HashMap<K, (std::time::Instant, V)>>);
+
+impl<K, V> Default for Recent<K, V> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy, V: Clone> Recent<K, V> {
+    fn get(&self, key: K) -> Option<V> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&key)
+            .filter(|(at, _)| at.elapsed() < SETTINGS_TTL)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, key: K, value: V) -> V {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() > 10_000 {
+            map.retain(|_, (at, _)| at.elapsed() < SETTINGS_TTL);
+        }
+        map.insert(key, (std::time::Instant::now(), value.clone()));
+        value
+    }
+}
 
 /// Per-process runtime state: compiled flows, send pacing, and the send workers' wake-up.
 #[derive(Default)]
@@ -57,12 +91,36 @@ pub struct Runtime {
     /// Address parsers per country and date order (compiling phone patterns is costly).
     parsers: Mutex<HashMap<(CountryCode, DateOrder), ValueContext>>,
     wake: Mutex<Option<Arc<Notify>>>,
+    /// Organizations, their outcome statuses and flows' latest versions as turns read
+    /// them, kept for [`SETTINGS_TTL`].
+    organizations: Recent<OrgId, Organization>,
+    statuses: Recent<OrgId, Vec<OutcomeStatus>>,
+    latest_versions: Recent<FlowId, Option<u32>>,
+    /// The in-process sender, while it runs (`App::start_sends`).
+    pub(crate) sender: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Outgoing>>>,
 }
 
 impl Runtime {
     /// Wakes the job workers after a turn queued sends, so they do not wait for a poll.
     pub(crate) fn set_waker(&self, wake: Arc<Notify>) {
         *self.wake.lock().unwrap_or_else(PoisonError::into_inner) = Some(wake);
+    }
+
+    fn in_process_sender(&self) -> Option<tokio::sync::mpsc::UnboundedSender<Outgoing>> {
+        self.sender
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How long a reply's send job waits for the in-process sender before the job runner
+    /// takes it (zero when there is no in-process sender).
+    fn send_after(&self) -> chrono::Duration {
+        if self.in_process_sender().is_some() {
+            super::send::IN_PROCESS_GRACE
+        } else {
+            chrono::Duration::zero()
+        }
     }
 
     fn wake(&self) {
@@ -204,12 +262,18 @@ impl App {
         let Some(id) = channel.inbound_flow else {
             return Ok(None);
         };
-        let Some(version) = self
-            .store
-            .find_flow(channel.organization_id, id)
-            .await?
-            .and_then(|f| f.latest_version)
-        else {
+        let latest = match self.runtime.latest_versions.get(id) {
+            Some(latest) => latest,
+            None => {
+                let latest = self
+                    .store
+                    .find_flow(channel.organization_id, id)
+                    .await?
+                    .and_then(|f| f.latest_version);
+                self.runtime.latest_versions.put(id, latest)
+            }
+        };
+        let Some(version) = latest else {
             return Ok(None);
         };
         let flow = self
@@ -245,17 +309,13 @@ impl App {
                 }) => return Ok(None),
                 other => other?,
             };
-            if written.as_ref().is_some_and(|w| {
-                w.messages
-                    .iter()
-                    .any(|m| m.status == MessageStatus::Pending)
-            }) {
-                self.runtime.wake();
-            }
-            let declined = std::mem::take(&mut *out.lock().unwrap_or_else(PoisonError::into_inner));
+            let decision = std::mem::take(&mut *out.lock().unwrap_or_else(PoisonError::into_inner));
             facts = Arc::try_unwrap(shared)
                 .map_err(|_| AppError::Internal("a turn kept its facts".into()))?;
-            match declined {
+            if let Some(w) = &written {
+                self.hand_over_sends(w, &facts, decision.sends);
+            }
+            match decision.declined {
                 Declined::NeedsFlow(id, version) if written.is_none() => {
                     let flow = self
                         .compiled_flow(facts.organization.id, id, version)
@@ -271,6 +331,44 @@ impl App {
         ))
     }
 
+    /// Hands a turn's replies to the in-process sender, or wakes the job workers.
+    fn hand_over_sends(
+        &self,
+        written: &TurnWritten,
+        facts: &Facts,
+        sends: Vec<(
+            parley_domain::MessageId,
+            parley_domain::JobId,
+            super::send::SendJob,
+        )>,
+    ) {
+        if sends.is_empty() {
+            return;
+        }
+        let Some(sender) = self.runtime.in_process_sender() else {
+            self.runtime.wake();
+            return;
+        };
+        for (message, job, send) in sends {
+            let Some(m) = written.messages.iter().find(|m| m.id == message) else {
+                continue;
+            };
+            let out = Outgoing {
+                message: m.clone(),
+                conversation: written.conversation.clone(),
+                channel: facts.channel.clone(),
+                contact: facts.contact.clone(),
+                to: facts.address.clone(),
+                exempt: send.exempt,
+                job: Some(job),
+            };
+            if sender.send(out).is_err() {
+                // The sender stopped: the job runs when it falls due.
+                return;
+            }
+        }
+    }
+
     /// Handles a customer's message on a channel (SPEC §5): routes it to the contact's
     /// open conversation or a new one, reads keywords, runs the flow, and queues the
     /// replies, in one transaction. A message whose provider id was seen before on the
@@ -280,7 +378,7 @@ impl App {
         if !channel.enabled {
             return Err(AppError::Conflict("enabled channel"));
         }
-        let organization = self.store.get_organization(channel.organization_id).await?;
+        let organization = self.organization_of(channel.organization_id).await?;
         let kind = channel.provider.address_kind();
         let address = {
             let mut parsers = self
@@ -322,6 +420,7 @@ impl App {
             address,
             statuses,
             flow,
+            send_after: self.runtime.send_after(),
         };
         let text = inbound.text;
         let provider_id = inbound.provider_message_id;
@@ -364,7 +463,7 @@ impl App {
         let address = address_of(&contact, kind);
         let facts = Facts {
             now: self.clock.now(),
-            organization: self.store.get_organization(organization).await?,
+            organization: self.organization_of(organization).await?,
             channel,
             contact,
             address,
@@ -374,6 +473,7 @@ impl App {
                 version,
                 self.compiled_flow(organization, flow_id, version).await?,
             )),
+            send_after: self.runtime.send_after(),
         };
         let target = TurnTarget::Conversation {
             organization,
@@ -438,7 +538,19 @@ impl App {
         &self,
         organization: OrgId,
     ) -> Result<Vec<OutcomeStatus>, AppError> {
-        Ok(self.store.list_outcome_statuses(organization).await?)
+        if let Some(statuses) = self.runtime.statuses.get(organization) {
+            return Ok(statuses);
+        }
+        let statuses = self.store.list_outcome_statuses(organization).await?;
+        Ok(self.runtime.statuses.put(organization, statuses))
+    }
+
+    async fn organization_of(&self, id: OrgId) -> Result<Organization, AppError> {
+        if let Some(organization) = self.runtime.organizations.get(id) {
+            return Ok(organization);
+        }
+        let organization = self.store.get_organization(id).await?;
+        Ok(self.runtime.organizations.put(id, organization))
     }
 }
 

@@ -28,16 +28,23 @@ use parley_channels::twilio::client::{TwilioClient, TwilioConfig, TwilioMessage}
 use parley_channels::whatsapp::client::{WhatsappClient, WhatsappConfig, WhatsappMessage};
 use parley_channels::{Accepted, ProviderHttp, Retry, SendError, TokenBucket};
 use parley_domain::{
-    Channel, Conversation, JobId, Message, MessageId, MessageStatus, OrgId, Provider, StatusReport,
+    Channel, Contact, Conversation, JobId, Message, MessageId, MessageStatus, OrgId, Provider,
+    StatusReport,
 };
 use parley_jobs::{Job, JobError, new_job};
-use parley_store::{JobEffects, MessageChange, MessageKey, NewJob};
+use parley_store::{JobEffects, MessageChange, MessageKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::events;
 use super::runtime::{address_of, job_error};
 use crate::{App, AppError};
+
+/// How long a reply's send job waits, when the runtime sends in-process, before the job
+/// runner takes it: longer than any provider exchange, so the two never race.
+pub(crate) const IN_PROCESS_GRACE: chrono::Duration = chrono::Duration::seconds(60);
+/// Sends in flight at once in-process.
+const IN_PROCESS_CONCURRENCY: usize = 256;
 
 /// How long a provider exchange may take.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(15);
@@ -88,17 +95,11 @@ impl Job for SimReportJob {
             organization: self.organization,
             id: self.message,
         };
-        let report = StatusReport {
-            status: if self.delivered {
-                MessageStatus::Delivered
-            } else {
-                MessageStatus::Undelivered
-            },
-            at: app.clock.now(),
-            error_code: (!self.delivered).then(|| "sim_undelivered".to_owned()),
-            error_message: (!self.delivered)
-                .then(|| "the simulator did not deliver this message".to_owned()),
-        };
+        let report = Simulated {
+            after: Duration::ZERO,
+            delivered: self.delivered,
+        }
+        .report(app.clock.now());
         app.apply_report(key, report).await.map_err(job_error)?;
         Ok(JobEffects::default())
     }
@@ -106,10 +107,46 @@ impl Job for SimReportJob {
 
 /// Where a send stands after the provider.
 enum Sent {
-    /// Accepted, with any job the channel needs afterwards (the simulator's report).
-    Accepted(Accepted, Option<NewJob>),
+    /// Accepted, with the simulator's coming report when it is the simulator.
+    Accepted(Accepted, Option<Simulated>),
     /// Refused for good: the message fails with this code and text.
     Failed(String, String),
+}
+
+/// The simulator's report on a message it took: when, and which.
+struct Simulated {
+    after: Duration,
+    delivered: bool,
+}
+
+impl Simulated {
+    fn report(&self, at: chrono::DateTime<chrono::Utc>) -> StatusReport {
+        StatusReport {
+            status: if self.delivered {
+                MessageStatus::Delivered
+            } else {
+                MessageStatus::Undelivered
+            },
+            at,
+            error_code: (!self.delivered).then(|| "sim_undelivered".to_owned()),
+            error_message: (!self.delivered)
+                .then(|| "the simulator did not deliver this message".to_owned()),
+        }
+    }
+}
+
+/// Everything a send needs: loaded by its job, or handed over by the turn that wrote the
+/// message (which then marks the job done with the send's change).
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub(crate) message: Message,
+    pub(crate) conversation: Conversation,
+    pub(crate) channel: Channel,
+    pub(crate) contact: Contact,
+    pub(crate) to: String,
+    pub(crate) exempt: bool,
+    /// The message's send job, when taken in-process.
+    pub(crate) job: Option<JobId>,
 }
 
 /// A share in [0, 1) chosen by `id`, the same on every run.
@@ -129,6 +166,51 @@ fn setting<'a>(channel: &'a Channel, key: &str) -> Option<&'a str> {
 }
 
 impl App {
+    /// Starts the in-process sender: the turns hand it their replies, so a reply does not
+    /// wait for a job claim; each message's job stays the durable fallback (see
+    /// [`IN_PROCESS_GRACE`]). Stops taking replies when `cancel` fires; sends in flight
+    /// finish.
+    pub fn start_sends(
+        &self,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
+        *self
+            .runtime
+            .sender
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(sender);
+        let app = self.clone();
+        tokio::spawn(async move {
+            let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_PROCESS_CONCURRENCY));
+            let mut running = tokio::task::JoinSet::new();
+            loop {
+                let out = tokio::select! {
+                    () = cancel.cancelled() => break,
+                    out = receiver.recv() => out,
+                };
+                let Some(out) = out else { break };
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let app = app.clone();
+                running.spawn(async move {
+                    let id = out.message.id;
+                    if let Err(e) = app.send_outgoing(out).await {
+                        tracing::info!(message = %id, error = %e, "an in-process send is left to its job");
+                    }
+                    drop(slot);
+                });
+                while running.try_join_next().is_some() {}
+            }
+            *app.runtime
+                .sender
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = None;
+            while running.join_next().await.is_some() {}
+        })
+    }
+
     fn provider_http(&self) -> Result<&ProviderHttp, AppError> {
         static HTTP: OnceLock<Result<ProviderHttp, SendError>> = OnceLock::new();
         HTTP.get_or_init(|| ProviderHttp::new(PROVIDER_TIMEOUT))
@@ -161,7 +243,7 @@ impl App {
         }
     }
 
-    /// The send job's work (see the module's decisions).
+    /// The send job's work (see the module's decisions): loads what the send needs.
     async fn send_message(&self, job: &SendJob) -> Result<JobEffects, JobError> {
         let key = MessageKey::Id {
             organization: job.organization,
@@ -184,20 +266,46 @@ impl App {
             .await?
             .ok_or_else(|| JobError::Permanent("the message's channel is gone".into()))?;
         let contact = self.event_contact(&conversation).await.map_err(job_error)?;
+        let to = address_of(&contact, channel.provider.address_kind());
+        self.send_outgoing(Outgoing {
+            message,
+            conversation,
+            channel,
+            contact,
+            to,
+            exempt: job.exempt,
+            job: None,
+        })
+        .await?;
+        Ok(JobEffects::default())
+    }
+
+    /// Sends one message and records the answer: a refusal to retry is an error (the
+    /// job runner retries it; in-process, the job is left to do so when it falls due).
+    pub(crate) async fn send_outgoing(&self, out: Outgoing) -> Result<(), JobError> {
+        let Outgoing {
+            message,
+            conversation,
+            channel,
+            contact,
+            to,
+            exempt,
+            job,
+        } = out;
+        let organization = message.organization_id;
         let kind = channel.provider.address_kind();
-        let to = address_of(&contact, kind);
         let sent = if to.is_empty() {
             Sent::Failed(
                 "no_address".to_owned(),
                 "the contact has no address on this channel".to_owned(),
             )
-        } else if !job.exempt
+        } else if !exempt
             && self
                 .store
                 .find_suppression(
-                    job.organization,
+                    organization,
                     kind,
-                    &self.suppression_hash(job.organization, kind, &to),
+                    &self.suppression_hash(organization, kind, &to),
                 )
                 .await?
                 .is_some()
@@ -231,8 +339,8 @@ impl App {
             }
         };
         let now = self.clock.now();
-        let (report, provider_id, jobs) = match sent {
-            Sent::Accepted(accepted, job) => (
+        let (report, provider_id, simulated) = match sent {
+            Sent::Accepted(accepted, simulated) => (
                 StatusReport {
                     status: accepted.status,
                     at: now,
@@ -240,7 +348,7 @@ impl App {
                     error_message: None,
                 },
                 Some(accepted.provider_message_id),
-                job.into_iter().collect(),
+                simulated,
             ),
             Sent::Failed(code, text) => (
                 StatusReport {
@@ -250,9 +358,27 @@ impl App {
                     error_message: Some(text),
                 },
                 None,
-                Vec::new(),
+                None,
             ),
         };
+        // The job path queues the simulator's report as a job; in-process, a timer.
+        let report_job = match (&simulated, job) {
+            (Some(sim), None) => {
+                let report = SimReportJob {
+                    organization,
+                    message: message.id,
+                    delivered: sim.delivered,
+                };
+                let at = now + chrono::Duration::from_std(sim.after).unwrap_or_default();
+                Some(new_job(&report, now, at, None)?)
+            }
+            _ => None,
+        };
+        let key = MessageKey::Id {
+            organization,
+            id: message.id,
+        };
+        let (ch, ct, dest) = (channel.clone(), contact.clone(), to.clone());
         let decide = Box::new(move |m: &Message, c: &Conversation| {
             if m.provider_message_id.is_some() || m.status != MessageStatus::Pending {
                 return None;
@@ -265,17 +391,34 @@ impl App {
                 Vec::new()
             } else {
                 vec![events::status_change(
-                    c, &channel, &changed, &contact, &to, m.status, now,
+                    c, &ch, &changed, &ct, &dest, m.status, now,
                 )]
             };
             Some(MessageChange {
                 message: changed,
                 events,
-                jobs,
+                jobs: report_job.into_iter().collect(),
+                finish_job: job,
             })
         });
-        self.store.change_message(key, decide).await?;
-        Ok(JobEffects::default())
+        let Some(stored) = self.store.change_message(key.clone(), decide).await? else {
+            return Ok(());
+        };
+        if let (Some(sim), Some(_)) = (simulated, job) {
+            let app = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(sim.after).await;
+                let report = sim.report(app.clock.now());
+                let now = app.clock.now();
+                let decide = Box::new(move |m: &Message, c: &Conversation| {
+                    super::status::report_change(m, c, &channel, &contact, &to, &report, now)
+                });
+                if let Err(e) = app.store.change_message(key, decide).await {
+                    tracing::warn!(message = %stored.id, error = %e, "recording a simulated report failed");
+                }
+            });
+        }
+        Ok(())
     }
 
     /// Hands a message to the channel's provider.
@@ -303,22 +446,15 @@ impl App {
                     .get("failure_rate")
                     .and_then(Value::as_f64)
                     .unwrap_or(0.0);
-                let now = self.clock.now();
-                let report = SimReportJob {
-                    organization: message.organization_id,
-                    message: message.id,
-                    delivered: share_of(message.id) >= failure_rate,
-                };
-                let run_at =
-                    now + chrono::Duration::milliseconds(i64::try_from(delay).unwrap_or(i64::MAX));
-                let job = new_job(&report, now, run_at, None)
-                    .map_err(|e| internal(AppError::Internal(Box::new(e))))?;
                 Ok(Sent::Accepted(
                     Accepted {
                         provider_message_id: format!("SIM{}", message.id),
                         status: MessageStatus::Sent,
                     },
-                    Some(job),
+                    Some(Simulated {
+                        after: Duration::from_millis(delay),
+                        delivered: share_of(message.id) >= failure_rate,
+                    }),
                 ))
             }
             Provider::Webchat => Ok(Sent::Accepted(

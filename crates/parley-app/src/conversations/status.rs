@@ -130,33 +130,7 @@ impl App {
         let to = super::runtime::address_of(&contact, channel.provider.address_kind());
         let now = self.clock.now();
         let decide = Box::new(move |message: &Message, conversation: &Conversation| {
-            // `record` keeps the first time of each status: a repeat with no move is a no-op.
-            let first_of_its_status = !message.status_times.contains_key(report.status.as_str());
-            let mut changed = message.clone();
-            let previous: MessageStatus = message.status;
-            let moved = changed.record(&report);
-            if !moved && !first_of_its_status {
-                return None;
-            }
-            changed.updated_at = now;
-            let events = if moved {
-                vec![events::status_change(
-                    conversation,
-                    &channel,
-                    &changed,
-                    &contact,
-                    &to,
-                    previous,
-                    report.at,
-                )]
-            } else {
-                Vec::new()
-            };
-            Some(MessageChange {
-                message: changed,
-                events,
-                jobs: Vec::new(),
-            })
+            report_change(message, conversation, &channel, &contact, &to, &report, now)
         });
         let changed = self.store.change_message(key, decide).await?;
         Ok(Some(changed.unwrap_or(found)))
@@ -182,4 +156,45 @@ impl App {
             updated_at: conversation.opened_at,
         }))
     }
+}
+
+/// The change a status report makes to `message` (see the module's decisions): `None`
+/// when it repeats a status already reported.
+pub(super) fn report_change(
+    message: &Message,
+    conversation: &Conversation,
+    channel: &Channel,
+    contact: &Contact,
+    to: &str,
+    report: &StatusReport,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<MessageChange> {
+    // `record` keeps the first time of each status: a repeat with no move is a no-op.
+    let first_of_its_status = !message.status_times.contains_key(report.status.as_str());
+    let mut changed = message.clone();
+    let previous: MessageStatus = message.status;
+    let moved = changed.record(report);
+    if !moved && !first_of_its_status {
+        return None;
+    }
+    changed.updated_at = now;
+    let events = if moved {
+        vec![events::status_change(
+            conversation,
+            channel,
+            &changed,
+            contact,
+            to,
+            previous,
+            report.at,
+        )]
+    } else {
+        Vec::new()
+    };
+    Some(MessageChange {
+        message: changed,
+        events,
+        jobs: Vec::new(),
+        finish_job: None,
+    })
 }

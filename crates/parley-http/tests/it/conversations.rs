@@ -116,10 +116,13 @@ async fn events_of(t: &TestApp, conversation: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The job workers and the in-process sender, as `parley serve` runs them (the provider
+/// tests run sends through the job workers alone).
 fn start_workers(t: &TestApp) -> CancellationToken {
     let cancel = CancellationToken::new();
     let runner = t.app.job_runner(2, Duration::from_secs(30));
     tokio::spawn(runner.start(cancel.clone()));
+    t.app.start_sends(cancel.clone());
     cancel
 }
 

@@ -430,6 +430,10 @@ pub async fn message_changes_see_their_conversation_and_write_events(s: &dyn Sto
         .unwrap();
     let sent = written.messages[0].clone();
     let conv = written.conversation.id;
+    // A send job for it, taken in-process: the change marks it done.
+    let job = send_job("in-process");
+    let job_id = job.id;
+    s.enqueue_job(job).await.unwrap();
     // The send queue records the provider's id and `sent`.
     let changed = s
         .change_message(
@@ -448,6 +452,7 @@ pub async fn message_changes_see_their_conversation_and_write_events(s: &dyn Sto
                     message: m,
                     events: vec![event(org, EventType::MessageSend, "sent")],
                     jobs: vec![],
+                    finish_job: Some(job_id),
                 })
             }),
         )
@@ -456,6 +461,11 @@ pub async fn message_changes_see_their_conversation_and_write_events(s: &dyn Sto
         .unwrap();
     assert_eq!(changed.status, MessageStatus::Sent);
     assert_eq!(changed.status_times.get("sent"), Some(&at(2)));
+    assert_eq!(
+        s.get_job(job_id).await.unwrap().state,
+        crate::JobState::Done,
+        "the job whose work the change did is done"
+    );
     // A status callback finds it by the provider's id on its channel.
     let by_provider = MessageKey::Provider {
         channel: chan,
@@ -472,6 +482,7 @@ pub async fn message_changes_see_their_conversation_and_write_events(s: &dyn Sto
                     message: m,
                     events: vec![event(org, EventType::DeliveryReport, "delivered")],
                     jobs: vec![],
+                    finish_job: None,
                 })
             }),
         )

@@ -51,6 +51,8 @@ pub(super) struct Facts {
     /// The flow for this turn: the conversation's version, or the channel's latest for a
     /// new conversation.
     pub(super) flow: Option<(FlowId, u32, Arc<Flow>)>,
+    /// How long a reply's send job waits before the job runner takes it.
+    pub(super) send_after: chrono::Duration,
 }
 
 /// The turn under construction: the conversation and what it adds.
@@ -170,7 +172,10 @@ impl<'a> Plan<'a> {
             message: m.id,
             exempt,
         };
-        match new_job(&job, self.facts.now, self.facts.now, Some(m.id.to_string())) {
+        // Taken in-process at once when the runtime sends in-process; the job runs only
+        // if that did not happen by `send_after` (a crash, a provider to retry).
+        let run_at = self.facts.now + self.facts.send_after;
+        match new_job(&job, self.facts.now, run_at, Some(m.id.to_string())) {
             Ok(j) => self.jobs.push(j),
             Err(e) => self.failed = Some(e),
         }
@@ -363,16 +368,37 @@ pub(super) enum Declined {
     Failed(String),
 }
 
-pub(super) type Outcome = Arc<Mutex<Declined>>;
+/// What a decision tells the runtime besides its turn.
+#[derive(Debug, Default)]
+pub(super) struct Decision {
+    /// Why nothing was written, when nothing was.
+    pub(super) declined: Declined,
+    /// The turn's sends: each message's send job.
+    pub(super) sends: Vec<(MessageId, parley_domain::JobId, SendJob)>,
+}
+
+pub(super) type Outcome = Arc<Mutex<Decision>>;
 
 pub(super) fn decline(out: &Outcome, why: Declined) -> Option<Turn> {
-    *out.lock().unwrap_or_else(PoisonError::into_inner) = why;
+    out.lock().unwrap_or_else(PoisonError::into_inner).declined = why;
     None
 }
 
 pub(super) fn finish(plan: Plan<'_>, out: &Outcome) -> Option<Turn> {
     match plan.finish() {
-        Ok(turn) => Some(turn),
+        Ok(turn) => {
+            let sends = turn
+                .jobs
+                .iter()
+                .filter(|j| j.kind == SendJob::NAME)
+                .filter_map(|j| {
+                    let send: SendJob = serde_json::from_value(j.payload.clone()).ok()?;
+                    Some((send.message, j.id, send))
+                })
+                .collect();
+            out.lock().unwrap_or_else(PoisonError::into_inner).sends = sends;
+            Some(turn)
+        }
         Err(e) => decline(out, Declined::Failed(e.to_string())),
     }
 }
