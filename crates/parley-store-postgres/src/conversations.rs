@@ -127,6 +127,67 @@ async fn write_effects(
     Ok(())
 }
 
+/// Changes one message inside the caller's transaction (see `change_message`).
+async fn change_in(
+    tx: &mut PgConnection,
+    key: &MessageKey,
+    decide: DecideMessage,
+) -> Result<Option<Message>, StoreError> {
+    let row = match key {
+        MessageKey::Id { organization, id } => {
+            sqlx::query("SELECT * FROM messages WHERE id = $1 AND organization_id = $2 FOR UPDATE")
+                .bind(id.to_string())
+                .bind(organization.to_string())
+        }
+        MessageKey::Provider {
+            channel,
+            provider_message_id,
+        } => sqlx::query(
+            "SELECT * FROM messages WHERE channel_id = $1 AND provider_message_id = $2 FOR UPDATE",
+        )
+        .bind(channel.to_string())
+        .bind(provider_message_id.as_str()),
+    }
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let Some(message) = row
+        .as_ref()
+        .map(|r| decode::message(&Cols(r)))
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    let conversation = sqlx::query(sql::FIND_CONVERSATION)
+        .bind(message.conversation_id.to_string())
+        .bind(message.organization_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .ok_or_else(|| StoreError::corrupt("a message lost its conversation"))?;
+    let conversation = decode::conversation(&Cols(&conversation))?;
+    let Some(change) = decide(&message, &conversation) else {
+        return Ok(None);
+    };
+    let mut changed = change.message;
+    changed.id = message.id;
+    changed.organization_id = message.organization_id;
+    let row = fetch_one_row(bind_message(sqlx::query(sql::UPDATE_MESSAGE), &changed), tx)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("a message vanished under its change"))?;
+    let stored = decode::message(&Cols(&row))?;
+    write_effects(tx, &change.events, &change.jobs).await?;
+    if let Some(job) = change.finish_job {
+        sqlx::query(sql::FINISH_PENDING_JOB)
+            .bind(job.to_string())
+            .bind(to_millis(stored.updated_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(Some(stored))
+}
+
 #[async_trait::async_trait]
 impl ConversationStore for PgStore {
     async fn take_turn(
@@ -211,63 +272,22 @@ impl ConversationStore for PgStore {
         decide: DecideMessage,
     ) -> Result<Option<Message>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let row = match &key {
-            MessageKey::Id { organization, id } => sqlx::query(
-                "SELECT * FROM messages WHERE id = $1 AND organization_id = $2 FOR UPDATE",
-            )
-            .bind(id.to_string())
-            .bind(organization.to_string()),
-            MessageKey::Provider {
-                channel,
-                provider_message_id,
-            } => sqlx::query(
-                "SELECT * FROM messages WHERE channel_id = $1 AND provider_message_id = $2 FOR UPDATE",
-            )
-            .bind(channel.to_string())
-            .bind(provider_message_id.as_str()),
-        }
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let Some(message) = row
-            .as_ref()
-            .map(|r| decode::message(&Cols(r)))
-            .transpose()?
-        else {
-            return Ok(None);
-        };
-        let conversation = sqlx::query(sql::FIND_CONVERSATION)
-            .bind(message.conversation_id.to_string())
-            .bind(message.organization_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .ok_or_else(|| StoreError::corrupt("a message lost its conversation"))?;
-        let conversation = decode::conversation(&Cols(&conversation))?;
-        let Some(change) = decide(&message, &conversation) else {
-            return Ok(None);
-        };
-        let mut changed = change.message;
-        changed.id = message.id;
-        changed.organization_id = message.organization_id;
-        let row = fetch_one_row(
-            bind_message(sqlx::query(sql::UPDATE_MESSAGE), &changed),
-            &mut tx,
-        )
-        .await?
-        .ok_or_else(|| StoreError::corrupt("a message vanished under its change"))?;
-        let stored = decode::message(&Cols(&row))?;
-        write_effects(&mut tx, &change.events, &change.jobs).await?;
-        if let Some(job) = change.finish_job {
-            sqlx::query(sql::FINISH_PENDING_JOB)
-                .bind(job.to_string())
-                .bind(to_millis(stored.updated_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+        let changed = change_in(&mut tx, &key, decide).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(changed)
+    }
+
+    async fn change_messages(
+        &self,
+        changes: Vec<(MessageKey, DecideMessage)>,
+    ) -> Result<Vec<Option<Message>>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut changed = Vec::with_capacity(changes.len());
+        for (key, decide) in changes {
+            changed.push(change_in(&mut tx, &key, decide).await?);
         }
         tx.commit().await.map_err(map_err)?;
-        Ok(Some(stored))
+        Ok(changed)
     }
 
     async fn find_message(&self, key: &MessageKey) -> Result<Option<Message>, StoreError> {

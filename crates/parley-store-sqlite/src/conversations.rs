@@ -227,17 +227,15 @@ fn take_turn(
     }))
 }
 
-fn change_message(
-    conn: &mut Connection,
+/// Changes one message inside the caller's transaction (see `change_message`).
+fn change_in(
+    tx: &Connection,
     key: &MessageKey,
     decide: DecideMessage,
 ) -> Result<Option<Message>, StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sql_err)?;
     let message = match key {
         MessageKey::Id { organization, id } => one(
-            &tx,
+            tx,
             &FIND_MESSAGE,
             &[&id.to_string(), &organization.to_string()],
             |r| decode::message(r),
@@ -246,7 +244,7 @@ fn change_message(
             channel,
             provider_message_id,
         } => one(
-            &tx,
+            tx,
             &FIND_PROVIDER_MESSAGE,
             &[&channel.to_string(), provider_message_id],
             |r| decode::message(r),
@@ -256,7 +254,7 @@ fn change_message(
         return Ok(None);
     };
     let conversation = one(
-        &tx,
+        tx,
         &FIND_CONVERSATION,
         &[
             &message.conversation_id.to_string(),
@@ -272,9 +270,9 @@ fn change_message(
     changed.id = message.id;
     changed.organization_id = message.organization_id;
     let params = message_params(&changed);
-    let stored = one(&tx, &UPDATE_MESSAGE, &refs(&params), |r| decode::message(r))?
+    let stored = one(tx, &UPDATE_MESSAGE, &refs(&params), |r| decode::message(r))?
         .ok_or_else(|| StoreError::corrupt("a message vanished under its change"))?;
-    write_effects(&tx, &change.events, &change.jobs)?;
+    write_effects(tx, &change.events, &change.jobs)?;
     if let Some(job) = change.finish_job {
         tx.prepare_cached(&FINISH_PENDING_JOB)
             .map_err(sql_err)?
@@ -284,8 +282,23 @@ fn change_message(
             ])
             .map_err(sql_err)?;
     }
-    tx.commit().map_err(sql_err)?;
     Ok(Some(stored))
+}
+
+/// Changes messages in one `BEGIN IMMEDIATE` transaction.
+fn change_messages(
+    conn: &mut Connection,
+    changes: Vec<(MessageKey, DecideMessage)>,
+) -> Result<Vec<Option<Message>>, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_err)?;
+    let mut changed = Vec::with_capacity(changes.len());
+    for (key, decide) in changes {
+        changed.push(change_in(&tx, &key, decide)?);
+    }
+    tx.commit().map_err(sql_err)?;
+    Ok(changed)
 }
 
 #[async_trait::async_trait]
@@ -303,9 +316,18 @@ impl ConversationStore for SqliteStore {
         key: MessageKey,
         decide: DecideMessage,
     ) -> Result<Option<Message>, StoreError> {
-        self.direct
-            .run(move |c| change_message(c, &key, decide))
-            .await
+        let mut changed = self
+            .direct
+            .run(move |c| change_messages(c, vec![(key, decide)]))
+            .await?;
+        Ok(changed.pop().flatten())
+    }
+
+    async fn change_messages(
+        &self,
+        changes: Vec<(MessageKey, DecideMessage)>,
+    ) -> Result<Vec<Option<Message>>, StoreError> {
+        self.direct.run(move |c| change_messages(c, changes)).await
     }
 
     async fn find_message(&self, key: &MessageKey) -> Result<Option<Message>, StoreError> {

@@ -13,6 +13,10 @@
 //! 1–100 ms between tries. Writers on the pool still take the same lock, and the busy
 //! timeout orders them with this connection as with each other.
 //!
+//! Checkpoints are not the writer's: it runs with `wal_autocheckpoint = 0`, and a thread
+//! of its own copies the WAL into the database file every 50 ms with passive
+//! checkpoints, which wait for no one.
+//!
 //! The thread starts on first use and ends when the store is closed (or dropped) and the
 //! transactions already sent have run. A panic inside one transaction is caught: the
 //! caller gets an error, the transaction is rolled back, and the thread goes on.
@@ -38,7 +42,30 @@ pub(crate) struct Direct {
     path: PathBuf,
     /// The way to the thread, once started; `None` before the first use and after close.
     sender: Mutex<Option<mpsc::Sender<Work>>>,
+    /// Dropped to stop the checkpointer.
+    stop_checkpoints: Mutex<Option<mpsc::Sender<()>>>,
     closed: std::sync::atomic::AtomicBool,
+}
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Runs passive checkpoints on a connection of its own until `stop` is dropped. The
+/// writer never checkpoints (a checkpoint at commit stalled that commit, and every turn
+/// queued behind it, by 10-20 ms); a passive checkpoint waits for no reader or writer.
+fn checkpoints(path: &Path, stop: &mpsc::Receiver<()>) {
+    let conn = match open(path, 1024) {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::error!(error = %e, "the SQLite checkpointer could not open the database");
+            return;
+        }
+    };
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "a passive SQLite checkpoint failed");
+        }
+    }
 }
 
 impl std::fmt::Debug for Direct {
@@ -72,6 +99,7 @@ impl Direct {
         Self {
             path,
             sender: Mutex::new(None),
+            stop_checkpoints: Mutex::new(None),
             closed: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -89,6 +117,17 @@ impl Direct {
             return Err(gone());
         }
         let mut conn = open(&self.path, CACHE_KIB)?;
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .map_err(sql_err)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let path = self.path.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".to_owned())
+            .spawn(move || checkpoints(&path, &stopped))
+            .map_err(|e| StoreError::Other(Box::new(e)))?;
+        if let Ok(mut guard) = self.stop_checkpoints.lock() {
+            *guard = Some(stop);
+        }
         let (sender, queue) = mpsc::channel::<Work>();
         std::thread::Builder::new()
             .name("sqlite-direct".to_owned())
@@ -134,6 +173,9 @@ impl Direct {
         self.closed
             .store(true, std::sync::atomic::Ordering::Release);
         if let Ok(mut guard) = self.sender.lock() {
+            guard.take();
+        }
+        if let Ok(mut guard) = self.stop_checkpoints.lock() {
             guard.take();
         }
     }

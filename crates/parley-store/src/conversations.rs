@@ -145,6 +145,14 @@ pub trait ConversationStore: Send + Sync {
         decide: DecideMessage,
     ) -> Result<Option<Message>, StoreError>;
 
+    /// Runs several message changes in one transaction, in order (each as
+    /// [`ConversationStore::change_message`]); what each wrote, or `None` for each with no
+    /// such message or no change. An error writes none of them.
+    async fn change_messages(
+        &self,
+        changes: Vec<(MessageKey, DecideMessage)>,
+    ) -> Result<Vec<Option<Message>>, StoreError>;
+
     /// A message as it stands.
     async fn find_message(&self, key: &MessageKey) -> Result<Option<Message>, StoreError>;
 

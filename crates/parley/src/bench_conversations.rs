@@ -309,8 +309,9 @@ pub async fn run(args: ConversationsBench) -> anyhow::Result<()> {
         args.concurrency
     );
     println!(
-        "inbound-to-reply (turn committed with the bot's reply): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} replies",
+        "inbound-to-reply (turn committed with the bot's reply): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} replies",
         ms(crate::bench::percentile(&latencies, 0.50)),
+        ms(crate::bench::percentile(&latencies, 0.90)),
         ms(crate::bench::percentile(&latencies, 0.99)),
         ms(latencies.last().copied().unwrap_or_default()),
         latencies.len()

@@ -96,6 +96,8 @@ pub struct Runtime {
     organizations: Recent<OrgId, Organization>,
     statuses: Recent<OrgId, Vec<OutcomeStatus>>,
     latest_versions: Recent<FlowId, Option<u32>>,
+    /// The in-process sender's recorder, while it runs.
+    pub(crate) recorder: Mutex<Option<tokio::sync::mpsc::UnboundedSender<super::send::Recording>>>,
     /// The in-process sender, while it runs (`App::start_sends`).
     pub(crate) sender: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Outgoing>>>,
 }
@@ -313,6 +315,9 @@ impl App {
             facts = Arc::try_unwrap(shared)
                 .map_err(|_| AppError::Internal("a turn kept its facts".into()))?;
             if let Some(w) = &written {
+                if decision.other_jobs {
+                    self.runtime.wake();
+                }
                 self.hand_over_sends(w, &facts, decision.sends);
             }
             match decision.declined {

@@ -32,7 +32,7 @@ use parley_domain::{
     StatusReport,
 };
 use parley_jobs::{Job, JobError, new_job};
-use parley_store::{JobEffects, MessageChange, MessageKey};
+use parley_store::{DecideMessage, JobEffects, MessageChange, MessageKey, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -135,6 +135,16 @@ impl Simulated {
     }
 }
 
+/// A change waiting for the recorder, with where its result goes.
+pub(crate) type Recording = (
+    MessageKey,
+    DecideMessage,
+    tokio::sync::oneshot::Sender<Result<Option<Message>, StoreError>>,
+);
+
+/// Changes the recorder writes in one transaction at most.
+const RECORD_BATCH: usize = 256;
+
 /// Everything a send needs: loaded by its job, or handed over by the turn that wrote the
 /// message (which then marks the job done with the send's change).
 #[derive(Debug, Clone)]
@@ -175,11 +185,18 @@ impl App {
         cancel: tokio_util::sync::CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
+        let (recorder, recordings) = tokio::sync::mpsc::unbounded_channel::<Recording>();
         *self
             .runtime
             .sender
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(sender);
+        *self
+            .runtime
+            .recorder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(recorder);
+        let recording = tokio::spawn(record(self.clone(), recordings));
         let app = self.clone();
         tokio::spawn(async move {
             let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_PROCESS_CONCURRENCY));
@@ -208,7 +225,40 @@ impl App {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = None;
             while running.join_next().await.is_some() {}
+            // The sends have recorded; the recorder ends once its queue is empty.
+            *app.runtime
+                .recorder
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = None;
+            let _ = recording.await;
         })
+    }
+
+    /// Writes a message change: through the recorder, batched with others, while the
+    /// in-process sender runs; else on its own.
+    async fn record_change(
+        &self,
+        key: MessageKey,
+        decide: DecideMessage,
+    ) -> Result<Option<Message>, StoreError> {
+        let recorder = self
+            .runtime
+            .recorder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let Some(recorder) = recorder else {
+            return self.store.change_message(key, decide).await;
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if let Err(tokio::sync::mpsc::error::SendError((key, decide, _))) =
+            recorder.send((key, decide, reply))
+        {
+            return self.store.change_message(key, decide).await;
+        }
+        answer
+            .await
+            .map_err(|_| StoreError::Other("the recorder stopped".into()))?
     }
 
     fn provider_http(&self) -> Result<&ProviderHttp, AppError> {
@@ -401,7 +451,7 @@ impl App {
                 finish_job: job,
             })
         });
-        let Some(stored) = self.store.change_message(key.clone(), decide).await? else {
+        let Some(stored) = self.record_change(key.clone(), decide).await? else {
             return Ok(());
         };
         if let (Some(sim), Some(_)) = (simulated, job) {
@@ -413,7 +463,7 @@ impl App {
                 let decide = Box::new(move |m: &Message, c: &Conversation| {
                     super::status::report_change(m, c, &channel, &contact, &to, &report, now)
                 });
-                if let Err(e) = app.store.change_message(key, decide).await {
+                if let Err(e) = app.record_change(key, decide).await {
                     tracing::warn!(message = %stored.id, error = %e, "recording a simulated report failed");
                 }
             });
@@ -534,6 +584,38 @@ impl App {
                 let http = self.provider_http().map_err(internal)?.clone();
                 let accepted = WhatsappClient::new(http, config).send(&outgoing).await?;
                 Ok(Sent::Accepted(accepted, None))
+            }
+        }
+    }
+}
+
+/// The recorder: takes the changes queued since its last write, up to [`RECORD_BATCH`],
+/// and writes them in one transaction (one commit for many sends and reports); ends when
+/// every way to it is gone.
+async fn record(app: App, mut recordings: tokio::sync::mpsc::UnboundedReceiver<Recording>) {
+    while let Some(first) = recordings.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < RECORD_BATCH {
+            match recordings.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let (changes, replies): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|(key, decide, reply)| ((key, decide), reply))
+            .unzip();
+        match app.store.change_messages(changes).await {
+            Ok(written) => {
+                for (reply, message) in replies.into_iter().zip(written) {
+                    let _ = reply.send(Ok(message));
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Other(why.clone().into())));
+                }
             }
         }
     }

@@ -14,7 +14,7 @@ use parley_domain::{
 
 use super::fixtures::{at, audit, create_org};
 use crate::{
-    MessageChange, MessageKey, NewJob, PageRequest, Store, StoreError, Suppression,
+    DecideMessage, MessageChange, MessageKey, NewJob, PageRequest, Store, StoreError, Suppression,
     SuppressionChange, Turn, TurnTarget, TurnWritten,
 };
 
@@ -537,6 +537,49 @@ pub async fn message_changes_see_their_conversation_and_write_events(s: &dyn Sto
         .await
         .unwrap();
     assert_eq!(listed.items, [delivered]);
+
+    // Several changes in one transaction: each applied in order, an unknown one skipped.
+    let read = |n: i64| -> DecideMessage {
+        Box::new(move |m, _| {
+            let mut m = m.clone();
+            m.status = MessageStatus::Read;
+            m.status_times.insert(format!("read{n}"), at(n));
+            let org = m.organization_id;
+            Some(MessageChange {
+                message: m,
+                events: vec![event(org, EventType::DeliveryReport, "read")],
+                jobs: vec![],
+                finish_job: None,
+            })
+        })
+    };
+    let batch = s
+        .change_messages(vec![
+            (by_id.clone(), read(4)),
+            (
+                MessageKey::Provider {
+                    channel: chan,
+                    provider_message_id: "nope".to_owned(),
+                },
+                read(5),
+            ),
+            (by_id.clone(), read(6)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(batch.len(), 3);
+    assert!(batch[1].is_none());
+    let last = batch[2].clone().unwrap();
+    assert_eq!(last.status, MessageStatus::Read);
+    assert!(
+        last.status_times.contains_key("read4") && last.status_times.contains_key("read6"),
+        "the second change saw the first: {:?}",
+        last.status_times
+    );
+    assert_eq!(
+        undispatched_notes(s, org).await,
+        ["sent", "delivered", "read", "read"]
+    );
 }
 
 pub async fn contact_for_address_finds_or_creates_exactly_one(s: &dyn Store) {

@@ -375,6 +375,8 @@ pub(super) struct Decision {
     pub(super) declined: Declined,
     /// The turn's sends: each message's send job.
     pub(super) sends: Vec<(MessageId, parley_domain::JobId, SendJob)>,
+    /// Whether the turn queued other jobs (a fetch, a timer) for the job workers.
+    pub(super) other_jobs: bool,
 }
 
 pub(super) type Outcome = Arc<Mutex<Decision>>;
@@ -396,7 +398,9 @@ pub(super) fn finish(plan: Plan<'_>, out: &Outcome) -> Option<Turn> {
                     Some((send.message, j.id, send))
                 })
                 .collect();
-            out.lock().unwrap_or_else(PoisonError::into_inner).sends = sends;
+            let mut decision = out.lock().unwrap_or_else(PoisonError::into_inner);
+            decision.sends = sends;
+            decision.other_jobs = turn.jobs.iter().any(|j| j.kind != SendJob::NAME);
             Some(turn)
         }
         Err(e) => decline(out, Declined::Failed(e.to_string())),
