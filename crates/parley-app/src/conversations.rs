@@ -4,6 +4,7 @@
 //! [`runtime`] that turns every input into one turn of the store's `take_turn` (ADR 0006),
 //! and the [`send`] queue.
 
+pub mod agents;
 pub mod events;
 mod inbound;
 pub mod outcomes;

@@ -16,6 +16,8 @@
 //!   runtime owns what happens after a hand-over.
 //! * **Fetch** answers must hold every requested field; otherwise, or on failure, the flow
 //!   goes to `on_failure` with `<<fetch_error>>` saying why.
+//! * **Hand-back.** [`Input::Resume`] runs from the named step whatever the state waited
+//!   for; an unknown step is a failure (the fallback queue, with a note).
 //! * **Failure.** A flow that runs more than the step budget for one input, or a state
 //!   naming a step the version lacks, joins the fallback queue with a note saying why — a
 //!   conversation never silently stops.
@@ -136,6 +138,12 @@ pub enum Input {
     Timer {
         /// Its id.
         id: u32,
+    },
+    /// A person hands the conversation back to the flow at this step (whatever it was
+    /// waiting for, and even after it ended); the variables are kept.
+    Resume {
+        /// The step's name.
+        step: String,
     },
 }
 
@@ -310,6 +318,16 @@ impl Run<'_> {
                     }
                     Program::Wait { next, .. } => self.go(*next),
                     _ => {}
+                }
+            }
+            (_, Input::Resume { step }) => {
+                self.state.timer = 0;
+                self.state.retries_used = 0;
+                match self.flow.index.get(step.as_str()) {
+                    Some(&at) => self.go(at),
+                    None => self.fail(format!(
+                        "the conversation was handed back at step `{step}`, which this flow version does not have"
+                    )),
                 }
             }
             // Stale timers and fetch answers, replies after the end, a second start.

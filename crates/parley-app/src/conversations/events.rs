@@ -17,6 +17,8 @@ pub enum Actor {
     Bot,
     /// A person.
     Agent(UserId),
+    /// An integration, through an API key.
+    ApiKey(parley_domain::ApiKeyId),
     /// Parley itself (an opt-out, a failed flow).
     System,
 }
@@ -26,6 +28,7 @@ impl Actor {
         match self {
             Actor::Bot => json!({"type": "bot", "id": null}),
             Actor::Agent(user) => json!({"type": "agent", "id": user.to_string()}),
+            Actor::ApiKey(key) => json!({"type": "api_key", "id": key.to_string()}),
             Actor::System => json!({"type": "system", "id": null}),
         }
     }

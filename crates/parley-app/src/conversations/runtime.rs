@@ -44,7 +44,7 @@ use crate::{App, AppError};
 
 mod plan;
 
-use plan::{Declined, Facts, Outcome, decide_flow_input, decide_inbound};
+use plan::{Declined, Facts, Outcome, decide_agent, decide_flow_input, decide_inbound};
 
 use super::send::Outgoing;
 
@@ -152,6 +152,15 @@ pub struct Handled {
     pub conversation: Conversation,
     /// The messages the turn added (the customer's first, then the replies).
     pub messages: Vec<Message>,
+}
+
+impl From<TurnWritten> for Handled {
+    fn from(w: TurnWritten) -> Self {
+        Self {
+            conversation: w.conversation,
+            messages: w.messages,
+        }
+    }
 }
 
 /// A flow timer fired.
@@ -435,10 +444,38 @@ impl App {
         Ok(self
             .run_turn(target, facts, decide)
             .await?
-            .map(|w| Handled {
-                conversation: w.conversation,
-                messages: w.messages,
-            }))
+            .map(Handled::from))
+    }
+
+    /// What a turn on an existing conversation reads: its channel, contact and address,
+    /// the organization, and its flow version when it has one.
+    async fn facts_of(&self, c: &Conversation) -> Result<Facts, AppError> {
+        let organization = c.organization_id;
+        let channel = self
+            .store
+            .find_channel(organization, c.channel_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("a conversation's channel is gone".into()))?;
+        let contact = self.event_contact(c).await?;
+        let address = address_of(&contact, channel.provider.address_kind());
+        let flow = match (c.flow_id, c.flow_version) {
+            (Some(id), Some(version)) => Some((
+                id,
+                version,
+                self.compiled_flow(organization, id, version).await?,
+            )),
+            _ => None,
+        };
+        Ok(Facts {
+            now: self.clock.now(),
+            organization: self.organization_of(organization).await?,
+            channel,
+            contact,
+            address,
+            statuses: self.outcome_statuses_of(organization).await?,
+            flow,
+            send_after: self.runtime.send_after(),
+        })
     }
 
     /// Feeds a timer or a fetch answer to a conversation's flow.
@@ -455,31 +492,10 @@ impl App {
         else {
             return Ok(None);
         };
-        let (Some(flow_id), Some(version)) = (c.flow_id, c.flow_version) else {
+        if c.flow_id.is_none() {
             return Ok(None);
-        };
-        let channel = self
-            .store
-            .find_channel(organization, c.channel_id)
-            .await?
-            .ok_or_else(|| AppError::Internal("a conversation's channel is gone".into()))?;
-        let contact = self.event_contact(&c).await?;
-        let kind = channel.provider.address_kind();
-        let address = address_of(&contact, kind);
-        let facts = Facts {
-            now: self.clock.now(),
-            organization: self.organization_of(organization).await?,
-            channel,
-            contact,
-            address,
-            statuses: self.outcome_statuses_of(organization).await?,
-            flow: Some((
-                flow_id,
-                version,
-                self.compiled_flow(organization, flow_id, version).await?,
-            )),
-            send_after: self.runtime.send_after(),
-        };
+        }
+        let facts = self.facts_of(&c).await?;
         let target = TurnTarget::Conversation {
             organization,
             id: conversation,
@@ -490,10 +506,30 @@ impl App {
         Ok(self
             .run_turn(target, facts, decide)
             .await?
-            .map(|w| Handled {
-                conversation: w.conversation,
-                messages: w.messages,
-            }))
+            .map(Handled::from))
+    }
+
+    /// A person's action on a conversation (checked by the caller), as one turn; `None`
+    /// when the conversation closed before it.
+    pub(crate) async fn agent_turn(
+        &self,
+        current: Conversation,
+        action: super::agents::AgentAction,
+        sender: String,
+        by: super::events::Actor,
+    ) -> Result<Option<Handled>, AppError> {
+        let facts = self.facts_of(&current).await?;
+        let target = TurnTarget::Conversation {
+            organization: current.organization_id,
+            id: current.id,
+        };
+        let decide = move |facts: &Facts, c: Option<&Conversation>, out: &Outcome| {
+            decide_agent(facts, c, &action, &sender, by, out)
+        };
+        Ok(self
+            .run_turn(target, facts, decide)
+            .await?
+            .map(Handled::from))
     }
 
     /// Asks the custom value endpoint for a fetch step's fields; `Err(why)` is the

@@ -314,3 +314,48 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_hand_back_resumes_at_the_step_keeping_the_variables() {
+    let flow = ask_flow();
+    let contact = FieldMap::default();
+    let o = start(&flow, &contact);
+    let o = run(
+        &flow,
+        &contact,
+        o.state,
+        Input::Reply(Reply::text("1/2/1980")),
+    );
+    // Ended by a hand-over (here: closed late), then handed back at the question.
+    let ended = run(&flow, &contact, o.state, Input::Fetched(Err("down".into())));
+    assert_eq!(ended.state.phase, Phase::Ended);
+    let back = run(
+        &flow,
+        &contact,
+        ended.state,
+        Input::Resume {
+            step: "ask".to_owned(),
+        },
+    );
+    assert_eq!(sends(&back.effects), ["DOB?"]);
+    assert_eq!(back.state.phase, Phase::Reply);
+    assert_eq!(back.state.at.as_deref(), Some("ask"));
+    assert_eq!(
+        back.state.vars.get("dob").map(String::as_str),
+        Some("1980-02-01"),
+        "variables are kept"
+    );
+    // A step the version lacks: the fallback queue with a note.
+    let lost = run(
+        &flow,
+        &contact,
+        back.state,
+        Input::Resume {
+            step: "nowhere".to_owned(),
+        },
+    );
+    assert!(matches!(
+        lost.effects.as_slice(),
+        [Effect::Queue { note: Some(note), .. }] if note.contains("nowhere")
+    ));
+}

@@ -1,4 +1,6 @@
-//! Conversations (SPEC §5): one conversation with its messages (`conversations:read`), and
+//! Conversations (SPEC §5): one conversation with its messages (`conversations:read`);
+//! people's actions on it (`conversations:write`: reply, assign, move, hand back, status,
+//! close; each answers with the conversation and the messages it wrote); and
 //! the `sim` channel's inbound door, `POST /channels/{id}/sim/inbound`
 //! (`conversations:write`), which runs a customer's message through the runtime exactly as
 //! a provider's callback would.
@@ -9,7 +11,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
-use parley_domain::{Conversation, Message};
+use parley_app::conversations::agents::AgentAction;
+use parley_domain::{Conversation, ConversationId, Message, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -208,4 +211,183 @@ pub async fn sim_inbound(
             messages: handled.messages.into_iter().map(Into::into).collect(),
         }),
     ))
+}
+
+/// A reply to the customer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    /// The text.
+    pub text: String,
+}
+
+/// Whom to give the conversation to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// `usr_…`, or `null` to put it back in its queue.
+    pub user_id: Option<String>,
+}
+
+/// Where to move the conversation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRequest {
+    /// The queue's key.
+    pub queue: String,
+    /// Why.
+    pub note: Option<String>,
+}
+
+/// Where the flow takes over again.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandBackRequest {
+    /// A step of the conversation's flow version.
+    pub step: String,
+}
+
+/// An outcome status to tag.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// The status's key.
+    pub status: String,
+}
+
+/// Closing, with an outcome status when given.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    /// The status's key.
+    pub status: Option<String>,
+}
+
+async fn act(
+    state: &AppState,
+    access: &parley_app::auth::Access,
+    id: &str,
+    action: AgentAction,
+) -> Result<Json<SimInboundResponse>, ApiError> {
+    let id: ConversationId = path_id(id, "conversation")?;
+    let handled = state.app.act_on_conversation(access, id, action).await?;
+    Ok(Json(SimInboundResponse {
+        conversation: handled.conversation.into(),
+        messages: handled.messages.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Reply to the customer through the conversation's channel; the replier takes it.
+#[utoipa::path(post, path = "/conversations/{id}/messages", tag = "conversations",
+    request_body = ReplyRequest, params(("id" = String, Path, description = "cnv_…")),
+    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn reply(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReplyRequest>,
+) -> Result<Json<SimInboundResponse>, ApiError> {
+    act(&state, &access, &id, AgentAction::Reply { text: body.text }).await
+}
+
+/// Assign the conversation to a person, or unassign it.
+#[utoipa::path(post, path = "/conversations/{id}/assign", tag = "conversations",
+    request_body = AssignRequest, params(("id" = String, Path, description = "cnv_…")),
+    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn assign(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssignRequest>,
+) -> Result<Json<SimInboundResponse>, ApiError> {
+    let user = body
+        .user_id
+        .map(|u| {
+            u.parse::<UserId>().map_err(|_| {
+                ApiError::from(parley_app::AppError::invalid(
+                    "user_id",
+                    "must be a user id (usr_…)",
+                ))
+            })
+        })
+        .transpose()?;
+    act(&state, &access, &id, AgentAction::Assign { user }).await
+}
+
+/// Move the conversation to a queue.
+#[utoipa::path(post, path = "/conversations/{id}/move", tag = "conversations",
+    request_body = MoveRequest, params(("id" = String, Path, description = "cnv_…")),
+    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn move_to_queue(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<MoveRequest>,
+) -> Result<Json<SimInboundResponse>, ApiError> {
+    let action = AgentAction::Move {
+        queue: body.queue,
+        note: body.note,
+    };
+    act(&state, &access, &id, action).await
+}
+
+/// Hand the conversation back to its flow at a step.
+#[utoipa::path(post, path = "/conversations/{id}/hand-back", tag = "conversations",
+    request_body = HandBackRequest, params(("id" = String, Path, description = "cnv_…")),
+    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn hand_back(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<HandBackRequest>,
+) -> Result<Json<SimInboundResponse>, ApiError> {
+    act(
+        &state,
+        &access,
+        &id,
+        AgentAction::HandBack { step: body.step },
+    )
+    .await
+}
+
+/// Tag an outcome status (one that `closes` closes the conversation).
+#[utoipa::path(post, path = "/conversations/{id}/status", tag = "conversations",
+    request_body = StatusRequest, params(("id" = String, Path, description = "cnv_…")),
+    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn set_status(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StatusRequest>,
+) -> Result<Json<SimInboundResponse>, ApiError> {
+    act(
+        &state,
+        &access,
+        &id,
+        AgentAction::SetStatus {
+            status: body.status,
+        },
+    )
+    .await
+}
+
+/// Close the conversation.
+#[utoipa::path(post, path = "/conversations/{id}/close", tag = "conversations",
+    request_body = CloseRequest, params(("id" = String, Path, description = "cnv_…")),
+    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn close(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CloseRequest>,
+) -> Result<Json<SimInboundResponse>, ApiError> {
+    act(
+        &state,
+        &access,
+        &id,
+        AgentAction::Close {
+            status: body.status,
+        },
+    )
+    .await
 }

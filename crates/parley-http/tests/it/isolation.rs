@@ -103,6 +103,12 @@ const SCOPED: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/channels/{id}"),
     ("POST", "/api/v1/channels/{id}/sim/inbound"),
     ("GET", "/api/v1/conversations/{id}"),
+    ("POST", "/api/v1/conversations/{id}/messages"),
+    ("POST", "/api/v1/conversations/{id}/assign"),
+    ("POST", "/api/v1/conversations/{id}/move"),
+    ("POST", "/api/v1/conversations/{id}/hand-back"),
+    ("POST", "/api/v1/conversations/{id}/status"),
+    ("POST", "/api/v1/conversations/{id}/close"),
     ("GET", "/api/v1/outcome-statuses"),
     ("POST", "/api/v1/outcome-statuses"),
     ("PATCH", "/api/v1/outcome-statuses/{key}"),
@@ -453,6 +459,12 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         ("POST", "/api/v1/webhooks/{id}/test") => Some(json!({"kind": "ping"})),
         ("POST", "/api/v1/sftp") => Some(sftp_hook(n)),
         ("POST", "/api/v1/channels") => Some(twilio_channel(n)),
+        ("POST", "/api/v1/conversations/{id}/messages") => Some(json!({"text": "hello"})),
+        ("POST", "/api/v1/conversations/{id}/assign") => Some(json!({"user_id": null})),
+        ("POST", "/api/v1/conversations/{id}/move") => Some(json!({"queue": "default"})),
+        ("POST", "/api/v1/conversations/{id}/hand-back") => Some(json!({"step": "bye"})),
+        ("POST", "/api/v1/conversations/{id}/status") => Some(json!({"status": "opted_out"})),
+        ("POST", "/api/v1/conversations/{id}/close") => Some(json!({})),
         ("POST", "/api/v1/channels/{id}/sim/inbound") => {
             Some(json!({"from": format!("+44791113{n:04}"), "text": "hi"}))
         }
@@ -592,6 +604,18 @@ async fn organizations_only_reach_down_their_own_tree() {
         .unwrap()
         .unwrap();
     assert_eq!(contact.fields["first_name"], "Seeded");
+    let conversation = t
+        .app
+        .store
+        .get_conversation(a1, ids.conversation.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (conversation.state, conversation.revision),
+        (parley_domain::ConversationState::Queued, 1),
+        "outsiders acted on the conversation"
+    );
     let field = t.app.store.list_fields(a1).await.unwrap();
     assert!(
         field

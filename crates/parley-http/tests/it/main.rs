@@ -29,3 +29,5 @@ mod outcomes;
 mod conversations;
 // Twilio and WhatsApp end to end against the stand-ins, over loopback HTTP.
 mod providers;
+// People's actions on conversations: reply, assign, move, hand back, status, close.
+mod agents;

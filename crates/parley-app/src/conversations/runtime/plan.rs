@@ -20,6 +20,7 @@ use parley_store::{NewJob, StoreError, Suppression, SuppressionChange, Turn};
 use serde_json::Value;
 
 use super::{FetchJob, OPTED_OUT, TimerJob};
+use crate::conversations::agents::AgentAction;
 use crate::conversations::events::{self, Actor};
 use crate::conversations::send::SendJob;
 
@@ -354,6 +355,98 @@ impl<'a> Plan<'a> {
             suppression: self.suppression,
         })
     }
+}
+
+impl Plan<'_> {
+    /// A person's reply: queued to the customer; the person takes the conversation.
+    fn agent_reply(&mut self, sender: &str, text: &str, by: Actor) {
+        self.send(sender, text, false);
+        if self.conversation.first_agent_reply_at.is_none() {
+            self.conversation.first_agent_reply_at = Some(self.facts.now);
+        }
+        if let (None, Actor::Agent(user)) = (self.conversation.assignee, by) {
+            self.assign(Some(user), by);
+        }
+        self.conversation.state = ConversationState::Assigned;
+    }
+
+    /// Gives the conversation to `user`, or back to its queue.
+    fn assign(&mut self, user: Option<parley_domain::UserId>, by: Actor) {
+        self.conversation.assignee = user;
+        if user.is_some() {
+            self.conversation.state = ConversationState::Assigned;
+        } else {
+            self.conversation.state = ConversationState::Queued;
+            if self.conversation.queue.is_none() {
+                self.conversation.queue =
+                    Some(crate::conversations::queues::DEFAULT_QUEUE.to_owned());
+            }
+        }
+        self.events.push(events::conversation_assignment(
+            &self.conversation,
+            &self.facts.contact,
+            user,
+            by,
+            self.facts.now,
+        ));
+    }
+
+    /// Carries out a person's action (checked by the caller against the organization).
+    fn agent_action(&mut self, action: &AgentAction, sender: &str, by: Actor) {
+        match action {
+            AgentAction::Reply { text } => self.agent_reply(sender, text, by),
+            AgentAction::Assign { user } => self.assign(*user, by),
+            AgentAction::Move { queue, note } => {
+                self.conversation.assignee = None;
+                self.queue(queue, note.as_deref(), by);
+            }
+            AgentAction::HandBack { step } => {
+                self.conversation.state = ConversationState::Bot;
+                self.conversation.assignee = None;
+                if let Some((_, _, flow)) = self.facts.flow.clone() {
+                    self.run_flow(&flow, Input::Resume { step: step.clone() });
+                }
+            }
+            AgentAction::SetStatus { status } => {
+                if self.set_status(status, by) {
+                    self.close(by);
+                }
+            }
+            AgentAction::Close { status } => {
+                if let Some(status) = status {
+                    self.set_status(status, by);
+                }
+                self.close(by);
+            }
+        }
+    }
+}
+
+/// The decision on a person's action: nothing on a closed conversation.
+pub(super) fn decide_agent(
+    facts: &Facts,
+    current: Option<&Conversation>,
+    action: &AgentAction,
+    sender: &str,
+    by: Actor,
+    out: &Outcome,
+) -> Option<Turn> {
+    let c = current?;
+    if c.state == ConversationState::Closed {
+        return None;
+    }
+    if matches!(action, AgentAction::HandBack { .. })
+        && let Some((id, version)) = c.flow_id.zip(c.flow_version)
+        && facts
+            .flow
+            .as_ref()
+            .is_none_or(|(f, v, _)| *f != id || *v != version)
+    {
+        return decline(out, Declined::NeedsFlow(id, version));
+    }
+    let mut plan = Plan::new(facts, c.clone());
+    plan.agent_action(action, sender, by);
+    finish(plan, out)
 }
 
 /// Why a decision wrote nothing.

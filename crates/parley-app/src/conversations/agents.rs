@@ -1,0 +1,165 @@
+//! What people do to a conversation (SPEC §5), by API: reply through its channel, assign
+//! or unassign, move to a queue, hand back to a flow step, tag an outcome status, close.
+//! Each action is one turn on the conversation (ADR 0006): ordered with the customer's
+//! messages, written whole with its events. Needs `conversations:write`.
+//!
+//! Decisions:
+//! * **replying takes the conversation**: the bot stops, the conversation is assigned to
+//!   the person replying when no one has it (`conversationAssignment`), and
+//!   `first_agent_reply_at` is set once. An API key may reply too; its messages are
+//!   `agent:<key id>` and its events name it as `{"type": "api_key"}`;
+//! * an assignee must be a member of the conversation's organization (or above it);
+//!   unassigning puts the conversation back in its queue (`default` when it had none);
+//! * moving to a queue unassigns; the queue must exist;
+//! * handing back needs the conversation's flow version to have the step, and runs it at
+//!   once (its messages go out as the bot's);
+//! * a status must be one of the organization's; one that `closes` closes;
+//! * a closed conversation takes no action (`409`); the customer's next message opens a
+//!   new one.
+
+use parley_domain::{ConversationId, ConversationState, OrgId, Permission, UserId};
+
+use super::events::Actor;
+use super::runtime::Handled;
+use crate::auth::{Access, Subject};
+use crate::{App, AppError};
+
+/// What a person does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentAction {
+    /// Send the customer this text through the conversation's channel.
+    Reply {
+        /// The text.
+        text: String,
+    },
+    /// Give the conversation to a person, or take it from whoever has it (`None`).
+    Assign {
+        /// The person.
+        user: Option<UserId>,
+    },
+    /// Move it to a queue, with a note saying why.
+    Move {
+        /// The queue's key.
+        queue: String,
+        /// Why.
+        note: Option<String>,
+    },
+    /// Hand it back to its flow at this step.
+    HandBack {
+        /// The step's name.
+        step: String,
+    },
+    /// Tag an outcome status.
+    SetStatus {
+        /// The status's key.
+        status: String,
+    },
+    /// Close it, with an outcome status when given.
+    Close {
+        /// The status's key.
+        status: Option<String>,
+    },
+}
+
+/// The longest reply an agent may send.
+pub const MAX_REPLY_CHARS: usize = 4_096;
+
+fn actor_of(access: &Access) -> Actor {
+    match access.principal.subject {
+        Subject::User(user) => Actor::Agent(user),
+        Subject::ApiKey(key) => Actor::ApiKey(key),
+    }
+}
+
+impl App {
+    /// Checks what an action names against the organization, before its turn.
+    async fn check_action(&self, org: OrgId, action: &AgentAction) -> Result<(), AppError> {
+        match action {
+            AgentAction::Reply { text } => {
+                let chars = text.chars().count();
+                if text.trim().is_empty() || chars > MAX_REPLY_CHARS {
+                    return Err(AppError::invalid(
+                        "text",
+                        format!("must be 1 to {MAX_REPLY_CHARS} characters"),
+                    ));
+                }
+            }
+            AgentAction::Assign { user: Some(user) } => {
+                let organization = self.store.get_organization(org).await?;
+                let mut member = false;
+                for o in std::iter::once(org).chain(organization.ancestors.iter().copied()) {
+                    if self.store.find_membership(*user, o).await?.is_some() {
+                        member = true;
+                        break;
+                    }
+                }
+                if !member {
+                    return Err(AppError::invalid(
+                        "user",
+                        "must be a member of the conversation's organization",
+                    ));
+                }
+            }
+            AgentAction::Assign { user: None } | AgentAction::HandBack { .. } => {}
+            AgentAction::Move { queue, .. } => {
+                if !self
+                    .store
+                    .list_queues(org)
+                    .await?
+                    .iter()
+                    .any(|q| &q.key == queue)
+                    && queue != super::queues::DEFAULT_QUEUE
+                {
+                    return Err(AppError::invalid(
+                        "queue",
+                        "must be one of the organization's queues",
+                    ));
+                }
+            }
+            AgentAction::SetStatus { status }
+            | AgentAction::Close {
+                status: Some(status),
+            } => {
+                let known = self
+                    .store
+                    .list_outcome_statuses(org)
+                    .await?
+                    .iter()
+                    .any(|s| &s.key == status)
+                    || status == super::outcomes::OPTED_OUT;
+                if !known {
+                    return Err(AppError::invalid(
+                        "status",
+                        "must be one of the organization's outcome statuses",
+                    ));
+                }
+            }
+            AgentAction::Close { status: None } => {}
+        }
+        Ok(())
+    }
+
+    /// Does `action` to the conversation `id` as the caller (see the module's decisions).
+    pub async fn act_on_conversation(
+        &self,
+        access: &Access,
+        id: ConversationId,
+        action: AgentAction,
+    ) -> Result<Handled, AppError> {
+        access.require(Permission::ConversationsWrite)?;
+        let org = access.org_id();
+        let current = self
+            .store
+            .get_conversation(org, id)
+            .await?
+            .ok_or(AppError::NotFound("conversation"))?;
+        if current.state == ConversationState::Closed {
+            return Err(AppError::Conflict("open conversation"));
+        }
+        self.check_action(org, &action).await?;
+        let by = actor_of(access);
+        let sender = format!("agent:{}", access.principal.actor());
+        let written = self.agent_turn(current, action, sender, by).await?;
+        written.ok_or(AppError::Conflict("open conversation"))
+    }
+}

@@ -1,0 +1,287 @@
+//! People's actions on a conversation, by API: reply (through the channel, taking the
+//! conversation), assign and unassign, move to a queue, hand back to a flow step, tag a
+//! status, close; each announced with its event; bad input named; nothing on a closed
+//! conversation.
+
+use std::time::Duration;
+
+use http::Method;
+use parley_domain::Role;
+use parley_testkit::TestApp;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
+    let r = t.call(method, path, Some(token), None, Some(body)).await;
+    (r.status.as_u16(), r.json)
+}
+
+async fn ok(t: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let (status, json) = call(t, token, Method::POST, path, body).await;
+    assert!((200..300).contains(&status), "{path}: {status} {json}");
+    json
+}
+
+/// The last outbox event of the conversation: (type, data).
+async fn last_event(t: &TestApp, conversation: &str) -> (String, Value) {
+    t.app
+        .store
+        .list_undispatched_events(10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.data["conversation_id"] == conversation)
+        .map(|e| (e.event.event_type.as_str().to_owned(), e.event.data))
+        .next_back()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn agents_reply_assign_move_hand_back_tag_and_close() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let org = t.root.organization;
+    let workers = CancellationToken::new();
+    tokio::spawn(
+        t.app
+            .job_runner(2, Duration::from_secs(30))
+            .start(workers.clone()),
+    );
+    t.app.start_sends(workers.clone());
+    ok(
+        &t,
+        &token,
+        "/api/v1/outcome-statuses",
+        json!({"key": "promise", "label": "Promise to pay", "category": "positive"}),
+    )
+    .await;
+    ok(
+        &t,
+        &token,
+        "/api/v1/queues",
+        json!({"key": "collections", "name": "Collections"}),
+    )
+    .await;
+    let flow = ok(
+        &t,
+        &token,
+        "/api/v1/flows",
+        json!({"schema": 1, "name": "help", "start": "ask", "steps": {
+            "ask": {"type": "ask", "text": "How can we help?", "save_as": "need", "next": "human"},
+            "human": {"type": "queue", "queue": "collections", "text": "A colleague will reply."}}}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(
+        &t,
+        &token,
+        &format!("/api/v1/flows/{flow}/versions"),
+        json!({}),
+    )
+    .await;
+    let channel = ok(
+        &t,
+        &token,
+        "/api/v1/channels",
+        json!({"provider": "sim", "name": "Sim", "sender": "demo", "inbound_flow": flow,
+               "settings": {"delivery_delay_ms": 0}}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let say = |text: &'static str| {
+        let (t, token, channel) = (&t, token.clone(), channel.clone());
+        async move {
+            ok(
+                t,
+                &token,
+                &format!("/api/v1/channels/{channel}/sim/inbound"),
+                json!({"from": "+447911123456", "text": text}),
+            )
+            .await
+        }
+    };
+    say("hello").await;
+    let handed = say("my bill is wrong").await;
+    let id = handed["conversation"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(handed["conversation"]["state"], "queued");
+    assert_eq!(handed["conversation"]["queue"], "collections");
+    let path = |action: &str| format!("/api/v1/conversations/{id}/{action}");
+
+    // A person is given it, by hand.
+    let agent = t
+        .app
+        .admin_create_user(
+            org,
+            "agent@example.test",
+            "Agent",
+            "agent password 1".into(),
+            Role::Agent,
+        )
+        .await
+        .unwrap();
+    let r = ok(
+        &t,
+        &token,
+        &path("assign"),
+        json!({"user_id": agent.id.to_string()}),
+    )
+    .await;
+    assert_eq!(r["conversation"]["state"], "assigned");
+    assert_eq!(r["conversation"]["assignee"], agent.id.to_string());
+    let (kind, data) = last_event(&t, &id).await;
+    assert_eq!(kind, "conversationAssignment");
+    assert_eq!(data["assignee"], agent.id.to_string());
+    assert_eq!(data["queue"], "collections");
+    assert_eq!(data["assigned_by"]["type"], "api_key");
+
+    // A reply goes out through the channel as the agent's.
+    let r = ok(
+        &t,
+        &token,
+        &path("messages"),
+        json!({"text": "Let me check that for you."}),
+    )
+    .await;
+    let reply = &r["messages"][0];
+    assert!(
+        reply["sender"].as_str().unwrap().starts_with("agent:key_"),
+        "{reply}"
+    );
+    assert_eq!(reply["status"], "pending");
+    assert!(r["conversation"]["first_agent_reply_at"].is_string());
+    let mut delivered = false;
+    for _ in 0..200 {
+        let th = t.get(&format!("/api/v1/conversations/{id}"), &token).await;
+        if th.json["messages"].as_array().unwrap().last().unwrap()["status"] == "delivered" {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(delivered, "the agent's reply was delivered");
+
+    // Moved back to a queue: unassigned, with the note.
+    let r = ok(
+        &t,
+        &token,
+        &path("move"),
+        json!({"queue": "default", "note": "needs a supervisor"}),
+    )
+    .await;
+    assert_eq!(
+        (
+            r["conversation"]["state"].clone(),
+            r["conversation"]["assignee"].clone()
+        ),
+        (json!("queued"), Value::Null)
+    );
+    let (kind, data) = last_event(&t, &id).await;
+    assert_eq!(
+        (kind.as_str(), data["note"].clone()),
+        ("moveToQueue", json!("needs a supervisor"))
+    );
+
+    // Handed back to the flow: the question is asked again.
+    let r = ok(&t, &token, &path("hand-back"), json!({"step": "ask"})).await;
+    assert_eq!(r["conversation"]["state"], "bot");
+    assert_eq!(r["messages"][0]["body"], "How can we help?");
+    let next = say("I can pay friday").await;
+    assert_eq!(
+        next["conversation"]["queue"], "collections",
+        "the flow ran on"
+    );
+
+    // A status, then closing with one.
+    let r = ok(&t, &token, &path("status"), json!({"status": "promise"})).await;
+    assert_eq!(r["conversation"]["status"], "promise");
+    assert_eq!(last_event(&t, &id).await.0, "setStatus");
+    let r = ok(&t, &token, &path("close"), json!({})).await;
+    assert_eq!(r["conversation"]["state"], "closed");
+    let (kind, data) = last_event(&t, &id).await;
+    assert_eq!(
+        (kind.as_str(), data["status"].clone()),
+        ("conversationClosed", json!("promise"))
+    );
+
+    // Closed: no more actions.
+    let (status, _) = call(
+        &t,
+        &token,
+        Method::POST,
+        &path("messages"),
+        json!({"text": "hi"}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    workers.cancel();
+}
+
+#[tokio::test]
+async fn bad_actions_are_named_and_change_nothing() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let channel = ok(
+        &t,
+        &token,
+        "/api/v1/channels",
+        json!({"provider": "sim", "name": "Sim", "sender": "demo"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = ok(
+        &t,
+        &token,
+        &format!("/api/v1/channels/{channel}/sim/inbound"),
+        json!({"from": "+447911123456", "text": "hello"}),
+    )
+    .await;
+    let id = first["conversation"]["id"].as_str().unwrap().to_owned();
+    let path = |action: &str| format!("/api/v1/conversations/{id}/{action}");
+    let other = t
+        .app
+        .admin_create_organization("Elsewhere", None)
+        .await
+        .unwrap();
+    let stranger = t
+        .app
+        .admin_create_user(
+            other.id,
+            "s@example.test",
+            "S",
+            "stranger password 1".into(),
+            Role::Agent,
+        )
+        .await
+        .unwrap();
+    for (action, body, field) in [
+        ("messages", json!({"text": "  "}), "text"),
+        (
+            "assign",
+            json!({"user_id": stranger.id.to_string()}),
+            "user",
+        ),
+        ("assign", json!({"user_id": "nobody"}), "user_id"),
+        ("move", json!({"queue": "nowhere"}), "queue"),
+        ("status", json!({"status": "unknown"}), "status"),
+        ("close", json!({"status": "unknown"}), "status"),
+    ] {
+        let (status, problem) = call(&t, &token, Method::POST, &path(action), body).await;
+        assert_eq!(
+            (status, problem["errors"][0]["field"].as_str()),
+            (422, Some(field)),
+            "{action}: {problem}"
+        );
+    }
+    let viewer = t.token_in(t.root.organization, Role::Viewer).await;
+    let (status, _) = call(&t, &viewer, Method::POST, &path("close"), json!({})).await;
+    assert_eq!(status, 403);
+    let after = t.get(&format!("/api/v1/conversations/{id}"), &token).await;
+    assert_eq!(after.json["conversation"]["state"], "queued");
+    assert_eq!(after.json["messages"].as_array().unwrap().len(), 1);
+}
