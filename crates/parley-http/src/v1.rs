@@ -144,6 +144,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::list, channels::create))
         .routes(routes!(channels::get, channels::update))
         .routes(routes!(conversations::sim_inbound))
+        .routes(routes!(conversations::list))
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::reply))
         .routes(routes!(conversations::assign))

@@ -9,8 +9,8 @@ use parley_domain::{Conversation, ConversationId, Message, NewEvent, OrgId, to_m
 use parley_store::decode;
 use parley_store::sql;
 use parley_store::{
-    ConversationStore, Decide, DecideMessage, MessageKey, NewJob, Page, PageRequest, StoreError,
-    SuppressionChange, TurnTarget, TurnWritten,
+    ConversationFilter, ConversationStore, Decide, DecideMessage, MessageKey, NewJob, Page,
+    PageRequest, StoreError, SuppressionChange, TurnTarget, TurnWritten,
 };
 use sqlx::PgConnection;
 use sqlx::postgres::{PgArguments, PgRow};
@@ -320,6 +320,33 @@ impl ConversationStore for PgStore {
         row.as_ref()
             .map(|r| decode::conversation(&Cols(r)))
             .transpose()
+    }
+
+    async fn list_conversations(
+        &self,
+        organization: parley_domain::OrgId,
+        filter: &ConversationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let rows = sqlx::query(sql::LIST_CONVERSATIONS)
+            .bind(organization.to_string())
+            .bind(filter.state.map(|s| s.as_str()))
+            .bind(filter.queue.as_deref())
+            .bind(filter.assignee.map(|u| u.to_string()))
+            .bind(filter.status.as_deref())
+            .bind(filter.channel.map(|c| c.to_string()))
+            .bind(filter.contact.map(|c| c.to_string()))
+            .bind(filter.text_pattern())
+            .bind(page.after.as_deref())
+            .bind(page.fetch_limit())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let items = rows
+            .iter()
+            .map(|r| decode::conversation(&Cols(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.finish(items, |c| c.id.to_string()))
     }
 
     async fn list_messages(

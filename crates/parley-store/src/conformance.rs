@@ -82,6 +82,7 @@ macro_rules! conformance_suite {
             sftp_inbox_claims_are_leased_and_polls_recorded,
             channels_are_scoped_updated_and_found_for_callbacks,
             turns_open_continue_and_close_conversations,
+            conversations_list_newest_first_by_filters,
             turns_of_one_conversation_never_interleave,
             message_changes_see_their_conversation_and_write_events,
             contact_for_address_finds_or_creates_exactly_one,

@@ -124,6 +124,43 @@ pub struct MessageChange {
 /// `None` to write nothing.
 pub type DecideMessage = Box<dyn FnOnce(&Message, &Conversation) -> Option<MessageChange> + Send>;
 
+/// Which conversations a list holds; `None` matches all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationFilter {
+    /// Where they stand.
+    pub state: Option<parley_domain::ConversationState>,
+    /// Their queue.
+    pub queue: Option<String>,
+    /// Who has them.
+    pub assignee: Option<parley_domain::UserId>,
+    /// Their outcome status.
+    pub status: Option<String>,
+    /// Their channel.
+    pub channel: Option<ChannelId>,
+    /// Their contact.
+    pub contact: Option<ContactId>,
+    /// Text one of their messages holds (case-insensitive).
+    pub text: Option<String>,
+}
+
+impl ConversationFilter {
+    /// The text filter as the `LIKE` pattern `sql::LIST_CONVERSATIONS` takes.
+    #[must_use]
+    pub fn text_pattern(&self) -> Option<String> {
+        self.text.as_ref().map(|t| {
+            let mut p = String::from("%");
+            for c in t.to_lowercase().chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    p.push('\\');
+                }
+                p.push(c);
+            }
+            p.push('%');
+            p
+        })
+    }
+}
+
 /// Conversations and messages.
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
@@ -162,6 +199,14 @@ pub trait ConversationStore: Send + Sync {
         organization: OrgId,
         id: ConversationId,
     ) -> Result<Option<Conversation>, StoreError>;
+
+    /// An organization's conversations, newest first, filtered.
+    async fn list_conversations(
+        &self,
+        organization: OrgId,
+        filter: &ConversationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Conversation>, StoreError>;
 
     /// A conversation's messages, oldest first, paged by id.
     async fn list_messages(

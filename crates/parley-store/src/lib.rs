@@ -29,8 +29,8 @@ pub use audit::AuditLog;
 pub use channels::ChannelStore;
 pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};
 pub use conversations::{
-    ConversationStore, Decide, DecideMessage, MessageChange, MessageKey, SuppressionChange, Turn,
-    TurnTarget, TurnWritten,
+    ConversationFilter, ConversationStore, Decide, DecideMessage, MessageChange, MessageKey,
+    SuppressionChange, Turn, TurnTarget, TurnWritten,
 };
 pub use error::{BoxError, StoreError};
 pub use flows::{FlowStore, NewFlowVersion};

@@ -143,3 +143,15 @@ pub const DELETE_SUPPRESSION: &str = "DELETE FROM suppressions WHERE organizatio
 /// in the same transaction by someone else.
 pub const FINISH_PENDING_JOB: &str =
     "UPDATE jobs SET state = 'done', finished_at = $2 WHERE id = $1 AND state = 'pending'";
+
+/// An organization's conversations, newest first, filtered (each `NULL` filter matches
+/// all): `$1` organization, `$2` state, `$3` queue, `$4` assignee, `$5` status, `$6`
+/// channel, `$7` contact, `$8` a `LIKE` pattern (lower case, `\` escapes) one of its
+/// messages matches, `$9` cursor (ids below it), `$10` limit.
+pub const LIST_CONVERSATIONS: &str = "SELECT * FROM conversations c WHERE c.organization_id = $1 \
+     AND ($2 IS NULL OR c.state = $2) AND ($3 IS NULL OR c.queue = $3) \
+     AND ($4 IS NULL OR c.assignee = $4) AND ($5 IS NULL OR c.status = $5) \
+     AND ($6 IS NULL OR c.channel_id = $6) AND ($7 IS NULL OR c.contact_id = $7) \
+     AND ($8 IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id \
+          AND LOWER(m.body) LIKE $8 ESCAPE '\\')) \
+     AND ($9 IS NULL OR c.id < $9) ORDER BY c.id DESC LIMIT $10";

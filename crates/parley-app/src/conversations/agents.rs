@@ -148,11 +148,8 @@ impl App {
     ) -> Result<Handled, AppError> {
         access.require(Permission::ConversationsWrite)?;
         let org = access.org_id();
-        let current = self
-            .store
-            .get_conversation(org, id)
-            .await?
-            .ok_or(AppError::NotFound("conversation"))?;
+        // Only what the caller may see (an agent: what is assigned to them).
+        let current = self.get_conversation(access, id).await?;
         if current.state == ConversationState::Closed {
             return Err(AppError::Conflict("open conversation"));
         }

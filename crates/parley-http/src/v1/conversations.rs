@@ -12,9 +12,12 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
 use parley_app::conversations::agents::AgentAction;
-use parley_domain::{Conversation, ConversationId, Message, UserId};
+use parley_domain::{Conversation, ConversationId, ConversationState, Message, UserId};
+use parley_store::ConversationFilter;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::list_type;
 
 use crate::AppState;
 use crate::caller::Caller;
@@ -158,6 +161,91 @@ pub struct SimInboundResponse {
     pub conversation: ConversationResponse,
     /// The messages written.
     pub messages: Vec<MessageResponse>,
+}
+
+list_type!(ConversationList, ConversationResponse);
+
+/// Conversation filters; each absent one matches all.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationQuery {
+    /// Rows per page, 1 to 500 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `bot`, `queued`, `assigned` or `closed`.
+    pub state: Option<String>,
+    /// A queue's key.
+    pub queue: Option<String>,
+    /// `usr_…`
+    pub assignee: Option<String>,
+    /// An outcome status's key.
+    pub status: Option<String>,
+    /// `chn_…`
+    pub channel_id: Option<String>,
+    /// `con_…`
+    pub contact_id: Option<String>,
+    /// Text one of its messages holds (case-insensitive).
+    pub q: Option<String>,
+}
+
+fn query_id<T: std::str::FromStr>(
+    raw: Option<String>,
+    field: &'static str,
+    what: &'static str,
+) -> Result<Option<T>, ApiError> {
+    raw.map(|r| {
+        r.parse().map_err(|_| {
+            ApiError::from(parley_app::AppError::invalid(
+                field,
+                format!("must be {what}"),
+            ))
+        })
+    })
+    .transpose()
+}
+
+/// The conversations the caller may see, newest first.
+#[utoipa::path(get, path = "/conversations", tag = "conversations", params(ConversationQuery),
+    responses((status = 200, body = ConversationList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    ApiQuery(q): ApiQuery<ConversationQuery>,
+) -> Result<Json<ConversationList>, ApiError> {
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page()?;
+    let conversation_state = q
+        .state
+        .map(|s| {
+            ConversationState::from_name(&s).ok_or_else(|| {
+                ApiError::from(parley_app::AppError::invalid(
+                    "state",
+                    "must be bot, queued, assigned or closed",
+                ))
+            })
+        })
+        .transpose()?;
+    let filter = ConversationFilter {
+        state: conversation_state,
+        queue: q.queue,
+        assignee: query_id(q.assignee, "assignee", "a user id (usr_…)")?,
+        status: q.status,
+        channel: query_id(q.channel_id, "channel_id", "a channel id (chn_…)")?,
+        contact: query_id(q.contact_id, "contact_id", "a contact id (con_…)")?,
+        text: q.q.filter(|t| !t.trim().is_empty()),
+    };
+    Ok(Json(
+        state
+            .app
+            .list_conversations(&access, filter, page)
+            .await?
+            .into(),
+    ))
 }
 
 /// One conversation with its messages.

@@ -285,3 +285,88 @@ async fn bad_actions_are_named_and_change_nothing() {
     assert_eq!(after.json["conversation"]["state"], "queued");
     assert_eq!(after.json["messages"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn conversations_are_listed_by_filter_and_agents_see_what_is_theirs() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let channel = ok(
+        &t,
+        &token,
+        "/api/v1/channels",
+        json!({"provider": "sim", "name": "Sim", "sender": "demo"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ids = Vec::new();
+    for (from, text) in [
+        ("+447911123456", "my bill"),
+        ("+447911123457", "PAYMENT plan"),
+    ] {
+        let r = ok(
+            &t,
+            &token,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            json!({"from": from, "text": text}),
+        )
+        .await;
+        ids.push(r["conversation"]["id"].as_str().unwrap().to_owned());
+    }
+    let listed = |query: &str| {
+        let (t, token) = (&t, token.clone());
+        let query = query.to_owned();
+        async move {
+            let r = t
+                .get(&format!("/api/v1/conversations{query}"), &token)
+                .await;
+            assert_eq!(r.status, 200, "{query}: {}", r.json);
+            r.json["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        listed("").await,
+        [ids[1].clone(), ids[0].clone()],
+        "newest first"
+    );
+    assert_eq!(listed("?q=payment").await, [ids[1].clone()]);
+    assert_eq!(listed("?state=queued&queue=default").await.len(), 2);
+    assert!(listed("?state=closed").await.is_empty());
+    assert_eq!(
+        listed(&format!("?channel_id={channel}&limit=1"))
+            .await
+            .len(),
+        1
+    );
+    let r = t.get("/api/v1/conversations?state=open", &token).await;
+    assert_eq!(r.problem_field(), (422, Some("state")));
+    let r = t.get("/api/v1/conversations?assignee=bob", &token).await;
+    assert_eq!(r.problem_field(), (422, Some("assignee")));
+
+    // An agent's key is no person: nothing is assigned to it, so it sees nothing.
+    let agent = t.token_in(t.root.organization, Role::Agent).await;
+    let r = t.get("/api/v1/conversations", &agent).await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["data"].clone()),
+        (200, json!([]))
+    );
+    let r = t
+        .get(&format!("/api/v1/conversations/{}", ids[0]), &agent)
+        .await;
+    assert_eq!(r.status, 404);
+    let (status, _) = call(
+        &t,
+        &agent,
+        Method::POST,
+        &format!("/api/v1/conversations/{}/close", ids[0]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 404, "an agent acts only on what it may see");
+}

@@ -102,6 +102,7 @@ const SCOPED: &[(&str, &str)] = &[
     ("GET", "/api/v1/channels/{id}"),
     ("PATCH", "/api/v1/channels/{id}"),
     ("POST", "/api/v1/channels/{id}/sim/inbound"),
+    ("GET", "/api/v1/conversations"),
     ("GET", "/api/v1/conversations/{id}"),
     ("POST", "/api/v1/conversations/{id}/messages"),
     ("POST", "/api/v1/conversations/{id}/assign"),
