@@ -153,6 +153,42 @@ impl TestApp {
         }
     }
 
+    /// `POST path` with a JSON body, asserting success; the answer's JSON.
+    pub async fn post_ok(&self, token: &str, path: &str, body: Value) -> Value {
+        let r = self
+            .call(Method::POST, path, Some(token), None, Some(body))
+            .await;
+        assert!(r.status.is_success(), "{path}: {} {}", r.status, r.json);
+        r.json
+    }
+
+    /// Creates and publishes a flow from its document; its id.
+    pub async fn publish_flow(&self, token: &str, document: Value) -> String {
+        let flow = self.post_ok(token, "/api/v1/flows", document).await;
+        let id = flow["id"].as_str().unwrap_or_default().to_owned();
+        self.post_ok(
+            token,
+            &format!("/api/v1/flows/{id}/versions"),
+            serde_json::json!({}),
+        )
+        .await;
+        id
+    }
+
+    /// Creates a `sim` channel (reports delivery at once) starting `flow` for customers who
+    /// write first; its id.
+    pub async fn sim_channel(&self, token: &str, flow: Option<&str>) -> String {
+        let channel = self
+            .post_ok(
+                token,
+                "/api/v1/channels",
+                serde_json::json!({"provider": "sim", "name": "Simulator", "sender": "demo",
+                    "inbound_flow": flow, "settings": {"delivery_delay_ms": 0}}),
+            )
+            .await;
+        channel["id"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// `GET path` with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> TestResponse {
         self.call(Method::GET, path, Some(token), None, None).await

@@ -34,6 +34,8 @@ pub enum Command {
     Admin(AdminCommand),
     /// Import a contact file (.csv, .xls, .xlsx) into an organization, in this process.
     Import(ImportArgs),
+    /// Talk to the organization as a customer through a sim channel, in this process.
+    Chat(crate::chat_cmd::ChatArgs),
     /// Measure Parley against reference tools on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -250,5 +252,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => admin::migrate(&config).await,
         Command::Admin(command) => admin::run(&config, command).await,
         Command::Import(args) => crate::import_cmd::run(&config, args).await,
+        Command::Chat(args) => crate::chat_cmd::run(&config, args).await,
     }
 }

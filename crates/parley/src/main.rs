@@ -6,6 +6,7 @@ mod bench;
 mod bench_conversations;
 mod bench_flow;
 mod bench_webhooks;
+mod chat_cmd;
 mod cli;
 mod config;
 mod flow_cmd;

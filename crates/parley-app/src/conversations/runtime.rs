@@ -96,6 +96,8 @@ pub struct Runtime {
     organizations: Recent<OrgId, Organization>,
     statuses: Recent<OrgId, Vec<OutcomeStatus>>,
     latest_versions: Recent<FlowId, Option<u32>>,
+    /// The simulator's reports waiting for their delay (awaited when sending stops).
+    pub(crate) reports: Mutex<tokio::task::JoinSet<()>>,
     /// The in-process sender's recorder, while it runs.
     pub(crate) recorder: Mutex<Option<tokio::sync::mpsc::UnboundedSender<super::send::Recording>>>,
     /// The in-process sender, while it runs (`App::start_sends`).

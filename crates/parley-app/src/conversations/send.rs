@@ -225,6 +225,20 @@ impl App {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = None;
             while running.join_next().await.is_some() {}
+            // Simulated reports still waiting are recorded before the recorder stops.
+            loop {
+                let mut waiting = std::mem::take(
+                    &mut *app
+                        .runtime
+                        .reports
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+                if waiting.is_empty() {
+                    break;
+                }
+                while waiting.join_next().await.is_some() {}
+            }
             // The sends have recorded; the recorder ends once its queue is empty.
             *app.runtime
                 .recorder
@@ -456,7 +470,13 @@ impl App {
         };
         if let (Some(sim), Some(_)) = (simulated, job) {
             let app = self.clone();
-            tokio::spawn(async move {
+            let mut reports = self
+                .runtime
+                .reports
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            while reports.try_join_next().is_some() {}
+            reports.spawn(async move {
                 tokio::time::sleep(sim.after).await;
                 let report = sim.report(app.clock.now());
                 let now = app.clock.now();

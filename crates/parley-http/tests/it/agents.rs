@@ -62,36 +62,15 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
         json!({"key": "collections", "name": "Collections"}),
     )
     .await;
-    let flow = ok(
-        &t,
-        &token,
-        "/api/v1/flows",
-        json!({"schema": 1, "name": "help", "start": "ask", "steps": {
-            "ask": {"type": "ask", "text": "How can we help?", "save_as": "need", "next": "human"},
-            "human": {"type": "queue", "queue": "collections", "text": "A colleague will reply."}}}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ok(
-        &t,
-        &token,
-        &format!("/api/v1/flows/{flow}/versions"),
-        json!({}),
-    )
-    .await;
-    let channel = ok(
-        &t,
-        &token,
-        "/api/v1/channels",
-        json!({"provider": "sim", "name": "Sim", "sender": "demo", "inbound_flow": flow,
-               "settings": {"delivery_delay_ms": 0}}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let flow = t
+        .publish_flow(
+            &token,
+            json!({"schema": 1, "name": "help", "start": "ask", "steps": {
+                "ask": {"type": "ask", "text": "How can we help?", "save_as": "need", "next": "human"},
+                "human": {"type": "queue", "queue": "collections", "text": "A colleague will reply."}}}),
+        )
+        .await;
+    let channel = t.sim_channel(&token, Some(&flow)).await;
     let say = |text: &'static str| {
         let (t, token, channel) = (&t, token.clone(), channel.clone());
         async move {
@@ -224,16 +203,7 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
 async fn bad_actions_are_named_and_change_nothing() {
     let t = TestApp::new().await;
     let token = t.owner_token().await;
-    let channel = ok(
-        &t,
-        &token,
-        "/api/v1/channels",
-        json!({"provider": "sim", "name": "Sim", "sender": "demo"}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let channel = t.sim_channel(&token, None).await;
     let first = ok(
         &t,
         &token,
@@ -290,16 +260,7 @@ async fn bad_actions_are_named_and_change_nothing() {
 async fn conversations_are_listed_by_filter_and_agents_see_what_is_theirs() {
     let t = TestApp::new().await;
     let token = t.owner_token().await;
-    let channel = ok(
-        &t,
-        &token,
-        "/api/v1/channels",
-        json!({"provider": "sim", "name": "Sim", "sender": "demo"}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let channel = t.sim_channel(&token, None).await;
     let mut ids = Vec::new();
     for (from, text) in [
         ("+447911123456", "my bill"),

@@ -19,36 +19,6 @@ async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Option
     r.json
 }
 
-/// Publishes a flow and returns its id.
-async fn publish(t: &TestApp, token: &str, doc: Value) -> String {
-    let flow = call(t, token, Method::POST, "/api/v1/flows", Some(doc)).await;
-    let id = flow["id"].as_str().unwrap().to_owned();
-    call(
-        t,
-        token,
-        Method::POST,
-        &format!("/api/v1/flows/{id}/versions"),
-        None,
-    )
-    .await;
-    id
-}
-
-async fn sim_channel(t: &TestApp, token: &str, flow: Option<&str>) -> String {
-    let channel = call(
-        t,
-        token,
-        Method::POST,
-        "/api/v1/channels",
-        Some(
-            json!({"provider": "sim", "name": "Simulator", "sender": "demo",
-            "inbound_flow": flow, "settings": {"delivery_delay_ms": 0}}),
-        ),
-    )
-    .await;
-    channel["id"].as_str().unwrap().to_owned()
-}
-
 async fn say(t: &TestApp, token: &str, channel: &str, text: &str) -> Value {
     say_from(t, token, channel, CUSTOMER, text).await
 }
@@ -138,16 +108,16 @@ async fn a_customer_message_runs_the_flow_and_every_change_is_announced() {
         Some(json!({"key": "done", "label": "Done", "category": "positive", "closes": true})),
     )
     .await;
-    let flow = publish(
-        &t,
-        &token,
-        json!({"schema": 1, "name": "greet", "start": "ask_name", "steps": {
+    let flow = t
+        .publish_flow(
+            &token,
+            json!({"schema": 1, "name": "greet", "start": "ask_name", "steps": {
             "ask_name": {"type": "ask", "text": "Hello! What is your name?", "save_as": "name",
                          "next": "thanks"},
             "thanks": {"type": "close", "status": "done", "text": "Thanks <<name>>, goodbye."}}}),
-    )
-    .await;
-    let channel = sim_channel(&t, &token, Some(&flow)).await;
+        )
+        .await;
+    let channel = t.sim_channel(&token, Some(&flow)).await;
     let workers = start_workers(&t);
 
     // The first message opens a conversation running the flow; the reply is queued with
@@ -246,14 +216,14 @@ async fn a_customer_message_runs_the_flow_and_every_change_is_announced() {
 async fn keywords_suppress_confirm_once_resubscribe_and_help() {
     let t = TestApp::new().await;
     let token = t.owner_token().await;
-    let flow = publish(
-        &t,
-        &token,
-        json!({"schema": 1, "name": "echo", "start": "ask", "steps": {
+    let flow = t
+        .publish_flow(
+            &token,
+            json!({"schema": 1, "name": "echo", "start": "ask", "steps": {
             "ask": {"type": "ask", "text": "How can we help?", "save_as": "need", "next": "ask"}}}),
-    )
-    .await;
-    let channel = sim_channel(&t, &token, Some(&flow)).await;
+        )
+        .await;
+    let channel = t.sim_channel(&token, Some(&flow)).await;
     let workers = start_workers(&t);
 
     let first = say(&t, &token, &channel, "hello").await;
@@ -359,7 +329,7 @@ async fn keywords_suppress_confirm_once_resubscribe_and_help() {
 async fn without_an_inbound_flow_customers_wait_in_the_inbound_queue() {
     let t = TestApp::new().await;
     let token = t.owner_token().await;
-    let channel = sim_channel(&t, &token, None).await;
+    let channel = t.sim_channel(&token, None).await;
     let first = say(&t, &token, &channel, "is anyone there?").await;
     let conversation = first["conversation"]["id"].as_str().unwrap().to_owned();
     assert_eq!(first["conversation"]["state"], "queued");
@@ -425,8 +395,8 @@ async fn say_from(t: &TestApp, token: &str, channel: &str, from: &str, text: &st
 async fn a_burst_to_one_conversation_is_taken_in_order_and_bursts_to_many_run_together() {
     let t = TestApp::new().await;
     let token = t.owner_token().await;
-    let flow = publish(&t, &token, echo_flow()).await;
-    let channel = sim_channel(&t, &token, Some(&flow)).await;
+    let flow = t.publish_flow(&token, echo_flow()).await;
+    let channel = t.sim_channel(&token, Some(&flow)).await;
     let first = say(&t, &token, &channel, "hello").await;
     let conversation = first["conversation"]["id"].as_str().unwrap().to_owned();
 

@@ -10,3 +10,5 @@ mod webhook_crash;
 mod commands;
 // `parley flow check|test` on the example flows and on broken flows and scripts.
 mod flows;
+// `parley chat` through a sim channel.
+mod chat;
