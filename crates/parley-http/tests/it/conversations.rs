@@ -470,3 +470,60 @@ async fn a_burst_to_one_conversation_is_taken_in_order_and_bursts_to_many_run_to
     ids.dedup();
     assert_eq!(ids.len(), 200);
 }
+
+#[tokio::test]
+async fn a_flow_timeout_fires_as_a_job_and_a_late_reply_finds_the_flow_moved_on() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let flow = t
+        .publish_flow(
+            &token,
+            json!({"schema": 1, "name": "timeout", "start": "ask", "steps": {
+                "ask": {"type": "ask", "text": "Can you pay today?", "save_as": "answer",
+                        "timeout": "2h", "on_timeout": "nudge", "next": "thanks"},
+                "nudge": {"type": "queue", "queue": "default", "text": "We will call you."},
+                "thanks": {"type": "close", "status": "done", "text": "Thanks."}}}),
+        )
+        .await;
+    let channel = t.sim_channel(&token, Some(&flow)).await;
+    let workers = start_workers(&t);
+    let first = say(&t, &token, &channel, "hi").await;
+    let conversation = first["conversation"]["id"].as_str().unwrap().to_owned();
+    settled(&t, &token, &conversation).await;
+    // Nothing before the deadline…
+    t.clock.advance(chrono::Duration::minutes(119));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let token = t.owner_token().await; // the first one has expired
+    assert_eq!(
+        thread(&t, &token, &conversation).await["conversation"]["state"],
+        "bot"
+    );
+    // …then the timer's job runs the timeout branch.
+    t.clock.advance(chrono::Duration::minutes(2));
+    let mut queued = Value::Null;
+    for _ in 0..300 {
+        let th = thread(&t, &token, &conversation).await;
+        if th["conversation"]["state"] == "queued" {
+            queued = th;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(queued["conversation"]["queue"], "default", "{queued}");
+    let last = queued["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["body"], "We will call you.");
+    // The answer arriving late is recorded for the people who now have it.
+    let late = say(&t, &token, &channel, "sure, today").await;
+    assert_eq!(late["conversation"]["id"], conversation.as_str());
+    assert_eq!(
+        late["messages"].as_array().unwrap().len(),
+        1,
+        "no bot reply"
+    );
+    workers.cancel();
+}
