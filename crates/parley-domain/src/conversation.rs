@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     ChannelId, ContactId, ConversationId, Direction, Encoding, FlowId, MessageId, MessageStatus,
-    OrgId, UserId,
+    NoteId, OrgId, UserId,
 };
 
 /// Where a conversation stands.
@@ -159,6 +159,23 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+/// A person's note on a conversation (SPEC §5): never sent to the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The id.
+    pub id: NoteId,
+    /// Its organization.
+    pub organization_id: OrgId,
+    /// Its conversation.
+    pub conversation_id: ConversationId,
+    /// Who wrote it (`usr_…` or `key_…`).
+    pub author: String,
+    /// The text.
+    pub body: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
 }
 
 /// How an outcome status counts in reports.

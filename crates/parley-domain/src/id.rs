@@ -216,6 +216,8 @@ define_id!(/// A conversation (`conv_…`).
     ConversationId, "conv");
 define_id!(/// A message (`msg_…`).
     MessageId, "msg");
+define_id!(/// A person's note on a conversation (`note_…`).
+    NoteId, "note");
 define_id!(/// A bot flow (`flow_…`); its versions are numbered within it.
     FlowId, "flow");
 define_id!(/// A webhook endpoint (`whk_…`).

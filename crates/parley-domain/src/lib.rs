@@ -24,13 +24,14 @@ pub use contact::{
     MAX_FIELD_KEY_LEN,
 };
 pub use conversation::{
-    Conversation, ConversationState, Message, OutcomeStatus, Queue, StatusCategory, StatusReport,
+    Conversation, ConversationState, Message, Note, OutcomeStatus, Queue, StatusCategory,
+    StatusReport,
 };
 pub use event::{EventEnvelope, EventType, NewEvent};
 pub use flow::{FlowRecord, FlowVersion};
 pub use id::{
     ApiKeyId, AuditId, ChannelId, ContactId, ConversationId, EventId, FlowId, IdError, IdSequence,
-    ImportId, JobId, MessageId, OrgId, SessionId, UserId, WebhookId,
+    ImportId, JobId, MessageId, NoteId, OrgId, SessionId, UserId, WebhookId,
 };
 pub use import::{ImportCounters, ImportFormat, ImportOptions, ImportRecord, ImportStatus};
 pub use message::{Direction, Encoding, MessageStatus};

@@ -152,6 +152,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::hand_back))
         .routes(routes!(conversations::set_status))
         .routes(routes!(conversations::close))
+        .routes(routes!(conversations::add_note))
         .routes(routes!(outcomes::list, outcomes::create))
         .routes(routes!(outcomes::update, outcomes::delete))
         .routes(routes!(queues::list, queues::create))

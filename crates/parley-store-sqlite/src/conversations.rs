@@ -362,6 +362,35 @@ impl ConversationStore for SqliteStore {
             .transpose()
     }
 
+    async fn add_note(&self, note: parley_domain::Note) -> Result<parley_domain::Note, StoreError> {
+        let row = sqlx::query(sql::INSERT_NOTE)
+            .bind(note.id.to_string())
+            .bind(note.organization_id.to_string())
+            .bind(note.conversation_id.to_string())
+            .bind(&note.author)
+            .bind(&note.body)
+            .bind(to_millis(note.created_at))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .ok_or(StoreError::NotFound)?;
+        decode::note(&Cols(&row))
+    }
+
+    async fn list_notes(
+        &self,
+        organization: parley_domain::OrgId,
+        conversation: parley_domain::ConversationId,
+    ) -> Result<Vec<parley_domain::Note>, StoreError> {
+        let rows = sqlx::query(sql::LIST_NOTES)
+            .bind(organization.to_string())
+            .bind(conversation.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(|r| decode::note(&Cols(r))).collect()
+    }
+
     async fn list_conversations(
         &self,
         organization: parley_domain::OrgId,

@@ -78,6 +78,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0014_queues.sql",
         include_str!("../migrations/0014_queues.sql"),
     ),
+    (
+        15,
+        "0015_notes.sql",
+        include_str!("../migrations/0015_notes.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -96,6 +101,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0012_conversations.sql",
     "0013_outcome_statuses.sql",
     "0014_queues.sql",
+    "0015_notes.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

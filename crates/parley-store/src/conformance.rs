@@ -16,6 +16,7 @@ mod access;
 mod audit_outbox;
 mod channels;
 mod contacts;
+mod conversation_reads;
 mod conversations;
 mod flows;
 mod idempotency;
@@ -28,6 +29,7 @@ pub use access::*;
 pub use audit_outbox::*;
 pub use channels::*;
 pub use contacts::*;
+pub use conversation_reads::*;
 pub use conversations::*;
 pub use flows::*;
 pub use idempotency::*;
@@ -83,6 +85,7 @@ macro_rules! conformance_suite {
             channels_are_scoped_updated_and_found_for_callbacks,
             turns_open_continue_and_close_conversations,
             conversations_list_newest_first_by_filters,
+            notes_belong_to_conversations_of_their_organization,
             turns_of_one_conversation_never_interleave,
             message_changes_see_their_conversation_and_write_events,
             contact_for_address_finds_or_creates_exactly_one,

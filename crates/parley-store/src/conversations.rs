@@ -15,7 +15,7 @@
 use async_trait::async_trait;
 use parley_domain::{
     ChannelId, ChannelKind, ContactId, Conversation, ConversationId, JobId, Message, MessageId,
-    NewEvent, OrgId,
+    NewEvent, Note, OrgId,
 };
 
 use crate::{NewJob, Page, PageRequest, StoreError, Suppression};
@@ -207,6 +207,17 @@ pub trait ConversationStore: Send + Sync {
         filter: &ConversationFilter,
         page: PageRequest,
     ) -> Result<Page<Conversation>, StoreError>;
+
+    /// Adds a note to a conversation of its organization; `NotFound` when there is no
+    /// such conversation there.
+    async fn add_note(&self, note: Note) -> Result<Note, StoreError>;
+
+    /// A conversation's notes, oldest first (the first 1,000).
+    async fn list_notes(
+        &self,
+        organization: OrgId,
+        conversation: ConversationId,
+    ) -> Result<Vec<Note>, StoreError>;
 
     /// A conversation's messages, oldest first, paged by id.
     async fn list_messages(

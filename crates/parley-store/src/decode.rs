@@ -11,9 +11,9 @@ use parley_domain::{
     ApiKey, AttemptTrigger, AuditAction, AuditEntry, Channel, ChannelAddress, Contact, ContactId,
     Conversation, ConversationState, CustomValueEndpoint, Delivery, DeliveryAttempt,
     DeliveryStatus, Direction, DisabledReason, Encoding, EventType, FieldDefinition, FlowRecord,
-    FlowVersion, ImportCounters, ImportRecord, Membership, Message, MessageStatus, NewEvent, OrgId,
-    Organization, OutcomeStatus, PermissionSet, Provider, Queue, Role, SftpAccess, SftpInbox,
-    StatusCategory, Subscription, User, WebhookEndpoint, from_millis,
+    FlowVersion, ImportCounters, ImportRecord, Membership, Message, MessageStatus, NewEvent, Note,
+    OrgId, Organization, OutcomeStatus, PermissionSet, Provider, Queue, Role, SftpAccess,
+    SftpInbox, StatusCategory, Subscription, User, WebhookEndpoint, from_millis,
 };
 
 use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
@@ -585,6 +585,18 @@ pub fn queue(r: &impl RowSource) -> Result<Queue, StoreError> {
         name: text(r, "name")?,
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `conversation_notes.*`
+pub fn note(r: &impl RowSource) -> Result<Note, StoreError> {
+    Ok(Note {
+        id: parsed(r, "id")?,
+        organization_id: parsed(r, "organization_id")?,
+        conversation_id: parsed(r, "conversation_id")?,
+        author: text(r, "author")?,
+        body: text(r, "body")?,
+        created_at: instant(r, "created_at")?,
     })
 }
 

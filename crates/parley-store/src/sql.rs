@@ -155,3 +155,14 @@ pub const LIST_CONVERSATIONS: &str = "SELECT * FROM conversations c WHERE c.orga
      AND ($8 IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id \
           AND LOWER(m.body) LIKE $8 ESCAPE '\\')) \
      AND ($9 IS NULL OR c.id < $9) ORDER BY c.id DESC LIMIT $10";
+
+/// Adds a note to a conversation of the same organization (`$1…$6` in table order); no
+/// row when the conversation is not the organization's.
+pub const INSERT_NOTE: &str = "INSERT INTO conversation_notes (id, organization_id, \
+     conversation_id, author, body, created_at) SELECT $1, $2, $3, $4, $5, $6 \
+     WHERE EXISTS (SELECT 1 FROM conversations WHERE id = $3 AND organization_id = $2) \
+     RETURNING *";
+
+/// A conversation's notes, oldest first (`$1` organization, `$2` conversation).
+pub const LIST_NOTES: &str = "SELECT * FROM conversation_notes WHERE organization_id = $1 \
+     AND conversation_id = $2 ORDER BY id LIMIT 1000";

@@ -1,5 +1,6 @@
 //! What people do to a conversation (SPEC §5), by API: reply through its channel, assign
-//! or unassign, move to a queue, hand back to a flow step, tag an outcome status, close.
+//! or unassign, move to a queue, hand back to a flow step, tag an outcome status, close,
+//! and add notes (which are not turns: they change nothing the customer sees).
 //! Each action is one turn on the conversation (ADR 0006): ordered with the customer's
 //! messages, written whole with its events. Needs `conversations:write`.
 //!
@@ -17,7 +18,7 @@
 //! * a closed conversation takes no action (`409`); the customer's next message opens a
 //!   new one.
 
-use parley_domain::{ConversationId, ConversationState, OrgId, Permission, UserId};
+use parley_domain::{ConversationId, ConversationState, Note, NoteId, OrgId, Permission, UserId};
 
 use super::events::Actor;
 use super::runtime::Handled;
@@ -60,6 +61,9 @@ pub enum AgentAction {
         status: Option<String>,
     },
 }
+
+/// The longest note.
+pub const MAX_NOTE_CHARS: usize = 10_000;
 
 /// The longest reply an agent may send.
 pub const MAX_REPLY_CHARS: usize = 4_096;
@@ -158,5 +162,46 @@ impl App {
         let sender = format!("agent:{}", access.principal.actor());
         let written = self.agent_turn(current, action, sender, by).await?;
         written.ok_or(AppError::Conflict("open conversation"))
+    }
+
+    /// Adds a note to a conversation the caller may see (open or closed); notes are for
+    /// people and never reach the customer.
+    pub async fn add_note(
+        &self,
+        access: &Access,
+        id: ConversationId,
+        body: &str,
+    ) -> Result<Note, AppError> {
+        access.require(Permission::ConversationsWrite)?;
+        let conversation = self.get_conversation(access, id).await?;
+        let chars = body.chars().count();
+        if body.trim().is_empty() || chars > MAX_NOTE_CHARS {
+            return Err(AppError::invalid(
+                "body",
+                format!("must be 1 to {MAX_NOTE_CHARS} characters"),
+            ));
+        }
+        let note = Note {
+            id: NoteId::generate(),
+            organization_id: conversation.organization_id,
+            conversation_id: conversation.id,
+            author: access.principal.actor(),
+            body: body.to_owned(),
+            created_at: self.clock.now(),
+        };
+        self.store.add_note(note).await.map_err(|e| match e {
+            parley_store::StoreError::NotFound => AppError::NotFound("conversation"),
+            other => other.into(),
+        })
+    }
+
+    /// A conversation's notes, oldest first.
+    pub async fn list_notes(
+        &self,
+        access: &Access,
+        id: ConversationId,
+    ) -> Result<Vec<Note>, AppError> {
+        self.get_conversation(access, id).await?;
+        Ok(self.store.list_notes(access.org_id(), id).await?)
     }
 }

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
 use parley_app::conversations::agents::AgentAction;
-use parley_domain::{Conversation, ConversationId, ConversationState, Message, UserId};
+use parley_domain::{Conversation, ConversationId, ConversationState, Message, Note, UserId};
 use parley_store::ConversationFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -132,13 +132,50 @@ impl From<Message> for MessageResponse {
     }
 }
 
-/// A conversation with a page of its messages, oldest first.
+/// A person's note.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteResponse {
+    /// `note_…`
+    pub id: String,
+    /// `cnv_…`
+    pub conversation_id: String,
+    /// Who wrote it (`usr_…` or `key_…`).
+    pub author: String,
+    /// The text.
+    pub body: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Note> for NoteResponse {
+    fn from(n: Note) -> Self {
+        Self {
+            id: n.id.to_string(),
+            conversation_id: n.conversation_id.to_string(),
+            author: n.author,
+            body: n.body,
+            created_at: n.created_at,
+        }
+    }
+}
+
+/// A note to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    /// The text.
+    pub body: String,
+}
+
+/// A conversation with a page of its messages, oldest first, and its notes.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationThread {
     /// The conversation.
     pub conversation: ConversationResponse,
     /// Its messages.
     pub messages: Vec<MessageResponse>,
+    /// People's notes, oldest first.
+    pub notes: Vec<NoteResponse>,
     /// Pass as `cursor` for the next page of messages.
     pub next_cursor: Option<String>,
 }
@@ -264,9 +301,11 @@ pub async fn get(
         .app
         .list_conversation_messages(&access, id, q.page()?)
         .await?;
+    let notes = state.app.list_notes(&access, id).await?;
     Ok(Json(ConversationThread {
         conversation: conversation.into(),
         messages: page.items.into_iter().map(Into::into).collect(),
+        notes: notes.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -478,4 +517,19 @@ pub async fn close(
         },
     )
     .await
+}
+
+/// Add a note for people (never sent to the customer).
+#[utoipa::path(post, path = "/conversations/{id}/notes", tag = "conversations",
+    request_body = NoteRequest, params(("id" = String, Path, description = "cnv_…")),
+    responses((status = 201, body = NoteResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NoteRequest>,
+) -> Result<(StatusCode, Json<NoteResponse>), ApiError> {
+    let id: ConversationId = path_id(&id, "conversation")?;
+    let note = state.app.add_note(&access, id, &body.body).await?;
+    Ok((StatusCode::CREATED, Json(note.into())))
 }

@@ -240,6 +240,7 @@ async fn bad_actions_are_named_and_change_nothing() {
         ("move", json!({"queue": "nowhere"}), "queue"),
         ("status", json!({"status": "unknown"}), "status"),
         ("close", json!({"status": "unknown"}), "status"),
+        ("notes", json!({"body": ""}), "body"),
     ] {
         let (status, problem) = call(&t, &token, Method::POST, &path(action), body).await;
         assert_eq!(

@@ -110,6 +110,7 @@ const SCOPED: &[(&str, &str)] = &[
     ("POST", "/api/v1/conversations/{id}/hand-back"),
     ("POST", "/api/v1/conversations/{id}/status"),
     ("POST", "/api/v1/conversations/{id}/close"),
+    ("POST", "/api/v1/conversations/{id}/notes"),
     ("GET", "/api/v1/outcome-statuses"),
     ("POST", "/api/v1/outcome-statuses"),
     ("PATCH", "/api/v1/outcome-statuses/{key}"),
@@ -466,6 +467,7 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         ("POST", "/api/v1/conversations/{id}/hand-back") => Some(json!({"step": "bye"})),
         ("POST", "/api/v1/conversations/{id}/status") => Some(json!({"status": "opted_out"})),
         ("POST", "/api/v1/conversations/{id}/close") => Some(json!({})),
+        ("POST", "/api/v1/conversations/{id}/notes") => Some(json!({"body": "a note"})),
         ("POST", "/api/v1/channels/{id}/sim/inbound") => {
             Some(json!({"from": format!("+44791113{n:04}"), "text": "hi"}))
         }
@@ -616,6 +618,15 @@ async fn organizations_only_reach_down_their_own_tree() {
         (conversation.state, conversation.revision),
         (parley_domain::ConversationState::Queued, 1),
         "outsiders acted on the conversation"
+    );
+    assert!(
+        t.app
+            .store
+            .list_notes(a1, conversation.id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "outsiders added notes"
     );
     let field = t.app.store.list_fields(a1).await.unwrap();
     assert!(

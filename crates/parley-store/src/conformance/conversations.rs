@@ -43,7 +43,7 @@ async fn suppressed(s: &dyn Store, org: OrgId, hash: &str) -> bool {
         .is_some()
 }
 
-async fn channel(s: &dyn Store, org: OrgId) -> ChannelId {
+pub(super) async fn channel(s: &dyn Store, org: OrgId) -> ChannelId {
     let channel = Channel {
         id: ChannelId::generate(),
         organization_id: org,
@@ -65,14 +65,24 @@ async fn channel(s: &dyn Store, org: OrgId) -> ChannelId {
         .id
 }
 
-fn conversation(org: OrgId, contact: ContactId, channel: ChannelId, secs: i64) -> Conversation {
+pub(super) fn conversation(
+    org: OrgId,
+    contact: ContactId,
+    channel: ChannelId,
+    secs: i64,
+) -> Conversation {
     Conversation {
         last_inbound_at: Some(at(secs)),
         ..Conversation::open(org, contact, channel, Direction::Inbound, at(secs))
     }
 }
 
-fn message(c: &Conversation, direction: Direction, body: &str, provider: Option<&str>) -> Message {
+pub(super) fn message(
+    c: &Conversation,
+    direction: Direction,
+    body: &str,
+    provider: Option<&str>,
+) -> Message {
     let (sender, status) = match direction {
         Direction::Inbound => ("contact", MessageStatus::Received),
         Direction::Outbound => ("bot", MessageStatus::Pending),
@@ -622,161 +632,4 @@ pub async fn contact_for_address_finds_or_creates_exactly_one(s: &dyn Store) {
         s.contact_for_address(OrgId::generate(), &sms, at(5)).await,
         Err(StoreError::NotFound)
     ));
-}
-
-pub async fn conversations_list_newest_first_by_filters(s: &dyn Store) {
-    use crate::ConversationFilter;
-    let org = create_org(s, "listing", None).await.id;
-    let other = create_org(s, "listing-other", None).await.id;
-    let (sms, web) = (channel(s, org).await, channel(s, org).await);
-    let agent = parley_domain::UserId::generate();
-    // Three conversations: bot on sms, queued on web with "Pay 50%_now", assigned.
-    let mut ids = Vec::new();
-    for (n, (chan, state, body)) in [
-        (sms, ConversationState::Bot, "hello"),
-        (web, ConversationState::Queued, "Pay 50%_now"),
-        (sms, ConversationState::Assigned, "PAY later"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let contact = ContactId::generate();
-        let written = s
-            .take_turn(
-                TurnTarget::Open {
-                    organization: org,
-                    contact,
-                    channel: chan,
-                },
-                Box::new(move |_| {
-                    let mut c = conversation(org, contact, chan, 1);
-                    c.state = state;
-                    if state == ConversationState::Queued {
-                        c.queue = Some("collections".to_owned());
-                        c.status = Some("promise".to_owned());
-                    }
-                    if state == ConversationState::Assigned {
-                        c.assignee = Some(agent);
-                    }
-                    Some(Turn {
-                        messages: vec![message(&c, Direction::Inbound, body, None)],
-                        events: vec![],
-                        jobs: vec![],
-                        suppression: None,
-                        conversation: c,
-                    })
-                }),
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(n, ids.len());
-        ids.push((written.conversation.id, contact));
-    }
-    let list = |filter: ConversationFilter| async move {
-        s.list_conversations(org, &filter, PageRequest::first(10))
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|c| c.id)
-            .collect::<Vec<_>>()
-    };
-    let all = list(ConversationFilter::default()).await;
-    assert_eq!(all, [ids[2].0, ids[1].0, ids[0].0], "newest first");
-    let only = |i: usize| vec![ids[i].0];
-    let f = ConversationFilter::default;
-    let cases = [
-        (
-            ConversationFilter {
-                state: Some(ConversationState::Queued),
-                ..f()
-            },
-            only(1),
-        ),
-        (
-            ConversationFilter {
-                queue: Some("collections".to_owned()),
-                status: Some("promise".to_owned()),
-                ..f()
-            },
-            only(1),
-        ),
-        (
-            ConversationFilter {
-                assignee: Some(agent),
-                ..f()
-            },
-            only(2),
-        ),
-        (
-            ConversationFilter {
-                channel: Some(web),
-                ..f()
-            },
-            only(1),
-        ),
-        (
-            ConversationFilter {
-                contact: Some(ids[0].1),
-                ..f()
-            },
-            only(0),
-        ),
-        // Text: case-insensitive; `%` and `_` are themselves, not wildcards.
-        (
-            ConversationFilter {
-                text: Some("pay".to_owned()),
-                ..f()
-            },
-            vec![ids[2].0, ids[1].0],
-        ),
-        (
-            ConversationFilter {
-                text: Some("50%_".to_owned()),
-                ..f()
-            },
-            only(1),
-        ),
-        (
-            ConversationFilter {
-                text: Some("5_%".to_owned()),
-                ..f()
-            },
-            vec![],
-        ),
-    ];
-    for (filter, expected) in cases {
-        assert_eq!(list(filter.clone()).await, expected, "{filter:?}");
-    }
-    // Pages follow each other; another organization sees none.
-    let first = s
-        .list_conversations(org, &ConversationFilter::default(), PageRequest::first(2))
-        .await
-        .unwrap();
-    assert_eq!(first.items.len(), 2);
-    let rest = s
-        .list_conversations(
-            org,
-            &ConversationFilter::default(),
-            PageRequest {
-                after: first.next_cursor.clone(),
-                limit: 2,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(rest.items.iter().map(|c| c.id).collect::<Vec<_>>(), only(0));
-    assert_eq!(rest.next_cursor, None);
-    assert!(
-        s.list_conversations(
-            other,
-            &ConversationFilter::default(),
-            PageRequest::first(10)
-        )
-        .await
-        .unwrap()
-        .items
-        .is_empty()
-    );
 }

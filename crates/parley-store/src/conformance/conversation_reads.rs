@@ -1,0 +1,214 @@
+//! Reading conversations: lists filtered by state, queue, assignee, status, channel,
+//! contact and text, newest first and paged; notes kept per conversation and
+//! organization.
+
+use parley_domain::{ContactId, ConversationState, Direction, OrgId};
+
+use super::conversations::{channel, conversation, message};
+use super::fixtures::{at, create_org};
+use crate::{PageRequest, Store, StoreError, Turn, TurnTarget};
+
+pub async fn conversations_list_newest_first_by_filters(s: &dyn Store) {
+    use crate::ConversationFilter;
+    let org = create_org(s, "listing", None).await.id;
+    let other = create_org(s, "listing-other", None).await.id;
+    let (sms, web) = (channel(s, org).await, channel(s, org).await);
+    let agent = parley_domain::UserId::generate();
+    // Three conversations: bot on sms, queued on web with "Pay 50%_now", assigned.
+    let mut ids = Vec::new();
+    for (n, (chan, state, body)) in [
+        (sms, ConversationState::Bot, "hello"),
+        (web, ConversationState::Queued, "Pay 50%_now"),
+        (sms, ConversationState::Assigned, "PAY later"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let contact = ContactId::generate();
+        let written = s
+            .take_turn(
+                TurnTarget::Open {
+                    organization: org,
+                    contact,
+                    channel: chan,
+                },
+                Box::new(move |_| {
+                    let mut c = conversation(org, contact, chan, 1);
+                    c.state = state;
+                    if state == ConversationState::Queued {
+                        c.queue = Some("collections".to_owned());
+                        c.status = Some("promise".to_owned());
+                    }
+                    if state == ConversationState::Assigned {
+                        c.assignee = Some(agent);
+                    }
+                    Some(Turn {
+                        messages: vec![message(&c, Direction::Inbound, body, None)],
+                        events: vec![],
+                        jobs: vec![],
+                        suppression: None,
+                        conversation: c,
+                    })
+                }),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, ids.len());
+        ids.push((written.conversation.id, contact));
+    }
+    let list = |filter: ConversationFilter| async move {
+        s.list_conversations(org, &filter, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>()
+    };
+    let all = list(ConversationFilter::default()).await;
+    assert_eq!(all, [ids[2].0, ids[1].0, ids[0].0], "newest first");
+    let only = |i: usize| vec![ids[i].0];
+    let f = ConversationFilter::default;
+    let cases = [
+        (
+            ConversationFilter {
+                state: Some(ConversationState::Queued),
+                ..f()
+            },
+            only(1),
+        ),
+        (
+            ConversationFilter {
+                queue: Some("collections".to_owned()),
+                status: Some("promise".to_owned()),
+                ..f()
+            },
+            only(1),
+        ),
+        (
+            ConversationFilter {
+                assignee: Some(agent),
+                ..f()
+            },
+            only(2),
+        ),
+        (
+            ConversationFilter {
+                channel: Some(web),
+                ..f()
+            },
+            only(1),
+        ),
+        (
+            ConversationFilter {
+                contact: Some(ids[0].1),
+                ..f()
+            },
+            only(0),
+        ),
+        // Text: case-insensitive; `%` and `_` are themselves, not wildcards.
+        (
+            ConversationFilter {
+                text: Some("pay".to_owned()),
+                ..f()
+            },
+            vec![ids[2].0, ids[1].0],
+        ),
+        (
+            ConversationFilter {
+                text: Some("50%_".to_owned()),
+                ..f()
+            },
+            only(1),
+        ),
+        (
+            ConversationFilter {
+                text: Some("5_%".to_owned()),
+                ..f()
+            },
+            vec![],
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(list(filter.clone()).await, expected, "{filter:?}");
+    }
+    // Pages follow each other; another organization sees none.
+    let first = s
+        .list_conversations(org, &ConversationFilter::default(), PageRequest::first(2))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 2);
+    let rest = s
+        .list_conversations(
+            org,
+            &ConversationFilter::default(),
+            PageRequest {
+                after: first.next_cursor.clone(),
+                limit: 2,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items.iter().map(|c| c.id).collect::<Vec<_>>(), only(0));
+    assert_eq!(rest.next_cursor, None);
+    assert!(
+        s.list_conversations(
+            other,
+            &ConversationFilter::default(),
+            PageRequest::first(10)
+        )
+        .await
+        .unwrap()
+        .items
+        .is_empty()
+    );
+}
+
+pub async fn notes_belong_to_conversations_of_their_organization(s: &dyn Store) {
+    use parley_domain::{Note, NoteId};
+    let org = create_org(s, "notes", None).await.id;
+    let other = create_org(s, "notes-other", None).await.id;
+    let chan = channel(s, org).await;
+    let contact = ContactId::generate();
+    let c = s
+        .take_turn(
+            TurnTarget::Open {
+                organization: org,
+                contact,
+                channel: chan,
+            },
+            Box::new(move |_| {
+                Some(Turn {
+                    conversation: conversation(org, contact, chan, 1),
+                    messages: vec![],
+                    events: vec![],
+                    jobs: vec![],
+                    suppression: None,
+                })
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .conversation;
+    let note = |organization: OrgId, body: &str, secs: i64| Note {
+        id: NoteId::generate(),
+        organization_id: organization,
+        conversation_id: c.id,
+        author: "usr_author".to_owned(),
+        body: body.to_owned(),
+        created_at: at(secs),
+    };
+    let first = s.add_note(note(org, "called, no answer", 2)).await.unwrap();
+    let second = s.add_note(note(org, "promised Friday", 3)).await.unwrap();
+    assert_eq!(first.body, "called, no answer");
+    assert_eq!(s.list_notes(org, c.id).await.unwrap(), [first, second]);
+    // Another organization can neither add to it nor read it.
+    assert!(matches!(
+        s.add_note(note(other, "sneaky", 4)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.list_notes(other, c.id).await.unwrap().is_empty());
+    assert_eq!(s.list_notes(org, c.id).await.unwrap().len(), 2);
+}
