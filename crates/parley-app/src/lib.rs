@@ -8,6 +8,7 @@ mod error;
 pub mod flows;
 pub mod imports;
 pub mod jobs;
+pub mod live;
 mod sealing;
 pub mod tenancy;
 pub mod webhooks;
@@ -71,6 +72,8 @@ pub struct App {
     pub webhook_client: parley_webhooks::client::WebhookClient,
     /// The conversation runtime's per-process state (compiled flows, send pacing).
     pub(crate) runtime: Arc<conversations::runtime::Runtime>,
+    /// The live stream's feed in this process.
+    pub(crate) live: Arc<live::Live>,
 }
 
 impl App {
@@ -88,6 +91,7 @@ impl App {
             keys: Arc::new(auth::Keys::derive(master)),
             webhook_client: settings.webhooks.client()?,
             runtime: Arc::default(),
+            live: Arc::default(),
             settings,
         })
     }

@@ -158,6 +158,17 @@ macro_rules! define_id {
             pub const fn uuid(self) -> Uuid {
                 self.0
             }
+
+            /// The lowest id a generated id of Unix millisecond `ms` can have: every id
+            /// generated at `ms` or later sorts after it (a cursor for "since then").
+            #[must_use]
+            pub fn floor_at_millis(ms: u64) -> Self {
+                let mut bytes = [0u8; 16];
+                bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+                bytes[6] = 0x70; // version 7
+                bytes[8] = 0x80; // RFC 4122 variant
+                Self(Uuid::from_bytes(bytes))
+            }
         }
 
         impl fmt::Display for $name {
@@ -229,6 +240,16 @@ define_id!(/// A messaging channel (`chn_…`): one provider account and sender 
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_floor_sorts_below_every_id_of_its_millisecond_and_above_earlier_ones() {
+        let id = EventId::generate();
+        let (secs, nanos) = id.uuid().get_timestamp().unwrap().to_unix();
+        let ms = secs * 1000 + u64::from(nanos / 1_000_000);
+        assert!(EventId::floor_at_millis(ms) <= id);
+        assert!(EventId::floor_at_millis(ms + 1) > id);
+        assert!(EventId::floor_at_millis(ms - 1) < id);
+    }
 
     #[test]
     fn a_sequence_gives_increasing_version_7_ids_of_now() {

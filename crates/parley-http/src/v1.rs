@@ -14,6 +14,7 @@ mod organizations;
 mod outcomes;
 mod queues;
 mod sftp;
+mod stream;
 mod users;
 mod webhooks;
 
@@ -153,6 +154,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::set_status))
         .routes(routes!(conversations::close))
         .routes(routes!(conversations::add_note))
+        .routes(routes!(stream::stream))
         .routes(routes!(outcomes::list, outcomes::create))
         .routes(routes!(outcomes::update, outcomes::delete))
         .routes(routes!(queues::list, queues::create))

@@ -46,6 +46,22 @@ impl OutboxStore for PgStore {
             .collect()
     }
 
+    async fn events_after(
+        &self,
+        after: EventId,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(parley_store::sql::EVENTS_AFTER)
+            .bind(after.to_string())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| decode::stored_event(&Cols(r)))
+            .collect()
+    }
+
     async fn mark_events_dispatched(
         &self,
         ids: &[EventId],

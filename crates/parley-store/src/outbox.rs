@@ -28,6 +28,14 @@ pub trait OutboxStore: Send + Sync {
     /// Up to `limit` events not yet dispatched, oldest first.
     async fn list_undispatched_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
 
+    /// Up to `limit` events with ids above `after`, dispatched or not, oldest first (the
+    /// live stream's feed).
+    async fn events_after(
+        &self,
+        after: EventId,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
     /// Marks events dispatched; ids already dispatched are left as they were. Returns how
     /// many changed.
     async fn mark_events_dispatched(

@@ -166,3 +166,6 @@ pub const INSERT_NOTE: &str = "INSERT INTO conversation_notes (id, organization_
 /// A conversation's notes, oldest first (`$1` organization, `$2` conversation).
 pub const LIST_NOTES: &str = "SELECT * FROM conversation_notes WHERE organization_id = $1 \
      AND conversation_id = $2 ORDER BY id LIMIT 1000";
+
+/// Outbox events above an id, oldest first (`$1` id, `$2` limit).
+pub const EVENTS_AFTER: &str = "SELECT * FROM outbox WHERE id > $1 ORDER BY id LIMIT $2";

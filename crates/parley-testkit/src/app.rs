@@ -189,6 +189,18 @@ impl TestApp {
         channel["id"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// Opens `GET path` as a stream: its status and body, read by the caller.
+    pub async fn open_stream(&self, path: &str, token: &str) -> (StatusCode, Body) {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        (response.status(), response.into_body())
+    }
+
     /// `GET path` with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> TestResponse {
         self.call(Method::GET, path, Some(token), None, None).await
@@ -220,11 +232,23 @@ impl TestApp {
         self.send(request.unwrap()).await
     }
 
-    /// Sends a prepared request.
+    /// Sends a prepared request. A stream (`text/event-stream`) is answered with its
+    /// status and headers only: its body never ends.
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
+        let streaming = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if streaming {
+            return TestResponse {
+                status,
+                headers,
+                json: Value::Null,
+            };
+        }
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let json = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));

@@ -44,6 +44,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let workers = tokio::spawn(runner.start(cancel.clone()));
     let webhooks = app.start_webhook_delivery(cancel.clone());
     let sends = app.start_sends(cancel.clone());
+    let live = app.start_live_feed(cancel.clone());
     let server = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
@@ -61,6 +62,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let _ = server.await;
         let _ = workers.await;
         let _ = sends.await;
+        let _ = live.await;
         webhooks.stopped().await;
     })
     .await;

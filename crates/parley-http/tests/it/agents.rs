@@ -332,3 +332,95 @@ async fn conversations_are_listed_by_filter_and_agents_see_what_is_theirs() {
     .await;
     assert_eq!(status, 404, "an agent acts only on what it may see");
 }
+
+/// Reads the stream until an event of `kind` arrives (10 s at most): its `id` and data.
+async fn next_event(body: &mut axum::body::Body, kind: &str) -> (String, Value) {
+    use http_body_util::BodyExt;
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind} event; the stream said: {text}"))
+            .unwrap()
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+        // Frames end with a blank line.
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                    .map(|v| v.trim().to_owned())
+            };
+            if field("event").as_deref() == Some(kind) {
+                let data: Value = serde_json::from_str(&field("data").unwrap()).unwrap();
+                return (field("id").unwrap(), data);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_live_stream_carries_the_organizations_events_as_they_happen() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let feed = CancellationToken::new();
+    t.app.start_live_feed(feed.clone());
+    let channel = t.sim_channel(&token, None).await;
+    let (status, mut body) = t.open_stream("/api/v1/stream", &token).await;
+    assert_eq!(status, 200);
+
+    // Another organization's customer writes first: not in this stream.
+    let other = t
+        .app
+        .admin_create_organization("Elsewhere", None)
+        .await
+        .unwrap();
+    let other_token = t.token_in(other.id, Role::Admin).await;
+    let other_channel = t.sim_channel(&other_token, None).await;
+    ok(
+        &t,
+        &other_token,
+        &format!("/api/v1/channels/{other_channel}/sim/inbound"),
+        json!({"from": "+447911123456", "text": "not yours"}),
+    )
+    .await;
+    let r = ok(
+        &t,
+        &token,
+        &format!("/api/v1/channels/{channel}/sim/inbound"),
+        json!({"from": "+447911123456", "text": "hello"}),
+    )
+    .await;
+    let conversation = r["conversation"]["id"].as_str().unwrap().to_owned();
+    let (id, envelope) = next_event(&mut body, "inboundMessage").await;
+    assert!(id.starts_with("evt_"), "{id}");
+    assert_eq!(envelope["id"], id.as_str());
+    assert_eq!(envelope["type"], "inboundMessage");
+    assert_eq!(envelope["organization_id"], t.root.organization.to_string());
+    assert_eq!(envelope["data"]["conversation_id"], conversation.as_str());
+    assert_eq!(envelope["data"]["message"]["text"], "hello");
+    let (_, moved) = next_event(&mut body, "moveToQueue").await;
+    assert_eq!(moved["data"]["queue"], "default");
+
+    // A person's action shows up the same way.
+    ok(
+        &t,
+        &token,
+        &format!("/api/v1/conversations/{conversation}/close"),
+        json!({}),
+    )
+    .await;
+    let (_, closed) = next_event(&mut body, "conversationClosed").await;
+    assert_eq!(closed["data"]["conversation_id"], conversation.as_str());
+
+    // Who may not read conversations may not listen.
+    let viewer_less = t.token_in(t.root.organization, Role::Agent).await;
+    let (status, _) = t.open_stream("/api/v1/stream", &viewer_less).await;
+    assert_eq!(status, 403);
+    feed.cancel();
+}

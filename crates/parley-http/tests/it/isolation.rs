@@ -111,6 +111,7 @@ const SCOPED: &[(&str, &str)] = &[
     ("POST", "/api/v1/conversations/{id}/status"),
     ("POST", "/api/v1/conversations/{id}/close"),
     ("POST", "/api/v1/conversations/{id}/notes"),
+    ("GET", "/api/v1/stream"),
     ("GET", "/api/v1/outcome-statuses"),
     ("POST", "/api/v1/outcome-statuses"),
     ("PATCH", "/api/v1/outcome-statuses/{key}"),

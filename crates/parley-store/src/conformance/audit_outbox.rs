@@ -113,6 +113,14 @@ pub async fn outbox_dispatch_marks_each_event_once(s: &dyn Store) {
         rest.iter().map(|e| e.event.id).collect::<Vec<_>>(),
         vec![events[2].id, events[3].id]
     );
+    // The live feed reads them all, dispatched or not, above a cursor.
+    let after = s.events_after(events[0].id, 10).await.unwrap();
+    assert_eq!(
+        after.iter().map(|e| e.event.id).collect::<Vec<_>>(),
+        vec![events[1].id, events[2].id, events[3].id]
+    );
+    assert!(after[0].dispatched_at.is_some() && after[1].dispatched_at.is_none());
+    assert_eq!(s.events_after(events[0].id, 1).await.unwrap().len(), 1);
 }
 
 pub async fn appended_events_commit_all_or_none(s: &dyn Store) {
