@@ -194,6 +194,29 @@ async fn twilio_end_to_end_signed_both_ways_and_opt_out_reaches_nothing() {
     assert_eq!(forged.status(), 403);
     assert_eq!(messages_of(&t, &token, &conversation).await.len(), 2);
 
+    // A refusal Twilio will never accept fails the message with its code, sent once.
+    standin.fail_next(400, 21211, "The 'To' number is not a valid phone number.");
+    call(
+        &t,
+        &token,
+        Method::POST,
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        Some(json!({"text": "Can we call you?"})),
+    )
+    .await;
+    let refused = eventually("the refusal recorded", async || {
+        let m = messages_of(&t, &token, &conversation).await;
+        let last = m.last().cloned()?;
+        (last["status"] == "failed").then_some(last)
+    })
+    .await;
+    assert_eq!(refused["error_code"], "21211", "{refused}");
+    assert_eq!(
+        standin.sent().len(),
+        1,
+        "the refused message is not in the stand-in's ledger"
+    );
+
     // STOP: one confirmation through Twilio, then nothing reaches it.
     standin
         .inbound(&inbound, CUSTOMER, "+447700900001", "STOP")
@@ -204,6 +227,15 @@ async fn twilio_end_to_end_signed_both_ways_and_opt_out_reaches_nothing() {
     })
     .await;
     assert!(standin.sent()[1].body.contains("no more messages"));
+    assert_eq!(
+        standin
+            .sent()
+            .iter()
+            .filter(|m| m.body.contains("no more messages"))
+            .count(),
+        1,
+        "one confirmation"
+    );
     standin
         .inbound(&inbound, CUSTOMER, "+447700900001", "hello again")
         .await
@@ -249,7 +281,8 @@ async fn whatsapp_end_to_end_handshake_signed_messages_and_statuses_out_of_order
         Some(
             json!({"provider": "whatsapp", "name": "WhatsApp", "sender": "1234567890",
             "inbound_flow": flow,
-            "settings": {"base_url": standin.base_url},
+            "settings": {"base_url": standin.base_url, "template_name": "payment_reminder",
+                         "template_language": "en_GB"},
             "credentials": {"access_token": "wa-access", "app_secret": "wa-app-secret",
                             "verify_token": "verify-me"}}),
         ),
@@ -298,6 +331,24 @@ async fn whatsapp_end_to_end_handshake_signed_messages_and_statuses_out_of_order
         .data["contact"];
     assert_eq!(contact["phone"], CUSTOMER, "stored in E.164");
 
+    // A day later the window is shut: a person's reply goes as the channel's template.
+    t.clock.advance(chrono::Duration::hours(25));
+    let token = t.owner_token().await;
+    call(
+        &t,
+        &token,
+        Method::POST,
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        Some(json!({"text": "Your balance is £20."})),
+    )
+    .await;
+    let template = eventually("the template at the stand-in", async || {
+        standin.sent().into_iter().nth(1)
+    })
+    .await;
+    assert!(template.template, "{template:?}");
+    assert_eq!(template.text, "payment_reminder");
+
     // A forged body: 403, nothing recorded.
     let forged = reqwest::Client::new()
         .post(format!("{base}/hooks/whatsapp/{channel}"))
@@ -307,6 +358,6 @@ async fn whatsapp_end_to_end_handshake_signed_messages_and_statuses_out_of_order
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
-    assert_eq!(messages_of(&t, &token, &conversation).await.len(), 2);
+    assert_eq!(messages_of(&t, &token, &conversation).await.len(), 3);
     workers.cancel();
 }
