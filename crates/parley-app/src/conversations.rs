@@ -5,6 +5,7 @@
 //! and the [`send`] queue.
 
 pub mod agents;
+mod assignment;
 pub mod events;
 mod inbound;
 pub mod outcomes;

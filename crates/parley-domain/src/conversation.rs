@@ -245,6 +245,26 @@ pub struct Queue {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A person who takes a queue's conversations (SPEC §5: assignment is round-robin among
+/// available members, up to each one's capacity).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMember {
+    /// Its organization.
+    pub organization_id: OrgId,
+    /// The queue's key.
+    pub queue: String,
+    /// The person.
+    pub user_id: UserId,
+    /// Conversations they may have assigned at once.
+    pub capacity: u32,
+    /// Whether they take conversations now.
+    pub available: bool,
+    /// When they were last given one from this queue (the round-robin's order).
+    pub last_assigned_at: Option<DateTime<Utc>>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A provider's report on a message: its status, when, and why when it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusReport {

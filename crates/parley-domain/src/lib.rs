@@ -24,8 +24,8 @@ pub use contact::{
     MAX_FIELD_KEY_LEN,
 };
 pub use conversation::{
-    Conversation, ConversationState, Message, Note, OutcomeStatus, Queue, StatusCategory,
-    StatusReport,
+    Conversation, ConversationState, Message, Note, OutcomeStatus, Queue, QueueMember,
+    StatusCategory, StatusReport,
 };
 pub use event::{EventEnvelope, EventType, NewEvent};
 pub use flow::{FlowRecord, FlowVersion};

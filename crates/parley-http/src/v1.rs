@@ -159,6 +159,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(outcomes::update, outcomes::delete))
         .routes(routes!(queues::list, queues::create))
         .routes(routes!(queues::rename, queues::delete))
+        .routes(routes!(queues::list_members))
+        .routes(routes!(queues::put_member, queues::delete_member))
         .merge(
             // Uploads stream, limited by the application (`Settings::max_import_bytes`)
             // under this ceiling; JSON rows are limited to `MAX_ROWS_BODY` by the handler.

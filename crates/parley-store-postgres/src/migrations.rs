@@ -83,6 +83,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0015_notes.sql",
         include_str!("../migrations/0015_notes.sql"),
     ),
+    (
+        16,
+        "0016_queue_members.sql",
+        include_str!("../migrations/0016_queue_members.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -102,6 +107,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0013_outcome_statuses.sql",
     "0014_queues.sql",
     "0015_notes.sql",
+    "0016_queue_members.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

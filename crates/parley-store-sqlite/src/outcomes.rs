@@ -1,8 +1,12 @@
 //! Outcome statuses and queues on SQLite: each change with its audit entry in one
 //! `BEGIN IMMEDIATE` transaction.
 
-use parley_domain::{NewAuditEntry, OrgId, OutcomeStatus, Queue, to_millis};
+use chrono::{DateTime, Utc};
+use parley_domain::{
+    ConversationId, NewAuditEntry, OrgId, OutcomeStatus, Queue, QueueMember, UserId, to_millis,
+};
 use parley_store::{OutcomeStore, QueueStore, StoreError, decode, sql};
+use sqlx::Row;
 
 use crate::SqliteStore;
 use crate::rows::{Cols, map_err};
@@ -107,6 +111,114 @@ impl QueueStore for SqliteStore {
             .await
             .map_err(map_err)?;
         rows.iter().map(|r| decode::queue(&Cols(r))).collect()
+    }
+
+    async fn put_queue_member(&self, m: QueueMember) -> Result<QueueMember, StoreError> {
+        let row = sqlx::query(sql::PUT_QUEUE_MEMBER)
+            .bind(m.organization_id.to_string())
+            .bind(&m.queue)
+            .bind(m.user_id.to_string())
+            .bind(i64::from(m.capacity))
+            .bind(i64::from(m.available))
+            .bind(m.last_assigned_at.map(to_millis))
+            .bind(to_millis(m.updated_at))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        decode::queue_member(&Cols(&row))
+    }
+
+    async fn list_queue_members(
+        &self,
+        organization: OrgId,
+        queue: &str,
+    ) -> Result<Vec<QueueMember>, StoreError> {
+        let rows = sqlx::query(sql::LIST_QUEUE_MEMBERS)
+            .bind(organization.to_string())
+            .bind(queue)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| decode::queue_member(&Cols(r)))
+            .collect()
+    }
+
+    async fn delete_queue_member(
+        &self,
+        organization: OrgId,
+        queue: &str,
+        user: UserId,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::DELETE_QUEUE_MEMBER)
+            .bind(organization.to_string())
+            .bind(queue)
+            .bind(user.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn mark_member_assigned(
+        &self,
+        organization: OrgId,
+        queue: &str,
+        user: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::MARK_MEMBER_ASSIGNED)
+            .bind(organization.to_string())
+            .bind(queue)
+            .bind(user.to_string())
+            .bind(to_millis(at))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn assigned_loads(&self, organization: OrgId) -> Result<Vec<(UserId, u32)>, StoreError> {
+        let rows = sqlx::query(sql::ASSIGNED_LOADS)
+            .bind(organization.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                let user: String = r.try_get("assignee").map_err(map_err)?;
+                let load: i64 = r.try_get("load").map_err(map_err)?;
+                let user = user.parse().map_err(|_| {
+                    StoreError::corrupt("conversations.assignee holds an invalid id")
+                })?;
+                Ok((user, u32::try_from(load).unwrap_or(u32::MAX)))
+            })
+            .collect()
+    }
+
+    async fn waiting_conversations(
+        &self,
+        organization: OrgId,
+        queue: &str,
+        limit: u32,
+    ) -> Result<Vec<ConversationId>, StoreError> {
+        let rows = sqlx::query(sql::WAITING_CONVERSATIONS)
+            .bind(organization.to_string())
+            .bind(queue)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id").map_err(map_err)?;
+                id.parse()
+                    .map_err(|_| StoreError::corrupt("conversations.id holds an invalid id"))
+            })
+            .collect()
     }
 
     async fn delete_queue(

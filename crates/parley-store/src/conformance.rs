@@ -86,6 +86,7 @@ macro_rules! conformance_suite {
             turns_open_continue_and_close_conversations,
             conversations_list_newest_first_by_filters,
             notes_belong_to_conversations_of_their_organization,
+            queue_members_and_waiting_conversations,
             turns_of_one_conversation_never_interleave,
             message_changes_see_their_conversation_and_write_events,
             contact_for_address_finds_or_creates_exactly_one,

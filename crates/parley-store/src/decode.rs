@@ -12,8 +12,8 @@ use parley_domain::{
     Conversation, ConversationState, CustomValueEndpoint, Delivery, DeliveryAttempt,
     DeliveryStatus, Direction, DisabledReason, Encoding, EventType, FieldDefinition, FlowRecord,
     FlowVersion, ImportCounters, ImportRecord, Membership, Message, MessageStatus, NewEvent, Note,
-    OrgId, Organization, OutcomeStatus, PermissionSet, Provider, Queue, Role, SftpAccess,
-    SftpInbox, StatusCategory, Subscription, User, WebhookEndpoint, from_millis,
+    OrgId, Organization, OutcomeStatus, PermissionSet, Provider, Queue, QueueMember, Role,
+    SftpAccess, SftpInbox, StatusCategory, Subscription, User, WebhookEndpoint, from_millis,
 };
 
 use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
@@ -584,6 +584,19 @@ pub fn queue(r: &impl RowSource) -> Result<Queue, StoreError> {
         key: text(r, "key")?,
         name: text(r, "name")?,
         created_at: instant(r, "created_at")?,
+        updated_at: instant(r, "updated_at")?,
+    })
+}
+
+/// `queue_members.*`
+pub fn queue_member(r: &impl RowSource) -> Result<QueueMember, StoreError> {
+    Ok(QueueMember {
+        organization_id: parsed(r, "organization_id")?,
+        queue: text(r, "queue")?,
+        user_id: parsed(r, "user_id")?,
+        capacity: count(r, "capacity")?,
+        available: int(r, "available")? != 0,
+        last_assigned_at: opt_instant(r, "last_assigned_at")?,
         updated_at: instant(r, "updated_at")?,
     })
 }

@@ -3,7 +3,10 @@
 //! (SPEC §5); each change with its audit entry.
 
 use async_trait::async_trait;
-use parley_domain::{NewAuditEntry, OrgId, OutcomeStatus, Queue};
+use chrono::{DateTime, Utc};
+use parley_domain::{
+    ConversationId, NewAuditEntry, OrgId, OutcomeStatus, Queue, QueueMember, UserId,
+};
 
 use crate::StoreError;
 
@@ -53,6 +56,44 @@ pub trait QueueStore: Send + Sync {
 
     /// The organization's queues, by key.
     async fn list_queues(&self, organization: OrgId) -> Result<Vec<Queue>, StoreError>;
+
+    /// Adds a member to a queue, or changes one (its capacity and availability).
+    async fn put_queue_member(&self, member: QueueMember) -> Result<QueueMember, StoreError>;
+
+    /// A queue's members, by user.
+    async fn list_queue_members(
+        &self,
+        organization: OrgId,
+        queue: &str,
+    ) -> Result<Vec<QueueMember>, StoreError>;
+
+    /// Removes a member (`NotFound` when there is none).
+    async fn delete_queue_member(
+        &self,
+        organization: OrgId,
+        queue: &str,
+        user: UserId,
+    ) -> Result<(), StoreError>;
+
+    /// Records that a member was given one of the queue's conversations at `at`.
+    async fn mark_member_assigned(
+        &self,
+        organization: OrgId,
+        queue: &str,
+        user: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// How many open conversations each person has assigned.
+    async fn assigned_loads(&self, organization: OrgId) -> Result<Vec<(UserId, u32)>, StoreError>;
+
+    /// A queue's conversations waiting for a person, oldest first.
+    async fn waiting_conversations(
+        &self,
+        organization: OrgId,
+        queue: &str,
+        limit: u32,
+    ) -> Result<Vec<ConversationId>, StoreError>;
 
     /// Removes a queue (`NotFound` when there is none). Conversations waiting in it keep
     /// its key.

@@ -169,3 +169,29 @@ pub const LIST_NOTES: &str = "SELECT * FROM conversation_notes WHERE organizatio
 
 /// Outbox events above an id, oldest first (`$1` id, `$2` limit).
 pub const EVENTS_AFTER: &str = "SELECT * FROM outbox WHERE id > $1 ORDER BY id LIMIT $2";
+
+/// Adds or changes a queue member (`$1…$7` in table order); the queue must exist.
+pub const PUT_QUEUE_MEMBER: &str = "INSERT INTO queue_members (organization_id, queue, user_id, \
+     capacity, available, last_assigned_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (organization_id, queue, user_id) DO UPDATE SET capacity = $4, \
+     available = $5, updated_at = $7 RETURNING *";
+
+/// A queue's members by user (`$1` organization, `$2` queue).
+pub const LIST_QUEUE_MEMBERS: &str =
+    "SELECT * FROM queue_members WHERE organization_id = $1 AND queue = $2 ORDER BY user_id";
+
+/// Removes a queue member (`$1` organization, `$2` queue, `$3` user).
+pub const DELETE_QUEUE_MEMBER: &str =
+    "DELETE FROM queue_members WHERE organization_id = $1 AND queue = $2 AND user_id = $3";
+
+/// Records that a member was given a conversation (`$1…$3` as above, `$4` time).
+pub const MARK_MEMBER_ASSIGNED: &str = "UPDATE queue_members SET last_assigned_at = $4 \
+     WHERE organization_id = $1 AND queue = $2 AND user_id = $3";
+
+/// Open conversations assigned, per person (`$1` organization).
+pub const ASSIGNED_LOADS: &str = "SELECT assignee, COUNT(*) AS load FROM conversations \
+     WHERE organization_id = $1 AND state = 'assigned' AND assignee IS NOT NULL GROUP BY assignee";
+
+/// A queue's waiting conversations, oldest first (`$1` organization, `$2` queue, `$3` limit).
+pub const WAITING_CONVERSATIONS: &str = "SELECT id FROM conversations WHERE organization_id = $1 \
+     AND queue = $2 AND state = 'queued' AND assignee IS NULL ORDER BY id LIMIT $3";

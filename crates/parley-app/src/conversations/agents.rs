@@ -89,15 +89,7 @@ impl App {
                 }
             }
             AgentAction::Assign { user: Some(user) } => {
-                let organization = self.store.get_organization(org).await?;
-                let mut member = false;
-                for o in std::iter::once(org).chain(organization.ancestors.iter().copied()) {
-                    if self.store.find_membership(*user, o).await?.is_some() {
-                        member = true;
-                        break;
-                    }
-                }
-                if !member {
+                if !self.is_member_of(org, *user).await? {
                     return Err(AppError::invalid(
                         "user",
                         "must be a member of the conversation's organization",
@@ -160,7 +152,15 @@ impl App {
         self.check_action(org, &action).await?;
         let by = actor_of(access);
         let sender = format!("agent:{}", access.principal.actor());
+        let before = current.clone();
         let written = self.agent_turn(current, action, sender, by).await?;
+        // A person's conversation that leaves them frees capacity in its queue.
+        if let (Some(after), Some(_), Some(queue)) = (&written, before.assignee, &before.queue)
+            && (after.conversation.assignee != before.assignee
+                || after.conversation.state != ConversationState::Assigned)
+        {
+            self.auto_assign_later(org, queue.clone());
+        }
         written.ok_or(AppError::Conflict("open conversation"))
     }
 

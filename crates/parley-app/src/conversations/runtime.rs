@@ -44,7 +44,9 @@ use crate::{App, AppError};
 
 mod plan;
 
-use plan::{Declined, Facts, Outcome, decide_agent, decide_flow_input, decide_inbound};
+use plan::{
+    Declined, Facts, Outcome, decide_agent, decide_auto_assign, decide_flow_input, decide_inbound,
+};
 
 use super::send::Outgoing;
 
@@ -98,6 +100,8 @@ pub struct Runtime {
     latest_versions: Recent<FlowId, Option<u32>>,
     /// The simulator's reports waiting for their delay (awaited when sending stops).
     pub(crate) reports: Mutex<tokio::task::JoinSet<()>>,
+    /// One automatic assignment pass at a time in this process.
+    pub(crate) assigning: tokio::sync::Mutex<()>,
     /// The in-process sender's recorder, while it runs.
     pub(crate) recorder: Mutex<Option<tokio::sync::mpsc::UnboundedSender<super::send::Recording>>>,
     /// The in-process sender, while it runs (`App::start_sends`).
@@ -329,6 +333,13 @@ impl App {
                 if decision.other_jobs {
                     self.runtime.wake();
                 }
+                let c = &w.conversation;
+                if c.state == parley_domain::ConversationState::Queued
+                    && c.assignee.is_none()
+                    && let Some(queue) = &c.queue
+                {
+                    self.auto_assign_later(c.organization_id, queue.clone());
+                }
                 self.hand_over_sends(w, &facts, decision.sends);
             }
             match decision.declined {
@@ -509,6 +520,26 @@ impl App {
             .run_turn(target, facts, decide)
             .await?
             .map(Handled::from))
+    }
+
+    /// Gives the waiting conversation `id` to `user` if it still waits in `queue` with no
+    /// one; whether it did.
+    pub(crate) async fn auto_assign_turn(
+        &self,
+        organization: OrgId,
+        id: ConversationId,
+        queue: String,
+        user: parley_domain::UserId,
+    ) -> Result<bool, AppError> {
+        let Some(current) = self.store.get_conversation(organization, id).await? else {
+            return Ok(false);
+        };
+        let facts = self.facts_of(&current).await?;
+        let target = TurnTarget::Conversation { organization, id };
+        let decide = move |facts: &Facts, c: Option<&Conversation>, out: &Outcome| {
+            decide_auto_assign(facts, c, &queue, user, out)
+        };
+        Ok(self.run_turn(target, facts, decide).await?.is_some())
     }
 
     /// A person's action on a conversation (checked by the caller), as one turn; `None`

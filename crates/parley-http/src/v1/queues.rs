@@ -1,11 +1,13 @@
 //! `/api/v1/queues`: where conversations wait for people (SPEC §5). Anyone who reads
-//! conversations lists them; administrators define, rename and remove them.
+//! conversations lists them; administrators define, rename and remove them, and set
+//! their members (`/queues/{key}/members/{user_id}`: capacity and availability), to whom
+//! waiting conversations are assigned round-robin.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
-use parley_domain::Queue;
+use parley_domain::{Queue, QueueMember, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -120,5 +122,106 @@ pub async fn delete(
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.app.delete_queue(&access, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A queue's member.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueMemberResponse {
+    /// The queue's key.
+    pub queue: String,
+    /// `usr_…`
+    pub user_id: String,
+    /// Conversations they may have assigned at once.
+    pub capacity: u32,
+    /// Whether they take conversations now.
+    pub available: bool,
+    /// When they were last given one from this queue.
+    pub last_assigned_at: Option<DateTime<Utc>>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<QueueMember> for QueueMemberResponse {
+    fn from(m: QueueMember) -> Self {
+        Self {
+            queue: m.queue,
+            user_id: m.user_id.to_string(),
+            capacity: m.capacity,
+            available: m.available,
+            last_assigned_at: m.last_assigned_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A member's settings.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutQueueMemberRequest {
+    /// Conversations at once, 1 to 100 (default 5).
+    pub capacity: Option<u32>,
+    /// Whether they take conversations now (default true).
+    pub available: Option<bool>,
+}
+
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::new(
+            crate::problem::ProblemType::NotFound,
+            "no such user".to_owned(),
+        )
+    })
+}
+
+/// A queue's members.
+#[utoipa::path(get, path = "/queues/{key}/members", tag = "conversations",
+    params(("key" = String, Path, description = "The queue's key")),
+    responses((status = 200, body = Vec<QueueMemberResponse>), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_members(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path(key): Path<String>,
+) -> Result<Json<Vec<QueueMemberResponse>>, ApiError> {
+    let members = state.app.list_queue_members(&access, &key).await?;
+    Ok(Json(members.into_iter().map(Into::into).collect()))
+}
+
+/// Add a member to the queue, or change one; waiting conversations are then assigned.
+#[utoipa::path(put, path = "/queues/{key}/members/{user_id}", tag = "conversations",
+    request_body = PutQueueMemberRequest,
+    params(("key" = String, Path, description = "The queue's key"), ("user_id" = String, Path, description = "usr_…")),
+    responses((status = 200, body = QueueMemberResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn put_member(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path((key, user)): Path<(String, String)>,
+    ApiJson(body): ApiJson<PutQueueMemberRequest>,
+) -> Result<Json<QueueMemberResponse>, ApiError> {
+    let user = user_id(&user)?;
+    let member = state
+        .app
+        .put_queue_member(
+            &access,
+            &key,
+            user,
+            body.capacity.unwrap_or(5),
+            body.available.unwrap_or(true),
+        )
+        .await?;
+    Ok(Json(member.into()))
+}
+
+/// Remove a member from the queue (their conversations stay theirs).
+#[utoipa::path(delete, path = "/queues/{key}/members/{user_id}", tag = "conversations",
+    params(("key" = String, Path, description = "The queue's key"), ("user_id" = String, Path, description = "usr_…")),
+    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_member(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    Path((key, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let user = user_id(&user)?;
+    state.app.delete_queue_member(&access, &key, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

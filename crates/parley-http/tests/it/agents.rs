@@ -424,3 +424,180 @@ async fn the_live_stream_carries_the_organizations_events_as_they_happen() {
     assert_eq!(status, 403);
     feed.cancel();
 }
+
+#[tokio::test]
+async fn waiting_conversations_go_round_robin_to_available_members_within_capacity() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let org = t.root.organization;
+    let channel = t.sim_channel(&token, None).await;
+    let mut agents = Vec::new();
+    for name in ["ann", "bob"] {
+        let user = t
+            .app
+            .admin_create_user(
+                org,
+                &format!("{name}@example.test"),
+                name,
+                format!("{name} password 123"),
+                Role::Agent,
+            )
+            .await
+            .unwrap();
+        agents.push(user.id.to_string());
+    }
+    let members = |user: &str| format!("/api/v1/queues/default/members/{user}");
+    // Ann takes one at a time; Bob is away.
+    let (status, ann) = call(
+        &t,
+        &token,
+        Method::PUT,
+        &members(&agents[0]),
+        json!({"capacity": 1}),
+    )
+    .await;
+    assert_eq!(status, 200, "{ann}");
+    assert_eq!(
+        (ann["capacity"].clone(), ann["available"].clone()),
+        (json!(1), json!(true))
+    );
+    let (status, _) = call(
+        &t,
+        &token,
+        Method::PUT,
+        &members(&agents[1]),
+        json!({"capacity": 1, "available": false}),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let write = |from: &'static str| {
+        let (t, token, channel) = (&t, token.clone(), channel.clone());
+        async move {
+            ok(
+                t,
+                &token,
+                &format!("/api/v1/channels/{channel}/sim/inbound"),
+                json!({"from": from, "text": "hello"}),
+            )
+            .await["conversation"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let conversation = |id: String| {
+        let (t, token) = (&t, token.clone());
+        async move {
+            t.get(&format!("/api/v1/conversations/{id}"), &token)
+                .await
+                .json["conversation"]
+                .clone()
+        }
+    };
+    /// Polls until the conversation's assignee is `expected` (assignment follows the turn).
+    async fn assigned_to(get: impl AsyncFn() -> Value, expected: Option<&str>) -> Value {
+        for _ in 0..300 {
+            let c = get().await;
+            if c["assignee"].as_str() == expected {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("not assigned to {expected:?}: {}", get().await);
+    }
+    let first = write("+447911000001").await;
+    let c = assigned_to(async || conversation(first.clone()).await, Some(&agents[0])).await;
+    assert_eq!(c["state"], "assigned");
+    // Ann is full and Bob away: the second waits.
+    let second = write("+447911000002").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let c = conversation(second.clone()).await;
+    assert_eq!(
+        (c["state"].clone(), c["assignee"].clone()),
+        (json!("queued"), Value::Null)
+    );
+    // Bob comes back: he gets it.
+    call(
+        &t,
+        &token,
+        Method::PUT,
+        &members(&agents[1]),
+        json!({"capacity": 1}),
+    )
+    .await;
+    assigned_to(
+        async || conversation(second.clone()).await,
+        Some(&agents[1]),
+    )
+    .await;
+    // A third waits until Ann closes hers, then goes to her.
+    let third = write("+447911000003").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(conversation(third.clone()).await["assignee"], Value::Null);
+    ok(
+        &t,
+        &token,
+        &format!("/api/v1/conversations/{first}/close"),
+        json!({}),
+    )
+    .await;
+    assigned_to(async || conversation(third.clone()).await, Some(&agents[0])).await;
+    let (kind, data) = last_event(&t, &third).await;
+    assert_eq!(kind, "conversationAssignment");
+    assert_eq!(data["assigned_by"]["type"], "system");
+
+    // Members are listed; a stranger cannot be one; removing one twice is "not found".
+    let r = t.get("/api/v1/queues/default/members", &token).await;
+    assert_eq!(r.json.as_array().unwrap().len(), 2);
+    let (status, problem) = call(
+        &t,
+        &token,
+        Method::PUT,
+        &members(&parley_domain::UserId::generate().to_string()),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].clone()),
+        (422, json!("user"))
+    );
+    let (status, _) = call(
+        &t,
+        &token,
+        Method::PUT,
+        &members(&agents[0]),
+        json!({"capacity": 0}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = call(
+        &t,
+        &token,
+        Method::PUT,
+        "/api/v1/queues/nowhere/members/x",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let r = t
+        .call(
+            Method::DELETE,
+            &members(&agents[1]),
+            Some(&token),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let r = t
+        .call(
+            Method::DELETE,
+            &members(&agents[1]),
+            Some(&token),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}

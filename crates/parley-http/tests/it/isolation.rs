@@ -120,6 +120,9 @@ const SCOPED: &[(&str, &str)] = &[
     ("POST", "/api/v1/queues"),
     ("PATCH", "/api/v1/queues/{key}"),
     ("DELETE", "/api/v1/queues/{key}"),
+    ("GET", "/api/v1/queues/{key}/members"),
+    ("PUT", "/api/v1/queues/{key}/members/{user_id}"),
+    ("DELETE", "/api/v1/queues/{key}/members/{user_id}"),
 ];
 
 /// Operations that read or change no organization's data (their permission is checked by
@@ -374,6 +377,16 @@ async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
+    let r = t
+        .call(
+            Method::PUT,
+            &format!("/api/v1/queues/{queue}/members/{}", user.id),
+            Some(&admin),
+            None,
+            Some(json!({"capacity": 3})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
     let event = EventId::generate();
     t.app
         .store
@@ -435,6 +448,7 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
             &format!("/outcome-statuses/{}", ids.outcome),
         )
         .replace("/queues/{key}", &format!("/queues/{}", ids.queue))
+        .replace("/members/{user_id}", &format!("/members/{}", ids.user))
         .replace("/messages/{event_id}", &format!("/messages/{}", ids.event));
     let body = match (method, template) {
         ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
@@ -480,6 +494,7 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         }
         ("POST", "/api/v1/queues") => Some(json!({"key": format!("made-{n}"), "name": "Made"})),
         ("PATCH", "/api/v1/queues/{key}") => Some(json!({"name": format!("renamed {n}")})),
+        ("PUT", "/api/v1/queues/{key}/members/{user_id}") => Some(json!({"capacity": 2})),
         ("PATCH", "/api/v1/channels/{id}") => Some(
             json!({"name": format!("renamed {n}"), "credentials": {"auth_token": format!("t{n}")}}),
         ),

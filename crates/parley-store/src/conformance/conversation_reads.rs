@@ -212,3 +212,101 @@ pub async fn notes_belong_to_conversations_of_their_organization(s: &dyn Store) 
     assert!(s.list_notes(other, c.id).await.unwrap().is_empty());
     assert_eq!(s.list_notes(org, c.id).await.unwrap().len(), 2);
 }
+
+pub async fn queue_members_and_waiting_conversations(s: &dyn Store) {
+    use parley_domain::{QueueMember, UserId};
+    let org = create_org(s, "members", None).await.id;
+    let other = create_org(s, "members-other", None).await.id;
+    let (ann, bob) = (UserId::generate(), UserId::generate());
+    let member = |user: UserId, capacity: u32, available: bool| QueueMember {
+        organization_id: org,
+        queue: "collections".to_owned(),
+        user_id: user,
+        capacity,
+        available,
+        last_assigned_at: None,
+        updated_at: at(1),
+    };
+    s.put_queue_member(member(ann, 2, true)).await.unwrap();
+    s.put_queue_member(member(bob, 1, false)).await.unwrap();
+    s.mark_member_assigned(org, "collections", ann, at(5))
+        .await
+        .unwrap();
+    // A change keeps when the member was last given a conversation.
+    let changed = s.put_queue_member(member(ann, 3, true)).await.unwrap();
+    assert_eq!(
+        (changed.capacity, changed.last_assigned_at),
+        (3, Some(at(5)))
+    );
+    let listed = s.list_queue_members(org, "collections").await.unwrap();
+    let mut users = vec![ann, bob];
+    users.sort();
+    assert_eq!(listed.iter().map(|m| m.user_id).collect::<Vec<_>>(), users);
+    assert!(listed.iter().any(|m| m.user_id == bob && !m.available));
+    assert!(
+        s.list_queue_members(other, "collections")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.delete_queue_member(org, "collections", bob)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.delete_queue_member(org, "collections", bob).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Waiting conversations, oldest first; loads count assigned open ones per person.
+    let chan = channel(s, org).await;
+    let mut ids = Vec::new();
+    for (state, queue, assignee) in [
+        (ConversationState::Queued, "collections", None),
+        (ConversationState::Assigned, "collections", Some(ann)),
+        (ConversationState::Queued, "other", None),
+        (ConversationState::Queued, "collections", None),
+        (ConversationState::Assigned, "collections", Some(ann)),
+    ] {
+        let contact = ContactId::generate();
+        let c = s
+            .take_turn(
+                TurnTarget::Open {
+                    organization: org,
+                    contact,
+                    channel: chan,
+                },
+                Box::new(move |_| {
+                    let mut c = conversation(org, contact, chan, 1);
+                    c.state = state;
+                    c.queue = Some(queue.to_owned());
+                    c.assignee = assignee;
+                    Some(Turn {
+                        conversation: c,
+                        messages: vec![],
+                        events: vec![],
+                        jobs: vec![],
+                        suppression: None,
+                    })
+                }),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .conversation;
+        ids.push(c.id);
+    }
+    assert_eq!(
+        s.waiting_conversations(org, "collections", 10)
+            .await
+            .unwrap(),
+        [ids[0], ids[3]]
+    );
+    assert_eq!(
+        s.waiting_conversations(org, "collections", 1)
+            .await
+            .unwrap(),
+        [ids[0]]
+    );
+    assert_eq!(s.assigned_loads(org).await.unwrap(), [(ann, 2)]);
+    assert!(s.assigned_loads(other).await.unwrap().is_empty());
+}

@@ -449,6 +449,27 @@ pub(super) fn decide_agent(
     finish(plan, out)
 }
 
+/// The decision to give a waiting conversation to `user`: only while it still waits in
+/// `queue` with no one.
+pub(super) fn decide_auto_assign(
+    facts: &Facts,
+    current: Option<&Conversation>,
+    queue: &str,
+    user: parley_domain::UserId,
+    out: &Outcome,
+) -> Option<Turn> {
+    let c = current?;
+    if c.state != ConversationState::Queued
+        || c.assignee.is_some()
+        || c.queue.as_deref() != Some(queue)
+    {
+        return None;
+    }
+    let mut plan = Plan::new(facts, c.clone());
+    plan.assign(Some(user), Actor::System);
+    finish(plan, out)
+}
+
 /// Why a decision wrote nothing.
 #[derive(Debug, Default)]
 pub(super) enum Declined {
