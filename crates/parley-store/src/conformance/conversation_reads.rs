@@ -2,11 +2,11 @@
 //! contact and text, newest first and paged; notes kept per conversation and
 //! organization.
 
-use parley_domain::{ContactId, ConversationState, Direction, OrgId};
+use parley_domain::{ConversationState, Direction, OrgId};
 
-use super::conversations::{channel, conversation, message};
+use super::conversations::{channel, open_conversation};
 use super::fixtures::{at, create_org};
-use crate::{PageRequest, Store, StoreError, Turn, TurnTarget};
+use crate::{PageRequest, Store, StoreError};
 
 pub async fn conversations_list_newest_first_by_filters(s: &dyn Store) {
     use crate::ConversationFilter;
@@ -24,38 +24,19 @@ pub async fn conversations_list_newest_first_by_filters(s: &dyn Store) {
     .into_iter()
     .enumerate()
     {
-        let contact = ContactId::generate();
-        let written = s
-            .take_turn(
-                TurnTarget::Open {
-                    organization: org,
-                    contact,
-                    channel: chan,
-                },
-                Box::new(move |_| {
-                    let mut c = conversation(org, contact, chan, 1);
-                    c.state = state;
-                    if state == ConversationState::Queued {
-                        c.queue = Some("collections".to_owned());
-                        c.status = Some("promise".to_owned());
-                    }
-                    if state == ConversationState::Assigned {
-                        c.assignee = Some(agent);
-                    }
-                    Some(Turn {
-                        messages: vec![message(&c, Direction::Inbound, body, None)],
-                        events: vec![],
-                        jobs: vec![],
-                        suppression: None,
-                        conversation: c,
-                    })
-                }),
-            )
-            .await
-            .unwrap()
-            .unwrap();
+        let written = open_conversation(s, org, chan, Some((Direction::Inbound, body)), move |c| {
+            c.state = state;
+            if state == ConversationState::Queued {
+                c.queue = Some("collections".to_owned());
+                c.status = Some("promise".to_owned());
+            }
+            if state == ConversationState::Assigned {
+                c.assignee = Some(agent);
+            }
+        })
+        .await;
         assert_eq!(n, ids.len());
-        ids.push((written.conversation.id, contact));
+        ids.push((written.conversation.id, written.conversation.contact_id));
     }
     let list = |filter: ConversationFilter| async move {
         s.list_conversations(org, &filter, PageRequest::first(10))
@@ -170,27 +151,8 @@ pub async fn notes_belong_to_conversations_of_their_organization(s: &dyn Store) 
     let org = create_org(s, "notes", None).await.id;
     let other = create_org(s, "notes-other", None).await.id;
     let chan = channel(s, org).await;
-    let contact = ContactId::generate();
-    let c = s
-        .take_turn(
-            TurnTarget::Open {
-                organization: org,
-                contact,
-                channel: chan,
-            },
-            Box::new(move |_| {
-                Some(Turn {
-                    conversation: conversation(org, contact, chan, 1),
-                    messages: vec![],
-                    events: vec![],
-                    jobs: vec![],
-                    suppression: None,
-                })
-            }),
-        )
+    let c = open_conversation(s, org, chan, None, |_| {})
         .await
-        .unwrap()
-        .unwrap()
         .conversation;
     let note = |organization: OrgId, body: &str, secs: i64| Note {
         id: NoteId::generate(),
@@ -267,32 +229,13 @@ pub async fn queue_members_and_waiting_conversations(s: &dyn Store) {
         (ConversationState::Queued, "collections", None),
         (ConversationState::Assigned, "collections", Some(ann)),
     ] {
-        let contact = ContactId::generate();
-        let c = s
-            .take_turn(
-                TurnTarget::Open {
-                    organization: org,
-                    contact,
-                    channel: chan,
-                },
-                Box::new(move |_| {
-                    let mut c = conversation(org, contact, chan, 1);
-                    c.state = state;
-                    c.queue = Some(queue.to_owned());
-                    c.assignee = assignee;
-                    Some(Turn {
-                        conversation: c,
-                        messages: vec![],
-                        events: vec![],
-                        jobs: vec![],
-                        suppression: None,
-                    })
-                }),
-            )
-            .await
-            .unwrap()
-            .unwrap()
-            .conversation;
+        let c = open_conversation(s, org, chan, None, move |c| {
+            c.state = state;
+            c.queue = Some(queue.to_owned());
+            c.assignee = assignee;
+        })
+        .await
+        .conversation;
         ids.push(c.id);
     }
     assert_eq!(

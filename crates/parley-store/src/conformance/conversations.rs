@@ -130,6 +130,42 @@ fn send_job(note: &str) -> NewJob {
     }
 }
 
+/// Opens a conversation for a new contact on `chan`, shaped by `shape`, with `body` as
+/// its first message (`None`: no message); what the turn wrote.
+pub(super) async fn open_conversation(
+    s: &dyn Store,
+    org: OrgId,
+    chan: ChannelId,
+    body: Option<(Direction, &'static str)>,
+    shape: impl FnOnce(&mut Conversation) + Send + 'static,
+) -> TurnWritten {
+    let contact = ContactId::generate();
+    s.take_turn(
+        TurnTarget::Open {
+            organization: org,
+            contact,
+            channel: chan,
+        },
+        Box::new(move |_| {
+            let mut c = conversation(org, contact, chan, 1);
+            shape(&mut c);
+            Some(Turn {
+                messages: body
+                    .map(|(direction, text)| message(&c, direction, text, None))
+                    .into_iter()
+                    .collect(),
+                events: vec![],
+                jobs: vec![],
+                suppression: None,
+                conversation: c,
+            })
+        }),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}
+
 async fn undispatched_notes(s: &dyn Store, org: OrgId) -> Vec<String> {
     s.list_undispatched_events(1000)
         .await
@@ -416,28 +452,14 @@ pub async fn turns_of_one_conversation_never_interleave(s: &dyn Store) {
 pub async fn message_changes_see_their_conversation_and_write_events(s: &dyn Store) {
     let org = create_org(s, "message-changes", None).await.id;
     let chan = channel(s, org).await;
-    let contact = ContactId::generate();
-    let written = s
-        .take_turn(
-            TurnTarget::Open {
-                organization: org,
-                contact,
-                channel: chan,
-            },
-            Box::new(move |_| {
-                let c = conversation(org, contact, chan, 1);
-                Some(Turn {
-                    messages: vec![message(&c, Direction::Outbound, "your balance", None)],
-                    events: vec![],
-                    jobs: vec![],
-                    suppression: None,
-                    conversation: c,
-                })
-            }),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let written = open_conversation(
+        s,
+        org,
+        chan,
+        Some((Direction::Outbound, "your balance")),
+        |_| {},
+    )
+    .await;
     let sent = written.messages[0].clone();
     let conv = written.conversation.id;
     // A send job for it, taken in-process: the change marks it done.
