@@ -178,8 +178,8 @@ fn setting<'a>(channel: &'a Channel, key: &str) -> Option<&'a str> {
 impl App {
     /// Starts the in-process sender: the turns hand it their replies, so a reply does not
     /// wait for a job claim; each message's job stays the durable fallback (see
-    /// [`IN_PROCESS_GRACE`]). Stops taking replies when `cancel` fires; sends in flight
-    /// finish.
+    /// [`IN_PROCESS_GRACE`]). Stops taking replies when `cancel` fires; replies already
+    /// handed over, sends in flight and the simulator's waiting reports finish.
     pub fn start_sends(
         &self,
         cancel: tokio_util::sync::CancellationToken,
@@ -201,6 +201,18 @@ impl App {
         tokio::spawn(async move {
             let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_PROCESS_CONCURRENCY));
             let mut running = tokio::task::JoinSet::new();
+            let spawn = |running: &mut tokio::task::JoinSet<()>,
+                         slot: tokio::sync::OwnedSemaphorePermit,
+                         out: Outgoing| {
+                let app = app.clone();
+                running.spawn(async move {
+                    let id = out.message.id;
+                    if let Err(e) = app.send_outgoing(out).await {
+                        tracing::info!(message = %id, error = %e, "an in-process send is left to its job");
+                    }
+                    drop(slot);
+                });
+            };
             loop {
                 let out = tokio::select! {
                     () = cancel.cancelled() => break,
@@ -210,20 +222,20 @@ impl App {
                 let Ok(slot) = slots.clone().acquire_owned().await else {
                     break;
                 };
-                let app = app.clone();
-                running.spawn(async move {
-                    let id = out.message.id;
-                    if let Err(e) = app.send_outgoing(out).await {
-                        tracing::info!(message = %id, error = %e, "an in-process send is left to its job");
-                    }
-                    drop(slot);
-                });
+                spawn(&mut running, slot, out);
                 while running.try_join_next().is_some() {}
             }
+            // No new replies from here on; those already handed over are still sent.
             *app.runtime
                 .sender
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = None;
+            while let Ok(out) = receiver.try_recv() {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                spawn(&mut running, slot, out);
+            }
             while running.join_next().await.is_some() {}
             // Simulated reports still waiting are recorded before the recorder stops.
             loop {
