@@ -366,6 +366,7 @@ impl ConversationStore for PgStore {
             .bind(filter.channel.map(|c| c.to_string()))
             .bind(filter.contact.map(|c| c.to_string()))
             .bind(filter.text_pattern())
+            .bind(filter.visible_to.map(|u| u.to_string()))
             .bind(page.after.as_deref())
             .bind(page.fetch_limit())
             .fetch_all(&self.pool)

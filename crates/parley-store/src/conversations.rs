@@ -141,6 +141,8 @@ pub struct ConversationFilter {
     pub contact: Option<ContactId>,
     /// Text one of their messages holds (case-insensitive).
     pub text: Option<String>,
+    /// Only those this person has assigned or may take (a member of their queue).
+    pub visible_to: Option<parley_domain::UserId>,
 }
 
 impl ConversationFilter {

@@ -147,14 +147,18 @@ pub const FINISH_PENDING_JOB: &str =
 /// An organization's conversations, newest first, filtered (each `NULL` filter matches
 /// all): `$1` organization, `$2` state, `$3` queue, `$4` assignee, `$5` status, `$6`
 /// channel, `$7` contact, `$8` a `LIKE` pattern (lower case, `\` escapes) one of its
-/// messages matches, `$9` cursor (ids below it), `$10` limit.
+/// messages matches, `$9` a person who must have it assigned or be a member of its
+/// queue, `$10` cursor (ids below it), `$11` limit. Parameters appear in the text in
+/// their order: SQLite numbers `$N` by first appearance.
 pub const LIST_CONVERSATIONS: &str = "SELECT * FROM conversations c WHERE c.organization_id = $1 \
      AND ($2 IS NULL OR c.state = $2) AND ($3 IS NULL OR c.queue = $3) \
      AND ($4 IS NULL OR c.assignee = $4) AND ($5 IS NULL OR c.status = $5) \
      AND ($6 IS NULL OR c.channel_id = $6) AND ($7 IS NULL OR c.contact_id = $7) \
      AND ($8 IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id \
           AND LOWER(m.body) LIKE $8 ESCAPE '\\')) \
-     AND ($9 IS NULL OR c.id < $9) ORDER BY c.id DESC LIMIT $10";
+     AND ($9 IS NULL OR c.assignee = $9 OR c.queue IN (SELECT q.queue FROM queue_members q \
+          WHERE q.organization_id = $1 AND q.user_id = $9)) \
+     AND ($10 IS NULL OR c.id < $10) ORDER BY c.id DESC LIMIT $11";
 
 /// Adds a note to a conversation of the same organization (`$1…$6` in table order); no
 /// row when the conversation is not the organization's.

@@ -2,8 +2,8 @@
 //!
 //! Who sees what: `conversations:read` sees every conversation of the organization;
 //! `conversations:read_own_queues` alone (agents) sees the conversations assigned to
-//! them — queue membership, which widens it to their queues, comes with the agent pages.
-//! A conversation one may not see is "not found", like another organization's.
+//! them and those in the queues they are members of (an API key, being no person, sees
+//! none). A conversation one may not see is "not found", like another organization's.
 
 use parley_domain::{Conversation, ConversationId, Message, Permission};
 use parley_store::{ConversationFilter, Page, PageRequest};
@@ -38,11 +38,28 @@ impl App {
             .get_conversation(access.org_id(), id)
             .await?
             .ok_or(AppError::NotFound("conversation"))?;
-        match sees {
-            Sees::AssignedTo(user) if user.is_none() || c.assignee != user => {
-                Err(AppError::NotFound("conversation"))
-            }
-            _ => Ok(c),
+        let Sees::AssignedTo(user) = sees else {
+            return Ok(c);
+        };
+        let Some(user) = user else {
+            return Err(AppError::NotFound("conversation"));
+        };
+        if c.assignee == Some(user) {
+            return Ok(c);
+        }
+        let member = match &c.queue {
+            Some(queue) => self
+                .store
+                .list_queue_members(access.org_id(), queue)
+                .await?
+                .iter()
+                .any(|m| m.user_id == user),
+            None => false,
+        };
+        if member {
+            Ok(c)
+        } else {
+            Err(AppError::NotFound("conversation"))
         }
     }
 
@@ -59,16 +76,13 @@ impl App {
             return Err(AppError::invalid("q", "must be at most 200 characters"));
         }
         if let Sees::AssignedTo(user) = sees(access)? {
-            match (user, filter.assignee) {
-                (Some(me), None) => filter.assignee = Some(me),
-                (Some(me), Some(asked)) if asked == me => {}
-                _ => {
-                    return Ok(Page {
-                        items: Vec::new(),
-                        next_cursor: None,
-                    });
-                }
-            }
+            let Some(user) = user else {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                });
+            };
+            filter.visible_to = Some(user);
         }
         Ok(self
             .store

@@ -275,6 +275,7 @@ pub async fn list(
         channel: query_id(q.channel_id, "channel_id", "a channel id (chn_…)")?,
         contact: query_id(q.contact_id, "contact_id", "a contact id (con_…)")?,
         text: q.q.filter(|t| !t.trim().is_empty()),
+        visible_to: None,
     };
     Ok(Json(
         state

@@ -608,3 +608,75 @@ async fn waiting_conversations_go_round_robin_to_available_members_within_capaci
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn an_agent_sees_what_is_theirs_and_what_waits_in_their_queues() {
+    use parley_app::auth::{Principal, Subject};
+    use parley_store::{ConversationFilter, PageRequest};
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let org = t.root.organization;
+    let channel = t.sim_channel(&token, None).await;
+    let waiting = ok(
+        &t,
+        &token,
+        &format!("/api/v1/channels/{channel}/sim/inbound"),
+        json!({"from": "+447911123456", "text": "hello"}),
+    )
+    .await["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let user = t
+        .app
+        .admin_create_user(
+            org,
+            "ann@example.test",
+            "Ann",
+            "ann password 123".into(),
+            Role::Agent,
+        )
+        .await
+        .unwrap();
+    let access = t
+        .app
+        .access(
+            Principal {
+                subject: Subject::User(user.id),
+                home: org,
+                permissions: Role::Agent.permissions(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let visible = async || {
+        t.app
+            .list_conversations(
+                &access,
+                ConversationFilter::default(),
+                PageRequest::first(10),
+            )
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    // Not hers, not her queue: unseen.
+    assert_eq!(visible().await, 0);
+    assert!(t.app.get_conversation(&access, waiting).await.is_err());
+    // A member of `default` (away, so nothing is assigned): she sees what waits there.
+    let (status, _) = call(
+        &t,
+        &token,
+        Method::PUT,
+        &format!("/api/v1/queues/default/members/{}", user.id),
+        json!({"available": false}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(visible().await, 1);
+    let c = t.app.get_conversation(&access, waiting).await.unwrap();
+    assert_eq!(c.assignee, None);
+}

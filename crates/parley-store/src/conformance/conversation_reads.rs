@@ -114,6 +114,34 @@ pub async fn conversations_list_newest_first_by_filters(s: &dyn Store) {
     for (filter, expected) in cases {
         assert_eq!(list(filter.clone()).await, expected, "{filter:?}");
     }
+    // A person sees what they have and what waits in their queues.
+    assert_eq!(
+        list(ConversationFilter {
+            visible_to: Some(agent),
+            ..f()
+        })
+        .await,
+        only(2)
+    );
+    s.put_queue_member(parley_domain::QueueMember {
+        organization_id: org,
+        queue: "collections".to_owned(),
+        user_id: agent,
+        capacity: 5,
+        available: true,
+        last_assigned_at: None,
+        updated_at: at(1),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        list(ConversationFilter {
+            visible_to: Some(agent),
+            ..f()
+        })
+        .await,
+        [ids[2].0, ids[1].0]
+    );
     // Pages follow each other; another organization sees none.
     let first = s
         .list_conversations(org, &ConversationFilter::default(), PageRequest::first(2))
