@@ -240,7 +240,7 @@ impl<'a> Plan<'a> {
         ));
     }
 
-    fn keyword(&mut self, kind: Keyword, is_new: bool) {
+    fn keyword(&mut self, kind: Keyword, is_new: bool, address_hash: &str) {
         let text = self
             .facts
             .channel
@@ -258,7 +258,7 @@ impl<'a> Plan<'a> {
                 self.suppression = Some(SuppressionChange::Add(Suppression {
                     organization_id: organization,
                     channel_kind: kind_of_address,
-                    address_hash: String::new(),
+                    address_hash: address_hash.to_owned(),
                     reason: "stop_keyword".to_owned(),
                     created_at: self.facts.now,
                 }));
@@ -270,7 +270,7 @@ impl<'a> Plan<'a> {
                 self.suppression = Some(SuppressionChange::Remove {
                     organization,
                     channel_kind: kind_of_address,
-                    address_hash: String::new(),
+                    address_hash: address_hash.to_owned(),
                 });
                 self.send("system", &text, false);
             }
@@ -554,16 +554,7 @@ pub(super) fn decide_inbound(
     };
     plan.record_inbound(text, provider_message_id);
     if let Some(kind) = classify_keyword(text) {
-        plan.keyword(kind, is_new);
-        match &mut plan.suppression {
-            Some(SuppressionChange::Add(s)) => address_hash.clone_into(&mut s.address_hash),
-            Some(SuppressionChange::Remove {
-                address_hash: h, ..
-            }) => {
-                address_hash.clone_into(h);
-            }
-            None => {}
-        }
+        plan.keyword(kind, is_new, address_hash);
         return finish(plan, out);
     }
     let reply = Reply::text(text);
