@@ -98,14 +98,7 @@ impl App {
             }
             AgentAction::Assign { user: None } | AgentAction::HandBack { .. } => {}
             AgentAction::Move { queue, .. } => {
-                if !self
-                    .store
-                    .list_queues(org)
-                    .await?
-                    .iter()
-                    .any(|q| &q.key == queue)
-                    && queue != super::queues::DEFAULT_QUEUE
-                {
+                if !self.queue_exists(org, queue).await? {
                     return Err(AppError::invalid(
                         "queue",
                         "must be one of the organization's queues",

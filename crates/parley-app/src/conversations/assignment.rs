@@ -31,15 +31,20 @@ pub const MAX_CAPACITY: u32 = 100;
 const PASS: u32 = 200;
 
 impl App {
-    async fn check_queue_exists(&self, org: OrgId, queue: &str) -> Result<(), AppError> {
-        let known = queue == super::queues::DEFAULT_QUEUE
+    /// Whether `queue` is one of the organization's queues (Parley's own `default`
+    /// included).
+    pub(crate) async fn queue_exists(&self, org: OrgId, queue: &str) -> Result<bool, AppError> {
+        Ok(queue == super::queues::DEFAULT_QUEUE
             || self
                 .store
                 .list_queues(org)
                 .await?
                 .iter()
-                .any(|q| q.key == queue);
-        if known {
+                .any(|q| q.key == queue))
+    }
+
+    async fn check_queue_exists(&self, org: OrgId, queue: &str) -> Result<(), AppError> {
+        if self.queue_exists(org, queue).await? {
             Ok(())
         } else {
             Err(AppError::NotFound("queue"))
