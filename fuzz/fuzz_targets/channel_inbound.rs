@@ -1,10 +1,10 @@
 //! Any inbound text through the keyword classifier, the WhatsApp and Twilio signature
-//! checks and the callback readers: an answer, never a panic, and never a match for
+//! checks, the callback readers and the web-chat frames and tokens: an answer, never a panic, and never a match for
 //! a signature made with another secret.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use parley_channels::{classify_keyword, twilio, whatsapp};
+use parley_channels::{classify_keyword, twilio, webchat, whatsapp};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -24,4 +24,11 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let _ = twilio::callback::inbound(&pairs);
     let _ = twilio::callback::status_report(&pairs);
+    // Web chat: a frame or an error naming a field; tokens refused, never a panic.
+    if let Err(e) = webchat::frames::parse(&text) {
+        assert!(!e.field.is_empty());
+    }
+    assert!(webchat::identity::read_visitor_token(b"key", &text, "chn", 0).is_none());
+    let _ = webchat::identity::read_user_token("secret", &text, 0);
+    let _ = webchat::identity::origin_allowed(["https://www.example.com"], &text);
 });

@@ -20,6 +20,7 @@ pub struct Keys {
     pub(crate) jwt: [u8; 32],
     pub(crate) csrf: [u8; 32],
     pub(crate) suppression: [u8; 32],
+    pub(crate) webchat: [u8; 32],
     /// Seals secrets at rest.
     pub sealed_box: crate::SealedBox,
 }
@@ -32,6 +33,7 @@ impl Keys {
             jwt: master.derive("jwt-hs256"),
             csrf: master.derive("csrf"),
             suppression: master.derive("suppression-hash"),
+            webchat: master.derive("webchat-visitor-token"),
             sealed_box: crate::SealedBox::new(master),
         }
     }

@@ -2,7 +2,7 @@
 //! providers act. So far: the events they raise ([`events`]), the organization's outcome
 //! statuses ([`outcomes`]) and queues ([`queues`]), and providers' status reports on our messages, the
 //! [`runtime`] that turns every input into one turn of the store's `take_turn` (ADR 0006),
-//! and the [`send`] queue.
+//! the [`send`] queue, and the web chat's visitors ([`webchat`]).
 
 pub mod agents;
 mod assignment;
@@ -15,3 +15,4 @@ pub mod runtime;
 pub mod send;
 mod sim;
 mod status;
+pub mod webchat;

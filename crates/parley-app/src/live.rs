@@ -2,7 +2,8 @@
 //! pages update from. Every event the outbox holds is announced, whichever process wrote
 //! it, as the webhook envelope.
 //!
-//! How: one feed per process reads the outbox every 250 ms while anyone listens and
+//! How: one feed per process reads the outbox every 250 ms while anyone listens (and at
+//! once when woken: the sender wakes it after recording a web-chat reply) and
 //! broadcasts what is new to the process's subscribers, each of which keeps its own
 //! organization's events. The read looks back 2 seconds (event ids are time-ordered,
 //! but a transaction may commit an id a little older than one already seen) and skips
@@ -39,12 +40,25 @@ const BATCH: u32 = 1_000;
 #[derive(Debug)]
 pub struct Live {
     sender: broadcast::Sender<Arc<NewEvent>>,
+    /// Makes the feed read now rather than at its next tick.
+    wake: tokio::sync::Notify,
 }
 
 impl Default for Live {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(CAPACITY).0,
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+impl Live {
+    /// Asks the feed to read the outbox now (something a listener waits for was just
+    /// committed), when anyone listens.
+    pub(crate) fn wake(&self) {
+        if self.sender.receiver_count() > 0 {
+            self.wake.notify_one();
         }
     }
 }
@@ -76,10 +90,16 @@ impl App {
     /// Subscribes to the acting organization's events.
     pub fn subscribe_live(&self, access: &Access) -> Result<LiveEvents, AppError> {
         access.require(Permission::ConversationsRead)?;
-        Ok(LiveEvents {
-            organization: access.org_id(),
+        Ok(self.follow_organization(access.org_id()))
+    }
+
+    /// Subscribes to `organization`'s events, for a caller that has checked who may
+    /// see what (the web-chat socket shows a visitor their own thread).
+    pub(crate) fn follow_organization(&self, organization: OrgId) -> LiveEvents {
+        LiveEvents {
+            organization,
             receiver: self.live.sender.subscribe(),
-        })
+        }
     }
 
     /// Starts the process's feed (see the module's documentation); it stops with `cancel`.
@@ -92,6 +112,7 @@ impl App {
                 tokio::select! {
                     () = cancel.cancelled() => break,
                     () = tokio::time::sleep(EVERY) => {}
+                    () = app.live.wake.notified() => {}
                 }
                 if app.live.sender.receiver_count() == 0 {
                     announced.clear();

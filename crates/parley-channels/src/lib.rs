@@ -5,6 +5,7 @@ mod rate;
 mod segments;
 mod send;
 pub mod twilio;
+pub mod webchat;
 pub mod whatsapp;
 
 pub use keywords::{Keyword, classify as classify_keyword};

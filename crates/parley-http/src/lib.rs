@@ -7,6 +7,7 @@ mod idempotency;
 mod ops;
 mod problem;
 mod v1;
+mod webchat;
 
 use std::time::Duration;
 
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
     v1::describe_responses(&mut document);
     api.merge(ops::router(&document))
         .merge(hooks::router())
+        .merge(webchat::router())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -99,6 +99,21 @@ impl TestApp {
         }
     }
 
+    /// Serves the router on a loopback port until the test ends; its base URL
+    /// (`http://127.0.0.1:…`), for clients that need a socket (browsers, WebSockets).
+    pub async fn listen(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("no loopback port: {e}"));
+        let base = listener
+            .local_addr()
+            .map(|a| format!("http://{a}"))
+            .unwrap_or_default();
+        let router = self.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        base
+    }
+
     /// A bearer token for the bootstrap key (owner of the root organization).
     pub async fn owner_token(&self) -> String {
         self.app

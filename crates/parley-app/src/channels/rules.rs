@@ -126,20 +126,6 @@ fn base_url(value: &Value) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Whether `text` is a web origin a widget may be embedded on.
-fn origin(text: &str) -> bool {
-    let Ok(url) = url::Url::parse(text) else {
-        return false;
-    };
-    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1"));
-    (url.scheme() == "https" || (url.scheme() == "http" && local))
-        && url.host_str().is_some()
-        && url.path() == "/"
-        && !text.ends_with('/')
-        && url.query().is_none()
-        && url.username().is_empty()
-}
-
 fn setting(provider: Provider, key: &str, value: &Value) -> Result<(), String> {
     match (provider, key) {
         (Provider::Sim, "delivery_delay_ms") => match value.as_u64() {
@@ -190,7 +176,10 @@ fn setting(provider: Provider, key: &str, value: &Value) -> Result<(), String> {
             let Some(list) = value.as_array().filter(|l| !l.is_empty() && l.len() <= 50) else {
                 return Err("must list 1 to 50 origins".to_owned());
             };
-            match list.iter().position(|o| !o.as_str().is_some_and(origin)) {
+            match list.iter().position(|o| {
+                !o.as_str()
+                    .is_some_and(parley_channels::webchat::identity::is_origin)
+            }) {
                 None => Ok(()),
                 Some(i) => Err(format!(
                     "entry {i} must be an origin such as https://www.example.com (https, or http on localhost; no path)"

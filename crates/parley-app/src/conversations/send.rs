@@ -480,6 +480,10 @@ impl App {
         let Some(stored) = self.record_change(key.clone(), decide).await? else {
             return Ok(());
         };
+        if channel.provider == Provider::Webchat {
+            // The visitor's page waits for it on the live feed.
+            self.live.wake();
+        }
         if let (Some(sim), Some(_)) = (simulated, job) {
             let app = self.clone();
             let mut reports = self
@@ -541,7 +545,7 @@ impl App {
             }
             Provider::Webchat => Ok(Sent::Accepted(
                 Accepted {
-                    provider_message_id: format!("WEB{}", message.id),
+                    provider_message_id: super::webchat::outbound_key(message),
                     status: MessageStatus::Sent,
                 },
                 None,

@@ -31,3 +31,7 @@ mod conversations;
 mod providers;
 // People's actions on conversations: reply, assign, move, hand back, status, close.
 mod agents;
+// Web chat over a real WebSocket: visitors, tokens, origins, the thread.
+mod webchat;
+// The web-chat widget in a real browser (chromium driven by playwright-core).
+mod webchat_browser;
