@@ -35,6 +35,23 @@ impl TokenBucket {
         }
     }
 
+    /// Changes the pace from `now` on (a channel's rate was edited): what was earned at
+    /// the old rate is kept, up to the new burst, and refills go at the new rate.
+    pub fn retune(&mut self, rate: u32, burst: u32, now: Duration) {
+        self.refill(now);
+        self.rate = f64::from(rate.max(1));
+        self.burst = f64::from(burst.max(1));
+        self.tokens = self.tokens.min(self.burst);
+    }
+
+    /// Whether the bucket refills `rate` a second up to `burst` (as [`TokenBucket::new`]
+    /// would make it).
+    #[must_use]
+    pub fn paces(&self, rate: u32, burst: u32) -> bool {
+        (self.rate - f64::from(rate.max(1))).abs() < f64::EPSILON
+            && (self.burst - f64::from(burst.max(1))).abs() < f64::EPSILON
+    }
+
     /// Takes `cost` tokens at `now` (a cost above the burst is taken as the burst, so a
     /// long message is never refused for good), or says how long until it could.
     pub fn take(&mut self, now: Duration, cost: u32) -> Result<(), Duration> {
@@ -72,6 +89,26 @@ mod tests {
             Ok(()),
             "a cost above the burst takes the burst"
         );
+    }
+
+    #[test]
+    fn a_new_rate_applies_from_the_change_on() {
+        let mut b = TokenBucket::new(1, 1, Duration::ZERO);
+        assert_eq!(b.take(Duration::ZERO, 1), Ok(()));
+        assert!(b.paces(1, 1));
+        // Raised to 10 a second half a second later: half a token earned at the old rate,
+        // then ten a second.
+        b.retune(10, 10, S / 2);
+        assert!(b.paces(10, 10) && !b.paces(1, 1));
+        assert!(b.take(S / 2, 1).is_err());
+        assert_eq!(b.take(S / 2 + S / 20, 1), Ok(()));
+        for _ in 0..9 {
+            assert!(b.take(2 * S, 1).is_ok());
+        }
+        // Lowered to 1 a second: the tokens above the new burst are gone.
+        b.retune(1, 1, 10 * S);
+        assert_eq!(b.take(10 * S, 1), Ok(()));
+        assert_eq!(b.take(10 * S, 1), Err(S));
     }
 
     proptest! {

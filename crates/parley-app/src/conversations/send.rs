@@ -310,6 +310,10 @@ impl App {
                 let bucket = buckets
                     .entry(channel.id)
                     .or_insert_with(|| TokenBucket::new(rate, rate, now));
+                if !bucket.paces(rate, rate) {
+                    // The channel's rate was changed: the new one applies from now on.
+                    bucket.retune(rate, rate, now);
+                }
                 match bucket.take(now, segments) {
                     Ok(()) => return,
                     Err(wait) => wait,
