@@ -1,7 +1,9 @@
 //! Conversations on SQLite. Turns and message changes run on the direct connection
 //! (`crate::direct`): SQLite's one writer is the lock that orders a conversation's
 //! inputs, and `decide` runs inside the `BEGIN IMMEDIATE` transaction that writes its
-//! result, one message to the connection's thread per turn. Reads use the pool.
+//! result, one message to the connection's thread per turn. Turns waiting together share
+//! one transaction, each in its own savepoint, and one commit (`Direct::run_grouped`).
+//! Reads use the pool.
 
 use chrono::{DateTime, Utc};
 use parley_domain::{Conversation, Message, NewEvent, to_millis};
@@ -11,10 +13,10 @@ use parley_store::{
     ConversationFilter, ConversationStore, Decide, DecideMessage, MessageKey, NewJob, Page,
     PageRequest, StoreError, SuppressionChange, TurnTarget, TurnWritten,
 };
-use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior};
+use rusqlite::{Connection, ToSql};
 
 use crate::SqliteStore;
-use crate::rows::{Cols, RCols, map_err, numbered_sql, sql_err};
+use crate::rows::{Cols, map_err, numbered_sql, one, sql_err};
 
 numbered_sql! {
     OPEN_CONVERSATION = sql::OPEN_CONVERSATION;
@@ -114,20 +116,6 @@ fn refs(params: &[Box<dyn ToSql>]) -> Vec<&dyn ToSql> {
     params.iter().map(AsRef::as_ref).collect()
 }
 
-fn one<T>(
-    tx: &Connection,
-    sql: &str,
-    params: &[&dyn ToSql],
-    decode: impl Fn(&RCols<'_, '_>) -> Result<T, StoreError>,
-) -> Result<Option<T>, StoreError> {
-    tx.prepare_cached(sql)
-        .map_err(sql_err)?
-        .query_row(params, |row| Ok(decode(&RCols(row))))
-        .optional()
-        .map_err(sql_err)?
-        .transpose()
-}
-
 /// Writes events and jobs inside the caller's transaction.
 pub(crate) fn write_effects(
     tx: &Connection,
@@ -158,21 +146,19 @@ fn insert_message(tx: &Connection, m: &Message) -> Result<Message, StoreError> {
         .ok_or_else(|| StoreError::corrupt("an inserted message was not returned"))
 }
 
+/// A turn, inside the group transaction of the direct connection (`Direct::run_grouped`).
 fn take_turn(
-    conn: &mut Connection,
+    tx: &Connection,
     target: TurnTarget,
     decide: Decide,
 ) -> Result<Option<TurnWritten>, StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sql_err)?;
     let current = match target {
         TurnTarget::Open {
             organization,
             contact,
             channel,
         } => one(
-            &tx,
+            tx,
             &OPEN_CONVERSATION,
             &[
                 &organization.to_string(),
@@ -182,7 +168,7 @@ fn take_turn(
             |r| decode::conversation(r),
         )?,
         TurnTarget::Conversation { organization, id } => one(
-            &tx,
+            tx,
             &FIND_CONVERSATION,
             &[&id.to_string(), &organization.to_string()],
             |r| decode::conversation(r),
@@ -196,7 +182,7 @@ fn take_turn(
         None => {
             conversation.revision = 1;
             let params = conversation_params(&conversation);
-            one(&tx, &INSERT_CONVERSATION, &refs(&params), |r| {
+            one(tx, &INSERT_CONVERSATION, &refs(&params), |r| {
                 decode::conversation(r)
             })?
         }
@@ -204,7 +190,7 @@ fn take_turn(
             conversation.revision = seen.revision + 1;
             let mut params = conversation_params(&conversation);
             params.push(Box::new(i64::try_from(seen.revision).unwrap_or(i64::MAX)));
-            one(&tx, &UPDATE_CONVERSATION, &refs(&params), |r| {
+            one(tx, &UPDATE_CONVERSATION, &refs(&params), |r| {
                 decode::conversation(r)
             })?
         }
@@ -214,13 +200,12 @@ fn take_turn(
     let messages = turn
         .messages
         .iter()
-        .map(|m| insert_message(&tx, m))
+        .map(|m| insert_message(tx, m))
         .collect::<Result<Vec<_>, _>>()?;
-    write_effects(&tx, &turn.events, &turn.jobs)?;
+    write_effects(tx, &turn.events, &turn.jobs)?;
     if let Some(change) = &turn.suppression {
-        write_suppression(&tx, change)?;
+        write_suppression(tx, change)?;
     }
-    tx.commit().map_err(sql_err)?;
     Ok(Some(TurnWritten {
         conversation: stored,
         messages,
@@ -285,19 +270,15 @@ fn change_in(
     Ok(Some(stored))
 }
 
-/// Changes messages in one `BEGIN IMMEDIATE` transaction.
+/// Changes messages, in order, inside the group transaction of the direct connection.
 fn change_messages(
-    conn: &mut Connection,
+    tx: &Connection,
     changes: Vec<(MessageKey, DecideMessage)>,
 ) -> Result<Vec<Option<Message>>, StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sql_err)?;
     let mut changed = Vec::with_capacity(changes.len());
     for (key, decide) in changes {
-        changed.push(change_in(&tx, &key, decide)?);
+        changed.push(change_in(tx, &key, decide)?);
     }
-    tx.commit().map_err(sql_err)?;
     Ok(changed)
 }
 
@@ -308,7 +289,9 @@ impl ConversationStore for SqliteStore {
         target: TurnTarget,
         decide: Decide,
     ) -> Result<Option<TurnWritten>, StoreError> {
-        self.direct.run(move |c| take_turn(c, target, decide)).await
+        self.direct
+            .run_grouped(move |c| take_turn(c, target, decide))
+            .await
     }
 
     async fn change_message(
@@ -318,7 +301,7 @@ impl ConversationStore for SqliteStore {
     ) -> Result<Option<Message>, StoreError> {
         let mut changed = self
             .direct
-            .run(move |c| change_messages(c, vec![(key, decide)]))
+            .run_grouped(move |c| change_messages(c, vec![(key, decide)]))
             .await?;
         Ok(changed.pop().flatten())
     }
@@ -327,7 +310,9 @@ impl ConversationStore for SqliteStore {
         &self,
         changes: Vec<(MessageKey, DecideMessage)>,
     ) -> Result<Vec<Option<Message>>, StoreError> {
-        self.direct.run(move |c| change_messages(c, changes)).await
+        self.direct
+            .run_grouped(move |c| change_messages(c, changes))
+            .await
     }
 
     async fn find_message(&self, key: &MessageKey) -> Result<Option<Message>, StoreError> {

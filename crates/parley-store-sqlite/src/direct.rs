@@ -17,6 +17,16 @@
 //! of its own copies the WAL into the database file every 50 ms with passive
 //! checkpoints, which wait for no one.
 //!
+//! **Group commit.** Work sent with [`Direct::run_grouped`] (conversation turns, message
+//! changes) does not begin or commit: when several such pieces are waiting, the thread
+//! runs them back to back inside one `BEGIN IMMEDIATE` transaction, each in a savepoint of
+//! its own, and commits once. A piece that fails is rolled back to its savepoint alone;
+//! every caller hears its answer only after the commit (or the commit's failure). Under
+//! load this writes the pages the pieces share (the tails of the messages, outbox and job
+//! tables) once per group instead of once per piece; alone, a piece costs what a
+//! transaction of its own would. Groups hold at most [`GROUP_MAX`] pieces, so that the
+//! first waits for at most so many others.
+//!
 //! The thread starts on first use and ends when the store is closed (or dropped) and the
 //! transactions already sent have run. A panic inside one transaction is caught: the
 //! caller gets an error, the transaction is rolled back, and the thread goes on.
@@ -34,8 +44,24 @@ use crate::rows::sql_err;
 /// Page cache of the direct connection, KiB (as the pool's connections).
 const CACHE_KIB: u32 = 32 * 1024;
 
-/// A piece of work for the connection's thread.
-type Work = Box<dyn FnOnce(&mut Connection) + Send>;
+/// What the thread runs.
+enum Work {
+    /// A whole transaction of its own.
+    Alone(Box<dyn FnOnce(&mut Connection) + Send>),
+    /// A piece of a group's transaction (see the module's documentation): it runs inside
+    /// a savepoint, says whether it succeeded, and hands back how to answer its caller
+    /// once the group's commit is known.
+    Grouped(Piece),
+}
+
+/// A grouped piece of work: whether it succeeded, and its answer.
+type Piece = Box<dyn FnOnce(&Connection) -> (bool, Answer) + Send>;
+
+/// Answers a grouped piece's caller with the group's commit outcome.
+type Answer = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
+
+/// The most pieces one group commit holds.
+pub(crate) const GROUP_MAX: usize = 32;
 
 /// The direct connection of one store; see the module's documentation.
 pub(crate) struct Direct {
@@ -90,6 +116,60 @@ pub(crate) fn open(path: &Path, cache_kib: u32) -> Result<Connection, StoreError
     Ok(conn)
 }
 
+fn panicked() -> StoreError {
+    StoreError::Other("a transaction on the direct SQLite connection panicked".into())
+}
+
+/// Runs a transaction of its own; whatever it leaves open (it panicked, or forgot to
+/// finish) is rolled back before the next one starts.
+fn alone(conn: &mut Connection, work: Box<dyn FnOnce(&mut Connection) + Send>) {
+    if std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))).is_err() {
+        tracing::error!("a transaction on the direct SQLite connection panicked");
+    }
+    if !conn.is_autocommit()
+        && let Err(e) = conn.execute_batch("ROLLBACK")
+    {
+        tracing::error!(error = %e, "rolling back on the direct SQLite connection failed");
+    }
+}
+
+/// Runs a group in one transaction, each piece in a savepoint, then answers every piece
+/// with the commit's outcome.
+fn grouped(conn: &mut Connection, group: Vec<Piece>) {
+    let mut answers: Vec<Answer> = Vec::with_capacity(group.len());
+    let outcome = (|| -> Result<(), StoreError> {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+        for piece in group {
+            conn.execute_batch("SAVEPOINT piece").map_err(sql_err)?;
+            let ran = std::panic::catch_unwind(AssertUnwindSafe(|| piece(conn)));
+            let ok = match ran {
+                Ok((ok, answer)) => {
+                    answers.push(answer);
+                    ok
+                }
+                Err(_) => {
+                    tracing::error!("a piece of a group on the direct SQLite connection panicked");
+                    false
+                }
+            };
+            if !ok {
+                conn.execute_batch("ROLLBACK TO piece").map_err(sql_err)?;
+            }
+            conn.execute_batch("RELEASE piece").map_err(sql_err)?;
+        }
+        conn.execute_batch("COMMIT").map_err(sql_err)
+    })();
+    if outcome.is_err()
+        && !conn.is_autocommit()
+        && let Err(e) = conn.execute_batch("ROLLBACK")
+    {
+        tracing::error!(error = %e, "rolling back a group on the direct SQLite connection failed");
+    }
+    for answer in answers {
+        answer(outcome.as_ref().map(|_| ()));
+    }
+}
+
 fn gone() -> StoreError {
     StoreError::Unavailable("the store's direct SQLite connection is closed".into())
 }
@@ -132,16 +212,31 @@ impl Direct {
         std::thread::Builder::new()
             .name("sqlite-direct".to_owned())
             .spawn(move || {
-                for work in queue {
-                    if std::panic::catch_unwind(AssertUnwindSafe(|| work(&mut conn))).is_err() {
-                        tracing::error!("a transaction on the direct SQLite connection panicked");
-                    }
-                    // Whatever the work left open (it panicked, or forgot to finish) is
-                    // rolled back before the next one starts.
-                    if !conn.is_autocommit()
-                        && let Err(e) = conn.execute_batch("ROLLBACK")
-                    {
-                        tracing::error!(error = %e, "rolling back on the direct SQLite connection failed");
+                let mut next = None;
+                loop {
+                    let work = match next.take() {
+                        Some(work) => work,
+                        None => match queue.recv() {
+                            Ok(work) => work,
+                            Err(_) => break,
+                        },
+                    };
+                    match work {
+                        Work::Alone(work) => alone(&mut conn, work),
+                        Work::Grouped(first) => {
+                            let mut group = vec![first];
+                            while group.len() < GROUP_MAX {
+                                match queue.try_recv() {
+                                    Ok(Work::Grouped(more)) => group.push(more),
+                                    Ok(other) => {
+                                        next = Some(other);
+                                        break;
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                            grouped(&mut conn, group);
+                        }
                     }
                 }
             })
@@ -158,14 +253,38 @@ impl Direct {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let work: Work = Box::new(move |conn| {
+        let work = Work::Alone(Box::new(move |conn| {
             // The caller may have gone (its future dropped); the work is done either way.
             let _ = reply.send(work(conn));
-        });
+        }));
         self.sender()?.send(work).map_err(|_| gone())?;
-        answer.await.map_err(|_| {
-            StoreError::Other("a transaction on the direct SQLite connection panicked".into())
-        })?
+        answer.await.map_err(|_| panicked())?
+    }
+
+    /// Runs `work` inside a transaction the thread owns, possibly shared with other
+    /// grouped work (see the module's documentation): `work` neither begins nor commits.
+    /// What it returns comes back once the transaction has committed; when `work` fails,
+    /// its writes are undone and the others' are not.
+    pub(crate) async fn run_grouped<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let work = Work::Grouped(Box::new(move |conn| {
+            let result = work(conn);
+            let ok = result.is_ok();
+            let answer: Answer = Box::new(move |committed| {
+                let _ = reply.send(match (result, committed) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Ok(_), Err(e)) => Err(StoreError::Other(e.to_string().into())),
+                    (Err(e), _) => Err(e),
+                });
+            });
+            (ok, answer)
+        }));
+        self.sender()?.send(work).map_err(|_| gone())?;
+        answer.await.map_err(|_| panicked())?
     }
 
     /// Stops taking work; the thread ends once the work already sent has run.
@@ -237,5 +356,78 @@ mod tests {
             matches!(closed, Err(StoreError::Unavailable(_))),
             "{closed:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn grouped_pieces_share_a_commit_and_a_failing_piece_undoes_only_itself() {
+        let (_dir, direct) = direct();
+        let direct = std::sync::Arc::new(direct);
+        // Hold the thread so that the pieces below queue up and run as one group.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let blocker = {
+            let direct = direct.clone();
+            tokio::spawn(async move {
+                direct
+                    .run(move |_| {
+                        let _ = held.recv();
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        let mut pieces = Vec::new();
+        for n in 0..10_i64 {
+            let direct = direct.clone();
+            pieces.push(tokio::spawn(async move {
+                direct
+                    .run_grouped(move |conn| {
+                        conn.execute("INSERT INTO t (n) VALUES (?1)", [n])
+                            .map_err(sql_err)?;
+                        if n == 4 {
+                            return Err(StoreError::Conflict { constraint: "four" });
+                        }
+                        Ok(n)
+                    })
+                    .await
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        release.send(()).expect("release");
+        blocker.await.expect("join").expect("blocker");
+        for (n, piece) in pieces.into_iter().enumerate() {
+            let answer = piece.await.expect("join");
+            if n == 4 {
+                assert!(matches!(
+                    answer,
+                    Err(StoreError::Conflict { constraint: "four" })
+                ));
+            } else {
+                assert_eq!(answer.expect("piece"), i64::try_from(n).expect("small"));
+            }
+        }
+        let rows: Vec<i64> = direct
+            .run(|conn| {
+                let mut s = conn
+                    .prepare("SELECT n FROM t ORDER BY n")
+                    .map_err(sql_err)?;
+                let rows = s.query_map([], |r| r.get(0)).map_err(sql_err)?;
+                rows.collect::<Result<_, _>>().map_err(sql_err)
+            })
+            .await
+            .expect("rows");
+        assert_eq!(rows, [0, 1, 2, 3, 5, 6, 7, 8, 9]);
+        // A panicking piece is reported and undone too.
+        let panicked = direct
+            .run_grouped(|conn| -> Result<(), StoreError> {
+                conn.execute("INSERT INTO t (n) VALUES (99)", [])
+                    .map_err(sql_err)?;
+                panic!("half-way");
+            })
+            .await;
+        assert!(
+            matches!(panicked, Err(StoreError::Other(_))),
+            "{panicked:?}"
+        );
+        assert_eq!(direct.run(count).await.expect("count"), 9);
     }
 }

@@ -173,3 +173,19 @@ macro_rules! numbered_sql {
     )*};
 }
 pub(crate) use numbered_sql;
+
+/// The one row (or none) a cached statement returns on a plain connection, decoded.
+pub(crate) fn one<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+    decode: impl Fn(&RCols<'_, '_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached(sql)
+        .map_err(sql_err)?
+        .query_row(params, |row| Ok(decode(&RCols(row))))
+        .optional()
+        .map_err(sql_err)?
+        .transpose()
+}

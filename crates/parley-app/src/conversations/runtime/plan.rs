@@ -489,7 +489,8 @@ pub(super) struct Decision {
     pub(super) declined: Declined,
     /// The turn's sends: each message's send job.
     pub(super) sends: Vec<(MessageId, parley_domain::JobId, SendJob)>,
-    /// Whether the turn queued other jobs (a fetch, a timer) for the job workers.
+    /// Whether the turn queued other jobs due now (a fetch) for the job workers, which are
+    /// then woken; a timer due later is found by their next poll.
     pub(super) other_jobs: bool,
 }
 
@@ -501,6 +502,7 @@ pub(super) fn decline(out: &Outcome, why: Declined) -> Option<Turn> {
 }
 
 pub(super) fn finish(plan: Plan<'_>, out: &Outcome) -> Option<Turn> {
+    let now = plan.facts.now;
     match plan.finish() {
         Ok(turn) => {
             let sends = turn
@@ -514,7 +516,10 @@ pub(super) fn finish(plan: Plan<'_>, out: &Outcome) -> Option<Turn> {
                 .collect();
             let mut decision = out.lock().unwrap_or_else(PoisonError::into_inner);
             decision.sends = sends;
-            decision.other_jobs = turn.jobs.iter().any(|j| j.kind != SendJob::NAME);
+            decision.other_jobs = turn
+                .jobs
+                .iter()
+                .any(|j| j.kind != SendJob::NAME && j.run_at <= now);
             Some(turn)
         }
         Err(e) => decline(out, Declined::Failed(e.to_string())),
