@@ -6,7 +6,11 @@ use parley_store::decode;
 use parley_store::{ChannelStore, Page, PageRequest, StoreError};
 
 use crate::SqliteStore;
-use crate::rows::{Cols, map_err};
+use crate::rows::{Cols, map_err, numbered_sql};
+
+numbered_sql! {
+    FIND_CHANNEL = parley_store::sql::FIND_CHANNEL;
+}
 
 /// Every column of `channels`, bound as `$1…$13` in table order.
 fn bind_channel<'q>(
@@ -57,13 +61,18 @@ impl ChannelStore for SqliteStore {
         organization: OrgId,
         id: ChannelId,
     ) -> Result<Option<Channel>, StoreError> {
-        let row = sqlx::query(parley_store::sql::FIND_CHANNEL)
-            .bind(id.to_string())
-            .bind(organization.to_string())
-            .fetch_optional(&self.pool)
+        // On the reader connection: every inbound message and agent reply looks its
+        // channel up, and one round trip there is cheaper than one through the pool.
+        self.reads
+            .run(move |c| {
+                crate::rows::one(
+                    c,
+                    &FIND_CHANNEL,
+                    &[&id.to_string(), &organization.to_string()],
+                    |r| decode::channel(r),
+                )
+            })
             .await
-            .map_err(map_err)?;
-        row.as_ref().map(|r| decode::channel(&Cols(r))).transpose()
     }
 
     async fn find_channel_for_callback(

@@ -30,6 +30,8 @@ pub struct SqliteStore {
     pub(crate) import_writer: Arc<Mutex<Option<rusqlite::Connection>>>,
     /// The connection the webhook engine's transactions run on (see `direct`).
     pub(crate) direct: Arc<Direct>,
+    /// The connection the hot reads run on (see `Direct::reader`).
+    pub(crate) reads: Arc<Direct>,
 }
 
 impl SqliteStore {
@@ -59,6 +61,7 @@ impl SqliteStore {
         let store = Self {
             pool,
             direct: Arc::new(Direct::new(path.clone())),
+            reads: Arc::new(Direct::reader(path.clone())),
             path,
             import_writer: Arc::default(),
         };
@@ -102,6 +105,7 @@ impl Store for SqliteStore {
             writer.take();
         }
         self.direct.close();
+        self.reads.close();
         self.pool.close().await;
     }
 }

@@ -38,6 +38,8 @@ macro_rules! contact_columns {
     };
 }
 
+mod hot_reads;
+
 /// The addresses of the contact rows `rows` (which carry `seq`).
 async fn addresses_of(
     conn: &mut SqliteConnection,
@@ -120,34 +122,6 @@ async fn contact_seq(
     .fetch_optional(conn)
     .await
     .map_err(map_err)
-}
-
-/// The contact holding `address`, read without the write lock.
-async fn held_contact(
-    conn: &mut SqliteConnection,
-    organization: OrgId,
-    address: &ChannelAddress,
-) -> Result<Option<Contact>, StoreError> {
-    let held: Option<String> = sqlx::query_scalar(
-        "SELECT c.id FROM contact_addresses a JOIN contacts c ON c.seq = a.contact_seq \
-         JOIN organizations o ON o.seq = a.organization_seq \
-         WHERE a.address = $1 AND a.channel_kind = $2 AND o.id = $3",
-    )
-    .bind(&address.address)
-    .bind(address.kind.as_str())
-    .bind(organization.to_string())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let Some(id) = held else {
-        return Ok(None);
-    };
-    let id = id
-        .parse::<ContactId>()
-        .map_err(|_| StoreError::corrupt("contacts.id holds an invalid id"))?;
-    Ok(load_contact(conn, organization, id)
-        .await?
-        .map(|c| c.contact))
 }
 
 #[async_trait::async_trait]
@@ -350,13 +324,15 @@ impl ContactStore for SqliteStore {
         address: &ChannelAddress,
         at: DateTime<Utc>,
     ) -> Result<(Contact, bool), StoreError> {
-        // Most messages come from known addresses: a read finds them without taking the
-        // write lock (which the conversation turns need).
+        // Most messages come from known addresses: the reader connection finds them in
+        // one round trip, without taking the write lock.
+        let wanted = address.clone();
+        if let Some(found) = self
+            .reads
+            .run(move |c| hot_reads::held_contact(c, organization, &wanted))
+            .await?
         {
-            let mut conn = self.pool.acquire().await.map_err(map_err)?;
-            if let Some(found) = held_contact(&mut conn, organization, address).await? {
-                return Ok((found, false));
-            }
+            return Ok((found, false));
         }
         // Under the write lock, the lookup and the insert cannot race another caller.
         let mut tx = self
@@ -485,15 +461,9 @@ impl ContactStore for SqliteStore {
         channel_kind: ChannelKind,
         address_hash: &str,
     ) -> Result<Option<Suppression>, StoreError> {
-        let row = sqlx::query(
-            "SELECT * FROM suppressions WHERE organization_id = $1 AND channel_kind = $2 AND address_hash = $3",
-        )
-        .bind(organization.to_string())
-        .bind(channel_kind.as_str())
-        .bind(address_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
-        row.map(|r| decode::suppression(&Cols(&r))).transpose()
+        let hash = address_hash.to_owned();
+        self.reads
+            .run(move |c| hot_reads::find_suppression(c, organization, channel_kind, &hash))
+            .await
     }
 }

@@ -1,6 +1,9 @@
 //! The store's direct connection: one plain SQLite connection (rusqlite) on a thread of
-//! its own, running whole transactions sent to it. The webhook engine's hot transactions
-//! (fan-out, claims, recorded attempts) run here; everything else uses the sqlx pool.
+//! its own, running whole transactions sent to it. The hot transactions run here: the
+//! webhook engine's (fan-out, claims, recorded attempts), the job queue's writes, and
+//! conversation turns and message changes (in group commits, below); everything else
+//! uses the sqlx pool. A second connection of the same kind, read-only
+//! ([`Direct::reader`]), serves the reads of every inbound message and send.
 //!
 //! Why: through sqlx every statement, and every row it returns, is a message between the
 //! async runtime and the connection's worker thread (tens of microseconds, most of it in
@@ -66,6 +69,8 @@ pub(crate) const GROUP_MAX: usize = 32;
 /// The direct connection of one store; see the module's documentation.
 pub(crate) struct Direct {
     path: PathBuf,
+    /// A reader (`Direct::reader`): no checkpoints of its own to stop, no writes.
+    reads_only: bool,
     /// The way to the thread, once started; `None` before the first use and after close.
     sender: Mutex<Option<mpsc::Sender<Work>>>,
     /// Dropped to stop the checkpointer.
@@ -178,9 +183,21 @@ impl Direct {
     pub(crate) fn new(path: PathBuf) -> Self {
         Self {
             path,
+            reads_only: false,
             sender: Mutex::new(None),
             stop_checkpoints: Mutex::new(None),
             closed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// A connection and thread of the same kind for hot reads (the contact of an inbound
+    /// address, a channel, a suppression): one round trip per read instead of one per
+    /// statement through the sqlx pool, and never queued behind the writer's groups (WAL
+    /// readers do not wait for the writer). It runs no checkpoints.
+    pub(crate) fn reader(path: PathBuf) -> Self {
+        Self {
+            reads_only: true,
+            ..Self::new(path)
         }
     }
 
@@ -197,20 +214,32 @@ impl Direct {
             return Err(gone());
         }
         let mut conn = open(&self.path, CACHE_KIB)?;
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
-            .map_err(sql_err)?;
-        let (stop, stopped) = mpsc::channel::<()>();
-        let path = self.path.clone();
-        std::thread::Builder::new()
-            .name("sqlite-checkpoint".to_owned())
-            .spawn(move || checkpoints(&path, &stopped))
-            .map_err(|e| StoreError::Other(Box::new(e)))?;
-        if let Ok(mut guard) = self.stop_checkpoints.lock() {
-            *guard = Some(stop);
+        if self.reads_only {
+            conn.execute_batch("PRAGMA query_only = ON")
+                .map_err(sql_err)?;
+        } else {
+            conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
+                .map_err(sql_err)?;
+            let (stop, stopped) = mpsc::channel::<()>();
+            let path = self.path.clone();
+            std::thread::Builder::new()
+                .name("sqlite-checkpoint".to_owned())
+                .spawn(move || checkpoints(&path, &stopped))
+                .map_err(|e| StoreError::Other(Box::new(e)))?;
+            if let Ok(mut guard) = self.stop_checkpoints.lock() {
+                *guard = Some(stop);
+            }
         }
         let (sender, queue) = mpsc::channel::<Work>();
         std::thread::Builder::new()
-            .name("sqlite-direct".to_owned())
+            .name(
+                if self.reads_only {
+                    "sqlite-reader"
+                } else {
+                    "sqlite-direct"
+                }
+                .to_owned(),
+            )
             .spawn(move || {
                 let mut next = None;
                 loop {

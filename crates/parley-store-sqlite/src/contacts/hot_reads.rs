@@ -1,0 +1,77 @@
+//! The contact reads of every inbound message and every send, on the store's reader
+//! connection (`Direct::reader`): the contact holding an address, and whether an address
+//! opted out. Through the sqlx pool each statement is a round trip to a worker thread and
+//! a futex wake-up; here a whole read is one, with its statements prepared once.
+
+use parley_domain::{ChannelAddress, ChannelKind, Contact, OrgId};
+use parley_store::{StoreError, Suppression, decode};
+use rusqlite::Connection;
+
+use crate::rows::{RCols, numbered_sql, one, sql_err};
+
+numbered_sql! {
+    HELD_BY = "SELECT a.contact_seq FROM contact_addresses a \
+               JOIN organizations o ON o.seq = a.organization_seq \
+               WHERE a.address = $1 AND a.channel_kind = $2 AND o.id = $3";
+    CONTACT_BY_SEQ = concat!(
+        "SELECT ",
+        contact_columns!(),
+        " FROM contacts c JOIN organizations o ON o.seq = c.organization_seq WHERE c.seq = $1"
+    );
+    ADDRESSES_BY_SEQ = "SELECT channel_kind, address FROM contact_addresses WHERE contact_seq = $1";
+    FIND_SUPPRESSION = "SELECT * FROM suppressions \
+                        WHERE organization_id = $1 AND channel_kind = $2 AND address_hash = $3";
+}
+
+/// The contact of `organization` holding `address`, with all its addresses.
+pub(crate) fn held_contact(
+    conn: &Connection,
+    organization: OrgId,
+    address: &ChannelAddress,
+) -> Result<Option<Contact>, StoreError> {
+    let org = organization.to_string();
+    let Some(seq) = one(
+        conn,
+        &HELD_BY,
+        &[&address.address, &address.kind.as_str(), &org],
+        |r| decode::int(r, "contact_seq"),
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut addresses = Vec::new();
+    {
+        let mut statement = conn.prepare_cached(&ADDRESSES_BY_SEQ).map_err(sql_err)?;
+        let mut rows = statement.query([seq]).map_err(sql_err)?;
+        while let Some(row) = rows.next().map_err(sql_err)? {
+            let r = RCols(row);
+            addresses.push(ChannelAddress {
+                kind: decode::parsed(&r, "channel_kind")?,
+                address: decode::text(&r, "address")?,
+            });
+        }
+    }
+    addresses.sort();
+    one(conn, &CONTACT_BY_SEQ, &[&seq], |r| {
+        decode::contact(r, addresses.clone())
+    })
+}
+
+/// The suppression of `address_hash` on `channel_kind`, when the address opted out.
+pub(crate) fn find_suppression(
+    conn: &Connection,
+    organization: OrgId,
+    channel_kind: ChannelKind,
+    address_hash: &str,
+) -> Result<Option<Suppression>, StoreError> {
+    one(
+        conn,
+        &FIND_SUPPRESSION,
+        &[
+            &organization.to_string(),
+            &channel_kind.as_str(),
+            &address_hash,
+        ],
+        |r| decode::suppression(r),
+    )
+}
