@@ -28,6 +28,8 @@ numbered_sql! {
     CLAIM = "UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = $4 WHERE id IN \
              (SELECT id FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') AND run_at <= $2 \
               ORDER BY run_at, id LIMIT $3) RETURNING *";
+    ANY_DUE = "SELECT 1 FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') \
+               AND run_at <= $2 LIMIT 1";
     COMPLETE = "UPDATE jobs SET state = 'done', finished_at = $3, last_error = NULL \
                 WHERE id = $1 AND attempts = $2 AND state = 'running'";
     FAIL = "UPDATE jobs SET state = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
@@ -164,6 +166,18 @@ impl JobQueue for SqliteStore {
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let lease_end = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
         let queue = queue.to_owned();
+        // Most claims find nothing (a poll, or a wake-up for another queue): the reader
+        // connection says so without a write transaction on the writer's thread.
+        let asked = queue.clone();
+        let due = self
+            .reads
+            .run(move |conn| {
+                crate::rows::one(conn, &ANY_DUE, &[&asked, &to_millis(now)], |_| Ok(()))
+            })
+            .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let mut jobs = self
             .direct
             .run(move |conn| claim(conn, &queue, now, lease_end, limit))

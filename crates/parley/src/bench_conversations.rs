@@ -39,6 +39,12 @@ pub struct ConversationsBench {
     /// Customers writing at once.
     #[arg(long, default_value_t = 200)]
     pub concurrency: usize,
+    /// Messages a second all customers together may write (0: as fast as replies come).
+    /// With a rate, customers still wait for each reply, but the messages are spread
+    /// evenly at this pace, so the latency is measured at a known load rather than at
+    /// whatever rate saturation gives.
+    #[arg(long, default_value_t = 0)]
+    pub rate: u32,
     /// Job workers on the `sends` and `conversations` queues (the configured defaults
     /// when not given).
     #[arg(long)]
@@ -97,6 +103,25 @@ struct Setup {
     app: App,
     access: parley_app::auth::Access,
     channel: ChannelId,
+    /// The pace of all messages: the next free slot, and the gap between slots.
+    pace: Option<(tokio::sync::Mutex<tokio::time::Instant>, Duration)>,
+}
+
+impl Setup {
+    /// Waits for the next slot of the pace, when there is one.
+    async fn wait_turn(&self) {
+        let Some((next, gap)) = &self.pace else {
+            return;
+        };
+        let at = {
+            let mut next = next.lock().await;
+            let now = tokio::time::Instant::now();
+            let at = (*next).max(now);
+            *next = at + *gap;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
 }
 
 /// A customer: their number and the answers that identify them.
@@ -113,6 +138,7 @@ async fn say(
     phone: &str,
     text: &str,
 ) -> anyhow::Result<(Duration, ConversationId, bool)> {
+    s.wait_turn().await;
     let started = Instant::now();
     let handled = s
         .app
@@ -160,7 +186,7 @@ async fn customer(s: Arc<Setup>, c: Customer) -> anyhow::Result<Ran> {
             "{}: no balance within 60 s",
             c.phone
         );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let (took, _, replied) = say(&s, &c.phone, "PAY").await?;
     ran.messages += 1;
@@ -190,8 +216,13 @@ async fn sends_left(app: &App) -> anyhow::Result<u64> {
 /// Runs the benchmark and prints its figures.
 pub async fn run(args: ConversationsBench) -> anyhow::Result<()> {
     let dir = crate::bench::work_dir(args.dir.as_ref(), "parley-bench-conversations")?;
+    let pace = if args.rate > 0 {
+        format!(", messages paced at {}/s", args.rate)
+    } else {
+        String::new()
+    };
     println!(
-        "parley bench conversations: {} customers on the sim channel running the arrears flow, {} at once, SQLite",
+        "parley bench conversations: {} customers on the sim channel running the arrears flow, {} at once{pace}, SQLite",
         args.customers, args.concurrency
     );
     let settings = Settings {
@@ -259,6 +290,12 @@ pub async fn run(args: ConversationsBench) -> anyhow::Result<()> {
         app: app.clone(),
         access,
         channel,
+        pace: (args.rate > 0).then(|| {
+            (
+                tokio::sync::Mutex::new(tokio::time::Instant::now()),
+                Duration::from_secs(1) / args.rate,
+            )
+        }),
     });
     let gate = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let started = Instant::now();
