@@ -2,6 +2,8 @@
 //! organization can neither read nor change another's data; a parent's admin reaches its
 //! sub-organizations; a sub-organization's admin reaches neither its parent nor its
 //! siblings. An operation without a case here fails the test, so new routes must join it.
+//! The web chat's socket, outside the API, has its own case in `webchat.rs`
+//! (`another_organizations_web_chat_neither_knows_the_visitor_nor_hears_their_thread`).
 
 use http::Method;
 use parley_domain::{

@@ -69,6 +69,16 @@ pub async fn webchat_app(
     (t, token, channel, base, cancel)
 }
 
+/// A web chat without a flow on the site, in the organization of `token`.
+async fn bare_webchat(t: &TestApp, token: &str, name: &str) -> String {
+    let body = json!({"provider": "webchat", "name": name, "sender": name,
+        "settings": {"allowed_origins": [SITE]}});
+    t.post_ok(token, "/api/v1/channels", body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn with_secret() -> Option<Value> {
     Some(json!({"identity_secret": IDENTITY_SECRET}))
 }
@@ -378,17 +388,7 @@ async fn sockets_are_refused_for_other_origins_channels_and_identities() {
     say(&mut ws, "still here", "ok1").await;
 
     // A visitor token is for its channel only: on another web chat it is a new visitor.
-    let other = t
-        .post_ok(
-            &token,
-            "/api/v1/channels",
-            json!({"provider": "webchat", "name": "Other", "sender": "Other",
-            "settings": {"allowed_origins": [SITE]}}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other = bare_webchat(&t, &token, "Other").await;
     let mut ws2 = open(&base, &other, Some(SITE)).await.unwrap();
     let second = hello(&mut ws2, first["visitor_token"].as_str(), None).await;
     assert!(lines(&second).is_empty());
@@ -514,6 +514,35 @@ async fn a_signed_in_user_is_the_sites_user_on_every_device_and_only_while_signe
             other => panic!("expected a close frame, got {other:?}"),
         }
     }
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn another_organizations_web_chat_neither_knows_the_visitor_nor_hears_their_thread() {
+    let (t, token, channel, base, cancel) = webchat_app(None, &[]).await;
+    // Another organization (a new root) with its own web chat on the same site.
+    let (_, theirs) = t
+        .org_with_token("Other company", None, parley_domain::Role::Owner)
+        .await;
+    let other = bare_webchat(&t, &theirs, "Theirs").await;
+    let mut ours = open(&base, &channel, Some(SITE)).await.unwrap();
+    let welcome = hello(&mut ours, None, None).await;
+    say(&mut ours, "My account number is 1234", "p1").await;
+
+    // Our visitor's token on their channel is a stranger's: a new visitor, no thread.
+    let mut there = open(&base, &other, Some(SITE)).await.unwrap();
+    let second = hello(&mut there, welcome["visitor_token"].as_str(), None).await;
+    assert!(lines(&second).is_empty(), "{second}");
+    assert_ne!(second["visitor_token"], welcome["visitor_token"]);
+    // Our next exchange reaches our socket and nothing reaches theirs.
+    say(&mut ours, "Still there?", "p2").await;
+    let heard = tokio::time::timeout(Duration::from_millis(700), there.next()).await;
+    assert!(
+        !matches!(heard, Ok(Some(Ok(Message::Text(_))))),
+        "another organization's socket heard {heard:?}"
+    );
+    assert!(conversations(&t, &theirs, &other).await.is_empty());
+    assert_eq!(conversations(&t, &token, &channel).await.len(), 1);
     cancel.cancel();
 }
 
