@@ -206,10 +206,9 @@ impl ContactStore for SqliteStore {
         organization: OrgId,
         id: ContactId,
     ) -> Result<Option<Contact>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        Ok(load_contact(&mut conn, organization, id)
-            .await?
-            .map(|stored| stored.contact))
+        self.reads
+            .run(move |c| hot_reads::contact_by_id(c, organization, id))
+            .await
     }
 
     async fn list_contacts(

@@ -336,15 +336,18 @@ impl ConversationStore for SqliteStore {
         organization: parley_domain::OrgId,
         id: parley_domain::ConversationId,
     ) -> Result<Option<Conversation>, StoreError> {
-        let row = sqlx::query(sql::FIND_CONVERSATION)
-            .bind(id.to_string())
-            .bind(organization.to_string())
-            .fetch_optional(&self.pool)
+        // On the reader connection: the runtime reads a conversation before most of its
+        // turns (timers, fetches, people's actions).
+        self.reads
+            .run(move |c| {
+                one(
+                    c,
+                    &FIND_CONVERSATION,
+                    &[&id.to_string(), &organization.to_string()],
+                    |r| decode::conversation(r),
+                )
+            })
             .await
-            .map_err(map_err)?;
-        row.as_ref()
-            .map(|r| decode::conversation(&Cols(r)))
-            .transpose()
     }
 
     async fn add_note(&self, note: parley_domain::Note) -> Result<parley_domain::Note, StoreError> {

@@ -1,9 +1,9 @@
 //! The contact reads of every inbound message and every send, on the store's reader
-//! connection (`Direct::reader`): the contact holding an address, and whether an address
-//! opted out. Through the sqlx pool each statement is a round trip to a worker thread and
+//! connection (`Direct::reader`): the contact holding an address or by id, and whether an
+//! address opted out. Through the sqlx pool each statement is a round trip to a worker thread and
 //! a futex wake-up; here a whole read is one, with its statements prepared once.
 
-use parley_domain::{ChannelAddress, ChannelKind, Contact, OrgId};
+use parley_domain::{ChannelAddress, ChannelKind, Contact, ContactId, OrgId};
 use parley_store::{StoreError, Suppression, decode};
 use rusqlite::Connection;
 
@@ -18,6 +18,8 @@ numbered_sql! {
         contact_columns!(),
         " FROM contacts c JOIN organizations o ON o.seq = c.organization_seq WHERE c.seq = $1"
     );
+    SEQ_BY_ID = "SELECT c.seq FROM contacts c JOIN organizations o ON o.seq = c.organization_seq \
+                 WHERE c.id = $1 AND o.id = $2";
     ADDRESSES_BY_SEQ = "SELECT channel_kind, address FROM contact_addresses WHERE contact_seq = $1";
     FIND_SUPPRESSION = "SELECT * FROM suppressions \
                         WHERE organization_id = $1 AND channel_kind = $2 AND address_hash = $3";
@@ -30,15 +32,36 @@ pub(crate) fn held_contact(
     address: &ChannelAddress,
 ) -> Result<Option<Contact>, StoreError> {
     let org = organization.to_string();
-    let Some(seq) = one(
+    match one(
         conn,
         &HELD_BY,
         &[&address.address, &address.kind.as_str(), &org],
         |r| decode::int(r, "contact_seq"),
-    )?
-    else {
-        return Ok(None);
-    };
+    )? {
+        Some(seq) => contact_at(conn, seq),
+        None => Ok(None),
+    }
+}
+
+/// A contact of `organization` by id, with all its addresses.
+pub(crate) fn contact_by_id(
+    conn: &Connection,
+    organization: OrgId,
+    id: ContactId,
+) -> Result<Option<Contact>, StoreError> {
+    match one(
+        conn,
+        &SEQ_BY_ID,
+        &[&id.to_string(), &organization.to_string()],
+        |r| decode::int(r, "seq"),
+    )? {
+        Some(seq) => contact_at(conn, seq),
+        None => Ok(None),
+    }
+}
+
+/// The contact row `seq`, with all its addresses.
+fn contact_at(conn: &Connection, seq: i64) -> Result<Option<Contact>, StoreError> {
     let mut addresses = Vec::new();
     {
         let mut statement = conn.prepare_cached(&ADDRESSES_BY_SEQ).map_err(sql_err)?;
