@@ -74,6 +74,8 @@ pub struct App {
     pub(crate) runtime: Arc<conversations::runtime::Runtime>,
     /// The live stream's feed in this process.
     pub(crate) live: Arc<live::Live>,
+    /// The web chat's sockets in this process, by channel and contact.
+    pub(crate) webchat: Arc<conversations::webchat::Hub>,
 }
 
 impl App {
@@ -92,6 +94,7 @@ impl App {
             webhook_client: settings.webhooks.client()?,
             runtime: Arc::default(),
             live: Arc::default(),
+            webchat: Arc::default(),
             settings,
         })
     }

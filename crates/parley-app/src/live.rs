@@ -90,16 +90,16 @@ impl App {
     /// Subscribes to the acting organization's events.
     pub fn subscribe_live(&self, access: &Access) -> Result<LiveEvents, AppError> {
         access.require(Permission::ConversationsRead)?;
-        Ok(self.follow_organization(access.org_id()))
+        Ok(LiveEvents {
+            organization: access.org_id(),
+            receiver: self.live.sender.subscribe(),
+        })
     }
 
-    /// Subscribes to `organization`'s events, for a caller that has checked who may
-    /// see what (the web-chat socket shows a visitor their own thread).
-    pub(crate) fn follow_organization(&self, organization: OrgId) -> LiveEvents {
-        LiveEvents {
-            organization,
-            receiver: self.live.sender.subscribe(),
-        }
+    /// Every organization's events, for a router that hands them on itself (the web
+    /// chat's hub).
+    pub(crate) fn follow_everything(&self) -> broadcast::Receiver<Arc<NewEvent>> {
+        self.live.sender.subscribe()
     }
 
     /// Starts the process's feed (see the module's documentation); it stops with `cancel`.

@@ -24,7 +24,8 @@
 //!   with the line already stored;
 //! * replies reach a socket from the outbox (the live feed), so a visitor connected to
 //!   one process gets what another process sent; the sender wakes the feed when it sends
-//!   a web-chat message, so a reply reaches the page within milliseconds;
+//!   a web-chat message, so a reply reaches the page within milliseconds; one router per
+//!   process hands each event to the sockets of its channel and contact;
 //! * a visitor may write 5 messages at once and then one a second; beyond, a message is
 //!   not taken (the widget keeps it and resends);
 //! * `received` and `read` from the page move a reply to `delivered` and `read`; a socket
@@ -43,11 +44,15 @@ use parley_domain::{
 };
 use parley_store::{ContactFilter, ContactUpdate, ConversationFilter, MessageKey, PageRequest};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
 
 use super::events::timestamp;
 use super::runtime::Inbound;
-use crate::live::LiveEvents;
 use crate::{App, AppError};
 
 /// How long a visitor token lasts after the last visit.
@@ -409,59 +414,217 @@ impl App {
     /// process writes them.
     #[must_use]
     pub fn webchat_follow(&self, visitor: &WebchatVisitor) -> WebchatFeed {
-        WebchatFeed {
-            events: self.follow_organization(visitor.channel.organization_id),
+        let hub = self.webchat_hub();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut feed = WebchatFeed {
+            hub,
             channel: visitor.channel.id.to_string(),
-            contact: visitor.contact.map(|c| c.to_string()),
+            contact: None,
+            tx,
+            rx,
+        };
+        if let Some(contact) = visitor.contact {
+            feed.follow_contact(contact);
+        }
+        feed
+    }
+
+    /// The process's hub, its router started on first use.
+    fn webchat_hub(&self) -> Arc<Hub> {
+        let hub = self.webchat.clone();
+        if !hub.started.swap(true, Ordering::AcqRel) {
+            let mut events = self.follow_everything();
+            let router = hub.clone();
+            tokio::spawn(async move {
+                loop {
+                    match events.recv().await {
+                        Ok(event) => router.route(&event),
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            });
+        }
+        hub
+    }
+}
+
+/// A socket's way in the hub: its channel and contact.
+type Route = (String, String);
+
+/// The process's web-chat sockets by channel and contact: one reader of the live feed
+/// hands each event to the sockets it is for, rather than every socket reading every
+/// event of its organization.
+#[derive(Debug, Default)]
+pub(crate) struct Hub {
+    routes: Mutex<HashMap<Route, Vec<UnboundedSender<Line>>>>,
+    started: AtomicBool,
+}
+
+impl Hub {
+    /// Hands an outbox event to the sockets of its channel and contact, as a line.
+    fn route(&self, event: &parley_domain::NewEvent) {
+        let data = &event.data;
+        let message = &data["message"];
+        let (Some(channel), Some(contact)) = (
+            message["channel_id"].as_str(),
+            data["contact"]["id"].as_str(),
+        ) else {
+            return;
+        };
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (channel.to_owned(), contact.to_owned());
+        let Some(sockets) = routes.get_mut(&key) else {
+            return;
+        };
+        let Some(line) = line_from_event(event) else {
+            return;
+        };
+        sockets.retain(|s| s.send(line.clone()).is_ok());
+        if sockets.is_empty() {
+            routes.remove(&key);
         }
     }
 }
 
+/// The line an outbox event is, when it is a reply sent or a visitor's message.
+fn line_from_event(event: &parley_domain::NewEvent) -> Option<Line> {
+    let message = &event.data["message"];
+    let (direction, at) = match event.event_type {
+        EventType::MessageSend => (LineDirection::Outbound, message["at"].as_str()?),
+        EventType::InboundMessage => (LineDirection::Inbound, message["received_at"].as_str()?),
+        _ => return None,
+    };
+    Some(Line {
+        id: message["id"].as_str()?.to_owned(),
+        direction,
+        text: message["text"].as_str()?.to_owned(),
+        at: at.to_owned(),
+        client_id: None,
+    })
+}
+
 /// The lines written for one visitor (see [`App::webchat_follow`]).
 pub struct WebchatFeed {
-    events: LiveEvents,
+    hub: Arc<Hub>,
     channel: String,
     contact: Option<String>,
+    tx: UnboundedSender<Line>,
+    rx: tokio::sync::mpsc::UnboundedReceiver<Line>,
 }
 
 impl WebchatFeed {
     /// Follows `contact` from now on (a new visitor has one after their first message).
     pub fn follow_contact(&mut self, contact: ContactId) {
-        self.contact = Some(contact.to_string());
+        let contact = contact.to_string();
+        if self.contact.as_ref() == Some(&contact) {
+            return;
+        }
+        self.leave();
+        self.hub
+            .routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((self.channel.clone(), contact.clone()))
+            .or_default()
+            .push(self.tx.clone());
+        self.contact = Some(contact);
     }
 
     /// The next line: a reply sent to the visitor's contact on the channel, or their own
     /// message written from another tab; `None` once the feed has stopped.
     pub async fn next(&mut self) -> Option<Line> {
-        loop {
-            let event = self.events.next().await?;
-            if let Some(line) = self.line_of(&event) {
-                return Some(line);
+        self.rx.recv().await
+    }
+
+    /// Takes this feed out of the hub.
+    fn leave(&mut self) {
+        let Some(contact) = self.contact.take() else {
+            return;
+        };
+        let mut routes = self
+            .hub
+            .routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let key = (self.channel.clone(), contact);
+        if let Some(sockets) = routes.get_mut(&key) {
+            sockets.retain(|s| !s.same_channel(&self.tx));
+            if sockets.is_empty() {
+                routes.remove(&key);
             }
         }
     }
+}
 
-    /// The line an outbox event is for this visitor, when it is one.
-    fn line_of(&self, event: &parley_domain::NewEvent) -> Option<Line> {
-        let data = &event.data;
-        let message = &data["message"];
-        let contact = self.contact.as_deref()?;
-        if message["channel_id"].as_str() != Some(self.channel.as_str())
-            || data["contact"]["id"].as_str() != Some(contact)
-        {
-            return None;
+impl Drop for WebchatFeed {
+    fn drop(&mut self) {
+        self.leave();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parley_domain::{EventId, NewEvent, OrgId};
+    use serde_json::json;
+
+    fn feed(hub: &Arc<Hub>, channel: &str) -> WebchatFeed {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        WebchatFeed {
+            hub: hub.clone(),
+            channel: channel.to_owned(),
+            contact: None,
+            tx,
+            rx,
         }
-        let (direction, at) = match event.event_type {
-            EventType::MessageSend => (LineDirection::Outbound, message["at"].as_str()?),
-            EventType::InboundMessage => (LineDirection::Inbound, message["received_at"].as_str()?),
-            _ => return None,
-        };
-        Some(Line {
-            id: message["id"].as_str()?.to_owned(),
-            direction,
-            text: message["text"].as_str()?.to_owned(),
-            at: at.to_owned(),
-            client_id: None,
-        })
+    }
+
+    fn sent(channel: &str, contact: &str, id: &str) -> NewEvent {
+        NewEvent {
+            id: EventId::generate(),
+            organization_id: OrgId::generate(),
+            event_type: EventType::MessageSend,
+            timestamp: chrono::Utc::now(),
+            data: json!({"message": {"id": id, "channel_id": channel, "text": "Hello",
+                "at": "2026-12-05T10:00:00.000Z"}, "contact": {"id": contact}}),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_hub_hands_each_line_to_the_sockets_of_its_channel_and_contact_only() {
+        let hub = Arc::new(Hub::default());
+        let ada = ContactId::generate();
+        let bob = ContactId::generate();
+        let (mut laptop, mut phone, mut other) = (
+            feed(&hub, "chn_a"),
+            feed(&hub, "chn_a"),
+            feed(&hub, "chn_a"),
+        );
+        laptop.follow_contact(ada);
+        phone.follow_contact(ada);
+        other.follow_contact(bob);
+        hub.route(&sent("chn_a", &ada.to_string(), "msg_1"));
+        hub.route(&sent("chn_b", &ada.to_string(), "msg_2"));
+        assert_eq!(laptop.next().await.map(|l| l.id), Some("msg_1".to_owned()));
+        assert_eq!(phone.next().await.map(|l| l.id), Some("msg_1".to_owned()));
+        assert!(other.rx.try_recv().is_err(), "another contact's line");
+        assert!(laptop.rx.try_recv().is_err(), "another channel's line");
+        // A closed socket leaves the hub; the last one takes its route with it.
+        drop(laptop);
+        assert_eq!(
+            hub.routes.lock().unwrap_or_else(PoisonError::into_inner)
+                [&("chn_a".to_owned(), ada.to_string())]
+                .len(),
+            1
+        );
+        drop(phone);
+        drop(other);
+        assert!(
+            hub.routes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty()
+        );
     }
 }
