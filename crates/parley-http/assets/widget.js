@@ -48,7 +48,7 @@
     ".panel.open{display:flex}" +
     "header{padding:10px 14px;background:#1f4f8f;color:#fff;font-weight:600;border-radius:10px 10px 0 0}" +
     "ol{list-style:none;margin:0;padding:10px;overflow-y:auto;flex:1}" +
-    "li{margin:6px 0;padding:7px 10px;border-radius:12px;max-width:80%;white-space:pre-wrap;word-wrap:break-word}" +
+    "li{margin:6px 0;padding:7px 10px;border-radius:12px;width:fit-content;max-width:80%;white-space:pre-wrap;word-wrap:break-word}" +
     "li.inbound{margin-left:auto;background:#1f4f8f;color:#fff}" +
     "li.outbound{margin-right:auto;background:#eef1f6}" +
     "li.sending{opacity:.6}" +

@@ -1,7 +1,8 @@
 // Drives Parley's web-chat widget in Debian's chromium, as a visitor would: opens a page
 // that embeds widget.js, writes, waits for the bot's reply, reloads, and reads the thread
 // again. Run by the Rust test `webchat_browser` with PAGE_URL (the embedding page),
-// MESSAGE (what the visitor writes) and REPLY (what the bot answers). Prints the thread
+// MESSAGE (what the visitor writes) and REPLY (what the bot answers); SCREENSHOT, when
+// set, is where to save a picture of the page with the reply. Prints the thread
 // shown after the reload as JSON; exits 1 with the reason on any failure.
 import { chromium } from "playwright-core";
 
@@ -38,6 +39,8 @@ try {
   // The visitor's line is acknowledged (no longer "sending") and the bot answers.
   await log.locator("li.inbound:not(.sending)", { hasText: MESSAGE }).waitFor();
   await log.locator("li.outbound", { hasText: REPLY }).waitFor();
+  // SCREENSHOT=path.png saves what the visitor sees, for a person to look at.
+  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
   // The widget keeps nothing but the visitor token; the thread comes from Parley.
   const kept = await page.evaluate(() =>
     Object.keys(localStorage).filter((k) => k.startsWith("parley_visitor_")).length);
