@@ -51,6 +51,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "parley-flow",
             "parley-webhooks",
             "parley-standin",
+            "parley-campaign",
         ],
     ),
     (

@@ -3,5 +3,5 @@
 pub mod window;
 pub mod zones;
 
-pub use window::{SendWindow, WindowError, ZoneSource, Zones, zones_for};
-pub use zones::zones_of_number;
+pub use window::{SendWindow, WindowError, ZoneBook, ZoneSource, Zones, zones_for};
+pub use zones::{lookup, zones_of_number};

@@ -18,7 +18,9 @@
 //!   those are tried. A local opening time skipped by a daylight-saving change opens at
 //!   the first local time after the gap.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
@@ -270,6 +272,63 @@ pub fn zones_for(
     (Zones(vec![zone]), ZoneSource::Organization)
 }
 
+/// [`zones_for`] for many contacts of one campaign: the answer depends only on the
+/// contact's `timezone` field or on the prefix its number matched, so it is worked out
+/// once per zone name and once per prefix (a few thousand prefixes in all) and shared.
+#[derive(Debug)]
+pub struct ZoneBook {
+    window: SendWindow,
+    organization: String,
+    at: DateTime<Utc>,
+    by_zone: HashMap<String, Arc<Zones>>,
+    by_prefix: HashMap<&'static str, (Arc<Zones>, ZoneSource)>,
+    fallback: Arc<Zones>,
+}
+
+impl ZoneBook {
+    /// A book for a campaign with `window`, in an organization of `organization_timezone`,
+    /// sending from `at`.
+    #[must_use]
+    pub fn new(window: SendWindow, organization_timezone: &str, at: DateTime<Utc>) -> Self {
+        let (fallback, _) = zones_for(&window, None, None, organization_timezone, at);
+        Self {
+            window,
+            organization: organization_timezone.to_owned(),
+            at,
+            by_zone: HashMap::new(),
+            by_prefix: HashMap::new(),
+            fallback: Arc::new(fallback),
+        }
+    }
+
+    /// The zones a contact is held to, as [`zones_for`] decides.
+    pub fn zones(
+        &mut self,
+        contact_timezone: Option<&str>,
+        number: Option<&str>,
+    ) -> (Arc<Zones>, ZoneSource) {
+        if let Some(name) = contact_timezone.map(str::trim).filter(|n| !n.is_empty()) {
+            if let Some(zones) = self.by_zone.get(name) {
+                return (zones.clone(), ZoneSource::Contact);
+            }
+            if let Ok(zone) = Tz::from_str(name) {
+                let zones = Arc::new(Zones(vec![zone]));
+                self.by_zone.insert(name.to_owned(), zones.clone());
+                return (zones, ZoneSource::Contact);
+            }
+        }
+        let Some((prefix, _)) = number.and_then(crate::zones::lookup) else {
+            return (self.fallback.clone(), ZoneSource::Organization);
+        };
+        let (window, organization, at) = (&self.window, &self.organization, self.at);
+        let (zones, source) = self.by_prefix.entry(prefix).or_insert_with(|| {
+            let (zones, source) = zones_for(window, None, Some(prefix), organization, at);
+            (Arc::new(zones), source)
+        });
+        (zones.clone(), *source)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,6 +549,33 @@ mod tests {
             sydney.next_opening(&w, utc("2026-12-07T11:00:00Z"), utc("2026-12-07T20:00:00Z")),
             None
         );
+    }
+
+    #[test]
+    fn the_book_answers_as_zones_for_does() {
+        let w = SendWindow::default();
+        let at = utc("2026-12-07T00:00:00Z");
+        let mut book = ZoneBook::new(w, "Europe/Dublin", at);
+        let cases: [(Option<&str>, Option<&str>); 8] = [
+            (None, Some("+12125551234")),
+            (None, Some("+12125559999")),
+            (None, Some("+18005551234")),
+            (None, Some("+447911123456")),
+            (Some("Asia/Tokyo"), Some("+12125551234")),
+            (Some("Nowhere/Special"), Some("+61291234567")),
+            (None, None),
+            (None, Some("not a number")),
+        ];
+        for (tz, number) in cases {
+            let (zones, source) = book.zones(tz, number);
+            let (expected, expected_source) = zones_for(&w, tz, number, "Europe/Dublin", at);
+            assert_eq!(
+                (zones.as_ref(), source),
+                (&expected, expected_source),
+                "{tz:?} {number:?}"
+            );
+        }
+        assert_eq!(book.by_prefix.len(), 4, "one entry per prefix met");
     }
 
     #[test]

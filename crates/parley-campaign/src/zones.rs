@@ -34,14 +34,20 @@ static TABLE: LazyLock<HashMap<&'static str, Vec<Tz>>> = LazyLock::new(|| {
 /// text is not a number.
 #[must_use]
 pub fn zones_of_number(number: &str) -> &'static [Tz] {
+    lookup(number).map_or(&[], |(_, zones)| zones)
+}
+
+/// The longest prefix of the map that `number` starts with, and its zones.
+#[must_use]
+pub fn lookup(number: &str) -> Option<(&'static str, &'static [Tz])> {
     let digits = number.strip_prefix('+').unwrap_or(number);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return &[];
+        return None;
     }
     (1..=digits.len().min(LONGEST_PREFIX))
         .rev()
-        .find_map(|n| TABLE.get(&digits[..n]))
-        .map_or(&[], Vec::as_slice)
+        .find_map(|n| TABLE.get_key_value(&digits[..n]))
+        .map(|(prefix, zones)| (*prefix, zones.as_slice()))
 }
 
 #[cfg(test)]

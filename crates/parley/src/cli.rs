@@ -111,6 +111,9 @@ pub enum BenchCommand {
     /// Simulated customers on the sim channel each running the arrears example flow to
     /// its end on SQLite: inbound messages per second, inbound-to-reply latency.
     Conversations(crate::bench_conversations::ConversationsBench),
+    /// A campaign's send-window check per recipient: the zones of each number and the
+    /// window's next opening, afresh and through a campaign's zone book.
+    Zones(crate::bench_zones::ZonesBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,6 +226,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command {
         Command::Bench(BenchCommand::Import(args)) => return crate::bench::import(args).await,
         Command::Bench(BenchCommand::Flow(args)) => return crate::bench_flow::run(&args),
+        Command::Bench(BenchCommand::Zones(args)) => return crate::bench_zones::run(&args),
         Command::Bench(BenchCommand::Conversations(args)) => {
             return crate::bench_conversations::run(args).await;
         }
