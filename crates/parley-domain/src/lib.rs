@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod audit;
+mod campaign;
 mod channel;
 mod clock;
 mod contact;
@@ -17,6 +18,7 @@ pub mod values;
 mod webhook;
 
 pub use audit::{AuditAction, AuditEntry, NewAuditEntry};
+pub use campaign::{CampaignStatus, RecipientState, SkipReason};
 pub use channel::{Channel, Provider};
 pub use clock::{Clock, SystemClock};
 pub use contact::{
