@@ -126,12 +126,13 @@ impl SendWindow {
             return None;
         }
         let mut local = date.and_hms_opt(0, 0, 0)? + Duration::minutes(i64::from(self.opens));
-        // A local time skipped by a daylight-saving change: the first one after the gap.
-        for _ in 0..=8 {
+        // A local time skipped by a daylight-saving change: the first one after the gap
+        // (gaps begin and end on whole minutes and last at most a few hours).
+        for _ in 0..=(4 * 60) {
             if let Some(at) = zone.from_local_datetime(&local).earliest() {
                 return Some(at.with_timezone(&Utc));
             }
-            local += Duration::minutes(15);
+            local += Duration::minutes(1);
         }
         None
     }
@@ -439,6 +440,13 @@ mod tests {
         let ny = zones(&["America/New_York"]);
         assert_eq!(
             ny.next_opening(&w, utc("2026-03-07T12:00:00Z"), utc("2026-03-09T00:00:00Z")),
+            Some(utc("2026-03-08T07:00:00Z"))
+        );
+        // A window of 02:01 to 03:01 that day is open from the gap's end, 03:00 local,
+        // for one minute (found by the property test below).
+        let narrow = SendWindow::parse(&["sun"], "02:01", "03:01").expect("window");
+        assert_eq!(
+            ny.next_opening(&narrow, utc("2026-03-06T07:01:00Z"), utc("2026-03-09T00:00:00Z")),
             Some(utc("2026-03-08T07:00:00Z"))
         );
     }
