@@ -446,7 +446,11 @@ mod tests {
         // for one minute (found by the property test below).
         let narrow = SendWindow::parse(&["sun"], "02:01", "03:01").expect("window");
         assert_eq!(
-            ny.next_opening(&narrow, utc("2026-03-06T07:01:00Z"), utc("2026-03-09T00:00:00Z")),
+            ny.next_opening(
+                &narrow,
+                utc("2026-03-06T07:01:00Z"),
+                utc("2026-03-09T00:00:00Z")
+            ),
             Some(utc("2026-03-08T07:00:00Z"))
         );
     }

@@ -67,11 +67,15 @@ pub enum AuditAction {
     QueueSet,
     /// A queue was removed.
     QueueDeleted,
+    /// A campaign was created.
+    CampaignCreated,
+    /// A campaign was scheduled, started, paused, resumed or cancelled.
+    CampaignStatusChanged,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -100,6 +104,8 @@ impl AuditAction {
         AuditAction::OutcomeStatusDeleted,
         AuditAction::QueueSet,
         AuditAction::QueueDeleted,
+        AuditAction::CampaignCreated,
+        AuditAction::CampaignStatusChanged,
     ];
 
     /// The stored and wire name.
@@ -134,6 +140,8 @@ impl AuditAction {
             AuditAction::OutcomeStatusDeleted => "outcome_status_deleted",
             AuditAction::QueueSet => "queue_set",
             AuditAction::QueueDeleted => "queue_deleted",
+            AuditAction::CampaignCreated => "campaign_created",
+            AuditAction::CampaignStatusChanged => "campaign_status_changed",
         }
     }
 

@@ -6,7 +6,45 @@
 //! while scheduled or running, and cancelled from any state but the two ends. A draft may
 //! also start at once. `completed` and `cancelled` are final.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::{CampaignId, ChannelId, FlowId, OrgId};
+
+/// A campaign as stored. Its audience and window are the documents the API took, checked
+/// by the application before they are stored (the store keeps them as they are).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    /// The id.
+    pub id: CampaignId,
+    /// Its organization.
+    pub organization_id: OrgId,
+    /// Its name.
+    pub name: String,
+    /// Who it is for: `{"import_id": …}` or `{"filter": …}`.
+    pub audience: serde_json::Value,
+    /// The flow every conversation runs…
+    pub flow_id: FlowId,
+    /// …at this published version.
+    pub flow_version: u32,
+    /// The channel its first messages go through.
+    pub channel_id: ChannelId,
+    /// When it may start sending (none: when started).
+    pub start_at: Option<DateTime<Utc>>,
+    /// When it sends, in each contact's local time: `{"days": […], "opens": "08:00",
+    /// "closes": "21:00"}`.
+    pub window: serde_json::Value,
+    /// First messages a second.
+    pub rate_per_second: u32,
+    /// Where it stands.
+    pub status: CampaignStatus,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Changes so far (1 when created).
+    pub revision: u64,
+}
 
 /// Where a campaign stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

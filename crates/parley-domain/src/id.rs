@@ -235,6 +235,8 @@ define_id!(/// A webhook endpoint (`whk_…`).
     WebhookId, "whk");
 define_id!(/// A messaging channel (`chn_…`): one provider account and sender of an organization.
     ChannelId, "chn");
+define_id!(/// A campaign (`cmp_…`): one first message to each contact of an audience.
+    CampaignId, "cmp");
 
 #[cfg(test)]
 mod tests {

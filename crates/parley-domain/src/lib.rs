@@ -18,7 +18,7 @@ pub mod values;
 mod webhook;
 
 pub use audit::{AuditAction, AuditEntry, NewAuditEntry};
-pub use campaign::{CampaignStatus, RecipientState, SkipReason};
+pub use campaign::{Campaign, CampaignStatus, RecipientState, SkipReason};
 pub use channel::{Channel, Provider};
 pub use clock::{Clock, SystemClock};
 pub use contact::{
@@ -32,8 +32,8 @@ pub use conversation::{
 pub use event::{EventEnvelope, EventType, NewEvent};
 pub use flow::{FlowRecord, FlowVersion};
 pub use id::{
-    ApiKeyId, AuditId, ChannelId, ContactId, ConversationId, EventId, FlowId, IdError, IdSequence,
-    ImportId, JobId, MessageId, NoteId, OrgId, SessionId, UserId, WebhookId,
+    ApiKeyId, AuditId, CampaignId, ChannelId, ContactId, ConversationId, EventId, FlowId, IdError,
+    IdSequence, ImportId, JobId, MessageId, NoteId, OrgId, SessionId, UserId, WebhookId,
 };
 pub use import::{ImportCounters, ImportFormat, ImportOptions, ImportRecord, ImportStatus};
 pub use message::{Direction, Encoding, MessageStatus};

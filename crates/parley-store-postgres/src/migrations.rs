@@ -88,6 +88,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0016_queue_members.sql",
         include_str!("../migrations/0016_queue_members.sql"),
     ),
+    (
+        17,
+        "0017_campaigns.sql",
+        include_str!("../migrations/0017_campaigns.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -108,6 +113,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0014_queues.sql",
     "0015_notes.sql",
     "0016_queue_members.sql",
+    "0017_campaigns.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod campaigns;
 mod channels;
 mod connect;
 mod contacts;

@@ -14,6 +14,7 @@ pub mod model;
 
 mod access;
 mod audit_outbox;
+mod campaigns;
 mod channels;
 mod contacts;
 mod conversation_reads;
@@ -27,6 +28,7 @@ mod webhooks;
 
 pub use access::*;
 pub use audit_outbox::*;
+pub use campaigns::*;
 pub use channels::*;
 pub use contacts::*;
 pub use conversation_reads::*;
@@ -92,6 +94,7 @@ macro_rules! conformance_suite {
             contact_for_address_finds_or_creates_exactly_one,
             outcome_statuses_are_defined_per_organization,
             queues_are_defined_per_organization,
+            campaigns_are_scoped_and_move_only_as_allowed,
             ping_answers,
             close_refuses_later_calls,
         );

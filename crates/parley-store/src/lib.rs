@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod campaigns;
 mod channels;
 mod contacts;
 mod conversations;
@@ -26,6 +27,7 @@ pub mod conformance;
 
 pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::AuditLog;
+pub use campaigns::{CampaignStore, statuses_before};
 pub use channels::ChannelStore;
 pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};
 pub use conversations::{
@@ -75,6 +77,7 @@ pub trait Store:
     + ConversationStore
     + OutcomeStore
     + QueueStore
+    + CampaignStore
     + Send
     + Sync
 {

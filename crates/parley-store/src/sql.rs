@@ -199,3 +199,16 @@ pub const ASSIGNED_LOADS: &str = "SELECT assignee, COUNT(*) AS load FROM convers
 /// A queue's waiting conversations, oldest first (`$1` organization, `$2` queue, `$3` limit).
 pub const WAITING_CONVERSATIONS: &str = "SELECT id FROM conversations WHERE organization_id = $1 \
      AND queue = $2 AND state = 'queued' AND assignee IS NULL ORDER BY id LIMIT $3";
+
+/// Inserts a campaign (`$1…$14` in table order).
+pub const INSERT_CAMPAIGN: &str = "INSERT INTO campaigns (id, organization_id, name, audience, \
+     flow_id, flow_version, channel_id, start_at, send_window, rate_per_second, status, created_at, \
+     updated_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+     RETURNING *";
+
+/// A campaign of an organization (`$1` id, `$2` organization).
+pub const FIND_CAMPAIGN: &str = "SELECT * FROM campaigns WHERE id = $1 AND organization_id = $2";
+
+/// An organization's campaigns by id (`$1` organization, `$2` after, `$3` limit).
+pub const LIST_CAMPAIGNS: &str = "SELECT * FROM campaigns WHERE organization_id = $1 \
+     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3";

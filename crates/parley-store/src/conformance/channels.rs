@@ -7,7 +7,7 @@ use parley_domain::{AuditAction, Channel, ChannelId, OrgId, Provider};
 use super::fixtures::{at, audit, create_org};
 use crate::{PageRequest, Store, StoreError};
 
-fn new_channel(org: OrgId, provider: Provider, name: &str) -> Channel {
+pub(crate) fn new_channel(org: OrgId, provider: Provider, name: &str) -> Channel {
     let mut settings = serde_json::Map::new();
     settings.insert("base_url".to_owned(), "http://127.0.0.1:9".into());
     settings.insert("delays_ms".to_owned(), serde_json::json!([100, 200]));

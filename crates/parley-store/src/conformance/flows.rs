@@ -19,7 +19,7 @@ fn version(org: OrgId, flow: FlowId, document: &str, when: DateTime<Utc>) -> New
     }
 }
 
-fn new_flow(org: OrgId, name: &str) -> FlowRecord {
+pub(crate) fn new_flow(org: OrgId, name: &str) -> FlowRecord {
     FlowRecord {
         id: FlowId::generate(),
         organization_id: org,
