@@ -87,14 +87,15 @@ impl App {
         master: &MasterKey,
         settings: Settings,
     ) -> Result<Self, AppError> {
+        let live: Arc<live::Live> = Arc::default();
         Ok(Self {
             store,
             clock,
             keys: Arc::new(auth::Keys::derive(master)),
             webhook_client: settings.webhooks.client()?,
             runtime: Arc::default(),
-            live: Arc::default(),
-            webchat: Arc::default(),
+            webchat: Arc::new(conversations::webchat::Hub::new(live.clone())),
+            live,
             settings,
         })
     }

@@ -54,6 +54,12 @@ impl Default for Live {
 }
 
 impl Live {
+    /// Every organization's events, for a router that hands them on itself (the web
+    /// chat's hub); the feed reads the outbox while such a receiver lives.
+    pub(crate) fn subscribe_all(&self) -> broadcast::Receiver<Arc<NewEvent>> {
+        self.sender.subscribe()
+    }
+
     /// Asks the feed to read the outbox now (something a listener waits for was just
     /// committed), when anyone listens.
     pub(crate) fn wake(&self) {
@@ -94,12 +100,6 @@ impl App {
             organization: access.org_id(),
             receiver: self.live.sender.subscribe(),
         })
-    }
-
-    /// Every organization's events, for a router that hands them on itself (the web
-    /// chat's hub).
-    pub(crate) fn follow_everything(&self) -> broadcast::Receiver<Arc<NewEvent>> {
-        self.live.sender.subscribe()
     }
 
     /// Starts the process's feed (see the module's documentation); it stops with `cancel`.

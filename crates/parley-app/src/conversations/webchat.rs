@@ -45,7 +45,6 @@ use parley_domain::{
 use parley_store::{ContactFilter, ContactUpdate, ConversationFilter, MessageKey, PageRequest};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -414,10 +413,9 @@ impl App {
     /// process writes them.
     #[must_use]
     pub fn webchat_follow(&self, visitor: &WebchatVisitor) -> WebchatFeed {
-        let hub = self.webchat_hub();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let mut feed = WebchatFeed {
-            hub,
+            hub: self.webchat.clone(),
             channel: visitor.channel.id.to_string(),
             contact: None,
             tx,
@@ -428,25 +426,6 @@ impl App {
         }
         feed
     }
-
-    /// The process's hub, its router started on first use.
-    fn webchat_hub(&self) -> Arc<Hub> {
-        let hub = self.webchat.clone();
-        if !hub.started.swap(true, Ordering::AcqRel) {
-            let mut events = self.follow_everything();
-            let router = hub.clone();
-            tokio::spawn(async move {
-                loop {
-                    match events.recv().await {
-                        Ok(event) => router.route(&event),
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                    }
-                }
-            });
-        }
-        hub
-    }
 }
 
 /// A socket's way in the hub: its channel and contact.
@@ -454,14 +433,76 @@ type Route = (String, String);
 
 /// The process's web-chat sockets by channel and contact: one reader of the live feed
 /// hands each event to the sockets it is for, rather than every socket reading every
-/// event of its organization.
-#[derive(Debug, Default)]
+/// event of its organization. The reader runs only while a socket is registered, so a
+/// process without visitors keeps the live feed idle.
+#[derive(Debug)]
 pub(crate) struct Hub {
-    routes: Mutex<HashMap<Route, Vec<UnboundedSender<Line>>>>,
-    started: AtomicBool,
+    live: Arc<crate::live::Live>,
+    routes: Mutex<Routes>,
+    /// Woken when the last socket leaves, so the reader stops.
+    emptied: tokio::sync::Notify,
+}
+
+#[derive(Debug, Default)]
+struct Routes {
+    sockets: HashMap<Route, Vec<UnboundedSender<Line>>>,
+    /// Whether the reader runs.
+    reading: bool,
 }
 
 impl Hub {
+    /// The hub of the process whose live feed is `live`.
+    pub(crate) fn new(live: Arc<crate::live::Live>) -> Self {
+        Self {
+            live,
+            routes: Mutex::default(),
+            emptied: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Registers a socket for `route`, starting the reader when it is the first.
+    fn join(self: &Arc<Self>, route: Route, socket: UnboundedSender<Line>) {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        routes.sockets.entry(route).or_default().push(socket);
+        if routes.reading {
+            return;
+        }
+        routes.reading = true;
+        let mut events = self.live.subscribe_all();
+        let hub = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    event = events.recv() => match event {
+                        Ok(event) => hub.route(&event),
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    },
+                    () = hub.emptied.notified() => {}
+                }
+                let mut routes = hub.routes.lock().unwrap_or_else(PoisonError::into_inner);
+                if routes.sockets.is_empty() {
+                    routes.reading = false;
+                    break;
+                }
+            }
+        });
+    }
+
+    /// Takes `socket` out of `route`; wakes the reader to stop when none is left.
+    fn leave(&self, route: &Route, socket: &UnboundedSender<Line>) {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(sockets) = routes.sockets.get_mut(route) {
+            sockets.retain(|s| !s.same_channel(socket));
+            if sockets.is_empty() {
+                routes.sockets.remove(route);
+            }
+        }
+        if routes.sockets.is_empty() {
+            self.emptied.notify_one();
+        }
+    }
+
     /// Hands an outbox event to the sockets of its channel and contact, as a line.
     fn route(&self, event: &parley_domain::NewEvent) {
         let data = &event.data;
@@ -474,7 +515,7 @@ impl Hub {
         };
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (channel.to_owned(), contact.to_owned());
-        let Some(sockets) = routes.get_mut(&key) else {
+        let Some(sockets) = routes.sockets.get_mut(&key) else {
             return;
         };
         let Some(line) = line_from_event(event) else {
@@ -482,7 +523,7 @@ impl Hub {
         };
         sockets.retain(|s| s.send(line.clone()).is_ok());
         if sockets.is_empty() {
-            routes.remove(&key);
+            routes.sockets.remove(&key);
         }
     }
 }
@@ -522,12 +563,7 @@ impl WebchatFeed {
         }
         self.leave();
         self.hub
-            .routes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry((self.channel.clone(), contact.clone()))
-            .or_default()
-            .push(self.tx.clone());
+            .join((self.channel.clone(), contact.clone()), self.tx.clone());
         self.contact = Some(contact);
     }
 
@@ -539,20 +575,8 @@ impl WebchatFeed {
 
     /// Takes this feed out of the hub.
     fn leave(&mut self) {
-        let Some(contact) = self.contact.take() else {
-            return;
-        };
-        let mut routes = self
-            .hub
-            .routes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let key = (self.channel.clone(), contact);
-        if let Some(sockets) = routes.get_mut(&key) {
-            sockets.retain(|s| !s.same_channel(&self.tx));
-            if sockets.is_empty() {
-                routes.remove(&key);
-            }
+        if let Some(contact) = self.contact.take() {
+            self.hub.leave(&(self.channel.clone(), contact), &self.tx);
         }
     }
 }
@@ -593,7 +617,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_hub_hands_each_line_to_the_sockets_of_its_channel_and_contact_only() {
-        let hub = Arc::new(Hub::default());
+        let hub = Arc::new(Hub::new(Arc::default()));
         let ada = ContactId::generate();
         let bob = ContactId::generate();
         let (mut laptop, mut phone, mut other) = (
@@ -612,19 +636,40 @@ mod tests {
         assert!(laptop.rx.try_recv().is_err(), "another channel's line");
         // A closed socket leaves the hub; the last one takes its route with it.
         drop(laptop);
-        assert_eq!(
-            hub.routes.lock().unwrap_or_else(PoisonError::into_inner)
-                [&("chn_a".to_owned(), ada.to_string())]
-                .len(),
-            1
-        );
+        let sockets_of = |contact: ContactId| {
+            hub.routes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .sockets
+                .get(&("chn_a".to_owned(), contact.to_string()))
+                .map_or(0, Vec::len)
+        };
+        assert_eq!(sockets_of(ada), 1);
         drop(phone);
         drop(other);
         assert!(
             hub.routes
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
+                .sockets
                 .is_empty()
         );
+        // With no socket left the reader stops, and a new socket starts it again.
+        let reading = || {
+            hub.routes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .reading
+        };
+        for _ in 0..100 {
+            if !reading() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(!reading(), "the reader stopped");
+        let mut again = feed(&hub, "chn_a");
+        again.follow_contact(ada);
+        assert!(reading());
     }
 }
