@@ -310,10 +310,8 @@ impl App {
                 let bucket = buckets
                     .entry(channel.id)
                     .or_insert_with(|| TokenBucket::new(rate, rate, now));
-                if !bucket.paces(rate, rate) {
-                    // The channel's rate was changed: the new one applies from now on.
-                    bucket.retune(rate, rate, now);
-                }
+                // The channel as read for this send: an edited rate applies from now on.
+                bucket.retune(rate, rate, now);
                 match bucket.take(now, segments) {
                     Ok(()) => return,
                     Err(wait) => wait,
