@@ -31,6 +31,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "parley-webhooks",
             "parley-sftp",
             "parley-channels",
+            "parley-campaign",
         ],
     ),
     (

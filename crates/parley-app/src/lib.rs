@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+pub mod campaigns;
 pub mod channels;
 pub mod contacts;
 pub mod conversations;
@@ -76,6 +77,10 @@ pub struct App {
     pub(crate) live: Arc<live::Live>,
     /// The web chat's sockets in this process, by channel and contact.
     pub(crate) webchat: Arc<conversations::webchat::Hub>,
+    /// The campaign dispatcher's state in this process.
+    pub(crate) dispatch: Arc<campaigns::dispatch::Dispatch>,
+    /// Campaign counters read recently.
+    pub(crate) campaign_counts: Arc<campaigns::RecentCounts>,
 }
 
 impl App {
@@ -95,6 +100,8 @@ impl App {
             webhook_client: settings.webhooks.client()?,
             runtime: Arc::default(),
             webchat: Arc::new(conversations::webchat::Hub::new(live.clone())),
+            dispatch: Arc::default(),
+            campaign_counts: Arc::default(),
             live,
             settings,
         })

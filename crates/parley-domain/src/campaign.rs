@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{CampaignId, ChannelId, FlowId, OrgId};
+use crate::{CampaignId, ChannelId, ContactId, ConversationId, FlowId, MessageId, OrgId};
 
 /// A campaign as stored. Its audience and window are the documents the API took, checked
 /// by the application before they are stored (the store keeps them as they are).
@@ -31,6 +31,9 @@ pub struct Campaign {
     pub channel_id: ChannelId,
     /// When it may start sending (none: when started).
     pub start_at: Option<DateTime<Utc>>,
+    /// When it stops for good (none: when every recipient is done): recipients whose
+    /// window does not open before then are skipped with `window_expired`.
+    pub end_at: Option<DateTime<Utc>>,
     /// When it sends, in each contact's local time: `{"days": […], "opens": "08:00",
     /// "closes": "21:00"}`.
     pub window: serde_json::Value,
@@ -38,6 +41,12 @@ pub struct Campaign {
     pub rate_per_second: u32,
     /// Where it stands.
     pub status: CampaignStatus,
+    /// Recipients written so far.
+    pub recipients_total: u64,
+    /// Whether every contact of the audience has its recipient row.
+    pub audience_done: bool,
+    /// Where writing the audience stands (the store's cursor into it).
+    pub audience_cursor: Option<String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -112,6 +121,43 @@ impl CampaignStatus {
                 | (Running, Paused | Completed | Cancelled)
                 | (Paused, Running | Scheduled | Cancelled)
         )
+    }
+}
+
+/// One contact of a campaign's audience (SPEC §6), in audience order (`seq`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// The campaign.
+    pub campaign_id: CampaignId,
+    /// Its place in the audience, from 1.
+    pub seq: u64,
+    /// The contact.
+    pub contact_id: ContactId,
+    /// The contact's address on the campaign's channel kind when the recipient was
+    /// written (none: it had none).
+    pub address: Option<String>,
+    /// Where it stands.
+    pub state: RecipientState,
+    /// Why it was skipped.
+    pub reason: Option<SkipReason>,
+    /// Why its first message failed (the provider's error code, or the send path's).
+    pub error: Option<String>,
+    /// Not sent before this instant (a closed window, a conversation in progress).
+    pub next_at: Option<DateTime<Utc>>,
+    /// The conversation its first message started.
+    pub conversation_id: Option<ConversationId>,
+    /// Its first message.
+    pub message_id: Option<MessageId>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Recipient {
+    /// The key a provider de-duplicates this recipient's first message by: the same on
+    /// every attempt, in every process, after any crash.
+    #[must_use]
+    pub fn idempotency_key(&self) -> String {
+        format!("{}-{}", self.campaign_id, self.seq)
     }
 }
 

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ChannelId, ContactId, ConversationId, Direction, Encoding, FlowId, MessageId, MessageStatus,
-    NoteId, OrgId, UserId,
+    CampaignId, ChannelId, ContactId, ConversationId, Direction, Encoding, FlowId, MessageId,
+    MessageStatus, NoteId, OrgId, UserId,
 };
 
 /// Where a conversation stands.
@@ -61,6 +61,8 @@ pub struct Conversation {
     pub channel_id: ChannelId,
     /// Who started it.
     pub direction: Direction,
+    /// The campaign that started it, if one did.
+    pub campaign_id: Option<CampaignId>,
     /// The flow running it, if any.
     pub flow_id: Option<FlowId>,
     /// The flow version it started with (kept for its whole life, SPEC §4).
@@ -106,6 +108,7 @@ impl Conversation {
             contact_id,
             channel_id,
             direction,
+            campaign_id: None,
             flow_id: None,
             flow_version: None,
             state: ConversationState::Bot,

@@ -18,7 +18,7 @@ pub mod values;
 mod webhook;
 
 pub use audit::{AuditAction, AuditEntry, NewAuditEntry};
-pub use campaign::{Campaign, CampaignStatus, RecipientState, SkipReason};
+pub use campaign::{Campaign, CampaignStatus, Recipient, RecipientState, SkipReason};
 pub use channel::{Channel, Provider};
 pub use clock::{Clock, SystemClock};
 pub use contact::{

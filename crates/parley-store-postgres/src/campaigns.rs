@@ -3,11 +3,19 @@
 //! its `WHERE`), so two people moving a campaign at once cannot both win.
 
 use chrono::{DateTime, Utc};
-use parley_domain::{Campaign, CampaignId, CampaignStatus, NewAuditEntry, OrgId, to_millis};
-use parley_store::{CampaignStore, Page, PageRequest, StoreError, decode, sql, statuses_before};
+use parley_domain::{
+    Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, NewAuditEntry, OrgId, Recipient,
+    RecipientState, SkipReason, to_millis,
+};
+use parley_store::{
+    AudienceSlice, CampaignCounts, CampaignStore, Page, PageRequest, Settle, StoreError, decode,
+    sql, statuses_before,
+};
 
 use crate::PgStore;
 use crate::rows::{Cols, map_err};
+
+mod recipients;
 
 /// Moves a campaign whose status is one of `$5` (a JSON array).
 const MOVE_CAMPAIGN: &str = "UPDATE campaigns SET status = $3, updated_at = $4, \
@@ -35,7 +43,8 @@ impl CampaignStore for PgStore {
             .bind(c.status.as_str())
             .bind(to_millis(c.created_at))
             .bind(to_millis(c.updated_at))
-            .bind(i64::try_from(c.revision).unwrap_or(i64::MAX));
+            .bind(i64::try_from(c.revision).unwrap_or(i64::MAX))
+            .bind(c.end_at.map(to_millis));
         self.write_audited(query, |r| decode::campaign(r), &audit)
             .await?
             .ok_or(StoreError::NotFound)
@@ -100,5 +109,149 @@ impl CampaignStore for PgStore {
             }),
             None => Err(StoreError::NotFound),
         }
+    }
+
+    async fn complete_campaign(
+        &self,
+        organization: OrgId,
+        id: CampaignId,
+        at: DateTime<Utc>,
+        audit: NewAuditEntry,
+    ) -> Result<Option<Campaign>, StoreError> {
+        let query = sqlx::query(sql::COMPLETE_CAMPAIGN)
+            .bind(to_millis(at))
+            .bind(id.to_string())
+            .bind(organization.to_string());
+        self.write_audited(query, |r| decode::campaign(r), &audit)
+            .await
+    }
+
+    async fn campaigns_to_dispatch(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Campaign>, StoreError> {
+        let rows = sqlx::query(sql::CAMPAIGNS_TO_DISPATCH)
+            .bind(to_millis(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(|r| decode::campaign(&Cols(r))).collect()
+    }
+
+    async fn add_recipients(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        kind: ChannelKind,
+        slice: AudienceSlice,
+        at: DateTime<Utc>,
+    ) -> Result<Campaign, StoreError> {
+        self.write_slice(organization, campaign, kind, slice, at)
+            .await
+    }
+
+    async fn due_recipients(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(Recipient, Option<Contact>)>, StoreError> {
+        self.owned(organization, campaign).await?;
+        self.due(organization, campaign, now, limit).await
+    }
+
+    async fn settle_recipients(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        changes: Vec<(u64, Settle)>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.owned(organization, campaign).await?;
+        self.settle(campaign, changes, at).await
+    }
+
+    async fn skip_pending(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        reason: SkipReason,
+        limit: u32,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.owned(organization, campaign).await?;
+        let n = sqlx::query(sql::SKIP_PENDING)
+            .bind(campaign.to_string())
+            .bind(reason.as_str())
+            .bind(i64::from(limit))
+            .bind(to_millis(at))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        Ok(n)
+    }
+
+    async fn list_recipients(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        state: Option<RecipientState>,
+        page: PageRequest,
+    ) -> Result<Page<Recipient>, StoreError> {
+        self.owned(organization, campaign).await?;
+        // The application hands over cursors it checked; anything else ends the list.
+        let after = page
+            .after
+            .as_deref()
+            .map(|a| a.parse::<i64>().unwrap_or(i64::MAX));
+        let rows = sqlx::query(sql::LIST_RECIPIENTS)
+            .bind(campaign.to_string())
+            .bind(state.map(RecipientState::as_str))
+            .bind(after)
+            .bind(page.fetch_limit())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let items = rows
+            .iter()
+            .map(|r| decode::recipient(&Cols(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.finish(items, |r| r.seq.to_string()))
+    }
+
+    async fn campaign_counts(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+    ) -> Result<CampaignCounts, StoreError> {
+        self.owned(organization, campaign).await?;
+        let rows = sqlx::query(sql::COUNT_RECIPIENTS)
+            .bind(campaign.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let rows = rows
+            .iter()
+            .map(|r| decode::count_row(&Cols(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CampaignCounts::from_rows(&rows))
+    }
+}
+
+impl PgStore {
+    /// `NotFound` unless the campaign is `organization`'s.
+    async fn owned(&self, organization: OrgId, campaign: CampaignId) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1 FROM campaigns WHERE id = $1 AND organization_id = $2")
+            .bind(campaign.to_string())
+            .bind(organization.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .map(|_| ())
+            .ok_or(StoreError::NotFound)
     }
 }

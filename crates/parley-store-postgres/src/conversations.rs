@@ -24,7 +24,7 @@ fn opt_millis(at: Option<DateTime<Utc>>) -> Option<i64> {
     at.map(to_millis)
 }
 
-/// Binds a conversation's columns in table order (`$1…$18`).
+/// Binds a conversation's columns in table order (`$1…$18`), then its campaign (`$19`).
 fn bind_conversation<'q>(q: Query<'q>, c: &'q Conversation) -> Query<'q> {
     q.bind(c.id.to_string())
         .bind(c.organization_id.to_string())
@@ -44,6 +44,7 @@ fn bind_conversation<'q>(q: Query<'q>, c: &'q Conversation) -> Query<'q> {
         .bind(opt_millis(c.first_agent_reply_at))
         .bind(opt_millis(c.closed_at))
         .bind(to_millis(c.updated_at))
+        .bind(c.campaign_id.map(|id| id.to_string()))
 }
 
 /// Binds a message's columns in table order (`$1…$16`).
@@ -258,6 +259,24 @@ impl ConversationStore for PgStore {
         write_effects(&mut tx, &turn.events, &turn.jobs).await?;
         if let Some(change) = &turn.suppression {
             write_suppression(&mut tx, change).await?;
+        }
+        if let Some(claim) = &turn.recipient {
+            let claimed = sqlx::query(sql::CLAIM_RECIPIENT)
+                .bind(claim.campaign.to_string())
+                .bind(i64::try_from(claim.seq).unwrap_or(i64::MAX))
+                .bind(stored.id.to_string())
+                .bind(claim.message.map(|m| m.to_string()))
+                .bind(to_millis(stored.updated_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+            if claimed == 0 {
+                // Dropping the transaction rolls the whole turn back.
+                return Err(StoreError::Conflict {
+                    constraint: "campaign_recipient_state",
+                });
+            }
         }
         tx.commit().await.map_err(map_err)?;
         Ok(Some(TurnWritten {

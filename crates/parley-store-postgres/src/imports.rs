@@ -227,6 +227,16 @@ impl PgStore {
             }
             query.execute(&mut *tx).await.map_err(map_err)?;
         }
+        // Which contacts the import touched (a campaign's audience, migration 0018).
+        sqlx::query(
+            "INSERT INTO import_contacts (import_id, contact_id) \
+             SELECT $1, COALESCE(match_id, new_id) FROM import_batch \
+             WHERE outcome IN ('created', 'updated', 'unchanged') ON CONFLICT DO NOTHING",
+        )
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
         let tallies =
             sqlx::query("SELECT outcome, COUNT(*) AS n FROM import_batch GROUP BY outcome")
                 .fetch_all(&mut *tx)

@@ -93,6 +93,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0017_campaigns.sql",
         include_str!("../migrations/0017_campaigns.sql"),
     ),
+    (
+        18,
+        "0018_campaign_recipients.sql",
+        include_str!("../migrations/0018_campaign_recipients.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -114,6 +119,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0015_notes.sql",
     "0016_queue_members.sql",
     "0017_campaigns.sql",
+    "0018_campaign_recipients.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -31,6 +31,7 @@ numbered_sql! {
     INSERT_SUPPRESSION = sql::INSERT_SUPPRESSION;
     DELETE_SUPPRESSION = sql::DELETE_SUPPRESSION;
     FINISH_PENDING_JOB = sql::FINISH_PENDING_JOB;
+    CLAIM_RECIPIENT = sql::CLAIM_RECIPIENT;
 }
 
 fn write_suppression(tx: &Connection, change: &SuppressionChange) -> Result<(), StoreError> {
@@ -66,7 +67,7 @@ fn opt_millis(at: Option<DateTime<Utc>>) -> Option<i64> {
     at.map(to_millis)
 }
 
-/// A conversation's columns in table order (`$1…$18`).
+/// A conversation's columns in table order (`$1…$18`), then its campaign (`$19`).
 fn conversation_params(c: &Conversation) -> Vec<Box<dyn ToSql>> {
     vec![
         Box::new(c.id.to_string()),
@@ -87,6 +88,7 @@ fn conversation_params(c: &Conversation) -> Vec<Box<dyn ToSql>> {
         Box::new(opt_millis(c.first_agent_reply_at)),
         Box::new(opt_millis(c.closed_at)),
         Box::new(to_millis(c.updated_at)),
+        Box::new(c.campaign_id.map(|id| id.to_string())),
     ]
 }
 
@@ -205,6 +207,25 @@ fn take_turn(
     write_effects(tx, &turn.events, &turn.jobs)?;
     if let Some(change) = &turn.suppression {
         write_suppression(tx, change)?;
+    }
+    if let Some(claim) = &turn.recipient {
+        let claimed = tx
+            .prepare_cached(&CLAIM_RECIPIENT)
+            .map_err(sql_err)?
+            .execute(rusqlite::params![
+                claim.campaign.to_string(),
+                i64::try_from(claim.seq).unwrap_or(i64::MAX),
+                stored.id.to_string(),
+                claim.message.map(|m| m.to_string()),
+                to_millis(stored.updated_at),
+            ])
+            .map_err(sql_err)?;
+        if claimed == 0 {
+            // The savepoint of this turn is undone: nothing of it is written.
+            return Err(StoreError::Conflict {
+                constraint: "campaign_recipient_state",
+            });
+        }
     }
     Ok(Some(TurnWritten {
         conversation: stored,

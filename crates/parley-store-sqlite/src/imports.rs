@@ -28,8 +28,8 @@ impl ImportStore for SqliteStore {
         created_by: Option<UserId>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO imports (id, organization_id, status, format, file_name, options, bytes_total, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO imports (id, organization_id, status, format, file_name, options, bytes_total, created_by, created_at, seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (SELECT COALESCE(MAX(seq), 0) + 1 FROM imports))",
         )
         .bind(r.id.to_string())
         .bind(r.organization_id.to_string())

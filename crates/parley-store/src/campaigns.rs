@@ -1,11 +1,143 @@
-//! The campaigns port (SPEC §6): an organization's campaigns and how they move. Each
-//! change is written with its audit entry in one transaction.
+//! The campaigns port (SPEC §6): an organization's campaigns and how they move, each
+//! change written with its audit entry in one transaction; and their recipients, the
+//! dispatcher's queue (ADR 0008): written from the audience slice by slice, taken in
+//! order when due, and settled only while pending. A recipient's first message is not
+//! written here: it is a conversation turn that claims the recipient
+//! (`Turn::recipient`), so the claim and the conversation commit together.
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use parley_domain::{Campaign, CampaignId, CampaignStatus, NewAuditEntry, OrgId};
+use parley_domain::{
+    Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, ContactId, ImportId, NewAuditEntry,
+    OrgId, Recipient, RecipientState, SkipReason,
+};
 
 use crate::{Page, PageRequest, StoreError};
+
+/// The next slice of a campaign's audience.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudienceSlice {
+    /// The next contacts (at most `limit`) of a completed import, after the cursor the
+    /// campaign holds.
+    Import {
+        /// The import.
+        import: ImportId,
+        /// At most this many contacts.
+        limit: u32,
+    },
+    /// These contacts (a page of a contact filter the application read), continuing from
+    /// the cursor `after`, which must be the one the campaign holds (so a retried slice
+    /// is not written twice); `cursor` is where the next page starts.
+    Contacts {
+        /// The contacts, in audience order.
+        contacts: Vec<ContactId>,
+        /// The cursor this page continues from.
+        after: Option<String>,
+        /// The cursor after it.
+        cursor: String,
+        /// Whether the audience ends with this page.
+        last: bool,
+    },
+}
+
+/// What happens to a pending recipient without a first message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settle {
+    /// Not before `until` (its window is closed, a conversation is in progress).
+    Defer {
+        /// When it is due again.
+        until: DateTime<Utc>,
+    },
+    /// Left out for good.
+    Skip(SkipReason),
+    /// Its first message could not be made (the error says why).
+    Fail {
+        /// Why.
+        error: String,
+    },
+}
+
+/// A campaign's live counters (SPEC §6, issue 7).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CampaignCounts {
+    /// Recipients by state.
+    pub pending: u64,
+    /// First messages handed to the send path.
+    pub sent: u64,
+    /// First messages the provider reported delivered (or read).
+    pub delivered: u64,
+    /// First messages that could not be made or were refused or undelivered.
+    pub failed: u64,
+    /// Recipients left out, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Conversations in which the customer wrote back.
+    pub replied: u64,
+    /// Conversations that ended with an opt-out.
+    pub opted_out: u64,
+    /// Closed conversations by outcome status (`none` for those without one).
+    pub completed: BTreeMap<String, u64>,
+}
+
+/// One group of the counters query: how many recipients share these values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountRow {
+    /// The recipient's state.
+    pub state: RecipientState,
+    /// Its skip reason.
+    pub reason: Option<String>,
+    /// Its first message's status.
+    pub message_status: Option<String>,
+    /// Whether its conversation is closed.
+    pub closed: bool,
+    /// Its conversation's outcome status.
+    pub outcome: Option<String>,
+    /// Whether the customer wrote back.
+    pub replied: bool,
+    /// How many.
+    pub n: u64,
+}
+
+impl CampaignCounts {
+    /// Adds up the groups of the counters query.
+    #[must_use]
+    pub fn from_rows(rows: &[CountRow]) -> Self {
+        let mut c = Self::default();
+        for r in rows {
+            match r.state {
+                RecipientState::Pending => c.pending += r.n,
+                RecipientState::Failed => c.failed += r.n,
+                RecipientState::Skipped => {
+                    let reason = r.reason.clone().unwrap_or_else(|| "unknown".to_owned());
+                    *c.skipped.entry(reason).or_default() += r.n;
+                }
+                RecipientState::Sent => {
+                    c.sent += r.n;
+                    match r.message_status.as_deref() {
+                        Some("delivered" | "read") => c.delivered += r.n,
+                        Some("failed" | "undelivered") => c.failed += r.n,
+                        _ => {}
+                    }
+                }
+            }
+            if r.replied {
+                c.replied += r.n;
+            }
+            if r.outcome.as_deref() == Some(OPTED_OUT) {
+                c.opted_out += r.n;
+            }
+            if r.closed {
+                let key = r.outcome.clone().unwrap_or_else(|| "none".to_owned());
+                *c.completed.entry(key).or_default() += r.n;
+            }
+        }
+        c
+    }
+}
+
+/// The outcome status an opt-out closes a conversation with (SPEC §5).
+const OPTED_OUT: &str = "opted_out";
 
 /// Campaigns.
 #[async_trait]
@@ -43,6 +175,91 @@ pub trait CampaignStore: Send + Sync {
         at: DateTime<Utc>,
         audit: NewAuditEntry,
     ) -> Result<Campaign, StoreError>;
+
+    /// Moves a running campaign of `organization` to `completed` with its audit entry,
+    /// only when its audience is all written and no recipient is pending; `None` (nothing
+    /// written) otherwise.
+    async fn complete_campaign(
+        &self,
+        organization: OrgId,
+        id: CampaignId,
+        at: DateTime<Utc>,
+        audit: NewAuditEntry,
+    ) -> Result<Option<Campaign>, StoreError>;
+
+    /// Campaigns of every organization the dispatcher has work in: running ones, and
+    /// scheduled ones whose `start_at` is at or before `now`; by id, at most `limit`.
+    async fn campaigns_to_dispatch(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Campaign>, StoreError>;
+
+    /// Writes the next slice of a campaign's audience as recipients after those it has
+    /// (`pending` with the contact's address of `kind`, or `skipped` with
+    /// `invalid_address` without one) and moves the campaign's cursor, in one
+    /// transaction; the campaign as it then stands (`audience_done` once a slice came
+    /// back empty or was the last). `Conflict { constraint: "campaign_audience_cursor" }`
+    /// when a `Contacts` slice does not continue from the campaign's cursor; `NotFound`
+    /// when the campaign is not `organization`'s.
+    async fn add_recipients(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        kind: ChannelKind,
+        slice: AudienceSlice,
+        at: DateTime<Utc>,
+    ) -> Result<Campaign, StoreError>;
+
+    /// Pending recipients of a campaign due at `now` (not deferred past it), by when
+    /// they fell due and then in order, at most `limit`, each with its contact (whose
+    /// `addresses` hold only the recipient's address). A recipient whose contact is gone
+    /// comes with none.
+    async fn due_recipients(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(Recipient, Option<Contact>)>, StoreError>;
+
+    /// Settles recipients of a campaign without a first message, each only while it is
+    /// still pending, in one transaction; how many changed.
+    async fn settle_recipients(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        changes: Vec<(u64, Settle)>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// Skips at most `limit` pending recipients of a campaign with `reason`, in one
+    /// transaction; how many.
+    async fn skip_pending(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        reason: SkipReason,
+        limit: u32,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// A campaign's recipients in order (the cursor is the `seq`), optionally only
+    /// those in `state`.
+    async fn list_recipients(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        state: Option<RecipientState>,
+        page: PageRequest,
+    ) -> Result<Page<Recipient>, StoreError>;
+
+    /// A campaign's counters as they stand.
+    async fn campaign_counts(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+    ) -> Result<CampaignCounts, StoreError>;
 }
 
 /// The statuses a campaign may move to `next` from, as a JSON array (the engines'

@@ -23,6 +23,7 @@ mod flows;
 mod idempotency;
 mod inboxes;
 mod jobs;
+mod recipients;
 mod tenancy;
 mod webhooks;
 
@@ -37,6 +38,7 @@ pub use flows::*;
 pub use idempotency::*;
 pub use inboxes::*;
 pub use jobs::*;
+pub use recipients::*;
 pub use tenancy::*;
 pub use webhooks::*;
 
@@ -95,6 +97,7 @@ macro_rules! conformance_suite {
             outcome_statuses_are_defined_per_organization,
             queues_are_defined_per_organization,
             campaigns_are_scoped_and_move_only_as_allowed,
+            campaign_recipients_come_from_the_audience_and_are_sent_once,
             ping_answers,
             close_refuses_later_calls,
         );

@@ -14,8 +14,8 @@
 
 use async_trait::async_trait;
 use parley_domain::{
-    ChannelId, ChannelKind, ContactId, Conversation, ConversationId, JobId, Message, MessageId,
-    NewEvent, Note, OrgId,
+    CampaignId, ChannelId, ChannelKind, ContactId, Conversation, ConversationId, JobId, Message,
+    MessageId, NewEvent, Note, OrgId,
 };
 
 use crate::{NewJob, Page, PageRequest, StoreError, Suppression};
@@ -55,6 +55,22 @@ pub struct Turn {
     pub jobs: Vec<NewJob>,
     /// An opt-out or opt-in the input carried, written with the rest.
     pub suppression: Option<SuppressionChange>,
+    /// The campaign recipient this turn sends the first message to: moved from `pending`
+    /// to `sent` with the conversation and message, or, when it is no longer pending,
+    /// nothing of the turn is written (`Conflict { constraint:
+    /// "campaign_recipient_state" }`). This is what makes a first message exactly once.
+    pub recipient: Option<RecipientClaim>,
+}
+
+/// A campaign recipient a turn claims (see [`Turn::recipient`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecipientClaim {
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// The recipient's place in it.
+    pub seq: u64,
+    /// The first message (none: the flow sent nothing at its start).
+    pub message: Option<MessageId>,
 }
 
 /// A change to the suppression list a turn writes (an opt-out or opt-in keyword).

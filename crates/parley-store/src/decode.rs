@@ -18,6 +18,9 @@ use parley_domain::{
 
 use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
 use crate::sessions::Session;
+mod campaigns;
+pub use campaigns::{campaign, count_row, recipient};
+
 use crate::{RejectLine, StoreError, StoredApiKey, StoredEvent, Suppression, UserCredentials};
 
 /// Typed column access over one engine's row.
@@ -547,6 +550,7 @@ pub fn conversation(r: &impl RowSource) -> Result<Conversation, StoreError> {
         contact_id: parsed(r, "contact_id")?,
         channel_id: parsed(r, "channel_id")?,
         direction: named(r, "direction", Direction::from_name)?,
+        campaign_id: opt_parsed(r, "campaign_id")?,
         flow_id: opt_parsed(r, "flow_id")?,
         flow_version: opt_version(r, "flow_version")?,
         state: named(r, "state", ConversationState::from_name)?,
@@ -776,25 +780,4 @@ pub fn due_delivery_columns() -> &'static str {
         )
     });
     &COLUMNS
-}
-
-/// `campaigns.*`
-pub fn campaign(r: &impl RowSource) -> Result<parley_domain::Campaign, StoreError> {
-    Ok(parley_domain::Campaign {
-        id: parsed(r, "id")?,
-        organization_id: parsed(r, "organization_id")?,
-        name: text(r, "name")?,
-        audience: json(r, "audience")?,
-        flow_id: parsed(r, "flow_id")?,
-        flow_version: count(r, "flow_version")?,
-        channel_id: parsed(r, "channel_id")?,
-        start_at: r.opt_int("start_at")?.map(parley_domain::from_millis),
-        window: json(r, "send_window")?,
-        rate_per_second: count(r, "rate_per_second")?,
-        status: named(r, "status", parley_domain::CampaignStatus::from_name)?,
-        created_at: instant(r, "created_at")?,
-        updated_at: instant(r, "updated_at")?,
-        revision: u64::try_from(int(r, "revision")?)
-            .map_err(|_| StoreError::corrupt("campaigns.revision is negative"))?,
-    })
 }

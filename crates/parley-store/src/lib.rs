@@ -27,12 +27,14 @@ pub mod conformance;
 
 pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::AuditLog;
-pub use campaigns::{CampaignStore, statuses_before};
+pub use campaigns::{
+    AudienceSlice, CampaignCounts, CampaignStore, CountRow, Settle, statuses_before,
+};
 pub use channels::ChannelStore;
 pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};
 pub use conversations::{
     ConversationFilter, ConversationStore, Decide, DecideMessage, MessageChange, MessageKey,
-    SuppressionChange, Turn, TurnTarget, TurnWritten,
+    RecipientClaim, SuppressionChange, Turn, TurnTarget, TurnWritten,
 };
 pub use error::{BoxError, StoreError};
 pub use flows::{FlowStore, NewFlowVersion};

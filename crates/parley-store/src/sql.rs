@@ -35,18 +35,19 @@ pub const INSERT_JOB: &str = "INSERT INTO jobs (id, queue, kind, payload, dedup_
      max_attempts, run_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8) \
      ON CONFLICT DO NOTHING";
 
-/// Inserts a conversation: every column as `$1…$18` in table order.
+/// Inserts a conversation: every column as `$1…$18` in table order, then `$19` its campaign.
 pub const INSERT_CONVERSATION: &str = "INSERT INTO conversations (id, organization_id, contact_id, \
      channel_id, direction, flow_id, flow_version, state, queue, assignee, status, flow_state, revision, \
-     last_inbound_at, opened_at, first_agent_reply_at, closed_at, updated_at) VALUES ($1, $2, $3, $4, \
-     $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING *";
+     last_inbound_at, opened_at, first_agent_reply_at, closed_at, updated_at, campaign_id) VALUES ($1, \
+     $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING *";
 
-/// Writes a conversation's changeable columns (same numbering as the insert) when its
-/// revision is still `$19`.
+/// Writes a conversation's changeable columns (same numbering as the insert; the campaign
+/// never changes) when its revision is still `$20`.
 pub const UPDATE_CONVERSATION: &str = "UPDATE conversations SET flow_id = $6, flow_version = $7, \
      state = $8, queue = $9, assignee = $10, status = $11, flow_state = $12, revision = $13, \
-     last_inbound_at = $14, first_agent_reply_at = $16, closed_at = $17, updated_at = $18 \
-     WHERE id = $1 AND organization_id = $2 AND revision = $19 \
+     last_inbound_at = $14, first_agent_reply_at = $16, closed_at = $17, updated_at = $18, \
+     campaign_id = COALESCE(campaign_id, $19) \
+     WHERE id = $1 AND organization_id = $2 AND revision = $20 \
      AND $3 IS NOT NULL AND $4 IS NOT NULL AND $5 IS NOT NULL AND $15 IS NOT NULL RETURNING *";
 
 /// Inserts a message: every column as `$1…$16` in table order.
@@ -200,11 +201,11 @@ pub const ASSIGNED_LOADS: &str = "SELECT assignee, COUNT(*) AS load FROM convers
 pub const WAITING_CONVERSATIONS: &str = "SELECT id FROM conversations WHERE organization_id = $1 \
      AND queue = $2 AND state = 'queued' AND assignee IS NULL ORDER BY id LIMIT $3";
 
-/// Inserts a campaign (`$1…$14` in table order).
+/// Inserts a campaign (`$1…$14` in table order, `$15` its end).
 pub const INSERT_CAMPAIGN: &str = "INSERT INTO campaigns (id, organization_id, name, audience, \
      flow_id, flow_version, channel_id, start_at, send_window, rate_per_second, status, created_at, \
-     updated_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-     RETURNING *";
+     updated_at, revision, end_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+     $14, $15) RETURNING *";
 
 /// A campaign of an organization (`$1` id, `$2` organization).
 pub const FIND_CAMPAIGN: &str = "SELECT * FROM campaigns WHERE id = $1 AND organization_id = $2";
@@ -212,3 +213,50 @@ pub const FIND_CAMPAIGN: &str = "SELECT * FROM campaigns WHERE id = $1 AND organ
 /// An organization's campaigns by id (`$1` organization, `$2` after, `$3` limit).
 pub const LIST_CAMPAIGNS: &str = "SELECT * FROM campaigns WHERE organization_id = $1 \
      AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3";
+
+/// Claims a pending campaign recipient for the turn that sends its first message (`$1`
+/// campaign, `$2` seq, `$3` conversation, `$4` message, `$5` at).
+pub const CLAIM_RECIPIENT: &str = "UPDATE campaign_recipients SET state = 'sent', \
+     conversation_id = $3, message_id = $4, next_at = 0, updated_at = $5 \
+     WHERE campaign_id = $1 AND seq = $2 AND state = 'pending'";
+
+/// Due pending recipients of a campaign (`$1` campaign, `$2` now, `$3` limit).
+pub const DUE_RECIPIENTS: &str = "SELECT * FROM campaign_recipients WHERE campaign_id = $1 \
+     AND state = 'pending' AND next_at <= $2 ORDER BY next_at, seq LIMIT $3";
+
+/// Settles a pending recipient (`$1` campaign, `$2` seq, `$3` state, `$4` reason, `$5`
+/// error, `$6` next at, `$7` at).
+pub const SETTLE_RECIPIENT: &str = "UPDATE campaign_recipients SET state = $3, reason = $4, \
+     error = $5, next_at = $6, updated_at = $7 \
+     WHERE campaign_id = $1 AND seq = $2 AND state = 'pending'";
+
+/// A campaign's recipients in order (`$1` campaign, `$2` state or null, `$3` after seq or
+/// null, `$4` limit).
+pub const LIST_RECIPIENTS: &str = "SELECT * FROM campaign_recipients WHERE campaign_id = $1 \
+     AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR seq > $3) ORDER BY seq LIMIT $4";
+
+/// A campaign's counters, grouped (`$1` campaign): see `CountRow`.
+pub const COUNT_RECIPIENTS: &str = "SELECT r.state, r.reason, m.status AS message_status, \
+     CAST(CASE WHEN c.state = 'closed' THEN 1 ELSE 0 END AS BIGINT) AS closed, \
+     c.status AS outcome, \
+     CAST(CASE WHEN c.last_inbound_at IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) AS replied, \
+     COUNT(*) AS n \
+     FROM campaign_recipients r LEFT JOIN messages m ON m.id = r.message_id \
+     LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.campaign_id = $1 \
+     GROUP BY r.state, r.reason, m.status, closed, c.status, replied";
+
+/// Moves a running campaign to `completed` when its audience is written and nothing is
+/// pending (`$1` at, `$2` id, `$3` organization).
+pub const COMPLETE_CAMPAIGN: &str = "UPDATE campaigns SET status = 'completed', updated_at = $1, \
+     revision = revision + 1 WHERE id = $2 AND organization_id = $3 AND status = 'running' \
+     AND audience_done = 1 AND NOT EXISTS (SELECT 1 FROM campaign_recipients r \
+     WHERE r.campaign_id = campaigns.id AND r.state = 'pending') RETURNING *";
+
+/// Campaigns with dispatch work (`$1` now, `$2` limit).
+pub const CAMPAIGNS_TO_DISPATCH: &str = "SELECT * FROM campaigns WHERE status = 'running' \
+     OR (status = 'scheduled' AND start_at <= $1) ORDER BY id LIMIT $2";
+
+/// Skips pending recipients of a campaign (`$1` campaign, `$2` reason, `$3` limit, `$4` at).
+pub const SKIP_PENDING: &str = "UPDATE campaign_recipients SET state = 'skipped', reason = $2, \
+     updated_at = $4 WHERE campaign_id = $1 AND seq IN (SELECT seq FROM campaign_recipients \
+     WHERE campaign_id = $1 AND state = 'pending' ORDER BY seq LIMIT $3) AND state = 'pending'";

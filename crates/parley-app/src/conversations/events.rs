@@ -275,6 +275,7 @@ mod tests {
             contact_id: contact.id,
             channel_id: channel.id,
             direction: Direction::Inbound,
+            campaign_id: None,
             flow_id: None,
             flow_version: None,
             state: ConversationState::Closed,

@@ -45,7 +45,8 @@ use crate::{App, AppError};
 mod plan;
 
 use plan::{
-    Declined, Facts, Outcome, decide_agent, decide_auto_assign, decide_flow_input, decide_inbound,
+    Declined, Facts, Outcome, decide_agent, decide_auto_assign, decide_campaign_start,
+    decide_flow_input, decide_inbound,
 };
 
 use super::send::Outgoing;
@@ -136,6 +137,36 @@ impl Runtime {
             w.notify_waiters();
         }
     }
+}
+
+/// What a turn declined because the contact is in an open conversation on the channel.
+const BUSY: &str = "open conversation";
+
+/// What became of a campaign recipient's first message.
+#[derive(Debug)]
+pub(crate) enum Started {
+    /// The conversation started and the recipient is `sent`.
+    Sent,
+    /// The contact is in an open conversation on the channel: nothing was written.
+    Busy,
+    /// The recipient was no longer pending (another process took it): nothing written.
+    Taken,
+}
+
+/// A campaign recipient to start, with what its turn reads.
+pub(crate) struct CampaignStart {
+    /// The campaign.
+    pub(crate) campaign: parley_domain::CampaignId,
+    /// The recipient's place in it.
+    pub(crate) seq: u64,
+    /// The flow and version the campaign runs.
+    pub(crate) flow: (FlowId, u32),
+    /// The channel.
+    pub(crate) channel: Channel,
+    /// The contact.
+    pub(crate) contact: Contact,
+    /// Their address on the channel.
+    pub(crate) address: String,
 }
 
 /// A customer's message as a channel received it.
@@ -350,6 +381,7 @@ impl App {
                     facts.flow = Some((id, version, flow));
                 }
                 Declined::Failed(why) => return Err(AppError::Internal(why.into())),
+                Declined::Busy => return Err(AppError::Conflict(BUSY)),
                 _ => return Ok(written),
             }
         }
@@ -458,6 +490,43 @@ impl App {
             .run_turn(target, facts, decide)
             .await?
             .map(Handled::from))
+    }
+
+    /// Sends a campaign recipient its first message (ADR 0008): one turn that starts the
+    /// conversation, writes the flow's first messages with their send jobs and claims the
+    /// recipient, so the message is written once or not at all.
+    pub(crate) async fn start_recipient(&self, start: CampaignStart) -> Result<Started, AppError> {
+        let organization = self.organization_of(start.channel.organization_id).await?;
+        let (id, version) = start.flow;
+        let flow = self.compiled_flow(organization.id, id, version).await?;
+        let target = TurnTarget::Open {
+            organization: organization.id,
+            contact: start.contact.id,
+            channel: start.channel.id,
+        };
+        let facts = Facts {
+            now: self.clock.now(),
+            statuses: self.outcome_statuses_of(organization.id).await?,
+            organization,
+            channel: start.channel,
+            contact: start.contact,
+            address: start.address,
+            flow: Some((id, version, flow)),
+            send_after: self.runtime.send_after(),
+        };
+        let (campaign, seq) = (start.campaign, start.seq);
+        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
+            decide_campaign_start(facts, current, campaign, seq, out)
+        };
+        match self.run_turn(target, facts, decide).await {
+            Ok(Some(_)) => Ok(Started::Sent),
+            Ok(None) => Err(AppError::Internal(
+                "a campaign's first turn wrote nothing".into(),
+            )),
+            Err(AppError::Conflict(BUSY)) => Ok(Started::Busy),
+            Err(AppError::Conflict("campaign_recipient_state")) => Ok(Started::Taken),
+            Err(e) => Err(e),
+        }
     }
 
     /// What a turn on an existing conversation reads: its channel, contact and address,
@@ -619,7 +688,7 @@ impl App {
         Ok(self.runtime.statuses.put(organization, statuses))
     }
 
-    async fn organization_of(&self, id: OrgId) -> Result<Organization, AppError> {
+    pub(crate) async fn organization_of(&self, id: OrgId) -> Result<Organization, AppError> {
         if let Some(organization) = self.runtime.organizations.get(id) {
             return Ok(organization);
         }

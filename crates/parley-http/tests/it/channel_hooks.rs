@@ -66,6 +66,7 @@ async fn sent_message(t: &TestApp, org: OrgId, channel: parley_domain::ChannelId
                     events: vec![],
                     jobs: vec![],
                     suppression: None,
+                    recipient: None,
                 })
             }),
         )

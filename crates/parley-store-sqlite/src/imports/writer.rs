@@ -55,6 +55,8 @@ pub(crate) struct SqliteImportWriter {
     id: String,
     /// The organization's compact key (migration 0004).
     organization_seq: i64,
+    /// The import's compact key (migration 0018).
+    import_seq: i64,
     /// The `seq` the next created contact takes; read when a transaction begins, since
     /// the writer alone inserts while it holds the write lock.
     next_seq: i64,
@@ -155,11 +157,21 @@ impl SqliteImportWriter {
             .optional()
             .map_err(sql_err)?
             .ok_or(StoreError::NotFound)?;
+        let import_seq = conn
+            .query_row(
+                "SELECT seq FROM imports WHERE id = ?1",
+                params![id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql_err)?
+            .ok_or(StoreError::NotFound)?;
         Ok(Self {
             conn: Some(conn),
             slot,
             id: id.to_string(),
             organization_seq,
+            import_seq,
             next_seq: 0,
             open_since: None,
             last_commit: Duration::ZERO,
@@ -208,6 +220,7 @@ impl SqliteImportWriter {
             .ok_or_else(|| StoreError::corrupt("the import writer was used after an error"))?;
         let target = Target {
             import: &self.id,
+            import_seq: self.import_seq,
             organization_seq: self.organization_seq,
             now,
         };
@@ -290,9 +303,11 @@ struct Holder {
     customer_id: Option<String>,
 }
 
-/// What a batch is applied to: the import, the organization, the time (milliseconds).
+/// What a batch is applied to: the import (id and seq), the organization, the time
+/// (milliseconds).
 struct Target<'a> {
     import: &'a str,
+    import_seq: i64,
     organization_seq: i64,
     now: i64,
 }
@@ -325,6 +340,7 @@ fn apply(
 ) -> Result<ImportCounters, StoreError> {
     let Target {
         import,
+        import_seq,
         organization_seq: org,
         now,
     } = *target;
@@ -368,6 +384,13 @@ fn apply(
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
             )
             .map_err(sql_err)?;
+        // Which contacts the import touched (a campaign's audience, migration 0018).
+        let mut link = tx
+            .prepare_cached(
+                "INSERT INTO import_contacts (import_seq, contact_seq) VALUES (?1, ?2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .map_err(sql_err)?;
         let mut move_address = tx
             .prepare_cached(
                 "UPDATE contact_addresses SET contact_seq = ?4 \
@@ -396,6 +419,7 @@ fn apply(
                     .map_err(sql_err)?
                     > 0
             {
+                link.execute(params![import_seq, seq]).map_err(sql_err)?;
                 *next_seq += 1;
                 contacts.contacts_created += 1;
                 continue;
@@ -450,6 +474,8 @@ fn apply(
                             .execute(params![row.address, kind, org, contact])
                             .map_err(sql_err)?;
                     }
+                    link.execute(params![import_seq, contact])
+                        .map_err(sql_err)?;
                     if changed > 0 || claimed {
                         Outcome::Updated
                     } else {

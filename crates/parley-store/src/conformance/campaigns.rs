@@ -9,7 +9,7 @@ use super::fixtures::{at, audit, create_org};
 use super::flows::new_flow;
 use crate::{PageRequest, Store, StoreError};
 
-async fn new_campaign(s: &dyn Store, org: OrgId, name: &str) -> Campaign {
+pub(super) async fn new_campaign(s: &dyn Store, org: OrgId, name: &str) -> Campaign {
     let flow = s
         .create_flow(
             new_flow(org, name),
@@ -33,9 +33,13 @@ async fn new_campaign(s: &dyn Store, org: OrgId, name: &str) -> Campaign {
         flow_version: 1,
         channel_id: channel.id,
         start_at: Some(at(3_600)),
+        end_at: Some(at(3 * 86_400)),
         window: json!({"days": ["mon", "tue"], "opens": "09:00", "closes": "20:00"}),
         rate_per_second: 50,
         status: CampaignStatus::Draft,
+        recipients_total: 0,
+        audience_done: false,
+        audience_cursor: None,
         created_at: at(1),
         updated_at: at(1),
         revision: 1,

@@ -105,7 +105,12 @@ async fn contact_count(s: &dyn Store, org: parley_domain::OrgId) -> usize {
         .len()
 }
 
-fn row(n: u64, customer: Option<&str>, address: &str, fields: &serde_json::Value) -> ImportRow {
+pub(super) fn row(
+    n: u64,
+    customer: Option<&str>,
+    address: &str,
+    fields: &serde_json::Value,
+) -> ImportRow {
     ImportRow {
         row_number: n,
         new_id: ContactId::generate(),
@@ -115,7 +120,7 @@ fn row(n: u64, customer: Option<&str>, address: &str, fields: &serde_json::Value
     }
 }
 
-fn batch(rows: Vec<ImportRow>) -> ImportBatch {
+pub(super) fn batch(rows: Vec<ImportRow>) -> ImportBatch {
     ImportBatch {
         channel: ChannelKind::Sms,
         rows,

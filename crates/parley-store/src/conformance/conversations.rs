@@ -157,6 +157,7 @@ pub(super) async fn open_conversation(
                 events: vec![],
                 jobs: vec![],
                 suppression: None,
+                recipient: None,
                 conversation: c,
             })
         }),
@@ -203,6 +204,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     events: vec![event(org, EventType::InboundMessage, "first")],
                     jobs: vec![send_job("first")],
                     suppression: None,
+                    recipient: None,
                     conversation: c,
                 })
             }),
@@ -261,6 +263,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     events: vec![event(org, EventType::InboundMessage, "second")],
                     jobs: vec![],
                     suppression: Some(opt_out(org, "h-second")),
+                    recipient: None,
                     conversation: c,
                 })
             }),
@@ -291,6 +294,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     events: vec![event(org, EventType::InboundMessage, "repeat")],
                     jobs: vec![],
                     suppression: Some(opt_in(org, "h-second")),
+                    recipient: None,
                     conversation: c,
                 })
             }),
@@ -361,6 +365,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     events: vec![],
                     jobs: vec![],
                     suppression: Some(opt_in(org, "h-second")),
+                    recipient: None,
                 })
             }),
         )
@@ -386,6 +391,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     events: vec![],
                     jobs: vec![],
                     suppression: None,
+                    recipient: None,
                 })
             }),
         )
@@ -421,6 +427,7 @@ pub async fn turns_of_one_conversation_never_interleave(s: &dyn Store) {
                     events: vec![],
                     jobs: vec![],
                     suppression: None,
+                    recipient: None,
                     conversation: c,
                 })
             }),

@@ -16,7 +16,7 @@ use parley_domain::{
 };
 use parley_flow::{Context, Effect, Flow, Input, Lookup, Phase, Reply, State};
 use parley_jobs::{Job, new_job};
-use parley_store::{NewJob, StoreError, Suppression, SuppressionChange, Turn};
+use parley_store::{NewJob, RecipientClaim, StoreError, Suppression, SuppressionChange, Turn};
 use serde_json::Value;
 
 use super::{FetchJob, OPTED_OUT, TimerJob};
@@ -64,6 +64,8 @@ pub(super) struct Plan<'a> {
     events: Vec<NewEvent>,
     jobs: Vec<NewJob>,
     suppression: Option<SuppressionChange>,
+    /// The campaign recipient whose first message this turn sends.
+    recipient: Option<RecipientClaim>,
     /// Jobs that cannot be built (serialisation) fail the turn, not the process.
     failed: Option<StoreError>,
 }
@@ -99,6 +101,7 @@ impl<'a> Plan<'a> {
             events: Vec::new(),
             jobs: Vec::new(),
             suppression: None,
+            recipient: None,
             failed: None,
         }
     }
@@ -353,6 +356,7 @@ impl<'a> Plan<'a> {
             events: self.events,
             jobs: self.jobs,
             suppression: self.suppression,
+            recipient: self.recipient,
         })
     }
 }
@@ -470,12 +474,48 @@ pub(super) fn decide_auto_assign(
     finish(plan, out)
 }
 
+/// The decision to send a campaign recipient its first message: a new outbound
+/// conversation running the campaign's flow from its start, which claims the recipient
+/// (`Turn::recipient`) in the same transaction. A contact already in an open conversation
+/// on the channel is not interrupted: the turn is declined as `Busy`.
+pub(super) fn decide_campaign_start(
+    facts: &Facts,
+    current: Option<&Conversation>,
+    campaign: parley_domain::CampaignId,
+    seq: u64,
+    out: &Outcome,
+) -> Option<Turn> {
+    if current.is_some() {
+        return decline(out, Declined::Busy);
+    }
+    let (id, version, flow) = facts.flow.as_ref()?;
+    let mut plan = Plan::new_conversation(facts);
+    plan.conversation.direction = Direction::Outbound;
+    plan.conversation.campaign_id = Some(campaign);
+    plan.conversation.flow_id = Some(*id);
+    plan.conversation.flow_version = Some(*version);
+    plan.run_flow(flow, Input::Start { opening: None });
+    let message = plan
+        .messages
+        .iter()
+        .find(|m| m.direction == Direction::Outbound)
+        .map(|m| m.id);
+    plan.recipient = Some(RecipientClaim {
+        campaign,
+        seq,
+        message,
+    });
+    finish(plan, out)
+}
+
 /// Why a decision wrote nothing.
 #[derive(Debug, Default)]
 pub(super) enum Declined {
     /// Nothing to do.
     #[default]
     Nothing,
+    /// The contact is in an open conversation on the channel.
+    Busy,
     /// The conversation runs another flow version than the one prepared: load it, retry.
     NeedsFlow(FlowId, u32),
     /// Building the turn failed.

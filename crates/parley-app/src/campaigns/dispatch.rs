@@ -1,0 +1,512 @@
+//! The campaign dispatcher (ADR 0008): one per process, started by `parley serve`.
+//!
+//! A supervisor looks for campaigns with work (running, due to start, or cancelled with
+//! recipients still pending) every second, or at once when a person moves one, and runs
+//! each in a task of its own. A campaign's task works in **passes**; each pass reads the
+//! campaign again (so a pause or cancel is seen within one pass: at most a tenth of a
+//! second of sends, and never more than a second), writes the next slice of the audience
+//! when the due recipients run short, and takes the due recipients in order:
+//!
+//! * a recipient whose contact is gone, or who has no address, is skipped
+//!   `invalid_address`; one whose address opted out is skipped `opted_out`;
+//! * its zones (`parley_campaign::ZoneBook`: the contact's `timezone` field, else its
+//!   number's prefix when every candidate zone can be trusted, else the organization's
+//!   zone) decide whether the window is open **now** in every one of them; if not, the
+//!   recipient waits until the next opening (`next_at`), or is skipped `window_expired`
+//!   when none comes before the campaign's `end_at`;
+//! * otherwise its first message is one conversation turn that claims it
+//!   (`App::start_recipient`), paced by the campaign's token bucket. A contact already in
+//!   an open conversation on the channel waits ten minutes and is tried again: a
+//!   campaign never interrupts a conversation in progress.
+//!
+//! Nothing lives only in memory: a restarted process finds its running campaigns and
+//! carries on from the rows. A crash before a turn commits leaves the recipient pending
+//! (sent later, once); after, the send path delivers the message it wrote.
+//!
+//! Pacing is per process: on SQLite there is one process. Several processes on
+//! PostgreSQL each run every campaign at its full rate for now (issue 7 leaves the
+//! shared budget to come; ADR 0008 §4).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use parley_campaign::{SendWindow, ZoneBook};
+use parley_channels::TokenBucket;
+use parley_domain::{
+    AuditAction, Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, OrgId, Recipient,
+    SkipReason,
+};
+use parley_store::{AudienceSlice, ContactFilter, PageRequest, Settle};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::stored_window;
+use crate::conversations::runtime::{CampaignStart, Started};
+use crate::{App, AppError};
+
+/// Contacts written per audience slice.
+const SLICE: u32 = 5_000;
+/// How long a contact in a conversation waits before it is tried again.
+const BUSY_WAIT: chrono::Duration = chrono::Duration::minutes(10);
+/// How long a recipient whose turn failed waits before it is tried again.
+const FAULT_WAIT: chrono::Duration = chrono::Duration::seconds(30);
+/// Turns of one campaign in flight at once.
+const IN_FLIGHT: usize = 64;
+/// Pending recipients skipped per transaction when a campaign is cancelled.
+const SKIP_BATCH: u32 = 10_000;
+/// How long a pass with nothing due waits before looking again.
+const IDLE: Duration = Duration::from_millis(500);
+
+/// The dispatcher's per-process state.
+#[derive(Default)]
+pub(crate) struct Dispatch {
+    wake: Notify,
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// First messages written.
+    pub started: u32,
+    /// Recipients skipped or deferred.
+    pub settled: u32,
+    /// Whether the campaign has nothing more for this process to do (finished, paused,
+    /// cancelled and cleared, or not started yet).
+    pub done: bool,
+}
+
+/// A campaign's run in this process: its pace and its zone decisions.
+pub struct CampaignRun {
+    bucket: Option<(u32, TokenBucket)>,
+    book: Option<(SendWindow, ZoneBook, DateTime<Utc>)>,
+    started: tokio::time::Instant,
+}
+
+impl Default for CampaignRun {
+    fn default() -> Self {
+        Self {
+            bucket: None,
+            book: None,
+            started: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl CampaignRun {
+    /// Waits for a token of the campaign's pace.
+    async fn pace(&mut self, rate: u32) {
+        let now = self.started.elapsed();
+        let bucket = match &mut self.bucket {
+            Some((r, b)) if *r == rate => b,
+            slot => {
+                // A burst of a tenth of a second: the pace holds from the first second.
+                let burst = (rate / 10).max(1);
+                &mut slot.insert((rate, TokenBucket::new(rate, burst, now))).1
+            }
+        };
+        while let Err(wait) = bucket.take(self.started.elapsed(), 1) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The zone book for `window`, made afresh every hour (a number's zones are judged
+    /// from the time the book is made).
+    fn book(&mut self, window: SendWindow, timezone: &str, now: DateTime<Utc>) -> &mut ZoneBook {
+        let stale = self.book.as_ref().is_none_or(|(w, _, made)| {
+            *w != window
+                || now.signed_duration_since(*made) > chrono::Duration::hours(1)
+                || now < *made
+        });
+        if stale {
+            self.book = None;
+        }
+        &mut self
+            .book
+            .get_or_insert_with(|| (window, ZoneBook::new(window, timezone, now), now))
+            .1
+    }
+}
+
+/// The contact's `timezone` field, when it holds text.
+fn timezone_field(contact: &Contact) -> Option<&str> {
+    contact.fields.get("timezone").and_then(|v| v.as_str())
+}
+
+/// What to do with one due recipient.
+enum Step {
+    Settle(Settle),
+    Start(Box<CampaignStart>),
+}
+
+impl App {
+    /// Wakes the dispatcher (a campaign moved).
+    pub(crate) fn wake_dispatcher(&self) {
+        self.dispatch.wake.notify_one();
+    }
+
+    /// Runs the dispatcher until `cancel` fires; the task ends once every campaign's
+    /// task has stopped.
+    pub fn start_campaigns(&self, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut running: HashMap<CampaignId, tokio::task::JoinHandle<()>> = HashMap::new();
+            loop {
+                running.retain(|_, task| !task.is_finished());
+                match app
+                    .store
+                    .campaigns_to_dispatch(app.clock.now(), 1_000)
+                    .await
+                {
+                    Ok(campaigns) => {
+                        for c in campaigns {
+                            running.entry(c.id).or_insert_with(|| {
+                                let (app, cancel) = (app.clone(), cancel.clone());
+                                tokio::spawn(async move {
+                                    app.run_campaign(c.organization_id, c.id, cancel).await;
+                                })
+                            });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "campaigns to dispatch could not be read"),
+                }
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = app.dispatch.wake.notified() => {}
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+            for (_, task) in running {
+                let _ = task.await;
+            }
+        })
+    }
+
+    /// Runs one campaign's passes until it has nothing more to do here.
+    async fn run_campaign(&self, organization: OrgId, id: CampaignId, cancel: CancellationToken) {
+        let mut run = CampaignRun::default();
+        while !cancel.is_cancelled() {
+            match self.dispatch_pass(organization, id, &mut run).await {
+                Ok(pass) if pass.done => return,
+                Ok(pass) if pass.started == 0 && pass.settled == 0 => {
+                    tokio::select! {
+                        () = cancel.cancelled() => return,
+                        () = tokio::time::sleep(IDLE) => {}
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(campaign = %id, error = %e, "a campaign pass failed; trying again");
+                    tokio::select! {
+                        () = cancel.cancelled() => return,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// One pass over a campaign (see the module's documentation). Public for tests and
+    /// benchmarks, which drive passes under their own clock.
+    pub async fn dispatch_pass(
+        &self,
+        organization: OrgId,
+        id: CampaignId,
+        run: &mut CampaignRun,
+    ) -> Result<Pass, AppError> {
+        let now = self.clock.now();
+        let Some(mut campaign) = self.store.get_campaign(organization, id).await? else {
+            return Ok(Pass {
+                done: true,
+                ..Pass::default()
+            });
+        };
+        match campaign.status {
+            CampaignStatus::Scheduled if campaign.start_at.is_none_or(|s| s <= now) => {
+                campaign = self.system_move(&campaign, CampaignStatus::Running).await?;
+            }
+            CampaignStatus::Running => {}
+            CampaignStatus::Cancelled => {
+                self.skip_cancelled(&campaign).await?;
+                return Ok(Pass {
+                    done: true,
+                    ..Pass::default()
+                });
+            }
+            _ => {
+                return Ok(Pass {
+                    done: true,
+                    ..Pass::default()
+                });
+            }
+        }
+        let batch = (campaign.rate_per_second / 10).clamp(1, 500);
+        let mut due = self
+            .store
+            .due_recipients(organization, id, now, batch)
+            .await?;
+        if due.len() < batch as usize && !campaign.audience_done {
+            self.write_slice(&campaign).await?;
+            due = self
+                .store
+                .due_recipients(organization, id, now, batch)
+                .await?;
+        }
+        if due.is_empty() {
+            if campaign.audience_done {
+                let entry = self.audit(
+                    Some(organization),
+                    "system",
+                    AuditAction::CampaignStatusChanged,
+                    &id.to_string(),
+                    serde_json::json!({"from": "running", "to": "completed"}),
+                );
+                if self
+                    .store
+                    .complete_campaign(organization, id, now, entry)
+                    .await?
+                    .is_some()
+                {
+                    return Ok(Pass {
+                        done: true,
+                        ..Pass::default()
+                    });
+                }
+            }
+            return Ok(Pass::default());
+        }
+        self.send_due(&campaign, due, run, now).await
+    }
+
+    /// Decides each due recipient, settles those not sent to, and starts the others at
+    /// the campaign's pace.
+    async fn send_due(
+        &self,
+        campaign: &Campaign,
+        due: Vec<(Recipient, Option<Contact>)>,
+        run: &mut CampaignRun,
+        now: DateTime<Utc>,
+    ) -> Result<Pass, AppError> {
+        let organization = self.organization_of(campaign.organization_id).await?;
+        let channel = self
+            .store
+            .find_channel(organization.id, campaign.channel_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("a campaign's channel is gone".into()))?;
+        let kind = channel.provider.address_kind();
+        let window = stored_window(campaign)?;
+        let book = run.book(window, organization.timezone.as_str(), now);
+        let mut steps = Vec::with_capacity(due.len());
+        for (recipient, contact) in due {
+            let step = match (contact, recipient.address.clone()) {
+                (Some(contact), Some(address)) => {
+                    let number = matches!(kind, ChannelKind::Sms | ChannelKind::Whatsapp)
+                        .then_some(address.as_str());
+                    let (zones, _) = book.zones(timezone_field(&contact), number);
+                    if zones.open_at(&window, now) {
+                        Step::Start(Box::new(CampaignStart {
+                            campaign: campaign.id,
+                            seq: recipient.seq,
+                            flow: (campaign.flow_id, campaign.flow_version),
+                            channel: channel.clone(),
+                            contact,
+                            address,
+                        }))
+                    } else {
+                        let until = campaign.end_at.unwrap_or(now + chrono::Duration::days(8));
+                        match zones.next_opening(&window, now, until) {
+                            Some(at) => Step::Settle(Settle::Defer { until: at }),
+                            None => Step::Settle(Settle::Skip(SkipReason::WindowExpired)),
+                        }
+                    }
+                }
+                _ => Step::Settle(Settle::Skip(SkipReason::InvalidAddress)),
+            };
+            steps.push((recipient.seq, step));
+        }
+        // Opted-out addresses, checked last so only recipients about to be sent to cost
+        // a read.
+        for (_, step) in &mut steps {
+            if let Step::Start(start) = &*step {
+                let hash = self.suppression_hash(organization.id, kind, &start.address);
+                if self
+                    .store
+                    .find_suppression(organization.id, kind, &hash)
+                    .await?
+                    .is_some()
+                {
+                    *step = Step::Settle(Settle::Skip(SkipReason::OptedOut));
+                }
+            }
+        }
+        let mut pass = Pass::default();
+        let mut settle = Vec::new();
+        let mut starts = Vec::new();
+        for (seq, step) in steps {
+            match step {
+                Step::Settle(s) => settle.push((seq, s)),
+                Step::Start(start) => starts.push(start),
+            }
+        }
+        let mut running = tokio::task::JoinSet::new();
+        for start in starts {
+            while running.len() >= IN_FLIGHT {
+                if let Some(done) = running.join_next().await {
+                    pass.record(done, &mut settle, now);
+                }
+            }
+            run.pace(campaign.rate_per_second).await;
+            let app = self.clone();
+            running.spawn(async move {
+                let seq = start.seq;
+                (seq, app.start_recipient(*start).await)
+            });
+        }
+        while let Some(done) = running.join_next().await {
+            pass.record(done, &mut settle, now);
+        }
+        if !settle.is_empty() {
+            pass.settled += u32::try_from(settle.len()).unwrap_or(u32::MAX);
+            self.store
+                .settle_recipients(campaign.organization_id, campaign.id, settle, now)
+                .await?;
+        }
+        Ok(pass)
+    }
+
+    /// Writes the next slice of a campaign's audience.
+    async fn write_slice(&self, campaign: &Campaign) -> Result<(), AppError> {
+        let kind = self
+            .store
+            .find_channel(campaign.organization_id, campaign.channel_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("a campaign's channel is gone".into()))?
+            .provider
+            .address_kind();
+        let now = self.clock.now();
+        let slice = if let Some(import) = campaign.audience["import_id"].as_str() {
+            AudienceSlice::Import {
+                import: import
+                    .parse()
+                    .map_err(|_| AppError::Internal("a campaign's import id".into()))?,
+                limit: SLICE,
+            }
+        } else {
+            let mut filter = ContactFilter::default();
+            if let Some(fields) = campaign.audience["filter"]["fields"].as_object() {
+                for (key, value) in fields {
+                    let key = key
+                        .parse()
+                        .map_err(|_| AppError::Internal("a campaign's filter key".into()))?;
+                    filter.fields.push((key, value.clone()));
+                }
+            }
+            let page = PageRequest {
+                after: campaign.audience_cursor.clone(),
+                limit: PageRequest::MAX_LIMIT,
+            };
+            let found = self
+                .store
+                .list_contacts(campaign.organization_id, &filter, page)
+                .await?;
+            let cursor = found
+                .items
+                .last()
+                .map(|c| c.id.to_string())
+                .or_else(|| campaign.audience_cursor.clone())
+                .unwrap_or_default();
+            AudienceSlice::Contacts {
+                last: found.next_cursor.is_none(),
+                contacts: found.items.into_iter().map(|c| c.id).collect(),
+                after: campaign.audience_cursor.clone(),
+                cursor,
+            }
+        };
+        match self
+            .store
+            .add_recipients(campaign.organization_id, campaign.id, kind, slice, now)
+            .await
+        {
+            // Another process wrote this page first.
+            Err(parley_store::StoreError::Conflict {
+                constraint: "campaign_audience_cursor",
+            }) => Ok(()),
+            other => other.map(|_| ()).map_err(Into::into),
+        }
+    }
+
+    /// Skips a cancelled campaign's pending recipients, in batches.
+    pub(crate) async fn skip_cancelled(&self, campaign: &Campaign) -> Result<(), AppError> {
+        loop {
+            let n = self
+                .store
+                .skip_pending(
+                    campaign.organization_id,
+                    campaign.id,
+                    SkipReason::Cancelled,
+                    SKIP_BATCH,
+                    self.clock.now(),
+                )
+                .await?;
+            if n < u64::from(SKIP_BATCH) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Moves a campaign as the system (a scheduled campaign reaching its start).
+    async fn system_move(
+        &self,
+        campaign: &Campaign,
+        next: CampaignStatus,
+    ) -> Result<Campaign, AppError> {
+        let entry = self.audit(
+            Some(campaign.organization_id),
+            "system",
+            AuditAction::CampaignStatusChanged,
+            &campaign.id.to_string(),
+            serde_json::json!({"from": campaign.status.as_str(), "to": next.as_str()}),
+        );
+        Ok(self
+            .store
+            .move_campaign(
+                campaign.organization_id,
+                campaign.id,
+                next,
+                self.clock.now(),
+                entry,
+            )
+            .await?)
+    }
+}
+
+impl Pass {
+    /// Records what became of one start.
+    fn record(
+        &mut self,
+        done: Result<(u64, Result<Started, AppError>), tokio::task::JoinError>,
+        settle: &mut Vec<(u64, Settle)>,
+        now: DateTime<Utc>,
+    ) {
+        match done {
+            Ok((_, Ok(Started::Sent))) => self.started += 1,
+            Ok((_, Ok(Started::Taken))) => {}
+            Ok((seq, Ok(Started::Busy))) => settle.push((
+                seq,
+                Settle::Defer {
+                    until: now + BUSY_WAIT,
+                },
+            )),
+            Ok((seq, Err(e))) => {
+                tracing::warn!(recipient = seq, error = %e, "a campaign's first message failed; trying again later");
+                settle.push((
+                    seq,
+                    Settle::Defer {
+                        until: now + FAULT_WAIT,
+                    },
+                ));
+            }
+            Err(e) => tracing::error!(error = %e, "a campaign's first message panicked"),
+        }
+    }
+}
