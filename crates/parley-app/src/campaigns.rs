@@ -397,7 +397,7 @@ impl App {
             .as_deref()
             .is_some_and(|a| a.parse::<u64>().is_err())
         {
-            return Err(AppError::invalid("after", "is not a cursor of this list"));
+            return Err(AppError::invalid("cursor", "is not a cursor of this list"));
         }
         self.store
             .list_recipients(access.org_id(), id, state, page)

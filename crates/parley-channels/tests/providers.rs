@@ -56,6 +56,7 @@ async fn twilio_sends_and_its_signed_status_callbacks_read_back() {
             to: "+447700900123",
             body: "You owe £5 – pay at https://pay.example/x",
             status_callback: Some(&receiver.url),
+            idempotency_key: None,
         })
         .await
         .expect("sent");
@@ -99,6 +100,7 @@ async fn twilio_sends_and_its_signed_status_callbacks_read_back() {
             to: "+447700900124",
             body: "Second",
             status_callback: Some(&receiver.url),
+            idempotency_key: None,
         })
         .await
         .expect("sent");
@@ -106,6 +108,36 @@ async fn twilio_sends_and_its_signed_status_callbacks_read_back() {
     let last = twilio_callback::status_report(&form(&callbacks[3])).expect("report");
     assert_eq!(last.status, Some(MessageStatus::Undelivered));
     assert_eq!(last.error_code.as_deref(), Some("30003"));
+}
+
+#[tokio::test]
+async fn twilio_repeats_with_one_idempotency_key_send_once() {
+    let standin = TwilioStandIn::start(SID, TOKEN, FAST, 0)
+        .await
+        .expect("stand-in");
+    let client = twilio(&standin.base_url, TOKEN);
+    let message = |key| TwilioMessage {
+        to: "+447700900123",
+        body: "Hello",
+        status_callback: None,
+        idempotency_key: key,
+    };
+    let first = client.send(&message(Some("msg_1"))).await.expect("sent");
+    let again = client
+        .send(&message(Some("msg_1")))
+        .await
+        .expect("answered");
+    assert_eq!(
+        again.provider_message_id, first.provider_message_id,
+        "the first answer, again"
+    );
+    let other = client.send(&message(Some("msg_2"))).await.expect("sent");
+    assert_ne!(other.provider_message_id, first.provider_message_id);
+    let without = client.send(&message(None)).await.expect("sent");
+    assert_ne!(without.provider_message_id, first.provider_message_id);
+    assert_eq!(standin.sent_count(), 3, "the repeat sent nothing");
+    assert_eq!(standin.replays(), 1);
+    assert_eq!(standin.sent()[0].idempotency_key.as_deref(), Some("msg_1"));
 }
 
 #[tokio::test]
@@ -117,6 +149,7 @@ async fn twilio_refusals_are_classified() {
         to,
         body: "Hello",
         status_callback: None,
+        idempotency_key: None,
     };
     let client = twilio(&standin.base_url, TOKEN);
     assert_eq!(

@@ -3,6 +3,7 @@
 mod api_keys;
 mod audit;
 mod auth;
+mod campaigns;
 mod channels;
 mod contacts;
 mod conversations;
@@ -142,6 +143,15 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
             sftp::delete_inbox
         ))
         .routes(routes!(sftp::poll_inbox))
+        .routes(routes!(campaigns::list, campaigns::create))
+        .routes(routes!(campaigns::get))
+        .routes(routes!(campaigns::schedule))
+        .routes(routes!(campaigns::start))
+        .routes(routes!(campaigns::pause))
+        .routes(routes!(campaigns::resume))
+        .routes(routes!(campaigns::cancel))
+        .routes(routes!(campaigns::recipients))
+        .routes(routes!(campaigns::export))
         .routes(routes!(channels::list, channels::create))
         .routes(routes!(channels::get, channels::update))
         .routes(routes!(conversations::sim_inbound))

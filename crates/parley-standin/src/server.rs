@@ -40,15 +40,22 @@ pub(crate) fn random_id(prefix: &str) -> String {
     format!("{prefix}{n:08x}{random}")
 }
 
-/// The client callbacks are sent with.
+/// The client callbacks are sent with: one per process, so callbacks reuse their
+/// connections as a provider's do (building a client per callback cost a TLS setup and a
+/// new connection each, and capped a stand-in at about a hundred messages a second).
 pub(crate) fn client() -> reqwest::Client {
-    // Fails only when a provider is installed already, which is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .unwrap_or_default()
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            // Fails only when a provider is installed already, which is fine.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder()
+                .no_proxy()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default()
+        })
+        .clone()
 }
 
 /// What a stand-in remembers, shared with its handlers: the messages it accepted,
@@ -104,6 +111,10 @@ impl<T: Clone> Ledger<T> {
 
     pub(crate) fn sent(&self) -> Vec<T> {
         self.lock().sent.clone()
+    }
+
+    pub(crate) fn sent_count(&self) -> usize {
+        self.lock().sent.len()
     }
 
     /// Notes a callback sent: the message's id, the status reported, Parley's answer.

@@ -6,6 +6,12 @@
 //! callbacks Twilio sends (`sent`, then `delivered` or the outcome set with
 //! [`TwilioStandIn::deliver_as`]), form-encoded and signed with `X-Twilio-Signature`.
 //! [`TwilioStandIn::inbound`] posts a customer's message to Parley the same way.
+//!
+//! A request with an `Idempotency-Key` header whose key was seen before on the account
+//! is answered with the first request's message resource and sends nothing (the
+//! behaviour of Twilio-compatible providers that take the header, e.g. Telnyx's
+//! documented `Idempotency-Key`; Twilio itself documents none for Messages, and ignores
+//! the header). [`TwilioStandIn::replays`] counts such answers.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -30,6 +36,8 @@ pub struct SentSms {
     pub body: String,
     /// `StatusCallback`, if given.
     pub status_callback: Option<String>,
+    /// The request's `Idempotency-Key`, if given.
+    pub idempotency_key: Option<String>,
 }
 
 /// What the status callbacks report after `sent`.
@@ -49,6 +57,9 @@ struct Inner {
     report_delay: Duration,
     outcome: TwilioOutcome,
     ledger: Ledger<SentSms>,
+    /// The resource answered for each idempotency key.
+    answered: std::collections::HashMap<String, String>,
+    replays: usize,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -112,12 +123,29 @@ async fn create(
         .into_owned()
         .collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let (sent, delay, outcome) = {
-        let state = lock(&inner);
+        let mut state = lock(&inner);
         let account_ok =
             account.trim_end_matches(".json") == state.account_sid || account == state.account_sid;
         if !account_ok || !authorized(&headers, &state.account_sid, &state.auth_token) {
             return error(401, 20003, "Authenticate");
+        }
+        if let Some(first) = idempotency_key
+            .as_ref()
+            .and_then(|k| state.answered.get(k))
+            .cloned()
+        {
+            state.replays += 1;
+            return (
+                StatusCode::CREATED,
+                [("content-type", "application/json")],
+                first,
+            )
+                .into_response();
         }
         if let Some((status, code, message)) = state.ledger.next_failure() {
             return error(status, code, &message);
@@ -144,11 +172,36 @@ async fn create(
             from,
             body: text,
             status_callback: field("StatusCallback"),
+            idempotency_key: idempotency_key.clone(),
         };
         state.ledger.record(sent.clone());
+        let resource = resource(&account, &sent);
+        if let Some(key) = &idempotency_key {
+            state.answered.insert(key.clone(), resource.clone());
+        }
         (sent, state.report_delay, state.outcome.clone())
     };
-    let resource = serde_json::json!({
+    let resource = resource(&account, &sent);
+    if let Some(callback) = sent.status_callback.clone() {
+        tokio::spawn(report(
+            inner.clone(),
+            sent.clone(),
+            callback,
+            delay,
+            outcome,
+        ));
+    }
+    (
+        StatusCode::CREATED,
+        [("content-type", "application/json")],
+        resource,
+    )
+        .into_response()
+}
+
+/// The message resource Twilio answers a create with.
+fn resource(account: &str, sent: &SentSms) -> String {
+    serde_json::json!({
         "account_sid": account.trim_end_matches(".json"),
         "api_version": "2010-04-01",
         "body": sent.body,
@@ -162,22 +215,8 @@ async fn create(
         "status": "queued",
         "to": sent.to,
         "uri": format!("/2010-04-01/Accounts/{account}/Messages/{}.json", sent.sid),
-    });
-    if let Some(callback) = sent.status_callback.clone() {
-        tokio::spawn(report(
-            inner.clone(),
-            sent.clone(),
-            callback,
-            delay,
-            outcome,
-        ));
-    }
-    (
-        StatusCode::CREATED,
-        [("content-type", "application/json")],
-        resource.to_string(),
-    )
-        .into_response()
+    })
+    .to_string()
 }
 
 /// Sends `sent`, then the outcome, to `callback`, as Twilio does.
@@ -256,6 +295,8 @@ impl TwilioStandIn {
             report_delay,
             outcome: TwilioOutcome::Delivered,
             ledger: Ledger::new(),
+            answered: std::collections::HashMap::new(),
+            replays: 0,
         }));
         let router = axum::Router::new()
             .route(
@@ -287,6 +328,18 @@ impl TwilioStandIn {
     #[must_use]
     pub fn sent(&self) -> Vec<SentSms> {
         lock(&self.inner).ledger.sent()
+    }
+
+    /// Requests answered from an earlier one with the same `Idempotency-Key`.
+    #[must_use]
+    pub fn replays(&self) -> usize {
+        lock(&self.inner).replays
+    }
+
+    /// How many messages were accepted so far.
+    #[must_use]
+    pub fn sent_count(&self) -> usize {
+        lock(&self.inner).ledger.sent_count()
     }
 
     /// Status callbacks sent so far: message sid, status, and Parley's HTTP answer (0 when

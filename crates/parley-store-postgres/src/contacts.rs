@@ -375,6 +375,27 @@ impl ContactStore for PgStore {
         Ok(page.finish(items, |s| s.address_hash.clone()))
     }
 
+    async fn suppressed_among(
+        &self,
+        organization: OrgId,
+        channel_kind: ChannelKind,
+        address_hashes: Vec<String>,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT address_hash FROM suppressions WHERE organization_id = $1 \
+             AND channel_kind = $2 AND address_hash = ANY($3)",
+        )
+        .bind(organization.to_string())
+        .bind(channel_kind.as_str())
+        .bind(&address_hashes)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| decode::text(&Cols(r), "address_hash"))
+            .collect()
+    }
+
     async fn find_suppression(
         &self,
         organization: OrgId,

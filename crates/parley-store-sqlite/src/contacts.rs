@@ -454,6 +454,19 @@ impl ContactStore for SqliteStore {
         Ok(page.finish(items, |s| s.address_hash.clone()))
     }
 
+    async fn suppressed_among(
+        &self,
+        organization: OrgId,
+        channel_kind: ChannelKind,
+        address_hashes: Vec<String>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.reads
+            .run(move |c| {
+                hot_reads::suppressed_among(c, organization, channel_kind, &address_hashes)
+            })
+            .await
+    }
+
     async fn find_suppression(
         &self,
         organization: OrgId,

@@ -100,7 +100,7 @@ fn claim(
                     i64::from(limit),
                     to_millis(lease_end)
                 ],
-                |row| Ok(decode::claimed_job(&RCols(row))),
+                |row| Ok(decode::claimed_job(&RCols::new(row))),
             )
             .map_err(sql_err)?;
         let mut jobs = Vec::new();

@@ -156,4 +156,13 @@ pub trait ContactStore: Send + Sync {
         channel_kind: ChannelKind,
         address_hash: &str,
     ) -> Result<Option<Suppression>, StoreError>;
+
+    /// Which of `address_hashes` are on the list (a campaign checks a batch of
+    /// recipients in one read), in no particular order.
+    async fn suppressed_among(
+        &self,
+        organization: OrgId,
+        channel_kind: ChannelKind,
+        address_hashes: Vec<String>,
+    ) -> Result<Vec<String>, StoreError>;
 }

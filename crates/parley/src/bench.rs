@@ -484,7 +484,7 @@ fn storage_floors(shell: &str, dir: &Path, parley_db: &Path) -> anyhow::Result<F
 }
 
 /// A `/proc/self/status` figure in MB: `VmHWM` (peak RSS) or `VmRSS` (current).
-fn status_mb(key: &str) -> Option<f64> {
+pub(crate) fn status_mb(key: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(key))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -493,7 +493,7 @@ fn status_mb(key: &str) -> Option<f64> {
 
 /// Starts a new peak-RSS measurement from the current RSS (Linux: writing 5 to
 /// `clear_refs` resets `VmHWM`), so each import's peak is its own.
-fn reset_peak_rss() {
+pub(crate) fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
@@ -609,4 +609,16 @@ pub async fn import(args: ImportBench) -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
+}
+
+/// A runtime of a benchmark's own (a stand-in, an endpoint), shut down without blocking
+/// however the run ends.
+pub(crate) struct Background(pub(crate) Option<tokio::runtime::Runtime>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }

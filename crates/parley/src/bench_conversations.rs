@@ -54,19 +54,9 @@ pub struct ConversationsBench {
     pub dir: Option<PathBuf>,
 }
 
-/// A runtime of the benchmark's own, shut down without blocking however the run ends.
-struct Background(Option<tokio::runtime::Runtime>);
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
 
 /// Starts the custom value endpoint on a runtime of its own: every GET gets a balance.
-fn start_endpoint() -> anyhow::Result<(String, Background)> {
+fn start_endpoint() -> anyhow::Result<(String, crate::bench::Background)> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("endpoint")
@@ -85,7 +75,7 @@ fn start_endpoint() -> anyhow::Result<(String, Background)> {
     });
     Ok((
         format!("http://{address}/values"),
-        Background(Some(runtime)),
+        crate::bench::Background(Some(runtime)),
     ))
 }
 

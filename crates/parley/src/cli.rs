@@ -114,6 +114,10 @@ pub enum BenchCommand {
     /// A campaign's send-window check per recipient: the zones of each number and the
     /// window's next opening, afresh and through a campaign's zone book.
     Zones(crate::bench_zones::ZonesBench),
+    /// A campaign from an imported file on SQLite, through the dispatcher and the send
+    /// path, on the simulator or the Twilio stand-in: first messages a second, time to
+    /// finish, peak RSS.
+    Campaign(crate::bench_campaign::CampaignBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +231,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Import(args)) => return crate::bench::import(args).await,
         Command::Bench(BenchCommand::Flow(args)) => return crate::bench_flow::run(&args),
         Command::Bench(BenchCommand::Zones(args)) => return crate::bench_zones::run(&args),
+        Command::Bench(BenchCommand::Campaign(args)) => {
+            return crate::bench_campaign::run(args).await;
+        }
         Command::Bench(BenchCommand::Conversations(args)) => {
             return crate::bench_conversations::run(args).await;
         }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod bench_campaign;
 mod bench_conversations;
 mod bench_flow;
 mod bench_webhooks;

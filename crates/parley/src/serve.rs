@@ -45,6 +45,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let webhooks = app.start_webhook_delivery(cancel.clone());
     let sends = app.start_sends(cancel.clone());
     let live = app.start_live_feed(cancel.clone());
+    let campaigns = app.start_campaigns(cancel.clone());
     let server = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
@@ -63,6 +64,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let _ = workers.await;
         let _ = sends.await;
         let _ = live.await;
+        let _ = campaigns.await;
         webhooks.stopped().await;
     })
     .await;

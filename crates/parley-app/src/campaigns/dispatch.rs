@@ -67,8 +67,10 @@ pub(crate) struct Dispatch {
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pass {
-    /// First messages written.
+    /// First messages begun (their turns may still be running).
     pub started: u32,
+    /// First messages whose turns are still running when the pass ends.
+    pub in_flight: usize,
     /// Recipients skipped or deferred.
     pub settled: u32,
     /// Whether the campaign has nothing more for this process to do (finished, paused,
@@ -76,11 +78,18 @@ pub struct Pass {
     pub done: bool,
 }
 
-/// A campaign's run in this process: its pace and its zone decisions.
+/// What a first message's task gives back: the recipient and what became of it.
+type Outcome = (u64, Result<Started, AppError>);
+
+/// A campaign's run in this process: its pace, its zone decisions, and the first
+/// messages being written. Turns run across passes (a pass does not wait for the last
+/// one's turns), so reading and deciding the next recipients overlaps with writing.
 pub struct CampaignRun {
     bucket: Option<(u32, TokenBucket)>,
     book: Option<(SendWindow, ZoneBook, DateTime<Utc>)>,
     started: tokio::time::Instant,
+    running: tokio::task::JoinSet<Outcome>,
+    in_flight: HashMap<tokio::task::Id, u64>,
 }
 
 impl Default for CampaignRun {
@@ -89,6 +98,8 @@ impl Default for CampaignRun {
             bucket: None,
             book: None,
             started: tokio::time::Instant::now(),
+            running: tokio::task::JoinSet::new(),
+            in_flight: HashMap::new(),
         }
     }
 }
@@ -107,6 +118,32 @@ impl CampaignRun {
         };
         while let Err(wait) = bucket.take(self.started.elapsed(), 1) {
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Whether recipient `seq`'s first message is being written.
+    fn is_in_flight(&self, seq: u64) -> bool {
+        self.in_flight.values().any(|s| *s == seq)
+    }
+
+    /// Takes one finished task's outcome into `pass` and `settle`.
+    fn take(
+        &mut self,
+        joined: Result<(tokio::task::Id, Outcome), tokio::task::JoinError>,
+        pass: &mut Pass,
+        settle: &mut Vec<(u64, Settle)>,
+        now: DateTime<Utc>,
+    ) {
+        match joined {
+            Ok((id, (seq, outcome))) => {
+                self.in_flight.remove(&id);
+                pass.record(seq, outcome, settle, now);
+            }
+            Err(e) => {
+                // The recipient stays pending and is tried again on a later run.
+                self.in_flight.remove(&e.id());
+                tracing::error!(error = %e, "a campaign's first message panicked");
+            }
         }
     }
 
@@ -187,10 +224,10 @@ impl App {
         let mut run = CampaignRun::default();
         while !cancel.is_cancelled() {
             match self.dispatch_pass(organization, id, &mut run).await {
-                Ok(pass) if pass.done => return,
-                Ok(pass) if pass.started == 0 && pass.settled == 0 => {
+                Ok(pass) if pass.done => break,
+                Ok(pass) if pass.started == 0 && pass.settled == 0 && pass.in_flight == 0 => {
                     tokio::select! {
-                        () = cancel.cancelled() => return,
+                        () = cancel.cancelled() => break,
                         () = tokio::time::sleep(IDLE) => {}
                     }
                 }
@@ -198,12 +235,36 @@ impl App {
                 Err(e) => {
                     tracing::warn!(campaign = %id, error = %e, "a campaign pass failed; trying again");
                     tokio::select! {
-                        () = cancel.cancelled() => return,
+                        () = cancel.cancelled() => break,
                         () = tokio::time::sleep(Duration::from_secs(1)) => {}
                     }
                 }
             }
         }
+        if let Err(e) = self.finish_in_flight(organization, id, &mut run).await {
+            tracing::warn!(campaign = %id, error = %e, "a campaign's last outcomes were not recorded");
+        }
+    }
+
+    /// Waits for the first messages still being written and records what became of
+    /// them (a pause, a cancel, the end, a shutdown).
+    pub async fn finish_in_flight(
+        &self,
+        organization: OrgId,
+        id: CampaignId,
+        run: &mut CampaignRun,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let (mut pass, mut settle) = (Pass::default(), Vec::new());
+        while let Some(joined) = run.running.join_next_with_id().await {
+            run.take(joined, &mut pass, &mut settle, now);
+        }
+        if !settle.is_empty() {
+            self.store
+                .settle_recipients(organization, id, settle, now)
+                .await?;
+        }
+        Ok(())
     }
 
     /// One pass over a campaign (see the module's documentation). Public for tests and
@@ -241,15 +302,17 @@ impl App {
             }
         }
         let batch = (campaign.rate_per_second / 10).clamp(1, 500);
+        // Those being written are still pending: read past them.
+        let limit = batch + u32::try_from(run.in_flight.len()).unwrap_or(u32::MAX);
         let mut due = self
             .store
-            .due_recipients(organization, id, now, batch)
+            .due_recipients(organization, id, now, limit)
             .await?;
-        if due.len() < batch as usize && !campaign.audience_done {
-            self.write_slice(&campaign).await?;
+        if due.len() < limit as usize && !campaign.audience_done {
+            campaign = self.write_slice(&campaign).await?;
             due = self
                 .store
-                .due_recipients(organization, id, now, batch)
+                .due_recipients(organization, id, now, limit)
                 .await?;
         }
         if due.is_empty() {
@@ -283,10 +346,16 @@ impl App {
     async fn send_due(
         &self,
         campaign: &Campaign,
-        due: Vec<(Recipient, Option<Contact>)>,
+        mut due: Vec<(Recipient, Option<Contact>)>,
         run: &mut CampaignRun,
         now: DateTime<Utc>,
     ) -> Result<Pass, AppError> {
+        let mut pass = Pass::default();
+        let mut settle = Vec::new();
+        while let Some(joined) = run.running.try_join_next_with_id() {
+            run.take(joined, &mut pass, &mut settle, now);
+        }
+        due.retain(|(r, _)| !run.is_in_flight(r.seq));
         let organization = self.organization_of(campaign.organization_id).await?;
         let channel = self
             .store
@@ -324,23 +393,36 @@ impl App {
             };
             steps.push((recipient.seq, step));
         }
-        // Opted-out addresses, checked last so only recipients about to be sent to cost
-        // a read.
-        for (_, step) in &mut steps {
-            if let Step::Start(start) = &*step {
-                let hash = self.suppression_hash(organization.id, kind, &start.address);
-                if self
-                    .store
-                    .find_suppression(organization.id, kind, &hash)
-                    .await?
-                    .is_some()
-                {
-                    *step = Step::Settle(Settle::Skip(SkipReason::OptedOut));
+        // Opted-out addresses, checked last (one read for the batch) so only recipients
+        // about to be sent to are looked up.
+        let hashes: Vec<(usize, String)> = steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, step))| match step {
+                Step::Start(start) => Some((
+                    i,
+                    self.suppression_hash(organization.id, kind, &start.address),
+                )),
+                Step::Settle(_) => None,
+            })
+            .collect();
+        if !hashes.is_empty() {
+            let suppressed: std::collections::HashSet<String> = self
+                .store
+                .suppressed_among(
+                    organization.id,
+                    kind,
+                    hashes.iter().map(|(_, h)| h.clone()).collect(),
+                )
+                .await?
+                .into_iter()
+                .collect();
+            for (i, hash) in hashes {
+                if suppressed.contains(&hash) {
+                    steps[i].1 = Step::Settle(Settle::Skip(SkipReason::OptedOut));
                 }
             }
         }
-        let mut pass = Pass::default();
-        let mut settle = Vec::new();
         let mut starts = Vec::new();
         for (seq, step) in steps {
             match step {
@@ -348,23 +430,27 @@ impl App {
                 Step::Start(start) => starts.push(start),
             }
         }
-        let mut running = tokio::task::JoinSet::new();
+        let nothing_new = starts.is_empty() && settle.is_empty();
         for start in starts {
-            while running.len() >= IN_FLIGHT {
-                if let Some(done) = running.join_next().await {
-                    pass.record(done, &mut settle, now);
+            while run.running.len() >= IN_FLIGHT {
+                if let Some(joined) = run.running.join_next_with_id().await {
+                    run.take(joined, &mut pass, &mut settle, now);
                 }
             }
             run.pace(campaign.rate_per_second).await;
             let app = self.clone();
-            running.spawn(async move {
-                let seq = start.seq;
-                (seq, app.start_recipient(*start).await)
-            });
+            let seq = start.seq;
+            let task = run
+                .running
+                .spawn(async move { (seq, app.start_recipient(*start).await) });
+            run.in_flight.insert(task.id(), seq);
+            pass.started += 1;
         }
-        while let Some(done) = running.join_next().await {
-            pass.record(done, &mut settle, now);
+        // Everything due is being written: wait for one to finish rather than spin.
+        if nothing_new && let Some(joined) = run.running.join_next_with_id().await {
+            run.take(joined, &mut pass, &mut settle, now);
         }
+        pass.in_flight = run.running.len();
         if !settle.is_empty() {
             pass.settled += u32::try_from(settle.len()).unwrap_or(u32::MAX);
             self.store
@@ -374,8 +460,8 @@ impl App {
         Ok(pass)
     }
 
-    /// Writes the next slice of a campaign's audience.
-    async fn write_slice(&self, campaign: &Campaign) -> Result<(), AppError> {
+    /// Writes the next slice of a campaign's audience; the campaign as it then stands.
+    async fn write_slice(&self, campaign: &Campaign) -> Result<Campaign, AppError> {
         let kind = self
             .store
             .find_channel(campaign.organization_id, campaign.channel_id)
@@ -430,8 +516,8 @@ impl App {
             // Another process wrote this page first.
             Err(parley_store::StoreError::Conflict {
                 constraint: "campaign_audience_cursor",
-            }) => Ok(()),
-            other => other.map(|_| ()).map_err(Into::into),
+            }) => Ok(campaign.clone()),
+            other => other.map_err(Into::into),
         }
     }
 
@@ -481,23 +567,24 @@ impl App {
 }
 
 impl Pass {
-    /// Records what became of one start.
+    /// Records what became of one first message: written or taken by another process
+    /// (nothing to do), or to try again later.
     fn record(
         &mut self,
-        done: Result<(u64, Result<Started, AppError>), tokio::task::JoinError>,
+        seq: u64,
+        outcome: Result<Started, AppError>,
         settle: &mut Vec<(u64, Settle)>,
         now: DateTime<Utc>,
     ) {
-        match done {
-            Ok((_, Ok(Started::Sent))) => self.started += 1,
-            Ok((_, Ok(Started::Taken))) => {}
-            Ok((seq, Ok(Started::Busy))) => settle.push((
+        match outcome {
+            Ok(Started::Sent | Started::Taken) => {}
+            Ok(Started::Busy) => settle.push((
                 seq,
                 Settle::Defer {
                     until: now + BUSY_WAIT,
                 },
             )),
-            Ok((seq, Err(e))) => {
+            Err(e) => {
                 tracing::warn!(recipient = seq, error = %e, "a campaign's first message failed; trying again later");
                 settle.push((
                     seq,
@@ -506,7 +593,6 @@ impl Pass {
                     },
                 ));
             }
-            Err(e) => tracing::error!(error = %e, "a campaign's first message panicked"),
         }
     }
 }

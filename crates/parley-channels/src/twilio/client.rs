@@ -40,6 +40,10 @@ pub struct TwilioMessage<'a> {
     pub body: &'a str,
     /// Where Twilio reports its statuses (our `/hooks/twilio/{channel}/status`).
     pub status_callback: Option<&'a str>,
+    /// Sent as `Idempotency-Key`: the same on every attempt at one message, so a
+    /// provider that takes the header (Twilio-compatible ones do; Twilio ignores it)
+    /// answers a repeat with the first message instead of sending it again.
+    pub idempotency_key: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -92,7 +96,7 @@ impl TwilioClient {
             }
             form.finish()
         };
-        let request = self
+        let mut request = self
             .http
             .client()
             .post(url)
@@ -100,8 +104,11 @@ impl TwilioClient {
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
-            )
-            .body(body);
+            );
+        if let Some(key) = message.idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let request = request.body(body);
         let answer = self.http.exchange(request).await?;
         if (200..300).contains(&answer.status) {
             let resource: Resource = serde_json::from_slice(&answer.body)

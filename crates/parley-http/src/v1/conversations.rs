@@ -35,6 +35,8 @@ pub struct ConversationResponse {
     pub channel_id: String,
     /// `inbound` or `outbound`.
     pub direction: String,
+    /// `cmp_…`: the campaign that started it.
+    pub campaign_id: Option<String>,
     /// The flow running it.
     pub flow_id: Option<String>,
     /// The flow version it started with.
@@ -66,6 +68,7 @@ impl From<Conversation> for ConversationResponse {
             contact_id: c.contact_id.to_string(),
             channel_id: c.channel_id.to_string(),
             direction: c.direction.as_str().to_owned(),
+            campaign_id: c.campaign_id.map(|id| id.to_string()),
             flow_id: c.flow_id.map(|f| f.to_string()),
             flow_version: c.flow_version,
             state: c.state.as_str().to_owned(),

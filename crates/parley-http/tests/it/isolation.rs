@@ -6,39 +6,14 @@
 //! (`another_organizations_web_chat_neither_knows_the_visitor_nor_hears_their_thread`).
 
 use http::Method;
-use parley_domain::{
-    ApiKeyId, AuditAction, AuditId, ChannelKind, ContactId, EventId, EventType, FieldDefinition,
-    FieldType, FlowId, FlowRecord, ImportCounters, ImportFormat, ImportId, ImportOptions,
-    ImportRecord, ImportStatus, NewAuditEntry, NewEvent, OrgId, Role, UserId,
-};
-use parley_store::{ImportBatch, ImportRow, NewFlowVersion, PageRequest, RejectLine};
+use parley_domain::{OrgId, Role};
+use parley_store::PageRequest;
 use parley_testkit::{TestApp, TestResponse};
 use serde_json::{Value, json};
 
-/// The resources of one organization a request can name.
-struct Ids {
-    org: OrgId,
-    user: UserId,
-    key: ApiKeyId,
-    contact: ContactId,
-    import: ImportId,
-    field: String,
-    flow: FlowId,
-    webhook: String,
-    event: EventId,
-    sftp: String,
-    channel: String,
-    sim_channel: String,
-    conversation: String,
-    outcome: String,
-    queue: String,
-}
+mod seed;
 
-/// A flow any organization can publish.
-fn flow_document(name: &str) -> Value {
-    json!({"schema": 1, "name": name, "start": "bye",
-        "steps": {"bye": {"type": "close", "status": "done", "text": "Goodbye <<first_name>>"}}})
-}
+use seed::{Ids, NOWHERE, campaign_body, flow_document, seed, sftp_hook, twilio_channel};
 
 /// Every org-scoped operation, `(method, path template)`.
 const SCOPED: &[(&str, &str)] = &[
@@ -125,28 +100,21 @@ const SCOPED: &[(&str, &str)] = &[
     ("GET", "/api/v1/queues/{key}/members"),
     ("PUT", "/api/v1/queues/{key}/members/{user_id}"),
     ("DELETE", "/api/v1/queues/{key}/members/{user_id}"),
+    ("GET", "/api/v1/campaigns"),
+    ("POST", "/api/v1/campaigns"),
+    ("GET", "/api/v1/campaigns/{id}"),
+    ("POST", "/api/v1/campaigns/{id}/schedule"),
+    ("POST", "/api/v1/campaigns/{id}/start"),
+    ("POST", "/api/v1/campaigns/{id}/pause"),
+    ("POST", "/api/v1/campaigns/{id}/resume"),
+    ("POST", "/api/v1/campaigns/{id}/cancel"),
+    ("GET", "/api/v1/campaigns/{id}/recipients"),
+    ("GET", "/api/v1/campaigns/{id}/recipients.csv"),
 ];
 
 /// Operations that read or change no organization's data (their permission is checked by
 /// their own tests).
 const NO_ORGANIZATION_DATA: &[(&str, &str)] = &[("GET", "/api/v1/sftp/host-key")];
-
-/// An SFTP hook any organization can save (its host never resolves).
-fn twilio_channel(n: u32) -> Value {
-    json!({"provider": "twilio", "name": format!("SMS {n}"), "sender": "+447700900001",
-           "settings": {"account_sid": "AC0123456789abcdef0123456789abcdef"},
-           "credentials": {"auth_token": format!("token {n}")}})
-}
-
-fn sftp_hook(n: u32) -> Value {
-    json!({"host": "sftp.example.invalid", "user": "parley", "password": format!("pw {n}"),
-        "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ",
-        "folder": "outbox"})
-}
-
-/// A webhook target that never resolves (`.invalid` is reserved), so saving accepts it
-/// and sending fails without leaving the machine.
-const NOWHERE: &str = "https://receiver.example.invalid/hook";
 
 /// Operations checked by `auth_routes_do_not_cross_organizations` instead.
 const AUTH: &[(&str, &str)] = &[
@@ -154,272 +122,6 @@ const AUTH: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/sign-in"),
     ("POST", "/api/v1/auth/sign-out"),
 ];
-
-/// Fresh resources in `org` (so destructive cases never interfere).
-async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
-    *n += 1;
-    let user = t
-        .app
-        .admin_create_user(
-            org,
-            &format!("member{n}@example.test"),
-            "Member",
-            "member password 1".into(),
-            Role::Agent,
-        )
-        .await
-        .unwrap();
-    let key = t
-        .app
-        .admin_create_api_key(org, "seeded", Role::Viewer)
-        .await
-        .unwrap();
-    let now = t.app.clock.now();
-    let field = format!("seeded_{n}");
-    t.app
-        .store
-        .create_field(FieldDefinition {
-            organization_id: org,
-            key: field.parse().unwrap(),
-            label: "Seeded".into(),
-            field_type: FieldType::Text,
-            pii: false,
-            builtin: false,
-            created_at: now,
-            updated_at: now,
-        })
-        .await
-        .unwrap();
-    let import = ImportRecord {
-        id: ImportId::generate(),
-        organization_id: org,
-        status: ImportStatus::Queued,
-        format: ImportFormat::Csv,
-        file_name: Some("seed.csv".into()),
-        options: ImportOptions::default(),
-        counters: ImportCounters::default(),
-        bytes_total: 10,
-        bytes_read: 0,
-        error: None,
-        warnings: Vec::new(),
-        created_at: now,
-        started_at: None,
-        finished_at: None,
-    };
-    t.app.store.create_import(&import, None).await.unwrap();
-    t.app
-        .store
-        .start_import(import.id, &["phone".into()], &[], now)
-        .await
-        .unwrap();
-    let contact = ContactId::generate();
-    let batch = ImportBatch {
-        channel: ChannelKind::Sms,
-        rows: vec![ImportRow {
-            row_number: 2,
-            new_id: contact,
-            customer_id: Some(format!("seed-{n}")),
-            address: format!("+3538712{n:05}"),
-            fields_json: json!({"first_name": "Seeded"}).to_string(),
-        }],
-        rejected_rows: 1,
-        reject_lines: vec![RejectLine {
-            row_number: 3,
-            column: "phone".into(),
-            value: "12".into(),
-            reason: "not a phone number".into(),
-            original: vec!["12".into()],
-        }],
-        bytes_read: 10,
-    };
-    t.app
-        .store
-        .apply_import_batch(import.id, org, &batch, &|_| Vec::new(), now)
-        .await
-        .unwrap();
-    let flow = FlowId::generate();
-    let audit = |action| NewAuditEntry {
-        id: AuditId::generate(),
-        organization_id: Some(org),
-        actor: "seed".into(),
-        action,
-        subject: flow.to_string(),
-        detail: json!({}),
-        at: now,
-    };
-    let draft = flow_document("Seeded").to_string();
-    t.app
-        .store
-        .create_flow(
-            FlowRecord {
-                id: flow,
-                organization_id: org,
-                name: "Seeded".into(),
-                draft: draft.clone(),
-                latest_version: None,
-                created_by: None,
-                created_at: now,
-                updated_at: now,
-            },
-            audit(AuditAction::FlowSaved),
-        )
-        .await
-        .unwrap();
-    t.app
-        .store
-        .publish_flow_version(
-            NewFlowVersion {
-                flow_id: flow,
-                organization_id: org,
-                name: "Seeded".into(),
-                document: draft,
-                published_by: None,
-                published_at: now,
-            },
-            audit(AuditAction::FlowPublished),
-        )
-        .await
-        .unwrap();
-    // A webhook endpoint with one message, made through the API as its admin would.
-    let admin = t.token_in(org, Role::Admin).await;
-    let r = t
-        .call(
-            Method::POST,
-            "/api/v1/webhooks",
-            Some(&admin),
-            None,
-            Some(json!({"url": NOWHERE, "events": ["setStatus"]})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.json);
-    let webhook = r.json["id"].as_str().unwrap().to_owned();
-    let r = t
-        .call(
-            Method::POST,
-            "/api/v1/sftp",
-            Some(&admin),
-            None,
-            Some(sftp_hook(*n)),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.json);
-    let sftp = r.json["id"].as_str().unwrap().to_owned();
-    let r = t
-        .call(
-            Method::PUT,
-            &format!("/api/v1/sftp/{sftp}/inbox"),
-            Some(&admin),
-            None,
-            Some(json!({"folder": "inbox", "options": {"default_country": "IE"}})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.json);
-    let r = t
-        .call(
-            Method::PUT,
-            "/api/v1/custom-value-endpoint",
-            Some(&admin),
-            None,
-            Some(json!({"url": NOWHERE, "timeout_ms": 2000})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.json);
-    let r = t
-        .call(
-            Method::POST,
-            "/api/v1/channels",
-            Some(&admin),
-            None,
-            Some(twilio_channel(*n)),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.json);
-    let channel = r.json["id"].as_str().unwrap().to_owned();
-    let r = t
-        .call(
-            Method::POST,
-            "/api/v1/channels",
-            Some(&admin),
-            None,
-            Some(json!({"provider": "sim", "name": "Simulator", "sender": "demo"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.json);
-    let sim_channel = r.json["id"].as_str().unwrap().to_owned();
-    let r = t
-        .call(
-            Method::POST,
-            &format!("/api/v1/channels/{sim_channel}/sim/inbound"),
-            Some(&admin),
-            None,
-            Some(json!({"from": format!("+44791112{n:04}"), "text": "hello"})),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.json);
-    let conversation = r.json["conversation"]["id"].as_str().unwrap().to_owned();
-    let outcome = format!("seeded_{n}");
-    let r = t
-        .call(
-            Method::POST,
-            "/api/v1/outcome-statuses",
-            Some(&admin),
-            None,
-            Some(json!({"key": outcome, "label": "Seeded", "category": "neutral"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.json);
-    let queue = format!("seeded-{n}");
-    let r = t
-        .call(
-            Method::POST,
-            "/api/v1/queues",
-            Some(&admin),
-            None,
-            Some(json!({"key": queue, "name": "Seeded"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.json);
-    let r = t
-        .call(
-            Method::PUT,
-            &format!("/api/v1/queues/{queue}/members/{}", user.id),
-            Some(&admin),
-            None,
-            Some(json!({"capacity": 3})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.json);
-    let event = EventId::generate();
-    t.app
-        .store
-        .append_events(&[NewEvent {
-            id: event,
-            organization_id: org,
-            event_type: EventType::SetStatus,
-            timestamp: now,
-            data: json!({"seeded": n.to_string()}),
-        }])
-        .await
-        .unwrap();
-    t.app.store.fan_out_events(100, now).await.unwrap();
-    Ids {
-        org,
-        flow,
-        webhook,
-        event,
-        sftp,
-        channel,
-        sim_channel,
-        conversation,
-        outcome,
-        queue,
-        user: user.id,
-        key: key.key.id,
-        contact,
-        import: import.id,
-        field,
-    }
-}
 
 fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, Option<Value>) {
     let path = template
@@ -451,6 +153,15 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         )
         .replace("/queues/{key}", &format!("/queues/{}", ids.queue))
         .replace("/members/{user_id}", &format!("/members/{}", ids.user))
+        .replace(
+            "/campaigns/{id}/pause",
+            &format!("/campaigns/{}/pause", ids.scheduled_campaign),
+        )
+        .replace(
+            "/campaigns/{id}/resume",
+            &format!("/campaigns/{}/resume", ids.paused_campaign),
+        )
+        .replace("/campaigns/{id}", &format!("/campaigns/{}", ids.campaign))
         .replace("/messages/{event_id}", &format!("/messages/{}", ids.event));
     let body = match (method, template) {
         ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
@@ -503,6 +214,12 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         ("PATCH", "/api/v1/sftp/{id}") => Some(json!({"description": format!("renamed {n}")})),
         ("PUT", "/api/v1/sftp/{id}/inbox") => Some(json!({"folder": format!("in{n}")})),
         ("PUT", "/api/v1/custom-value-endpoint") => Some(json!({"url": format!("{NOWHERE}/{n}")})),
+        ("POST", "/api/v1/campaigns") => Some(campaign_body(
+            &ids.import.to_string(),
+            &ids.flow.to_string(),
+            &ids.sim_channel,
+            chrono::Utc::now(),
+        )),
         _ => None,
     };
     (method.parse().unwrap(), path, body)
@@ -599,6 +316,17 @@ async fn organizations_only_reach_down_their_own_tree() {
     // Nothing the outsiders tried changed the first seeded resources.
     let ids = seed(&t, a1, &mut n).await;
     let before = t.app.store.get_organization(a1).await.unwrap();
+    let campaign_ids = [&ids.campaign, &ids.scheduled_campaign, &ids.paused_campaign];
+    let mut campaigns_before = Vec::new();
+    for id in campaign_ids {
+        campaigns_before.push(
+            t.app
+                .store
+                .get_campaign(a1, id.parse().unwrap())
+                .await
+                .unwrap(),
+        );
+    }
     for &op in SCOPED.iter().filter(|(m, _)| *m != "GET") {
         attempt(&t, &token_b, Some(a1), op, &ids, n).await;
         attempt(&t, &token_b, None, op, &ids, n).await;
@@ -695,6 +423,21 @@ async fn organizations_only_reach_down_their_own_tree() {
         .unwrap()
         .expect("outsiders removed the custom value endpoint");
     assert_eq!((values.url.as_str(), values.timeout_ms), (NOWHERE, 2000));
+    let statuses = [
+        parley_domain::CampaignStatus::Draft,
+        parley_domain::CampaignStatus::Scheduled,
+        parley_domain::CampaignStatus::Paused,
+    ];
+    for ((id, before), status) in campaign_ids.iter().zip(campaigns_before).zip(statuses) {
+        let now = t
+            .app
+            .store
+            .get_campaign(a1, id.parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(now, before, "outsiders changed a campaign");
+        assert_eq!(now.map(|c| c.status), Some(status));
+    }
     let inbox = t
         .app
         .store

@@ -35,3 +35,7 @@ mod agents;
 mod webchat;
 // The web-chat widget in a real browser (chromium driven by playwright-core).
 mod webchat_browser;
+// Campaigns: import to first messages, counters, pause, resume, cancel.
+mod campaigns;
+// Campaign send windows under a fake clock.
+mod campaign_windows;

@@ -181,7 +181,7 @@ pub(crate) fn due_recipients(
             .query(params![campaign.to_string(), to_millis(now), limit])
             .map_err(sql_err)?;
         while let Some(row) = rows.next().map_err(sql_err)? {
-            recipients.push(decode::recipient(&RCols(row))?);
+            recipients.push(decode::recipient(&RCols::new(row))?);
         }
     }
     if recipients.is_empty() {
@@ -199,7 +199,7 @@ pub(crate) fn due_recipients(
             .query(params![organization.to_string(), ids])
             .map_err(sql_err)?;
         while let Some(row) = rows.next().map_err(sql_err)? {
-            let r = RCols(row);
+            let r = RCols::new(row);
             let contact = decode::contact(&r, Vec::new())?;
             contacts.insert(contact.id.to_string(), (decode::int(&r, "seq")?, contact));
         }
@@ -211,7 +211,7 @@ pub(crate) fn due_recipients(
         let mut statement = conn.prepare_cached(ADDRESSES_OF).map_err(sql_err)?;
         let mut rows = statement.query(params![seqs]).map_err(sql_err)?;
         while let Some(row) = rows.next().map_err(sql_err)? {
-            let r = RCols(row);
+            let r = RCols::new(row);
             addresses
                 .entry(decode::int(&r, "contact_seq")?)
                 .or_default()

@@ -67,7 +67,7 @@ fn contact_at(conn: &Connection, seq: i64) -> Result<Option<Contact>, StoreError
         let mut statement = conn.prepare_cached(&ADDRESSES_BY_SEQ).map_err(sql_err)?;
         let mut rows = statement.query([seq]).map_err(sql_err)?;
         while let Some(row) = rows.next().map_err(sql_err)? {
-            let r = RCols(row);
+            let r = RCols::new(row);
             addresses.push(ChannelAddress {
                 kind: decode::parsed(&r, "channel_kind")?,
                 address: decode::text(&r, "address")?,
@@ -78,6 +78,29 @@ fn contact_at(conn: &Connection, seq: i64) -> Result<Option<Contact>, StoreError
     one(conn, &CONTACT_BY_SEQ, &[&seq], |r| {
         decode::contact(r, addresses.clone())
     })
+}
+
+/// Which of `hashes` are suppressed on `channel_kind`.
+pub(crate) fn suppressed_among(
+    conn: &Connection,
+    organization: OrgId,
+    channel_kind: ChannelKind,
+    hashes: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let hashes = serde_json::to_string(hashes).map_err(|e| StoreError::Other(Box::new(e)))?;
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT address_hash FROM suppressions WHERE organization_id = ?1 \
+             AND channel_kind = ?2 AND address_hash IN (SELECT value FROM json_each(?3))",
+        )
+        .map_err(sql_err)?;
+    let rows = statement
+        .query_map(
+            rusqlite::params![organization.to_string(), channel_kind.as_str(), hashes],
+            |r| r.get::<_, String>(0),
+        )
+        .map_err(sql_err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sql_err)
 }
 
 /// The suppression of `address_hash` on `channel_kind`, when the address opted out.

@@ -41,7 +41,7 @@ pub(crate) fn fan_out_and_lease(
             .map_err(sql_err)?;
         let mut rows = select.query([limit]).map_err(sql_err)?;
         while let Some(row) = rows.next().map_err(sql_err)? {
-            events.push(decode::stored_event(&RCols(row))?.event);
+            events.push(decode::stored_event(&RCols::new(row))?.event);
         }
     }
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
@@ -101,7 +101,7 @@ pub(crate) fn fan_out_and_lease(
         for id in endpoint_ids {
             let endpoint = select
                 .query_row([id.to_string()], |row| {
-                    Ok(decode::webhook_endpoint(&RCols(row)))
+                    Ok(decode::webhook_endpoint(&RCols::new(row)))
                 })
                 .optional()
                 .map_err(sql_err)?;
@@ -146,7 +146,7 @@ pub(crate) fn claim_deliveries(
             .query(params![to_millis(now), limit])
             .map_err(sql_err)?;
         while let Some(row) = rows.next().map_err(sql_err)? {
-            claimed.push(decode::due_delivery(&RCols(row))?);
+            claimed.push(decode::due_delivery(&RCols::new(row))?);
         }
     }
     let mut lease = tx

@@ -552,6 +552,11 @@ pub async fn contacts_filter_update_and_delete(s: &dyn Store) {
             .unwrap()
             .is_none()
     );
+    let among =
+        |org, kind| s.suppressed_among(org, kind, vec!["zz99".to_owned(), "ab12".to_owned()]);
+    assert_eq!(among(org, ChannelKind::Sms).await.unwrap(), ["ab12"]);
+    assert!(among(org, ChannelKind::Whatsapp).await.unwrap().is_empty());
+    assert!(among(other, ChannelKind::Sms).await.unwrap().is_empty());
     assert_eq!(
         s.list_suppressions(org, None, PageRequest::first(10))
             .await

@@ -12,3 +12,6 @@ mod commands;
 mod flows;
 // `parley chat` through a sim channel.
 mod chat;
+// SIGKILL three times during a 100,000-recipient campaign: each recipient gets one
+// first message at the Twilio stand-in.
+mod campaign_crash;
