@@ -92,6 +92,18 @@ fn error(status: u16, code: i64, message: &str) -> Response {
         .into_response()
 }
 
+/// `{"sent": n, "replays": n}`.
+async fn ledger(State(inner): State<Shared>) -> Response {
+    let state = lock(&inner);
+    let body = serde_json::json!({"sent": state.ledger.sent_count(), "replays": state.replays});
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 /// Whether `to` looks like an address Twilio would take: E.164 or `whatsapp:` E.164.
 fn valid_to(to: &str) -> bool {
     let number = to.strip_prefix("whatsapp:").unwrap_or(to);
@@ -303,6 +315,9 @@ impl TwilioStandIn {
                 "/2010-04-01/Accounts/{account}/Messages.json",
                 axum::routing::post(create),
             )
+            // The stand-in's own: what it accepted so far (for a benchmark in another
+            // process); not part of Twilio's API.
+            .route("/_standin/ledger", axum::routing::get(ledger))
             .with_state(inner.clone());
         let server = serve(router, port).await?;
         Ok(Self {

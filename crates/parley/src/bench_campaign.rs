@@ -3,14 +3,13 @@
 //! decides each recipient's window and sends each first message as one turn; the
 //! in-process sender hands it to the channel. On the `sim` channel the simulator records
 //! and reports each message; with `--channel twilio` the messages go over loopback HTTP
-//! to the Twilio stand-in (on a runtime of its own in this process), whose signed status
-//! callbacks come back to Parley's own HTTP server.
+//! to the Twilio stand-in (`parley dev stand-in twilio`, a process of its own), whose
+//! signed status callbacks come back to Parley's own HTTP server.
 //!
 //! It prints the time to import the file (not counted), the time until every recipient
 //! had its first message written (first messages a second), the time until the provider
-//! had them all, and the process's peak RSS from the campaign's start (`VmHWM`; with
-//! Twilio it includes the stand-in). The window is the whole day, so the clock does not
-//! decide the figures.
+//! had them all, and Parley's peak RSS from the campaign's start (`VmHWM`). The window is
+//! the whole day, so the clock does not decide the figures.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -56,27 +55,80 @@ pub struct CampaignBench {
     pub dir: Option<PathBuf>,
 }
 
-
 const SID: &str = "AC00000000000000000000000000000001";
 const TOKEN: &str = "bench-auth-token";
 
-/// Starts the Twilio stand-in on a runtime of its own.
-async fn start_twilio() -> anyhow::Result<(parley_standin::TwilioStandIn, crate::bench::Background)> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("twilio-standin")
-        .enable_all()
-        .build()?;
-    // Started on its own runtime, so its server and callbacks run there.
-    let standin = runtime
-        .spawn(parley_standin::TwilioStandIn::start(
-            SID,
-            TOKEN,
-            Duration::from_millis(50),
-            0,
-        ))
-        .await??;
-    Ok((standin, crate::bench::Background(Some(runtime))))
+/// The Twilio stand-in, in a process of its own (`parley dev stand-in twilio`), so the
+/// peak RSS is Parley's alone; killed when dropped.
+struct TwilioProcess {
+    child: std::process::Child,
+    base_url: String,
+}
+
+impl Drop for TwilioProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TwilioProcess {
+    fn start() -> anyhow::Result<Self> {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(std::env::current_exe()?)
+            .args([
+                "dev",
+                "stand-in",
+                "twilio",
+                "--account-sid",
+                SID,
+                "--auth-token",
+                TOKEN,
+                "--report-delay-ms",
+                "50",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .context("starting the Twilio stand-in")?;
+        let stdout = child.stdout.take().context("the stand-in's output")?;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let base_url = loop {
+            let line = lines
+                .next()
+                .context("the stand-in ended before saying where it listens")??;
+            if let Some(url) = line.strip_prefix("Twilio stand-in on ") {
+                break url.trim().to_owned();
+            }
+        };
+        Ok(Self { child, base_url })
+    }
+
+    /// Messages the stand-in accepted (one plain HTTP/1.1 GET on loopback).
+    async fn sent(&self) -> anyhow::Result<u64> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = self
+            .base_url
+            .strip_prefix("http://")
+            .context("the stand-in's URL")?;
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(
+                format!(
+                    "GET /_standin/ledger HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        let text = String::from_utf8_lossy(&answer);
+        let body = text
+            .split("\r\n\r\n")
+            .nth(1)
+            .context("the stand-in's answer")?;
+        let ledger: serde_json::Value = serde_json::from_str(body)?;
+        ledger["sent"].as_u64().context("the stand-in's ledger")
+    }
 }
 
 /// Serves Parley's HTTP API on a loopback port (for the provider's callbacks); its URL.
@@ -98,7 +150,7 @@ async fn channel(
     app: &App,
     access: &parley_app::auth::Access,
     which: BenchChannel,
-    standin: Option<&parley_standin::TwilioStandIn>,
+    standin: Option<&TwilioProcess>,
 ) -> anyhow::Result<parley_domain::ChannelId> {
     let mut settings = serde_json::Map::new();
     let mut credentials = serde_json::Map::new();
@@ -134,12 +186,9 @@ async fn channel(
 
 /// Messages the provider has: the stand-in's ledger, or the simulator's sends (each
 /// send's job is done when the message is handed over).
-async fn at_provider(
-    app: &App,
-    standin: Option<&parley_standin::TwilioStandIn>,
-) -> anyhow::Result<u64> {
+async fn at_provider(app: &App, standin: Option<&TwilioProcess>) -> anyhow::Result<u64> {
     if let Some(s) = standin {
-        return Ok(s.sent_count() as u64);
+        return s.sent().await;
     }
     Ok(app
         .store
@@ -164,12 +213,9 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
         "parley bench campaign: {n} recipients from an imported file on the {:?} channel, rate {}/s, SQLite",
         args.channel, args.rate
     );
-    let (standin, _standin_runtime) = match args.channel {
-        BenchChannel::Twilio => {
-            let (s, r) = start_twilio().await?;
-            (Some(s), Some(r))
-        }
-        BenchChannel::Sim => (None, None),
+    let standin = match args.channel {
+        BenchChannel::Twilio => Some(TwilioProcess::start()?),
+        BenchChannel::Sim => None,
     };
     let (app, org) = crate::bench::fresh_store(&dir, "campaign.db", Settings::default()).await?;
     let url = serve(&app).await?;

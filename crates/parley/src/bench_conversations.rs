@@ -54,7 +54,6 @@ pub struct ConversationsBench {
     pub dir: Option<PathBuf>,
 }
 
-
 /// Starts the custom value endpoint on a runtime of its own: every GET gets a balance.
 fn start_endpoint() -> anyhow::Result<(String, crate::bench::Background)> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
