@@ -187,8 +187,9 @@ pub trait CampaignStore: Send + Sync {
         audit: NewAuditEntry,
     ) -> Result<Option<Campaign>, StoreError>;
 
-    /// Campaigns of every organization the dispatcher has work in: running ones, and
-    /// scheduled ones whose `start_at` is at or before `now`; by id, at most `limit`.
+    /// Campaigns of every organization the dispatcher has work in: running ones,
+    /// scheduled ones whose `start_at` is at or before `now`, and cancelled ones with
+    /// recipients still pending; by id, at most `limit`.
     async fn campaigns_to_dispatch(
         &self,
         now: DateTime<Utc>,
@@ -272,4 +273,45 @@ pub fn statuses_before(next: CampaignStatus) -> String {
         .map(CampaignStatus::as_str)
         .collect();
     serde_json::to_string(&from).unwrap_or_else(|_| "[]".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(
+        state: RecipientState,
+        message: Option<&str>,
+        outcome: Option<&str>,
+        n: u64,
+    ) -> CountRow {
+        CountRow {
+            state,
+            reason: (state == RecipientState::Skipped).then(|| "opted_out".to_owned()),
+            message_status: message.map(str::to_owned),
+            closed: outcome.is_some(),
+            outcome: outcome.map(str::to_owned),
+            replied: outcome == Some("done"),
+            n,
+        }
+    }
+
+    #[test]
+    fn counters_add_up_by_state_message_and_outcome() {
+        let c = CampaignCounts::from_rows(&[
+            row(RecipientState::Pending, None, None, 5),
+            row(RecipientState::Sent, Some("delivered"), None, 3),
+            row(RecipientState::Sent, Some("read"), Some("done"), 2),
+            row(RecipientState::Sent, Some("undelivered"), None, 1),
+            row(RecipientState::Sent, Some("sent"), Some(OPTED_OUT), 1),
+            row(RecipientState::Failed, None, None, 4),
+            row(RecipientState::Skipped, None, None, 6),
+        ]);
+        assert_eq!((c.pending, c.sent, c.delivered), (5, 7, 5));
+        assert_eq!(c.failed, 4 + 1, "refused first messages count as failed");
+        assert_eq!(c.skipped.get("opted_out"), Some(&6));
+        assert_eq!((c.replied, c.opted_out), (2, 1));
+        assert_eq!(c.completed.get("done"), Some(&2));
+        assert_eq!(c.completed.get(OPTED_OUT), Some(&1));
+    }
 }

@@ -252,9 +252,12 @@ pub const COMPLETE_CAMPAIGN: &str = "UPDATE campaigns SET status = 'completed', 
      AND audience_done = 1 AND NOT EXISTS (SELECT 1 FROM campaign_recipients r \
      WHERE r.campaign_id = campaigns.id AND r.state = 'pending') RETURNING *";
 
-/// Campaigns with dispatch work (`$1` now, `$2` limit).
+/// Campaigns with dispatch work (`$1` now, `$2` limit): running, due to start, or
+/// cancelled with recipients still pending (a cancel cut short by a crash).
 pub const CAMPAIGNS_TO_DISPATCH: &str = "SELECT * FROM campaigns WHERE status = 'running' \
-     OR (status = 'scheduled' AND start_at <= $1) ORDER BY id LIMIT $2";
+     OR (status = 'scheduled' AND start_at <= $1) \
+     OR (status = 'cancelled' AND EXISTS (SELECT 1 FROM campaign_recipients r \
+         WHERE r.campaign_id = campaigns.id AND r.state = 'pending')) ORDER BY id LIMIT $2";
 
 /// Skips pending recipients of a campaign (`$1` campaign, `$2` reason, `$3` limit, `$4` at).
 pub const SKIP_PENDING: &str = "UPDATE campaign_recipients SET state = 'skipped', reason = $2, \

@@ -386,4 +386,29 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
             (second_contact, RecipientState::Pending, None),
         ]
     );
+
+    // A cancel cut short leaves pending recipients: the dispatcher finds the campaign
+    // until they are skipped.
+    let dispatching = |at_s| async move {
+        s.campaigns_to_dispatch(at(at_s), 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|c| c.id == page_campaign)
+    };
+    assert!(!dispatching(23).await, "a draft has no dispatch work");
+    s.move_campaign(
+        org,
+        page_campaign,
+        CampaignStatus::Cancelled,
+        at(23),
+        done(17),
+    )
+    .await
+    .unwrap();
+    assert!(dispatching(24).await, "cancelled with a pending recipient");
+    s.skip_pending(org, page_campaign, SkipReason::Cancelled, 10, at(25))
+        .await
+        .unwrap();
+    assert!(!dispatching(26).await);
 }
