@@ -42,7 +42,7 @@ use parley_store::{CampaignCounts, Page, PageRequest};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Access;
-use crate::contacts::{canonical_value, value_context};
+use crate::contacts::{canonical_filter, value_context};
 use crate::error::StoreResultExt;
 use crate::{App, AppError, FieldError};
 
@@ -189,17 +189,18 @@ impl App {
                         .map_err(|_| FieldError::new("audience.filter", "could not be read"))?,
                 );
                 let mut ctx = value_context(&access.organization);
-                let mut out = Map::new();
-                for (key, raw) in fields {
-                    let name = format!("audience.filter.fields.{key}");
-                    let Some(def) = known.iter().find(|d| d.key.as_str() == key) else {
-                        return Err(FieldError::new(name, "no such field"));
-                    };
-                    let value =
-                        canonical_value(&mut ctx, def.field_type, &Value::String(raw.clone()))
-                            .map_err(|e| FieldError::new(name, e))?;
-                    out.insert(key.clone(), value);
-                }
+                // The first bad field is the one named.
+                let values = canonical_filter(&known, &mut ctx, fields, "audience.filter.fields.")
+                    .map_err(|errors| {
+                        errors
+                            .into_iter()
+                            .next()
+                            .unwrap_or_else(|| FieldError::new("audience.filter", "is invalid"))
+                    })?;
+                let out: Map<String, Value> = values
+                    .into_iter()
+                    .map(|(key, value)| (key.as_str().to_owned(), value))
+                    .collect();
                 Ok(json!({"filter": {"fields": out}}))
             }
         }

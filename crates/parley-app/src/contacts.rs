@@ -40,6 +40,35 @@ pub(crate) fn value_context(org: &Organization) -> ValueContext {
     ValueContext::new(org.default_country, org.locale)
 }
 
+/// Field filter values read by their field's type (so `087…` finds `+35387…`), as the
+/// contact list and a campaign's audience take them; each bad one is named `prefix` and
+/// its key, in the order given.
+pub(crate) fn canonical_filter(
+    known: &[FieldDefinition],
+    ctx: &mut ValueContext,
+    fields: &[(String, String)],
+    prefix: &str,
+) -> Result<Vec<(FieldKey, Value)>, Vec<FieldError>> {
+    let mut values = Vec::with_capacity(fields.len());
+    let mut errors = Vec::new();
+    for (key, raw) in fields {
+        let name = format!("{prefix}{key}");
+        let Some(def) = known.iter().find(|d| d.key.as_str() == key) else {
+            errors.push(FieldError::new(name, "no such field"));
+            continue;
+        };
+        match canonical_value(ctx, def.field_type, &Value::String(raw.clone())) {
+            Ok(v) => values.push((def.key.clone(), v)),
+            Err(e) => errors.push(FieldError::new(name, e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Reads a JSON value as a `field_type` value, canonical as an import would store it.
 pub fn canonical_value(
     ctx: &mut ValueContext,
@@ -153,21 +182,8 @@ impl App {
             }),
             fields: Vec::new(),
         };
-        let mut errors = Vec::new();
-        for (key, raw) in fields {
-            let name = format!("field.{key}");
-            let Some(def) = known.iter().find(|d| d.key.as_str() == key) else {
-                errors.push(FieldError::new(name, "no such field"));
-                continue;
-            };
-            match canonical_value(&mut ctx, def.field_type, &Value::String(raw)) {
-                Ok(v) => filter.fields.push((def.key.clone(), v)),
-                Err(e) => errors.push(FieldError::new(name, e)),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(AppError::Invalid(errors));
-        }
+        filter.fields =
+            canonical_filter(&known, &mut ctx, &fields, "field.").map_err(AppError::Invalid)?;
         Ok(self
             .store
             .list_contacts(access.org_id(), &filter, page)

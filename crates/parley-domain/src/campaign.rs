@@ -152,15 +152,6 @@ pub struct Recipient {
     pub updated_at: DateTime<Utc>,
 }
 
-impl Recipient {
-    /// The key a provider de-duplicates this recipient's first message by: the same on
-    /// every attempt, in every process, after any crash.
-    #[must_use]
-    pub fn idempotency_key(&self) -> String {
-        format!("{}-{}", self.campaign_id, self.seq)
-    }
-}
-
 /// Where a recipient stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
