@@ -12,6 +12,7 @@ mod id;
 mod import;
 mod message;
 mod money;
+mod pace;
 mod tenancy;
 mod timestamp;
 pub mod values;
@@ -38,6 +39,7 @@ pub use id::{
 pub use import::{ImportCounters, ImportFormat, ImportOptions, ImportRecord, ImportStatus};
 pub use message::{Direction, Encoding, MessageStatus};
 pub use money::{Money, MoneyError};
+pub use pace::{Grant, Pace};
 pub use tenancy::{
     ApiKey, CountryCode, DateOrder, Membership, NewApiKey, NewOrganization, NewUser, Organization,
     OrganizationPatch, Patch, Permission, PermissionSet, Role, TimeZoneName, User, ValueError,

@@ -4,17 +4,18 @@
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, NewAuditEntry, OrgId, Recipient,
-    RecipientState, SkipReason, to_millis,
+    Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, Grant, NewAuditEntry, OrgId, Pace,
+    Recipient, RecipientState, SkipReason, to_millis,
 };
 use parley_store::{
-    AudienceSlice, CampaignCounts, CampaignStore, Page, PageRequest, Settle, StoreError, decode,
-    sql, statuses_before,
+    AudienceSlice, CampaignCounts, CampaignStore, Page, PageRequest, Settle, Share, StoreError,
+    decode, sql, statuses_before,
 };
 
 use crate::SqliteStore;
 use crate::rows::{Cols, map_err};
 
+mod holders;
 mod recipients;
 
 /// Moves a campaign whose status is one of `$5` (a JSON array).
@@ -158,11 +159,46 @@ impl CampaignStore for SqliteStore {
         organization: OrgId,
         campaign: CampaignId,
         now: DateTime<Utc>,
+        share: Share,
         limit: u32,
     ) -> Result<Vec<(Recipient, Option<Contact>)>, StoreError> {
         self.owned(organization, campaign).await?;
         self.reads
-            .run(move |c| recipients::due_recipients(c, organization, campaign, now, limit))
+            .run(move |c| recipients::due_recipients(c, organization, campaign, now, share, limit))
+            .await
+    }
+
+    async fn hold_campaign(
+        &self,
+        campaign: CampaignId,
+        holder: String,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Share, StoreError> {
+        self.direct
+            .run_grouped(move |c| holders::hold(c, campaign, &holder, now, until))
+            .await
+    }
+
+    async fn release_campaign(
+        &self,
+        campaign: CampaignId,
+        holder: String,
+    ) -> Result<(), StoreError> {
+        self.direct
+            .run_grouped(move |c| holders::release(c, campaign, &holder))
+            .await
+    }
+
+    async fn take_pace(
+        &self,
+        campaign: CampaignId,
+        pace: Pace,
+        want: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Grant, StoreError> {
+        self.direct
+            .run_grouped(move |c| holders::take_pace(c, campaign, pace, want, now))
             .await
     }
 

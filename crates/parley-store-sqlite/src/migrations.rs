@@ -98,6 +98,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0018_campaign_recipients.sql",
         include_str!("../migrations/0018_campaign_recipients.sql"),
     ),
+    (
+        19,
+        "0019_campaign_dispatch.sql",
+        include_str!("../migrations/0019_campaign_dispatch.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -120,6 +125,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0016_queue_members.sql",
     "0017_campaigns.sql",
     "0018_campaign_recipients.sql",
+    "0019_campaign_dispatch.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, ContactId, ImportId, NewAuditEntry,
-    OrgId, Recipient, RecipientState, SkipReason,
+    Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, ContactId, Grant, ImportId,
+    NewAuditEntry, OrgId, Pace, Recipient, RecipientState, SkipReason,
 };
 
 use crate::{Page, PageRequest, StoreError};
@@ -40,6 +40,34 @@ pub enum AudienceSlice {
         /// Whether the audience ends with this page.
         last: bool,
     },
+}
+
+/// One process's part of a campaign's due recipients: those whose `seq` modulo `of` is
+/// `index` (`CampaignStore::hold_campaign`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Share {
+    /// This process's place among the campaign's holders.
+    pub index: u32,
+    /// How many holders there are (at least 1).
+    pub of: u32,
+}
+
+impl Share {
+    /// Every recipient: the only process.
+    pub const ALL: Self = Self { index: 0, of: 1 };
+
+    /// The share at `index` of the names `holders` (ordered), or all when the name is
+    /// not among them.
+    #[must_use]
+    pub fn among(holders: &[String], name: &str) -> Self {
+        match holders.iter().position(|h| h == name) {
+            Some(i) => Self {
+                index: u32::try_from(i).unwrap_or(0),
+                of: u32::try_from(holders.len()).unwrap_or(1),
+            },
+            None => Self::ALL,
+        }
+    }
 }
 
 /// What happens to a pending recipient without a first message.
@@ -212,17 +240,50 @@ pub trait CampaignStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<Campaign, StoreError>;
 
-    /// Pending recipients of a campaign due at `now` (not deferred past it), by when
-    /// they fell due and then in order, at most `limit`, each with its contact (whose
-    /// `addresses` hold only the recipient's address). A recipient whose contact is gone
-    /// comes with none.
+    /// Pending recipients of a campaign due at `now` (not deferred past it) in `share`
+    /// (those whose `seq` modulo `share.of` is `share.index`), by when they fell due and
+    /// then in order, at most `limit`, each with its contact (whose `addresses` hold only
+    /// the recipient's address). A recipient whose contact is gone comes with none.
     async fn due_recipients(
         &self,
         organization: OrgId,
         campaign: CampaignId,
         now: DateTime<Utc>,
+        share: Share,
         limit: u32,
     ) -> Result<Vec<(Recipient, Option<Contact>)>, StoreError>;
+
+    /// Marks `holder` (one process's dispatcher) as working on `campaign` until `until`,
+    /// forgets the holders whose mark ran out before `now`, and gives `holder`'s share of
+    /// the due recipients: its place among the live holders ordered by name, and how
+    /// many there are, in one transaction. Dispatcher bookkeeping, not an
+    /// organization's data: keyed by the campaign alone.
+    async fn hold_campaign(
+        &self,
+        campaign: CampaignId,
+        holder: String,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Share, StoreError>;
+
+    /// Forgets `holder` on `campaign` (its dispatcher stopped), so the others share its
+    /// recipients from their next mark on.
+    async fn release_campaign(
+        &self,
+        campaign: CampaignId,
+        holder: String,
+    ) -> Result<(), StoreError>;
+
+    /// Takes up to `want` first messages from `campaign`'s pace (one for every process
+    /// that shares the database) at `now`, in one transaction that holds the pace's row
+    /// while it reads and writes it (`parley_domain::Pace::take`).
+    async fn take_pace(
+        &self,
+        campaign: CampaignId,
+        pace: Pace,
+        want: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Grant, StoreError>;
 
     /// Settles recipients of a campaign without a first message, each only while it is
     /// still pending, in one transaction; how many changed.

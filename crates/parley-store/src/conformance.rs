@@ -98,6 +98,7 @@ macro_rules! conformance_suite {
             queues_are_defined_per_organization,
             campaigns_are_scoped_and_move_only_as_allowed,
             campaign_recipients_come_from_the_audience_and_are_sent_once,
+            processes_share_a_campaigns_recipients_and_its_pace,
             ping_answers,
             close_refuses_later_calls,
         );

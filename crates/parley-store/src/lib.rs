@@ -28,7 +28,7 @@ pub mod conformance;
 pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::AuditLog;
 pub use campaigns::{
-    AudienceSlice, CampaignCounts, CampaignStore, CountRow, Settle, statuses_before,
+    AudienceSlice, CampaignCounts, CampaignStore, CountRow, Settle, Share, statuses_before,
 };
 pub use channels::ChannelStore;
 pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};

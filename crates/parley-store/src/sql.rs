@@ -220,9 +220,34 @@ pub const CLAIM_RECIPIENT: &str = "UPDATE campaign_recipients SET state = 'sent'
      conversation_id = $3, message_id = $4, next_at = 0, updated_at = $5 \
      WHERE campaign_id = $1 AND seq = $2 AND state = 'pending'";
 
-/// Due pending recipients of a campaign (`$1` campaign, `$2` now, `$3` limit).
+/// Due pending recipients of a campaign in a share (`$1` campaign, `$2` now, `$3` the
+/// share's number of holders, `$4` its index, `$5` limit).
 pub const DUE_RECIPIENTS: &str = "SELECT * FROM campaign_recipients WHERE campaign_id = $1 \
-     AND state = 'pending' AND next_at <= $2 ORDER BY next_at, seq LIMIT $3";
+     AND state = 'pending' AND next_at <= $2 AND seq % $3 = $4 ORDER BY next_at, seq LIMIT $5";
+
+/// Marks a campaign's holder (`$1` campaign, `$2` holder, `$3` until).
+pub const HOLD_CAMPAIGN: &str = "INSERT INTO campaign_holders (campaign_id, holder, until) \
+     VALUES ($1, $2, $3) ON CONFLICT (campaign_id, holder) DO UPDATE SET until = excluded.until";
+
+/// Forgets a campaign's holders whose mark ran out (`$1` campaign, `$2` now).
+pub const EXPIRE_HOLDERS: &str =
+    "DELETE FROM campaign_holders WHERE campaign_id = $1 AND until < $2";
+
+/// A campaign's holders by name (`$1` campaign).
+pub const CAMPAIGN_HOLDERS: &str =
+    "SELECT holder FROM campaign_holders WHERE campaign_id = $1 ORDER BY holder";
+
+/// Forgets one holder (`$1` campaign, `$2` holder).
+pub const RELEASE_CAMPAIGN: &str =
+    "DELETE FROM campaign_holders WHERE campaign_id = $1 AND holder = $2";
+
+/// Makes sure a campaign's pace has its row (`$1` campaign); a new pace is full (its
+/// state, 0, is long past).
+pub const PACE_ROW: &str = "INSERT INTO campaign_pace (campaign_id, state) VALUES ($1, 0) \
+     ON CONFLICT (campaign_id) DO NOTHING";
+
+/// Writes a campaign's pace (`$1` campaign, `$2` state).
+pub const SET_PACE: &str = "UPDATE campaign_pace SET state = $2 WHERE campaign_id = $1";
 
 /// Settles a pending recipient (`$1` campaign, `$2` seq, `$3` state, `$4` reason, `$5`
 /// error, `$6` next at, `$7` at).

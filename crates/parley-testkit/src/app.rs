@@ -1,5 +1,7 @@
-//! `TestApp`: the real router over a real (temporary SQLite) store and a fake clock,
-//! driven in-process with `oneshot`, with a bootstrapped organization and owner key.
+//! `TestApp`: the real router over a real store (a temporary SQLite database, or a fresh
+//! PostgreSQL one) and a fake clock, driven in-process with `oneshot`, with a
+//! bootstrapped organization and owner key. On PostgreSQL a test may start a second
+//! application on its own connections to the same database: a second process.
 
 use std::sync::Arc;
 
@@ -10,10 +12,12 @@ use parley_app::auth::Argon2Cost;
 use parley_app::tenancy::{BootstrapRequest, Bootstrapped};
 use parley_app::{App, MasterKey, Settings};
 use parley_domain::{OrgId, Role};
+use parley_store::Store;
+use parley_store_postgres::PgStore;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::{FakeClock, TempSqlite, temp_sqlite};
+use crate::{FakeClock, TempPostgres, TempSqlite, temp_postgres, temp_sqlite};
 
 /// Password hashing cheap enough for tests.
 pub const TEST_ARGON2: Argon2Cost = Argon2Cost {
@@ -30,7 +34,38 @@ pub struct TestApp {
     pub clock: Arc<FakeClock>,
     pub router: axum::Router,
     pub root: Bootstrapped,
-    pub db: TempSqlite,
+    pub db: TestDb,
+    key: MasterKey,
+    settings: Settings,
+}
+
+/// The database under a [`TestApp`], removed when the test ends.
+pub enum TestDb {
+    Sqlite(TempSqlite),
+    Postgres(TempPostgres),
+}
+
+impl TestDb {
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> Arc<dyn Store> {
+        match self {
+            Self::Sqlite(db) => db.store.clone(),
+            Self::Postgres(db) => db.store.clone(),
+        }
+    }
+
+    /// The SQLite database's folder.
+    ///
+    /// # Panics
+    /// On PostgreSQL, which has none.
+    #[must_use]
+    pub fn dir(&self) -> &std::path::Path {
+        match self {
+            Self::Sqlite(db) => db.dir.path(),
+            Self::Postgres(_) => panic!("a PostgreSQL test database has no folder"),
+        }
+    }
 }
 
 /// A response, with its body parsed as JSON when it is JSON.
@@ -61,20 +96,25 @@ impl TestApp {
     /// [`TestApp::new`] with settings changed by `change` (cheap password hashing is
     /// already set).
     pub async fn with_settings(change: impl FnOnce(&mut Settings)) -> Self {
-        let db = temp_sqlite().await;
+        Self::on(TestDb::Sqlite(temp_sqlite().await), change).await
+    }
+
+    /// [`TestApp::new`] on a fresh PostgreSQL database, or `None` (printed) when
+    /// `PARLEY_TEST_POSTGRES_URL` is not set.
+    pub async fn on_postgres() -> Option<Self> {
+        Some(Self::on(TestDb::Postgres(temp_postgres().await?), |_| {}).await)
+    }
+
+    /// [`TestApp::new`] on `db`.
+    pub async fn on(db: TestDb, change: impl FnOnce(&mut Settings)) -> Self {
         let clock = Arc::new(FakeClock::new());
         let mut settings = Settings {
             argon2: TEST_ARGON2,
             ..Settings::default()
         };
         change(&mut settings);
-        let app = App::new(
-            db.store.clone(),
-            clock.clone(),
-            &MasterKey::generate().unwrap(),
-            settings,
-        )
-        .unwrap();
+        let key = MasterKey::generate().unwrap();
+        let app = App::new(db.store(), clock.clone(), &key, settings.clone()).unwrap();
         let root = app
             .bootstrap(BootstrapRequest {
                 organization_name: "Root".into(),
@@ -96,7 +136,23 @@ impl TestApp {
             router,
             root,
             db,
+            key,
+            settings,
         }
+    }
+
+    /// A second application on its own connections to this test's PostgreSQL database,
+    /// with the same clock, master key and settings: another process of the same
+    /// installation.
+    ///
+    /// # Panics
+    /// On SQLite (one process per database).
+    pub async fn second_process(&self) -> App {
+        let TestDb::Postgres(db) = &self.db else {
+            panic!("a second process needs PostgreSQL");
+        };
+        let store = Arc::new(PgStore::connect(&db.url, false).await.unwrap());
+        App::new(store, self.clock.clone(), &self.key, self.settings.clone()).unwrap()
     }
 
     /// Serves the router on a loopback port until the test ends; its base URL

@@ -9,7 +9,7 @@ mod receiver;
 mod sshd;
 mod verify;
 
-pub use app::{OWNER_PASSWORD, TEST_ARGON2, TestApp, TestResponse};
+pub use app::{OWNER_PASSWORD, TEST_ARGON2, TestApp, TestDb, TestResponse};
 pub use clock::FakeClock;
 pub use db::{TempPostgres, TempSqlite, postgres_url, temp_postgres, temp_sqlite};
 pub use parley_standin::{SentSms, SentWhatsapp, TwilioOutcome, TwilioStandIn, WhatsappStandIn};

@@ -23,21 +23,26 @@
 //! carries on from the rows. A crash before a turn commits leaves the recipient pending
 //! (sent later, once); after, the send path delivers the message it wrote.
 //!
-//! Pacing is per process: on SQLite there is one process. Several processes on
-//! PostgreSQL each run every campaign at its full rate for now (issue 7 leaves the
-//! shared budget to come; ADR 0008 §4).
+//! Several processes may share one PostgreSQL database (ADR 0008 §4). Each marks itself
+//! as a **holder** of the campaign (renewed every few seconds, forgotten ten seconds
+//! after its process dies, removed at once when it stops); the live holders split the
+//! due recipients by `seq` modulo their number, so no two write the same recipient (and
+//! were they to, the claim in the turn keeps it to one), and only the first writes the
+//! audience. They take their sends from the campaign's **one pace**, stored with the
+//! campaign and taken a tenth of a second's worth at a time, so together they keep the
+//! campaign's rate. Holders' marks and the pace are measured in wall-clock time (also
+//! under a test's clock: they are about processes, not about the campaign's window).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use parley_campaign::{SendWindow, ZoneBook};
-use parley_channels::TokenBucket;
 use parley_domain::{
-    AuditAction, Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, OrgId, Recipient,
-    SkipReason,
+    AuditAction, Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, OrgId, Pace,
+    Recipient, SkipReason,
 };
-use parley_store::{AudienceSlice, ContactFilter, PageRequest, Settle};
+use parley_store::{AudienceSlice, ContactFilter, PageRequest, Settle, Share};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -57,11 +62,37 @@ const IN_FLIGHT: usize = 64;
 const SKIP_BATCH: u32 = 10_000;
 /// How long a pass with nothing due waits before looking again.
 const IDLE: Duration = Duration::from_millis(500);
+/// How often a process renews its mark on a campaign it works on…
+const HOLD_RENEW: Duration = Duration::from_secs(3);
+/// …and how long a mark lasts when it is not renewed (its process died).
+const HOLD_FOR: chrono::Duration = chrono::Duration::seconds(10);
+/// How long sends taken from the shared pace may wait to be used (longer, and a
+/// process back from a pause would add its old grant to the pace's burst).
+const GRANT_KEPT: Duration = Duration::from_secs(1);
 
 /// The dispatcher's per-process state.
-#[derive(Default)]
 pub(crate) struct Dispatch {
     wake: Notify,
+    /// This process's name among a campaign's holders.
+    holder: String,
+}
+
+impl Default for Dispatch {
+    fn default() -> Self {
+        let mut random = [0u8; 6];
+        // Without randomness the name is still unique enough with the process id and time.
+        if getrandom::fill(&mut random).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            random[..4].copy_from_slice(&nanos.to_be_bytes());
+        }
+        let tail: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        Self {
+            wake: Notify::new(),
+            holder: format!("{}-{tail}", std::process::id()),
+        }
+    }
 }
 
 /// What one pass did.
@@ -85,9 +116,11 @@ type Outcome = (u64, Result<Started, AppError>);
 /// messages being written. Turns run across passes (a pass does not wait for the last
 /// one's turns), so reading and deciding the next recipients overlaps with writing.
 pub struct CampaignRun {
-    bucket: Option<(u32, TokenBucket)>,
+    /// Sends taken from the campaign's pace and not used yet, and when.
+    granted: (u32, tokio::time::Instant),
+    /// This process's share of the due recipients, and when its mark was renewed.
+    share: (Share, Option<tokio::time::Instant>),
     book: Option<(SendWindow, ZoneBook, DateTime<Utc>)>,
-    started: tokio::time::Instant,
     running: tokio::task::JoinSet<Outcome>,
     in_flight: HashMap<tokio::task::Id, u64>,
 }
@@ -95,9 +128,9 @@ pub struct CampaignRun {
 impl Default for CampaignRun {
     fn default() -> Self {
         Self {
-            bucket: None,
+            granted: (0, tokio::time::Instant::now()),
+            share: (Share::ALL, None),
             book: None,
-            started: tokio::time::Instant::now(),
             running: tokio::task::JoinSet::new(),
             in_flight: HashMap::new(),
         }
@@ -105,20 +138,39 @@ impl Default for CampaignRun {
 }
 
 impl CampaignRun {
-    /// Waits for a token of the campaign's pace.
-    async fn pace(&mut self, rate: u32) {
-        let now = self.started.elapsed();
-        let bucket = match &mut self.bucket {
-            Some((r, b)) if *r == rate => b,
-            slot => {
-                // A burst of a tenth of a second: the pace holds from the first second.
-                let burst = (rate / 10).max(1);
-                &mut slot.insert((rate, TokenBucket::new(rate, burst, now))).1
-            }
-        };
-        while let Err(wait) = bucket.take(self.started.elapsed(), 1) {
-            tokio::time::sleep(wait).await;
+    /// Waits for one send of the campaign's pace, shared by every process (see the
+    /// module's documentation).
+    async fn pace(&mut self, app: &App, campaign: CampaignId, rate: u32) -> Result<(), AppError> {
+        let (left, at) = &mut self.granted;
+        if *left > 0 && at.elapsed() < GRANT_KEPT {
+            *left -= 1;
+            return Ok(());
         }
+        let pace = Pace::per_second(rate);
+        loop {
+            let grant = app
+                .store
+                .take_pace(campaign, pace, pace.burst, Utc::now())
+                .await?;
+            if grant.granted > 0 {
+                self.granted = (grant.granted - 1, tokio::time::Instant::now());
+                return Ok(());
+            }
+            tokio::time::sleep(grant.wait).await;
+        }
+    }
+
+    /// This process's share of the campaign's due recipients, its mark renewed when due.
+    async fn share(&mut self, app: &App, campaign: CampaignId) -> Result<Share, AppError> {
+        if self.share.1.is_none_or(|at| at.elapsed() >= HOLD_RENEW) {
+            let now = Utc::now();
+            let share = app
+                .store
+                .hold_campaign(campaign, app.dispatch.holder.clone(), now, now + HOLD_FOR)
+                .await?;
+            self.share = (share, Some(tokio::time::Instant::now()));
+        }
+        Ok(self.share.0)
     }
 
     /// Whether recipient `seq`'s first message is being written.
@@ -244,6 +296,14 @@ impl App {
         if let Err(e) = self.finish_in_flight(organization, id, &mut run).await {
             tracing::warn!(campaign = %id, error = %e, "a campaign's last outcomes were not recorded");
         }
+        if let Err(e) = self
+            .store
+            .release_campaign(id, self.dispatch.holder.clone())
+            .await
+        {
+            // The mark runs out by itself within seconds.
+            tracing::warn!(campaign = %id, error = %e, "a campaign's holder mark was not removed");
+        }
     }
 
     /// Waits for the first messages still being written and records what became of
@@ -304,15 +364,17 @@ impl App {
         let batch = (campaign.rate_per_second / 10).clamp(1, 500);
         // Those being written are still pending: read past them.
         let limit = batch + u32::try_from(run.in_flight.len()).unwrap_or(u32::MAX);
+        let share = run.share(self, id).await?;
         let mut due = self
             .store
-            .due_recipients(organization, id, now, limit)
+            .due_recipients(organization, id, now, share, limit)
             .await?;
-        if due.len() < limit as usize && !campaign.audience_done {
+        // The first holder writes the audience (others would only refuse each other's).
+        if due.len() < limit as usize && !campaign.audience_done && share.index == 0 {
             campaign = self.write_slice(&campaign).await?;
             due = self
                 .store
-                .due_recipients(organization, id, now, limit)
+                .due_recipients(organization, id, now, share, limit)
                 .await?;
         }
         if due.is_empty() {
@@ -437,7 +499,8 @@ impl App {
                     run.take(joined, &mut pass, &mut settle, now);
                 }
             }
-            run.pace(campaign.rate_per_second).await;
+            run.pace(self, campaign.id, campaign.rate_per_second)
+                .await?;
             let app = self.clone();
             let seq = start.seq;
             let task = run

@@ -25,7 +25,7 @@ fn start_workers(t: &TestApp) -> CancellationToken {
 }
 
 /// Imports `rows` through the API and runs the import's job; the import's id.
-async fn import(t: &TestApp, token: &str, rows: Value) -> String {
+pub(super) async fn import(t: &TestApp, token: &str, rows: Value) -> String {
     let r = t
         .call(
             Method::POST,
@@ -47,7 +47,7 @@ async fn import(t: &TestApp, token: &str, rows: Value) -> String {
 }
 
 /// A flow that greets by name and asks one question.
-async fn flow(t: &TestApp, token: &str) -> String {
+pub(super) async fn flow(t: &TestApp, token: &str) -> String {
     t.publish_flow(
         token,
         json!({"schema": 1, "name": "arrears", "start": "ask", "steps": {
@@ -59,7 +59,7 @@ async fn flow(t: &TestApp, token: &str) -> String {
 }
 
 /// A fast simulator channel (reports delivery at once).
-async fn fast_sim(t: &TestApp, token: &str) -> String {
+pub(super) async fn fast_sim(t: &TestApp, token: &str) -> String {
     t.post_ok(
         token,
         "/api/v1/channels",
@@ -72,14 +72,14 @@ async fn fast_sim(t: &TestApp, token: &str) -> String {
         .to_owned()
 }
 
-async fn get(t: &TestApp, token: &str, path: &str) -> Value {
+pub(super) async fn get(t: &TestApp, token: &str, path: &str) -> Value {
     let r = t.get(path, token).await;
     assert_eq!(r.status, 200, "{path}: {}", r.json);
     r.json
 }
 
 /// Every recipient of a campaign, through the API.
-async fn recipients(t: &TestApp, token: &str, campaign: &str) -> Vec<Value> {
+pub(super) async fn recipients(t: &TestApp, token: &str, campaign: &str) -> Vec<Value> {
     let mut all = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -109,7 +109,7 @@ async fn drive(t: &TestApp, org: OrgId, campaign: &str, limit: usize) {
     panic!("the campaign did not finish in {limit} passes");
 }
 
-fn phones(n: usize, from: usize) -> Vec<Value> {
+pub(super) fn phones(n: usize, from: usize) -> Vec<Value> {
     (from..from + n)
         .map(|i| {
             json!({"phone": format!("+4479111{i:05}"), "customer_id": format!("C{i}"),

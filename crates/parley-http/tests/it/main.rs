@@ -39,3 +39,5 @@ mod webchat_browser;
 mod campaigns;
 // Campaign send windows under a fake clock.
 mod campaign_windows;
+// Two processes on one PostgreSQL database share a campaign's pace and recipients.
+mod campaign_processes;

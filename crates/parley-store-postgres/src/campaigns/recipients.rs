@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use parley_domain::{
     Campaign, CampaignId, ChannelAddress, ChannelKind, Contact, OrgId, Recipient, to_millis,
 };
-use parley_store::{AudienceSlice, Settle, StoreError, decode, sql};
+use parley_store::{AudienceSlice, Settle, Share, StoreError, decode, sql};
 use sqlx::Row;
 
 use crate::PgStore;
@@ -154,11 +154,14 @@ impl PgStore {
         organization: OrgId,
         campaign: CampaignId,
         now: DateTime<Utc>,
+        share: Share,
         limit: u32,
     ) -> Result<Vec<(Recipient, Option<Contact>)>, StoreError> {
         let rows = sqlx::query(sql::DUE_RECIPIENTS)
             .bind(campaign.to_string())
             .bind(to_millis(now))
+            .bind(i64::from(share.of.max(1)))
+            .bind(i64::from(share.index))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await

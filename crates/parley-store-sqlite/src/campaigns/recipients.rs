@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use parley_domain::{
     Campaign, CampaignId, ChannelAddress, ChannelKind, Contact, OrgId, Recipient, to_millis,
 };
-use parley_store::{AudienceSlice, Settle, StoreError, decode, sql};
+use parley_store::{AudienceSlice, Settle, Share, StoreError, decode, sql};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::rows::{RCols, numbered_sql, one, sql_err};
@@ -172,13 +172,20 @@ pub(crate) fn due_recipients(
     organization: OrgId,
     campaign: CampaignId,
     now: DateTime<Utc>,
+    share: Share,
     limit: u32,
 ) -> Result<Vec<(Recipient, Option<Contact>)>, StoreError> {
     let mut recipients = Vec::new();
     {
         let mut statement = conn.prepare_cached(&DUE_RECIPIENTS).map_err(sql_err)?;
         let mut rows = statement
-            .query(params![campaign.to_string(), to_millis(now), limit])
+            .query(params![
+                campaign.to_string(),
+                to_millis(now),
+                share.of.max(1),
+                share.index,
+                limit
+            ])
             .map_err(sql_err)?;
         while let Some(row) = rows.next().map_err(sql_err)? {
             recipients.push(decode::recipient(&RCols::new(row))?);

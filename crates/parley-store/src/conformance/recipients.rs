@@ -3,8 +3,8 @@
 //! turn; settled only while pending; counted; scoped to their organization.
 
 use parley_domain::{
-    AuditAction, CampaignId, CampaignStatus, ChannelAddress, ChannelKind, Direction, ImportStatus,
-    OrgId, RecipientState, SkipReason,
+    AuditAction, CampaignId, CampaignStatus, ChannelAddress, ChannelKind, Direction, ImportRecord,
+    ImportStatus, OrgId, Pace, RecipientState, SkipReason,
 };
 use serde_json::json;
 
@@ -13,7 +13,7 @@ use super::contacts::{batch, row};
 use super::conversations::{conversation, message};
 use super::fixtures::{at, audit, create_org, new_import};
 use crate::{
-    AudienceSlice, PageRequest, RecipientClaim, Settle, Store, StoreError, Turn, TurnTarget,
+    AudienceSlice, PageRequest, RecipientClaim, Settle, Share, Store, StoreError, Turn, TurnTarget,
 };
 
 async fn stored_campaign(s: &dyn Store, org: OrgId, name: &str) -> CampaignId {
@@ -22,6 +22,23 @@ async fn stored_campaign(s: &dyn Store, org: OrgId, name: &str) -> CampaignId {
         .await
         .unwrap()
         .id
+}
+
+/// A completed import of `rows` (at 1–3 s).
+async fn imported(s: &dyn Store, org: OrgId, rows: Vec<crate::ImportRow>) -> ImportRecord {
+    let imp = new_import(org);
+    s.create_import(&imp, None).await.unwrap();
+    s.start_import(imp.id, &["phone".into()], &[], at(1))
+        .await
+        .unwrap();
+    let no_originals = |_: usize| -> Vec<String> { unreachable!("no conflicts expected") };
+    s.apply_import_batch(imp.id, org, &batch(rows), &no_originals, at(2))
+        .await
+        .unwrap();
+    s.finish_import(imp.id, ImportStatus::Completed, None, at(3))
+        .await
+        .unwrap();
+    imp
 }
 
 /// A turn that starts a conversation for `contact` and claims recipient `seq`.
@@ -65,23 +82,16 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
     let org = create_org(s, "recipients", None).await.id;
     let other = create_org(s, "recipients-other", None).await.id;
     // An import of three contacts, one of them found again by a second row.
-    let imp = new_import(org);
-    s.create_import(&imp, None).await.unwrap();
-    s.start_import(imp.id, &["phone".into()], &[], at(1))
-        .await
-        .unwrap();
-    let rows = batch(vec![
-        row(2, Some("C1"), "+353871111111", &json!({"name": "Ann"})),
-        row(3, Some("C2"), "+353872222222", &json!({"name": "Bob"})),
-        row(4, Some("C3"), "+353873333333", &json!({"name": "Cy"})),
-    ]);
-    let no_originals = |_: usize| -> Vec<String> { unreachable!("no conflicts expected") };
-    s.apply_import_batch(imp.id, org, &rows, &no_originals, at(2))
-        .await
-        .unwrap();
-    s.finish_import(imp.id, ImportStatus::Completed, None, at(3))
-        .await
-        .unwrap();
+    let imp = imported(
+        s,
+        org,
+        vec![
+            row(2, Some("C1"), "+353871111111", &json!({"name": "Ann"})),
+            row(3, Some("C2"), "+353872222222", &json!({"name": "Bob"})),
+            row(4, Some("C3"), "+353873333333", &json!({"name": "Cy"})),
+        ],
+    )
+    .await;
 
     let campaign = stored_campaign(s, org, "from import").await;
     let slice = |limit| AudienceSlice::Import {
@@ -125,7 +135,10 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
     );
 
     // Due in order, each with its contact and addresses.
-    let due = s.due_recipients(org, campaign, at(10), 10).await.unwrap();
+    let due = s
+        .due_recipients(org, campaign, at(10), Share::ALL, 10)
+        .await
+        .unwrap();
     let seqs: Vec<u64> = due.iter().map(|(r, _)| r.seq).collect();
     assert_eq!(seqs, [1, 2, 3]);
     let names: Vec<String> = due
@@ -157,7 +170,8 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
         );
     }
     assert!(matches!(
-        s.due_recipients(other, campaign, at(10), 10).await,
+        s.due_recipients(other, campaign, at(10), Share::ALL, 10)
+            .await,
         Err(StoreError::NotFound)
     ));
 
@@ -174,7 +188,7 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
         .unwrap();
     assert_eq!(n, 1);
     let due_now: Vec<u64> = s
-        .due_recipients(org, campaign, at(50), 10)
+        .due_recipients(org, campaign, at(50), Share::ALL, 10)
         .await
         .unwrap()
         .iter()
@@ -182,7 +196,7 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
         .collect();
     assert_eq!(due_now, [2, 3]);
     let due_later: Vec<u64> = s
-        .due_recipients(org, campaign, at(200), 10)
+        .due_recipients(org, campaign, at(200), Share::ALL, 10)
         .await
         .unwrap()
         .iter()
@@ -250,7 +264,7 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
         1
     );
     assert!(
-        s.due_recipients(org, campaign, at(1_000), 10)
+        s.due_recipients(org, campaign, at(1_000), Share::ALL, 10)
             .await
             .unwrap()
             .is_empty()
@@ -411,4 +425,68 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
         .await
         .unwrap();
     assert!(!dispatching(26).await);
+}
+
+pub async fn processes_share_a_campaigns_recipients_and_its_pace(s: &dyn Store) {
+    let org = create_org(s, "sharing", None).await.id;
+    let imp = imported(
+        s,
+        org,
+        (1..=6)
+            .map(|i| row(i + 1, None, &format!("+35387100000{i}"), &json!({})))
+            .collect(),
+    )
+    .await;
+    let campaign = stored_campaign(s, org, "shared").await;
+    let slice = AudienceSlice::Import {
+        import: imp.id,
+        limit: 10,
+    };
+    s.add_recipients(org, campaign, ChannelKind::Sms, slice, at(4))
+        .await
+        .unwrap();
+    let hold =
+        |name: &str, now: i64| s.hold_campaign(campaign, name.to_owned(), at(now), at(now + 10));
+    let due = |share| async move {
+        s.due_recipients(org, campaign, at(12), share, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(r, _)| r.seq)
+            .collect::<Vec<_>>()
+    };
+
+    // Holders split the due recipients by seq, in the order of their names.
+    assert_eq!(hold("b", 10).await.unwrap(), Share::ALL, "alone");
+    assert_eq!(hold("a", 11).await.unwrap(), Share { index: 0, of: 2 });
+    let b = hold("b", 12).await.unwrap();
+    assert_eq!(b, Share { index: 1, of: 2 });
+    assert_eq!(due(Share { index: 0, of: 2 }).await, [2, 4, 6]);
+    assert_eq!(due(b).await, [1, 3, 5]);
+    assert_eq!(due(Share::ALL).await, [1, 2, 3, 4, 5, 6]);
+    // A holder whose mark ran out is forgotten; one that leaves is gone at once.
+    assert_eq!(hold("b", 22).await.unwrap(), Share::ALL, "a's mark ran out");
+    assert_eq!(hold("c", 23).await.unwrap(), Share { index: 1, of: 2 });
+    s.release_campaign(campaign, "c".into()).await.unwrap();
+    assert_eq!(hold("b", 24).await.unwrap(), Share::ALL, "c left");
+
+    // One pace for every process: a full burst first, then its rate.
+    let pace = Pace { rate: 10, burst: 5 };
+    let t = at(100);
+    let first = s.take_pace(campaign, pace, 8, t).await.unwrap();
+    assert_eq!(first.granted, 5, "a new pace is full");
+    let empty = s.take_pace(campaign, pace, 8, t).await.unwrap();
+    assert_eq!(
+        (empty.granted, empty.wait),
+        (0, std::time::Duration::from_millis(100))
+    );
+    let later = t + chrono::Duration::milliseconds(300);
+    assert_eq!(
+        s.take_pace(campaign, pace, 8, later).await.unwrap().granted,
+        3
+    );
+    assert_eq!(
+        s.take_pace(campaign, pace, 8, later).await.unwrap().granted,
+        0
+    );
 }

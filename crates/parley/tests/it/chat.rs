@@ -42,7 +42,7 @@ async fn process_chat_talks_through_the_sim_channel() {
     let channel = t.sim_channel(&token, Some(&flow)).await;
 
     let binary = Path::new(env!("CARGO_BIN_EXE_parley"));
-    let mut child = parley_command(binary, t.db.dir.path(), &[])
+    let mut child = parley_command(binary, t.db.dir(), &[])
         .args(["chat", "--channel", &channel, "--from", "+447911123456"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
