@@ -23,7 +23,7 @@ pub(crate) async fn serve(router: axum::Router, port: u16) -> std::io::Result<Ru
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let address = listener.local_addr()?;
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(listener, router.into_make_service()).await;
     });
     Ok(Running { address, task })
 }

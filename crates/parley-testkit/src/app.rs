@@ -166,7 +166,7 @@ impl TestApp {
             .map(|a| format!("http://{a}"))
             .unwrap_or_default();
         let router = self.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        tokio::spawn(async move { axum::serve(listener, router.into_make_service()).await });
         base
     }
 

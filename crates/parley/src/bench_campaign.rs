@@ -100,6 +100,9 @@ impl TwilioProcess {
                 break url.trim().to_owned();
             }
         };
+        // The stand-in goes on printing: its output is read to the end, so a closed pipe
+        // never stops it.
+        std::thread::spawn(move || lines.for_each(drop));
         Ok(Self { child, base_url })
     }
 
@@ -135,7 +138,7 @@ impl TwilioProcess {
 async fn serve(app: &App) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
-    let router = parley_http::router(parley_http::AppState {
+    let router = parley_http::service(parley_http::AppState {
         app: app.clone(),
         metrics: None,
         secure_cookies: false,

@@ -49,7 +49,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let server = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            axum::serve(listener, parley_http::router(state))
+            axum::serve(listener, parley_http::service(state))
                 .with_graceful_shutdown(cancel.cancelled_owned())
                 .await
         })
