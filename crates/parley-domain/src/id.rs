@@ -238,10 +238,72 @@ define_id!(/// A messaging channel (`chn_…`): one provider account and sender 
 define_id!(/// A campaign (`cmp_…`): one first message to each contact of an audience.
     CampaignId, "cmp");
 
+impl MessageId {
+    /// The first message of campaign recipient `seq`, made from the campaign's id and the
+    /// seq (a version-8 UUID: the campaign's 48-bit time and the next 42 bits, which hold
+    /// the counter that keeps ids of one millisecond apart, then the seq in 32 bits: four
+    /// billion recipients), so it is the same wherever and however often it is made. It
+    /// names the recipient: it is the provider's idempotency key for the message
+    /// (ADR 0008). It sorts by the campaign's creation time, so before every message
+    /// generated after the campaign was created, and apart from generated ids (their
+    /// version is 7).
+    #[must_use]
+    pub fn for_recipient(campaign: CampaignId, seq: u64) -> Self {
+        let c = campaign.uuid().as_u128();
+        const SEQ_BITS: u32 = 32;
+        let seq = u128::from(seq) & ((1 << SEQ_BITS) - 1);
+        // Keep the campaign's time (48 bits), rand_a (12 bits) and the top 30 bits of its
+        // rand_b; set version 8 and the RFC 4122 variant; the seq takes the low 32 bits.
+        let time = c & !((1u128 << 80) - 1);
+        let rand_a = c & (0xFFF << 64);
+        let rand_b_top = c & (((1 << 30) - 1) << SEQ_BITS);
+        Self(Uuid::from_u128(
+            time | (0x8 << 76) | rand_a | (0b10 << 62) | rand_b_top | seq,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_recipients_message_id_is_made_from_the_campaign_and_the_seq() {
+        let campaign = CampaignId::generate();
+        let first = MessageId::for_recipient(campaign, 1);
+        assert_eq!(
+            first,
+            MessageId::for_recipient(campaign, 1),
+            "the same every time"
+        );
+        assert_ne!(first, MessageId::for_recipient(campaign, 2));
+        assert_ne!(first, MessageId::for_recipient(CampaignId::generate(), 1));
+        let uuid = first.uuid();
+        assert_eq!(uuid.get_version_num(), 8);
+        assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122);
+        assert_eq!(
+            uuid.as_u128() >> 80,
+            campaign.uuid().as_u128() >> 80,
+            "its time"
+        );
+        // Messages made later (from the next millisecond on) sort after it.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(first < MessageId::generate());
+        assert!(MessageId::for_recipient(campaign, 1 << 31) > first);
+        assert_eq!(first.to_string().parse::<MessageId>(), Ok(first));
+    }
+
+    proptest! {
+        #[test]
+        fn recipients_message_ids_differ_by_seq(a in 0u64..(1 << 32), b in 0u64..(1 << 32)) {
+            let campaign = CampaignId::generate();
+            prop_assert_eq!(
+                a == b,
+                MessageId::for_recipient(campaign, a) == MessageId::for_recipient(campaign, b)
+            );
+        }
+    }
 
     #[test]
     fn a_floor_sorts_below_every_id_of_its_millisecond_and_above_earlier_ones() {

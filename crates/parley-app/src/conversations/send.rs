@@ -579,7 +579,7 @@ impl App {
                         body: &message.body,
                         status_callback: Some(&callback),
                         // One message, one key, on every attempt and in every process: a
-                        // campaign's first message is one per recipient (ADR 0008).
+                        // campaign's first message is named by its recipient (ADR 0008).
                         idempotency_key: Some(&message.id.to_string()),
                     })
                     .await?;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use http::Method;
 use parley_app::campaigns::dispatch::CampaignRun;
 use parley_app::imports::ImportJob;
-use parley_domain::{CampaignId, JobId, OrgId, Role};
+use parley_domain::{CampaignId, JobId, MessageId, OrgId, Role};
 use parley_jobs::Job;
 use parley_testkit::TestApp;
 use serde_json::{Value, json};
@@ -214,6 +214,9 @@ async fn a_campaign_sends_each_imported_contact_one_first_message_and_counts_out
             "{c}"
         );
         assert_eq!(outbound[0]["id"], r["message_id"]);
+        // The first message is named by its recipient (the provider's idempotency key).
+        let named = MessageId::for_recipient(campaign.parse().unwrap(), r["seq"].as_u64().unwrap());
+        assert_eq!(r["message_id"], named.to_string());
     }
     // Passes after the end change nothing: never twice.
     let again = t

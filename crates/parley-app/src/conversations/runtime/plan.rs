@@ -66,6 +66,9 @@ pub(super) struct Plan<'a> {
     suppression: Option<SuppressionChange>,
     /// The campaign recipient whose first message this turn sends.
     recipient: Option<RecipientClaim>,
+    /// The id the next outbound message takes (a campaign recipient's first message
+    /// is named by the recipient: `MessageId::for_recipient`).
+    next_outbound: Option<MessageId>,
     /// Jobs that cannot be built (serialisation) fail the turn, not the process.
     failed: Option<StoreError>,
 }
@@ -102,6 +105,7 @@ impl<'a> Plan<'a> {
             jobs: Vec::new(),
             suppression: None,
             recipient: None,
+            next_outbound: None,
             failed: None,
         }
     }
@@ -120,7 +124,7 @@ impl<'a> Plan<'a> {
         )
     }
 
-    fn message(&self, direction: Direction, sender: &str, body: &str) -> Message {
+    fn message(&mut self, direction: Direction, sender: &str, body: &str) -> Message {
         let now = self.facts.now;
         let sms = self.facts.channel.provider.address_kind() == ChannelKind::Sms;
         let (segments, encoding) = if sms && direction == Direction::Outbound {
@@ -133,8 +137,12 @@ impl<'a> Plan<'a> {
             Direction::Inbound => MessageStatus::Received,
             Direction::Outbound => MessageStatus::Pending,
         };
+        let id = match direction {
+            Direction::Outbound => self.next_outbound.take(),
+            Direction::Inbound => None,
+        };
         Message {
-            id: MessageId::generate(),
+            id: id.unwrap_or_else(MessageId::generate),
             organization_id: self.conversation.organization_id,
             conversation_id: self.conversation.id,
             channel_id: self.conversation.channel_id,
@@ -494,6 +502,7 @@ pub(super) fn decide_campaign_start(
     plan.conversation.campaign_id = Some(campaign);
     plan.conversation.flow_id = Some(*id);
     plan.conversation.flow_version = Some(*version);
+    plan.next_outbound = Some(MessageId::for_recipient(campaign, seq));
     plan.run_flow(flow, Input::Start { opening: None });
     let message = plan
         .messages
