@@ -114,7 +114,7 @@ mod tests {
     }
 
     proptest! {
-        /// However the takes are split and timed, what is granted over a span never
+        /// However the takes are split and timed, what is granted over any span never
         /// exceeds the burst plus the rate times the span, and a caller that waits as
         /// told is granted again.
         #[test]
@@ -125,11 +125,13 @@ mod tests {
         ) {
             let pace = Pace { rate, burst };
             let (mut state, mut now, mut total) = (None, T0, 0u64);
+            let mut grants: Vec<(i64, u64)> = Vec::new();
             for (gap, want) in steps {
                 now += gap;
                 let g = pace.take(state, now, want);
                 prop_assert!(g.granted <= want);
                 total += u64::from(g.granted);
+                grants.push((now, u64::from(g.granted)));
                 state = Some(g.state);
                 if g.granted == 0 {
                     prop_assert!(g.wait > Duration::ZERO);
@@ -141,6 +143,16 @@ mod tests {
             let span = u128::try_from(now - T0).unwrap();
             let allowed = u128::from(burst) + u128::from(rate) * span / 1_000_000;
             prop_assert!(u128::from(total) <= allowed, "{} > {}", total, allowed);
+            // And in every window, not only from the start.
+            for (i, (start, _)) in grants.iter().enumerate() {
+                let mut sum = 0u128;
+                for (at, n) in &grants[i..] {
+                    sum += u128::from(*n);
+                    let span = u128::try_from(at - start).unwrap();
+                    let allowed = u128::from(burst) + u128::from(rate) * span / 1_000_000;
+                    prop_assert!(sum <= allowed, "{} > {} over {} µs", sum, allowed, span);
+                }
+            }
         }
     }
 }
