@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         rate: u32::from(rate.max(1)) * 40,
         burst: u32::from(burst.max(1)),
     };
-    let mut state = None;
+    let mut state = 0;
     let mut now: i64 = 1_800_000_000_000_000;
     let mut granted: Vec<(i64, u64)> = Vec::new();
     for pair in data[2..].chunks_exact(2) {
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         let want = u32::from(pair[1]) * 3;
         let grant = pace.take(state, now, want);
         assert!(grant.granted <= want);
-        state = Some(grant.state);
+        state = grant.state;
         if grant.granted > 0 {
             granted.push((now, u64::from(grant.granted)));
         } else if want > 0 {

@@ -42,16 +42,16 @@ impl Pace {
         }
     }
 
-    /// Takes up to `want` at `now_us` from a pace whose stored state is `state` (`None`:
-    /// never taken from, so full).
+    /// Takes up to `want` at `now_us` from a pace whose stored state is `state` (a state
+    /// in the past, such as 0 for a pace never taken from, is a full pace).
     #[must_use]
-    pub fn take(self, state: Option<i64>, now_us: i64, want: u32) -> Grant {
+    pub fn take(self, state: i64, now_us: i64, want: u32) -> Grant {
         let rate = i128::from(self.rate.max(1));
         let burst = i128::from(self.burst.max(1));
         let now = i128::from(now_us);
         // A state further ahead than a full burst comes from a clock ahead of ours: it is
         // taken as it is (the pace waits for the later clock), never as a credit.
-        let base = state.map_or(now, |s| i128::from(s).max(now));
+        let base = i128::from(state).max(now);
         // The room left: how far the state may move before it is a full burst ahead of now.
         let room = now * rate + burst * MICROS - base * rate;
         let fits = (room / MICROS).clamp(0, i128::from(want));
@@ -93,21 +93,21 @@ mod tests {
             rate: 100,
             burst: 10,
         };
-        let g = pace.take(None, T0, 50);
+        let g = pace.take(0, T0, 50);
         assert_eq!(g.granted, 10);
-        let empty = pace.take(Some(g.state), T0, 5);
+        let empty = pace.take(g.state, T0, 5);
         assert_eq!(empty.granted, 0);
         assert_eq!(empty.wait, Duration::from_millis(10));
         // A quarter second later: 25 earned, but never more than the burst.
-        assert_eq!(pace.take(Some(g.state), T0 + 250_000, 50).granted, 10);
-        assert_eq!(pace.take(Some(g.state), T0 + 50_000, 50).granted, 5);
+        assert_eq!(pace.take(g.state, T0 + 250_000, 50).granted, 10);
+        assert_eq!(pace.take(g.state, T0 + 50_000, 50).granted, 5);
     }
 
     #[test]
     fn a_state_from_a_clock_ahead_waits_rather_than_grants() {
         let pace = Pace::per_second(10);
         let ahead = T0 + 5_000_000;
-        let g = pace.take(Some(ahead), T0, 1);
+        let g = pace.take(ahead, T0, 1);
         assert_eq!(g.granted, 0);
         assert_eq!(g.state, ahead);
         assert!(g.wait >= Duration::from_secs(4), "{:?}", g.wait);
@@ -124,7 +124,7 @@ mod tests {
             steps in proptest::collection::vec((0i64..200_000, 1u32..3_000), 1..60),
         ) {
             let pace = Pace { rate, burst };
-            let (mut state, mut now, mut total) = (None, T0, 0u64);
+            let (mut state, mut now, mut total) = (0, T0, 0u64);
             let mut grants: Vec<(i64, u64)> = Vec::new();
             for (gap, want) in steps {
                 now += gap;
@@ -132,7 +132,7 @@ mod tests {
                 prop_assert!(g.granted <= want);
                 total += u64::from(g.granted);
                 grants.push((now, u64::from(g.granted)));
-                state = Some(g.state);
+                state = g.state;
                 if g.granted == 0 {
                     prop_assert!(g.wait > Duration::ZERO);
                     let later = now + i64::try_from(g.wait.as_micros()).unwrap();

@@ -241,10 +241,11 @@ pub const CAMPAIGN_HOLDERS: &str =
 pub const RELEASE_CAMPAIGN: &str =
     "DELETE FROM campaign_holders WHERE campaign_id = $1 AND holder = $2";
 
-/// Makes sure a campaign's pace has its row (`$1` campaign); a new pace is full (its
-/// state, 0, is long past).
-pub const PACE_ROW: &str = "INSERT INTO campaign_pace (campaign_id, state) VALUES ($1, 0) \
-     ON CONFLICT (campaign_id) DO NOTHING";
+/// A campaign's pace state, its row made when missing (`$1` campaign): a new pace is full
+/// (its state, 0, is long past). The no-op update holds the row until the transaction
+/// ends on PostgreSQL, so processes take from the pace in turn.
+pub const PACE_STATE: &str = "INSERT INTO campaign_pace (campaign_id, state) VALUES ($1, 0) \
+     ON CONFLICT (campaign_id) DO UPDATE SET state = campaign_pace.state RETURNING state";
 
 /// Writes a campaign's pace (`$1` campaign, `$2` state).
 pub const SET_PACE: &str = "UPDATE campaign_pace SET state = $2 WHERE campaign_id = $1";

@@ -1,6 +1,6 @@
 //! What the processes running a campaign share, on PostgreSQL (migration 0019): the
-//! holders' marks, and the campaign's one pace, read `FOR UPDATE` and written back in one
-//! transaction so processes take from it in turn.
+//! holders' marks, and the campaign's one pace, read under its row lock and written back
+//! in one transaction so processes take from it in turn.
 
 use chrono::{DateTime, Utc};
 use parley_domain::{CampaignId, Grant, Pace, to_millis};
@@ -67,18 +67,12 @@ impl PgStore {
     ) -> Result<Grant, StoreError> {
         let id = campaign.to_string();
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        sqlx::query(sql::PACE_ROW)
+        let state: i64 = sqlx::query_scalar(sql::PACE_STATE)
             .bind(&id)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(map_err)?;
-        let state: i64 =
-            sqlx::query_scalar("SELECT state FROM campaign_pace WHERE campaign_id = $1 FOR UPDATE")
-                .bind(&id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let grant = pace.take(Some(state), now.timestamp_micros(), want);
+        let grant = pace.take(state, now.timestamp_micros(), want);
         sqlx::query(sql::SET_PACE)
             .bind(&id)
             .bind(grant.state)

@@ -15,7 +15,7 @@ numbered_sql! {
     EXPIRE_HOLDERS = sql::EXPIRE_HOLDERS;
     CAMPAIGN_HOLDERS = sql::CAMPAIGN_HOLDERS;
     RELEASE_CAMPAIGN = sql::RELEASE_CAMPAIGN;
-    PACE_ROW = sql::PACE_ROW;
+    PACE_STATE = sql::PACE_STATE;
     SET_PACE = sql::SET_PACE;
 }
 
@@ -65,14 +65,11 @@ pub(crate) fn take_pace(
     now: DateTime<Utc>,
 ) -> Result<Grant, StoreError> {
     let id = campaign.to_string();
-    tx.prepare_cached(&PACE_ROW)
-        .and_then(|mut s| s.execute(params![id]))
-        .map_err(sql_err)?;
     let state: i64 = tx
-        .prepare_cached("SELECT state FROM campaign_pace WHERE campaign_id = ?1")
+        .prepare_cached(&PACE_STATE)
         .and_then(|mut s| s.query_row(params![id], |r| r.get(0)))
         .map_err(sql_err)?;
-    let grant = pace.take(Some(state), now.timestamp_micros(), want);
+    let grant = pace.take(state, now.timestamp_micros(), want);
     tx.prepare_cached(&SET_PACE)
         .and_then(|mut s| s.execute(params![id, grant.state]))
         .map_err(sql_err)?;
