@@ -106,7 +106,7 @@ impl TestApp {
     }
 
     /// [`TestApp::new`] on `db`.
-    pub async fn on(db: TestDb, change: impl FnOnce(&mut Settings)) -> Self {
+    async fn on(db: TestDb, change: impl FnOnce(&mut Settings)) -> Self {
         let clock = Arc::new(FakeClock::new());
         let mut settings = Settings {
             argon2: TEST_ARGON2,
