@@ -14,7 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("parley-campaign", &[]),
     ("parley-webhooks", &[]),
     ("parley-sftp", &[]),
-    ("parley-channels", &["parley-domain"]),
+    ("parley-channels", &["parley-domain", "parley-webhooks"]),
     ("parley-standin", &["parley-channels"]),
     ("parley-store", &["parley-domain"]),
     ("parley-store-sqlite", &["parley-domain", "parley-store"]),

@@ -6,10 +6,14 @@
 mod access;
 mod passwords;
 mod sessions;
+mod throttle;
 mod tokens;
 
 pub use access::{Access, Principal, Subject};
-pub use passwords::{Argon2Cost, hash_password, verify_password};
+pub use passwords::{
+    Argon2Cost, PasswordPool, PoolSize, check_password_policy, hash_password, verify_password,
+};
+pub use throttle::{Locked, MAX_TRACKED, Throttle, ThrottleSettings};
 pub use sessions::{SignIn, SignedIn};
 pub use tokens::{IssuedToken, TokenClaims, new_api_key_secret, new_password};
 

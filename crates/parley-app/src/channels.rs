@@ -192,6 +192,15 @@ impl App {
         let mut errors = Vec::new();
         errors.extend(rules::sender(channel.provider, &channel.sender).err());
         errors.extend(rules::settings(channel.provider, &channel.settings));
+        // A provider's URL is one an organization sets: the SSRF guard checks it now, for
+        // a clear answer, and again at every connection.
+        if let Some(Value::String(base_url)) = channel.settings.get("base_url")
+            && errors.iter().all(|e| e.field != "settings.base_url")
+            && let Err(AppError::Invalid(refused)) =
+                self.checked_target("settings.base_url", base_url).await
+        {
+            errors.extend(refused);
+        }
         errors.extend(rules::credentials(channel.provider, credentials));
         if let Some(flow) = channel.inbound_flow {
             let published = self

@@ -64,6 +64,23 @@ pub enum AppError {
     /// The store is unreachable or overloaded; retry later.
     #[error("temporarily unavailable")]
     Unavailable(#[source] BoxError),
+    /// This node is at capacity for this kind of work (password hashing); retry after
+    /// `retry_after`.
+    #[error("busy: {why}")]
+    Busy {
+        /// When to try again.
+        retry_after: std::time::Duration,
+        /// What is busy, for the client.
+        why: &'static str,
+    },
+    /// Too many attempts from this client or on this account; retry after `retry_after`.
+    #[error("rate limited: {why}")]
+    RateLimited {
+        /// When to try again.
+        retry_after: std::time::Duration,
+        /// What was limited, for the client.
+        why: &'static str,
+    },
     /// A bug or an unexpected failure; details are logged, never shown to clients.
     #[error("internal error")]
     Internal(#[source] BoxError),

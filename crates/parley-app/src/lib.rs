@@ -32,12 +32,21 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// Argon2id cost: memory in KiB, iterations, lanes.
     pub argon2: auth::Argon2Cost,
+    /// Threads that hash passwords and how many requests may wait for them.
+    pub password_pool: auth::PoolSize,
+    /// Limits on failed sign-ins and key exchanges.
+    pub throttle: auth::ThrottleSettings,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_ttl: Duration,
     /// The largest file an import accepts, in bytes.
     pub max_import_bytes: u64,
     /// Webhook delivery.
     pub webhooks: webhooks::WebhookSettings,
+    /// Allow outbound requests to URLs an organization sets (webhook endpoints, custom
+    /// value endpoints, SFTP hosts, channel providers' `base_url`) that are or resolve to
+    /// loopback, private, link-local or metadata addresses (`outbound.allow_private_targets`:
+    /// tests and on-premise receivers only).
+    pub allow_private_targets: bool,
     /// The URL providers and browsers reach Parley at (`server.public_url`, no trailing
     /// `/`): provider callbacks are signed over URLs under it.
     pub public_url: String,
@@ -49,9 +58,12 @@ impl Default for Settings {
             token_ttl: Duration::from_secs(3600),
             session_ttl: Duration::from_secs(12 * 3600),
             argon2: auth::Argon2Cost::default(),
+            password_pool: auth::PoolSize::default(),
+            throttle: auth::ThrottleSettings::default(),
             idempotency_ttl: Duration::from_secs(24 * 3600),
             max_import_bytes: 512 * 1024 * 1024,
             webhooks: webhooks::WebhookSettings::default(),
+            allow_private_targets: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
@@ -71,6 +83,10 @@ pub struct App {
     /// The outbound HTTP client (one keep-alive pool per process) for webhooks and custom
     /// value requests.
     pub webhook_client: parley_webhooks::client::WebhookClient,
+    /// Password hashing on a bounded pool.
+    pub(crate) passwords: Arc<auth::PasswordPool>,
+    /// Limits on guessing credentials in this process.
+    pub(crate) throttle: Arc<auth::Throttle>,
     /// The conversation runtime's per-process state (compiled flows, send pacing).
     pub(crate) runtime: Arc<conversations::runtime::Runtime>,
     /// The live stream's feed in this process.
@@ -97,7 +113,9 @@ impl App {
             store,
             clock,
             keys: Arc::new(auth::Keys::derive(master)),
-            webhook_client: settings.webhooks.client()?,
+            passwords: Arc::new(auth::PasswordPool::new(settings.password_pool)),
+            throttle: Arc::new(auth::Throttle::new(settings.throttle)),
+            webhook_client: settings.webhooks.client(settings.allow_private_targets)?,
             runtime: Arc::default(),
             webchat: Arc::new(conversations::webchat::Hub::new(live.clone())),
             dispatch: Arc::default(),

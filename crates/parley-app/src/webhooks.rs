@@ -37,9 +37,6 @@ pub use samples::{SampleKind, TestExchange};
 /// How webhooks are delivered, resolved from configuration.
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
-    /// Allow targets that are or resolve to loopback, private, link-local or metadata
-    /// addresses (tests, on-premise receivers).
-    pub allow_private_targets: bool,
     /// The longest one delivery may take (SPEC §7.2: 15 s).
     pub timeout: Duration,
     /// The `iss` claim of the delivery JWT.
@@ -59,7 +56,6 @@ pub struct WebhookSettings {
 impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
-            allow_private_targets: false,
             timeout: Duration::from_secs(15),
             issuer: "parley".to_owned(),
             secret_overlap: Duration::from_secs(24 * 3600),
@@ -71,11 +67,11 @@ impl Default for WebhookSettings {
 }
 
 impl WebhookSettings {
-    /// The HTTP client these settings describe.
-    pub(crate) fn client(&self) -> Result<WebhookClient, AppError> {
+    /// The HTTP client these settings describe, guarded unless `allow_private_targets`.
+    pub(crate) fn client(&self, allow_private_targets: bool) -> Result<WebhookClient, AppError> {
         WebhookClient::new(ClientSettings {
             timeout: self.timeout,
-            allow_private_targets: self.allow_private_targets,
+            allow_private_targets,
             idle_per_host: self.engine.concurrency.max(1),
             ..ClientSettings::default()
         })

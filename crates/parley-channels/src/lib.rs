@@ -13,4 +13,4 @@ pub use rate::TokenBucket;
 pub use segments::{
     GSM7_PART, GSM7_SINGLE, Segmented, UCS2_PART, UCS2_SINGLE, gsm7_septets, segment,
 };
-pub use send::{Accepted, ProviderHttp, Retry, SendError};
+pub use send::{Accepted, MAX_ERROR_CHARS, ProviderHttp, Retry, SendError, bounded_text};

@@ -18,7 +18,7 @@ const TOKEN: &str = "twilio-auth-token";
 const FAST: Duration = Duration::from_millis(20);
 
 fn http() -> ProviderHttp {
-    ProviderHttp::new(Duration::from_secs(5)).expect("client")
+    ProviderHttp::new(Duration::from_secs(5), true).expect("client")
 }
 
 fn twilio(base_url: &str, token: &str) -> TwilioClient {
@@ -357,4 +357,78 @@ async fn whatsapp_refusals_are_classified() {
     let (code, retry) = refused(client.send(&template).await);
     assert_eq!((code.as_str(), retry), ("131026", Retry::Never));
     assert!(standin.sent().is_empty());
+}
+
+/// The guarded client (the default outside tests) never connects to a private provider
+/// URL, however it is written, including a name that resolves to loopback; the refusal is
+/// final (`target_refused`, never retried) and carries nothing the target said.
+#[tokio::test]
+async fn a_guarded_client_never_reaches_a_private_provider_url() {
+    let standin = TwilioStandIn::start(SID, TOKEN, FAST, 0)
+        .await
+        .expect("stand-in");
+    let port = standin
+        .base_url
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let guarded = ProviderHttp::new(Duration::from_secs(5), false).expect("client");
+    let forms = [
+        standin.base_url.clone(),
+        format!("http://localhost:{port}"),
+        format!("http://0x7f000001:{port}"),
+        format!("http://[::1]:{port}"),
+        "http://169.254.169.254".to_owned(),
+        "http://10.0.0.1".to_owned(),
+    ];
+    for base_url in forms {
+        let client = TwilioClient::new(
+            guarded.clone(),
+            TwilioConfig {
+                base_url: base_url.clone(),
+                account_sid: SID.to_owned(),
+                auth_token: TOKEN.to_owned(),
+                from: "+447700900001".to_owned(),
+            },
+        );
+        let result = client
+            .send(&TwilioMessage {
+                to: "+447700900123",
+                body: "hello",
+                status_callback: None,
+                idempotency_key: None,
+            })
+            .await;
+        match result {
+            Err(e @ SendError::TargetRefused(_)) => {
+                assert_eq!(e.code(), "target_refused", "{base_url}");
+                assert_eq!(e.retry(), Retry::Never, "{base_url}");
+                assert!(
+                    e.to_string().contains("allow_private_targets"),
+                    "{base_url}: {e}"
+                );
+            }
+            other => panic!("{base_url}: expected the guard's refusal, got {other:?}"),
+        }
+    }
+    assert!(standin.sent().is_empty(), "no request reached the stand-in");
+}
+
+/// A provider's words are kept to a bounded length wherever they are stored.
+#[test]
+fn stored_error_text_is_bounded() {
+    let long = SendError::Refused {
+        code: "21211".to_owned(),
+        message: "é".repeat(10_000),
+        retry: Retry::Never,
+    };
+    let stored = long.stored_text();
+    assert_eq!(
+        stored.chars().count(),
+        parley_channels::MAX_ERROR_CHARS + 1
+    );
+    assert!(stored.ends_with('…'));
+    let short = SendError::Connect("reset".to_owned());
+    assert_eq!(short.stored_text(), short.to_string());
 }

@@ -13,8 +13,21 @@ use crate::id::{AuditId, OrgId};
 pub enum AuditAction {
     /// A user signed in (browser session created).
     SignIn,
-    /// A sign-in attempt failed (unknown email, wrong password, or no membership).
+    /// A sign-in attempt failed (kept for entries written before lockouts: failures are
+    /// now counted in memory and audited once per lockout, as `AccountLocked`).
     SignInFailed,
+    /// Repeated failed sign-ins locked an account for a while (once per lockout).
+    AccountLocked,
+    /// A person was invited to an organization (pending until they accept).
+    InvitationCreated,
+    /// An invitation was accepted: the membership it names now exists.
+    InvitationAccepted,
+    /// An invitation was withdrawn before it was accepted.
+    InvitationRevoked,
+    /// A one-time link to set an account's password was issued.
+    PasswordLinkIssued,
+    /// An account's password was set through its one-time link.
+    PasswordSet,
     /// A user signed out.
     SignOut,
     /// An API key was exchanged for a token.
@@ -75,9 +88,15 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
+        AuditAction::AccountLocked,
+        AuditAction::InvitationCreated,
+        AuditAction::InvitationAccepted,
+        AuditAction::InvitationRevoked,
+        AuditAction::PasswordLinkIssued,
+        AuditAction::PasswordSet,
         AuditAction::SignOut,
         AuditAction::TokenIssued,
         AuditAction::ApiKeyCreated,
@@ -114,6 +133,12 @@ impl AuditAction {
         match self {
             AuditAction::SignIn => "sign_in",
             AuditAction::SignInFailed => "sign_in_failed",
+            AuditAction::AccountLocked => "account_locked",
+            AuditAction::InvitationCreated => "invitation_created",
+            AuditAction::InvitationAccepted => "invitation_accepted",
+            AuditAction::InvitationRevoked => "invitation_revoked",
+            AuditAction::PasswordLinkIssued => "password_link_issued",
+            AuditAction::PasswordSet => "password_set",
             AuditAction::SignOut => "sign_out",
             AuditAction::TokenIssued => "token_issued",
             AuditAction::ApiKeyCreated => "api_key_created",

@@ -36,6 +36,14 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, v)| v)
 }
 
+/// The answer to a cookie-authenticated change without its CSRF token.
+pub(crate) fn csrf_refused() -> ApiError {
+    ApiError::new(
+        ProblemType::CsrfFailed,
+        "send the CSRF token from sign-in in X-CSRF-Token",
+    )
+}
+
 /// The bearer token of the `Authorization` header, if any.
 pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -76,10 +84,7 @@ impl FromRequestParts<AppState> for Caller {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
                 if !app.csrf_matches(session, presented) {
-                    return Err(ApiError::new(
-                        ProblemType::CsrfFailed,
-                        "send the CSRF token from sign-in in X-CSRF-Token",
-                    ));
+                    return Err(csrf_refused());
                 }
             }
             app.authenticate_session(session).await?

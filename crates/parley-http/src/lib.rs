@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod caller;
+mod client;
 mod extract;
 mod hooks;
 mod idempotency;
@@ -23,6 +24,7 @@ use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use caller::Caller;
+pub use client::{ClientAddr, UNKNOWN_CLIENT, client_address};
 pub use problem::{ApiError, ProblemType};
 
 /// Largest request body accepted, in bytes.
@@ -39,6 +41,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Whether session cookies carry `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (`server.trusted_proxies`).
+    pub trusted_proxies: std::sync::Arc<[std::net::IpAddr]>,
 }
 
 /// The `/api/v1` routes with their OpenAPI description.
@@ -58,8 +62,11 @@ pub fn openapi() -> OpenApi {
 /// connection. (Serving the `Router` itself makes each new connection copy every route;
 /// with the ~1,700 connections a provider's status callbacks held open in the Twilio
 /// campaign benchmark that was ~300 MB of Parley's heap, measured with heaptrack.)
-pub fn service(state: AppState) -> axum::routing::IntoMakeService<Router> {
-    router(state).into_make_service()
+/// Each request knows its connection's peer address (rate limits, the audit log).
+pub fn service(
+    state: AppState,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
+    router(state).into_make_service_with_connect_info::<std::net::SocketAddr>()
 }
 
 /// The complete router: API, operations endpoints and middleware.

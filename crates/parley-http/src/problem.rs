@@ -36,6 +36,8 @@ pub enum ProblemType {
     IdempotencyKeyReused,
     /// A request with the same `Idempotency-Key` is still running.
     IdempotencyInProgress,
+    /// Too many attempts from this client or on this account; retry after `Retry-After`.
+    RateLimited,
     /// The service cannot answer now; retry later.
     Unavailable,
     /// An unexpected failure; the request id identifies it in the logs.
@@ -44,7 +46,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation and snapshot tests.
-    pub const ALL: [ProblemType; 14] = [
+    pub const ALL: [ProblemType; 15] = [
         ProblemType::MalformedBody,
         ProblemType::ValidationFailed,
         ProblemType::UnsupportedMediaType,
@@ -57,6 +59,7 @@ impl ProblemType {
         ProblemType::Conflict,
         ProblemType::IdempotencyKeyReused,
         ProblemType::IdempotencyInProgress,
+        ProblemType::RateLimited,
         ProblemType::Unavailable,
         ProblemType::Internal,
     ];
@@ -122,6 +125,11 @@ impl ProblemType {
                 StatusCode::CONFLICT,
                 "A request with this Idempotency-Key is still running",
             ),
+            P::RateLimited => (
+                "rate-limited",
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts; wait as Retry-After says",
+            ),
             P::Unavailable => (
                 "unavailable",
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -169,6 +177,8 @@ pub struct ApiError {
     kind: ProblemType,
     detail: Option<String>,
     errors: Vec<FieldError>,
+    /// Sent as `Retry-After` (whole seconds, at least 1).
+    retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
@@ -178,7 +188,15 @@ impl ApiError {
             kind,
             detail: Some(detail.into()),
             errors: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    /// The same problem with a `Retry-After`.
+    #[must_use]
+    pub fn retry_after(mut self, after: std::time::Duration) -> Self {
+        self.retry_after = Some(after);
+        self
     }
 
     /// A validation problem about the given fields.
@@ -193,6 +211,7 @@ impl ApiError {
             kind: ProblemType::ValidationFailed,
             detail: Some(detail),
             errors,
+            retry_after: None,
         }
     }
 
@@ -216,22 +235,32 @@ impl From<AppError> for ApiError {
                 tracing::warn!(error = ?source, "store unavailable");
                 ApiError::new(ProblemType::Unavailable, "the store is busy or unreachable")
             }
+            AppError::Busy { retry_after, why } => {
+                ApiError::new(ProblemType::Unavailable, why).retry_after(retry_after)
+            }
+            AppError::RateLimited { retry_after, why } => {
+                ApiError::new(ProblemType::RateLimited, why).retry_after(retry_after)
+            }
             AppError::Internal(source) => {
                 tracing::error!(error = ?source, "internal error");
-                ApiError {
-                    kind: ProblemType::Internal,
-                    detail: None,
-                    errors: Vec::new(),
-                }
+                ApiError::internal()
             }
             other => {
                 tracing::error!(error = ?other, "unmapped application error");
-                ApiError {
-                    kind: ProblemType::Internal,
-                    detail: None,
-                    errors: Vec::new(),
-                }
+                ApiError::internal()
             }
+        }
+    }
+}
+
+impl ApiError {
+    /// A 500 that says nothing of its cause (which is logged).
+    fn internal() -> Self {
+        ApiError {
+            kind: ProblemType::Internal,
+            detail: None,
+            errors: Vec::new(),
+            retry_after: None,
         }
     }
 }
@@ -271,6 +300,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(after) = self.retry_after {
+            let seconds = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -293,10 +328,5 @@ pub(crate) async fn method_not_allowed() -> ApiError {
 
 pub(crate) fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    ApiError {
-        kind: ProblemType::Internal,
-        detail: None,
-        errors: Vec::new(),
-    }
-    .into_response()
+    ApiError::internal().into_response()
 }

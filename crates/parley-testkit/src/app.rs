@@ -128,6 +128,7 @@ impl TestApp {
             app: app.clone(),
             metrics: None,
             secure_cookies: false,
+            trusted_proxies: Vec::new().into(),
         };
         let router = parley_http::router(state);
         Self {
@@ -166,7 +167,13 @@ impl TestApp {
             .map(|a| format!("http://{a}"))
             .unwrap_or_default();
         let router = self.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router.into_make_service()).await });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
         base
     }
 

@@ -1,5 +1,5 @@
 //! The SSRF guard: where a delivery may go. A URL must be `http` or `https` with a host and
-//! no credentials; unless private targets are allowed (`webhooks.allow_private_targets`),
+//! no credentials; unless private targets are allowed (`outbound.allow_private_targets`),
 //! every address its host resolves to must be public. A name with any forbidden address is
 //! refused as a whole, so a name answering both a public and a private address cannot be
 //! used to slip through.
@@ -177,7 +177,7 @@ pub enum TargetError {
     #[error("must not carry a user name or password; use the endpoint secret")]
     Credentials,
     /// The host is or resolves to a forbidden address.
-    #[error("{host} is {} ({address}); set webhooks.allow_private_targets to allow it", .why.as_str())]
+    #[error("{host} is {} ({address}); set outbound.allow_private_targets to allow it", .why.as_str())]
     Forbidden {
         /// The host as written.
         host: String,

@@ -142,6 +142,7 @@ async fn serve(app: &App) -> anyhow::Result<String> {
         app: app.clone(),
         metrics: None,
         secure_cookies: false,
+        trusted_proxies: Vec::new().into(),
     });
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
@@ -220,7 +221,12 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
         BenchChannel::Twilio => Some(TwilioProcess::start()?),
         BenchChannel::Sim => None,
     };
-    let (app, org) = crate::bench::fresh_store(&dir, "campaign.db", Settings::default()).await?;
+    // The Twilio stand-in listens on loopback, which the SSRF guard refuses by default.
+    let settings = Settings {
+        allow_private_targets: true,
+        ..Settings::default()
+    };
+    let (app, org) = crate::bench::fresh_store(&dir, "campaign.db", settings).await?;
     let url = serve(&app).await?;
     let mut app = app;
     app.settings.public_url = url;

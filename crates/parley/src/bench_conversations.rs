@@ -20,7 +20,6 @@ use anyhow::{Context as _, bail, ensure};
 use clap::Args;
 use parley_app::channels::NewChannel;
 use parley_app::imports::RunOutcome;
-use parley_app::webhooks::WebhookSettings;
 use parley_app::webhooks::custom_values::PutCustomValueEndpoint;
 use parley_app::{App, Settings};
 use parley_domain::{ChannelId, ConversationId, ConversationState};
@@ -215,10 +214,7 @@ pub async fn run(args: ConversationsBench) -> anyhow::Result<()> {
         args.customers, args.concurrency
     );
     let settings = Settings {
-        webhooks: WebhookSettings {
-            allow_private_targets: true,
-            ..WebhookSettings::default()
-        },
+        allow_private_targets: true,
         ..Settings::default()
     };
     let (app, org) = crate::bench::fresh_store(&dir, "conversations.db", settings).await?;

@@ -154,15 +154,13 @@ async fn run_one(
     dir: &std::path::Path,
     endpoints: u32,
 ) -> anyhow::Result<Figures> {
-    let mut webhooks = WebhookSettings {
-        allow_private_targets: true,
-        ..WebhookSettings::default()
-    };
+    let mut webhooks = WebhookSettings::default();
     if let Some(concurrency) = args.concurrency {
         webhooks.engine.concurrency = concurrency;
     }
     let settings = Settings {
         webhooks,
+        allow_private_targets: true,
         ..Settings::default()
     };
     let (app, org) =

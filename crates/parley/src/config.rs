@@ -73,6 +73,12 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Password hash cost.
     pub argon2: Argon2Cost,
+    /// The password hashing pool.
+    pub password_pool: parley_app::auth::PoolSize,
+    /// Limits on failed sign-ins and key exchanges.
+    pub throttle: parley_app::auth::ThrottleSettings,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Default-queue workers.
     pub workers: usize,
     /// Job lease.
@@ -81,6 +87,8 @@ pub struct Config {
     pub max_import_bytes: u64,
     /// Webhook delivery.
     pub webhooks: parley_app::webhooks::WebhookSettings,
+    /// `outbound.allow_private_targets`.
+    pub allow_private_targets: bool,
     /// First organization's name.
     pub bootstrap_organization: String,
     /// First owner's email.
@@ -170,6 +178,49 @@ impl TryFrom<raw::RawConfig> for Config {
                 "Argon2 needs at least 8 KiB and 1 iteration",
             ));
         }
+        let password_pool = parley_app::auth::PoolSize {
+            threads: match r.auth.hash_threads {
+                0 => parley_app::auth::PoolSize::default().threads,
+                n @ 1..=256 => n,
+                _ => return Err(key_error("auth.hash_threads", "must be between 0 and 256")),
+            },
+            queue: match r.auth.hash_queue {
+                n @ 0..=4096 => n,
+                _ => return Err(key_error("auth.hash_queue", "must be between 0 and 4096")),
+            },
+        };
+        let positive = |key: &str, n: u32| {
+            if (1..=100_000).contains(&n) {
+                Ok(n)
+            } else {
+                Err(key_error(key, "must be between 1 and 100000"))
+            }
+        };
+        let throttle = parley_app::auth::ThrottleSettings {
+            address_failures_per_minute: positive(
+                "auth.failures_per_address_per_minute",
+                r.auth.failures_per_address_per_minute,
+            )?,
+            lockout_after: positive("auth.lockout_after", r.auth.lockout_after)?,
+            key_failures_per_minute: positive(
+                "auth.failures_per_key_per_minute",
+                r.auth.failures_per_key_per_minute,
+            )?,
+        };
+        let trusted_proxies = r
+            .server
+            .trusted_proxies
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                text.trim().parse::<std::net::IpAddr>().map_err(|_| {
+                    key_error(
+                        &format!("server.trusted_proxies[{i}]"),
+                        format!("{text:?} is not an IP address such as 127.0.0.1 or ::1"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if r.jobs.workers == 0 {
             return Err(key_error("jobs.workers", "must be at least 1"));
         }
@@ -201,10 +252,14 @@ impl TryFrom<raw::RawConfig> for Config {
             token_ttl: duration("auth.token_ttl", &r.auth.token_ttl)?,
             session_ttl: duration("auth.session_ttl", &r.auth.session_ttl)?,
             argon2,
+            password_pool,
+            throttle,
+            trusted_proxies,
             workers: r.jobs.workers,
             job_lease,
             max_import_bytes,
             webhooks,
+            allow_private_targets: r.outbound.allow_private_targets,
             bootstrap_organization: r.bootstrap.organization_name,
             bootstrap_email: r.bootstrap.owner_email,
         })
@@ -224,6 +279,12 @@ fn webhook_settings(
         return Err(key_error(
             "webhooks.concurrency",
             "must be between 1 and 4096",
+        ));
+    }
+    if r.allow_private_targets.is_some() {
+        return Err(key_error(
+            "webhooks.allow_private_targets",
+            "was renamed outbound.allow_private_targets (it now covers channel providers' URLs too); move it there",
         ));
     }
     if r.issuer.trim().is_empty() {
@@ -252,7 +313,6 @@ fn webhook_settings(
         ..EngineSettings::default()
     };
     Ok(WebhookSettings {
-        allow_private_targets: r.allow_private_targets,
         timeout,
         issuer: r.issuer.trim().to_owned(),
         secret_overlap,

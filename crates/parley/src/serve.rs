@@ -31,6 +31,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         app: app.clone(),
         metrics: Some(metrics),
         secure_cookies: config.secure_cookies,
+        trusted_proxies: config.trusted_proxies.clone().into(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

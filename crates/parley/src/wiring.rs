@@ -74,8 +74,11 @@ pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         token_ttl: config.token_ttl,
         session_ttl: config.session_ttl,
         argon2: config.argon2,
+        password_pool: config.password_pool,
+        throttle: config.throttle,
         max_import_bytes: config.max_import_bytes,
         webhooks: config.webhooks.clone(),
+        allow_private_targets: config.allow_private_targets,
         public_url: config.public_url.clone(),
         ..Settings::default()
     };

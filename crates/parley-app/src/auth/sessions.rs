@@ -1,6 +1,12 @@
 //! Browser sign-in: email and password become a session (an HttpOnly cookie holding a
 //! random token, stored hashed) plus a CSRF token derived from it with HMAC, which the
 //! page sends back in `X-CSRF-Token` on every state-changing request.
+//!
+//! Every attempt goes through the [`Throttle`](super::Throttle) (per client address and
+//! per account, 429 past the limits) and the bounded [`PasswordPool`](super::PasswordPool)
+//! (503 when it is full). A failure is not audited on its own: a lockout is, once, in each
+//! organization the account belongs to; failures for emails no account has are only
+//! counted.
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -8,7 +14,7 @@ use parley_domain::{AuditAction, OrgId, SessionId};
 use parley_store::NewSession;
 use subtle::ConstantTimeEq;
 
-use super::{Principal, Subject, random_token, secret_hash, verify_password};
+use super::{Principal, Subject, random_token, secret_hash};
 use crate::{App, AppError};
 
 /// A sign-in request.
@@ -18,9 +24,10 @@ pub struct SignIn {
     pub email: String,
     /// The password.
     pub password: String,
-    /// The organization to act for; the user's first membership when absent.
+    /// The organization to act for; when absent, the user's oldest membership (the
+    /// organization their account was made for, never one they accepted later).
     pub organization_id: Option<OrgId>,
-    /// The client's address, for the audit log.
+    /// The client's address: rate limits and the audit log.
     pub client: String,
 }
 
@@ -42,34 +49,40 @@ pub struct SignedIn {
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8hJxJH3cBHtG1rVw0Vbq1nA7iN2pF5wS3sZ2kQ1cY7E";
 
 impl App {
-    /// Signs a user in. Every failure reads the same to the client and is audited.
+    /// Signs a user in. Every failure reads the same to the client.
     pub async fn sign_in(&self, request: SignIn) -> Result<SignedIn, AppError> {
         let email = request.email.trim().to_lowercase();
+        let attempt = self
+            .throttle
+            .admit_sign_in(&request.client, &email, self.clock.now())?;
         let creds = self.store.find_user_by_email(&email).await?;
         let (hash, user) = match &creds {
             Some(c) => (c.password_hash.clone(), Some(c.user.clone())),
             None => (DUMMY_HASH.to_owned(), None),
         };
-        let password = request.password.clone();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .map_err(|e| AppError::Internal(Box::new(e)))?;
-        let memberships = match (&user, ok) {
+        let ok = self
+            .passwords
+            .verify(request.password.clone(), hash)
+            .await?;
+        let mut memberships = match (&user, ok) {
             (Some(u), true) => self.store.list_memberships_of_user(u.id).await?,
             _ => Vec::new(),
         };
+        memberships.sort_by_key(|m| (m.created_at, m.organization_id));
         let membership = memberships.into_iter().find(|m| {
             request
                 .organization_id
                 .is_none_or(|o| o == m.organization_id)
         });
         let (Some(user), Some(membership)) = (user, membership) else {
-            let detail = serde_json::json!({"client": request.client});
-            self.store
-                .append_audit(self.audit(None, &email, AuditAction::SignInFailed, &email, detail))
-                .await?;
+            let locked = attempt.finish(false, self.clock.now());
+            if let (Some(locked), Some(creds)) = (locked, &creds) {
+                self.audit_lockout(&creds.user, &request.client, locked)
+                    .await?;
+            }
             return Err(AppError::Unauthenticated("wrong email or password"));
         };
+        attempt.finish(true, self.clock.now());
         let now = self.clock.now();
         let ttl = chrono::Duration::from_std(self.settings.session_ttl)
             .unwrap_or(chrono::Duration::hours(12));
@@ -103,6 +116,34 @@ impl App {
                 permissions: membership.role.permissions(),
             },
         })
+    }
+
+    /// Writes one `account_locked` entry in each organization the account belongs to.
+    async fn audit_lockout(
+        &self,
+        user: &parley_domain::User,
+        client: &str,
+        locked: super::Locked,
+    ) -> Result<(), AppError> {
+        tracing::warn!(user = %user.id, until = %locked.until, "an account is locked after failed sign-ins");
+        let actor = user.id.to_string();
+        for membership in self.store.list_memberships_of_user(user.id).await? {
+            let detail = serde_json::json!({
+                "client": client,
+                "failures": locked.failures,
+                "locked_until": locked.until,
+            });
+            self.store
+                .append_audit(self.audit(
+                    Some(membership.organization_id),
+                    &actor,
+                    AuditAction::AccountLocked,
+                    &actor,
+                    detail,
+                ))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Ends the session behind `session_token` (no error if it already ended).

@@ -56,22 +56,41 @@ pub fn new_password() -> Result<String, AppError> {
 }
 
 impl App {
-    /// Exchanges an API key's id and secret for a JWT.
+    /// Exchanges an API key's id and secret for a JWT, for a caller in this process (the
+    /// command line, tests): [`App::issue_token_from`] with the client `local`.
     pub async fn issue_token(
         &self,
         key_id: ApiKeyId,
         secret: &str,
     ) -> Result<IssuedToken, AppError> {
+        self.issue_token_from("local", key_id, secret).await
+    }
+
+    /// Exchanges an API key's id and secret for a JWT. Failures are limited per client
+    /// address and per key id (429 past the limits).
+    pub async fn issue_token_from(
+        &self,
+        client: &str,
+        key_id: ApiKeyId,
+        secret: &str,
+    ) -> Result<IssuedToken, AppError> {
+        let attempt = self
+            .throttle
+            .admit_key(client, &key_id.to_string(), self.clock.now())?;
         // An unknown id and a wrong secret read the same, so ids cannot be probed.
         let refused = || AppError::Unauthenticated("unknown API key or wrong secret");
-        let stored = self.store.find_api_key(key_id).await?.ok_or_else(refused)?;
-        let matches: bool = secret_hash(secret)
-            .as_bytes()
-            .ct_eq(stored.secret_hash.as_bytes())
-            .into();
-        if !matches {
+        let stored = self.store.find_api_key(key_id).await?;
+        let matches = stored.as_ref().is_some_and(|stored| {
+            secret_hash(secret)
+                .as_bytes()
+                .ct_eq(stored.secret_hash.as_bytes())
+                .into()
+        });
+        let Some(stored) = stored.filter(|_| matches) else {
+            attempt.finish(false, self.clock.now());
             return Err(refused());
-        }
+        };
+        attempt.finish(true, self.clock.now());
         if stored.key.revoked_at.is_some() {
             return Err(AppError::Unauthenticated("this API key was revoked"));
         }

@@ -287,9 +287,14 @@ impl App {
             .map_err(|_| StoreError::Other("the recorder stopped".into()))?
     }
 
+    /// The process's provider client: guarded by the SSRF guard unless private targets
+    /// are allowed (one pool of connections for each choice).
     fn provider_http(&self) -> Result<&ProviderHttp, AppError> {
-        static HTTP: OnceLock<Result<ProviderHttp, SendError>> = OnceLock::new();
-        HTTP.get_or_init(|| ProviderHttp::new(PROVIDER_TIMEOUT))
+        static GUARDED: OnceLock<Result<ProviderHttp, SendError>> = OnceLock::new();
+        static OPEN: OnceLock<Result<ProviderHttp, SendError>> = OnceLock::new();
+        let allow = self.settings.allow_private_targets;
+        let cell = if allow { &OPEN } else { &GUARDED };
+        cell.get_or_init(|| ProviderHttp::new(PROVIDER_TIMEOUT, allow))
             .as_ref()
             .map_err(|e| AppError::Internal(e.to_string().into()))
     }
@@ -402,17 +407,17 @@ impl App {
                 Err(e) => match e.retry() {
                     Retry::Now => {
                         return Err(JobError::Retry {
-                            message: e.to_string(),
+                            message: e.stored_text(),
                             after: None,
                         });
                     }
                     Retry::After(after) => {
                         return Err(JobError::Retry {
-                            message: e.to_string(),
+                            message: e.stored_text(),
                             after: Some(after),
                         });
                     }
-                    Retry::Never => Sent::Failed(e.code().to_owned(), e.to_string()),
+                    Retry::Never => Sent::Failed(e.code().to_owned(), e.stored_text()),
                 },
             }
         };

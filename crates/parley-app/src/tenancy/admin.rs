@@ -9,7 +9,7 @@ use parley_domain::{
 use parley_store::{Bootstrap, PageRequest, StoreError};
 
 use super::{CreatedApiKey, clean_email, clean_name};
-use crate::auth::{hash_password, new_api_key_secret, secret_hash};
+use crate::auth::{new_api_key_secret, secret_hash};
 use crate::error::StoreResultExt;
 use crate::{App, AppError};
 
@@ -266,10 +266,7 @@ impl App {
         })
     }
 
-    async fn hash(&self, password: String) -> Result<String, AppError> {
-        let cost = self.settings.argon2;
-        tokio::task::spawn_blocking(move || hash_password(&password, cost))
-            .await
-            .map_err(|e| AppError::Internal(Box::new(e)))?
+    pub(crate) async fn hash(&self, password: String) -> Result<String, AppError> {
+        self.passwords.hash(password, self.settings.argon2).await
     }
 }

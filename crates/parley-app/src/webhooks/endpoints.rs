@@ -3,7 +3,7 @@
 //!
 //! Decisions:
 //! * a URL is checked when saved: its shape, then every address its host resolves to
-//!   against the SSRF guard (unless `webhooks.allow_private_targets`). A name that does
+//!   against the SSRF guard (unless `outbound.allow_private_targets`). A name that does
 //!   not resolve *now* is accepted (its DNS record may come later, or the API node may not
 //!   see the receiver's resolver); deliveries check addresses again as they connect and
 //!   log a refusal as a failed attempt;
@@ -220,7 +220,7 @@ impl App {
             ));
         }
         let url = parse_target(text).map_err(|e| AppError::invalid(field, e.to_string()))?;
-        match check_target(&url, self.settings.webhooks.allow_private_targets).await {
+        match check_target(&url, self.settings.allow_private_targets).await {
             Ok(()) | Err(TargetError::Unresolvable { .. }) => Ok(url.to_string()),
             Err(e) => Err(AppError::invalid(field, e.to_string())),
         }

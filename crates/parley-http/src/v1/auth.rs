@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::caller::{CSRF_COOKIE, Caller, SESSION_COOKIE, cookie};
+use crate::caller::{CSRF_COOKIE, CSRF_HEADER, Caller, SESSION_COOKIE, cookie, csrf_refused};
+use crate::client::ClientAddr;
 use crate::extract::ApiJson;
 use crate::problem::{ApiError, Problem};
 
@@ -44,9 +45,13 @@ pub struct TokenResponse {
     responses((status = 200, body = TokenResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn issue_token(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let issued = state.app.issue_token(body.key_id, &body.secret).await?;
+    let issued = state
+        .app
+        .issue_token_from(&client, body.key_id, &body.secret)
+        .await?;
     Ok(Json(TokenResponse {
         token: issued.token,
         token_type: "Bearer",
@@ -92,14 +97,9 @@ fn set_cookie(headers: &mut HeaderMap, value: &str) {
     responses((status = 200, body = SessionResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn sign_in(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<SignInRequest>,
 ) -> Result<Response, ApiError> {
-    let client = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("direct")
-        .to_owned();
     let signed = state
         .app
         .sign_in(SignIn {
@@ -142,13 +142,23 @@ pub async fn sign_in(
     Ok(response)
 }
 
-/// Sign out: ends the session and clears its cookies.
-#[utoipa::path(post, path = "/auth/sign-out", tag = "auth", responses((status = 204)))]
+/// Sign out: ends the session and clears its cookies. Like every cookie-authenticated
+/// change it needs the session's CSRF token in `X-CSRF-Token` (403 without it, and the
+/// session goes on), so another site cannot sign a user out.
+#[utoipa::path(post, path = "/auth/sign-out", tag = "auth",
+    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        let presented = headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !state.app.csrf_matches(token, presented) {
+            return Err(csrf_refused());
+        }
         state.app.sign_out(token).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();

@@ -104,13 +104,13 @@ async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
         &token,
         Method::PATCH,
         &path,
-        json!({"rate_per_second": 5, "settings": {"base_url": "http://127.0.0.1:9"}}),
+        json!({"rate_per_second": 5, "settings": {"base_url": "https://eu1.twilio.invalid"}}),
     )
     .await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["rate_per_second"], 5);
     assert_eq!(changed["credentials"], json!(["auth_token"]));
-    assert_eq!(changed["settings"]["base_url"], "http://127.0.0.1:9");
+    assert_eq!(changed["settings"]["base_url"], "https://eu1.twilio.invalid");
     // Removing a required credential is refused, and changes nothing.
     let (status, problem) = call(
         &t,
@@ -183,4 +183,60 @@ async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
     )
     .await;
     assert_eq!((status, &changed["inbound_flow"]), (200, &Value::Null));
+}
+
+/// A provider's `base_url` is a URL an organization sets, so it goes through the SSRF
+/// guard: every way of writing a loopback, private, link-local or metadata address is
+/// refused by field, for Twilio and WhatsApp alike, and nothing is stored.
+#[tokio::test]
+async fn provider_urls_on_private_addresses_are_refused_by_field() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let forms = [
+        "http://127.0.0.1:8080",
+        "http://169.254.169.254",
+        "http://10.0.0.1",
+        "http://[::1]",
+        "http://0x7f000001",
+        "http://localhost:9",
+        "http://[::ffff:127.0.0.1]",
+    ];
+    for base_url in forms {
+        let bodies = [
+            json!({"provider": "twilio", "name": "SMS", "sender": "+447700900001",
+                "settings": {"account_sid": "AC00000000000000000000000000000001", "base_url": base_url},
+                "credentials": {"auth_token": "secret"}}),
+            json!({"provider": "whatsapp", "name": "WA", "sender": "1234567890",
+                "settings": {"base_url": base_url},
+                "credentials": {"access_token": "a", "app_secret": "b", "verify_token": "c"}}),
+        ];
+        for body in bodies {
+            let (status, problem) =
+                call(&t, &token, Method::POST, "/api/v1/channels", body).await;
+            assert_eq!(status, 422, "{base_url}: {problem}");
+            assert_eq!(fields_of(&problem), ["settings.base_url"], "{base_url}");
+            let detail = problem["errors"][0]["message"].as_str().unwrap_or_default();
+            assert!(
+                detail.contains("outbound.allow_private_targets"),
+                "{base_url}: the refusal names the setting: {detail}"
+            );
+        }
+    }
+    let (_, list) = call(&t, &token, Method::GET, "/api/v1/channels", Value::Null).await;
+    assert_eq!(list["data"], json!([]), "nothing was stored");
+
+    // An installation that allows private targets takes the same URL.
+    let open = TestApp::with_settings(|s| s.allow_private_targets = true).await;
+    let token = open.owner_token().await;
+    let (status, created) = call(
+        &open,
+        &token,
+        Method::POST,
+        "/api/v1/channels",
+        json!({"provider": "twilio", "name": "SMS", "sender": "+447700900001",
+            "settings": {"account_sid": "AC00000000000000000000000000000001", "base_url": "http://127.0.0.1:8080"},
+            "credentials": {"auth_token": "secret"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
 }

@@ -22,7 +22,12 @@ async fn served() -> (TestApp, String, CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let public = base.clone();
-    let t = TestApp::with_settings(move |s| s.public_url = public).await;
+    // The stand-ins listen on loopback, which the SSRF guard refuses by default.
+    let t = TestApp::with_settings(move |s| {
+        s.public_url = public;
+        s.allow_private_targets = true;
+    })
+    .await;
     let router = t.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await });
     let cancel = CancellationToken::new();

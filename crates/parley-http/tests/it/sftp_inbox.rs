@@ -20,7 +20,7 @@ const GOOD_CSV: &str = "Name,Mobile,Balance\n\
 
 async fn app(settle: Duration) -> TestApp {
     TestApp::with_settings(|s| {
-        s.webhooks.allow_private_targets = true;
+        s.allow_private_targets = true;
         s.webhooks.timeout = Duration::from_secs(10);
         s.webhooks.inbox_settle = settle;
         s.max_import_bytes = 64 * 1024;

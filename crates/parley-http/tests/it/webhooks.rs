@@ -17,7 +17,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 pub(crate) async fn app(timeout: Duration) -> TestApp {
     TestApp::with_settings(|s| {
-        s.webhooks.allow_private_targets = true;
+        s.allow_private_targets = true;
         s.webhooks.timeout = timeout;
         // The fake clock moves days ahead; tokens must outlive it.
         s.token_ttl = Duration::from_secs(30 * 86_400);

@@ -23,6 +23,7 @@ pub struct RawConfig {
     pub jobs: RawJobs,
     pub imports: RawImports,
     pub webhooks: RawWebhooks,
+    pub outbound: RawOutbound,
     pub bootstrap: RawBootstrap,
 }
 
@@ -39,6 +40,7 @@ pub struct RawServer {
     pub public_url: String,
     pub secure_cookies: bool,
     pub shutdown_grace: String,
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +69,11 @@ pub struct RawAuth {
     pub session_ttl: String,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
+    pub hash_threads: usize,
+    pub hash_queue: usize,
+    pub failures_per_address_per_minute: u32,
+    pub lockout_after: u32,
+    pub failures_per_key_per_minute: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,13 +92,20 @@ pub struct RawImports {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWebhooks {
-    pub allow_private_targets: bool,
+    /// Moved to `outbound.allow_private_targets`; refused with a message naming it.
+    pub allow_private_targets: Option<bool>,
     pub timeout: String,
     pub concurrency: usize,
     pub issuer: String,
     pub secret_overlap: String,
     pub inbox_every: String,
     pub inbox_settle: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutbound {
+    pub allow_private_targets: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parley_app::webhooks::{NewWebhook, WebhookSettings};
+use parley_app::webhooks::NewWebhook;
 use parley_app::{App, MasterKey, Settings};
 use parley_domain::{EventId, EventType, NewEvent, SystemClock};
 use parley_store::Store;
@@ -42,7 +42,7 @@ async fn process_sigkill_during_webhook_delivery_loses_no_event() {
     let binary = Path::new(env!("CARGO_BIN_EXE_parley"));
     let dir = tempfile::tempdir().unwrap();
     let env = [
-        ("PARLEY_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true".to_owned()),
+        ("PARLEY_OUTBOUND__ALLOW_PRIVATE_TARGETS", "true".to_owned()),
         // A short timeout makes a short lease (2 × timeout + 5 s): the restart resends
         // what was in flight without a long wait.
         ("PARLEY_WEBHOOKS__TIMEOUT", "2s".to_owned()),
@@ -56,10 +56,7 @@ async fn process_sigkill_during_webhook_delivery_loses_no_event() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, false).await.unwrap());
     let key = std::fs::read_to_string(dir.path().join("parley.key")).unwrap();
     let settings = Settings {
-        webhooks: WebhookSettings {
-            allow_private_targets: true,
-            ..WebhookSettings::default()
-        },
+        allow_private_targets: true,
         ..Settings::default()
     };
     let app = App::new(
