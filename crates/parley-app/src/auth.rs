@@ -13,8 +13,8 @@ pub use access::{Access, Principal, Subject};
 pub use passwords::{
     Argon2Cost, PasswordPool, PoolSize, check_password_policy, hash_password, verify_password,
 };
-pub use throttle::{Locked, MAX_TRACKED, Throttle, ThrottleSettings};
 pub use sessions::{SignIn, SignedIn};
+pub use throttle::{Locked, MAX_TRACKED, Throttle, ThrottleSettings};
 pub use tokens::{IssuedToken, TokenClaims, new_api_key_secret, new_password};
 
 use crate::MasterKey;

@@ -424,10 +424,7 @@ fn stored_error_text_is_bounded() {
         retry: Retry::Never,
     };
     let stored = long.stored_text();
-    assert_eq!(
-        stored.chars().count(),
-        parley_channels::MAX_ERROR_CHARS + 1
-    );
+    assert_eq!(stored.chars().count(), parley_channels::MAX_ERROR_CHARS + 1);
     assert!(stored.ends_with('…'));
     let short = SendError::Connect("reset".to_owned());
     assert_eq!(short.stored_text(), short.to_string());

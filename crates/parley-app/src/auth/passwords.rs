@@ -75,7 +75,11 @@ pub fn hash_password(password: &str, cost: Argon2Cost) -> Result<String, AppErro
 }
 
 /// [`hash_password`] with `memory` as Argon2's working blocks (grown when too small).
-fn hash_with(memory: &mut Vec<Block>, password: &str, cost: Argon2Cost) -> Result<String, AppError> {
+fn hash_with(
+    memory: &mut Vec<Block>,
+    password: &str,
+    cost: Argon2Cost,
+) -> Result<String, AppError> {
     check_password_policy(password)?;
     let params = params(cost)?;
     let mut salt = [0u8; 16];
@@ -94,9 +98,7 @@ fn hash_with(memory: &mut Vec<Block>, password: &str, cost: Argon2Cost) -> Resul
         params: ParamsString::try_from(&params)
             .map_err(|_| AppError::Internal("Argon2 parameters cannot be written".into()))?,
         salt: Some(salt_string.as_salt()),
-        hash: Some(
-            Output::new(&out).map_err(|_| AppError::Internal("Argon2 output".into()))?,
-        ),
+        hash: Some(Output::new(&out).map_err(|_| AppError::Internal("Argon2 output".into()))?),
     };
     Ok(phc.to_string())
 }
@@ -388,7 +390,10 @@ mod tests {
             .filter(|r| matches!(r, Err(AppError::Busy { .. })))
             .count();
         assert!(busy >= 1, "a full queue refuses");
-        assert!(results.iter().any(Result::is_ok), "the admitted ones finish");
+        assert!(
+            results.iter().any(Result::is_ok),
+            "the admitted ones finish"
+        );
         assert!(
             pool.verify("correct horse battery".into(), hash)
                 .await

@@ -177,7 +177,9 @@ impl Counts {
         match self.kind {
             Kind::Window { limit } => {
                 if entry.failures + entry.in_flight >= limit {
-                    return Err(until(entry.since + to_chrono(WINDOW), now).max(Duration::from_secs(1)));
+                    return Err(
+                        until(entry.since + to_chrono(WINDOW), now).max(Duration::from_secs(1))
+                    );
                 }
             }
             Kind::Lockout { after } => {
@@ -362,7 +364,12 @@ mod tests {
         }
     }
 
-    fn sign_in(t: &Throttle, email: &str, ok: bool, now: DateTime<Utc>) -> Result<Option<Locked>, AppError> {
+    fn sign_in(
+        t: &Throttle,
+        email: &str,
+        ok: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Locked>, AppError> {
         Ok(t.admit_sign_in("198.51.100.7", email, now)?.finish(ok, now))
     }
 
@@ -388,14 +395,20 @@ mod tests {
         assert_eq!(sign_in(&t, "bob@example.com", false, at(10)).unwrap(), None);
         // After the lock the next run of ten locks for five minutes.
         for i in 0..9 {
-            assert_eq!(sign_in(&t, "ann@example.com", false, at(70 + i)).unwrap(), None);
+            assert_eq!(
+                sign_in(&t, "ann@example.com", false, at(70 + i)).unwrap(),
+                None
+            );
         }
         let second = sign_in(&t, "ann@example.com", false, at(79)).unwrap();
         assert_eq!(second.map(|l| l.until), Some(at(79 + 300)));
         // The right password after the lock clears everything.
         assert_eq!(sign_in(&t, "ann@example.com", true, at(380)).unwrap(), None);
         for i in 0..9 {
-            assert_eq!(sign_in(&t, "ann@example.com", false, at(381 + i)).unwrap(), None);
+            assert_eq!(
+                sign_in(&t, "ann@example.com", false, at(381 + i)).unwrap(),
+                None
+            );
         }
     }
 
@@ -403,7 +416,10 @@ mod tests {
     fn simultaneous_guesses_cannot_pass_the_limit_while_being_checked() {
         let t = Throttle::new(settings());
         let admitted: Vec<_> = (0..50)
-            .filter_map(|_| t.admit_sign_in("198.51.100.7", "ann@example.com", at(0)).ok())
+            .filter_map(|_| {
+                t.admit_sign_in("198.51.100.7", "ann@example.com", at(0))
+                    .ok()
+            })
             .collect();
         assert_eq!(admitted.len(), 10, "only a run's worth is checked at once");
         let locks: Vec<_> = admitted
@@ -431,7 +447,9 @@ mod tests {
         assert_eq!(ok.finish(true, at(5)), None);
         drop(t.admit_sign_in("203.0.113.9", "e@x.com", at(5)).unwrap());
         for i in 0..3 {
-            let a = t.admit_sign_in("203.0.113.9", &format!("{i}@x.com"), at(6)).unwrap();
+            let a = t
+                .admit_sign_in("203.0.113.9", &format!("{i}@x.com"), at(6))
+                .unwrap();
             a.finish(false, at(6));
         }
         // The window ends.

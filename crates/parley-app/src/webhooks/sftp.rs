@@ -221,8 +221,7 @@ impl App {
         };
         let url = parley_webhooks::Url::parse(&format!("sftp://{bracketed}:{port}/"))
             .map_err(|e| TargetError::Syntax(e.to_string()))?;
-        let addresses =
-            checked_addresses(&url, self.settings.allow_private_targets).await?;
+        let addresses = checked_addresses(&url, self.settings.allow_private_targets).await?;
         addresses.first().copied().ok_or(TargetError::Unresolvable {
             host: host.to_owned(),
             reason: "no addresses".to_owned(),

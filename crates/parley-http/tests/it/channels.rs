@@ -110,7 +110,10 @@ async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["rate_per_second"], 5);
     assert_eq!(changed["credentials"], json!(["auth_token"]));
-    assert_eq!(changed["settings"]["base_url"], "https://eu1.twilio.invalid");
+    assert_eq!(
+        changed["settings"]["base_url"],
+        "https://eu1.twilio.invalid"
+    );
     // Removing a required credential is refused, and changes nothing.
     let (status, problem) = call(
         &t,
@@ -211,8 +214,7 @@ async fn provider_urls_on_private_addresses_are_refused_by_field() {
                 "credentials": {"access_token": "a", "app_secret": "b", "verify_token": "c"}}),
         ];
         for body in bodies {
-            let (status, problem) =
-                call(&t, &token, Method::POST, "/api/v1/channels", body).await;
+            let (status, problem) = call(&t, &token, Method::POST, "/api/v1/channels", body).await;
             assert_eq!(status, 422, "{base_url}: {problem}");
             assert_eq!(fields_of(&problem), ["settings.base_url"], "{base_url}");
             let detail = problem["errors"][0]["message"].as_str().unwrap_or_default();

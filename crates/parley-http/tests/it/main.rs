@@ -41,3 +41,5 @@ mod campaigns;
 mod campaign_windows;
 // Two processes on one PostgreSQL database share a campaign's pace and recipients.
 mod campaign_processes;
+// Credential guessing and floods: the bounded password pool, throttles, lockouts.
+mod sign_in_limits;
