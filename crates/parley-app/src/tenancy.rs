@@ -5,13 +5,16 @@
 //! [`Access`]: crate::auth::Access
 
 mod admin;
+mod invitations;
 mod keys;
 mod members;
 mod organizations;
 
 pub use admin::{BootstrapRequest, Bootstrapped};
+pub use invitations::{
+    ACCEPT_PATH, AcceptRequest, Accepted, CreatedInvitation, INVITATION_TTL, InvitationPreview,
+};
 pub use keys::{CreateApiKey, CreatedApiKey};
-pub use members::AddMember;
 pub use organizations::CreateOrganization;
 
 use crate::AppError;

@@ -237,6 +237,8 @@ define_id!(/// A messaging channel (`chn_…`): one provider account and sender 
     ChannelId, "chn");
 define_id!(/// A campaign (`cmp_…`): one first message to each contact of an audience.
     CampaignId, "cmp");
+define_id!(/// An invitation to join an organization (`inv_…`).
+    InvitationId, "inv");
 
 impl MessageId {
     /// The first message of campaign recipient `seq`, made from the campaign's id and the

@@ -34,15 +34,17 @@ pub use event::{EventEnvelope, EventType, NewEvent};
 pub use flow::{FlowRecord, FlowVersion};
 pub use id::{
     ApiKeyId, AuditId, CampaignId, ChannelId, ContactId, ConversationId, EventId, FlowId, IdError,
-    IdSequence, ImportId, JobId, MessageId, NoteId, OrgId, SessionId, UserId, WebhookId,
+    IdSequence, ImportId, InvitationId, JobId, MessageId, NoteId, OrgId, SessionId, UserId,
+    WebhookId,
 };
 pub use import::{ImportCounters, ImportFormat, ImportOptions, ImportRecord, ImportStatus};
 pub use message::{Direction, Encoding, MessageStatus};
 pub use money::{Money, MoneyError};
 pub use pace::{Grant, Pace};
 pub use tenancy::{
-    ApiKey, CountryCode, DateOrder, Membership, NewApiKey, NewOrganization, NewUser, Organization,
-    OrganizationPatch, Patch, Permission, PermissionSet, Role, TimeZoneName, User, ValueError,
+    ApiKey, CountryCode, DateOrder, Invitation, InvitationState, Membership, NewApiKey,
+    NewOrganization, NewUser, Organization, OrganizationPatch, Patch, Permission, PermissionSet,
+    Role, TimeZoneName, User, ValueError,
 };
 pub use timestamp::{from_millis, to_millis};
 pub use webhook::{

@@ -161,6 +161,78 @@ pub struct Membership {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An invitation to join an organization with a role. It grants nothing until the person
+/// accepts it with its one-time token (never stored, only its hash): with the password of
+/// the account that has the email, or, when none has it yet, by choosing one, which
+/// creates the account. Inviting an email tells the inviter nothing about whether an
+/// account has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invitation {
+    /// Its id (`inv_…`).
+    pub id: crate::InvitationId,
+    /// The organization it is for.
+    pub organization_id: OrgId,
+    /// The email invited (lower-cased).
+    pub email: String,
+    /// The role the membership will have.
+    pub role: Role,
+    /// Who invited (`usr_…`, `key_…` or `cli`).
+    pub invited_by: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When the token stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was accepted.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// The account that accepted it.
+    pub accepted_by: Option<UserId>,
+    /// When it was withdrawn (or replaced by a newer invitation of the same email).
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Where an invitation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationState {
+    /// Waiting for the person.
+    Pending,
+    /// Accepted: the membership exists.
+    Accepted,
+    /// Withdrawn or replaced.
+    Revoked,
+    /// Not accepted in time.
+    Expired,
+}
+
+impl InvitationState {
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            InvitationState::Pending => "pending",
+            InvitationState::Accepted => "accepted",
+            InvitationState::Revoked => "revoked",
+            InvitationState::Expired => "expired",
+        }
+    }
+}
+
+impl Invitation {
+    /// Where it stands at `now`.
+    #[must_use]
+    pub fn state(&self, now: DateTime<Utc>) -> InvitationState {
+        if self.accepted_at.is_some() {
+            InvitationState::Accepted
+        } else if self.revoked_at.is_some() {
+            InvitationState::Revoked
+        } else if self.expires_at <= now {
+            InvitationState::Expired
+        } else {
+            InvitationState::Pending
+        }
+    }
+}
+
 /// An API key as listed: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiKey {

@@ -268,6 +268,10 @@ impl ApiError {
 fn conflict_detail(what: &str) -> String {
     match what {
         "email" | "users_email_key" => "a user with this email already exists".to_owned(),
+        "already_member" => "this person is already a member of this organization".to_owned(),
+        "invitation_not_pending" => {
+            "the invitation was already accepted, withdrawn or has expired".to_owned()
+        }
         "last_owner" => "an organization must keep at least one owner".to_owned(),
         "field_definitions_pkey" => "a field with this key exists".to_owned(),
         "contacts_customer_key" => "another contact has this customer_id".to_owned(),

@@ -12,6 +12,7 @@ mod flows;
 mod idempotency;
 mod imports;
 mod inboxes;
+mod invitations;
 mod jobs;
 mod migrations;
 mod organizations;

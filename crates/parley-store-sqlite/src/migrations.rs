@@ -103,6 +103,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0019_campaign_dispatch.sql",
         include_str!("../migrations/0019_campaign_dispatch.sql"),
     ),
+    (
+        20,
+        "0020_invitations.sql",
+        include_str!("../migrations/0020_invitations.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -126,6 +131,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0017_campaigns.sql",
     "0018_campaign_recipients.sql",
     "0019_campaign_dispatch.sql",
+    "0020_invitations.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -57,6 +57,7 @@ macro_rules! conformance_suite {
             organizations_paginate_by_cursor,
             users_have_unique_emails,
             memberships_upsert_list_and_remove,
+            invitations_are_pending_until_used_once,
             api_keys_store_hash_and_revoke_once,
             api_keys_are_scoped_to_their_organization,
             sessions_expire_and_end,

@@ -781,3 +781,19 @@ pub fn due_delivery_columns() -> &'static str {
     });
     &COLUMNS
 }
+
+/// `invitations.*`
+pub fn invitation(r: &impl RowSource) -> Result<parley_domain::Invitation, StoreError> {
+    Ok(parley_domain::Invitation {
+        id: parsed(r, "id")?,
+        organization_id: parsed(r, "organization_id")?,
+        email: text(r, "email")?,
+        role: parsed::<Role>(r, "role")?,
+        invited_by: text(r, "invited_by")?,
+        created_at: instant(r, "created_at")?,
+        expires_at: instant(r, "expires_at")?,
+        accepted_at: opt_instant(r, "accepted_at")?,
+        accepted_by: opt_parsed(r, "accepted_by")?,
+        revoked_at: opt_instant(r, "revoked_at")?,
+    })
+}

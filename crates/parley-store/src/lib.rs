@@ -12,6 +12,7 @@ mod flows;
 mod idempotency;
 mod imports;
 mod inboxes;
+mod invitations;
 mod jobs;
 mod organizations;
 mod outbox;
@@ -43,6 +44,7 @@ pub use imports::{
     Conflict, ImportBatch, ImportRow, ImportStore, ImportWriter, OriginalCells, RejectLine,
 };
 pub use inboxes::{InboxPoll, InboxStore};
+pub use invitations::{AcceptInvitation, InvitationStore};
 pub use jobs::{
     CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, JobState,
     NewJob, QueueStats,
@@ -64,6 +66,7 @@ pub use webhooks::{
 pub trait Store:
     OrganizationStore
     + UserStore
+    + InvitationStore
     + ApiKeyStore
     + SessionStore
     + AuditLog

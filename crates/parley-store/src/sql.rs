@@ -289,3 +289,31 @@ pub const CAMPAIGNS_TO_DISPATCH: &str = "SELECT * FROM campaigns WHERE status = 
 pub const SKIP_PENDING: &str = "UPDATE campaign_recipients SET state = 'skipped', reason = $2, \
      updated_at = $4 WHERE campaign_id = $1 AND seq IN (SELECT seq FROM campaign_recipients \
      WHERE campaign_id = $1 AND state = 'pending' ORDER BY seq LIMIT $3) AND state = 'pending'";
+
+/// Invitations (both engines). A new invitation replaces the pending ones of its email.
+pub const REVOKE_PENDING_INVITATIONS: &str = "UPDATE invitations SET revoked_at = $3 \
+     WHERE organization_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL";
+/// Inserts an invitation.
+pub const INSERT_INVITATION: &str = "INSERT INTO invitations (id, organization_id, email, role, \
+     token_hash, invited_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// The invitation of a token hash.
+pub const FIND_INVITATION_BY_TOKEN: &str = "SELECT * FROM invitations WHERE token_hash = $1";
+/// A page of an organization's invitations.
+pub const LIST_INVITATIONS: &str = "SELECT * FROM invitations WHERE organization_id = $1 \
+     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3";
+/// One invitation of an organization.
+pub const FIND_INVITATION: &str =
+    "SELECT * FROM invitations WHERE id = $1 AND organization_id = $2";
+/// Withdraws a pending invitation.
+pub const REVOKE_INVITATION: &str = "UPDATE invitations SET revoked_at = $3 WHERE id = $1 \
+     AND organization_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3";
+/// Uses up a pending, unexpired invitation.
+pub const ACCEPT_INVITATION: &str = "UPDATE invitations SET accepted_at = $2, accepted_by = $3 \
+     WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2";
+/// A membership from an invitation: an existing one keeps its role.
+pub const INSERT_MEMBERSHIP_KEEPING_ROLE: &str = "INSERT INTO memberships (user_id, \
+     organization_id, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+     ON CONFLICT (user_id, organization_id) DO NOTHING";
+/// One membership.
+pub const FIND_MEMBERSHIP: &str =
+    "SELECT * FROM memberships WHERE user_id = $1 AND organization_id = $2";

@@ -201,6 +201,29 @@ impl TestApp {
         (org.id, self.token_in(org.id, role).await)
     }
 
+    /// A person with `role` on `org`, made as people are: invited, then accepting with
+    /// `name` and `password`.
+    pub async fn create_user(
+        &self,
+        org: OrgId,
+        email: &str,
+        name: &str,
+        password: String,
+        role: Role,
+    ) -> Result<parley_domain::User, parley_app::AppError> {
+        let invited = self.app.admin_invite(org, email, role).await?;
+        let accepted = self
+            .app
+            .accept_invitation(parley_app::tenancy::AcceptRequest {
+                token: invited.token,
+                password,
+                name: Some(name.to_owned()),
+                client: "test".to_owned(),
+            })
+            .await?;
+        Ok(self.app.store.get_user(accepted.user).await?)
+    }
+
     /// A bearer token of a new API key with `role` on `org`.
     pub async fn token_in(&self, org: OrgId, role: Role) -> String {
         let key = self

@@ -32,18 +32,20 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
             Ok(())
         }
         AdminCommand::User(UserCommand::Create(u)) => {
-            let (password, generated) = match u.password {
-                Some(p) => (p, false),
-                None => (parley_app::auth::new_password()?, true),
-            };
-            let user = app
-                .admin_create_user(u.org, &u.email, &u.name, password.clone(), u.role)
+            let created = app
+                .admin_invite(u.org, &u.email, u.role)
                 .await
-                .context("creating the user")?;
-            println!("{}\t{}\t{}", user.id, user.email, u.role);
-            if generated {
-                println!("password: {password}  (shown once)");
-            }
+                .context("inviting the user")?;
+            let i = &created.invitation;
+            println!("{}\t{}\t{}", i.id, i.email, i.role);
+            println!(
+                "invitation link (shown once; it works until {}): {}",
+                i.expires_at.format("%Y-%m-%d %H:%M UTC"),
+                created.accept_url
+            );
+            println!(
+                "The person opens it to choose their name and password (or to confirm an account they have)."
+            );
             Ok(())
         }
         AdminCommand::ApiKey(ApiKeyCommand::Create { org, name, role }) => {

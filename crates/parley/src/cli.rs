@@ -161,8 +161,9 @@ pub enum OrgCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user with a role on an organization. Without --password a random one is
-    /// generated and printed once.
+    /// Invite a person to an organization with a role and print the one-time link (shown
+    /// once) to pass on: they choose their own name and password there (or, when they
+    /// have an account already, confirm it with its password).
     Create(UserCreate),
 }
 
@@ -174,15 +175,9 @@ pub struct UserCreate {
     /// Sign-in email.
     #[arg(long)]
     pub email: String,
-    /// Display name.
-    #[arg(long)]
-    pub name: String,
     /// owner, admin, supervisor, agent or viewer.
     #[arg(long, default_value = "admin")]
     pub role: Role,
-    /// The password (prefer the environment variable: command lines are visible to others).
-    #[arg(long, env = "PARLEY_ADMIN_PASSWORD", hide_env_values = true)]
-    pub password: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

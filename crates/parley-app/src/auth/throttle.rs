@@ -275,21 +275,13 @@ impl Throttle {
         email: &str,
         now: DateTime<Utc>,
     ) -> Result<Attempt<'t>, AppError> {
-        self.addresses
-            .admit(client, now)
-            .map_err(|after| limited(after, "too many failed attempts from this address"))?;
-        let mut attempt = Attempt {
-            parts: vec![(&self.addresses, client.to_owned())],
-            finished: false,
-        };
-        self.accounts.admit(email, now).map_err(|after| {
-            limited(
-                after,
-                "this account is locked for a while after repeated failed sign-ins",
-            )
-        })?;
-        attempt.parts.push((&self.accounts, email.to_owned()));
-        Ok(attempt)
+        self.admit(
+            &[
+                (&self.addresses, client, ADDRESS),
+                (&self.accounts, email, ACCOUNT),
+            ],
+            now,
+        )
     }
 
     /// Admits an API-key exchange from `client` for `key_id`, or refuses it with 429.
@@ -299,20 +291,59 @@ impl Throttle {
         key_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Attempt<'t>, AppError> {
-        self.addresses
-            .admit(client, now)
-            .map_err(|after| limited(after, "too many failed attempts from this address"))?;
+        self.admit(
+            &[
+                (&self.addresses, client, ADDRESS),
+                (
+                    &self.keys,
+                    key_id,
+                    "too many failed attempts with this API key id",
+                ),
+            ],
+            now,
+        )
+    }
+
+    /// Admits a use of a one-time token (an invitation) from `client`.
+    pub(crate) fn admit_token<'t>(
+        &'t self,
+        client: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Attempt<'t>, AppError> {
+        self.admit(&[(&self.addresses, client, ADDRESS)], now)
+    }
+
+    /// Admits a password check for the account of `email` (its lockout only).
+    pub(crate) fn admit_account<'t>(
+        &'t self,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Attempt<'t>, AppError> {
+        self.admit(&[(&self.accounts, email, ACCOUNT)], now)
+    }
+
+    /// Admits one attempt in every map, or none (what was admitted is given back).
+    fn admit<'t>(
+        &'t self,
+        parts: &[(&'t Counts, &str, &'static str)],
+        now: DateTime<Utc>,
+    ) -> Result<Attempt<'t>, AppError> {
         let mut attempt = Attempt {
-            parts: vec![(&self.addresses, client.to_owned())],
+            parts: Vec::with_capacity(parts.len()),
             finished: false,
         };
-        self.keys
-            .admit(key_id, now)
-            .map_err(|after| limited(after, "too many failed attempts with this API key id"))?;
-        attempt.parts.push((&self.keys, key_id.to_owned()));
+        for (counts, key, why) in parts {
+            counts
+                .admit(key, now)
+                .map_err(|after| limited(after, why))?;
+            attempt.parts.push((*counts, (*key).to_owned()));
+        }
         Ok(attempt)
     }
 }
+
+const ADDRESS: &str = "too many failed attempts from this address";
+const ACCOUNT: &str = "this account is locked for a while after repeated failed sign-ins";
 
 fn limited(retry_after: Duration, why: &'static str) -> AppError {
     AppError::RateLimited { retry_after, why }

@@ -3,10 +3,10 @@
 
 use parley_domain::NewApiKey;
 use parley_domain::{
-    AuditAction, CountryCode, DateOrder, Membership, NewOrganization, NewUser, OrgId, Organization,
-    Role, TimeZoneName, User, UserId,
+    AuditAction, CountryCode, DateOrder, NewOrganization, NewUser, OrgId, Organization, Role,
+    TimeZoneName, User, UserId,
 };
-use parley_store::{Bootstrap, PageRequest, StoreError};
+use parley_store::{Bootstrap, PageRequest};
 
 use super::{CreatedApiKey, clean_email, clean_name};
 use crate::auth::{new_api_key_secret, secret_hash};
@@ -189,41 +189,6 @@ impl App {
         }
     }
 
-    /// Creates a user and gives them `role` on `organization`.
-    pub async fn admin_create_user(
-        &self,
-        organization: OrgId,
-        email: &str,
-        name: &str,
-        password: String,
-        role: Role,
-    ) -> Result<User, AppError> {
-        self.store
-            .get_organization(organization)
-            .await
-            .or_not_found("organization")?;
-        let user = self
-            .create_account(clean_email(email)?, name, password)
-            .await?;
-        let now = self.clock.now();
-        let membership = Membership {
-            user_id: user.id,
-            organization_id: organization,
-            role,
-            created_at: now,
-            updated_at: now,
-        };
-        let entry = self.audit(
-            Some(organization),
-            CLI,
-            AuditAction::RoleChanged,
-            &user.id.to_string(),
-            serde_json::json!({"role": role}),
-        );
-        self.store.set_membership(membership, entry).await?;
-        Ok(user)
-    }
-
     /// Creates an API key with every permission of `role` for `organization`.
     pub async fn admin_create_api_key(
         &self,
@@ -243,27 +208,6 @@ impl App {
             CLI,
         )
         .await
-    }
-
-    /// Creates an account with a cleaned name and an Argon2id hash of `password`;
-    /// `Conflict("email")` when the (already cleaned) email is taken.
-    pub(crate) async fn create_account(
-        &self,
-        email: String,
-        name: &str,
-        password: String,
-    ) -> Result<User, AppError> {
-        let new = NewUser {
-            id: UserId::generate(),
-            email,
-            name: clean_name("name", name)?,
-            password_hash: self.hash(password).await?,
-            created_at: self.clock.now(),
-        };
-        self.store.create_user(new).await.map_err(|e| match e {
-            StoreError::Conflict { .. } => AppError::Conflict("email"),
-            other => other.into(),
-        })
     }
 
     pub(crate) async fn hash(&self, password: String) -> Result<String, AppError> {

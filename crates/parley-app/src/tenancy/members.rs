@@ -1,30 +1,19 @@
-//! Members and roles. A caller can only grant roles whose permissions it holds itself, can
-//! only change or remove members whose role it could have granted, and cannot leave an
-//! organization without an owner.
+//! Members and roles. People join by invitation (`invitations`); a caller can only grant
+//! roles whose permissions it holds itself, can only change or remove members whose role
+//! it could have granted, and cannot leave an organization without an owner.
 
 use parley_domain::{AuditAction, AuditEntry, Membership, Permission, Role, UserId};
 use parley_store::{Member, Page, PageRequest};
 
-use super::clean_email;
 use crate::auth::Access;
 use crate::error::StoreResultExt;
 use crate::{App, AppError};
 
-/// Adds a person to the caller's organization. A new account is created when no user has
-/// the email yet (then `name` and `password` are required).
-#[derive(Debug, Clone)]
-pub struct AddMember {
-    /// The person's email.
-    pub email: String,
-    /// Display name for a new account.
-    pub name: Option<String>,
-    /// Password for a new account.
-    pub password: Option<String>,
-    /// The role to give.
-    pub role: Role,
-}
-
-fn check_grantable(access: &Access, role: Role, what: &'static str) -> Result<(), AppError> {
+pub(super) fn check_grantable(
+    access: &Access,
+    role: Role,
+    what: &'static str,
+) -> Result<(), AppError> {
     if role
         .permissions()
         .is_subset_of(access.principal.permissions)
@@ -55,39 +44,6 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("member"))?;
         let user = self.store.get_user(user).await.or_not_found("member")?;
-        Ok(Member { user, membership })
-    }
-
-    /// Adds a member (creating the account when needed) with a role.
-    pub async fn add_member(&self, access: &Access, input: AddMember) -> Result<Member, AppError> {
-        access.require(Permission::Administer)?;
-        check_grantable(access, input.role, "you cannot grant a role above your own")?;
-        let email = clean_email(&input.email)?;
-        let user = match self.store.find_user_by_email(&email).await? {
-            Some(existing) => existing.user,
-            None => match (input.name, input.password) {
-                (Some(name), Some(password)) => self.create_account(email, &name, password).await?,
-                (name, password) => {
-                    let missing = [("name", name.is_none()), ("password", password.is_none())];
-                    let errors = missing
-                        .iter()
-                        .filter(|(_, is_missing)| *is_missing)
-                        .map(|(field, _)| {
-                            crate::FieldError::new(*field, "is required for a new account")
-                        })
-                        .collect();
-                    return Err(AppError::Invalid(errors));
-                }
-            },
-        };
-        if let Some(existing) = self.store.find_membership(user.id, access.org_id()).await? {
-            check_grantable(
-                access,
-                existing.role,
-                "this member's role is above your own",
-            )?;
-        }
-        let membership = self.write_role(access, user.id, input.role, None).await?;
         Ok(Member { user, membership })
     }
 

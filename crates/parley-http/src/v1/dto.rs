@@ -73,6 +73,61 @@ impl From<Member> for MemberResponse {
     }
 }
 
+/// An invitation (never its token, which only its creation shows).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationResponse {
+    /// `inv_…`
+    pub id: String,
+    /// `org_…`
+    pub organization_id: String,
+    /// The email invited.
+    pub email: String,
+    /// The role offered.
+    pub role: String,
+    /// `pending`, `accepted`, `revoked` or `expired`.
+    pub state: String,
+    /// Who invited (`usr_…`, `key_…` or `cli`).
+    pub invited_by: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When its link stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was accepted.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// The account that accepted it.
+    pub accepted_by: Option<String>,
+}
+
+impl InvitationResponse {
+    /// The invitation as it stands at `now`.
+    #[must_use]
+    pub fn of(i: parley_domain::Invitation, now: DateTime<Utc>) -> Self {
+        Self {
+            id: i.id.to_string(),
+            organization_id: i.organization_id.to_string(),
+            state: i.state(now).as_str().to_owned(),
+            email: i.email,
+            role: i.role.as_str().to_owned(),
+            invited_by: i.invited_by,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+            accepted_at: i.accepted_at,
+            accepted_by: i.accepted_by.map(|u| u.to_string()),
+        }
+    }
+}
+
+/// A new invitation: its link is shown here once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedInvitationResponse {
+    /// The invitation.
+    pub invitation: InvitationResponse,
+    /// The one-time token (also the part of `accept_url` after `#`).
+    pub token: String,
+    /// The link to pass on to the person.
+    pub accept_url: String,
+}
+
 /// An API key (never its secret).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyResponse {
@@ -163,5 +218,6 @@ pub(crate) use list_type;
 
 list_type!(OrganizationList, OrganizationResponse);
 list_type!(MemberList, MemberResponse);
+list_type!(InvitationList, InvitationResponse);
 list_type!(ApiKeyList, ApiKeyResponse);
 list_type!(AuditLogPage, AuditEntryResponse);

@@ -99,8 +99,7 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
 
     // A person is given it, by hand.
     let agent = t
-        .app
-        .admin_create_user(
+        .create_user(
             org,
             "agent@example.test",
             "Agent",
@@ -226,8 +225,7 @@ async fn bad_actions_are_named_and_change_nothing() {
         .await
         .unwrap();
     let stranger = t
-        .app
-        .admin_create_user(
+        .create_user(
             other.id,
             "s@example.test",
             "S",
@@ -441,8 +439,7 @@ async fn waiting_conversations_go_round_robin_to_available_members_within_capaci
     let mut agents = Vec::new();
     for name in ["ann", "bob"] {
         let user = t
-            .app
-            .admin_create_user(
+            .create_user(
                 org,
                 &format!("{name}@example.test"),
                 name,
@@ -629,8 +626,7 @@ async fn an_agent_sees_what_is_theirs_and_what_waits_in_their_queues() {
         .parse()
         .unwrap();
     let user = t
-        .app
-        .admin_create_user(
+        .create_user(
             org,
             "ann@example.test",
             "Ann",

@@ -240,8 +240,33 @@ async fn the_last_owner_stays_and_roles_change_with_audit() {
         .status,
         409
     );
-    let r = t.call(Method::POST, "/api/v1/users", Some(&token), None, Some(json!({"email": "second@example.test", "name": "Second", "password": "second pass 1", "role": "owner"}))).await;
+    // A second owner joins by invitation; then the first may step down.
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(&token),
+            None,
+            Some(json!({"email": "second@example.test", "role": "owner"})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.json);
+    let accept = json!({"token": r.json["token"], "password": "second pass 1", "name": "Second"});
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/invitations/accept",
+            None,
+            None,
+            Some(accept),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["role"].as_str()),
+        (200, Some("owner")),
+        "{}",
+        r.json
+    );
     let r = t
         .call(
             Method::PATCH,
@@ -261,12 +286,12 @@ async fn the_last_owner_stays_and_roles_change_with_audit() {
             "/api/v1/users",
             Some(&token),
             None,
-            Some(json!({"email": "new@example.test", "role": "viewer"})),
+            Some(json!({"email": "new@example.test", "role": "viewer", "name": "New", "password": "chosen by admin"})),
         )
         .await;
     assert_eq!(
         dup.status, 422,
-        "a new account needs a name and password: {}",
+        "an administrator chooses no one's name or password: {}",
         dup.json
     );
     let fields: Vec<&str> = dup.json["errors"]

@@ -11,6 +11,7 @@ use parley_store::PageRequest;
 use parley_testkit::{TestApp, TestResponse};
 use serde_json::{Value, json};
 
+mod invitations;
 mod seed;
 
 use seed::{Ids, NOWHERE, campaign_body, flow_document, seed, sftp_hook, twilio_channel};
@@ -26,6 +27,8 @@ const SCOPED: &[(&str, &str)] = &[
     ("GET", "/api/v1/users/{id}"),
     ("PATCH", "/api/v1/users/{id}"),
     ("DELETE", "/api/v1/users/{id}"),
+    ("GET", "/api/v1/invitations"),
+    ("DELETE", "/api/v1/invitations/{id}"),
     ("GET", "/api/v1/api-keys"),
     ("POST", "/api/v1/api-keys"),
     ("DELETE", "/api/v1/api-keys/{id}"),
@@ -121,6 +124,9 @@ const AUTH: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/sign-in"),
     ("POST", "/api/v1/auth/sign-out"),
+    // The token is the credential; `invitations_never_grant_across_organizations`.
+    ("POST", "/api/v1/invitations/preview"),
+    ("POST", "/api/v1/invitations/accept"),
 ];
 
 fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, Option<Value>) {
@@ -130,6 +136,10 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
             &format!("/organizations/{}", ids.org),
         )
         .replace("/users/{id}", &format!("/users/{}", ids.user))
+        .replace(
+            "/invitations/{id}",
+            &format!("/invitations/{}", ids.invitation),
+        )
         .replace("/api-keys/{id}", &format!("/api-keys/{}", ids.key))
         .replace("/contacts/{id}", &format!("/contacts/{}", ids.contact))
         .replace("/imports/{id}", &format!("/imports/{}", ids.import))
@@ -166,9 +176,9 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
     let body = match (method, template) {
         ("POST", "/api/v1/organizations") => Some(json!({"name": format!("made {n}")})),
         ("PATCH", "/api/v1/organizations/{id}") => Some(json!({"name": format!("renamed {n}")})),
-        ("POST", "/api/v1/users") => Some(
-            json!({"email": format!("new{n}@example.test"), "name": "New", "password": "new password 1", "role": "viewer"}),
-        ),
+        ("POST", "/api/v1/users") => {
+            Some(json!({"email": format!("new{n}@example.test"), "role": "viewer"}))
+        }
         ("PATCH", "/api/v1/users/{id}") => Some(json!({"role": "supervisor"})),
         ("POST", "/api/v1/api-keys") => Some(json!({"name": format!("key {n}")})),
         ("POST", "/api/v1/fields") => Some(json!({"key": format!("made_{n}"), "type": "money"})),
@@ -446,6 +456,22 @@ async fn organizations_only_reach_down_their_own_tree() {
         .unwrap()
         .expect("outsiders removed the SFTP inbox");
     assert_eq!((inbox.folder.as_str(), inbox.enabled), ("inbox", true));
+    let invitations = t
+        .app
+        .store
+        .list_invitations(a1, PageRequest::first(PageRequest::MAX_LIMIT))
+        .await
+        .unwrap();
+    let seeded = invitations
+        .items
+        .iter()
+        .find(|i| i.id.to_string() == ids.invitation)
+        .expect("outsiders removed the invitation");
+    assert_eq!(
+        seeded.state(t.app.clock.now()),
+        parley_domain::InvitationState::Pending,
+        "outsiders withdrew the invitation"
+    );
 }
 
 /// A list answered to an outsider must not contain any of the target's ids.
@@ -453,6 +479,7 @@ fn assert_no_leak(r: &TestResponse, ids: &Ids, org: Option<OrgId>) {
     let text = r.json.to_string();
     for id in org.iter().map(ToString::to_string).chain([
         ids.user.to_string(),
+        ids.invitation.clone(),
         ids.key.to_string(),
         ids.contact.to_string(),
         ids.import.to_string(),
@@ -505,16 +532,15 @@ async fn auth_routes_do_not_cross_organizations() {
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["organization_id"], a.to_string());
     // A user of B cannot sign in to A.
-    t.app
-        .admin_create_user(
-            b,
-            "bee@example.test",
-            "Bee",
-            "bee password 12".into(),
-            Role::Admin,
-        )
-        .await
-        .unwrap();
+    t.create_user(
+        b,
+        "bee@example.test",
+        "Bee",
+        "bee password 12".into(),
+        Role::Admin,
+    )
+    .await
+    .unwrap();
     let sign_in =
         json!({"email": "bee@example.test", "password": "bee password 12", "organization_id": a});
     let r = t

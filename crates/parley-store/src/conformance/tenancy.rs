@@ -354,3 +354,229 @@ pub async fn memberships_upsert_list_and_remove(s: &dyn Store) {
         "the failed removal wrote no audit row"
     );
 }
+
+fn invitation(
+    org: parley_domain::OrgId,
+    email: &str,
+    role: Role,
+    secs: i64,
+) -> parley_domain::Invitation {
+    parley_domain::Invitation {
+        id: parley_domain::InvitationId::generate(),
+        organization_id: org,
+        email: email.to_owned(),
+        role,
+        invited_by: "cli".to_owned(),
+        created_at: at(secs),
+        expires_at: at(secs + 3600),
+        accepted_at: None,
+        accepted_by: None,
+        revoked_at: None,
+    }
+}
+
+pub async fn invitations_are_pending_until_used_once(s: &dyn Store) {
+    use parley_domain::InvitationState;
+
+    use crate::AcceptInvitation;
+    let org = create_org(s, "Acme", None).await;
+    let other = create_org(s, "Other", None).await;
+
+    // A new account by invitation: user, membership and the invitation used, together.
+    let first = invitation(org.id, "new@example.test", Role::Agent, 0);
+    s.create_invitation(
+        first.clone(),
+        "hash-1".into(),
+        audit(Some(org.id), AuditAction::InvitationCreated, 0),
+    )
+    .await
+    .unwrap();
+    // Inviting the same email again replaces the first link.
+    let second = invitation(org.id, "new@example.test", Role::Supervisor, 10);
+    s.create_invitation(
+        second.clone(),
+        "hash-2".into(),
+        audit(Some(org.id), AuditAction::InvitationCreated, 10),
+    )
+    .await
+    .unwrap();
+    let replaced = s.find_invitation_by_token("hash-1").await.unwrap().unwrap();
+    assert_eq!(replaced.state(at(11)), InvitationState::Revoked);
+    assert_eq!(replaced.revoked_at, Some(at(10)));
+    let found = s.find_invitation_by_token("hash-2").await.unwrap().unwrap();
+    assert_eq!(found, second);
+    assert_eq!(found.state(at(11)), InvitationState::Pending);
+    assert_eq!(found.state(at(10 + 3600)), InvitationState::Expired);
+    assert!(s.find_invitation_by_token("nope").await.unwrap().is_none());
+
+    let user = new_user("New");
+    let accept = |inv: &parley_domain::Invitation, user: parley_domain::UserId, new_user, secs| {
+        AcceptInvitation {
+            invitation: inv.id,
+            at: at(secs),
+            user,
+            new_user,
+            role: inv.role,
+            organization: inv.organization_id,
+            audit: vec![audit(
+                Some(inv.organization_id),
+                AuditAction::InvitationAccepted,
+                secs,
+            )],
+        }
+    };
+    // The replaced one can no longer be used.
+    assert!(matches!(
+        s.accept_invitation(accept(&first, user.id, Some(user.clone()), 20))
+            .await,
+        Err(StoreError::Conflict {
+            constraint: "invitation_not_pending"
+        })
+    ));
+    assert!(
+        s.find_user_by_email(&user.email).await.unwrap().is_none(),
+        "a refused acceptance creates no account"
+    );
+    let membership = s
+        .accept_invitation(accept(&second, user.id, Some(user.clone()), 20))
+        .await
+        .unwrap();
+    assert_eq!(membership.role, Role::Supervisor);
+    assert_eq!(membership.organization_id, org.id);
+    assert!(s.find_user_by_email(&user.email).await.unwrap().is_some());
+    let used = s.find_invitation_by_token("hash-2").await.unwrap().unwrap();
+    assert_eq!(used.state(at(21)), InvitationState::Accepted);
+    assert_eq!(used.accepted_by, Some(user.id));
+    // Only once.
+    assert!(matches!(
+        s.accept_invitation(accept(&second, user.id, None, 21))
+            .await,
+        Err(StoreError::Conflict {
+            constraint: "invitation_not_pending"
+        })
+    ));
+
+    // An existing account joins another organization; a member keeps its role.
+    let elsewhere = invitation(other.id, &user.email, Role::Viewer, 30);
+    s.create_invitation(
+        elsewhere.clone(),
+        "hash-3".into(),
+        audit(Some(other.id), AuditAction::InvitationCreated, 30),
+    )
+    .await
+    .unwrap();
+    let joined = s
+        .accept_invitation(accept(&elsewhere, user.id, None, 31))
+        .await
+        .unwrap();
+    assert_eq!(
+        (joined.organization_id, joined.role),
+        (other.id, Role::Viewer)
+    );
+    let again = invitation(org.id, &user.email, Role::Owner, 40);
+    s.create_invitation(
+        again.clone(),
+        "hash-4".into(),
+        audit(Some(org.id), AuditAction::InvitationCreated, 40),
+    )
+    .await
+    .unwrap();
+    let kept = s
+        .accept_invitation(accept(&again, user.id, None, 41))
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.role,
+        Role::Supervisor,
+        "an invitation never changes a role"
+    );
+
+    // An expired invitation cannot be used.
+    let late = invitation(org.id, "late@example.test", Role::Agent, 50);
+    s.create_invitation(
+        late.clone(),
+        "hash-5".into(),
+        audit(Some(org.id), AuditAction::InvitationCreated, 50),
+    )
+    .await
+    .unwrap();
+    let late_user = new_user("Late");
+    assert!(matches!(
+        s.accept_invitation(accept(
+            &late,
+            late_user.id,
+            Some(late_user.clone()),
+            50 + 3600
+        ))
+        .await,
+        Err(StoreError::Conflict { .. })
+    ));
+
+    // Revoking: only a pending one, only in its organization.
+    let pending = invitation(org.id, "maybe@example.test", Role::Agent, 60);
+    s.create_invitation(
+        pending.clone(),
+        "hash-6".into(),
+        audit(Some(org.id), AuditAction::InvitationCreated, 60),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.revoke_invitation(
+            other.id,
+            pending.id,
+            at(61),
+            audit(Some(other.id), AuditAction::InvitationRevoked, 61)
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
+    let revoked = s
+        .revoke_invitation(
+            org.id,
+            pending.id,
+            at(61),
+            audit(Some(org.id), AuditAction::InvitationRevoked, 61),
+        )
+        .await
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(at(61)));
+    assert!(matches!(
+        s.revoke_invitation(
+            org.id,
+            second.id,
+            at(62),
+            audit(Some(org.id), AuditAction::InvitationRevoked, 62)
+        )
+        .await,
+        Err(StoreError::Conflict {
+            constraint: "invitation_not_pending"
+        })
+    ));
+
+    // Listing is per organization, in the order made, by cursor.
+    let page = s
+        .list_invitations(org.id, PageRequest::first(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+        [first.id, second.id, again.id]
+    );
+    let rest = s
+        .list_invitations(
+            org.id,
+            PageRequest::after(page.next_cursor.clone().unwrap(), 3),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+        [late.id, pending.id]
+    );
+    let theirs = s
+        .list_invitations(other.id, PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(theirs.items.len(), 1);
+}

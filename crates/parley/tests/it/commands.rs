@@ -62,3 +62,82 @@ fn process_malformed_configuration_names_the_key() {
         .unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("jobs.workres"));
 }
+
+/// `parley admin user create` invites: it prints a one-time link (never a password), and
+/// the person behind the link chooses their own password, which makes the account.
+#[tokio::test]
+async fn process_admin_user_create_prints_a_link_the_person_accepts() {
+    use std::sync::Arc;
+
+    use parley_app::tenancy::AcceptRequest;
+    use parley_app::{App, MasterKey, Settings};
+    use parley_domain::SystemClock;
+    use parley_store::Store;
+    use parley_store_sqlite::SqliteStore;
+
+    let binary = Path::new(env!("CARGO_BIN_EXE_parley"));
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = parley_command(binary, dir.path(), &[])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let org = run(&["admin", "org", "create", "--name", "Acme"]);
+    let org = org.split('\t').next().unwrap().trim().to_owned();
+    let printed = run(&[
+        "admin",
+        "user",
+        "create",
+        "--org",
+        &org,
+        "--email",
+        "Ann@Example.com",
+        "--role",
+        "agent",
+    ]);
+    assert!(printed.contains("ann@example.com\tagent"), "{printed}");
+    assert!(!printed.to_lowercase().contains("password:"), "{printed}");
+    let link = printed
+        .split_whitespace()
+        .find(|w| w.contains("/invitation#"))
+        .unwrap_or_else(|| panic!("no link in {printed}"));
+    let token = link.split_once('#').unwrap().1;
+
+    let url = format!("sqlite://{}", dir.path().join("parley.db").display());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, false).await.unwrap());
+    let key = std::fs::read_to_string(dir.path().join("parley.key")).unwrap();
+    let app = App::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        &MasterKey::from_base64(key.trim()).unwrap(),
+        Settings::default(),
+    )
+    .unwrap();
+    let accepted = app
+        .accept_invitation(AcceptRequest {
+            token: token.to_owned(),
+            password: "ann's own password".into(),
+            name: Some("Ann".into()),
+            client: "test".into(),
+        })
+        .await
+        .unwrap();
+    assert!(accepted.created_account);
+    assert_eq!(accepted.membership.organization_id.to_string(), org);
+    let creds = store
+        .find_user_by_email("ann@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(parley_app::auth::verify_password(
+        "ann's own password",
+        &creds.password_hash
+    ));
+}

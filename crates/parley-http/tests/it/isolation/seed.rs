@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 pub(super) struct Ids {
     pub(super) org: OrgId,
     pub(super) user: UserId,
+    /// A pending invitation.
+    pub(super) invitation: String,
     pub(super) key: ApiKeyId,
     pub(super) contact: ContactId,
     pub(super) import: ImportId,
@@ -73,8 +75,7 @@ pub(super) fn campaign_body(
 pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
     *n += 1;
     let user = t
-        .app
-        .admin_create_user(
+        .create_user(
             org,
             &format!("member{n}@example.test"),
             "Member",
@@ -83,6 +84,14 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         )
         .await
         .unwrap();
+    let invitation = t
+        .app
+        .admin_invite(org, &format!("invited{n}@example.test"), Role::Viewer)
+        .await
+        .unwrap()
+        .invitation
+        .id
+        .to_string();
     let key = t
         .app
         .admin_create_api_key(org, "seeded", Role::Viewer)
@@ -370,6 +379,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         scheduled_campaign,
         paused_campaign,
         user: user.id,
+        invitation,
         key: key.key.id,
         contact,
         import: import.id,
