@@ -5,7 +5,8 @@
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 use http::{HeaderMap, Method, header};
-use parley_app::auth::Access;
+use parley_app::App;
+use parley_app::auth::{Access, Principal};
 use parley_domain::OrgId;
 
 use crate::AppState;
@@ -68,31 +69,48 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     }
 }
 
+/// A principal already authenticated for this request (by the idempotency layer, which
+/// scopes keys by it), so the handler does not authenticate twice.
+#[derive(Debug, Clone)]
+pub(crate) struct Authenticated(pub(crate) Principal);
+
+/// The principal behind the request's bearer token or session cookie (with the CSRF
+/// token on unsafe methods).
+pub(crate) async fn authenticate(
+    app: &App,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Principal, ApiError> {
+    if let Some(token) = bearer(headers)? {
+        Ok(app.authenticate_bearer(token).await?)
+    } else if let Some(session) = cookie(headers, SESSION_COOKIE) {
+        let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let presented = headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !app.csrf_matches(session, presented) {
+                return Err(csrf_refused());
+            }
+        }
+        Ok(app.authenticate_session(session).await?)
+    } else {
+        Err(ApiError::new(
+            ProblemType::Unauthenticated,
+            "send Authorization: Bearer <token> or sign in",
+        ))
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let app = &state.app;
-        let principal = if let Some(token) = bearer(&parts.headers)? {
-            app.authenticate_bearer(token).await?
-        } else if let Some(session) = cookie(&parts.headers, SESSION_COOKIE) {
-            let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-            if !safe {
-                let presented = parts
-                    .headers
-                    .get(CSRF_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                if !app.csrf_matches(session, presented) {
-                    return Err(csrf_refused());
-                }
-            }
-            app.authenticate_session(session).await?
-        } else {
-            return Err(ApiError::new(
-                ProblemType::Unauthenticated,
-                "send Authorization: Bearer <token> or sign in",
-            ));
+        let principal = match parts.extensions.get::<Authenticated>() {
+            Some(Authenticated(principal)) => principal.clone(),
+            None => authenticate(app, &parts.method, &parts.headers).await?,
         };
         let target = match parts.headers.get(ORGANIZATION_HEADER) {
             None => None,

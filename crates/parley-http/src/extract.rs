@@ -65,12 +65,24 @@ pub(crate) fn is_json(media: &str) -> bool {
     media == "application/json" || media.ends_with("+json")
 }
 
-/// The whole body, or a 413 naming the limit.
+/// A route's own body limit, when it is not the general one: the handler that sets a
+/// larger limit on the body records it here so a 413 quotes it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RouteLimit(pub(crate) u64);
+
+/// The whole body, or a 413 naming the route's limit.
 pub(crate) async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    let limit = req
+        .extensions()
+        .get::<RouteLimit>()
+        .map_or(crate::BODY_LIMIT as u64, |l| l.0);
     Bytes::from_request(req, state).await.map_err(|_| {
         ApiError::new(
             ProblemType::PayloadTooLarge,
-            format!("the body must be at most {} bytes", crate::BODY_LIMIT),
+            format!(
+                "this route takes bodies of at most {}",
+                crate::problem::size(limit)
+            ),
         )
     })
 }

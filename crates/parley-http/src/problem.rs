@@ -12,7 +12,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProblemType {
-    /// The body is not well-formed JSON.
+    /// The body cannot be read as its content type says (JSON, multipart, a form).
     MalformedBody,
     /// The body or query is well-formed but has invalid, missing or unknown fields.
     ValidationFailed,
@@ -72,7 +72,7 @@ impl ProblemType {
             P::MalformedBody => (
                 "malformed-body",
                 StatusCode::BAD_REQUEST,
-                "The request body is not valid JSON",
+                "The request body is malformed",
             ),
             P::ValidationFailed => (
                 "validation-failed",
@@ -263,6 +263,25 @@ impl ApiError {
             retry_after: None,
         }
     }
+}
+
+/// A size in bytes as people read it: `1 MiB`, `64 MiB`, `1.5 GiB`, `900 bytes`.
+#[must_use]
+pub fn size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    let units = [(KIB * KIB * KIB, "GiB"), (KIB * KIB, "MiB"), (KIB, "KiB")];
+    for (unit, name) in units {
+        if bytes >= unit {
+            #[allow(clippy::cast_precision_loss)]
+            let value = bytes as f64 / unit as f64;
+            return if bytes.is_multiple_of(unit) {
+                format!("{} {name}", bytes / unit)
+            } else {
+                format!("{value:.1} {name}")
+            };
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 fn conflict_detail(what: &str) -> String {

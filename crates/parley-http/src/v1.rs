@@ -26,6 +26,8 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
+pub(crate) use imports::{MAX_ROWS_BODY, MAX_UPLOAD_CEILING};
+
 /// The document's header: title, version, security schemes.
 pub(crate) fn base_document() -> OpenApi {
     let mut components = Components::new();

@@ -18,11 +18,13 @@ impl IdempotencyStore for PgStore {
     ) -> Result<IdempotencyBegin, StoreError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         sqlx::query(
-            "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND expires_at <= $3",
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 \
+             AND (expires_at <= $3 OR (status IS NULL AND created_at < $4))",
         )
         .bind(&r.scope)
         .bind(&r.key)
         .bind(to_millis(r.at))
+        .bind(to_millis(r.stale_before))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;

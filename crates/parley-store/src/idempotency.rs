@@ -19,6 +19,9 @@ pub struct NewIdempotencyRecord {
     pub at: DateTime<Utc>,
     /// After this the key may be reused.
     pub expires_at: DateTime<Utc>,
+    /// A claim still running that began before this was left by a process that stopped
+    /// (no request runs that long): it is released and this request takes the key.
+    pub stale_before: DateTime<Utc>,
 }
 
 /// A response kept for replay.

@@ -152,7 +152,10 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<ImportResponse>), ApiError> {
     let media = media_type(request.headers()).unwrap_or_default();
     if is_json(&media) {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        parts
+            .extensions
+            .insert(crate::extract::RouteLimit(MAX_ROWS_BODY as u64));
         let limited = Request::from_parts(
             parts,
             Body::new(http_body_util::Limited::new(body, MAX_ROWS_BODY)),
@@ -171,11 +174,19 @@ pub async fn create(
         ));
     }
     let bad_multipart = |e: axum::extract::multipart::MultipartError| {
-        ApiError::new(ProblemType::MalformedBody, e.body_text())
+        ApiError::new(
+            ProblemType::MalformedBody,
+            format!("the multipart body is malformed: {}", e.body_text()),
+        )
     };
     let mut multipart = Multipart::from_request(request, &state)
         .await
-        .map_err(|e| ApiError::new(ProblemType::MalformedBody, e.body_text()))?;
+        .map_err(|e| {
+            ApiError::new(
+                ProblemType::MalformedBody,
+                format!("the multipart body is malformed: {}", e.body_text()),
+            )
+        })?;
     let mut options = ImportOptions::default();
     while let Some(mut part) = multipart.next_field().await.map_err(bad_multipart)? {
         match part.name().unwrap_or_default() {

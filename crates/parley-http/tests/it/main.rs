@@ -43,3 +43,5 @@ mod campaign_windows;
 mod campaign_processes;
 // Credential guessing and floods: the bounded password pool, throttles, lockouts.
 mod sign_in_limits;
+// Idempotency-Key after a disconnect, a crash, a token refresh, and on a large upload.
+mod idempotency;

@@ -12,6 +12,7 @@ fn record(scope: &str, key: &str, fingerprint: &str, secs: i64) -> NewIdempotenc
         fingerprint: fingerprint.to_owned(),
         at: at(secs),
         expires_at: at(secs) + Duration::hours(24),
+        stale_before: at(secs) - Duration::minutes(2),
     }
 }
 
@@ -97,6 +98,36 @@ pub async fn idempotency_keys_expire_and_abandon(s: &dyn Store) {
         IdempotencyBegin::Started,
         "expired keys are reusable"
     );
+    // A claim left running by a process that stopped is taken over once it is stale,
+    // and not before.
+    s.begin_idempotent(record("scope", "crashed", "f", 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.begin_idempotent(record("scope", "crashed", "f", 60))
+            .await
+            .unwrap(),
+        IdempotencyBegin::InProgress
+    );
+    assert_eq!(
+        s.begin_idempotent(record("scope", "crashed", "f", 121))
+            .await
+            .unwrap(),
+        IdempotencyBegin::Started,
+        "a stale claim is released"
+    );
+    s.finish_idempotent("scope", "crashed", response())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            s.begin_idempotent(record("scope", "crashed", "f", 50_000))
+                .await
+                .unwrap(),
+            IdempotencyBegin::Replay(_)
+        ),
+        "a finished key is never stale"
+    );
     s.begin_idempotent(record("scope", "old", "f", 0))
         .await
         .unwrap();
@@ -104,7 +135,7 @@ pub async fn idempotency_keys_expire_and_abandon(s: &dyn Store) {
         s.purge_idempotency(t0() + Duration::hours(30))
             .await
             .unwrap(),
-        1,
-        "only the expired record is purged"
+        2,
+        "only the expired records are purged (`old` and `crashed`)"
     );
 }
