@@ -183,20 +183,83 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    /// The page request, or a 422 naming `limit`.
+    /// The page request; a bad `limit` and a `cursor` no list gave are 422s naming them,
+    /// both at once.
     pub fn page(&self) -> Result<PageRequest, ApiError> {
         let limit = self.limit.unwrap_or(PageRequest::DEFAULT_LIMIT);
+        let mut errors = Vec::new();
         if !(1..=PageRequest::MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field(
+            errors.push(parley_app::FieldError::new(
                 "limit",
                 format!("must be between 1 and {}", PageRequest::MAX_LIMIT),
             ));
         }
-        Ok(match &self.cursor {
-            Some(c) if !c.is_empty() => PageRequest::after(c.clone(), limit),
-            _ => PageRequest::first(limit),
+        let after = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(c) => match decode_cursor(c) {
+                Some(raw) => Some(raw),
+                None => {
+                    errors.push(parley_app::FieldError::new(
+                        "cursor",
+                        "is not a cursor this list gave; pass a page's next_cursor as it came",
+                    ));
+                    None
+                }
+            },
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::fields(errors));
+        }
+        Ok(match after {
+            Some(raw) => PageRequest::after(raw, limit),
+            None => PageRequest::first(limit),
         })
     }
+}
+
+/// Cursors as clients see them: the store's cursor (a row's key) with a version byte
+/// and a 4-byte check, base64url. Opaque, and anything a list did not give is told apart
+/// from a real cursor (422) instead of quietly reading the first page.
+const CURSOR_VERSION: u8 = 1;
+
+fn cursor_check(raw: &[u8]) -> [u8; 4] {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(raw);
+    [digest[0], digest[1], digest[2], digest[3]]
+}
+
+/// The client's form of a store cursor.
+#[must_use]
+pub fn encode_cursor(raw: Option<String>) -> Option<String> {
+    use base64::Engine;
+    raw.map(|raw| {
+        let mut bytes = Vec::with_capacity(raw.len() + 5);
+        bytes.push(CURSOR_VERSION);
+        bytes.extend_from_slice(raw.as_bytes());
+        bytes.extend_from_slice(&cursor_check(raw.as_bytes()));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    })
+}
+
+/// The store cursor inside a client's cursor, or `None` for anything else.
+#[must_use]
+pub fn decode_cursor(text: &str) -> Option<String> {
+    use base64::Engine;
+    if text.len() > 1024 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()?;
+    let (&version, rest) = bytes.split_first()?;
+    if version != CURSOR_VERSION || rest.len() < 4 {
+        return None;
+    }
+    let (raw, check) = rest.split_at(rest.len() - 4);
+    if check != cursor_check(raw) {
+        return None;
+    }
+    String::from_utf8(raw.to_vec()).ok()
 }
 
 /// Parses an id from the path; a malformed id cannot exist, so it is a 404.

@@ -279,7 +279,7 @@ pub async fn list_contacts(
         .await?;
     Ok(Json(ContactList {
         data: found.items.into_iter().map(Into::into).collect(),
-        next_cursor: found.next_cursor,
+        next_cursor: crate::extract::encode_cursor(found.next_cursor),
     }))
 }
 
@@ -427,6 +427,6 @@ pub async fn list_suppressions(
         .await?;
     Ok(Json(SuppressionList {
         data: found.items.into_iter().map(Into::into).collect(),
-        next_cursor: found.next_cursor,
+        next_cursor: crate::extract::encode_cursor(found.next_cursor),
     }))
 }

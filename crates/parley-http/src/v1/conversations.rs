@@ -310,7 +310,7 @@ pub async fn get(
         conversation: conversation.into(),
         messages: page.items.into_iter().map(Into::into).collect(),
         notes: notes.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
+        next_cursor: crate::extract::encode_cursor(page.next_cursor),
     }))
 }
 

@@ -207,7 +207,7 @@ macro_rules! list_type {
             fn from(page: parley_store::Page<T>) -> Self {
                 Self {
                     data: page.items.into_iter().map(Into::into).collect(),
-                    next_cursor: page.next_cursor,
+                    next_cursor: crate::extract::encode_cursor(page.next_cursor),
                 }
             }
         }

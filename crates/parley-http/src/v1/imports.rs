@@ -240,7 +240,7 @@ pub async fn list(
     let page = state.app.list_imports(&access, q.page()?).await?;
     Ok(Json(ImportList {
         data: page.items.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
+        next_cursor: crate::extract::encode_cursor(page.next_cursor),
     }))
 }
 

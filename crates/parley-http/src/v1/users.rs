@@ -113,7 +113,7 @@ pub async fn list_invitations(
             .into_iter()
             .map(|i| InvitationResponse::of(i, now))
             .collect(),
-        next_cursor: page.next_cursor,
+        next_cursor: crate::extract::encode_cursor(page.next_cursor),
     }))
 }
 

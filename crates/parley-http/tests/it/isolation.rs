@@ -11,6 +11,7 @@ use parley_store::PageRequest;
 use parley_testkit::{TestApp, TestResponse};
 use serde_json::{Value, json};
 
+mod cursors;
 mod invitations;
 mod seed;
 
