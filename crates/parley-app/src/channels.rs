@@ -9,7 +9,8 @@
 //! * `settings` are replaced key by key the same way;
 //! * the inbound flow must be a flow of the organization with a published version (the
 //!   runtime starts its latest version); without one, customers who write first wait in
-//!   `inbound_queue` (default `default`, Parley's own queue);
+//!   `inbound_queue` (default `default`, Parley's own queue; any other must be a queue the
+//!   organization defined);
 //! * the rate defaults to what the provider allows a new sender (Twilio 1 message per
 //!   second on a long code, WhatsApp 80, the simulator and web chat 100), at most 10,000;
 //! * the provider never changes: a channel's messages belong to one provider's ids.
@@ -202,6 +203,23 @@ impl App {
             errors.extend(refused);
         }
         errors.extend(rules::credentials(channel.provider, credentials));
+        let queue = channel.inbound_queue.as_str();
+        if queue != crate::conversations::queues::DEFAULT_QUEUE
+            && errors.iter().all(|e| e.field != "inbound_queue")
+            && !self
+                .store
+                .list_queues(access.org_id())
+                .await?
+                .iter()
+                .any(|q| q.key == queue)
+        {
+            errors.push(FieldError::new(
+                "inbound_queue",
+                format!(
+                    "`{queue}` is not a queue of this organization; define it (POST /api/v1/queues) or use `default`"
+                ),
+            ));
+        }
         if let Some(flow) = channel.inbound_flow {
             let published = self
                 .store

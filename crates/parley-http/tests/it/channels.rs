@@ -242,3 +242,44 @@ async fn provider_urls_on_private_addresses_are_refused_by_field() {
     .await;
     assert_eq!(status, 201, "{created}");
 }
+
+/// A channel's inbound queue must be one the organization defined (or `default`): a typo
+/// is named at once instead of parking customers in a queue no one watches.
+#[tokio::test]
+async fn an_inbound_queue_must_exist() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let body = |queue: &str| {
+        json!({"provider": "sim", "name": "Sim", "sender": "demo", "inbound_queue": queue,
+            "settings": {}})
+    };
+    let (status, problem) =
+        call(&t, &token, Method::POST, "/api/v1/channels", body("colections")).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(fields_of(&problem), ["inbound_queue"]);
+    let (status, _) = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/queues",
+        json!({"key": "collections", "name": "Collections"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, created) =
+        call(&t, &token, Method::POST, "/api/v1/channels", body("collections")).await;
+    assert_eq!(status, 201, "{created}");
+    // A change names a missing queue: refused, nothing changed.
+    let path = format!("/api/v1/channels/{}", created["id"].as_str().unwrap());
+    let (status, problem) = call(
+        &t,
+        &token,
+        Method::PATCH,
+        &path,
+        json!({"inbound_queue": "nowhere"}),
+    )
+    .await;
+    assert_eq!((status, fields_of(&problem)), (422, vec!["inbound_queue".to_owned()]));
+    let (_, now) = call(&t, &token, Method::GET, &path, Value::Null).await;
+    assert_eq!(now["inbound_queue"], "collections");
+}
