@@ -123,6 +123,7 @@ pub async fn run(config: &Config, args: ChatArgs) -> anyhow::Result<()> {
                         from: args.from.clone(),
                         text,
                         provider_message_id: None,
+                        from_provider: false,
                     })
                     .await?;
                 if let Some(h) = handled {

@@ -46,6 +46,7 @@ impl App {
             from: message.from,
             text: message.body,
             provider_message_id: Some(message.message_sid),
+            from_provider: true,
         })
         .await?;
         Ok(())
@@ -116,6 +117,7 @@ impl App {
                 from,
                 text,
                 provider_message_id: Some(message.id),
+                from_provider: true,
             })
             .await?;
         }

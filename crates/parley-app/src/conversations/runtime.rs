@@ -180,7 +180,15 @@ pub struct Inbound {
     pub text: String,
     /// The provider's id for it (a repeat of a known id is ignored).
     pub provider_message_id: Option<String>,
+    /// Whether a provider sent it. A provider's sender that cannot be read as a phone
+    /// number (a short code, an alphanumeric sender, a number the numbering plan does
+    /// not know) is kept as given rather than refused: a refused webhook is a message
+    /// the provider drops.
+    pub from_provider: bool,
 }
+
+/// The longest sender kept as given.
+const MAX_VERBATIM_ADDRESS: usize = 64;
 
 /// What an input changed.
 #[derive(Debug, Clone)]
@@ -448,8 +456,20 @@ impl App {
             let ctx = parsers
                 .entry((organization.default_country, organization.locale))
                 .or_insert_with(|| crate::contacts::value_context(&organization));
-            crate::contacts::normalise_with(ctx, kind, &inbound.from)
-                .map_err(|e| AppError::invalid("from", e))?
+            match crate::contacts::normalise_with(ctx, kind, &inbound.from) {
+                Ok(address) => address,
+                Err(e) => {
+                    let given = inbound.from.trim();
+                    let keepable = !given.is_empty()
+                        && given.chars().count() <= MAX_VERBATIM_ADDRESS
+                        && !given.chars().any(char::is_control);
+                    if !(inbound.from_provider && keepable) {
+                        return Err(AppError::invalid("from", e));
+                    }
+                    tracing::info!(channel = %channel.id, reason = %e, "a provider's sender is kept as given");
+                    given.to_owned()
+                }
+            }
         };
         let now = self.clock.now();
         let (contact, _) = self

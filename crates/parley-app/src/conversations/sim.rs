@@ -40,6 +40,7 @@ impl App {
             from: from.to_owned(),
             text: text.to_owned(),
             provider_message_id: None,
+            from_provider: false,
         })
         .await
     }

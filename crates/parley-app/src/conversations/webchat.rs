@@ -357,6 +357,7 @@ impl App {
                 from: visitor.address.clone(),
                 text: text.to_owned(),
                 provider_message_id: Some(key.clone()),
+                from_provider: false,
             })
             .await?;
         let message = match handled {

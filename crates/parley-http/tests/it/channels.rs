@@ -253,8 +253,14 @@ async fn an_inbound_queue_must_exist() {
         json!({"provider": "sim", "name": "Sim", "sender": "demo", "inbound_queue": queue,
             "settings": {}})
     };
-    let (status, problem) =
-        call(&t, &token, Method::POST, "/api/v1/channels", body("colections")).await;
+    let (status, problem) = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/channels",
+        body("colections"),
+    )
+    .await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(fields_of(&problem), ["inbound_queue"]);
     let (status, _) = call(
@@ -266,8 +272,14 @@ async fn an_inbound_queue_must_exist() {
     )
     .await;
     assert_eq!(status, 201);
-    let (status, created) =
-        call(&t, &token, Method::POST, "/api/v1/channels", body("collections")).await;
+    let (status, created) = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/channels",
+        body("collections"),
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     // A change names a missing queue: refused, nothing changed.
     let path = format!("/api/v1/channels/{}", created["id"].as_str().unwrap());
@@ -279,7 +291,10 @@ async fn an_inbound_queue_must_exist() {
         json!({"inbound_queue": "nowhere"}),
     )
     .await;
-    assert_eq!((status, fields_of(&problem)), (422, vec!["inbound_queue".to_owned()]));
+    assert_eq!(
+        (status, fields_of(&problem)),
+        (422, vec!["inbound_queue".to_owned()])
+    );
     let (_, now) = call(&t, &token, Method::GET, &path, Value::Null).await;
     assert_eq!(now["inbound_queue"], "collections");
 }

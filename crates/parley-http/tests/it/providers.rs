@@ -366,3 +366,65 @@ async fn whatsapp_end_to_end_handshake_signed_messages_and_statuses_out_of_order
     assert_eq!(messages_of(&t, &token, &conversation).await.len(), 3);
     workers.cancel();
 }
+
+/// A sender Parley cannot read as a phone number (an alphanumeric sender, a short code, a
+/// number the numbering plan does not know) is still taken, stored under the address as
+/// the provider gave it, and answered there: a refused webhook is a message lost.
+#[tokio::test]
+async fn senders_that_are_not_phone_numbers_are_kept_as_given_and_answered() {
+    let (t, base, workers) = served().await;
+    let token = t.owner_token().await;
+    let standin = TwilioStandIn::start(SID, TOKEN, FAST, 0).await.unwrap();
+    let flow = flow(&t, &token).await;
+    let channel = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/channels",
+        Some(
+            json!({"provider": "twilio", "name": "SMS", "sender": "+447700900001",
+            "inbound_flow": flow, "rate_per_second": 100,
+            "settings": {"account_sid": SID, "base_url": standin.base_url},
+            "credentials": {"auth_token": TOKEN}}),
+        ),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let inbound = format!("{base}/hooks/twilio/{channel}/inbound");
+    for (n, sender) in ["MyBank", "72404", "+99912345678"].into_iter().enumerate() {
+        let (status, body) = standin
+            .inbound(&inbound, sender, "+447700900001", "hello")
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{sender}: {body}");
+        // The bot's reply is written and handed to the provider for that address (which
+        // the provider may refuse, as Twilio does: one cannot text an alphanumeric sender
+        // back; the refusal is recorded on the message).
+        let reply = eventually("the reply", async || {
+            t.app
+                .store
+                .list_undispatched_events(10_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|e| {
+                    e.event.data["message"]["direction"] == "outbound"
+                        && e.event.data["message"]["to"] == sender
+                })
+                .map(|e| e.event.data)
+        })
+        .await;
+        assert_eq!(reply["message"]["text"], "How can we help?", "{reply}");
+        let _ = n;
+    }
+    let accepted: Vec<String> = standin.sent().into_iter().map(|m| m.to).collect();
+    assert!(
+        accepted
+            .iter()
+            .all(|to| ["MyBank", "72404", "+99912345678"].contains(&to.as_str())),
+        "{accepted:?}"
+    );
+    workers.cancel();
+}

@@ -28,7 +28,13 @@ async fn every_list_refuses_a_cursor_it_did_not_give() {
             .find(|(m, p)| *m == "GET" && p == path)
             .copied()
             .unwrap_or_else(|| panic!("{path} is not in SCOPED"));
-        for garbage in ["garbage", "usr_01hzzzzzzzzzzzzzzzzzzzzzzz", "AQ", "%00", "12"] {
+        for garbage in [
+            "garbage",
+            "usr_01hzzzzzzzzzzzzzzzzzzzzzzz",
+            "AQ",
+            "%00",
+            "12",
+        ] {
             let template = format!("{}?cursor={garbage}", op.1);
             let r = attempt(&t, &token, None, ("GET", &template), &ids, n).await;
             assert_eq!(
