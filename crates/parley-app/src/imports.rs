@@ -156,6 +156,7 @@ impl App {
             counters: ImportCounters::default(),
             bytes_total: 0,
             bytes_read: 0,
+            rows_through: 0,
             error: None,
             warnings: Vec::new(),
             created_at: self.clock.now(),

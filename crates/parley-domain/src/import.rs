@@ -198,6 +198,9 @@ pub struct ImportRecord {
     pub bytes_total: u64,
     /// Bytes read so far (drives `progress`).
     pub bytes_read: u64,
+    /// The last source row whose outcome is committed: a retried import goes on after it.
+    #[serde(default)]
+    pub rows_through: u64,
     /// Why the import failed, naming the line or row.
     pub error: Option<String>,
     /// Things worth knowing that did not stop the import (an ignored empty header…).

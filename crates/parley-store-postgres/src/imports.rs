@@ -273,7 +273,8 @@ impl PgStore {
             "UPDATE imports SET rows_total = rows_total + $2, rows_imported = rows_imported + $3, \
              rows_rejected = rows_rejected + $4, contacts_created = contacts_created + $5, \
              contacts_updated = contacts_updated + $6, contacts_unchanged = contacts_unchanged + $7, \
-             bytes_read = GREATEST(bytes_read, $8) WHERE id = $1",
+             bytes_read = GREATEST(bytes_read, $8), rows_through = GREATEST(rows_through, $9) \
+             WHERE id = $1",
         )
         .bind(id.to_string())
         .bind(as_i64(counters.rows_total))
@@ -283,6 +284,7 @@ impl PgStore {
         .bind(as_i64(counters.contacts_updated))
         .bind(as_i64(counters.contacts_unchanged))
         .bind(as_i64(batch.bytes_read))
+        .bind(as_i64(batch.through_row))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -414,15 +416,11 @@ impl ImportStore for PgStore {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        sqlx::query("DELETE FROM import_rejects WHERE import_id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        // A retried job keeps what its earlier attempts committed (counters, report lines,
+        // `rows_through`) and goes on after it.
         let done = sqlx::query(
-            "UPDATE imports SET status = 'running', header = $2, warnings = $3, rows_total = 0, rows_imported = 0, \
-             rows_rejected = 0, contacts_created = 0, contacts_updated = 0, contacts_unchanged = 0, \
-             reject_lines = 0, bytes_read = 0, error = NULL, started_at = $4, finished_at = NULL WHERE id = $1",
+            "UPDATE imports SET status = 'running', header = $2, warnings = $3, error = NULL, \
+             started_at = COALESCE(started_at, $4), finished_at = NULL WHERE id = $1",
         )
         .bind(id.to_string())
         .bind(serde_json::to_string(header).map_err(json_err)?)

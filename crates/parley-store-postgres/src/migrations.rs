@@ -108,6 +108,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0020_invitations.sql",
         include_str!("../migrations/0020_invitations.sql"),
     ),
+    (
+        21,
+        "0021_import_resume.sql",
+        include_str!("../migrations/0021_import_resume.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -132,6 +137,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0018_campaign_recipients.sql",
     "0019_campaign_dispatch.sql",
     "0020_invitations.sql",
+    "0021_import_resume.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -147,15 +147,11 @@ impl ImportStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
-        sqlx::query("DELETE FROM import_rejects WHERE import_id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        // A retried job keeps what its earlier attempts committed (counters, report lines,
+        // `rows_through`) and goes on after it.
         let done = sqlx::query(
-            "UPDATE imports SET status = 'running', header = $2, warnings = $3, rows_total = 0, rows_imported = 0, \
-             rows_rejected = 0, contacts_created = 0, contacts_updated = 0, contacts_unchanged = 0, \
-             reject_lines = 0, bytes_read = 0, error = NULL, started_at = $4, finished_at = NULL WHERE id = $1",
+            "UPDATE imports SET status = 'running', header = $2, warnings = $3, error = NULL, \
+             started_at = COALESCE(started_at, $4), finished_at = NULL WHERE id = $1",
         )
         .bind(id.to_string())
         .bind(serde_json::to_string(header).map_err(json_err)?)

@@ -34,6 +34,7 @@ async fn a_finished_import_is_checkpointed_into_the_database_file() {
         rejected_rows: 0,
         reject_lines: Vec::new(),
         bytes_read: 100,
+        through_row: 0,
     };
     let none = |_: usize| -> Vec<String> { unreachable!("no conflicts expected") };
     let mut writer = db.import_writer(record.id, org).await.unwrap();

@@ -395,6 +395,7 @@ pub fn import_record(r: &impl RowSource) -> Result<ImportRecord, StoreError> {
         },
         bytes_total: count64(r, "bytes_total")?,
         bytes_read: count64(r, "bytes_read")?,
+        rows_through: count64(r, "rows_through")?,
         error: r.opt_text("error")?,
         warnings: string_list(r, "warnings")?,
         created_at: instant(r, "created_at")?,

@@ -54,6 +54,10 @@ pub struct ImportBatch {
     pub reject_lines: Vec<RejectLine>,
     /// Progress to record.
     pub bytes_read: u64,
+    /// The last source row number this batch settles (every row up to it is settled once
+    /// the batch commits): recorded as the import's `rows_through`, where a retried job
+    /// resumes.
+    pub through_row: u64,
 }
 
 /// Gives the original cells of `rows[index]` (used only for rows the store refuses).

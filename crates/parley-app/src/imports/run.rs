@@ -54,6 +54,10 @@ struct StoreConsumer {
     ids: IdSequence,
     /// Frees applied batches away from the writer's thread.
     reclaim: Reclaim,
+    /// Rows up to this source row number were settled by an earlier attempt of the job
+    /// (it crashed, or its process did): they are read again (so repeats are still found
+    /// across the whole file) but neither applied nor counted again.
+    resume_after: u64,
 }
 
 /// What is left of a batch once the writer has applied it.
@@ -138,7 +142,37 @@ impl ImportConsumer for StoreConsumer {
         Ok(plan)
     }
 
-    fn batch(&mut self, batch: Batch) -> Result<(), ConsumerError> {
+    fn batch(&mut self, mut batch: Batch) -> Result<(), ConsumerError> {
+        let through_row = batch
+            .rows
+            .iter()
+            .map(|r| r.number)
+            .chain(batch.rejects.iter().map(|r| r.number))
+            .max()
+            .unwrap_or(0);
+        if through_row <= self.resume_after {
+            return Ok(());
+        }
+        if batch
+            .rows
+            .first()
+            .is_some_and(|r| r.number <= self.resume_after)
+            || batch
+                .rejects
+                .first()
+                .is_some_and(|r| r.number <= self.resume_after)
+        {
+            let after = self.resume_after;
+            let (rows, sources): (Vec<_>, Vec<_>) = batch
+                .rows
+                .into_iter()
+                .zip(batch.sources)
+                .filter(|(r, _)| r.number > after)
+                .unzip();
+            batch.rows = rows;
+            batch.sources = sources;
+            batch.rejects.retain(|r| r.number > after);
+        }
         let mut reject_lines = Vec::new();
         for r in &batch.rejects {
             for p in &r.problems {
@@ -178,6 +212,7 @@ impl ImportConsumer for StoreConsumer {
             rejected_rows: batch.rejects.len() as u64,
             reject_lines,
             bytes_read: batch.bytes_read,
+            through_row,
         };
         let original = |i: usize| {
             sources
@@ -201,7 +236,7 @@ impl App {
     /// Reads `source` into import `id` in this process. `bytes_read` grows as the source
     /// is read (the CLI's progress bar). A source that cannot be read marks the import
     /// failed and is reported as [`RunOutcome::Failed`]; a store failure is an error (the
-    /// job retries, starting the import over).
+    /// job retries, going on after the last row it committed).
     pub async fn run_import(
         &self,
         id: ImportId,
@@ -232,7 +267,11 @@ impl App {
             writer: None,
             ids: IdSequence::new(),
             reclaim: Reclaim::start(),
+            resume_after: record.rows_through,
         };
+        if record.rows_through > 0 {
+            tracing::info!(import = %id, after_row = record.rows_through, "resuming an import after its last committed row");
+        }
         let format = record.format;
         let sheet = record.options.sheet.clone();
         let counter = Arc::clone(&bytes_read);
@@ -252,7 +291,7 @@ impl App {
             );
             match result {
                 // A store failure: the writer is dropped, rolling back what it had not
-                // committed, and the job starts the import over.
+                // committed, and the retried job goes on after the last committed row.
                 Err(PipelineError::Consumer(e)) => Err(PipelineError::Consumer(e)),
                 // Rows read before a malformed part are kept and counted.
                 read => match consumer.finish() {

@@ -398,3 +398,57 @@ async fn an_upload_over_the_size_limit_is_refused_and_nothing_is_kept() {
     let contacts = t.get("/api/v1/contacts", &token).await;
     assert_eq!(contacts.json["data"], json!([]), "{org}");
 }
+
+/// The window a crash can leave: every row committed, the import's status not. The job's
+/// retry settles nothing twice: the counters (created, rejected, report lines) stay what
+/// the first attempt committed and the import completes. (Before, the retry started the
+/// import over and reported every contact `unchanged`, none created.)
+#[tokio::test]
+async fn a_retry_after_the_last_commit_keeps_the_counters() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let mut csv = String::from("phone,first_name\n");
+    for i in 0..500 {
+        csv.push_str(&format!("+447911{i:06},Person {i}\n"));
+    }
+    csv.push_str("not a phone,Nobody\n");
+    let import = upload(&t, &token, "window.csv", &json!({}), csv.as_bytes()).await;
+    assert_eq!(import.status, 202, "{}", import.json);
+    let id: parley_domain::ImportId = import.json["id"].as_str().unwrap().parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("window.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let outcome = t
+        .app
+        .run_import(
+            id,
+            parley_app::imports::ImportRun::File(file),
+            std::sync::Arc::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, parley_app::imports::RunOutcome::Completed);
+    let first = t.app.store.find_import(id).await.unwrap().unwrap();
+    // The crash: rows committed, status not.
+    let out = std::process::Command::new("sqlite3")
+        .arg(t.db.dir().join("parley.db"))
+        .arg("UPDATE imports SET status = 'running', finished_at = NULL")
+        .output()
+        .expect("the sqlite3 shell (.ci/run installs it)");
+    assert!(out.status.success());
+    let counters = run_job(&t, &import.json).await;
+    let again = t.app.store.find_import(id).await.unwrap().unwrap();
+    assert_eq!(again.status, parley_domain::ImportStatus::Completed);
+    assert_eq!(again.counters, first.counters);
+    assert_eq!(counters["contacts_created"], 500);
+    assert_eq!(counters["rows_rejected"], 1);
+    let rejects = t
+        .get(&format!("/api/v1/imports/{id}/rejects.csv"), &token)
+        .await;
+    let lines = rejects.json.as_str().unwrap().lines().count();
+    assert_eq!(
+        lines, 2,
+        "the header and one line, not two: {}",
+        rejects.json
+    );
+}

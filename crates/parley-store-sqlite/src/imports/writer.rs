@@ -496,7 +496,7 @@ fn apply(
         "UPDATE imports SET rows_total = rows_total + ?2, rows_imported = rows_imported + ?3, \
          rows_rejected = rows_rejected + ?4, contacts_created = contacts_created + ?5, \
          contacts_updated = contacts_updated + ?6, contacts_unchanged = contacts_unchanged + ?7, \
-         bytes_read = MAX(bytes_read, ?8) WHERE id = ?1",
+         bytes_read = MAX(bytes_read, ?8), rows_through = MAX(rows_through, ?9) WHERE id = ?1",
         params![
             import,
             as_i64(counters.rows_total),
@@ -505,7 +505,8 @@ fn apply(
             as_i64(counters.contacts_created),
             as_i64(counters.contacts_updated),
             as_i64(counters.contacts_unchanged),
-            as_i64(batch.bytes_read)
+            as_i64(batch.bytes_read),
+            as_i64(batch.through_row)
         ],
     )
     .map_err(sql_err)?;

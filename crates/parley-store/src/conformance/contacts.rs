@@ -121,12 +121,14 @@ pub(super) fn row(
 }
 
 pub(super) fn batch(rows: Vec<ImportRow>) -> ImportBatch {
+    let through_row = rows.iter().map(|r| r.row_number).max().unwrap_or(0);
     ImportBatch {
         channel: ChannelKind::Sms,
         rows,
         rejected_rows: 0,
         reject_lines: Vec::new(),
         bytes_read: 50,
+        through_row,
     }
 }
 
@@ -347,18 +349,23 @@ pub async fn import_batches_upsert_and_count(s: &dyn Store) {
             .len(),
         1
     );
-    // Starting again (a retried job) resets counters and the report.
+    // Starting again (a retried job) keeps what was committed: the counters, the report
+    // and where to go on from, so nothing moves back and nothing is counted twice.
+    let lines_before = s.import_reject_lines(imp.id, 0, 10).await.unwrap();
+    assert!(!lines_before.is_empty());
     s.start_import(imp.id, &[], &[], at(10)).await.unwrap();
     let again = s.find_import(imp.id).await.unwrap().unwrap();
-    assert_eq!(
-        (again.status, again.counters.rows_total),
-        (ImportStatus::Running, 0)
-    );
+    assert_eq!(again.status, ImportStatus::Running);
+    assert_eq!(again.counters, done.counters);
+    assert_eq!(again.rows_through, done.rows_through);
     assert!(
-        s.import_reject_lines(imp.id, 0, 10)
-            .await
-            .unwrap()
-            .is_empty()
+        again.rows_through > 0,
+        "the batches recorded their last row"
+    );
+    assert_eq!(again.started_at, done.started_at, "the first start is kept");
+    assert_eq!(
+        s.import_reject_lines(imp.id, 0, 10).await.unwrap(),
+        lines_before
     );
     s.delete_import_chunks(imp.id).await.unwrap();
     assert_eq!(s.import_chunk(imp.id, 0).await.unwrap(), None);

@@ -110,6 +110,7 @@ pub fn new_import(org: OrgId) -> parley_domain::ImportRecord {
         counters: parley_domain::ImportCounters::default(),
         bytes_total: 100,
         bytes_read: 0,
+        rows_through: 0,
         error: None,
         warnings: Vec::new(),
         created_at: t0(),

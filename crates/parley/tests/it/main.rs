@@ -15,3 +15,6 @@ mod chat;
 // SIGKILL three times during a 100,000-recipient campaign: each recipient gets one
 // first message at the Twilio stand-in.
 mod campaign_crash;
+// SIGKILL during an import, restart: the job goes on after its last committed row and
+// the counters are true and never move back.
+mod import_crash;

@@ -123,6 +123,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         counters: ImportCounters::default(),
         bytes_total: 10,
         bytes_read: 0,
+        rows_through: 0,
         error: None,
         warnings: Vec::new(),
         created_at: now,
@@ -154,6 +155,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
             original: vec!["12".into()],
         }],
         bytes_read: 10,
+        through_row: 0,
     };
     t.app
         .store
