@@ -117,12 +117,37 @@ impl App {
             .collect())
     }
 
+    /// Validates a document against the organization: its fields, queues and outcome
+    /// statuses (a flow naming one the organization lacks cannot be published).
     async fn check(&self, access: &Access, doc: &FlowDocument) -> Result<Check, AppError> {
         let fields = self.field_keys(access).await?;
+        let org = access.org_id();
+        let names = parley_flow::Names {
+            queues: self
+                .store
+                .list_queues(org)
+                .await?
+                .into_iter()
+                .map(|q| q.key)
+                .collect(),
+            statuses: self
+                .store
+                .list_outcome_statuses(org)
+                .await?
+                .into_iter()
+                .map(|s| s.key)
+                .collect(),
+        };
         let validation = parley_flow::validate(doc, Some(&fields));
+        let unknown = parley_flow::check_names(doc, &names);
+        let publishable = validation.is_publishable() && unknown.is_empty();
+        let mut diagnostics = validation.diagnostics;
+        diagnostics.extend(unknown);
+        diagnostics
+            .sort_by(|a, b| (a.severity, &a.step, &a.field).cmp(&(b.severity, &b.step, &b.field)));
         Ok(Check {
-            publishable: validation.is_publishable(),
-            diagnostics: validation.diagnostics,
+            publishable,
+            diagnostics,
         })
     }
 

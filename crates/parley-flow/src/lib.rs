@@ -26,5 +26,8 @@ pub use expect::MAX_REPLY_CHARS;
 pub use program::{DEFAULT_FALLBACK_QUEUE, Flow, MAX_STEPS};
 pub use script::{DialogueReport, FieldMap, ScriptFailure, Settings, run_script};
 pub use template::{Lookup, Template, TemplateError};
-pub use validate::{BUILTIN_NAMES, Diagnostic, MAX_RETRIES, Rule, Severity, Validation, validate};
+pub use validate::{
+    BUILTIN_NAMES, Diagnostic, MAX_RETRIES, Names, OPTED_OUT_STATUS, Rule, Severity, Validation,
+    check_names, validate,
+};
 pub use value::{Value, compare};

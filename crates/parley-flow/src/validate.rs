@@ -11,6 +11,9 @@
 //!   organization — checked only when the organization's fields are given;
 //! * `loop_without_wait`: every cycle of steps passes an `ask` or a `wait`, so the bot
 //!   cannot talk to itself forever;
+//! * `unknown_queue`, `unknown_status`: queues and outcome statuses the flow names are
+//!   the organization's (or Parley's own) — checked by [`check_names`] when the
+//!   organization's are known, as publishing does;
 //! * `step_shape`: what serde cannot check (a `choice` has options and only a `choice`
 //!   has them; a timeout has an `on_timeout` and the other way round; names and statuses
 //!   are well formed; a fetch lists fields; limits).
@@ -22,10 +25,12 @@
 mod diagnostic;
 mod fields;
 mod graph;
+mod names;
 
 use std::collections::{BTreeSet, HashMap};
 
 pub use diagnostic::{Diagnostic, Rule, Severity};
+pub use names::{Names, OPTED_OUT_STATUS, check_names};
 
 use crate::condition::Condition;
 use crate::document::{Expect, FlowDocument, Step};

@@ -263,8 +263,66 @@ impl TestApp {
         r.json
     }
 
-    /// Creates and publishes a flow from its document; its id.
+    /// Defines, as an administrator would before publishing, the outcome statuses and
+    /// queues a flow document names (publishing refuses a flow naming ones the
+    /// organization lacks); those already defined are left as they are.
+    pub async fn define_flow_names(&self, token: &str, document: &Value) {
+        let steps = document["steps"].as_object().cloned().unwrap_or_default();
+        let mut statuses = Vec::new();
+        let mut queues: Vec<String> = document["fallback_queue"]
+            .as_str()
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        for step in steps.values() {
+            match step["type"].as_str() {
+                Some("status" | "close") => {
+                    statuses.extend(step["status"].as_str().map(str::to_owned));
+                }
+                Some("queue") => queues.extend(step["queue"].as_str().map(str::to_owned)),
+                _ => {}
+            }
+        }
+        for key in statuses.iter().filter(|k| *k != "opted_out") {
+            let body = serde_json::json!({"key": key, "label": key, "category": "neutral"});
+            let r = self
+                .call(
+                    Method::POST,
+                    "/api/v1/outcome-statuses",
+                    Some(token),
+                    None,
+                    Some(body),
+                )
+                .await;
+            assert!(
+                matches!(r.status.as_u16(), 201 | 409),
+                "status {key}: {}",
+                r.json
+            );
+        }
+        for key in queues.iter().filter(|k| *k != "default") {
+            let body = serde_json::json!({"key": key, "name": key});
+            let r = self
+                .call(
+                    Method::POST,
+                    "/api/v1/queues",
+                    Some(token),
+                    None,
+                    Some(body),
+                )
+                .await;
+            assert!(
+                matches!(r.status.as_u16(), 201 | 409),
+                "queue {key}: {}",
+                r.json
+            );
+        }
+    }
+
+    /// Creates and publishes a flow from its document (defining the statuses and queues
+    /// it names first); its id.
     pub async fn publish_flow(&self, token: &str, document: Value) -> String {
+        self.define_flow_names(token, &document).await;
         let flow = self.post_ok(token, "/api/v1/flows", document).await;
         let id = flow["id"].as_str().unwrap_or_default().to_owned();
         self.post_ok(

@@ -284,6 +284,51 @@ pub(crate) async fn admin_access(
     Ok(app.access(principal, None).await?)
 }
 
+/// Defines the outcome statuses and queues a flow document names, as an administrator
+/// does before publishing it (publishing refuses names the organization lacks). Those
+/// already defined are left as they are.
+pub(crate) async fn define_flow_names(
+    app: &App,
+    access: &parley_app::auth::Access,
+    document: &str,
+) -> anyhow::Result<()> {
+    use parley_app::AppError;
+    use parley_flow::{DEFAULT_FALLBACK_QUEUE, FlowDocument, OPTED_OUT_STATUS, Step};
+    let doc = FlowDocument::parse(document).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut queues: Vec<&str> = doc.fallback_queue.as_deref().into_iter().collect();
+    let mut statuses = Vec::new();
+    for step in doc.steps.values() {
+        match step {
+            Step::Queue(s) => queues.push(&s.queue),
+            Step::Status(s) => statuses.push(s.status.as_str()),
+            Step::Close(s) => statuses.push(s.status.as_str()),
+            _ => {}
+        }
+    }
+    for key in statuses.into_iter().filter(|k| *k != OPTED_OUT_STATUS) {
+        let new = parley_app::conversations::outcomes::NewOutcome {
+            key: key.to_owned(),
+            label: key.replace('_', " "),
+            category: "neutral".to_owned(),
+            closes: false,
+        };
+        match app.create_outcome_status(access, new).await {
+            Ok(_) | Err(AppError::Conflict(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    for key in queues.into_iter().filter(|k| *k != DEFAULT_FALLBACK_QUEUE) {
+        match app
+            .create_queue(access, key, &key.replace(['_', '-'], " "))
+            .await
+        {
+            Ok(_) | Err(AppError::Conflict(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn options() -> ImportOptions {
     let mut options = ImportOptions::default();
     options

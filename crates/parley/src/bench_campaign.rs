@@ -244,6 +244,7 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     let access = crate::bench::admin_access(&app, org).await?;
+    crate::bench::define_flow_names(&app, &access, FLOW).await?;
     let flow = app.create_flow(&access, FLOW).await?.flow.id;
     app.publish_flow(&access, flow).await?;
     let channel = channel(&app, &access, args.channel, standin.as_ref()).await?;

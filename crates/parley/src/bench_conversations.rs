@@ -235,6 +235,7 @@ pub async fn run(args: ConversationsBench) -> anyhow::Result<()> {
         },
     )
     .await?;
+    crate::bench::define_flow_names(&app, &access, ARREARS_FLOW).await?;
     let flow = app.create_flow(&access, ARREARS_FLOW).await?.flow.id;
     app.publish_flow(&access, flow).await?;
     let mut channel_settings = serde_json::Map::new();

@@ -25,6 +25,14 @@ pub struct CheckArgs {
     /// A contact row (JSON object) whose keys are the organization's fields.
     #[arg(long, value_name = "ROW.json")]
     pub contact: Option<PathBuf>,
+    /// The organization's queues, comma-separated: the flow's queues are checked against
+    /// them (and `default`) when given, as publishing does.
+    #[arg(long, value_delimiter = ',', value_name = "QUEUE,…")]
+    pub queues: Vec<String>,
+    /// The organization's outcome statuses, comma-separated: the flow's statuses are
+    /// checked against them (and `opted_out`) when given, as publishing does.
+    #[arg(long, value_delimiter = ',', value_name = "STATUS,…")]
+    pub statuses: Vec<String>,
 }
 
 /// `parley flow test`.
@@ -96,8 +104,23 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
             .extend(row.0.into_keys());
     }
     let validation = load(&args.file, fields.as_ref())?;
-    let errors = validation.errors().count();
-    let warnings = validation.diagnostics.len() - errors;
+    let names_given = !args.queues.is_empty() || !args.statuses.is_empty();
+    let mut name_errors = 0;
+    if names_given {
+        let text = std::fs::read_to_string(&args.file)?;
+        let doc = FlowDocument::parse(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+        let names = parley_flow::Names {
+            queues: args.queues.iter().map(|q| q.trim().to_owned()).collect(),
+            statuses: args.statuses.iter().map(|s| s.trim().to_owned()).collect(),
+        };
+        for d in parley_flow::check_names(&doc, &names) {
+            println!("{}: {d}", args.file.display());
+            name_errors += 1;
+        }
+    }
+    let errors = validation.errors().count() + name_errors;
+    let warnings = validation.diagnostics.len() + name_errors - errors;
     if errors > 0 {
         bail!(
             "{}: {errors} error(s), {warnings} warning(s)",

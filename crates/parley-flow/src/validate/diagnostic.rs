@@ -47,6 +47,10 @@ pub enum Rule {
     LoopWithoutWait,
     /// A field's value is not allowed.
     StepShape,
+    /// A queue the organization does not define.
+    UnknownQueue,
+    /// An outcome status the organization does not define.
+    UnknownStatus,
 }
 
 impl Rule {
@@ -62,6 +66,8 @@ impl Rule {
             Rule::UnknownField => "unknown_field",
             Rule::LoopWithoutWait => "loop_without_wait",
             Rule::StepShape => "step_shape",
+            Rule::UnknownQueue => "unknown_queue",
+            Rule::UnknownStatus => "unknown_status",
         }
     }
 }

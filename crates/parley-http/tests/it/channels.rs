@@ -142,6 +142,11 @@ async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
     )
     .await;
     let flow_id = flow["id"].as_str().unwrap().to_owned();
+    t.define_flow_names(
+        &token,
+        &json!({"steps": {"bye": {"type": "close", "status": "done"}}}),
+    )
+    .await;
     let (status, problem) = call(
         &t,
         &token,

@@ -42,6 +42,14 @@ async fn create(t: &TestApp, token: &str, content_type: &str, text: &str) -> Tes
     .await
 }
 
+/// The queue and statuses the triage flow names, as an administrator defines them.
+fn triage_names() -> Value {
+    json!({"fallback_queue": "customer_service", "steps": {
+        "a": {"type": "queue", "queue": "customer_service"},
+        "b": {"type": "close", "status": "resolved"},
+        "c": {"type": "close", "status": "no_response"}}})
+}
+
 fn texts(diagnostics: &Value) -> Vec<&str> {
     diagnostics
         .as_array()
@@ -69,14 +77,21 @@ async fn a_draft_is_validated_against_the_organizations_fields_then_published() 
     // Saved in canonical form: defaults written out.
     assert_eq!(r.json["draft"]["steps"]["offer"]["expect"], "text");
     let draft = r.json["draft"].clone();
-    assert_eq!(
-        texts(&r.json["diagnostics"]),
-        [
-            "error[unknown_field] step `check_dob`, rules[0].when: `<<date_of_birth>>` is not a variable of this flow, a built-in or a contact field of the organization",
-            "error[unknown_field] step `check_postcode`, rules[0].when: `<<postcode>>` is not a variable of this flow, a built-in or a contact field of the organization",
-        ]
-    );
-    let first = &r.json["diagnostics"][0];
+    let found = texts(&r.json["diagnostics"]);
+    for expected in [
+        "error[unknown_queue] fallback_queue: queue `collections` is not a queue of the organization; define it or use `default`",
+        "error[unknown_field] step `check_dob`, rules[0].when: `<<date_of_birth>>` is not a variable of this flow, a built-in or a contact field of the organization",
+        "error[unknown_field] step `check_postcode`, rules[0].when: `<<postcode>>` is not a variable of this flow, a built-in or a contact field of the organization",
+        "error[unknown_status] step `verified`, status: status `verified` is not an outcome status of the organization; define it",
+        "error[unknown_queue] step `agent`, queue: queue `collections` is not a queue of the organization; define it or use `default`",
+    ] {
+        assert!(
+            found.contains(&expected),
+            "{expected} missing from {found:?}"
+        );
+    }
+    assert_eq!(found.len(), 9, "{found:?}");
+    let first = &r.json["diagnostics"][2];
     assert_eq!(first["severity"], "error");
     assert_eq!(first["rule"], "unknown_field");
     assert_eq!(first["step"], "check_dob");
@@ -96,24 +111,29 @@ async fn a_draft_is_validated_against_the_organizations_fields_then_published() 
         .iter()
         .map(|e| (e["field"].as_str().unwrap(), e["message"].as_str().unwrap()))
         .collect();
-    assert_eq!(errors.len(), 2, "{errors:?}");
-    assert_eq!(errors[0].0, "steps.check_dob.rules[0].when");
+    assert_eq!(errors.len(), 9, "{errors:?}");
+    assert_eq!(errors[0].0, "fallback_queue");
+    assert_eq!(errors[1].0, "steps.agent.queue");
+    assert_eq!(errors[2].0, "steps.check_dob.rules[0].when");
     assert!(
-        errors[0]
+        errors[2]
             .1
             .starts_with("unknown_field: `<<date_of_birth>>` is not"),
         "{errors:?}"
     );
-    assert_eq!(errors[1].0, "steps.check_postcode.rules[0].when");
+    assert_eq!(errors[3].0, "steps.check_postcode.rules[0].when");
     let r = t.get(&versions, &token).await;
     assert_eq!(r.json["data"], json!([]));
 
-    // Once the organization defines the fields, the same draft validates and publishes.
+    // Once the organization defines the fields, its queues and outcome statuses, the same
+    // draft validates and publishes.
     t.define_fields(
         &token,
         &[("date_of_birth", "date"), ("postcode", "postcode")],
     )
     .await;
+    t.define_flow_names(&token, &serde_json::from_str(ARREARS).unwrap())
+        .await;
     let r = t
         .call(
             Method::POST,
@@ -144,6 +164,7 @@ async fn a_draft_is_validated_against_the_organizations_fields_then_published() 
     assert_eq!(r.json["version"], 1);
 
     // A new draft (YAML this time) leaves version 1 as it was until it is published.
+    t.define_flow_names(&token, &triage_names()).await;
     let flow = format!("/api/v1/flows/{id}");
     let r = send_document(
         &t,
@@ -242,6 +263,8 @@ async fn validate_checks_a_document_without_saving_it() {
     let broken = r#"{"schema": 1, "name": "Broken", "start": "a", "steps": {
         "a": {"type": "branch", "rules": [{"when": "<<x>> ==", "next": "b"}], "otherwise": "nowhere"},
         "b": {"type": "close", "status": "done"}}}"#;
+    t.define_flow_names(&token, &serde_json::from_str(broken).unwrap())
+        .await;
     let r = send_document(
         &t,
         Method::POST,
@@ -390,6 +413,8 @@ async fn viewers_read_flows_and_only_editors_change_them() {
     let agent = t.token_in(org, Role::Agent).await;
     t.define_fields(&supervisor, &[("date_of_birth", "date")])
         .await;
+    let admin = t.token_in(org, Role::Admin).await;
+    t.define_flow_names(&admin, &triage_names()).await;
     let r = create(&t, &supervisor, "application/yaml", TRIAGE).await;
     assert_eq!(r.status, 201, "{}", r.json);
     let id = r.json["id"].as_str().unwrap().to_owned();

@@ -112,6 +112,18 @@ async fn process_sigkill_three_times_during_a_campaign_sends_each_recipient_once
         .unwrap();
     assert!(matches!(outcome, RunOutcome::Completed), "{outcome:?}");
 
+    // The status the flow closes with, defined before publishing.
+    app.create_outcome_status(
+        &access,
+        parley_app::conversations::outcomes::NewOutcome {
+            key: "done".into(),
+            label: "Done".into(),
+            category: "positive".into(),
+            closes: true,
+        },
+    )
+    .await
+    .unwrap();
     let flow = app
         .create_flow(
             &access,

@@ -114,3 +114,36 @@ fn unknown_fields_are_checked_against_a_contact_row() {
         "{out}"
     );
 }
+
+#[test]
+fn queues_and_statuses_are_checked_against_the_organizations() {
+    let flow = examples().join("arrears_reminder.json");
+    let (ok, out) = parley(&[
+        "flow",
+        "check",
+        path(&flow),
+        "--queues",
+        "collections",
+        "--statuses",
+        "verified,idv_failed,no_response",
+    ]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("error[unknown_queue] step `plan`, queue: queue `arrangements`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error[unknown_status] step `done`, status: status `payment_link_sent`"),
+        "{out}"
+    );
+    let (ok, out) = parley(&[
+        "flow",
+        "check",
+        path(&flow),
+        "--queues",
+        "collections,arrangements",
+        "--statuses",
+        "verified,idv_failed,no_response,payment_link_sent",
+    ]);
+    assert!(ok, "{out}");
+}

@@ -287,6 +287,8 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         .await;
     assert_eq!(r.status, 202, "{}", r.json);
     let conversation = r.json["conversation"]["id"].as_str().unwrap().to_owned();
+    // The statuses the seeded flow names, as an administrator defines them before publishing.
+    t.define_flow_names(&admin, &flow_document("seeded")).await;
     let outcome = format!("seeded_{n}");
     let r = t
         .call(
