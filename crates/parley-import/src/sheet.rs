@@ -1,6 +1,18 @@
 //! The spreadsheet readers: `.xlsx` streamed cell by cell (flat memory on any size), and
-//! `.xls` (at most 65,536 rows per sheet, so reading the sheet whole is fine). The first
-//! sheet is read unless one is named. The first non-empty row is the header.
+//! `.xls`. The first sheet is read unless one is named. The first non-empty row is the
+//! header.
+//!
+//! Every `.xlsx` passes a pre-flight check (`preflight`, `markup`, `meter`) before the
+//! spreadsheet library opens it, because the library holds some parts whole in memory
+//! (the shared strings, the styles, the sheet list) and buffers each XML token whole: the
+//! check unpacks every part as a stream, counting, and refuses the file once a
+//! [`SheetLimits`] bound is passed, so the library never meets a part, a token, a cell or
+//! a table larger than those bounds. The reader checks each cell's length and column
+//! again as it streams, so nothing rests on the pre-flight alone.
+
+mod markup;
+mod meter;
+mod preflight;
 
 use std::io::{Read, Seek};
 use std::sync::Arc;
@@ -8,7 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use calamine::{Data, DataRef, Reader, Xls, Xlsx};
 
-use crate::source::{OwnedCell, ReadError, ReadOutcome, Row, RowSink};
+use crate::limits::Count;
+pub use crate::limits::SheetLimits;
+use crate::source::{OwnedCell, Place, ReadError, ReadOutcome, Row, RowSink, cell_name};
 
 /// Where progress is reported: the share of rows read, scaled to the file's size.
 #[derive(Debug, Clone)]
@@ -30,6 +44,25 @@ impl SheetProgress {
     }
 }
 
+/// The first sheet names, comma-separated, and how many more there are: a workbook may
+/// list a million sheets, and an error repeats a few.
+fn listing(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| markup::shorten(n, 60))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(
+            " … and {} more",
+            Count((names.len() - SHOWN) as u64)
+        ));
+    }
+    text
+}
+
 fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, ReadError> {
     match wanted {
         Some(w) => names
@@ -37,8 +70,8 @@ fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, ReadErro
             .find(|n| n.as_str() == w || n.trim().eq_ignore_ascii_case(w.trim()))
             .cloned()
             .ok_or_else(|| ReadError::NoSuchSheet {
-                wanted: w.to_owned(),
-                available: names.join(", "),
+                wanted: markup::shorten(w, 120),
+                available: listing(names),
             }),
         None => names.first().cloned().ok_or(ReadError::Empty),
     }
@@ -105,13 +138,47 @@ impl RowBuilder<'_> {
     }
 }
 
-/// Reads one sheet of an `.xlsx` workbook, streaming.
+/// The cell at column `col` of sheet row `row` (both from 0), checked against `limits`:
+/// within the columns, and text no longer than a cell may hold.
+fn checked_cell(
+    value: DataRef<'_>,
+    (row, col): (u32, u32),
+    sheet: &str,
+    limits: &SheetLimits,
+) -> Result<OwnedCell, ReadError> {
+    let place = || Place::Cell {
+        sheet: markup::shorten(sheet, 120),
+        cell: cell_name(u64::from(col), u64::from(row) + 1),
+    };
+    if col as usize >= limits.max_columns {
+        return Err(ReadError::TooManyColumns {
+            place: place(),
+            limit: limits.max_columns as u64,
+        });
+    }
+    let cell = cell_from_ref(value);
+    if let OwnedCell::Text(text) = &cell {
+        // Bytes bound characters from above, so most cells need no count.
+        if text.len() > limits.max_cell_chars && text.chars().count() > limits.max_cell_chars {
+            return Err(ReadError::CellTooLong {
+                place: place(),
+                limit: limits.max_cell_chars as u64,
+            });
+        }
+    }
+    Ok(cell)
+}
+
+/// Reads one sheet of an `.xlsx` workbook, streaming, after the pre-flight check of the
+/// whole archive against `limits`.
 pub fn read_xlsx<RS: Read + Seek>(
-    input: RS,
+    mut input: RS,
     sheet: Option<&str>,
+    limits: &SheetLimits,
     progress: &SheetProgress,
     sink: &mut dyn RowSink,
 ) -> Result<ReadOutcome, ReadError> {
+    preflight::check_xlsx(&mut input, limits)?;
     let workbook_error = |e: calamine::XlsxError| ReadError::Workbook {
         format: "XLSX",
         message: e.to_string(),
@@ -145,12 +212,13 @@ pub fn read_xlsx<RS: Read + Seek>(
                 return Ok(ReadOutcome::Stopped);
             }
         }
+        let value = checked_cell(cell.get_value().clone(), (row, col), &name, limits)?;
         let (_, values) = current.get_or_insert_with(|| (row, Vec::new()));
         let col = col as usize;
         if values.len() <= col {
             values.resize(col + 1, OwnedCell::Empty);
         }
-        values[col] = cell_from_ref(cell.get_value().clone());
+        values[col] = value;
     }
     if let Some((r, values)) = current.take()
         && builder.emit(r, values).is_err()
@@ -198,4 +266,60 @@ pub fn read_xls<RS: Read + Seek>(
         return Err(ReadError::Empty);
     }
     Ok(ReadOutcome::Finished)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cell_is_checked_as_it_streams() {
+        let limits = SheetLimits {
+            max_cell_chars: 3,
+            max_columns: 2,
+            ..SheetLimits::default()
+        };
+        let ok = checked_cell(
+            DataRef::String("éééé".into()),
+            (0, 1),
+            "S",
+            &SheetLimits::default(),
+        );
+        assert_eq!(ok, Ok(OwnedCell::Text("éééé".into())));
+        assert_eq!(
+            checked_cell(DataRef::SharedString("abc"), (4, 1), "S", &limits),
+            Ok(OwnedCell::Text("abc".into()))
+        );
+        assert_eq!(
+            checked_cell(DataRef::String("abcd".into()), (4, 1), "S", &limits),
+            Err(ReadError::CellTooLong {
+                place: Place::Cell {
+                    sheet: "S".into(),
+                    cell: "B5".into()
+                },
+                limit: 3
+            })
+        );
+        assert_eq!(
+            checked_cell(DataRef::Int(1), (0, 2), "S", &limits),
+            Err(ReadError::TooManyColumns {
+                place: Place::Cell {
+                    sheet: "S".into(),
+                    cell: "C1".into()
+                },
+                limit: 2
+            })
+        );
+    }
+
+    #[test]
+    fn a_missing_sheet_lists_a_few_of_the_others() {
+        let names: Vec<String> = (1..=25).map(|i| format!("Sheet{i}")).collect();
+        let e = pick_sheet(&names, Some("Nope")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no sheet named `Nope`; the workbook has: Sheet1, Sheet2, Sheet3, Sheet4, Sheet5, \
+             Sheet6, Sheet7, Sheet8, Sheet9, Sheet10 … and 15 more"
+        );
+    }
 }

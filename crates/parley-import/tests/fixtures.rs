@@ -11,7 +11,7 @@ use parley_domain::{
     DateOrder, FieldDefinition, FieldKey, FieldType, ImportFormat, ImportOptions, OrgId,
 };
 use parley_import::pipeline::{self, Batch, ImportConsumer, PipelineOptions};
-use parley_import::{ContactRow, ImportPlan, PlanError, RejectedRow, ValueContext};
+use parley_import::{ContactRow, ImportPlan, PlanError, RejectedRow, SheetLimits, ValueContext};
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> PathBuf {
@@ -88,7 +88,16 @@ fn import(
     let path = fixture(name);
     let country = country.parse().unwrap();
     let result = pipeline::run(
-        |sink| parley_import::read_file(&path, format, sheet.as_deref(), &bytes, sink),
+        |sink| {
+            parley_import::read_file(
+                &path,
+                format,
+                sheet.as_deref(),
+                &SheetLimits::default(),
+                &bytes,
+                sink,
+            )
+        },
         || ValueContext::new(country, order),
         &bytes,
         &mut consumer,

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicU64;
 
 use parley_domain::{DateOrder, FieldType};
 use parley_import::csv_file::read_csv;
-use parley_import::sheet::{SheetProgress, read_xlsx};
+use parley_import::sheet::{SheetLimits, SheetProgress, read_xlsx};
 use parley_import::source::{CellRef, OwnedCell, Row, RowSink, Stop};
 use parley_import::values::{PhoneNormaliser, ValueContext, parse_value};
 use proptest::prelude::*;
@@ -137,7 +137,7 @@ proptest! {
         let bytes = workbook.save_to_buffer().unwrap();
         let mut sink = Rows::default();
         let progress = SheetProgress { bytes_read: Arc::new(AtomicU64::new(0)), bytes_total: bytes.len() as u64 };
-        read_xlsx(Cursor::new(bytes), None, &progress, &mut sink).unwrap();
+        read_xlsx(Cursor::new(bytes), None, &SheetLimits::default(), &progress, &mut sink).unwrap();
         prop_assert_eq!(&sink.header, &["a", "b", "c"]);
         // Rows whose every text cell is blank are skipped by design; none are generated.
         let expected: Vec<&Vec<OwnedCell>> = rows.iter().filter(|r| r.iter().any(|c| !c.as_ref().is_empty())).collect();
