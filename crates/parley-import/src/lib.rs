@@ -31,7 +31,8 @@ pub use validate::{Checked, ContactRow, Problem, RejectedRow, RowValidator};
 pub use values::ValueContext;
 
 /// Reads the file at `path` in `format` into `sink` (`sheet` picks a worksheet), within
-/// `limits`.
+/// `limits`. JSON rows ([`ImportFormat::Rows`]) are read from a file holding the API's
+/// document or the bare array of rows.
 /// `bytes_read` grows as the file is consumed, for progress.
 pub fn read_file(
     path: &Path,
@@ -55,8 +56,6 @@ pub fn read_file(
             sheet::read_xlsx(BufReader::new(file), sheet, limits, &progress, sink)
         }
         ImportFormat::Xls => sheet::read_xls(BufReader::new(file), sheet, &progress, sink),
-        ImportFormat::Rows => Err(ReadError::Io(
-            "JSON rows are not read from a file".to_owned(),
-        )),
+        ImportFormat::Rows => rows::read_json_rows(file, limits, sink),
     }
 }

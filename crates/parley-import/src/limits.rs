@@ -139,6 +139,15 @@ impl fmt::Display for Bytes {
     }
 }
 
+/// `text` cut to `max` characters, with `…` when cut (names and messages from a file
+/// can be as long as the file).
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 /// Why a limit has its value, for the end of a message: Excel's own limit when the
 /// limit is Excel's, otherwise the import's.
 pub(crate) fn whose(limit: u64, excel: usize) -> &'static str {
@@ -163,5 +172,7 @@ mod tests {
         assert_eq!(Bytes(1000).to_string(), "1,000 bytes");
         assert_eq!(whose(32_767, EXCEL_MAX_CELL_CHARS), "Excel's limit");
         assert_eq!(whose(100, EXCEL_MAX_CELL_CHARS), "the import's limit");
+        assert_eq!(shorten("Contacts", 120), "Contacts");
+        assert_eq!(shorten(&"é".repeat(200), 3), "ééé…");
     }
 }

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use calamine::{Data, DataRef, Reader, Xls, Xlsx};
 
-use crate::limits::Count;
 pub use crate::limits::SheetLimits;
+use crate::limits::{Count, shorten};
 use crate::source::{OwnedCell, Place, ReadError, ReadOutcome, Row, RowSink, cell_name};
 
 /// Where progress is reported: the share of rows read, scaled to the file's size.
@@ -51,7 +51,7 @@ fn listing(names: &[String]) -> String {
     let mut text = names
         .iter()
         .take(SHOWN)
-        .map(|n| markup::shorten(n, 60))
+        .map(|n| shorten(n, 60))
         .collect::<Vec<_>>()
         .join(", ");
     if names.len() > SHOWN {
@@ -70,7 +70,7 @@ fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, ReadErro
             .find(|n| n.as_str() == w || n.trim().eq_ignore_ascii_case(w.trim()))
             .cloned()
             .ok_or_else(|| ReadError::NoSuchSheet {
-                wanted: markup::shorten(w, 120),
+                wanted: shorten(w, 120),
                 available: listing(names),
             }),
         None => names.first().cloned().ok_or(ReadError::Empty),
@@ -147,7 +147,7 @@ fn checked_cell(
     limits: &SheetLimits,
 ) -> Result<OwnedCell, ReadError> {
     let place = || Place::Cell {
-        sheet: markup::shorten(sheet, 120),
+        sheet: shorten(sheet, 120),
         cell: cell_name(u64::from(col), u64::from(row) + 1),
     };
     if col as usize >= limits.max_columns {

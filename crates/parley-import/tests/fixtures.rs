@@ -467,3 +467,33 @@ fn a_plan_error_stops_before_any_row() {
     assert!(e.contains("could not be applied"), "{e}");
     assert_eq!(c.total, 0);
 }
+
+#[test]
+fn json_rows_are_read_from_a_file_through_the_pipeline() {
+    let (c, result) = import(
+        "rows.json",
+        ImportFormat::Rows,
+        ref_mapping(),
+        "IE",
+        DateOrder::Dmy,
+    );
+    result.unwrap();
+    assert_eq!(
+        contacts(&c),
+        vec![
+            (
+                2,
+                Some("C001".into()),
+                "+353871234567".into(),
+                json!({"name": "Zoë"})
+            ),
+            (
+                3,
+                Some("C002".into()),
+                "+353861234567".into(),
+                json!({"balance": "99.50"})
+            ),
+        ]
+    );
+    assert_eq!(rejects(&c), vec![(4, vec!["Mobile".to_owned()])]);
+}

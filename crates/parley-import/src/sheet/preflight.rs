@@ -14,9 +14,9 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 use zip::ZipArchive;
 
-use super::markup::{Part, attributes, check_part, shorten, trip_error};
+use super::markup::{Part, attributes, check_part, trip_error};
 use super::meter::Meter;
-use crate::limits::SheetLimits;
+use crate::limits::{SheetLimits, shorten};
 use crate::source::ReadError;
 
 /// The longest part name or sheet name a message repeats.
