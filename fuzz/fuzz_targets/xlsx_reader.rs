@@ -24,5 +24,5 @@ impl RowSink for Discard {
 fuzz_target!(|data: &[u8]| {
     let progress = SheetProgress { bytes_read: Arc::new(AtomicU64::new(0)), bytes_total: data.len() as u64 };
     let _ = read_xlsx(Cursor::new(data), None, &SheetLimits::default(), &progress, &mut Discard);
-    let _ = read_xls(Cursor::new(data), None, &progress, &mut Discard);
+    let _ = read_xls(Cursor::new(data), None, &SheetLimits::default(), &progress, &mut Discard);
 });

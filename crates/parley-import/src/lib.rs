@@ -55,7 +55,7 @@ pub fn read_file(
         ImportFormat::Xlsx => {
             sheet::read_xlsx(BufReader::new(file), sheet, limits, &progress, sink)
         }
-        ImportFormat::Xls => sheet::read_xls(BufReader::new(file), sheet, &progress, sink),
+        ImportFormat::Xls => sheet::read_xls(BufReader::new(file), sheet, limits, &progress, sink),
         ImportFormat::Rows => rows::read_json_rows(file, limits, sink),
     }
 }

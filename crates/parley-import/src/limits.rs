@@ -39,8 +39,9 @@ pub struct SheetLimits {
     /// The most parts (zip entries) an `.xlsx` may have. Default 10,000.
     pub max_parts: u64,
     /// The most bytes read from the `.xlsx`'s table of contents (its zip central
-    /// directory), which is kept in memory while the file is read (a few hundred bytes
-    /// for each part, so at most ~30 MB). Default 4 MiB (10,000 parts take about 1 MB).
+    /// directory), which is kept in memory while the file is read: about 200 bytes for
+    /// each part (measured: 60,000 parts, a 3 MB table, took 12 MB). Default 4 MiB
+    /// (10,000 parts with Excel's names take about 1 MB).
     pub max_directory_bytes: u64,
     /// The most bytes each of the parts read whole when the workbook is opened may unpack
     /// to: the package and workbook relationships, the workbook (sheet list and names),
@@ -51,7 +52,8 @@ pub struct SheetLimits {
     /// Default 1 MiB: a cell at Excel's limit written as character references is ~330 KB.
     pub max_markup_bytes: u64,
     /// The most shared strings (`<si>` in `xl/sharedStrings.xml`), which are all held in
-    /// memory while a sheet is read (about 56 bytes each besides their text). Default
+    /// memory while a sheet is read (about 56 bytes each besides their text; measured:
+    /// 5,000,000 one-character strings, from a file under 1 MB, took 279 MB). Default
     /// 5,000,000: five distinct texts on each of a million rows.
     pub max_shared_strings: u64,
     /// The most bytes of text all the shared strings may hold together. Default 256 MiB.
@@ -70,8 +72,9 @@ pub struct SheetLimits {
     /// 255). Default 2 KiB.
     pub max_style_bytes: u64,
     /// The most cells (rows × columns of the used range) of the sheets of an `.xls`
-    /// together, which are all held in memory at once. Default 4,194,304 (65,536 rows
-    /// of 64 columns).
+    /// together, which are all held in memory at once (measured: 65,536 rows of 64
+    /// numbers took 364 MB). Default 4,194,304 (65,536 rows of 64 columns). Also bounds
+    /// the cell records of one sheet and the size a sheet declares.
     pub max_xls_cells: u64,
     /// The most bytes of text the cells of an `.xls` may hold together (each cell keeps
     /// its own copy of a shared string). Default 256 MiB.

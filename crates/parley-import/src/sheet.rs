@@ -1,6 +1,8 @@
 //! The spreadsheet readers: `.xlsx` streamed cell by cell (flat memory on any size), and
-//! `.xls`. The first sheet is read unless one is named. The first non-empty row is the
-//! header.
+//! `.xls` (in `xls`). The first sheet is read unless one is named. The first non-empty
+//! row is the header. What both share: choosing the sheet, turning cells into
+//! [`OwnedCell`]s, progress, and running the spreadsheet library so that a panic of its
+//! own becomes a refusal.
 //!
 //! Every `.xlsx` passes a pre-flight check (`preflight`, `markup`, `meter`) before the
 //! spreadsheet library opens it, because the library holds some parts whole in memory
@@ -8,21 +10,26 @@
 //! check unpacks every part as a stream, counting, and refuses the file once a
 //! [`SheetLimits`] bound is passed, so the library never meets a part, a token, a cell or
 //! a table larger than those bounds. The reader checks each cell's length and column
-//! again as it streams, so nothing rests on the pre-flight alone.
+//! again as it streams, so nothing rests on the pre-flight alone. A file in the OLE
+//! container (a password-protected `.xlsx`) has its container checked (`cfb`) first.
 
+mod biff;
+mod cfb;
 mod markup;
 mod meter;
 mod preflight;
+mod xls;
 
 use std::io::{Read, Seek};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use calamine::{Data, DataRef, Reader, Xls, Xlsx};
+use calamine::{Data, DataRef, Reader, Xlsx};
 
 pub use crate::limits::SheetLimits;
 use crate::limits::{Count, shorten};
 use crate::source::{OwnedCell, Place, ReadError, ReadOutcome, Row, RowSink, cell_name};
+pub use xls::read_xls;
 
 /// Where progress is reported: the share of rows read, scaled to the file's size.
 #[derive(Debug, Clone)]
@@ -34,7 +41,7 @@ pub struct SheetProgress {
 }
 
 impl SheetProgress {
-    fn update(&self, row: u64, last_row: u64) {
+    pub(crate) fn update(&self, row: u64, last_row: u64) {
         if last_row > 0 {
             let share = row.min(last_row) as f64 / last_row as f64;
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -63,7 +70,7 @@ fn listing(names: &[String]) -> String {
     text
 }
 
-fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, ReadError> {
+pub(crate) fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, ReadError> {
     match wanted {
         Some(w) => names
             .iter()
@@ -99,7 +106,7 @@ fn cell_from_ref(value: DataRef<'_>) -> OwnedCell {
     }
 }
 
-fn cell_from_data(value: &Data) -> OwnedCell {
+pub(crate) fn cell_from_data(value: &Data) -> OwnedCell {
     match value {
         Data::Int(i) => cell_from_ref(DataRef::Int(*i)),
         Data::Float(f) => OwnedCell::Number(*f),
@@ -112,13 +119,13 @@ fn cell_from_data(value: &Data) -> OwnedCell {
 }
 
 /// Collects cells into rows and hands them on: the first non-empty row is the header.
-struct RowBuilder<'s> {
-    sink: &'s mut dyn RowSink,
-    header_seen: bool,
+pub(crate) struct RowBuilder<'s> {
+    pub(crate) sink: &'s mut dyn RowSink,
+    pub(crate) header_seen: bool,
 }
 
 impl RowBuilder<'_> {
-    fn emit(&mut self, sheet_row: u32, cells: Vec<OwnedCell>) -> Result<(), ()> {
+    pub(crate) fn emit(&mut self, sheet_row: u32, cells: Vec<OwnedCell>) -> Result<(), ()> {
         let number = u64::from(sheet_row) + 1;
         let row = Row::from_cells(number, cells);
         if row.is_blank() {
@@ -135,6 +142,33 @@ impl RowBuilder<'_> {
                 .collect();
             self.sink.header(header).map_err(|_| ())
         }
+    }
+}
+
+/// Runs `read`, a call into the spreadsheet library, turning a panic of the library's
+/// into a refusal of the file (the library indexes some records without checking them).
+fn guarded<T>(format: &'static str, read: impl FnOnce() -> T) -> Result<T, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).map_err(|_| ReadError::Workbook {
+        format,
+        message: "the file is damaged: the spreadsheet reader failed on it".to_owned(),
+    })
+}
+
+/// Refuses an OLE container (a password-protected `.xlsx`, or an `.xls`) that would make
+/// the spreadsheet library loop or exhaust memory, and returns the stream named one of
+/// `stream` when the container is safe and has it.
+fn checked_container<RS: Read + Seek>(
+    input: &mut RS,
+    format: &'static str,
+    stream: &[&str],
+) -> Result<Option<Vec<u8>>, ReadError> {
+    match cfb::read_container(input, stream) {
+        Ok(cfb::Container::Safe(found)) => Ok(found),
+        Ok(cfb::Container::Absent | cfb::Container::Refused) => Ok(None),
+        Err(cfb::Damaged(why)) => Err(ReadError::Workbook {
+            format,
+            message: format!("the file is damaged: {why}"),
+        }),
     }
 }
 
@@ -178,16 +212,16 @@ pub fn read_xlsx<RS: Read + Seek>(
     progress: &SheetProgress,
     sink: &mut dyn RowSink,
 ) -> Result<ReadOutcome, ReadError> {
+    checked_container(&mut input, "XLSX", &[])?;
     preflight::check_xlsx(&mut input, limits)?;
     let workbook_error = |e: calamine::XlsxError| ReadError::Workbook {
         format: "XLSX",
         message: e.to_string(),
     };
-    let mut workbook: Xlsx<RS> = Xlsx::new(input).map_err(workbook_error)?;
+    let mut workbook: Xlsx<RS> = guarded("XLSX", || Xlsx::new(input))?.map_err(workbook_error)?;
     let name = pick_sheet(&workbook.sheet_names(), sheet)?;
-    let mut cells = workbook
-        .worksheet_cells_reader(&name)
-        .map_err(workbook_error)?;
+    let mut cells =
+        guarded("XLSX", || workbook.worksheet_cells_reader(&name))?.map_err(workbook_error)?;
     let last_row = u64::from(cells.dimensions().end.0) + 1;
     let mut builder = RowBuilder {
         sink,
@@ -196,7 +230,7 @@ pub fn read_xlsx<RS: Read + Seek>(
     let mut current: Option<(u32, Vec<OwnedCell>)> = None;
     let mut completed_row = 0u64;
     loop {
-        let next = cells.next_cell().map_err(|e| ReadError::Sheet {
+        let next = guarded("XLSX", || cells.next_cell())?.map_err(|e| ReadError::Sheet {
             sheet: name.clone(),
             row: completed_row,
             message: e.to_string(),
@@ -229,42 +263,6 @@ pub fn read_xlsx<RS: Read + Seek>(
         return Err(ReadError::Empty);
     }
     progress.update(last_row, last_row);
-    Ok(ReadOutcome::Finished)
-}
-
-/// Reads one sheet of an `.xls` workbook.
-pub fn read_xls<RS: Read + Seek>(
-    input: RS,
-    sheet: Option<&str>,
-    progress: &SheetProgress,
-    sink: &mut dyn RowSink,
-) -> Result<ReadOutcome, ReadError> {
-    let workbook_error = |e: calamine::XlsError| ReadError::Workbook {
-        format: "XLS",
-        message: e.to_string(),
-    };
-    let mut workbook: Xls<RS> = Xls::new(input).map_err(workbook_error)?;
-    let name = pick_sheet(&workbook.sheet_names(), sheet)?;
-    let range = workbook.worksheet_range(&name).map_err(workbook_error)?;
-    let (first_row, first_col) = range.start().unwrap_or((0, 0));
-    let last_row = u64::from(range.end().map_or(0, |e| e.0)) + 1;
-    let mut builder = RowBuilder {
-        sink,
-        header_seen: false,
-    };
-    for (offset, row) in range.rows().enumerate() {
-        let mut values = vec![OwnedCell::Empty; first_col as usize];
-        values.extend(row.iter().map(cell_from_data));
-        #[allow(clippy::cast_possible_truncation)]
-        let sheet_row = first_row + offset as u32;
-        progress.update(u64::from(sheet_row) + 1, last_row);
-        if builder.emit(sheet_row, values).is_err() {
-            return Ok(ReadOutcome::Stopped);
-        }
-    }
-    if !builder.header_seen {
-        return Err(ReadError::Empty);
-    }
     Ok(ReadOutcome::Finished)
 }
 

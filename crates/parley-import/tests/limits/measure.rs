@@ -1,0 +1,187 @@
+//! How much memory and time the worst files within the limits cost, for the figures in
+//! the module docs. Ignored by default; run one at a time in a release build, as
+//! `cargo test --release -p parley-import --test limits -- --ignored --exact
+//! measure::<name> --nocapture`. Each resets the peak resident size after building its
+//! file, so the figure printed is what reading adds.
+
+use std::io::Cursor;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use parley_import::sheet::{SheetLimits, SheetProgress, read_xls, read_xlsx};
+use parley_import::source::{Row, RowSink, Stop};
+
+use crate::archive::{part, zip};
+use crate::xls::{container, workbook_stream};
+
+/// Counts rows without keeping them.
+struct Count(u64);
+
+impl RowSink for Count {
+    fn header(&mut self, _: Vec<String>) -> Result<(), Stop> {
+        Ok(())
+    }
+    fn row(&mut self, _: Row) -> Result<(), Stop> {
+        self.0 += 1;
+        Ok(())
+    }
+}
+
+fn status(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
+
+/// Runs `read`, printing the peak resident size it added and its time.
+fn measure(what: &str, read: impl FnOnce() -> String) {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let before = status("VmRSS:");
+    let start = Instant::now();
+    let outcome = read();
+    let elapsed = start.elapsed();
+    let peak = status("VmHWM:");
+    println!(
+        "{what}: {outcome}; peak +{} MB over {} MB, {elapsed:.2?}",
+        peak.saturating_sub(before) / 1_000_000,
+        before / 1_000_000
+    );
+}
+
+fn progress() -> SheetProgress {
+    SheetProgress {
+        bytes_read: Arc::new(AtomicU64::new(0)),
+        bytes_total: 0,
+    }
+}
+
+#[test]
+#[ignore = "a measurement: run in release, alone"]
+fn xls_at_the_cell_limit() {
+    // 65,536 rows of 64 numbers (MULRK records): 4,194,304 cells, the default limit.
+    let mut records = Vec::new();
+    for row in 0..=u16::MAX {
+        let mut data = [row.to_le_bytes(), 0u16.to_le_bytes()].concat();
+        for _ in 0..64 {
+            data.extend_from_slice(&[0, 0]);
+            // RK: the integer 0.
+            data.extend_from_slice(&2u32.to_le_bytes());
+        }
+        data.extend_from_slice(&63u16.to_le_bytes());
+        let mut record = 0x00BDu16.to_le_bytes().to_vec();
+        record.extend_from_slice(&u16::try_from(data.len()).unwrap().to_le_bytes());
+        record.extend_from_slice(&data);
+        records.push(record);
+    }
+    let bytes = container(workbook_stream(&[], &[("Numbers", records)]), |_, _, _| {});
+    println!("file: {} MB", bytes.len() / 1_000_000);
+    measure("xls 65,536 × 64", || {
+        let mut sink = Count(0);
+        let result = read_xls(
+            Cursor::new(bytes),
+            None,
+            &SheetLimits::default(),
+            &progress(),
+            &mut sink,
+        );
+        format!("{result:?}, {} rows", sink.0)
+    });
+}
+
+#[test]
+#[ignore = "a measurement: run in release, alone"]
+fn xlsx_at_the_shared_strings_limit() {
+    // 5,000,000 one-character shared strings, the default limit.
+    let strings: String = (0..5_000_000u32)
+        .map(|i| format!("<si><t>{}</t></si>", char::from(b'a' + (i % 26) as u8)))
+        .collect();
+    let sheet = r#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row></sheetData></worksheet>"#;
+    let mut parts = crate::xlsx::skeleton();
+    parts.push(part(crate::xlsx::SHEET, sheet));
+    parts.push(part(crate::xlsx::STRINGS, &format!("<sst>{strings}</sst>")));
+    let bytes = zip(&parts);
+    println!("file: {} MB", bytes.len() / 1_000_000);
+    measure("xlsx 5,000,000 shared strings", || {
+        let mut sink = Count(0);
+        let result = read_xlsx(
+            Cursor::new(bytes),
+            None,
+            &SheetLimits::default(),
+            &progress(),
+            &mut sink,
+        );
+        format!("{result:?}, {} rows", sink.0)
+    });
+}
+
+#[test]
+#[ignore = "a measurement: run in release, alone"]
+fn xlsx_of_a_hundred_thousand_rows() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for c in 0..8u16 {
+        sheet.write_string(0, c, format!("column {c}")).unwrap();
+    }
+    for r in 1..=100_000u32 {
+        sheet.write_string(r, 0, format!("0871{r:06}")).unwrap();
+        sheet.write_string(r, 1, format!("Name {r}")).unwrap();
+        for c in 2..8u16 {
+            sheet
+                .write_number(r, c, f64::from(r) * f64::from(c))
+                .unwrap();
+        }
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    println!("file: {} MB", bytes.len() / 1_000_000);
+    let copy = bytes.clone();
+    measure("xlsx 100,000 rows, with the pre-flight", || {
+        let mut sink = Count(0);
+        let result = read_xlsx(
+            Cursor::new(copy),
+            None,
+            &SheetLimits::default(),
+            &progress(),
+            &mut sink,
+        );
+        format!("{result:?}, {} rows", sink.0)
+    });
+    measure("xlsx 100,000 rows, calamine alone", || {
+        use calamine::Reader;
+        let mut workbook = calamine::Xlsx::new(Cursor::new(bytes)).unwrap();
+        let name = workbook.sheet_names()[0].clone();
+        let mut cells = workbook.worksheet_cells_reader(&name).unwrap();
+        let mut n = 0u64;
+        while let Some(cell) = cells.next_cell().unwrap() {
+            n += u64::from(cell.get_position().1 == 0);
+        }
+        format!("{n} rows")
+    });
+}
+
+#[test]
+#[ignore = "a measurement: run in release, alone"]
+fn xlsx_table_of_contents_at_its_limit() {
+    // 60,000 one-byte parts: a 3 MB table of contents, near the 4 MiB limit, refused for
+    // its number of parts once read.
+    let mut parts = crate::xlsx::skeleton();
+    parts.extend((0..60_000).map(|i| part(&format!("x/{i:05}"), "x")));
+    let bytes = zip(&parts);
+    println!("file: {} MB", bytes.len() / 1_000_000);
+    measure("xlsx 60,000 parts", || {
+        let mut sink = Count(0);
+        let result = read_xlsx(
+            Cursor::new(bytes),
+            None,
+            &SheetLimits::default(),
+            &progress(),
+            &mut sink,
+        );
+        format!("{result:?}")
+    });
+}
