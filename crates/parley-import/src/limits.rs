@@ -64,6 +64,10 @@ pub struct SheetLimits {
     /// The most columns of a sheet, or distinct keys of JSON rows. Default
     /// [`EXCEL_MAX_COLUMNS`].
     pub max_columns: usize,
+    /// The most bytes of text one row of a sheet may hold. Every cell of an `.xlsx` may
+    /// copy the same long shared string, so without this a 1 MB file can make rows of
+    /// hundreds of megabytes. Default 1 MiB (32 cells at Excel's limit).
+    pub max_row_bytes: u64,
     /// The most cell formats (`<xf>` in the styles); each is held in memory with a copy
     /// of its font and number format. Default [`EXCEL_MAX_CELL_FORMATS`].
     pub max_cell_formats: usize,
@@ -94,6 +98,7 @@ impl Default for SheetLimits {
             max_shared_strings_bytes: 256 * MIB,
             max_cell_chars: EXCEL_MAX_CELL_CHARS,
             max_columns: EXCEL_MAX_COLUMNS,
+            max_row_bytes: MIB,
             max_cell_formats: EXCEL_MAX_CELL_FORMATS,
             max_style_bytes: 2 * KIB,
             max_xls_cells: 65_536 * 64,

@@ -31,6 +31,10 @@ use crate::limits::{Count, shorten};
 use crate::source::{OwnedCell, Place, ReadError, ReadOutcome, Row, RowSink, cell_name};
 pub use xls::read_xls;
 
+/// Characters of the spreadsheet library's own error a refusal repeats (it may quote the
+/// file).
+pub(crate) const MESSAGE_CHARS: usize = 300;
+
 /// Where progress is reported: the share of rows read, scaled to the file's size.
 #[derive(Debug, Clone)]
 pub struct SheetProgress {
@@ -203,6 +207,23 @@ fn checked_cell(
     Ok(cell)
 }
 
+/// Refuses a row of sheet row `row` (from 0) once its text passes the limit.
+pub(crate) fn check_row_bytes(
+    bytes: u64,
+    sheet: &str,
+    row: u32,
+    limits: &SheetLimits,
+) -> Result<(), ReadError> {
+    if bytes > limits.max_row_bytes {
+        return Err(ReadError::RowTooLarge {
+            sheet: shorten(sheet, 120),
+            row: u64::from(row) + 1,
+            limit: limits.max_row_bytes,
+        });
+    }
+    Ok(())
+}
+
 /// Reads one sheet of an `.xlsx` workbook, streaming, after the pre-flight check of the
 /// whole archive against `limits`.
 pub fn read_xlsx<RS: Read + Seek>(
@@ -216,7 +237,7 @@ pub fn read_xlsx<RS: Read + Seek>(
     preflight::check_xlsx(&mut input, limits)?;
     let workbook_error = |e: calamine::XlsxError| ReadError::Workbook {
         format: "XLSX",
-        message: e.to_string(),
+        message: shorten(&e.to_string(), MESSAGE_CHARS),
     };
     let mut workbook: Xlsx<RS> = guarded("XLSX", || Xlsx::new(input))?.map_err(workbook_error)?;
     let name = pick_sheet(&workbook.sheet_names(), sheet)?;
@@ -228,12 +249,13 @@ pub fn read_xlsx<RS: Read + Seek>(
         header_seen: false,
     };
     let mut current: Option<(u32, Vec<OwnedCell>)> = None;
+    let mut row_bytes = 0u64;
     let mut completed_row = 0u64;
     loop {
         let next = guarded("XLSX", || cells.next_cell())?.map_err(|e| ReadError::Sheet {
             sheet: name.clone(),
             row: completed_row,
-            message: e.to_string(),
+            message: shorten(&e.to_string(), MESSAGE_CHARS),
         })?;
         let Some(cell) = next else { break };
         let (row, col) = cell.get_position();
@@ -247,6 +269,13 @@ pub fn read_xlsx<RS: Read + Seek>(
             }
         }
         let value = checked_cell(cell.get_value().clone(), (row, col), &name, limits)?;
+        if current.is_none() {
+            row_bytes = 0;
+        }
+        if let OwnedCell::Text(text) = &value {
+            row_bytes += text.len() as u64;
+            check_row_bytes(row_bytes, &name, row, limits)?;
+        }
         let (_, values) = current.get_or_insert_with(|| (row, Vec::new()));
         let col = col as usize;
         if values.len() <= col {

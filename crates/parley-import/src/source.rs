@@ -1,6 +1,8 @@
-//! What every reader produces: a header, then rows of cells, pushed into a [`RowSink`].
-//! Readers push rather than iterate because the XLSX cell reader borrows its workbook;
-//! a push interface keeps every format behind one shape without self-referential types.
+//! What every reader produces: a header, then rows of cells, pushed into a [`RowSink`];
+//! and why one cannot ([`ReadError`], each naming the problem and where, down to the
+//! [`Place`] in a workbook for a limit passed). Readers push rather than iterate because
+//! the XLSX cell reader borrows its workbook; a push interface keeps every format behind
+//! one shape without self-referential types.
 
 use std::fmt;
 
@@ -175,6 +177,19 @@ impl Row {
     pub fn to_strings(&self) -> Vec<String> {
         (0..self.len()).map(|i| self.cell(i).to_string()).collect()
     }
+
+    /// About how many bytes the row takes in memory: its text, and a few words a cell.
+    /// What the pipeline counts to bound the rows in flight.
+    #[must_use]
+    pub fn weight(&self) -> usize {
+        let text: usize = (0..self.len())
+            .map(|i| match self.cell(i) {
+                CellRef::Text(t) | CellRef::Error(t) => t.len(),
+                _ => 0,
+            })
+            .sum();
+        64 + 32 * self.len() + text
+    }
 }
 
 /// Why a file cannot be read. Each message names the problem and where it is.
@@ -314,6 +329,17 @@ pub enum ReadError {
         /// The first cell past the limit.
         place: Place,
         /// [`SheetLimits::max_columns`](crate::SheetLimits::max_columns).
+        limit: u64,
+    },
+    /// One row of a sheet holds more text than the limit (its cells may all copy one long
+    /// shared string, so a small file can make very large rows).
+    #[error("sheet `{sheet}`, row {row}: the row holds more than {} of text (the limit)", Bytes(*.limit))]
+    RowTooLarge {
+        /// The sheet.
+        sheet: String,
+        /// The row (the header is row 1).
+        row: u64,
+        /// [`SheetLimits::max_row_bytes`](crate::SheetLimits::max_row_bytes).
         limit: u64,
     },
     /// A piece of XML markup, or the XML of one cell, shared string or definition, is

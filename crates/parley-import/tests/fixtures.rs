@@ -106,6 +106,7 @@ fn import(
             workers: 3,
             chunk_rows: 1,
             batch_rows: 2,
+            ..PipelineOptions::default()
         },
     );
     assert_eq!(

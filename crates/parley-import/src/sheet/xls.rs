@@ -22,9 +22,10 @@ use std::io::{Read, Seek};
 use calamine::{Reader, Xls};
 
 use super::{
-    RowBuilder, SheetLimits, SheetProgress, biff, cell_from_data, checked_container, guarded,
-    pick_sheet,
+    MESSAGE_CHARS, RowBuilder, SheetLimits, SheetProgress, biff, cell_from_data, check_row_bytes,
+    checked_container, guarded, pick_sheet,
 };
+use crate::limits::shorten;
 use crate::source::{OwnedCell, ReadError, ReadOutcome, RowSink};
 
 /// Reads one sheet of an `.xls` workbook, after checking the whole workbook against
@@ -41,7 +42,7 @@ pub fn read_xls<RS: Read + Seek>(
     }
     let workbook_error = |e: calamine::XlsError| ReadError::Workbook {
         format: "XLS",
-        message: e.to_string(),
+        message: shorten(&e.to_string(), MESSAGE_CHARS),
     };
     let mut workbook: Xls<RS> = guarded("XLS", || Xls::new(input))?.map_err(workbook_error)?;
     let name = pick_sheet(&workbook.sheet_names(), sheet)?;
@@ -58,6 +59,14 @@ pub fn read_xls<RS: Read + Seek>(
         values.extend(row.iter().map(cell_from_data));
         #[allow(clippy::cast_possible_truncation)]
         let sheet_row = first_row + offset as u32;
+        let text: usize = values
+            .iter()
+            .map(|v| match v {
+                OwnedCell::Text(t) => t.len(),
+                _ => 0,
+            })
+            .sum();
+        check_row_bytes(text as u64, &name, sheet_row, limits)?;
         progress.update(u64::from(sheet_row) + 1, last_row);
         if builder.emit(sheet_row, values).is_err() {
             return Ok(ReadOutcome::Stopped);

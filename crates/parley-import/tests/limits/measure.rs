@@ -185,3 +185,86 @@ fn xlsx_table_of_contents_at_its_limit() {
         format!("{result:?}")
     });
 }
+
+#[test]
+#[ignore = "a measurement: run in release, alone"]
+fn pipeline_of_rows_copying_one_long_shared_string() {
+    use parley_domain::{DateOrder, FieldDefinition, ImportOptions, OrgId};
+    use parley_import::pipeline::{self, Batch, ImportConsumer, PipelineOptions};
+    use parley_import::{ImportPlan, PlanError, ValueContext};
+
+    /// Plans and drops every batch.
+    struct Drop;
+    impl ImportConsumer for Drop {
+        type Error = PlanError;
+        fn plan(&mut self, header: &[String]) -> Result<ImportPlan, PlanError> {
+            let known = FieldDefinition::builtins(OrgId::generate());
+            parley_import::plan(header, &ImportOptions::default(), &known)
+        }
+        fn batch(&mut self, _: Batch) -> Result<(), PlanError> {
+            Ok(())
+        }
+    }
+    // 600 rows whose 31 cells all copy one 32,767-character string (1 MB a row, under
+    // max_row_bytes), from a file of a few hundred KB: 600 MB of text in all.
+    let long = "w".repeat(32_767);
+    let header: String = (0..32)
+        .map(|c| {
+            format!(
+                r#"<c r="{}1" t="inlineStr"><is><t>{}</t></is></c>"#,
+                parley_import::source::column_name(c),
+                if c == 0 {
+                    "phone".to_owned()
+                } else {
+                    format!("note{c}")
+                }
+            )
+        })
+        .collect();
+    let mut rows = format!(r#"<worksheet><sheetData><row r="1">{header}</row>"#);
+    for r in 2..602u32 {
+        rows.push_str(&format!(
+            r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>+3538{:07}</t></is></c>"#,
+            7_000_000 + r
+        ));
+        for c in 1..32u64 {
+            rows.push_str(&format!(
+                r#"<c r="{}{r}" t="s"><v>0</v></c>"#,
+                parley_import::source::column_name(c)
+            ));
+        }
+        rows.push_str("</row>");
+    }
+    rows.push_str("</sheetData></worksheet>");
+    let mut parts = crate::xlsx::skeleton();
+    parts.push(part(crate::xlsx::SHEET, &rows));
+    parts.push(part(
+        crate::xlsx::STRINGS,
+        &format!("<sst><si><t>{long}</t></si></sst>"),
+    ));
+    let bytes = zip(&parts);
+    println!("file: {} KB", bytes.len() / 1000);
+    let run = |bytes: Vec<u8>, options: PipelineOptions| {
+        let counter = Arc::new(AtomicU64::new(0));
+        let country = "IE".parse().unwrap();
+        let limits = SheetLimits::default();
+        let read = |sink: &mut dyn RowSink| {
+            read_xlsx(Cursor::new(bytes), None, &limits, &progress(), sink)
+        };
+        let context = || ValueContext::new(country, DateOrder::Dmy);
+        let result = pipeline::run(read, context, &counter, &mut Drop, options);
+        format!("{result:?}")
+    };
+    let copy = bytes.clone();
+    measure("pipeline of 600 rows of 31 copies, cut by bytes", || {
+        run(copy, PipelineOptions::default())
+    });
+    let rows_only = PipelineOptions {
+        chunk_bytes: usize::MAX,
+        batch_bytes: usize::MAX,
+        ..PipelineOptions::default()
+    };
+    measure("the same, cut by rows only (as before)", || {
+        run(bytes, rows_only)
+    });
+}

@@ -540,3 +540,33 @@ fn a_written_workbook_of_ten_thousand_rows_reads_exactly_as_before() {
     assert_eq!(got.rows[9_999].cell(4), CellRef::Text(&longest));
     assert_eq!(got.rows[9_999].number, 10_001);
 }
+
+#[test]
+fn a_row_copying_a_long_shared_string_into_every_cell_is_refused() {
+    // One 30,000-character string; row 2 refers to it from 40 cells: 1.2 MB of text.
+    let strings = part(
+        STRINGS,
+        &format!(
+            "<sst><si><t>Mobile</t></si><si><t>{}</t></si></sst>",
+            "w".repeat(30_000)
+        ),
+    );
+    let header = r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#;
+    let cells: String = (0..40).map(|_| r#"<c t="s"><v>1</v></c>"#).collect();
+    let rows = format!(r#"{header}<row r="2">{cells}</row>"#);
+    let e = read(workbook(&rows, vec![strings]), &SheetLimits::default())
+        .err()
+        .unwrap();
+    assert_eq!(
+        e,
+        ReadError::RowTooLarge {
+            sheet: "Contacts".to_owned(),
+            row: 2,
+            limit: 1024 * 1024
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "sheet `Contacts`, row 2: the row holds more than 1 MiB of text (the limit)"
+    );
+}
