@@ -1,9 +1,10 @@
 //! Checks one XML part of an `.xlsx` against the limits, streaming, with the tokenizer the
 //! spreadsheet library uses (quick-xml, configured alike), so both see the same tags and
-//! texts. It bounds what that library would buffer: any one token, the XML of one cell,
-//! shared string, defined name, font or number format, the characters of a cell or
-//! shared string, the shared strings' count and text, the cell formats, the columns and
-//! the nesting depth. It keeps no text, only counts, so it needs a few kilobytes besides
+//! texts. It bounds what that library would buffer: any one token, the XML of one cell
+//! or shared string, the characters of a cell or shared string, the shared strings' count
+//! and text, the columns and the nesting depth; and, in the parts read whole on opening
+//! (styles, workbook), the cell formats and the XML of a defined name, font or number
+//! format. It keeps no text, only counts, so it needs a few kilobytes besides
 //! the tokenizer's one-token buffer.
 
 use std::io::BufRead;
@@ -32,6 +33,11 @@ pub(crate) struct Part<'a> {
     pub is_read: bool,
     /// The most bytes the part may unpack to.
     pub byte_limit: u64,
+    /// Whether the library may read the part whole when it opens the workbook (as the
+    /// styles, the workbook or relationships): only there are cell formats, fonts,
+    /// number formats and defined names bounded, as elsewhere those names mean other
+    /// things (a drawing's `<font>` holds text).
+    pub is_metadata: bool,
     /// The limits.
     pub limits: &'a SheetLimits,
 }
@@ -310,11 +316,11 @@ impl Scan {
                 self.phonetic_open += 1;
                 frame.is_phonetic = true;
             }
-            "cellXfs" => {
+            "cellXfs" if part.is_metadata => {
                 self.formats_open += 1;
                 frame.is_formats = true;
             }
-            "xf" if self.formats_open > 0 => {
+            "xf" if part.is_metadata && self.formats_open > 0 => {
                 self.formats += 1;
                 if self.formats > limits.max_cell_formats as u64 {
                     return Err(ReadError::TooManyCellFormats {
@@ -324,10 +330,12 @@ impl Scan {
                     .into());
                 }
             }
-            "font" | "numFmt" => {
+            "font" | "numFmt" if part.is_metadata => {
                 self.bound(start, limits.max_style_bytes, "a font or number format")
             }
-            "definedName" => self.bound(start, limits.max_markup_bytes, "a defined name"),
+            "definedName" if part.is_metadata => {
+                self.bound(start, limits.max_markup_bytes, "a defined name")
+            }
             _ => {}
         }
         self.open_name_bytes += name_len;

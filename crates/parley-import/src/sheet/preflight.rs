@@ -320,6 +320,7 @@ impl<R: Read + Seek> Walk<'_, R> {
             name: &name,
             sheet: role.sheet.as_deref(),
             is_read: role.is_read,
+            is_metadata: role.is_metadata,
             byte_limit,
             limits,
         };

@@ -481,6 +481,20 @@ fn too_many_cell_formats_or_a_huge_font_are_refused() {
 }
 
 #[test]
+fn a_long_font_outside_the_styles_is_not_a_style() {
+    // Legacy drawings wrap a control's caption in `<font>`.
+    let drawing = part(
+        "xl/drawings/vmlDrawing1.vml",
+        &format!(
+            "<xml><v:shape><font face=\"Tahoma\">{}</font></v:shape></xml>",
+            "c".repeat(5000)
+        ),
+    );
+    let got = read(workbook(HEADER_ROW, vec![drawing]), &SheetLimits::default()).unwrap();
+    assert_eq!(got.header, ["Mobile"]);
+}
+
+#[test]
 fn a_malformed_sheet_is_refused_rather_than_half_checked() {
     // `</c>` inside `<t>`: the library would read on to `</t>`, past the cell.
     let rows = format!(
