@@ -12,6 +12,13 @@
 //! a table larger than those bounds. The reader checks each cell's length and column
 //! again as it streams, so nothing rests on the pre-flight alone. A file in the OLE
 //! container (a password-protected `.xlsx`) has its container checked (`cfb`) first.
+//!
+//! What an `.xlsx` may still make the library hold, with the default limits, measured
+//! one by one (release build, `tests/limits/measure.rs`): 5,000,000 shared strings
+//! 279 MB, 65,490 cell formats copying 1 KiB fonts 135 MB, a 16 MiB sheet list 130 MB,
+//! 16 MiB of relationships 78 MB, the table of contents under 20 MB; so under 700 MB for
+//! a file built to reach every limit at once, against gigabytes before. Reading
+//! 100,000 ordinary rows takes about 0.35 s more than the library alone (0.8 s in all).
 
 mod biff;
 mod cfb;

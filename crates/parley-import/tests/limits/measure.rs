@@ -268,3 +268,82 @@ fn pipeline_of_rows_copying_one_long_shared_string() {
         run(bytes, rows_only)
     });
 }
+
+#[test]
+#[ignore = "a measurement: run in release, alone"]
+fn xlsx_styles_at_their_limits() {
+    // 65,490 cell formats, each copying a font and a number format of almost 1 KiB.
+    let name = "F".repeat(950);
+    let code = "0".repeat(950);
+    let xfs = r#"<xf numFmtId="164" fontId="0"/>"#.repeat(65_490);
+    let styles = format!(
+        r#"<styleSheet><numFmts><numFmt numFmtId="164" formatCode="{code}"/></numFmts><fonts><font><name val="{name}"/></font></fonts><cellXfs>{xfs}</cellXfs></styleSheet>"#
+    );
+    let sheet = r#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Mobile</t></is></c></row></sheetData></worksheet>"#;
+    let mut parts = crate::xlsx::skeleton();
+    parts.push(part(crate::xlsx::SHEET, sheet));
+    parts.push(part("xl/styles.xml", &styles));
+    let bytes = zip(&parts);
+    println!("file: {} KB", bytes.len() / 1000);
+    measure(
+        "xlsx 65,490 formats copying 1 KiB fonts and formats",
+        || {
+            let mut sink = Count(0);
+            let result = read_xlsx(
+                Cursor::new(bytes),
+                None,
+                &SheetLimits::default(),
+                &progress(),
+                &mut sink,
+            );
+            format!("{result:?}")
+        },
+    );
+}
+
+#[test]
+#[ignore = "a measurement: run in release, alone"]
+fn xlsx_workbook_parts_at_their_limit() {
+    // The workbook's relationships, then its sheet list, each just under 16 MiB.
+    let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let sheet = r#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Mobile</t></is></c></row></sheetData></worksheet>"#;
+    let relationships: String = (0..350_000)
+        .map(|i| format!(r#"<Relationship Id="r{i}" Type="t" Target="x"/>"#))
+        .collect();
+    let sheets = r#"<sheet name="S" r:id="rId1"/>"#.repeat(550_000);
+    for (what, name, text) in [
+        (
+            "350,000 relationships",
+            "xl/_rels/workbook.xml.rels",
+            format!(
+                r#"<Relationships><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>{relationships}</Relationships>"#
+            ),
+        ),
+        (
+            "550,000 sheets",
+            "xl/workbook.xml",
+            format!(r#"<workbook xmlns:r="{rel}"><sheets>{sheets}</sheets></workbook>"#),
+        ),
+    ] {
+        assert!(text.len() < 16 * 1024 * 1024, "{}", text.len());
+        let mut parts: Vec<_> = crate::xlsx::skeleton()
+            .into_iter()
+            .filter(|p| p.name != name)
+            .collect();
+        parts.push(part(name, &text));
+        parts.push(part(crate::xlsx::SHEET, sheet));
+        let bytes = zip(&parts);
+        println!("file: {} KB", bytes.len() / 1000);
+        measure(what, || {
+            let mut sink = Count(0);
+            let result = read_xlsx(
+                Cursor::new(bytes),
+                None,
+                &SheetLimits::default(),
+                &progress(),
+                &mut sink,
+            );
+            format!("{result:?}")
+        });
+    }
+}

@@ -335,7 +335,7 @@ fn a_declared_size_over_the_limit_is_refused_unread() {
         e,
         ReadError::PartTooLarge {
             part: STYLES.to_owned(),
-            limit: 32 * 1024 * 1024
+            limit: 16 * 1024 * 1024
         }
     );
 }
@@ -475,7 +475,7 @@ fn too_many_cell_formats_or_a_huge_font_are_refused() {
                 part: STYLES.to_owned()
             },
             what: "a font or number format",
-            limit: 2048
+            limit: 1024
         }
     );
 }
