@@ -12,10 +12,12 @@
 //! strings at most 256 MiB (counted as 3 bytes a character); the container and the
 //! workbook stream are held whole, so up to the file's size again. Measured (release
 //! build, peak resident size added by reading, `tests/limits/measure.rs`): a sheet of
-//! 65,536 rows × 64 columns of numbers, at the cell limit (a 26 MB file), 364 MB. A sheet
-//! spanning 65,536 × 256, or declaring four billion rows, is refused; before these checks
-//! the first made the library build 537 MB from a 6 KB file, and the second aborted the
-//! process.
+//! 65,536 rows × 64 columns of numbers, at the cell limit (a 26 MB file), 364 MB; with
+//! text at its limit as well, the worst is under about 650 MB plus the file. Before
+//! these checks, a 6 KB file whose two cells were A1 and IV65536 (the format's largest
+//! sheet) made the library hold 1 GB (the sheet built, then copied), and one whose
+//! sheet declared its last row before its first aborted the process (an allocation of
+//! 172 GB); both are now refused.
 
 use std::io::{Read, Seek};
 

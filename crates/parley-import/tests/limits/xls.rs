@@ -236,7 +236,8 @@ fn a_hand_made_workbook_within_the_limits_reads() {
 
 #[test]
 fn a_sheet_spanning_the_whole_format_is_refused_before_it_is_built() {
-    // Two cells, A1 and IV65536: the library would build 16.7 million cells (537 MB).
+    // Two cells, A1 and IV65536: the library would build 16.7 million cells and copy
+    // them (1 GB measured).
     let bytes = contacts(vec![number(65_535, 255, 1.0)]);
     assert!(bytes.len() < 8000, "{}", bytes.len());
     let e = read(bytes, &SheetLimits::default()).err().unwrap();
