@@ -123,12 +123,24 @@ fn xlsx_at_the_shared_strings_limit() {
 #[test]
 #[ignore = "a measurement: run in release, alone"]
 fn xlsx_of_a_hundred_thousand_rows() {
+    xlsx_of_rows(100_000);
+}
+
+#[test]
+#[ignore = "a measurement: run in release, alone"]
+fn xlsx_of_a_million_rows() {
+    xlsx_of_rows(1_000_000);
+}
+
+/// An ordinary workbook of `rows` rows of 8 columns, two of distinct texts (as shared
+/// strings), read with the pre-flight and by the library alone.
+fn xlsx_of_rows(rows: u32) {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     for c in 0..8u16 {
         sheet.write_string(0, c, format!("column {c}")).unwrap();
     }
-    for r in 1..=100_000u32 {
+    for r in 1..=rows {
         sheet.write_string(r, 0, format!("0871{r:06}")).unwrap();
         sheet.write_string(r, 1, format!("Name {r}")).unwrap();
         for c in 2..8u16 {
@@ -140,7 +152,7 @@ fn xlsx_of_a_hundred_thousand_rows() {
     let bytes = book.save_to_buffer().unwrap();
     println!("file: {} MB", bytes.len() / 1_000_000);
     let copy = bytes.clone();
-    measure("xlsx 100,000 rows, with the pre-flight", || {
+    measure(&format!("xlsx {rows} rows, with the pre-flight"), || {
         let mut sink = Count(0);
         let result = read_xlsx(
             Cursor::new(copy),
@@ -151,7 +163,7 @@ fn xlsx_of_a_hundred_thousand_rows() {
         );
         format!("{result:?}, {} rows", sink.0)
     });
-    measure("xlsx 100,000 rows, calamine alone", || {
+    measure(&format!("xlsx {rows} rows, calamine alone"), || {
         use calamine::Reader;
         let mut workbook = calamine::Xlsx::new(Cursor::new(bytes)).unwrap();
         let name = workbook.sheet_names()[0].clone();
