@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use libfuzzer_sys::fuzz_target;
-use parley_import::sheet::{SheetProgress, read_xls, read_xlsx};
+use parley_import::sheet::{SheetLimits, SheetProgress, read_xls, read_xlsx};
 use parley_import::source::{Row, RowSink, Stop};
 
 struct Discard;
@@ -23,6 +23,6 @@ impl RowSink for Discard {
 
 fuzz_target!(|data: &[u8]| {
     let progress = SheetProgress { bytes_read: Arc::new(AtomicU64::new(0)), bytes_total: data.len() as u64 };
-    let _ = read_xlsx(Cursor::new(data), None, &progress, &mut Discard);
-    let _ = read_xls(Cursor::new(data), None, &progress, &mut Discard);
+    let _ = read_xlsx(Cursor::new(data), None, &SheetLimits::default(), &progress, &mut Discard);
+    let _ = read_xls(Cursor::new(data), None, &SheetLimits::default(), &progress, &mut Discard);
 });

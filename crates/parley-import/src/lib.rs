@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod csv_file;
+mod limits;
 pub mod pipeline;
 pub mod plan;
 pub mod report;
@@ -20,18 +21,24 @@ use std::sync::atomic::AtomicU64;
 
 use parley_domain::ImportFormat;
 
+pub use limits::{
+    Bytes, Count, EXCEL_MAX_CELL_CHARS, EXCEL_MAX_CELL_FORMATS, EXCEL_MAX_COLUMNS, SheetLimits,
+};
 pub use pipeline::{Batch, ImportConsumer, PipelineError, PipelineOptions};
 pub use plan::{ImportPlan, PlanError, Target, normalise_header, plan};
-pub use source::{CellRef, OwnedCell, ReadError, ReadOutcome, Row, RowSink};
+pub use source::{CellRef, OwnedCell, Place, ReadError, ReadOutcome, Row, RowSink};
 pub use validate::{Checked, ContactRow, Problem, RejectedRow, RowValidator};
 pub use values::ValueContext;
 
-/// Reads the file at `path` in `format` into `sink` (`sheet` picks a worksheet).
+/// Reads the file at `path` in `format` into `sink` (`sheet` picks a worksheet), within
+/// `limits`. JSON rows ([`ImportFormat::Rows`]) are read from a file holding the API's
+/// document or the bare array of rows.
 /// `bytes_read` grows as the file is consumed, for progress.
 pub fn read_file(
     path: &Path,
     format: ImportFormat,
     sheet: Option<&str>,
+    limits: &SheetLimits,
     bytes_read: &Arc<AtomicU64>,
     sink: &mut dyn RowSink,
 ) -> Result<ReadOutcome, ReadError> {
@@ -45,10 +52,10 @@ pub fn read_file(
         ImportFormat::Csv => {
             csv_file::read_csv(file, Arc::clone(bytes_read), sink).map(|(_, outcome)| outcome)
         }
-        ImportFormat::Xlsx => sheet::read_xlsx(BufReader::new(file), sheet, &progress, sink),
-        ImportFormat::Xls => sheet::read_xls(BufReader::new(file), sheet, &progress, sink),
-        ImportFormat::Rows => Err(ReadError::Io(
-            "JSON rows are not read from a file".to_owned(),
-        )),
+        ImportFormat::Xlsx => {
+            sheet::read_xlsx(BufReader::new(file), sheet, limits, &progress, sink)
+        }
+        ImportFormat::Xls => sheet::read_xls(BufReader::new(file), sheet, limits, &progress, sink),
+        ImportFormat::Rows => rows::read_json_rows(file, limits, sink),
     }
 }

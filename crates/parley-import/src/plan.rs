@@ -1,12 +1,23 @@
 //! From a header row to a column plan: header normalisation, the explicit mapping, the
 //! channel-address column, built-in and known fields, and the `text` fields unknown
-//! columns become.
+//! columns become. Errors and warnings name a few headers, each shortened, never the
+//! whole header: a file may have thousands of columns.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use parley_domain::{
     ChannelKind, FieldDefinition, FieldKey, FieldType, ImportOptions, MAX_FIELD_KEY_LEN,
 };
+
+use crate::limits::{Count, shorten};
+
+/// Headers an error lists before "… and N more".
+const LISTED_HEADERS: usize = 10;
+/// Characters of one header an error or warning repeats.
+const HEADER_CHARS: usize = 40;
+/// Characters of a name from the options an error repeats.
+const OPTION_CHARS: usize = 100;
 
 /// Header words that name the channel-address column, strongest first.
 const ADDRESS_WORDS: [&str; 9] = [
@@ -72,7 +83,7 @@ pub enum PlanError {
         "no channel-address column: none of the headers ({headers}) looks like a phone number column; name it with `address_column`"
     )]
     NoAddressColumn {
-        /// The headers, comma-separated.
+        /// The first headers, comma-separated, and how many more there are.
         headers: String,
     },
     /// A column named in the options is not in the file.
@@ -84,7 +95,7 @@ pub enum PlanError {
         option: &'static str,
         /// The column asked for.
         column: String,
-        /// The headers, comma-separated.
+        /// The first headers, comma-separated, and how many more there are.
         headers: String,
     },
     /// A mapping target is not a valid field key.
@@ -155,6 +166,52 @@ fn fold_accent(c: char) -> char {
     }
 }
 
+/// The first headers, each shortened, comma-separated, then "… and N more": what an
+/// error says of a header, whatever its width.
+#[must_use]
+pub fn summarise_headers(headers: &[String]) -> String {
+    let mut text = headers
+        .iter()
+        .take(LISTED_HEADERS)
+        .map(|h| shorten(h, HEADER_CHARS))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if headers.len() > LISTED_HEADERS {
+        let _ = write!(
+            text,
+            " … and {} more",
+            Count((headers.len() - LISTED_HEADERS) as u64)
+        );
+    }
+    text
+}
+
+/// The warning for the columns (from 0) that have no header: the first few by number
+/// and how many there are.
+fn no_header_warning(columns: &[usize]) -> Option<String> {
+    let (first, rest) = columns.split_first()?;
+    if rest.is_empty() {
+        return Some(format!(
+            "column {} has no header and was ignored",
+            first + 1
+        ));
+    }
+    let listed: Vec<String> = columns
+        .iter()
+        .take(LISTED_HEADERS)
+        .map(|c| (c + 1).to_string())
+        .collect();
+    let more = if columns.len() > LISTED_HEADERS {
+        format!(" … ({} in all)", Count(columns.len() as u64))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "columns {}{more} have no header and were ignored",
+        listed.join(", ")
+    ))
+}
+
 fn find_column(headers: &[String], name: &str) -> Option<usize> {
     headers.iter().position(|h| h == name).or_else(|| {
         let wanted = normalise_header(name);
@@ -183,45 +240,45 @@ pub fn plan(
     options: &ImportOptions,
     known: &[FieldDefinition],
 ) -> Result<ImportPlan, PlanError> {
-    let listing = headers.join(", ");
+    let listing = || summarise_headers(headers);
     let mut targets: Vec<Option<Target>> = vec![None; headers.len()];
     let mut warnings = Vec::new();
     for (name, target) in &options.mapping {
         let index = find_column(headers, name).ok_or_else(|| PlanError::MissingColumn {
             option: "mapping",
-            column: name.clone(),
-            headers: listing.clone(),
+            column: shorten(name, OPTION_CHARS),
+            headers: listing(),
         })?;
         targets[index] = Some(match target {
             None => Target::Ignore,
             Some(key) => key_target(key, known).ok_or_else(|| PlanError::BadTarget {
-                column: name.clone(),
-                target: key.clone(),
+                column: shorten(name, OPTION_CHARS),
+                target: shorten(key, OPTION_CHARS),
             })?,
         });
     }
     let address_column = match &options.address_column {
         Some(name) => find_column(headers, name).ok_or_else(|| PlanError::MissingColumn {
             option: "address_column",
-            column: name.clone(),
-            headers: listing.clone(),
+            column: shorten(name, OPTION_CHARS),
+            headers: listing(),
         })?,
         None => {
             let taken: Vec<bool> = targets.iter().map(Option::is_some).collect();
-            detect_address(headers, &taken).ok_or_else(|| PlanError::NoAddressColumn {
-                headers: listing.clone(),
-            })?
+            detect_address(headers, &taken)
+                .ok_or_else(|| PlanError::NoAddressColumn { headers: listing() })?
         }
     };
     targets[address_column] = Some(Target::Address);
     let mut new_fields = Vec::new();
+    let mut without_header = Vec::new();
     for (i, header) in headers.iter().enumerate() {
         if targets[i].is_some() {
             continue;
         }
         let key = normalise_header(header);
         if key.is_empty() {
-            warnings.push(format!("column {} has no header and was ignored", i + 1));
+            without_header.push(i);
             targets[i] = Some(Target::Ignore);
             continue;
         }
@@ -233,6 +290,7 @@ pub fn plan(
             None => Target::Ignore,
         });
     }
+    warnings.extend(no_header_warning(&without_header));
     let columns: Vec<Column> = headers
         .iter()
         .zip(targets)
@@ -253,9 +311,9 @@ pub fn plan(
             return Err(PlanError::DuplicateTarget {
                 key,
                 first: first + 1,
-                first_header: columns[first].header.clone(),
+                first_header: shorten(&columns[first].header, HEADER_CHARS),
                 second: i + 1,
-                second_header: c.header.clone(),
+                second_header: shorten(&c.header, HEADER_CHARS),
             });
         }
         seen.insert(key, i);
@@ -347,6 +405,38 @@ mod tests {
         assert_eq!(p.columns[2].target, Target::Ignore);
         assert_eq!(p.columns[3].target, Target::Ignore);
         assert!(p.new_fields.is_empty());
+    }
+
+    #[test]
+    fn a_wide_header_is_summarised_not_echoed() {
+        let mut wide: Vec<String> = (0..100_000).map(|i| format!("column {i}")).collect();
+        wide[7] = "x".repeat(10_000);
+        let e = plan(&wide, &ImportOptions::default(), &[]).unwrap_err();
+        let message = e.to_string();
+        assert!(message.len() < 700, "{} bytes", message.len());
+        assert!(
+            message.contains("column 0, column 1, column 2")
+                && message.contains("… and 99,990 more"),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("{}…", "x".repeat(40))),
+            "{message}"
+        );
+        let mut options = ImportOptions::default();
+        options.mapping.insert("y".repeat(5000), None);
+        let e = plan(&wide, &options, &[]).unwrap_err();
+        assert!(e.to_string().len() < 900, "{e}");
+
+        let mut blank = vec![String::new(); 50_000];
+        blank[3] = "Mobile".into();
+        let p = plan(&blank, &ImportOptions::default(), &[]).unwrap();
+        assert_eq!(
+            p.warnings,
+            [
+                "columns 1, 2, 3, 5, 6, 7, 8, 9, 10, 11 … (49,999 in all) have no header and were ignored"
+            ]
+        );
     }
 
     #[test]

@@ -2,12 +2,25 @@
 //! row's cells under the file's own headers. Values that a spreadsheet would run as a
 //! formula (`=`, `+`, `-`, `@` first) are prefixed with `'`, so opening the report in
 //! Excel cannot execute anything a customer's file carried.
+//!
+//! The header line keeps one name per column of the file, so the original cells stay
+//! under their headers (the readers bound the columns: 16,384 by default); each name is
+//! cut to 256 characters there, and the `column` of a line is already cut by `validate`.
+
+use crate::limits::shorten;
+
+/// Characters of a file's header name the report's header line repeats.
+const HEADER_NAME_CHARS: usize = 256;
 
 /// The report's header line.
 #[must_use]
 pub fn header_line(file_header: &[String]) -> Vec<u8> {
+    let names: Vec<String> = file_header
+        .iter()
+        .map(|h| shorten(h, HEADER_NAME_CHARS))
+        .collect();
     let mut fields: Vec<&str> = vec!["row", "column", "value", "reason"];
-    fields.extend(file_header.iter().map(String::as_str));
+    fields.extend(names.iter().map(String::as_str));
     line(&fields)
 }
 
@@ -63,6 +76,11 @@ mod tests {
         assert_eq!(
             String::from_utf8(header_line(&["Mobile".into()])).unwrap(),
             "row,column,value,reason,Mobile\r\n"
+        );
+        let long = String::from_utf8(header_line(&["n".repeat(10_000)])).unwrap();
+        assert_eq!(
+            long,
+            format!("row,column,value,reason,{}…\r\n", "n".repeat(256))
         );
     }
 }

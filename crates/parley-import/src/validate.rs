@@ -3,16 +3,21 @@
 //! A row is valid when its channel address is present and valid and every non-empty
 //! value reads as its field's type; otherwise every problem is reported, each with its
 //! column, the value and the reason. Empty cells leave a field untouched on update
-//! (they never erase a stored value).
+//! (they never erase a stored value). A problem names its column by the header,
+//! shortened to 100 characters.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use parley_domain::ChannelKind;
 
+use crate::limits::shorten;
 use crate::plan::{ImportPlan, Target};
 use crate::source::{CellRef, Row};
 use crate::values::{ValueContext, cell_text, parse_value, write_json_string};
+
+/// Characters of a column's header a problem repeats (a header cell may hold 32,767).
+const PROBLEM_COLUMN_CHARS: usize = 100;
 
 /// Longest `customer_id` accepted.
 pub const MAX_CUSTOMER_ID_CHARS: usize = 128;
@@ -99,7 +104,7 @@ impl<'p> RowValidator<'p> {
             let cell = row.cell(i);
             let mut refuse = |reason: String| {
                 problems.push(Problem {
-                    column: column.header.clone(),
+                    column: shorten(&column.header, PROBLEM_COLUMN_CHARS),
                     value: cell.to_string(),
                     reason,
                 });
@@ -338,6 +343,35 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_problem_names_a_long_header_shortened() {
+        use crate::source::OwnedCell;
+        let long_header = "n".repeat(5000);
+        let header = vec!["Mobile".to_owned(), long_header.clone()];
+        let mut options = parley_domain::ImportOptions::default();
+        options
+            .mapping
+            .insert(long_header, Some("customer_id".to_owned()));
+        let plan = crate::plan(&header, &options, &[]).unwrap();
+        let ctx = ValueContext::new("IE".parse().unwrap(), parley_domain::DateOrder::Dmy);
+        let row = Row::from_cells(
+            2,
+            vec![
+                OwnedCell::Text("087 123 4567".into()),
+                OwnedCell::Text("c".repeat(200)),
+            ],
+        );
+        let Checked::Rejected(rejected) = RowValidator::new(&plan, ctx).check(&row) else {
+            panic!("the customer_id is too long");
+        };
+        assert_eq!(rejected.problems[0].column, format!("{}…", "n".repeat(100)));
+        assert_eq!(
+            rejected.original[1],
+            "c".repeat(200),
+            "the original cells are kept"
+        );
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]

@@ -11,7 +11,7 @@ use parley_domain::{
     DateOrder, FieldDefinition, FieldKey, FieldType, ImportFormat, ImportOptions, OrgId,
 };
 use parley_import::pipeline::{self, Batch, ImportConsumer, PipelineOptions};
-use parley_import::{ContactRow, ImportPlan, PlanError, RejectedRow, ValueContext};
+use parley_import::{ContactRow, ImportPlan, PlanError, RejectedRow, SheetLimits, ValueContext};
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> PathBuf {
@@ -88,7 +88,16 @@ fn import(
     let path = fixture(name);
     let country = country.parse().unwrap();
     let result = pipeline::run(
-        |sink| parley_import::read_file(&path, format, sheet.as_deref(), &bytes, sink),
+        |sink| {
+            parley_import::read_file(
+                &path,
+                format,
+                sheet.as_deref(),
+                &SheetLimits::default(),
+                &bytes,
+                sink,
+            )
+        },
         || ValueContext::new(country, order),
         &bytes,
         &mut consumer,
@@ -97,6 +106,7 @@ fn import(
             workers: 3,
             chunk_rows: 1,
             batch_rows: 2,
+            ..PipelineOptions::default()
         },
     );
     assert_eq!(
@@ -457,4 +467,34 @@ fn a_plan_error_stops_before_any_row() {
     let e = result.unwrap_err();
     assert!(e.contains("could not be applied"), "{e}");
     assert_eq!(c.total, 0);
+}
+
+#[test]
+fn json_rows_are_read_from_a_file_through_the_pipeline() {
+    let (c, result) = import(
+        "rows.json",
+        ImportFormat::Rows,
+        ref_mapping(),
+        "IE",
+        DateOrder::Dmy,
+    );
+    result.unwrap();
+    assert_eq!(
+        contacts(&c),
+        vec![
+            (
+                2,
+                Some("C001".into()),
+                "+353871234567".into(),
+                json!({"name": "Zoë"})
+            ),
+            (
+                3,
+                Some("C002".into()),
+                "+353861234567".into(),
+                json!({"balance": "99.50"})
+            ),
+        ]
+    );
+    assert_eq!(rejects(&c), vec![(4, vec!["Mobile".to_owned()])]);
 }

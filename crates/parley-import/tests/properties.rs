@@ -1,6 +1,8 @@
 //! Property tests: what the `csv` writer and `rust_xlsxwriter` write, our readers read back
 //! unchanged; no value parser panics on any input; every phone number we accept, the
-//! `phonenumber` crate accepts with the same E.164.
+//! `phonenumber` crate accepts with the same E.164; the `.xlsx` pre-flight check counts
+//! a cell's characters as the library decodes them, and on a mangled workbook refuses
+//! or reads, never panicking, its messages short.
 #![allow(clippy::unwrap_used)]
 
 use std::io::Cursor;
@@ -9,8 +11,8 @@ use std::sync::atomic::AtomicU64;
 
 use parley_domain::{DateOrder, FieldType};
 use parley_import::csv_file::read_csv;
-use parley_import::sheet::{SheetProgress, read_xlsx};
-use parley_import::source::{CellRef, OwnedCell, Row, RowSink, Stop};
+use parley_import::sheet::{SheetLimits, SheetProgress, read_xlsx};
+use parley_import::source::{CellRef, OwnedCell, Place, ReadError, Row, RowSink, Stop};
 use parley_import::values::{PhoneNormaliser, ValueContext, parse_value};
 use proptest::prelude::*;
 
@@ -137,7 +139,7 @@ proptest! {
         let bytes = workbook.save_to_buffer().unwrap();
         let mut sink = Rows::default();
         let progress = SheetProgress { bytes_read: Arc::new(AtomicU64::new(0)), bytes_total: bytes.len() as u64 };
-        read_xlsx(Cursor::new(bytes), None, &progress, &mut sink).unwrap();
+        read_xlsx(Cursor::new(bytes), None, &SheetLimits::default(), &progress, &mut sink).unwrap();
         prop_assert_eq!(&sink.header, &["a", "b", "c"]);
         // Rows whose every text cell is blank are skipped by design; none are generated.
         let expected: Vec<&Vec<OwnedCell>> = rows.iter().filter(|r| r.iter().any(|c| !c.as_ref().is_empty())).collect();
@@ -204,6 +206,114 @@ proptest! {
         // Everything we accept, it accepts, with the same E.164.
         if let Ok(ours) = ours {
             prop_assert_eq!(Some(ours), theirs, "{}", text);
+        }
+    }
+}
+
+fn read_limited(bytes: Vec<u8>, limits: &SheetLimits) -> Result<Rows, ReadError> {
+    let progress = SheetProgress {
+        bytes_read: Arc::new(AtomicU64::new(0)),
+        bytes_total: bytes.len() as u64,
+    };
+    let mut sink = Rows::default();
+    read_xlsx(Cursor::new(bytes), None, limits, &progress, &mut sink).map(|_| sink)
+}
+
+/// The parts of an archive, unpacked.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut data).unwrap();
+            (file.name().unwrap().into_owned(), data)
+        })
+        .collect()
+}
+
+fn rezip(parts: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in parts {
+        writer.start_file(name.as_str(), options).unwrap();
+        std::io::Write::write_all(&mut writer, data).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A cell of `text` reads when it has at most `limit` characters and is refused,
+    /// naming it, past that: the pre-flight counts characters as the library decodes
+    /// them (escaped `&`, `<`, `"`, characters of several bytes), for a shared string
+    /// and for an inline one. (A blank cell's row is skipped, so the text ends in a
+    /// letter.)
+    #[test]
+    fn cell_text_is_refused_exactly_past_the_limit(
+        text in "[a-zé€😀&<>\"' ]{0,39}[a-z]",
+        limit in 1usize..40,
+        inline in any::<bool>(),
+    ) {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = if inline {
+            workbook.add_worksheet_with_constant_memory().unwrap()
+        } else {
+            workbook.add_worksheet()
+        };
+        sheet.write_string(0, 0, "h").unwrap();
+        sheet.write_string(1, 0, &text).unwrap();
+        let limits = SheetLimits { max_cell_chars: limit, ..SheetLimits::default() };
+        let result = read_limited(workbook.save_to_buffer().unwrap(), &limits);
+        if text.chars().count() <= limit {
+            let rows = result.unwrap();
+            prop_assert_eq!(rows.rows[0].cell(0), CellRef::Text(&text));
+        } else {
+            let e = result.err().unwrap();
+            let place_ok = match &e {
+                ReadError::CellTooLong { place: Place::Cell { cell, .. }, .. } => cell == "A2",
+                ReadError::CellTooLong { place: Place::SharedString { index, .. }, .. } => *index == 1,
+                _ => false,
+            };
+            prop_assert!(place_ok, "{:?}", e);
+        }
+    }
+
+    /// Bytes spliced into a workbook's sheet or shared strings: the workbook is read or
+    /// refused, never with a panic, and a refusal's message stays short whatever the
+    /// file repeats.
+    #[test]
+    fn a_mangled_workbook_is_read_or_refused(
+        part in 0usize..2,
+        at in any::<prop::sample::Index>(),
+        splice in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..64),
+            "[<>/=\"a-z0-9 ]{0,64}".prop_map(String::into_bytes),
+            Just(b"<c r=\"ZZZZZZZZZZZZZZ1\"><v>1</v></c>".to_vec()),
+            Just(b"<si><t>".to_vec()),
+            Just(format!("<t>{}</t>", "x".repeat(3000)).into_bytes()),
+        ],
+    ) {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for r in 0..5u32 {
+            sheet.write_string(r, 0, format!("text {r}")).unwrap();
+            sheet.write_number(r, 1, f64::from(r)).unwrap();
+        }
+        let mut parts = unzip(&workbook.save_to_buffer().unwrap());
+        let target = ["xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"][part];
+        let (_, data) = parts.iter_mut().find(|(n, _)| n == target).unwrap();
+        let at = at.index(data.len() + 1);
+        data.splice(at..at, splice);
+        let limits = SheetLimits {
+            max_cell_chars: 1000,
+            max_markup_bytes: 2000,
+            ..SheetLimits::default()
+        };
+        if let Err(e) = read_limited(rezip(&parts), &limits) {
+            prop_assert!(e.to_string().len() < 600, "{}", e);
         }
     }
 }
