@@ -14,7 +14,6 @@ use parley_domain::{
 };
 use parley_jobs::enqueue;
 use parley_store::{Page, PageRequest, RejectLine};
-use serde_json::{Map, Value};
 
 pub use job::ImportJob;
 pub use run::{ImportRun, RunOutcome};
@@ -133,6 +132,55 @@ fn reject_lines_csv(lines: &[(u64, RejectLine)]) -> Vec<u8> {
 }
 
 /// The format a file name's extension names, or the 422 saying which are accepted.
+/// The top level of a JSON rows document, read without keeping its rows.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RowsEnvelope {
+    #[allow(dead_code)]
+    rows: serde::de::IgnoredAny,
+    #[serde(default)]
+    options: ImportOptions,
+}
+
+/// A sink that stops at the header: the rows' shape was checked by then.
+struct HeaderOnly;
+
+impl parley_import::RowSink for HeaderOnly {
+    fn header(&mut self, _: Vec<String>) -> Result<(), parley_import::source::Stop> {
+        Err(parley_import::source::Stop)
+    }
+    fn row(&mut self, _: parley_import::Row) -> Result<(), parley_import::source::Stop> {
+        Err(parley_import::source::Stop)
+    }
+}
+
+/// Reads a JSON rows document's options and checks its rows' shape, streaming; every
+/// problem as a field error.
+fn check_rows_document(path: &std::path::Path) -> Result<ImportOptions, AppError> {
+    use parley_import::ReadError;
+    let open = || std::fs::File::open(path).map_err(|e| AppError::Internal(Box::new(e)));
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(open()?));
+    let envelope: RowsEnvelope = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "rows".to_owned() } else { path };
+        AppError::invalid(field, e.into_inner().to_string())
+    })?;
+    let limits = parley_import::SheetLimits::default();
+    match parley_import::rows::read_json_rows(open()?, &limits, &mut HeaderOnly) {
+        Ok(_) => Ok(envelope.options),
+        Err(ReadError::Empty) => Err(AppError::invalid("rows", "must hold at least one row")),
+        Err(ReadError::JsonRow { row, message }) => Err(AppError::invalid(
+            format!("rows[{}]", row.saturating_sub(1)),
+            message,
+        )),
+        Err(e @ ReadError::TooManyKeys { row, .. }) => Err(AppError::invalid(
+            format!("rows[{}]", row.saturating_sub(1)),
+            e.to_string(),
+        )),
+        Err(other) => Err(AppError::invalid("rows", other.to_string())),
+    }
+}
+
 pub(crate) fn format_of(file_name: &str) -> Result<ImportFormat, AppError> {
     ImportFormat::from_file_name(file_name)
         .ok_or_else(|| AppError::invalid("file", "must be a .csv, .xls or .xlsx file"))
@@ -188,29 +236,49 @@ impl App {
         })
     }
 
-    /// Queues an import of JSON rows.
-    pub async fn import_rows(
+    /// Queues an import of JSON rows from `path`, a document `{"rows": [ {…}, … ],
+    /// "options": {…}}` as the API receives it. The document is read as a stream, one row
+    /// in memory at a time: its options, then its rows' shape (objects of strings,
+    /// numbers, booleans or nulls, at most the column limit of distinct keys), each
+    /// problem named by field (`rows[3]`, `options.mapping`) before anything is stored.
+    /// The job reads the stored document again the same way.
+    pub async fn import_rows_file(
         &self,
         access: &Access,
-        rows: Vec<Map<String, Value>>,
-        options: ImportOptions,
+        path: &std::path::Path,
     ) -> Result<ImportRecord, AppError> {
         access.require(Permission::ContactsWrite)?;
-        if rows.is_empty() {
-            return Err(AppError::invalid("rows", "must hold at least one row"));
-        }
-        let mut record = self.new_import_record(access.org_id(), ImportFormat::Rows, None, options);
-        let body = serde_json::to_vec(&rows).map_err(|e| AppError::Internal(Box::new(e)))?;
-        record.bytes_total = body.len() as u64;
+        let file = path.to_owned();
+        let options = tokio::task::spawn_blocking(move || check_rows_document(&file))
+            .await
+            .map_err(|e| AppError::Internal(Box::new(e)))??;
+        let record = self.new_import_record(access.org_id(), ImportFormat::Rows, None, options);
         self.store
             .create_import(&record, access.principal.user())
             .await?;
-        for (seq, chunk) in body.chunks(CHUNK_BYTES).enumerate() {
-            let seq = u32::try_from(seq).map_err(|e| AppError::Internal(Box::new(e)))?;
-            self.store.put_import_chunk(record.id, seq, chunk).await?;
+        let mut upload = ImportUpload {
+            app: self,
+            record,
+            buffer: Vec::with_capacity(CHUNK_BYTES),
+            seq: 0,
+            bytes: 0,
+        };
+        let mut source = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| AppError::Internal(Box::new(e)))?;
+        let mut chunk = vec![0u8; CHUNK_BYTES];
+        loop {
+            use tokio::io::AsyncReadExt;
+            let n = source
+                .read(&mut chunk)
+                .await
+                .map_err(|e| AppError::Internal(Box::new(e)))?;
+            if n == 0 {
+                break;
+            }
+            upload.push(&chunk[..n]).await?;
         }
-        self.queue_import(&record).await?;
-        Ok(record)
+        upload.finish().await
     }
 
     async fn queue_import(&self, record: &ImportRecord) -> Result<(), AppError> {

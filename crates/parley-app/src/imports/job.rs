@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use parley_domain::{ImportFormat, ImportId, JobId};
+use parley_domain::{ImportId, JobId};
 use parley_jobs::{Job, JobError};
 use parley_store::JobEffects;
 use serde::{Deserialize, Serialize};
@@ -49,37 +49,44 @@ impl Job for ImportJob {
         if record.status.is_final() {
             return Ok(JobEffects::default());
         }
-        let result = if record.format == ImportFormat::Rows {
-            let mut bytes = Vec::new();
-            copy_chunks(app, record.id, &mut bytes).await?;
-            let rows =
-                serde_json::from_slice(&bytes).map_err(|e| JobError::Permanent(e.to_string()))?;
-            app.run_import(
+        // Read by this process right away, so no fsync: a crash restarts the job.
+        let path = std::env::temp_dir().join(format!("parley-{}.{}", record.id, record.format));
+        let mut file = std::fs::File::create(&path).map_err(retry)?;
+        copy_chunks(app, record.id, &mut file).await?;
+        drop(file);
+        let result = app
+            .run_import(
                 record.id,
-                ImportRun::Rows(rows),
+                ImportRun::File(path.clone()),
                 Arc::new(AtomicU64::new(0)),
             )
-            .await
-        } else {
-            // Read by this process right away, so no fsync: a crash restarts the job.
-            let path = std::env::temp_dir().join(format!("parley-{}.{}", record.id, record.format));
-            let mut file = std::fs::File::create(&path).map_err(retry)?;
-            copy_chunks(app, record.id, &mut file).await?;
-            drop(file);
-            let result = app
-                .run_import(
-                    record.id,
-                    ImportRun::File(path.clone()),
-                    Arc::new(AtomicU64::new(0)),
-                )
-                .await;
-            let _ = std::fs::remove_file(path);
-            result
-        };
-        match result? {
-            RunOutcome::Completed => tracing::info!(import = %record.id, "import completed"),
-            RunOutcome::Failed(message) => {
-                tracing::info!(import = %record.id, %message, "import failed")
+            .await;
+        let _ = std::fs::remove_file(path);
+        match result {
+            Ok(RunOutcome::Completed) => tracing::info!(import = %record.id, "import completed"),
+            Ok(RunOutcome::Failed(message)) => {
+                tracing::warn!(import = %record.id, %message, "import failed");
+            }
+            // The store is away: the job is retried, going on after the last committed row.
+            Err(e @ (AppError::Unavailable(_) | AppError::Conflict(_))) => return Err(retry(e)),
+            // Anything else (a bug, a panic in a reader) fails the import with a message
+            // and the log line that explains it, rather than leaving it queued forever.
+            Err(e) => {
+                tracing::error!(import = %record.id, error = ?e, "import stopped by an unexpected error");
+                let message = format!(
+                    "the import stopped on an unexpected error; the server log names it with the import's id {}",
+                    record.id
+                );
+                app.store
+                    .finish_import(
+                        record.id,
+                        parley_domain::ImportStatus::Failed,
+                        Some(&message),
+                        app.clock.now(),
+                    )
+                    .await?;
+                app.store.delete_import_chunks(record.id).await?;
+                return Err(JobError::Permanent(message));
             }
         }
         app.store.delete_import_chunks(record.id).await?;

@@ -11,7 +11,6 @@ use parley_domain::{
 use parley_import::pipeline::{self, Batch, ImportConsumer, PipelineError, PipelineOptions};
 use parley_import::{ImportPlan, PlanError, ValueContext};
 use parley_store::{ImportBatch, ImportRow, ImportWriter, RejectLine, Store, StoreError};
-use serde_json::{Map, Value};
 use tokio::runtime::Handle;
 
 use crate::{App, AppError};
@@ -19,10 +18,9 @@ use crate::{App, AppError};
 /// Where the rows are.
 #[derive(Debug)]
 pub enum ImportRun {
-    /// A local file in the import's format.
+    /// A local file in the import's format (for JSON rows, the document as the API took
+    /// it).
     File(PathBuf),
-    /// JSON rows.
-    Rows(Vec<Map<String, Value>>),
 }
 
 /// How an import ended.
@@ -275,12 +273,17 @@ impl App {
         let format = record.format;
         let sheet = record.options.sheet.clone();
         let counter = Arc::clone(&bytes_read);
+        let limits = parley_import::SheetLimits::default();
         let result = tokio::task::spawn_blocking(move || {
             let read = |sink: &mut dyn parley_import::RowSink| match &source {
-                ImportRun::File(path) => {
-                    parley_import::read_file(path, format, sheet.as_deref(), &counter, sink)
-                }
-                ImportRun::Rows(rows) => parley_import::rows::read_json_rows(rows, sink),
+                ImportRun::File(path) => parley_import::read_file(
+                    path,
+                    format,
+                    sheet.as_deref(),
+                    &limits,
+                    &counter,
+                    sink,
+                ),
             };
             let result = pipeline::run(
                 read,

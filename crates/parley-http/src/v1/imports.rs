@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::caller::Caller;
-use crate::extract::{ApiJson, ApiQuery, PageQuery, is_json, media_type, path_id};
+use crate::extract::{ApiQuery, PageQuery, is_json, media_type, path_id};
 use crate::problem::{ApiError, Problem, ProblemType};
 
 /// An import and where it stands.
@@ -104,7 +104,9 @@ pub struct ImportList {
     pub next_cursor: Option<String>,
 }
 
-/// Rows sent as JSON.
+/// Rows sent as JSON. (The OpenAPI description of the document; the handler reads it as
+/// a stream, never whole, with `parley-import`'s JSON rows reader.)
+#[allow(dead_code)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RowsImportRequest {
@@ -122,6 +124,43 @@ pub struct RowsImportRequest {
 pub const MAX_ROWS_BODY: usize = 64 * 1024 * 1024;
 /// No upload is read past this, whatever the configuration says.
 pub const MAX_UPLOAD_CEILING: usize = 4 * 1024 * 1024 * 1024;
+
+/// Writes `body` to a temporary file, refusing it past `limit` bytes with a 413 that
+/// quotes the limit.
+async fn spool_body(body: Body, limit: u64) -> Result<tempfile::NamedTempFile, ApiError> {
+    use http_body_util::BodyExt;
+    use tokio::io::AsyncWriteExt;
+    let failed = |e: std::io::Error| {
+        tracing::warn!(error = %e, "a rows document could not be written to a temporary file");
+        ApiError::new(ProblemType::Unavailable, "the document could not be stored; retry")
+    };
+    let file = tempfile::Builder::new()
+        .prefix("parley-rows-")
+        .tempfile()
+        .map_err(failed)?;
+    let mut writer = tokio::fs::File::from_std(file.as_file().try_clone().map_err(failed)?);
+    let mut body = body;
+    let mut total = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| {
+            ApiError::new(ProblemType::MalformedBody, "the body could not be read")
+        })?;
+        let Ok(chunk) = frame.into_data() else { continue };
+        total += chunk.len() as u64;
+        if total > limit {
+            return Err(ApiError::new(
+                ProblemType::PayloadTooLarge,
+                format!(
+                    "JSON rows take at most {}; send a larger list as a file (multipart)",
+                    crate::problem::size(limit)
+                ),
+            ));
+        }
+        writer.write_all(&chunk).await.map_err(failed)?;
+    }
+    writer.flush().await.map_err(failed)?;
+    Ok(file)
+}
 
 fn options_from(text: &str) -> Result<ImportOptions, ApiError> {
     let mut de = serde_json::Deserializer::from_str(text);
@@ -152,19 +191,10 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<ImportResponse>), ApiError> {
     let media = media_type(request.headers()).unwrap_or_default();
     if is_json(&media) {
-        let (mut parts, body) = request.into_parts();
-        parts
-            .extensions
-            .insert(crate::extract::RouteLimit(MAX_ROWS_BODY as u64));
-        let limited = Request::from_parts(
-            parts,
-            Body::new(http_body_util::Limited::new(body, MAX_ROWS_BODY)),
-        );
-        let ApiJson(body) = ApiJson::<RowsImportRequest>::from_request(limited, &state).await?;
-        let record = state
-            .app
-            .import_rows(&access, body.rows, body.options)
-            .await?;
+        // The document goes to a temporary file as it arrives and is read from there as
+        // a stream: no copy of the rows is ever held in memory.
+        let spool = spool_body(request.into_body(), MAX_ROWS_BODY as u64).await?;
+        let record = state.app.import_rows_file(&access, spool.path()).await?;
         return Ok((StatusCode::ACCEPTED, Json(record.into())));
     }
     if media != "multipart/form-data" {
