@@ -24,10 +24,6 @@ pub enum AuditAction {
     InvitationAccepted,
     /// An invitation was withdrawn before it was accepted.
     InvitationRevoked,
-    /// A one-time link to set an account's password was issued.
-    PasswordLinkIssued,
-    /// An account's password was set through its one-time link.
-    PasswordSet,
     /// A user signed out.
     SignOut,
     /// An API key was exchanged for a token.
@@ -88,15 +84,13 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 36] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
         AuditAction::InvitationCreated,
         AuditAction::InvitationAccepted,
         AuditAction::InvitationRevoked,
-        AuditAction::PasswordLinkIssued,
-        AuditAction::PasswordSet,
         AuditAction::SignOut,
         AuditAction::TokenIssued,
         AuditAction::ApiKeyCreated,
@@ -137,8 +131,6 @@ impl AuditAction {
             AuditAction::InvitationCreated => "invitation_created",
             AuditAction::InvitationAccepted => "invitation_accepted",
             AuditAction::InvitationRevoked => "invitation_revoked",
-            AuditAction::PasswordLinkIssued => "password_link_issued",
-            AuditAction::PasswordSet => "password_set",
             AuditAction::SignOut => "sign_out",
             AuditAction::TokenIssued => "token_issued",
             AuditAction::ApiKeyCreated => "api_key_created",

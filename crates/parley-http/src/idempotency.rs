@@ -13,6 +13,8 @@
 //!   and its answer is stored for the retry. A server error releases the key so a retry
 //!   runs again; a claim left running by a process that stopped is released once it is
 //!   older than [`STALE_AFTER`] (no request runs that long).
+//! * The stored answer is sealed with the master key (it may hold a secret shown once: a
+//!   new API key, a webhook secret, an invitation link), bound to its scope and key.
 //! * The body is hashed as it arrives: up to the general limit in memory, and an upload
 //!   (`POST /api/v1/imports`) beyond that in a temporary file, streamed to the handler
 //!   from there, so an idempotent upload takes no more memory than any other.
@@ -199,7 +201,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
             "retry once the first request has finished",
         )
         .into_response(),
-        Ok(IdempotencyBegin::Replay(stored)) => replay(stored),
+        Ok(IdempotencyBegin::Replay(stored)) => replay(&state.app, &scope, &key, &stored),
         Ok(IdempotencyBegin::Started) => {
             // The request runs on its own task: if the client goes away, it still finishes
             // and its answer is kept for the retry.
@@ -257,10 +259,20 @@ async fn settle(app: &parley_app::App, scope: &str, key: &str, response: Respons
             .and_then(|v| v.to_str().ok())
             .unwrap_or("application/json")
             .to_owned();
+        let sealed = match app.keys.sealed_box.seal(&body, &seal_context(scope, key)) {
+            Ok(sealed) => sealed.into_bytes(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not seal an idempotent response; a retry will run again");
+                let _ = app.store.abandon_idempotent(scope, key).await;
+                head.headers
+                    .insert(REPLAYED, HeaderValue::from_static("false"));
+                return Response::from_parts(head, Body::from(body));
+            }
+        };
         let stored = StoredResponse {
             status: status.as_u16(),
             content_type,
-            body: body.to_vec(),
+            body: sealed,
         };
         if let Err(e) = app.store.finish_idempotent(scope, key, stored).await {
             tracing::warn!(error = ?e, "could not store an idempotent response; a retry will run again");
@@ -272,9 +284,28 @@ async fn settle(app: &parley_app::App, scope: &str, key: &str, response: Respons
     Response::from_parts(head, Body::from(body))
 }
 
-fn replay(stored: StoredResponse) -> Response {
+/// What a stored answer is sealed to.
+fn seal_context(scope: &str, key: &str) -> String {
+    format!("idempotency:{scope}:{key}")
+}
+
+fn replay(app: &parley_app::App, scope: &str, key: &str, stored: &StoredResponse) -> Response {
+    let opened = std::str::from_utf8(&stored.body).ok().and_then(|sealed| {
+        app.keys
+            .sealed_box
+            .open(sealed, &seal_context(scope, key))
+            .ok()
+    });
+    let Some(body) = opened else {
+        tracing::warn!("a stored idempotent response could not be opened (another master key?)");
+        return ApiError::new(
+            ProblemType::IdempotencyKeyReused,
+            "this Idempotency-Key's first answer can no longer be read; use a new key",
+        )
+        .into_response();
+    };
     let status = http::StatusCode::from_u16(stored.status).unwrap_or(http::StatusCode::OK);
-    let mut response = Response::new(Body::from(stored.body));
+    let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     if let Ok(ct) = HeaderValue::from_str(&stored.content_type) {
         response.headers_mut().insert(header::CONTENT_TYPE, ct);

@@ -118,6 +118,11 @@ pub enum BenchCommand {
     /// path, on the simulator or the Twilio stand-in: first messages a second, time to
     /// finish, peak RSS.
     Campaign(crate::bench_campaign::CampaignBench),
+    /// Hostile uploads (60 MiB of JSON rows, an .xlsx whose cell unpacks to 2 GiB, one
+    /// with 60 million shared strings) against `parley serve` in a child process: each
+    /// import's outcome and the server's peak RSS, alone and all at once.
+    #[command(name = "hostile-uploads")]
+    HostileUploads(crate::bench_hostile::HostileBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +233,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Zones(args)) => return crate::bench_zones::run(&args),
         Command::Bench(BenchCommand::Campaign(args)) => {
             return crate::bench_campaign::run(args).await;
+        }
+        Command::Bench(BenchCommand::HostileUploads(args)) => {
+            return crate::bench_hostile::run(args).await;
         }
         Command::Bench(BenchCommand::Conversations(args)) => {
             return crate::bench_conversations::run(args).await;

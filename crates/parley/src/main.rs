@@ -6,6 +6,7 @@ mod bench;
 mod bench_campaign;
 mod bench_conversations;
 mod bench_flow;
+mod bench_hostile;
 mod bench_webhooks;
 mod bench_zones;
 mod chat_cmd;

@@ -132,7 +132,10 @@ async fn spool_body(body: Body, limit: u64) -> Result<tempfile::NamedTempFile, A
     use tokio::io::AsyncWriteExt;
     let failed = |e: std::io::Error| {
         tracing::warn!(error = %e, "a rows document could not be written to a temporary file");
-        ApiError::new(ProblemType::Unavailable, "the document could not be stored; retry")
+        ApiError::new(
+            ProblemType::Unavailable,
+            "the document could not be stored; retry",
+        )
     };
     let file = tempfile::Builder::new()
         .prefix("parley-rows-")
@@ -142,10 +145,11 @@ async fn spool_body(body: Body, limit: u64) -> Result<tempfile::NamedTempFile, A
     let mut body = body;
     let mut total = 0u64;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| {
-            ApiError::new(ProblemType::MalformedBody, "the body could not be read")
-        })?;
-        let Ok(chunk) = frame.into_data() else { continue };
+        let frame = frame
+            .map_err(|_| ApiError::new(ProblemType::MalformedBody, "the body could not be read"))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
         total += chunk.len() as u64;
         if total > limit {
             return Err(ApiError::new(

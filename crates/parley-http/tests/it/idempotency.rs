@@ -249,3 +249,35 @@ async fn a_413_quotes_the_routes_own_limit() {
         r.json
     );
 }
+
+/// A kept answer may hold a secret shown once (here a new API key's): it is sealed at
+/// rest, and the retry still gets it.
+#[tokio::test]
+async fn kept_answers_are_sealed_at_rest() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let body = json!({"name": "integration"});
+    let first = t
+        .send(post("/api/v1/api-keys", &token, "new-key", &body))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.json);
+    let secret = first.json["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("pk_"));
+    let out = std::process::Command::new("sqlite3")
+        .arg(t.db.dir().join("parley.db"))
+        .arg("SELECT hex(body) FROM idempotency_keys")
+        .output()
+        .expect("the sqlite3 shell (.ci/run installs it)");
+    let stored = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(!stored.trim().is_empty(), "the answer is kept");
+    let secret_hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        !stored.contains(&secret_hex),
+        "the secret is not stored in clear"
+    );
+    let retry = t
+        .send(post("/api/v1/api-keys", &token, "new-key", &body))
+        .await;
+    assert_eq!(replayed(&retry), "true");
+    assert_eq!(retry.json["secret"], secret.as_str());
+}
