@@ -78,6 +78,63 @@ impl ParleyProcess {
         }
     }
 
+    /// The value of the line `label …` the process printed (its first start prints the
+    /// bootstrap API key's id and secret).
+    ///
+    /// # Panics
+    /// When no line starts with `label`.
+    #[must_use]
+    pub fn printed(&self, label: &str) -> String {
+        self.stdout_lines
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label:?} line in {:?}", self.stdout_lines))
+            .trim()
+            .to_owned()
+    }
+
+    /// An application in this process over the same SQLite database in `dir` and the
+    /// same master key, with `settings`, and the owner's access through the API key the
+    /// process printed on its first start: what a test uses to act as an administrator
+    /// would while the process runs.
+    ///
+    /// # Panics
+    /// When the store, the key or the printed key cannot be read.
+    pub async fn app_beside(
+        &self,
+        dir: &Path,
+        settings: parley_app::Settings,
+    ) -> (
+        parley_app::App,
+        std::sync::Arc<dyn parley_store::Store>,
+        parley_app::auth::Access,
+    ) {
+        let url = format!("sqlite://{}", dir.join("parley.db").display());
+        let store: std::sync::Arc<dyn parley_store::Store> = std::sync::Arc::new(
+            parley_store_sqlite::SqliteStore::connect(&url, false)
+                .await
+                .expect("the process's store"),
+        );
+        let key = std::fs::read_to_string(dir.join("parley.key")).expect("the master key file");
+        let app = parley_app::App::new(
+            store.clone(),
+            std::sync::Arc::new(parley_domain::SystemClock),
+            &parley_app::MasterKey::from_base64(key.trim()).expect("a master key"),
+            settings,
+        )
+        .expect("the application");
+        let key_id = self.printed("API key id:").parse().expect("a key id");
+        let secret = self.printed("API key secret:");
+        let token = app
+            .issue_token(key_id, &secret)
+            .await
+            .expect("a token")
+            .token;
+        let principal = app.authenticate_bearer(&token).await.expect("the key");
+        let access = app.access(principal, None).await.expect("access");
+        (app, store, access)
+    }
+
     /// Kills the process with SIGKILL (no chance to clean up) and reaps it.
     pub fn kill_hard(mut self) {
         let _ = self.child.kill();

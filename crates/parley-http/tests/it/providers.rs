@@ -58,6 +58,27 @@ async fn flow(t: &TestApp, token: &str) -> String {
     id
 }
 
+/// A Twilio channel on the stand-in at `base_url`, starting `flow` for customers who
+/// write first; its id.
+async fn twilio_channel(t: &TestApp, token: &str, base_url: &str, flow: &str) -> String {
+    call(
+        t,
+        token,
+        Method::POST,
+        "/api/v1/channels",
+        Some(
+            json!({"provider": "twilio", "name": "SMS", "sender": "+447700900001",
+            "inbound_flow": flow, "rate_per_second": 100,
+            "settings": {"account_sid": SID, "base_url": base_url},
+            "credentials": {"auth_token": TOKEN}}),
+        ),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Polls `check` until it holds (5 s at most).
 async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
     for _ in 0..500 {
@@ -116,22 +137,7 @@ async fn twilio_end_to_end_signed_both_ways_and_opt_out_reaches_nothing() {
     let token = t.owner_token().await;
     let standin = TwilioStandIn::start(SID, TOKEN, FAST, 0).await.unwrap();
     let flow = flow(&t, &token).await;
-    let channel = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/channels",
-        Some(
-            json!({"provider": "twilio", "name": "SMS", "sender": "+447700900001",
-            "inbound_flow": flow, "rate_per_second": 100,
-            "settings": {"account_sid": SID, "base_url": standin.base_url},
-            "credentials": {"auth_token": TOKEN}}),
-        ),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let channel = twilio_channel(&t, &token, &standin.base_url, &flow).await;
     let inbound = format!("{base}/hooks/twilio/{channel}/inbound");
 
     // The customer writes; Twilio's signed webhook gets empty TwiML.
@@ -376,22 +382,7 @@ async fn senders_that_are_not_phone_numbers_are_kept_as_given_and_answered() {
     let token = t.owner_token().await;
     let standin = TwilioStandIn::start(SID, TOKEN, FAST, 0).await.unwrap();
     let flow = flow(&t, &token).await;
-    let channel = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/channels",
-        Some(
-            json!({"provider": "twilio", "name": "SMS", "sender": "+447700900001",
-            "inbound_flow": flow, "rate_per_second": 100,
-            "settings": {"account_sid": SID, "base_url": standin.base_url},
-            "credentials": {"auth_token": TOKEN}}),
-        ),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let channel = twilio_channel(&t, &token, &standin.base_url, &flow).await;
     let inbound = format!("{base}/hooks/twilio/{channel}/inbound");
     for (n, sender) in ["MyBank", "72404", "+99912345678"].into_iter().enumerate() {
         let (status, body) = standin

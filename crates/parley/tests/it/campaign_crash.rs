@@ -12,29 +12,17 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
+use parley_app::Settings;
 use parley_app::campaigns::{AudienceInput, Move, NewCampaign, WindowInput};
 use parley_app::channels::NewChannel;
 use parley_app::imports::{ImportRun, RunOutcome};
-use parley_app::{App, MasterKey, Settings};
-use parley_domain::{CampaignStatus, ImportOptions, SystemClock};
+use parley_domain::{CampaignStatus, ImportOptions};
 use parley_standin::TwilioStandIn;
-use parley_store::Store;
-use parley_store_sqlite::SqliteStore;
 use parley_testkit::ParleyProcess;
 
 const RECIPIENTS: usize = 100_000;
 const SID: &str = "AC00000000000000000000000000000001";
 const TOKEN: &str = "crash-test-auth-token";
-
-/// The key id and secret `parley serve` printed on its first start.
-fn printed(lines: &[String], label: &str) -> String {
-    lines
-        .iter()
-        .find_map(|l| l.trim().strip_prefix(label))
-        .unwrap_or_else(|| panic!("no {label:?} line in {lines:?}"))
-        .trim()
-        .to_owned()
-}
 
 fn phone(i: usize) -> String {
     format!("+4477{i:08}")
@@ -69,27 +57,12 @@ async fn process_sigkill_three_times_during_a_campaign_sends_each_recipient_once
 
     // The audience, flow, channel and campaign, made through the use cases as an
     // administrator would, in this process over the same database and master key.
-    let url = format!("sqlite://{}", dir.path().join("parley.db").display());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, false).await.unwrap());
-    let key = std::fs::read_to_string(dir.path().join("parley.key")).unwrap();
-    let app = App::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        &MasterKey::from_base64(&key).unwrap(),
-        // The stand-in listens on loopback, which the SSRF guard refuses by default.
-        Settings {
-            allow_private_targets: true,
-            ..Settings::default()
-        },
-    )
-    .unwrap();
-    let key_id = printed(&serving.stdout_lines, "API key id:")
-        .parse()
-        .unwrap();
-    let secret = printed(&serving.stdout_lines, "API key secret:");
-    let token = app.issue_token(key_id, &secret).await.unwrap().token;
-    let principal = app.authenticate_bearer(&token).await.unwrap();
-    let access = app.access(principal, None).await.unwrap();
+    // The stand-in listens on loopback, which the SSRF guard refuses by default.
+    let settings = Settings {
+        allow_private_targets: true,
+        ..Settings::default()
+    };
+    let (app, store, access) = serving.app_beside(dir.path(), settings).await;
     let org = access.org_id();
 
     let file = dir.path().join("audience.csv");

@@ -4,25 +4,14 @@
 //! (none as unchanged), and no client polling the import ever sees a counter move back.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parley_app::{App, MasterKey, Settings};
-use parley_domain::{ImportOptions, ImportRecord, ImportStatus, SystemClock};
+use parley_app::Settings;
+use parley_domain::{ImportOptions, ImportRecord, ImportStatus};
 use parley_store::Store;
-use parley_store_sqlite::SqliteStore;
 use parley_testkit::ParleyProcess;
 
 const ROWS: u64 = 300_000;
-
-fn printed(lines: &[String], label: &str) -> String {
-    lines
-        .iter()
-        .find_map(|l| l.trim().strip_prefix(label))
-        .unwrap_or_else(|| panic!("no {label:?} line in {lines:?}"))
-        .trim()
-        .to_owned()
-}
 
 /// The counters a client reads, in one tuple to compare.
 fn counters(r: &ImportRecord) -> [u64; 6] {
@@ -75,23 +64,7 @@ async fn process_sigkill_during_an_import_resumes_with_true_counters() {
     let env = [("PARLEY_JOBS__LEASE", "2s".to_owned())];
     let serving = ParleyProcess::start(binary, dir.path(), &env);
 
-    let url = format!("sqlite://{}", dir.path().join("parley.db").display());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, false).await.unwrap());
-    let key = std::fs::read_to_string(dir.path().join("parley.key")).unwrap();
-    let app = App::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        &MasterKey::from_base64(key.trim()).unwrap(),
-        Settings::default(),
-    )
-    .unwrap();
-    let key_id = printed(&serving.stdout_lines, "API key id:")
-        .parse()
-        .unwrap();
-    let secret = printed(&serving.stdout_lines, "API key secret:");
-    let token = app.issue_token(key_id, &secret).await.unwrap().token;
-    let principal = app.authenticate_bearer(&token).await.unwrap();
-    let access = app.access(principal, None).await.unwrap();
+    let (app, store, access) = serving.app_beside(dir.path(), Settings::default()).await;
 
     // An upload, as the API takes it; `parley serve` runs its job.
     let mut upload = app

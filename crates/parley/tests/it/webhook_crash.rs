@@ -7,14 +7,11 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use parley_app::Settings;
 use parley_app::webhooks::NewWebhook;
-use parley_app::{App, MasterKey, Settings};
-use parley_domain::{EventId, EventType, NewEvent, SystemClock};
-use parley_store::Store;
-use parley_store_sqlite::SqliteStore;
+use parley_domain::{EventId, EventType, NewEvent};
 use parley_testkit::{ParleyProcess, Receiver};
 
 const EVENTS: usize = 20_000;
@@ -27,16 +24,6 @@ fn tally(receiver: &Receiver) -> (HashMap<String, u32>, usize) {
         *ids.entry(r.header("webhook-id").to_owned()).or_insert(0) += 1;
     }
     (ids, received.len())
-}
-
-/// The key id and secret `parley serve` printed on its first start.
-fn printed(lines: &[String], label: &str) -> String {
-    lines
-        .iter()
-        .find_map(|l| l.trim().strip_prefix(label))
-        .unwrap_or_else(|| panic!("no {label:?} line in {lines:?}"))
-        .trim()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -54,25 +41,11 @@ async fn process_sigkill_during_webhook_delivery_loses_no_event() {
 
     // An endpoint, made through the use case as an administrator would, in this process
     // over the same database and master key.
-    let url = format!("sqlite://{}", dir.path().join("parley.db").display());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, false).await.unwrap());
-    let key = std::fs::read_to_string(dir.path().join("parley.key")).unwrap();
     let settings = Settings {
         allow_private_targets: true,
         ..Settings::default()
     };
-    let app = App::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        &MasterKey::from_base64(&key).unwrap(),
-        settings,
-    )
-    .unwrap();
-    let key_id = printed(&first.stdout_lines, "API key id:").parse().unwrap();
-    let secret = printed(&first.stdout_lines, "API key secret:");
-    let token = app.issue_token(key_id, &secret).await.unwrap().token;
-    let principal = app.authenticate_bearer(&token).await.unwrap();
-    let access = app.access(principal, None).await.unwrap();
+    let (app, store, access) = first.app_beside(dir.path(), settings).await;
     app.create_webhook(
         &access,
         NewWebhook {
