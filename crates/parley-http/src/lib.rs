@@ -5,6 +5,7 @@ mod client;
 mod extract;
 mod hooks;
 mod idempotency;
+mod invitation_page;
 mod ops;
 mod problem;
 mod v1;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
     api.merge(ops::router(&document))
         .merge(hooks::router())
         .merge(webchat::router())
+        .merge(invitation_page::router())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -1,0 +1,115 @@
+//! The invitation page in a real browser: Debian's chromium, driven by npm's
+//! `playwright-core` (`tests/browser/invitation.mjs`), opens an invitation's link, sees
+//! what it offers, chooses a name and password and accepts; axe-core finds no serious or
+//! critical violation, on a phone in the light theme and wide in the dark one. Then the
+//! account exists with that password and is a member with the invited role.
+//!
+//! Needs what the web-chat browser test needs (`.ci/run` installs it); never skipped.
+//! `SCREENSHOTS=folder` keeps pictures of the page.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use parley_domain::Role;
+use parley_testkit::TestApp;
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_accepts_an_invitation_in_a_real_browser() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "no chromium at {chromium}: apt-get install chromium (.ci/run does)"
+    );
+    assert!(
+        dir.join("node_modules/axe-core").is_dir(),
+        "the browser test's packages are not installed: npm ci --prefix {} (.ci/run does)",
+        dir.display()
+    );
+    let t = TestApp::new().await;
+    let base = t.listen().await;
+    let org = t
+        .app
+        .admin_create_organization("Acme Collections", None)
+        .await
+        .unwrap();
+    let invited = t
+        .app
+        .admin_invite(org.id, "ann@example.com", Role::Agent)
+        .await
+        .unwrap();
+    let link = format!(
+        "{base}{}#{}",
+        parley_app::tenancy::ACCEPT_PATH,
+        invited.token
+    );
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(dir.join("invitation.mjs"))
+        .current_dir(&dir)
+        .env("LINK", &link)
+        .env("PASSWORD", "ann's own password 1")
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true);
+    if let Ok(folder) = std::env::var("SCREENSHOTS") {
+        command.env("SCREENSHOTS", folder);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(90), command.output())
+        .await
+        .expect("the browser finishes within 90 s")
+        .expect("node runs (is Node.js installed?)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the browser test failed:\n{stdout}\n{stderr}"
+    );
+    let summary: Value = serde_json::from_str(stdout.trim()).expect("the summary as JSON");
+    assert_eq!(
+        summary["offer"],
+        "You are invited to join Acme Collections as agent, with the email ann@example.com."
+    );
+    assert!(
+        summary["done"]
+            .as_str()
+            .unwrap()
+            .contains("account is ready"),
+        "{summary}"
+    );
+    assert_eq!(summary["violations"], serde_json::json!([]), "{summary}");
+    assert_eq!(summary["errors"], serde_json::json!([]), "{summary}");
+
+    let creds = t
+        .app
+        .store
+        .find_user_by_email("ann@example.com")
+        .await
+        .unwrap()
+        .expect("the account exists");
+    assert_eq!(creds.user.name, "Ann Example");
+    assert!(parley_app::auth::verify_password(
+        "ann's own password 1",
+        &creds.password_hash
+    ));
+    let membership = t
+        .app
+        .store
+        .find_membership(creds.user.id, org.id)
+        .await
+        .unwrap()
+        .expect("a member");
+    assert_eq!(membership.role, Role::Agent);
+
+    // The page is served with a strict policy.
+    let page = reqwest::get(format!("{base}/invitation")).await.unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+}
