@@ -6,7 +6,7 @@
 // summary; exits 1 with the reason on any failure.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 
 const require = createRequire(import.meta.url);
 const { LINK, PASSWORD, SCREENSHOTS } = process.env;
@@ -15,18 +15,7 @@ if (!LINK || !PASSWORD) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 
 // axe-core is evaluated through the browser's devtools protocol: the page's own policy
 // (no inline or foreign script) stays in force, and refuses a script tag.

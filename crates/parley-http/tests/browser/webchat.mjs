@@ -4,7 +4,7 @@
 // MESSAGE (what the visitor writes) and REPLY (what the bot answers); SCREENSHOT, when
 // set, is where to save a picture of the page with the reply. Prints the thread
 // shown after the reload as JSON; exits 1 with the reason on any failure.
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 
 const { PAGE_URL, MESSAGE, REPLY } = process.env;
 if (!PAGE_URL || !MESSAGE || !REPLY) {
@@ -12,18 +12,7 @@ if (!PAGE_URL || !MESSAGE || !REPLY) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 let failed = false;
 try {
   const page = await browser.newPage();

@@ -7,26 +7,12 @@
 //! Needs what the web-chat browser test needs (`.ci/run` installs it); never skipped.
 //! `SCREENSHOTS=folder` keeps pictures of the page.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use parley_domain::Role;
 use parley_testkit::TestApp;
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_accepts_an_invitation_in_a_real_browser() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "no chromium at {chromium}: apt-get install chromium (.ci/run does)"
-    );
-    assert!(
-        dir.join("node_modules/axe-core").is_dir(),
-        "the browser test's packages are not installed: npm ci --prefix {} (.ci/run does)",
-        dir.display()
-    );
     let t = TestApp::new().await;
     let base = t.listen().await;
     let org = t
@@ -44,27 +30,14 @@ async fn a_person_accepts_an_invitation_in_a_real_browser() {
         parley_app::tenancy::ACCEPT_PATH,
         invited.token
     );
-    let mut command = tokio::process::Command::new("node");
-    command
-        .arg(dir.join("invitation.mjs"))
-        .current_dir(&dir)
-        .env("LINK", &link)
-        .env("PASSWORD", "ann's own password 1")
-        .env("CHROMIUM", &chromium)
-        .kill_on_drop(true);
-    if let Ok(folder) = std::env::var("SCREENSHOTS") {
-        command.env("SCREENSHOTS", folder);
-    }
-    let out = tokio::time::timeout(Duration::from_secs(90), command.output())
-        .await
-        .expect("the browser finishes within 90 s")
-        .expect("node runs (is Node.js installed?)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the browser test failed:\n{stdout}\n{stderr}"
-    );
+    let stdout = super::browser::run_script(
+        "invitation.mjs",
+        &[
+            ("LINK", link),
+            ("PASSWORD", "ann's own password 1".to_owned()),
+        ],
+    )
+    .await;
     let summary: Value = serde_json::from_str(stdout.trim()).expect("the summary as JSON");
     assert_eq!(
         summary["offer"],

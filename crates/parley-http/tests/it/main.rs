@@ -45,5 +45,7 @@ mod campaign_processes;
 mod sign_in_limits;
 // Idempotency-Key after a disconnect, a crash, a token refresh, and on a large upload.
 mod idempotency;
+// Running the browser scripts (chromium, playwright-core, axe-core).
+mod browser;
 // The invitation page in a real browser, with axe-core.
 mod invitation_browser;
