@@ -452,3 +452,43 @@ async fn a_retry_after_the_last_commit_keeps_the_counters() {
         rejects.json
     );
 }
+
+/// A job that fails on something other than the store (here the import's organization
+/// cannot be read: the row was tampered with) fails its import with a message naming the
+/// import, and gives up, rather than leaving the import queued while the job retries.
+#[tokio::test]
+async fn an_import_whose_job_breaks_ends_failed_with_a_message() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let import = upload(
+        &t,
+        &token,
+        "broken.csv",
+        &json!({}),
+        b"phone\n+447911000001\n",
+    )
+    .await;
+    assert_eq!(import.status, 202, "{}", import.json);
+    let id: parley_domain::ImportId = import.json["id"].as_str().unwrap().parse().unwrap();
+    // The sqlite3 shell does not enforce foreign keys: the row now names no organization.
+    let out = std::process::Command::new("sqlite3")
+        .arg(t.db.dir().join("parley.db"))
+        .arg("UPDATE imports SET organization_id = 'org_01hzzzzzzzzzzzzzzzzzzzzzzz'")
+        .output()
+        .expect("the sqlite3 shell (.ci/run installs it)");
+    assert!(out.status.success());
+    let outcome = ImportJob { import_id: id }
+        .run(&t.app, JobId::generate())
+        .await;
+    assert!(
+        matches!(outcome, Err(parley_jobs::JobError::Permanent(_))),
+        "the job gives up: {outcome:?}"
+    );
+    let record = t.app.store.find_import(id).await.unwrap().unwrap();
+    assert_eq!(record.status, parley_domain::ImportStatus::Failed);
+    let error = record.error.unwrap_or_default();
+    assert!(
+        error.contains("unexpected error") && error.contains(&id.to_string()),
+        "{error}"
+    );
+}
