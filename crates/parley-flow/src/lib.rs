@@ -28,6 +28,6 @@ pub use script::{DialogueReport, FieldMap, ScriptFailure, Settings, run_script};
 pub use template::{Lookup, Template, TemplateError};
 pub use validate::{
     BUILTIN_NAMES, Diagnostic, MAX_RETRIES, Names, OPTED_OUT_STATUS, Rule, Severity, Validation,
-    check_names, validate,
+    check_names, names_used, validate,
 };
 pub use value::{Value, compare};

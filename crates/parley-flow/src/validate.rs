@@ -30,7 +30,7 @@ mod names;
 use std::collections::{BTreeSet, HashMap};
 
 pub use diagnostic::{Diagnostic, Rule, Severity};
-pub use names::{Names, OPTED_OUT_STATUS, check_names};
+pub use names::{Names, OPTED_OUT_STATUS, check_names, names_used};
 
 use crate::condition::Condition;
 use crate::document::{Expect, FlowDocument, Step};

@@ -293,19 +293,9 @@ pub(crate) async fn define_flow_names(
     document: &str,
 ) -> anyhow::Result<()> {
     use parley_app::AppError;
-    use parley_flow::{DEFAULT_FALLBACK_QUEUE, FlowDocument, OPTED_OUT_STATUS, Step};
-    let doc = FlowDocument::parse(document).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut queues: Vec<&str> = doc.fallback_queue.as_deref().into_iter().collect();
-    let mut statuses = Vec::new();
-    for step in doc.steps.values() {
-        match step {
-            Step::Queue(s) => queues.push(&s.queue),
-            Step::Status(s) => statuses.push(s.status.as_str()),
-            Step::Close(s) => statuses.push(s.status.as_str()),
-            _ => {}
-        }
-    }
-    for key in statuses.into_iter().filter(|k| *k != OPTED_OUT_STATUS) {
+    let doc = parley_flow::FlowDocument::parse(document).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let used = parley_flow::names_used(&doc);
+    for key in &used.statuses {
         let new = parley_app::conversations::outcomes::NewOutcome {
             key: key.to_owned(),
             label: key.replace('_', " "),
@@ -317,7 +307,7 @@ pub(crate) async fn define_flow_names(
             Err(other) => return Err(other.into()),
         }
     }
-    for key in queues.into_iter().filter(|k| *k != DEFAULT_FALLBACK_QUEUE) {
+    for key in &used.queues {
         match app
             .create_queue(access, key, &key.replace(['_', '-'], " "))
             .await

@@ -32,51 +32,75 @@ fn unknown(rule: Rule, step: Option<&str>, field: &str, message: String) -> Diag
     }
 }
 
-/// Errors for the queues and statuses `doc` names that `names` does not define.
-#[must_use]
-pub fn check_names(doc: &FlowDocument, names: &Names) -> Vec<Diagnostic> {
-    let queue_known = |q: &str| q == DEFAULT_FALLBACK_QUEUE || names.queues.contains(q);
-    let status_known = |s: &str| s == OPTED_OUT_STATUS || names.statuses.contains(s);
-    let queue_message = |q: &str| {
-        format!("queue `{q}` is not a queue of the organization; define it or use `default`")
-    };
-    let status_message =
-        |s: &str| format!("status `{s}` is not an outcome status of the organization; define it");
-    let mut out = Vec::new();
-    if let Some(q) = doc.fallback_queue.as_deref()
-        && !queue_known(q)
-    {
-        out.push(unknown(
-            Rule::UnknownQueue,
-            None,
-            "fallback_queue",
-            queue_message(q),
-        ));
-    }
+/// Every queue and outcome status `doc` names, with where: `(step, field, is a queue,
+/// name)`.
+fn references(doc: &FlowDocument) -> Vec<(Option<&str>, &'static str, bool, &str)> {
+    let mut out: Vec<_> = doc
+        .fallback_queue
+        .as_deref()
+        .map(|q| (None, "fallback_queue", true, q))
+        .into_iter()
+        .collect();
     for (name, step) in &doc.steps {
-        match step {
-            Step::Queue(s) if !queue_known(&s.queue) => out.push(unknown(
-                Rule::UnknownQueue,
-                Some(name),
-                "queue",
-                queue_message(&s.queue),
-            )),
-            Step::Status(s) if !status_known(&s.status) => out.push(unknown(
-                Rule::UnknownStatus,
-                Some(name),
-                "status",
-                status_message(&s.status),
-            )),
-            Step::Close(s) if !status_known(&s.status) => out.push(unknown(
-                Rule::UnknownStatus,
-                Some(name),
-                "status",
-                status_message(&s.status),
-            )),
-            _ => {}
+        let found = match step {
+            Step::Queue(s) => Some(("queue", true, s.queue.as_str())),
+            Step::Status(s) => Some(("status", false, s.status.as_str())),
+            Step::Close(s) => Some(("status", false, s.status.as_str())),
+            _ => None,
+        };
+        if let Some((field, queue, value)) = found {
+            out.push((Some(name.as_str()), field, queue, value));
         }
     }
     out
+}
+
+/// The queues and outcome statuses `doc` names, Parley's own (`default`, `opted_out`)
+/// left out: what an organization must define before publishing it.
+#[must_use]
+pub fn names_used(doc: &FlowDocument) -> Names {
+    let mut used = Names::default();
+    for (_, _, queue, name) in references(doc) {
+        if queue && name != DEFAULT_FALLBACK_QUEUE {
+            used.queues.insert(name.to_owned());
+        } else if !queue && name != OPTED_OUT_STATUS {
+            used.statuses.insert(name.to_owned());
+        }
+    }
+    used
+}
+
+/// Errors for the queues and statuses `doc` names that `names` does not define.
+#[must_use]
+pub fn check_names(doc: &FlowDocument, names: &Names) -> Vec<Diagnostic> {
+    let used = names_used(doc);
+    references(doc)
+        .into_iter()
+        .filter(|(_, _, queue, name)| {
+            if *queue {
+                used.queues.contains(*name) && !names.queues.contains(*name)
+            } else {
+                used.statuses.contains(*name) && !names.statuses.contains(*name)
+            }
+        })
+        .map(|(step, field, queue, name)| {
+            if queue {
+                unknown(
+                    Rule::UnknownQueue,
+                    step,
+                    field,
+                    format!("queue `{name}` is not a queue of the organization; define it or use `default`"),
+                )
+            } else {
+                unknown(
+                    Rule::UnknownStatus,
+                    step,
+                    field,
+                    format!("status `{name}` is not an outcome status of the organization; define it"),
+                )
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -108,5 +132,10 @@ mod tests {
             statuses: ["promised", "paid"].map(str::to_owned).into(),
         };
         assert!(check_names(&doc, &defined).is_empty());
+        assert_eq!(
+            names_used(&doc),
+            defined,
+            "the names to define, built-ins left out"
+        );
     }
 }

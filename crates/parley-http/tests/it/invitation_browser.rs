@@ -11,18 +11,23 @@ use parley_domain::Role;
 use parley_testkit::TestApp;
 use serde_json::Value;
 
+/// A long organization name and address, so the page is seen wrapping them.
+const LONG_NAME: &str =
+    "Northern Counties Consumer Credit and Arrears Recovery Services (Customer Care Division)";
+const EMAIL: &str = "ann.example-with-a-rather-long-address@collections.example.com";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_accepts_an_invitation_in_a_real_browser() {
     let t = TestApp::new().await;
     let base = t.listen().await;
     let org = t
         .app
-        .admin_create_organization("Acme Collections", None)
+        .admin_create_organization(LONG_NAME, None)
         .await
         .unwrap();
     let invited = t
         .app
-        .admin_invite(org.id, "ann@example.com", Role::Agent)
+        .admin_invite(org.id, EMAIL, Role::Agent)
         .await
         .unwrap();
     let link = format!(
@@ -41,7 +46,7 @@ async fn a_person_accepts_an_invitation_in_a_real_browser() {
     let summary: Value = serde_json::from_str(stdout.trim()).expect("the summary as JSON");
     assert_eq!(
         summary["offer"],
-        "You are invited to join Acme Collections as agent, with the email ann@example.com."
+        format!("You are invited to join {LONG_NAME} as agent, with the email {EMAIL}.")
     );
     assert!(
         summary["done"]
@@ -56,7 +61,7 @@ async fn a_person_accepts_an_invitation_in_a_real_browser() {
     let creds = t
         .app
         .store
-        .find_user_by_email("ann@example.com")
+        .find_user_by_email(EMAIL)
         .await
         .unwrap()
         .expect("the account exists");
