@@ -177,6 +177,7 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Rows per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -4,6 +4,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod campaigns;
+mod channel_schemas;
 mod channels;
 mod contacts;
 mod conversations;
@@ -17,6 +18,7 @@ mod queues;
 mod sftp;
 mod stream;
 mod users;
+mod vocab;
 mod webhooks;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};

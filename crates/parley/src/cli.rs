@@ -52,6 +52,9 @@ pub enum DevCommand {
     /// Run a local stand-in for a provider (Twilio, WhatsApp) for demos.
     #[command(subcommand, name = "stand-in")]
     StandIn(crate::standin_cmd::StandIn),
+    /// Print the API's OpenAPI 3.1 document (as served at `/api/v1/openapi.json`), for
+    /// client generators and validators that work offline.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -247,6 +250,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Flow(FlowCommand::Test(args)) => return crate::flow_cmd::test(&args),
         Command::Flow(FlowCommand::Chat(args)) => return crate::flow_cmd::chat(&args),
         Command::Dev(DevCommand::StandIn(which)) => return crate::standin_cmd::run(which).await,
+        Command::Dev(DevCommand::Openapi) => {
+            println!("{}", parley_http::openapi().to_pretty_json()?);
+            return Ok(());
+        }
         other => other,
     };
     let config = config::load(cli.config.as_deref(), std::env::vars()).context("configuration")?;

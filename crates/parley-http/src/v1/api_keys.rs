@@ -19,6 +19,7 @@ use crate::problem::{ApiError, Problem};
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// A label.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Permission names; the caller's own when absent, and never more than them.
     #[schema(value_type = Option<Vec<String>>)]
@@ -36,7 +37,7 @@ pub struct CreatedApiKeyResponse {
 }
 
 /// The acting organization's keys.
-#[utoipa::path(get, path = "/api-keys", tag = "api-keys", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_api_keys", path = "/api-keys", tag = "api-keys", params(PageQuery),
     responses((status = 200, body = ApiKeyList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -49,7 +50,7 @@ pub async fn list(
 }
 
 /// Create a key; the response holds its secret, which is never shown again.
-#[utoipa::path(post, path = "/api-keys", tag = "api-keys", request_body = CreateApiKeyRequest,
+#[utoipa::path(post, operation_id = "create_api_key", path = "/api-keys", tag = "api-keys", request_body = CreateApiKeyRequest,
     responses((status = 201, body = CreatedApiKeyResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -76,7 +77,7 @@ pub async fn create(
 }
 
 /// Revoke a key; its tokens stop working at once.
-#[utoipa::path(delete, path = "/api-keys/{id}", tag = "api-keys", params(("id" = String, Path, description = "key_…")),
+#[utoipa::path(delete, operation_id = "revoke_api_key", path = "/api-keys/{id}", tag = "api-keys", params(("id" = String, Path, description = "key_…")),
     responses((status = 200, body = ApiKeyResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke(
     State(state): State<AppState>,

@@ -10,7 +10,7 @@ use crate::extract::{ApiQuery, PageQuery};
 use crate::problem::{ApiError, Problem};
 
 /// Audit entries: sign-ins, key creation, role changes and organization changes.
-#[utoipa::path(get, path = "/audit-log", tag = "audit", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_audit_log", path = "/audit-log", tag = "audit", params(PageQuery),
     responses((status = 200, body = AuditLogPage), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,

@@ -21,9 +21,10 @@ use crate::problem::{ApiError, Problem};
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// `key_…`
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^key_[0-9a-z]{26}$")]
     pub key_id: ApiKeyId,
     /// `pk_…`, shown once when the key was created.
+    #[schema(pattern = "^pk_")]
     pub secret: String,
 }
 
@@ -69,7 +70,7 @@ pub struct SignInRequest {
     /// Password.
     pub password: String,
     /// Organization to act for; the first membership when absent.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^org_[0-9a-z]{26}$")]
     pub organization_id: Option<OrgId>,
 }
 

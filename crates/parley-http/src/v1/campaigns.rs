@@ -139,7 +139,7 @@ list_type!(CampaignList, CampaignResponse);
 pub struct RecipientResponse {
     /// Its place in the audience, from 1 (the list's cursor).
     pub seq: u64,
-    /// `con_…`
+    /// `ct_…`
     pub contact_id: String,
     /// The address written to.
     pub address: Option<String>,
@@ -152,7 +152,7 @@ pub struct RecipientResponse {
     pub error: Option<String>,
     /// Not sent before this time (a closed window, a conversation in progress).
     pub next_at: Option<DateTime<Utc>>,
-    /// `cnv_…`: the conversation its first message started.
+    /// `conv_…`: the conversation its first message started.
     pub conversation_id: Option<String>,
     /// `msg_…`: its first message.
     pub message_id: Option<String>,
@@ -184,6 +184,7 @@ list_type!(RecipientList, RecipientResponse);
 #[serde(deny_unknown_fields)]
 pub struct AudienceRequest {
     /// `imp_…`: the contacts of a completed import.
+    #[schema(pattern = "^imp_[0-9a-z]{26}$")]
     pub import_id: Option<String>,
     /// Contacts whose fields equal these values.
     pub filter: Option<FilterRequest>,
@@ -204,10 +205,13 @@ pub struct FilterRequest {
 #[serde(deny_unknown_fields)]
 pub struct WindowRequest {
     /// Weekdays: `mon` … `sun`.
+    #[schema(value_type = Option<Vec<super::vocab::WeekdayName>>)]
     pub days: Option<Vec<String>>,
     /// `HH:MM`, local to each contact.
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub opens: Option<String>,
     /// `HH:MM` (or `24:00`), local to each contact.
+    #[schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub closes: Option<String>,
 }
 
@@ -216,14 +220,18 @@ pub struct WindowRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateCampaignRequest {
     /// A name people recognise.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Who it is for.
     pub audience: AudienceRequest,
     /// `flow_…`
+    #[schema(pattern = "^flow_[0-9a-z]{26}$")]
     pub flow_id: String,
     /// A published version (default: the latest).
+    #[schema(minimum = 1)]
     pub flow_version: Option<u32>,
     /// `chn_…`
+    #[schema(pattern = "^chn_[0-9a-z]{26}$")]
     pub channel_id: String,
     /// When it may start (default: when started).
     pub start_at: Option<DateTime<Utc>>,
@@ -233,6 +241,7 @@ pub struct CreateCampaignRequest {
     #[serde(default)]
     pub window: WindowRequest,
     /// First messages a second (default: the channel's rate).
+    #[schema(minimum = 1, maximum = 10000)]
     pub rate_per_second: Option<u32>,
 }
 
@@ -272,7 +281,7 @@ fn audience(a: AudienceRequest) -> Result<AudienceInput, ApiError> {
 }
 
 /// The organization's campaigns (without counters).
-#[utoipa::path(get, path = "/campaigns", tag = "campaigns", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_campaigns", path = "/campaigns", tag = "campaigns", params(PageQuery),
     responses((status = 200, body = CampaignList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -285,7 +294,7 @@ pub async fn list(
 }
 
 /// Create a campaign, as a draft.
-#[utoipa::path(post, path = "/campaigns", tag = "campaigns", request_body = CreateCampaignRequest,
+#[utoipa::path(post, operation_id = "create_campaign", path = "/campaigns", tag = "campaigns", request_body = CreateCampaignRequest,
     responses((status = 201, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -326,7 +335,7 @@ pub async fn create(
 }
 
 /// One campaign with its live counters (at most a second old).
-#[utoipa::path(get, path = "/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(get, operation_id = "get_campaign", path = "/campaigns/{id}", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
     responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -349,7 +358,7 @@ async fn moved(
 }
 
 /// Schedule a draft for its `start_at`.
-#[utoipa::path(post, path = "/campaigns/{id}/schedule", tag = "campaigns",
+#[utoipa::path(post, operation_id = "schedule_campaign", path = "/campaigns/{id}/schedule", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
     responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn schedule(
@@ -361,7 +370,7 @@ pub async fn schedule(
 }
 
 /// Start a draft or scheduled campaign now.
-#[utoipa::path(post, path = "/campaigns/{id}/start", tag = "campaigns",
+#[utoipa::path(post, operation_id = "start_campaign", path = "/campaigns/{id}/start", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
     responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn start(
@@ -373,7 +382,7 @@ pub async fn start(
 }
 
 /// Pause a scheduled or running campaign: nothing more is sent within a second.
-#[utoipa::path(post, path = "/campaigns/{id}/pause", tag = "campaigns",
+#[utoipa::path(post, operation_id = "pause_campaign", path = "/campaigns/{id}/pause", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
     responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn pause(
@@ -385,7 +394,7 @@ pub async fn pause(
 }
 
 /// Resume a paused campaign.
-#[utoipa::path(post, path = "/campaigns/{id}/resume", tag = "campaigns",
+#[utoipa::path(post, operation_id = "resume_campaign", path = "/campaigns/{id}/resume", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
     responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn resume(
@@ -397,7 +406,7 @@ pub async fn resume(
 }
 
 /// Cancel a campaign: the recipients not sent to are skipped with `cancelled`.
-#[utoipa::path(post, path = "/campaigns/{id}/cancel", tag = "campaigns",
+#[utoipa::path(post, operation_id = "cancel_campaign", path = "/campaigns/{id}/cancel", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
     responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel(
@@ -408,13 +417,28 @@ pub async fn cancel(
     moved(&state, &access, &id, Move::Cancel).await
 }
 
+/// A recipient's state, as the `state` filters name it (the document's enum; the
+/// handlers read the text so a bad value is a 422 naming the parameter).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RecipientStateName {
+    Pending,
+    Sent,
+    Failed,
+    Skipped,
+}
+
 /// Which recipients to list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RecipientQuery {
-    /// `pending`, `sent`, `failed` or `skipped`.
+    /// Only recipients in this state.
+    #[param(value_type = Option<RecipientStateName>, inline)]
     pub state: Option<String>,
     /// Rows per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -429,7 +453,7 @@ fn recipient_state(raw: Option<&str>) -> Result<Option<RecipientState>, ApiError
 }
 
 /// A campaign's recipients in audience order.
-#[utoipa::path(get, path = "/campaigns/{id}/recipients", tag = "campaigns",
+#[utoipa::path(get, operation_id = "list_campaign_recipients", path = "/campaigns/{id}/recipients", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…"), RecipientQuery),
     responses((status = 200, body = RecipientList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn recipients(
@@ -457,8 +481,10 @@ pub async fn recipients(
 /// Which recipients to export.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `pending`, `sent`, `failed` or `skipped`.
+    /// Only recipients in this state.
+    #[param(value_type = Option<RecipientStateName>, inline)]
     pub state: Option<String>,
 }
 
@@ -510,7 +536,7 @@ fn csv_rows(rows: &[Recipient]) -> Vec<u8> {
 
 /// A campaign's recipients as CSV: `seq, contact_id, address, state, reason, error,
 /// conversation_id, message_id, updated_at`, streamed in audience order.
-#[utoipa::path(get, path = "/campaigns/{id}/recipients.csv", tag = "campaigns",
+#[utoipa::path(get, operation_id = "export_campaign_recipients", path = "/campaigns/{id}/recipients.csv", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…"), ExportQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn export(

@@ -68,8 +68,8 @@ impl From<ChannelView> for ChannelResponse {
 
 list_type!(ChannelList, ChannelResponse);
 
-/// A channel to create.
-#[derive(Debug, Deserialize, ToSchema)]
+/// A channel to create (described to clients by `channel_schemas::CreateChannelSchema`).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChannelRequest {
     /// `sim`, `twilio`, `whatsapp` or `webchat`.
@@ -85,11 +85,9 @@ pub struct CreateChannelRequest {
     /// Default: what the provider allows a new sender.
     pub rate_per_second: Option<u32>,
     /// The provider's settings.
-    #[schema(value_type = Object)]
     #[serde(default)]
     pub settings: Map<String, Value>,
     /// The provider's credentials.
-    #[schema(value_type = Object)]
     #[serde(default)]
     pub credentials: Map<String, Value>,
     /// Default true.
@@ -109,15 +107,19 @@ pub struct UpdateChannelRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub inbound_flow: Option<Option<String>>,
-    /// A new inbound queue.
+    /// A new inbound queue (a queue's key).
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
     pub inbound_queue: Option<String>,
     /// A new rate.
+    #[schema(minimum = 1, maximum = 10000)]
     pub rate_per_second: Option<u32>,
-    /// Settings to set (or remove with `null`).
+    /// Settings to set, or remove with `null`: the keys the channel's provider takes, as
+    /// `CreateChannelRequest` describes them.
     #[schema(value_type = Object)]
     #[serde(default)]
     pub settings: Map<String, Value>,
-    /// Credentials to set (or remove with `null`).
+    /// Credentials to set, or remove with `null`: the keys the channel's provider takes,
+    /// as `CreateChannelRequest` describes them.
     #[schema(value_type = Object)]
     #[serde(default)]
     pub credentials: Map<String, Value>,
@@ -140,7 +142,7 @@ fn flow_id(raw: &str) -> Result<parley_domain::FlowId, ApiError> {
 }
 
 /// The acting organization's channels.
-#[utoipa::path(get, path = "/channels", tag = "channels", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_channels", path = "/channels", tag = "channels", params(PageQuery),
     responses((status = 200, body = ChannelList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -153,7 +155,7 @@ pub async fn list(
 }
 
 /// Create a channel.
-#[utoipa::path(post, path = "/channels", tag = "channels", request_body = CreateChannelRequest,
+#[utoipa::path(post, operation_id = "create_channel", path = "/channels", tag = "channels", request_body = super::channel_schemas::CreateChannelSchema,
     responses((status = 201, body = ChannelResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -182,7 +184,7 @@ pub async fn create(
 }
 
 /// One channel.
-#[utoipa::path(get, path = "/channels/{id}", tag = "channels",
+#[utoipa::path(get, operation_id = "get_channel", path = "/channels/{id}", tag = "channels",
     params(("id" = String, Path, description = "chn_…")),
     responses((status = 200, body = ChannelResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -196,7 +198,7 @@ pub async fn get(
 
 /// Change a channel's name, sender, inbound flow or queue, rate, settings, credentials or
 /// enabled flag.
-#[utoipa::path(patch, path = "/channels/{id}", tag = "channels", request_body = UpdateChannelRequest,
+#[utoipa::path(patch, operation_id = "update_channel", path = "/channels/{id}", tag = "channels", request_body = UpdateChannelRequest,
     params(("id" = String, Path, description = "chn_…")),
     responses((status = 200, body = ChannelResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(

@@ -62,12 +62,13 @@ pub struct FieldList {
 #[serde(deny_unknown_fields)]
 pub struct CreateFieldRequest {
     /// snake_case, starting with a letter, at most 64 characters.
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,63}$")]
     pub key: String,
     /// Defaults to the key.
     pub label: Option<String>,
     /// The type.
     #[serde(rename = "type")]
-    #[schema(value_type = String)]
+    #[schema(value_type = super::vocab::FieldTypeName)]
     pub field_type: FieldType,
     /// Personal data (default false).
     #[serde(default)]
@@ -82,7 +83,7 @@ pub struct UpdateFieldRequest {
     pub label: Option<String>,
     /// New type; stored values are not rewritten.
     #[serde(rename = "type")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<super::vocab::FieldTypeName>)]
     pub field_type: Option<FieldType>,
     /// New PII flag.
     pub pii: Option<bool>,
@@ -221,6 +222,7 @@ pub struct ContactList {
 #[into_params(parameter_in = Query)]
 pub struct ContactQuery {
     /// Rows per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -398,6 +400,7 @@ pub struct SuppressionList {
 #[into_params(parameter_in = Query)]
 pub struct SuppressionQuery {
     /// Rows per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -27,9 +27,9 @@ use crate::problem::{ApiError, Problem};
 /// A conversation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationResponse {
-    /// `cnv_…`
+    /// `conv_…`
     pub id: String,
-    /// `con_…`
+    /// `ct_…`
     pub contact_id: String,
     /// `chn_…`
     pub channel_id: String,
@@ -89,7 +89,7 @@ impl From<Conversation> for ConversationResponse {
 pub struct MessageResponse {
     /// `msg_…`
     pub id: String,
-    /// `cnv_…`
+    /// `conv_…`
     pub conversation_id: String,
     /// `inbound` or `outbound`.
     pub direction: String,
@@ -140,7 +140,7 @@ impl From<Message> for MessageResponse {
 pub struct NoteResponse {
     /// `note_…`
     pub id: String,
-    /// `cnv_…`
+    /// `conv_…`
     pub conversation_id: String,
     /// Who wrote it (`usr_…` or `key_…`).
     pub author: String,
@@ -167,6 +167,7 @@ impl From<Note> for NoteResponse {
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
     /// The text.
+    #[schema(min_length = 1)]
     pub body: String,
 }
 
@@ -211,6 +212,7 @@ list_type!(ConversationList, ConversationResponse);
 #[into_params(parameter_in = Query)]
 pub struct ConversationQuery {
     /// Rows per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -224,7 +226,7 @@ pub struct ConversationQuery {
     pub status: Option<String>,
     /// `chn_…`
     pub channel_id: Option<String>,
-    /// `con_…`
+    /// `ct_…`
     pub contact_id: Option<String>,
     /// Text one of its messages holds (case-insensitive).
     pub q: Option<String>,
@@ -247,7 +249,7 @@ fn query_id<T: std::str::FromStr>(
 }
 
 /// The conversations the caller may see, newest first.
-#[utoipa::path(get, path = "/conversations", tag = "conversations", params(ConversationQuery),
+#[utoipa::path(get, operation_id = "list_conversations", path = "/conversations", tag = "conversations", params(ConversationQuery),
     responses((status = 200, body = ConversationList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -276,7 +278,7 @@ pub async fn list(
         assignee: query_id(q.assignee, "assignee", "a user id (usr_…)")?,
         status: q.status,
         channel: query_id(q.channel_id, "channel_id", "a channel id (chn_…)")?,
-        contact: query_id(q.contact_id, "contact_id", "a contact id (con_…)")?,
+        contact: query_id(q.contact_id, "contact_id", "a contact id (ct_…)")?,
         text: q.q.filter(|t| !t.trim().is_empty()),
         visible_to: None,
     };
@@ -290,8 +292,8 @@ pub async fn list(
 }
 
 /// One conversation with its messages.
-#[utoipa::path(get, path = "/conversations/{id}", tag = "conversations",
-    params(("id" = String, Path, description = "cnv_…"), PageQuery),
+#[utoipa::path(get, operation_id = "get_conversation", path = "/conversations/{id}", tag = "conversations",
+    params(("id" = String, Path, description = "conv_…"), PageQuery),
     responses((status = 200, body = ConversationThread), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -315,7 +317,7 @@ pub async fn get(
 }
 
 /// A customer writes on a `sim` channel.
-#[utoipa::path(post, path = "/channels/{id}/sim/inbound", tag = "conversations",
+#[utoipa::path(post, operation_id = "simulate_inbound_message", path = "/channels/{id}/sim/inbound", tag = "conversations",
     request_body = SimInboundRequest,
     params(("id" = String, Path, description = "chn_… (a sim channel)")),
     responses((status = 202, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
@@ -349,6 +351,7 @@ pub async fn sim_inbound(
 #[serde(deny_unknown_fields)]
 pub struct ReplyRequest {
     /// The text.
+    #[schema(min_length = 1)]
     pub text: String,
 }
 
@@ -357,6 +360,7 @@ pub struct ReplyRequest {
 #[serde(deny_unknown_fields)]
 pub struct AssignRequest {
     /// `usr_…`, or `null` to put it back in its queue.
+    #[schema(pattern = "^usr_[0-9a-z]{26}$")]
     pub user_id: Option<String>,
 }
 
@@ -365,6 +369,7 @@ pub struct AssignRequest {
 #[serde(deny_unknown_fields)]
 pub struct MoveRequest {
     /// The queue's key.
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
     pub queue: String,
     /// Why.
     pub note: Option<String>,
@@ -375,6 +380,7 @@ pub struct MoveRequest {
 #[serde(deny_unknown_fields)]
 pub struct HandBackRequest {
     /// A step of the conversation's flow version.
+    #[schema(min_length = 1)]
     pub step: String,
 }
 
@@ -383,6 +389,7 @@ pub struct HandBackRequest {
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     /// The status's key.
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,63}$")]
     pub status: String,
 }
 
@@ -391,6 +398,7 @@ pub struct StatusRequest {
 #[serde(deny_unknown_fields)]
 pub struct CloseRequest {
     /// The status's key.
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,63}$")]
     pub status: Option<String>,
 }
 
@@ -409,8 +417,8 @@ async fn act(
 }
 
 /// Reply to the customer through the conversation's channel; the replier takes it.
-#[utoipa::path(post, path = "/conversations/{id}/messages", tag = "conversations",
-    request_body = ReplyRequest, params(("id" = String, Path, description = "cnv_…")),
+#[utoipa::path(post, operation_id = "reply_to_conversation", path = "/conversations/{id}/messages", tag = "conversations",
+    request_body = ReplyRequest, params(("id" = String, Path, description = "conv_…")),
     responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn reply(
     State(state): State<AppState>,
@@ -422,8 +430,8 @@ pub async fn reply(
 }
 
 /// Assign the conversation to a person, or unassign it.
-#[utoipa::path(post, path = "/conversations/{id}/assign", tag = "conversations",
-    request_body = AssignRequest, params(("id" = String, Path, description = "cnv_…")),
+#[utoipa::path(post, operation_id = "assign_conversation", path = "/conversations/{id}/assign", tag = "conversations",
+    request_body = AssignRequest, params(("id" = String, Path, description = "conv_…")),
     responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn assign(
     State(state): State<AppState>,
@@ -446,8 +454,8 @@ pub async fn assign(
 }
 
 /// Move the conversation to a queue.
-#[utoipa::path(post, path = "/conversations/{id}/move", tag = "conversations",
-    request_body = MoveRequest, params(("id" = String, Path, description = "cnv_…")),
+#[utoipa::path(post, operation_id = "move_conversation", path = "/conversations/{id}/move", tag = "conversations",
+    request_body = MoveRequest, params(("id" = String, Path, description = "conv_…")),
     responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn move_to_queue(
     State(state): State<AppState>,
@@ -463,8 +471,8 @@ pub async fn move_to_queue(
 }
 
 /// Hand the conversation back to its flow at a step.
-#[utoipa::path(post, path = "/conversations/{id}/hand-back", tag = "conversations",
-    request_body = HandBackRequest, params(("id" = String, Path, description = "cnv_…")),
+#[utoipa::path(post, operation_id = "hand_back_conversation", path = "/conversations/{id}/hand-back", tag = "conversations",
+    request_body = HandBackRequest, params(("id" = String, Path, description = "conv_…")),
     responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn hand_back(
     State(state): State<AppState>,
@@ -482,8 +490,8 @@ pub async fn hand_back(
 }
 
 /// Tag an outcome status (one that `closes` closes the conversation).
-#[utoipa::path(post, path = "/conversations/{id}/status", tag = "conversations",
-    request_body = StatusRequest, params(("id" = String, Path, description = "cnv_…")),
+#[utoipa::path(post, operation_id = "set_conversation_status", path = "/conversations/{id}/status", tag = "conversations",
+    request_body = StatusRequest, params(("id" = String, Path, description = "conv_…")),
     responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn set_status(
     State(state): State<AppState>,
@@ -503,8 +511,8 @@ pub async fn set_status(
 }
 
 /// Close the conversation.
-#[utoipa::path(post, path = "/conversations/{id}/close", tag = "conversations",
-    request_body = CloseRequest, params(("id" = String, Path, description = "cnv_…")),
+#[utoipa::path(post, operation_id = "close_conversation", path = "/conversations/{id}/close", tag = "conversations",
+    request_body = CloseRequest, params(("id" = String, Path, description = "conv_…")),
     responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn close(
     State(state): State<AppState>,
@@ -524,8 +532,8 @@ pub async fn close(
 }
 
 /// Add a note for people (never sent to the customer).
-#[utoipa::path(post, path = "/conversations/{id}/notes", tag = "conversations",
-    request_body = NoteRequest, params(("id" = String, Path, description = "cnv_…")),
+#[utoipa::path(post, operation_id = "add_conversation_note", path = "/conversations/{id}/notes", tag = "conversations",
+    request_body = NoteRequest, params(("id" = String, Path, description = "conv_…")),
     responses((status = 201, body = NoteResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_note(
     State(state): State<AppState>,

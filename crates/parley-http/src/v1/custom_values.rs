@@ -48,15 +48,18 @@ impl CustomValueEndpointResponse {
 #[serde(deny_unknown_fields)]
 pub struct PutCustomValueEndpointRequest {
     /// An `http` or `https` URL.
+    #[schema(pattern = "^https?://")]
     pub url: String,
     /// A `whsec_…` secret; generated the first time, kept afterwards, when absent.
+    #[schema(pattern = "^whsec_[A-Za-z0-9+/]+={0,2}$")]
     pub secret: Option<String>,
     /// Milliseconds an answer may take (100 to 30,000; default 5,000).
+    #[schema(minimum = 100, maximum = 30000)]
     pub timeout_ms: Option<u32>,
 }
 
 /// The organization's custom value endpoint.
-#[utoipa::path(get, path = "/custom-value-endpoint", tag = "webhooks",
+#[utoipa::path(get, operation_id = "get_custom_value_endpoint", path = "/custom-value-endpoint", tag = "webhooks",
     responses((status = 200, body = CustomValueEndpointResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -67,7 +70,7 @@ pub async fn get(
 }
 
 /// Set the custom value endpoint (the answer holds the secret when this call set it).
-#[utoipa::path(put, path = "/custom-value-endpoint", tag = "webhooks", request_body = PutCustomValueEndpointRequest,
+#[utoipa::path(put, operation_id = "put_custom_value_endpoint", path = "/custom-value-endpoint", tag = "webhooks", request_body = PutCustomValueEndpointRequest,
     responses((status = 200, body = CustomValueEndpointResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn put(
     State(state): State<AppState>,
@@ -92,7 +95,7 @@ pub async fn put(
 }
 
 /// Remove the custom value endpoint (flow `fetch` steps then fail as not configured).
-#[utoipa::path(delete, path = "/custom-value-endpoint", tag = "webhooks",
+#[utoipa::path(delete, operation_id = "delete_custom_value_endpoint", path = "/custom-value-endpoint", tag = "webhooks",
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     State(state): State<AppState>,

@@ -3,6 +3,8 @@
 //! validate is the flow document itself, sent as `application/json` or `application/yaml`.
 //! Versions are never deleted, so there is no route that would.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::{FromRequest, Path, Request, State};
 use chrono::{DateTime, Utc};
@@ -26,6 +28,28 @@ const YAML_TYPES: [&str; 4] = [
     "text/yaml",
     "text/x-yaml",
 ];
+
+/// The flow document's shape, for the API description: its format version, a name, the
+/// first step and the steps by name. The handlers read the text themselves, so a draft that
+/// does not validate is still saved and answered with its diagnostics.
+#[derive(ToSchema)]
+#[schema(as = FlowDocument)]
+#[allow(dead_code)]
+pub struct FlowDocumentSchema {
+    /// The document format: 1.
+    #[schema(minimum = 1, maximum = 1)]
+    schema: u32,
+    /// A name for people.
+    name: String,
+    /// The name of the first step.
+    start: String,
+    /// The queue a conversation joins when the flow itself fails (default `default`).
+    fallback_queue: Option<String>,
+    /// The steps by name. Each is an object with a `type` (`message`, `ask`, `branch`,
+    /// `fetch`, `set`, `status`, `queue`, `close` or `wait`) and that type's fields.
+    #[schema(value_type = BTreeMap<String, Object>)]
+    steps: BTreeMap<String, Value>,
+}
 
 /// A flow document in the body: JSON or YAML text, or nothing at all (`None`).
 #[derive(Debug)]
@@ -242,7 +266,7 @@ list_type!(FlowList, FlowSummary);
 list_type!(FlowVersionList, FlowVersionSummary);
 
 /// The organization's flows.
-#[utoipa::path(get, path = "/flows", tag = "flows", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_flows", path = "/flows", tag = "flows", params(PageQuery),
     responses((status = 200, body = FlowList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -254,8 +278,8 @@ pub async fn list(
 
 /// Create a flow from a document. Any readable document is saved as the draft; the
 /// response lists what validation finds in it.
-#[utoipa::path(post, path = "/flows", tag = "flows",
-    request_body(description = "The flow document (SPEC §4)", content((Value = "application/json"), (String = "application/yaml"))),
+#[utoipa::path(post, operation_id = "create_flow", path = "/flows", tag = "flows",
+    request_body(description = "The flow document (see docs/flows.md); also accepted as YAML text with `Content-Type: application/yaml`", content((FlowDocumentSchema = "application/json"))),
     responses((status = 201, body = FlowResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -268,7 +292,7 @@ pub async fn create(
 }
 
 /// A flow, its draft and what validation finds in the draft now.
-#[utoipa::path(get, path = "/flows/{id}", tag = "flows", params(("id" = String, Path, description = "flow_…")),
+#[utoipa::path(get, operation_id = "get_flow", path = "/flows/{id}", tag = "flows", params(("id" = String, Path, description = "flow_…")),
     responses((status = 200, body = FlowResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -280,8 +304,8 @@ pub async fn get(
 }
 
 /// Replace a flow's draft. Published versions are not affected.
-#[utoipa::path(put, path = "/flows/{id}", tag = "flows", params(("id" = String, Path, description = "flow_…")),
-    request_body(description = "The flow document (SPEC §4)", content((Value = "application/json"), (String = "application/yaml"))),
+#[utoipa::path(put, operation_id = "update_flow", path = "/flows/{id}", tag = "flows", params(("id" = String, Path, description = "flow_…")),
+    request_body(description = "The flow document (see docs/flows.md); also accepted as YAML text with `Content-Type: application/yaml`", content((FlowDocumentSchema = "application/json"))),
     responses((status = 200, body = FlowResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     State(state): State<AppState>,
@@ -298,8 +322,8 @@ pub async fn update(
 
 /// Validate a document against the organization's fields without saving it; with an empty
 /// body, the stored draft.
-#[utoipa::path(post, path = "/flows/{id}/validate", tag = "flows", params(("id" = String, Path, description = "flow_…")),
-    request_body(description = "A flow document to check instead of the draft (optional)", content((Value = "application/json"), (String = "application/yaml"))),
+#[utoipa::path(post, operation_id = "validate_flow", path = "/flows/{id}/validate", tag = "flows", params(("id" = String, Path, description = "flow_…")),
+    request_body(description = "A flow document to check instead of the draft (optional); also accepted as YAML text with `Content-Type: application/yaml`", content((FlowDocumentSchema = "application/json"))),
     responses((status = 200, body = CheckResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn validate(
     State(state): State<AppState>,
@@ -319,7 +343,7 @@ pub async fn validate(
 
 /// Publish the draft as the next version (201). Refused with every error (422) unless the
 /// draft validates; a draft identical to the latest version returns that version (200).
-#[utoipa::path(post, path = "/flows/{id}/versions", tag = "flows", params(("id" = String, Path, description = "flow_…")),
+#[utoipa::path(post, operation_id = "publish_flow", path = "/flows/{id}/versions", tag = "flows", params(("id" = String, Path, description = "flow_…")),
     responses((status = 201, body = FlowVersionResponse), (status = 200, body = FlowVersionResponse, description = "The draft equals the latest version"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn publish(
@@ -335,7 +359,7 @@ pub async fn publish(
 }
 
 /// A flow's published versions, newest first.
-#[utoipa::path(get, path = "/flows/{id}/versions", tag = "flows", params(("id" = String, Path, description = "flow_…"), PageQuery),
+#[utoipa::path(get, operation_id = "list_flow_versions", path = "/flows/{id}/versions", tag = "flows", params(("id" = String, Path, description = "flow_…"), PageQuery),
     responses((status = 200, body = FlowVersionList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_versions(
     State(state): State<AppState>,
@@ -354,7 +378,7 @@ pub async fn list_versions(
 }
 
 /// One published version with its document.
-#[utoipa::path(get, path = "/flows/{id}/versions/{version}", tag = "flows",
+#[utoipa::path(get, operation_id = "get_flow_version", path = "/flows/{id}/versions/{version}", tag = "flows",
     params(("id" = String, Path, description = "flow_…"), ("version" = u32, Path, description = "1, 2, …")),
     responses((status = 200, body = FlowVersionResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_version(

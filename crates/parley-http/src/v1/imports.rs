@@ -182,7 +182,7 @@ fn options_from(text: &str) -> Result<ImportOptions, ApiError> {
 /// Start an import: `multipart/form-data` with an optional `options` part (JSON) followed by
 /// a `file` part (.csv, .xls, .xlsx), or `application/json` with `rows`. Returns at once;
 /// the import runs in the background.
-#[utoipa::path(post, path = "/imports", tag = "imports",
+#[utoipa::path(post, operation_id = "create_import", path = "/imports", tag = "imports",
     request_body(content(
         (RowsImportRequest = "application/json"),
         (String = "multipart/form-data"),
@@ -264,7 +264,7 @@ pub async fn create(
 }
 
 /// The organization's imports.
-#[utoipa::path(get, path = "/imports", tag = "imports", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_imports", path = "/imports", tag = "imports", params(PageQuery),
     responses((status = 200, body = ImportList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -279,7 +279,7 @@ pub async fn list(
 }
 
 /// An import: status, counters, progress and timings.
-#[utoipa::path(get, path = "/imports/{id}", tag = "imports", params(("id" = String, Path, description = "imp_…")),
+#[utoipa::path(get, operation_id = "get_import", path = "/imports/{id}", tag = "imports", params(("id" = String, Path, description = "imp_…")),
     responses((status = 200, body = ImportResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -293,7 +293,7 @@ pub async fn get(
 const REPORT_PAGE: u32 = 1000;
 
 /// The rejects report: `row, column, value, reason`, then the original row's cells.
-#[utoipa::path(get, path = "/imports/{id}/rejects.csv", tag = "imports", params(("id" = String, Path, description = "imp_…")),
+#[utoipa::path(get, operation_id = "get_import_rejects", path = "/imports/{id}/rejects.csv", tag = "imports", params(("id" = String, Path, description = "imp_…")),
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn rejects(
     State(state): State<AppState>,

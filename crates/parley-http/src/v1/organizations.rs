@@ -20,17 +20,18 @@ use crate::problem::{ApiError, Problem};
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
     /// Display name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Data-location label.
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2 country.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
     pub default_country: Option<CountryCode>,
     /// IANA time zone.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")]
     pub timezone: Option<TimeZoneName>,
     /// `dmy` or `mdy`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<super::vocab::LocaleName>)]
     pub locale: Option<DateOrder>,
 }
 
@@ -39,22 +40,23 @@ pub struct CreateOrganizationRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
     /// Display name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Data-location label.
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2 country.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
     pub default_country: Option<CountryCode>,
     /// IANA time zone.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")]
     pub timezone: Option<TimeZoneName>,
     /// `dmy` or `mdy`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<super::vocab::LocaleName>)]
     pub locale: Option<DateOrder>,
 }
 
 /// The acting organization and every organization below it.
-#[utoipa::path(get, path = "/organizations", tag = "organizations", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_organizations", path = "/organizations", tag = "organizations", params(PageQuery),
     responses((status = 200, body = OrganizationList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -71,7 +73,7 @@ pub async fn list(
 }
 
 /// Create a sub-organization of the acting organization.
-#[utoipa::path(post, path = "/organizations", tag = "organizations", request_body = CreateOrganizationRequest,
+#[utoipa::path(post, operation_id = "create_organization", path = "/organizations", tag = "organizations", request_body = CreateOrganizationRequest,
     responses((status = 201, body = OrganizationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -90,7 +92,7 @@ pub async fn create(
 }
 
 /// One organization within the caller's reach.
-#[utoipa::path(get, path = "/organizations/{id}", tag = "organizations", params(("id" = String, Path, description = "org_…")),
+#[utoipa::path(get, operation_id = "get_organization", path = "/organizations/{id}", tag = "organizations", params(("id" = String, Path, description = "org_…")),
     responses((status = 200, body = OrganizationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -102,7 +104,7 @@ pub async fn get(
 }
 
 /// Change an organization's settings.
-#[utoipa::path(patch, path = "/organizations/{id}", tag = "organizations", params(("id" = String, Path, description = "org_…")),
+#[utoipa::path(patch, operation_id = "update_organization", path = "/organizations/{id}", tag = "organizations", params(("id" = String, Path, description = "org_…")),
     request_body = UpdateOrganizationRequest,
     responses((status = 200, body = OrganizationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(

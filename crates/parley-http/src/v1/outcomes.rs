@@ -57,10 +57,13 @@ pub struct OutcomeStatusList {
 #[serde(deny_unknown_fields)]
 pub struct CreateOutcomeStatusRequest {
     /// Lower-case letters, digits and `_`, starting with a letter (at most 64).
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,63}$")]
     pub key: String,
     /// What people read (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub label: String,
     /// `positive`, `neutral` or `negative`.
+    #[schema(value_type = super::vocab::CategoryName)]
     pub category: String,
     /// Whether tagging it closes the conversation (default false).
     #[serde(default)]
@@ -72,15 +75,17 @@ pub struct CreateOutcomeStatusRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOutcomeStatusRequest {
     /// A new label.
+    #[schema(min_length = 1, max_length = 100)]
     pub label: Option<String>,
     /// A new category.
+    #[schema(value_type = Option<super::vocab::CategoryName>)]
     pub category: Option<String>,
     /// Whether tagging it closes the conversation.
     pub closes: Option<bool>,
 }
 
 /// The organization's outcome statuses.
-#[utoipa::path(get, path = "/outcome-statuses", tag = "conversations",
+#[utoipa::path(get, operation_id = "list_outcome_statuses", path = "/outcome-statuses", tag = "conversations",
     responses((status = 200, body = OutcomeStatusList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -93,7 +98,7 @@ pub async fn list(
 }
 
 /// Define an outcome status.
-#[utoipa::path(post, path = "/outcome-statuses", tag = "conversations", request_body = CreateOutcomeStatusRequest,
+#[utoipa::path(post, operation_id = "create_outcome_status", path = "/outcome-statuses", tag = "conversations", request_body = CreateOutcomeStatusRequest,
     responses((status = 201, body = OutcomeStatusResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -111,7 +116,7 @@ pub async fn create(
 }
 
 /// Change an outcome status's label, category or `closes`.
-#[utoipa::path(patch, path = "/outcome-statuses/{key}", tag = "conversations", request_body = UpdateOutcomeStatusRequest,
+#[utoipa::path(patch, operation_id = "update_outcome_status", path = "/outcome-statuses/{key}", tag = "conversations", request_body = UpdateOutcomeStatusRequest,
     params(("key" = String, Path, description = "promise_to_pay")),
     responses((status = 200, body = OutcomeStatusResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
@@ -135,7 +140,7 @@ pub async fn update(
 }
 
 /// Remove an outcome status (conversations tagged with it keep it).
-#[utoipa::path(delete, path = "/outcome-statuses/{key}", tag = "conversations",
+#[utoipa::path(delete, operation_id = "delete_outcome_status", path = "/outcome-statuses/{key}", tag = "conversations",
     params(("key" = String, Path, description = "promise_to_pay")),
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(

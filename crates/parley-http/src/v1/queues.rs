@@ -52,8 +52,10 @@ pub struct QueueList {
 #[serde(deny_unknown_fields)]
 pub struct CreateQueueRequest {
     /// 1 to 64 lower-case letters, digits, `_` or `-`.
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
     pub key: String,
     /// What people read (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
 }
 
@@ -62,11 +64,12 @@ pub struct CreateQueueRequest {
 #[serde(deny_unknown_fields)]
 pub struct RenameQueueRequest {
     /// What people read (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
 }
 
 /// The organization's queues.
-#[utoipa::path(get, path = "/queues", tag = "conversations",
+#[utoipa::path(get, operation_id = "list_queues", path = "/queues", tag = "conversations",
     responses((status = 200, body = QueueList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -79,7 +82,7 @@ pub async fn list(
 }
 
 /// Define a queue.
-#[utoipa::path(post, path = "/queues", tag = "conversations", request_body = CreateQueueRequest,
+#[utoipa::path(post, operation_id = "create_queue", path = "/queues", tag = "conversations", request_body = CreateQueueRequest,
     responses((status = 201, body = QueueResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -94,7 +97,7 @@ pub async fn create(
 }
 
 /// Rename a queue.
-#[utoipa::path(patch, path = "/queues/{key}", tag = "conversations", request_body = RenameQueueRequest,
+#[utoipa::path(patch, operation_id = "rename_queue", path = "/queues/{key}", tag = "conversations", request_body = RenameQueueRequest,
     params(("key" = String, Path, description = "collections")),
     responses((status = 200, body = QueueResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn rename(
@@ -113,7 +116,7 @@ pub async fn rename(
 }
 
 /// Remove a queue (conversations waiting in it keep its key).
-#[utoipa::path(delete, path = "/queues/{key}", tag = "conversations",
+#[utoipa::path(delete, operation_id = "delete_queue", path = "/queues/{key}", tag = "conversations",
     params(("key" = String, Path, description = "collections")),
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
@@ -160,6 +163,7 @@ impl From<QueueMember> for QueueMemberResponse {
 #[serde(deny_unknown_fields)]
 pub struct PutQueueMemberRequest {
     /// Conversations at once, 1 to 100 (default 5).
+    #[schema(minimum = 1, maximum = 100)]
     pub capacity: Option<u32>,
     /// Whether they take conversations now (default true).
     pub available: Option<bool>,
@@ -175,7 +179,7 @@ fn user_id(raw: &str) -> Result<UserId, ApiError> {
 }
 
 /// A queue's members.
-#[utoipa::path(get, path = "/queues/{key}/members", tag = "conversations",
+#[utoipa::path(get, operation_id = "list_queue_members", path = "/queues/{key}/members", tag = "conversations",
     params(("key" = String, Path, description = "The queue's key")),
     responses((status = 200, body = Vec<QueueMemberResponse>), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_members(
@@ -188,7 +192,7 @@ pub async fn list_members(
 }
 
 /// Add a member to the queue, or change one; waiting conversations are then assigned.
-#[utoipa::path(put, path = "/queues/{key}/members/{user_id}", tag = "conversations",
+#[utoipa::path(put, operation_id = "put_queue_member", path = "/queues/{key}/members/{user_id}", tag = "conversations",
     request_body = PutQueueMemberRequest,
     params(("key" = String, Path, description = "The queue's key"), ("user_id" = String, Path, description = "usr_…")),
     responses((status = 200, body = QueueMemberResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
@@ -213,7 +217,7 @@ pub async fn put_member(
 }
 
 /// Remove a member from the queue (their conversations stay theirs).
-#[utoipa::path(delete, path = "/queues/{key}/members/{user_id}", tag = "conversations",
+#[utoipa::path(delete, operation_id = "delete_queue_member", path = "/queues/{key}/members/{user_id}", tag = "conversations",
     params(("key" = String, Path, description = "The queue's key"), ("user_id" = String, Path, description = "usr_…")),
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_member(

@@ -87,6 +87,7 @@ pub struct SftpHookRequest {
     /// Host name or address.
     pub host: Option<String>,
     /// Port (22 by default).
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<u16>,
     /// User name.
     pub user: Option<String>,
@@ -98,7 +99,7 @@ pub struct SftpHookRequest {
     pub host_key: Option<String>,
     /// Absolute (`/srv/in`) or under the user's home (`outbox`).
     pub folder: Option<String>,
-    /// Event types (SPEC §7.1); absent or `["*"]` for all; `[]` for none (a destination
+    /// Event types (see docs/webhooks.md); absent or `["*"]` for all; `[]` for none (a destination
     /// used only as an import inbox).
     pub events: Option<Vec<String>>,
     /// A note for people.
@@ -143,7 +144,7 @@ pub struct HostKeyResponse {
 }
 
 /// The acting organization's SFTP hooks.
-#[utoipa::path(get, path = "/sftp", tag = "sftp", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_sftp_connections", path = "/sftp", tag = "sftp", params(PageQuery),
     responses((status = 200, body = SftpHookList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -156,7 +157,7 @@ pub async fn list(
 }
 
 /// Create an SFTP hook.
-#[utoipa::path(post, path = "/sftp", tag = "sftp", request_body = SftpHookRequest,
+#[utoipa::path(post, operation_id = "create_sftp_connection", path = "/sftp", tag = "sftp", request_body = SftpHookRequest,
     responses((status = 201, body = SftpHookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -168,7 +169,7 @@ pub async fn create(
 }
 
 /// One SFTP hook.
-#[utoipa::path(get, path = "/sftp/{id}", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
+#[utoipa::path(get, operation_id = "get_sftp_connection", path = "/sftp/{id}", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
     responses((status = 200, body = SftpHookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -180,7 +181,7 @@ pub async fn get(
 }
 
 /// Change an SFTP hook.
-#[utoipa::path(patch, path = "/sftp/{id}", tag = "sftp", request_body = SftpHookRequest,
+#[utoipa::path(patch, operation_id = "update_sftp_connection", path = "/sftp/{id}", tag = "sftp", request_body = SftpHookRequest,
     params(("id" = String, Path, description = "whk_…")),
     responses((status = 200, body = SftpHookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
@@ -200,7 +201,7 @@ pub async fn update(
 }
 
 /// Delete an SFTP hook with its messages and attempts log.
-#[utoipa::path(delete, path = "/sftp/{id}", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
+#[utoipa::path(delete, operation_id = "delete_sftp_connection", path = "/sftp/{id}", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -213,7 +214,7 @@ pub async fn delete(
 }
 
 /// The host key an SFTP server presents, to confirm and pin.
-#[utoipa::path(get, path = "/sftp/host-key", tag = "sftp", params(HostKeyQuery),
+#[utoipa::path(get, operation_id = "get_sftp_host_key", path = "/sftp/host-key", tag = "sftp", params(HostKeyQuery),
     responses((status = 200, body = HostKeyResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn host_key(
     State(state): State<AppState>,
@@ -227,7 +228,7 @@ pub async fn host_key(
     Ok(Json(HostKeyResponse { host_key }))
 }
 
-/// An SFTP import inbox: a folder polled for files to import (SPEC §7.4).
+/// An SFTP import inbox: a folder polled for files to import.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SftpInboxResponse {
     /// The SFTP hook (`whk_…`) it logs in as.
@@ -293,7 +294,7 @@ pub struct SftpInboxRequest {
 }
 
 /// The import inbox of an SFTP hook.
-#[utoipa::path(get, path = "/sftp/{id}/inbox", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
+#[utoipa::path(get, operation_id = "get_sftp_inbox", path = "/sftp/{id}/inbox", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
     responses((status = 200, body = SftpInboxResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_inbox(
     State(state): State<AppState>,
@@ -305,7 +306,7 @@ pub async fn get_inbox(
 }
 
 /// Set up or change the import inbox of an SFTP hook.
-#[utoipa::path(put, path = "/sftp/{id}/inbox", tag = "sftp", request_body = SftpInboxRequest,
+#[utoipa::path(put, operation_id = "put_sftp_inbox", path = "/sftp/{id}/inbox", tag = "sftp", request_body = SftpInboxRequest,
     params(("id" = String, Path, description = "whk_…")),
     responses((status = 200, body = SftpInboxResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn put_inbox(
@@ -326,7 +327,7 @@ pub async fn put_inbox(
 }
 
 /// Remove the import inbox of an SFTP hook (the hook stays).
-#[utoipa::path(delete, path = "/sftp/{id}/inbox", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
+#[utoipa::path(delete, operation_id = "delete_sftp_inbox", path = "/sftp/{id}/inbox", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_inbox(
     State(state): State<AppState>,
@@ -339,7 +340,7 @@ pub async fn delete_inbox(
 }
 
 /// Poll the inbox now instead of at its next turn; the poll runs in the background.
-#[utoipa::path(post, path = "/sftp/{id}/inbox/poll", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
+#[utoipa::path(post, operation_id = "poll_sftp_inbox", path = "/sftp/{id}/inbox/poll", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
     responses((status = 202, body = SftpInboxResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn poll_inbox(
     State(state): State<AppState>,

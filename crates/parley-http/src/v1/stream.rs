@@ -16,7 +16,7 @@ use crate::caller::Caller;
 use crate::problem::{ApiError, Problem};
 
 /// Live events of the organization (server-sent events).
-#[utoipa::path(get, path = "/stream", tag = "conversations",
+#[utoipa::path(get, operation_id = "stream_events", path = "/stream", tag = "conversations",
     responses((status = 200, content_type = "text/event-stream", description = "One event per outbox event: `id` the event id, `event` its type, `data` the webhook envelope."),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn stream(

@@ -27,7 +27,7 @@ pub struct AddMemberRequest {
     /// Email.
     pub email: String,
     /// `owner`, `admin`, `supervisor`, `agent` or `viewer`.
-    #[schema(value_type = String)]
+    #[schema(value_type = super::vocab::RoleName)]
     pub role: Role,
     /// Not accepted: the person chooses it when they accept the invitation.
     #[schema(value_type = Option<String>)]
@@ -42,12 +42,12 @@ pub struct AddMemberRequest {
 #[serde(deny_unknown_fields)]
 pub struct ChangeRoleRequest {
     /// `owner`, `admin`, `supervisor`, `agent` or `viewer`.
-    #[schema(value_type = String)]
+    #[schema(value_type = super::vocab::RoleName)]
     pub role: Role,
 }
 
 /// Members of the acting organization.
-#[utoipa::path(get, path = "/users", tag = "users", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_users", path = "/users", tag = "users", params(PageQuery),
     responses((status = 200, body = MemberList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -62,7 +62,7 @@ pub async fn list(
 /// Invite a person: a pending invitation and its one-time link (shown once) to pass on.
 /// Nothing is granted until they accept it, and the answer is the same whether or not an
 /// account has the email.
-#[utoipa::path(post, path = "/users", tag = "users", request_body = AddMemberRequest,
+#[utoipa::path(post, operation_id = "add_user", path = "/users", tag = "users", request_body = AddMemberRequest,
     responses((status = 201, body = CreatedInvitationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn add(
     State(state): State<AppState>,
@@ -226,7 +226,7 @@ pub async fn accept_invitation(
 }
 
 /// One member.
-#[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
+#[utoipa::path(get, operation_id = "get_user", path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
     responses((status = 200, body = MemberResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -238,7 +238,7 @@ pub async fn get(
 }
 
 /// Change a member's role.
-#[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
+#[utoipa::path(patch, operation_id = "change_user_role", path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
     request_body = ChangeRoleRequest,
     responses((status = 200, body = MemberResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_role(
@@ -254,7 +254,7 @@ pub async fn change_role(
 }
 
 /// Remove a member from the acting organization.
-#[utoipa::path(delete, path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
+#[utoipa::path(delete, operation_id = "remove_user", path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove(
     State(state): State<AppState>,

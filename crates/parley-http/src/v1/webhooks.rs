@@ -146,13 +146,15 @@ list_type!(AttemptList, AttemptResponse);
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// An `http` or `https` URL.
+    #[schema(pattern = "^https?://")]
     pub url: String,
     /// A note for people.
     #[serde(default)]
     pub description: String,
-    /// Event types to receive (SPEC §7.1); absent or `["*"]` for all.
+    /// Event types to receive (see docs/webhooks.md); absent or `["*"]` for all.
     pub events: Option<Vec<String>>,
     /// A `whsec_…` secret (24 to 64 bytes); generated when absent.
+    #[schema(pattern = "^whsec_[A-Za-z0-9+/]+={0,2}$")]
     pub secret: Option<String>,
     /// Start disabled when false.
     #[serde(default = "yes")]
@@ -168,6 +170,7 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookRequest {
     /// A new URL.
+    #[schema(pattern = "^https?://")]
     pub url: Option<String>,
     /// A new description.
     pub description: Option<String>,
@@ -182,9 +185,11 @@ pub struct UpdateWebhookRequest {
 #[serde(deny_unknown_fields)]
 pub struct RotateSecretRequest {
     /// The new `whsec_…` secret; generated when absent.
+    #[schema(pattern = "^whsec_[A-Za-z0-9+/]+={0,2}$")]
     pub secret: Option<String>,
     /// Seconds the old secret keeps signing (default `webhooks.secret_overlap`, at most
     /// 7 days; 0 stops it at once).
+    #[schema(minimum = 0, maximum = 604800)]
     pub overlap_seconds: Option<u64>,
 }
 
@@ -210,6 +215,7 @@ pub struct ReplayResponse {
 #[serde(deny_unknown_fields)]
 pub struct TestRequest {
     /// `ping`, `inboundMessage`, `deliveryReport`, `setStatus` or `customValueRequest`.
+    #[schema(value_type = super::vocab::TestKindName)]
     pub kind: String,
 }
 
@@ -221,6 +227,7 @@ pub struct SentRequestResponse {
     /// The full URL.
     pub url: String,
     /// Headers in sending order, as `[name, value]` pairs.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub headers: Vec<(String, String)>,
     /// The body sent (empty for a GET).
     pub body: String,
@@ -275,6 +282,7 @@ pub struct MessageQuery {
     /// `pending`, `delivered` or `failed`.
     pub status: Option<String>,
     /// Rows per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -288,13 +296,14 @@ pub struct AttemptQuery {
     /// Only this message's attempts.
     pub event_id: Option<String>,
     /// Rows per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 /// The acting organization's endpoints.
-#[utoipa::path(get, path = "/webhooks", tag = "webhooks", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_webhooks", path = "/webhooks", tag = "webhooks", params(PageQuery),
     responses((status = 200, body = WebhookList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -307,7 +316,7 @@ pub async fn list(
 }
 
 /// Create an endpoint; the response holds its secret, which is never shown again.
-#[utoipa::path(post, path = "/webhooks", tag = "webhooks", request_body = CreateWebhookRequest,
+#[utoipa::path(post, operation_id = "create_webhook", path = "/webhooks", tag = "webhooks", request_body = CreateWebhookRequest,
     responses((status = 201, body = WebhookWithSecret), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -337,7 +346,7 @@ pub async fn create(
 }
 
 /// One endpoint.
-#[utoipa::path(get, path = "/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "whk_…")),
+#[utoipa::path(get, operation_id = "get_webhook", path = "/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "whk_…")),
     responses((status = 200, body = WebhookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -349,7 +358,7 @@ pub async fn get(
 }
 
 /// Change an endpoint's URL, description, events or enabled flag.
-#[utoipa::path(patch, path = "/webhooks/{id}", tag = "webhooks", request_body = UpdateWebhookRequest,
+#[utoipa::path(patch, operation_id = "update_webhook", path = "/webhooks/{id}", tag = "webhooks", request_body = UpdateWebhookRequest,
     params(("id" = String, Path, description = "whk_…")),
     responses((status = 200, body = WebhookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
@@ -371,7 +380,7 @@ pub async fn update(
 }
 
 /// Delete an endpoint with its messages and attempts log.
-#[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "whk_…")),
+#[utoipa::path(delete, operation_id = "delete_webhook", path = "/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "whk_…")),
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -385,7 +394,7 @@ pub async fn delete(
 
 /// Set a new secret; the old one keeps signing for the overlap, so receivers can switch
 /// without losing a message.
-#[utoipa::path(post, path = "/webhooks/{id}/rotate-secret", tag = "webhooks", request_body = RotateSecretRequest,
+#[utoipa::path(post, operation_id = "rotate_webhook_secret", path = "/webhooks/{id}/rotate-secret", tag = "webhooks", request_body = RotateSecretRequest,
     params(("id" = String, Path, description = "whk_…")),
     responses((status = 200, body = WebhookWithSecret), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn rotate_secret(
@@ -427,7 +436,7 @@ fn event_id(field: &str, text: &str) -> Result<EventId, ApiError> {
 }
 
 /// The endpoint's messages, newest first.
-#[utoipa::path(get, path = "/webhooks/{id}/messages", tag = "webhooks",
+#[utoipa::path(get, operation_id = "list_webhook_messages", path = "/webhooks/{id}/messages", tag = "webhooks",
     params(("id" = String, Path, description = "whk_…"), MessageQuery),
     responses((status = 200, body = MessageList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn messages(
@@ -453,7 +462,7 @@ pub async fn messages(
 }
 
 /// The endpoint's attempts log, newest first; `event_id` narrows it to one message.
-#[utoipa::path(get, path = "/webhooks/{id}/attempts", tag = "webhooks",
+#[utoipa::path(get, operation_id = "list_webhook_attempts", path = "/webhooks/{id}/attempts", tag = "webhooks",
     params(("id" = String, Path, description = "whk_…"), AttemptQuery),
     responses((status = 200, body = AttemptList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn attempts(
@@ -483,7 +492,7 @@ pub async fn attempts(
 }
 
 /// One message's attempts, newest first.
-#[utoipa::path(get, path = "/webhooks/{id}/messages/{event_id}/attempts", tag = "webhooks",
+#[utoipa::path(get, operation_id = "list_webhook_message_attempts", path = "/webhooks/{id}/messages/{event_id}/attempts", tag = "webhooks",
     params(("id" = String, Path, description = "whk_…"), ("event_id" = String, Path, description = "evt_…"), PageQuery),
     responses((status = 200, body = AttemptList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn message_attempts(
@@ -505,7 +514,7 @@ pub async fn message_attempts(
 
 /// Deliver one message again, or every failed message since a time, with the same
 /// `webhook-id` and a fresh retry schedule.
-#[utoipa::path(post, path = "/webhooks/{id}/replay", tag = "webhooks", request_body = ReplayBody,
+#[utoipa::path(post, operation_id = "replay_webhook_messages", path = "/webhooks/{id}/replay", tag = "webhooks", request_body = ReplayBody,
     params(("id" = String, Path, description = "whk_…")),
     responses((status = 202, body = ReplayResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn replay(
@@ -530,7 +539,7 @@ pub async fn replay(
 }
 
 /// Send a realistic sample now and show the request sent and the response received.
-#[utoipa::path(post, path = "/webhooks/{id}/test", tag = "webhooks", request_body = TestRequest,
+#[utoipa::path(post, operation_id = "test_webhook", path = "/webhooks/{id}/test", tag = "webhooks", request_body = TestRequest,
     params(("id" = String, Path, description = "whk_…")),
     responses((status = 200, body = TestResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn test(

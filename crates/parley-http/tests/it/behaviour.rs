@@ -353,3 +353,82 @@ async fn every_openapi_response_has_a_description() {
         }
     }
 }
+
+/// What validators and client generators trip on: every operation has its own
+/// `operationId`, every `in: path` parameter is in its path's template (query parameters
+/// are not declared as path ones), the document never sends a reader to our internal
+/// specification, and no schema uses tuple items (`prefixItems`), which generators refuse.
+#[tokio::test]
+async fn openapi_document_is_what_tools_accept() {
+    let document = serde_json::to_value(parley_http::openapi()).unwrap();
+    let mut ids = std::collections::BTreeMap::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            assert!(!id.is_empty(), "{method} {path} has no operationId");
+            if let Some(other) = ids.insert(id.clone(), format!("{method} {path}")) {
+                panic!("operationId {id} is used by {other} and {method} {path}");
+            }
+            for parameter in op["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                let in_template = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    parameter["in"] == "path",
+                    in_template,
+                    "{method} {path}: parameter {name} is `in: {}`",
+                    parameter["in"]
+                );
+            }
+        }
+    }
+    let text = document.to_string();
+    assert!(
+        !text.contains("SPEC"),
+        "the document cites the internal SPEC"
+    );
+    assert!(!text.contains("prefixItems"));
+    // The enums that describe text fields hold the words the server reads.
+    let schemas = &document["components"]["schemas"];
+    let words = |name: &str| -> Vec<String> {
+        serde_json::from_value(schemas[name]["enum"].clone()).unwrap_or_default()
+    };
+    let field_types: Vec<String> = parley_domain::FieldType::ALL
+        .iter()
+        .map(|t| t.as_str().to_owned())
+        .collect();
+    assert_eq!(words("FieldTypeName"), field_types);
+    let mut roles: Vec<String> = parley_domain::Role::ALL
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .collect();
+    let mut named = words("RoleName");
+    roles.sort();
+    named.sort();
+    assert_eq!(named, roles);
+    // Each provider's channel body is its own schema, chosen by `provider`.
+    let providers: Vec<&str> = schemas["CreateChannelRequest"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|variant| {
+            let name = variant["$ref"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap();
+            let provider = &schemas[name]["allOf"][1]["properties"]["provider"]["$ref"];
+            let provider = provider.as_str().unwrap().rsplit('/').next().unwrap();
+            schemas[provider]["enum"][0].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(providers, ["sim", "twilio", "whatsapp", "webchat"]);
+    assert_eq!(
+        schemas["TwilioSettings"]["allOf"][1]["properties"]["account_sid"]["pattern"],
+        "^AC[0-9a-fA-F]{32}$"
+    );
+    assert_eq!(
+        schemas["ChannelCommon"]["properties"]["inbound_queue"]["default"],
+        "default"
+    );
+}
