@@ -70,6 +70,17 @@ impl MasterKey {
         base64::engine::general_purpose::STANDARD.encode(self.0)
     }
 
+    /// A short value that names this key without revealing it (16 hex digits of a key
+    /// derived for this purpose only): stored with the data the key protects, so a start
+    /// with another key can be refused.
+    #[must_use]
+    pub fn check_value(&self) -> String {
+        self.derive("master key check")[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// A 32-byte key for one purpose, derived with HKDF-SHA256.
     #[must_use]
     pub fn derive(&self, purpose: &str) -> [u8; 32] {

@@ -113,6 +113,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0021_import_resume.sql",
         include_str!("../migrations/0021_import_resume.sql"),
     ),
+    (
+        22,
+        "0022_key_check.sql",
+        include_str!("../migrations/0022_key_check.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -138,6 +143,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0019_campaign_dispatch.sql",
     "0020_invitations.sql",
     "0021_import_resume.sql",
+    "0022_key_check.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -108,4 +108,24 @@ impl Store for SqliteStore {
         self.reads.close();
         self.pool.close().await;
     }
+
+    async fn installation_fact(&self, name: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT value FROM installation WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn claim_installation_fact(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO installation (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = installation.value RETURNING value",
+        )
+        .bind(name)
+        .bind(value)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)
+    }
 }

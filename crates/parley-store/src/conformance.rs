@@ -101,6 +101,7 @@ macro_rules! conformance_suite {
             campaign_recipients_come_from_the_audience_and_are_sent_once,
             processes_share_a_campaigns_recipients_and_its_pace,
             ping_answers,
+            installation_facts_are_claimed_once,
             close_refuses_later_calls,
         );
     };

@@ -94,4 +94,11 @@ pub trait Store:
 
     /// Closes the connections, waiting for statements in flight.
     async fn close(&self);
+
+    /// The installation fact `name` (for example `key_check`), when one was recorded.
+    async fn installation_fact(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// Records `value` as the fact `name` unless one is recorded already; the recorded
+    /// value either way (the first writer wins, also between processes).
+    async fn claim_installation_fact(&self, name: &str, value: &str) -> Result<String, StoreError>;
 }

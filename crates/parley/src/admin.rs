@@ -14,7 +14,7 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     let store = wiring::open_store(config, true).await?;
-    let app = wiring::app(config, store.clone())?;
+    let app = wiring::app(config, store.clone()).await?;
     let result = match command {
         AdminCommand::Org(OrgCommand::Create { name, parent }) => {
             let org = app

@@ -85,7 +85,7 @@ async fn show_new(
 /// Runs the chat.
 pub async fn run(config: &Config, args: ChatArgs) -> anyhow::Result<()> {
     let store = wiring::open_store(config, true).await?;
-    let app = wiring::app(config, store.clone())?;
+    let app = wiring::app(config, store.clone()).await?;
     let channel = app
         .channel_for_callback(args.channel)
         .await?

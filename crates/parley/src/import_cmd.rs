@@ -97,7 +97,7 @@ fn report_path(file: &Path) -> PathBuf {
 /// Runs `parley import`.
 pub async fn run(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
     let store = wiring::open_store(config, true).await?;
-    let app = wiring::app(config, store.clone())?;
+    let app = wiring::app(config, store.clone()).await?;
     let mut options = ImportOptions {
         sheet: args.sheet,
         address_column: args.address_column,

@@ -15,7 +15,7 @@ use crate::wiring;
 pub async fn run(config: Config) -> anyhow::Result<()> {
     wiring::init_logging(&config);
     let store = wiring::open_store(&config, true).await?;
-    let app = wiring::app(&config, store.clone())?;
+    let app = wiring::app(&config, store.clone()).await?;
     bootstrap(&config, &app).await?;
     app.schedule_housekeeping()
         .await

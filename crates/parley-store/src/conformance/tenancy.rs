@@ -580,3 +580,26 @@ pub async fn invitations_are_pending_until_used_once(s: &dyn Store) {
         .unwrap();
     assert_eq!(theirs.items.len(), 1);
 }
+
+/// The first value claimed for an installation fact stays; later claims read it back.
+pub async fn installation_facts_are_claimed_once(s: &dyn Store) {
+    assert_eq!(s.installation_fact("key_check").await.unwrap(), None);
+    assert_eq!(
+        s.claim_installation_fact("key_check", "aaaa")
+            .await
+            .unwrap(),
+        "aaaa"
+    );
+    assert_eq!(
+        s.claim_installation_fact("key_check", "bbbb")
+            .await
+            .unwrap(),
+        "aaaa",
+        "a second claim must not replace the first"
+    );
+    assert_eq!(
+        s.installation_fact("key_check").await.unwrap().as_deref(),
+        Some("aaaa")
+    );
+    assert_eq!(s.installation_fact("other").await.unwrap(), None);
+}

@@ -141,3 +141,48 @@ async fn process_admin_user_create_prints_a_link_the_person_accepts() {
         &creds.password_hash
     ));
 }
+
+/// A lost master key is not silently replaced: with the key file moved away, or another
+/// key in its place, `serve` refuses to start and says what to restore; with the right
+/// key back it starts, and the tokens the first key's API key gets still work.
+#[test]
+fn process_a_lost_master_key_is_refused_not_replaced() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_parley"));
+    let dir = tempfile::tempdir().unwrap();
+    let first = ParleyProcess::start(binary, dir.path(), &[]);
+    first.kill_hard();
+    let key_file = dir.path().join("parley.key");
+    let kept = dir.path().join("parley.key.backup");
+    std::fs::rename(&key_file, &kept).unwrap();
+
+    let serve = |env: &[(&str, String)]| {
+        parley_command(binary, dir.path(), env)
+            .arg("serve")
+            .output()
+            .unwrap()
+    };
+    let missing = serve(&[]);
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(!missing.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Restore the key file") && stderr.contains("parley.key"),
+        "{stderr}"
+    );
+    assert!(
+        !key_file.exists(),
+        "no new key is written for a store that had one"
+    );
+
+    let other = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned();
+    let wrong = serve(&[("PARLEY_SECRETS__MASTER_KEY", other)]);
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(!wrong.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("is not the master key this store was set up with"),
+        "{stderr}"
+    );
+
+    std::fs::rename(&kept, &key_file).unwrap();
+    let again = ParleyProcess::start(binary, dir.path(), &[]);
+    assert_eq!(http_get(&again.address, "/readyz").0, 200);
+}
