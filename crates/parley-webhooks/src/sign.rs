@@ -5,8 +5,16 @@
 //!   a secret is being rotated, every current secret signs and the values are separated by
 //!   spaces, so receivers holding either secret verify.
 //! * The JWT is HS256 over the same key bytes as the signature (the base64 after `whsec_`
-//!   decoded), signed by the newest secret: `iss` (the installation), `aud` (the endpoint
-//!   id), `jti` (the event id), `iat`, and `exp` five minutes later.
+//!   decoded): `iss` (the installation), `aud` (the endpoint id), `jti` (the event id),
+//!   `iat`, and `exp` five minutes later; its header's `kid` names the secret that signed
+//!   it (see [`key_id`]).
+//! * While a secret is being rotated, a receiver must not break at once whichever secret it
+//!   holds: `Authorization` stays signed by the oldest current secret (the one every
+//!   receiver had when the rotation began), and `parley-authorization-next` carries the same
+//!   claims signed by the newest. When the overlap ends only the new secret is current, so
+//!   `Authorization` is signed by it and the second header is no longer sent. A receiver
+//!   switches to the new secret whenever it likes: it verifies `parley-authorization-next`
+//!   when present, else `Authorization`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -80,6 +88,17 @@ pub struct DeliveryClaims {
     pub exp: i64,
 }
 
+/// Names a secret without revealing it: the first 16 hex digits of SHA-256 over its key
+/// bytes. A JWT's `kid`, so a receiver holding several secrets picks the right one.
+#[must_use]
+pub fn key_id(secret: &Secret) -> String {
+    use sha2::Digest;
+    Sha256::digest(secret.key())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// An HS256 JWT for one delivery attempt, signed with `secret`'s key bytes.
 pub fn delivery_jwt(
     secret: &Secret,
@@ -95,8 +114,10 @@ pub fn delivery_jwt(
         iat: now,
         exp: now + JWT_TTL_SECONDS,
     };
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some(key_id(secret));
     jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &header,
         &claims,
         &jsonwebtoken::EncodingKey::from_secret(secret.key()),
     )
@@ -105,7 +126,7 @@ pub fn delivery_jwt(
 /// What a delivery is signed over.
 #[derive(Debug, Clone, Copy)]
 pub struct Signing<'a> {
-    /// Every current secret, newest first (the newest signs the JWT).
+    /// Every current secret, newest first.
     pub secrets: &'a [&'a Secret],
     /// The `iss` claim.
     pub issuer: &'a str,
@@ -122,21 +143,29 @@ impl Signing<'_> {
         timestamp: i64,
         body: &[u8],
     ) -> Result<Vec<(&'static str, String)>, jsonwebtoken::errors::Error> {
-        let newest = self
-            .secrets
-            .first()
-            .ok_or(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)?;
-        let jwt = delivery_jwt(newest, self.issuer, self.endpoint_id, event_id, timestamp)?;
-        Ok(vec![
+        let (Some(newest), Some(oldest)) = (self.secrets.first(), self.secrets.last()) else {
+            return Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into());
+        };
+        let jwt = |secret: &Secret| {
+            delivery_jwt(secret, self.issuer, self.endpoint_id, event_id, timestamp)
+                .map(|token| format!("Bearer {token}"))
+        };
+        let mut headers = vec![
             ("content-type", "application/json".to_owned()),
-            ("authorization", format!("Bearer {jwt}")),
+            ("authorization", jwt(oldest)?),
+        ];
+        if self.secrets.len() > 1 {
+            headers.push(("parley-authorization-next", jwt(newest)?));
+        }
+        headers.extend([
             ("webhook-id", event_id.to_owned()),
             ("webhook-timestamp", timestamp.to_string()),
             (
                 "webhook-signature",
                 signature_header(self.secrets, event_id, timestamp, body),
             ),
-        ])
+        ]);
+        Ok(headers)
     }
 }
 
@@ -283,6 +312,58 @@ mod tests {
                 &validation,
             )
             .is_err()
+        );
+    }
+
+    /// During a rotation the `Authorization` JWT still verifies with the old secret (so no
+    /// receiver breaks at once) and `parley-authorization-next` with the new one; each
+    /// names its secret in `kid`.
+    #[test]
+    fn during_a_rotation_both_secrets_verify_a_jwt() {
+        let old = Secret::generate().unwrap();
+        let new = Secret::generate().unwrap();
+        let signing = Signing {
+            secrets: &[&new, &old],
+            issuer: "parley",
+            endpoint_id: "whe_1",
+        };
+        let headers = signing.headers("evt_9", 1_700_000_000, b"{}").unwrap();
+        let find = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, v)| v.strip_prefix("Bearer "))
+                .unwrap()
+                .to_owned()
+        };
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.set_audience(&["whe_1"]);
+        validation.validate_exp = false;
+        let verifies = |token: &str, secret: &Secret| {
+            jsonwebtoken::decode::<DeliveryClaims>(
+                token,
+                &jsonwebtoken::DecodingKey::from_secret(secret.key()),
+                &validation,
+            )
+            .is_ok()
+        };
+        let current = find("authorization");
+        let next = find("parley-authorization-next");
+        assert!(verifies(&current, &old) && !verifies(&current, &new));
+        assert!(verifies(&next, &new) && !verifies(&next, &old));
+        let kid = |token: &str| jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+        assert_eq!(kid(&current), key_id(&old));
+        assert_eq!(kid(&next), key_id(&new));
+        // One secret: no second header.
+        let single = Signing {
+            secrets: &[&new],
+            ..signing
+        };
+        let headers = single.headers("evt_9", 1_700_000_000, b"{}").unwrap();
+        assert!(
+            headers
+                .iter()
+                .all(|(n, _)| *n != "parley-authorization-next")
         );
     }
 }

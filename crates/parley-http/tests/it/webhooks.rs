@@ -112,7 +112,19 @@ pub(crate) fn assert_signed(r: &Received, secret: &str, endpoint: &str, event: E
         ),
         "the signature verifies"
     );
-    let token = r.header("authorization").strip_prefix("Bearer ").unwrap();
+    assert_jwt(r, "authorization", &secret, endpoint, event);
+}
+
+/// Checks the JWT in header `name` of a received delivery against `secret`.
+pub(crate) fn assert_jwt(
+    r: &Received,
+    name: &str,
+    secret: &Secret,
+    endpoint: &str,
+    event: EventId,
+) {
+    let timestamp: i64 = r.header("webhook-timestamp").parse().unwrap();
+    let token = r.header(name).strip_prefix("Bearer ").unwrap();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.set_audience(&[endpoint]);
     validation.set_issuer(&["parley"]);
@@ -615,8 +627,17 @@ async fn endpoints_are_validated_updated_rotated_tested_and_deleted() {
     let rotated = receiver.received().pop().unwrap();
     assert_eq!(rotated.header("webhook-signature").split(' ').count(), 2);
     let event: EventId = rotated.header("webhook-id").parse().unwrap();
-    // The JWT is signed with the new secret; the signature header carries both.
-    assert_signed(&rotated, &new_secret, &id, event);
+    // The signature header carries both; `Authorization` stays signed by the old secret so
+    // a receiver verifying the JWT does not break at once, and the next header carries the
+    // same claims signed by the new one.
+    assert_signed(&rotated, &secret, &id, event);
+    assert_jwt(
+        &rotated,
+        "parley-authorization-next",
+        &Secret::parse(&new_secret).unwrap(),
+        &id,
+        event,
+    );
     let timestamp: i64 = rotated.header("webhook-timestamp").parse().unwrap();
     assert!(parley_webhooks::sign::verify(
         &Secret::parse(&secret).unwrap(),
@@ -636,6 +657,9 @@ async fn endpoints_are_validated_updated_rotated_tested_and_deleted() {
     .await;
     let later = receiver.received().pop().unwrap();
     assert_eq!(later.header("webhook-signature").split(' ').count(), 1);
+    let event: EventId = later.header("webhook-id").parse().unwrap();
+    assert_signed(&later, &new_secret, &id, event);
+    assert!(!later.headers.contains_key("parley-authorization-next"));
     let r = post(
         &t,
         &format!("/api/v1/webhooks/{id}/rotate-secret"),
