@@ -138,7 +138,7 @@ pub(crate) fn stored_window(campaign: &Campaign) -> Result<SendWindow, AppError>
     .map_err(|e| AppError::Internal(format!("a stored campaign window: {e}").into()))
 }
 
-fn check_window(input: &WindowInput) -> Result<Value, FieldError> {
+fn check_window(input: &WindowInput) -> Result<Value, Vec<FieldError>> {
     let days: Vec<String> = input.days.clone().unwrap_or_else(|| {
         ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
             .map(str::to_owned)
@@ -147,8 +147,12 @@ fn check_window(input: &WindowInput) -> Result<Value, FieldError> {
     let opens = input.opens.clone().unwrap_or_else(|| "08:00".to_owned());
     let closes = input.closes.clone().unwrap_or_else(|| "21:00".to_owned());
     let refs: Vec<&str> = days.iter().map(String::as_str).collect();
-    SendWindow::parse(&refs, &opens, &closes)
-        .map_err(|e| FieldError::new(format!("window.{}", e.field), e.reason))?;
+    SendWindow::check(&refs, &opens, &closes).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| FieldError::new(format!("window.{}", e.field), e.reason))
+            .collect::<Vec<_>>()
+    })?;
     Ok(json!({"days": days, "opens": opens, "closes": closes}))
 }
 
@@ -158,23 +162,21 @@ impl App {
         &self,
         access: &Access,
         audience: &AudienceInput,
-    ) -> Result<Value, FieldError> {
+    ) -> Result<Value, Vec<FieldError>> {
+        let one = |field: &str, why: &str| vec![FieldError::new(field, why)];
         match audience {
             AudienceInput::Import(id) => {
                 let import = self
                     .store
                     .get_import(access.org_id(), *id)
                     .await
-                    .map_err(|_| FieldError::new("audience.import_id", "could not be read"))?;
+                    .map_err(|_| one("audience.import_id", "could not be read"))?;
                 match import {
                     Some(i) if i.status == ImportStatus::Completed => {
                         Ok(json!({"import_id": id.to_string()}))
                     }
-                    Some(_) => Err(FieldError::new(
-                        "audience.import_id",
-                        "the import has not completed",
-                    )),
-                    None => Err(FieldError::new(
+                    Some(_) => Err(one("audience.import_id", "the import has not completed")),
+                    None => Err(one(
                         "audience.import_id",
                         "no import of this organization has this id",
                     )),
@@ -186,17 +188,10 @@ impl App {
                     self.store
                         .list_fields(access.org_id())
                         .await
-                        .map_err(|_| FieldError::new("audience.filter", "could not be read"))?,
+                        .map_err(|_| one("audience.filter", "could not be read"))?,
                 );
                 let mut ctx = value_context(&access.organization);
-                // The first bad field is the one named.
-                let values = canonical_filter(&known, &mut ctx, fields, "audience.filter.fields.")
-                    .map_err(|errors| {
-                        errors
-                            .into_iter()
-                            .next()
-                            .unwrap_or_else(|| FieldError::new("audience.filter", "is invalid"))
-                    })?;
+                let values = canonical_filter(&known, &mut ctx, fields, "audience.filter.fields.")?;
                 let out: Map<String, Value> = values
                     .into_iter()
                     .map(|(key, value)| (key.as_str().to_owned(), value))
@@ -222,7 +217,7 @@ impl App {
         let audience = self
             .check_audience(access, &new.audience)
             .await
-            .map_err(|e| errors.push(e))
+            .map_err(|list| errors.extend(list))
             .ok();
         let flow = self.store.find_flow(org, new.flow_id).await?;
         let version = match (&flow, new.flow_version) {
@@ -266,7 +261,9 @@ impl App {
             }
             Some(_) => {}
         }
-        let window = check_window(&new.window).map_err(|e| errors.push(e)).ok();
+        let window = check_window(&new.window)
+            .map_err(|list| errors.extend(list))
+            .ok();
         let rate = new
             .rate_per_second
             .or(channel.as_ref().map(|c| c.rate_per_second))

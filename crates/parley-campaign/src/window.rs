@@ -79,37 +79,58 @@ impl SendWindow {
     /// A window from its API form: weekday names (`mon` … `sun`, or full names; at least
     /// one) and `HH:MM` times with `opens` before `closes` (`closes` may be `24:00`).
     pub fn parse(days: &[&str], opens: &str, closes: &str) -> Result<Self, WindowError> {
+        Self::check(days, opens, closes).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// As [`SendWindow::parse`], with every problem at once (days, opens, closes, then
+    /// their order when both times are readable); never an empty list.
+    pub fn check(days: &[&str], opens: &str, closes: &str) -> Result<Self, Vec<WindowError>> {
+        let mut errors = Vec::new();
         if days.is_empty() {
-            return Err(WindowError {
+            errors.push(WindowError {
                 field: "days",
                 reason: "must name at least one day".to_owned(),
             });
         }
         let mut set = 0u8;
-        for day in days {
-            let d = weekday(day).ok_or_else(|| WindowError {
+        let unknown: Vec<String> = days
+            .iter()
+            .filter_map(|day| match weekday(day) {
+                Some(d) => {
+                    set |= 1 << d.num_days_from_monday();
+                    None
+                }
+                None => Some(format!("{day:?}")),
+            })
+            .collect();
+        if !unknown.is_empty() {
+            errors.push(WindowError {
                 field: "days",
-                reason: format!("{day:?} is not a day such as mon or monday"),
-            })?;
-            set |= 1 << d.num_days_from_monday();
+                reason: format!("{} is not a day such as mon or monday", unknown.join(", ")),
+            });
         }
-        let opens = minutes("opens", opens)?;
+        let opens = minutes("opens", opens).map_err(|e| errors.push(e)).ok();
         let closes = if closes == "24:00" {
-            24 * 60
+            Some(24 * 60)
         } else {
-            minutes("closes", closes)?
+            minutes("closes", closes).map_err(|e| errors.push(e)).ok()
         };
-        if opens >= closes {
-            return Err(WindowError {
+        if let (Some(o), Some(c)) = (opens, closes)
+            && o >= c
+        {
+            errors.push(WindowError {
                 field: "closes",
                 reason: "must be later in the day than opens".to_owned(),
             });
         }
-        Ok(Self {
-            days: set,
-            opens,
-            closes,
-        })
+        match (opens, closes) {
+            (Some(opens), Some(closes)) if errors.is_empty() => Ok(Self {
+                days: set,
+                opens,
+                closes,
+            }),
+            _ => Err(errors),
+        }
     }
 
     /// Whether a local time is inside the window.
@@ -387,6 +408,9 @@ mod tests {
             )
         );
         let field = |r: Result<SendWindow, WindowError>| r.unwrap_err().field;
+        let all = SendWindow::check(&["someday"], "25:00", "8pm").unwrap_err();
+        let fields: Vec<&str> = all.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["days", "opens", "closes"]);
         assert_eq!(field(SendWindow::parse(&[], "08:00", "21:00")), "days");
         assert_eq!(
             field(SendWindow::parse(&["someday"], "08:00", "21:00")),

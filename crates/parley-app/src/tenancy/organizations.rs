@@ -8,23 +8,89 @@ use parley_store::{Page, PageRequest};
 
 use super::clean_name;
 use crate::auth::Access;
-use crate::error::StoreResultExt;
-use crate::{App, AppError};
+use crate::error::{StoreResultExt, absorb};
+use crate::{App, AppError, FieldError};
 
-/// A sub-organization to create under the caller's organization. Absent settings are
-/// inherited from the parent.
-#[derive(Debug, Clone)]
-pub struct CreateOrganization {
-    /// Display name.
-    pub name: String,
+/// An organization's settings as a request writes them. Each is checked here and every
+/// problem is reported at once, each naming its field.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationSettings {
+    /// Display name (1 to 200 characters).
+    pub name: Option<String>,
     /// Data-location label.
     pub region: Option<String>,
-    /// Default country for phone numbers.
-    pub default_country: Option<CountryCode>,
-    /// IANA time zone.
-    pub timezone: Option<TimeZoneName>,
-    /// Date order for imports.
-    pub locale: Option<DateOrder>,
+    /// Default country for phone numbers: ISO 3166-1 alpha-2.
+    pub default_country: Option<String>,
+    /// IANA time zone the zone database knows.
+    pub timezone: Option<String>,
+    /// Date order for imports: `dmy` or `mdy`.
+    pub locale: Option<String>,
+}
+
+/// Reads one setting with `parse`, adding its problem to `errors`.
+fn setting<T>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
+    match parse(raw?) {
+        Ok(value) => Some(value),
+        Err(why) => {
+            errors.push(FieldError::new(field, why));
+            None
+        }
+    }
+}
+
+impl OrganizationSettings {
+    /// The settings as a patch, or every problem found.
+    fn check(&self) -> Result<OrganizationPatch, AppError> {
+        let mut errors = Vec::new();
+        let name = absorb(
+            &mut errors,
+            self.name
+                .as_deref()
+                .map(|n| clean_name("name", n))
+                .transpose(),
+        )?
+        .flatten();
+        let region = absorb(
+            &mut errors,
+            self.region
+                .as_deref()
+                .map(|r| clean_name("region", r))
+                .transpose(),
+        )?
+        .flatten();
+        let default_country = setting(
+            &mut errors,
+            "default_country",
+            self.default_country.as_deref(),
+            |c| {
+                c.parse::<CountryCode>()
+                    .map_err(|e| format!("must be {}", e.expected))
+            },
+        );
+        let timezone = setting(&mut errors, "timezone", self.timezone.as_deref(), |z| {
+            z.parse::<TimeZoneName>()
+                .map_err(|e| format!("must be {}", e.expected))
+        });
+        let locale = setting(&mut errors, "locale", self.locale.as_deref(), |l| {
+            l.parse::<DateOrder>()
+                .map_err(|_| "must be dmy or mdy".to_owned())
+        });
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        Ok(OrganizationPatch {
+            name,
+            region,
+            default_country,
+            timezone,
+            locale,
+        })
+    }
 }
 
 impl App {
@@ -32,18 +98,27 @@ impl App {
     pub async fn create_organization(
         &self,
         access: &Access,
-        input: CreateOrganization,
+        settings: &OrganizationSettings,
     ) -> Result<Organization, AppError> {
         access.require(Permission::Administer)?;
         let parent = &access.organization;
+        let mut input = settings.check();
+        if settings.name.is_none() {
+            let missing = FieldError::new("name", "is required");
+            input = match input {
+                Err(AppError::Invalid(mut errors)) => {
+                    errors.insert(0, missing);
+                    Err(AppError::Invalid(errors))
+                }
+                _ => Err(AppError::Invalid(vec![missing])),
+            };
+        }
+        let input = input?;
         let new = NewOrganization {
             id: OrgId::generate(),
-            name: clean_name("name", &input.name)?,
+            name: input.name.unwrap_or_default(),
             parent_id: Some(parent.id),
-            region: match input.region {
-                Some(r) => clean_name("region", &r)?,
-                None => parent.region.clone(),
-            },
+            region: input.region.unwrap_or_else(|| parent.region.clone()),
             default_country: input.default_country.unwrap_or(parent.default_country),
             timezone: input.timezone.unwrap_or_else(|| parent.timezone.clone()),
             locale: input.locale.unwrap_or(parent.locale),
@@ -95,16 +170,11 @@ impl App {
         &self,
         access: &Access,
         id: OrgId,
-        mut patch: OrganizationPatch,
+        changes: &OrganizationSettings,
     ) -> Result<Organization, AppError> {
         access.require(Permission::Administer)?;
         self.get_organization(access, id).await?;
-        if let Some(name) = &patch.name {
-            patch.name = Some(clean_name("name", name)?);
-        }
-        if let Some(region) = &patch.region {
-            patch.region = Some(clean_name("region", region)?);
-        }
+        let patch = changes.check()?;
         let detail = serde_json::json!({
             "name": patch.name, "region": patch.region,
             "default_country": patch.default_country.map(|c| c.to_string()),

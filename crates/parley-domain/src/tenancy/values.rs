@@ -66,8 +66,8 @@ impl From<CountryCode> for String {
     }
 }
 
-/// An IANA time-zone name (`Europe/London`, `UTC`). Checked for shape here; the zone
-/// database itself is consulted where local times are computed.
+/// An IANA time-zone name (`Europe/London`, `UTC`) that the zone database knows
+/// (`Mars/Olympus` has the right shape and is refused).
 #[derive(Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct TimeZoneName(String);
 
@@ -94,7 +94,10 @@ impl FromStr for TimeZoneName {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
         };
         let parts: Vec<&str> = s.split('/').collect();
-        if parts.len() > 3 || !parts.iter().all(|p| part_ok(p)) {
+        if parts.len() > 3
+            || !parts.iter().all(|p| part_ok(p))
+            || s.parse::<chrono_tz::Tz>().is_err()
+        {
             return Err(err);
         }
         Ok(Self(s.to_owned()))

@@ -3,8 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use http::StatusCode;
-use parley_app::tenancy::CreateOrganization;
-use parley_domain::{CountryCode, DateOrder, OrganizationPatch, TimeZoneName};
+use parley_app::tenancy::OrganizationSettings;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -25,14 +24,14 @@ pub struct CreateOrganizationRequest {
     /// Data-location label.
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2 country.
-    #[schema(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
-    pub default_country: Option<CountryCode>,
+    #[schema(pattern = "^[A-Za-z]{2}$")]
+    pub default_country: Option<String>,
     /// IANA time zone.
-    #[schema(value_type = Option<String>, pattern = "^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")]
-    pub timezone: Option<TimeZoneName>,
+    #[schema(pattern = "^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")]
+    pub timezone: Option<String>,
     /// `dmy` or `mdy`.
     #[schema(value_type = Option<super::vocab::LocaleName>)]
-    pub locale: Option<DateOrder>,
+    pub locale: Option<String>,
 }
 
 /// Settings to change; absent fields are kept. The parent cannot change.
@@ -45,14 +44,14 @@ pub struct UpdateOrganizationRequest {
     /// Data-location label.
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2 country.
-    #[schema(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
-    pub default_country: Option<CountryCode>,
+    #[schema(pattern = "^[A-Za-z]{2}$")]
+    pub default_country: Option<String>,
     /// IANA time zone.
-    #[schema(value_type = Option<String>, pattern = "^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")]
-    pub timezone: Option<TimeZoneName>,
+    #[schema(pattern = "^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")]
+    pub timezone: Option<String>,
     /// `dmy` or `mdy`.
     #[schema(value_type = Option<super::vocab::LocaleName>)]
-    pub locale: Option<DateOrder>,
+    pub locale: Option<String>,
 }
 
 /// The acting organization and every organization below it.
@@ -80,14 +79,14 @@ pub async fn create(
     Caller(access): Caller,
     ApiJson(body): ApiJson<CreateOrganizationRequest>,
 ) -> Result<(StatusCode, Json<OrganizationResponse>), ApiError> {
-    let input = CreateOrganization {
-        name: body.name,
+    let settings = OrganizationSettings {
+        name: Some(body.name),
         region: body.region,
         default_country: body.default_country,
         timezone: body.timezone,
         locale: body.locale,
     };
-    let org = state.app.create_organization(&access, input).await?;
+    let org = state.app.create_organization(&access, &settings).await?;
     Ok((StatusCode::CREATED, Json(org.into())))
 }
 
@@ -114,7 +113,7 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateOrganizationRequest>,
 ) -> Result<Json<OrganizationResponse>, ApiError> {
     let id = path_id(&id, "organization")?;
-    let patch = OrganizationPatch {
+    let changes = OrganizationSettings {
         name: body.name,
         region: body.region,
         default_country: body.default_country,
@@ -124,7 +123,7 @@ pub async fn update(
     Ok(Json(
         state
             .app
-            .update_organization(&access, id, patch)
+            .update_organization(&access, id, &changes)
             .await?
             .into(),
     ))

@@ -49,6 +49,8 @@ async fn malformed_unknown_and_mistyped_bodies_name_the_problem() {
         ),
         (json!({"name": "x", "locale": "ymd"}), "locale"),
         (json!({"name": "   "}), "name"),
+        // The right shape, but no such zone.
+        (json!({"name": "x", "timezone": "Mars/Olympus"}), "timezone"),
     ] {
         let r = t
             .call(
@@ -264,4 +266,62 @@ async fn permissions_are_enforced_by_role() {
         )
         .await;
     assert_eq!(r.status, 403, "an admin cannot create an owner");
+}
+
+/// A body with several bad values is answered once, naming every one of them, and changes
+/// nothing; a patch likewise.
+#[tokio::test]
+async fn every_bad_field_of_a_body_is_reported_at_once() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let fields = |r: &parley_testkit::TestResponse| -> Vec<String> {
+        r.json["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let bad =
+        json!({"name": " ", "default_country": "UK", "timezone": "Mars/Olympus", "locale": "ymd"});
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&token),
+            None,
+            Some(bad),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.json);
+    assert_eq!(
+        fields(&r),
+        ["name", "default_country", "timezone", "locale"],
+        "{}",
+        r.json
+    );
+    let listed = t.get("/api/v1/organizations", &token).await;
+    assert_eq!(
+        listed.json["data"].as_array().unwrap().len(),
+        1,
+        "nothing was created"
+    );
+
+    let org = t.root.organization;
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/organizations/{org}"),
+            Some(&token),
+            None,
+            Some(json!({"name": "Renamed", "timezone": "Europe/Nowhere", "default_country": "ZZ"})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.json);
+    assert_eq!(fields(&r), ["default_country", "timezone"], "{}", r.json);
+    let kept = t.get(&format!("/api/v1/organizations/{org}"), &token).await;
+    assert_ne!(
+        kept.json["name"], "Renamed",
+        "a refused patch changes nothing"
+    );
 }

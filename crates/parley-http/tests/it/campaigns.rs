@@ -304,7 +304,7 @@ async fn campaigns_are_checked_field_by_field_and_move_only_as_allowed() {
             None,
             Some(json!({"name": " ", "audience": {"import_id": parley_domain::ImportId::generate().to_string()},
                 "flow_id": flow, "channel_id": channel, "rate_per_second": 0,
-                "window": {"days": ["someday"], "opens": "21:00", "closes": "08:00"}})),
+                "window": {"days": ["someday"], "opens": "25:00", "closes": "08:00"}})),
         )
         .await;
     assert_eq!(bad.status, 422, "{}", bad.json);
@@ -320,6 +320,7 @@ async fn campaigns_are_checked_field_by_field_and_move_only_as_allowed() {
             "name",
             "audience.import_id",
             "window.days",
+            "window.opens",
             "rate_per_second"
         ],
         "{}",
