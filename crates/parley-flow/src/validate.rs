@@ -55,6 +55,10 @@ pub const MAX_RETRIES: u8 = 10;
 pub struct Validation {
     /// Findings, errors first, then by step and field.
     pub diagnostics: Vec<Diagnostic>,
+    /// The contact fields the flow's `<<placeholders>>` and conditions read: every name
+    /// that is not one of the flow's own variables or a platform name. Empty in a
+    /// conversation whose contact lacks them.
+    pub contact_fields: BTreeSet<String>,
     flow: Option<Flow>,
 }
 
@@ -316,7 +320,7 @@ pub fn validate(doc: &FlowDocument, org_fields: Option<&BTreeSet<String>>) -> Va
         .map(|(name, step)| compile(&mut c, name, step))
         .collect();
     graph::check(&mut c, start);
-    fields::check_fields(&mut c, org_fields);
+    let contact_fields = fields::check_fields(&mut c, org_fields);
     let Checker {
         mut out,
         broken,
@@ -334,6 +338,7 @@ pub fn validate(doc: &FlowDocument, org_fields: Option<&BTreeSet<String>>) -> Va
     });
     Validation {
         diagnostics: out,
+        contact_fields,
         flow,
     }
 }

@@ -56,7 +56,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
-/// Counts requests and records their latency by route template, method and status.
+/// Counts requests and records their latency by route template, method and status, and
+/// logs one `info` line per request.
 pub(crate) async fn record_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request
@@ -65,11 +66,24 @@ pub(crate) async fn record_metrics(request: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().to_string();
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("route", route), ("method", method), ("status", status)];
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    // One line per request, inside the request's span (which carries its request id).
+    tracing::info!(
+        method = %method,
+        route = %route,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    let labels = [
+        ("route", route),
+        ("method", method),
+        ("status", status.to_string()),
+    ];
     metrics::counter!("parley_http_requests_total", &labels).increment(1);
     metrics::histogram!("parley_http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+        .record(elapsed.as_secs_f64());
     response
 }
 

@@ -187,8 +187,7 @@ async fn run_one<C: Clone + Send + Sync + 'static>(
     let lease = job.lease;
     let store = &shared.store;
     let now = || shared.clock.now();
-    let span =
-        tracing::info_span!("job", id = %lease.id, kind = %job.kind, attempt = lease.attempt);
+    let span = tracing::info_span!(parent: None, "job", id = %lease.id, kind = %job.kind, attempt = lease.attempt);
     let _guard = span.enter();
     if lease.attempt > job.max_attempts {
         let message = "gave up: the job's worker stopped on every attempt";

@@ -29,8 +29,16 @@ pub struct ChatArgs {
     #[arg(long)]
     pub channel: ChannelId,
     /// The customer's number.
-    #[arg(long, default_value = "+447700900123")]
+    #[arg(long, default_value = "+447400123456")]
     pub from: String,
+}
+
+/// Whether a typed line ends the session instead of being sent: an empty line, or
+/// `/quit` (or `/exit`), as in `parley flow chat`. Never sent, so a command is not read
+/// as a keyword such as QUIT, which would opt the customer out.
+fn ends_chat(line: &str) -> bool {
+    let line = line.trim();
+    line.is_empty() || line.eq_ignore_ascii_case("/quit") || line.eq_ignore_ascii_case("/exit")
 }
 
 /// How a message reads in the terminal.
@@ -104,7 +112,7 @@ pub async fn run(config: &Config, args: ChatArgs) -> anyhow::Result<()> {
     );
     let sends = app.start_sends(cancel.clone());
     println!(
-        "Writing as {} to \"{}\" ({}). An empty line ends the chat.",
+        "Writing as {} to \"{}\" ({}). An empty line or /quit ends the chat.",
         args.from, channel.name, channel.id
     );
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
@@ -114,7 +122,7 @@ pub async fn run(config: &Config, args: ChatArgs) -> anyhow::Result<()> {
         tokio::select! {
             line = lines.next_line() => {
                 let Some(text) = line? else { break };
-                if text.trim().is_empty() {
+                if ends_chat(&text) {
                     break;
                 }
                 let handled = app

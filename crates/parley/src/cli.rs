@@ -8,9 +8,20 @@ use parley_domain::{OrgId, Role};
 
 use crate::{admin, config, serve};
 
-/// Parley: conversational engagement at scale — bots, agents, webhooks — in one binary.
+/// The first line of `parley --help`.
+const ABOUT: &str = "Parley: bot and agent conversations with thousands of customers at once, over SMS, \
+WhatsApp and web chat, connected to your systems by signed webhooks and SFTP. \
+Start with `parley serve`.";
+
+/// Parley talks to thousands of customers at once: import a contact file, run bot
+/// conversations over SMS, WhatsApp and web chat, hand over to people when needed, and
+/// connect every conversation to your own systems with signed webhooks, a live data lookup
+/// and SFTP files. One binary; SQLite by default, PostgreSQL when one machine is not enough.
+///
+/// Start with `parley serve`: on an empty store it creates the first organization and
+/// prints how to sign in.
 #[derive(Debug, Parser)]
-#[command(name = "parley", version, about, long_about = None)]
+#[command(name = "parley", version, about = ABOUT, long_about = None)]
 pub struct Cli {
     /// Configuration file (default: ./parley.toml when it exists).
     #[arg(long, global = true, env = "PARLEY_CONFIG", value_name = "PATH")]

@@ -19,14 +19,13 @@ pub const TEST_ENV_PREFIX: &str = "PARLEY_TEST_";
 /// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A file could not be read.
-    #[error("cannot read config file {path}: {source}")]
+    /// A file could not be read (the cause is part of the message, so it is said once).
+    #[error("cannot read config file {path}: {cause}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The cause.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A file is not valid TOML.
     #[error("{origin} is not valid TOML: {message}")]
@@ -36,12 +35,20 @@ pub enum ConfigError {
         /// Parser message with line and column.
         message: String,
     },
-    /// A key is unknown or its value is invalid.
-    #[error("invalid configuration key `{key}`: {message}")]
+    /// A key Parley does not have, or a table where a value belongs.
+    #[error("unknown configuration key `{key}`: {message}")]
     Key {
         /// Dotted key path (`server.listen`).
         key: String,
         /// What is wrong.
+        message: String,
+    },
+    /// A known key with a value it cannot take.
+    #[error("invalid value for `{key}`: {message}")]
+    Value {
+        /// Dotted key path (`server.listen`).
+        key: String,
+        /// What is wrong, and what it should look like.
         message: String,
     },
 }
@@ -134,7 +141,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn key_error(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Key {
+    ConfigError::Value {
         key: key.to_owned(),
         message: message.into(),
     }

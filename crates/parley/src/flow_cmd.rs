@@ -180,6 +180,17 @@ pub fn chat(args: &ChatArgs) -> anyhow::Result<()> {
     let validation = load(&args.file, None)?;
     let flow = runnable(&args.file, &validation)?;
     let contact = read_contact(args.contact.as_deref())?;
+    if args.contact.is_none() && !validation.contact_fields.is_empty() {
+        let names: Vec<String> = validation
+            .contact_fields
+            .iter()
+            .map(|f| format!("<<{f}>>"))
+            .collect();
+        println!(
+            "warning: no --contact given, so these contact fields are empty in this chat: {}",
+            names.join(", ")
+        );
+    }
     let mut settings = Settings::new(
         args.today
             .unwrap_or_else(|| chrono::Utc::now().date_naive()),

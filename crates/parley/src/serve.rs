@@ -16,7 +16,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     wiring::init_logging(&config);
     let store = wiring::open_store(&config, true).await?;
     let app = wiring::app(&config, store.clone()).await?;
-    bootstrap(&config, &app).await?;
+    let first_start = bootstrap(&config, &app).await?;
     app.schedule_housekeeping()
         .await
         .context("scheduling housekeeping")?;
@@ -39,6 +39,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     // Tests and scripts read this line to find the port when listening on port 0.
     println!("Parley is listening on http://{address}");
+    if first_start {
+        println!(
+            "  Sign in: POST http://{address}/api/v1/auth/sign-in with that email and password, \
+             or exchange the API key for a token at POST http://{address}/api/v1/auth/token."
+        );
+    }
 
     let cancel = CancellationToken::new();
     let runner = app.job_runner(config.workers, config.job_lease);
@@ -78,7 +84,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn bootstrap(config: &Config, app: &parley_app::App) -> anyhow::Result<()> {
+/// Creates the first organization and owner on an empty store and prints how to sign in;
+/// whether it did.
+async fn bootstrap(config: &Config, app: &parley_app::App) -> anyhow::Result<bool> {
     let password = parley_app::auth::new_password()?;
     let request = BootstrapRequest {
         organization_name: config.bootstrap_organization.clone(),
@@ -101,8 +109,9 @@ async fn bootstrap(config: &Config, app: &parley_app::App) -> anyhow::Result<()>
         println!("  API key id: {}", done.api_key.key.id);
         println!("  API key secret: {}", done.api_key.secret);
         println!("  These secrets are shown once; store them now.");
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 async fn shutdown_signal() {

@@ -6,12 +6,13 @@ use std::collections::BTreeSet;
 use super::{BUILTIN_NAMES, Checker, Rule};
 use crate::document::Step;
 
-/// The `unknown_field` rule.
-pub(super) fn check_fields(c: &mut Checker<'_>, org_fields: Option<&BTreeSet<String>>) {
-    let Some(org_fields) = org_fields else { return };
+/// The `unknown_field` rule; gives the contact fields the flow reads (the names that are
+/// neither its own variables nor platform names).
+pub(super) fn check_fields(
+    c: &mut Checker<'_>,
+    org_fields: Option<&BTreeSet<String>>,
+) -> BTreeSet<String> {
     let mut known: BTreeSet<&str> = BUILTIN_NAMES.into_iter().collect();
-    known.extend(parley_domain::BUILTIN_FIELDS.iter().map(|(k, _)| *k));
-    known.extend(org_fields.iter().map(String::as_str));
     for step in c.doc.steps.values() {
         match step {
             Step::Ask(s) => {
@@ -22,6 +23,18 @@ pub(super) fn check_fields(c: &mut Checker<'_>, org_fields: Option<&BTreeSet<Str
             _ => {}
         }
     }
+    let contact_fields: BTreeSet<String> = c
+        .placeholders
+        .iter()
+        .flat_map(|(_, _, names)| names.iter())
+        .filter(|n| !known.contains(n.as_str()))
+        .cloned()
+        .collect();
+    let Some(org_fields) = org_fields else {
+        return contact_fields;
+    };
+    known.extend(parley_domain::BUILTIN_FIELDS.iter().map(|(k, _)| *k));
+    known.extend(org_fields.iter().map(String::as_str));
     let unknown: Vec<(String, String, String)> = c
         .placeholders
         .iter()
@@ -35,4 +48,5 @@ pub(super) fn check_fields(c: &mut Checker<'_>, org_fields: Option<&BTreeSet<Str
     for (step, field, n) in unknown {
         c.report(Rule::UnknownField, Some(&step), Some(&field), None, format!("`<<{n}>>` is not a variable of this flow, a built-in or a contact field of the organization"));
     }
+    contact_fields
 }

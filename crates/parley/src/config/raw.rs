@@ -139,7 +139,7 @@ fn merge(base: &mut Table, over: Table, prefix: &str, origin: &str) -> Result<()
             }
             (Some(Value::Table(b)), Value::Table(o)) => merge(b, o, &path, origin)?,
             (Some(Value::Table(_)), _) => {
-                return Err(ConfigError::Key {
+                return Err(ConfigError::Value {
                     key: path,
                     message: format!("must be a table of settings (in {origin})"),
                 });
@@ -182,9 +182,9 @@ pub fn load_raw(
     let default_path = Path::new("parley.toml");
     let chosen = file.or_else(|| default_path.exists().then_some(default_path));
     if let Some(path) = chosen {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         let origin = path.display().to_string();
         merge(&mut table, parse_table(&text, &origin)?, "", &origin)?;
@@ -200,7 +200,7 @@ pub fn load_raw(
         }
         merge(&mut table, env_table(rest, &value), "", &name)?;
     }
-    serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| ConfigError::Key {
+    serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| ConfigError::Value {
         key: e.path().to_string(),
         message: e.inner().to_string(),
     })

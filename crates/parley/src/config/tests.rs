@@ -82,9 +82,18 @@ fn errors_name_the_key_and_its_source() {
         "{e}"
     );
 
+    assert!(e.starts_with("unknown configuration key"), "{e}");
+
+    // A bad value is called a bad value, not a bad key.
     let (_dir, path) = with_file("[server]\nlisten = \"nowhere\"\n");
     let e = load(Some(&path), env(&[])).unwrap_err().to_string();
     assert!(e.contains("server.listen"), "{e}");
+    assert!(e.starts_with("invalid value for `server.listen`"), "{e}");
+
+    // A missing file is said once.
+    let e = load(Some(Path::new("/nonexistent/parley.toml")), env(&[])).unwrap_err();
+    let chain = format!("{:#}", anyhow::Error::from(e));
+    assert_eq!(chain.matches("No such file").count(), 1, "{chain}");
 
     let (_dir, path) = with_file("[jobs]\nworkers = \"many\"\n");
     let e = load(Some(&path), env(&[])).unwrap_err().to_string();

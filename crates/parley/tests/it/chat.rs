@@ -1,5 +1,5 @@
 //! `parley chat` as a customer meets it: lines typed reach the sim channel's flow, the
-//! bot's replies print, the conversation closes, and an empty line ends the chat.
+//! bot's replies print, the conversation closes, and `/quit` ends the chat unsent.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -56,7 +56,7 @@ async fn process_chat_talks_through_the_sim_channel() {
         }
     });
     let mut stdin = child.stdin.take().unwrap();
-    wait_for(&lines, "An empty line ends the chat");
+    wait_for(&lines, "An empty line or /quit ends the chat");
     writeln!(stdin, "hello").unwrap();
     wait_for(&lines, "bot: How can we help?");
     writeln!(stdin, "a payment plan").unwrap();
@@ -66,7 +66,8 @@ async fn process_chat_talks_through_the_sim_channel() {
         !printed.iter().any(|l| l.contains("How can we help?")),
         "a reply prints once: {printed:?}"
     );
-    writeln!(stdin).unwrap();
+    // `/quit` ends the session; it is never sent (QUIT is an opt-out keyword).
+    writeln!(stdin, "/quit").unwrap();
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
         .unwrap();
@@ -91,4 +92,6 @@ async fn process_chat_talks_through_the_sim_channel() {
         .map(|m| m["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["received", "delivered", "received", "delivered"]);
+    let suppressed = t.get("/api/v1/contacts/suppressions", &token).await;
+    assert_eq!(suppressed.json["data"], json!([]), "/quit opted no one out");
 }

@@ -186,3 +186,61 @@ fn process_a_lost_master_key_is_refused_not_replaced() {
     let again = ParleyProcess::start(binary, dir.path(), &[]);
     assert_eq!(http_get(&again.address, "/readyz").0, 200);
 }
+
+/// The log a service manager captures: no colour codes when it is not a terminal, one
+/// `info` line per request with its method, route, status, latency and request id, and a
+/// job's span never inside another job's.
+#[test]
+fn process_logs_read_well_in_a_file() {
+    use std::io::{BufRead, BufReader};
+    let binary = Path::new(env!("CARGO_BIN_EXE_parley"));
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("stderr.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = parley_command(
+        binary,
+        dir.path(),
+        &[("PARLEY_LOG__LEVEL", "info".to_owned())],
+    )
+    .arg("serve")
+    .stdout(std::process::Stdio::piped())
+    .stderr(log)
+    .spawn()
+    .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let address = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("Parley is listening on http://")
+                .map(str::to_owned)
+        })
+        .unwrap();
+    assert_eq!(http_get(&address, "/healthz").0, 200);
+    assert_eq!(http_get(&address, "/api/v1/organizations").0, 401);
+    // Let the first housekeeping and inbox jobs run, then stop.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour codes in a file: {text}"
+    );
+    let line = text
+        .lines()
+        .find(|l| l.contains("route=/api/v1/organizations"))
+        .unwrap_or_else(|| panic!("a line for the request: {text}"));
+    assert!(
+        line.contains("INFO")
+            && line.contains("method=GET")
+            && line.contains("status=401")
+            && line.contains("latency_ms=")
+            && line.contains("request_id="),
+        "{line}"
+    );
+    assert!(
+        !text.lines().any(|l| l.matches("job{").count() > 1),
+        "job spans do not nest: {text}"
+    );
+}

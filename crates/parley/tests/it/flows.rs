@@ -147,3 +147,21 @@ fn queues_and_statuses_are_checked_against_the_organizations() {
     ]);
     assert!(ok, "{out}");
 }
+
+/// `flow chat` without `--contact` says which contact fields the flow reads will be empty,
+/// and not the flow's own variables or platform names.
+#[test]
+fn flow_chat_without_a_contact_warns_of_empty_fields() {
+    let flow = examples().join("arrears_reminder.json");
+    let (_, text) = parley(&["flow", "chat", path(&flow)]);
+    let warning = text
+        .lines()
+        .find(|l| l.starts_with("warning: no --contact given"))
+        .unwrap_or_else(|| panic!("a warning: {text}"));
+    for field in ["<<first_name>>", "<<customer_id>>", "<<date_of_birth>>", "<<postcode>>"] {
+        assert!(warning.contains(field), "{field}: {warning}");
+    }
+    for own in ["<<organization_name>>", "<<dob_reply>>", "<<postcode_reply>>"] {
+        assert!(!warning.contains(own), "{own}: {warning}");
+    }
+}
