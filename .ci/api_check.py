@@ -7,7 +7,8 @@ Starts `parley serve` on a fresh data directory, then:
 2. generates a Python client with openapi-python-client (any warning fails) and makes
    real calls through it: list organizations, create a webhook, create a channel, a flow
    and a campaign, list the campaign's recipients;
-3. runs schemathesis (bounded) with its server-error and response checks.
+3. runs schemathesis (bounded) with its server-error and response checks;
+4. checks `/metrics`, after all that traffic, with Prometheus's `promtool check metrics`.
 
 Usage: api_check.py PATH/TO/parley [--schemathesis-seconds N]
 """
@@ -165,6 +166,17 @@ def fuzz(base: str, token: str, workdir: str, seconds: int) -> None:
     print("api-check: schemathesis found nothing")
 
 
+def check_metrics(base: str) -> None:
+    with urllib.request.urlopen(base + "/metrics") as resp:
+        text = resp.read()
+    run = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True)
+    if run.returncode != 0:
+        sys.exit("api-check: promtool check metrics failed:\n"
+                 + run.stdout.decode() + run.stderr.decode())
+    families = text.decode().count("# HELP ")
+    print(f"api-check: promtool check metrics: {families} families, all with help")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
@@ -182,6 +194,7 @@ def main() -> None:
         validate(document)
         generate_and_call(document, base, token, workdir)
         fuzz(base, token, workdir, args.schemathesis_seconds)
+        check_metrics(base)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

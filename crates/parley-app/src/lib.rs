@@ -11,6 +11,7 @@ pub mod imports;
 pub mod jobs;
 pub mod live;
 mod sealing;
+pub mod telemetry;
 pub mod tenancy;
 pub mod webhooks;
 

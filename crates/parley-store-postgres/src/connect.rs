@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use parley_store::{Store, StoreError};
+use parley_store::{Store, StoreError, WorkCounts};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -60,6 +60,27 @@ impl Store for PgStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn work_counts(&self) -> Result<WorkCounts, StoreError> {
+        let pending: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT state, COUNT(*) FROM campaign_recipients GROUP BY state ORDER BY state",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(WorkCounts {
+            pending_deliveries: u64::try_from(pending).unwrap_or_default(),
+            recipients: rows
+                .into_iter()
+                .map(|(state, n)| (state, u64::try_from(n).unwrap_or_default()))
+                .collect(),
+        })
     }
 
     async fn installation_fact(&self, name: &str) -> Result<Option<String>, StoreError> {

@@ -255,7 +255,7 @@ impl JobQueue for SqliteStore {
     }
 
     async fn job_stats(&self) -> Result<Vec<QueueStats>, StoreError> {
-        let rows = sqlx::query("SELECT queue, state, COUNT(*) AS n FROM jobs GROUP BY queue, state ORDER BY queue, state")
+        let rows = sqlx::query("SELECT queue, state, COUNT(*) AS n, MIN(run_at) AS oldest FROM jobs GROUP BY queue, state ORDER BY queue, state")
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;
@@ -274,7 +274,11 @@ impl JobQueue for SqliteStore {
                 continue;
             };
             match JobState::from_name(&state) {
-                Some(JobState::Pending) => entry.pending = n,
+                Some(JobState::Pending) => {
+                    entry.pending = n;
+                    let oldest: Option<i64> = row.try_get("oldest").map_err(map_err)?;
+                    entry.oldest_pending_at = oldest.and_then(DateTime::from_timestamp_millis);
+                }
                 Some(JobState::Running) => entry.running = n,
                 Some(JobState::Done) => entry.done = n,
                 Some(JobState::Failed) => entry.failed = n,

@@ -149,6 +149,8 @@ pub struct QueueStats {
     pub done: u64,
     /// Jobs failed.
     pub failed: u64,
+    /// When the longest-waiting pending job became (or becomes) due.
+    pub oldest_pending_at: Option<DateTime<Utc>>,
 }
 
 /// A canary key's record: how many times canary jobs recorded it.

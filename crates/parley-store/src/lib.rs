@@ -60,6 +60,15 @@ pub use webhooks::{
     leased_deliveries, leased_ids, leased_pairs,
 };
 
+/// What is waiting across the installation (see [`Store::work_counts`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkCounts {
+    /// Webhook and SFTP deliveries still `pending`.
+    pub pending_deliveries: u64,
+    /// Campaign recipients per state name (`pending`, `sent`, `failed`, `skipped`).
+    pub recipients: Vec<(String, u64)>,
+}
+
 /// Every port, as one object the binary builds from the store URL and hands out as
 /// `Arc<dyn Store>`.
 #[async_trait::async_trait]
@@ -94,6 +103,10 @@ pub trait Store:
 
     /// Closes the connections, waiting for statements in flight.
     async fn close(&self);
+
+    /// What is waiting, across every organization, for `/metrics`: webhook deliveries not
+    /// yet delivered or failed, and campaign recipients by state.
+    async fn work_counts(&self) -> Result<WorkCounts, StoreError>;
 
     /// The installation fact `name` (for example `key_check`), when one was recorded.
     async fn installation_fact(&self, name: &str) -> Result<Option<String>, StoreError>;

@@ -27,6 +27,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .context("installing the metrics recorder")?;
+    parley_app::telemetry::describe();
     let state = AppState {
         app: app.clone(),
         metrics: Some(metrics),
@@ -47,6 +48,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
 
     let cancel = CancellationToken::new();
+    let sampler = {
+        let (app, cancel) = (app.clone(), cancel.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(parley_app::telemetry::SAMPLE_EVERY);
+            loop {
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    _ = every.tick() => app.sample_metrics().await,
+                }
+            }
+        })
+    };
     let runner = app.job_runner(config.workers, config.job_lease);
     let workers = tokio::spawn(runner.start(cancel.clone()));
     let webhooks = app.start_webhook_delivery(cancel.clone());
@@ -72,6 +85,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let _ = sends.await;
         let _ = live.await;
         let _ = campaigns.await;
+        let _ = sampler.await;
         webhooks.stopped().await;
     })
     .await;

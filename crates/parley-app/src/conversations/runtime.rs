@@ -441,6 +441,16 @@ impl App {
     /// replies, in one transaction. A message whose provider id was seen before on the
     /// channel is a provider's repeat: nothing is written and `None` is returned.
     pub async fn receive(&self, inbound: Inbound) -> Result<Option<Handled>, AppError> {
+        let mut turn = crate::telemetry::Turn::start(inbound.channel.provider);
+        let handled = self.receive_turn(inbound).await;
+        if handled.is_ok() {
+            turn.succeeded();
+        }
+        handled
+    }
+
+    /// [`App::receive`] without its timing.
+    async fn receive_turn(&self, inbound: Inbound) -> Result<Option<Handled>, AppError> {
         let channel = inbound.channel;
         if !channel.enabled {
             return Err(AppError::Conflict("enabled channel"));

@@ -129,10 +129,14 @@ impl App {
         let contact = self.event_contact(&conversation).await?;
         let to = super::runtime::address_of(&contact, channel.provider.address_kind());
         let now = self.clock.now();
+        let provider = channel.provider;
         let decide = Box::new(move |message: &Message, conversation: &Conversation| {
             report_change(message, conversation, &channel, &contact, &to, &report, now)
         });
         let changed = self.store.change_message(key, decide).await?;
+        if let Some(message) = &changed {
+            crate::telemetry::message_report(provider, message.status.as_str());
+        }
         Ok(Some(changed.unwrap_or(found)))
     }
 

@@ -318,7 +318,13 @@ impl App {
             RunOutcome::Completed => {
                 self.store
                     .finish_import(id, ImportStatus::Completed, None, now)
-                    .await?
+                    .await?;
+                if let Some(done) = self.store.get_import(organization.id, id).await? {
+                    crate::telemetry::import_rows(
+                        done.counters.rows_imported,
+                        done.counters.rows_rejected,
+                    );
+                }
             }
             RunOutcome::Failed(message) => {
                 self.store

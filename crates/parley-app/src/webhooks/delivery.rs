@@ -548,6 +548,7 @@ async fn send(
             let (app, tx) = (app.clone(), tx.clone());
             tokio::spawn(async move {
                 let record = app.deliver(&delivery).await;
+                crate::telemetry::delivery_attempt(&record, delivery.event.timestamp);
                 // The recorder outlives every sender; a send error means shutdown went
                 // wrong, and the lease brings the delivery back. The slot frees once the
                 // record is queued: the lease, not the slot, keeps the delivery from being

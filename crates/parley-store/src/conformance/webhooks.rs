@@ -96,6 +96,10 @@ pub async fn webhooks_fan_out_to_subscribed_enabled_endpoints_once(s: &dyn Store
         "each event fans out once"
     );
     assert!(s.list_undispatched_events(10).await.unwrap().is_empty());
+    // `/metrics` counts the four deliveries as waiting.
+    let counts = s.work_counts().await.unwrap();
+    assert_eq!(counts.pending_deliveries, 4);
+    assert!(counts.recipients.is_empty());
 
     let listed = |org, e: &WebhookEndpoint| {
         let id = e.id;

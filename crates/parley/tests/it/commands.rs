@@ -244,3 +244,43 @@ fn process_logs_read_well_in_a_file() {
         "job spans do not nest: {text}"
     );
 }
+
+/// `/metrics` as a team alerts on it: every family has help text, and the work itself is
+/// there from the start (job queues, deliveries, campaign recipients, the store, the
+/// process), not only HTTP counters.
+#[test]
+fn process_metrics_describe_the_work() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_parley"));
+    let dir = tempfile::tempdir().unwrap();
+    let process = ParleyProcess::start(binary, dir.path(), &[]);
+    assert_eq!(http_get(&process.address, "/healthz").0, 200);
+    let (status, text) = http_get(&process.address, "/metrics");
+    assert_eq!(status, 200);
+    for family in [
+        "parley_http_requests_total",
+        "parley_jobs_queued",
+        "parley_send_queue_depth",
+        "parley_webhook_deliveries_pending",
+        "parley_campaign_recipients",
+        "parley_store_up",
+        "process_resident_memory_bytes",
+    ] {
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "{family} has help: {text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(family) && !l.starts_with('#')),
+            "{family} has a sample: {text}"
+        );
+    }
+    assert!(text.contains("parley_store_up 1"), "{text}");
+    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let family = line.split(' ').nth(2).unwrap();
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "{family} has no help"
+        );
+    }
+}

@@ -158,10 +158,19 @@ fn flow_chat_without_a_contact_warns_of_empty_fields() {
         .lines()
         .find(|l| l.starts_with("warning: no --contact given"))
         .unwrap_or_else(|| panic!("a warning: {text}"));
-    for field in ["<<first_name>>", "<<customer_id>>", "<<date_of_birth>>", "<<postcode>>"] {
+    for field in [
+        "<<first_name>>",
+        "<<customer_id>>",
+        "<<date_of_birth>>",
+        "<<postcode>>",
+    ] {
         assert!(warning.contains(field), "{field}: {warning}");
     }
-    for own in ["<<organization_name>>", "<<dob_reply>>", "<<postcode_reply>>"] {
+    for own in [
+        "<<organization_name>>",
+        "<<dob_reply>>",
+        "<<postcode_reply>>",
+    ] {
         assert!(!warning.contains(own), "{own}: {warning}");
     }
 }
