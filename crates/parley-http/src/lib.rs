@@ -8,6 +8,7 @@ mod idempotency;
 mod invitation_page;
 mod ops;
 mod problem;
+mod problem_pages;
 mod v1;
 mod webchat;
 
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(hooks::router())
         .merge(webchat::router())
         .merge(invitation_page::router())
+        .merge(problem_pages::router())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

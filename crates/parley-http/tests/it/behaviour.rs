@@ -432,3 +432,47 @@ async fn openapi_document_is_what_tools_accept() {
         "default"
     );
 }
+
+/// Every problem document's `type` answers with a page that explains it; an unknown one
+/// is a 404 problem.
+#[tokio::test]
+async fn every_problem_type_has_a_page() {
+    let t = TestApp::new().await;
+    for slug in [
+        "malformed-body",
+        "validation-failed",
+        "unsupported-media-type",
+        "payload-too-large",
+        "unauthenticated",
+        "forbidden",
+        "csrf-failed",
+        "not-found",
+        "method-not-allowed",
+        "conflict",
+        "idempotency-key-reused",
+        "idempotency-in-progress",
+        "rate-limited",
+        "unavailable",
+        "internal",
+    ] {
+        let r = t
+            .call(Method::GET, &format!("/problems/{slug}"), None, None, None)
+            .await;
+        assert_eq!(r.status, 200, "{slug}");
+        let page = r.json.as_str().unwrap_or_default().to_owned();
+        assert!(page.contains("<h1 id=\"title\">"), "{slug}: {page}");
+        assert!(page.contains(&format!("/problems/{slug}")), "{slug}");
+        assert!(page.matches("<p class=\"lead\">").count() == 2, "{slug}");
+    }
+    let r = t
+        .call(Method::GET, "/problems/nope", None, None, None)
+        .await;
+    assert_eq!(r.status, 404);
+    // The `type` of a real problem leads to its page.
+    let r = t
+        .call(Method::GET, "/api/v1/organizations", None, None, None)
+        .await;
+    let kind = r.json["type"].as_str().unwrap().to_owned();
+    let page = t.call(Method::GET, &kind, None, None, None).await;
+    assert_eq!(page.status, 200, "{kind}");
+}
