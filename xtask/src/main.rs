@@ -1,7 +1,9 @@
 //! `cargo xtask check`: the repository rules a linter cannot express. Each check prints
 //! what it verified and every violation; the command fails if any check fails.
+//! `cargo xtask test`: the README's test command (see `test.rs`).
 
 mod layers;
+mod test;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -24,8 +26,15 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some("test") => match test::run(&root(), &args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask test failed: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         _ => {
-            eprintln!("usage: cargo xtask check");
+            eprintln!("usage: cargo xtask check | cargo xtask test [nextest arguments]");
             ExitCode::FAILURE
         }
     }

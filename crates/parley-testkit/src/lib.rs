@@ -7,6 +7,7 @@ mod db;
 mod process;
 mod receiver;
 mod sshd;
+pub mod tools;
 mod verify;
 
 pub use app::{OWNER_PASSWORD, TEST_ARGON2, TestApp, TestDb, TestResponse};

@@ -50,6 +50,15 @@ fn free_port() -> u16 {
 }
 
 impl Sshd {
+    /// Starts `sshd`, or `None` (printing how to install it) when it is not installed; see
+    /// [`crate::tools::available`].
+    #[must_use]
+    pub fn start_or_skip() -> Option<Self> {
+        let present = Path::new("/usr/sbin/sshd").exists();
+        crate::tools::available("OpenSSH's sshd", present, "apt-get install openssh-server")
+            .then(Self::start)
+    }
+
     /// Starts `sshd` and waits until it accepts connections.
     ///
     /// # Panics

@@ -45,3 +45,16 @@ pub(crate) async fn run_script(script: &str, env: &[(&str, String)]) -> String {
     );
     stdout
 }
+
+/// Whether Chromium and the npm packages the browser tests drive it with are installed;
+/// see [`parley_testkit::tools::available`].
+pub(crate) fn available() -> bool {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let modules = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/playwright-core");
+    parley_testkit::tools::available(
+        "Chromium with playwright-core",
+        std::path::Path::new(&chromium).exists() && modules.exists(),
+        "apt-get install chromium && npm ci --prefix crates/parley-http/tests/browser",
+    )
+}

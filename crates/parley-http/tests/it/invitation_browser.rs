@@ -18,6 +18,9 @@ const EMAIL: &str = "ann.example-with-a-rather-long-address@collections.example.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_accepts_an_invitation_in_a_real_browser() {
+    if !super::browser::available() {
+        return;
+    }
     let t = TestApp::new().await;
     let base = t.listen().await;
     let org = t

@@ -75,7 +75,9 @@ async fn first_attempt(t: &TestApp, token: &str, id: &str, event: EventId) -> Va
 
 #[tokio::test]
 async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
-    let sshd = Sshd::start();
+    let Some(sshd) = Sshd::start_or_skip() else {
+        return;
+    };
     let t = app(Duration::from_secs(5)).await;
     let token = t.owner_token().await;
     let org = t.root.organization;

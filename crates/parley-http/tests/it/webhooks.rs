@@ -199,8 +199,10 @@ async fn events_reach_each_subscribed_endpoint_signed_and_logged() {
         ids[0].parse().unwrap(),
     );
     // An independent verifier (the Standard Webhooks reference library) accepts it too.
-    assert!(standard_webhooks_accepts(&got_status[0], &status_secret));
-    assert!(!standard_webhooks_accepts(&got_status[0], &all_secret));
+    if standard_webhooks_installed() {
+        assert!(standard_webhooks_accepts(&got_status[0], &status_secret));
+        assert!(!standard_webhooks_accepts(&got_status[0], &all_secret));
+    }
 
     let m = message_after(&t, &token, &all_id, events[1].id, 1).await;
     assert_eq!(m["status"], "delivered");
@@ -226,6 +228,16 @@ async fn events_reach_each_subscribed_endpoint_signed_and_logged() {
     assert!(quiet.received().is_empty());
     cancel.cancel();
     engine.stopped().await;
+}
+
+/// Whether the Standard Webhooks reference library can run (see
+/// `parley_testkit::tools::available`).
+fn standard_webhooks_installed() -> bool {
+    parley_testkit::tools::available(
+        "Python's standardwebhooks",
+        parley_testkit::tools::python_standardwebhooks(),
+        "python3 -m pip install standardwebhooks==1.1.0",
+    )
 }
 
 /// Runs the Standard Webhooks reference library (Python) over a received request.
