@@ -70,6 +70,7 @@ pub fn new_job<J: Job>(
         kind: J::NAME.to_owned(),
         payload,
         dedup_key,
+        lane: None,
         run_at,
         max_attempts: J::MAX_ATTEMPTS,
         created_at: now,

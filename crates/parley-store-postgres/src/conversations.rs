@@ -121,6 +121,7 @@ async fn write_effects(
             .bind(i64::from(j.max_attempts))
             .bind(to_millis(j.run_at))
             .bind(to_millis(j.created_at))
+            .bind(j.lane.as_deref())
             .execute(&mut *conn)
             .await
             .map_err(map_err)?;

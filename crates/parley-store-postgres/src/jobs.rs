@@ -1,15 +1,16 @@
 //! The job queue on PostgreSQL. Claims pick rows with `FOR UPDATE SKIP LOCKED`, so
 //! workers of several processes never block on, or double-claim, each other's rows.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use parley_domain::{JobId, to_millis};
-use parley_store::decode;
 use parley_store::{
     CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, JobState,
     NewJob, QueueStats, StoreError,
 };
+use parley_store::{decode, sql};
 use sqlx::{PgConnection, Row};
 
 use crate::PgStore;
@@ -17,22 +18,20 @@ use crate::outbox::insert_event;
 use crate::rows::{Cols, map_err};
 
 async fn insert_job(conn: &mut PgConnection, job: &NewJob) -> Result<Enqueued, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO jobs (id, queue, kind, payload, dedup_key, state, attempts, max_attempts, run_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8) ON CONFLICT DO NOTHING",
-    )
-    .bind(job.id.to_string())
-    .bind(&job.queue)
-    .bind(&job.kind)
-    .bind(job.payload.to_string())
-    .bind(job.dedup_key.as_deref())
-    .bind(i64::from(job.max_attempts))
-    .bind(to_millis(job.run_at))
-    .bind(to_millis(job.created_at))
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?
-    .rows_affected();
+    let inserted = sqlx::query(sql::INSERT_JOB)
+        .bind(job.id.to_string())
+        .bind(&job.queue)
+        .bind(&job.kind)
+        .bind(job.payload.to_string())
+        .bind(job.dedup_key.as_deref())
+        .bind(i64::from(job.max_attempts))
+        .bind(to_millis(job.run_at))
+        .bind(to_millis(job.created_at))
+        .bind(job.lane.as_deref())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
     if inserted == 1 {
         return Ok(Enqueued {
             id: job.id,
@@ -55,6 +54,18 @@ async fn insert_job(conn: &mut PgConnection, job: &NewJob) -> Result<Enqueued, S
         .map_err(|_| StoreError::corrupt("jobs.id holds an invalid id"))?;
     Ok(Enqueued { id, is_new: false })
 }
+
+/// Claims due jobs (`$1` queue, `$2` now, `$3` limit, `$4` lease end). A lane's later job
+/// is passed over while an earlier one is pending or running, also when that one is
+/// locked by another claim (it is still `pending` in this statement's snapshot).
+static CLAIM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = $4 WHERE id IN \
+         (SELECT id FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') AND run_at <= $2 \
+          AND {} ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING *",
+        sql::LANE_IS_FREE
+    )
+});
 
 fn lease_lost(rows: u64) -> Result<(), StoreError> {
     if rows == 1 {
@@ -84,18 +95,14 @@ impl JobQueue for PgStore {
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let lease_end = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let rows = sqlx::query(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = $4 WHERE id IN \
-             (SELECT id FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') AND run_at <= $2 \
-              ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING *",
-        )
-        .bind(queue)
-        .bind(to_millis(now))
-        .bind(i64::from(limit))
-        .bind(to_millis(lease_end))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        let rows = sqlx::query(CLAIM.as_str())
+            .bind(queue)
+            .bind(to_millis(now))
+            .bind(i64::from(limit))
+            .bind(to_millis(lease_end))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         let mut jobs = rows
             .iter()
@@ -174,6 +181,21 @@ impl JobQueue for PgStore {
         .map_err(map_err)?
         .rows_affected();
         lease_lost(rows)
+    }
+
+    async fn first_in_lane(&self, queue: &str, lane: &str) -> Result<Option<JobId>, StoreError> {
+        let first: Option<String> = sqlx::query_scalar(sql::FIRST_IN_LANE)
+            .bind(queue)
+            .bind(lane)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        first
+            .map(|id| {
+                id.parse::<JobId>()
+                    .map_err(|_| StoreError::corrupt("jobs.id holds an invalid id"))
+            })
+            .transpose()
     }
 
     async fn get_job(&self, id: JobId) -> Result<JobRecord, StoreError> {

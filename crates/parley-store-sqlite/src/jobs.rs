@@ -25,11 +25,18 @@ numbered_sql! {
     INSERT_JOB = sql::INSERT_JOB;
     EXISTING_JOB = "SELECT id FROM jobs WHERE queue = $1 AND dedup_key = $2 \
                     AND state IN ('pending', 'running')";
-    CLAIM = "UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = $4 WHERE id IN \
-             (SELECT id FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') AND run_at <= $2 \
-              ORDER BY run_at, id LIMIT $3) RETURNING *";
-    ANY_DUE = "SELECT 1 FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') \
-               AND run_at <= $2 LIMIT 1";
+    CLAIM = &format!(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = $4 WHERE id IN \
+         (SELECT id FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') AND run_at <= $2 \
+          AND {} ORDER BY run_at, id LIMIT $3) RETURNING *",
+        sql::LANE_IS_FREE
+    );
+    ANY_DUE = &format!(
+        "SELECT 1 FROM jobs WHERE queue = $1 AND state IN ('pending', 'running') \
+         AND run_at <= $2 AND {} LIMIT 1",
+        sql::LANE_IS_FREE
+    );
+    FIRST_IN_LANE = sql::FIRST_IN_LANE;
     COMPLETE = "UPDATE jobs SET state = 'done', finished_at = $3, last_error = NULL \
                 WHERE id = $1 AND attempts = $2 AND state = 'running'";
     FAIL = "UPDATE jobs SET state = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
@@ -54,6 +61,7 @@ pub(crate) fn insert_job(tx: &Connection, job: &NewJob) -> Result<Enqueued, Stor
             i64::from(job.max_attempts),
             to_millis(job.run_at),
             to_millis(job.created_at),
+            job.lane,
         ])
         .map_err(sql_err)?;
     if inserted == 1 {
@@ -242,6 +250,19 @@ impl JobQueue for SqliteStore {
                 lease_lost(rows as u64)
             })
             .await
+    }
+
+    async fn first_in_lane(&self, queue: &str, lane: &str) -> Result<Option<JobId>, StoreError> {
+        let (queue, lane) = (queue.to_owned(), lane.to_owned());
+        let first = self
+            .reads
+            .run(move |conn| {
+                crate::rows::one(conn, &FIRST_IN_LANE, &[&queue, &lane], |r| {
+                    decode::parsed(r, "id")
+                })
+            })
+            .await?;
+        Ok(first)
     }
 
     async fn get_job(&self, id: JobId) -> Result<JobRecord, StoreError> {

@@ -118,6 +118,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0022_key_check.sql",
         include_str!("../migrations/0022_key_check.sql"),
     ),
+    (
+        23,
+        "0023_job_lanes.sql",
+        include_str!("../migrations/0023_job_lanes.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -144,6 +149,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0020_invitations.sql",
     "0021_import_resume.sql",
     "0022_key_check.sql",
+    "0023_job_lanes.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

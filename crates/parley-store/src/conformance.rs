@@ -67,6 +67,7 @@ macro_rules! conformance_suite {
             appended_events_commit_all_or_none,
             jobs_deduplicate_while_pending_or_running,
             jobs_claim_due_jobs_only_once,
+            job_lanes_run_one_job_at_a_time_in_order,
             expired_leases_are_reclaimed_and_fence_the_old_worker,
             failed_jobs_retry_or_give_up,
             job_stats_and_purge,

@@ -1,6 +1,12 @@
 //! The durable job queue port. Jobs are claimed under a lease; the lease's attempt number
 //! fences every later write, so a worker that lost its lease (it stalled, or its process
 //! died and the job was claimed again) can neither complete nor fail the job.
+//!
+//! Jobs that must run one after another name a **lane** (a conversation's sends): a job
+//! is not claimed while an earlier job (a lower id) of its queue and lane is pending or
+//! running, whatever their due times, so a lane's jobs run one at a time in the order
+//! they were queued, and a job waiting for a retry holds back the ones after it. Lanes
+//! do not hold each other back.
 
 use std::time::Duration;
 
@@ -24,6 +30,8 @@ pub struct NewJob {
     /// While a job with the same queue and key is pending or running, enqueueing another
     /// returns the existing one instead.
     pub dedup_key: Option<String>,
+    /// The lane it runs in, one job at a time in id order (see the module's doc).
+    pub lane: Option<String>,
     /// Not before this time.
     pub run_at: DateTime<Utc>,
     /// Attempts before it is marked failed for good.
@@ -169,8 +177,9 @@ pub trait JobQueue: Send + Sync {
     async fn enqueue_job(&self, job: NewJob) -> Result<Enqueued, StoreError>;
 
     /// Claims up to `limit` due jobs of `queue`: pending ones whose `run_at` has come, and
-    /// running ones whose lease ended before `now` (their worker is presumed dead). Each
-    /// claim adds one attempt and holds the job until `now + lease`.
+    /// running ones whose lease ended before `now` (their worker is presumed dead), each
+    /// only when no earlier job of its lane is pending or running. Each claim adds one
+    /// attempt and holds the job until `now + lease`.
     async fn claim_jobs(
         &self,
         queue: &str,
@@ -204,6 +213,10 @@ pub trait JobQueue: Send + Sync {
         lease: JobLease,
         until: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// The first pending or running job of `queue` in `lane` (the one its lane runs next,
+    /// or runs now); `None` when the lane is idle.
+    async fn first_in_lane(&self, queue: &str, lane: &str) -> Result<Option<JobId>, StoreError>;
 
     /// One job, or `NotFound`.
     async fn get_job(&self, id: JobId) -> Result<JobRecord, StoreError>;

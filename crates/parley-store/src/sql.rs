@@ -30,10 +30,20 @@ pub const INSERT_EVENT: &str = "INSERT INTO outbox (id, organization_id, event_t
 
 /// Queues a job unless one with its queue and de-duplication key is pending or running
 /// (`$1` id, `$2` queue, `$3` kind, `$4` payload, `$5` key, `$6` attempts, `$7` run at,
-/// `$8` created at).
+/// `$8` created at, `$9` lane).
 pub const INSERT_JOB: &str = "INSERT INTO jobs (id, queue, kind, payload, dedup_key, state, attempts, \
-     max_attempts, run_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8) \
+     max_attempts, run_at, created_at, lane) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8, $9) \
      ON CONFLICT DO NOTHING";
+
+/// The condition on a candidate job `jobs` of a claim: no earlier job of its queue and lane
+/// is pending or running (a lane runs one job at a time, in id order).
+pub const LANE_IS_FREE: &str = "(jobs.lane IS NULL OR NOT EXISTS (SELECT 1 FROM jobs AS earlier \
+     WHERE earlier.queue = jobs.queue AND earlier.lane = jobs.lane \
+     AND earlier.state IN ('pending', 'running') AND earlier.id < jobs.id))";
+
+/// The first pending or running job of queue `$1` in lane `$2`.
+pub const FIRST_IN_LANE: &str = "SELECT id FROM jobs WHERE queue = $1 AND lane = $2 \
+     AND state IN ('pending', 'running') ORDER BY id LIMIT 1";
 
 /// Inserts a conversation: every column as `$1…$18` in table order, then `$19` its campaign.
 pub const INSERT_CONVERSATION: &str = "INSERT INTO conversations (id, organization_id, contact_id, \

@@ -50,6 +50,7 @@ use plan::{
 };
 
 use super::send::Outgoing;
+use super::send::in_process::Follows;
 
 /// The outcome status an opt-out closes with (Parley's own, SPEC §5).
 pub const OPTED_OUT: &str = super::outcomes::OPTED_OUT;
@@ -101,10 +102,13 @@ pub struct Runtime {
     latest_versions: Recent<FlowId, Option<u32>>,
     /// The simulator's reports waiting for their delay (awaited when sending stops).
     pub(crate) reports: Mutex<tokio::task::JoinSet<()>>,
+    /// The last of each conversation's simulated reports waiting, which the next waits for.
+    pub(crate) report_tails: super::send::in_process::ReportTails,
     /// One automatic assignment pass at a time in this process.
     pub(crate) assigning: tokio::sync::Mutex<()>,
     /// The in-process sender's recorder, while it runs.
-    pub(crate) recorder: Mutex<Option<tokio::sync::mpsc::UnboundedSender<super::send::Recording>>>,
+    pub(crate) recorder:
+        Mutex<Option<tokio::sync::mpsc::UnboundedSender<super::send::in_process::Recording>>>,
     /// The in-process sender, while it runs (`App::start_sends`).
     pub(crate) sender: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Outgoing>>>,
 }
@@ -416,7 +420,13 @@ impl App {
             self.runtime.wake();
             return;
         };
+        // The turn's replies follow each other in their lane; a conversation this turn
+        // opened had no send before its first reply.
+        let mut before = (written.conversation.revision == 1).then_some(Follows::Nothing);
         for (message, job, send) in sends {
+            let follows = before
+                .replace(Follows::Job(job))
+                .unwrap_or(Follows::Unknown);
             let Some(m) = written.messages.iter().find(|m| m.id == message) else {
                 continue;
             };
@@ -428,6 +438,7 @@ impl App {
                 to: facts.address.clone(),
                 exempt: send.exempt,
                 job: Some(job),
+                follows,
             };
             if sender.send(out).is_err() {
                 // The sender stopped: the job runs when it falls due.

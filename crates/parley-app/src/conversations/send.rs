@@ -19,7 +19,14 @@
 //!   outside them the channel's `template_name` (in `template_language`, default `en`) with
 //!   the text as its one parameter; without a template the message fails with
 //!   `outside_window` rather than being refused by Meta (131047);
-//! * `webchat` messages are the visitor's to read: the send marks them `sent`.
+//! * `webchat` messages are the visitor's to read: the send marks them `sent`;
+//! * a conversation's messages are sent one at a time, in the order they were written:
+//!   each send job is in the conversation's job lane ([`send_lane`]), so the job queue
+//!   runs it only after the jobs before it are done (a send waiting for a retry holds
+//!   back the ones after it), and the in-process sender keeps that order too
+//!   ([`in_process`]). The simulator's reports keep it as well (their jobs have a lane
+//!   of their own, [`report_lane`], so a report never holds back a send). Different
+//!   conversations never wait for each other.
 
 use std::sync::{OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -28,11 +35,11 @@ use parley_channels::twilio::client::{TwilioClient, TwilioConfig, TwilioMessage}
 use parley_channels::whatsapp::client::{WhatsappClient, WhatsappConfig, WhatsappMessage};
 use parley_channels::{Accepted, ProviderHttp, Retry, SendError, TokenBucket};
 use parley_domain::{
-    Channel, Contact, Conversation, JobId, Message, MessageId, MessageStatus, OrgId, Provider,
-    StatusReport,
+    Channel, Contact, Conversation, ConversationId, JobId, Message, MessageId, MessageStatus,
+    OrgId, Provider, StatusReport,
 };
 use parley_jobs::{Job, JobError, new_job};
-use parley_store::{DecideMessage, JobEffects, MessageChange, MessageKey, StoreError};
+use parley_store::{JobEffects, MessageChange, MessageKey, NewJob};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -40,16 +47,26 @@ use super::events;
 use super::runtime::{address_of, job_error};
 use crate::{App, AppError};
 
+pub(crate) mod in_process;
+
 /// How long a reply's send job waits, when the runtime sends in-process, before the job
 /// runner takes it: longer than any provider exchange, so the two never race.
 pub(crate) const IN_PROCESS_GRACE: chrono::Duration = chrono::Duration::seconds(60);
-/// Sends in flight at once in-process.
-const IN_PROCESS_CONCURRENCY: usize = 256;
 
 /// How long a provider exchange may take.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(15);
 /// WhatsApp's customer service window.
 const WHATSAPP_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
+/// The job lane of a conversation's sends: they run one at a time, in the order written.
+pub(crate) fn send_lane(conversation: ConversationId) -> String {
+    conversation.to_string()
+}
+
+/// The job lane of the simulator's reports on a conversation's messages.
+fn report_lane(conversation: ConversationId) -> String {
+    format!("{conversation}/reports")
+}
 
 /// Sends one outbound message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,16 +152,6 @@ impl Simulated {
     }
 }
 
-/// A change waiting for the recorder, with where its result goes.
-pub(crate) type Recording = (
-    MessageKey,
-    DecideMessage,
-    tokio::sync::oneshot::Sender<Result<Option<Message>, StoreError>>,
-);
-
-/// Changes the recorder writes in one transaction at most.
-const RECORD_BATCH: usize = 256;
-
 /// Everything a send needs: loaded by its job, or handed over by the turn that wrote the
 /// message (which then marks the job done with the send's change).
 #[derive(Debug, Clone)]
@@ -157,6 +164,8 @@ pub(crate) struct Outgoing {
     pub(crate) exempt: bool,
     /// The message's send job, when taken in-process.
     pub(crate) job: Option<JobId>,
+    /// What the in-process sender knows of the send before it in the conversation.
+    pub(crate) follows: in_process::Follows,
 }
 
 /// A share in [0, 1) chosen by `id`, the same on every run.
@@ -176,117 +185,6 @@ fn setting<'a>(channel: &'a Channel, key: &str) -> Option<&'a str> {
 }
 
 impl App {
-    /// Starts the in-process sender: the turns hand it their replies, so a reply does not
-    /// wait for a job claim; each message's job stays the durable fallback (see
-    /// [`IN_PROCESS_GRACE`]). Stops taking replies when `cancel` fires; replies already
-    /// handed over, sends in flight and the simulator's waiting reports finish.
-    pub fn start_sends(
-        &self,
-        cancel: tokio_util::sync::CancellationToken,
-    ) -> tokio::task::JoinHandle<()> {
-        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
-        let (recorder, recordings) = tokio::sync::mpsc::unbounded_channel::<Recording>();
-        *self
-            .runtime
-            .sender
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(sender);
-        *self
-            .runtime
-            .recorder
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(recorder);
-        let recording = tokio::spawn(record(self.clone(), recordings));
-        let app = self.clone();
-        tokio::spawn(async move {
-            let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_PROCESS_CONCURRENCY));
-            let mut running = tokio::task::JoinSet::new();
-            let spawn = |running: &mut tokio::task::JoinSet<()>,
-                         slot: tokio::sync::OwnedSemaphorePermit,
-                         out: Outgoing| {
-                let app = app.clone();
-                running.spawn(async move {
-                    let id = out.message.id;
-                    if let Err(e) = app.send_outgoing(out).await {
-                        tracing::info!(message = %id, error = %e, "an in-process send is left to its job");
-                    }
-                    drop(slot);
-                });
-            };
-            loop {
-                let out = tokio::select! {
-                    () = cancel.cancelled() => break,
-                    out = receiver.recv() => out,
-                };
-                let Some(out) = out else { break };
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    break;
-                };
-                spawn(&mut running, slot, out);
-                while running.try_join_next().is_some() {}
-            }
-            // No new replies from here on; those already handed over are still sent.
-            *app.runtime
-                .sender
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = None;
-            while let Ok(out) = receiver.try_recv() {
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    break;
-                };
-                spawn(&mut running, slot, out);
-            }
-            while running.join_next().await.is_some() {}
-            // Simulated reports still waiting are recorded before the recorder stops.
-            loop {
-                let mut waiting = std::mem::take(
-                    &mut *app
-                        .runtime
-                        .reports
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner),
-                );
-                if waiting.is_empty() {
-                    break;
-                }
-                while waiting.join_next().await.is_some() {}
-            }
-            // The sends have recorded; the recorder ends once its queue is empty.
-            *app.runtime
-                .recorder
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = None;
-            let _ = recording.await;
-        })
-    }
-
-    /// Writes a message change: through the recorder, batched with others, while the
-    /// in-process sender runs; else on its own.
-    async fn record_change(
-        &self,
-        key: MessageKey,
-        decide: DecideMessage,
-    ) -> Result<Option<Message>, StoreError> {
-        let recorder = self
-            .runtime
-            .recorder
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let Some(recorder) = recorder else {
-            return self.store.change_message(key, decide).await;
-        };
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        if let Err(tokio::sync::mpsc::error::SendError((key, decide, _))) =
-            recorder.send((key, decide, reply))
-        {
-            return self.store.change_message(key, decide).await;
-        }
-        answer
-            .await
-            .map_err(|_| StoreError::Other("the recorder stopped".into()))?
-    }
-
     /// The process's provider client: guarded by the SSRF guard unless private targets
     /// are allowed (one pool of connections for each choice).
     fn provider_http(&self) -> Result<&ProviderHttp, AppError> {
@@ -358,6 +256,7 @@ impl App {
             to,
             exempt: job.exempt,
             job: None,
+            follows: in_process::Follows::Unknown,
         })
         .await?;
         Ok(JobEffects::default())
@@ -374,6 +273,7 @@ impl App {
             to,
             exempt,
             job,
+            follows: _,
         } = out;
         let organization = message.organization_id;
         let kind = channel.provider.address_kind();
@@ -453,7 +353,10 @@ impl App {
                     delivered: sim.delivered,
                 };
                 let at = now + chrono::Duration::from_std(sim.after).unwrap_or_default();
-                Some(new_job(&report, now, at, None)?)
+                Some(NewJob {
+                    lane: Some(report_lane(conversation.id)),
+                    ..new_job(&report, now, at, None)?
+                })
             }
             _ => None,
         };
@@ -493,6 +396,8 @@ impl App {
         }
         if let (Some(sim), Some(_)) = (simulated, job) {
             let app = self.clone();
+            let conversation = conversation.id;
+            let (done, before) = self.report_after(conversation, stored.id);
             let mut reports = self
                 .runtime
                 .reports
@@ -501,6 +406,10 @@ impl App {
             while reports.try_join_next().is_some() {}
             reports.spawn(async move {
                 tokio::time::sleep(sim.after).await;
+                // After the conversation's earlier reports, so they are recorded in order.
+                if let Some(before) = before {
+                    let _ = before.await;
+                }
                 let report = sim.report(app.clock.now());
                 let now = app.clock.now();
                 let decide = Box::new(move |m: &Message, c: &Conversation| {
@@ -509,6 +418,8 @@ impl App {
                 if let Err(e) = app.record_change(key, decide).await {
                     tracing::warn!(message = %stored.id, error = %e, "recording a simulated report failed");
                 }
+                drop(done);
+                app.report_recorded(conversation, stored.id);
             });
         }
         Ok(())
@@ -630,38 +541,6 @@ impl App {
                 let http = self.provider_http().map_err(internal)?.clone();
                 let accepted = WhatsappClient::new(http, config).send(&outgoing).await?;
                 Ok(Sent::Accepted(accepted, None))
-            }
-        }
-    }
-}
-
-/// The recorder: takes the changes queued since its last write, up to [`RECORD_BATCH`],
-/// and writes them in one transaction (one commit for many sends and reports); ends when
-/// every way to it is gone.
-async fn record(app: App, mut recordings: tokio::sync::mpsc::UnboundedReceiver<Recording>) {
-    while let Some(first) = recordings.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < RECORD_BATCH {
-            match recordings.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        let (changes, replies): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .map(|(key, decide, reply)| ((key, decide), reply))
-            .unzip();
-        match app.store.change_messages(changes).await {
-            Ok(written) => {
-                for (reply, message) in replies.into_iter().zip(written) {
-                    let _ = reply.send(Ok(message));
-                }
-            }
-            Err(e) => {
-                let why = e.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::Other(why.clone().into())));
-                }
             }
         }
     }

@@ -2,7 +2,8 @@
 //! the flow and the reply reaches the socket; acknowledgements move the reply to
 //! `delivered` and `read`; a resend is taken once; the thread comes back after a
 //! reconnection with the visitor token; origins, channels, visitor tokens and the site's
-//! user JWTs are checked; bad frames are named; a visitor writing too fast is held back.
+//! user JWTs are checked; bad frames are named; a visitor writing too fast is held back;
+//! a turn's several replies reach the socket in the order the flow wrote them.
 //! The browser test (`webchat_browser.rs`) drives the widget itself.
 
 use std::time::Duration;
@@ -26,21 +27,43 @@ pub const IDENTITY_SECRET: &str = "the shop's identity secret, 32+ characters lo
 /// The flow's question.
 pub const QUESTION: &str = "How can we help?";
 
+/// What [`ordered_flow`] writes in each turn, in order.
+pub const ORDERED_REPLIES: [&str; 4] = [
+    "You can pay securely here: https://pay.example.com/p/42",
+    "Your reference is 42.",
+    "Goodbye!",
+    QUESTION,
+];
+
+/// A flow writing [`ORDERED_REPLIES`] in every turn: three messages, then its question.
+pub fn ordered_flow() -> Value {
+    json!({"schema": 1, "name": "pay", "start": "link", "steps": {
+        "link": {"type": "message", "text": ORDERED_REPLIES[0], "next": "reference"},
+        "reference": {"type": "message", "text": ORDERED_REPLIES[1], "next": "bye"},
+        "bye": {"type": "message", "text": ORDERED_REPLIES[2], "next": "ask"},
+        "ask": {"type": "ask", "text": QUESTION, "save_as": "need", "next": "link"}}})
+}
+
 /// A served test application with a `webchat` channel running a looping flow, its job
 /// workers, in-process sender and live feed: (app, owner token, channel id, base URL).
 pub async fn webchat_app(
     credentials: Option<Value>,
     origins: &[&str],
 ) -> (TestApp, String, String, String, CancellationToken) {
+    let flow = json!({"schema": 1, "name": "help", "start": "ask", "steps": {
+        "ask": {"type": "ask", "text": QUESTION, "save_as": "need", "next": "ask"}}});
+    webchat_app_running(flow, credentials, origins).await
+}
+
+/// [`webchat_app`] with the channel running `flow`.
+pub async fn webchat_app_running(
+    flow: Value,
+    credentials: Option<Value>,
+    origins: &[&str],
+) -> (TestApp, String, String, String, CancellationToken) {
     let t = TestApp::new().await;
     let token = t.owner_token().await;
-    let flow = t
-        .publish_flow(
-            &token,
-            json!({"schema": 1, "name": "help", "start": "ask", "steps": {
-                "ask": {"type": "ask", "text": QUESTION, "save_as": "need", "next": "ask"}}}),
-        )
-        .await;
+    let flow = t.publish_flow(&token, flow).await;
     let mut body = json!({"provider": "webchat", "name": "Shop chat", "sender": "Example Shop",
         "inbound_flow": flow,
         "settings": {"allowed_origins": [SITE, "http://localhost:5173"]}});
@@ -318,6 +341,63 @@ async fn a_visitor_chats_acknowledges_and_finds_the_thread_after_a_reconnection(
         th["messages"].as_array().unwrap().last().unwrap()["body"],
         "It is about my bill"
     );
+    cancel.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turns_replies_reach_the_socket_in_the_flows_order_every_time() {
+    let (t, token, channel, base, cancel) = webchat_app_running(ordered_flow(), None, &[]).await;
+    let mut ws = open(&base, &channel, Some(SITE)).await.unwrap();
+    hello(&mut ws, None, None).await;
+    // Five rounds: what a visitor may write at once.
+    for round in 0..5 {
+        let text = format!("message {round}");
+        send(
+            &mut ws,
+            json!({"type": "message", "text": text, "client_id": format!("o{round}")}),
+        )
+        .await;
+        let mut shown = Vec::new();
+        while shown.len() < 1 + ORDERED_REPLIES.len() {
+            let f = next(&mut ws).await.unwrap();
+            assert_eq!(f["type"], "message", "{f}");
+            shown.push(pair(
+                f["direction"].as_str().unwrap(),
+                f["text"].as_str().unwrap(),
+            ));
+            if f["direction"] == "outbound" {
+                send(&mut ws, json!({"type": "received", "id": f["id"]})).await;
+            }
+        }
+        let mut want = vec![pair("inbound", &text)];
+        want.extend(ORDERED_REPLIES.map(|r| pair("outbound", r)));
+        assert_eq!(shown, want, "round {round}");
+    }
+    // The page acknowledged them in that order too.
+    let listed = conversations(&t, &token, &channel).await;
+    let conversation = listed[0]["id"].as_str().unwrap().to_owned();
+    let delivered = async || {
+        t.app
+            .store
+            .list_undispatched_events(10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| {
+                e.event.data["conversation_id"] == conversation.as_str()
+                    && e.event.event_type.as_str() == "deliveryReport"
+            })
+            .map(|e| e.event.data["message"]["text"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    eventually("every reply delivered", async || {
+        delivered().await.len() == 5 * ORDERED_REPLIES.len()
+    })
+    .await;
+    let want: Vec<String> = (0..5)
+        .flat_map(|_| ORDERED_REPLIES.map(str::to_owned))
+        .collect();
+    assert_eq!(delivered().await, want);
     cancel.cancel();
 }
 

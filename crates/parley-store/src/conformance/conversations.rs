@@ -124,6 +124,7 @@ fn send_job(note: &str) -> NewJob {
         kind: "send".to_owned(),
         payload: serde_json::json!({"note": note}),
         dedup_key: None,
+        lane: None,
         run_at: at(1),
         max_attempts: 3,
         created_at: at(1),

@@ -1,4 +1,5 @@
-//! Conformance: the job queue (de-duplication, claims, leases, retries, stats, canaries).
+//! Conformance: the job queue (de-duplication, claims, lanes, leases, retries, stats,
+//! canaries).
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ pub fn job(queue: &str, dedup: Option<&str>, secs: i64) -> NewJob {
         kind: "conformance".to_owned(),
         payload: serde_json::json!({"n": secs}),
         dedup_key: dedup.map(str::to_owned),
+        lane: None,
         run_at: at(secs),
         max_attempts: 3,
         created_at: t0(),
@@ -108,6 +110,80 @@ pub async fn jobs_claim_due_jobs_only_once(s: &dyn Store) {
     let future = s.claim_jobs("claims", at(100), hour, 10).await.unwrap();
     assert_eq!(future.len(), 1);
     assert_eq!(future[0].lease.id, later.id);
+}
+
+/// A job on `queue` in `lane`, due `secs` after `t0`.
+fn in_lane(queue: &str, lane: &str, secs: i64) -> NewJob {
+    NewJob {
+        lane: Some(lane.to_owned()),
+        ..job(queue, None, secs)
+    }
+}
+
+pub async fn job_lanes_run_one_job_at_a_time_in_order(s: &dyn Store) {
+    let hour = Duration::from_secs(3600);
+    // Queued in this order; the second is due before the first, and still waits for it.
+    let a: Vec<NewJob> = [5, 0, 0].map(|secs| in_lane("lanes", "a", secs)).into();
+    let b = in_lane("lanes", "b", 0);
+    let free = job("lanes", None, 0);
+    let elsewhere = in_lane("other", "a", 0);
+    for j in a.iter().chain([&b, &free, &elsewhere]) {
+        s.enqueue_job(j.clone()).await.unwrap();
+    }
+    assert_eq!(s.first_in_lane("lanes", "a").await.unwrap(), Some(a[0].id));
+    assert_eq!(s.first_in_lane("lanes", "idle").await.unwrap(), None);
+    let ids = |claimed: &[crate::ClaimedJob]| {
+        let mut ids: Vec<JobId> = claimed.iter().map(|c| c.lease.id).collect();
+        ids.sort();
+        ids
+    };
+    let mut want = vec![b.id, free.id];
+    want.sort();
+    let first = s.claim_jobs("lanes", at(1), hour, 10).await.unwrap();
+    assert_eq!(ids(&first), want, "lane a's head is not due; the rest wait");
+    assert_eq!(
+        ids(&s.claim_jobs("other", at(1), hour, 10).await.unwrap()),
+        [elsewhere.id],
+        "lanes are per queue"
+    );
+    let head = s.claim_jobs("lanes", at(5), hour, 10).await.unwrap();
+    assert_eq!(ids(&head), [a[0].id]);
+    assert!(
+        s.claim_jobs("lanes", at(6), hour, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing after a running job of its lane"
+    );
+    // A retry keeps its place: the jobs after it wait for it.
+    s.fail_job(head[0].lease, at(6), "try again", Some(at(50)))
+        .await
+        .unwrap();
+    assert!(
+        s.claim_jobs("lanes", at(7), hour, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.first_in_lane("lanes", "a").await.unwrap(), Some(a[0].id));
+    let again = s.claim_jobs("lanes", at(50), hour, 10).await.unwrap();
+    assert_eq!(ids(&again), [a[0].id]);
+    s.complete_job(again[0].lease, at(51), crate::JobEffects::default())
+        .await
+        .unwrap();
+    let second = s.claim_jobs("lanes", at(51), hour, 10).await.unwrap();
+    assert_eq!(ids(&second), [a[1].id], "then the next, one at a time");
+    // A job failed for good frees its lane too.
+    s.fail_job(second[0].lease, at(52), "gone", None)
+        .await
+        .unwrap();
+    assert_eq!(s.first_in_lane("lanes", "a").await.unwrap(), Some(a[2].id));
+    let third = s.claim_jobs("lanes", at(52), hour, 10).await.unwrap();
+    assert_eq!(ids(&third), [a[2].id]);
+    s.complete_job(third[0].lease, at(53), crate::JobEffects::default())
+        .await
+        .unwrap();
+    assert_eq!(s.first_in_lane("lanes", "a").await.unwrap(), None);
 }
 
 pub async fn expired_leases_are_reclaimed_and_fence_the_old_worker(s: &dyn Store) {

@@ -22,7 +22,7 @@ use serde_json::Value;
 use super::{FetchJob, OPTED_OUT, TimerJob};
 use crate::conversations::agents::AgentAction;
 use crate::conversations::events::{self, Actor};
-use crate::conversations::send::SendJob;
+use crate::conversations::send::{SendJob, send_lane};
 
 /// The contact's fields as the flow reads them (text, numbers and booleans as written).
 struct ContactFields<'a>(&'a Contact);
@@ -185,10 +185,14 @@ impl<'a> Plan<'a> {
             exempt,
         };
         // Taken in-process at once when the runtime sends in-process; the job runs only
-        // if that did not happen by `send_after` (a crash, a provider to retry).
+        // if that did not happen by `send_after` (a crash, a provider to retry). Either
+        // way in the conversation's lane: one send at a time, in the order written.
         let run_at = self.facts.now + self.facts.send_after;
         match new_job(&job, self.facts.now, run_at, Some(m.id.to_string())) {
-            Ok(j) => self.jobs.push(j),
+            Ok(j) => self.jobs.push(NewJob {
+                lane: Some(send_lane(self.conversation.id)),
+                ..j
+            }),
             Err(e) => self.failed = Some(e),
         }
         self.messages.push(m);
