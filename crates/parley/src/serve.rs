@@ -39,12 +39,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     let address = listener.local_addr()?;
     // Tests and scripts read this line to find the port when listening on port 0.
-    println!("Parley is listening on http://{address}");
+    say(&format!("Parley is listening on http://{address}"));
     if first_start {
-        println!(
+        say(&format!(
             "  Sign in: POST http://{address}/api/v1/auth/sign-in with that email and password, \
              or exchange the API key for a token at POST http://{address}/api/v1/auth/token."
-        );
+        ));
     }
 
     let cancel = CancellationToken::new();
@@ -96,6 +96,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .ok();
     Ok(())
+}
+
+/// Prints a line on standard output without failing when no one reads it any more (a
+/// service manager or a parent that closed the pipe must not stop the server).
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// Creates the first organization and owner on an empty store and prints how to sign in;

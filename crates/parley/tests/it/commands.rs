@@ -207,15 +207,17 @@ fn process_logs_read_well_in_a_file() {
     .stderr(log)
     .spawn()
     .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let address = stdout
-        .lines()
+        .by_ref()
         .map_while(Result::ok)
         .find_map(|l| {
             l.strip_prefix("Parley is listening on http://")
                 .map(str::to_owned)
         })
         .unwrap();
+    // Keep reading, as a service manager does.
+    std::thread::spawn(move || stdout.for_each(drop));
     assert_eq!(http_get(&address, "/healthz").0, 200);
     assert_eq!(http_get(&address, "/api/v1/organizations").0, 401);
     // Let the first housekeeping and inbox jobs run, then stop.
