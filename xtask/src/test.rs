@@ -111,22 +111,22 @@ fn install(root: &Path, tool: &Tool) -> bool {
     if *program != "apt-get" && !on_path(program) {
         return false;
     }
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .current_dir(root)
-        .env("DEBIAN_FRONTEND", "noninteractive");
-    let ok = command.status().is_ok_and(|s| s.success());
-    if !ok && *program == "apt-get" {
-        // A fresh machine's package lists may be empty: refresh once and retry.
-        let _ = Command::new("apt-get").args(["update", "-qq"]).status();
-        return Command::new(program)
+    let attempt = || {
+        Command::new(program)
             .args(args)
+            .current_dir(root)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
-            .is_ok_and(|s| s.success());
+            .is_ok_and(|s| s.success())
+    };
+    if attempt() {
+        return true;
     }
-    ok
+    // A fresh machine's package lists may be empty: refresh once and retry.
+    *program == "apt-get" && {
+        let _ = Command::new("apt-get").args(["update", "-qq"]).status();
+        attempt()
+    }
 }
 
 /// A fresh PostgreSQL database for this run, when a server answers and none was named.

@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use parley_domain::{JobId, to_millis};
 use parley_store::{
-    CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, JobState,
-    NewJob, QueueStats, StoreError,
+    CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, NewJob,
+    QueueStats, StoreError,
 };
 use parley_store::{decode, sql};
 use sqlx::{PgConnection, Row};
@@ -209,37 +209,12 @@ impl JobQueue for PgStore {
     }
 
     async fn job_stats(&self) -> Result<Vec<QueueStats>, StoreError> {
-        let rows = sqlx::query("SELECT queue, state, COUNT(*) AS n, MIN(run_at) AS oldest FROM jobs GROUP BY queue, state ORDER BY queue, state")
+        let rows = sqlx::query(sql::JOB_STATS)
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;
-        let mut stats: Vec<QueueStats> = Vec::new();
-        for row in &rows {
-            let queue: String = row.try_get("queue").map_err(map_err)?;
-            let state: String = row.try_get("state").map_err(map_err)?;
-            let n = u64::try_from(row.try_get::<i64, _>("n").map_err(map_err)?).unwrap_or_default();
-            if stats.last().is_none_or(|s| s.queue != queue) {
-                stats.push(QueueStats {
-                    queue,
-                    ..QueueStats::default()
-                });
-            }
-            let Some(entry) = stats.last_mut() else {
-                continue;
-            };
-            match JobState::from_name(&state) {
-                Some(JobState::Pending) => {
-                    entry.pending = n;
-                    let oldest: Option<i64> = row.try_get("oldest").map_err(map_err)?;
-                    entry.oldest_pending_at = oldest.and_then(DateTime::from_timestamp_millis);
-                }
-                Some(JobState::Running) => entry.running = n,
-                Some(JobState::Done) => entry.done = n,
-                Some(JobState::Failed) => entry.failed = n,
-                None => return Err(StoreError::corrupt(format!("unknown job state {state}"))),
-            }
-        }
-        Ok(stats)
+        let cols: Vec<Cols<'_>> = rows.iter().map(Cols).collect();
+        decode::queue_stats(&cols)
     }
 
     async fn purge_finished_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {

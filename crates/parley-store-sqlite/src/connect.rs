@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use parley_store::{Store, StoreError, WorkCounts};
+use parley_store::{Store, StoreError, WorkCounts, sql};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -110,28 +110,19 @@ impl Store for SqliteStore {
     }
 
     async fn work_counts(&self) -> Result<WorkCounts, StoreError> {
-        let pending: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(map_err)?;
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT state, COUNT(*) FROM campaign_recipients GROUP BY state ORDER BY state",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(WorkCounts {
-            pending_deliveries: u64::try_from(pending).unwrap_or_default(),
-            recipients: rows
-                .into_iter()
-                .map(|(state, n)| (state, u64::try_from(n).unwrap_or_default()))
-                .collect(),
-        })
+        let pending: i64 = sqlx::query_scalar(sql::COUNT_PENDING_DELIVERIES)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let recipients: Vec<(String, i64)> = sqlx::query_as(sql::COUNT_RECIPIENTS_BY_STATE)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(WorkCounts::from_counts(pending, recipients))
     }
 
     async fn installation_fact(&self, name: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar("SELECT value FROM installation WHERE name = $1")
+        sqlx::query_scalar(sql::INSTALLATION_FACT)
             .bind(name)
             .fetch_optional(&self.pool)
             .await
@@ -139,14 +130,11 @@ impl Store for SqliteStore {
     }
 
     async fn claim_installation_fact(&self, name: &str, value: &str) -> Result<String, StoreError> {
-        sqlx::query_scalar(
-            "INSERT INTO installation (name, value) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET value = installation.value RETURNING value",
-        )
-        .bind(name)
-        .bind(value)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_err)
+        sqlx::query_scalar(sql::CLAIM_INSTALLATION_FACT)
+            .bind(name)
+            .bind(value)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)
     }
 }

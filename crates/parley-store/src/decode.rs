@@ -16,10 +16,11 @@ use parley_domain::{
     SftpAccess, SftpInbox, StatusCategory, Subscription, User, WebhookEndpoint, from_millis,
 };
 
-use crate::jobs::{ClaimedJob, JobLease, JobRecord, JobState};
 use crate::sessions::Session;
 mod campaigns;
+mod jobs;
 pub use campaigns::{campaign, count_row, recipient};
+pub use jobs::{claimed_job, job_record, queue_stats};
 
 use crate::{RejectLine, StoreError, StoredApiKey, StoredEvent, Suppression, UserCredentials};
 
@@ -273,37 +274,6 @@ pub fn stored_event(r: &impl RowSource) -> Result<StoredEvent, StoreError> {
 fn count(r: &impl RowSource, column: &'static str) -> Result<u32, StoreError> {
     u32::try_from(int(r, column)?)
         .map_err(|_| StoreError::corrupt(format!("column {column} out of range")))
-}
-
-/// `jobs.*` as claimed.
-pub fn claimed_job(r: &impl RowSource) -> Result<ClaimedJob, StoreError> {
-    Ok(ClaimedJob {
-        lease: JobLease {
-            id: parsed(r, "id")?,
-            attempt: count(r, "attempts")?,
-        },
-        queue: text(r, "queue")?,
-        kind: text(r, "kind")?,
-        payload: json(r, "payload")?,
-        max_attempts: count(r, "max_attempts")?,
-    })
-}
-
-/// `jobs.*` for inspection.
-pub fn job_record(r: &impl RowSource) -> Result<JobRecord, StoreError> {
-    let state = text(r, "state")?;
-    Ok(JobRecord {
-        id: parsed(r, "id")?,
-        queue: text(r, "queue")?,
-        kind: text(r, "kind")?,
-        state: JobState::from_name(&state)
-            .ok_or_else(|| StoreError::corrupt(format!("unknown job state {state}")))?,
-        attempts: count(r, "attempts")?,
-        dedup_key: r.opt_text("dedup_key")?,
-        run_at: instant(r, "run_at")?,
-        last_error: r.opt_text("last_error")?,
-        finished_at: opt_instant(r, "finished_at")?,
-    })
 }
 
 /// `field_definitions.*`

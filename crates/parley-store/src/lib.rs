@@ -69,6 +69,22 @@ pub struct WorkCounts {
     pub recipients: Vec<(String, u64)>,
 }
 
+impl WorkCounts {
+    /// The counts from the engine's two count queries (see `sql::COUNT_PENDING_DELIVERIES`
+    /// and `sql::COUNT_RECIPIENTS_BY_STATE`).
+    #[must_use]
+    pub fn from_counts(pending_deliveries: i64, recipients: Vec<(String, i64)>) -> Self {
+        let count = |n: i64| u64::try_from(n).unwrap_or_default();
+        Self {
+            pending_deliveries: count(pending_deliveries),
+            recipients: recipients
+                .into_iter()
+                .map(|(state, n)| (state, count(n)))
+                .collect(),
+        }
+    }
+}
+
 /// Every port, as one object the binary builds from the store URL and hands out as
 /// `Arc<dyn Store>`.
 #[async_trait::async_trait]

@@ -327,3 +327,23 @@ pub const INSERT_MEMBERSHIP_KEEPING_ROLE: &str = "INSERT INTO memberships (user_
 /// One membership.
 pub const FIND_MEMBERSHIP: &str =
     "SELECT * FROM memberships WHERE user_id = $1 AND organization_id = $2";
+
+/// Webhook and SFTP deliveries still waiting (for `Store::work_counts`).
+pub const COUNT_PENDING_DELIVERIES: &str =
+    "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'";
+
+/// Campaign recipients per state, across every campaign (for `Store::work_counts`).
+pub const COUNT_RECIPIENTS_BY_STATE: &str =
+    "SELECT state, COUNT(*) FROM campaign_recipients GROUP BY state ORDER BY state";
+
+/// Jobs per queue and state, with each group's earliest `run_at` (for `job_stats`).
+pub const JOB_STATS: &str = "SELECT queue, state, COUNT(*) AS n, MIN(run_at) AS oldest FROM jobs \
+     GROUP BY queue, state ORDER BY queue, state";
+
+/// An installation fact (`$1` name).
+pub const INSTALLATION_FACT: &str = "SELECT value FROM installation WHERE name = $1";
+
+/// Records an installation fact unless one is recorded, giving the recorded value (`$1`
+/// name, `$2` value).
+pub const CLAIM_INSTALLATION_FACT: &str = "INSERT INTO installation (name, value) VALUES ($1, $2) \
+     ON CONFLICT (name) DO UPDATE SET value = installation.value RETURNING value";

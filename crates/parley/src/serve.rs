@@ -119,17 +119,17 @@ async fn bootstrap(config: &Config, app: &parley_app::App) -> anyhow::Result<boo
         .await
         .context("bootstrapping the empty store")?
     {
-        println!(
+        say(&format!(
             "First start: created the organization {:?} ({}).",
             config.bootstrap_organization, done.organization
-        );
-        println!(
+        ));
+        say(&format!(
             "  Sign in as {} with the password: {password}",
             done.owner.email
-        );
-        println!("  API key id: {}", done.api_key.key.id);
-        println!("  API key secret: {}", done.api_key.secret);
-        println!("  These secrets are shown once; store them now.");
+        ));
+        say(&format!("  API key id: {}", done.api_key.key.id));
+        say(&format!("  API key secret: {}", done.api_key.secret));
+        say("  These secrets are shown once; store them now.");
         return Ok(true);
     }
     Ok(false)

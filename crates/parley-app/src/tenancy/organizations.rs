@@ -44,9 +44,12 @@ fn setting<T>(
 }
 
 impl OrganizationSettings {
-    /// The settings as a patch, or every problem found.
-    fn check(&self) -> Result<OrganizationPatch, AppError> {
+    /// The settings as a patch, or every problem found; a new organization must be named.
+    fn check(&self, name_required: bool) -> Result<OrganizationPatch, AppError> {
         let mut errors = Vec::new();
+        if name_required && self.name.is_none() {
+            errors.push(FieldError::new("name", "is required"));
+        }
         let name = absorb(
             &mut errors,
             self.name
@@ -102,18 +105,7 @@ impl App {
     ) -> Result<Organization, AppError> {
         access.require(Permission::Administer)?;
         let parent = &access.organization;
-        let mut input = settings.check();
-        if settings.name.is_none() {
-            let missing = FieldError::new("name", "is required");
-            input = match input {
-                Err(AppError::Invalid(mut errors)) => {
-                    errors.insert(0, missing);
-                    Err(AppError::Invalid(errors))
-                }
-                _ => Err(AppError::Invalid(vec![missing])),
-            };
-        }
-        let input = input?;
+        let input = settings.check(true)?;
         let new = NewOrganization {
             id: OrgId::generate(),
             name: input.name.unwrap_or_default(),
@@ -174,7 +166,7 @@ impl App {
     ) -> Result<Organization, AppError> {
         access.require(Permission::Administer)?;
         self.get_organization(access, id).await?;
-        let patch = changes.check()?;
+        let patch = changes.check(false)?;
         let detail = serde_json::json!({
             "name": patch.name, "region": patch.region,
             "default_country": patch.default_country.map(|c| c.to_string()),
