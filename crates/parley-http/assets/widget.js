@@ -47,7 +47,9 @@
     "border:1px solid #ccd;border-radius:10px;box-shadow:0 6px 24px rgba(0,0,0,.18);font:14px system-ui,sans-serif;color:#222}" +
     ".panel.open{display:flex}" +
     "header{padding:10px 14px;background:#1f4f8f;color:#fff;font-weight:600;border-radius:10px 10px 0 0}" +
-    "ol{list-style:none;margin:0;padding:10px;overflow-y:auto;flex:1}" +
+    ".log{padding:10px;overflow-y:auto;flex:1}" +
+    ".log:focus-visible{outline:2px solid #1f4f8f;outline-offset:-2px}" +
+    "ol{list-style:none;margin:0;padding:0}" +
     "li{margin:6px 0;padding:7px 10px;border-radius:12px;width:fit-content;max-width:80%;white-space:pre-wrap;word-wrap:break-word}" +
     "li.inbound{margin-left:auto;background:#1f4f8f;color:#fff}" +
     "li.outbound{margin-right:auto;background:#eef1f6}" +
@@ -57,28 +59,33 @@
     "button.send{border:0;border-radius:6px;background:#1f4f8f;color:#fff;padding:0 12px;font:inherit;cursor:pointer}" +
     ".note{font-size:12px;color:#a33;padding:0 12px 6px}" +
     "</style>" +
-    "<button class='launch' type='button' aria-label='Open chat'></button>" +
+    "<button class='launch' type='button' aria-expanded='false'></button>" +
     "<section class='panel' role='dialog'>" +
     "<header></header>" +
-    "<ol role='log' aria-live='polite' aria-label='Conversation'></ol>" +
+    "<div class='log' role='log' aria-live='polite' aria-label='Conversation' tabindex='0'><ol></ol></div>" +
     "<div class='note' role='status'></div>" +
     "<form><textarea aria-label='Message' placeholder='Write a message…' maxlength='4096'></textarea>" +
     "<button class='send' type='submit'>Send</button></form>" +
     "</section>";
   var launch = root.querySelector(".launch");
   var panel = root.querySelector(".panel");
+  var scroller = root.querySelector(".log");
   var list = root.querySelector("ol");
   var note = root.querySelector(".note");
   var input = root.querySelector("textarea");
   launch.textContent = title;
+  // The accessible name holds the visible text (WCAG 2.5.3) and says what a press does.
+  function nameLaunch(open) { launch.setAttribute("aria-label", (open ? "Close chat: " : "Open chat: ") + title); }
+  nameLaunch(false);
   root.querySelector("header").textContent = title;
   panel.setAttribute("aria-label", title);
 
   function toggle(open) {
     state.open = open;
     panel.classList.toggle("open", open);
-    launch.setAttribute("aria-label", open ? "Close chat" : "Open chat");
-    if (open) { input.focus(); list.scrollTop = list.scrollHeight; markRead(); }
+    nameLaunch(open);
+    launch.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) { input.focus(); scroller.scrollTop = scroller.scrollHeight; markRead(); }
   }
   launch.addEventListener("click", function () { toggle(!state.open); });
 
@@ -93,7 +100,7 @@
     el.setAttribute("data-direction", line.direction);
     state.lines[line.id] = el;
     if (line.client_id) state.lines[line.client_id] = el;
-    list.scrollTop = list.scrollHeight;
+    scroller.scrollTop = scroller.scrollHeight;
   }
 
   // ---- the socket -----------------------------------------------------------------

@@ -4,11 +4,7 @@
 // and wide). Run by the Rust test `invitation_browser` with LINK (the invitation link)
 // and PASSWORD; SCREENSHOTS, when set, is a folder for pictures of the page. Prints a JSON
 // summary; exits 1 with the reason on any failure.
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { launchChromium } from "./launch.mjs";
-
-const require = createRequire(import.meta.url);
+import { audit, launchChromium } from "./launch.mjs";
 const { LINK, PASSWORD, SCREENSHOTS } = process.env;
 if (!LINK || !PASSWORD) {
   console.error("LINK and PASSWORD are required");
@@ -16,18 +12,6 @@ if (!LINK || !PASSWORD) {
 }
 
 const browser = await launchChromium();
-
-// axe-core is evaluated through the browser's devtools protocol: the page's own policy
-// (no inline or foreign script) stays in force, and refuses a script tag.
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-
-async function audit(page) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () => await window.axe.run());
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help}`);
-}
 
 let failed = false;
 const summary = { offer: "", done: "", violations: [], errors: [] };

@@ -1,6 +1,22 @@
 // Debian's chromium as every browser test starts it: headless, no sandbox (CI runs as
-// root), and no background networking (the machine reaches nothing outside).
+// root), and no background networking (the machine reaches nothing outside); and the
+// accessibility audit every browser test runs.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
+
+// axe-core is evaluated through the browser's devtools protocol: a page's own policy
+// (no inline or foreign script) stays in force, and would refuse a script tag.
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/// The serious and critical axe-core violations on the page, as `id: help` lines.
+export async function audit(page) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () => await window.axe.run());
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help}`);
+}
 
 export function launchChromium() {
   return chromium.launch({

@@ -5,9 +5,10 @@
 // followed by the round's number), REPLIES (a JSON array: what the bot answers each
 // message with, in order) and ROUNDS (default 1); SCREENSHOT, when set, is where to save
 // a picture of the page after the last reply. Prints the lines the widget drew, in the
-// order it drew them, before and after the reload, as JSON ({"drawn": […], "reloaded":
-// […]}); exits 1 with the reason on any failure.
-import { launchChromium } from "./launch.mjs";
+// order it drew them, before and after the reload, and the serious or critical axe-core
+// violations of the open widget with its thread, as JSON ({"drawn": […], "reloaded":
+// […], "violations": […]}); exits 1 with the reason on any failure.
+import { audit, launchChromium } from "./launch.mjs";
 
 const { PAGE_URL, MESSAGE, REPLIES } = process.env;
 if (!PAGE_URL || !MESSAGE || !REPLIES) {
@@ -46,6 +47,7 @@ try {
   // SCREENSHOT=path.png saves what the visitor sees, for a person to look at.
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
   const drawn = await linesOf(log);
+  const violations = await audit(page);
   // The widget keeps nothing but the visitor token; the thread comes from Parley.
   const kept = await page.evaluate(() =>
     Object.keys(localStorage).filter((k) => k.startsWith("parley_visitor_")).length);
@@ -56,7 +58,7 @@ try {
   const again = page.getByRole("log", { name: "Conversation" });
   await again.locator("li.outbound").nth(rounds * replies.length - 1).waitFor();
   const reloaded = await linesOf(again);
-  console.log(JSON.stringify({ drawn, reloaded }));
+  console.log(JSON.stringify({ drawn, reloaded, violations }));
 } catch (e) {
   failed = true;
   console.error(`browser test failed: ${e.message}`);

@@ -17,7 +17,7 @@ const ROUNDS: usize = 5;
 /// `parley`.
 fn serve_site(listener: tokio::net::TcpListener, parley: &str, channel: &str) {
     let page = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Example shop</title></head>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Example shop</title></head>\
          <body><h1>Example shop</h1><p>Questions? Ask us.</p>\
          <script src=\"{parley}/widget.js\" data-channel=\"{channel}\" async></script></body></html>"
     );
@@ -75,6 +75,11 @@ async fn the_widget_draws_each_turns_replies_in_order_and_keeps_the_thread_acros
     let pages: Value = serde_json::from_str(stdout.trim()).expect("the lines as JSON");
     assert_eq!(shown(&pages["drawn"]), want, "as drawn");
     assert_eq!(shown(&pages["reloaded"]), want, "after the reload");
+    assert_eq!(
+        pages["violations"],
+        serde_json::json!([]),
+        "axe-core: no serious or critical violation in the open widget"
+    );
 
     // And Parley holds it: one conversation, every message, each reply reported shown,
     // in the flow's order.
