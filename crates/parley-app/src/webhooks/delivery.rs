@@ -17,7 +17,10 @@
 //!   the recorder is more than two batches behind, no new request starts.
 //!
 //! A lease outlives the request timeout, so a crash (or a store outage longer than the
-//! lease) leaves its deliveries due again: delivery is at-least-once, never lost. Every
+//! lease) leaves its deliveries due again: delivery is at-least-once, never lost. A
+//! delivery that waited in a queue past half its lease (a starved machine) is not sent:
+//! its request could outlive the lease and race a second claim, so it is left for its
+//! lease to end and claimed afresh. Every
 //! decision about an answer (retry when, fail, disable the endpoint) is [`decide`], a pure
 //! function of the claim, the answer, the time and a random number for the jitter.
 
@@ -97,6 +100,19 @@ impl DeliveryEngine {
     pub async fn stopped(mut self) {
         while self.tasks.join_next().await.is_some() {}
     }
+}
+
+/// A delivery in one of this node's queues, with the end of its lease.
+struct Leased {
+    due: DueDelivery,
+    until: DateTime<Utc>,
+}
+
+/// Whether a request started `now` on a delivery leased `until` ends well inside the
+/// lease: at least half of it is left (the lease is twice the request timeout and a margin
+/// for the record).
+fn fresh(until: DateTime<Utc>, now: DateTime<Utc>, lease: chrono::Duration) -> bool {
+    until - now >= lease / 2
 }
 
 /// Finished requests waiting for the recorder, at most: while the recorder is this far
@@ -381,7 +397,7 @@ async fn dispatch(
     cancel: CancellationToken,
     wake: Arc<Notify>,
     counters: Arc<EngineCounters>,
-    ready: mpsc::Sender<DueDelivery>,
+    ready: mpsc::Sender<Leased>,
 ) {
     let lease = lease_of(&settings);
     // Deliveries per event in the last fan-out: sizes the next one to the room left.
@@ -418,10 +434,11 @@ async fn dispatch(
                     per_event = ratio.max(1.0);
                 }
                 let leased = out.leased.len() as u64;
+                let until = now + lease;
                 for due in out.leased {
                     // Only this task sends, and it leased no more than the room it saw; a
                     // delivery that does not fit (shutdown) comes back when its lease ends.
-                    if ready.try_send(due).is_err() {
+                    if ready.try_send(Leased { due, until }).is_err() {
                         break;
                     }
                 }
@@ -454,7 +471,7 @@ async fn claim_due(
     settings: EngineSettings,
     cancel: CancellationToken,
     wake: Arc<Notify>,
-    due: mpsc::Sender<DueDelivery>,
+    due: mpsc::Sender<Leased>,
 ) {
     let lease = lease_of(&settings);
     let mut errors = 0;
@@ -470,10 +487,17 @@ async fn claim_due(
             Ok(claimed) => {
                 errors = 0;
                 let short = claimed.len() < room;
+                let until = now + lease;
                 for delivery in claimed {
                     // Only this task sends here, and it claimed no more than the room it
                     // saw; what does not fit (shutdown) comes back when its lease ends.
-                    if due.try_send(delivery).is_err() {
+                    if due
+                        .try_send(Leased {
+                            due: delivery,
+                            until,
+                        })
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -499,9 +523,10 @@ async fn send(
     settings: EngineSettings,
     cancel: CancellationToken,
     tx: mpsc::Sender<AttemptRecord>,
-    mut ready: mpsc::Receiver<DueDelivery>,
-    mut due: mpsc::Receiver<DueDelivery>,
+    mut ready: mpsc::Receiver<Leased>,
+    mut due: mpsc::Receiver<Leased>,
 ) {
+    let lease = lease_of(&settings);
     let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let mut batch = Vec::with_capacity(settings.concurrency.max(1));
     while !cancel.is_cancelled() {
@@ -512,7 +537,7 @@ async fn send(
         };
         let Ok(first) = first else { break };
         let free = slots.available_permits() + 1;
-        let take = |queue: &mut mpsc::Receiver<DueDelivery>, batch: &mut Vec<_>, upto: usize| {
+        let take = |queue: &mut mpsc::Receiver<Leased>, batch: &mut Vec<_>, upto: usize| {
             while batch.len() < upto {
                 match queue.try_recv() {
                     Ok(d) => batch.push(d),
@@ -536,7 +561,15 @@ async fn send(
             }
         }
         let mut first = Some(first);
-        for delivery in batch.drain(..) {
+        let now = app.clock.now();
+        for leased in batch.drain(..) {
+            if !fresh(leased.until, now, lease) {
+                // Sent now, its answer could come after the lease ends and another claim
+                // sends it again: left for the lease to end instead.
+                tracing::debug!(event = %leased.due.delivery.event_id, "webhook delivery waited past half its lease; left to be claimed again");
+                continue;
+            }
+            let delivery = leased.due;
             let slot = match first.take() {
                 Some(p) => p,
                 // Only this task takes slots, so the free ones counted above are there.
@@ -596,5 +629,27 @@ async fn record(
             .delivered
             .fetch_add(delivered, std::sync::atomic::Ordering::Relaxed);
         records.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fresh;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn a_delivery_is_sent_only_while_half_its_lease_is_left() {
+        let claimed = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
+        let lease = Duration::seconds(9);
+        let until = claimed + lease;
+        assert!(fresh(until, claimed, lease));
+        assert!(fresh(until, claimed + Duration::milliseconds(4_500), lease));
+        assert!(!fresh(
+            until,
+            claimed + Duration::milliseconds(4_501),
+            lease
+        ));
+        // Past the lease another claim may hold it.
+        assert!(!fresh(until, claimed + Duration::seconds(10), lease));
     }
 }
