@@ -1,11 +1,14 @@
 //! Any text, and any number, through every field type's parser for several countries and
 //! both date orders: a value or a reason, never a panic. Accepted values must be stable:
-//! parsing the canonical form again gives the same value.
+//! parsing the canonical form again gives the same value. The same text, split at commas,
+//! is a column whose type is inferred (the first piece is its header): a type, never a
+//! panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use parley_domain::{DateOrder, FieldType};
 use parley_import::CellRef;
+use parley_import::infer::infer_column;
 use parley_import::values::{Value, ValueContext, parse_value};
 
 fuzz_target!(|data: &[u8]| {
@@ -28,4 +31,8 @@ fuzz_target!(|data: &[u8]| {
             let _ = parse_value(t, CellRef::Number(n), &mut ctx);
         }
     }
+    let mut pieces = text.split(',');
+    let header = parley_import::normalise_header(pieces.next().unwrap_or(""));
+    let cells: Vec<CellRef<'_>> = pieces.map(CellRef::Text).collect();
+    let _ = infer_column(&header, &cells, &mut ctx);
 });

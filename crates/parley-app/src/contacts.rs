@@ -211,9 +211,88 @@ impl App {
         remove_addresses: Vec<ChannelAddress>,
     ) -> Result<Contact, AppError> {
         access.require(Permission::ContactsWrite)?;
+        let mut errors = Vec::new();
+        let mut update = self
+            .checked_update(
+                access,
+                customer_id,
+                fields,
+                add_addresses,
+                "add_addresses",
+                &mut errors,
+            )
+            .await?;
+        let mut ctx = value_context(&access.organization);
+        for a in remove_addresses {
+            update
+                .remove_addresses
+                .push(normalise_address(&mut ctx, &a).unwrap_or(a));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        self.store
+            .update_contact(access.org_id(), id, update, self.clock.now())
+            .await
+            .or_not_found("contact")
+    }
+
+    /// Adds one contact: at least one channel address, an optional customer id and values
+    /// read by their field's type. Every bad part is reported at once; a customer id or an
+    /// address another contact holds is a conflict, and nothing is written.
+    pub async fn create_contact(
+        &self,
+        access: &Access,
+        customer_id: Option<String>,
+        fields: Map<String, Value>,
+        addresses: Vec<ChannelAddress>,
+    ) -> Result<Contact, AppError> {
+        access.require(Permission::ContactsWrite)?;
+        let mut errors = Vec::new();
+        if addresses.is_empty() {
+            errors.push(FieldError::new(
+                "addresses",
+                "give at least one channel address (a phone number for sms and whatsapp)",
+            ));
+        }
+        let update = self
+            .checked_update(
+                access,
+                customer_id.map(Some),
+                fields,
+                addresses,
+                "addresses",
+                &mut errors,
+            )
+            .await?;
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        self.store
+            .create_contact(
+                access.org_id(),
+                ContactId::generate(),
+                update,
+                self.clock.now(),
+            )
+            .await
+            .map_err(AppError::from)
+    }
+
+    /// A contact change with every value read by its field's type and every address
+    /// normalised; each problem is pushed to `errors` (named as the request names it:
+    /// `customer_id`, `fields.<key>`, `<addresses>[i].address`).
+    async fn checked_update(
+        &self,
+        access: &Access,
+        customer_id: Option<Option<String>>,
+        fields: Map<String, Value>,
+        addresses: Vec<ChannelAddress>,
+        addresses_name: &str,
+        errors: &mut Vec<FieldError>,
+    ) -> Result<ContactUpdate, AppError> {
         let known = self.list_fields(access).await?;
         let mut ctx = value_context(&access.organization);
-        let mut errors = Vec::new();
         let mut update = ContactUpdate::default();
         if let Some(Some(c)) = &customer_id {
             let c = c.trim();
@@ -248,24 +327,13 @@ impl App {
                 Err(e) => errors.push(FieldError::new(name, e)),
             }
         }
-        for (i, a) in add_addresses.into_iter().enumerate() {
+        for (i, a) in addresses.into_iter().enumerate() {
             match normalise_address(&mut ctx, &a) {
                 Ok(n) => update.add_addresses.push(n),
-                Err(e) => errors.push(FieldError::new(format!("add_addresses[{i}].address"), e)),
+                Err(e) => errors.push(FieldError::new(format!("{addresses_name}[{i}].address"), e)),
             }
         }
-        for a in remove_addresses {
-            update
-                .remove_addresses
-                .push(normalise_address(&mut ctx, &a).unwrap_or(a));
-        }
-        if !errors.is_empty() {
-            return Err(AppError::Invalid(errors));
-        }
-        self.store
-            .update_contact(access.org_id(), id, update, self.clock.now())
-            .await
-            .or_not_found("contact")
+        Ok(update)
     }
 
     fn normalise_address_of(

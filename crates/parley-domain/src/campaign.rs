@@ -140,6 +140,8 @@ pub struct Recipient {
     pub state: RecipientState,
     /// Why it was skipped.
     pub reason: Option<SkipReason>,
+    /// Why it is still pending, when something holds it back.
+    pub waiting: Option<WaitReason>,
     /// Why its first message failed (the provider's error code, or the send path's).
     pub error: Option<String>,
     /// Not sent before this instant (a closed window, a conversation in progress).
@@ -233,6 +235,40 @@ impl SkipReason {
     }
 }
 
+/// Why a pending recipient has not been sent to yet (its `reason` while it waits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitReason {
+    /// The contact is in an open conversation on the channel: a campaign never
+    /// interrupts one, and tries again later.
+    OpenConversation,
+    /// Its send window is closed now in the contact's time zone; it opens at `next_at`.
+    OutsideWindow,
+    /// Its first message could not be made just now (a store fault); tried again soon.
+    Retrying,
+}
+
+impl WaitReason {
+    /// Every reason.
+    pub const ALL: [WaitReason; 3] = [Self::OpenConversation, Self::OutsideWindow, Self::Retrying];
+
+    /// The stored and wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenConversation => "open_conversation",
+            Self::OutsideWindow => "outside_window",
+            Self::Retrying => "retrying",
+        }
+    }
+
+    /// Reads a stored name.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +310,15 @@ mod tests {
         for r in SkipReason::ALL {
             assert_eq!(SkipReason::from_name(r.as_str()), Some(r));
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        for r in WaitReason::ALL {
+            assert_eq!(WaitReason::from_name(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+            assert_eq!(
+                SkipReason::from_name(r.as_str()),
+                None,
+                "one word, one meaning"
+            );
         }
         assert_eq!(CampaignStatus::from_name("Running"), None);
     }

@@ -173,7 +173,8 @@ pub struct Note {
     pub organization_id: OrgId,
     /// Its conversation.
     pub conversation_id: ConversationId,
-    /// Who wrote it (`usr_…` or `key_…`).
+    /// Who wrote it: `usr_…`, `key_…`, or `system` for Parley's own (why a conversation
+    /// was handed to a queue).
     pub author: String,
     /// The text.
     pub body: String,

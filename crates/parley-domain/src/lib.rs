@@ -19,7 +19,7 @@ pub mod values;
 mod webhook;
 
 pub use audit::{AuditAction, AuditEntry, NewAuditEntry};
-pub use campaign::{Campaign, CampaignStatus, Recipient, RecipientState, SkipReason};
+pub use campaign::{Campaign, CampaignStatus, Recipient, RecipientState, SkipReason, WaitReason};
 pub use channel::{Channel, Provider};
 pub use clock::{Clock, SystemClock};
 pub use contact::{

@@ -114,7 +114,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(contacts::list_fields, contacts::create_field))
         .routes(routes!(contacts::update_field))
-        .routes(routes!(contacts::list_contacts))
+        .routes(routes!(contacts::list_contacts, contacts::create_contact))
         .routes(routes!(contacts::list_suppressions))
         .routes(routes!(
             contacts::get_contact,
@@ -163,7 +163,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::list, channels::create))
         .routes(routes!(channels::get, channels::update))
         .routes(routes!(conversations::sim_inbound))
-        .routes(routes!(conversations::list))
+        .routes(routes!(conversations::list, conversations::start))
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::reply))
         .routes(routes!(conversations::assign))

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod csv_file;
+pub mod infer;
 mod limits;
 pub mod pipeline;
 pub mod plan;
@@ -21,6 +22,7 @@ use std::sync::atomic::AtomicU64;
 
 use parley_domain::ImportFormat;
 
+pub use infer::{NewField, type_new_fields};
 pub use limits::{
     Bytes, Count, EXCEL_MAX_CELL_CHARS, EXCEL_MAX_CELL_FORMATS, EXCEL_MAX_COLUMNS, SheetLimits,
 };

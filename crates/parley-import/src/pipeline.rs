@@ -75,8 +75,10 @@ impl Default for PipelineOptions {
 pub trait ImportConsumer {
     /// The consumer's error.
     type Error: Send;
-    /// Builds the plan for the header (creating any fields it needs).
-    fn plan(&mut self, header: &[String]) -> Result<ImportPlan, Self::Error>;
+    /// Builds the plan for the header; `sample` is the file's first rows (up to
+    /// [`crate::infer::SAMPLE_ROWS`]), to type the columns the organization has no field
+    /// for.
+    fn plan(&mut self, header: &[String], sample: &[&Row]) -> Result<ImportPlan, Self::Error>;
     /// Applies a batch.
     fn batch(&mut self, batch: Batch) -> Result<(), Self::Error>;
 }
@@ -99,6 +101,50 @@ enum Verdict {
 
 /// A chunk of rows: its sequence number, the rows and their weight.
 type Chunk = (u64, Vec<Row>, usize);
+
+/// Most bytes of rows ([`Row::weight`]) held for the sample.
+const SAMPLE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Where validators take chunks: first those read for the sample, then the reader's.
+struct Work {
+    sampled: Mutex<std::collections::VecDeque<Chunk>>,
+    rx: Mutex<Receiver<Chunk>>,
+}
+
+impl Work {
+    /// Reads the first chunks, up to [`crate::infer::SAMPLE_ROWS`] rows or
+    /// [`SAMPLE_BYTES`], or all of a smaller file.
+    fn sample(rx: Receiver<Chunk>) -> Self {
+        let mut sampled = std::collections::VecDeque::new();
+        let (mut rows, mut bytes) = (0, 0);
+        while rows < crate::infer::SAMPLE_ROWS && bytes < SAMPLE_BYTES {
+            let Ok(chunk) = rx.recv() else { break };
+            rows += chunk.1.len();
+            bytes += chunk.2;
+            sampled.push_back(chunk);
+        }
+        Self {
+            sampled: Mutex::new(sampled),
+            rx: Mutex::new(rx),
+        }
+    }
+
+    /// Calls `f` with the sampled rows, in file order.
+    fn with_sample<T>(&self, f: impl FnOnce(&[&Row]) -> T) -> T {
+        match self.sampled.lock() {
+            Ok(sampled) => f(&sampled.iter().flat_map(|c| c.1.iter()).collect::<Vec<_>>()),
+            Err(_) => f(&[]),
+        }
+    }
+
+    /// The next chunk to validate, or `None` once the reader is done.
+    fn next(&self) -> Option<Chunk> {
+        if let Some(chunk) = self.sampled.lock().ok()?.pop_front() {
+            return Some(chunk);
+        }
+        self.rx.lock().ok()?.recv().ok()
+    }
+}
 
 struct ChunkSink {
     header: Option<SyncSender<Vec<String>>>,
@@ -150,7 +196,6 @@ pub fn run<C: ImportConsumer>(
 ) -> Result<(), PipelineError<C::Error>> {
     let (header_tx, header_rx) = sync_channel::<Vec<String>>(1);
     let (work_tx, work_rx) = sync_channel::<Chunk>(options.workers * 4);
-    let work_rx = Arc::new(Mutex::new(work_rx));
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut sink = ChunkSink {
@@ -171,20 +216,23 @@ pub fn run<C: ImportConsumer>(
                 (Ok(_), Err(Stop)) => Ok(ReadOutcome::Stopped),
             }
         });
-        let result = match header_rx.recv() {
+        let header = header_rx.recv();
+        // Without a header the reader has stopped, and this returns at once.
+        let work = Arc::new(Work::sample(work_rx));
+        let result = match header {
             Err(_) => Ok(()),
-            Ok(header) => match consumer.plan(&header) {
+            Ok(header) => match work.with_sample(|sample| consumer.plan(&header, sample)) {
                 Err(e) => Err(PipelineError::Consumer(e)),
                 Ok(plan) => {
                     let plan = Arc::new(plan);
                     let (result_tx, result_rx) = sync_channel(options.workers * 4);
                     for _ in 0..options.workers.max(1) {
-                        let work_rx = Arc::clone(&work_rx);
+                        let work = Arc::clone(&work);
                         let result_tx = result_tx.clone();
                         let context = &context;
                         let plan = Arc::clone(&plan);
                         scope.spawn(move || {
-                            validate_chunks(&plan, context(), &work_rx, &result_tx, bytes_read);
+                            validate_chunks(&plan, context(), &work, &result_tx, bytes_read);
                         });
                     }
                     drop(result_tx);
@@ -205,7 +253,7 @@ pub fn run<C: ImportConsumer>(
             },
         };
         // Unblock the reader if nobody is validating any more.
-        drop(work_rx);
+        drop(work);
         let read = reader
             .join()
             .unwrap_or(Err(ReadError::Io("the reader thread panicked".to_owned())));
@@ -221,17 +269,13 @@ type Verdicts = (u64, Vec<Verdict>, u64, usize);
 fn validate_chunks(
     plan: &ImportPlan,
     context: ValueContext,
-    work: &Mutex<Receiver<Chunk>>,
+    work: &Work,
     results: &SyncSender<Verdicts>,
     bytes_read: &AtomicU64,
 ) {
     let mut validator = RowValidator::new(plan, context);
     loop {
-        let next = match work.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
-        };
-        let Ok((seq, rows, weight)) = next else {
+        let Some((seq, rows, weight)) = work.next() else {
             return;
         };
         let verdicts = rows
@@ -310,7 +354,7 @@ mod tests {
 
     impl ImportConsumer for Take {
         type Error = String;
-        fn plan(&mut self, header: &[String]) -> Result<ImportPlan, String> {
+        fn plan(&mut self, header: &[String], _: &[&Row]) -> Result<ImportPlan, String> {
             let known = FieldDefinition::builtins(OrgId::generate());
             crate::plan(header, &ImportOptions::default(), &known).map_err(|e| e.to_string())
         }

@@ -1,6 +1,6 @@
 //! From a header row to a column plan: header normalisation, the explicit mapping, the
-//! channel-address column, built-in and known fields, and the `text` fields unknown
-//! columns become. Errors and warnings name a few headers, each shortened, never the
+//! channel-address column, built-in and known fields, and the fields unknown columns
+//! become (`text` here; [`crate::infer`] types them from the file's first rows). Errors and warnings name a few headers, each shortened, never the
 //! whole header: a file may have thousands of columns.
 
 use std::collections::BTreeMap;
@@ -10,6 +10,7 @@ use parley_domain::{
     ChannelKind, FieldDefinition, FieldKey, FieldType, ImportOptions, MAX_FIELD_KEY_LEN,
 };
 
+use crate::infer::NewField;
 use crate::limits::{Count, shorten};
 
 /// Headers an error lists before "… and N more".
@@ -68,8 +69,9 @@ pub struct ImportPlan {
     pub address_column: usize,
     /// The channel the addresses belong to.
     pub channel: ChannelKind,
-    /// Fields to create (as `text`) before the rows are applied.
-    pub new_fields: Vec<FieldKey>,
+    /// Fields to create with the first imported row: `text` as planned, typed from the
+    /// file's first rows by [`crate::infer::type_new_fields`].
+    pub new_fields: Vec<NewField>,
     /// Things worth telling the operator.
     pub warnings: Vec<String>,
 }
@@ -321,7 +323,7 @@ pub fn plan(
             && !is_known(key.as_str(), known)
             && !key.is_builtin()
         {
-            new_fields.push(key.clone());
+            new_fields.push(NewField::text(key.clone(), &c.header));
         }
     }
     Ok(ImportPlan {
@@ -382,7 +384,7 @@ mod tests {
         assert_eq!(
             p.new_fields
                 .iter()
-                .map(FieldKey::as_str)
+                .map(|f| f.key.as_str())
                 .collect::<Vec<_>>(),
             ["home_phone", "balance"]
         );

@@ -55,7 +55,11 @@ struct Collect {
 
 impl ImportConsumer for Collect {
     type Error = PlanError;
-    fn plan(&mut self, header: &[String]) -> Result<ImportPlan, PlanError> {
+    fn plan(
+        &mut self,
+        header: &[String],
+        _: &[&parley_import::Row],
+    ) -> Result<ImportPlan, PlanError> {
         parley_import::plan(header, &self.options, &known())
     }
     fn batch(&mut self, batch: Batch) -> Result<(), PlanError> {

@@ -2,7 +2,8 @@
 //! unchanged; no value parser panics on any input; every phone number we accept, the
 //! `phonenumber` crate accepts with the same E.164; the `.xlsx` pre-flight check counts
 //! a cell's characters as the library decodes them, and on a mangled workbook refuses
-//! or reads, never panicking, its messages short.
+//! or reads, never panicking, its messages short; column types are inferred from the
+//! values and inference never panics.
 #![allow(clippy::unwrap_used)]
 
 use std::io::Cursor;
@@ -315,5 +316,58 @@ proptest! {
         if let Err(e) = read_limited(rezip(&parts), &limits) {
             prop_assert!(e.to_string().len() < 600, "{}", e);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// A column of real dates written in the organization's order is a date column, and
+    /// stays one when some impossible dates (same shape) are among them, as long as most
+    /// read; one value of another shape makes it text.
+    #[test]
+    fn date_columns_are_typed_by_their_values(
+        dates in proptest::collection::vec((1900i32..2030, 1u32..=12, 1u32..=28), 1..40),
+        impossible in 0usize..3,
+        mdy in any::<bool>(),
+        other in "[a-z]{2,8}",
+    ) {
+        use parley_import::infer::infer_column;
+        let order = if mdy { DateOrder::Mdy } else { DateOrder::Dmy };
+        let mut ctx = ValueContext::new("IE".parse().unwrap(), order);
+        let mut column: Vec<String> = dates
+            .iter()
+            .map(|(y, m, d)| match order {
+                DateOrder::Dmy => format!("{d:02}/{m:02}/{y}"),
+                DateOrder::Mdy => format!("{m:02}/{d:02}/{y}"),
+            })
+            .collect();
+        let impossible = impossible.min(column.len() / 2);
+        for v in column.iter_mut().take(impossible) {
+            *v = match order {
+                DateOrder::Dmy => "31/02/1980".to_owned(),
+                DateOrder::Mdy => "02/31/1980".to_owned(),
+            };
+        }
+        let cells: Vec<CellRef<'_>> = column.iter().map(|v| CellRef::Text(v)).collect();
+        let typed = infer_column("joined", &cells, &mut ctx);
+        prop_assert_eq!(typed.field_type, FieldType::Date);
+        column.push(other);
+        let cells: Vec<CellRef<'_>> = column.iter().map(|v| CellRef::Text(v)).collect();
+        let typed = infer_column("joined", &cells, &mut ctx);
+        prop_assert_eq!(typed.field_type, FieldType::Text);
+    }
+
+    /// Whatever the header and the cells, inference answers with a type, never a panic.
+    #[test]
+    fn inference_never_panics(
+        header in "[a-z_]{0,20}",
+        cells in proptest::collection::vec("[0-9a-zA-Z@/:.,+£€ -]{0,16}", 0..30),
+    ) {
+        use parley_import::infer::infer_column;
+        let mut ctx = ValueContext::new("GB".parse().unwrap(), DateOrder::Dmy);
+        let cells: Vec<CellRef<'_>> = cells.iter().map(|v| CellRef::Text(v)).collect();
+        let typed = infer_column(&header, &cells, &mut ctx);
+        prop_assert!(FieldType::ALL.contains(&typed.field_type));
     }
 }

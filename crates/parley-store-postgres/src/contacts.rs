@@ -128,27 +128,6 @@ impl ContactStore for PgStore {
         decode::field_definition(&Cols(&row))
     }
 
-    async fn ensure_text_fields(
-        &self,
-        organization: OrgId,
-        keys: &[FieldKey],
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let keys: Vec<&str> = keys.iter().map(FieldKey::as_str).collect();
-        sqlx::query(
-            "INSERT INTO field_definitions (organization_id, key, label, type, pii, created_at, updated_at) \
-             SELECT $1, value, value, 'text', 0, $2, $2 FROM json_array_elements_text($3::json) AS value \
-             ON CONFLICT (organization_id, key) DO NOTHING",
-        )
-        .bind(organization.to_string())
-        .bind(to_millis(at))
-        .bind(serde_json::to_string(&keys).map_err(|e| StoreError::Other(Box::new(e)))?)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(())
-    }
-
     async fn get_contact(
         &self,
         organization: OrgId,
@@ -196,66 +175,36 @@ impl ContactStore for PgStore {
         at: DateTime<Utc>,
     ) -> Result<Contact, StoreError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let mut contact = load_contact(&mut tx, organization, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        update.apply_fields(&mut contact.fields);
-        if let Some(customer_id) = update.customer_id {
-            contact.customer_id = customer_id;
-        }
-        sqlx::query("UPDATE contacts SET customer_id = $2, fields = $3::jsonb, updated_at = $4 WHERE id = $1")
-            .bind(id.to_string())
-            .bind(contact.customer_id.as_deref())
-            .bind(serde_json::Value::Object(contact.fields.clone()).to_string())
-            .bind(to_millis(at))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        for a in &update.remove_addresses {
-            sqlx::query(
-                "DELETE FROM contact_addresses WHERE organization_id = $1 AND channel_kind = $2 AND address = $3 AND contact_id = $4",
-            )
-            .bind(organization.to_string())
-            .bind(a.kind.as_str())
-            .bind(&a.address)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        }
-        for a in &update.add_addresses {
-            sqlx::query(
-                "INSERT INTO contact_addresses (organization_id, channel_kind, address, contact_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(organization.to_string())
-            .bind(a.kind.as_str())
-            .bind(&a.address)
-            .bind(id.to_string())
-            .bind(to_millis(at))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            let owner = sqlx::query(
-                "SELECT contact_id FROM contact_addresses WHERE organization_id = $1 AND channel_kind = $2 AND address = $3",
-            )
-            .bind(organization.to_string())
-            .bind(a.kind.as_str())
-            .bind(&a.address)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if decode::text(&Cols(&owner), "contact_id")? != id.to_string() {
-                return Err(StoreError::Conflict {
-                    constraint: "contact_addresses_pkey",
-                });
-            }
-        }
-        let contact = load_contact(&mut tx, organization, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let updated = update_in(&mut tx, organization, id, update, at).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(contact)
+        Ok(updated)
+    }
+
+    async fn create_contact(
+        &self,
+        organization: OrgId,
+        id: ContactId,
+        update: ContactUpdate,
+        at: DateTime<Utc>,
+    ) -> Result<Contact, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let inserted = sqlx::query(
+            "INSERT INTO contacts (id, organization_id, customer_id, fields, created_at, updated_at) \
+             SELECT $2, id, NULL, '{}'::jsonb, $3, $3 FROM organizations WHERE id = $1",
+        )
+        .bind(organization.to_string())
+        .bind(id.to_string())
+        .bind(to_millis(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        // Dropped on an error, the transaction leaves nothing behind.
+        let created = update_in(&mut tx, organization, id, update, at).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(created)
     }
 
     async fn contact_for_address(
@@ -413,4 +362,74 @@ impl ContactStore for PgStore {
         .map_err(map_err)?;
         row.map(|r| decode::suppression(&Cols(&r))).transpose()
     }
+}
+
+/// Applies `update` to contact `id` inside `tx`: see `ContactStore::update_contact`.
+async fn update_in(
+    tx: &mut PgConnection,
+    organization: OrgId,
+    id: ContactId,
+    update: ContactUpdate,
+    at: DateTime<Utc>,
+) -> Result<Contact, StoreError> {
+    let mut contact = load_contact(tx, organization, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    update.apply_fields(&mut contact.fields);
+    if let Some(customer_id) = update.customer_id {
+        contact.customer_id = customer_id;
+    }
+    sqlx::query(
+        "UPDATE contacts SET customer_id = $2, fields = $3::jsonb, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .bind(contact.customer_id.as_deref())
+    .bind(serde_json::Value::Object(contact.fields.clone()).to_string())
+    .bind(to_millis(at))
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    for a in &update.remove_addresses {
+        sqlx::query(
+                "DELETE FROM contact_addresses WHERE organization_id = $1 AND channel_kind = $2 AND address = $3 AND contact_id = $4",
+            )
+            .bind(organization.to_string())
+            .bind(a.kind.as_str())
+            .bind(&a.address)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    }
+    for a in &update.add_addresses {
+        sqlx::query(
+                "INSERT INTO contact_addresses (organization_id, channel_kind, address, contact_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(organization.to_string())
+            .bind(a.kind.as_str())
+            .bind(&a.address)
+            .bind(id.to_string())
+            .bind(to_millis(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let owner = sqlx::query(
+                "SELECT contact_id FROM contact_addresses WHERE organization_id = $1 AND channel_kind = $2 AND address = $3",
+            )
+            .bind(organization.to_string())
+            .bind(a.kind.as_str())
+            .bind(&a.address)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if decode::text(&Cols(&owner), "contact_id")? != id.to_string() {
+            return Err(StoreError::Conflict {
+                constraint: "contact_addresses_pkey",
+            });
+        }
+    }
+    load_contact(tx, organization, id)
+        .await?
+        .ok_or(StoreError::NotFound)
 }

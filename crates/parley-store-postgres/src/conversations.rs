@@ -71,6 +71,20 @@ async fn fetch_one_row(q: Query<'_>, conn: &mut PgConnection) -> Result<Option<P
     q.fetch_optional(conn).await.map_err(map_err)
 }
 
+/// Binds a note's columns to `sql::INSERT_NOTE`.
+fn bind_note<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    note: &'q parley_domain::Note,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(note.id.to_string())
+        .bind(note.organization_id.to_string())
+        .bind(note.conversation_id.to_string())
+        .bind(&note.author)
+        .bind(&note.body)
+        .bind(to_millis(note.created_at))
+}
+
 async fn write_suppression(
     conn: &mut PgConnection,
     change: &SuppressionChange,
@@ -261,6 +275,12 @@ impl ConversationStore for PgStore {
         if let Some(change) = &turn.suppression {
             write_suppression(&mut tx, change).await?;
         }
+        for note in &turn.notes {
+            bind_note(sqlx::query(sql::INSERT_NOTE), note)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
         if let Some(claim) = &turn.recipient {
             let claimed = sqlx::query(sql::CLAIM_RECIPIENT)
                 .bind(claim.campaign.to_string())
@@ -343,13 +363,7 @@ impl ConversationStore for PgStore {
     }
 
     async fn add_note(&self, note: parley_domain::Note) -> Result<parley_domain::Note, StoreError> {
-        let row = sqlx::query(sql::INSERT_NOTE)
-            .bind(note.id.to_string())
-            .bind(note.organization_id.to_string())
-            .bind(note.conversation_id.to_string())
-            .bind(&note.author)
-            .bind(&note.body)
-            .bind(to_millis(note.created_at))
+        let row = bind_note(sqlx::query(sql::INSERT_NOTE), &note)
             .fetch_optional(&self.pool)
             .await
             .map_err(map_err)?

@@ -268,6 +268,20 @@ impl PgStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
         let (counters, lines) = batch.settle(contacts, &conflicts, original);
         insert_reject_lines(&mut tx, id, &lines).await?;
+        if counters.rows_imported > 0 {
+            for f in &batch.new_fields {
+                sqlx::query(parley_store::sql::INSERT_FIELD_IF_MISSING)
+                    .bind(f.organization_id.to_string())
+                    .bind(f.key.as_str())
+                    .bind(&f.label)
+                    .bind(f.field_type.as_str())
+                    .bind(i64::from(f.pii))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            }
+        }
         let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         sqlx::query(
             "UPDATE imports SET rows_total = rows_total + $2, rows_imported = rows_imported + $3, \

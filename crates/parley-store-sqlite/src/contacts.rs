@@ -180,27 +180,6 @@ impl ContactStore for SqliteStore {
         decode::field_definition(&Cols(&row))
     }
 
-    async fn ensure_text_fields(
-        &self,
-        organization: OrgId,
-        keys: &[FieldKey],
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let keys: Vec<&str> = keys.iter().map(FieldKey::as_str).collect();
-        sqlx::query(
-            "INSERT INTO field_definitions (organization_id, key, label, type, pii, created_at, updated_at) \
-             SELECT $1, value, value, 'text', 0, $2, $2 FROM json_each($3) WHERE true \
-             ON CONFLICT (organization_id, key) DO NOTHING",
-        )
-        .bind(organization.to_string())
-        .bind(to_millis(at))
-        .bind(serde_json::to_string(&keys).map_err(|e| StoreError::Other(Box::new(e)))?)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(())
-    }
-
     async fn get_contact(
         &self,
         organization: OrgId,
@@ -256,65 +235,40 @@ impl ContactStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
-        let Stored {
-            organization_seq,
-            seq,
-            mut contact,
-        } = load_contact(&mut tx, organization, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        update.apply_fields(&mut contact.fields);
-        if let Some(customer_id) = update.customer_id {
-            contact.customer_id = customer_id;
-        }
-        sqlx::query(
-            "UPDATE contacts SET customer_id = $2, fields = $3, updated_at = $4 WHERE seq = $1",
+        let updated = update_in(&mut tx, organization, id, update, at).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(updated)
+    }
+
+    async fn create_contact(
+        &self,
+        organization: OrgId,
+        id: ContactId,
+        update: ContactUpdate,
+        at: DateTime<Utc>,
+    ) -> Result<Contact, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let inserted = sqlx::query(
+            "INSERT INTO contacts (organization_seq, id, customer_id, fields, created_at, updated_at) \
+             SELECT seq, $2, NULL, '{}', $3, $3 FROM organizations WHERE id = $1",
         )
-        .bind(seq)
-        .bind(contact.customer_id.as_deref())
-        .bind(serde_json::Value::Object(contact.fields.clone()).to_string())
+        .bind(organization.to_string())
+        .bind(id.to_string())
         .bind(to_millis(at))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        for a in &update.remove_addresses {
-            sqlx::query(
-                "DELETE FROM contact_addresses WHERE address = $1 AND channel_kind = $2 \
-                 AND organization_seq = $3 AND contact_seq = $4",
-            )
-            .bind(&a.address)
-            .bind(a.kind.as_str())
-            .bind(organization_seq)
-            .bind(seq)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
         }
-        for a in &update.add_addresses {
-            // Claims the address unless it is taken; then it must be this contact's.
-            let owner: i64 = sqlx::query_scalar(
-                "INSERT INTO contact_addresses (address, channel_kind, organization_seq, contact_seq) \
-                 VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO UPDATE SET contact_seq = contact_seq RETURNING contact_seq",
-            )
-            .bind(&a.address)
-            .bind(a.kind.as_str())
-            .bind(organization_seq)
-            .bind(seq)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if owner != seq {
-                return Err(StoreError::Conflict {
-                    constraint: "contact_addresses_pkey",
-                });
-            }
-        }
-        let updated = load_contact(&mut tx, organization, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        // Dropped on an error, the transaction leaves nothing behind.
+        let created = update_in(&mut tx, organization, id, update, at).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(updated.contact)
+        Ok(created)
     }
 
     async fn contact_for_address(
@@ -478,4 +432,73 @@ impl ContactStore for SqliteStore {
             .run(move |c| hot_reads::find_suppression(c, organization, channel_kind, &hash))
             .await
     }
+}
+
+/// Applies `update` to contact `id` inside `tx` (the write lock held): see
+/// `ContactStore::update_contact`.
+async fn update_in(
+    tx: &mut SqliteConnection,
+    organization: OrgId,
+    id: ContactId,
+    update: ContactUpdate,
+    at: DateTime<Utc>,
+) -> Result<Contact, StoreError> {
+    let Stored {
+        organization_seq,
+        seq,
+        mut contact,
+    } = load_contact(tx, organization, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    update.apply_fields(&mut contact.fields);
+    if let Some(customer_id) = update.customer_id {
+        contact.customer_id = customer_id;
+    }
+    sqlx::query(
+        "UPDATE contacts SET customer_id = $2, fields = $3, updated_at = $4 WHERE seq = $1",
+    )
+    .bind(seq)
+    .bind(contact.customer_id.as_deref())
+    .bind(serde_json::Value::Object(contact.fields.clone()).to_string())
+    .bind(to_millis(at))
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    for a in &update.remove_addresses {
+        sqlx::query(
+            "DELETE FROM contact_addresses WHERE address = $1 AND channel_kind = $2 \
+                 AND organization_seq = $3 AND contact_seq = $4",
+        )
+        .bind(&a.address)
+        .bind(a.kind.as_str())
+        .bind(organization_seq)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    }
+    for a in &update.add_addresses {
+        // Claims the address unless it is taken; then it must be this contact's.
+        let owner: i64 = sqlx::query_scalar(
+            "INSERT INTO contact_addresses (address, channel_kind, organization_seq, contact_seq) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO UPDATE SET contact_seq = contact_seq RETURNING contact_seq",
+        )
+        .bind(&a.address)
+        .bind(a.kind.as_str())
+        .bind(organization_seq)
+        .bind(seq)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if owner != seq {
+            return Err(StoreError::Conflict {
+                constraint: "contact_addresses_pkey",
+            });
+        }
+    }
+    let updated = load_contact(tx, organization, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(updated.contact)
 }

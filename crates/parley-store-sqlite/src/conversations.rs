@@ -32,6 +32,7 @@ numbered_sql! {
     DELETE_SUPPRESSION = sql::DELETE_SUPPRESSION;
     FINISH_PENDING_JOB = sql::FINISH_PENDING_JOB;
     CLAIM_RECIPIENT = sql::CLAIM_RECIPIENT;
+    INSERT_TURN_NOTE = &without_returning(sql::INSERT_NOTE);
 }
 
 fn write_suppression(tx: &Connection, change: &SuppressionChange) -> Result<(), StoreError> {
@@ -272,6 +273,19 @@ fn take_turn(
     write_effects(tx, &turn.events, &turn.jobs)?;
     if let Some(change) = &turn.suppression {
         write_suppression(tx, change)?;
+    }
+    for note in &turn.notes {
+        tx.prepare_cached(&INSERT_TURN_NOTE)
+            .map_err(sql_err)?
+            .execute(rusqlite::params![
+                note.id.to_string(),
+                note.organization_id.to_string(),
+                note.conversation_id.to_string(),
+                note.author,
+                note.body,
+                to_millis(note.created_at),
+            ])
+            .map_err(sql_err)?;
     }
     if let Some(claim) = &turn.recipient {
         let claimed = tx

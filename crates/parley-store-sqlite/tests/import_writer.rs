@@ -35,6 +35,7 @@ async fn a_finished_import_is_checkpointed_into_the_database_file() {
         reject_lines: Vec::new(),
         bytes_read: 100,
         through_row: 0,
+        new_fields: Vec::new(),
     };
     let none = |_: usize| -> Vec<String> { unreachable!("no conflicts expected") };
     let mut writer = db.import_writer(record.id, org).await.unwrap();

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use parley_domain::{
     Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, ContactId, Grant, ImportId,
-    NewAuditEntry, OrgId, Pace, Recipient, RecipientState, SkipReason,
+    NewAuditEntry, OrgId, Pace, Recipient, RecipientState, SkipReason, WaitReason,
 };
 
 use crate::{Page, PageRequest, StoreError};
@@ -77,6 +77,8 @@ pub enum Settle {
     Defer {
         /// When it is due again.
         until: DateTime<Utc>,
+        /// Why it waits (the recipient's `reason` until it is sent).
+        why: WaitReason,
     },
     /// Left out for good.
     Skip(SkipReason),
@@ -90,15 +92,20 @@ pub enum Settle {
 /// A campaign's live counters (SPEC §6, issue 7).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CampaignCounts {
-    /// Recipients by state.
+    /// Recipients not sent to yet (state `pending`).
     pub pending: u64,
-    /// First messages handed to the send path.
+    /// Pending recipients held back, by reason (`open_conversation`, `outside_window`,
+    /// `retrying`).
+    pub waiting: BTreeMap<String, u64>,
+    /// Recipients whose first message was handed to the send path (state `sent`).
     pub sent: u64,
-    /// First messages the provider reported delivered (or read).
+    /// Of those, first messages the provider reported delivered (or read).
     pub delivered: u64,
-    /// First messages that could not be made or were refused or undelivered.
+    /// Of those, first messages the provider refused or could not deliver.
+    pub undelivered: u64,
+    /// Recipients whose first message could not be made (state `failed`).
     pub failed: u64,
-    /// Recipients left out, by reason.
+    /// Recipients left out (state `skipped`), by reason.
     pub skipped: BTreeMap<String, u64>,
     /// Conversations in which the customer wrote back.
     pub replied: u64,
@@ -134,7 +141,12 @@ impl CampaignCounts {
         let mut c = Self::default();
         for r in rows {
             match r.state {
-                RecipientState::Pending => c.pending += r.n,
+                RecipientState::Pending => {
+                    c.pending += r.n;
+                    if let Some(reason) = &r.reason {
+                        *c.waiting.entry(reason.clone()).or_default() += r.n;
+                    }
+                }
                 RecipientState::Failed => c.failed += r.n,
                 RecipientState::Skipped => {
                     let reason = r.reason.clone().unwrap_or_else(|| "unknown".to_owned());
@@ -144,7 +156,7 @@ impl CampaignCounts {
                     c.sent += r.n;
                     match r.message_status.as_deref() {
                         Some("delivered" | "read") => c.delivered += r.n,
-                        Some("failed" | "undelivered") => c.failed += r.n,
+                        Some("failed" | "undelivered") => c.undelivered += r.n,
                         _ => {}
                     }
                 }
@@ -359,8 +371,13 @@ mod tests {
 
     #[test]
     fn counters_add_up_by_state_message_and_outcome() {
+        let waiting = CountRow {
+            reason: Some("open_conversation".to_owned()),
+            ..row(RecipientState::Pending, None, None, 2)
+        };
         let c = CampaignCounts::from_rows(&[
-            row(RecipientState::Pending, None, None, 5),
+            row(RecipientState::Pending, None, None, 3),
+            waiting,
             row(RecipientState::Sent, Some("delivered"), None, 3),
             row(RecipientState::Sent, Some("read"), Some("done"), 2),
             row(RecipientState::Sent, Some("undelivered"), None, 1),
@@ -369,7 +386,12 @@ mod tests {
             row(RecipientState::Skipped, None, None, 6),
         ]);
         assert_eq!((c.pending, c.sent, c.delivered), (5, 7, 5));
-        assert_eq!(c.failed, 4 + 1, "refused first messages count as failed");
+        assert_eq!(c.waiting.get("open_conversation"), Some(&2));
+        assert_eq!(
+            (c.failed, c.undelivered),
+            (4, 1),
+            "`failed` counts recipients in state failed; a sent one the provider refused is undelivered"
+        );
         assert_eq!(c.skipped.get("opted_out"), Some(&6));
         assert_eq!((c.replied, c.opted_out), (2, 1));
         assert_eq!(c.completed.get("done"), Some(&2));

@@ -92,14 +92,6 @@ pub trait ContactStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<FieldDefinition, StoreError>;
 
-    /// Creates `text` fields for the keys that do not exist yet; existing ones are kept.
-    async fn ensure_text_fields(
-        &self,
-        organization: OrgId,
-        keys: &[FieldKey],
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-
     /// A contact of `organization`.
     async fn get_contact(
         &self,
@@ -118,6 +110,18 @@ pub trait ContactStore: Send + Sync {
     /// Applies `update` atomically. `Conflict` names `contacts_customer_key` or
     /// `contact_addresses_pkey` when a value belongs to another contact.
     async fn update_contact(
+        &self,
+        organization: OrgId,
+        id: ContactId,
+        update: ContactUpdate,
+        at: DateTime<Utc>,
+    ) -> Result<Contact, StoreError>;
+
+    /// Creates contact `id` of `organization` with `update`'s customer id, values and
+    /// addresses, all or nothing. `Conflict` names `contacts_customer_key` or
+    /// `contact_addresses_pkey` when a value belongs to another contact; `NotFound` when
+    /// there is no such organization.
+    async fn create_contact(
         &self,
         organization: OrgId,
         id: ContactId,

@@ -60,6 +60,8 @@ pub struct Turn {
     /// nothing of the turn is written (`Conflict { constraint:
     /// "campaign_recipient_state" }`). This is what makes a first message exactly once.
     pub recipient: Option<RecipientClaim>,
+    /// Notes to add to the conversation (Parley's own: why it was handed to a queue).
+    pub notes: Vec<Note>,
 }
 
 /// A campaign recipient a turn claims (see [`Turn::recipient`]).

@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    ChannelKind, ImportCounters, ImportId, ImportRecord, ImportStatus, OrgId, UserId,
+    ChannelKind, FieldDefinition, ImportCounters, ImportId, ImportRecord, ImportStatus, OrgId,
+    UserId,
 };
 
 use crate::{Page, PageRequest, StoreError};
@@ -58,6 +59,10 @@ pub struct ImportBatch {
     /// the batch commits): recorded as the import's `rows_through`, where a retried job
     /// resumes.
     pub through_row: u64,
+    /// Field definitions to create, where the organization has none by their key, in the
+    /// same transaction as the batch's rows, if the batch imports at least one row: a
+    /// file whose every row is refused makes no fields.
+    pub new_fields: Vec<FieldDefinition>,
 }
 
 /// Gives the original cells of `rows[index]` (used only for rows the store refuses).

@@ -226,7 +226,7 @@ pub const LIST_CAMPAIGNS: &str = "SELECT * FROM campaigns WHERE organization_id 
 
 /// Claims a pending campaign recipient for the turn that sends its first message (`$1`
 /// campaign, `$2` seq, `$3` conversation, `$4` message, `$5` at).
-pub const CLAIM_RECIPIENT: &str = "UPDATE campaign_recipients SET state = 'sent', \
+pub const CLAIM_RECIPIENT: &str = "UPDATE campaign_recipients SET state = 'sent', reason = NULL, \
      conversation_id = $3, message_id = $4, next_at = 0, updated_at = $5 \
      WHERE campaign_id = $1 AND seq = $2 AND state = 'pending'";
 
@@ -347,3 +347,9 @@ pub const INSTALLATION_FACT: &str = "SELECT value FROM installation WHERE name =
 /// name, `$2` value).
 pub const CLAIM_INSTALLATION_FACT: &str = "INSERT INTO installation (name, value) VALUES ($1, $2) \
      ON CONFLICT (name) DO UPDATE SET value = installation.value RETURNING value";
+
+/// Creates a field definition unless its organization has one by that key (`$1`
+/// organization, `$2` key, `$3` label, `$4` type, `$5` pii as 0 or 1, `$6` time).
+pub const INSERT_FIELD_IF_MISSING: &str = "INSERT INTO field_definitions (organization_id, key, \
+     label, type, pii, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+     ON CONFLICT (organization_id, key) DO NOTHING";

@@ -12,12 +12,12 @@
 //! * its zones (`parley_campaign::ZoneBook`: the contact's `timezone` field, else its
 //!   number's prefix when every candidate zone can be trusted, else the organization's
 //!   zone) decide whether the window is open **now** in every one of them; if not, the
-//!   recipient waits until the next opening (`next_at`), or is skipped `window_expired`
-//!   when none comes before the campaign's `end_at`;
+//!   recipient waits until the next opening (`next_at`, reason `outside_window`), or is
+//!   skipped `window_expired` when none comes before the campaign's `end_at`;
 //! * otherwise its first message is one conversation turn that claims it
 //!   (`App::start_recipient`), paced by the campaign's token bucket. A contact already in
-//!   an open conversation on the channel waits ten minutes and is tried again: a
-//!   campaign never interrupts a conversation in progress.
+//!   an open conversation on the channel waits ten minutes (reason `open_conversation`)
+//!   and is tried again: a campaign never interrupts a conversation in progress.
 //!
 //! Nothing lives only in memory: a restarted process finds its running campaigns and
 //! carries on from the rows. A crash before a turn commits leaves the recipient pending
@@ -40,7 +40,7 @@ use chrono::{DateTime, Utc};
 use parley_campaign::{SendWindow, ZoneBook};
 use parley_domain::{
     AuditAction, Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, OrgId, Pace,
-    Recipient, SkipReason,
+    Recipient, SkipReason, WaitReason,
 };
 use parley_store::{AudienceSlice, ContactFilter, PageRequest, Settle, Share};
 use tokio::sync::Notify;
@@ -446,7 +446,10 @@ impl App {
                     } else {
                         let until = campaign.end_at.unwrap_or(now + chrono::Duration::days(8));
                         match zones.next_opening(&window, now, until) {
-                            Some(at) => Step::Settle(Settle::Defer { until: at }),
+                            Some(at) => Step::Settle(Settle::Defer {
+                                until: at,
+                                why: WaitReason::OutsideWindow,
+                            }),
                             None => Step::Settle(Settle::Skip(SkipReason::WindowExpired)),
                         }
                     }
@@ -645,6 +648,7 @@ impl Pass {
                 seq,
                 Settle::Defer {
                     until: now + BUSY_WAIT,
+                    why: WaitReason::OpenConversation,
                 },
             )),
             Err(e) => {
@@ -653,6 +657,7 @@ impl Pass {
                     seq,
                     Settle::Defer {
                         until: now + FAULT_WAIT,
+                        why: WaitReason::Retrying,
                     },
                 ));
             }

@@ -1,4 +1,5 @@
-//! What people do to a conversation (SPEC §5), by API: reply through its channel, assign
+//! What people do to a conversation (SPEC §5), by API: start one with a contact, reply
+//! through its channel, assign
 //! or unassign, move to a queue, hand back to a flow step, tag an outcome status, close,
 //! and add notes (which are not turns: they change nothing the customer sees).
 //! Each action is one turn on the conversation (ADR 0006): ordered with the customer's
@@ -16,14 +17,23 @@
 //!   once (its messages go out as the bot's);
 //! * a status must be one of the organization's; one that `closes` closes;
 //! * a closed conversation takes no action (`409`); the customer's next message opens a
-//!   new one.
+//!   new one;
+//! * **starting** a conversation with a contact opens an outbound one on the channel
+//!   whose first message is the person's reply (so it is theirs); refused while the
+//!   contact has an open conversation there (`409`: go to that one). On WhatsApp a
+//!   business may write first only with an approved template, so the channel must name
+//!   one (`template_name`); the message goes as that template with the text as its
+//!   parameter until the customer answers.
 
-use parley_domain::{ConversationId, ConversationState, Note, NoteId, OrgId, Permission, UserId};
+use parley_domain::{
+    ChannelId, ContactId, ConversationId, ConversationState, Note, NoteId, OrgId, Permission,
+    Provider, UserId,
+};
 
 use super::events::Actor;
 use super::runtime::Handled;
 use crate::auth::{Access, Subject};
-use crate::{App, AppError};
+use crate::{App, AppError, FieldError};
 
 /// What a person does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +165,73 @@ impl App {
             self.auto_assign_later(org, queue.clone());
         }
         written.ok_or(AppError::Conflict("open conversation"))
+    }
+
+    /// Opens a conversation with one contact on one channel, its first message the
+    /// caller's (see the module's decisions). Every bad part of the request is named at
+    /// once; `409` while the contact has an open conversation on the channel.
+    pub async fn start_conversation(
+        &self,
+        access: &Access,
+        contact: ContactId,
+        channel: ChannelId,
+        text: String,
+    ) -> Result<Handled, AppError> {
+        access.require(Permission::ConversationsWrite)?;
+        let org = access.org_id();
+        let mut errors = Vec::new();
+        if let Err(AppError::Invalid(mut bad)) = self
+            .check_action(org, &AgentAction::Reply { text: text.clone() })
+            .await
+        {
+            errors.append(&mut bad);
+        }
+        let contact = self.store.get_contact(org, contact).await?;
+        let channel = self.store.find_channel(org, channel).await?;
+        if contact.is_none() {
+            errors.push(FieldError::new(
+                "contact_id",
+                "no such contact in this organization",
+            ));
+        }
+        match &channel {
+            None => errors.push(FieldError::new(
+                "channel_id",
+                "no such channel in this organization",
+            )),
+            Some(c) if !c.enabled => {
+                errors.push(FieldError::new("channel_id", "the channel is disabled"));
+            }
+            Some(c)
+                if c.provider == Provider::Whatsapp
+                    && !c.settings.contains_key("template_name") =>
+            {
+                // A new conversation has no customer message in the last 24 hours.
+                errors.push(FieldError::new(
+                    "channel_id",
+                    "WhatsApp lets a business write first only with an approved template: set the channel's template_name (the text becomes its one parameter)",
+                ));
+            }
+            Some(_) => {}
+        }
+        if let (Some(contact), Some(channel)) = (&contact, &channel) {
+            let kind = channel.provider.address_kind();
+            if !contact.addresses.iter().any(|a| a.kind == kind) {
+                errors.push(FieldError::new(
+                    "contact_id",
+                    format!(
+                        "the contact has no {} address for this channel",
+                        kind.as_str()
+                    ),
+                ));
+            }
+        }
+        let (Some(contact), Some(channel), true) = (contact, channel, errors.is_empty()) else {
+            return Err(AppError::Invalid(errors));
+        };
+        let sender = format!("agent:{}", access.principal.actor());
+        self.agent_start_turn(channel, contact, text, sender, actor_of(access))
+            .await
     }
 
     /// Adds a note to a conversation the caller may see (open or closed); notes are for

@@ -45,8 +45,8 @@ use crate::{App, AppError};
 mod plan;
 
 use plan::{
-    Declined, Facts, Outcome, decide_agent, decide_auto_assign, decide_campaign_start,
-    decide_flow_input, decide_inbound,
+    Declined, Facts, Outcome, decide_agent, decide_agent_start, decide_auto_assign,
+    decide_campaign_start, decide_flow_input, decide_inbound,
 };
 
 use super::send::Outgoing;
@@ -568,6 +568,43 @@ impl App {
             Err(AppError::Conflict("campaign_recipient_state")) => Ok(Started::Taken),
             Err(e) => Err(e),
         }
+    }
+
+    /// Opens an outbound conversation with `contact` on `channel` whose first message is a
+    /// person's (checked by the caller); `Conflict("open conversation")` while the contact
+    /// has one open there.
+    pub(crate) async fn agent_start_turn(
+        &self,
+        channel: Channel,
+        contact: Contact,
+        text: String,
+        sender: String,
+        by: super::events::Actor,
+    ) -> Result<Handled, AppError> {
+        let organization = self.organization_of(channel.organization_id).await?;
+        let target = TurnTarget::Open {
+            organization: organization.id,
+            contact: contact.id,
+            channel: channel.id,
+        };
+        let address = address_of(&contact, channel.provider.address_kind());
+        let facts = Facts {
+            now: self.clock.now(),
+            statuses: self.outcome_statuses_of(organization.id).await?,
+            organization,
+            channel,
+            contact,
+            address,
+            flow: None,
+            send_after: self.runtime.send_after(),
+        };
+        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
+            decide_agent_start(facts, current, &text, &sender, by, out)
+        };
+        self.run_turn(target, facts, decide)
+            .await?
+            .map(Handled::from)
+            .ok_or(AppError::Conflict(BUSY))
     }
 
     /// What a turn on an existing conversation reads: its channel, contact and address,

@@ -56,6 +56,10 @@ struct StoreConsumer {
     /// (it crashed, or its process did): they are read again (so repeats are still found
     /// across the whole file) but neither applied nor counted again.
     resume_after: u64,
+    /// How values are read (for typing new columns).
+    context: ValueContext,
+    /// The fields the plan makes, until a batch has imported a row (and created them).
+    new_fields: Vec<FieldDefinition>,
 }
 
 /// What is left of a batch once the writer has applied it.
@@ -120,16 +124,32 @@ impl StoreConsumer {
 impl ImportConsumer for StoreConsumer {
     type Error = ConsumerError;
 
-    fn plan(&mut self, header: &[String]) -> Result<ImportPlan, ConsumerError> {
-        let plan =
+    fn plan(
+        &mut self,
+        header: &[String],
+        sample: &[&parley_import::Row],
+    ) -> Result<ImportPlan, ConsumerError> {
+        let mut plan =
             parley_import::plan(header, &self.options, &self.known).map_err(ConsumerError::Plan)?;
+        parley_import::type_new_fields(&mut plan, sample, &mut self.context);
         let now = self.app.clock.now();
+        self.new_fields = plan
+            .new_fields
+            .iter()
+            .map(|f| FieldDefinition {
+                organization_id: self.organization,
+                key: f.key.clone(),
+                label: f.label.clone(),
+                field_type: f.field_type,
+                pii: f.pii,
+                builtin: false,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
         let writer = self
             .handle
             .block_on(async {
-                self.store()
-                    .ensure_text_fields(self.organization, &plan.new_fields, now)
-                    .await?;
                 self.store()
                     .start_import(self.id, header, &plan.warnings, now)
                     .await?;
@@ -204,6 +224,12 @@ impl ImportConsumer for StoreConsumer {
                 (row, source)
             })
             .unzip();
+        // Created with the first row imported (none while every row is refused).
+        let new_fields = if rows.is_empty() {
+            Vec::new()
+        } else {
+            self.new_fields.clone()
+        };
         let applied = ImportBatch {
             channel: self.channel,
             rows,
@@ -211,6 +237,7 @@ impl ImportConsumer for StoreConsumer {
             reject_lines,
             bytes_read: batch.bytes_read,
             through_row,
+            new_fields,
         };
         let original = |i: usize| {
             sources
@@ -222,9 +249,13 @@ impl ImportConsumer for StoreConsumer {
         let writer = self.writer.as_mut().ok_or_else(|| {
             ConsumerError::Store(StoreError::corrupt("a batch came before the plan"))
         })?;
-        self.handle
+        let counters = self
+            .handle
             .block_on(writer.apply(&applied, &original, now))
             .map_err(ConsumerError::Store)?;
+        if counters.rows_imported > 0 {
+            self.new_fields.clear();
+        }
         self.reclaim.give((applied, sources));
         Ok(())
     }
@@ -266,6 +297,8 @@ impl App {
             ids: IdSequence::new(),
             reclaim: Reclaim::start(),
             resume_after: record.rows_through,
+            context: ValueContext::new(country, order),
+            new_fields: Vec::new(),
         };
         if record.rows_through > 0 {
             tracing::info!(import = %id, after_row = record.rows_through, "resuming an import after its last committed row");

@@ -28,15 +28,21 @@ use crate::problem::{ApiError, Problem};
 /// A campaign's counters.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CountsResponse {
-    /// Recipients not sent to yet.
+    /// Recipients in state `pending`: not sent to yet.
     pub pending: u64,
-    /// First messages handed to the send path.
+    /// Of those, the ones held back, by their `reason`: `open_conversation` (the
+    /// contact is in a conversation on the channel), `outside_window` (their send window
+    /// is closed now), `retrying`.
+    pub waiting: BTreeMap<String, u64>,
+    /// Recipients in state `sent`: their first message was handed to the send path.
     pub sent: u64,
-    /// First messages delivered (or read).
+    /// Of those, first messages the provider reported delivered (or read).
     pub delivered: u64,
-    /// First messages that failed.
+    /// Of those, first messages the provider refused or could not deliver.
+    pub undelivered: u64,
+    /// Recipients in state `failed`: their first message could not be made.
     pub failed: u64,
-    /// Recipients left out, by reason.
+    /// Recipients in state `skipped`, by their `reason`.
     pub skipped: BTreeMap<String, u64>,
     /// Conversations in which the customer wrote back.
     pub replied: u64,
@@ -50,8 +56,10 @@ impl From<CampaignCounts> for CountsResponse {
     fn from(c: CampaignCounts) -> Self {
         Self {
             pending: c.pending,
+            waiting: c.waiting,
             sent: c.sent,
             delivered: c.delivered,
+            undelivered: c.undelivered,
             failed: c.failed,
             skipped: c.skipped,
             replied: c.replied,
@@ -145,8 +153,9 @@ pub struct RecipientResponse {
     pub address: Option<String>,
     /// `pending`, `sent`, `failed` or `skipped`.
     pub state: String,
-    /// Why it was skipped: `opted_out`, `invalid_address`, `duplicate`,
-    /// `window_expired` or `cancelled`.
+    /// Why it was skipped (`opted_out`, `invalid_address`, `duplicate`,
+    /// `window_expired`, `cancelled`), or why a pending one waits (`open_conversation`,
+    /// `outside_window`, `retrying`).
     pub reason: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
@@ -162,12 +171,13 @@ pub struct RecipientResponse {
 
 impl From<Recipient> for RecipientResponse {
     fn from(r: Recipient) -> Self {
+        let reason = reason_of(&r).map(str::to_owned);
         Self {
             seq: r.seq,
             contact_id: r.contact_id.to_string(),
             address: r.address,
             state: r.state.as_str().to_owned(),
-            reason: r.reason.map(|x| x.as_str().to_owned()),
+            reason,
             error: r.error,
             next_at: r.next_at,
             conversation_id: r.conversation_id.map(|c| c.to_string()),
@@ -178,6 +188,13 @@ impl From<Recipient> for RecipientResponse {
 }
 
 list_type!(RecipientList, RecipientResponse);
+
+/// A recipient's `reason`: why it was skipped, or why it still waits.
+fn reason_of(r: &Recipient) -> Option<&'static str> {
+    r.reason
+        .map(|x| x.as_str())
+        .or(r.waiting.map(|w| w.as_str()))
+}
 
 /// Who a campaign is for: exactly one of `import_id` and `filter`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -516,7 +533,7 @@ fn csv_rows(rows: &[Recipient]) -> Vec<u8> {
             r.contact_id.to_string(),
             r.address.clone().unwrap_or_default(),
             r.state.as_str().to_owned(),
-            r.reason.map(|x| x.as_str().to_owned()).unwrap_or_default(),
+            reason_of(r).unwrap_or_default().to_owned(),
             r.error.clone().unwrap_or_default(),
             r.conversation_id.map(|c| c.to_string()).unwrap_or_default(),
             r.message_id.map(|m| m.to_string()).unwrap_or_default(),

@@ -1,4 +1,5 @@
-//! `/api/v1/fields`, `/api/v1/contacts` and `/api/v1/contacts/suppressions`.
+//! `/api/v1/fields`, `/api/v1/contacts` (list, add one, read, change, delete) and
+//! `/api/v1/contacts/suppressions`.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -295,6 +296,44 @@ pub async fn get_contact(
 ) -> Result<Json<ContactResponse>, ApiError> {
     let id = path_id(&id, "contact")?;
     Ok(Json(state.app.get_contact(&access, id).await?.into()))
+}
+
+/// A contact to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContactRequest {
+    /// The organization's reference for the customer, unique among its contacts.
+    #[schema(min_length = 1, max_length = 128)]
+    pub customer_id: Option<String>,
+    /// Values by field key, read by each field's type (define new fields first).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub fields: Map<String, Value>,
+    /// At least one channel address; phone numbers may be local to the organization's
+    /// country.
+    #[schema(min_items = 1)]
+    pub addresses: Vec<AddressDto>,
+}
+
+/// Add one contact. Every bad value is reported at once; a `customer_id` or an address
+/// another contact holds answers 409 and nothing is written.
+#[utoipa::path(post, path = "/contacts", tag = "contacts", request_body = CreateContactRequest,
+    responses((status = 201, body = ContactResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_contact(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    ApiJson(body): ApiJson<CreateContactRequest>,
+) -> Result<(StatusCode, Json<ContactResponse>), ApiError> {
+    let contact = state
+        .app
+        .create_contact(
+            &access,
+            body.customer_id,
+            body.fields,
+            body.addresses.into_iter().map(Into::into).collect(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(contact.into())))
 }
 
 /// Changes to a contact.

@@ -1,6 +1,7 @@
 //! Conversations (SPEC §5): one conversation with its messages (`conversations:read`);
-//! people's actions on it (`conversations:write`: reply, assign, move, hand back, status,
-//! close; each answers with the conversation and the messages it wrote); and
+//! starting one with a contact and people's actions on it (`conversations:write`: start,
+//! reply, assign, move, hand back, status, close; each answers with the conversation and
+//! the messages it wrote); and
 //! the `sim` channel's inbound door, `POST /channels/{id}/sim/inbound`
 //! (`conversations:write`), which runs a customer's message through the runtime exactly as
 //! a provider's callback would.
@@ -12,6 +13,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
 use parley_app::conversations::agents::AgentAction;
+use parley_app::{AppError, FieldError};
 use parley_domain::{Conversation, ConversationId, ConversationState, Message, Note, UserId};
 use parley_store::ConversationFilter;
 use serde::{Deserialize, Serialize};
@@ -142,7 +144,8 @@ pub struct NoteResponse {
     pub id: String,
     /// `conv_…`
     pub conversation_id: String,
-    /// Who wrote it (`usr_…` or `key_…`).
+    /// Who wrote it: `usr_…`, `key_…`, or `system` (Parley, saying why it handed the
+    /// conversation to a queue).
     pub author: String,
     /// The text.
     pub body: String,
@@ -178,7 +181,8 @@ pub struct ConversationThread {
     pub conversation: ConversationResponse,
     /// Its messages.
     pub messages: Vec<MessageResponse>,
-    /// People's notes, oldest first.
+    /// Notes, oldest first: people's, and Parley's own (`system`) saying why it was
+    /// handed to a queue.
     pub notes: Vec<NoteResponse>,
     /// Pass as `cursor` for the next page of messages.
     pub next_cursor: Option<String>,
@@ -339,6 +343,61 @@ pub async fn sim_inbound(
         })?;
     Ok((
         StatusCode::ACCEPTED,
+        Json(SimInboundResponse {
+            conversation: handled.conversation.into(),
+            messages: handled.messages.into_iter().map(Into::into).collect(),
+        }),
+    ))
+}
+
+/// A conversation to open with one contact.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartConversationRequest {
+    /// `ct_…`: the contact to write to.
+    #[schema(pattern = "^ct_[0-9a-z]{26}$")]
+    pub contact_id: String,
+    /// `chn_…`: the channel to write on (the contact needs an address of its kind).
+    #[schema(pattern = "^chn_[0-9a-z]{26}$")]
+    pub channel_id: String,
+    /// The first message. On WhatsApp it goes as the channel's approved template
+    /// (`template_name`), this text its one parameter, until the customer answers.
+    #[schema(min_length = 1, max_length = 4096)]
+    pub text: String,
+}
+
+/// Open a conversation with a contact, the first message yours: it is assigned to you
+/// (a person) and goes out through the channel. 409 while the contact has an open
+/// conversation on the channel: write there instead.
+#[utoipa::path(post, operation_id = "start_conversation", path = "/conversations", tag = "conversations",
+    request_body = StartConversationRequest,
+    responses((status = 201, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn start(
+    State(state): State<AppState>,
+    Caller(access): Caller,
+    ApiJson(body): ApiJson<StartConversationRequest>,
+) -> Result<(StatusCode, Json<SimInboundResponse>), ApiError> {
+    let contact = body.contact_id.parse();
+    let channel = body.channel_id.parse();
+    let mut errors = Vec::new();
+    if contact.is_err() {
+        errors.push(FieldError::new("contact_id", "must be a contact id (ct_…)"));
+    }
+    if channel.is_err() {
+        errors.push(FieldError::new(
+            "channel_id",
+            "must be a channel id (chn_…)",
+        ));
+    }
+    let (Ok(contact), Ok(channel)) = (contact, channel) else {
+        return Err(AppError::Invalid(errors).into());
+    };
+    let handled = state
+        .app
+        .start_conversation(&access, contact, channel, body.text)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
         Json(SimInboundResponse {
             conversation: handled.conversation.into(),
             messages: handled.messages.into_iter().map(Into::into).collect(),

@@ -11,12 +11,34 @@ use parley_testkit::TestApp;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
+/// A conversation's notes: (author, body), oldest first.
+async fn notes_of(t: &TestApp, token: &str, id: &str) -> Vec<(String, String)> {
+    let th = t.get(&format!("/api/v1/conversations/{id}"), token).await;
+    th.json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["author"].as_str().unwrap().to_owned(),
+                n["body"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+pub(super) async fn call(
+    t: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
     let r = t.call(method, path, Some(token), None, Some(body)).await;
     (r.status.as_u16(), r.json)
 }
 
-async fn ok(t: &TestApp, token: &str, path: &str, body: Value) -> Value {
+pub(super) async fn ok(t: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let (status, json) = call(t, token, Method::POST, path, body).await;
     assert!((200..300).contains(&status), "{path}: {status} {json}");
     json
@@ -96,6 +118,14 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
     assert_eq!(handed["conversation"]["state"], "queued");
     assert_eq!(handed["conversation"]["queue"], "collections");
     let path = |action: &str| format!("/api/v1/conversations/{id}/{action}");
+    // Whoever picks it up reads why it came to the queue.
+    assert_eq!(
+        notes_of(&t, &token, &id).await,
+        [(
+            "system".to_owned(),
+            "The bot flow “help” handed the conversation over to collections.".to_owned()
+        )]
+    );
 
     // A person is given it, by hand.
     let agent = t
@@ -168,6 +198,14 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
     assert_eq!(
         (kind.as_str(), data["note"].clone()),
         ("moveToQueue", json!("needs a supervisor"))
+    );
+    let key = data["moved_by"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        notes_of(&t, &token, &id).await.last().unwrap(),
+        &(
+            "system".to_owned(),
+            format!("Moved to default by {key}: needs a supervisor")
+        )
     );
 
     // Handed back to the flow: the question is asked again.

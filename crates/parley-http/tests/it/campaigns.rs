@@ -96,6 +96,19 @@ pub(super) async fn recipients(t: &TestApp, token: &str, campaign: &str) -> Vec<
     }
 }
 
+/// Each recipient's (address, state, reason), in order.
+fn states_of(all: &[Value]) -> Vec<(&str, &str, Option<&str>)> {
+    all.iter()
+        .map(|r| {
+            (
+                r["address"].as_str().unwrap(),
+                r["state"].as_str().unwrap(),
+                r["reason"].as_str(),
+            )
+        })
+        .collect()
+}
+
 /// Runs passes until the campaign has nothing more to do (at most `limit`).
 async fn drive(t: &TestApp, org: OrgId, campaign: &str, limit: usize) {
     let id: CampaignId = campaign.parse().unwrap();
@@ -162,16 +175,7 @@ async fn a_campaign_sends_each_imported_contact_one_first_message_and_counts_out
 
     let all = recipients(&t, &token, &campaign).await;
     assert_eq!(all.len(), 5);
-    let mut states: Vec<(&str, &str, Option<&str>)> = all
-        .iter()
-        .map(|r| {
-            (
-                r["address"].as_str().unwrap(),
-                r["state"].as_str().unwrap(),
-                r["reason"].as_str(),
-            )
-        })
-        .collect();
+    let mut states = states_of(&all);
     states.sort_unstable();
     assert_eq!(
         states,
@@ -287,6 +291,80 @@ async fn a_campaign_sends_each_imported_contact_one_first_message_and_counts_out
         "{text}"
     );
     workers.cancel();
+}
+
+#[tokio::test]
+async fn a_recipient_in_an_open_conversation_waits_and_says_why() {
+    let t = TestApp::new().await;
+    let (org, token) = t.org_with_token("Busy", None, Role::Admin).await;
+    let flow = flow(&t, &token).await;
+    let channel = t.sim_channel(&token, None).await;
+    let import = import(&t, &token, Value::Array(phones(2, 1))).await;
+    // The first customer is talking on the channel already.
+    let open = t
+        .post_ok(
+            &token,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            json!({"from": "+447911100001", "text": "Hello, a question about my bill"}),
+        )
+        .await;
+    assert_eq!(open["conversation"]["state"], "queued", "{open}");
+    let campaign = t
+        .post_ok(
+            &token,
+            "/api/v1/campaigns",
+            json!({"name": "Busy", "audience": {"import_id": import},
+                   "flow_id": flow, "channel_id": channel, "rate_per_second": 50}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    t.post_ok(
+        &token,
+        &format!("/api/v1/campaigns/{campaign}/start"),
+        json!({}),
+    )
+    .await;
+    let id: CampaignId = campaign.parse().unwrap();
+    let mut run = CampaignRun::default();
+    for _ in 0..5 {
+        t.app.dispatch_pass(org, id, &mut run).await.unwrap();
+    }
+    let all = recipients(&t, &token, &campaign).await;
+    let states = states_of(&all);
+    assert_eq!(
+        states,
+        [
+            ("+447911100001", "pending", Some("open_conversation")),
+            ("+447911100002", "sent", None)
+        ]
+    );
+    assert!(all[0]["next_at"].is_string(), "{}", all[0]);
+    // The counters use the recipients' words.
+    let counts = get(&t, &token, &format!("/api/v1/campaigns/{campaign}")).await["counts"].clone();
+    assert_eq!(
+        (
+            &counts["pending"],
+            &counts["waiting"],
+            &counts["sent"],
+            &counts["failed"]
+        ),
+        (
+            &json!(1),
+            &json!({"open_conversation": 1}),
+            &json!(1),
+            &json!(0)
+        ),
+        "{counts}"
+    );
+    let waiting = get(
+        &t,
+        &token,
+        &format!("/api/v1/campaigns/{campaign}/recipients?state=pending"),
+    )
+    .await;
+    assert_eq!(waiting["data"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -67,6 +67,7 @@ async fn sent_message(t: &TestApp, org: OrgId, channel: parley_domain::ChannelId
                     jobs: vec![],
                     suppression: None,
                     recipient: None,
+                    notes: Vec::new(),
                 })
             }),
         )

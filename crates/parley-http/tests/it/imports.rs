@@ -191,6 +191,274 @@ async fn an_uploaded_file_imports_reports_rejects_and_reimports_as_a_no_op() {
     assert_eq!(list.json["data"].as_array().unwrap().len(), 2);
 }
 
+/// The organization's field definitions: key → (type, pii, label).
+async fn fields_of(
+    t: &TestApp,
+    token: &str,
+) -> std::collections::BTreeMap<String, (String, bool, String)> {
+    let fields = t.get("/api/v1/fields", token).await;
+    fields.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["builtin"] == false)
+        .map(|f| {
+            (
+                f["key"].as_str().unwrap().to_owned(),
+                (
+                    f["type"].as_str().unwrap().to_owned(),
+                    f["pii"].as_bool().unwrap(),
+                    f["label"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_first_import_types_its_new_columns_and_refuses_impossible_dates() {
+    let t = TestApp::new().await;
+    let (_, token) = t
+        .org_with_token("First import", None, Role::Supervisor)
+        .await;
+    // No field definitions: every column but the phone is new.
+    let file = "Mobile,Date of Birth,Balance,Email,Postcode,Opted In,Notes,Account\n\
+                087 123 4567,31/01/1980,\"1,204.50\",zoe@example.ie,A65 F4E2,yes,called twice,00123\n\
+                086 765 4321,31/02/1980,99.5,sean@example.ie,D6W 1234,no,,00456\n\
+                085 111 2222,1990-13-45,10,ann@example.ie,A65 F4E2,no,ok,00789\n\
+                083 999 8888,05/12/1990,£0.10,bob@example.ie,D02 X285,yes,,01000\n";
+    let r = upload(
+        &t,
+        &token,
+        "first.csv",
+        &json!({"default_country": "IE"}),
+        file.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.json);
+    let counters = run_job(&t, &r.json).await;
+    assert_eq!(
+        (
+            counters["rows_imported"].as_u64(),
+            counters["rows_rejected"].as_u64()
+        ),
+        (Some(2), Some(2)),
+        "{counters}"
+    );
+    let fields = fields_of(&t, &token).await;
+    let typed: Vec<(&str, &str, bool)> = fields
+        .iter()
+        .map(|(k, (ty, pii, _))| (k.as_str(), ty.as_str(), *pii))
+        .collect();
+    assert_eq!(
+        typed,
+        [
+            ("account", "text", false),
+            ("balance", "money", false),
+            ("date_of_birth", "date", true),
+            ("email", "email", true),
+            ("notes", "text", false),
+            ("opted_in", "boolean", false),
+            ("postcode", "postcode", true),
+        ]
+    );
+    assert_eq!(
+        fields["date_of_birth"].2, "Date of Birth",
+        "the header is the label"
+    );
+
+    // The impossible dates are refused with the reason, in the same import.
+    let path = format!("/api/v1/imports/{}", r.json["id"].as_str().unwrap());
+    let report = t.get(&format!("{path}/rejects.csv"), &token).await;
+    let text = report.json.as_str().unwrap().to_owned();
+    assert!(
+        text.contains("3,Date of Birth,31/02/1980,\"day 31 does not exist in 1980-02"),
+        "{text}"
+    );
+    assert!(
+        text.contains("4,Date of Birth,1990-13-45,\"month 13 is out of range"),
+        "{text}"
+    );
+    // The operator is told what was made.
+    let got = t.get(&path, &token).await;
+    let warnings = got.json["warnings"].to_string();
+    assert!(
+        warnings.contains("date_of_birth (date, personal data)")
+            && warnings.contains("balance (money)"),
+        "{warnings}"
+    );
+    // Values are stored in their type's canonical form.
+    let zoe = t
+        .get("/api/v1/contacts?field.email=zoe%40example.ie", &token)
+        .await;
+    let fields = &zoe.json["data"][0]["fields"];
+    assert_eq!(
+        (
+            &fields["date_of_birth"],
+            &fields["balance"],
+            &fields["opted_in"],
+            &fields["account"]
+        ),
+        (
+            &json!("1980-01-31"),
+            &json!("1204.50"),
+            &json!(true),
+            &json!("00123")
+        ),
+        "{}",
+        zoe.json
+    );
+}
+
+#[tokio::test]
+async fn an_import_whose_every_row_is_refused_makes_no_fields() {
+    let t = TestApp::new().await;
+    let (_, token) = t
+        .org_with_token("All refused", None, Role::Supervisor)
+        .await;
+    let file = "Mobile,Date of Birth,Balance\n12,01/01/1980,10\nnope,02/01/1980,11\n";
+    let r = upload(
+        &t,
+        &token,
+        "bad.csv",
+        &json!({"default_country": "IE"}),
+        file.as_bytes(),
+    )
+    .await;
+    let counters = run_job(&t, &r.json).await;
+    assert_eq!(
+        (
+            counters["rows_imported"].as_u64(),
+            counters["rows_rejected"].as_u64()
+        ),
+        (Some(0), Some(2))
+    );
+    assert!(fields_of(&t, &token).await.is_empty(), "no field was made");
+    // A later import with a good row makes them, typed.
+    let file = "Mobile,Date of Birth,Balance\n087 123 4567,01/01/1980,10\n";
+    let r = upload(
+        &t,
+        &token,
+        "good.csv",
+        &json!({"default_country": "IE"}),
+        file.as_bytes(),
+    )
+    .await;
+    run_job(&t, &r.json).await;
+    let fields = fields_of(&t, &token).await;
+    assert_eq!(
+        fields.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["balance", "date_of_birth"]
+    );
+    assert_eq!(fields["date_of_birth"].0, "date");
+}
+
+#[tokio::test]
+async fn one_contact_is_added_whole_with_every_bad_value_named_at_once() {
+    let t = TestApp::new().await;
+    let (_, token) = t.org_with_token("One by one", None, Role::Supervisor).await;
+    t.define_fields(&token, &[("balance", "money"), ("date_of_birth", "date")])
+        .await;
+    let add = |body: Value| {
+        let (t, token) = (&t, token.clone());
+        async move {
+            t.call(
+                Method::POST,
+                "/api/v1/contacts",
+                Some(&token),
+                None,
+                Some(body),
+            )
+            .await
+        }
+    };
+    let r = add(
+        json!({"customer_id": "AC-9", "fields": {"first_name": "Ada", "balance": "£12.5"},
+                       "addresses": [{"kind": "sms", "address": "07911 123456"}]}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["customer_id"], "AC-9");
+    assert_eq!(
+        r.json["fields"],
+        json!({"first_name": "Ada", "balance": "12.50"})
+    );
+    assert_eq!(
+        r.json["addresses"],
+        json!([{"kind": "sms", "address": "+447911123456"}]),
+        "a local number is read with the organization's country"
+    );
+    let got = t
+        .get(
+            &format!("/api/v1/contacts/{}", r.json["id"].as_str().unwrap()),
+            &token,
+        )
+        .await;
+    assert_eq!(got.json, r.json);
+
+    // Every bad part at once, named as the request names it.
+    let bad = add(json!({"customer_id": "", "fields": {"balance": "lots", "date_of_birth": "31/02/1980", "nope": 1},
+                         "addresses": [{"kind": "sms", "address": "12"}]}))
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.json);
+    let mut named: Vec<&str> = bad.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    named.sort_unstable();
+    assert_eq!(
+        named,
+        [
+            "addresses[0].address",
+            "customer_id",
+            "fields.balance",
+            "fields.date_of_birth",
+            "fields.nope"
+        ],
+        "{}",
+        bad.json
+    );
+    let none = add(json!({"addresses": []})).await;
+    assert_eq!(none.status, 422);
+    assert_eq!(
+        none.json["errors"][0]["field"], "addresses",
+        "{}",
+        none.json
+    );
+
+    // Held by another contact: a conflict, and nothing written.
+    let taken = add(json!({"customer_id": "AC-10", "addresses": [
+        {"kind": "sms", "address": "+447911123457"}, {"kind": "sms", "address": "+447911123456"}]}))
+    .await;
+    assert_eq!(taken.status, 409, "{}", taken.json);
+    assert!(
+        taken.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("channel address"),
+        "{}",
+        taken.json
+    );
+    let again = add(
+        json!({"customer_id": "AC-9", "addresses": [{"kind": "sms", "address": "+447911123458"}]}),
+    )
+    .await;
+    assert_eq!(again.status, 409, "{}", again.json);
+    let all = t.get("/api/v1/contacts", &token).await;
+    assert_eq!(
+        all.json["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        all.json
+    );
+    let free = t
+        .get("/api/v1/contacts?address=%2B447911123457", &token)
+        .await;
+    assert!(free.json["data"].as_array().unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn rows_malformed_files_contact_edits_and_suppressions() {
     let t = TestApp::new().await;

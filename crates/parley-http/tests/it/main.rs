@@ -31,6 +31,8 @@ mod conversations;
 mod providers;
 // People's actions on conversations: reply, assign, move, hand back, status, close.
 mod agents;
+// A person starts a conversation with one contact.
+mod conversation_start;
 // A turn's replies leave in the flow's order on every channel, whatever fails.
 mod send_order;
 // Web chat over a real WebSocket: visitors, tokens, origins, the thread.

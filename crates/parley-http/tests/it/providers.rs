@@ -360,6 +360,76 @@ async fn whatsapp_end_to_end_handshake_signed_messages_and_statuses_out_of_order
     assert!(template.template, "{template:?}");
     assert_eq!(template.text, "payment_reminder");
 
+    // A person writes first to another customer: it goes as the template.
+    let other = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/contacts",
+        Some(json!({"addresses": [{"kind": "whatsapp", "address": "+447911123499"}]})),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let started = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/conversations",
+        Some(
+            json!({"contact_id": other, "channel_id": channel, "text": "Your statement is ready."}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        started["conversation"]["direction"], "outbound",
+        "{started}"
+    );
+    let first = eventually("the first message as the template", async || {
+        standin.sent().into_iter().find(|m| m.to == "447911123499")
+    })
+    .await;
+    assert!(first.template, "{first:?}");
+    assert_eq!(first.text, "payment_reminder");
+
+    // Without an approved template a business cannot write first on WhatsApp.
+    let bare = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/channels",
+        Some(
+            json!({"provider": "whatsapp", "name": "No template", "sender": "1234567891",
+            "settings": {"base_url": standin.base_url},
+            "credentials": {"access_token": "wa-access", "app_secret": "wa-app-secret",
+                            "verify_token": "verify-me"}}),
+        ),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = t
+        .call(
+            Method::POST,
+            "/api/v1/conversations",
+            Some(&token),
+            None,
+            Some(json!({"contact_id": other, "channel_id": bare, "text": "Hello"})),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.json);
+    assert_eq!(refused.json["errors"][0]["field"], "channel_id");
+    assert!(
+        refused.json["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("template_name"),
+        "{}",
+        refused.json
+    );
+
     // A forged body: 403, nothing recorded.
     let forged = reqwest::Client::new()
         .post(format!("{base}/hooks/whatsapp/{channel}"))

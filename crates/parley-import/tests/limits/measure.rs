@@ -209,7 +209,11 @@ fn pipeline_of_rows_copying_one_long_shared_string() {
     struct Drop;
     impl ImportConsumer for Drop {
         type Error = PlanError;
-        fn plan(&mut self, header: &[String]) -> Result<ImportPlan, PlanError> {
+        fn plan(
+            &mut self,
+            header: &[String],
+            _: &[&parley_import::Row],
+        ) -> Result<ImportPlan, PlanError> {
             let known = FieldDefinition::builtins(OrgId::generate());
             parley_import::plan(header, &ImportOptions::default(), &known)
         }

@@ -231,7 +231,9 @@ impl PgStore {
         let mut changed = 0;
         for (seq, settle) in changes {
             let (state, reason, error, next_at) = match settle {
-                Settle::Defer { until } => ("pending", None, None, to_millis(until)),
+                Settle::Defer { until, why } => {
+                    ("pending", Some(why.as_str()), None, to_millis(until))
+                }
                 Settle::Skip(reason) => ("skipped", Some(reason.as_str()), None, 0),
                 Settle::Fail { error } => ("failed", None, Some(error), 0),
             };

@@ -255,11 +255,11 @@ pub(crate) fn settle(
     for (seq, settle) in changes {
         let seq = i64::try_from(*seq).unwrap_or(i64::MAX);
         let n = match settle {
-            Settle::Defer { until } => statement.execute(params![
+            Settle::Defer { until, why } => statement.execute(params![
                 id,
                 seq,
                 "pending",
-                None::<&str>,
+                why.as_str(),
                 None::<&str>,
                 to_millis(*until),
                 now

@@ -492,6 +492,9 @@ fn apply(
     }
     let (counters, lines) = batch.settle(contacts, &conflicts, original);
     insert_reject_lines(tx, import, &lines)?;
+    if counters.rows_imported > 0 {
+        insert_new_fields(tx, &batch.new_fields, now)?;
+    }
     tx.execute(
         "UPDATE imports SET rows_total = rows_total + ?2, rows_imported = rows_imported + ?3, \
          rows_rejected = rows_rejected + ?4, contacts_created = contacts_created + ?5, \
@@ -511,6 +514,37 @@ fn apply(
     )
     .map_err(sql_err)?;
     Ok(counters)
+}
+
+crate::rows::numbered_sql! {
+    INSERT_FIELD_IF_MISSING = parley_store::sql::INSERT_FIELD_IF_MISSING;
+}
+
+/// Creates the batch's new field definitions that do not exist yet.
+fn insert_new_fields(
+    tx: &Connection,
+    fields: &[parley_domain::FieldDefinition],
+    now: i64,
+) -> Result<(), StoreError> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let mut insert = tx
+        .prepare_cached(&INSERT_FIELD_IF_MISSING)
+        .map_err(sql_err)?;
+    for f in fields {
+        insert
+            .execute(params![
+                f.organization_id.to_string(),
+                f.key.as_str(),
+                f.label,
+                f.field_type.as_str(),
+                i64::from(f.pii),
+                now
+            ])
+            .map_err(sql_err)?;
+    }
+    Ok(())
 }
 
 /// Appends `lines` after the import's existing report lines.

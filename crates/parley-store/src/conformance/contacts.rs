@@ -2,6 +2,7 @@
 
 use parley_domain::{
     ChannelAddress, ChannelKind, ContactId, FieldDefinition, FieldKey, FieldType, ImportStatus,
+    OrgId,
 };
 use serde_json::json;
 
@@ -75,24 +76,6 @@ pub async fn fields_are_defined_per_organization(s: &dyn Store) {
             .await,
         Err(StoreError::NotFound)
     ));
-    s.ensure_text_fields(org, &[key("balance"), key("notes")], at(6))
-        .await
-        .unwrap();
-    s.ensure_text_fields(org, &[key("notes")], at(7))
-        .await
-        .unwrap();
-    let listed = s.list_fields(org).await.unwrap();
-    assert_eq!(
-        listed
-            .iter()
-            .map(|f| (f.key.as_str(), f.field_type))
-            .collect::<Vec<_>>(),
-        [("balance", FieldType::Money), ("notes", FieldType::Text)]
-    );
-    assert_eq!(
-        listed[0].label, "Arrears",
-        "ensure_text_fields keeps existing definitions"
-    );
     assert_eq!(s.list_fields(other).await.unwrap().len(), 1);
 }
 
@@ -129,6 +112,7 @@ pub(super) fn batch(rows: Vec<ImportRow>) -> ImportBatch {
         reject_lines: Vec::new(),
         bytes_read: 50,
         through_row,
+        new_fields: Vec::new(),
     }
 }
 
@@ -196,6 +180,98 @@ pub async fn import_writers_commit_on_finish_and_roll_back_when_dropped(s: &dyn 
         .unwrap();
     assert_eq!(c.rows_total, 1);
     assert_eq!(contact_count(s, org).await, 3);
+}
+
+/// An import's new fields are created with its first imported row, typed as planned and
+/// in the same transaction; a batch whose every row is refused creates none, and a field
+/// the organization already has keeps its definition.
+pub async fn import_batches_create_their_new_fields_with_the_first_imported_row(s: &dyn Store) {
+    let org = create_org(s, "New fields", None).await.id;
+    let imp = new_import(org);
+    s.create_import(&imp, None).await.unwrap();
+    s.start_import(imp.id, &["phone".into()], &[], at(1))
+        .await
+        .unwrap();
+    let field = |k: &str, t: FieldType, pii: bool| FieldDefinition {
+        organization_id: org,
+        key: key(k),
+        label: k.replace('_', " "),
+        field_type: t,
+        pii,
+        builtin: false,
+        created_at: at(2),
+        updated_at: at(2),
+    };
+    s.create_field(field("balance", FieldType::Text, false))
+        .await
+        .unwrap();
+    let new_fields = vec![
+        field("date_of_birth", FieldType::Date, true),
+        field("balance", FieldType::Money, false),
+    ];
+    let none = |_: usize| -> Vec<String> { unreachable!("no conflicts expected") };
+    // Every row refused by validation: no field.
+    let refused = ImportBatch {
+        rejected_rows: 2,
+        reject_lines: vec![RejectLine {
+            row_number: 2,
+            column: "date_of_birth".into(),
+            value: "31/02/1980".into(),
+            reason: "day 31 does not exist in 1980-02".into(),
+            original: vec!["+353871000101".into(), "31/02/1980".into()],
+        }],
+        new_fields: new_fields.clone(),
+        ..batch(Vec::new())
+    };
+    s.apply_import_batch(imp.id, org, &refused, &none, at(3))
+        .await
+        .unwrap();
+    let keys = |fields: Vec<FieldDefinition>| -> Vec<(String, FieldType, bool)> {
+        fields
+            .into_iter()
+            .map(|f| (f.key.as_str().to_owned(), f.field_type, f.pii))
+            .collect()
+    };
+    assert_eq!(
+        keys(s.list_fields(org).await.unwrap()),
+        [("balance".to_owned(), FieldType::Text, false)],
+        "a batch that imports nothing creates no field"
+    );
+    let imported = ImportBatch {
+        new_fields,
+        ..batch(vec![row(
+            3,
+            None,
+            "+353871000102",
+            &json!({"date_of_birth": "1980-02-01", "balance": "1.00"}),
+        )])
+    };
+    let c = s
+        .apply_import_batch(imp.id, org, &imported, &none, at(4))
+        .await
+        .unwrap();
+    assert_eq!(c.rows_imported, 1);
+    let mut listed = keys(s.list_fields(org).await.unwrap());
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        listed,
+        [
+            ("balance".to_owned(), FieldType::Text, false),
+            ("date_of_birth".to_owned(), FieldType::Date, true)
+        ],
+        "created with the row, typed and marked as planned; the existing one kept"
+    );
+    let dob = s
+        .list_fields(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.key.as_str() == "date_of_birth")
+        .unwrap();
+    assert_eq!(
+        (dob.label.as_str(), dob.created_at),
+        ("date of birth", at(4))
+    );
 }
 
 pub async fn import_batches_upsert_and_count(s: &dyn Store) {
@@ -370,6 +446,96 @@ pub async fn import_batches_upsert_and_count(s: &dyn Store) {
     s.delete_import_chunks(imp.id).await.unwrap();
     assert_eq!(s.import_chunk(imp.id, 0).await.unwrap(), None);
     assert_eq!(contact_count(s, org).await, 2);
+}
+
+/// One contact is created with its values and addresses, all or nothing: a customer id
+/// or an address another contact holds refuses the whole contact.
+pub async fn contacts_are_created_whole_or_not_at_all(s: &dyn Store) {
+    let org = create_org(s, "Created", None).await.id;
+    let update = |customer: &str, addresses: &[&str]| ContactUpdate {
+        customer_id: Some(Some(customer.to_owned())),
+        fields: json!({"first_name": "Ada", "balance": "12.50"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        add_addresses: addresses.iter().map(|a| sms(a)).collect(),
+        remove_addresses: Vec::new(),
+    };
+    let id = ContactId::generate();
+    let made = s
+        .create_contact(
+            org,
+            id,
+            update("N1", &["+353871000201", "+353871000202"]),
+            at(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(made.id, id);
+    assert_eq!(made.customer_id.as_deref(), Some("N1"));
+    assert_eq!(made.fields["balance"], "12.50");
+    assert_eq!(made.addresses, [sms("+353871000201"), sms("+353871000202")]);
+    assert_eq!(made.created_at, at(1));
+    assert_eq!(s.get_contact(org, id).await.unwrap(), Some(made));
+
+    let taken_address = s
+        .create_contact(
+            org,
+            ContactId::generate(),
+            update("N2", &["+353871000299", "+353871000202"]),
+            at(2),
+        )
+        .await;
+    assert!(
+        matches!(
+            taken_address,
+            Err(StoreError::Conflict {
+                constraint: "contact_addresses_pkey"
+            })
+        ),
+        "{taken_address:?}"
+    );
+    let taken_customer = s
+        .create_contact(
+            org,
+            ContactId::generate(),
+            update("N1", &["+353871000298"]),
+            at(2),
+        )
+        .await;
+    assert!(
+        matches!(
+            taken_customer,
+            Err(StoreError::Conflict {
+                constraint: "contacts_customer_key"
+            })
+        ),
+        "{taken_customer:?}"
+    );
+    assert_eq!(
+        contact_count(s, org).await,
+        1,
+        "a refused contact leaves nothing"
+    );
+    // The refused contacts' other addresses stayed free.
+    s.create_contact(
+        org,
+        ContactId::generate(),
+        update("N3", &["+353871000299", "+353871000298"]),
+        at(3),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.create_contact(
+            OrgId::generate(),
+            ContactId::generate(),
+            update("N4", &[]),
+            at(3)
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 pub async fn contacts_filter_update_and_delete(s: &dyn Store) {

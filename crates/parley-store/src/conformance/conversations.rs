@@ -159,6 +159,7 @@ pub(super) async fn open_conversation(
                 jobs: vec![],
                 suppression: None,
                 recipient: None,
+                notes: Vec::new(),
                 conversation: c,
             })
         }),
@@ -206,6 +207,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     jobs: vec![send_job("first")],
                     suppression: None,
                     recipient: None,
+                    notes: Vec::new(),
                     conversation: c,
                 })
             }),
@@ -265,6 +267,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     jobs: vec![],
                     suppression: Some(opt_out(org, "h-second")),
                     recipient: None,
+                    notes: Vec::new(),
                     conversation: c,
                 })
             }),
@@ -296,6 +299,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     jobs: vec![],
                     suppression: Some(opt_in(org, "h-second")),
                     recipient: None,
+                    notes: Vec::new(),
                     conversation: c,
                 })
             }),
@@ -367,6 +371,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     jobs: vec![],
                     suppression: Some(opt_in(org, "h-second")),
                     recipient: None,
+                    notes: Vec::new(),
                 })
             }),
         )
@@ -393,6 +398,7 @@ pub async fn turns_open_continue_and_close_conversations(s: &dyn Store) {
                     jobs: vec![],
                     suppression: None,
                     recipient: None,
+                    notes: Vec::new(),
                 })
             }),
         )
@@ -429,6 +435,7 @@ pub async fn turns_of_one_conversation_never_interleave(s: &dyn Store) {
                     jobs: vec![],
                     suppression: None,
                     recipient: None,
+                    notes: Vec::new(),
                     conversation: c,
                 })
             }),

@@ -4,7 +4,7 @@
 
 use parley_domain::{
     AuditAction, CampaignId, CampaignStatus, ChannelAddress, ChannelKind, Direction, ImportRecord,
-    ImportStatus, OrgId, Pace, RecipientState, SkipReason,
+    ImportStatus, OrgId, Pace, RecipientState, SkipReason, WaitReason,
 };
 use serde_json::json;
 
@@ -71,6 +71,7 @@ async fn claim(
                 events: vec![],
                 jobs: vec![],
                 suppression: None,
+                notes: Vec::new(),
                 conversation: c,
             })
         }),
@@ -181,12 +182,36 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
         .settle_recipients(
             org,
             campaign,
-            vec![(1, Settle::Defer { until: at(100) })],
+            vec![(
+                1,
+                Settle::Defer {
+                    until: at(100),
+                    why: WaitReason::OpenConversation,
+                },
+            )],
             at(11),
         )
         .await
         .unwrap();
     assert_eq!(n, 1);
+    let waiting = s
+        .list_recipients(
+            org,
+            campaign,
+            Some(RecipientState::Pending),
+            PageRequest::first(1),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        (waiting[0].seq, waiting[0].waiting, waiting[0].reason),
+        (1, Some(WaitReason::OpenConversation), None),
+        "a deferred recipient says why it waits"
+    );
+    let counts = s.campaign_counts(org, campaign).await.unwrap();
+    assert_eq!(counts.waiting.get("open_conversation"), Some(&1));
+    assert_eq!(counts.pending, 3);
     let due_now: Vec<u64> = s
         .due_recipients(org, campaign, at(50), Share::ALL, 10)
         .await
@@ -293,6 +318,13 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
         .unwrap();
     assert_eq!(rest.items.iter().map(|r| r.seq).collect::<Vec<_>>(), [3]);
     assert_eq!(rest.items[0].reason, Some(SkipReason::OptedOut));
+    assert_eq!(
+        (all.items[0].reason, all.items[0].waiting),
+        (Some(SkipReason::Cancelled), None),
+        "skipping replaces the reason it waited for"
+    );
+    assert!(counts.waiting.is_empty());
+    assert_eq!(all.items[1].waiting, None, "a sent recipient does not wait");
     assert_eq!(first.seq, 1);
 
     // Completes only when running with nothing pending.

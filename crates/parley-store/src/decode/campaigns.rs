@@ -31,18 +31,29 @@ pub fn campaign(r: &impl RowSource) -> Result<parley_domain::Campaign, StoreErro
 /// `campaign_recipients.*`
 pub fn recipient(r: &impl RowSource) -> Result<parley_domain::Recipient, StoreError> {
     let next_at = int(r, "next_at")?;
+    let state = named(r, "state", parley_domain::RecipientState::from_name)?;
+    // One column: why a skipped recipient was skipped, or why a pending one waits.
+    let reason = r.opt_text("reason")?;
+    let bad_reason =
+        |name: &str| StoreError::corrupt(format!("campaign_recipients.reason {name:?}"));
     Ok(parley_domain::Recipient {
         campaign_id: parsed(r, "campaign_id")?,
         seq: u64::try_from(int(r, "seq")?)
             .map_err(|_| StoreError::corrupt("campaign_recipients.seq is negative"))?,
         contact_id: parsed(r, "contact_id")?,
         address: r.opt_text("address")?,
-        state: named(r, "state", parley_domain::RecipientState::from_name)?,
-        reason: match r.opt_text("reason")? {
-            Some(name) => Some(parley_domain::SkipReason::from_name(&name).ok_or_else(|| {
-                StoreError::corrupt(format!("campaign_recipients.reason {name:?}"))
-            })?),
-            None => None,
+        state,
+        reason: match (state, &reason) {
+            (parley_domain::RecipientState::Pending, _) | (_, None) => None,
+            (_, Some(name)) => {
+                Some(parley_domain::SkipReason::from_name(name).ok_or_else(|| bad_reason(name))?)
+            }
+        },
+        waiting: match (state, &reason) {
+            (parley_domain::RecipientState::Pending, Some(name)) => {
+                Some(parley_domain::WaitReason::from_name(name).ok_or_else(|| bad_reason(name))?)
+            }
+            _ => None,
         },
         error: r.opt_text("error")?,
         next_at: (next_at > 0).then(|| parley_domain::from_millis(next_at)),

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use parley_channels::{Keyword, classify_keyword};
 use parley_domain::{
     Channel, ChannelKind, Contact, Conversation, ConversationState, Direction, FlowId, Message,
-    MessageId, MessageStatus, NewEvent, Organization, OutcomeStatus,
+    MessageId, MessageStatus, NewEvent, Note, NoteId, Organization, OutcomeStatus,
 };
 use parley_flow::{Context, Effect, Flow, Input, Lookup, Phase, Reply, State};
 use parley_jobs::{Job, new_job};
@@ -20,7 +20,7 @@ use parley_store::{NewJob, RecipientClaim, StoreError, Suppression, SuppressionC
 use serde_json::Value;
 
 use super::{FetchJob, OPTED_OUT, TimerJob};
-use crate::conversations::agents::AgentAction;
+use crate::conversations::agents::{AgentAction, MAX_NOTE_CHARS};
 use crate::conversations::events::{self, Actor};
 use crate::conversations::send::{SendJob, send_lane};
 
@@ -71,7 +71,12 @@ pub(super) struct Plan<'a> {
     next_outbound: Option<MessageId>,
     /// Jobs that cannot be built (serialisation) fail the turn, not the process.
     failed: Option<StoreError>,
+    /// Notes from Parley the turn adds (why it was handed to a queue).
+    notes: Vec<Note>,
 }
+
+/// The author of the notes Parley writes itself.
+pub(crate) const SYSTEM_AUTHOR: &str = "system";
 
 fn default_text(kind: Keyword, organization: &str) -> String {
     match kind {
@@ -107,6 +112,7 @@ impl<'a> Plan<'a> {
             recipient: None,
             next_outbound: None,
             failed: None,
+            notes: Vec::new(),
         }
     }
 
@@ -242,17 +248,28 @@ impl<'a> Plan<'a> {
         ));
     }
 
-    fn queue(&mut self, queue: &str, note: Option<&str>, by: Actor) {
+    /// Hands the conversation to `queue`. `why` is added as a note from Parley, so the
+    /// person who picks it up reads why it came to them; the `moveToQueue` event carries
+    /// `note` (the reason a person gave, else the same words).
+    fn queue(&mut self, queue: &str, note: &str, why: &str, by: Actor) {
         self.conversation.state = ConversationState::Queued;
         self.conversation.queue = Some(queue.to_owned());
         self.events.push(events::move_to_queue(
             &self.conversation,
             &self.facts.contact,
             queue,
-            note,
+            Some(note),
             by,
             self.facts.now,
         ));
+        self.notes.push(Note {
+            id: NoteId::generate(),
+            organization_id: self.conversation.organization_id,
+            conversation_id: self.conversation.id,
+            author: SYSTEM_AUTHOR.to_owned(),
+            body: why.chars().take(MAX_NOTE_CHARS).collect(),
+            created_at: self.facts.now,
+        });
     }
 
     fn keyword(&mut self, kind: Keyword, is_new: bool, address_hash: &str) {
@@ -335,12 +352,18 @@ impl<'a> Plan<'a> {
                 }
             }
             Effect::Queue { queue, note } => {
-                let by = if note.is_some() {
-                    Actor::System
-                } else {
-                    Actor::Bot
+                // A note comes with a failure (Parley moved it); none with a hand-over step.
+                let (by, why) = match note {
+                    Some(note) => (Actor::System, note),
+                    None => (
+                        Actor::Bot,
+                        format!(
+                            "The bot flow “{}” handed the conversation over to {queue}.",
+                            self.facts.flow.as_ref().map_or("", |(_, _, f)| f.name())
+                        ),
+                    ),
                 };
-                self.queue(&queue, note.as_deref(), by);
+                self.queue(&queue, &why, &why, by);
             }
             Effect::Close { status } => {
                 self.set_status(&status, Actor::Bot);
@@ -369,6 +392,7 @@ impl<'a> Plan<'a> {
             jobs: self.jobs,
             suppression: self.suppression,
             recipient: self.recipient,
+            notes: self.notes,
         })
     }
 }
@@ -414,7 +438,21 @@ impl Plan<'_> {
             AgentAction::Assign { user } => self.assign(*user, by),
             AgentAction::Move { queue, note } => {
                 self.conversation.assignee = None;
-                self.queue(queue, note.as_deref(), by);
+                let who = match by {
+                    Actor::Agent(user) => user.to_string(),
+                    Actor::ApiKey(key) => key.to_string(),
+                    Actor::Bot | Actor::System => "Parley".to_owned(),
+                };
+                match note.as_deref().map(str::trim) {
+                    Some(note) if !note.is_empty() => {
+                        let why = format!("Moved to {queue} by {who}: {note}");
+                        self.queue(queue, note, &why, by);
+                    }
+                    _ => {
+                        let why = format!("Moved to {queue} by {who}.");
+                        self.queue(queue, &why, &why, by);
+                    }
+                }
             }
             AgentAction::HandBack { step } => {
                 self.conversation.state = ConversationState::Bot;
@@ -518,6 +556,25 @@ pub(super) fn decide_campaign_start(
         seq,
         message,
     });
+    finish(plan, out)
+}
+
+/// The decision to open an outbound conversation with a person's first message: none
+/// while the contact has an open conversation on the channel.
+pub(super) fn decide_agent_start(
+    facts: &Facts,
+    current: Option<&Conversation>,
+    text: &str,
+    sender: &str,
+    by: Actor,
+    out: &Outcome,
+) -> Option<Turn> {
+    if current.is_some() {
+        return decline(out, Declined::Busy);
+    }
+    let mut plan = Plan::new_conversation(facts);
+    plan.conversation.direction = Direction::Outbound;
+    plan.agent_reply(sender, text, by);
     finish(plan, out)
 }
 
@@ -630,7 +687,11 @@ pub(super) fn decide_inbound(
             }
             None => {
                 let queue = facts.channel.inbound_queue.clone();
-                plan.queue(&queue, None, Actor::System);
+                let why = format!(
+                    "The channel “{}” has no inbound flow, so new conversations go to {queue}.",
+                    facts.channel.name
+                );
+                plan.queue(&queue, &why, &why, Actor::System);
             }
         }
     } else if plan.conversation.state == ConversationState::Bot

@@ -156,6 +156,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         }],
         bytes_read: 10,
         through_row: 0,
+        new_fields: Vec::new(),
     };
     t.app
         .store

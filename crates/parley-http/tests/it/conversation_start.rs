@@ -1,0 +1,103 @@
+//! A person opens a conversation with one contact: an outbound conversation whose first
+//! message is theirs, refused while the contact has one open on the channel, every bad
+//! part of the request named at once. (WhatsApp's template rule is in `providers.rs`.)
+
+use http::Method;
+use parley_domain::Role;
+use parley_testkit::TestApp;
+use serde_json::json;
+
+use super::agents::{call, ok};
+
+#[tokio::test]
+async fn a_person_starts_a_conversation_with_one_contact() {
+    let t = TestApp::new().await;
+    let (_, token) = t.org_with_token("Outbound", None, Role::Admin).await;
+    let channel = t.sim_channel(&token, None).await;
+    let contact = ok(
+        &t,
+        &token,
+        "/api/v1/contacts",
+        json!({"customer_id": "AC-1", "addresses": [{"kind": "sms", "address": "+447911123456"}]}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let start = json!({"contact_id": contact, "channel_id": channel,
+                       "text": "Hello, this is Sam from accounts."});
+    let (status, r) = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/conversations",
+        start.clone(),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(
+        (
+            &r["conversation"]["direction"],
+            &r["conversation"]["state"],
+            &r["conversation"]["contact_id"]
+        ),
+        (&json!("outbound"), &json!("assigned"), &json!(contact))
+    );
+    assert!(r["conversation"]["first_agent_reply_at"].is_string());
+    let first = &r["messages"][0];
+    assert_eq!(
+        (&first["direction"], &first["body"]),
+        (
+            &json!("outbound"),
+            &json!("Hello, this is Sam from accounts.")
+        )
+    );
+    assert!(
+        first["sender"].as_str().unwrap().starts_with("agent:key_"),
+        "{first}"
+    );
+    let id = r["conversation"]["id"].as_str().unwrap().to_owned();
+    // The customer's answer continues it.
+    let answer = ok(
+        &t,
+        &token,
+        &format!("/api/v1/channels/{channel}/sim/inbound"),
+        json!({"from": "+447911123456", "text": "Hi Sam"}),
+    )
+    .await;
+    assert_eq!(answer["conversation"]["id"], id.as_str());
+
+    // While it is open, a second start is refused: write in that one.
+    let (status, again) = call(&t, &token, Method::POST, "/api/v1/conversations", start).await;
+    assert_eq!(status, 409, "{again}");
+
+    // Every bad part named at once, nothing written.
+    let (status, bad) = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/conversations",
+        json!({"contact_id": "ct_nope", "channel_id": "chn_nope", "text": "x"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{bad}");
+    assert_eq!(bad["errors"].as_array().unwrap().len(), 2, "{bad}");
+    let unknown = format!("ct_{}", "0".repeat(26));
+    let (status, bad) = call(
+        &t,
+        &token,
+        Method::POST,
+        "/api/v1/conversations",
+        json!({"contact_id": unknown, "channel_id": channel, "text": " "}),
+    )
+    .await;
+    assert_eq!(status, 422, "{bad}");
+    let mut named: Vec<&str> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    named.sort_unstable();
+    assert_eq!(named, ["contact_id", "text"], "{bad}");
+}
