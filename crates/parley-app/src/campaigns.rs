@@ -228,6 +228,13 @@ impl App {
                 ));
                 None
             }
+            (Some(f), _) if f.archived_at.is_some() => {
+                errors.push(FieldError::new(
+                    "flow_id",
+                    "the flow is archived; restore it or choose another",
+                ));
+                None
+            }
             (Some(f), None) => f.latest_version.or_else(|| {
                 errors.push(FieldError::new(
                     "flow_id",
@@ -255,6 +262,10 @@ impl App {
             Some(c) if c.provider == Provider::Webchat => errors.push(FieldError::new(
                 "channel_id",
                 "a web chat channel cannot write to people first",
+            )),
+            Some(c) if c.archived_at.is_some() => errors.push(FieldError::new(
+                "channel_id",
+                "the channel is archived; restore and enable it, or choose another",
             )),
             Some(c) if !c.enabled => {
                 errors.push(FieldError::new("channel_id", "the channel is disabled"));
@@ -309,6 +320,7 @@ impl App {
             created_at: now,
             updated_at: now,
             revision: 1,
+            archived_at: None,
         };
         let entry = self.audit(
             Some(org),
@@ -374,10 +386,14 @@ impl App {
     pub async fn list_campaigns(
         &self,
         access: &Access,
+        archived: bool,
         page: PageRequest,
     ) -> Result<Page<Campaign>, AppError> {
         access.require(Permission::CampaignsRead)?;
-        Ok(self.store.list_campaigns(access.org_id(), page).await?)
+        Ok(self
+            .store
+            .list_campaigns(access.org_id(), archived, page)
+            .await?)
     }
 
     /// A campaign's recipients in order, optionally in one state. The cursor is a

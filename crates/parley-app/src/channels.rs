@@ -221,16 +221,16 @@ impl App {
             ));
         }
         if let Some(flow) = channel.inbound_flow {
-            let published = self
-                .store
-                .find_flow(access.org_id(), flow)
-                .await?
-                .is_some_and(|f| f.latest_version.is_some());
-            if !published {
-                errors.push(FieldError::new(
+            match self.store.find_flow(access.org_id(), flow).await? {
+                Some(f) if f.archived_at.is_some() => errors.push(FieldError::new(
+                    "inbound_flow",
+                    "the flow is archived; restore it or choose another",
+                )),
+                Some(f) if f.latest_version.is_some() => {}
+                _ => errors.push(FieldError::new(
                     "inbound_flow",
                     "must be a flow of this organization with a published version",
-                ));
+                )),
             }
         }
         if errors.is_empty() {
@@ -285,6 +285,7 @@ impl App {
             enabled: new.enabled.unwrap_or(true),
             created_at: now,
             updated_at: now,
+            archived_at: None,
         };
         if let Err(AppError::Invalid(more)) =
             self.check_channel(access, &channel, &new.credentials).await
@@ -315,10 +316,14 @@ impl App {
     pub async fn list_channels(
         &self,
         access: &Access,
+        archived: bool,
         page: PageRequest,
     ) -> Result<Page<ChannelView>, AppError> {
         access.require(Permission::Administer)?;
-        let page = self.store.list_channels(access.org_id(), page).await?;
+        let page = self
+            .store
+            .list_channels(access.org_id(), archived, page)
+            .await?;
         let items = page
             .items
             .into_iter()

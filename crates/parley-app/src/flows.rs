@@ -166,6 +166,7 @@ impl App {
             created_by: access.principal.user(),
             created_at: now,
             updated_at: now,
+            archived_at: None,
         };
         let entry = self.audit(
             Some(access.org_id()),
@@ -229,10 +230,14 @@ impl App {
     pub async fn list_flows(
         &self,
         access: &Access,
+        archived: bool,
         page: PageRequest,
     ) -> Result<Page<FlowRecord>, AppError> {
         access.require(Permission::CampaignsRead)?;
-        Ok(self.store.list_flows(access.org_id(), page).await?)
+        Ok(self
+            .store
+            .list_flows(access.org_id(), archived, page)
+            .await?)
     }
 
     /// Validates `text` when given, else the flow's stored draft, without saving anything.

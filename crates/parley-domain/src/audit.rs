@@ -80,11 +80,15 @@ pub enum AuditAction {
     CampaignCreated,
     /// A campaign was scheduled, started, paused, resumed or cancelled.
     CampaignStatusChanged,
+    /// A flow, channel or campaign was archived (`detail.kind` says which).
+    Archived,
+    /// An archived flow, channel or campaign was restored.
+    Unarchived,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -119,6 +123,8 @@ impl AuditAction {
         AuditAction::QueueDeleted,
         AuditAction::CampaignCreated,
         AuditAction::CampaignStatusChanged,
+        AuditAction::Archived,
+        AuditAction::Unarchived,
     ];
 
     /// The stored and wire name.
@@ -159,6 +165,8 @@ impl AuditAction {
             AuditAction::QueueDeleted => "queue_deleted",
             AuditAction::CampaignCreated => "campaign_created",
             AuditAction::CampaignStatusChanged => "campaign_status_changed",
+            AuditAction::Archived => "archived",
+            AuditAction::Unarchived => "unarchived",
         }
     }
 

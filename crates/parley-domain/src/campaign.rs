@@ -53,6 +53,9 @@ pub struct Campaign {
     pub updated_at: DateTime<Utc>,
     /// Changes so far (1 when created).
     pub revision: u64,
+    /// When it was archived (only a draft, completed or cancelled one): left out of
+    /// lists; its recipients and conversations are kept.
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 /// Where a campaign stands.

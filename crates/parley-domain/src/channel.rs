@@ -94,6 +94,9 @@ pub struct Channel {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// When it was archived: disabled, left out of lists and of new uses; its
+    /// conversations keep it.
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

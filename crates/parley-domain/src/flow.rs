@@ -26,6 +26,8 @@ pub struct FlowRecord {
     pub created_at: DateTime<Utc>,
     /// When the draft last changed.
     pub updated_at: DateTime<Utc>,
+    /// When it was archived: left out of lists and of new uses, its versions kept.
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 /// A published version: never changed and never deleted, so a conversation can always

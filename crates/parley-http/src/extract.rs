@@ -183,6 +183,37 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+/// A page of a list that leaves archived items out unless asked for them.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Rows per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `true` lists only the archived ones; by default they are left out.
+    pub archived: Option<bool>,
+}
+
+impl ListQuery {
+    /// The page request (see [`PageQuery::page`]).
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        PageQuery {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+        .page()
+    }
+
+    /// Whether the archived ones are asked for.
+    #[must_use]
+    pub fn archived(&self) -> bool {
+        self.archived.unwrap_or(false)
+    }
+}
+
 impl PageQuery {
     /// The page request; a bad `limit` and a `cursor` no list gave are 422s naming them,
     /// both at once.

@@ -292,6 +292,18 @@ fn conflict_detail(what: &str) -> String {
             "the invitation was already accepted, withdrawn or has expired".to_owned()
         }
         "last_owner" => "an organization must keep at least one owner".to_owned(),
+        "campaign_under_way" => {
+            "the campaign is under way; cancel it (or let it complete) before archiving it"
+                .to_owned()
+        }
+        "channel_in_use" => {
+            "a campaign under way sends through this channel; archive it when the campaign is over"
+                .to_owned()
+        }
+        "flow_in_use" => {
+            "a channel answers with this flow or a campaign under way runs it; change those first"
+                .to_owned()
+        }
         "field_definitions_pkey" => "a field with this key exists".to_owned(),
         "contacts_customer_key" => "another contact has this customer_id".to_owned(),
         "contact_addresses_pkey" => "another contact has this channel address".to_owned(),

@@ -1,6 +1,7 @@
 //! `/api/v1`: every route visible in [`router`], one module per resource.
 
 mod api_keys;
+mod archive;
 mod audit;
 mod auth;
 mod campaigns;
@@ -129,6 +130,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(flows::validate))
         .routes(routes!(flows::list_versions, flows::publish))
         .routes(routes!(flows::get_version))
+        .routes(routes!(archive::archive_flow))
+        .routes(routes!(archive::restore_flow))
+        .routes(routes!(archive::archive_channel))
+        .routes(routes!(archive::restore_channel))
+        .routes(routes!(archive::archive_campaign))
+        .routes(routes!(archive::restore_campaign))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::rotate_secret))

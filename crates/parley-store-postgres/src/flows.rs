@@ -84,17 +84,17 @@ impl FlowStore for PgStore {
     async fn list_flows(
         &self,
         organization: OrgId,
+        archived: bool,
         page: PageRequest,
     ) -> Result<Page<FlowRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM flows WHERE organization_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3",
-        )
-        .bind(organization.to_string())
-        .bind(page.after.as_deref())
-        .bind(page.fetch_limit())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows = sqlx::query(parley_store::sql::LIST_FLOWS)
+            .bind(organization.to_string())
+            .bind(page.after.as_deref())
+            .bind(page.fetch_limit())
+            .bind(archived)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         let items = rows
             .iter()
             .map(|r| decode::flow(&Cols(r)))

@@ -123,6 +123,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0023_job_lanes.sql",
         include_str!("../migrations/0023_job_lanes.sql"),
     ),
+    (
+        24,
+        "0024_archive.sql",
+        include_str!("../migrations/0024_archive.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -150,6 +155,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0021_import_resume.sql",
     "0022_key_check.sql",
     "0023_job_lanes.sql",
+    "0024_archive.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -68,12 +68,14 @@ impl CampaignStore for SqliteStore {
     async fn list_campaigns(
         &self,
         organization: OrgId,
+        archived: bool,
         page: PageRequest,
     ) -> Result<Page<Campaign>, StoreError> {
         let rows = sqlx::query(sql::LIST_CAMPAIGNS)
             .bind(organization.to_string())
             .bind(page.after.as_deref())
             .bind(page.fetch_limit())
+            .bind(archived)
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;

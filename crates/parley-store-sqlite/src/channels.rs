@@ -90,12 +90,14 @@ impl ChannelStore for SqliteStore {
     async fn list_channels(
         &self,
         organization: OrgId,
+        archived: bool,
         page: PageRequest,
     ) -> Result<Page<Channel>, StoreError> {
         let rows = sqlx::query(parley_store::sql::LIST_CHANNELS)
             .bind(organization.to_string())
             .bind(page.after.as_deref())
             .bind(page.fetch_limit())
+            .bind(archived)
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;

@@ -121,6 +121,22 @@ impl Store for SqliteStore {
         Ok(WorkCounts::from_counts(pending, recipients))
     }
 
+    async fn set_archived(
+        &self,
+        organization: parley_domain::OrgId,
+        what: parley_store::Archivable,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<bool, StoreError> {
+        let changed = sqlx::query(what.statement())
+            .bind(what.id())
+            .bind(organization.to_string())
+            .bind(at.map(parley_domain::to_millis))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(changed.rows_affected() > 0)
+    }
+
     async fn installation_fact(&self, name: &str) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar(sql::INSTALLATION_FACT)
             .bind(name)

@@ -197,9 +197,11 @@ pub trait CampaignStore: Send + Sync {
     ) -> Result<Option<Campaign>, StoreError>;
 
     /// Campaigns of exactly `organization`, by id.
+    /// (`archived`: the archived ones instead of the others.)
     async fn list_campaigns(
         &self,
         organization: OrgId,
+        archived: bool,
         page: PageRequest,
     ) -> Result<Page<Campaign>, StoreError>;
 

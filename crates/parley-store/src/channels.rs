@@ -39,9 +39,11 @@ pub trait ChannelStore: Send + Sync {
     -> Result<Option<Channel>, StoreError>;
 
     /// Channels of exactly `organization`, by id.
+    /// (`archived`: the archived ones instead of the others.)
     async fn list_channels(
         &self,
         organization: OrgId,
+        archived: bool,
         page: PageRequest,
     ) -> Result<Page<Channel>, StoreError>;
 }

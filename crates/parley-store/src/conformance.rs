@@ -80,6 +80,7 @@ macro_rules! conformance_suite {
             import_batches_create_their_new_fields_with_the_first_imported_row,
             contacts_filter_update_and_delete,
             contacts_are_created_whole_or_not_at_all,
+            flows_channels_and_campaigns_are_archived_not_deleted,
             flows_keep_drafts_and_number_immutable_versions,
             flows_are_scoped_to_their_organization,
             webhooks_fan_out_to_subscribed_enabled_endpoints_once,

@@ -212,6 +212,7 @@ pub fn flow(r: &impl RowSource) -> Result<FlowRecord, StoreError> {
         created_by: opt_parsed(r, "created_by")?,
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
+        archived_at: opt_instant(r, "archived_at")?,
     })
 }
 
@@ -510,6 +511,7 @@ pub fn channel(r: &impl RowSource) -> Result<Channel, StoreError> {
         enabled: int(r, "enabled")? != 0,
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
+        archived_at: opt_instant(r, "archived_at")?,
     })
 }
 

@@ -55,9 +55,11 @@ pub trait FlowStore: Send + Sync {
     ) -> Result<Option<FlowRecord>, StoreError>;
 
     /// Flows of exactly `organization`, ordered by id.
+    /// (`archived`: the archived ones instead of the others.)
     async fn list_flows(
         &self,
         organization: OrgId,
+        archived: bool,
         page: PageRequest,
     ) -> Result<Page<FlowRecord>, StoreError>;
 

@@ -85,6 +85,50 @@ impl WorkCounts {
     }
 }
 
+/// What can be archived (see [`Store::set_archived`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archivable {
+    /// A flow.
+    Flow(parley_domain::FlowId),
+    /// A channel.
+    Channel(parley_domain::ChannelId),
+    /// A campaign.
+    Campaign(parley_domain::CampaignId),
+}
+
+impl Archivable {
+    /// The statement that archives or restores it (`$1` id, `$2` organization, `$3` the
+    /// time or null).
+    #[must_use]
+    pub fn statement(self) -> &'static str {
+        match self {
+            Archivable::Flow(_) => sql::ARCHIVE_FLOW,
+            Archivable::Channel(_) => sql::ARCHIVE_CHANNEL,
+            Archivable::Campaign(_) => sql::ARCHIVE_CAMPAIGN,
+        }
+    }
+
+    /// Its id as stored.
+    #[must_use]
+    pub fn id(self) -> String {
+        match self {
+            Archivable::Flow(id) => id.to_string(),
+            Archivable::Channel(id) => id.to_string(),
+            Archivable::Campaign(id) => id.to_string(),
+        }
+    }
+
+    /// `flow`, `channel` or `campaign`.
+    #[must_use]
+    pub fn kind(self) -> &'static str {
+        match self {
+            Archivable::Flow(_) => "flow",
+            Archivable::Channel(_) => "channel",
+            Archivable::Campaign(_) => "campaign",
+        }
+    }
+}
+
 /// Every port, as one object the binary builds from the store URL and hands out as
 /// `Arc<dyn Store>`.
 #[async_trait::async_trait]
@@ -123,6 +167,17 @@ pub trait Store:
     /// What is waiting, across every organization, for `/metrics`: webhook deliveries not
     /// yet delivered or failed, and campaign recipients by state.
     async fn work_counts(&self) -> Result<WorkCounts, StoreError>;
+
+    /// Archives (`at: Some`) or restores (`None`) a flow, channel or campaign of
+    /// `organization`; archiving a channel also disables it, and only a draft, completed
+    /// or cancelled campaign is archived. `false` when nothing changed (no such one, or a
+    /// campaign still under way).
+    async fn set_archived(
+        &self,
+        organization: parley_domain::OrgId,
+        what: Archivable,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<bool, StoreError>;
 
     /// The installation fact `name` (for example `key_check`), when one was recorded.
     async fn installation_fact(&self, name: &str) -> Result<Option<String>, StoreError>;

@@ -14,9 +14,10 @@ pub const UPDATE_CHANNEL: &str = "UPDATE channels SET name = $4, sender = $5, in
      updated_at = $13 WHERE id = $1 AND organization_id = $2 AND $3 IS NOT NULL AND $12 IS NOT NULL \
      RETURNING *";
 
-/// A page of an organization's channels (`$1` organization, `$2` cursor, `$3` limit).
+/// A page of an organization's channels, archived or not (`$1` organization, `$2` cursor,
+/// `$3` limit, `$4` whether archived).
 pub const LIST_CHANNELS: &str = "SELECT * FROM channels WHERE organization_id = $1 \
-     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3";
+     AND ($2 IS NULL OR id > $2) AND (archived_at IS NOT NULL) = $4 ORDER BY id LIMIT $3";
 
 /// A channel of an organization (`$1` id, `$2` organization).
 pub const FIND_CHANNEL: &str = "SELECT * FROM channels WHERE id = $1 AND organization_id = $2";
@@ -220,9 +221,10 @@ pub const INSERT_CAMPAIGN: &str = "INSERT INTO campaigns (id, organization_id, n
 /// A campaign of an organization (`$1` id, `$2` organization).
 pub const FIND_CAMPAIGN: &str = "SELECT * FROM campaigns WHERE id = $1 AND organization_id = $2";
 
-/// An organization's campaigns by id (`$1` organization, `$2` after, `$3` limit).
+/// An organization's campaigns by id, archived or not (`$1` organization, `$2` after, `$3`
+/// limit, `$4` whether archived).
 pub const LIST_CAMPAIGNS: &str = "SELECT * FROM campaigns WHERE organization_id = $1 \
-     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3";
+     AND ($2 IS NULL OR id > $2) AND (archived_at IS NOT NULL) = $4 ORDER BY id LIMIT $3";
 
 /// Claims a pending campaign recipient for the turn that sends its first message (`$1`
 /// campaign, `$2` seq, `$3` conversation, `$4` message, `$5` at).
@@ -353,3 +355,24 @@ pub const CLAIM_INSTALLATION_FACT: &str = "INSERT INTO installation (name, value
 pub const INSERT_FIELD_IF_MISSING: &str = "INSERT INTO field_definitions (organization_id, key, \
      label, type, pii, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
      ON CONFLICT (organization_id, key) DO NOTHING";
+
+/// Archives (`$3` a time) or restores (`$3` null) a flow (`$1` id, `$2` organization).
+pub const ARCHIVE_FLOW: &str =
+    "UPDATE flows SET archived_at = $3 WHERE id = $1 AND organization_id = $2";
+
+/// Archives or restores a channel; archiving disables it (`$1` id, `$2` organization, `$3`
+/// the time or null).
+pub const ARCHIVE_CHANNEL: &str = "UPDATE channels SET archived_at = $3, \
+     enabled = CASE WHEN $3 IS NULL THEN enabled ELSE 0 END \
+     WHERE id = $1 AND organization_id = $2";
+
+/// Archives or restores a campaign that is not under way (`$1` id, `$2` organization,
+/// `$3` the time or null).
+pub const ARCHIVE_CAMPAIGN: &str = "UPDATE campaigns SET archived_at = $3 \
+     WHERE id = $1 AND organization_id = $2 \
+     AND ($3 IS NULL OR status IN ('draft', 'completed', 'cancelled'))";
+
+/// A page of an organization's flows, archived or not (`$1` organization, `$2` cursor,
+/// `$3` limit, `$4` whether archived).
+pub const LIST_FLOWS: &str = "SELECT * FROM flows WHERE organization_id = $1 \
+     AND ($2 IS NULL OR id > $2) AND (archived_at IS NOT NULL) = $4 ORDER BY id LIMIT $3";

@@ -76,6 +76,17 @@ pub struct TestResponse {
     pub json: Value,
 }
 
+/// Every invalid field a problem document names, sorted.
+#[must_use]
+pub fn problem_fields(problem: &Value) -> Vec<&str> {
+    let mut named: Vec<&str> = problem["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default();
+    named.sort_unstable();
+    named
+}
+
 impl TestResponse {
     /// The status and the first invalid field named by a problem document.
     #[must_use]

@@ -10,7 +10,7 @@ mod sshd;
 pub mod tools;
 mod verify;
 
-pub use app::{OWNER_PASSWORD, TEST_ARGON2, TestApp, TestDb, TestResponse};
+pub use app::{OWNER_PASSWORD, TEST_ARGON2, TestApp, TestDb, TestResponse, problem_fields};
 pub use clock::FakeClock;
 pub use db::{TempPostgres, TempSqlite, postgres_url, temp_postgres, temp_sqlite};
 pub use parley_standin::{SentSms, SentWhatsapp, TwilioOutcome, TwilioStandIn, WhatsappStandIn};

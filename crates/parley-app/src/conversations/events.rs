@@ -268,6 +268,7 @@ mod tests {
             enabled: true,
             created_at: at(),
             updated_at: at(),
+            archived_at: None,
         };
         let conversation = Conversation {
             id: ConversationId::generate(),

@@ -145,6 +145,7 @@ fn example(endpoint: &WebhookEndpoint, at: DateTime<Utc>, direction: Direction) 
         enabled: true,
         created_at: at,
         updated_at: at,
+        archived_at: None,
     };
     let conversation = Conversation {
         revision: 1,

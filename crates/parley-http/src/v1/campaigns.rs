@@ -22,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::list_type;
 use crate::AppState;
 use crate::caller::Caller;
-use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
+use crate::extract::{ApiJson, ApiQuery, ListQuery, PageQuery, path_id};
 use crate::problem::{ApiError, Problem};
 
 /// A campaign's counters.
@@ -106,6 +106,9 @@ pub struct CampaignResponse {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// When it was archived (left out of lists unless `archived=true`; see the archive
+    /// operation).
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 impl From<Campaign> for CampaignResponse {
@@ -127,6 +130,7 @@ impl From<Campaign> for CampaignResponse {
             counts: None,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            archived_at: c.archived_at,
         }
     }
 }
@@ -298,15 +302,19 @@ fn audience(a: AudienceRequest) -> Result<AudienceInput, ApiError> {
 }
 
 /// The organization's campaigns (without counters).
-#[utoipa::path(get, operation_id = "list_campaigns", path = "/campaigns", tag = "campaigns", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_campaigns", path = "/campaigns", tag = "campaigns", params(ListQuery),
     responses((status = 200, body = CampaignList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<CampaignList>, ApiError> {
     Ok(Json(
-        state.app.list_campaigns(&access, q.page()?).await?.into(),
+        state
+            .app
+            .list_campaigns(&access, q.archived(), q.page()?)
+            .await?
+            .into(),
     ))
 }
 

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::dto::list_type;
 use crate::AppState;
 use crate::caller::Caller;
-use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
+use crate::extract::{ApiJson, ApiQuery, ListQuery, path_id};
 use crate::problem::{ApiError, Problem};
 
 /// A channel (never its credentials).
@@ -44,6 +44,9 @@ pub struct ChannelResponse {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// When it was archived (left out of lists unless `archived=true`; see the archive
+    /// operation).
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 impl From<ChannelView> for ChannelResponse {
@@ -62,6 +65,7 @@ impl From<ChannelView> for ChannelResponse {
             enabled: c.enabled,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            archived_at: c.archived_at,
         }
     }
 }
@@ -142,15 +146,19 @@ fn flow_id(raw: &str) -> Result<parley_domain::FlowId, ApiError> {
 }
 
 /// The acting organization's channels.
-#[utoipa::path(get, operation_id = "list_channels", path = "/channels", tag = "channels", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_channels", path = "/channels", tag = "channels", params(ListQuery),
     responses((status = 200, body = ChannelList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ChannelList>, ApiError> {
     Ok(Json(
-        state.app.list_channels(&access, q.page()?).await?.into(),
+        state
+            .app
+            .list_channels(&access, q.archived(), q.page()?)
+            .await?
+            .into(),
     ))
 }
 

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use super::dto::list_type;
 use crate::AppState;
 use crate::caller::Caller;
-use crate::extract::{ApiQuery, PageQuery, body_bytes, is_json, media_type, path_id};
+use crate::extract::{ApiQuery, ListQuery, PageQuery, body_bytes, is_json, media_type, path_id};
 use crate::problem::{ApiError, Problem, ProblemType};
 
 /// Media types a flow document may be sent as.
@@ -164,6 +164,9 @@ pub struct FlowSummary {
     pub created_at: DateTime<Utc>,
     /// When the draft last changed.
     pub updated_at: DateTime<Utc>,
+    /// When it was archived (left out of lists unless `archived=true`; see the archive
+    /// operation).
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 impl From<FlowRecord> for FlowSummary {
@@ -175,6 +178,7 @@ impl From<FlowRecord> for FlowSummary {
             created_by: f.created_by.map(|u| u.to_string()),
             created_at: f.created_at,
             updated_at: f.updated_at,
+            archived_at: f.archived_at,
         }
     }
 }
@@ -266,14 +270,20 @@ list_type!(FlowList, FlowSummary);
 list_type!(FlowVersionList, FlowVersionSummary);
 
 /// The organization's flows.
-#[utoipa::path(get, operation_id = "list_flows", path = "/flows", tag = "flows", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_flows", path = "/flows", tag = "flows", params(ListQuery),
     responses((status = 200, body = FlowList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<FlowList>, ApiError> {
-    Ok(Json(state.app.list_flows(&access, q.page()?).await?.into()))
+    Ok(Json(
+        state
+            .app
+            .list_flows(&access, q.archived(), q.page()?)
+            .await?
+            .into(),
+    ))
 }
 
 /// Create a flow from a document. Any readable document is saved as the draft; the

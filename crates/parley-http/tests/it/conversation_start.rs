@@ -92,12 +92,6 @@ async fn a_person_starts_a_conversation_with_one_contact() {
     )
     .await;
     assert_eq!(status, 422, "{bad}");
-    let mut named: Vec<&str> = bad["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    named.sort_unstable();
+    let named = parley_testkit::problem_fields(&bad);
     assert_eq!(named, ["contact_id", "text"], "{bad}");
 }

@@ -401,13 +401,7 @@ async fn one_contact_is_added_whole_with_every_bad_value_named_at_once() {
                          "addresses": [{"kind": "sms", "address": "12"}]}))
     .await;
     assert_eq!(bad.status, 422, "{}", bad.json);
-    let mut named: Vec<&str> = bad.json["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    named.sort_unstable();
+    let named = parley_testkit::problem_fields(&bad.json);
     assert_eq!(
         named,
         [

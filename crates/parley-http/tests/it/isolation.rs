@@ -56,6 +56,12 @@ const SCOPED: &[(&str, &str)] = &[
     ("GET", "/api/v1/flows/{id}/versions"),
     ("POST", "/api/v1/flows/{id}/versions"),
     ("GET", "/api/v1/flows/{id}/versions/{version}"),
+    ("POST", "/api/v1/flows/{id}/archive"),
+    ("POST", "/api/v1/flows/{id}/restore"),
+    ("POST", "/api/v1/channels/{id}/archive"),
+    ("POST", "/api/v1/channels/{id}/restore"),
+    ("POST", "/api/v1/campaigns/{id}/archive"),
+    ("POST", "/api/v1/campaigns/{id}/restore"),
     ("GET", "/api/v1/webhooks"),
     ("POST", "/api/v1/webhooks"),
     ("GET", "/api/v1/webhooks/{id}"),
@@ -147,6 +153,10 @@ fn request(method: &str, template: &str, ids: &Ids, n: u32) -> (Method, String, 
         .replace("/contacts/{id}", &format!("/contacts/{}", ids.contact))
         .replace("/imports/{id}", &format!("/imports/{}", ids.import))
         .replace("/fields/{key}", &format!("/fields/{}", ids.field))
+        .replace(
+            "/flows/{id}/archive",
+            &format!("/flows/{}/archive", ids.spare_flow),
+        )
         .replace("/flows/{id}", &format!("/flows/{}", ids.flow))
         .replace("/versions/{version}", "/versions/1")
         .replace("/webhooks/{id}", &format!("/webhooks/{}", ids.webhook))

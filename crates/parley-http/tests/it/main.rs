@@ -39,6 +39,8 @@ mod send_order;
 mod webchat;
 // The web-chat widget in a real browser (chromium driven by playwright-core).
 mod webchat_browser;
+// Archiving flows, channels and campaigns instead of deleting them.
+mod archive;
 // Campaigns: import to first messages, counters, pause, resume, cancel.
 mod campaigns;
 // Campaign send windows under a fake clock.

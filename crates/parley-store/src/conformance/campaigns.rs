@@ -43,6 +43,7 @@ pub(super) async fn new_campaign(s: &dyn Store, org: OrgId, name: &str) -> Campa
         created_at: at(1),
         updated_at: at(1),
         revision: 1,
+        archived_at: None,
     }
 }
 
@@ -72,11 +73,14 @@ pub async fn campaigns_are_scoped_and_move_only_as_allowed(s: &dyn Store) {
         .unwrap();
     assert_eq!(second.start_at, None);
     // Paged by id.
-    let first_page = s.list_campaigns(org, PageRequest::first(1)).await.unwrap();
+    let first_page = s
+        .list_campaigns(org, false, PageRequest::first(1))
+        .await
+        .unwrap();
     assert_eq!(first_page.items.len(), 1);
     let cursor = first_page.next_cursor.clone().expect("a second page");
     let rest = s
-        .list_campaigns(org, PageRequest::after(cursor, 10))
+        .list_campaigns(org, false, PageRequest::after(cursor, 10))
         .await
         .unwrap();
     let mut ids: Vec<CampaignId> = first_page
@@ -90,7 +94,7 @@ pub async fn campaigns_are_scoped_and_move_only_as_allowed(s: &dyn Store) {
     ids.sort();
     assert_eq!(ids, expected);
     assert!(
-        s.list_campaigns(other, PageRequest::first(10))
+        s.list_campaigns(other, false, PageRequest::first(10))
             .await
             .unwrap()
             .items
@@ -190,5 +194,128 @@ pub async fn campaigns_are_scoped_and_move_only_as_allowed(s: &dyn Store) {
             count(AuditAction::CampaignStatusChanged)
         ),
         (2, 5)
+    );
+}
+
+/// Flows, channels and campaigns are archived, not deleted: lists leave them out (or list
+/// only them), reading one by id still works, a channel is disabled with it, a campaign
+/// under way is not archived, another organization archives nothing, and each comes back
+/// when restored.
+pub async fn flows_channels_and_campaigns_are_archived_not_deleted(s: &dyn Store) {
+    use crate::Archivable;
+    let org = create_org(s, "archive", None).await.id;
+    let other = create_org(s, "archive-other", None).await.id;
+    let campaign = s
+        .create_campaign(
+            new_campaign(s, org, "old").await,
+            audit(Some(org), AuditAction::CampaignCreated, 1),
+        )
+        .await
+        .unwrap();
+    let (flow, channel) = (campaign.flow_id, campaign.channel_id);
+    let first = PageRequest::first(10);
+    let archive = |what, at| s.set_archived(org, what, at);
+    assert!(
+        !s.set_archived(other, Archivable::Flow(flow), Some(at(5)))
+            .await
+            .unwrap()
+    );
+    for what in [
+        Archivable::Flow(flow),
+        Archivable::Channel(channel),
+        Archivable::Campaign(campaign.id),
+    ] {
+        assert!(archive(what, Some(at(5))).await.unwrap(), "{what:?}");
+    }
+    assert!(
+        s.list_flows(org, false, first.clone())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        s.list_channels(org, false, first.clone())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        s.list_campaigns(org, false, first.clone())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let flows = s.list_flows(org, true, first.clone()).await.unwrap().items;
+    assert_eq!((flows.len(), flows[0].archived_at), (1, Some(at(5))));
+    let channels = s
+        .list_channels(org, true, first.clone())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        (channels[0].archived_at, channels[0].enabled),
+        (Some(at(5)), false),
+        "an archived channel is disabled"
+    );
+    let stored = s.get_campaign(org, campaign.id).await.unwrap().unwrap();
+    assert_eq!(stored.archived_at, Some(at(5)), "read by id all the same");
+    // Restored: listed again (a channel stays disabled until someone enables it).
+    for what in [
+        Archivable::Flow(flow),
+        Archivable::Channel(channel),
+        Archivable::Campaign(campaign.id),
+    ] {
+        assert!(archive(what, None).await.unwrap());
+    }
+    assert_eq!(
+        s.list_flows(org, false, first.clone())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let channels = s
+        .list_channels(org, false, first.clone())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        (channels[0].archived_at, channels[0].enabled),
+        (None, false)
+    );
+    assert_eq!(
+        s.list_campaigns(org, false, first.clone())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    // A campaign under way is not archived.
+    s.move_campaign(
+        org,
+        campaign.id,
+        CampaignStatus::Running,
+        at(6),
+        audit(Some(org), AuditAction::CampaignStatusChanged, 6),
+    )
+    .await
+    .unwrap();
+    assert!(
+        !archive(Archivable::Campaign(campaign.id), Some(at(7)))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.get_campaign(org, campaign.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .archived_at,
+        None
     );
 }

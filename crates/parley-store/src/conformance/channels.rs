@@ -25,6 +25,7 @@ pub(crate) fn new_channel(org: OrgId, provider: Provider, name: &str) -> Channel
         enabled: true,
         created_at: at(0),
         updated_at: at(0),
+        archived_at: None,
     }
 }
 
@@ -63,11 +64,15 @@ pub async fn channels_are_scoped_updated_and_found_for_callbacks(s: &dyn Store) 
         None
     );
     // Listing pages by id.
-    let first = s.list_channels(org, PageRequest::first(1)).await.unwrap();
+    let first = s
+        .list_channels(org, false, PageRequest::first(1))
+        .await
+        .unwrap();
     assert_eq!(first.items.len(), 1);
     let rest = s
         .list_channels(
             org,
+            false,
             PageRequest::after(first.next_cursor.clone().unwrap(), 10),
         )
         .await
@@ -83,7 +88,7 @@ pub async fn channels_are_scoped_updated_and_found_for_callbacks(s: &dyn Store) 
     expected.sort();
     assert_eq!(ids, expected);
     assert!(
-        s.list_channels(other, PageRequest::first(10))
+        s.list_channels(other, false, PageRequest::first(10))
             .await
             .unwrap()
             .items

@@ -58,6 +58,7 @@ pub(super) async fn channel(s: &dyn Store, org: OrgId) -> ChannelId {
         enabled: true,
         created_at: at(0),
         updated_at: at(0),
+        archived_at: None,
     };
     s.create_channel(channel, audit(Some(org), AuditAction::ChannelCreated, 0))
         .await

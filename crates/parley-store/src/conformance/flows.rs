@@ -29,6 +29,7 @@ pub(crate) fn new_flow(org: OrgId, name: &str) -> FlowRecord {
         created_by: None,
         created_at: at(0),
         updated_at: at(0),
+        archived_at: None,
     }
 }
 
@@ -148,7 +149,7 @@ pub async fn flows_are_scoped_to_their_organization(s: &dyn Store) {
         .unwrap();
     assert_eq!(s.find_flow(other, flow.id).await.unwrap(), None);
     let listed = s
-        .list_flows(org, PageRequest::first(10))
+        .list_flows(org, false, PageRequest::first(10))
         .await
         .unwrap()
         .items;

@@ -25,6 +25,7 @@ pub fn campaign(r: &impl RowSource) -> Result<parley_domain::Campaign, StoreErro
         updated_at: instant(r, "updated_at")?,
         revision: u64::try_from(int(r, "revision")?)
             .map_err(|_| StoreError::corrupt("campaigns.revision is negative"))?,
+        archived_at: r.opt_int("archived_at")?.map(parley_domain::from_millis),
     })
 }
 

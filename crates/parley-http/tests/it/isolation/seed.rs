@@ -23,6 +23,8 @@ pub(super) struct Ids {
     pub(super) import: ImportId,
     pub(super) field: String,
     pub(super) flow: FlowId,
+    /// A flow nothing uses (so it can be archived).
+    pub(super) spare_flow: FlowId,
     pub(super) webhook: String,
     pub(super) event: EventId,
     pub(super) sftp: String,
@@ -191,6 +193,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
                 created_by: None,
                 created_at: now,
                 updated_at: now,
+                archived_at: None,
             },
             audit(AuditAction::FlowSaved),
         )
@@ -208,6 +211,25 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
                 published_at: now,
             },
             audit(AuditAction::FlowPublished),
+        )
+        .await
+        .unwrap();
+    let spare_flow = FlowId::generate();
+    t.app
+        .store
+        .create_flow(
+            FlowRecord {
+                id: spare_flow,
+                organization_id: org,
+                name: "Spare".into(),
+                draft: flow_document("Spare").to_string(),
+                latest_version: None,
+                created_by: None,
+                created_at: now,
+                updated_at: now,
+                archived_at: None,
+            },
+            audit(AuditAction::FlowSaved),
         )
         .await
         .unwrap();
@@ -372,6 +394,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
     Ids {
         org,
         flow,
+        spare_flow,
         webhook,
         event,
         sftp,
