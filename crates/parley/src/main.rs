@@ -22,7 +22,31 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Exit status of a command whose reader went away, as a shell reports one a broken pipe
+/// stopped (128 + SIGPIPE).
+const CLOSED_PIPE: i32 = 141;
+
+/// A command whose output is no longer read (`parley dev openapi | head`) stops quietly,
+/// as command-line tools do, instead of reporting a panic: Rust's printing panics on a
+/// closed pipe. (`serve` never prints that way; it ignores a closed standard output.)
+fn stop_quietly_on_a_closed_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if text.starts_with("failed printing to std") && text.contains("os error 32") {
+            std::process::exit(CLOSED_PIPE);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    stop_quietly_on_a_closed_pipe();
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -45,7 +45,7 @@ use crate::{App, AppError};
 mod plan;
 
 use plan::{
-    Declined, Facts, Outcome, decide_agent, decide_agent_start, decide_auto_assign,
+    Declined, Facts, Keywords, Outcome, decide_agent, decide_agent_start, decide_auto_assign,
     decide_campaign_start, decide_flow_input, decide_inbound,
 };
 
@@ -505,6 +505,15 @@ impl App {
             )
             .await?;
         let hash = self.suppression_hash(organization.id, kind, &address);
+        // START, UNSTOP and YES re-subscribe an address that opted out; from anyone
+        // else they are ordinary answers (a flow asking yes or no gets them).
+        let opted_out = parley_channels::classify_keyword(&inbound.text)
+            == Some(parley_channels::Keyword::OptIn)
+            && self
+                .store
+                .find_suppression(organization.id, kind, &hash)
+                .await?
+                .is_some();
         let statuses = self.outcome_statuses_of(organization.id).await?;
         let flow = self.inbound_flow(&channel).await?;
         let target = TurnTarget::Open {
@@ -525,7 +534,11 @@ impl App {
         let text = inbound.text;
         let provider_id = inbound.provider_message_id;
         let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
-            decide_inbound(facts, current, &text, provider_id.clone(), &hash, out)
+            let keywords = Keywords {
+                address_hash: &hash,
+                opted_out,
+            };
+            decide_inbound(facts, current, &text, provider_id.clone(), &keywords, out)
         };
         Ok(self
             .run_turn(target, facts, decide)

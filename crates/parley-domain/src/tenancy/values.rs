@@ -77,6 +77,17 @@ impl TimeZoneName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The calendar date at `now` in this zone (what a flow's `today` is for the
+    /// organization: a conversation at 23:30 UTC on the 31st in Sydney is on the 1st).
+    #[must_use]
+    pub fn today(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        match self.0.parse::<chrono_tz::Tz>() {
+            Ok(zone) => now.with_timezone(&zone).date_naive(),
+            // A name is checked when it is made; one that no longer parses reads as UTC.
+            Err(_) => now.date_naive(),
+        }
+    }
 }
 
 impl FromStr for TimeZoneName {
@@ -161,6 +172,17 @@ display_and_deserialize_via_from_str!(CountryCode, TimeZoneName);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn today_is_the_date_in_the_zone() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-31T23:30:00Z")
+            .unwrap()
+            .to_utc();
+        let day = |zone: &str| zone.parse::<TimeZoneName>().unwrap().today(now).to_string();
+        assert_eq!(day("Australia/Sydney"), "2027-01-01");
+        assert_eq!(day("Europe/London"), "2026-12-31");
+        assert_eq!(day("America/New_York"), "2026-12-31");
+    }
 
     #[test]
     fn countries_are_checked_against_the_iso_list() {

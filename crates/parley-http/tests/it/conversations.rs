@@ -322,6 +322,14 @@ async fn keywords_suppress_confirm_once_resubscribe_and_help() {
     let next = say(&t, &token, &channel, "my bill").await;
     assert_eq!(next["conversation"]["id"], second.as_str());
     assert_eq!(next["messages"][1]["body"], "How can we help?");
+    // Subscribed, YES (an opt-in word) is an answer like any other: the flow gets it.
+    let yes = say(&t, &token, &channel, "YES").await;
+    assert_eq!(yes["conversation"]["id"], second.as_str());
+    assert_eq!(
+        (&yes["messages"][0]["body"], &yes["messages"][1]["body"]),
+        (&json!("YES"), &json!("How can we help?")),
+        "{yes}"
+    );
     workers.cancel();
 }
 

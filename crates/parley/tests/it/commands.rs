@@ -286,3 +286,27 @@ fn process_metrics_describe_the_work() {
         );
     }
 }
+
+#[test]
+fn process_output_cut_short_by_its_reader_stops_quietly() {
+    use std::io::{BufRead, BufReader};
+    let binary = Path::new(env!("CARGO_BIN_EXE_parley"));
+    let dir = tempfile::tempdir().unwrap();
+    // The API document is far longer than a pipe holds: most of it is written after the
+    // reader has gone, as with `parley dev openapi | head -1`.
+    let mut child = parley_command(binary, dir.path(), &[])
+        .args(["dev", "openapi"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.trim().is_empty(), "nothing to report: {stderr}");
+}

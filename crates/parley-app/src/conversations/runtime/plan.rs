@@ -321,7 +321,7 @@ impl<'a> Plan<'a> {
             contact: &fields,
             organization_name: &self.facts.organization.name,
             portal_url: "",
-            today: self.facts.now.date_naive(),
+            today: self.facts.organization.timezone.today(self.facts.now),
             date_order: self.facts.organization.locale,
             country: self.facts.organization.default_country,
             step_budget: parley_flow::DEFAULT_STEP_BUDGET,
@@ -649,12 +649,20 @@ pub(super) fn flow_mismatch(facts: &Facts, c: &Conversation) -> Option<(FlowId, 
 }
 
 /// The decision on a customer's message (pure: runs under the conversation's lock).
+/// What keyword handling needs to know of the customer's address.
+pub(super) struct Keywords<'a> {
+    /// The address's suppression hash.
+    pub(super) address_hash: &'a str,
+    /// Whether it is opted out now: only then is an opt-in word a keyword.
+    pub(super) opted_out: bool,
+}
+
 pub(super) fn decide_inbound(
     facts: &Facts,
     current: Option<&Conversation>,
     text: &str,
     provider_message_id: Option<String>,
-    address_hash: &str,
+    keywords: &Keywords<'_>,
     out: &Outcome,
 ) -> Option<Turn> {
     if let Some(c) = current
@@ -668,8 +676,10 @@ pub(super) fn decide_inbound(
         None => Plan::new_conversation(facts),
     };
     plan.record_inbound(text, provider_message_id);
-    if let Some(kind) = classify_keyword(text) {
-        plan.keyword(kind, is_new, address_hash);
+    if let Some(kind) = classify_keyword(text)
+        && (kind != Keyword::OptIn || keywords.opted_out)
+    {
+        plan.keyword(kind, is_new, keywords.address_hash);
         return finish(plan, out);
     }
     let reply = Reply::text(text);
