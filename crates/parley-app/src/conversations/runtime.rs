@@ -754,7 +754,7 @@ impl App {
             .await?
             .map_err(|failure| failure.to_string());
         Ok(answer.map(|fetched| {
-            fetched
+            let mut values: std::collections::BTreeMap<String, String> = fetched
                 .values
                 .into_iter()
                 .map(|(k, v)| {
@@ -764,7 +764,13 @@ impl App {
                     };
                     (k, text)
                 })
-                .collect()
+                .collect();
+            // A good answer holds every field; one answered `null` has no value, which is
+            // an empty value to the flow (it goes on), not a failure.
+            for field in &job.fields {
+                values.entry(field.clone()).or_default();
+            }
+            values
         }))
     }
 

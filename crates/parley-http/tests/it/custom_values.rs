@@ -132,3 +132,72 @@ async fn the_custom_value_endpoint_answers_typed_values_or_a_distinct_failure() 
         403
     );
 }
+
+#[tokio::test]
+async fn a_fetch_step_goes_on_with_a_null_value_as_no_value() {
+    let t = app(Duration::from_secs(5)).await;
+    let token = t.owner_token().await;
+    t.define_fields(
+        &token,
+        &[("balance", "money"), ("next_payment_date", "date")],
+    )
+    .await;
+    let receiver = Receiver::start().await;
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v1/custom-value-endpoint",
+            Some(&token),
+            None,
+            Some(json!({"url": receiver.url})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let flow = t
+        .publish_flow(
+            &token,
+            json!({"schema": 1, "name": "lookup", "start": "lookup", "steps": {
+                "lookup": {"type": "fetch", "fields": ["balance", "next_payment_date"],
+                           "next": "tell", "on_failure": "sorry"},
+                "tell": {"type": "close", "status": "done",
+                         "text": "Balance <<balance>>; next payment [<<next_payment_date>>]"},
+                "sorry": {"type": "close", "status": "done", "text": "Sorry: <<fetch_error>>"}}}),
+        )
+        .await;
+    let channel = t.sim_channel(&token, Some(&flow)).await;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(
+        t.app
+            .job_runner(2, Duration::from_secs(30))
+            .start(cancel.clone()),
+    );
+    receiver.script([Reply::Json(
+        200,
+        r#"{"balance": "10", "next_payment_date": null}"#.into(),
+    )]);
+    let first = t
+        .post_ok(
+            &token,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            json!({"from": "+447911123456", "text": "hello"}),
+        )
+        .await;
+    let id = first["conversation"]["id"].as_str().unwrap().to_owned();
+    let mut bodies = Vec::new();
+    for _ in 0..200 {
+        let th = t.get(&format!("/api/v1/conversations/{id}"), &token).await;
+        bodies = th.json["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["direction"] == "outbound")
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .collect();
+        if !bodies.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(bodies, ["Balance 10.00; next payment []"]);
+    cancel.cancel();
+}

@@ -151,7 +151,8 @@ fn merge(base: &mut Table, over: Table, prefix: &str, origin: &str) -> Result<()
 }
 
 /// `PARLEY_SERVER__LISTEN=…` → `{server = {listen = …}}`. Values that read as a TOML
-/// number or boolean keep that type; anything else is a string.
+/// number, boolean or array (`["10.0.0.1", "10.0.0.2"]`) keep that type; anything else
+/// is a string.
 fn env_table(name: &str, value: &str) -> Table {
     let path: Vec<String> = name.split("__").map(str::to_lowercase).collect();
     let typed = format!("v = {value}")
@@ -159,7 +160,7 @@ fn env_table(name: &str, value: &str) -> Table {
         .ok()
         .and_then(|mut t| t.remove("v"));
     let mut leaf = match typed {
-        Some(v @ (Value::Integer(_) | Value::Float(_) | Value::Boolean(_))) => v,
+        Some(v @ (Value::Integer(_) | Value::Float(_) | Value::Boolean(_) | Value::Array(_))) => v,
         _ => Value::String(value.to_owned()),
     };
     for segment in path.iter().rev() {

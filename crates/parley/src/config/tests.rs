@@ -71,6 +71,26 @@ fn environment_beats_file_beats_defaults() {
     )
     .unwrap();
     assert_eq!(c.data_dir, Path::new("/var/lib/parley"));
+    // A list, written as in the file.
+    let c = load(
+        Some(&path),
+        env(&[("PARLEY_SERVER__TRUSTED_PROXIES", r#"["10.0.0.1", "::1"]"#)]),
+    )
+    .unwrap();
+    assert_eq!(
+        c.trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["10.0.0.1", "::1"]
+    );
+    let e = load(
+        Some(&path),
+        env(&[("PARLEY_SERVER__TRUSTED_PROXIES", r#"["nope"]"#)]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("server.trusted_proxies[0]"), "{e}");
 }
 
 #[test]
