@@ -59,7 +59,7 @@ impl App {
             .set_archived(org, what, archive.then_some(now))
             .await?;
         if !changed {
-            // Only a campaign refuses, when it got under way meanwhile.
+            // It exists (checked above): only a campaign under way is refused here.
             return Err(AppError::Conflict("campaign_under_way"));
         }
         let action = if archive {
@@ -78,8 +78,12 @@ impl App {
         Ok(())
     }
 
-    /// Refuses to archive what something under way still uses.
+    /// Refuses to archive a flow or channel something under way still uses. (A campaign
+    /// under way is refused by the store's own update, in the same statement.)
     async fn check_unused(&self, access: &Access, what: Archivable) -> Result<(), AppError> {
+        if let Archivable::Campaign(_) = what {
+            return Ok(());
+        }
         let org = access.org_id();
         let campaigns = self.all_campaigns(access).await?;
         let running = |uses: &dyn Fn(&parley_domain::Campaign) -> bool| {
@@ -88,11 +92,7 @@ impl App {
                 .any(|c| UNDER_WAY.contains(&c.status) && uses(c))
         };
         match what {
-            Archivable::Campaign(id) => {
-                if running(&|c| c.id == id) {
-                    return Err(AppError::Conflict("campaign_under_way"));
-                }
-            }
+            Archivable::Campaign(_) => {}
             Archivable::Channel(id) => {
                 if running(&|c| c.channel_id == id) {
                     return Err(AppError::Conflict("channel_in_use"));
