@@ -25,19 +25,23 @@ pub struct Keys {
     pub(crate) csrf: [u8; 32],
     pub(crate) suppression: [u8; 32],
     pub(crate) webchat: [u8; 32],
+    /// The master key's check value, as the store records it.
+    pub(crate) check: String,
     /// Seals secrets at rest.
     pub sealed_box: crate::SealedBox,
 }
 
 impl Keys {
-    /// Derives every purpose key.
+    /// Derives every purpose key, except the opt-out hash key when an earlier master-key
+    /// rotation carried one over (see `sealing::rotation`).
     #[must_use]
-    pub fn derive(master: &MasterKey) -> Self {
+    pub fn derive(master: &MasterKey, carried_suppression: Option<[u8; 32]>) -> Self {
         Self {
             jwt: master.derive("jwt-hs256"),
             csrf: master.derive("csrf"),
-            suppression: master.derive("suppression-hash"),
+            suppression: carried_suppression.unwrap_or_else(|| master.derive("suppression-hash")),
             webchat: master.derive("webchat-visitor-token"),
+            check: master.check_value(),
             sealed_box: crate::SealedBox::new(master),
         }
     }

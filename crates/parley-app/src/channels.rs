@@ -129,7 +129,11 @@ fn merge(current: &mut Map<String, Value>, changes: Map<String, Value>) {
 }
 
 fn context(id: ChannelId) -> String {
-    format!("channel:{id}")
+    crate::sealing::context(
+        parley_store::SealedKind::ChannelCredentials,
+        &id.to_string(),
+        "",
+    )
 }
 
 impl App {

@@ -11,7 +11,7 @@ pub mod flows;
 pub mod imports;
 pub mod jobs;
 pub mod live;
-mod sealing;
+pub mod sealing;
 pub mod telemetry;
 pub mod tenancy;
 pub mod webhooks;
@@ -102,19 +102,21 @@ pub struct App {
 }
 
 impl App {
-    /// Assembles the application from its parts; fails only when the HTTP client cannot
-    /// be built (no TLS provider).
-    pub fn new(
+    /// Assembles the application from its parts, reading from the store what an earlier
+    /// master-key rotation carried over; fails when that cannot be read or the HTTP client
+    /// cannot be built (no TLS provider).
+    pub async fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         master: &MasterKey,
         settings: Settings,
     ) -> Result<Self, AppError> {
+        let carried = sealing::carried_suppression_key(&*store, &SealedBox::new(master)).await?;
         let live: Arc<live::Live> = Arc::default();
         Ok(Self {
             store,
             clock,
-            keys: Arc::new(auth::Keys::derive(master)),
+            keys: Arc::new(auth::Keys::derive(master, carried)),
             passwords: Arc::new(auth::PasswordPool::new(settings.password_pool)),
             throttle: Arc::new(auth::Throttle::new(settings.throttle)),
             webhook_client: settings.webhooks.client(settings.allow_private_targets)?,

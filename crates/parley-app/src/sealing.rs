@@ -7,11 +7,17 @@
 //! associated data (for example `webhook_endpoint:<id>:secret`) binds a ciphertext to its
 //! row and column, so a sealed value copied elsewhere does not open.
 
+mod rotation;
+
+pub use rotation::KEY_CHECK;
+pub(crate) use rotation::carried_suppression_key;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
+use parley_store::SealedKind;
 use sha2::Sha256;
 
 const VERSION: &str = "v1.";
@@ -91,6 +97,23 @@ impl MasterKey {
             out = [0u8; 32];
         }
         out
+    }
+}
+
+/// The associated data a sealed value of `kind` is bound to: its row (`key`, and `sub_key`
+/// for a two-part key) and its column. Every place that seals or opens a stored secret
+/// names it through here, and so does a master-key rotation.
+#[must_use]
+pub fn context(kind: SealedKind, key: &str, sub_key: &str) -> String {
+    match kind {
+        // A previous secret is the secret it was, moved aside: same binding.
+        SealedKind::WebhookSecret | SealedKind::WebhookPreviousSecret => {
+            format!("webhook_endpoint:{key}:secret")
+        }
+        SealedKind::SftpCredential => format!("webhook_endpoint:{key}:sftp"),
+        SealedKind::ChannelCredentials => format!("channel:{key}"),
+        SealedKind::CustomValueSecret => format!("custom_value_endpoint:{key}:secret"),
+        SealedKind::IdempotencyAnswer => format!("idempotency:{key}:{sub_key}"),
     }
 }
 

@@ -84,7 +84,7 @@ pub(crate) type Headers = Vec<(&'static str, String)>;
 
 /// The sealing context of an endpoint's secrets: binds a sealed secret to its endpoint.
 fn secret_context(id: WebhookId) -> String {
-    format!("webhook_endpoint:{id}:secret")
+    crate::sealing::context(parley_store::SealedKind::WebhookSecret, &id.to_string(), "")
 }
 
 impl App {

@@ -286,7 +286,7 @@ async fn settle(app: &parley_app::App, scope: &str, key: &str, response: Respons
 
 /// What a stored answer is sealed to.
 fn seal_context(scope: &str, key: &str) -> String {
-    format!("idempotency:{scope}:{key}")
+    parley_app::sealing::context(parley_store::SealedKind::IdempotencyAnswer, scope, key)
 }
 
 fn replay(app: &parley_app::App, scope: &str, key: &str, stored: &StoredResponse) -> Response {

@@ -10,7 +10,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::direct::Direct;
-use crate::rows::map_err;
+use crate::rows::{Cols, map_err};
 
 /// How long a connection waits for another writer before reporting `Unavailable`.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -152,5 +152,54 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(map_err)
+    }
+
+    async fn reseal_secrets(
+        &self,
+        reseal: &parley_store::Reseal<'_>,
+        facts: &[(&str, &str)],
+    ) -> Result<parley_store::Resealed, StoreError> {
+        use parley_store::{RESEAL_PAGE, SEALED_COLUMNS, SET_INSTALLATION_FACT, reseal_row};
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // The facts first: the first write takes the store's write lock for the rest.
+        for (name, value) in facts {
+            sqlx::query(SET_INSTALLATION_FACT)
+                .bind(name)
+                .bind(value)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        let mut counts = parley_store::Resealed::default();
+        for column in &SEALED_COLUMNS {
+            let (mut k1, mut k2) = (String::new(), String::new());
+            loop {
+                let rows = sqlx::query(column.page)
+                    .bind(&k1)
+                    .bind(&k2)
+                    .bind(RESEAL_PAGE)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                for row in &rows {
+                    let done = reseal_row(&Cols(row), column, reseal, &mut counts)?;
+                    if let Some(value) = &done.replacement {
+                        let update = sqlx::query(column.update).bind(&done.k1).bind(&done.k2);
+                        let update = if column.bytes {
+                            update.bind(value.as_bytes())
+                        } else {
+                            update.bind(value.as_str())
+                        };
+                        update.execute(&mut *tx).await.map_err(map_err)?;
+                    }
+                    (k1, k2) = (done.k1, done.k2);
+                }
+                if rows.len() < RESEAL_PAGE as usize {
+                    break;
+                }
+            }
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(counts)
     }
 }

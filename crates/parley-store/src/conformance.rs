@@ -24,6 +24,7 @@ mod idempotency;
 mod inboxes;
 mod jobs;
 mod recipients;
+mod sealed;
 mod tenancy;
 mod webhooks;
 
@@ -39,6 +40,7 @@ pub use idempotency::*;
 pub use inboxes::*;
 pub use jobs::*;
 pub use recipients::*;
+pub use sealed::*;
 pub use tenancy::*;
 pub use webhooks::*;
 
@@ -106,6 +108,7 @@ macro_rules! conformance_suite {
             processes_share_a_campaigns_recipients_and_its_pace,
             ping_answers,
             installation_facts_are_claimed_once,
+            sealed_values_are_resealed_wholly_or_not_at_all,
             close_refuses_later_calls,
         );
     };

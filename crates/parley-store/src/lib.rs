@@ -18,6 +18,7 @@ mod organizations;
 mod outbox;
 mod outcomes;
 mod page;
+mod sealed;
 mod sessions;
 pub mod sql;
 mod users;
@@ -53,6 +54,10 @@ pub use organizations::{Bootstrap, OrganizationStore};
 pub use outbox::{OutboxStore, StoredEvent};
 pub use outcomes::{OutcomeStore, QueueStore};
 pub use page::{Page, PageRequest};
+pub use sealed::{
+    RESEAL_PAGE, Reseal, Resealed, ResealedRow, Resealing, SEALED_COLUMNS, SET_INSTALLATION_FACT,
+    SealedColumn, SealedKind, SealedRef, reseal_row,
+};
 pub use sessions::{NewSession, Session, SessionStore};
 pub use users::{Member, UserCredentials, UserStore};
 pub use webhooks::{
@@ -185,4 +190,13 @@ pub trait Store:
     /// Records `value` as the fact `name` unless one is recorded already; the recorded
     /// value either way (the first writer wins, also between processes).
     async fn claim_installation_fact(&self, name: &str, value: &str) -> Result<String, StoreError>;
+
+    /// Rewrites every sealed value in the store through `reseal` and records `facts`
+    /// (replacing recorded values), all in one transaction: when `reseal` fails on any
+    /// value nothing is written, so a master-key rotation happens wholly or not at all.
+    async fn reseal_secrets(
+        &self,
+        reseal: &Reseal<'_>,
+        facts: &[(&str, &str)],
+    ) -> Result<Resealed, StoreError>;
 }

@@ -28,6 +28,16 @@ pub const TEST_ARGON2: Argon2Cost = Argon2Cost {
 /// The bootstrapped owner's password.
 pub const OWNER_PASSWORD: &str = "owner password 123";
 
+/// The HTTP router over `app`, as `parley serve` builds it (without metrics).
+fn router_of(app: &App) -> axum::Router {
+    parley_http::router(parley_http::AppState {
+        app: app.clone(),
+        metrics: None,
+        secure_cookies: false,
+        trusted_proxies: Vec::new().into(),
+    })
+}
+
 /// A running application for tests.
 pub struct TestApp {
     pub app: App,
@@ -125,7 +135,9 @@ impl TestApp {
         };
         change(&mut settings);
         let key = MasterKey::generate().unwrap();
-        let app = App::new(db.store(), clock.clone(), &key, settings.clone()).unwrap();
+        let app = App::new(db.store(), clock.clone(), &key, settings.clone())
+            .await
+            .unwrap();
         let root = app
             .bootstrap(BootstrapRequest {
                 organization_name: "Root".into(),
@@ -135,13 +147,7 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap();
-        let state = parley_http::AppState {
-            app: app.clone(),
-            metrics: None,
-            secure_cookies: false,
-            trusted_proxies: Vec::new().into(),
-        };
-        let router = parley_http::router(state);
+        let router = router_of(&app);
         Self {
             app,
             clock,
@@ -164,7 +170,24 @@ impl TestApp {
             panic!("a second process needs PostgreSQL");
         };
         let store = Arc::new(PgStore::connect(&db.url, false).await.unwrap());
-        App::new(store, self.clock.clone(), &self.key, self.settings.clone()).unwrap()
+        App::new(store, self.clock.clone(), &self.key, self.settings.clone())
+            .await
+            .unwrap()
+    }
+
+    /// Starts the application again with `key` (after a master-key rotation): the same
+    /// store, clock and settings, a fresh router.
+    pub async fn restart_with_key(&mut self, key: MasterKey) {
+        self.app = App::new(
+            self.db.store(),
+            self.clock.clone(),
+            &key,
+            self.settings.clone(),
+        )
+        .await
+        .unwrap();
+        self.router = router_of(&self.app);
+        self.key = key;
     }
 
     /// Serves the router on a loopback port until the test ends; its base URL

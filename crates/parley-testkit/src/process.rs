@@ -122,6 +122,7 @@ impl ParleyProcess {
             &parley_app::MasterKey::from_base64(key.trim()).expect("a master key"),
             settings,
         )
+        .await
         .expect("the application");
         let key_id = self.printed("API key id:").parse().expect("a key id");
         let secret = self.printed("API key secret:");

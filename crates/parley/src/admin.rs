@@ -1,6 +1,6 @@
 //! `parley migrate` and `parley admin …`: installation administration through the store.
 
-use crate::cli::{AdminCommand, ApiKeyCommand, JobsCommand, OrgCommand, UserCommand};
+use crate::cli::{AdminCommand, ApiKeyCommand, JobsCommand, KeyCommand, OrgCommand, UserCommand};
 use crate::config::Config;
 use crate::wiring;
 use anyhow::Context;
@@ -56,6 +56,9 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
             println!("id: {}", created.key.id);
             println!("secret: {}  (shown once)", created.secret);
             Ok(())
+        }
+        AdminCommand::Key(KeyCommand::Rotate { new_key }) => {
+            crate::master_key::rotate(config, &app, new_key.as_deref()).await
         }
         AdminCommand::Jobs(JobsCommand::Canary {
             count,

@@ -232,7 +232,8 @@ pub(crate) async fn fresh_store(
         Arc::new(SystemClock),
         &MasterKey::generate()?,
         settings,
-    )?;
+    )
+    .await?;
     let org = app.admin_create_organization("Benchmark", None).await?;
     let now = app.clock.now();
     for (key, field_type) in [

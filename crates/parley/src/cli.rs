@@ -161,6 +161,22 @@ pub enum AdminCommand {
     /// Background jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// The master key that seals stored secrets.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Re-seal every stored secret under a new master key, in one transaction, and put the
+    /// new key in place (the key file), or say where to set it (a configured key). Stop
+    /// Parley first. API tokens and web chat visitor tokens signed with the old key end;
+    /// credentials, webhook secrets and the opt-out list are kept.
+    Rotate {
+        /// A file holding the new key (32 bytes, base64); a new key is generated otherwise.
+        #[arg(long, value_name = "FILE")]
+        new_key: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

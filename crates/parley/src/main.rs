@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod flow_cmd;
 mod import_cmd;
+mod master_key;
 mod serve;
 mod standin_cmd;
 mod wiring;

@@ -48,14 +48,24 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
 
     let cancel = CancellationToken::new();
+    // Set when another process rotates the master key: this one stops rather than seal
+    // anything more with a key the store no longer uses.
+    let rotated = CancellationToken::new();
     let sampler = {
-        let (app, cancel) = (app.clone(), cancel.clone());
+        let (app, cancel, rotated) = (app.clone(), cancel.clone(), rotated.clone());
         tokio::spawn(async move {
             let mut every = tokio::time::interval(parley_app::telemetry::SAMPLE_EVERY);
             loop {
                 tokio::select! {
                     () = cancel.cancelled() => break,
-                    _ = every.tick() => app.sample_metrics().await,
+                    _ = every.tick() => {
+                        app.sample_metrics().await;
+                        if let Ok(false) = app.master_key_is_current().await {
+                            tracing::error!("the store's master key was rotated by another process: stopping; start again with the new key");
+                            rotated.cancel();
+                            break;
+                        }
+                    }
                 }
             }
         })
@@ -75,7 +85,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         })
     };
 
-    shutdown_signal().await;
+    tokio::select! {
+        () = shutdown_signal() => {}
+        () = rotated.cancelled() => {}
+    }
     tracing::info!("shutting down: finishing in-flight requests and jobs");
     cancel.cancel();
     let grace = config.shutdown_grace;
@@ -95,6 +108,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tokio::time::timeout(Duration::from_secs(5), store.close())
         .await
         .ok();
+    if rotated.is_cancelled() {
+        anyhow::bail!(
+            "stopped: the store's master key was rotated by another process; start again with the new key"
+        );
+    }
     Ok(())
 }
 

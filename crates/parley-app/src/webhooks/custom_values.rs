@@ -102,7 +102,11 @@ pub enum FetchFailure {
 
 /// The sealing context of an organization's custom value secret.
 fn secret_context(org: OrgId) -> String {
-    format!("custom_value_endpoint:{org}:secret")
+    crate::sealing::context(
+        parley_store::SealedKind::CustomValueSecret,
+        &org.to_string(),
+        "",
+    )
 }
 
 /// The request URL: `base` with `customerId`, `channelId` and `fields` added to its query.

@@ -150,7 +150,11 @@ pub struct SftpHookInput {
 }
 
 fn credential_context(id: WebhookId) -> String {
-    format!("webhook_endpoint:{id}:sftp")
+    crate::sealing::context(
+        parley_store::SealedKind::SftpCredential,
+        &id.to_string(),
+        "",
+    )
 }
 
 fn check_host(host: &str) -> Result<String, FieldError> {

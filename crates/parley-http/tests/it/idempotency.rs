@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use sha2::Digest;
 use tower::ServiceExt;
 
-fn post(path: &str, token: &str, key: &str, body: &Value) -> Request<Body> {
+/// `POST path` with `body` under `key` (also used by the key-rotation test).
+pub(crate) fn post(path: &str, token: &str, key: &str, body: &Value) -> Request<Body> {
     Request::builder()
         .method(Method::POST)
         .uri(path)

@@ -51,6 +51,8 @@ mod campaign_processes;
 mod sign_in_limits;
 // Idempotency-Key after a disconnect, a crash, a token refresh, and on a large upload.
 mod idempotency;
+// A master-key rotation: every stored secret kept, the opt-out list kept, old tokens ended.
+mod key_rotation;
 // Running the browser scripts (chromium, playwright-core, axe-core).
 mod browser;
 // The invitation page in a real browser, with axe-core.

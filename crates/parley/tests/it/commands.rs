@@ -119,6 +119,7 @@ async fn process_admin_user_create_prints_a_link_the_person_accepts() {
         &MasterKey::from_base64(key.trim()).unwrap(),
         Settings::default(),
     )
+    .await
     .unwrap();
     let accepted = app
         .accept_invitation(AcceptRequest {

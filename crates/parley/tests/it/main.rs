@@ -18,3 +18,6 @@ mod campaign_crash;
 // SIGKILL during an import, restart: the job goes on after its last committed row and
 // the counters are true and never move back.
 mod import_crash;
+// `parley admin key rotate`: the key file replaced, a crash midway finished at start, a
+// configured key's new value named, a server left running stopped.
+mod key_rotate;
