@@ -37,6 +37,50 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, v)| v)
 }
 
+/// Adds the cookies of a new browser session to `headers`: the HttpOnly session cookie
+/// and the CSRF cookie the page reads, both ending with the session.
+pub(crate) fn set_session_cookies(
+    headers: &mut HeaderMap,
+    signed: &parley_app::auth::SignedIn,
+    now: chrono::DateTime<chrono::Utc>,
+    secure: bool,
+) {
+    let max_age = (signed.expires_at - now).num_seconds().max(0);
+    let secure = if secure { "; Secure" } else { "" };
+    append_cookie(
+        headers,
+        &format!(
+            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+            signed.session_token
+        ),
+    );
+    append_cookie(
+        headers,
+        &format!(
+            "{CSRF_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={max_age}{secure}",
+            signed.csrf_token
+        ),
+    );
+}
+
+/// Adds cookies that remove the session's cookies from the browser.
+pub(crate) fn clear_session_cookies(headers: &mut HeaderMap) {
+    append_cookie(
+        headers,
+        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    append_cookie(
+        headers,
+        &format!("{CSRF_COOKIE}=; Path=/; SameSite=Lax; Max-Age=0"),
+    );
+}
+
+fn append_cookie(headers: &mut HeaderMap, value: &str) {
+    if let Ok(v) = http::HeaderValue::from_str(value) {
+        headers.append(header::SET_COOKIE, v);
+    }
+}
+
 /// The answer to a cookie-authenticated change without its CSRF token.
 pub(crate) fn csrf_refused() -> ApiError {
     ApiError::new(

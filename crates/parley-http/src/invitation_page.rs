@@ -16,10 +16,7 @@ const SCRIPT: &str = include_str!("../assets/invitation/page.js");
 const STYLE: &str = include_str!("../assets/invitation/page.css");
 const ICON: &str = include_str!("../assets/invitation/icon.svg");
 
-/// The policy every page of this module is served with.
-pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; \
-     frame-ancestors 'none'";
+use crate::web::CSP;
 
 /// The routes.
 pub(crate) fn router() -> Router<AppState> {

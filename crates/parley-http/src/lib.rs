@@ -10,6 +10,7 @@ mod ops;
 mod problem;
 mod problem_pages;
 mod v1;
+mod web;
 mod webchat;
 
 use std::time::Duration;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(hooks::router())
         .merge(webchat::router())
         .merge(invitation_page::router())
+        .merge(web::router())
         .merge(problem_pages::router())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)

@@ -192,6 +192,24 @@ impl ApiError {
         }
     }
 
+    /// Its HTTP status, title and detail line, for a page that shows it to a person.
+    pub(crate) fn for_people(&self) -> (StatusCode, &'static str, Option<&str>) {
+        let (_, status, title) = self.kind.describe();
+        (status, title, self.detail.as_deref())
+    }
+
+    /// The invalid fields it names, as `(field, message)`.
+    pub(crate) fn field_errors(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+    }
+
+    /// The `Retry-After` it carries.
+    pub(crate) fn retry_after_value(&self) -> Option<std::time::Duration> {
+        self.retry_after
+    }
+
     /// The same problem with a `Retry-After`.
     #[must_use]
     pub fn retry_after(mut self, after: std::time::Duration) -> Self {
@@ -255,7 +273,7 @@ impl From<AppError> for ApiError {
 
 impl ApiError {
     /// A 500 that says nothing of its cause (which is logged).
-    fn internal() -> Self {
+    pub(crate) fn internal() -> Self {
         ApiError {
             kind: ProblemType::Internal,
             detail: None,

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
 
 use crate::AppState;
-use crate::invitation_page::CSP;
 use crate::problem::ProblemType;
+use crate::web::CSP;
 
 /// The routes.
 pub(crate) fn router() -> Router<AppState> {

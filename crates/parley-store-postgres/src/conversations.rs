@@ -391,26 +391,30 @@ impl ConversationStore for PgStore {
         filter: &ConversationFilter,
         page: PageRequest,
     ) -> Result<Page<Conversation>, StoreError> {
-        let rows = sqlx::query(sql::LIST_CONVERSATIONS)
-            .bind(organization.to_string())
-            .bind(filter.state.map(|s| s.as_str()))
-            .bind(filter.queue.as_deref())
-            .bind(filter.assignee.map(|u| u.to_string()))
-            .bind(filter.status.as_deref())
-            .bind(filter.channel.map(|c| c.to_string()))
-            .bind(filter.contact.map(|c| c.to_string()))
-            .bind(filter.text_pattern())
-            .bind(filter.visible_to.map(|u| u.to_string()))
-            .bind(page.after.as_deref())
-            .bind(page.fetch_limit())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let rows = self
+            .conversation_rows(sql::LIST_CONVERSATIONS, organization, filter, &page)
+            .await?;
         let items = rows
             .iter()
             .map(|r| decode::conversation(&Cols(r)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |c| c.id.to_string()))
+    }
+
+    async fn list_conversation_summaries(
+        &self,
+        organization: parley_domain::OrgId,
+        filter: &ConversationFilter,
+        page: PageRequest,
+    ) -> Result<Page<parley_store::ConversationSummary>, StoreError> {
+        let rows = self
+            .conversation_rows(SUMMARIES.as_str(), organization, filter, &page)
+            .await?;
+        let items = rows
+            .iter()
+            .map(|r| decode::conversation_summary(&Cols(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page.finish(items, |c| c.conversation.id.to_string()))
     }
 
     async fn list_messages(
@@ -434,3 +438,43 @@ impl ConversationStore for PgStore {
         Ok(page.finish(items, |m| m.id.to_string()))
     }
 }
+
+impl PgStore {
+    /// One page of a conversation list statement (see `sql::conversation_filter!`), its
+    /// filter bound.
+    async fn conversation_rows(
+        &self,
+        statement: &'static str,
+        organization: parley_domain::OrgId,
+        filter: &ConversationFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<sqlx::postgres::PgRow>, StoreError> {
+        sqlx::query(statement)
+            .bind(organization.to_string())
+            .bind(filter.state.map(|s| s.as_str()))
+            .bind(filter.queue.as_deref())
+            .bind(filter.assignee.map(|u| u.to_string()))
+            .bind(filter.status.as_deref())
+            .bind(filter.channel.map(|c| c.to_string()))
+            .bind(filter.contact.map(|c| c.to_string()))
+            .bind(filter.text_pattern())
+            .bind(filter.visible_to.map(|u| u.to_string()))
+            .bind(filter.open.then_some(1_i64))
+            .bind(page.after.as_deref())
+            .bind(page.fetch_limit())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+}
+
+/// `sql::list_conversation_summaries` with this engine's way to a contact.
+static SUMMARIES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    sql::list_conversation_summaries(parley_store::sql::ContactJoin {
+        join: "JOIN contacts ct ON ct.organization_id = c.organization_id AND ct.id = c.contact_id",
+        address: "(SELECT a.address FROM contact_addresses a WHERE a.contact_id = c.contact_id \
+                  AND a.organization_id = c.organization_id AND a.channel_kind = {kind} \
+                  ORDER BY a.address LIMIT 1)",
+        fields: "ct.fields::text",
+    })
+});

@@ -96,6 +96,7 @@ macro_rules! conformance_suite {
             channels_are_scoped_updated_and_found_for_callbacks,
             turns_open_continue_and_close_conversations,
             conversations_list_newest_first_by_filters,
+            conversation_summaries_name_contact_channel_assignee_and_last_message,
             notes_belong_to_conversations_of_their_organization,
             queue_members_and_waiting_conversations,
             turns_of_one_conversation_never_interleave,

@@ -161,6 +161,42 @@ pub struct ConversationFilter {
     pub text: Option<String>,
     /// Only those this person has assigned or may take (a member of their queue).
     pub visible_to: Option<parley_domain::UserId>,
+    /// Only those not closed.
+    pub open: bool,
+}
+
+/// A conversation as a list shows it: with what a person tells it apart by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationSummary {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Its contact's customer id.
+    pub customer_id: Option<String>,
+    /// Its contact's fields (names among them).
+    pub contact_fields: serde_json::Map<String, serde_json::Value>,
+    /// Its contact's address on the channel's kind of address.
+    pub address: Option<String>,
+    /// The channel's provider.
+    pub provider: parley_domain::Provider,
+    /// The channel's name.
+    pub channel_name: String,
+    /// The assignee's name.
+    pub assignee_name: Option<String>,
+    /// The last message, if any.
+    pub last_message: Option<LastMessage>,
+}
+
+/// The last message of a conversation, as a list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastMessage {
+    /// From the customer, or to them.
+    pub direction: parley_domain::Direction,
+    /// Who wrote it (`customer`, `bot`, a user id, `system`).
+    pub sender: String,
+    /// Its first 200 characters.
+    pub excerpt: String,
+    /// When it was written.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 impl ConversationFilter {
@@ -238,6 +274,15 @@ pub trait ConversationStore: Send + Sync {
         organization: OrgId,
         conversation: ConversationId,
     ) -> Result<Vec<Note>, StoreError>;
+
+    /// The same list as [`list_conversations`](Self::list_conversations), each with its
+    /// [`ConversationSummary`], in one statement.
+    async fn list_conversation_summaries(
+        &self,
+        organization: OrgId,
+        filter: &ConversationFilter,
+        page: PageRequest,
+    ) -> Result<Page<ConversationSummary>, StoreError>;
 
     /// A conversation's messages, oldest first, paged by id.
     async fn list_messages(

@@ -541,6 +541,33 @@ pub fn conversation(r: &impl RowSource) -> Result<Conversation, StoreError> {
     })
 }
 
+/// A row of `sql::LIST_CONVERSATION_SUMMARIES`.
+pub fn conversation_summary(r: &impl RowSource) -> Result<crate::ConversationSummary, StoreError> {
+    let serde_json::Value::Object(contact_fields) = json(r, "contact_fields")? else {
+        return Err(StoreError::corrupt("a contact's fields are not an object"));
+    };
+    let last_message = match r.opt_text("last_direction")? {
+        None => None,
+        Some(direction) => Some(crate::LastMessage {
+            direction: Direction::from_name(&direction)
+                .ok_or_else(|| StoreError::corrupt("unknown message direction"))?,
+            sender: text(r, "last_sender")?,
+            excerpt: text(r, "last_body")?,
+            at: instant(r, "last_at")?,
+        }),
+    };
+    Ok(crate::ConversationSummary {
+        conversation: conversation(r)?,
+        customer_id: r.opt_text("contact_customer_id")?,
+        contact_fields,
+        address: r.opt_text("contact_address")?,
+        provider: named(r, "channel_provider", parley_domain::Provider::from_name)?,
+        channel_name: text(r, "channel_name")?,
+        assignee_name: r.opt_text("assignee_name")?,
+        last_message,
+    })
+}
+
 /// `outcome_statuses.*`
 pub fn outcome_status(r: &impl RowSource) -> Result<OutcomeStatus, StoreError> {
     Ok(OutcomeStatus {

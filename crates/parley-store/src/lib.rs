@@ -35,8 +35,8 @@ pub use campaigns::{
 pub use channels::ChannelStore;
 pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};
 pub use conversations::{
-    ConversationFilter, ConversationStore, Decide, DecideMessage, MessageChange, MessageKey,
-    RecipientClaim, SuppressionChange, Turn, TurnTarget, TurnWritten,
+    ConversationFilter, ConversationStore, ConversationSummary, Decide, DecideMessage, LastMessage,
+    MessageChange, MessageKey, RecipientClaim, SuppressionChange, Turn, TurnTarget, TurnWritten,
 };
 pub use error::{BoxError, StoreError};
 pub use flows::{FlowStore, NewFlowVersion};

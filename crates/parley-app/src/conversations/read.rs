@@ -6,7 +6,7 @@
 //! none). A conversation one may not see is "not found", like another organization's.
 
 use parley_domain::{Conversation, ConversationId, Message, Permission};
-use parley_store::{ConversationFilter, Page, PageRequest};
+use parley_store::{ConversationFilter, ConversationSummary, Page, PageRequest};
 
 use crate::auth::Access;
 use crate::{App, AppError};
@@ -23,6 +23,26 @@ fn sees(access: &Access) -> Result<Sees, AppError> {
     }
     access.require(Permission::ConversationsReadOwnQueues)?;
     Ok(Sees::AssignedTo(access.principal.user()))
+}
+
+/// `filter` narrowed to what the caller may see; `None` when that is nothing (an API key
+/// without `conversations:read`).
+fn visible(
+    access: &Access,
+    mut filter: ConversationFilter,
+) -> Result<Option<ConversationFilter>, AppError> {
+    if let Some(text) = &filter.text
+        && text.chars().count() > 200
+    {
+        return Err(AppError::invalid("q", "must be at most 200 characters"));
+    }
+    if let Sees::AssignedTo(user) = sees(access)? {
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        filter.visible_to = Some(user);
+    }
+    Ok(Some(filter))
 }
 
 impl App {
@@ -67,26 +87,32 @@ impl App {
     pub async fn list_conversations(
         &self,
         access: &Access,
-        mut filter: ConversationFilter,
+        filter: ConversationFilter,
         page: PageRequest,
     ) -> Result<Page<Conversation>, AppError> {
-        if let Some(text) = &filter.text
-            && text.chars().count() > 200
-        {
-            return Err(AppError::invalid("q", "must be at most 200 characters"));
-        }
-        if let Sees::AssignedTo(user) = sees(access)? {
-            let Some(user) = user else {
-                return Ok(Page {
-                    items: Vec::new(),
-                    next_cursor: None,
-                });
-            };
-            filter.visible_to = Some(user);
-        }
+        let Some(filter) = visible(access, filter)? else {
+            return Ok(Page::empty());
+        };
         Ok(self
             .store
             .list_conversations(access.org_id(), &filter, page)
+            .await?)
+    }
+
+    /// The same list as [`App::list_conversations`], each row with its contact, channel,
+    /// assignee and last message (what a person's list shows).
+    pub async fn list_conversation_summaries(
+        &self,
+        access: &Access,
+        filter: ConversationFilter,
+        page: PageRequest,
+    ) -> Result<Page<ConversationSummary>, AppError> {
+        let Some(filter) = visible(access, filter)? else {
+            return Ok(Page::empty());
+        };
+        Ok(self
+            .store
+            .list_conversation_summaries(access.org_id(), &filter, page)
             .await?)
     }
 

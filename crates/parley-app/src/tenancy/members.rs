@@ -2,7 +2,7 @@
 //! roles whose permissions it holds itself, can only change or remove members whose role
 //! it could have granted, and cannot leave an organization without an owner.
 
-use parley_domain::{AuditAction, AuditEntry, Membership, Permission, Role, UserId};
+use parley_domain::{AuditAction, AuditEntry, Membership, Permission, Role, User, UserId};
 use parley_store::{Member, Page, PageRequest};
 
 use crate::auth::Access;
@@ -25,6 +25,40 @@ pub(super) fn check_grantable(
 }
 
 impl App {
+    /// The account of the person behind `access` (`None` for an API key): what a page
+    /// shows as who is signed in.
+    pub async fn signed_in_user(&self, access: &Access) -> Result<Option<User>, AppError> {
+        let Some(id) = access.principal.user() else {
+            return Ok(None);
+        };
+        Ok(Some(self.store.get_user(id).await.or_not_found("user")?))
+    }
+
+    /// The names of the people behind `ids` (authors of messages and notes in
+    /// conversations the caller reads), for showing who wrote what; an id that names no
+    /// account is left out.
+    pub async fn names_of_people(
+        &self,
+        access: &Access,
+        ids: impl IntoIterator<Item = UserId>,
+    ) -> Result<std::collections::HashMap<UserId, String>, AppError> {
+        access.require(Permission::ConversationsReadOwnQueues)?;
+        let mut names = std::collections::HashMap::new();
+        for id in ids {
+            if names.contains_key(&id) {
+                continue;
+            }
+            match self.store.get_user(id).await {
+                Ok(user) => {
+                    names.insert(id, user.name);
+                }
+                Err(parley_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(names)
+    }
+
     /// Direct members of the caller's organization.
     pub async fn list_members(
         &self,

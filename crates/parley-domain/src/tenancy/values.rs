@@ -82,10 +82,16 @@ impl TimeZoneName {
     /// organization: a conversation at 23:30 UTC on the 31st in Sydney is on the 1st).
     #[must_use]
     pub fn today(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        self.local(now).date()
+    }
+
+    /// The wall-clock time at `at` in this zone (what a page shows as a message's time).
+    #[must_use]
+    pub fn local(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
         match self.0.parse::<chrono_tz::Tz>() {
-            Ok(zone) => now.with_timezone(&zone).date_naive(),
+            Ok(zone) => at.with_timezone(&zone).naive_local(),
             // A name is checked when it is made; one that no longer parses reads as UTC.
-            Err(_) => now.date_naive(),
+            Err(_) => at.naive_utc(),
         }
     }
 }

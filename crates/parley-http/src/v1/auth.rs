@@ -4,14 +4,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, StatusCode};
 use parley_app::auth::{SignIn, Subject};
 use parley_domain::{ApiKeyId, OrgId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::caller::{CSRF_COOKIE, CSRF_HEADER, Caller, SESSION_COOKIE, cookie, csrf_refused};
+use crate::caller::{
+    CSRF_HEADER, Caller, SESSION_COOKIE, clear_session_cookies, cookie, csrf_refused,
+    set_session_cookies,
+};
 use crate::client::ClientAddr;
 use crate::extract::ApiJson;
 use crate::problem::{ApiError, Problem};
@@ -87,12 +90,6 @@ pub struct SessionResponse {
     pub organization_id: String,
 }
 
-fn set_cookie(headers: &mut HeaderMap, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
-        headers.append(header::SET_COOKIE, v);
-    }
-}
-
 /// Sign in; sets the HttpOnly session cookie and the CSRF cookie.
 #[utoipa::path(post, path = "/auth/sign-in", tag = "auth", request_body = SignInRequest,
     responses((status = 200, body = SessionResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
@@ -110,10 +107,6 @@ pub async fn sign_in(
             client,
         })
         .await?;
-    let max_age = (signed.expires_at - state.app.clock.now())
-        .num_seconds()
-        .max(0);
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
     let user_id = match signed.principal.subject {
         Subject::User(u) => u.to_string(),
         Subject::ApiKey(k) => k.to_string(),
@@ -125,20 +118,11 @@ pub async fn sign_in(
         organization_id: signed.principal.home.to_string(),
     })
     .into_response();
-    let h = response.headers_mut();
-    set_cookie(
-        h,
-        &format!(
-            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-            signed.session_token
-        ),
-    );
-    set_cookie(
-        h,
-        &format!(
-            "{CSRF_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={max_age}{secure}",
-            signed.csrf_token
-        ),
+    set_session_cookies(
+        response.headers_mut(),
+        &signed,
+        state.app.clock.now(),
+        state.secure_cookies,
     );
     Ok(response)
 }
@@ -163,15 +147,7 @@ pub async fn sign_out(
         state.app.sign_out(token).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let h = response.headers_mut();
-    set_cookie(
-        h,
-        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
-    set_cookie(
-        h,
-        &format!("{CSRF_COOKIE}=; Path=/; SameSite=Lax; Max-Age=0"),
-    );
+    clear_session_cookies(response.headers_mut());
     Ok(response)
 }
 

@@ -285,6 +285,7 @@ pub async fn list(
         contact: query_id(q.contact_id, "contact_id", "a contact id (ct_…)")?,
         text: q.q.filter(|t| !t.trim().is_empty()),
         visible_to: None,
+        open: false,
     };
     Ok(Json(
         state

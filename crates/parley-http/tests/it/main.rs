@@ -51,6 +51,10 @@ mod campaign_processes;
 mod sign_in_limits;
 // Idempotency-Key after a disconnect, a crash, a token refresh, and on a large upload.
 mod idempotency;
+// The web application's pages in process: sign-in, sign-out, headers, the desk.
+mod web;
+// The agent desk in Chromium: sign in, read a waiting conversation, sign out; axe-core.
+mod desk_browser;
 // A master-key rotation: every stored secret kept, the opt-out list kept, old tokens ended.
 mod key_rotation;
 // Running the browser scripts (chromium, playwright-core, axe-core).

@@ -281,3 +281,159 @@ pub async fn queue_members_and_waiting_conversations(s: &dyn Store) {
     assert_eq!(s.assigned_loads(org).await.unwrap(), [(ann, 2)]);
     assert!(s.assigned_loads(other).await.unwrap().is_empty());
 }
+
+/// A conversation list's rows carry what a person tells them apart by, in one statement:
+/// the contact (customer id, fields, its address on the channel's kind), the channel, the
+/// assignee's name and the last message; `open` leaves closed ones out.
+pub async fn conversation_summaries_name_contact_channel_assignee_and_last_message(s: &dyn Store) {
+    use crate::{ContactUpdate, ConversationFilter};
+    use parley_domain::{ChannelAddress, ChannelKind, ContactId, Provider};
+    use serde_json::json;
+
+    let org = create_org(s, "summaries", None).await.id;
+    let sim = channel(s, org).await;
+    let agent = s
+        .create_user(super::fixtures::new_user("Grace"))
+        .await
+        .unwrap();
+    let address = |kind, text: &str| ChannelAddress {
+        kind,
+        address: text.to_owned(),
+    };
+    let ada = s
+        .create_contact(
+            org,
+            ContactId::generate(),
+            ContactUpdate {
+                customer_id: Some(Some("C-1".to_owned())),
+                fields: json!({"first_name": "Ada", "last_name": "Byron"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                add_addresses: vec![
+                    address(ChannelKind::Whatsapp, "+447700900002"),
+                    address(ChannelKind::Sms, "+447700900001"),
+                ],
+                remove_addresses: Vec::new(),
+            },
+            at(1),
+        )
+        .await
+        .unwrap();
+    let (anonymous, _) = s
+        .contact_for_address(org, &address(ChannelKind::Sms, "+447700900009"), at(1))
+        .await
+        .unwrap();
+    let take = |contact: ContactId, bodies: Vec<(Direction, &'static str)>, closed: bool| {
+        let agent = agent.id;
+        async move {
+            super::conversations::open_conversation_with(s, org, sim, contact, bodies, move |c| {
+                c.state = if closed {
+                    ConversationState::Closed
+                } else {
+                    ConversationState::Assigned
+                };
+                c.assignee = (!closed).then_some(agent);
+            })
+            .await
+            .conversation
+        }
+    };
+    let long = "x".repeat(300).leak();
+    let closed = take(anonymous.id, vec![], true).await;
+    let open = take(
+        ada.id,
+        vec![
+            (Direction::Inbound, "Can I pay on Friday?"),
+            (Direction::Outbound, long),
+        ],
+        false,
+    )
+    .await;
+
+    let rows = s
+        .list_conversation_summaries(org, &ConversationFilter::default(), PageRequest::first(10))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        rows.iter().map(|r| r.conversation.id).collect::<Vec<_>>(),
+        [open.id, closed.id]
+    );
+    let row = &rows[0];
+    assert_eq!(row.conversation, open);
+    assert_eq!(row.customer_id.as_deref(), Some("C-1"));
+    assert_eq!(row.contact_fields["first_name"], "Ada");
+    assert_eq!(
+        row.address.as_deref(),
+        Some("+447700900001"),
+        "the sms address, for a sim channel"
+    );
+    assert_eq!(
+        (row.provider, row.channel_name.as_str()),
+        (Provider::Sim, "sim")
+    );
+    assert_eq!(row.assignee_name.as_deref(), Some("Grace"));
+    let last = row.last_message.as_ref().unwrap();
+    assert_eq!(
+        (last.direction, last.sender.as_str()),
+        (Direction::Outbound, "bot")
+    );
+    assert_eq!(
+        last.excerpt.chars().count(),
+        200,
+        "the first 200 characters"
+    );
+    let row = &rows[1];
+    assert_eq!(
+        (row.assignee_name.clone(), row.last_message.clone()),
+        (None, None)
+    );
+    assert_eq!(row.address.as_deref(), Some("+447700900009"));
+    assert!(row.contact_fields.is_empty());
+
+    // Open ones only, and the same filters and pages as the plain list.
+    let open_only = ConversationFilter {
+        open: true,
+        ..ConversationFilter::default()
+    };
+    let ids = |page: crate::Page<crate::ConversationSummary>| {
+        page.items
+            .into_iter()
+            .map(|r| r.conversation.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(s
+            .list_conversation_summaries(org, &open_only, PageRequest::first(10))
+            .await
+            .unwrap()),
+        [open.id]
+    );
+    assert_eq!(
+        s.list_conversations(org, &open_only, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        [open.id]
+    );
+    let first = s
+        .list_conversation_summaries(org, &ConversationFilter::default(), PageRequest::first(1))
+        .await
+        .unwrap();
+    let next = PageRequest {
+        after: first.next_cursor.clone(),
+        limit: 1,
+    };
+    assert_eq!(ids(first), [open.id]);
+    assert_eq!(
+        ids(s
+            .list_conversation_summaries(org, &ConversationFilter::default(), next)
+            .await
+            .unwrap()),
+        [closed.id]
+    );
+}

@@ -141,7 +141,20 @@ pub(super) async fn open_conversation(
     body: Option<(Direction, &'static str)>,
     shape: impl FnOnce(&mut Conversation) + Send + 'static,
 ) -> TurnWritten {
-    let contact = ContactId::generate();
+    let bodies = body.into_iter().collect();
+    open_conversation_with(s, org, chan, ContactId::generate(), bodies, shape).await
+}
+
+/// Opens a conversation for `contact` on `chan`, shaped by `shape`, with `bodies` as its
+/// messages in order; what the turn wrote.
+pub(super) async fn open_conversation_with(
+    s: &dyn Store,
+    org: OrgId,
+    chan: ChannelId,
+    contact: ContactId,
+    bodies: Vec<(Direction, &'static str)>,
+    shape: impl FnOnce(&mut Conversation) + Send + 'static,
+) -> TurnWritten {
     s.take_turn(
         TurnTarget::Open {
             organization: org,
@@ -152,9 +165,9 @@ pub(super) async fn open_conversation(
             let mut c = conversation(org, contact, chan, 1);
             shape(&mut c);
             Some(Turn {
-                messages: body
-                    .map(|(direction, text)| message(&c, direction, text, None))
+                messages: bodies
                     .into_iter()
+                    .map(|(direction, text)| message(&c, direction, text, None))
                     .collect(),
                 events: vec![],
                 jobs: vec![],

@@ -1,0 +1,38 @@
+//! The web application under `/app/` (ADR 0010): pages rendered on the server from askama
+//! templates (`templates/app/`), our own stylesheet and modules (`assets/app/`), all
+//! compiled into the binary. Every page goes out with a strict `Content-Security-Policy`;
+//! every form that changes something carries the session's CSRF token and must come from
+//! this origin. Handlers call `parley-app` use cases only, as the API's do.
+//!
+//! * `pages`: the response every page shares (headers, the error page).
+//! * `session`: who is signed in, the organization in the URL, form checks, `/`.
+//! * `sign_in`: the sign-in form, sign-out.
+//! * `assets`: the stylesheet and modules, by content-hashed URL.
+//! * `desk`: the agent desk (the conversation list and the open conversation).
+//! * `thread`: the open conversation's messages and notes.
+
+mod assets;
+mod desk;
+mod pages;
+mod session;
+mod sign_in;
+mod thread;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub(crate) use pages::CSP;
+
+use crate::AppState;
+
+/// The web application's routes.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(session::root))
+        .route("/app", get(session::root))
+        .route("/app/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/app/sign-out", post(sign_in::sign_out))
+        .route("/app/assets/{name}", get(assets::serve))
+        .route("/app/{org}/conversations", get(desk::conversations))
+        .route("/app/{org}/conversations/{id}", get(desk::conversation))
+}

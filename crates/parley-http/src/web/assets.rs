@@ -1,0 +1,90 @@
+//! The web application's stylesheet and modules, compiled in and served under
+//! `/app/assets/{name}`. Pages link them with a hash of their content in the query, so a
+//! browser may keep them a year and still never runs an old module with a new page.
+
+use std::sync::LazyLock;
+
+use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use sha2::Digest;
+
+use super::pages::strict;
+
+/// Every asset: its name, content type and content.
+const FILES: [(&str, &str, &str); 3] = [
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/app/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/app/app.js"),
+    ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_str!("../../assets/invitation/icon.svg"),
+    ),
+];
+
+/// The URLs a page links its assets by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Assets {
+    /// The stylesheet.
+    pub(crate) css: &'static str,
+    /// The page's module.
+    pub(crate) js: &'static str,
+    /// The icon.
+    pub(crate) icon: &'static str,
+}
+
+static URLS: LazyLock<[String; 3]> =
+    LazyLock::new(|| FILES.map(|(name, _, body)| versioned(name, body)));
+
+fn versioned(name: &str, body: &str) -> String {
+    let digest = sha2::Sha256::digest(body.as_bytes());
+    let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("/app/assets/{name}?v={hash}")
+}
+
+/// The assets' URLs.
+pub(crate) fn urls() -> Assets {
+    let urls: &'static [String; 3] = &URLS;
+    Assets {
+        css: &urls[0],
+        js: &urls[1],
+        icon: &urls[2],
+    }
+}
+
+/// `GET /app/assets/{name}`.
+pub(crate) async fn serve(Path(name): Path<String>) -> Response {
+    let Some((_, content_type, body)) = FILES.iter().find(|(n, _, _)| *n == name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut response = (*body).into_response();
+    let h = response.headers_mut();
+    strict(h, content_type);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_has_a_url_that_changes_with_its_content() {
+        let urls = urls();
+        for (url, (name, _, _)) in [urls.css, urls.js, urls.icon].iter().zip(FILES) {
+            assert!(url.starts_with(&format!("/app/assets/{name}?v=")), "{url}");
+        }
+        assert_ne!(versioned("a.css", "x"), versioned("a.css", "y"));
+    }
+}

@@ -1,0 +1,470 @@
+//! `GET /app/{org}/conversations`: the agent desk's conversation list, in the page's frame
+//! (organization switcher, navigation, the person's menu). Views: **Mine** (assigned to
+//! me, open), **Unassigned** (waiting in a queue), **All** (open; for those who may read
+//! every conversation) and **Closed**; a page of 50, newest first, with a link to the next.
+//! Each row is what a person tells a conversation apart by: the contact's name (else its
+//! address), the channel, the last message, its time in the organization's zone, the
+//! state, the assignee and the outcome status.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use http::StatusCode;
+use parley_app::auth::Access;
+use parley_domain::{ConversationId, ConversationState, Direction, OrgId, Permission, Provider};
+use parley_store::{ConversationFilter, ConversationSummary, PageRequest};
+use serde::Deserialize;
+
+use super::assets::{self, Assets};
+use super::pages::{PageError, encode, render};
+use super::session::{Session, Viewer, desk_of};
+use super::thread;
+use crate::AppState;
+
+/// Rows per page.
+const PAGE: u32 = 50;
+
+/// A view of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum View {
+    Mine,
+    Unassigned,
+    All,
+    Closed,
+}
+
+impl View {
+    const ALL: [View; 4] = [View::Mine, View::Unassigned, View::All, View::Closed];
+
+    fn key(self) -> &'static str {
+        match self {
+            View::Mine => "mine",
+            View::Unassigned => "unassigned",
+            View::All => "all",
+            View::Closed => "closed",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            View::Mine => "Mine",
+            View::Unassigned => "Unassigned",
+            View::All => "All",
+            View::Closed => "Closed",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.key() == key)
+    }
+
+    /// Whether `access` may use this view (All needs the right to read every one).
+    fn allowed(self, access: &Access) -> bool {
+        self != View::All || access.require(Permission::ConversationsRead).is_ok()
+    }
+
+    fn filter(self, access: &Access) -> ConversationFilter {
+        let mut filter = ConversationFilter::default();
+        match self {
+            View::Mine => {
+                filter.assignee = access.principal.user();
+                filter.open = true;
+            }
+            View::Unassigned => filter.state = Some(ConversationState::Queued),
+            View::All => filter.open = true,
+            View::Closed => filter.state = Some(ConversationState::Closed),
+        }
+        filter
+    }
+}
+
+/// The list's query string.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    view: Option<String>,
+    cursor: Option<String>,
+}
+
+/// A link in the view navigation.
+struct ViewLink {
+    label: &'static str,
+    href: String,
+    current: bool,
+}
+
+/// An organization in the switcher.
+struct OrgLink {
+    name: String,
+    href: String,
+    depth: usize,
+    current: bool,
+}
+
+/// One row of the list.
+struct Row {
+    href: String,
+    current: bool,
+    title: String,
+    address: Option<String>,
+    channel: String,
+    excerpt: String,
+    time: String,
+    datetime: String,
+    state: &'static str,
+    state_class: &'static str,
+    assignee: Option<String>,
+    status: Option<String>,
+}
+
+/// The desk page.
+#[derive(Template)]
+#[template(path = "app/desk.html")]
+struct DeskPage {
+    asset: Assets,
+    organization: String,
+    user_name: String,
+    user_email: String,
+    csrf: String,
+    organizations: Vec<OrgLink>,
+    desk_href: String,
+    views: Vec<ViewLink>,
+    view_label: &'static str,
+    rows: Vec<Row>,
+    empty: &'static str,
+    next_href: Option<String>,
+    /// On a phone, the way back from an open conversation to its list.
+    list_href: Option<String>,
+    open: Option<Open>,
+}
+
+/// The conversation open in the pane.
+struct Open {
+    row: Row,
+    thread: thread::Thread,
+}
+
+/// `GET /app/{org}/conversations`: the list, no conversation open.
+pub(crate) async fn conversations(
+    State(state): State<AppState>,
+    session: Session,
+    Path(org): Path<OrgId>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    desk(&state, &session, org, query, None).await
+}
+
+/// `GET /app/{org}/conversations/{id}`: the list with one conversation open.
+pub(crate) async fn conversation(
+    State(state): State<AppState>,
+    session: Session,
+    Path((org, id)): Path<(OrgId, ConversationId)>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    desk(&state, &session, org, query, Some(id)).await
+}
+
+async fn desk(
+    state: &AppState,
+    session: &Session,
+    org: OrgId,
+    query: ListQuery,
+    open: Option<ConversationId>,
+) -> Result<Response, PageError> {
+    let viewer = Viewer::on(state, session, org).await?;
+    let access = &viewer.access;
+    let view = query
+        .view
+        .as_deref()
+        .and_then(View::from_key)
+        .filter(|v| v.allowed(access))
+        .unwrap_or(View::Mine);
+    let page = crate::extract::PageQuery {
+        limit: Some(PAGE),
+        cursor: query.cursor,
+    }
+    .page()?;
+    let found = state
+        .app
+        .list_conversation_summaries(access, view.filter(access), page)
+        .await?;
+    let statuses: HashMap<String, String> = state
+        .app
+        .list_outcome_statuses(access)
+        .await?
+        .into_iter()
+        .map(|s| (s.key, s.label))
+        .collect();
+    let now = state.app.clock.now();
+    let base = desk_of(org);
+    let query_tail = format!("?view={}", view.key());
+    let rows = found
+        .items
+        .iter()
+        .map(|summary| row(access, &base, &query_tail, summary, &statuses, now, open))
+        .collect();
+    let open = match open {
+        None => None,
+        Some(id) => {
+            let summary = summary_of(state, access, id, &found.items).await?;
+            Some(Open {
+                row: row(access, &base, &query_tail, &summary, &statuses, now, None),
+                thread: thread::read(state, access, id).await?,
+            })
+        }
+    };
+    let next_href = crate::extract::encode_cursor(found.next_cursor)
+        .map(|c| format!("{base}{query_tail}&cursor={}", encode(&c)));
+    let list_href = open.as_ref().map(|_| format!("{base}{query_tail}"));
+    let page = DeskPage {
+        asset: assets::urls(),
+        organization: access.organization.name.clone(),
+        user_name: viewer
+            .user
+            .as_ref()
+            .map(|u| u.name.clone())
+            .unwrap_or_default(),
+        user_email: viewer
+            .user
+            .as_ref()
+            .map(|u| u.email.clone())
+            .unwrap_or_default(),
+        csrf: viewer.csrf.clone(),
+        organizations: organizations(state, session, org).await?,
+        views: View::ALL
+            .into_iter()
+            .filter(|v| v.allowed(access))
+            .map(|v| ViewLink {
+                label: v.label(),
+                href: format!("{base}?view={}", v.key()),
+                current: v == view,
+            })
+            .collect(),
+        desk_href: base,
+        view_label: view.label(),
+        rows,
+        empty: match view {
+            View::Mine => "Nothing is assigned to you. Conversations you take appear here.",
+            View::Unassigned => {
+                "No one is waiting. New conversations handed to a queue appear here."
+            }
+            View::All => "There are no open conversations.",
+            View::Closed => "No conversation has been closed yet.",
+        },
+        next_href,
+        list_href,
+        open,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// The summary of an open conversation: from the page of the list when it is there, else
+/// read on its own (it may belong to another view).
+async fn summary_of(
+    state: &AppState,
+    access: &Access,
+    id: ConversationId,
+    listed: &[ConversationSummary],
+) -> Result<ConversationSummary, PageError> {
+    if let Some(found) = listed.iter().find(|s| s.conversation.id == id) {
+        return Ok(found.clone());
+    }
+    let conversation = state.app.get_conversation(access, id).await?;
+    let filter = ConversationFilter {
+        contact: Some(conversation.contact_id),
+        channel: Some(conversation.channel_id),
+        ..ConversationFilter::default()
+    };
+    let mut page = PageRequest::first(PAGE);
+    loop {
+        let found = state
+            .app
+            .list_conversation_summaries(access, filter.clone(), page)
+            .await?;
+        if let Some(s) = found.items.into_iter().find(|s| s.conversation.id == id) {
+            return Ok(s);
+        }
+        match found.next_cursor {
+            Some(after) => {
+                page = PageRequest {
+                    after: Some(after),
+                    limit: PAGE,
+                }
+            }
+            None => return Err(parley_app::AppError::NotFound("conversation").into()),
+        }
+    }
+}
+
+/// The organizations the person may switch to: the one their session is for, and those
+/// below it, as an indented list.
+async fn organizations(
+    state: &AppState,
+    session: &Session,
+    current: OrgId,
+) -> Result<Vec<OrgLink>, PageError> {
+    let home = state.app.access(session.principal.clone(), None).await?;
+    let depth0 = home.organization.ancestors.len();
+    let found = state
+        .app
+        .list_organizations(&home, PageRequest::first(200))
+        .await?;
+    Ok(found
+        .items
+        .into_iter()
+        .map(|o| OrgLink {
+            href: desk_of(o.id),
+            depth: o.ancestors.len().saturating_sub(depth0).min(4),
+            current: o.id == current,
+            name: o.name,
+        })
+        .collect())
+}
+
+fn row(
+    access: &Access,
+    base: &str,
+    query_tail: &str,
+    s: &ConversationSummary,
+    statuses: &HashMap<String, String>,
+    now: DateTime<Utc>,
+    open: Option<ConversationId>,
+) -> Row {
+    let c = &s.conversation;
+    let name = contact_name(&s.contact_fields);
+    let (title, address) = match (name, &s.address, &s.customer_id) {
+        (Some(name), address, _) => (name, address.clone()),
+        (None, Some(address), _) => (address.clone(), None),
+        (None, None, Some(customer)) => (format!("Customer {customer}"), None),
+        (None, None, None) => ("Unknown contact".to_owned(), None),
+    };
+    let at = s.last_message.as_ref().map_or(c.opened_at, |m| m.at);
+    let excerpt = match &s.last_message {
+        None => "No messages yet".to_owned(),
+        Some(m) => {
+            let who = match (m.direction, m.sender.as_str()) {
+                (Direction::Inbound, _) => "",
+                (Direction::Outbound, "bot") => "Bot: ",
+                (Direction::Outbound, "system") => "Parley: ",
+                (Direction::Outbound, _) => "Agent: ",
+            };
+            format!("{who}{}", one_line(&m.excerpt))
+        }
+    };
+    let (state, state_class) = match c.state {
+        ConversationState::Bot => ("Bot", "bot"),
+        ConversationState::Queued => ("Waiting", "waiting"),
+        ConversationState::Assigned => ("Assigned", "assigned"),
+        ConversationState::Closed => ("Closed", "closed"),
+    };
+    let zone = &access.organization.timezone;
+    let local = zone.local(at);
+    let time = if local.date() == zone.today(now) {
+        local.format("%H:%M").to_string()
+    } else {
+        local.format("%-d %b").to_string()
+    };
+    Row {
+        href: format!("{base}/{}{query_tail}", c.id),
+        current: open == Some(c.id),
+        title,
+        address,
+        channel: channel_words(s.provider, &s.channel_name),
+        excerpt,
+        time,
+        datetime: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        state,
+        state_class,
+        assignee: s.assignee_name.clone(),
+        status: c
+            .status
+            .as_ref()
+            .map(|k| statuses.get(k).cloned().unwrap_or_else(|| k.clone())),
+    }
+}
+
+/// The channel as a row names it: its name, and the kind of channel when the name does
+/// not say it ("Collections · SMS", "Simulator").
+fn channel_words(provider: Provider, name: &str) -> String {
+    let label = provider_label(provider);
+    if name.to_lowercase().contains(&label.to_lowercase()) {
+        name.to_owned()
+    } else {
+        format!("{name} · {label}")
+    }
+}
+
+/// "SMS", "WhatsApp", "Web chat", "Simulator".
+fn provider_label(p: Provider) -> &'static str {
+    match p {
+        Provider::Sim => "Simulator",
+        Provider::Twilio => "SMS",
+        Provider::Whatsapp => "WhatsApp",
+        Provider::Webchat => "Web chat",
+    }
+}
+
+/// The contact's name from its fields: `first_name` and `last_name`, else `name`.
+fn contact_name(fields: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    let text = |k: &str| {
+        fields
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    };
+    let joined: Vec<&str> = [text("first_name"), text("last_name")]
+        .into_iter()
+        .flatten()
+        .collect();
+    if joined.is_empty() {
+        text("name").map(str::to_owned)
+    } else {
+        Some(joined.join(" "))
+    }
+}
+
+/// Text on one line: runs of white space (new lines included) become one space, and
+/// characters that reorder text (bidirectional overrides) are dropped, so an excerpt
+/// cannot scramble its row.
+fn one_line(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_first_and_last_name_else_name() {
+        let fields = |v: serde_json::Value| v.as_object().unwrap().clone();
+        assert_eq!(
+            contact_name(&fields(
+                serde_json::json!({"first_name": "Ada", "last_name": "Byron"})
+            )),
+            Some("Ada Byron".to_owned())
+        );
+        assert_eq!(
+            contact_name(&fields(
+                serde_json::json!({"name": "Grace Hopper", "first_name": " "})
+            )),
+            Some("Grace Hopper".to_owned())
+        );
+        assert_eq!(
+            contact_name(&fields(serde_json::json!({"balance": "1"}))),
+            None
+        );
+    }
+
+    #[test]
+    fn excerpts_are_one_line_and_cannot_reorder_their_row() {
+        assert_eq!(one_line("Pay\n\n  now\t please"), "Pay now please");
+        assert_eq!(one_line("abc\u{202E}fed\u{2066}x"), "abcfedx");
+    }
+}

@@ -1,0 +1,127 @@
+//! What every page shares: its headers, the template data of the page's frame, and the
+//! error page, which shows a problem's title and detail to a person (the same mapping
+//! from use-case errors the API uses, drawn as HTML instead of problem+json).
+
+use askama::Template;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::{HeaderValue, StatusCode, header};
+use parley_app::AppError;
+
+use super::assets::{self, Assets};
+use crate::problem::ApiError;
+
+/// The policy every page and asset is served with: nothing inline, nothing from
+/// elsewhere, no framing.
+pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
+/// Sets `content_type` with the policy and `nosniff` every page and asset carries.
+pub(crate) fn strict(h: &mut http::HeaderMap, content_type: &'static str) {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+/// An HTML page with the headers every page carries.
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let h = response.headers_mut();
+    strict(h, "text/html; charset=utf-8");
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Renders `page`, or the error page when the template fails (it cannot with the types
+/// the templates take, but a page never answers with a panic).
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => html(status, body),
+        Err(e) => {
+            tracing::error!(error = %e, "a page could not be rendered");
+            PageError::Problem(ApiError::internal()).into_response()
+        }
+    }
+}
+
+/// Why a page is not shown.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// Nobody is signed in (or the session ended): sign in, then come back to `next`.
+    SignIn {
+        /// The page to return to.
+        next: String,
+    },
+    /// A problem, shown as a page.
+    Problem(ApiError),
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError::Problem(e.into())
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError::Problem(e)
+    }
+}
+
+/// The error page.
+#[derive(Template)]
+#[template(path = "app/error.html")]
+struct ErrorPage<'a> {
+    asset: Assets,
+    title: &'a str,
+    detail: Option<&'a str>,
+    fields: Vec<(&'a str, &'a str)>,
+    status: u16,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignIn { next } => {
+                let target = format!("/app/sign-in?next={}", encode(&next));
+                Redirect::to(&target).into_response()
+            }
+            PageError::Problem(problem) => {
+                let (status, title, detail) = problem.for_people();
+                let page = ErrorPage {
+                    asset: assets::urls(),
+                    title,
+                    detail,
+                    fields: problem.field_errors().collect(),
+                    status: status.as_u16(),
+                };
+                let mut response = match page.render() {
+                    Ok(body) => html(status, body),
+                    Err(_) => html(status, title.to_owned()),
+                };
+                if let Some(after) = problem.retry_after_value() {
+                    let seconds = after.as_secs().max(1);
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                }
+                response
+            }
+        }
+    }
+}
+
+/// `text` for a URL's query.
+pub(crate) fn encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}

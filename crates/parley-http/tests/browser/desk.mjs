@@ -1,0 +1,81 @@
+// Drives Parley's agent desk in Debian's chromium as an agent would: opens the
+// application, is sent to sign in, gets a wrong password refused, signs in, finds the
+// waiting conversation under Unassigned, opens it and reads the customer's words as
+// text, then signs out. Each page is audited with axe-core (no serious or critical
+// violation) in the light theme on a phone and the dark one on a wide screen. Run by the
+// Rust test `desk_browser` with BASE, EMAIL, PASSWORD and EXPECT (the customer's text);
+// SCREENSHOTS, when set, is a folder for pictures. Prints a JSON summary; exits 1 with
+// the reason on any failure.
+import { audit, launchChromium } from "./launch.mjs";
+const { BASE, EMAIL, PASSWORD, EXPECT, SCREENSHOTS } = process.env;
+if (!BASE || !EMAIL || !PASSWORD || !EXPECT) {
+  console.error("BASE, EMAIL, PASSWORD and EXPECT are required");
+  process.exit(2);
+}
+
+const browser = await launchChromium();
+let failed = false;
+const summary = { refused: "", thread: "", scriptRan: false, violations: [], errors: [], foreign: [] };
+try {
+  for (const [scheme, width] of [["light", 390], ["dark", 1280]]) {
+    const context = await browser.newContext({ colorScheme: scheme, viewport: { width, height: 820 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    page.on("pageerror", (e) => summary.errors.push(e.message));
+    page.on("dialog", async (d) => {
+      summary.scriptRan = true;
+      await d.dismiss();
+    });
+    page.on("request", (r) => {
+      if (!r.url().startsWith(BASE)) summary.foreign.push(r.url());
+    });
+    page.on("response", (r) => {
+      // The wrong password is refused on purpose (401).
+      if (r.status() >= 400 && r.status() !== 401) summary.errors.push(`${r.status()} ${r.url()}`);
+    });
+    const shot = async (name) => {
+      if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/desk-${name}-${scheme}-${width}.png`, fullPage: width < 600 });
+    };
+    const check = async (where) => summary.violations.push(...(await audit(page)).map((v) => `${scheme} ${where}: ${v}`));
+
+    await page.goto(`${BASE}/`);
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await check("sign-in");
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    summary.refused = (await alert.textContent()).trim();
+    await check("sign-in refused");
+    await shot("sign-in-refused");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+
+    const list = page.getByRole("region", { name: "Conversations" });
+    await list.waitFor();
+    await check("desk");
+    await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Unassigned" }).click();
+    const row = list.getByRole("link").filter({ hasText: "+447911123456" }).first();
+    await row.waitFor();
+    await shot("list");
+    await row.click();
+    const thread = page.getByRole("region", { name: "+447911123456" });
+    await thread.waitFor();
+    summary.thread = (await thread.locator(".entry.in .entry-body").first().textContent()) ?? "";
+    await check("thread");
+    await shot("thread");
+
+    await page.locator("details.me summary").click();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await context.close();
+  }
+  console.log(JSON.stringify(summary));
+} catch (e) {
+  failed = true;
+  console.error(`browser test failed: ${e.message}\n${JSON.stringify(summary)}`);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,47 @@
+//! The agent desk in a real browser: Debian's chromium, driven by npm's `playwright-core`
+//! (`tests/browser/desk.mjs`), signs in as the bootstrap owner (a wrong password first),
+//! finds a waiting conversation whose customer wrote hostile HTML, opens it and reads
+//! those words as text (no script runs), and signs out; axe-core finds no serious or
+//! critical violation on any page, on a phone in the light theme and wide in the dark
+//! one, and no request leaves Parley's origin.
+//!
+//! Needs what the web-chat browser test needs (`.ci/run` installs it). `SCREENSHOTS=folder`
+//! keeps pictures of the pages.
+
+use parley_testkit::{OWNER_PASSWORD, TestApp};
+use serde_json::{Value, json};
+
+const HOSTILE: &str = "<script>alert(1)</script><img src=x onerror=alert(2)> \u{202E}olleh <a href=\"javascript:alert(3)\">pay</a>";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_signs_in_reads_a_waiting_conversation_and_signs_out() {
+    if !super::browser::available() {
+        return;
+    }
+    let t = TestApp::new().await;
+    super::web::waiting_conversation(&t, "+447911123456", HOSTILE).await;
+    let base = t.listen().await;
+    let stdout = super::browser::run_script(
+        "desk.mjs",
+        &[
+            ("BASE", base),
+            ("EMAIL", "owner@example.test".to_owned()),
+            ("PASSWORD", OWNER_PASSWORD.to_owned()),
+            ("EXPECT", HOSTILE.to_owned()),
+        ],
+    )
+    .await;
+    let summary: Value = serde_json::from_str(stdout.trim()).expect("the summary as JSON");
+    assert_eq!(
+        summary["refused"],
+        "That email and password do not match an account. Check both and try again."
+    );
+    assert_eq!(
+        summary["thread"], HOSTILE,
+        "the customer's text, exactly, as text"
+    );
+    assert_eq!(summary["scriptRan"], false);
+    assert_eq!(summary["violations"], json!([]), "{summary}");
+    assert_eq!(summary["errors"], json!([]), "{summary}");
+    assert_eq!(summary["foreign"], json!([]), "{summary}");
+}

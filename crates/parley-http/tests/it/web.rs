@@ -1,0 +1,272 @@
+//! The web application's pages as a browser meets them, in process: `/` sends you to sign
+//! in; the sign-in form says the same for a wrong email or password, is limited like the
+//! API, refuses a post another site made and returns you to a page of this application
+//! only; sign-out needs the session's CSRF token; every page carries the strict headers;
+//! the desk lists what the person may see, with customer text as inert text.
+
+use axum::body::Body;
+use http::{Method, Request};
+use parley_domain::Role;
+use parley_testkit::{OWNER_PASSWORD, TestApp, TestResponse};
+use serde_json::json;
+
+const OWNER: &str = "owner@example.test";
+
+fn form(path: &str, cookies: &str, fields: &[(&str, &str)]) -> Request<Body> {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", cookies)
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn get(path: &str, cookies: &str) -> Request<Body> {
+    Request::builder()
+        .uri(path)
+        .header("cookie", cookies)
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn location(r: &TestResponse) -> &str {
+    r.headers
+        .get("location")
+        .map_or("", |v| v.to_str().unwrap())
+}
+
+/// The `name=value` pairs of a response's `Set-Cookie` headers, as a `Cookie` header.
+fn cookies_of(r: &TestResponse) -> String {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn html(r: &TestResponse) -> &str {
+    r.json.as_str().unwrap_or_default()
+}
+
+/// The value of the first `name="csrf"` hidden field of a page.
+fn csrf_field(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+fn assert_page_headers(r: &TestResponse) {
+    let header = |n: &str| r.headers.get(n).map_or("", |v| v.to_str().unwrap());
+    assert_eq!(header("content-type"), "text/html; charset=utf-8");
+    let csp = header("content-security-policy");
+    for part in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(!csp.contains("unsafe"), "{csp}");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("referrer-policy"), "same-origin");
+    assert_eq!(header("cache-control"), "no-store");
+}
+
+async fn sign_in(t: &TestApp, email: &str, password: &str, next: &str) -> TestResponse {
+    t.send(form(
+        "/app/sign-in",
+        "",
+        &[("email", email), ("password", password), ("next", next)],
+    ))
+    .await
+}
+
+/// A conversation from `from` that the bot hands to the `collections` queue at once, its
+/// first message `text`.
+pub(crate) async fn waiting_conversation(t: &TestApp, from: &str, text: &str) {
+    let token = t.owner_token().await;
+    let flow = t
+        .publish_flow(
+            &token,
+            json!({"schema": 1, "name": "help", "start": "human", "steps": {
+                "human": {"type": "queue", "queue": "collections", "text": "A colleague will reply."}}}),
+        )
+        .await;
+    let channel = t.sim_channel(&token, Some(&flow)).await;
+    t.post_ok(
+        &token,
+        &format!("/api/v1/channels/{channel}/sim/inbound"),
+        json!({"from": from, "text": text}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn signing_in_and_out_of_the_web_application() {
+    let t = TestApp::new().await;
+    let org = t.root.organization;
+    // Nobody signed in: `/` and a desk page lead to sign-in, the page remembered.
+    let r = t.send(get("/", "")).await;
+    assert_eq!((r.status.as_u16(), location(&r)), (303, "/app/sign-in"));
+    let desk = format!("/app/{org}/conversations?view=all");
+    let r = t.send(get(&desk, "")).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        location(&r),
+        format!(
+            "/app/sign-in?next={}",
+            form_urlencoded::byte_serialize(desk.as_bytes()).collect::<String>()
+        )
+    );
+    let r = t.send(get("/app/sign-in?next=/app/x", "")).await;
+    assert_eq!(r.status, 200);
+    assert_page_headers(&r);
+    let page = html(&r);
+    for label in [
+        "<label for=\"email\">Email</label>",
+        "<label for=\"password\">Password</label>",
+        ">Sign in</button>",
+    ] {
+        assert!(page.contains(label), "{label}");
+    }
+
+    // A wrong password and an unknown email read the same, and set no cookie.
+    let wrong = sign_in(&t, OWNER, "not the password", "").await;
+    let unknown = sign_in(&t, "nobody@example.test", "not the password", "").await;
+    for r in [&wrong, &unknown] {
+        assert_eq!(r.status, 401);
+        assert_page_headers(r);
+        assert!(html(r).contains("That email and password do not match an account."));
+        assert!(r.headers.get("set-cookie").is_none());
+    }
+    // A post another site made is refused before anything is checked.
+    let mut cross = form(
+        "/app/sign-in",
+        "",
+        &[("email", OWNER), ("password", OWNER_PASSWORD)],
+    );
+    cross
+        .headers_mut()
+        .insert("sec-fetch-site", "cross-site".parse().unwrap());
+    let r = t.send(cross).await;
+    assert_eq!(r.status, 403);
+    assert!(r.headers.get("set-cookie").is_none());
+
+    // Signing in returns to the page asked for (of this application only).
+    let r = sign_in(&t, OWNER, OWNER_PASSWORD, &desk).await;
+    assert_eq!((r.status.as_u16(), location(&r)), (303, desk.as_str()));
+    let cookies = cookies_of(&r);
+    assert!(cookies.contains("parley_session="), "{cookies}");
+    let r = sign_in(&t, OWNER, OWNER_PASSWORD, "https://evil.example/app/").await;
+    assert_eq!(location(&r), format!("/app/{org}/conversations"));
+    let r = t.send(get("/", &cookies)).await;
+    assert_eq!(location(&r), format!("/app/{org}/conversations"));
+    let r = t.send(get(&desk, &cookies)).await;
+    assert_eq!(r.status, 200);
+    assert_page_headers(&r);
+    let page = html(&r).to_owned();
+    assert!(page.contains("aria-label=\"Conversations\""));
+    assert!(page.contains(">Sign out</button>"));
+
+    // Sign-out needs the session's token: without it the session goes on.
+    let r = t
+        .send(form("/app/sign-out", &cookies, &[("csrf", "forged")]))
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(t.send(get(&desk, &cookies)).await.status, 200);
+    let r = t
+        .send(form(
+            "/app/sign-out",
+            &cookies,
+            &[("csrf", &csrf_field(&page))],
+        ))
+        .await;
+    assert_eq!((r.status.as_u16(), location(&r)), (303, "/app/sign-in"));
+    assert!(cookies_of(&r).contains("parley_session="));
+    assert_eq!(
+        t.send(get(&desk, &cookies)).await.status,
+        303,
+        "the session ended"
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_form_is_limited_like_the_api() {
+    let t = TestApp::new().await;
+    for _ in 0..10 {
+        assert_eq!(sign_in(&t, OWNER, "wrong password", "").await.status, 401);
+    }
+    let limited = sign_in(&t, OWNER, OWNER_PASSWORD, "").await;
+    assert_eq!(limited.status, 429);
+    assert!(html(&limited).contains("Too many attempts. Try again in"));
+    let after: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&after), "{after}");
+    t.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(sign_in(&t, OWNER, OWNER_PASSWORD, "").await.status, 303);
+}
+
+#[tokio::test]
+async fn the_desk_lists_what_the_person_may_see_as_inert_text() {
+    let t = TestApp::new().await;
+    let org = t.root.organization;
+    let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    waiting_conversation(&t, "+447911123456", hostile).await;
+    let r = sign_in(&t, OWNER, OWNER_PASSWORD, "").await;
+    let owner = cookies_of(&r);
+    let unassigned = format!("/app/{org}/conversations?view=unassigned");
+    let page = t.send(get(&unassigned, &owner)).await;
+    let text = html(&page);
+    assert!(
+        text.contains("+447911123456"),
+        "the contact's address names the row"
+    );
+    // The bot's reply is the last message; the customer's text is in the thread.
+    assert!(text.contains("Bot: A colleague will reply."));
+    let href = text
+        .split("class=\"row\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a row")
+        .replace("&amp;", "&");
+    let thread = t.send(get(&href, &owner)).await;
+    assert_eq!(thread.status, 200, "{href}");
+    let text = html(&thread);
+    let escaped = "&#60;script&#62;alert(1)&#60;/script&#62;&#60;img src=x onerror=alert(2)&#62;";
+    assert!(text.contains(escaped), "escaped as text");
+    assert!(!text.contains("<script>alert"));
+    assert!(
+        text.contains("aria-label=\"+447911123456\""),
+        "the thread is named after the contact"
+    );
+
+    // An agent who is not a member of the queue sees nothing there, and not the thread.
+    t.create_user(
+        org,
+        "agent@example.test",
+        "Avery Agent",
+        "agent password 1".into(),
+        Role::Agent,
+    )
+    .await
+    .unwrap();
+    let agent = cookies_of(&sign_in(&t, "agent@example.test", "agent password 1", "").await);
+    let page = t.send(get(&unassigned, &agent)).await;
+    assert_eq!(page.status, 200);
+    assert!(!html(&page).contains("+447911123456"));
+    assert_eq!(t.send(get(&href, &agent)).await.status, 404);
+    // Nor may they use a view for those who read everything.
+    let all = t
+        .send(get(&format!("/app/{org}/conversations?view=all"), &agent))
+        .await;
+    assert!(!html(&all).contains("?view=all\" aria-current"));
+}
