@@ -10,7 +10,9 @@
 //! * `assets`: the stylesheet and modules, by content-hashed URL.
 //! * `desk`: the agent desk (the conversation list and the open conversation).
 //! * `thread`: the open conversation's messages and notes.
+//! * `actions`: what the desk's forms do to the open conversation.
 
+mod actions;
 mod assets;
 mod desk;
 mod pages;
@@ -35,4 +37,5 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/assets/{name}", get(assets::serve))
         .route("/app/{org}/conversations", get(desk::conversations))
         .route("/app/{org}/conversations/{id}", get(desk::conversation))
+        .route("/app/{org}/conversations/{id}/act", post(actions::act))
 }

@@ -3,7 +3,7 @@
 // every piece of HTML comes from the server (ADR 0010).
 //
 // Keys (when not typing in a field): j / k — next / previous conversation in the list;
-// Escape — close an open menu.
+// Escape — close an open menu. In the reply box: Enter sends, Shift+Enter starts a line.
 
 /** Whether the key event happened while typing in a field. */
 function typing(event) {
@@ -52,3 +52,26 @@ document.addEventListener("click", (event) => {
   const inside = event.target instanceof Element ? event.target.closest("details.menu") : null;
   closeMenus(inside);
 });
+
+// The reply box: Enter sends the reply (as the Send button would), Shift+Enter (or an
+// input method composing a character) keeps typing.
+document.addEventListener("keydown", (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLTextAreaElement) || box.id !== "reply-text") return;
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+  event.preventDefault();
+  if (box.value.trim() === "") return;
+  const send = box.form?.querySelector('button[value="reply"]');
+  if (send) box.form.requestSubmit(send);
+});
+
+// An open conversation shows its latest messages: the thread starts scrolled to its end
+// (the pane scrolls on a wide screen, the page on a phone).
+const thread = document.getElementById("thread");
+if (thread) {
+  if (thread.scrollHeight > thread.clientHeight && getComputedStyle(thread).overflowY === "auto") {
+    thread.scrollTop = thread.scrollHeight;
+  } else {
+    window.scrollTo(0, document.body.scrollHeight);
+  }
+}

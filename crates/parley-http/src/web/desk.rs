@@ -23,13 +23,14 @@ use super::pages::{PageError, encode, render};
 use super::session::{Session, Viewer, desk_of};
 use super::thread;
 use crate::AppState;
+use crate::problem::ApiError;
 
 /// Rows per page.
 const PAGE: u32 = 50;
 
 /// A view of the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum View {
+pub(crate) enum View {
     Mine,
     Unassigned,
     All,
@@ -39,7 +40,7 @@ enum View {
 impl View {
     const ALL: [View; 4] = [View::Mine, View::Unassigned, View::All, View::Closed];
 
-    fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             View::Mine => "mine",
             View::Unassigned => "unassigned",
@@ -57,7 +58,7 @@ impl View {
         }
     }
 
-    fn from_key(key: &str) -> Option<Self> {
+    pub(crate) fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.key() == key)
     }
 
@@ -86,6 +87,16 @@ impl View {
 pub(crate) struct ListQuery {
     view: Option<String>,
     cursor: Option<String>,
+}
+
+impl ListQuery {
+    /// The first page of `view`.
+    pub(crate) fn of(view: View) -> Self {
+        Self {
+            view: Some(view.key().to_owned()),
+            cursor: None,
+        }
+    }
 }
 
 /// A link in the view navigation.
@@ -137,6 +148,9 @@ struct DeskPage {
     next_href: Option<String>,
     /// On a phone, the way back from an open conversation to its list.
     list_href: Option<String>,
+    view_key: &'static str,
+    /// What the last action met, in words.
+    problem: Option<String>,
     open: Option<Open>,
 }
 
@@ -144,6 +158,21 @@ struct DeskPage {
 struct Open {
     row: Row,
     thread: thread::Thread,
+    /// Where its forms post.
+    act_href: String,
+    /// Whether the person may act on it (and it is open).
+    can_act: bool,
+    /// Whether it is assigned to the person.
+    mine: bool,
+    queues: Vec<Choice>,
+    statuses: Vec<Choice>,
+}
+
+/// An option of a choice (a queue, an outcome status).
+struct Choice {
+    key: String,
+    label: String,
+    current: bool,
 }
 
 /// `GET /app/{org}/conversations`: the list, no conversation open.
@@ -153,7 +182,7 @@ pub(crate) async fn conversations(
     Path(org): Path<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    desk(&state, &session, org, query, None).await
+    desk(&state, &session, org, query, None, None).await
 }
 
 /// `GET /app/{org}/conversations/{id}`: the list with one conversation open.
@@ -163,15 +192,18 @@ pub(crate) async fn conversation(
     Path((org, id)): Path<(OrgId, ConversationId)>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    desk(&state, &session, org, query, Some(id)).await
+    desk(&state, &session, org, query, Some(id), None).await
 }
 
-async fn desk(
+/// The desk page: the list of `query`, the conversation `open` in the pane, and the
+/// `problem` an action just met, shown above it (with its status).
+pub(crate) async fn desk(
     state: &AppState,
     session: &Session,
     org: OrgId,
     query: ListQuery,
     open: Option<ConversationId>,
+    problem: Option<ApiError>,
 ) -> Result<Response, PageError> {
     let viewer = Viewer::on(state, session, org).await?;
     let access = &viewer.access;
@@ -209,10 +241,57 @@ async fn desk(
         None => None,
         Some(id) => {
             let summary = summary_of(state, access, id, &found.items).await?;
+            let c = &summary.conversation;
+            let can_write = access.require(Permission::ConversationsWrite).is_ok();
+            let closed = c.state == ConversationState::Closed;
+            let queues = if can_write && !closed {
+                state
+                    .app
+                    .list_queues(access)
+                    .await?
+                    .into_iter()
+                    .map(|q| Choice {
+                        current: c.queue.as_deref() == Some(q.key.as_str()),
+                        key: q.key,
+                        label: q.name,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let status_choices = statuses
+                .iter()
+                .map(|(key, label)| Choice {
+                    current: c.status.as_deref() == Some(key.as_str()),
+                    key: key.clone(),
+                    label: label.clone(),
+                })
+                .collect();
             Some(Open {
+                act_href: format!("{base}/{id}/act"),
+                can_act: can_write && !closed,
+                mine: c.assignee.is_some() && c.assignee == access.principal.user(),
+                queues,
+                statuses: status_choices,
                 row: row(access, &base, &query_tail, &summary, &statuses, now, None),
                 thread: thread::read(state, access, id).await?,
             })
+        }
+    };
+    let (status, problem) = match &problem {
+        None => (StatusCode::OK, None),
+        Some(p) => {
+            let (status, title, detail) = p.for_people();
+            let fields: Vec<String> = p
+                .field_errors()
+                .map(|(field, message)| format!("{field} {message}"))
+                .collect();
+            let words = match (detail, fields.is_empty()) {
+                (_, false) => fields.join("; "),
+                (Some(detail), true) => detail.to_owned(),
+                (None, true) => title.to_owned(),
+            };
+            (status, Some(words))
         }
     };
     let next_href = crate::extract::encode_cursor(found.next_cursor)
@@ -255,9 +334,11 @@ async fn desk(
         },
         next_href,
         list_href,
+        view_key: view.key(),
+        problem,
         open,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(status, &page))
 }
 
 /// The summary of an open conversation: from the page of the list when it is there, else

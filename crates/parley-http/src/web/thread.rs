@@ -66,17 +66,19 @@ pub(crate) async fn read(
         .chain(notes.iter().filter_map(|n| n.author.parse().ok()))
         .collect();
     let names = app.names_of_people(access, people).await?;
-    let mut timed: Vec<(DateTime<Utc>, String, Entry)> = messages
+    // In time order; at the same millisecond, in the order they were made (ids are
+    // time-ordered UUIDs, whatever their prefix).
+    let mut timed: Vec<(DateTime<Utc>, uuid::Uuid, Entry)> = messages
         .items
         .iter()
-        .map(|m| (m.created_at, m.id.to_string(), message(m, &names)))
+        .map(|m| (m.created_at, m.id.uuid(), message(m, &names)))
         .chain(
             notes
                 .iter()
-                .map(|n| (n.created_at, n.id.to_string(), note(n, &names))),
+                .map(|n| (n.created_at, n.id.uuid(), note(n, &names))),
         )
         .collect();
-    timed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    timed.sort_by_key(|(at, id, _)| (*at, *id));
     let zone = &access.organization.timezone;
     let mut day: Option<NaiveDate> = None;
     let entries = timed

@@ -1,7 +1,8 @@
 // Drives Parley's agent desk in Debian's chromium as an agent would: opens the
 // application, is sent to sign in, gets a wrong password refused, signs in, finds the
 // waiting conversation under Unassigned, opens it and reads the customer's words as
-// text, then signs out. Each page is audited with axe-core (no serious or critical
+// text; on the wide screen takes it, replies with Enter, adds a note, sets an outcome
+// status and closes it; then signs out. Each page is audited with axe-core (no serious or critical
 // violation) in the light theme on a phone and the dark one on a wide screen. Run by the
 // Rust test `desk_browser` with BASE, EMAIL, PASSWORD and EXPECT (the customer's text);
 // SCREENSHOTS, when set, is a folder for pictures. Prints a JSON summary; exits 1 with
@@ -15,7 +16,7 @@ if (!BASE || !EMAIL || !PASSWORD || !EXPECT) {
 
 const browser = await launchChromium();
 let failed = false;
-const summary = { refused: "", thread: "", scriptRan: false, violations: [], errors: [], foreign: [] };
+const summary = { refused: "", thread: "", reply: "", closedHasReply: null, scriptRan: false, violations: [], errors: [], foreign: [] };
 try {
   for (const [scheme, width] of [["light", 390], ["dark", 1280]]) {
     const context = await browser.newContext({ colorScheme: scheme, viewport: { width, height: 820 } });
@@ -66,6 +67,26 @@ try {
     await check("thread");
     await shot("thread");
 
+    if (scheme === "dark") {
+      // Work the conversation: take it, answer with Enter, note, tag, close.
+      await page.getByRole("button", { name: "Assign to me" }).click();
+      await thread.getByText("Assigned to Owner").waitFor();
+      await page.getByLabel("Reply").fill("Friday is fine.");
+      await page.getByLabel("Reply").press("Enter");
+      await thread.locator(".entry.out .entry-body", { hasText: "Friday is fine." }).waitFor();
+      summary.reply = (await thread.locator(".entry.out").last().locator(".entry-who").textContent()).trim();
+      await page.getByLabel("Reply").fill("Promised Friday; call back if not paid.");
+      await page.getByRole("button", { name: "Add note" }).click();
+      await thread.locator(".entry.note", { hasText: "Promised Friday" }).waitFor();
+      await page.getByLabel("Outcome status").selectOption({ label: "Opted out" });
+      await page.getByRole("button", { name: "Set", exact: true }).click();
+      await thread.locator(".thread-facts .badge.outcome", { hasText: "Opted out" }).waitFor();
+      await check("thread after acting");
+      await shot("worked");
+      await page.getByRole("button", { name: "Close conversation" }).click();
+      await thread.locator(".thread-facts .badge", { hasText: "Closed" }).waitFor();
+      summary.closedHasReply = (await page.getByLabel("Reply").count()) > 0;
+    }
     await page.locator("details.me summary").click();
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();

@@ -1,7 +1,8 @@
 //! The agent desk in a real browser: Debian's chromium, driven by npm's `playwright-core`
 //! (`tests/browser/desk.mjs`), signs in as the bootstrap owner (a wrong password first),
 //! finds a waiting conversation whose customer wrote hostile HTML, opens it and reads
-//! those words as text (no script runs), and signs out; axe-core finds no serious or
+//! those words as text (no script runs), takes it, replies (Enter sends), adds a note,
+//! sets an outcome status and closes it, and signs out; axe-core finds no serious or
 //! critical violation on any page, on a phone in the light theme and wide in the dark
 //! one, and no request leaves Parley's origin.
 //!
@@ -41,6 +42,14 @@ async fn an_agent_signs_in_reads_a_waiting_conversation_and_signs_out() {
         "the customer's text, exactly, as text"
     );
     assert_eq!(summary["scriptRan"], false);
+    assert_eq!(
+        summary["reply"], "Owner",
+        "the reply is the agent's, by name"
+    );
+    assert_eq!(
+        summary["closedHasReply"], false,
+        "a closed conversation takes no reply"
+    );
     assert_eq!(summary["violations"], json!([]), "{summary}");
     assert_eq!(summary["errors"], json!([]), "{summary}");
     assert_eq!(summary["foreign"], json!([]), "{summary}");

@@ -270,3 +270,138 @@ async fn the_desk_lists_what_the_person_may_see_as_inert_text() {
         .await;
     assert!(!html(&all).contains("?view=all\" aria-current"));
 }
+
+/// The href of the first conversation row of a list page.
+fn first_row(page: &str) -> String {
+    page.split("class=\"row\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a row")
+        .replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn the_desk_acts_on_a_conversation_through_the_use_cases() {
+    let t = TestApp::new().await;
+    let org = t.root.organization;
+    waiting_conversation(&t, "+447911123456", "Can I pay on Friday?").await;
+    let owner = cookies_of(&sign_in(&t, OWNER, OWNER_PASSWORD, "").await);
+    let list = t
+        .send(get(
+            &format!("/app/{org}/conversations?view=unassigned"),
+            &owner,
+        ))
+        .await;
+    let thread = first_row(html(&list));
+    let page = html(&t.send(get(&thread, &owner)).await).to_owned();
+    for control in [
+        "aria-label=\"Reply\"",
+        ">Send</button>",
+        ">Add note</button>",
+        ">Assign to me</button>",
+        "<label for=\"move-queue\">Move to queue</label>",
+        "<label for=\"outcome-status\">Outcome status</label>",
+        ">Close conversation</button>",
+    ] {
+        assert!(page.contains(control), "{control}");
+    }
+    let csrf = csrf_field(&page);
+    let act = thread.split('?').next().unwrap().to_owned() + "/act";
+    let post = |fields: Vec<(&'static str, String)>| {
+        let mut all = vec![("csrf", csrf.clone()), ("view", "unassigned".to_owned())];
+        all.extend(fields);
+        let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        form(&act, &owner, &pairs)
+    };
+    for fields in [
+        vec![("action", "assign".to_owned())],
+        vec![
+            ("action", "reply".to_owned()),
+            ("text", "Friday is fine.".to_owned()),
+        ],
+        vec![
+            ("action", "note".to_owned()),
+            ("text", "Promised Friday".to_owned()),
+        ],
+        vec![
+            ("action", "status".to_owned()),
+            ("status", "opted_out".to_owned()),
+        ],
+    ] {
+        let r = t.send(post(fields.clone())).await;
+        assert_eq!(r.status, 303, "{fields:?}: {}", html(&r));
+        assert!(
+            location(&r).ends_with("?view=unassigned"),
+            "{}",
+            location(&r)
+        );
+    }
+    let page = html(&t.send(get(&thread, &owner)).await).to_owned();
+    assert!(page.contains("Friday is fine."));
+    assert!(page.contains("Note by Owner"));
+    assert!(page.contains("Promised Friday"));
+    assert!(page.contains("Assigned to Owner"));
+    assert!(!page.contains(">Assign to me</button>"), "it is mine now");
+
+    // A refused action shows the problem's own words, with its status.
+    let r = t
+        .send(post(vec![
+            ("action", "reply".to_owned()),
+            ("text", "   ".to_owned()),
+        ]))
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        html(&r).contains("role=\"alert\">text must be 1 to 4096 characters"),
+        "{}",
+        html(&r)
+    );
+    let r = t.send(post(vec![("action", "close".to_owned())])).await;
+    assert_eq!(r.status, 303);
+    let r = t.send(post(vec![("action", "close".to_owned())])).await;
+    assert_eq!(r.status, 409);
+    assert!(html(&r).contains("role=\"alert\""));
+    let page = html(&t.send(get(&thread, &owner)).await).to_owned();
+    assert!(
+        !page.contains("aria-label=\"Reply\""),
+        "a closed conversation takes no reply"
+    );
+
+    // A viewer reads but has no reply box, and a forged post is refused.
+    t.create_user(
+        org,
+        "viewer@example.test",
+        "Vera Viewer",
+        "viewer password 1".into(),
+        Role::Viewer,
+    )
+    .await
+    .unwrap();
+    let viewer = cookies_of(&sign_in(&t, "viewer@example.test", "viewer password 1", "").await);
+    waiting_conversation(&t, "+447911123457", "Hello?").await;
+    let list = t
+        .send(get(
+            &format!("/app/{org}/conversations?view=unassigned"),
+            &viewer,
+        ))
+        .await;
+    let open = first_row(html(&list));
+    let page = html(&t.send(get(&open, &viewer)).await).to_owned();
+    assert!(page.contains("Hello?"));
+    assert!(!page.contains("aria-label=\"Reply\""));
+    let act = open.split('?').next().unwrap().to_owned() + "/act";
+    let r = t
+        .send(form(
+            &act,
+            &viewer,
+            &[
+                ("csrf", &csrf_field(&page)),
+                ("action", "reply"),
+                ("text", "hi"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, 403);
+    let page = html(&t.send(get(&open, &owner)).await).to_owned();
+    assert!(!page.contains(">hi</p>"), "nothing was sent");
+}
