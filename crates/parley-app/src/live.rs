@@ -10,7 +10,9 @@
 //! ids it has announced.
 //!
 //! Decisions:
-//! * it needs `conversations:read`: the events are conversations' content;
+//! * it needs `conversations:read`: the events are conversations' content; a person's
+//!   desk subscribes through [`App::subscribe_desk`] instead, which says only which
+//!   conversation changed, and only for those the person may see;
 //! * a subscriber that falls more than 4,096 events behind skips what it missed (the
 //!   stream is for live views; the API reads are the record) and carries on;
 //! * events of sub-organizations are not included: a view subscribes to the organization
@@ -20,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parley_domain::{EventId, NewEvent, OrgId, Permission};
+use parley_domain::{ConversationId, EventId, NewEvent, OrgId, Permission};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -88,6 +90,12 @@ impl LiveEvents {
     }
 }
 
+/// A person's desk feed: which of the conversations they may see just changed.
+pub struct DeskEvents {
+    events: LiveEvents,
+    access: Access,
+}
+
 fn now_millis() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
@@ -100,6 +108,40 @@ impl App {
             organization: access.org_id(),
             receiver: self.live.sender.subscribe(),
         })
+    }
+
+    /// Subscribes a person's desk to the acting organization's changes. Unlike the raw
+    /// stream it needs only `conversations:read_own_queues`: what it yields is filtered
+    /// by [`App::next_desk_change`] to the conversations the person may see, and says
+    /// only which one changed (the page reads the rest through its own checks).
+    pub fn subscribe_desk(&self, access: &Access) -> Result<DeskEvents, AppError> {
+        access.require(Permission::ConversationsReadOwnQueues)?;
+        Ok(DeskEvents {
+            events: LiveEvents {
+                organization: access.org_id(),
+                receiver: self.live.sender.subscribe(),
+            },
+            access: access.clone(),
+        })
+    }
+
+    /// The next conversation of `feed` that changed and that its person may see; `None`
+    /// once the feed has stopped.
+    pub async fn next_desk_change(&self, feed: &mut DeskEvents) -> Option<ConversationId> {
+        loop {
+            let event = feed.events.next().await?;
+            let Some(id) = event
+                .data
+                .get("conversation_id")
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.parse::<ConversationId>().ok())
+            else {
+                continue;
+            };
+            if self.get_conversation(&feed.access, id).await.is_ok() {
+                return Some(id);
+            }
+        }
     }
 
     /// Starts the process's feed (see the module's documentation); it stops with `cancel`.

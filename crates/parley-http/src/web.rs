@@ -11,10 +11,12 @@
 //! * `desk`: the agent desk (the conversation list and the open conversation).
 //! * `thread`: the open conversation's messages and notes.
 //! * `actions`: what the desk's forms do to the open conversation.
+//! * `live`: the desk's live notices (server-sent events).
 
 mod actions;
 mod assets;
 mod desk;
+mod live;
 mod pages;
 mod session;
 mod sign_in;
@@ -36,6 +38,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/sign-out", post(sign_in::sign_out))
         .route("/app/assets/{name}", get(assets::serve))
         .route("/app/{org}/conversations", get(desk::conversations))
+        .route("/app/{org}/live", get(live::live))
         .route("/app/{org}/conversations/{id}", get(desk::conversation))
         .route("/app/{org}/conversations/{id}/act", post(actions::act))
 }

@@ -190,6 +190,20 @@ impl TestApp {
         self.key = key;
     }
 
+    /// Runs what `parley serve` runs beside the router — the job workers, the send queue
+    /// and the live feed — until the token returned is cancelled.
+    pub fn run_workers(&self) -> tokio_util::sync::CancellationToken {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(
+            self.app
+                .job_runner(2, std::time::Duration::from_secs(30))
+                .start(cancel.clone()),
+        );
+        self.app.start_sends(cancel.clone());
+        self.app.start_live_feed(cancel.clone());
+        cancel
+    }
+
     /// Serves the router on a loopback port until the test ends; its base URL
     /// (`http://127.0.0.1:…`), for clients that need a socket (browsers, WebSockets).
     pub async fn listen(&self) -> String {

@@ -75,3 +75,74 @@ if (thread) {
     window.scrollTo(0, document.body.scrollHeight);
   }
 }
+
+// Live: the server says which conversation changed (server-sent events); the page reads
+// itself again and swaps in the list, the open conversation's header, its messages and
+// its tools — never the reply being typed. Notices that come together make one read, and
+// a read that is running when another notice comes is followed by one more. After a lost
+// connection (or a read that failed), the same read is made once it is back: that is the
+// catch-up, and since the messages are replaced as a whole, each shows exactly once.
+const liveUrl = document.body.dataset.live;
+if (liveUrl) {
+  let running = false;
+  let again = false;
+
+  /** Replaces `selector`'s element in the page with the one of `fresh`, if both exist. */
+  const swap = (fresh, selector, keepScroll) => {
+    const now = document.querySelector(selector);
+    const next = fresh.querySelector(selector);
+    if (!now || !next) return;
+    if (now.innerHTML === next.innerHTML) return;
+    const top = now.scrollTop;
+    now.innerHTML = next.innerHTML;
+    if (keepScroll) now.scrollTop = top;
+  };
+
+  const refresh = async () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        const response = await fetch(location.href, { headers: { accept: "text/html" }, credentials: "same-origin" });
+        if (response.redirected && new URL(response.url).pathname === "/app/sign-in") {
+          location.reload(); // the session ended: sign in, then come back here
+          return;
+        }
+        if (!response.ok) break;
+        const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+        const pane = document.getElementById("thread");
+        const atEnd = pane ? pane.scrollHeight - pane.scrollTop - pane.clientHeight < 40 : false;
+        swap(fresh, "#list", true);
+        swap(fresh, ".thread-head", false);
+        swap(fresh, ".entries", false);
+        swap(fresh, ".tools", false);
+        if (pane && atEnd) pane.scrollTop = pane.scrollHeight;
+        document.title = fresh.title;
+      } while (again);
+    } catch {
+      // Offline for a moment: try again shortly (the notices that came meanwhile are
+      // covered by that read), and at once when the browser says it is back.
+      setTimeout(refresh, 2000);
+    } finally {
+      running = false;
+    }
+  };
+  window.addEventListener("online", refresh);
+
+  let lost = false;
+  const events = new EventSource(liveUrl);
+  events.addEventListener("conversation", refresh);
+  events.addEventListener("error", () => {
+    lost = true;
+  });
+  events.addEventListener("open", () => {
+    if (lost) {
+      lost = false;
+      refresh();
+    }
+  });
+}

@@ -149,6 +149,8 @@ struct DeskPage {
     /// On a phone, the way back from an open conversation to its list.
     list_href: Option<String>,
     view_key: &'static str,
+    /// Where the page hears of changes.
+    live_href: String,
     /// What the last action met, in words.
     problem: Option<String>,
     open: Option<Open>,
@@ -166,6 +168,8 @@ struct Open {
     mine: bool,
     queues: Vec<Choice>,
     statuses: Vec<Choice>,
+    /// Whether it has an outcome status already.
+    has_status: bool,
 }
 
 /// An option of a choice (a queue, an outcome status).
@@ -271,6 +275,7 @@ pub(crate) async fn desk(
                 act_href: format!("{base}/{id}/act"),
                 can_act: can_write && !closed,
                 mine: c.assignee.is_some() && c.assignee == access.principal.user(),
+                has_status: c.status.is_some(),
                 queues,
                 statuses: status_choices,
                 row: row(access, &base, &query_tail, &summary, &statuses, now, None),
@@ -335,6 +340,7 @@ pub(crate) async fn desk(
         next_href,
         list_href,
         view_key: view.key(),
+        live_href: format!("/app/{org}/live"),
         problem,
         open,
     };

@@ -7,17 +7,15 @@
 // Rust test `desk_browser` with BASE, EMAIL, PASSWORD and EXPECT (the customer's text);
 // SCREENSHOTS, when set, is a folder for pictures. Prints a JSON summary; exits 1 with
 // the reason on any failure.
-import { audit, launchChromium } from "./launch.mjs";
+import { audit, runBrowserTest } from "./launch.mjs";
 const { BASE, EMAIL, PASSWORD, EXPECT, SCREENSHOTS } = process.env;
 if (!BASE || !EMAIL || !PASSWORD || !EXPECT) {
   console.error("BASE, EMAIL, PASSWORD and EXPECT are required");
   process.exit(2);
 }
 
-const browser = await launchChromium();
-let failed = false;
 const summary = { refused: "", thread: "", reply: "", closedHasReply: null, scriptRan: false, violations: [], errors: [], foreign: [] };
-try {
+await runBrowserTest(summary, async (browser) => {
   for (const [scheme, width] of [["light", 390], ["dark", 1280]]) {
     const context = await browser.newContext({ colorScheme: scheme, viewport: { width, height: 820 } });
     const page = await context.newPage();
@@ -92,11 +90,4 @@ try {
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     await context.close();
   }
-  console.log(JSON.stringify(summary));
-} catch (e) {
-  failed = true;
-  console.error(`browser test failed: ${e.message}\n${JSON.stringify(summary)}`);
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

@@ -32,3 +32,20 @@ export function launchChromium() {
     ],
   });
 }
+
+/// Runs `body(browser)` in a fresh chromium, then prints `summary` as JSON; on any failure
+/// prints the reason (and the summary so far) and exits 1.
+export async function runBrowserTest(summary, body) {
+  const browser = await launchChromium();
+  let failed = false;
+  try {
+    await body(browser);
+    console.log(JSON.stringify(summary));
+  } catch (e) {
+    failed = true;
+    console.error(`browser test failed: ${e.message}\n${JSON.stringify(summary)}`);
+  } finally {
+    await browser.close();
+  }
+  process.exit(failed ? 1 : 0);
+}

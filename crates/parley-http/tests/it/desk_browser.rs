@@ -54,3 +54,54 @@ async fn an_agent_signs_in_reads_a_waiting_conversation_and_signs_out() {
     assert_eq!(summary["errors"], json!([]), "{summary}");
     assert_eq!(summary["foreign"], json!([]), "{summary}");
 }
+
+/// Two people on the desk at once, with the job workers, the send queue and the live feed
+/// running as `parley serve` runs them (see `tests/browser/desk_live.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_is_live_for_two_people() {
+    if !super::browser::available() {
+        return;
+    }
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let org = t.root.organization;
+    t.create_user(
+        org,
+        "sam@example.test",
+        "Sam Supervisor",
+        "sam's password 1".into(),
+        parley_domain::Role::Supervisor,
+    )
+    .await
+    .unwrap();
+    let channel = super::web::queue_channel(&t, &token).await;
+    let cancel = t.run_workers();
+    let base = t.listen().await;
+    let stdout = super::browser::run_script(
+        "desk_live.mjs",
+        &[
+            ("BASE", base),
+            ("TOKEN", token),
+            ("CHANNEL", channel),
+            ("ANN", format!("owner@example.test:{OWNER_PASSWORD}")),
+            ("SAM", "sam@example.test:sam's password 1".to_owned()),
+        ],
+    )
+    .await;
+    cancel.cancel();
+    let summary: Value = serde_json::from_str(stdout.trim()).expect("the summary as JSON");
+    assert_eq!(summary["reachedSam"], true, "{summary}");
+    assert_eq!(summary["delivered"], true, "{summary}");
+    assert_eq!(
+        summary["afterLoss"],
+        json!([1, 1, 1]),
+        "each message once after the loss"
+    );
+    assert_eq!(summary["closedSeen"], true, "{summary}");
+    assert_eq!(summary["violations"], json!([]), "{summary}");
+    assert_eq!(summary["errors"], json!([]), "{summary}");
+    eprintln!(
+        "a new conversation appeared in {} ms",
+        summary["appearedMs"]
+    );
+}

@@ -87,18 +87,23 @@ async fn sign_in(t: &TestApp, email: &str, password: &str, next: &str) -> TestRe
     .await
 }
 
-/// A conversation from `from` that the bot hands to the `collections` queue at once, its
-/// first message `text`.
-pub(crate) async fn waiting_conversation(t: &TestApp, from: &str, text: &str) {
-    let token = t.owner_token().await;
+/// A sim channel whose flow hands every customer to the `collections` queue at once.
+pub(crate) async fn queue_channel(t: &TestApp, token: &str) -> String {
     let flow = t
         .publish_flow(
-            &token,
+            token,
             json!({"schema": 1, "name": "help", "start": "human", "steps": {
                 "human": {"type": "queue", "queue": "collections", "text": "A colleague will reply."}}}),
         )
         .await;
-    let channel = t.sim_channel(&token, Some(&flow)).await;
+    t.sim_channel(token, Some(&flow)).await
+}
+
+/// A conversation from `from` that the bot hands to the `collections` queue at once, its
+/// first message `text`.
+pub(crate) async fn waiting_conversation(t: &TestApp, from: &str, text: &str) {
+    let token = t.owner_token().await;
+    let channel = queue_channel(t, &token).await;
     t.post_ok(
         &token,
         &format!("/api/v1/channels/{channel}/sim/inbound"),

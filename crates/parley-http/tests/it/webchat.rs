@@ -81,14 +81,7 @@ pub async fn webchat_app_running(
         .unwrap()
         .to_owned();
     let base = t.listen().await;
-    let cancel = CancellationToken::new();
-    tokio::spawn(
-        t.app
-            .job_runner(2, Duration::from_secs(30))
-            .start(cancel.clone()),
-    );
-    t.app.start_sends(cancel.clone());
-    t.app.start_live_feed(cancel.clone());
+    let cancel = t.run_workers();
     (t, token, channel, base, cancel)
 }
 
