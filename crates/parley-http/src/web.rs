@@ -41,4 +41,5 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/{org}/live", get(live::live))
         .route("/app/{org}/conversations/{id}", get(desk::conversation))
         .route("/app/{org}/conversations/{id}/act", post(actions::act))
+        .route("/app/{org}/counter", post(actions::counter))
 }

@@ -58,6 +58,25 @@ const PROVIDER_TIMEOUT: Duration = Duration::from_secs(15);
 /// WhatsApp's customer service window.
 const WHATSAPP_WINDOW: chrono::Duration = chrono::Duration::hours(24);
 
+/// How `text` goes as SMS: its encoding and the parts it takes, counted as the sender
+/// sends it (for a page's reply counter).
+#[must_use]
+pub fn sms_parts(text: &str) -> (parley_domain::Encoding, u32) {
+    let segmented = parley_channels::segment(text);
+    (segmented.encoding, segmented.segments())
+}
+
+/// Whether a WhatsApp conversation whose customer last wrote at `last_inbound` may still
+/// be answered with free text at `now` (within 24 hours), rather than only with the
+/// channel's approved template.
+#[must_use]
+pub fn within_whatsapp_window(
+    last_inbound: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    last_inbound.is_some_and(|at| now - at < WHATSAPP_WINDOW)
+}
+
 /// The job lane of a conversation's sends: they run one at a time, in the order written.
 pub(crate) fn send_lane(conversation: ConversationId) -> String {
     conversation.to_string()
@@ -515,9 +534,8 @@ impl App {
                         .to_owned(),
                 };
                 let to = to.trim_start_matches('+');
-                let in_window = conversation
-                    .last_inbound_at
-                    .is_some_and(|at| self.clock.now() - at < WHATSAPP_WINDOW);
+                let in_window =
+                    within_whatsapp_window(conversation.last_inbound_at, self.clock.now());
                 let parameters = [message.body.clone()];
                 let outgoing = if in_window {
                     WhatsappMessage::Text {

@@ -146,3 +146,30 @@ if (liveUrl) {
     }
   });
 }
+
+// The reply counter: as the reply is written, the server counts it with the code that
+// sends it (characters; for SMS the parts and their encoding) and the page shows it.
+const replyForm = document.querySelector("form.reply[data-counter]");
+if (replyForm) {
+  const box = replyForm.querySelector("textarea");
+  const out = replyForm.querySelector("output");
+  let timer = 0;
+  let asked = 0;
+  box?.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      const body = new URLSearchParams({
+        csrf: replyForm.elements.csrf.value,
+        sms: replyForm.elements.sms.value,
+        text: box.value,
+      });
+      try {
+        const r = await fetch(replyForm.dataset.counter, { method: "POST", body, credentials: "same-origin" });
+        if (r.ok && mine === asked && out) out.textContent = await r.text();
+      } catch {
+        // The count waits for the next keystroke.
+      }
+    }, 120);
+  });
+}

@@ -170,6 +170,14 @@ struct Open {
     statuses: Vec<Choice>,
     /// Whether it has an outcome status already.
     has_status: bool,
+    /// Whether replies go as SMS (the counter then counts parts).
+    sms: bool,
+    /// Where the reply counter asks.
+    counter_href: String,
+    /// What the counter says of an empty reply.
+    counter_start: String,
+    /// A WhatsApp conversation outside its 24-hour window says so above the reply box.
+    window_warning: bool,
 }
 
 /// An option of a choice (a queue, an outcome status).
@@ -276,6 +284,17 @@ pub(crate) async fn desk(
                 can_act: can_write && !closed,
                 mine: c.assignee.is_some() && c.assignee == access.principal.user(),
                 has_status: c.status.is_some(),
+                sms: summary.provider.address_kind() == parley_domain::ChannelKind::Sms,
+                counter_href: format!("/app/{org}/counter"),
+                counter_start: super::actions::counter_words(
+                    "",
+                    summary.provider.address_kind() == parley_domain::ChannelKind::Sms,
+                ),
+                window_warning: summary.provider == Provider::Whatsapp
+                    && !parley_app::conversations::send::within_whatsapp_window(
+                        c.last_inbound_at,
+                        now,
+                    ),
                 queues,
                 statuses: status_choices,
                 row: row(access, &base, &query_tail, &summary, &statuses, now, None),

@@ -14,7 +14,7 @@ if (!BASE || !EMAIL || !PASSWORD || !EXPECT) {
   process.exit(2);
 }
 
-const summary = { refused: "", thread: "", reply: "", closedHasReply: null, scriptRan: false, violations: [], errors: [], foreign: [] };
+const summary = { refused: "", thread: "", reply: "", counter: "", closedHasReply: null, scriptRan: false, violations: [], errors: [], foreign: [] };
 await runBrowserTest(summary, async (browser) => {
   for (const [scheme, width] of [["light", 390], ["dark", 1280]]) {
     const context = await browser.newContext({ colorScheme: scheme, viewport: { width, height: 820 } });
@@ -70,6 +70,9 @@ await runBrowserTest(summary, async (browser) => {
       await page.getByRole("button", { name: "Assign to me" }).click();
       await thread.getByText("Assigned to Owner").waitFor();
       await page.getByLabel("Reply").fill("Friday is fine.");
+      const counter = page.locator("#reply-counter");
+      await counter.filter({ hasText: "15 characters" }).waitFor();
+      summary.counter = (await counter.textContent()).trim();
       await page.getByLabel("Reply").press("Enter");
       await thread.locator(".entry.out .entry-body", { hasText: "Friday is fine." }).waitFor();
       summary.reply = (await thread.locator(".entry.out").last().locator(".entry-who").textContent()).trim();
