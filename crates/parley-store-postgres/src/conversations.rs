@@ -401,6 +401,20 @@ impl ConversationStore for PgStore {
         Ok(page.finish(items, |c| c.id.to_string()))
     }
 
+    async fn count_conversations(
+        &self,
+        organization: parley_domain::OrgId,
+        filter: &ConversationFilter,
+    ) -> Result<u64, StoreError> {
+        use sqlx::Row;
+        let row = filtered(sql::COUNT_CONVERSATIONS, organization, filter, None)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let count: i64 = row.try_get(0).map_err(map_err)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn list_conversation_summaries(
         &self,
         organization: parley_domain::OrgId,
@@ -449,18 +463,7 @@ impl PgStore {
         filter: &ConversationFilter,
         page: &PageRequest,
     ) -> Result<Vec<sqlx::postgres::PgRow>, StoreError> {
-        sqlx::query(statement)
-            .bind(organization.to_string())
-            .bind(filter.state.map(|s| s.as_str()))
-            .bind(filter.queue.as_deref())
-            .bind(filter.assignee.map(|u| u.to_string()))
-            .bind(filter.status.as_deref())
-            .bind(filter.channel.map(|c| c.to_string()))
-            .bind(filter.contact.map(|c| c.to_string()))
-            .bind(filter.text_pattern())
-            .bind(filter.visible_to.map(|u| u.to_string()))
-            .bind(filter.open.then_some(1_i64))
-            .bind(page.after.as_deref())
+        filtered(statement, organization, filter, page.after.as_deref())
             .bind(page.fetch_limit())
             .fetch_all(&self.pool)
             .await
@@ -478,3 +481,25 @@ static SUMMARIES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         fields: "ct.fields::text",
     })
 });
+
+/// `statement` (a conversation list or count, see `sql::conversation_filter!`) with its
+/// filter bound through `$11`, the cursor.
+fn filtered<'q>(
+    statement: &'static str,
+    organization: parley_domain::OrgId,
+    filter: &'q ConversationFilter,
+    after: Option<&'q str>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(statement)
+        .bind(organization.to_string())
+        .bind(filter.state.map(|s| s.as_str()))
+        .bind(filter.queue.as_deref())
+        .bind(filter.assignee.map(|u| u.to_string()))
+        .bind(filter.status.as_deref())
+        .bind(filter.channel.map(|c| c.to_string()))
+        .bind(filter.contact.map(|c| c.to_string()))
+        .bind(filter.text_pattern())
+        .bind(filter.visible_to.map(|u| u.to_string()))
+        .bind(filter.open.then_some(1_i64))
+        .bind(after)
+}

@@ -284,6 +284,13 @@ pub trait ConversationStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<ConversationSummary>, StoreError>;
 
+    /// How many conversations of `organization` match `filter` (its page aside).
+    async fn count_conversations(
+        &self,
+        organization: OrgId,
+        filter: &ConversationFilter,
+    ) -> Result<u64, StoreError>;
+
     /// A conversation's messages, oldest first, paged by id.
     async fn list_messages(
         &self,

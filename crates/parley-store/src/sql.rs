@@ -185,6 +185,13 @@ pub const LIST_CONVERSATIONS: &str = concat!(
     " ORDER BY c.id DESC LIMIT $12"
 );
 
+/// How many conversations match the list filter (see `conversation_filter!`; `$11` is
+/// bound null).
+pub const COUNT_CONVERSATIONS: &str = concat!(
+    "SELECT COUNT(*) FROM conversations c WHERE ",
+    conversation_filter!()
+);
+
 /// How an engine reaches a conversation's contact (`c`) as `ct`: the join, the
 /// contact's address of a channel kind (`{kind}` stands for the kind's SQL expression),
 /// and its fields as JSON text. The engines keep contacts differently (SQLite with

@@ -72,6 +72,30 @@ impl App {
         Ok(queues)
     }
 
+    /// The queues whose conversations the caller works: every queue for those who read
+    /// every conversation, else the queues they are a member of (a person's desk shows a
+    /// view for each).
+    pub async fn queues_worked(&self, access: &Access) -> Result<Vec<Queue>, AppError> {
+        let queues = self.list_queues(access).await?;
+        if access.require(Permission::ConversationsRead).is_ok() {
+            return Ok(queues);
+        }
+        let Some(user) = access.principal.user() else {
+            return Ok(Vec::new());
+        };
+        let mut worked = Vec::new();
+        for queue in queues {
+            let members = self
+                .store
+                .list_queue_members(access.org_id(), &queue.key)
+                .await?;
+            if members.iter().any(|m| m.user_id == user) {
+                worked.push(queue);
+            }
+        }
+        Ok(worked)
+    }
+
     /// Defines a queue (`Conflict` when its key exists).
     pub async fn create_queue(
         &self,

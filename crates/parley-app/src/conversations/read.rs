@@ -116,6 +116,21 @@ impl App {
             .await?)
     }
 
+    /// How many conversations the caller may see match `filter`.
+    pub async fn count_conversations(
+        &self,
+        access: &Access,
+        filter: ConversationFilter,
+    ) -> Result<u64, AppError> {
+        let Some(filter) = visible(access, filter)? else {
+            return Ok(0);
+        };
+        Ok(self
+            .store
+            .count_conversations(access.org_id(), &filter)
+            .await?)
+    }
+
     /// A conversation's messages, oldest first.
     pub async fn list_conversation_messages(
         &self,

@@ -117,6 +117,7 @@ if (liveUrl) {
         const pane = document.getElementById("thread");
         const atEnd = pane ? pane.scrollHeight - pane.scrollTop - pane.clientHeight < 40 : false;
         swap(fresh, "#list", true);
+        swap(fresh, ".views", true);
         swap(fresh, ".thread-head", false);
         swap(fresh, ".entries", false);
         swap(fresh, ".tools", false);

@@ -52,11 +52,15 @@ pub(crate) async fn act(
     let view = desk::View::from_key(&form.view).unwrap_or(desk::View::Mine);
     match done {
         Ok(()) => {
-            let back = format!("{}/{id}?view={}", desk_of(org), view.key());
+            let back = format!(
+                "{}/{id}?view={}",
+                desk_of(org),
+                super::pages::encode(&view.key())
+            );
             Ok(Redirect::to(&back).into_response())
         }
         Err(problem) => {
-            let query = desk::ListQuery::of(view);
+            let query = desk::ListQuery::of(&view);
             desk::desk(&state, &session, org, query, Some(id), Some(problem)).await
         }
     }

@@ -29,45 +29,38 @@ use crate::problem::ApiError;
 const PAGE: u32 = 50;
 
 /// A view of the list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum View {
     Mine,
     Unassigned,
     All,
     Closed,
+    /// The open conversations of one queue (by key).
+    Queue(String),
 }
 
 impl View {
-    const ALL: [View; 4] = [View::Mine, View::Unassigned, View::All, View::Closed];
+    /// The views every person has, before their queues.
+    const FIXED: [View; 4] = [View::Mine, View::Unassigned, View::All, View::Closed];
 
-    pub(crate) fn key(self) -> &'static str {
+    pub(crate) fn key(&self) -> String {
         match self {
-            View::Mine => "mine",
-            View::Unassigned => "unassigned",
-            View::All => "all",
-            View::Closed => "closed",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            View::Mine => "Mine",
-            View::Unassigned => "Unassigned",
-            View::All => "All",
-            View::Closed => "Closed",
+            View::Mine => "mine".to_owned(),
+            View::Unassigned => "unassigned".to_owned(),
+            View::All => "all".to_owned(),
+            View::Closed => "closed".to_owned(),
+            View::Queue(key) => format!("queue:{key}"),
         }
     }
 
     pub(crate) fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.key() == key)
+        if let Some(queue) = key.strip_prefix("queue:") {
+            return Some(View::Queue(queue.to_owned()));
+        }
+        Self::FIXED.into_iter().find(|v| v.key() == key)
     }
 
-    /// Whether `access` may use this view (All needs the right to read every one).
-    fn allowed(self, access: &Access) -> bool {
-        self != View::All || access.require(Permission::ConversationsRead).is_ok()
-    }
-
-    fn filter(self, access: &Access) -> ConversationFilter {
+    fn filter(&self, access: &Access) -> ConversationFilter {
         let mut filter = ConversationFilter::default();
         match self {
             View::Mine => {
@@ -77,9 +70,30 @@ impl View {
             View::Unassigned => filter.state = Some(ConversationState::Queued),
             View::All => filter.open = true,
             View::Closed => filter.state = Some(ConversationState::Closed),
+            View::Queue(key) => {
+                filter.queue = Some(key.clone());
+                filter.open = true;
+            }
         }
         filter
     }
+}
+
+/// The views a person has, with their labels: Mine, Unassigned, All (for those who read
+/// every conversation), each queue they work, Closed.
+async fn views_of(state: &AppState, access: &Access) -> Result<Vec<(View, String)>, PageError> {
+    let mut views = vec![
+        (View::Mine, "Mine".to_owned()),
+        (View::Unassigned, "Unassigned".to_owned()),
+    ];
+    if access.require(Permission::ConversationsRead).is_ok() {
+        views.push((View::All, "All".to_owned()));
+    }
+    for queue in state.app.queues_worked(access).await? {
+        views.push((View::Queue(queue.key), queue.name));
+    }
+    views.push((View::Closed, "Closed".to_owned()));
+    Ok(views)
 }
 
 /// The list's query string.
@@ -91,9 +105,9 @@ pub(crate) struct ListQuery {
 
 impl ListQuery {
     /// The first page of `view`.
-    pub(crate) fn of(view: View) -> Self {
+    pub(crate) fn of(view: &View) -> Self {
         Self {
-            view: Some(view.key().to_owned()),
+            view: Some(view.key()),
             cursor: None,
         }
     }
@@ -101,9 +115,11 @@ impl ListQuery {
 
 /// A link in the view navigation.
 struct ViewLink {
-    label: &'static str,
+    label: String,
     href: String,
     current: bool,
+    /// How many conversations it holds (not counted for Closed).
+    count: Option<u64>,
 }
 
 /// An organization in the switcher.
@@ -142,13 +158,13 @@ struct DeskPage {
     organizations: Vec<OrgLink>,
     desk_href: String,
     views: Vec<ViewLink>,
-    view_label: &'static str,
+    view_label: String,
     rows: Vec<Row>,
     empty: &'static str,
     next_href: Option<String>,
     /// On a phone, the way back from an open conversation to its list.
     list_href: Option<String>,
-    view_key: &'static str,
+    view_key: String,
     /// Where the page hears of changes.
     live_href: String,
     /// What the last action met, in words.
@@ -219,12 +235,18 @@ pub(crate) async fn desk(
 ) -> Result<Response, PageError> {
     let viewer = Viewer::on(state, session, org).await?;
     let access = &viewer.access;
+    let views = views_of(state, access).await?;
     let view = query
         .view
         .as_deref()
         .and_then(View::from_key)
-        .filter(|v| v.allowed(access))
+        .filter(|v| views.iter().any(|(w, _)| w == v))
         .unwrap_or(View::Mine);
+    let view_label = views
+        .iter()
+        .find(|(v, _)| *v == view)
+        .map(|(_, label)| label.clone())
+        .unwrap_or_default();
     let page = crate::extract::PageQuery {
         limit: Some(PAGE),
         cursor: query.cursor,
@@ -243,7 +265,7 @@ pub(crate) async fn desk(
         .collect();
     let now = state.app.clock.now();
     let base = desk_of(org);
-    let query_tail = format!("?view={}", view.key());
+    let query_tail = format!("?view={}", encode(&view.key()));
     let rows = found
         .items
         .iter()
@@ -336,17 +358,9 @@ pub(crate) async fn desk(
             .unwrap_or_default(),
         csrf: viewer.csrf.clone(),
         organizations: organizations(state, session, org).await?,
-        views: View::ALL
-            .into_iter()
-            .filter(|v| v.allowed(access))
-            .map(|v| ViewLink {
-                label: v.label(),
-                href: format!("{base}?view={}", v.key()),
-                current: v == view,
-            })
-            .collect(),
+        views: view_links(state, access, &base, views, &view).await?,
         desk_href: base,
-        view_label: view.label(),
+        view_label,
         rows,
         empty: match view {
             View::Mine => "Nothing is assigned to you. Conversations you take appear here.",
@@ -355,6 +369,7 @@ pub(crate) async fn desk(
             }
             View::All => "There are no open conversations.",
             View::Closed => "No conversation has been closed yet.",
+            View::Queue(_) => "This queue has no open conversations.",
         },
         next_href,
         list_href,
@@ -402,6 +417,35 @@ async fn summary_of(
             None => return Err(parley_app::AppError::NotFound("conversation").into()),
         }
     }
+}
+
+/// The view navigation: each view's link and, but for Closed, how many it holds.
+async fn view_links(
+    state: &AppState,
+    access: &Access,
+    base: &str,
+    views: Vec<(View, String)>,
+    current: &View,
+) -> Result<Vec<ViewLink>, PageError> {
+    let mut links = Vec::with_capacity(views.len());
+    for (view, label) in views {
+        let count = match view {
+            View::Closed => None,
+            _ => Some(
+                state
+                    .app
+                    .count_conversations(access, view.filter(access))
+                    .await?,
+            ),
+        };
+        links.push(ViewLink {
+            href: format!("{base}?view={}", encode(&view.key())),
+            current: view == *current,
+            label,
+            count,
+        });
+    }
+    Ok(links)
 }
 
 /// The organizations the person may switch to: the one their session is for, and those

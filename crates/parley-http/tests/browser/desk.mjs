@@ -35,7 +35,12 @@ await runBrowserTest(summary, async (browser) => {
     const shot = async (name) => {
       if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/desk-${name}-${scheme}-${width}.png`, fullPage: width < 600 });
     };
-    const check = async (where) => summary.violations.push(...(await audit(page)).map((v) => `${scheme} ${where}: ${v}`));
+    const check = async (where) => {
+      summary.violations.push(...(await audit(page)).map((v) => `${scheme} ${where}: ${v}`));
+      // Nothing may make the page wider than the screen (a phone would scroll sideways).
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > page.viewportSize().width) summary.errors.push(`${scheme} ${where}: ${width} px wide`);
+    };
 
     await page.goto(`${BASE}/`);
     await page.getByRole("heading", { name: "Sign in" }).waitFor();

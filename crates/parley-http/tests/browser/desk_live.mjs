@@ -38,7 +38,7 @@ async function signIn(browser, who, scheme) {
   return { context, page };
 }
 
-const summary = { appearedMs: 0, reachedSam: false, delivered: false, afterLoss: [], closedSeen: false, violations: [], errors: [] };
+const summary = { appearedMs: 0, countBefore: "", countAfter: "", reachedSam: false, delivered: false, afterLoss: [], closedSeen: false, violations: [], errors: [] };
 const loads = { ann: 0, sam: 0 };
 await runBrowserTest(summary, async (browser) => {
   const ann = await signIn(browser, ANN, "light");
@@ -49,12 +49,16 @@ await runBrowserTest(summary, async (browser) => {
 
   await ann.page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Unassigned" }).click();
   await ann.page.getByText("No one is waiting").waitFor();
+  const count = ann.page.locator('.views a[aria-current="page"] .count');
+  summary.countBefore = (await count.textContent()).replace(/\D/g, "");
   const loadsBefore = loads.ann;
   const started = Date.now();
   await customerSays("Hello, I got your letter.");
   const row = ann.page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: FROM });
   await row.waitFor();
   summary.appearedMs = Date.now() - started;
+  await count.filter({ hasText: "1" }).waitFor();
+  summary.countAfter = (await count.textContent()).replace(/\D/g, "");
   if (loads.ann !== loadsBefore) throw new Error("the list reloaded instead of updating");
 
   await row.click();

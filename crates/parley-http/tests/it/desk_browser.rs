@@ -90,6 +90,11 @@ async fn the_desk_is_live_for_two_people() {
     .await;
     cancel.cancel();
     let summary: Value = serde_json::from_str(stdout.trim()).expect("the summary as JSON");
+    assert_eq!(
+        (&summary["countBefore"], &summary["countAfter"]),
+        (&json!("0"), &json!("1")),
+        "Unassigned's count changes live"
+    );
     assert_eq!(summary["reachedSam"], true, "{summary}");
     assert_eq!(summary["delivered"], true, "{summary}");
     assert_eq!(

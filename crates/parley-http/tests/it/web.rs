@@ -254,26 +254,60 @@ async fn the_desk_lists_what_the_person_may_see_as_inert_text() {
         "the thread is named after the contact"
     );
 
+    let counted = "<span class=\"view-label\">Unassigned</span><span class=\"count\"><span class=\"visually-hidden\">, </span>1</span>";
+    assert!(text.contains(counted), "the view says how many wait");
+
     // An agent who is not a member of the queue sees nothing there, and not the thread.
-    t.create_user(
-        org,
-        "agent@example.test",
-        "Avery Agent",
-        "agent password 1".into(),
-        Role::Agent,
-    )
-    .await
-    .unwrap();
+    let agent_user = t
+        .create_user(
+            org,
+            "agent@example.test",
+            "Avery Agent",
+            "agent password 1".into(),
+            Role::Agent,
+        )
+        .await
+        .unwrap();
     let agent = cookies_of(&sign_in(&t, "agent@example.test", "agent password 1", "").await);
     let page = t.send(get(&unassigned, &agent)).await;
     assert_eq!(page.status, 200);
     assert!(!html(&page).contains("+447911123456"));
     assert_eq!(t.send(get(&href, &agent)).await.status, 404);
-    // Nor may they use a view for those who read everything.
+    // Nor may they use a view for those who read everything, or for another's queue.
     let all = t
         .send(get(&format!("/app/{org}/conversations?view=all"), &agent))
         .await;
     assert!(!html(&all).contains("?view=all\" aria-current"));
+    assert!(
+        !html(&all).contains("view=queue%3Acollections"),
+        "not their queue"
+    );
+
+    // A member of the queue has a view of it and may open what waits there.
+    let token = t.owner_token().await;
+    let r = t
+        .call(
+            Method::PUT,
+            &format!("/api/v1/queues/collections/members/{}", agent_user.id),
+            Some(&token),
+            None,
+            Some(json!({})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.json);
+    let queue = t
+        .send(get(
+            &format!("/app/{org}/conversations?view=queue%3Acollections"),
+            &agent,
+        ))
+        .await;
+    let text = html(&queue);
+    assert!(
+        text.contains("view=queue%3Acollections\" aria-current=\"page\""),
+        "{text}"
+    );
+    assert!(text.contains("+447911123456"));
+    assert_eq!(t.send(get(&href, &agent)).await.status, 200);
 }
 
 /// The href of the first conversation row of a list page.

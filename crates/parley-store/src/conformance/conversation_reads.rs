@@ -285,6 +285,7 @@ pub async fn queue_members_and_waiting_conversations(s: &dyn Store) {
 /// A conversation list's rows carry what a person tells them apart by, in one statement:
 /// the contact (customer id, fields, its address on the channel's kind), the channel, the
 /// assignee's name and the last message; `open` leaves closed ones out.
+/// Their counts match the lists.
 pub async fn conversation_summaries_name_contact_channel_assignee_and_last_message(s: &dyn Store) {
     use crate::{ContactUpdate, ConversationFilter};
     use parley_domain::{ChannelAddress, ChannelKind, ContactId, Provider};
@@ -420,6 +421,24 @@ pub async fn conversation_summaries_name_contact_channel_assignee_and_last_messa
             .collect::<Vec<_>>(),
         [open.id]
     );
+    // Counts match the lists, whatever their pages.
+    for (filter, expected) in [
+        (ConversationFilter::default(), 2),
+        (open_only.clone(), 1),
+        (
+            ConversationFilter {
+                assignee: Some(agent.id),
+                ..ConversationFilter::default()
+            },
+            1,
+        ),
+    ] {
+        assert_eq!(
+            s.count_conversations(org, &filter).await.unwrap(),
+            expected,
+            "{filter:?}"
+        );
+    }
     let first = s
         .list_conversation_summaries(org, &ConversationFilter::default(), PageRequest::first(1))
         .await
