@@ -12,9 +12,11 @@
 //! * `thread`: the open conversation's messages and notes.
 //! * `actions`: what the desk's forms do to the open conversation.
 //! * `live`: the desk's live notices (server-sent events).
+//! * `availability`: the person's Available / Away switch.
 
 mod actions;
 mod assets;
+mod availability;
 mod desk;
 mod live;
 mod pages;
@@ -42,4 +44,5 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/{org}/conversations/{id}", get(desk::conversation))
         .route("/app/{org}/conversations/{id}/act", post(actions::act))
         .route("/app/{org}/counter", post(actions::counter))
+        .route("/app/{org}/availability", post(availability::set))
 }

@@ -42,8 +42,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     say(&format!("Parley is listening on http://{address}"));
     if first_start {
         say(&format!(
-            "  Sign in: POST http://{address}/api/v1/auth/sign-in with that email and password, \
-             or exchange the API key for a token at POST http://{address}/api/v1/auth/token."
+            "  Sign in at http://{address}/ with that email and password; scripts exchange the API key \
+             for a token at POST http://{address}/api/v1/auth/token."
         ));
     }
 

@@ -105,6 +105,62 @@ impl App {
         Ok(member)
     }
 
+    /// Whether the caller takes conversations now: `Some(true)` when available in any of
+    /// the organization's queues they are a member of, `None` when they are in none.
+    pub async fn my_availability(&self, access: &Access) -> Result<Option<bool>, AppError> {
+        let Some(user) = access.principal.user() else {
+            return Ok(None);
+        };
+        let mut seen = None;
+        for queue in self.list_queues(access).await? {
+            let members = self
+                .store
+                .list_queue_members(access.org_id(), &queue.key)
+                .await?;
+            if let Some(me) = members.iter().find(|m| m.user_id == user) {
+                seen = Some(seen.unwrap_or(false) || me.available);
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Sets whether the caller takes conversations now, in every queue of the organization
+    /// they are a member of (auto-assignment gives work only to those available), and
+    /// assigns what waits in those queues when they become available. A person sets this
+    /// for themselves; it needs no more than reading their own queues. How many queues
+    /// it changed.
+    pub async fn set_my_availability(
+        &self,
+        access: &Access,
+        available: bool,
+    ) -> Result<usize, AppError> {
+        access.require(Permission::ConversationsReadOwnQueues)?;
+        let Some(user) = access.principal.user() else {
+            return Err(AppError::Forbidden("availability is a person's"));
+        };
+        let org = access.org_id();
+        let mut changed = Vec::new();
+        for queue in self.list_queues(access).await? {
+            let members = self.store.list_queue_members(org, &queue.key).await?;
+            if let Some(me) = members.into_iter().find(|m| m.user_id == user) {
+                self.store
+                    .put_queue_member(QueueMember {
+                        available,
+                        updated_at: self.clock.now(),
+                        ..me
+                    })
+                    .await?;
+                changed.push(queue.key);
+            }
+        }
+        if available {
+            for queue in &changed {
+                self.auto_assign(org, queue).await?;
+            }
+        }
+        Ok(changed.len())
+    }
+
     /// Removes a member from a queue (conversations they have stay theirs).
     pub async fn delete_queue_member(
         &self,

@@ -167,6 +167,12 @@ struct DeskPage {
     view_key: String,
     /// Where the page hears of changes.
     live_href: String,
+    /// Whether the person takes conversations now (`None`: they are in no queue).
+    availability: Option<bool>,
+    /// Where the Available / Away switch posts.
+    availability_href: String,
+    /// This page, for forms that come back to it.
+    here: String,
     /// What the last action met, in words.
     problem: Option<String>,
     open: Option<Open>,
@@ -343,6 +349,10 @@ pub(crate) async fn desk(
     let next_href = crate::extract::encode_cursor(found.next_cursor)
         .map(|c| format!("{base}{query_tail}&cursor={}", encode(&c)));
     let list_href = open.as_ref().map(|_| format!("{base}{query_tail}"));
+    let here = match &open {
+        Some(o) => o.row.href.clone(),
+        None => format!("{base}{query_tail}"),
+    };
     let page = DeskPage {
         asset: assets::urls(),
         organization: access.organization.name.clone(),
@@ -375,6 +385,9 @@ pub(crate) async fn desk(
         list_href,
         view_key: view.key(),
         live_href: format!("/app/{org}/live"),
+        availability: state.app.my_availability(access).await?,
+        availability_href: format!("/app/{org}/availability"),
+        here,
         problem,
         open,
     };

@@ -110,3 +110,72 @@ async fn the_desk_is_live_for_two_people() {
         summary["appearedMs"]
     );
 }
+
+/// The README's picture of the desk: named customers waiting, one taken and answered.
+/// `README_SCREENSHOT=path` saves it (the README shows `docs/desk.png`, made with
+/// `README_SCREENSHOT=$PWD/docs/desk.png cargo nextest run -p parley-http -E
+/// 'test(the_readme_picture_of_the_desk)'`); the page passes axe-core either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_picture_of_the_desk() {
+    if !super::browser::available() {
+        return;
+    }
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    t.define_fields(&token, &[("balance", "money")]).await;
+    let people = [
+        (
+            "Maria",
+            "Lopez",
+            "+447911100201",
+            "I lost my job last month. Can I pay £50 a month instead?",
+        ),
+        (
+            "Tom",
+            "Becker",
+            "+447911100202",
+            "I already paid on Friday, why did I get this letter?",
+        ),
+        (
+            "Aisha",
+            "Khan",
+            "+447911100203",
+            "Can you call me after 5pm please",
+        ),
+        (
+            "Lee",
+            "Chen",
+            "+447911100204",
+            "What is the balance on my account?",
+        ),
+    ];
+    for (first, last, phone, _) in &people {
+        let body = json!({"fields": {"first_name": first, "last_name": last, "balance": "420.00"},
+            "addresses": [{"kind": "sms", "address": phone}]});
+        t.post_ok(&token, "/api/v1/contacts", body).await;
+    }
+    let channel = super::web::queue_channel(&t, &token).await;
+    let cancel = t.run_workers();
+    for (_, _, phone, text) in people.iter().rev() {
+        t.post_ok(
+            &token,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            json!({"from": phone, "text": text}),
+        )
+        .await;
+    }
+    let base = t.listen().await;
+    let mut env = vec![
+        ("BASE", base),
+        ("EMAIL", "owner@example.test".to_owned()),
+        ("PASSWORD", OWNER_PASSWORD.to_owned()),
+    ];
+    if let Ok(out) = std::env::var("README_SCREENSHOT") {
+        env.push(("OUT", out));
+    }
+    let stdout = super::browser::run_script("readme.mjs", &env).await;
+    cancel.cancel();
+    let summary: Value = serde_json::from_str(stdout.trim()).expect("the summary as JSON");
+    assert_eq!(summary["violations"], json!([]), "{summary}");
+    assert_eq!(summary["errors"], json!([]), "{summary}");
+}

@@ -308,6 +308,29 @@ async fn the_desk_lists_what_the_person_may_see_as_inert_text() {
     );
     assert!(text.contains("+447911123456"));
     assert_eq!(t.send(get(&href, &agent)).await.status, 200);
+
+    // Their menu switches them Away in their queues, and back.
+    assert!(text.contains("aria-pressed=\"true\">Available</button>"));
+    let here = format!("/app/{org}/conversations?view=queue%3Acollections");
+    let r = t
+        .send(form(
+            &format!("/app/{org}/availability"),
+            &agent,
+            &[
+                ("csrf", &csrf_field(text)),
+                ("available", "0"),
+                ("back", &here),
+            ],
+        ))
+        .await;
+    assert_eq!((r.status.as_u16(), location(&r)), (303, here.as_str()));
+    let members = t
+        .get("/api/v1/queues/collections/members", &token)
+        .await
+        .json;
+    assert_eq!(members[0]["available"], false, "{members}");
+    let page = t.send(get(&here, &agent)).await;
+    assert!(html(&page).contains("aria-pressed=\"true\">Away</button>"));
 }
 
 /// The href of the first conversation row of a list page.
