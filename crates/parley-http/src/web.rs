@@ -10,6 +10,7 @@
 //! * `assets`: the stylesheet and modules, by content-hashed URL.
 //! * `desk`: the agent desk (the conversation list and the open conversation).
 //! * `thread`: the open conversation's messages and notes.
+//! * `contact`: the open conversation's contact panel.
 //! * `actions`: what the desk's forms do to the open conversation.
 //! * `live`: the desk's live notices (server-sent events).
 //! * `availability`: the person's Available / Away switch.
@@ -17,6 +18,7 @@
 mod actions;
 mod assets;
 mod availability;
+mod contact;
 mod desk;
 mod live;
 mod pages;

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use super::assets::{self, Assets};
 use super::pages::{PageError, encode, render};
 use super::session::{Session, Viewer, desk_of};
-use super::thread;
+use super::{contact, thread};
 use crate::AppState;
 use crate::problem::ApiError;
 
@@ -182,6 +182,7 @@ struct DeskPage {
 struct Open {
     row: Row,
     thread: thread::Thread,
+    contact: contact::Panel,
     /// Where its forms post.
     act_href: String,
     /// Whether the person may act on it (and it is open).
@@ -327,6 +328,7 @@ pub(crate) async fn desk(
                 statuses: status_choices,
                 row: row(access, &base, &query_tail, &summary, &statuses, now, None),
                 thread: thread::read(state, access, id).await?,
+                contact: contact::read(state, access, &base, c.contact_id, id).await?,
             })
         }
     };

@@ -69,6 +69,9 @@ await runBrowserTest(summary, async (browser) => {
     summary.thread = (await thread.locator(".entry.in .entry-body").first().textContent()) ?? "";
     await check("thread");
     await shot("thread");
+    await page.getByText("Contact details").click();
+    await thread.locator(".facts dd", { hasText: "+447911123456" }).waitFor();
+    await check("contact panel");
 
     if (scheme === "dark") {
       // Work the conversation: take it, answer with Enter, note, tag, close.

@@ -467,3 +467,49 @@ async fn the_desk_acts_on_a_conversation_through_the_use_cases() {
     let page = html(&t.send(get(&open, &owner)).await).to_owned();
     assert!(!page.contains(">hi</p>"), "nothing was sent");
 }
+
+#[tokio::test]
+async fn the_contact_panel_formats_fields_by_type() {
+    let t = TestApp::new().await;
+    let org = t.root.organization;
+    let token = t.owner_token().await;
+    t.define_fields(&token, &[("balance", "money"), ("date_of_birth", "date")])
+        .await;
+    t.post_ok(
+        &token,
+        "/api/v1/contacts",
+        json!({"customer_id": "AC-7", "fields": {"first_name": "Maria", "last_name": "Lopez",
+            "balance": "1234.5", "date_of_birth": "29/02/1980"},
+            "addresses": [{"kind": "sms", "address": "+447911100201"}]}),
+    )
+    .await;
+    waiting_conversation(&t, "+447911100201", "Can I pay monthly?").await;
+    let principal = t.app.authenticate_bearer(&token).await.unwrap();
+    let access = t.app.access(principal, None).await.unwrap();
+    let address = parley_domain::ChannelAddress {
+        kind: parley_domain::ChannelKind::Sms,
+        address: "+447911100201".to_owned(),
+    };
+    t.app.suppress(&access, &address, "STOP").await.unwrap();
+    let owner = cookies_of(&sign_in(&t, OWNER, OWNER_PASSWORD, "").await);
+    let list = t
+        .send(get(
+            &format!("/app/{org}/conversations?view=unassigned"),
+            &owner,
+        ))
+        .await;
+    let text = html(&list);
+    assert!(
+        text.contains("Maria Lopez"),
+        "the row is named after the contact"
+    );
+    let page = html(&t.send(get(&first_row(text), &owner)).await).to_owned();
+    for shown in [
+        "<dt>Customer id</dt><dd>AC-7</dd>",
+        "<dd>£1,234.50</dd>",
+        "<dd>29 February 1980</dd>",
+        "+447911100201 <span class=\"badge opted-out\">Opted out on",
+    ] {
+        assert!(page.contains(shown), "{shown}");
+    }
+}
