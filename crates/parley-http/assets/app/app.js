@@ -3,7 +3,9 @@
 // every piece of HTML comes from the server (ADR 0010).
 //
 // Keys (when not typing in a field): j / k — next / previous conversation in the list;
-// Escape — close an open menu. In the reply box: Enter sends, Shift+Enter starts a line.
+// r — write a reply; a — assign to me; Shift+C — close the conversation; ? — the list of
+// shortcuts; Escape — close an open menu. In the reply box: Enter sends, Shift+Enter
+// starts a line. The page lists them in its "Keyboard shortcuts" dialog.
 
 /** Whether the key event happened while typing in a field. */
 function typing(event) {
@@ -38,14 +40,34 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   if (typing(event) || event.altKey || event.ctrlKey || event.metaKey) return;
-  if (event.key === "j") {
-    event.preventDefault();
-    moveInList(1);
-  } else if (event.key === "k") {
-    event.preventDefault();
-    moveInList(-1);
+  /** Presses the button with this exact text, when the page shows one. */
+  const press = (text) => {
+    const button = [...document.querySelectorAll("button")].find((b) => b.textContent.trim() === text);
+    if (!button) return false;
+    button.click();
+    return true;
+  };
+  let handled = true;
+  if (event.key === "j") moveInList(1);
+  else if (event.key === "k") moveInList(-1);
+  else if (event.key === "r") {
+    const box = document.getElementById("reply-text");
+    box?.focus();
+    handled = Boolean(box);
   }
+  else if (event.key === "a") handled = press("Assign to me");
+  else if (event.key === "C" && event.shiftKey) handled = press("Close conversation");
+  else if (event.key === "?") document.getElementById("shortcuts")?.showModal();
+  else handled = false;
+  if (handled) event.preventDefault();
 });
+
+for (const opener of document.querySelectorAll("[data-shortcuts]")) {
+  opener.addEventListener("click", () => {
+    closeMenus(null);
+    document.getElementById("shortcuts")?.showModal();
+  });
+}
 
 // A click outside an open menu closes it, as menus do elsewhere.
 document.addEventListener("click", (event) => {
