@@ -4,7 +4,8 @@
 //! those words as text (no script runs), takes it, replies (Enter sends), adds a note,
 //! sets an outcome status and closes it, and signs out; axe-core finds no serious or
 //! critical violation on any page, on a phone in the light theme and wide in the dark
-//! one, and no request leaves Parley's origin.
+//! one, no page is wider than the screen (a 10,000-character unbroken note included),
+//! and no request leaves Parley's origin.
 //!
 //! Needs what the web-chat browser test needs (`.ci/run` installs it). `SCREENSHOTS=folder`
 //! keeps pictures of the pages.
@@ -21,6 +22,17 @@ async fn an_agent_signs_in_reads_a_waiting_conversation_and_signs_out() {
     }
     let t = TestApp::new().await;
     super::web::waiting_conversation(&t, "+447911123456", HOSTILE).await;
+    // A 10,000-character line with nowhere to break (a note may be that long): the page
+    // must stay as wide as the screen.
+    let token = t.owner_token().await;
+    let listed = t.get("/api/v1/conversations", &token).await;
+    let id = listed.json["data"][0]["id"].as_str().unwrap().to_owned();
+    t.post_ok(
+        &token,
+        &format!("/api/v1/conversations/{id}/notes"),
+        json!({"body": "W".repeat(10_000)}),
+    )
+    .await;
     let base = t.listen().await;
     let stdout = super::browser::run_script(
         "desk.mjs",
