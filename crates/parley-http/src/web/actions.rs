@@ -33,6 +33,8 @@ pub(crate) struct ActForm {
     queue: String,
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    user: String,
     /// The list view to go back to.
     #[serde(default)]
     view: String,
@@ -85,6 +87,13 @@ async fn perform(
         "assign" => AgentAction::Assign {
             user: access.principal.user(),
         },
+        "assign-to" => AgentAction::Assign {
+            user: Some(
+                form.user
+                    .parse()
+                    .map_err(|_| ApiError::from(AppError::invalid("user", "choose a person")))?,
+            ),
+        },
         "move" => AgentAction::Move {
             queue: form.queue.clone(),
             note: None,
@@ -98,7 +107,7 @@ async fn perform(
         _ => {
             return Err(AppError::invalid(
                 "action",
-                "must be one of reply, note, assign, move, status, close",
+                "must be one of reply, note, assign, assign-to, move, status, close",
             )
             .into());
         }

@@ -191,6 +191,8 @@ struct Open {
     mine: bool,
     queues: Vec<Choice>,
     statuses: Vec<Choice>,
+    /// Who it may be given to (its queue's members).
+    people: Vec<Choice>,
     /// Whether it has an outcome status already.
     has_status: bool,
     /// Whether replies go as SMS (the counter then counts parts).
@@ -300,6 +302,21 @@ pub(crate) async fn desk(
             } else {
                 Vec::new()
             };
+            let people = if can_write && !closed {
+                state
+                    .app
+                    .assignable_people(access, id)
+                    .await?
+                    .into_iter()
+                    .map(|u| Choice {
+                        current: c.assignee == Some(u.id),
+                        key: u.id.to_string(),
+                        label: u.name,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let status_choices = statuses
                 .iter()
                 .map(|(key, label)| Choice {
@@ -325,6 +342,7 @@ pub(crate) async fn desk(
                         now,
                     ),
                 queues,
+                people,
                 statuses: status_choices,
                 row: row(access, &base, &query_tail, &summary, &statuses, now, None),
                 thread: thread::read(state, access, id).await?,

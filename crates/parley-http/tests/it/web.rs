@@ -418,6 +418,43 @@ async fn the_desk_acts_on_a_conversation_through_the_use_cases() {
         "{}",
         html(&r)
     );
+    // Given to a member of its queue, chosen by name.
+    let avery = t
+        .create_user(
+            org,
+            "avery@example.test",
+            "Avery Agent",
+            "avery password 1".into(),
+            Role::Agent,
+        )
+        .await
+        .unwrap();
+    let token = t.owner_token().await;
+    let member = t
+        .call(
+            Method::PUT,
+            &format!("/api/v1/queues/collections/members/{}", avery.id),
+            Some(&token),
+            None,
+            Some(json!({})),
+        )
+        .await;
+    assert!(member.status.is_success(), "{}", member.json);
+    let page = html(&t.send(get(&thread, &owner)).await).to_owned();
+    assert!(page.contains(&format!(
+        "<option value=\"{}\">Avery Agent</option>",
+        avery.id
+    )));
+    let r = t
+        .send(post(vec![
+            ("action", "assign-to".to_owned()),
+            ("user", avery.id.to_string()),
+        ]))
+        .await;
+    assert_eq!(r.status, 303, "{}", html(&r));
+    let page = html(&t.send(get(&thread, &owner)).await).to_owned();
+    assert!(page.contains("Assigned to Avery Agent"));
+
     let r = t.send(post(vec![("action", "close".to_owned())])).await;
     assert_eq!(r.status, 303);
     let r = t.send(post(vec![("action", "close".to_owned())])).await;
@@ -440,12 +477,10 @@ async fn the_desk_acts_on_a_conversation_through_the_use_cases() {
     .await
     .unwrap();
     let viewer = cookies_of(&sign_in(&t, "viewer@example.test", "viewer password 1", "").await);
+    // (Avery, available in its queue, is given it at once: the viewer finds it under All.)
     waiting_conversation(&t, "+447911123457", "Hello?").await;
     let list = t
-        .send(get(
-            &format!("/app/{org}/conversations?view=unassigned"),
-            &viewer,
-        ))
+        .send(get(&format!("/app/{org}/conversations?view=all"), &viewer))
         .await;
     let open = first_row(html(&list));
     let page = html(&t.send(get(&open, &viewer)).await).to_owned();
