@@ -134,6 +134,40 @@ impl App {
         Ok(people)
     }
 
+    /// Where a conversation the caller may see can be handed back to its bot: its flow's
+    /// name and steps, the start step first; `None` when no flow ever talked in it (a
+    /// hand-back resumes the conversation's own flow version at the chosen step).
+    pub async fn hand_back_steps(
+        &self,
+        access: &Access,
+        id: parley_domain::ConversationId,
+    ) -> Result<Option<(String, Vec<String>)>, AppError> {
+        access.require(Permission::ConversationsWrite)?;
+        let conversation = self.get_conversation(access, id).await?;
+        let Some((flow, version)) = conversation.flow_id.zip(conversation.flow_version) else {
+            return Ok(None);
+        };
+        let Some(found) = self
+            .store
+            .find_flow_version(access.org_id(), flow, version)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let document = parley_flow::FlowDocument::parse(&found.document).map_err(|e| {
+            AppError::Internal(format!("a published flow does not read: {e}").into())
+        })?;
+        let mut steps: Vec<String> = vec![document.start.clone()];
+        steps.extend(
+            document
+                .steps
+                .keys()
+                .filter(|k| **k != document.start)
+                .cloned(),
+        );
+        Ok(Some((found.name, steps)))
+    }
+
     /// Whether the caller takes conversations now: `Some(true)` when available in any of
     /// the organization's queues they are a member of, `None` when they are in none.
     pub async fn my_availability(&self, access: &Access) -> Result<Option<bool>, AppError> {

@@ -35,6 +35,8 @@ pub(crate) struct ActForm {
     status: String,
     #[serde(default)]
     user: String,
+    #[serde(default)]
+    step: String,
     /// The list view to go back to.
     #[serde(default)]
     view: String,
@@ -94,6 +96,9 @@ async fn perform(
                     .map_err(|_| ApiError::from(AppError::invalid("user", "choose a person")))?,
             ),
         },
+        "hand-back" => AgentAction::HandBack {
+            step: form.step.clone(),
+        },
         "move" => AgentAction::Move {
             queue: form.queue.clone(),
             note: None,
@@ -107,7 +112,7 @@ async fn perform(
         _ => {
             return Err(AppError::invalid(
                 "action",
-                "must be one of reply, note, assign, assign-to, move, status, close",
+                "must be one of reply, note, assign, assign-to, hand-back, move, status, close",
             )
             .into());
         }

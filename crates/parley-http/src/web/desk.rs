@@ -193,6 +193,8 @@ struct Open {
     statuses: Vec<Choice>,
     /// Who it may be given to (its queue's members).
     people: Vec<Choice>,
+    /// Its bot's name and the steps it may be handed back to.
+    hand_back: Option<(String, Vec<Choice>)>,
     /// Whether it has an outcome status already.
     has_status: bool,
     /// Whether replies go as SMS (the counter then counts parts).
@@ -317,6 +319,25 @@ pub(crate) async fn desk(
             } else {
                 Vec::new()
             };
+            let hand_back = if can_write && !closed {
+                state
+                    .app
+                    .hand_back_steps(access, id)
+                    .await?
+                    .map(|(name, steps)| {
+                        let choices = steps
+                            .into_iter()
+                            .map(|step| Choice {
+                                label: step.clone(),
+                                key: step,
+                                current: false,
+                            })
+                            .collect();
+                        (name, choices)
+                    })
+            } else {
+                None
+            };
             let status_choices = statuses
                 .iter()
                 .map(|(key, label)| Choice {
@@ -343,6 +364,7 @@ pub(crate) async fn desk(
                     ),
                 queues,
                 people,
+                hand_back,
                 statuses: status_choices,
                 row: row(access, &base, &query_tail, &summary, &statuses, now, None),
                 thread: thread::read(state, access, id).await?,

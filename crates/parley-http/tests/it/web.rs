@@ -455,6 +455,24 @@ async fn the_desk_acts_on_a_conversation_through_the_use_cases() {
     let page = html(&t.send(get(&thread, &owner)).await).to_owned();
     assert!(page.contains("Assigned to Avery Agent"));
 
+    // Handed back to its bot at a step of its own flow, which runs from there.
+    assert!(page.contains("<label for=\"hand-back-step\">Hand back to help at</label>"));
+    assert!(page.contains("<option value=\"human\">human</option>"));
+    let r = t
+        .send(post(vec![
+            ("action", "hand-back".to_owned()),
+            ("step", "human".to_owned()),
+        ]))
+        .await;
+    assert_eq!(r.status, 303, "{}", html(&r));
+    let page = html(&t.send(get(&thread, &owner)).await).to_owned();
+    assert_eq!(
+        page.matches("<p class=\"entry-body\">A colleague will reply.</p>")
+            .count(),
+        2,
+        "the bot spoke again"
+    );
+
     let r = t.send(post(vec![("action", "close".to_owned())])).await;
     assert_eq!(r.status, 303);
     let r = t.send(post(vec![("action", "close".to_owned())])).await;
