@@ -376,6 +376,9 @@ impl App {
                 if decision.other_jobs {
                     self.runtime.wake();
                 }
+                // Pages watching the live feed (the agent desk) hear of it now, not at
+                // the feed's next tick.
+                self.live.wake();
                 let c = &w.conversation;
                 if c.state == parley_domain::ConversationState::Queued
                     && c.assignee.is_none()

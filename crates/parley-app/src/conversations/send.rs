@@ -409,10 +409,8 @@ impl App {
         let Some(stored) = self.record_change(key.clone(), decide).await? else {
             return Ok(());
         };
-        if channel.provider == Provider::Webchat {
-            // The visitor's page waits for it on the live feed.
-            self.live.wake();
-        }
+        // The visitor's page and the agent desk wait for it on the live feed.
+        self.live.wake();
         if let (Some(sim), Some(_)) = (simulated, job) {
             let app = self.clone();
             let conversation = conversation.id;
