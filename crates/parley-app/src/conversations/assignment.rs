@@ -106,31 +106,28 @@ impl App {
     }
 
     /// The people a conversation the caller may see can be given to: the members of its
-    /// queue (`default` when it has none), by name. Anyone who may act on it may hand it
-    /// to one of them.
+    /// queue (`default` when it has none), as `(id, name)` by name. Anyone who may act on
+    /// it may hand it to one of them.
     pub async fn assignable_people(
         &self,
         access: &Access,
         id: parley_domain::ConversationId,
-    ) -> Result<Vec<parley_domain::User>, AppError> {
+    ) -> Result<Vec<(UserId, String)>, AppError> {
         access.require(Permission::ConversationsWrite)?;
         let conversation = self.get_conversation(access, id).await?;
         let queue = conversation
             .queue
             .unwrap_or_else(|| super::queues::DEFAULT_QUEUE.to_owned());
-        let mut people = Vec::new();
-        for member in self
+        let members: Vec<UserId> = self
             .store
             .list_queue_members(access.org_id(), &queue)
             .await?
-        {
-            match self.store.get_user(member.user_id).await {
-                Ok(user) => people.push(user),
-                Err(parley_store::StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        people.sort_by_key(|u| u.name.to_lowercase());
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect();
+        let names = self.names_of_people(access, members).await?;
+        let mut people: Vec<(UserId, String)> = names.into_iter().collect();
+        people.sort_by_key(|(_, name)| name.to_lowercase());
         Ok(people)
     }
 

@@ -310,10 +310,10 @@ pub(crate) async fn desk(
                     .assignable_people(access, id)
                     .await?
                     .into_iter()
-                    .map(|u| Choice {
-                        current: c.assignee == Some(u.id),
-                        key: u.id.to_string(),
-                        label: u.name,
+                    .map(|(user, name)| Choice {
+                        current: c.assignee == Some(user),
+                        key: user.to_string(),
+                        label: name,
                     })
                     .collect()
             } else {
