@@ -6,11 +6,13 @@
 
 pub mod agents;
 mod assignment;
+pub mod canned;
 pub mod events;
 mod inbound;
 pub mod outcomes;
 pub mod queues;
 mod read;
+pub use read::contact_search;
 pub mod runtime;
 pub mod send;
 mod sim;

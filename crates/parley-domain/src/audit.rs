@@ -76,6 +76,10 @@ pub enum AuditAction {
     QueueSet,
     /// A queue was removed.
     QueueDeleted,
+    /// A canned reply was saved or changed.
+    CannedReplySet,
+    /// A canned reply was removed.
+    CannedReplyDeleted,
     /// A campaign was created.
     CampaignCreated,
     /// A campaign was scheduled, started, paused, resumed or cancelled.
@@ -88,7 +92,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 36] = [
+    pub const ALL: [AuditAction; 38] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -121,6 +125,8 @@ impl AuditAction {
         AuditAction::OutcomeStatusDeleted,
         AuditAction::QueueSet,
         AuditAction::QueueDeleted,
+        AuditAction::CannedReplySet,
+        AuditAction::CannedReplyDeleted,
         AuditAction::CampaignCreated,
         AuditAction::CampaignStatusChanged,
         AuditAction::Archived,
@@ -163,6 +169,8 @@ impl AuditAction {
             AuditAction::OutcomeStatusDeleted => "outcome_status_deleted",
             AuditAction::QueueSet => "queue_set",
             AuditAction::QueueDeleted => "queue_deleted",
+            AuditAction::CannedReplySet => "canned_reply_set",
+            AuditAction::CannedReplyDeleted => "canned_reply_deleted",
             AuditAction::CampaignCreated => "campaign_created",
             AuditAction::CampaignStatusChanged => "campaign_status_changed",
             AuditAction::Archived => "archived",

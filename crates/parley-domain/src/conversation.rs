@@ -249,6 +249,25 @@ pub struct Queue {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A saved reply: text a person inserts in the desk's reply box by typing `/` and part of
+/// its key or title. Its body may hold `<<field>>` placeholders, filled from the contact
+/// as a flow's messages are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CannedReply {
+    /// Its organization.
+    pub organization_id: OrgId,
+    /// A short name (`promise_to_pay`): lower-case letters, digits and `_`.
+    pub key: String,
+    /// What the picker shows.
+    pub title: String,
+    /// The reply, with its placeholders.
+    pub body: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A person who takes a queue's conversations (SPEC §5: assignment is round-robin among
 /// available members, up to each one's capacity).
 #[derive(Debug, Clone, PartialEq, Eq)]

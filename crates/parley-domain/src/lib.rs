@@ -27,7 +27,7 @@ pub use contact::{
     MAX_FIELD_KEY_LEN,
 };
 pub use conversation::{
-    Conversation, ConversationState, Message, Note, OutcomeStatus, Queue, QueueMember,
+    CannedReply, Conversation, ConversationState, Message, Note, OutcomeStatus, Queue, QueueMember,
     StatusCategory, StatusReport,
 };
 pub use event::{EventEnvelope, EventType, NewEvent};

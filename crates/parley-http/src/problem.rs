@@ -323,6 +323,7 @@ fn conflict_detail(what: &str) -> String {
                 .to_owned()
         }
         "field_definitions_pkey" => "a field with this key exists".to_owned(),
+        "canned_replies_pkey" => "a saved reply with this key exists".to_owned(),
         "contacts_customer_key" => "another contact has this customer_id".to_owned(),
         "contact_addresses_pkey" => "another contact has this channel address".to_owned(),
         "webhook_disabled" => "the endpoint is disabled; enable it before replaying".to_owned(),

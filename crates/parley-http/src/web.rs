@@ -14,14 +14,18 @@
 //! * `actions`: what the desk's forms do to the open conversation.
 //! * `live`: the desk's live notices (server-sent events).
 //! * `availability`: the person's Available / Away switch.
+//! * `frame`: the top bar every signed-in page shares.
+//! * `replies`: the organization's canned replies.
 
 mod actions;
 mod assets;
 mod availability;
 mod contact;
 mod desk;
+mod frame;
 mod live;
 mod pages;
+mod replies;
 mod session;
 mod sign_in;
 mod thread;
@@ -47,4 +51,5 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/{org}/conversations/{id}/act", post(actions::act))
         .route("/app/{org}/counter", post(actions::counter))
         .route("/app/{org}/availability", post(availability::set))
+        .route("/app/{org}/replies", get(replies::page).post(replies::save))
 }

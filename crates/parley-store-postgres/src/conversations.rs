@@ -392,7 +392,7 @@ impl ConversationStore for PgStore {
         page: PageRequest,
     ) -> Result<Page<Conversation>, StoreError> {
         let rows = self
-            .conversation_rows(sql::LIST_CONVERSATIONS, organization, filter, &page)
+            .conversation_rows(LISTS.list.as_str(), organization, filter, &page)
             .await?;
         let items = rows
             .iter()
@@ -407,7 +407,7 @@ impl ConversationStore for PgStore {
         filter: &ConversationFilter,
     ) -> Result<u64, StoreError> {
         use sqlx::Row;
-        let row = filtered(sql::COUNT_CONVERSATIONS, organization, filter, None)
+        let row = filtered(LISTS.count.as_str(), organization, filter, None)
             .fetch_one(&self.pool)
             .await
             .map_err(map_err)?;
@@ -422,7 +422,7 @@ impl ConversationStore for PgStore {
         page: PageRequest,
     ) -> Result<Page<parley_store::ConversationSummary>, StoreError> {
         let rows = self
-            .conversation_rows(SUMMARIES.as_str(), organization, filter, &page)
+            .conversation_rows(LISTS.summaries.as_str(), organization, filter, &page)
             .await?;
         let items = rows
             .iter()
@@ -454,7 +454,7 @@ impl ConversationStore for PgStore {
 }
 
 impl PgStore {
-    /// One page of a conversation list statement (see `sql::conversation_filter!`), its
+    /// One page of a conversation list statement (see `sql::ConversationLists`), its
     /// filter bound.
     async fn conversation_rows(
         &self,
@@ -471,19 +471,28 @@ impl PgStore {
     }
 }
 
-/// `sql::list_conversation_summaries` with this engine's way to a contact.
-static SUMMARIES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    sql::list_conversation_summaries(parley_store::sql::ContactJoin {
+/// The conversation list statements with this engine's way to a contact.
+static LISTS: std::sync::LazyLock<sql::ConversationLists> = std::sync::LazyLock::new(|| {
+    sql::ConversationLists::new(&parley_store::sql::ContactJoin {
         join: "JOIN contacts ct ON ct.organization_id = c.organization_id AND ct.id = c.contact_id",
         address: "(SELECT a.address FROM contact_addresses a WHERE a.contact_id = c.contact_id \
                   AND a.organization_id = c.organization_id AND a.channel_kind = {kind} \
                   ORDER BY a.address LIMIT 1)",
         fields: "ct.fields::text",
+        matching: "SELECT s.id FROM contacts s WHERE s.customer_id = $12 \
+             AND s.organization_id = $1 \
+             UNION SELECT a.contact_id FROM contact_addresses a \
+             WHERE a.address = $13 AND a.organization_id = $1 \
+             UNION SELECT s.id FROM contacts s WHERE $14::text IS NOT NULL \
+             AND s.organization_id = $1 \
+             AND (LOWER(COALESCE(s.fields->>'first_name', '') || ' ' || \
+                  COALESCE(s.fields->>'last_name', '')) LIKE $14 ESCAPE '\\' \
+               OR LOWER(s.fields->>'name') LIKE $14 ESCAPE '\\')",
     })
 });
 
-/// `statement` (a conversation list or count, see `sql::conversation_filter!`) with its
-/// filter bound through `$11`, the cursor.
+/// `statement` (a conversation list or count, see `sql::ConversationLists`) with its
+/// filter bound through `$14`, the search's name pattern.
 fn filtered<'q>(
     statement: &'static str,
     organization: parley_domain::OrgId,
@@ -502,4 +511,12 @@ fn filtered<'q>(
         .bind(filter.visible_to.map(|u| u.to_string()))
         .bind(filter.open.then_some(1_i64))
         .bind(after)
+        .bind(filter.search.as_ref().map(|s| s.text.clone()))
+        .bind(filter.search.as_ref().and_then(|s| s.address.clone()))
+        .bind(
+            filter
+                .search
+                .as_ref()
+                .and_then(parley_store::ContactSearch::name_pattern),
+        )
 }

@@ -1,10 +1,12 @@
-//! Outcome statuses and queues on PostgreSQL: each change with its audit entry in one transaction.
+//! Outcome statuses, queues and canned replies on PostgreSQL: each change with its audit
+//! entry in one transaction.
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    ConversationId, NewAuditEntry, OrgId, OutcomeStatus, Queue, QueueMember, UserId, to_millis,
+    CannedReply, ConversationId, NewAuditEntry, OrgId, OutcomeStatus, Queue, QueueMember, UserId,
+    to_millis,
 };
-use parley_store::{OutcomeStore, QueueStore, StoreError, decode, sql};
+use parley_store::{CannedReplyStore, OutcomeStore, QueueStore, StoreError, decode, sql};
 use sqlx::Row;
 
 use crate::PgStore;
@@ -227,6 +229,69 @@ impl QueueStore for PgStore {
         audit: NewAuditEntry,
     ) -> Result<(), StoreError> {
         let query = sqlx::query(sql::DELETE_QUEUE)
+            .bind(organization.to_string())
+            .bind(key);
+        self.delete_audited(query, &audit).await
+    }
+}
+
+fn bind_canned_reply<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    reply: &'q CannedReply,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    q.bind(reply.organization_id.to_string())
+        .bind(&reply.key)
+        .bind(&reply.title)
+        .bind(&reply.body)
+        .bind(to_millis(reply.created_at))
+        .bind(to_millis(reply.updated_at))
+}
+
+#[async_trait::async_trait]
+impl CannedReplyStore for PgStore {
+    async fn create_canned_reply(
+        &self,
+        reply: CannedReply,
+        audit: NewAuditEntry,
+    ) -> Result<CannedReply, StoreError> {
+        let query = bind_canned_reply(sqlx::query(sql::INSERT_CANNED_REPLY), &reply);
+        self.write_audited(query, |r| decode::canned_reply(r), &audit)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn update_canned_reply(
+        &self,
+        reply: CannedReply,
+        audit: NewAuditEntry,
+    ) -> Result<CannedReply, StoreError> {
+        let query = bind_canned_reply(sqlx::query(sql::UPDATE_CANNED_REPLY), &reply);
+        self.write_audited(query, |r| decode::canned_reply(r), &audit)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn list_canned_replies(
+        &self,
+        organization: OrgId,
+    ) -> Result<Vec<CannedReply>, StoreError> {
+        let rows = sqlx::query(sql::LIST_CANNED_REPLIES)
+            .bind(organization.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| decode::canned_reply(&Cols(r)))
+            .collect()
+    }
+
+    async fn delete_canned_reply(
+        &self,
+        organization: OrgId,
+        key: &str,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query(sql::DELETE_CANNED_REPLY)
             .bind(organization.to_string())
             .bind(key);
         self.delete_audited(query, &audit).await

@@ -51,6 +51,7 @@ const KNOWN_CONSTRAINTS: &[&str] = &[
     "messages_provider_key",
     "outcome_statuses_pkey",
     "queues_pkey",
+    "canned_replies_pkey",
 ];
 
 /// Maps a sqlx error: unique violations to `Conflict`, foreign-key violations to

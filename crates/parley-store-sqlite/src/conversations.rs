@@ -499,7 +499,7 @@ impl ConversationStore for SqliteStore {
         page: PageRequest,
     ) -> Result<Page<Conversation>, StoreError> {
         let rows = self
-            .conversation_rows(sql::LIST_CONVERSATIONS, organization, filter, &page)
+            .conversation_rows(LISTS.list.as_str(), organization, filter, &page)
             .await?;
         let items = rows
             .iter()
@@ -514,7 +514,7 @@ impl ConversationStore for SqliteStore {
         filter: &ConversationFilter,
     ) -> Result<u64, StoreError> {
         use sqlx::Row;
-        let row = filtered(sql::COUNT_CONVERSATIONS, organization, filter, None)
+        let row = filtered(LISTS.count.as_str(), organization, filter, None)
             .fetch_one(&self.pool)
             .await
             .map_err(map_err)?;
@@ -529,7 +529,7 @@ impl ConversationStore for SqliteStore {
         page: PageRequest,
     ) -> Result<Page<parley_store::ConversationSummary>, StoreError> {
         let rows = self
-            .conversation_rows(SUMMARIES.as_str(), organization, filter, &page)
+            .conversation_rows(LISTS.summaries.as_str(), organization, filter, &page)
             .await?;
         let items = rows
             .iter()
@@ -561,7 +561,7 @@ impl ConversationStore for SqliteStore {
 }
 
 impl SqliteStore {
-    /// One page of a conversation list statement (see `sql::conversation_filter!`), its
+    /// One page of a conversation list statement (see `sql::ConversationLists`), its
     /// filter bound.
     async fn conversation_rows(
         &self,
@@ -578,19 +578,29 @@ impl SqliteStore {
     }
 }
 
-/// `sql::list_conversation_summaries` with this engine's way to a contact.
-static SUMMARIES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    sql::list_conversation_summaries(parley_store::sql::ContactJoin {
+/// The conversation list statements with this engine's way to a contact.
+static LISTS: std::sync::LazyLock<sql::ConversationLists> = std::sync::LazyLock::new(|| {
+    sql::ConversationLists::new(&parley_store::sql::ContactJoin {
         join: "JOIN organizations o ON o.id = c.organization_id \
                JOIN contacts ct ON ct.organization_seq = o.seq AND ct.id = c.contact_id",
         address: "(SELECT a.address FROM contact_addresses a WHERE a.contact_seq = ct.seq \
                   AND a.channel_kind = {kind} ORDER BY a.address LIMIT 1)",
         fields: "ct.fields",
+        matching: "SELECT s.id FROM contacts s WHERE s.customer_id = $12 \
+             AND s.organization_seq = (SELECT seq FROM organizations WHERE id = $1) \
+             UNION SELECT s.id FROM contact_addresses a JOIN contacts s ON s.seq = a.contact_seq \
+             WHERE a.address = $13 \
+             AND a.organization_seq = (SELECT seq FROM organizations WHERE id = $1) \
+             UNION SELECT s.id FROM contacts s WHERE $14 IS NOT NULL \
+             AND s.organization_seq = (SELECT seq FROM organizations WHERE id = $1) \
+             AND (LOWER(COALESCE(json_extract(s.fields, '$.first_name'), '') || ' ' || \
+                  COALESCE(json_extract(s.fields, '$.last_name'), '')) LIKE $14 ESCAPE '\\' \
+               OR LOWER(json_extract(s.fields, '$.name')) LIKE $14 ESCAPE '\\')",
     })
 });
 
-/// `statement` (a conversation list or count, see `sql::conversation_filter!`) with its
-/// filter bound through `$11`, the cursor.
+/// `statement` (a conversation list or count, see `sql::ConversationLists`) with its
+/// filter bound through `$14`, the search's name pattern.
 fn filtered<'q>(
     statement: &'static str,
     organization: parley_domain::OrgId,
@@ -609,4 +619,12 @@ fn filtered<'q>(
         .bind(filter.visible_to.map(|u| u.to_string()))
         .bind(filter.open.then_some(1_i64))
         .bind(after)
+        .bind(filter.search.as_ref().map(|s| s.text.clone()))
+        .bind(filter.search.as_ref().and_then(|s| s.address.clone()))
+        .bind(
+            filter
+                .search
+                .as_ref()
+                .and_then(parley_store::ContactSearch::name_pattern),
+        )
 }

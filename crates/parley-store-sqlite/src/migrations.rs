@@ -128,6 +128,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0024_archive.sql",
         include_str!("../migrations/0024_archive.sql"),
     ),
+    (
+        25,
+        "0025_canned_replies.sql",
+        include_str!("../migrations/0025_canned_replies.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -156,6 +161,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0022_key_check.sql",
     "0023_job_lanes.sql",
     "0024_archive.sql",
+    "0025_canned_replies.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

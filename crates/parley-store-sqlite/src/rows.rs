@@ -143,6 +143,10 @@ const UNIQUE_NAMES: &[(&str, &str)] = &[
     ),
     ("queues.organization_id, queues.key", "queues_pkey"),
     (
+        "canned_replies.organization_id, canned_replies.key",
+        "canned_replies_pkey",
+    ),
+    (
         "messages.channel_id, messages.provider_message_id",
         "messages_provider_key",
     ),

@@ -163,6 +163,44 @@ pub struct ConversationFilter {
     pub visible_to: Option<parley_domain::UserId>,
     /// Only those not closed.
     pub open: bool,
+    /// Only those whose contact a search finds.
+    pub search: Option<ContactSearch>,
+}
+
+/// A search for conversations by their contact: its customer id, an address, or its
+/// name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactSearch {
+    /// What was searched for: matched whole against customer ids and, when `in_names`,
+    /// as part of the contact's name (first and last name, or the `name` field), in any
+    /// case.
+    pub text: String,
+    /// The text as an address is stored (E.164 for a phone number), matched whole
+    /// against every kind of address; none when it reads as no address.
+    pub address: Option<String>,
+    /// Whether names are searched too (a pass over the organization's contacts).
+    pub in_names: bool,
+}
+
+impl ContactSearch {
+    /// The name filter as the `LIKE` pattern the statements take.
+    #[must_use]
+    pub fn name_pattern(&self) -> Option<String> {
+        self.in_names.then(|| like_pattern(&self.text))
+    }
+}
+
+/// `%text%` in lower case, with `LIKE`'s own characters escaped by `\`.
+fn like_pattern(text: &str) -> String {
+    let mut p = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// A conversation as a list shows it: with what a person tells it apart by.
@@ -200,20 +238,10 @@ pub struct LastMessage {
 }
 
 impl ConversationFilter {
-    /// The text filter as the `LIKE` pattern `sql::LIST_CONVERSATIONS` takes.
+    /// The text filter as the `LIKE` pattern the list statements take.
     #[must_use]
     pub fn text_pattern(&self) -> Option<String> {
-        self.text.as_ref().map(|t| {
-            let mut p = String::from("%");
-            for c in t.to_lowercase().chars() {
-                if matches!(c, '%' | '_' | '\\') {
-                    p.push('\\');
-                }
-                p.push(c);
-            }
-            p.push('%');
-            p
-        })
+        self.text.as_deref().map(like_pattern)
     }
 }
 

@@ -12,15 +12,17 @@ use parley_domain::{
     Conversation, ConversationState, CustomValueEndpoint, Delivery, DeliveryAttempt,
     DeliveryStatus, Direction, DisabledReason, Encoding, EventType, FieldDefinition, FlowRecord,
     FlowVersion, ImportCounters, ImportRecord, Membership, Message, MessageStatus, NewEvent, Note,
-    OrgId, Organization, OutcomeStatus, PermissionSet, Provider, Queue, QueueMember, Role,
-    SftpAccess, SftpInbox, StatusCategory, Subscription, User, WebhookEndpoint, from_millis,
+    OrgId, Organization, PermissionSet, Provider, Role, SftpAccess, SftpInbox, Subscription, User,
+    WebhookEndpoint, from_millis,
 };
 
 use crate::sessions::Session;
 mod campaigns;
 mod jobs;
+mod vocabulary;
 pub use campaigns::{campaign, count_row, recipient};
 pub use jobs::{claimed_job, job_record, queue_stats};
+pub use vocabulary::{canned_reply, outcome_status, queue, queue_member};
 
 use crate::{RejectLine, StoreError, StoredApiKey, StoredEvent, Suppression, UserCredentials};
 
@@ -565,43 +567,6 @@ pub fn conversation_summary(r: &impl RowSource) -> Result<crate::ConversationSum
         channel_name: text(r, "channel_name")?,
         assignee_name: r.opt_text("assignee_name")?,
         last_message,
-    })
-}
-
-/// `outcome_statuses.*`
-pub fn outcome_status(r: &impl RowSource) -> Result<OutcomeStatus, StoreError> {
-    Ok(OutcomeStatus {
-        organization_id: parsed(r, "organization_id")?,
-        key: text(r, "key")?,
-        label: text(r, "label")?,
-        category: named(r, "category", StatusCategory::from_name)?,
-        closes: int(r, "closes")? != 0,
-        created_at: instant(r, "created_at")?,
-        updated_at: instant(r, "updated_at")?,
-    })
-}
-
-/// `queues.*`
-pub fn queue(r: &impl RowSource) -> Result<Queue, StoreError> {
-    Ok(Queue {
-        organization_id: parsed(r, "organization_id")?,
-        key: text(r, "key")?,
-        name: text(r, "name")?,
-        created_at: instant(r, "created_at")?,
-        updated_at: instant(r, "updated_at")?,
-    })
-}
-
-/// `queue_members.*`
-pub fn queue_member(r: &impl RowSource) -> Result<QueueMember, StoreError> {
-    Ok(QueueMember {
-        organization_id: parsed(r, "organization_id")?,
-        queue: text(r, "queue")?,
-        user_id: parsed(r, "user_id")?,
-        capacity: count(r, "capacity")?,
-        available: int(r, "available")? != 0,
-        last_assigned_at: opt_instant(r, "last_assigned_at")?,
-        updated_at: instant(r, "updated_at")?,
     })
 }
 

@@ -35,8 +35,9 @@ pub use campaigns::{
 pub use channels::ChannelStore;
 pub use contacts::{ContactFilter, ContactStore, ContactUpdate, FieldPatch, Suppression};
 pub use conversations::{
-    ConversationFilter, ConversationStore, ConversationSummary, Decide, DecideMessage, LastMessage,
-    MessageChange, MessageKey, RecipientClaim, SuppressionChange, Turn, TurnTarget, TurnWritten,
+    ContactSearch, ConversationFilter, ConversationStore, ConversationSummary, Decide,
+    DecideMessage, LastMessage, MessageChange, MessageKey, RecipientClaim, SuppressionChange, Turn,
+    TurnTarget, TurnWritten,
 };
 pub use error::{BoxError, StoreError};
 pub use flows::{FlowStore, NewFlowVersion};
@@ -52,7 +53,7 @@ pub use jobs::{
 };
 pub use organizations::{Bootstrap, OrganizationStore};
 pub use outbox::{OutboxStore, StoredEvent};
-pub use outcomes::{OutcomeStore, QueueStore};
+pub use outcomes::{CannedReplyStore, OutcomeStore, QueueStore};
 pub use page::{Page, PageRequest};
 pub use sealed::{
     RESEAL_PAGE, Reseal, Resealed, ResealedRow, Resealing, SEALED_COLUMNS, SET_INSTALLATION_FACT,
@@ -156,6 +157,7 @@ pub trait Store:
     + ConversationStore
     + OutcomeStore
     + QueueStore
+    + CannedReplyStore
     + CampaignStore
     + Send
     + Sync

@@ -1,11 +1,12 @@
 //! The conversation vocabulary ports: an organization's outcome statuses, which flows and
-//! agents tag conversations with, and its queues, where conversations wait for people
-//! (SPEC §5); each change with its audit entry.
+//! agents tag conversations with, its queues, where conversations wait for people (SPEC
+//! §5), and its canned replies, which agents insert in their replies; each change with its
+//! audit entry.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    ConversationId, NewAuditEntry, OrgId, OutcomeStatus, Queue, QueueMember, UserId,
+    CannedReply, ConversationId, NewAuditEntry, OrgId, OutcomeStatus, Queue, QueueMember, UserId,
 };
 
 use crate::StoreError;
@@ -98,6 +99,40 @@ pub trait QueueStore: Send + Sync {
     /// Removes a queue (`NotFound` when there is none). Conversations waiting in it keep
     /// its key.
     async fn delete_queue(
+        &self,
+        organization: OrgId,
+        key: &str,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError>;
+}
+
+/// Canned replies.
+#[async_trait]
+pub trait CannedReplyStore: Send + Sync {
+    /// Saves a reply (`Conflict { constraint: "canned_replies_pkey" }` when its key
+    /// exists).
+    async fn create_canned_reply(
+        &self,
+        reply: CannedReply,
+        audit: NewAuditEntry,
+    ) -> Result<CannedReply, StoreError>;
+
+    /// Replaces the title, body and `updated_at` of the reply with `reply.key`
+    /// (`NotFound` when there is none).
+    async fn update_canned_reply(
+        &self,
+        reply: CannedReply,
+        audit: NewAuditEntry,
+    ) -> Result<CannedReply, StoreError>;
+
+    /// The organization's replies, by title (then key).
+    async fn list_canned_replies(
+        &self,
+        organization: OrgId,
+    ) -> Result<Vec<CannedReply>, StoreError>;
+
+    /// Removes a reply (`NotFound` when there is none).
+    async fn delete_canned_reply(
         &self,
         organization: OrgId,
         key: &str,

@@ -137,6 +137,23 @@ pub const INSERT_QUEUE: &str = "INSERT INTO queues (organization_id, key, name, 
 pub const UPDATE_QUEUE: &str = "UPDATE queues SET name = $3, updated_at = $5 \
      WHERE organization_id = $1 AND key = $2 AND $4 IS NOT NULL RETURNING *";
 
+/// Saves a canned reply (`$1` organization, `$2` key, `$3` title, `$4` body, `$5` created
+/// at, `$6` updated at).
+pub const INSERT_CANNED_REPLY: &str = "INSERT INTO canned_replies (organization_id, key, title, \
+     body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *";
+
+/// Changes a canned reply (same numbering; the creation time is kept).
+pub const UPDATE_CANNED_REPLY: &str = "UPDATE canned_replies SET title = $3, body = $4, \
+     updated_at = $6 WHERE organization_id = $1 AND key = $2 AND $5 IS NOT NULL RETURNING *";
+
+/// An organization's canned replies by title, then key (`$1` organization).
+pub const LIST_CANNED_REPLIES: &str =
+    "SELECT * FROM canned_replies WHERE organization_id = $1 ORDER BY LOWER(title), key";
+
+/// Removes a canned reply (`$1` organization, `$2` key).
+pub const DELETE_CANNED_REPLY: &str =
+    "DELETE FROM canned_replies WHERE organization_id = $1 AND key = $2";
+
 /// An organization's queues by key (`$1` organization).
 pub const LIST_QUEUES: &str = "SELECT * FROM queues WHERE organization_id = $1 ORDER BY key";
 
@@ -160,10 +177,11 @@ pub const FINISH_PENDING_JOB: &str =
 /// organization, `$2` state, `$3` queue, `$4` assignee, `$5` status, `$6` channel, `$7`
 /// contact, `$8` a `LIKE` pattern (lower case, `\` escapes) one of its messages matches,
 /// `$9` a person who must have it assigned or be a member of its queue, `$10` non-null for
-/// open ones only, `$11` cursor (ids below it). Parameters appear in the text in their
-/// order: SQLite numbers `$N` by first appearance.
-macro_rules! conversation_filter {
-    () => {
+/// open ones only, `$11` cursor (ids below it), then a contact search (`$12` the search's
+/// text, null for none; see `ContactJoin::matching`). Parameters appear in the text in
+/// their order: SQLite numbers `$N` by first appearance.
+fn conversation_filter(contact: &ContactJoin) -> String {
+    format!(
         "c.organization_id = $1 \
          AND ($2 IS NULL OR c.state = $2) AND ($3 IS NULL OR c.queue = $3) \
          AND ($4 IS NULL OR c.assignee = $4) AND ($5 IS NULL OR c.status = $5) \
@@ -173,29 +191,17 @@ macro_rules! conversation_filter {
          AND ($9 IS NULL OR c.assignee = $9 OR c.queue IN (SELECT q.queue FROM queue_members q \
               WHERE q.organization_id = $1 AND q.user_id = $9)) \
          AND ($10 IS NULL OR c.state <> 'closed') \
-         AND ($11 IS NULL OR c.id < $11)"
-    };
+         AND ($11 IS NULL OR c.id < $11) \
+         AND ($12 IS NULL OR c.contact_id IN ({matching}))",
+        matching = contact.matching
+    )
 }
-
-/// An organization's conversations, newest first, filtered (see `conversation_filter!`;
-/// `$12` limit).
-pub const LIST_CONVERSATIONS: &str = concat!(
-    "SELECT * FROM conversations c WHERE ",
-    conversation_filter!(),
-    " ORDER BY c.id DESC LIMIT $12"
-);
-
-/// How many conversations match the list filter (see `conversation_filter!`; `$11` is
-/// bound null).
-pub const COUNT_CONVERSATIONS: &str = concat!(
-    "SELECT COUNT(*) FROM conversations c WHERE ",
-    conversation_filter!()
-);
 
 /// How an engine reaches a conversation's contact (`c`) as `ct`: the join, the
 /// contact's address of a channel kind (`{kind}` stands for the kind's SQL expression),
-/// and its fields as JSON text. The engines keep contacts differently (SQLite with
-/// compact integer keys, see its migration 0004), so each says its own.
+/// its fields as JSON text, and the ids of the organization's (`$1`) contacts a search
+/// finds. The engines keep contacts differently (SQLite with compact integer keys, see
+/// its migration 0004), so each says its own.
 #[derive(Debug, Clone, Copy)]
 pub struct ContactJoin {
     /// `JOIN … ct ON …` (and any table it needs).
@@ -204,14 +210,45 @@ pub struct ContactJoin {
     pub address: &'static str,
     /// The fields as JSON text.
     pub fields: &'static str,
+    /// A subquery of contact ids: customer id `$12`, or an address `$13` (of any kind),
+    /// or a name (first and last name, or the `name` field) whose lower case is `LIKE`
+    /// `$14` (`\` escapes); a null `$13` or `$14` matches nothing. Each branch on its own
+    /// index or, for names, one pass over the organization's contacts.
+    pub matching: &'static str,
 }
 
-/// The same list as `LIST_CONVERSATIONS`, each row with what a person tells it by: its
-/// contact's customer id and fields, the contact's address on the channel's kind, the
-/// channel's provider and name, the assignee's name, and the last message (its first 200
-/// characters).
-#[must_use]
-pub fn list_conversation_summaries(contact: ContactJoin) -> String {
+/// An engine's conversation list statements (see `conversation_filter`): the list
+/// (`$15` limit), the count (`$11` bound null) and the summaries.
+#[derive(Debug, Clone)]
+pub struct ConversationLists {
+    /// The organization's conversations, newest first.
+    pub list: String,
+    /// How many match.
+    pub count: String,
+    /// The list with what a person tells each apart by (`list_conversation_summaries`).
+    pub summaries: String,
+}
+
+impl ConversationLists {
+    /// The statements with `contact` as the engine reaches contacts.
+    #[must_use]
+    pub fn new(contact: &ContactJoin) -> Self {
+        let filter = conversation_filter(contact);
+        Self {
+            list: format!(
+                "SELECT * FROM conversations c WHERE {filter} ORDER BY c.id DESC LIMIT $15"
+            ),
+            count: format!("SELECT COUNT(*) FROM conversations c WHERE {filter}"),
+            summaries: list_conversation_summaries(contact, &filter),
+        }
+    }
+}
+
+/// The same list as `ConversationLists::list`, each row with what a person tells it by:
+/// its contact's customer id and fields, the contact's address on the channel's kind,
+/// the channel's provider and name, the assignee's name, and the last message (its first
+/// 200 characters).
+fn list_conversation_summaries(contact: &ContactJoin, filter: &str) -> String {
     // The address kind of each provider, from the domain's own mapping.
     let cases: String = parley_domain::Provider::ALL
         .iter()
@@ -236,10 +273,9 @@ pub fn list_conversation_summaries(contact: ContactJoin) -> String {
          LEFT JOIN users u ON u.id = c.assignee \
          LEFT JOIN messages lm ON lm.id = (SELECT m.id FROM messages m \
           WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) \
-         WHERE {filter} ORDER BY c.id DESC LIMIT $12",
+         WHERE {filter} ORDER BY c.id DESC LIMIT $15",
         fields = contact.fields,
         join = contact.join,
-        filter = conversation_filter!()
     )
 }
 

@@ -5,8 +5,9 @@
 //! them and those in the queues they are members of (an API key, being no person, sees
 //! none). A conversation one may not see is "not found", like another organization's.
 
+use parley_domain::ChannelKind;
 use parley_domain::{Conversation, ConversationId, Message, Permission};
-use parley_store::{ConversationFilter, ConversationSummary, Page, PageRequest};
+use parley_store::{ContactSearch, ConversationFilter, ConversationSummary, Page, PageRequest};
 
 use crate::auth::Access;
 use crate::{App, AppError};
@@ -32,7 +33,7 @@ fn visible(
     mut filter: ConversationFilter,
 ) -> Result<Option<ConversationFilter>, AppError> {
     if let Some(text) = &filter.text
-        && text.chars().count() > 200
+        && text.chars().count() > SEARCH_LIMIT
     {
         return Err(AppError::invalid("q", "must be at most 200 characters"));
     }
@@ -43,6 +44,39 @@ fn visible(
         filter.visible_to = Some(user);
     }
     Ok(Some(filter))
+}
+
+/// The longest search text taken.
+const SEARCH_LIMIT: usize = 200;
+
+/// What a person typed to find conversations by their contact, as the lists search it:
+/// whole as a customer id; as an address (a phone number in any form the organization's
+/// imports read, so `087 123 4567` finds `+353871234567`; other addresses as typed); and,
+/// when it holds a letter, as part of the contact's name. `None` for blank text.
+///
+/// # Errors
+///
+/// `Invalid` (named `field`) for text over 200 characters.
+pub fn contact_search(
+    access: &Access,
+    field: &'static str,
+    text: &str,
+) -> Result<Option<ContactSearch>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().count() > SEARCH_LIMIT {
+        return Err(AppError::invalid(field, "must be at most 200 characters"));
+    }
+    let mut ctx = crate::contacts::value_context(&access.organization);
+    let address = crate::contacts::normalise_with(&mut ctx, ChannelKind::Sms, text)
+        .unwrap_or_else(|_| text.to_owned());
+    Ok(Some(ContactSearch {
+        text: text.to_owned(),
+        address: Some(address),
+        in_names: text.chars().any(char::is_alphabetic),
+    }))
 }
 
 impl App {

@@ -43,6 +43,7 @@ use crate::{App, AppError};
 
 mod fetch;
 mod plan;
+pub(crate) use plan::ContactFields;
 
 use plan::{
     Declined, Facts, Keywords, Outcome, decide_agent, decide_agent_start, decide_auto_assign,

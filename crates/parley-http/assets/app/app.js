@@ -3,9 +3,9 @@
 // every piece of HTML comes from the server (ADR 0010).
 //
 // Keys (when not typing in a field): j / k — next / previous conversation in the list;
-// r — write a reply; a — assign to me; Shift+C — close the conversation; ? — the list of
+// / — search conversations; r — write a reply; a — assign to me; Shift+C — close the conversation; ? — the list of
 // shortcuts; Escape — close an open menu. In the reply box: Enter sends, Shift+Enter
-// starts a line. The page lists them in its "Keyboard shortcuts" dialog.
+// starts a line, / opens the canned replies. The page lists them in its "Keyboard shortcuts" dialog.
 
 /** Whether the key event happened while typing in a field. */
 function typing(event) {
@@ -50,6 +50,12 @@ document.addEventListener("keydown", (event) => {
   let handled = true;
   if (event.key === "j") moveInList(1);
   else if (event.key === "k") moveInList(-1);
+  else if (event.key === "/") {
+    const search = document.getElementById("search");
+    search?.focus();
+    search?.select();
+    handled = Boolean(search);
+  }
   else if (event.key === "r") {
     const box = document.getElementById("reply-text");
     box?.focus();
@@ -100,7 +106,7 @@ if (thread) {
 
 // Live: the server says which conversation changed (server-sent events); the page reads
 // itself again and swaps in the list, the open conversation's header, its messages and
-// its tools — never the reply being typed. Notices that come together make one read, and
+// its tools — never the reply or the search being typed. Notices that come together make one read, and
 // a read that is running when another notice comes is followed by one more. After a lost
 // connection (or a read that failed), the same read is made once it is back: that is the
 // catch-up, and since the messages are replaced as a whole, each shows exactly once.
@@ -138,7 +144,7 @@ if (liveUrl) {
         const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
         const pane = document.getElementById("thread");
         const atEnd = pane ? pane.scrollHeight - pane.scrollTop - pane.clientHeight < 40 : false;
-        swap(fresh, "#list", true);
+        swap(fresh, "#list .list-body", false);
         swap(fresh, ".views", true);
         swap(fresh, ".thread-head", false);
         swap(fresh, ".entries", false);
@@ -195,4 +201,95 @@ if (replyForm) {
       }
     }, 120);
   });
+}
+
+// Canned replies: "/" at the start of the reply or after a space opens the list of the
+// organization's saved replies (the server filled each for this contact); what follows
+// the "/" filters them by key or title; ↑ / ↓ choose, Enter or Tab inserts in place of
+// the "/…", Escape closes the list and keeps typing.
+const picker = document.getElementById("canned");
+const replyBox = document.getElementById("reply-text");
+if (picker && replyBox) {
+  const options = [...picker.querySelectorAll('[role="option"]')];
+  const none = picker.querySelector(".canned-none");
+  const status = document.getElementById("canned-status");
+  let shown = [];
+  let at = -1;
+
+  /** The "/words" typed just before the caret: where it starts and its words. */
+  const typed = () => {
+    const before = replyBox.value.slice(0, replyBox.selectionStart);
+    const found = /(^|\s)\/([^\s/]*)$/.exec(before);
+    return found ? { start: before.length - found[2].length - 1, words: found[2].toLowerCase() } : null;
+  };
+  const select = (index) => {
+    at = index;
+    for (const option of options) option.setAttribute("aria-selected", "false");
+    const chosen = shown[index];
+    if (chosen) {
+      chosen.setAttribute("aria-selected", "true");
+      chosen.scrollIntoView({ block: "nearest" });
+      replyBox.setAttribute("aria-activedescendant", chosen.id);
+    } else {
+      replyBox.removeAttribute("aria-activedescendant");
+    }
+  };
+  const close = () => {
+    picker.hidden = true;
+    shown = [];
+    select(-1);
+  };
+  const update = () => {
+    const query = typed();
+    if (!query) {
+      close();
+      return;
+    }
+    shown = options.filter((option) => {
+      option.hidden = !option.dataset.match.includes(query.words);
+      return !option.hidden;
+    });
+    none.hidden = shown.length > 0;
+    picker.hidden = false;
+    select(shown.length > 0 ? 0 : -1);
+    status.textContent = shown.length > 0
+      ? `${shown.length} canned ${shown.length === 1 ? "reply" : "replies"}: up and down to choose, Enter to insert.`
+      : "No canned reply matches.";
+  };
+  const insert = (option) => {
+    const query = typed();
+    if (!query) return;
+    const text = option.querySelector(".canned-text").textContent;
+    replyBox.setRangeText(text, query.start, replyBox.selectionStart, "end");
+    close();
+    replyBox.focus();
+    replyBox.dispatchEvent(new Event("input", { bubbles: true })); // the counter counts it
+  };
+
+  replyBox.addEventListener("input", update);
+  replyBox.addEventListener("blur", close);
+  // On the box itself, so it runs before the page's Enter-sends handler and can stop it.
+  replyBox.addEventListener("keydown", (event) => {
+    if (picker.hidden) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (shown.length === 0) return;
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      select((at + step + shown.length) % shown.length);
+    } else if ((event.key === "Enter" || event.key === "Tab") && !event.shiftKey && at >= 0) {
+      event.preventDefault();
+      event.stopPropagation();
+      insert(shown[at]);
+    } else if (event.key === "Escape") {
+      event.stopPropagation();
+      close();
+    }
+  });
+  for (const option of options) {
+    // Pressing an option keeps the focus in the box (no blur), then inserts it.
+    option.addEventListener("mousedown", (event) => {
+      event.preventDefault();
+      insert(option);
+    });
+  }
 }

@@ -234,6 +234,11 @@ pub struct ConversationQuery {
     pub contact_id: Option<String>,
     /// Text one of its messages holds (case-insensitive).
     pub q: Option<String>,
+    /// Finds conversations by their contact: a whole customer id, a whole address (a
+    /// phone number in any form the organization's imports read, e.g. a national number
+    /// for its default country), or part of the contact's name (first and last name, or
+    /// the `name` field), in any case. At most 200 characters.
+    pub search: Option<String>,
 }
 
 fn query_id<T: std::str::FromStr>(
@@ -286,6 +291,11 @@ pub async fn list(
         text: q.q.filter(|t| !t.trim().is_empty()),
         visible_to: None,
         open: false,
+        search: parley_app::conversations::contact_search(
+            &access,
+            "search",
+            q.search.as_deref().unwrap_or_default(),
+        )?,
     };
     Ok(Json(
         state

@@ -65,7 +65,19 @@ pub(crate) async fn act(
         }
         Err(problem) => {
             let query = desk::ListQuery::of(&view);
-            desk::desk(&state, &session, org, query, Some(id), Some(problem)).await
+            let typed = match form.action.as_str() {
+                "reply" | "note" => form.text.clone(),
+                _ => String::new(),
+            };
+            desk::desk(
+                &state,
+                &session,
+                org,
+                query,
+                Some(id),
+                Some((problem, typed)),
+            )
+            .await
         }
     }
 }

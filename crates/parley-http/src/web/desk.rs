@@ -19,7 +19,8 @@ use parley_store::{ConversationFilter, ConversationSummary, PageRequest};
 use serde::Deserialize;
 
 use super::assets::{self, Assets};
-use super::pages::{PageError, encode, render};
+use super::frame::{Frame, Section};
+use super::pages::{PageError, encode, problem_words, render};
 use super::session::{Session, Viewer, desk_of};
 use super::{contact, thread};
 use crate::AppState;
@@ -77,6 +78,19 @@ impl View {
         }
         filter
     }
+
+    /// What the list says when the view is empty.
+    fn empty_words(&self) -> &'static str {
+        match self {
+            View::Mine => "Nothing is assigned to you. Conversations you take appear here.",
+            View::Unassigned => {
+                "No one is waiting. New conversations handed to a queue appear here."
+            }
+            View::All => "There are no open conversations.",
+            View::Closed => "No conversation has been closed yet.",
+            View::Queue(_) => "This queue has no open conversations.",
+        }
+    }
 }
 
 /// The views a person has, with their labels: Mine, Unassigned, All (for those who read
@@ -101,6 +115,8 @@ async fn views_of(state: &AppState, access: &Access) -> Result<Vec<(View, String
 pub(crate) struct ListQuery {
     view: Option<String>,
     cursor: Option<String>,
+    /// A search (by customer id, address or name) in place of the view.
+    q: Option<String>,
 }
 
 impl ListQuery {
@@ -109,6 +125,7 @@ impl ListQuery {
         Self {
             view: Some(view.key()),
             cursor: None,
+            q: None,
         }
     }
 }
@@ -120,14 +137,6 @@ struct ViewLink {
     current: bool,
     /// How many conversations it holds (not counted for Closed).
     count: Option<u64>,
-}
-
-/// An organization in the switcher.
-struct OrgLink {
-    name: String,
-    href: String,
-    depth: usize,
-    current: bool,
 }
 
 /// One row of the list.
@@ -151,28 +160,21 @@ struct Row {
 #[template(path = "app/desk.html")]
 struct DeskPage {
     asset: Assets,
-    organization: String,
-    user_name: String,
-    user_email: String,
-    csrf: String,
-    organizations: Vec<OrgLink>,
-    desk_href: String,
+    frame: Frame,
     views: Vec<ViewLink>,
     view_label: String,
+    /// The search shown in the search box (empty for none).
+    search: String,
+    /// The view the search was made from, without the search.
+    clear_href: String,
     rows: Vec<Row>,
-    empty: &'static str,
+    empty: String,
     next_href: Option<String>,
     /// On a phone, the way back from an open conversation to its list.
     list_href: Option<String>,
     view_key: String,
     /// Where the page hears of changes.
     live_href: String,
-    /// Whether the person takes conversations now (`None`: they are in no queue).
-    availability: Option<bool>,
-    /// Where the Available / Away switch posts.
-    availability_href: String,
-    /// This page, for forms that come back to it.
-    here: String,
     /// What the last action met, in words.
     problem: Option<String>,
     open: Option<Open>,
@@ -205,6 +207,20 @@ struct Open {
     counter_start: String,
     /// A WhatsApp conversation outside its 24-hour window says so above the reply box.
     window_warning: bool,
+    /// The organization's canned replies, filled for this contact.
+    canned: Vec<Canned>,
+    /// What the reply box holds: the text of a reply or note that was refused.
+    draft: String,
+}
+
+/// A canned reply the reply box offers after `/`.
+struct Canned {
+    key: String,
+    title: String,
+    /// The reply filled for the contact.
+    text: String,
+    /// What typing after `/` matches: the key and title in lower case.
+    matches: String,
 }
 
 /// An option of a choice (a queue, an outcome status).
@@ -235,15 +251,20 @@ pub(crate) async fn conversation(
 }
 
 /// The desk page: the list of `query`, the conversation `open` in the pane, and the
-/// `problem` an action just met, shown above it (with its status).
+/// `problem` an action just met, shown above it (with its status), with the text that
+/// action wrote back in the reply box so nothing typed is lost.
 pub(crate) async fn desk(
     state: &AppState,
     session: &Session,
     org: OrgId,
     query: ListQuery,
     open: Option<ConversationId>,
-    problem: Option<ApiError>,
+    problem: Option<(ApiError, String)>,
 ) -> Result<Response, PageError> {
+    let (problem, draft) = match problem {
+        Some((p, text)) => (Some(p), text),
+        None => (None, String::new()),
+    };
     let viewer = Viewer::on(state, session, org).await?;
     let access = &viewer.access;
     let views = views_of(state, access).await?;
@@ -253,11 +274,28 @@ pub(crate) async fn desk(
         .and_then(View::from_key)
         .filter(|v| views.iter().any(|(w, _)| w == v))
         .unwrap_or(View::Mine);
-    let view_label = views
+    let search_text = query.q.as_deref().map(str::trim).unwrap_or_default();
+    let search = parley_app::conversations::contact_search(access, "q", search_text)?;
+    let mut view_label = views
         .iter()
         .find(|(v, _)| *v == view)
         .map(|(_, label)| label.clone())
         .unwrap_or_default();
+    let base = desk_of(org);
+    let clear_href = format!("{base}?view={}", encode(&view.key()));
+    let mut query_tail = format!("?view={}", encode(&view.key()));
+    // A search looks through every conversation the person may see, open or closed.
+    let filter = match search {
+        None => view.filter(access),
+        Some(search) => {
+            view_label = format!("Results for “{search_text}”");
+            query_tail = format!("{query_tail}&q={}", encode(search_text));
+            ConversationFilter {
+                search: Some(search),
+                ..ConversationFilter::default()
+            }
+        }
+    };
     let page = crate::extract::PageQuery {
         limit: Some(PAGE),
         cursor: query.cursor,
@@ -265,7 +303,7 @@ pub(crate) async fn desk(
     .page()?;
     let found = state
         .app
-        .list_conversation_summaries(access, view.filter(access), page)
+        .list_conversation_summaries(access, filter, page)
         .await?;
     let statuses: HashMap<String, String> = state
         .app
@@ -275,8 +313,6 @@ pub(crate) async fn desk(
         .map(|s| (s.key, s.label))
         .collect();
     let now = state.app.clock.now();
-    let base = desk_of(org);
-    let query_tail = format!("?view={}", encode(&view.key()));
     let rows = found
         .items
         .iter()
@@ -346,7 +382,25 @@ pub(crate) async fn desk(
                     label: label.clone(),
                 })
                 .collect();
+            let canned = if can_write && !closed {
+                state
+                    .app
+                    .canned_replies_for(access, id)
+                    .await?
+                    .into_iter()
+                    .map(|f| Canned {
+                        matches: format!("{} {}", f.reply.key, f.reply.title.to_lowercase()),
+                        key: f.reply.key,
+                        title: f.reply.title,
+                        text: f.text,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             Some(Open {
+                canned,
+                draft: draft.clone(),
                 act_href: format!("{base}/{id}/act"),
                 can_act: can_write && !closed,
                 mine: c.assignee.is_some() && c.assignee == access.principal.user(),
@@ -375,16 +429,7 @@ pub(crate) async fn desk(
     let (status, problem) = match &problem {
         None => (StatusCode::OK, None),
         Some(p) => {
-            let (status, title, detail) = p.for_people();
-            let fields: Vec<String> = p
-                .field_errors()
-                .map(|(field, message)| format!("{field} {message}"))
-                .collect();
-            let words = match (detail, fields.is_empty()) {
-                (_, false) => fields.join("; "),
-                (Some(detail), true) => detail.to_owned(),
-                (None, true) => title.to_owned(),
-            };
+            let (status, words) = problem_words(p);
             (status, Some(words))
         }
     };
@@ -397,39 +442,31 @@ pub(crate) async fn desk(
     };
     let page = DeskPage {
         asset: assets::urls(),
-        organization: access.organization.name.clone(),
-        user_name: viewer
-            .user
-            .as_ref()
-            .map(|u| u.name.clone())
-            .unwrap_or_default(),
-        user_email: viewer
-            .user
-            .as_ref()
-            .map(|u| u.email.clone())
-            .unwrap_or_default(),
-        csrf: viewer.csrf.clone(),
-        organizations: organizations(state, session, org).await?,
-        views: view_links(state, access, &base, views, &view).await?,
-        desk_href: base,
-        view_label,
-        rows,
-        empty: match view {
-            View::Mine => "Nothing is assigned to you. Conversations you take appear here.",
-            View::Unassigned => {
-                "No one is waiting. New conversations handed to a queue appear here."
-            }
-            View::All => "There are no open conversations.",
-            View::Closed => "No conversation has been closed yet.",
-            View::Queue(_) => "This queue has no open conversations.",
+        frame: Frame::new(state, session, &viewer, Section::Conversations, here).await?,
+        views: view_links(
+            state,
+            access,
+            &base,
+            views,
+            (search_text.is_empty()).then_some(&view),
+        )
+        .await?,
+        empty: if search_text.is_empty() {
+            view.empty_words().to_owned()
+        } else {
+            format!(
+                "No conversation matches “{search_text}”. Search finds a whole customer id or \
+                 phone number, or part of a name."
+            )
         },
+        view_label,
+        search: search_text.to_owned(),
+        clear_href,
+        rows,
         next_href,
         list_href,
         view_key: view.key(),
         live_href: format!("/app/{org}/live"),
-        availability: state.app.my_availability(access).await?,
-        availability_href: format!("/app/{org}/availability"),
-        here,
         problem,
         open,
     };
@@ -480,7 +517,7 @@ async fn view_links(
     access: &Access,
     base: &str,
     views: Vec<(View, String)>,
-    current: &View,
+    current: Option<&View>,
 ) -> Result<Vec<ViewLink>, PageError> {
     let mut links = Vec::with_capacity(views.len());
     for (view, label) in views {
@@ -495,37 +532,12 @@ async fn view_links(
         };
         links.push(ViewLink {
             href: format!("{base}?view={}", encode(&view.key())),
-            current: view == *current,
+            current: current == Some(&view),
             label,
             count,
         });
     }
     Ok(links)
-}
-
-/// The organizations the person may switch to: the one their session is for, and those
-/// below it, as an indented list.
-async fn organizations(
-    state: &AppState,
-    session: &Session,
-    current: OrgId,
-) -> Result<Vec<OrgLink>, PageError> {
-    let home = state.app.access(session.principal.clone(), None).await?;
-    let depth0 = home.organization.ancestors.len();
-    let found = state
-        .app
-        .list_organizations(&home, PageRequest::first(200))
-        .await?;
-    Ok(found
-        .items
-        .into_iter()
-        .map(|o| OrgLink {
-            href: desk_of(o.id),
-            depth: o.ancestors.len().saturating_sub(depth0).min(4),
-            current: o.id == current,
-            name: o.name,
-        })
-        .collect())
 }
 
 fn row(

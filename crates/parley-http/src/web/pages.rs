@@ -125,3 +125,19 @@ impl IntoResponse for PageError {
 pub(crate) fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
+
+/// A problem an action met, as a page says it above the form: its status, and its
+/// field errors (every one), else its detail, else its title.
+pub(crate) fn problem_words(p: &ApiError) -> (StatusCode, String) {
+    let (status, title, detail) = p.for_people();
+    let fields: Vec<String> = p
+        .field_errors()
+        .map(|(field, message)| format!("{field} {message}"))
+        .collect();
+    let words = match (detail, fields.is_empty()) {
+        (_, false) => fields.join("; "),
+        (Some(detail), true) => detail.to_owned(),
+        (None, true) => title.to_owned(),
+    };
+    (status, words)
+}

@@ -1,8 +1,9 @@
 // Drives Parley's agent desk in Debian's chromium as an agent would: opens the
 // application, is sent to sign in, gets a wrong password refused, signs in, finds the
 // waiting conversation under Unassigned, opens it and reads the customer's words as
-// text; on the wide screen takes it, replies with Enter, adds a note, sets an outcome
-// status and closes it; then signs out. Each page is audited with axe-core (no serious or critical
+// text; saves a canned reply on its page; on the wide screen takes the conversation,
+// inserts the canned reply with "/", sends it with Enter, adds a note, sets an outcome
+// status, closes it and finds it again with the search; then signs out. Each page is audited with axe-core (no serious or critical
 // violation) in the light theme on a phone and the dark one on a wide screen. Run by the
 // Rust test `desk_browser` with BASE, EMAIL, PASSWORD and EXPECT (the customer's text);
 // SCREENSHOTS, when set, is a folder for pictures. Prints a JSON summary; exits 1 with
@@ -73,6 +74,24 @@ await runBrowserTest(summary, async (browser) => {
     await thread.locator(".facts dd", { hasText: "+447911123456" }).waitFor();
     await check("contact panel");
 
+    // A canned reply, saved on its page (in the first pass) and audited in both themes.
+    const threadUrl = page.url();
+    // On a phone the sections are in the person's menu.
+    if (width < 600) await page.locator("details.me summary").click();
+    await page.getByRole("link", { name: "Canned replies" }).click();
+    await page.getByRole("heading", { name: "Canned replies", level: 1 }).waitFor();
+    if (scheme === "light") {
+      await page.getByLabel("Key").fill("friday");
+      await page.getByLabel("Title").fill("Friday is fine");
+      await page.getByLabel("Text").fill("Friday is fine.");
+      await page.getByRole("button", { name: "Save reply" }).click();
+      await page.getByText("/friday").waitFor();
+    }
+    await check("canned replies");
+    await shot("replies");
+    await page.goto(threadUrl);
+    await thread.waitFor();
+
     if (scheme === "dark") {
       // The shortcuts are listed in a dialog that passes the audit.
       await page.keyboard.press("?");
@@ -84,7 +103,12 @@ await runBrowserTest(summary, async (browser) => {
       await page.keyboard.press("a");
       await thread.getByText("Assigned to Owner").waitFor();
       await page.keyboard.press("r");
-      await page.keyboard.type("Friday is fine.");
+      await page.keyboard.type("/fri");
+      await page.getByRole("listbox", { name: "Canned replies" }).getByRole("option", { name: /Friday is fine/ }).waitFor();
+      await check("canned reply list");
+      await shot("canned");
+      await page.keyboard.press("Enter");
+      summary.inserted = await page.getByLabel("Reply").inputValue();
       const counter = page.locator("#reply-counter");
       await counter.filter({ hasText: "15 characters" }).waitFor();
       summary.counter = (await counter.textContent()).trim();
@@ -102,6 +126,16 @@ await runBrowserTest(summary, async (browser) => {
       await page.getByRole("button", { name: "Close conversation" }).click();
       await thread.locator(".thread-facts .badge", { hasText: "Closed" }).waitFor();
       summary.closedHasReply = (await page.getByLabel("Reply").count()) > 0;
+      // Find it again from the keyboard: / goes to the search, the national form of
+      // the number finds it (closed ones too).
+      await page.keyboard.press("/");
+      await page.keyboard.type("07911 123456");
+      await page.keyboard.press("Enter");
+      await list.getByRole("heading", { name: "Results for “07911 123456”" }).waitFor();
+      summary.searchRows = await list.locator(".rows .row").count();
+      summary.searchBox = await page.getByRole("searchbox", { name: "Search conversations" }).inputValue();
+      await check("search results");
+      await shot("search");
     }
     await page.locator("details.me summary").click();
     await page.getByRole("button", { name: "Sign out" }).click();

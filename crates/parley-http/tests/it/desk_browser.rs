@@ -62,6 +62,15 @@ async fn an_agent_signs_in_reads_a_waiting_conversation_and_signs_out() {
         summary["closedHasReply"], false,
         "a closed conversation takes no reply"
     );
+    assert_eq!(
+        summary["inserted"], "Friday is fine.",
+        "/fri then Enter puts the canned reply in the box in place of /fri"
+    );
+    assert_eq!(
+        (summary["searchRows"].clone(), summary["searchBox"].clone()),
+        (json!(1), json!("07911 123456")),
+        "/ then the number finds the closed conversation"
+    );
     assert_eq!(summary["violations"], json!([]), "{summary}");
     assert_eq!(summary["errors"], json!([]), "{summary}");
     assert_eq!(summary["foreign"], json!([]), "{summary}");

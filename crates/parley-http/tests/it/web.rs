@@ -5,14 +5,14 @@
 //! the desk lists what the person may see, with customer text as inert text.
 
 use axum::body::Body;
-use http::{Method, Request};
+use http::{Method, Request, StatusCode};
 use parley_domain::Role;
-use parley_testkit::{OWNER_PASSWORD, TestApp, TestResponse};
+use parley_testkit::{OWNER_PASSWORD, TestApp, TestResponse, problem_fields};
 use serde_json::json;
 
-const OWNER: &str = "owner@example.test";
+pub(crate) const OWNER: &str = "owner@example.test";
 
-fn form(path: &str, cookies: &str, fields: &[(&str, &str)]) -> Request<Body> {
+pub(crate) fn form(path: &str, cookies: &str, fields: &[(&str, &str)]) -> Request<Body> {
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish();
@@ -26,7 +26,7 @@ fn form(path: &str, cookies: &str, fields: &[(&str, &str)]) -> Request<Body> {
         .unwrap()
 }
 
-fn get(path: &str, cookies: &str) -> Request<Body> {
+pub(crate) fn get(path: &str, cookies: &str) -> Request<Body> {
     Request::builder()
         .uri(path)
         .header("cookie", cookies)
@@ -34,14 +34,14 @@ fn get(path: &str, cookies: &str) -> Request<Body> {
         .unwrap()
 }
 
-fn location(r: &TestResponse) -> &str {
+pub(crate) fn location(r: &TestResponse) -> &str {
     r.headers
         .get("location")
         .map_or("", |v| v.to_str().unwrap())
 }
 
 /// The `name=value` pairs of a response's `Set-Cookie` headers, as a `Cookie` header.
-fn cookies_of(r: &TestResponse) -> String {
+pub(crate) fn cookies_of(r: &TestResponse) -> String {
     r.headers
         .get_all("set-cookie")
         .iter()
@@ -50,17 +50,17 @@ fn cookies_of(r: &TestResponse) -> String {
         .join("; ")
 }
 
-fn html(r: &TestResponse) -> &str {
+pub(crate) fn html(r: &TestResponse) -> &str {
     r.json.as_str().unwrap_or_default()
 }
 
 /// The value of the first `name="csrf"` hidden field of a page.
-fn csrf_field(page: &str) -> String {
+pub(crate) fn csrf_field(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     page[at..].split('"').next().unwrap().to_owned()
 }
 
-fn assert_page_headers(r: &TestResponse) {
+pub(crate) fn assert_page_headers(r: &TestResponse) {
     let header = |n: &str| r.headers.get(n).map_or("", |v| v.to_str().unwrap());
     assert_eq!(header("content-type"), "text/html; charset=utf-8");
     let csp = header("content-security-policy");
@@ -78,7 +78,7 @@ fn assert_page_headers(r: &TestResponse) {
     assert_eq!(header("cache-control"), "no-store");
 }
 
-async fn sign_in(t: &TestApp, email: &str, password: &str, next: &str) -> TestResponse {
+pub(crate) async fn sign_in(t: &TestApp, email: &str, password: &str, next: &str) -> TestResponse {
     t.send(form(
         "/app/sign-in",
         "",
@@ -242,7 +242,8 @@ async fn the_desk_lists_what_the_person_may_see_as_inert_text() {
         .nth(1)
         .and_then(|s| s.split('"').next())
         .expect("a row")
-        .replace("&amp;", "&");
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
     let thread = t.send(get(&href, &owner)).await;
     assert_eq!(thread.status, 200, "{href}");
     let text = html(&thread);
@@ -334,12 +335,30 @@ async fn the_desk_lists_what_the_person_may_see_as_inert_text() {
 }
 
 /// The href of the first conversation row of a list page.
-fn first_row(page: &str) -> String {
+/// A test application where Maria Lopez (customer AC-7, +447911100201) waits in a queue
+/// with "Can I pay monthly?", and the owner's signed-in cookies.
+pub(crate) async fn maria_waits() -> (TestApp, String) {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    t.post_ok(
+        &token,
+        "/api/v1/contacts",
+        json!({"customer_id": "AC-7", "fields": {"first_name": "Maria", "last_name": "Lopez"},
+            "addresses": [{"kind": "sms", "address": "+447911100201"}]}),
+    )
+    .await;
+    waiting_conversation(&t, "+447911100201", "Can I pay monthly?").await;
+    let owner = cookies_of(&sign_in(&t, OWNER, OWNER_PASSWORD, "").await);
+    (t, owner)
+}
+
+pub(crate) fn first_row(page: &str) -> String {
     page.split("class=\"row\" href=\"")
         .nth(1)
         .and_then(|s| s.split('"').next())
         .expect("a row")
         .replace("&amp;", "&")
+        .replace("&#38;", "&")
 }
 
 #[tokio::test]
@@ -417,6 +436,19 @@ async fn the_desk_acts_on_a_conversation_through_the_use_cases() {
         html(&r).contains("role=\"alert\">text must be 1 to 4096 characters"),
         "{}",
         html(&r)
+    );
+    // A refused note keeps what was written in the box.
+    let long = "y".repeat(10_001);
+    let r = t
+        .send(post(vec![
+            ("action", "note".to_owned()),
+            ("text", long.clone()),
+        ]))
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        html(&r).contains(&format!(">{long}</textarea>")),
+        "the refused note is still in the reply box"
     );
     // Given to a member of its queue, chosen by name.
     let avery = t
@@ -565,4 +597,68 @@ async fn the_contact_panel_formats_fields_by_type() {
     ] {
         assert!(page.contains(shown), "{shown}");
     }
+}
+
+#[tokio::test]
+async fn the_desk_finds_conversations_by_customer_id_number_and_name() {
+    let (t, owner) = maria_waits().await;
+    let org = t.root.organization;
+    let token = t.owner_token().await;
+    waiting_conversation(&t, "+447911100299", "Hello?").await;
+    let search = |q: &str| {
+        let path = format!("/app/{org}/conversations?view=mine&q={}", query_value(q));
+        let owner = owner.clone();
+        let t = &t;
+        async move { t.send(get(&path, &owner)).await }
+    };
+    // The national form of the number, the customer id, part of the name in any case.
+    for q in ["07911 100201", "AC-7", "lopez", "MARIA LO"] {
+        let found = search(q).await;
+        assert_eq!(found.status, StatusCode::OK, "{q}");
+        assert_page_headers(&found);
+        let text = html(&found);
+        assert!(text.contains("Maria Lopez"), "{q} finds Maria");
+        assert!(!text.contains("+447911100299"), "{q} finds only Maria");
+        assert!(
+            text.contains("Results for “"),
+            "{q}: the list says it is a search"
+        );
+        assert!(text.contains("Clear search"), "{q}");
+        // The open conversation keeps the results beside it.
+        let open = html(&t.send(get(&first_row(text), &owner)).await).to_owned();
+        assert!(
+            open.contains("Results for “"),
+            "{q}: opened from the results"
+        );
+    }
+    let none = search("Nobody Here").await;
+    assert!(html(&none).contains("No conversation matches “Nobody Here”"));
+    let long = search(&"x".repeat(201)).await;
+    assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&long).contains("<strong>q</strong> must be at most 200 characters"));
+
+    // The API finds them the same way.
+    let listed = t
+        .get("/api/v1/conversations?search=07911%20100201", &token)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.json["data"].as_array().unwrap().len(), 1);
+    let too_long = t
+        .get(
+            &format!("/api/v1/conversations?search={}", "x".repeat(201)),
+            &token,
+        )
+        .await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem_fields(&too_long.json), ["search"]);
+}
+
+/// `text` as a query string value.
+fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

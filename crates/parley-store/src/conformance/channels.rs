@@ -2,7 +2,7 @@
 //! place with their audit entries, scoped to their organization except for the callback
 //! lookup, which finds a channel by id alone.
 
-use parley_domain::{AuditAction, Channel, ChannelId, OrgId, Provider};
+use parley_domain::{AuditAction, CannedReply, Channel, ChannelId, OrgId, Provider};
 
 use super::fixtures::{at, audit, create_org};
 use crate::{PageRequest, Store, StoreError};
@@ -328,4 +328,101 @@ pub async fn queues_are_defined_per_organization(s: &dyn Store) {
     ));
     assert_eq!(s.list_queues(org).await.unwrap().len(), 1);
     assert_eq!(s.list_queues(other).await.unwrap()[0].name, "Theirs");
+}
+
+/// A canned reply of `org` with this key, title and body, made at `at(n)`.
+fn canned(org: OrgId, key: &str, title: &str, body: &str, n: i64) -> CannedReply {
+    CannedReply {
+        organization_id: org,
+        key: key.to_owned(),
+        title: title.to_owned(),
+        body: body.to_owned(),
+        created_at: at(n),
+        updated_at: at(n),
+    }
+}
+
+/// Canned replies are saved per organization by key, changed keeping their creation
+/// time, listed by title whatever its case, and removed once.
+pub async fn canned_replies_are_kept_per_organization(s: &dyn Store) {
+    let org = create_org(s, "canned", None).await.id;
+    let other = create_org(s, "canned-other", None).await.id;
+    let set = |o, a| audit(Some(o), AuditAction::CannedReplySet, a);
+    let made = s
+        .create_canned_reply(
+            canned(org, "promise", "Promise to pay", "Thanks <<first_name>>", 1),
+            set(org, 1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        made,
+        canned(org, "promise", "Promise to pay", "Thanks <<first_name>>", 1)
+    );
+    s.create_canned_reply(
+        canned(org, "bank", "bank details", "IBAN …", 2),
+        set(org, 2),
+    )
+    .await
+    .unwrap();
+    let again = s
+        .create_canned_reply(canned(org, "bank", "Again", "x", 3), set(org, 3))
+        .await;
+    assert!(
+        matches!(
+            again,
+            Err(StoreError::Conflict {
+                constraint: "canned_replies_pkey"
+            })
+        ),
+        "{again:?}"
+    );
+    s.create_canned_reply(canned(other, "bank", "Theirs", "y", 3), set(other, 3))
+        .await
+        .unwrap();
+    let changed = s
+        .update_canned_reply(
+            canned(org, "promise", "Promised", "Thank you, <<first_name>>.", 5),
+            set(org, 5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            changed.title.as_str(),
+            changed.body.as_str(),
+            changed.created_at,
+            changed.updated_at
+        ),
+        ("Promised", "Thank you, <<first_name>>.", at(1), at(5))
+    );
+    let missing = s
+        .update_canned_reply(canned(other, "promise", "x", "x", 6), set(other, 6))
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    let titles: Vec<String> = s
+        .list_canned_replies(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.title)
+        .collect();
+    assert_eq!(
+        titles,
+        ["bank details", "Promised"],
+        "by title, in any case"
+    );
+    let removed = |o| audit(Some(o), AuditAction::CannedReplyDeleted, 7);
+    s.delete_canned_reply(org, "bank", removed(org))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.delete_canned_reply(org, "bank", removed(org)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.list_canned_replies(org).await.unwrap().len(), 1);
+    assert_eq!(
+        s.list_canned_replies(other).await.unwrap()[0].title,
+        "Theirs"
+    );
 }

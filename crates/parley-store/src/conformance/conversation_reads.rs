@@ -456,3 +456,127 @@ pub async fn conversation_summaries_name_contact_channel_assignee_and_last_messa
         [closed.id]
     );
 }
+
+/// A search finds conversations by their contact: a whole customer id, a whole address
+/// of any kind, part of a name (first and last name, or `name`) in any case; `LIKE`'s own
+/// characters match only themselves; never another organization's; the list, the
+/// summaries and the count agree, and a search narrows the other filters.
+pub async fn conversations_are_found_by_their_contact(s: &dyn Store) {
+    use crate::{ContactSearch, ContactUpdate, ConversationFilter};
+    use parley_domain::{ChannelAddress, ChannelKind, ContactId};
+    use serde_json::json;
+
+    let address = |kind, text: &str| ChannelAddress {
+        kind,
+        address: text.to_owned(),
+    };
+    let contact = |org, customer: &'static str, fields: serde_json::Value, addresses| async move {
+        s.create_contact(
+            org,
+            ContactId::generate(),
+            ContactUpdate {
+                customer_id: Some(Some(customer.to_owned())),
+                fields: fields.as_object().unwrap().clone(),
+                add_addresses: addresses,
+                remove_addresses: Vec::new(),
+            },
+            at(1),
+        )
+        .await
+        .unwrap()
+    };
+    let org = create_org(s, "search", None).await.id;
+    let other = create_org(s, "search elsewhere", None).await.id;
+    let sim = channel(s, org).await;
+    let elsewhere = channel(s, other).await;
+    let ada = contact(
+        org,
+        "C-1",
+        json!({"first_name": "Ada", "last_name": "Byron"}),
+        vec![
+            address(ChannelKind::Sms, "+447700900001"),
+            address(ChannelKind::Webchat, "visitor-7"),
+        ],
+    )
+    .await;
+    let grace = contact(
+        org,
+        "C-2",
+        json!({"name": "Grace Hopper", "note": "ada"}),
+        vec![address(ChannelKind::Sms, "+447700900002")],
+    )
+    .await;
+    let twin = contact(
+        other,
+        "C-1",
+        json!({"first_name": "Ada", "last_name": "Byron"}),
+        vec![address(ChannelKind::Sms, "+447700900001")],
+    )
+    .await;
+    let open = |org, chan, contact: ContactId| async move {
+        super::conversations::open_conversation_with(s, org, chan, contact, vec![], |_| {})
+            .await
+            .conversation
+    };
+    let ada_c = open(org, sim, ada.id).await;
+    let grace_c = open(org, sim, grace.id).await;
+    open(other, elsewhere, twin.id).await;
+
+    let search = |text: &str, address: Option<&str>, in_names: bool| ConversationFilter {
+        search: Some(ContactSearch {
+            text: text.to_owned(),
+            address: address.map(str::to_owned),
+            in_names,
+        }),
+        ..ConversationFilter::default()
+    };
+    for (filter, expected) in [
+        (search("C-1", Some("C-1"), false), vec![ada_c.id]),
+        (search("C-2", None, true), vec![grace_c.id]),
+        (
+            search("+447700900001", Some("+447700900001"), false),
+            vec![ada_c.id],
+        ),
+        (search("visitor-7", Some("visitor-7"), true), vec![ada_c.id]),
+        (search("BYRON", None, true), vec![ada_c.id]),
+        (search("ada", None, true), vec![ada_c.id]),
+        (search("ada byr", None, true), vec![ada_c.id]),
+        (search("hopper", None, true), vec![grace_c.id]),
+        (search("o", None, true), vec![grace_c.id, ada_c.id]),
+        (search("byron", None, false), vec![]),
+        (search("C-", Some("C-"), true), vec![]),
+        (search("%", Some("%"), true), vec![]),
+        (search("_", None, true), vec![]),
+        (
+            ConversationFilter {
+                state: Some(ConversationState::Closed),
+                ..search("ada", None, true)
+            },
+            vec![],
+        ),
+    ] {
+        let listed = s
+            .list_conversations(org, &filter, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>();
+        assert_eq!(listed, expected, "{filter:?}");
+        let summarized = s
+            .list_conversation_summaries(org, &filter, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|c| c.conversation.id)
+            .collect::<Vec<_>>();
+        assert_eq!(summarized, expected, "{filter:?}");
+        assert_eq!(
+            s.count_conversations(org, &filter).await.unwrap(),
+            expected.len() as u64,
+            "{filter:?}"
+        );
+    }
+}

@@ -25,7 +25,7 @@ use crate::conversations::events::{self, Actor};
 use crate::conversations::send::{SendJob, send_lane};
 
 /// The contact's fields as the flow reads them (text, numbers and booleans as written).
-struct ContactFields<'a>(&'a Contact);
+pub(crate) struct ContactFields<'a>(pub(crate) &'a Contact);
 
 impl Lookup for ContactFields<'_> {
     fn lookup(&self, name: &str) -> Option<Cow<'_, str>> {

@@ -1,0 +1,112 @@
+//! The frame every signed-in page shares: the top bar with the organization switcher,
+//! the sections the person may use (Conversations; Canned replies for supervisors and
+//! above), and the person's menu (Available / Away, keyboard shortcuts, sign out).
+
+use parley_domain::{OrgId, Permission};
+use parley_store::PageRequest;
+
+use super::pages::PageError;
+use super::session::{Session, Viewer, desk_of};
+use crate::AppState;
+
+/// A section of the application, for the top bar's navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Conversations,
+    Replies,
+}
+
+/// An organization in the switcher.
+pub(crate) struct OrgLink {
+    pub(crate) name: String,
+    pub(crate) href: String,
+    pub(crate) depth: usize,
+    pub(crate) current: bool,
+}
+
+/// What the top bar shows.
+pub(crate) struct Frame {
+    pub(crate) organization: String,
+    pub(crate) user_name: String,
+    pub(crate) user_email: String,
+    pub(crate) csrf: String,
+    pub(crate) organizations: Vec<OrgLink>,
+    /// The desk of this organization.
+    pub(crate) desk_href: String,
+    /// The canned replies page, for those who manage them.
+    pub(crate) replies_href: Option<String>,
+    pub(crate) section: Section,
+    /// Whether the person takes conversations now (`None`: they are in no queue).
+    pub(crate) availability: Option<bool>,
+    /// Where the Available / Away switch posts.
+    pub(crate) availability_href: String,
+    /// This page, for forms that come back to it.
+    pub(crate) here: String,
+}
+
+impl Frame {
+    /// The frame of a page of `org` in `section`; `here` is the page's own address.
+    pub(crate) async fn new(
+        state: &AppState,
+        session: &Session,
+        viewer: &Viewer,
+        section: Section,
+        here: String,
+    ) -> Result<Self, PageError> {
+        let access = &viewer.access;
+        let org = access.org_id();
+        let manages = access.require(Permission::ConversationsRead).is_ok()
+            && access.require(Permission::ConversationsWrite).is_ok();
+        Ok(Self {
+            organization: access.organization.name.clone(),
+            user_name: viewer
+                .user
+                .as_ref()
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+            user_email: viewer
+                .user
+                .as_ref()
+                .map(|u| u.email.clone())
+                .unwrap_or_default(),
+            csrf: viewer.csrf.clone(),
+            organizations: organizations(state, session, org).await?,
+            desk_href: desk_of(org),
+            replies_href: manages.then(|| format!("/app/{org}/replies")),
+            section,
+            availability: state.app.my_availability(access).await?,
+            availability_href: format!("/app/{org}/availability"),
+            here,
+        })
+    }
+
+    /// Whether the page is in `section` (for `aria-current`).
+    pub(crate) fn is(&self, section: Section) -> bool {
+        self.section == section
+    }
+}
+
+/// The organizations the person may switch to: the one their session is for, and those
+/// below it, as an indented list.
+async fn organizations(
+    state: &AppState,
+    session: &Session,
+    current: OrgId,
+) -> Result<Vec<OrgLink>, PageError> {
+    let home = state.app.access(session.principal.clone(), None).await?;
+    let depth0 = home.organization.ancestors.len();
+    let found = state
+        .app
+        .list_organizations(&home, PageRequest::first(200))
+        .await?;
+    Ok(found
+        .items
+        .into_iter()
+        .map(|o| OrgLink {
+            href: desk_of(o.id),
+            depth: o.ancestors.len().saturating_sub(depth0).min(4),
+            current: o.id == current,
+            name: o.name,
+        })
+        .collect())
+}
