@@ -165,6 +165,25 @@ impl App {
             .await?)
     }
 
+    /// The name of the campaign that started a conversation the caller reads (`None` when
+    /// the campaign is gone). The name is part of the conversation as its reader sees it,
+    /// like its channel's, so it needs no `campaigns:read`.
+    pub async fn campaign_name_of(
+        &self,
+        access: &Access,
+        conversation: &Conversation,
+    ) -> Result<Option<String>, AppError> {
+        let Some(campaign) = conversation.campaign_id else {
+            return Ok(None);
+        };
+        sees(access)?;
+        Ok(self
+            .store
+            .get_campaign(access.org_id(), campaign)
+            .await?
+            .map(|c| c.name))
+    }
+
     /// A conversation's messages, oldest first.
     pub async fn list_conversation_messages(
         &self,

@@ -1,7 +1,8 @@
 //! The contact panel of an open conversation: the contact's customer id, its fields
 //! formatted by their type (dates written out unambiguously, money with the currency of
 //! the organization's country, yes/no), its addresses with whether each opted out, and
-//! its other conversations as links.
+//! its other conversations as links, and the campaigns that wrote to it (each with a link
+//! to the conversation it started).
 
 use std::fmt::Write as _;
 
@@ -42,6 +43,8 @@ pub(crate) struct Panel {
     pub(crate) facts: Vec<Fact>,
     pub(crate) addresses: Vec<Address>,
     pub(crate) others: Vec<Other>,
+    /// The campaigns that started a conversation with the contact, newest first.
+    pub(crate) campaigns: Vec<Other>,
 }
 
 /// Reads the panel of `contact` for the conversation `open`, as `access` may see it.
@@ -92,7 +95,7 @@ pub(crate) async fn read(
             }),
         });
     }
-    let others = app
+    let listed = app
         .list_conversation_summaries(
             access,
             ConversationFilter {
@@ -102,13 +105,30 @@ pub(crate) async fn read(
             PageRequest::first(OTHERS + 1),
         )
         .await?
-        .items
+        .items;
+    let zone = &access.organization.timezone;
+    let mut campaigns: Vec<Other> = Vec::new();
+    let mut seen = Vec::new();
+    for s in &listed {
+        let c = &s.conversation;
+        if c.campaign_id.is_none() || seen.contains(&c.campaign_id) {
+            continue;
+        }
+        seen.push(c.campaign_id);
+        if let Some(name) = app.campaign_name_of(access, c).await? {
+            campaigns.push(Other {
+                href: format!("{base}/{}", c.id),
+                words: format!("{name}, {}", zone.local(c.opened_at).format("%-d %b %Y")),
+            });
+        }
+    }
+    let others = listed
         .into_iter()
         .filter(|s| s.conversation.id != open)
         .take(OTHERS as usize)
         .map(|s| {
             let c = &s.conversation;
-            let opened = access.organization.timezone.local(c.opened_at);
+            let opened = zone.local(c.opened_at);
             Other {
                 href: format!("{base}/{}", c.id),
                 words: format!(
@@ -125,6 +145,7 @@ pub(crate) async fn read(
         facts,
         addresses,
         others,
+        campaigns,
     })
 }
 

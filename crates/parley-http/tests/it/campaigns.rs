@@ -247,6 +247,34 @@ async fn a_campaign_sends_each_imported_contact_one_first_message_and_counts_out
     assert_eq!(reply["conversation"]["id"], first["conversation_id"]);
     assert_eq!(reply["conversation"]["state"], "closed", "{reply}");
     assert_eq!(reply["conversation"]["status"], "done");
+    // The desk's contact panel names the campaign that wrote to the contact.
+    t.create_user(
+        org,
+        "sam@example.test",
+        "Sam Supervisor",
+        "sam password 1".into(),
+        Role::Supervisor,
+    )
+    .await
+    .unwrap();
+    let owner = crate::web::cookies_of(
+        &crate::web::sign_in(&t, "sam@example.test", "sam password 1", "").await,
+    );
+    let conversation = first["conversation_id"].as_str().unwrap();
+    let page = t
+        .send(crate::web::get(
+            &format!("/app/{org}/conversations/{conversation}"),
+            &owner,
+        ))
+        .await;
+    let page = crate::web::html(&page);
+    assert!(
+        page.contains("<p class=\"facts-title\">Campaigns</p>")
+            && page.contains(&format!(
+                "<a href=\"/app/{org}/conversations/{conversation}\">December arrears, "
+            )),
+        "{page}"
+    );
 
     // Counters, once the simulator's reports are in (and the counters, kept for a
     // second, are read again).
