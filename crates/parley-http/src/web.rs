@@ -6,7 +6,7 @@
 //!
 //! * `pages`: the response every page shares (headers, the error page).
 //! * `session`: who is signed in, the organization in the URL, form checks, `/`.
-//! * `sign_in`: the sign-in form, sign-out.
+//! * `sign_in`: the sign-in form, sign-out, switching to another membership's organization.
 //! * `assets`: the stylesheet and modules, by content-hashed URL.
 //! * `desk`: the agent desk (the conversation list and the open conversation).
 //! * `thread`: the open conversation's messages and notes.
@@ -44,6 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app", get(session::root))
         .route("/app/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/app/sign-out", post(sign_in::sign_out))
+        .route("/app/switch", post(sign_in::switch))
         .route("/app/assets/{name}", get(assets::serve))
         .route("/app/{org}/conversations", get(desk::conversations))
         .route("/app/{org}/live", get(live::live))

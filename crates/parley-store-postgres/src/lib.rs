@@ -17,6 +17,7 @@ mod migrations;
 mod organizations;
 mod outbox;
 mod outcomes;
+mod reads;
 mod rows;
 mod sessions;
 mod users;

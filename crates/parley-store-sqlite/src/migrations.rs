@@ -133,6 +133,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0025_canned_replies.sql",
         include_str!("../migrations/0025_canned_replies.sql"),
     ),
+    (
+        26,
+        "0026_conversation_reads.sql",
+        include_str!("../migrations/0026_conversation_reads.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -162,6 +167,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0023_job_lanes.sql",
     "0024_archive.sql",
     "0025_canned_replies.sql",
+    "0026_conversation_reads.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -98,6 +98,7 @@ macro_rules! conformance_suite {
             conversations_list_newest_first_by_filters,
             conversation_summaries_name_contact_channel_assignee_and_last_message,
             conversations_are_found_by_their_contact,
+            read_marks_move_forward_per_person,
             notes_belong_to_conversations_of_their_organization,
             queue_members_and_waiting_conversations,
             turns_of_one_conversation_never_interleave,

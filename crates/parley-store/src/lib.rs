@@ -18,6 +18,7 @@ mod organizations;
 mod outbox;
 mod outcomes;
 mod page;
+mod reads;
 mod sealed;
 mod sessions;
 pub mod sql;
@@ -55,6 +56,7 @@ pub use organizations::{Bootstrap, OrganizationStore};
 pub use outbox::{OutboxStore, StoredEvent};
 pub use outcomes::{CannedReplyStore, OutcomeStore, QueueStore};
 pub use page::{Page, PageRequest};
+pub use reads::ReadMarkStore;
 pub use sealed::{
     RESEAL_PAGE, Reseal, Resealed, ResealedRow, Resealing, SEALED_COLUMNS, SET_INSTALLATION_FACT,
     SealedColumn, SealedKind, SealedRef, reseal_row,
@@ -158,6 +160,7 @@ pub trait Store:
     + OutcomeStore
     + QueueStore
     + CannedReplyStore
+    + ReadMarkStore
     + CampaignStore
     + Send
     + Sync

@@ -154,6 +154,14 @@ pub const LIST_CANNED_REPLIES: &str =
 pub const DELETE_CANNED_REPLY: &str =
     "DELETE FROM canned_replies WHERE organization_id = $1 AND key = $2";
 
+/// Moves a person's read mark on a conversation forward (`$1` organization, `$2` user,
+/// `$3` conversation, `$4` up to); nothing for a conversation not the organization's.
+pub const MARK_READ: &str = "INSERT INTO conversation_reads (user_id, conversation_id, \
+     organization_id, read_up_to) SELECT $2, $3, $1, $4 WHERE EXISTS (SELECT 1 FROM \
+     conversations WHERE id = $3 AND organization_id = $1) \
+     ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_up_to = excluded.read_up_to \
+     WHERE excluded.read_up_to > conversation_reads.read_up_to";
+
 /// An organization's queues by key (`$1` organization).
 pub const LIST_QUEUES: &str = "SELECT * FROM queues WHERE organization_id = $1 ORDER BY key";
 

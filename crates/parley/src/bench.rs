@@ -370,7 +370,11 @@ fn sqlite3_run(shell: &str, dir: &Path, file: &Path) -> anyhow::Result<Duration>
 
 /// Runs `script` through the sqlite3 shell on `db`, returning its standard output and the
 /// wall time.
-fn sqlite3_script(shell: &str, db: &Path, script: &str) -> anyhow::Result<(String, Duration)> {
+pub(crate) fn sqlite3_script(
+    shell: &str,
+    db: &Path,
+    script: &str,
+) -> anyhow::Result<(String, Duration)> {
     let started = Instant::now();
     let mut child = Command::new(shell)
         .arg(db)

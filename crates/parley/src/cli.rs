@@ -137,6 +137,10 @@ pub enum BenchCommand {
     /// import's outcome and the server's peak RSS, alone and all at once.
     #[command(name = "hostile-uploads")]
     HostileUploads(crate::bench_hostile::HostileBench),
+    /// The agent desk at scale on SQLite (100,000 conversations, a million messages):
+    /// each view's first page, a search by phone number and a 500-message conversation,
+    /// through the web application's router; median and p95, and a cold load's bytes.
+    Desk(crate::bench_desk::DeskBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +271,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::HostileUploads(args)) => {
             return crate::bench_hostile::run(args).await;
         }
+        Command::Bench(BenchCommand::Desk(args)) => return crate::bench_desk::run(args).await,
         Command::Bench(BenchCommand::Conversations(args)) => {
             return crate::bench_conversations::run(args).await;
         }

@@ -5,6 +5,7 @@ mod admin;
 mod bench;
 mod bench_campaign;
 mod bench_conversations;
+mod bench_desk;
 mod bench_flow;
 mod bench_hostile;
 mod bench_webhooks;

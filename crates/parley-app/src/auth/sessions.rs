@@ -83,6 +83,70 @@ impl App {
             return Err(AppError::Unauthenticated("wrong email or password"));
         };
         attempt.finish(true, self.clock.now());
+        self.open_session(user.id, &membership, &request.client)
+            .await
+    }
+
+    /// Moves a signed-in person to another organization they are a member of: a new
+    /// session there, and the one behind `session_token` ends. Their password is not asked
+    /// again (the session shows who they are); the switch is audited as a sign-in to the
+    /// organization switched to. `NotFound("organization")` when they are no member of it.
+    pub async fn switch_organization(
+        &self,
+        session_token: &str,
+        target: OrgId,
+        client: &str,
+    ) -> Result<SignedIn, AppError> {
+        let session = self
+            .store
+            .find_session(&secret_hash(session_token), self.clock.now())
+            .await?
+            .ok_or(AppError::Unauthenticated(
+                "the session has ended; sign in again",
+            ))?;
+        let membership = self
+            .store
+            .list_memberships_of_user(session.user_id)
+            .await?
+            .into_iter()
+            .find(|m| m.organization_id == target)
+            .ok_or(AppError::NotFound("organization"))?;
+        let signed = self
+            .open_session(session.user_id, &membership, client)
+            .await?;
+        self.sign_out(session_token).await?;
+        Ok(signed)
+    }
+
+    /// The organizations the signed-in person is a member of (each membership's, not
+    /// those below them), with their names, oldest membership first.
+    pub async fn my_memberships(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<parley_domain::Organization>, AppError> {
+        let Subject::User(user) = principal.subject else {
+            return Ok(Vec::new());
+        };
+        let mut memberships = self.store.list_memberships_of_user(user).await?;
+        memberships.sort_by_key(|m| (m.created_at, m.organization_id));
+        let mut organizations = Vec::with_capacity(memberships.len());
+        for m in memberships {
+            match self.store.get_organization(m.organization_id).await {
+                Ok(org) => organizations.push(org),
+                Err(parley_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(organizations)
+    }
+
+    /// A new session for `user` acting for `membership`'s organization, audited.
+    async fn open_session(
+        &self,
+        user: parley_domain::UserId,
+        membership: &parley_domain::Membership,
+        client: &str,
+    ) -> Result<SignedIn, AppError> {
         let now = self.clock.now();
         let ttl = chrono::Duration::from_std(self.settings.session_ttl)
             .unwrap_or(chrono::Duration::hours(12));
@@ -90,19 +154,18 @@ impl App {
         let session = NewSession {
             id: SessionId::generate(),
             token_hash: secret_hash(&session_token),
-            user_id: user.id,
+            user_id: user,
             organization_id: membership.organization_id,
             created_at: now,
             expires_at: now + ttl,
         };
         let org = membership.organization_id;
-        let detail =
-            serde_json::json!({"client": request.client, "session": session.id.to_string()});
+        let detail = serde_json::json!({"client": client, "session": session.id.to_string()});
         let entry = self.audit(
             Some(org),
-            &user.id.to_string(),
+            &user.to_string(),
             AuditAction::SignIn,
-            &user.id.to_string(),
+            &user.to_string(),
             detail,
         );
         let stored = self.store.create_session(session, entry).await?;
@@ -111,7 +174,7 @@ impl App {
             session_token,
             expires_at: stored.expires_at,
             principal: Principal {
-                subject: Subject::User(user.id),
+                subject: Subject::User(user),
                 home: org,
                 permissions: membership.role.permissions(),
             },

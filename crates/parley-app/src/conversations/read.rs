@@ -184,6 +184,52 @@ impl App {
             .map(|c| c.name))
     }
 
+    /// Records that the signed-in person has read `conversation` (one they were shown) up
+    /// to its newest customer message; nothing for an API key, or a conversation the
+    /// customer has not written in.
+    pub async fn mark_conversation_read(
+        &self,
+        access: &Access,
+        conversation: &Conversation,
+    ) -> Result<(), AppError> {
+        let (Some(user), Some(up_to)) = (access.principal.user(), conversation.last_inbound_at)
+        else {
+            return Ok(());
+        };
+        Ok(self
+            .store
+            .mark_read(access.org_id(), user, conversation.id, up_to)
+            .await?)
+    }
+
+    /// Those of `conversations` (ones the person was shown) that are unread for the
+    /// signed-in person: the customer wrote after the person last had the conversation in
+    /// front of them (or they never opened it). None for an API key.
+    pub async fn unread_of(
+        &self,
+        access: &Access,
+        conversations: &[&Conversation],
+    ) -> Result<std::collections::HashSet<ConversationId>, AppError> {
+        let Some(user) = access.principal.user() else {
+            return Ok(std::collections::HashSet::new());
+        };
+        let ids: Vec<ConversationId> = conversations.iter().map(|c| c.id).collect();
+        let marks: std::collections::HashMap<ConversationId, chrono::DateTime<chrono::Utc>> = self
+            .store
+            .read_marks(access.org_id(), user, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(conversations
+            .iter()
+            .filter(|c| {
+                c.last_inbound_at
+                    .is_some_and(|at| marks.get(&c.id).is_none_or(|read| at > *read))
+            })
+            .map(|c| c.id)
+            .collect())
+    }
+
     /// A conversation's messages, oldest first.
     pub async fn list_conversation_messages(
         &self,

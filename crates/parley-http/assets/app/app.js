@@ -115,14 +115,19 @@ if (liveUrl) {
   let running = false;
   let again = false;
 
-  /** Replaces `selector`'s element in the page with the one of `fresh`, if both exist. */
-  const swap = (fresh, selector, keepScroll) => {
+  /** Replaces `selector`'s element in the page with the one of `fresh`, if both exist,
+   * keeping the disclosures the person opened; a `form` part (the tools) is left alone
+   * while the person is working in it (the next read catches up). */
+  const swap = (fresh, selector, keepScroll, form = false) => {
     const now = document.querySelector(selector);
     const next = fresh.querySelector(selector);
     if (!now || !next) return;
     if (now.innerHTML === next.innerHTML) return;
+    if (form && now.contains(document.activeElement)) return;
+    const opened = [...now.querySelectorAll("details[open]")].map((d) => d.className);
     const top = now.scrollTop;
     now.innerHTML = next.innerHTML;
+    for (const d of now.querySelectorAll("details")) if (opened.includes(d.className)) d.open = true;
     if (keepScroll) now.scrollTop = top;
   };
 
@@ -148,7 +153,7 @@ if (liveUrl) {
         swap(fresh, ".views", true);
         swap(fresh, ".thread-head", false);
         swap(fresh, ".entries", false);
-        swap(fresh, ".tools", false);
+        swap(fresh, ".tools", false, true);
         if (pane && atEnd) pane.scrollTop = pane.scrollHeight;
         document.title = fresh.title;
       } while (again);

@@ -153,6 +153,8 @@ struct Row {
     state_class: &'static str,
     assignee: Option<String>,
     status: Option<String>,
+    /// The customer wrote since the person last had it open.
+    unread: bool,
 }
 
 /// The desk page.
@@ -313,15 +315,34 @@ pub(crate) async fn desk(
         .map(|s| (s.key, s.label))
         .collect();
     let now = state.app.clock.now();
-    let rows = found
-        .items
-        .iter()
-        .map(|summary| row(access, &base, &query_tail, summary, &statuses, now, open))
-        .collect();
-    let open = match open {
+    // The open conversation is read now: mark it so before the list says what is unread.
+    let open_summary = match open {
         None => None,
         Some(id) => {
             let summary = summary_of(state, access, id, &found.items).await?;
+            state
+                .app
+                .mark_conversation_read(access, &summary.conversation)
+                .await?;
+            Some(summary)
+        }
+    };
+    let listed: Vec<&parley_domain::Conversation> =
+        found.items.iter().map(|s| &s.conversation).collect();
+    let unread = state.app.unread_of(access, &listed).await?;
+    let rows = found
+        .items
+        .iter()
+        .map(|summary| {
+            let mut r = row(access, &base, &query_tail, summary, &statuses, now, open);
+            r.unread = unread.contains(&summary.conversation.id);
+            r
+        })
+        .collect();
+    let open = match open_summary {
+        None => None,
+        Some(summary) => {
+            let id = summary.conversation.id;
             let c = &summary.conversation;
             let can_write = access.require(Permission::ConversationsWrite).is_ok();
             let closed = c.state == ConversationState::Closed;
@@ -586,6 +607,7 @@ fn row(
     Row {
         href: format!("{base}/{}{query_tail}", c.id),
         current: open == Some(c.id),
+        unread: false,
         title,
         address,
         channel: channel_words(s.provider, &s.channel_name),

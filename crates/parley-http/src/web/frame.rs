@@ -1,5 +1,6 @@
-//! The frame every signed-in page shares: the top bar with the organization switcher,
-//! the sections the person may use (Conversations; Canned replies for supervisors and
+//! The frame every signed-in page shares: the top bar with the organization switcher (the
+//! session's organization and those below it as links, the person's other memberships as
+//! switches that move the session there), the sections the person may use (Conversations; Canned replies for supervisors and
 //! above), and the person's menu (Available / Away, keyboard shortcuts, sign out).
 
 use parley_domain::{OrgId, Permission};
@@ -31,6 +32,11 @@ pub(crate) struct Frame {
     pub(crate) user_email: String,
     pub(crate) csrf: String,
     pub(crate) organizations: Vec<OrgLink>,
+    /// The person's other memberships (outside the session's organization), which a
+    /// switch moves the session to: each organization's id and name.
+    pub(crate) switches: Vec<(String, String)>,
+    /// Where a switch posts.
+    pub(crate) switch_href: &'static str,
     /// The desk of this organization.
     pub(crate) desk_href: String,
     /// The canned replies page, for those who manage them.
@@ -71,6 +77,15 @@ impl Frame {
                 .unwrap_or_default(),
             csrf: viewer.csrf.clone(),
             organizations: organizations(state, session, org).await?,
+            switches: state
+                .app
+                .my_memberships(&session.principal)
+                .await?
+                .into_iter()
+                .filter(|o| !o.is_within(session.principal.home))
+                .map(|o| (o.id.to_string(), o.name))
+                .collect(),
+            switch_href: "/app/switch",
             desk_href: desk_of(org),
             replies_href: manages.then(|| format!("/app/{org}/replies")),
             section,

@@ -1,6 +1,8 @@
-//! `GET|POST /app/sign-in` and `POST /app/sign-out`: the browser side of the session the
-//! API's `/auth/sign-in` makes (same use case, same cookies, same rate limits). A wrong
-//! email and a wrong password read the same; a limited client is told when to try again.
+//! `GET|POST /app/sign-in`, `POST /app/sign-out` and `POST /app/switch`: the browser side
+//! of the session the API's `/auth/sign-in` makes (same use case, same cookies, same rate
+//! limits). A wrong email and a wrong password read the same; a limited client is told
+//! when to try again. A switch moves the session to another organization the person is a
+//! member of.
 
 use askama::Template;
 use axum::Form;
@@ -178,4 +180,41 @@ mod tests {
         assert_eq!(wait_words(60), "a minute");
         assert_eq!(wait_words(299), "5 minutes");
     }
+}
+
+/// The organization switch as posted.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SwitchForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    org: String,
+}
+
+/// `POST /app/switch`: moves the session to another organization the person is a member
+/// of (a new session there; the old one ends) and opens its desk.
+pub(crate) async fn switch(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    session: Session,
+    Form(form): Form<SwitchForm>,
+) -> Result<Response, PageError> {
+    check_form(&state, &headers, Some(&session), &form.csrf)?;
+    let target: parley_domain::OrgId = form
+        .org
+        .parse()
+        .map_err(|_| AppError::NotFound("organization"))?;
+    let signed = state
+        .app
+        .switch_organization(&session.token, target, &client)
+        .await?;
+    let mut response = Redirect::to(&desk_of(target)).into_response();
+    set_session_cookies(
+        response.headers_mut(),
+        &signed,
+        state.app.clock.now(),
+        state.secure_cookies,
+    );
+    Ok(response)
 }

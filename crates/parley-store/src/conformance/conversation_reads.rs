@@ -580,3 +580,59 @@ pub async fn conversations_are_found_by_their_contact(s: &dyn Store) {
         );
     }
 }
+
+/// A person's read mark on a conversation only moves forward, belongs to that person,
+/// is not written for another organization's conversation, and is read back for the
+/// conversations asked about only.
+pub async fn read_marks_move_forward_per_person(s: &dyn Store) {
+    let org = create_org(s, "reads", None).await.id;
+    let other = create_org(s, "reads-other", None).await.id;
+    let sim = channel(s, org).await;
+    let theirs = channel(s, other).await;
+    let ann = s
+        .create_user(super::fixtures::new_user("Ann"))
+        .await
+        .unwrap()
+        .id;
+    let sam = s
+        .create_user(super::fixtures::new_user("Sam"))
+        .await
+        .unwrap()
+        .id;
+    let first = open_conversation(s, org, sim, None, |_| {})
+        .await
+        .conversation
+        .id;
+    let second = open_conversation(s, org, sim, None, |_| {})
+        .await
+        .conversation
+        .id;
+    let elsewhere = open_conversation(s, other, theirs, None, |_| {})
+        .await
+        .conversation
+        .id;
+    s.mark_read(org, ann, first, at(5)).await.unwrap();
+    s.mark_read(org, ann, first, at(3)).await.unwrap();
+    s.mark_read(org, sam, second, at(7)).await.unwrap();
+    s.mark_read(org, ann, elsewhere, at(9)).await.unwrap();
+    let marks = |user, ids: Vec<parley_domain::ConversationId>| async move {
+        let mut found = s.read_marks(org, user, &ids).await.unwrap();
+        found.sort_by_key(|(id, _)| *id);
+        found
+    };
+    assert_eq!(
+        marks(ann, vec![first, second, elsewhere]).await,
+        [(first, at(5))],
+        "an older mark leaves the newer one; another organization's is not written"
+    );
+    s.mark_read(org, ann, first, at(6)).await.unwrap();
+    assert_eq!(marks(ann, vec![first]).await, [(first, at(6))]);
+    assert_eq!(marks(sam, vec![first, second]).await, [(second, at(7))]);
+    assert_eq!(marks(sam, vec![first]).await, []);
+    assert_eq!(marks(ann, vec![]).await, []);
+    assert_eq!(
+        s.read_marks(other, ann, &[elsewhere]).await.unwrap(),
+        [],
+        "nothing was marked there"
+    );
+}

@@ -1,0 +1,259 @@
+//! `parley bench desk`: the agent desk at scale. A fresh SQLite store gets `--conversations`
+//! contacts (the import benchmark's file, through the real import), one conversation each
+//! on a simulator channel and `--messages` messages each, one conversation holding 500;
+//! a fifth of them wait in a queue, a fifth are assigned to the person measuring, a fifth
+//! are closed and the rest are with the bot. The conversations and messages are written
+//! by the sqlite3 shell in one statement per table (the desk reads what is stored; how it
+//! came does not change that), so a million messages take seconds.
+//!
+//! Then, through the HTTP router `parley serve` runs (in process, signed in with a
+//! browser session, so every page goes through the session, permission and rendering
+//! code), it times each page `--rounds` times and prints the median and p95: the first
+//! page of every view the person has, a search by an exact phone number, and opening the
+//! conversation with 500 messages. It also prints what a cold load of the desk transfers
+//! (the page, stylesheet, module and icon, uncompressed). Goals (issue 25): each view and
+//! the search ≤ 50 ms p95 with 100,000 conversations and 1,000,000 messages; the long
+//! conversation ≤ 80 ms p95; a cold load ≤ 150 KB.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, ensure};
+use axum::body::Body;
+use clap::Args;
+use http::{Request, header};
+use http_body_util::BodyExt as _;
+use parley_app::channels::NewChannel;
+use parley_app::tenancy::AcceptRequest;
+use parley_domain::Role;
+use tower::ServiceExt as _;
+
+/// Options of `parley bench desk`.
+#[derive(Debug, Args)]
+pub struct DeskBench {
+    /// Conversations (one per imported contact).
+    #[arg(long, default_value_t = 100_000)]
+    pub conversations: u64,
+    /// Messages in each conversation (the long one has 500).
+    #[arg(long, default_value_t = 10)]
+    pub messages: u64,
+    /// Times each page is read.
+    #[arg(long, default_value_t = 30)]
+    pub rounds: usize,
+    /// The sqlite3 shell that writes the conversations.
+    #[arg(long, default_value = "sqlite3")]
+    pub sqlite3: String,
+    /// Working directory (a fresh temporary one by default; removed afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+const EMAIL: &str = "desk@example.test";
+const PASSWORD: &str = "desk benchmark password";
+/// Messages in the long conversation.
+const LONG: u64 = 500;
+
+/// Runs the benchmark and prints its figures.
+pub async fn run(args: DeskBench) -> anyhow::Result<()> {
+    let dir = crate::bench::work_dir(args.dir.as_ref(), "parley-bench-desk")?;
+    let n = args.conversations.max(10);
+    let (app, org) =
+        crate::bench::fresh_store(&dir, "desk.db", parley_app::Settings::default()).await?;
+    let file = dir.join("contacts.csv");
+    crate::bench::write_csv(&file, n)?;
+    let started = Instant::now();
+    crate::import_cmd::import_file(&app, org, &file, crate::bench::options(), false).await?;
+    let imported = started.elapsed();
+    let access = crate::bench::admin_access(&app, org).await?;
+    let channel = app
+        .create_channel(
+            &access,
+            NewChannel {
+                provider: "sim".into(),
+                name: "Collections".into(),
+                sender: "bench".into(),
+                ..NewChannel::default()
+            },
+        )
+        .await?
+        .channel
+        .id;
+    let invited = app.admin_invite(org, EMAIL, Role::Supervisor).await?;
+    let person = app
+        .accept_invitation(AcceptRequest {
+            token: invited.token,
+            password: PASSWORD.to_owned(),
+            name: Some("Dana Desk".to_owned()),
+            client: "bench".to_owned(),
+        })
+        .await?
+        .user;
+
+    let base = app.clock.now().timestamp_millis() - 86_400_000;
+    let m = args.messages.max(1);
+    let script = format!(
+        "BEGIN;
+INSERT INTO conversations (id, organization_id, contact_id, channel_id, direction, state,
+  queue, assignee, flow_state, revision, last_inbound_at, opened_at, closed_at, updated_at)
+SELECT printf('conv_%026d', ct.seq), '{org}', ct.id, '{channel}', 'inbound',
+  CASE ct.seq % 5 WHEN 0 THEN 'queued' WHEN 1 THEN 'assigned' WHEN 2 THEN 'closed' ELSE 'bot' END,
+  CASE WHEN ct.seq % 5 IN (0, 1, 2) THEN 'collections' END,
+  CASE WHEN ct.seq % 5 = 1 THEN '{person}' END,
+  '{{}}', 1, {base} + ct.seq * 100, {base} + ct.seq * 100,
+  CASE WHEN ct.seq % 5 = 2 THEN {base} + ct.seq * 100 + 50 END, {base} + ct.seq * 100
+FROM contacts ct JOIN organizations o ON o.seq = ct.organization_seq WHERE o.id = '{org}';
+WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < {m})
+INSERT INTO messages (id, organization_id, conversation_id, channel_id, direction, sender,
+  body, status, segments, encoding, status_times, created_at, updated_at)
+SELECT printf('msg_%016d%010d', ct.seq, k.j), '{org}', printf('conv_%026d', ct.seq), '{channel}',
+  CASE k.j % 2 WHEN 1 THEN 'inbound' ELSE 'outbound' END,
+  CASE k.j % 2 WHEN 1 THEN 'customer' ELSE 'bot' END,
+  printf('Message %d about account %d: can I pay the balance on Friday, or next week?', k.j, ct.seq),
+  CASE k.j % 2 WHEN 1 THEN 'received' ELSE 'delivered' END, 1,
+  CASE k.j % 2 WHEN 1 THEN NULL ELSE 'gsm7' END, '{{}}',
+  {base} + ct.seq * 100 + k.j, {base} + ct.seq * 100 + k.j
+FROM contacts ct JOIN organizations o ON o.seq = ct.organization_seq, k WHERE o.id = '{org}';
+WITH RECURSIVE k(j) AS (SELECT {first} UNION ALL SELECT j + 1 FROM k WHERE j < {LONG})
+INSERT INTO messages (id, organization_id, conversation_id, channel_id, direction, sender,
+  body, status, segments, encoding, status_times, created_at, updated_at)
+SELECT printf('msg_%016d%010d', s.seq, k.j), '{org}', printf('conv_%026d', s.seq), '{channel}',
+  CASE k.j % 2 WHEN 1 THEN 'inbound' ELSE 'outbound' END,
+  CASE k.j % 2 WHEN 1 THEN 'customer' ELSE 'bot' END,
+  printf('Message %d of the long conversation.', k.j),
+  CASE k.j % 2 WHEN 1 THEN 'received' ELSE 'delivered' END, 1, NULL, '{{}}',
+  {base} + s.seq * 100 + k.j, {base} + s.seq * 100 + k.j
+FROM (SELECT MAX(ct.seq) AS seq FROM contacts ct) s, k;
+COMMIT;
+SELECT (SELECT COUNT(*) FROM conversations) || ' ' || (SELECT COUNT(*) FROM messages);
+SELECT printf('conv_%026d', MAX(seq)) FROM contacts;
+SELECT a.address FROM contact_addresses a ORDER BY a.contact_seq LIMIT 1 OFFSET {middle};
+",
+        first = m + 1,
+        middle = n / 2,
+    );
+    let (out, wrote) = crate::bench::sqlite3_script(&args.sqlite3, &dir.join("desk.db"), &script)?;
+    let mut lines = out.lines();
+    let counts = lines
+        .next()
+        .context("sqlite3 printed no counts")?
+        .to_owned();
+    let long = lines.next().context("no long conversation")?.to_owned();
+    let address = lines.next().context("no address to search")?.to_owned();
+    println!(
+        "parley bench desk: {n} contacts imported in {:.1} s; conversations and messages \
+         ({counts}) written by sqlite3 in {:.1} s",
+        imported.as_secs_f64(),
+        wrote.as_secs_f64()
+    );
+
+    let router = parley_http::router(parley_http::AppState {
+        app: app.clone(),
+        metrics: None,
+        secure_cookies: false,
+        trusted_proxies: Vec::new().into(),
+    });
+    let signed = router
+        .clone()
+        .oneshot(
+            Request::post("/app/sign-in")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::from(format!(
+                    "email={}&password={}",
+                    EMAIL.replace('@', "%40"),
+                    PASSWORD.replace(' ', "+")
+                )))?,
+        )
+        .await?;
+    let cookies: Vec<String> = signed
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .map(str::to_owned)
+        .collect();
+    ensure!(
+        !cookies.is_empty(),
+        "signing in failed: {}",
+        signed.status()
+    );
+    let cookie = cookies.join("; ");
+    let get = |path: String| {
+        let router = router.clone();
+        let cookie = cookie.clone();
+        async move {
+            let response = router
+                .oneshot(
+                    Request::get(&path)
+                        .header(header::COOKIE, &cookie)
+                        .body(Body::empty())?,
+                )
+                .await?;
+            let status = response.status();
+            let bytes = response.into_body().collect().await?.to_bytes();
+            ensure!(status.is_success(), "{path}: {status}");
+            anyhow::Ok(bytes)
+        }
+    };
+
+    let desk = format!("/app/{org}/conversations");
+    let mut pages: Vec<(String, String)> =
+        ["mine", "unassigned", "all", "queue:collections", "closed"]
+            .iter()
+            .map(|v| (format!("view {v}"), format!("{desk}?view={v}")))
+            .collect();
+    pages.push((
+        format!("search {address}"),
+        format!("{desk}?view=mine&q={}", address.replace('+', "%2B")),
+    ));
+    pages.push((
+        format!("open {LONG} messages"),
+        format!("{desk}/{long}?view=all"),
+    ));
+    println!("{:<28} {:>9} {:>9} {:>9}", "page", "median", "p95", "bytes");
+    for (name, path) in &pages {
+        let mut times = Vec::with_capacity(args.rounds);
+        let mut size = 0;
+        for _ in 0..args.rounds.max(1) {
+            let started = Instant::now();
+            size = get(path.clone()).await?.len();
+            times.push(started.elapsed());
+        }
+        times.sort_unstable();
+        println!(
+            "{name:<28} {:>6.1} ms {:>6.1} ms {size:>9}",
+            ms(crate::bench::percentile(&times, 0.5)),
+            ms(crate::bench::percentile(&times, 0.95)),
+        );
+    }
+    // A cold load: the page, then what it links (stylesheet, module, icon).
+    let page = get(format!("{desk}?view=unassigned")).await?;
+    let text = String::from_utf8_lossy(&page);
+    let mut total = page.len();
+    for asset in text
+        .split("\"/app/assets/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+    {
+        total += get(format!("/app/assets/{asset}")).await?.len();
+    }
+    println!(
+        "cold load of the desk: {:.1} KB (page {:.1} KB and its assets, uncompressed; goal 150 KB)",
+        kb(total),
+        kb(page.len())
+    );
+    if args.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn kb(bytes: usize) -> f64 {
+    bytes as f64 / 1024.0
+}
