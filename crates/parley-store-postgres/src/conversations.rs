@@ -392,7 +392,7 @@ impl ConversationStore for PgStore {
         page: PageRequest,
     ) -> Result<Page<Conversation>, StoreError> {
         let rows = self
-            .conversation_rows(LISTS.list.as_str(), organization, filter, &page)
+            .conversation_rows(sql::ListKind::List, organization, filter, &page)
             .await?;
         let items = rows
             .iter()
@@ -407,10 +407,16 @@ impl ConversationStore for PgStore {
         filter: &ConversationFilter,
     ) -> Result<u64, StoreError> {
         use sqlx::Row;
-        let row = filtered(LISTS.count.as_str(), organization, filter, None)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let row = bound(&LISTS.statement(
+            sql::ListKind::Count,
+            &organization.to_string(),
+            filter,
+            None,
+            0,
+        ))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
         let count: i64 = row.try_get(0).map_err(map_err)?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
@@ -422,7 +428,7 @@ impl ConversationStore for PgStore {
         page: PageRequest,
     ) -> Result<Page<parley_store::ConversationSummary>, StoreError> {
         let rows = self
-            .conversation_rows(LISTS.summaries.as_str(), organization, filter, &page)
+            .conversation_rows(sql::ListKind::Summaries, organization, filter, &page)
             .await?;
         let items = rows
             .iter()
@@ -454,17 +460,22 @@ impl ConversationStore for PgStore {
 }
 
 impl PgStore {
-    /// One page of a conversation list statement (see `sql::ConversationLists`), its
-    /// filter bound.
+    /// One page of a conversation list statement (see `sql::ConversationLists`).
     async fn conversation_rows(
         &self,
-        statement: &'static str,
+        kind: sql::ListKind,
         organization: parley_domain::OrgId,
         filter: &ConversationFilter,
         page: &PageRequest,
     ) -> Result<Vec<sqlx::postgres::PgRow>, StoreError> {
-        filtered(statement, organization, filter, page.after.as_deref())
-            .bind(page.fetch_limit())
+        let statement = LISTS.statement(
+            kind,
+            &organization.to_string(),
+            filter,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        );
+        bound(&statement)
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)
@@ -473,50 +484,34 @@ impl PgStore {
 
 /// The conversation list statements with this engine's way to a contact.
 static LISTS: std::sync::LazyLock<sql::ConversationLists> = std::sync::LazyLock::new(|| {
-    sql::ConversationLists::new(&parley_store::sql::ContactJoin {
+    sql::ConversationLists::new(parley_store::sql::ContactJoin {
         join: "JOIN contacts ct ON ct.organization_id = c.organization_id AND ct.id = c.contact_id",
         address: "(SELECT a.address FROM contact_addresses a WHERE a.contact_id = c.contact_id \
                   AND a.organization_id = c.organization_id AND a.channel_kind = {kind} \
                   ORDER BY a.address LIMIT 1)",
         fields: "ct.fields::text",
-        matching: "SELECT s.id FROM contacts s WHERE s.customer_id = $12 \
-             AND s.organization_id = $1 \
+        matching: "SELECT s.id FROM contacts s WHERE s.customer_id = {text} \
+             AND s.organization_id = {org} \
              UNION SELECT a.contact_id FROM contact_addresses a \
-             WHERE a.address = $13 AND a.organization_id = $1 \
-             UNION SELECT s.id FROM contacts s WHERE $14::text IS NOT NULL \
-             AND s.organization_id = $1 \
+             WHERE a.address = {address} AND a.organization_id = {org} \
+             UNION SELECT s.id FROM contacts s WHERE {name}::text IS NOT NULL \
+             AND s.organization_id = {org} \
              AND (LOWER(COALESCE(s.fields->>'first_name', '') || ' ' || \
-                  COALESCE(s.fields->>'last_name', '')) LIKE $14 ESCAPE '\\' \
-               OR LOWER(s.fields->>'name') LIKE $14 ESCAPE '\\')",
+                  COALESCE(s.fields->>'last_name', '')) LIKE {name} ESCAPE '\\' \
+               OR LOWER(s.fields->>'name') LIKE {name} ESCAPE '\\')",
     })
 });
 
-/// `statement` (a conversation list or count, see `sql::ConversationLists`) with its
-/// filter bound through `$14`, the search's name pattern.
-fn filtered<'q>(
-    statement: &'static str,
-    organization: parley_domain::OrgId,
-    filter: &'q ConversationFilter,
-    after: Option<&'q str>,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    sqlx::query(statement)
-        .bind(organization.to_string())
-        .bind(filter.state.map(|s| s.as_str()))
-        .bind(filter.queue.as_deref())
-        .bind(filter.assignee.map(|u| u.to_string()))
-        .bind(filter.status.as_deref())
-        .bind(filter.channel.map(|c| c.to_string()))
-        .bind(filter.contact.map(|c| c.to_string()))
-        .bind(filter.text_pattern())
-        .bind(filter.visible_to.map(|u| u.to_string()))
-        .bind(filter.open.then_some(1_i64))
-        .bind(after)
-        .bind(filter.search.as_ref().map(|s| s.text.clone()))
-        .bind(filter.search.as_ref().and_then(|s| s.address.clone()))
-        .bind(
-            filter
-                .search
-                .as_ref()
-                .and_then(parley_store::ContactSearch::name_pattern),
-        )
+/// A built statement with its values bound in order.
+fn bound(
+    statement: &sql::Statement,
+) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.sql.clone()));
+    for value in &statement.binds {
+        query = match value {
+            sql::Bind::Text(text) => query.bind(text.as_str()),
+            sql::Bind::Int(n) => query.bind(*n),
+        };
+    }
+    query
 }

@@ -499,7 +499,7 @@ impl ConversationStore for SqliteStore {
         page: PageRequest,
     ) -> Result<Page<Conversation>, StoreError> {
         let rows = self
-            .conversation_rows(LISTS.list.as_str(), organization, filter, &page)
+            .conversation_rows(sql::ListKind::List, organization, filter, &page)
             .await?;
         let items = rows
             .iter()
@@ -514,10 +514,16 @@ impl ConversationStore for SqliteStore {
         filter: &ConversationFilter,
     ) -> Result<u64, StoreError> {
         use sqlx::Row;
-        let row = filtered(LISTS.count.as_str(), organization, filter, None)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let row = bound(&LISTS.statement(
+            sql::ListKind::Count,
+            &organization.to_string(),
+            filter,
+            None,
+            0,
+        ))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
         let count: i64 = row.try_get(0).map_err(map_err)?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
@@ -529,7 +535,7 @@ impl ConversationStore for SqliteStore {
         page: PageRequest,
     ) -> Result<Page<parley_store::ConversationSummary>, StoreError> {
         let rows = self
-            .conversation_rows(LISTS.summaries.as_str(), organization, filter, &page)
+            .conversation_rows(sql::ListKind::Summaries, organization, filter, &page)
             .await?;
         let items = rows
             .iter()
@@ -561,17 +567,22 @@ impl ConversationStore for SqliteStore {
 }
 
 impl SqliteStore {
-    /// One page of a conversation list statement (see `sql::ConversationLists`), its
-    /// filter bound.
+    /// One page of a conversation list statement (see `sql::ConversationLists`).
     async fn conversation_rows(
         &self,
-        statement: &'static str,
+        kind: sql::ListKind,
         organization: parley_domain::OrgId,
         filter: &ConversationFilter,
         page: &PageRequest,
     ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
-        filtered(statement, organization, filter, page.after.as_deref())
-            .bind(page.fetch_limit())
+        let statement = LISTS.statement(
+            kind,
+            &organization.to_string(),
+            filter,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        );
+        bound(&statement)
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)
@@ -580,51 +591,35 @@ impl SqliteStore {
 
 /// The conversation list statements with this engine's way to a contact.
 static LISTS: std::sync::LazyLock<sql::ConversationLists> = std::sync::LazyLock::new(|| {
-    sql::ConversationLists::new(&parley_store::sql::ContactJoin {
+    sql::ConversationLists::new(parley_store::sql::ContactJoin {
         join: "JOIN organizations o ON o.id = c.organization_id \
                JOIN contacts ct ON ct.organization_seq = o.seq AND ct.id = c.contact_id",
         address: "(SELECT a.address FROM contact_addresses a WHERE a.contact_seq = ct.seq \
                   AND a.channel_kind = {kind} ORDER BY a.address LIMIT 1)",
         fields: "ct.fields",
-        matching: "SELECT s.id FROM contacts s WHERE s.customer_id = $12 \
-             AND s.organization_seq = (SELECT seq FROM organizations WHERE id = $1) \
+        matching: "SELECT s.id FROM contacts s WHERE s.customer_id = {text} \
+             AND s.organization_seq = (SELECT seq FROM organizations WHERE id = {org}) \
              UNION SELECT s.id FROM contact_addresses a JOIN contacts s ON s.seq = a.contact_seq \
-             WHERE a.address = $13 \
-             AND a.organization_seq = (SELECT seq FROM organizations WHERE id = $1) \
-             UNION SELECT s.id FROM contacts s WHERE $14 IS NOT NULL \
-             AND s.organization_seq = (SELECT seq FROM organizations WHERE id = $1) \
+             WHERE a.address = {address} \
+             AND a.organization_seq = (SELECT seq FROM organizations WHERE id = {org}) \
+             UNION SELECT s.id FROM contacts s WHERE {name} IS NOT NULL \
+             AND s.organization_seq = (SELECT seq FROM organizations WHERE id = {org}) \
              AND (LOWER(COALESCE(json_extract(s.fields, '$.first_name'), '') || ' ' || \
-                  COALESCE(json_extract(s.fields, '$.last_name'), '')) LIKE $14 ESCAPE '\\' \
-               OR LOWER(json_extract(s.fields, '$.name')) LIKE $14 ESCAPE '\\')",
+                  COALESCE(json_extract(s.fields, '$.last_name'), '')) LIKE {name} ESCAPE '\\' \
+               OR LOWER(json_extract(s.fields, '$.name')) LIKE {name} ESCAPE '\\')",
     })
 });
 
-/// `statement` (a conversation list or count, see `sql::ConversationLists`) with its
-/// filter bound through `$14`, the search's name pattern.
-fn filtered<'q>(
-    statement: &'static str,
-    organization: parley_domain::OrgId,
-    filter: &'q ConversationFilter,
-    after: Option<&'q str>,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-    sqlx::query(statement)
-        .bind(organization.to_string())
-        .bind(filter.state.map(|s| s.as_str()))
-        .bind(filter.queue.as_deref())
-        .bind(filter.assignee.map(|u| u.to_string()))
-        .bind(filter.status.as_deref())
-        .bind(filter.channel.map(|c| c.to_string()))
-        .bind(filter.contact.map(|c| c.to_string()))
-        .bind(filter.text_pattern())
-        .bind(filter.visible_to.map(|u| u.to_string()))
-        .bind(filter.open.then_some(1_i64))
-        .bind(after)
-        .bind(filter.search.as_ref().map(|s| s.text.clone()))
-        .bind(filter.search.as_ref().and_then(|s| s.address.clone()))
-        .bind(
-            filter
-                .search
-                .as_ref()
-                .and_then(parley_store::ContactSearch::name_pattern),
-        )
+/// A built statement with its values bound in order.
+fn bound(
+    statement: &sql::Statement,
+) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.sql.clone()));
+    for value in &statement.binds {
+        query = match value {
+            sql::Bind::Text(text) => query.bind(text.as_str()),
+            sql::Bind::Int(n) => query.bind(*n),
+        };
+    }
+    query
 }

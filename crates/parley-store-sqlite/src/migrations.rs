@@ -138,6 +138,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0026_conversation_reads.sql",
         include_str!("../migrations/0026_conversation_reads.sql"),
     ),
+    (
+        27,
+        "0027_desk_indexes.sql",
+        include_str!("../migrations/0027_desk_indexes.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -168,6 +173,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0024_archive.sql",
     "0025_canned_replies.sql",
     "0026_conversation_reads.sql",
+    "0027_desk_indexes.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -2,6 +2,9 @@
 //! once; each engine binds the parameters with its own types. Engine-specific statements
 //! (locking, upserts that differ, pragmas) stay in the engines.
 
+mod lists;
+pub use lists::{Bind, ContactJoin, ConversationLists, ListKind, Statement};
+
 /// Inserts a channel: every column as `$1…$13` in table order.
 pub const INSERT_CHANNEL: &str = "INSERT INTO channels (id, organization_id, provider, name, sender, \
      inbound_flow_id, inbound_queue, rate_per_second, settings, secret_sealed, enabled, created_at, \
@@ -180,112 +183,6 @@ pub const DELETE_SUPPRESSION: &str = "DELETE FROM suppressions WHERE organizatio
 /// in the same transaction by someone else.
 pub const FINISH_PENDING_JOB: &str =
     "UPDATE jobs SET state = 'done', finished_at = $2 WHERE id = $1 AND state = 'pending'";
-
-/// The filter of the conversation lists (each `NULL` filter matches all): `$1`
-/// organization, `$2` state, `$3` queue, `$4` assignee, `$5` status, `$6` channel, `$7`
-/// contact, `$8` a `LIKE` pattern (lower case, `\` escapes) one of its messages matches,
-/// `$9` a person who must have it assigned or be a member of its queue, `$10` non-null for
-/// open ones only, `$11` cursor (ids below it), then a contact search (`$12` the search's
-/// text, null for none; see `ContactJoin::matching`). Parameters appear in the text in
-/// their order: SQLite numbers `$N` by first appearance.
-fn conversation_filter(contact: &ContactJoin) -> String {
-    format!(
-        "c.organization_id = $1 \
-         AND ($2 IS NULL OR c.state = $2) AND ($3 IS NULL OR c.queue = $3) \
-         AND ($4 IS NULL OR c.assignee = $4) AND ($5 IS NULL OR c.status = $5) \
-         AND ($6 IS NULL OR c.channel_id = $6) AND ($7 IS NULL OR c.contact_id = $7) \
-         AND ($8 IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id \
-              AND LOWER(m.body) LIKE $8 ESCAPE '\\')) \
-         AND ($9 IS NULL OR c.assignee = $9 OR c.queue IN (SELECT q.queue FROM queue_members q \
-              WHERE q.organization_id = $1 AND q.user_id = $9)) \
-         AND ($10 IS NULL OR c.state <> 'closed') \
-         AND ($11 IS NULL OR c.id < $11) \
-         AND ($12 IS NULL OR c.contact_id IN ({matching}))",
-        matching = contact.matching
-    )
-}
-
-/// How an engine reaches a conversation's contact (`c`) as `ct`: the join, the
-/// contact's address of a channel kind (`{kind}` stands for the kind's SQL expression),
-/// its fields as JSON text, and the ids of the organization's (`$1`) contacts a search
-/// finds. The engines keep contacts differently (SQLite with compact integer keys, see
-/// its migration 0004), so each says its own.
-#[derive(Debug, Clone, Copy)]
-pub struct ContactJoin {
-    /// `JOIN … ct ON …` (and any table it needs).
-    pub join: &'static str,
-    /// A scalar subquery giving the address of kind `{kind}`.
-    pub address: &'static str,
-    /// The fields as JSON text.
-    pub fields: &'static str,
-    /// A subquery of contact ids: customer id `$12`, or an address `$13` (of any kind),
-    /// or a name (first and last name, or the `name` field) whose lower case is `LIKE`
-    /// `$14` (`\` escapes); a null `$13` or `$14` matches nothing. Each branch on its own
-    /// index or, for names, one pass over the organization's contacts.
-    pub matching: &'static str,
-}
-
-/// An engine's conversation list statements (see `conversation_filter`): the list
-/// (`$15` limit), the count (`$11` bound null) and the summaries.
-#[derive(Debug, Clone)]
-pub struct ConversationLists {
-    /// The organization's conversations, newest first.
-    pub list: String,
-    /// How many match.
-    pub count: String,
-    /// The list with what a person tells each apart by (`list_conversation_summaries`).
-    pub summaries: String,
-}
-
-impl ConversationLists {
-    /// The statements with `contact` as the engine reaches contacts.
-    #[must_use]
-    pub fn new(contact: &ContactJoin) -> Self {
-        let filter = conversation_filter(contact);
-        Self {
-            list: format!(
-                "SELECT * FROM conversations c WHERE {filter} ORDER BY c.id DESC LIMIT $15"
-            ),
-            count: format!("SELECT COUNT(*) FROM conversations c WHERE {filter}"),
-            summaries: list_conversation_summaries(contact, &filter),
-        }
-    }
-}
-
-/// The same list as `ConversationLists::list`, each row with what a person tells it by:
-/// its contact's customer id and fields, the contact's address on the channel's kind,
-/// the channel's provider and name, the assignee's name, and the last message (its first
-/// 200 characters).
-fn list_conversation_summaries(contact: &ContactJoin, filter: &str) -> String {
-    // The address kind of each provider, from the domain's own mapping.
-    let cases: String = parley_domain::Provider::ALL
-        .iter()
-        .map(|p| {
-            format!(
-                " WHEN '{}' THEN '{}'",
-                p.as_str(),
-                p.address_kind().as_str()
-            )
-        })
-        .collect();
-    let kind = format!("CASE ch.provider{cases} END");
-    let address = contact.address.replace("{kind}", &kind);
-    format!(
-        "SELECT c.*, ct.customer_id AS contact_customer_id, {fields} AS contact_fields, \
-         ch.provider AS channel_provider, ch.name AS channel_name, u.name AS assignee_name, \
-         {address} AS contact_address, \
-         lm.direction AS last_direction, lm.sender AS last_sender, \
-         SUBSTR(lm.body, 1, 200) AS last_body, lm.created_at AS last_at \
-         FROM conversations c {join} \
-         JOIN channels ch ON ch.id = c.channel_id \
-         LEFT JOIN users u ON u.id = c.assignee \
-         LEFT JOIN messages lm ON lm.id = (SELECT m.id FROM messages m \
-          WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) \
-         WHERE {filter} ORDER BY c.id DESC LIMIT $15",
-        fields = contact.fields,
-        join = contact.join,
-    )
-}
 
 /// Adds a note to a conversation of the same organization (`$1…$6` in table order); no
 /// row when the conversation is not the organization's.
