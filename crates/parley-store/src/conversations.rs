@@ -183,10 +183,23 @@ pub struct ContactSearch {
 }
 
 impl ContactSearch {
-    /// The name filter as the `LIKE` pattern the statements take.
+    /// The name filter as the `LIKE` pattern the statements take. A letter outside ASCII
+    /// that has a case matches any one character: SQLite's `LOWER` and `LIKE` fold the
+    /// case of ASCII letters only, so `Ó` would not find `ó`; both engines take the same
+    /// pattern, so they find the same contacts.
     #[must_use]
     pub fn name_pattern(&self) -> Option<String> {
-        self.in_names.then(|| like_pattern(&self.text))
+        self.in_names.then(|| {
+            let folded: String = self
+                .text
+                .chars()
+                .map(|c| {
+                    let cased = c.to_lowercase().ne(c.to_uppercase());
+                    if !c.is_ascii() && cased { '\u{1}' } else { c }
+                })
+                .collect();
+            like_pattern(&folded).replace('\u{1}', "_")
+        })
     }
 }
 

@@ -47,6 +47,20 @@ pub struct DeskBench {
     /// Working directory (a fresh temporary one by default; removed afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Measure the live goal instead: `parley serve`'s router on a local port, a person
+    /// watching one conversation in headless chromium while customers write `--rate`
+    /// messages a second over `--live-conversations` conversations for `--seconds`.
+    #[arg(long)]
+    pub live: bool,
+    /// Inbound messages a second (with `--live`).
+    #[arg(long, default_value_t = 50)]
+    pub rate: u32,
+    /// Conversations the messages are spread over (with `--live`).
+    #[arg(long, default_value_t = 20)]
+    pub live_conversations: u32,
+    /// How long customers write (with `--live`).
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u32,
 }
 
 const EMAIL: &str = "desk@example.test";
@@ -56,6 +70,9 @@ const LONG: u64 = 500;
 
 /// Runs the benchmark and prints its figures.
 pub async fn run(args: DeskBench) -> anyhow::Result<()> {
+    if args.live {
+        return live(args).await;
+    }
     let dir = crate::bench::work_dir(args.dir.as_ref(), "parley-bench-desk")?;
     let n = args.conversations.max(10);
     let (app, org) =
@@ -66,29 +83,7 @@ pub async fn run(args: DeskBench) -> anyhow::Result<()> {
     crate::import_cmd::import_file(&app, org, &file, crate::bench::options(), false).await?;
     let imported = started.elapsed();
     let access = crate::bench::admin_access(&app, org).await?;
-    let channel = app
-        .create_channel(
-            &access,
-            NewChannel {
-                provider: "sim".into(),
-                name: "Collections".into(),
-                sender: "bench".into(),
-                ..NewChannel::default()
-            },
-        )
-        .await?
-        .channel
-        .id;
-    let invited = app.admin_invite(org, EMAIL, Role::Supervisor).await?;
-    let person = app
-        .accept_invitation(AcceptRequest {
-            token: invited.token,
-            password: PASSWORD.to_owned(),
-            name: Some("Dana Desk".to_owned()),
-            client: "bench".to_owned(),
-        })
-        .await?
-        .user;
+    let (channel, person) = channel_and_person(&app, &access).await?;
 
     let base = app.clock.now().timestamp_millis() - 86_400_000;
     let m = args.messages.max(1);
@@ -250,6 +245,142 @@ SELECT json_extract(fields, '$.last_name') FROM contacts ORDER BY seq LIMIT 1 OF
         kb(total),
         kb(page.len())
     );
+    if args.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+/// The simulator channel the customers write on and the person who reads the desk (a
+/// supervisor, `EMAIL` with `PASSWORD`), as an administrator makes them.
+async fn channel_and_person(
+    app: &parley_app::App,
+    access: &parley_app::auth::Access,
+) -> anyhow::Result<(parley_domain::ChannelId, parley_domain::UserId)> {
+    let channel = app
+        .create_channel(
+            access,
+            NewChannel {
+                provider: "sim".into(),
+                name: "Collections".into(),
+                sender: "bench".into(),
+                rate_per_second: Some(parley_app::channels::MAX_RATE_PER_SECOND),
+                ..NewChannel::default()
+            },
+        )
+        .await?
+        .channel
+        .id;
+    let invited = app
+        .admin_invite(access.org_id(), EMAIL, Role::Supervisor)
+        .await?;
+    let person = app
+        .accept_invitation(AcceptRequest {
+            token: invited.token,
+            password: PASSWORD.to_owned(),
+            name: Some("Dana Desk".to_owned()),
+            client: "bench".to_owned(),
+        })
+        .await?
+        .user;
+    Ok((channel, person))
+}
+
+/// The browser script of `--live`, beside the desk's browser tests (their chromium and
+/// playwright-core).
+const LIVE_SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../parley-http/tests/browser/bench_desk_live.mjs"
+);
+
+/// `--live`: the latency from an inbound message accepted by the sim channel's API to its
+/// text in the open thread of a watching browser.
+async fn live(args: DeskBench) -> anyhow::Result<()> {
+    let dir = crate::bench::work_dir(args.dir.as_ref(), "parley-bench-desk-live")?;
+    let (app, org) =
+        crate::bench::fresh_store(&dir, "live.db", parley_app::Settings::default()).await?;
+    let key = app.admin_create_api_key(org, "bench", Role::Admin).await?;
+    let token = app.issue_token(key.key.id, &key.secret).await?.token;
+    let access = app
+        .access(app.authenticate_bearer(&token).await?, None)
+        .await?;
+    let (channel, _) = channel_and_person(&app, &access).await?;
+    // What `parley serve` runs: the job workers, the sender, the live feed, the router.
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let runner = app.job_runner(4, Duration::from_secs(30));
+    let workers = tokio::spawn(runner.start(cancel.clone()));
+    let sends = app.start_sends(cancel.clone());
+    let feed = app.start_live_feed(cancel.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let service = parley_http::service(parley_http::AppState {
+        app: app.clone(),
+        metrics: None,
+        secure_cookies: false,
+        trusted_proxies: Vec::new().into(),
+    });
+    let server = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(cancel.cancelled_owned())
+                .await
+        })
+    };
+    println!(
+        "parley bench desk --live: {} inbound messages a second over {} conversations for {} s, \
+         one conversation open in headless chromium",
+        args.rate, args.live_conversations, args.seconds
+    );
+    let output = tokio::process::Command::new("node")
+        .arg(LIVE_SCRIPT)
+        .env("BASE", &base)
+        .env("TOKEN", &token)
+        .env("CHANNEL", channel.to_string())
+        .env("EMAIL", EMAIL)
+        .env("PASSWORD", PASSWORD)
+        .env("RATE", args.rate.to_string())
+        .env("SECONDS", args.seconds.to_string())
+        .env("CONVERSATIONS", args.live_conversations.to_string())
+        .output()
+        .await
+        .context(
+            "running node (install node and `npm ci --prefix crates/parley-http/tests/browser`)",
+        )?;
+    cancel.cancel();
+    let _ = (server.await, workers.await, sends.await, feed.await);
+    let text = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success(),
+        "the browser script failed: {}{}",
+        text,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(text.trim()).context("the browser script's summary")?;
+    let mut latencies: Vec<Duration> = summary["latencies"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(serde_json::Value::as_u64)
+                .map(Duration::from_millis)
+                .collect()
+        })
+        .unwrap_or_default();
+    latencies.sort_unstable();
+    println!(
+        "sent {} messages ({} failed); {} to the open conversation, {} of them never shown",
+        summary["sent"], summary["failedRequests"], summary["watched"], summary["missing"]
+    );
+    println!(
+        "inbound accepted to text in the open thread: median {:.0} ms, p95 {:.0} ms, max {:.0} ms (goal p95 <= 250 ms)",
+        ms(crate::bench::percentile(&latencies, 0.5)),
+        ms(crate::bench::percentile(&latencies, 0.95)),
+        ms(latencies.last().copied().unwrap_or_default()),
+    );
+    if summary["errors"].as_array().is_some_and(|e| !e.is_empty()) {
+        println!("page errors: {}", summary["errors"]);
+    }
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }

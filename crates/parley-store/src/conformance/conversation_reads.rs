@@ -506,6 +506,13 @@ pub async fn conversations_are_found_by_their_contact(s: &dyn Store) {
         vec![address(ChannelKind::Sms, "+447700900002")],
     )
     .await;
+    let orla = contact(
+        org,
+        "C-3",
+        json!({"first_name": "Órla", "last_name": "Ó Súilleabháin"}),
+        vec![],
+    )
+    .await;
     let twin = contact(
         other,
         "C-1",
@@ -520,6 +527,7 @@ pub async fn conversations_are_found_by_their_contact(s: &dyn Store) {
     };
     let ada_c = open(org, sim, ada.id).await;
     let grace_c = open(org, sim, grace.id).await;
+    let orla_c = open(org, sim, orla.id).await;
     open(other, elsewhere, twin.id).await;
 
     let search = |text: &str, address: Option<&str>, in_names: bool| ConversationFilter {
@@ -543,6 +551,8 @@ pub async fn conversations_are_found_by_their_contact(s: &dyn Store) {
         (search("ada byr", None, true), vec![ada_c.id]),
         (search("hopper", None, true), vec![grace_c.id]),
         (search("o", None, true), vec![grace_c.id, ada_c.id]),
+        (search("ó súil", None, true), vec![orla_c.id]),
+        (search("ÓRLA", None, true), vec![orla_c.id]),
         (search("byron", None, false), vec![]),
         (search("C-", Some("C-"), true), vec![]),
         (search("%", Some("%"), true), vec![]),
