@@ -200,3 +200,48 @@ async fn the_readme_picture_of_the_desk() {
     assert_eq!(summary["violations"], json!([]), "{summary}");
     assert_eq!(summary["errors"], json!([]), "{summary}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_waiting_conversations_and_a_long_name_keep_the_desk_usable() {
+    if !super::browser::available() {
+        return;
+    }
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let long = "Maximiliana Alexandrovna Featherstonehaugh-Cholmondeley-Smythe";
+    let (first, last) = long.split_once(' ').unwrap();
+    t.post_ok(
+        &token,
+        "/api/v1/contacts",
+        json!({"fields": {"first_name": first, "last_name": last},
+               "addresses": [{"kind": "sms", "address": "+447911200000"}]}),
+    )
+    .await;
+    let channel = super::web::queue_channel(&t, &token).await;
+    for i in 0..1_000 {
+        t.post_ok(
+            &token,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            json!({"from": format!("+4479112{i:05}"), "text": format!("Question {i} about my account")}),
+        )
+        .await;
+    }
+    let base = t.listen().await;
+    let stdout = super::browser::run_script(
+        "desk_many.mjs",
+        &[
+            ("BASE", base),
+            ("EMAIL", "owner@example.test".to_owned()),
+            ("PASSWORD", OWNER_PASSWORD.to_owned()),
+            ("LONG", long.to_owned()),
+        ],
+    )
+    .await;
+    let summary: Value = serde_json::from_str(stdout.trim()).expect("the summary as JSON");
+    assert_eq!(summary["counts"], json!(["1000", "1000"]), "{summary}");
+    assert_eq!(summary["firstPage"], json!([50, 50]), "{summary}");
+    assert_eq!(summary["secondPage"], json!([50, 50]), "{summary}");
+    assert_eq!(summary["longTitle"], json!([long, long]), "{summary}");
+    assert_eq!(summary["violations"], json!([]), "{summary}");
+    assert_eq!(summary["errors"], json!([]), "{summary}");
+}
