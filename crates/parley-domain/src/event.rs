@@ -85,6 +85,16 @@ pub struct NewEvent {
     pub data: serde_json::Value,
 }
 
+impl NewEvent {
+    /// The conversation the event is about (its `conversation_id`), if it is about one.
+    #[must_use]
+    pub fn conversation_id(&self) -> Option<&str> {
+        self.data
+            .get("conversation_id")
+            .and_then(serde_json::Value::as_str)
+    }
+}
+
 /// The JSON body delivered to receivers (SPEC §7.1), borrowing the event it shows (an
 /// event is serialised once per delivery; its payload is never copied for that).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -121,6 +121,7 @@ async fn write_effects(
             .bind(e.event_type.as_str())
             .bind(to_millis(e.timestamp))
             .bind(e.data.to_string())
+            .bind(e.conversation_id())
             .execute(&mut *conn)
             .await
             .map_err(map_err)?;

@@ -143,6 +143,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0027_desk_indexes.sql",
         include_str!("../migrations/0027_desk_indexes.sql"),
     ),
+    (
+        28,
+        "0028_conversation_events.sql",
+        include_str!("../migrations/0028_conversation_events.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -174,6 +179,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0025_canned_replies.sql",
     "0026_conversation_reads.sql",
     "0027_desk_indexes.sql",
+    "0028_conversation_events.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

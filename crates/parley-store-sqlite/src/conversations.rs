@@ -197,6 +197,7 @@ pub(crate) fn write_effects(
                 e.event_type.as_str(),
                 to_millis(e.timestamp),
                 e.data.to_string(),
+                e.conversation_id(),
             ])
             .map_err(sql_err)?;
     }

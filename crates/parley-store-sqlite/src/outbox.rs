@@ -14,12 +14,13 @@ pub(crate) async fn insert_event(
     conn: &mut SqliteConnection,
     e: &NewEvent,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO outbox (id, organization_id, event_type, occurred_at, data) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query(parley_store::sql::INSERT_EVENT)
         .bind(e.id.to_string())
         .bind(e.organization_id.to_string())
         .bind(e.event_type.as_str())
         .bind(to_millis(e.timestamp))
         .bind(e.data.to_string())
+        .bind(e.conversation_id())
         .execute(conn)
         .await
         .map_err(map_err)?;
@@ -42,15 +43,11 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn list_undispatched_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows =
+        self.stored_events(
             sqlx::query("SELECT * FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT $1")
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        rows.iter()
-            .map(|r| decode::stored_event(&Cols(r)))
-            .collect()
+                .bind(i64::from(limit)),
+        )
+        .await
     }
 
     async fn events_after(
@@ -58,15 +55,27 @@ impl OutboxStore for SqliteStore {
         after: EventId,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows = sqlx::query(parley_store::sql::EVENTS_AFTER)
-            .bind(after.to_string())
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        rows.iter()
-            .map(|r| decode::stored_event(&Cols(r)))
-            .collect()
+        self.stored_events(
+            sqlx::query(parley_store::sql::EVENTS_AFTER)
+                .bind(after.to_string())
+                .bind(i64::from(limit)),
+        )
+        .await
+    }
+
+    async fn conversation_events(
+        &self,
+        organization: parley_domain::OrgId,
+        conversation: parley_domain::ConversationId,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.stored_events(
+            sqlx::query(parley_store::sql::CONVERSATION_EVENTS)
+                .bind(organization.to_string())
+                .bind(conversation.to_string())
+                .bind(i64::from(limit)),
+        )
+        .await
     }
 
     async fn mark_events_dispatched(
@@ -93,5 +102,18 @@ impl OutboxStore for SqliteStore {
         }
         tx.commit().await.map_err(map_err)?;
         Ok(changed)
+    }
+}
+
+impl SqliteStore {
+    /// The events a query of `outbox` rows finds.
+    async fn stored_events(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = query.fetch_all(&self.pool).await.map_err(map_err)?;
+        rows.iter()
+            .map(|r| decode::stored_event(&Cols(r)))
+            .collect()
     }
 }

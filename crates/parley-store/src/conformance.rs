@@ -66,6 +66,7 @@ macro_rules! conformance_suite {
             audit_lists_newest_first_per_organization,
             completing_a_job_writes_its_effects_atomically,
             outbox_dispatch_marks_each_event_once,
+            a_conversations_events_are_read_back_in_order,
             appended_events_commit_all_or_none,
             jobs_deduplicate_while_pending_or_running,
             jobs_claim_due_jobs_only_once,

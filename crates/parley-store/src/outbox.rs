@@ -36,6 +36,15 @@ pub trait OutboxStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError>;
 
+    /// Up to `limit` events about one conversation of `organization` (those whose data
+    /// names it as `conversation_id`), oldest first: what happened to it, for its thread.
+    async fn conversation_events(
+        &self,
+        organization: parley_domain::OrgId,
+        conversation: parley_domain::ConversationId,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
     /// Marks events dispatched; ids already dispatched are left as they were. Returns how
     /// many changed.
     async fn mark_events_dispatched(

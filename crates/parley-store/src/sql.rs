@@ -28,9 +28,15 @@ pub const FIND_CHANNEL: &str = "SELECT * FROM channels WHERE id = $1 AND organiz
 /// A channel by id alone (`$1`), for provider callbacks.
 pub const FIND_CHANNEL_FOR_CALLBACK: &str = "SELECT * FROM channels WHERE id = $1";
 
-/// Inserts an outbox event (`$1` id, `$2` organization, `$3` type, `$4` time, `$5` data).
-pub const INSERT_EVENT: &str = "INSERT INTO outbox (id, organization_id, event_type, occurred_at, data) \
-     VALUES ($1, $2, $3, $4, $5)";
+/// Inserts an outbox event (`$1` id, `$2` organization, `$3` type, `$4` time, `$5` data,
+/// `$6` the conversation it is about, if any).
+pub const INSERT_EVENT: &str = "INSERT INTO outbox (id, organization_id, event_type, \
+     occurred_at, data, conversation_id) VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// A conversation's events, oldest first (`$1` organization, `$2` conversation, `$3`
+/// limit).
+pub const CONVERSATION_EVENTS: &str = "SELECT * FROM outbox WHERE conversation_id = $2 \
+     AND organization_id = $1 ORDER BY id LIMIT $3";
 
 /// Queues a job unless one with its queue and de-duplication key is pending or running
 /// (`$1` id, `$2` queue, `$3` kind, `$4` payload, `$5` key, `$6` attempts, `$7` run at,

@@ -75,6 +75,26 @@ fn check_key(key: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// An organization's own statuses (by key) with Parley's `opted_out` in its place: the
+/// list people read and the one the runtime tags and closes by.
+pub(crate) fn with_opted_out(
+    organization: parley_domain::OrgId,
+    mut statuses: Vec<OutcomeStatus>,
+) -> Vec<OutcomeStatus> {
+    let builtin = OutcomeStatus {
+        organization_id: organization,
+        key: OPTED_OUT.to_owned(),
+        label: "Opted out".to_owned(),
+        category: StatusCategory::Negative,
+        closes: true,
+        created_at: chrono::DateTime::UNIX_EPOCH,
+        updated_at: chrono::DateTime::UNIX_EPOCH,
+    };
+    let at = statuses.partition_point(|s| s.key.as_str() < OPTED_OUT);
+    statuses.insert(at, builtin);
+    statuses
+}
+
 impl App {
     /// The organization's outcome statuses by key, `opted_out` included.
     pub async fn list_outcome_statuses(
@@ -82,19 +102,8 @@ impl App {
         access: &Access,
     ) -> Result<Vec<OutcomeStatus>, AppError> {
         access.require(Permission::ConversationsReadOwnQueues)?;
-        let mut statuses = self.store.list_outcome_statuses(access.org_id()).await?;
-        let builtin = OutcomeStatus {
-            organization_id: access.org_id(),
-            key: OPTED_OUT.to_owned(),
-            label: "Opted out".to_owned(),
-            category: StatusCategory::Negative,
-            closes: true,
-            created_at: chrono::DateTime::UNIX_EPOCH,
-            updated_at: chrono::DateTime::UNIX_EPOCH,
-        };
-        let at = statuses.partition_point(|s| s.key.as_str() < OPTED_OUT);
-        statuses.insert(at, builtin);
-        Ok(statuses)
+        let statuses = self.store.list_outcome_statuses(access.org_id()).await?;
+        Ok(with_opted_out(access.org_id(), statuses))
     }
 
     /// Defines a status (`Conflict` when its key exists).

@@ -230,6 +230,23 @@ impl App {
             .collect())
     }
 
+    /// What happened to a conversation the caller may see (assigned, moved, tagged,
+    /// closed: its events), oldest first, at most 500.
+    pub async fn conversation_events(
+        &self,
+        access: &Access,
+        id: ConversationId,
+    ) -> Result<Vec<parley_domain::NewEvent>, AppError> {
+        self.get_conversation(access, id).await?;
+        Ok(self
+            .store
+            .conversation_events(access.org_id(), id, 500)
+            .await?
+            .into_iter()
+            .map(|e| e.event)
+            .collect())
+    }
+
     /// A conversation's messages, oldest first.
     pub async fn list_conversation_messages(
         &self,

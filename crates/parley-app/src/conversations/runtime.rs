@@ -736,7 +736,10 @@ impl App {
         if let Some(statuses) = self.runtime.statuses.get(organization) {
             return Ok(statuses);
         }
-        let statuses = self.store.list_outcome_statuses(organization).await?;
+        let statuses = super::outcomes::with_opted_out(
+            organization,
+            self.store.list_outcome_statuses(organization).await?,
+        );
         Ok(self.runtime.statuses.put(organization, statuses))
     }
 

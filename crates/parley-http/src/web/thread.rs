@@ -1,7 +1,8 @@
-//! The thread pane of the desk: a conversation's messages and notes in time order, each
-//! with who wrote it (the customer, the bot, an agent by name, Parley itself) and its time
-//! in the organization's zone, a day heading where the date changes, and each outbound
-//! message's delivery status (a failure with the provider's code and words). Customer
+//! The thread pane of the desk: a conversation's messages, notes and events (assigned,
+//! moved to a queue, outcome status set, closed) in time order, each with who did it (the
+//! customer, the bot, an agent by name, Parley itself) and its time in the organization's
+//! zone, a day heading where the date changes, and each outbound message's delivery
+//! status (a failure with the provider's code and words). Customer
 //! text is text: the template escapes it, and the stylesheet keeps long lines and
 //! right-to-left overrides inside their bubble.
 
@@ -9,7 +10,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use parley_app::auth::Access;
-use parley_domain::{ConversationId, Direction, Message, MessageStatus, Note, UserId};
+use parley_domain::{
+    ConversationId, Direction, EventType, Message, MessageStatus, NewEvent, Note, UserId,
+};
 use parley_store::PageRequest;
 
 use super::pages::PageError;
@@ -59,11 +62,19 @@ pub(crate) async fn read(
         .list_conversation_messages(access, id, PageRequest::first(SHOWN))
         .await?;
     let notes = app.list_notes(access, id).await?;
+    let events = app.conversation_events(access, id).await?;
+    let queues: HashMap<String, String> = app
+        .list_queues(access)
+        .await?
+        .into_iter()
+        .map(|q| (q.key, q.name))
+        .collect();
     let people: Vec<UserId> = messages
         .items
         .iter()
         .filter_map(|m| person(&m.sender))
         .chain(notes.iter().filter_map(|n| n.author.parse().ok()))
+        .chain(events.iter().flat_map(event_people))
         .collect();
     let names = app.names_of_people(access, people).await?;
     // In time order; at the same millisecond, in the order they were made (ids are
@@ -77,6 +88,9 @@ pub(crate) async fn read(
                 .iter()
                 .map(|n| (n.created_at, n.id.uuid(), note(n, &names))),
         )
+        .chain(events.iter().filter_map(|e| {
+            event(e, &names, &queues).map(|entry| (e.timestamp, e.id.uuid(), entry))
+        }))
         .collect();
     timed.sort_by_key(|(at, id, _)| (*at, *id));
     let zone = &access.organization.timezone;
@@ -165,6 +179,81 @@ fn status_words(m: &Message) -> (String, bool) {
     } else {
         (format!("{word}: {}", why.join(" ")), true)
     }
+}
+
+/// Who did what an event says, from its `…_by` actor: a person by name, the bot, Parley,
+/// an API client.
+fn actor_words(actor: &serde_json::Value, names: &HashMap<UserId, String>) -> String {
+    match actor["type"].as_str() {
+        Some("bot") => "Bot".to_owned(),
+        Some("system") => "Parley".to_owned(),
+        Some("agent") => actor["id"]
+            .as_str()
+            .and_then(|id| id.parse::<UserId>().ok())
+            .and_then(|id| names.get(&id).cloned())
+            .unwrap_or_else(|| "A person".to_owned()),
+        _ => "An API client".to_owned(),
+    }
+}
+
+/// The people an event names (who acted, who was given the conversation).
+fn event_people(e: &NewEvent) -> Vec<UserId> {
+    let d = &e.data;
+    [
+        &d["assigned_by"]["id"],
+        &d["moved_by"]["id"],
+        &d["set_by"]["id"],
+        &d["closed_by"]["id"],
+        &d["assignee"],
+    ]
+    .into_iter()
+    .filter_map(|v| v.as_str()?.parse().ok())
+    .collect()
+}
+
+/// An event as the thread shows it, for those that change the conversation (messages
+/// and delivery reports are shown as messages already).
+fn event(
+    e: &NewEvent,
+    names: &HashMap<UserId, String>,
+    queues: &HashMap<String, String>,
+) -> Option<Entry> {
+    let d = &e.data;
+    let (by, words) = match e.event_type {
+        EventType::ConversationAssignment => (
+            &d["assigned_by"],
+            match d["assignee"]
+                .as_str()
+                .and_then(|u| u.parse::<UserId>().ok())
+            {
+                Some(user) => format!(
+                    "Assigned to {}",
+                    names.get(&user).map_or("a person", String::as_str)
+                ),
+                None => "Unassigned".to_owned(),
+            },
+        ),
+        EventType::MoveToQueue => {
+            let key = d["queue"].as_str().unwrap_or_default();
+            let queue = queues.get(key).map_or(key, String::as_str);
+            (&d["moved_by"], format!("Moved to {queue}"))
+        }
+        EventType::SetStatus => (
+            &d["set_by"],
+            format!(
+                "Outcome status set to {}",
+                d["status"]["label"].as_str().unwrap_or_default()
+            ),
+        ),
+        EventType::ConversationClosed => (&d["closed_by"], "Closed the conversation".to_owned()),
+        _ => return None,
+    };
+    Some(blank(
+        "event",
+        actor_words(by, names),
+        words,
+        e.id.to_string(),
+    ))
 }
 
 fn note(n: &Note, names: &HashMap<UserId, String>) -> Entry {

@@ -101,7 +101,7 @@ await runBrowserTest(summary, async (browser) => {
       // Work the conversation from the keyboard: take it (a), write (r), send (Enter);
       // then note, tag and close.
       await page.keyboard.press("a");
-      await thread.getByText("Assigned to Owner").waitFor();
+      await thread.locator(".thread-facts").getByText("Assigned to Owner").waitFor();
       await page.keyboard.press("r");
       await page.keyboard.type("/fri");
       await page.getByRole("listbox", { name: "Canned replies" }).getByRole("option", { name: /Friday is fine/ }).waitFor();
@@ -118,9 +118,9 @@ await runBrowserTest(summary, async (browser) => {
       await page.getByLabel("Reply").fill("Promised Friday; call back if not paid.");
       await page.getByRole("button", { name: "Add note" }).click();
       await thread.locator(".entry.note", { hasText: "Promised Friday" }).waitFor();
-      await page.getByLabel("Outcome status").selectOption({ label: "Opted out" });
+      await page.getByLabel("Outcome status").selectOption({ label: "Promise to pay" });
       await page.getByRole("button", { name: "Set", exact: true }).click();
-      await thread.locator(".thread-facts .badge.outcome", { hasText: "Opted out" }).waitFor();
+      await thread.locator(".thread-facts .badge.outcome", { hasText: "Promise to pay" }).waitFor();
       await check("thread after acting");
       await shot("worked");
       await page.getByRole("button", { name: "Close conversation" }).click();

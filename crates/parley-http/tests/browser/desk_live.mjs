@@ -65,7 +65,7 @@ await runBrowserTest(summary, async (browser) => {
   const annThread = ann.page.getByRole("region", { name: FROM });
   await annThread.waitFor();
   await ann.page.getByRole("button", { name: "Assign to me" }).click();
-  await annThread.getByText("Assigned to").waitFor();
+  await annThread.locator(".thread-facts").getByText("Assigned to").waitFor();
   await sam.page.goto(ann.page.url());
   const samThread = sam.page.getByRole("region", { name: FROM });
   await samThread.waitFor();

@@ -21,6 +21,7 @@ async fn an_agent_signs_in_reads_a_waiting_conversation_and_signs_out() {
         return;
     }
     let t = TestApp::new().await;
+    super::web::define_promise_to_pay(&t).await;
     super::web::waiting_conversation(&t, "+447911123456", HOSTILE).await;
     // A 10,000-character line with nowhere to break (a note may be that long): the page
     // must stay as wide as the screen.

@@ -330,6 +330,17 @@ async fn the_desk_lists_what_the_person_may_see_as_inert_text() {
 }
 
 /// The href of the first conversation row of a list page.
+/// Defines the outcome status Promise to pay (it does not close the conversation).
+pub(crate) async fn define_promise_to_pay(t: &TestApp) {
+    let token = t.owner_token().await;
+    t.post_ok(
+        &token,
+        "/api/v1/outcome-statuses",
+        json!({"key": "promise_to_pay", "label": "Promise to pay", "category": "positive"}),
+    )
+    .await;
+}
+
 /// A test application where Maria Lopez (customer AC-7, +447911100201) waits in a queue
 /// with "Can I pay monthly?", and the owner's signed-in cookies.
 pub(crate) async fn maria_waits() -> (TestApp, String) {
@@ -361,6 +372,7 @@ pub(crate) fn first_row(page: &str) -> String {
 async fn the_desk_acts_on_a_conversation_through_the_use_cases() {
     let t = TestApp::new().await;
     let org = t.root.organization;
+    define_promise_to_pay(&t).await;
     waiting_conversation(&t, "+447911123456", "Can I pay on Friday?").await;
     let owner = cookies_of(&sign_in(&t, OWNER, OWNER_PASSWORD, "").await);
     let list = t
@@ -402,7 +414,7 @@ async fn the_desk_acts_on_a_conversation_through_the_use_cases() {
         ],
         vec![
             ("action", "status".to_owned()),
-            ("status", "opted_out".to_owned()),
+            ("status", "promise_to_pay".to_owned()),
         ],
     ] {
         let r = t.send(post(fields.clone())).await;
@@ -500,11 +512,26 @@ async fn the_desk_acts_on_a_conversation_through_the_use_cases() {
         2,
         "the bot spoke again"
     );
+    // What happened is in the thread among the messages: events, and Parley's note.
+    for shown in [
+        "<p class=\"entry-body\">Assigned to Owner</p>",
+        "<p class=\"entry-body\">Outcome status set to Promise to pay</p>",
+        "<p class=\"entry-body\">Assigned to Avery Agent</p>",
+        "<p class=\"entry-body\">Moved to collections</p>",
+        "<p class=\"entry-body\">Handed back to the bot “help” at the step “human”.</p>",
+    ] {
+        assert!(page.contains(shown), "{shown}");
+    }
 
     let r = t.send(post(vec![("action", "close".to_owned())])).await;
     assert_eq!(r.status, 303);
     let r = t.send(post(vec![("action", "close".to_owned())])).await;
     assert_eq!(r.status, 409);
+    let closed = html(&t.send(get(&thread, &owner)).await).to_owned();
+    assert!(
+        closed.contains("<span class=\"entry-who\">Owner</span>")
+            && closed.contains("<p class=\"entry-body\">Closed the conversation</p>")
+    );
     assert!(html(&r).contains("role=\"alert\""));
     let page = html(&t.send(get(&thread, &owner)).await).to_owned();
     assert!(
@@ -547,6 +574,22 @@ async fn the_desk_acts_on_a_conversation_through_the_use_cases() {
     assert_eq!(r.status, 403);
     let page = html(&t.send(get(&open, &owner)).await).to_owned();
     assert!(!page.contains(">hi</p>"), "nothing was sent");
+    // Parley's own Opted out closes the conversation it is set on, as its list says.
+    let r = t
+        .send(form(
+            &act,
+            &owner,
+            &[
+                ("csrf", &csrf_field(&page)),
+                ("action", "status"),
+                ("status", "opted_out"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, 303, "{}", html(&r));
+    let page = html(&t.send(get(&open, &owner)).await).to_owned();
+    assert!(page.contains("<p class=\"entry-body\">Outcome status set to Opted out</p>"));
+    assert!(page.contains("<p class=\"entry-body\">Closed the conversation</p>"));
 }
 
 #[tokio::test]

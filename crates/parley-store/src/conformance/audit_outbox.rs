@@ -137,3 +137,34 @@ pub async fn appended_events_commit_all_or_none(s: &dyn Store) {
         "the failed batch left nothing behind"
     );
 }
+
+/// Events naming a conversation are read back for it, oldest first, up to the limit; not
+/// for another organization, and not those about no conversation or another one.
+pub async fn a_conversations_events_are_read_back_in_order(s: &dyn Store) {
+    use parley_domain::ConversationId;
+    let org = new_org("Org", None).id;
+    let other = new_org("Other", None).id;
+    let one = ConversationId::generate();
+    let two = ConversationId::generate();
+    let about = |org, c: ConversationId, n| {
+        let mut e = event(org, n);
+        e.data["conversation_id"] = serde_json::json!(c.to_string());
+        e
+    };
+    let written = vec![
+        about(org, one, 1),
+        event(org, 2),
+        about(org, two, 3),
+        about(org, one, 4),
+        about(other, one, 5),
+        about(org, one, 6),
+    ];
+    emit(s, written.clone()).await;
+    let read = s.conversation_events(org, one, 10).await.unwrap();
+    assert_eq!(
+        read.into_iter().map(|e| e.event).collect::<Vec<_>>(),
+        vec![written[0].clone(), written[3].clone(), written[5].clone()]
+    );
+    assert_eq!(s.conversation_events(org, one, 2).await.unwrap().len(), 2);
+    assert_eq!(s.conversation_events(other, two, 10).await.unwrap(), []);
+}

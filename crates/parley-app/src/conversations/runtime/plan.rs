@@ -262,6 +262,11 @@ impl<'a> Plan<'a> {
             by,
             self.facts.now,
         ));
+        self.note_from_parley(why);
+    }
+
+    /// Adds a note from Parley itself to the conversation (what happened and why).
+    fn note_from_parley(&mut self, why: &str) {
         self.notes.push(Note {
             id: NoteId::generate(),
             organization_id: self.conversation.organization_id,
@@ -457,6 +462,14 @@ impl Plan<'_> {
             AgentAction::HandBack { step } => {
                 self.conversation.state = ConversationState::Bot;
                 self.conversation.assignee = None;
+                let bot = self
+                    .facts
+                    .flow
+                    .as_ref()
+                    .map_or_else(String::new, |(_, _, f)| format!(" “{}”", f.name()));
+                self.note_from_parley(&format!(
+                    "Handed back to the bot{bot} at the step “{step}”."
+                ));
                 if let Some((_, _, flow)) = self.facts.flow.clone() {
                     self.run_flow(&flow, Input::Resume { step: step.clone() });
                 }
