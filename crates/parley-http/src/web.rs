@@ -16,6 +16,7 @@
 //! * `availability`: the person's Available / Away switch.
 //! * `frame`: the top bar every signed-in page shares.
 //! * `replies`: the organization's canned replies.
+//! * `integrations`: the organization's webhook endpoints (add, test, rotate, delete).
 
 mod actions;
 mod assets;
@@ -23,6 +24,7 @@ mod availability;
 mod contact;
 mod desk;
 mod frame;
+mod integrations;
 mod live;
 mod pages;
 mod replies;
@@ -53,4 +55,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/{org}/counter", post(actions::counter))
         .route("/app/{org}/availability", post(availability::set))
         .route("/app/{org}/replies", get(replies::page).post(replies::save))
+        .route(
+            "/app/{org}/integrations",
+            get(integrations::page).post(integrations::act),
+        )
 }

@@ -298,3 +298,19 @@ if (picker && replyBox) {
     });
   }
 }
+
+// Copy buttons: `data-copy` names the element whose text goes to the clipboard (a secret
+// shown once); the button says it was copied.
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  button.addEventListener("click", async () => {
+    const source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    try {
+      await navigator.clipboard.writeText(source.textContent.trim());
+      button.textContent = "Copied";
+    } catch {
+      // No clipboard here (an insecure origin): select the text to copy by hand.
+      getSelection()?.selectAllChildren(source);
+    }
+  });
+}

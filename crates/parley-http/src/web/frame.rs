@@ -1,7 +1,9 @@
 //! The frame every signed-in page shares: the top bar with the organization switcher (the
 //! session's organization and those below it as links, the person's other memberships as
-//! switches that move the session there), the sections the person may use (Conversations; Canned replies for supervisors and
-//! above), and the person's menu (Available / Away, keyboard shortcuts, sign out).
+//! switches that move the session there), the sections the person may use
+//! (Conversations; Canned replies for supervisors and above; Integrations for
+//! administrators), and the person's menu (Available / Away, keyboard shortcuts, sign
+//! out).
 
 use parley_domain::{OrgId, Permission};
 use parley_store::PageRequest;
@@ -15,6 +17,7 @@ use crate::AppState;
 pub(crate) enum Section {
     Conversations,
     Replies,
+    Integrations,
 }
 
 /// An organization in the switcher.
@@ -41,6 +44,8 @@ pub(crate) struct Frame {
     pub(crate) desk_href: String,
     /// The canned replies page, for those who manage them.
     pub(crate) replies_href: Option<String>,
+    /// The integrations page, for administrators.
+    pub(crate) integrations_href: Option<String>,
     pub(crate) section: Section,
     /// Whether the person takes conversations now (`None`: they are in no queue).
     pub(crate) availability: Option<bool>,
@@ -88,6 +93,10 @@ impl Frame {
             switch_href: "/app/switch",
             desk_href: desk_of(org),
             replies_href: manages.then(|| format!("/app/{org}/replies")),
+            integrations_href: access
+                .require(Permission::Administer)
+                .is_ok()
+                .then(|| format!("/app/{org}/integrations")),
             section,
             availability: state.app.my_availability(access).await?,
             availability_href: format!("/app/{org}/availability"),

@@ -64,6 +64,10 @@ async fn an_agent_signs_in_reads_a_waiting_conversation_and_signs_out() {
         "a closed conversation takes no reply"
     );
     assert_eq!(
+        summary["integrationsChecked"], true,
+        "a refused webhook keeps its ticked events"
+    );
+    assert_eq!(
         summary["inserted"], "Friday is fine.",
         "/fri then Enter puts the canned reply in the box in place of /fri"
     );

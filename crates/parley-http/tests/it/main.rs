@@ -53,6 +53,7 @@ mod sign_in_limits;
 mod idempotency;
 // The web application's pages in process: sign-in, sign-out, headers, the desk.
 mod web;
+mod web_integrations;
 mod web_lists;
 mod web_replies;
 // The agent desk in Chromium: sign in, read a waiting conversation, sign out; axe-core.
