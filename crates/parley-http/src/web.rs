@@ -17,6 +17,7 @@
 //! * `frame`: the top bar every signed-in page shares.
 //! * `replies`: the organization's canned replies.
 //! * `integrations`: the organization's webhook endpoints (add, test, rotate, delete).
+//! * `queues`: the organization's queues with their members, and its outcome statuses.
 
 mod actions;
 mod assets;
@@ -27,6 +28,7 @@ mod frame;
 mod integrations;
 mod live;
 mod pages;
+mod queues;
 mod replies;
 mod session;
 mod sign_in;
@@ -59,4 +61,5 @@ pub(crate) fn router() -> Router<AppState> {
             "/app/{org}/integrations",
             get(integrations::page).post(integrations::act),
         )
+        .route("/app/{org}/queues", get(queues::page).post(queues::act))
 }

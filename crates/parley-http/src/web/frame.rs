@@ -1,8 +1,8 @@
 //! The frame every signed-in page shares: the top bar with the organization switcher (the
 //! session's organization and those below it as links, the person's other memberships as
 //! switches that move the session there), the sections the person may use
-//! (Conversations; Canned replies for supervisors and above; Integrations for
-//! administrators), and the person's menu (Available / Away, keyboard shortcuts, sign
+//! (Conversations; Canned replies for supervisors and above; Integrations and Queues
+//! for administrators), and the person's menu (Available / Away, keyboard shortcuts, sign
 //! out).
 
 use parley_domain::{OrgId, Permission};
@@ -18,6 +18,7 @@ pub(crate) enum Section {
     Conversations,
     Replies,
     Integrations,
+    Queues,
 }
 
 /// An organization in the switcher.
@@ -46,6 +47,8 @@ pub(crate) struct Frame {
     pub(crate) replies_href: Option<String>,
     /// The integrations page, for administrators.
     pub(crate) integrations_href: Option<String>,
+    /// The queues and outcome statuses page, for administrators.
+    pub(crate) queues_href: Option<String>,
     pub(crate) section: Section,
     /// Whether the person takes conversations now (`None`: they are in no queue).
     pub(crate) availability: Option<bool>,
@@ -66,6 +69,7 @@ impl Frame {
     ) -> Result<Self, PageError> {
         let access = &viewer.access;
         let org = access.org_id();
+        let administers = access.require(Permission::Administer).is_ok();
         let manages = access.require(Permission::ConversationsRead).is_ok()
             && access.require(Permission::ConversationsWrite).is_ok();
         Ok(Self {
@@ -93,10 +97,8 @@ impl Frame {
             switch_href: "/app/switch",
             desk_href: desk_of(org),
             replies_href: manages.then(|| format!("/app/{org}/replies")),
-            integrations_href: access
-                .require(Permission::Administer)
-                .is_ok()
-                .then(|| format!("/app/{org}/integrations")),
+            integrations_href: administers.then(|| format!("/app/{org}/integrations")),
+            queues_href: administers.then(|| format!("/app/{org}/queues")),
             section,
             availability: state.app.my_availability(access).await?,
             availability_href: format!("/app/{org}/availability"),

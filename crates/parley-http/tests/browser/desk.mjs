@@ -102,6 +102,11 @@ await runBrowserTest(summary, async (browser) => {
     summary.integrationsChecked = await page.getByRole("checkbox", { name: "setStatus" }).isChecked();
     await check("integrations");
     await shot("integrations");
+    if (width < 600) await page.locator("details.me summary").click();
+    await page.getByRole("link", { name: "Queues" }).click();
+    await page.getByRole("heading", { name: "Queues", level: 1 }).waitFor();
+    await check("queues");
+    await shot("queues");
     await page.goto(threadUrl);
     await thread.waitFor();
 

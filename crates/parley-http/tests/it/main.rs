@@ -55,6 +55,7 @@ mod idempotency;
 mod web;
 mod web_integrations;
 mod web_lists;
+mod web_queues;
 mod web_replies;
 // The agent desk in Chromium: sign in, read a waiting conversation, sign out; axe-core.
 mod desk_browser;
