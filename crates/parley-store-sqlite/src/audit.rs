@@ -1,8 +1,8 @@
 //! The audit log on SQLite.
 
-use parley_domain::{AuditEntry, NewAuditEntry, OrgId, to_millis};
+use parley_domain::{AuditAction, AuditEntry, NewAuditEntry, OrgId, to_millis};
 use parley_store::decode;
-use parley_store::{AuditLog, Page, PageRequest, StoreError};
+use parley_store::{AuditFilter, AuditLog, Page, PageRequest, StoreError};
 use sqlx::SqliteConnection;
 
 use crate::SqliteStore;
@@ -59,17 +59,20 @@ impl AuditLog for SqliteStore {
     async fn list_audit(
         &self,
         organization: OrgId,
+        filter: &AuditFilter,
         page: PageRequest,
     ) -> Result<Page<AuditEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM audit_log WHERE organization_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-        )
-        .bind(organization.to_string())
-        .bind(page.after.as_deref())
-        .bind(page.fetch_limit())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows = sqlx::query(parley_store::sql::LIST_AUDIT)
+            .bind(organization.to_string())
+            .bind(page.after.as_deref())
+            .bind(page.fetch_limit())
+            .bind(filter.actor.as_deref())
+            .bind(filter.action.map(AuditAction::as_str))
+            .bind(filter.since.map(to_millis))
+            .bind(filter.until.map(to_millis))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         let items = rows
             .iter()
             .map(|r| decode::audit_entry(&Cols(r)))

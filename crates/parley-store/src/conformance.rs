@@ -64,6 +64,7 @@ macro_rules! conformance_suite {
             api_keys_are_scoped_to_their_organization,
             sessions_expire_and_end,
             audit_lists_newest_first_per_organization,
+            audit_is_filtered_by_actor_action_and_period,
             completing_a_job_writes_its_effects_atomically,
             outbox_dispatch_marks_each_event_once,
             a_conversations_events_are_read_back_in_order,

@@ -29,7 +29,7 @@ mod webhooks;
 pub mod conformance;
 
 pub use api_keys::{ApiKeyStore, StoredApiKey};
-pub use audit::AuditLog;
+pub use audit::{AuditFilter, AuditLog};
 pub use campaigns::{
     AudienceSlice, CampaignCounts, CampaignStore, CountRow, Settle, Share, statuses_before,
 };

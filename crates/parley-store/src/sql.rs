@@ -5,6 +5,13 @@
 mod lists;
 pub use lists::{Bind, ContactJoin, ConversationLists, ListKind, Statement};
 
+/// A page of an organization's audit log, newest first (`$1` organization, `$2` cursor,
+/// `$3` limit, then the filter's parts, each absent as NULL: `$4` actor, `$5` action,
+/// `$6` since and `$7` until in epoch milliseconds).
+pub const LIST_AUDIT: &str = "SELECT * FROM audit_log WHERE organization_id = $1 \
+     AND ($2 IS NULL OR id < $2) AND ($4 IS NULL OR actor = $4) AND ($5 IS NULL OR action = $5) \
+     AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7) ORDER BY id DESC LIMIT $3";
+
 /// Inserts a channel: every column as `$1…$13` in table order.
 pub const INSERT_CHANNEL: &str = "INSERT INTO channels (id, organization_id, provider, name, sender, \
      inbound_flow_id, inbound_queue, rate_per_second, settings, secret_sealed, enabled, created_at, \

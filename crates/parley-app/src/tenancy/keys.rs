@@ -3,7 +3,7 @@
 use parley_domain::{
     ApiKey, ApiKeyId, AuditAction, AuditEntry, NewApiKey, Permission, PermissionSet,
 };
-use parley_store::{Page, PageRequest};
+use parley_store::{AuditFilter, Page, PageRequest};
 
 use super::clean_name;
 use crate::auth::{Access, Subject, new_api_key_secret, secret_hash};
@@ -124,13 +124,19 @@ impl App {
             .or_not_found("API key")
     }
 
-    /// The caller's organization's audit log, newest first.
+    /// The caller's organization's audit log that `filter` keeps, newest first.
     pub async fn list_audit(
         &self,
         access: &Access,
+        filter: &AuditFilter,
         page: PageRequest,
     ) -> Result<Page<AuditEntry>, AppError> {
         access.require(Permission::Administer)?;
-        Ok(self.store.list_audit(access.org_id(), page).await?)
+        if let (Some(since), Some(until)) = (filter.since, filter.until)
+            && until < since
+        {
+            return Err(AppError::invalid("until", "must not be before since"));
+        }
+        Ok(self.store.list_audit(access.org_id(), filter, page).await?)
     }
 }

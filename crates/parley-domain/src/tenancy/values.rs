@@ -94,6 +94,54 @@ impl TimeZoneName {
             Err(_) => at.naive_utc(),
         }
     }
+
+    /// The zone names to offer people choosing one: the zone database's regional names
+    /// (`Europe/London`), then `UTC`; its old aliases (`US/Eastern`, `Etc/GMT+5`) are left
+    /// out, though they are still accepted.
+    pub fn offered() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|z| z.name())
+            .filter(|n| {
+                let region = n.split('/').next().unwrap_or_default();
+                n.contains('/')
+                    && matches!(
+                        region,
+                        "Africa"
+                            | "America"
+                            | "Antarctica"
+                            | "Asia"
+                            | "Atlantic"
+                            | "Australia"
+                            | "Europe"
+                            | "Indian"
+                            | "Pacific"
+                    )
+            })
+            .chain(std::iter::once("UTC"))
+    }
+
+    /// The instant `date` begins in this zone (its first wall-clock minute that exists:
+    /// where a clock change skips midnight, the first moment after the gap).
+    #[must_use]
+    pub fn start_of(&self, date: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+        self.instant(date.and_time(chrono::NaiveTime::MIN))
+    }
+
+    /// The instant the wall clock of this zone reads `local`: the earlier one where the
+    /// clocks go back and it reads twice, the first minute after the gap where they go
+    /// forward and it never reads so.
+    #[must_use]
+    pub fn instant(&self, local: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+        use chrono::TimeZone;
+        let Ok(zone) = self.0.parse::<chrono_tz::Tz>() else {
+            return local.and_utc();
+        };
+        (0..=24 * 60)
+            .map(|m| local + chrono::Duration::minutes(m))
+            .find_map(|at| zone.from_local_datetime(&at).earliest())
+            .map_or_else(|| local.and_utc(), |at| at.with_timezone(&chrono::Utc))
+    }
 }
 
 impl FromStr for TimeZoneName {
@@ -178,6 +226,47 @@ display_and_deserialize_via_from_str!(CountryCode, TimeZoneName);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offered_zones_are_regional_names_that_parse() {
+        let offered: Vec<&str> = TimeZoneName::offered().collect();
+        assert!(offered.contains(&"Europe/London") && offered.contains(&"UTC"));
+        assert!(!offered.contains(&"US/Eastern") && !offered.iter().any(|z| z.starts_with("Etc/")));
+        assert!(offered.len() > 300, "{}", offered.len());
+        assert!(offered.iter().all(|z| z.parse::<TimeZoneName>().is_ok()));
+    }
+
+    #[test]
+    fn a_day_starts_at_local_midnight_or_after_a_skipped_one() {
+        let day = |d: &str| d.parse::<chrono::NaiveDate>().expect("date");
+        let zone = |z: &str| z.parse::<TimeZoneName>().expect("zone");
+        let utc = |t: &str| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .expect("time")
+                .to_utc()
+        };
+        assert_eq!(
+            zone("Europe/London").start_of(day("2026-07-01")),
+            utc("2026-06-30T23:00:00Z")
+        );
+        assert_eq!(
+            zone("Asia/Tokyo").start_of(day("2026-01-01")),
+            utc("2025-12-31T15:00:00Z")
+        );
+        // London's clocks go back at 02:00 on 25 October 2026: 01:30 reads twice.
+        let twice = "2026-10-25T01:30:00"
+            .parse::<chrono::NaiveDateTime>()
+            .expect("time");
+        assert_eq!(
+            zone("Europe/London").instant(twice),
+            utc("2026-10-25T00:30:00Z")
+        );
+        // Brazil's clocks went from 00:00 to 01:00 on 4 November 2018.
+        assert_eq!(
+            zone("America/Sao_Paulo").start_of(day("2018-11-04")),
+            utc("2018-11-04T03:00:00Z")
+        );
+    }
 
     #[test]
     fn today_is_the_date_in_the_zone() {

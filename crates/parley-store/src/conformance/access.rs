@@ -148,7 +148,11 @@ pub async fn sessions_expire_and_end(s: &dyn Store) {
         .await
         .unwrap();
     let signs = s
-        .list_audit(org.id, PageRequest::first(10))
+        .list_audit(
+            org.id,
+            &crate::AuditFilter::default(),
+            PageRequest::first(10),
+        )
         .await
         .unwrap()
         .items;

@@ -6,7 +6,7 @@ use parley_domain::{AuditAction, EventId, EventType, JobId, NewEvent};
 
 use super::fixtures::{at, audit, emit, new_org};
 use super::jobs::job;
-use crate::{JobEffects, PageRequest, Store, StoreError};
+use crate::{AuditFilter, JobEffects, PageRequest, Store, StoreError};
 
 pub async fn audit_lists_newest_first_per_organization(s: &dyn Store) {
     let a = new_org("A", None).id;
@@ -23,9 +23,16 @@ pub async fn audit_lists_newest_first_per_organization(s: &dyn Store) {
     s.append_audit(audit(None, AuditAction::SignInFailed, 0))
         .await
         .unwrap();
-    let first = s.list_audit(a, PageRequest::first(3)).await.unwrap();
+    let first = s
+        .list_audit(a, &AuditFilter::default(), PageRequest::first(3))
+        .await
+        .unwrap();
     let rest = s
-        .list_audit(a, PageRequest::after(first.next_cursor.clone().unwrap(), 3))
+        .list_audit(
+            a,
+            &AuditFilter::default(),
+            PageRequest::after(first.next_cursor.clone().unwrap(), 3),
+        )
         .await
         .unwrap();
     let listed: Vec<_> = first.items.into_iter().chain(rest.items).collect();
@@ -34,6 +41,60 @@ pub async fn audit_lists_newest_first_per_organization(s: &dyn Store) {
         listed, written,
         "entries come back whole, newest first, only A's"
     );
+}
+
+pub async fn audit_is_filtered_by_actor_action_and_period(s: &dyn Store) {
+    let org = new_org("A", None).id;
+    let mut by_alice = audit(Some(org), AuditAction::RoleChanged, 10);
+    by_alice.actor = "usr_alice".to_owned();
+    let mut alice_signs_in = audit(Some(org), AuditAction::SignIn, 20);
+    alice_signs_in.actor = "usr_alice".to_owned();
+    let by_cli = audit(Some(org), AuditAction::RoleChanged, 30);
+    for e in [&by_alice, &alice_signs_in, &by_cli] {
+        s.append_audit(e.clone()).await.unwrap();
+    }
+    let ids = |filter: AuditFilter| async move {
+        s.list_audit(org, &filter, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|e| e.id)
+            .collect::<Vec<_>>()
+    };
+    let actor = AuditFilter {
+        actor: Some("usr_alice".to_owned()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        ids(actor.clone()).await,
+        vec![alice_signs_in.id, by_alice.id]
+    );
+    let role_changes = AuditFilter {
+        action: Some(AuditAction::RoleChanged),
+        ..AuditFilter::default()
+    };
+    assert_eq!(ids(role_changes).await, vec![by_cli.id, by_alice.id]);
+    let both = AuditFilter {
+        action: Some(AuditAction::RoleChanged),
+        ..actor
+    };
+    assert_eq!(ids(both).await, vec![by_alice.id]);
+    let period = AuditFilter {
+        since: Some(at(20)),
+        until: Some(at(30)),
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        ids(period).await,
+        vec![alice_signs_in.id],
+        "since is kept, until is not"
+    );
+    let nobody = AuditFilter {
+        actor: Some("usr_nobody".to_owned()),
+        ..AuditFilter::default()
+    };
+    assert!(ids(nobody).await.is_empty());
 }
 
 fn event(org: parley_domain::OrgId, n: i64) -> NewEvent {

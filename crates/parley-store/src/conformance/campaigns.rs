@@ -183,7 +183,7 @@ pub async fn campaigns_are_scoped_and_move_only_as_allowed(s: &dyn Store) {
     );
     // Each change left its audit entry.
     let entries = s
-        .list_audit(org, PageRequest::first(100))
+        .list_audit(org, &crate::AuditFilter::default(), PageRequest::first(100))
         .await
         .unwrap()
         .items;

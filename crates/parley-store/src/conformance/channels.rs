@@ -131,7 +131,10 @@ pub async fn channels_are_scoped_updated_and_found_for_callbacks(s: &dyn Store) 
             .await,
         Err(StoreError::NotFound)
     ));
-    let audits = s.list_audit(org, PageRequest::first(10)).await.unwrap();
+    let audits = s
+        .list_audit(org, &crate::AuditFilter::default(), PageRequest::first(10))
+        .await
+        .unwrap();
     let actions: Vec<_> = audits.items.iter().map(|a| a.action).collect();
     assert_eq!(
         actions
@@ -237,7 +240,7 @@ pub async fn outcome_statuses_are_defined_per_organization(s: &dyn Store) {
     ));
     assert_eq!(s.list_outcome_statuses(org).await.unwrap().len(), 1);
     let audits = s
-        .list_audit(org, PageRequest::first(20))
+        .list_audit(org, &crate::AuditFilter::default(), PageRequest::first(20))
         .await
         .unwrap()
         .items;
@@ -250,11 +253,15 @@ pub async fn outcome_statuses_are_defined_per_organization(s: &dyn Store) {
         (3, 1)
     );
     assert!(
-        s.list_audit(other, PageRequest::first(20))
-            .await
-            .unwrap()
-            .items
-            .is_empty()
+        s.list_audit(
+            other,
+            &crate::AuditFilter::default(),
+            PageRequest::first(20)
+        )
+        .await
+        .unwrap()
+        .items
+        .is_empty()
     );
 }
 

@@ -109,7 +109,7 @@ pub async fn flows_keep_drafts_and_number_immutable_versions(s: &dyn Store) {
 
     // Every write was audited.
     let entries = s
-        .list_audit(org, PageRequest::first(10))
+        .list_audit(org, &crate::AuditFilter::default(), PageRequest::first(10))
         .await
         .unwrap()
         .items;

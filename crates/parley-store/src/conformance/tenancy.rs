@@ -45,11 +45,15 @@ pub async fn bootstrap_runs_once_and_writes_everything(s: &dyn Store) {
         key.secret_hash
     );
     assert_eq!(
-        s.list_audit(org.id, PageRequest::first(10))
-            .await
-            .unwrap()
-            .items
-            .len(),
+        s.list_audit(
+            org.id,
+            &crate::AuditFilter::default(),
+            PageRequest::first(10)
+        )
+        .await
+        .unwrap()
+        .items
+        .len(),
         2
     );
 }
@@ -168,7 +172,14 @@ pub async fn organization_update_patches_and_audits(s: &dyn Store) {
     assert_eq!(updated.created_at, t0());
     assert_eq!(updated.updated_at, at(60));
     assert_eq!(s.get_organization(org.id).await.unwrap(), updated);
-    let log = s.list_audit(org.id, PageRequest::first(10)).await.unwrap();
+    let log = s
+        .list_audit(
+            org.id,
+            &crate::AuditFilter::default(),
+            PageRequest::first(10),
+        )
+        .await
+        .unwrap();
     assert_eq!(log.items[0].action, AuditAction::OrganizationUpdated);
     let missing = s
         .update_organization(
@@ -331,7 +342,11 @@ pub async fn memberships_upsert_list_and_remove(s: &dyn Store) {
         .await;
     assert!(matches!(again, Err(StoreError::NotFound)));
     let actions: Vec<_> = s
-        .list_audit(org.id, PageRequest::first(50))
+        .list_audit(
+            org.id,
+            &crate::AuditFilter::default(),
+            PageRequest::first(50),
+        )
         .await
         .unwrap()
         .items

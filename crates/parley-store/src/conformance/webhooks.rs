@@ -371,7 +371,10 @@ pub async fn webhook_deliveries_are_leased_fenced_and_logged(s: &dyn Store) {
         (stored.enabled, stored.disabled_reason),
         (false, Some(DisabledReason::Gone))
     );
-    let audit_log = s.list_audit(org, PageRequest::first(10)).await.unwrap();
+    let audit_log = s
+        .list_audit(org, &crate::AuditFilter::default(), PageRequest::first(10))
+        .await
+        .unwrap();
     assert!(audit_log.items.iter().any(|a| a.id == gone.id));
     // Disabling a disabled endpoint again writes no second audit entry.
     let again = audit(Some(org), AuditAction::WebhookDisabled, 132);
@@ -387,7 +390,10 @@ pub async fn webhook_deliveries_are_leased_fenced_and_logged(s: &dyn Store) {
     )
     .await
     .unwrap();
-    let audit_log = s.list_audit(org, PageRequest::first(10)).await.unwrap();
+    let audit_log = s
+        .list_audit(org, &crate::AuditFilter::default(), PageRequest::first(10))
+        .await
+        .unwrap();
     assert!(!audit_log.items.iter().any(|a| a.id == again.id));
     assert_eq!(
         s.find_webhook(org, e.id)
@@ -645,7 +651,10 @@ pub async fn custom_value_endpoints_are_one_per_organization(s: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(s.find_custom_value_endpoint(org).await.unwrap(), None);
-    let log = s.list_audit(org, PageRequest::first(10)).await.unwrap();
+    let log = s
+        .list_audit(org, &crate::AuditFilter::default(), PageRequest::first(10))
+        .await
+        .unwrap();
     assert!(log.items.iter().any(|a| a.id == set.id));
     assert!(log.items.iter().any(|a| a.id == gone.id));
 }
