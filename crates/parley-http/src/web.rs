@@ -17,17 +17,25 @@
 //! * `frame`: the top bar every signed-in page shares.
 //! * `replies`: the organization's canned replies.
 //! * `integrations`: the organization's webhook endpoints (add, test, rotate, delete).
+//! * `deliveries`: one webhook endpoint's messages and attempts, and replays.
 //! * `queues`: the organization's queues with their members, and its outcome statuses.
+//! * `organizations`: the tree of organizations, their settings, new sub-organizations.
+//! * `people`: members and their roles, invitations, API keys.
+//! * `audit`: the audit log, filtered by actor, action and period.
 
 mod actions;
 mod assets;
+mod audit;
 mod availability;
 mod contact;
+mod deliveries;
 mod desk;
 mod frame;
 mod integrations;
 mod live;
+mod organizations;
 mod pages;
+mod people;
 mod queues;
 mod replies;
 mod session;
@@ -62,4 +70,14 @@ pub(crate) fn router() -> Router<AppState> {
             get(integrations::page).post(integrations::act),
         )
         .route("/app/{org}/queues", get(queues::page).post(queues::act))
+        .route(
+            "/app/{org}/integrations/{id}",
+            get(deliveries::page).post(deliveries::replay),
+        )
+        .route("/app/{org}/people", get(people::page).post(people::act))
+        .route(
+            "/app/{org}/organizations",
+            get(organizations::page).post(organizations::act),
+        )
+        .route("/app/{org}/audit", get(audit::page))
 }

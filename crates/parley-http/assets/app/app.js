@@ -314,3 +314,25 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
     }
   });
 }
+
+// Regions that follow work as it happens (`data-refresh` = milliseconds between reads):
+// while the page is visible and nothing inside the region has focus, the page is read
+// again and the region swapped in when it changed.
+for (const region of document.querySelectorAll("[data-refresh][id]")) {
+  let busy = false;
+  setInterval(async () => {
+    if (busy || document.hidden || region.contains(document.activeElement)) return;
+    busy = true;
+    try {
+      const answer = await fetch(location.href, { credentials: "same-origin" });
+      if (!answer.ok) return;
+      const page = new DOMParser().parseFromString(await answer.text(), "text/html");
+      const fresh = page.getElementById(region.id);
+      if (fresh && fresh.innerHTML !== region.innerHTML) region.innerHTML = fresh.innerHTML;
+    } catch {
+      // Offline for a moment: the next tick tries again.
+    } finally {
+      busy = false;
+    }
+  }, Number(region.dataset.refresh) || 2000);
+}

@@ -1,9 +1,9 @@
 //! The frame every signed-in page shares: the top bar with the organization switcher (the
 //! session's organization and those below it as links, the person's other memberships as
 //! switches that move the session there), the sections the person may use
-//! (Conversations; Canned replies for supervisors and above; Integrations and Queues
-//! for administrators), and the person's menu (Available / Away, keyboard shortcuts, sign
-//! out).
+//! (Conversations; Canned replies for supervisors and above; Organizations, People,
+//! Integrations and Queues for administrators), and the person's menu (Available / Away,
+//! keyboard shortcuts, sign out).
 
 use parley_domain::{OrgId, Permission};
 use parley_store::PageRequest;
@@ -17,8 +17,43 @@ use crate::AppState;
 pub(crate) enum Section {
     Conversations,
     Replies,
+    Organizations,
+    People,
     Integrations,
     Queues,
+}
+
+impl Section {
+    /// The link's name (a contract: tests and screen readers find the link by it).
+    const fn name(self) -> &'static str {
+        match self {
+            Section::Conversations => "Conversations",
+            Section::Replies => "Canned replies",
+            Section::Organizations => "Organizations",
+            Section::People => "People",
+            Section::Integrations => "Integrations",
+            Section::Queues => "Queues",
+        }
+    }
+
+    /// The section's page of `org` (after `/app/{org}/`).
+    const fn path(self) -> &'static str {
+        match self {
+            Section::Conversations => "conversations",
+            Section::Replies => "replies",
+            Section::Organizations => "organizations",
+            Section::People => "people",
+            Section::Integrations => "integrations",
+            Section::Queues => "queues",
+        }
+    }
+}
+
+/// A section's link in the top bar.
+pub(crate) struct NavLink {
+    pub(crate) name: &'static str,
+    pub(crate) href: String,
+    pub(crate) current: bool,
 }
 
 /// An organization in the switcher.
@@ -43,13 +78,8 @@ pub(crate) struct Frame {
     pub(crate) switch_href: &'static str,
     /// The desk of this organization.
     pub(crate) desk_href: String,
-    /// The canned replies page, for those who manage them.
-    pub(crate) replies_href: Option<String>,
-    /// The integrations page, for administrators.
-    pub(crate) integrations_href: Option<String>,
-    /// The queues and outcome statuses page, for administrators.
-    pub(crate) queues_href: Option<String>,
-    pub(crate) section: Section,
+    /// The sections the person may use, in the order the top bar shows them.
+    pub(crate) sections: Vec<NavLink>,
     /// Whether the person takes conversations now (`None`: they are in no queue).
     pub(crate) availability: Option<bool>,
     /// Where the Available / Away switch posts.
@@ -72,6 +102,22 @@ impl Frame {
         let administers = access.require(Permission::Administer).is_ok();
         let manages = access.require(Permission::ConversationsRead).is_ok()
             && access.require(Permission::ConversationsWrite).is_ok();
+        let sections = [
+            (Section::Conversations, true),
+            (Section::Replies, manages),
+            (Section::Organizations, administers),
+            (Section::People, administers),
+            (Section::Integrations, administers),
+            (Section::Queues, administers),
+        ]
+        .into_iter()
+        .filter(|(_, allowed)| *allowed)
+        .map(|(s, _)| NavLink {
+            name: s.name(),
+            href: format!("/app/{org}/{}", s.path()),
+            current: s == section,
+        })
+        .collect();
         Ok(Self {
             organization: access.organization.name.clone(),
             user_name: viewer
@@ -96,19 +142,11 @@ impl Frame {
                 .collect(),
             switch_href: "/app/switch",
             desk_href: desk_of(org),
-            replies_href: manages.then(|| format!("/app/{org}/replies")),
-            integrations_href: administers.then(|| format!("/app/{org}/integrations")),
-            queues_href: administers.then(|| format!("/app/{org}/queues")),
-            section,
+            sections,
             availability: state.app.my_availability(access).await?,
             availability_href: format!("/app/{org}/availability"),
             here,
         })
-    }
-
-    /// Whether the page is in `section` (for `aria-current`).
-    pub(crate) fn is(&self, section: Section) -> bool {
-        self.section == section
     }
 }
 

@@ -141,3 +141,34 @@ pub(crate) fn problem_words(p: &ApiError) -> (StatusCode, String) {
     };
     (status, words)
 }
+
+/// A refused action as a page shows it: the status to answer with, the words for the
+/// alert above the form, and each named field's own problem to show beside it.
+pub(crate) struct Refusal {
+    pub(crate) status: StatusCode,
+    pub(crate) words: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Refusal {
+    /// The refusal `p` makes.
+    pub(crate) fn of(p: &ApiError) -> Self {
+        let (status, words) = problem_words(p);
+        Self {
+            status,
+            words,
+            fields: p
+                .field_errors()
+                .map(|(f, m)| (f.to_owned(), m.to_owned()))
+                .collect(),
+        }
+    }
+
+    /// The problem with `field`, if the refusal names it.
+    pub(crate) fn field(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}

@@ -32,7 +32,7 @@ await runBrowserTest(summary, async (browser) => {
     page.on("response", (r) => {
       // The wrong password is refused on purpose (401).
       // The refused webhook (422) is refused on purpose too.
-      const refusedHook = r.status() === 422 && r.url().endsWith("/integrations");
+      const refusedHook = r.status() === 422 && /\/(integrations|organizations)$/.test(r.url());
       if (r.status() >= 400 && r.status() !== 401 && !refusedHook) summary.errors.push(`${r.status()} ${r.url()}`);
     });
     const shot = async (name) => {
@@ -107,6 +107,38 @@ await runBrowserTest(summary, async (browser) => {
     await page.getByRole("heading", { name: "Queues", level: 1 }).waitFor();
     await check("queues");
     await shot("queues");
+    // Organizations, with a sub-organization refused (every bad field beside its field).
+    if (width < 600) await page.locator("details.me summary").click();
+    await page.getByRole("link", { name: "Organizations" }).click();
+    await page.getByRole("heading", { name: "Organizations", level: 1 }).waitFor();
+    await page.locator("#new-name").fill(`Team ${scheme}`);
+    await page.locator("#new-timezone").fill("Mars/Olympus");
+    await page.getByRole("button", { name: "Add sub-organization" }).click();
+    await page.getByRole("alert").waitFor();
+    await check("organizations refused");
+    await shot("organizations-refused");
+    await page.locator("#new-timezone").fill("");
+    await page.getByRole("button", { name: "Add sub-organization" }).click();
+    await page.locator(".org-tree strong", { hasText: `Team ${scheme}` }).waitFor();
+    await check("organizations");
+    await shot("organizations");
+    // People: an API key made, its secret shown once; then the audit log.
+    if (width < 600) await page.locator("details.me summary").click();
+    await page.getByRole("link", { name: "People" }).click();
+    await page.getByRole("heading", { name: "People", level: 1 }).waitFor();
+    await page.getByLabel("Name", { exact: true }).fill(`Billing ${scheme}`);
+    await page.getByRole("button", { name: "Create key" }).click();
+    await page.getByRole("heading", { name: "API key secret" }).waitFor();
+    summary.keySecretShown = (await page.locator("#once-value").textContent()).startsWith("pk_");
+    await check("people");
+    await shot("people");
+    await page.getByRole("link", { name: "audit log" }).click();
+    await page.getByRole("heading", { name: "Audit log", level: 1 }).waitFor();
+    await page.getByLabel("Action").selectOption("api_key_created");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByRole("cell", { name: "API key created" }).first().waitFor();
+    await check("audit log");
+    await shot("audit");
     await page.goto(threadUrl);
     await thread.waitFor();
 

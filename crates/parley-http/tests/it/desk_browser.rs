@@ -68,6 +68,10 @@ async fn an_agent_signs_in_reads_a_waiting_conversation_and_signs_out() {
         "a refused webhook keeps its ticked events"
     );
     assert_eq!(
+        summary["keySecretShown"], true,
+        "a new API key's secret is shown once"
+    );
+    assert_eq!(
         summary["inserted"], "Friday is fine.",
         "/fri then Enter puts the canned reply in the box in place of /fri"
     );

@@ -53,8 +53,11 @@ mod sign_in_limits;
 mod idempotency;
 // The web application's pages in process: sign-in, sign-out, headers, the desk.
 mod web;
+mod web_deliveries;
 mod web_integrations;
 mod web_lists;
+mod web_organizations;
+mod web_people;
 mod web_queues;
 mod web_replies;
 // The agent desk in Chromium: sign in, read a waiting conversation, sign out; axe-core.
