@@ -61,7 +61,8 @@ pub enum AudienceInput {
     Filter(Vec<(String, String)>),
 }
 
-/// When a campaign sends, as the API gives it; `None` takes the default.
+/// When a campaign sends, as the API gives it; a part left out is the organization's
+/// contact hours'.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WindowInput {
     /// Weekday names.
@@ -138,14 +139,15 @@ pub(crate) fn stored_window(campaign: &Campaign) -> Result<SendWindow, AppError>
     .map_err(|e| AppError::Internal(format!("a stored campaign window: {e}").into()))
 }
 
-fn check_window(input: &WindowInput) -> Result<Value, Vec<FieldError>> {
-    let days: Vec<String> = input.days.clone().unwrap_or_else(|| {
-        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-            .map(str::to_owned)
-            .to_vec()
-    });
-    let opens = input.opens.clone().unwrap_or_else(|| "08:00".to_owned());
-    let closes = input.closes.clone().unwrap_or_else(|| "21:00".to_owned());
+/// The window a campaign asks for; each part it leaves out is the organization's contact
+/// hours'.
+fn check_window(
+    input: &WindowInput,
+    hours: &parley_domain::ContactHours,
+) -> Result<Value, Vec<FieldError>> {
+    let days: Vec<String> = input.days.clone().unwrap_or_else(|| hours.days.clone());
+    let opens = input.opens.clone().unwrap_or_else(|| hours.opens.clone());
+    let closes = input.closes.clone().unwrap_or_else(|| hours.closes.clone());
     let refs: Vec<&str> = days.iter().map(String::as_str).collect();
     SendWindow::check(&refs, &opens, &closes).map_err(|errors| {
         errors
@@ -272,7 +274,7 @@ impl App {
             }
             Some(_) => {}
         }
-        let window = check_window(&new.window)
+        let window = check_window(&new.window, &access.organization.contact_hours)
             .map_err(|list| errors.extend(list))
             .ok();
         let rate = new

@@ -17,6 +17,8 @@
 
 pub(crate) mod rules;
 
+pub use rules::{credential_keys, setting_keys};
+
 use parley_domain::{AuditAction, Channel, ChannelId, FlowId, Permission, Provider};
 use parley_store::{Page, PageRequest};
 use serde_json::{Map, Value};

@@ -15,7 +15,7 @@ pub use invitations::{
     ACCEPT_PATH, AcceptRequest, Accepted, CreatedInvitation, INVITATION_TTL, InvitationPreview,
 };
 pub use keys::{CreateApiKey, CreatedApiKey};
-pub use organizations::OrganizationSettings;
+pub use organizations::{ContactHoursInput, HELP_TEXT_MAX, OrganizationSettings};
 
 use crate::AppError;
 

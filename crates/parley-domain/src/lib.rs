@@ -42,9 +42,9 @@ pub use message::{Direction, Encoding, MessageStatus};
 pub use money::{Money, MoneyError};
 pub use pace::{Grant, Pace};
 pub use tenancy::{
-    ApiKey, CountryCode, DateOrder, Invitation, InvitationState, Membership, NewApiKey,
-    NewOrganization, NewUser, Organization, OrganizationPatch, Patch, Permission, PermissionSet,
-    Role, TimeZoneName, User, ValueError,
+    ApiKey, ContactHours, CountryCode, DateOrder, Invitation, InvitationState, Membership,
+    NewApiKey, NewOrganization, NewUser, Organization, OrganizationPatch, Patch, Permission,
+    PermissionSet, Role, TimeZoneName, User, ValueError,
 };
 pub use timestamp::{from_millis, to_millis};
 pub use webhook::{

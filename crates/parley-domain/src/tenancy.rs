@@ -32,10 +32,41 @@ pub struct Organization {
     pub timezone: TimeZoneName,
     /// Date order for imports.
     pub locale: DateOrder,
+    /// The answer to `HELP` and `INFO` on a channel that has no `help_text` of its own.
+    pub help_text: Option<String>,
+    /// When its contacts may be messaged, unless a campaign names its own window.
+    pub contact_hours: ContactHours,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+/// The days and the local hours an organization's contacts may be messaged: the send
+/// window a campaign takes when it names none. Checked where it is set (the campaign
+/// window's own rules: weekday names `mon`…`sun`, `HH:MM`, opening before closing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactHours {
+    /// Weekdays, `mon` to `sun`.
+    pub days: Vec<String>,
+    /// Local opening time, `HH:MM`.
+    pub opens: String,
+    /// Local closing time, `HH:MM`.
+    pub closes: String,
+}
+
+impl Default for ContactHours {
+    /// Every day, 08:00 to 21:00: inside the US FDCPA's "convenient" hours (8 a.m. to
+    /// 9 p.m. at the consumer's location, 12 CFR 1006.6(b)(1)(i)).
+    fn default() -> Self {
+        Self {
+            days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                .map(str::to_owned)
+                .to_vec(),
+            opens: "08:00".to_owned(),
+            closes: "21:00".to_owned(),
+        }
+    }
 }
 
 impl Organization {
@@ -65,6 +96,10 @@ pub struct NewOrganization {
     pub timezone: TimeZoneName,
     /// Date order for imports.
     pub locale: DateOrder,
+    /// The answer to `HELP` when a channel has none.
+    pub help_text: Option<String>,
+    /// When its contacts may be messaged.
+    pub contact_hours: ContactHours,
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }
@@ -83,6 +118,10 @@ pub struct OrganizationPatch {
     pub timezone: Option<TimeZoneName>,
     /// New date order.
     pub locale: Option<DateOrder>,
+    /// New help text, or none.
+    pub help_text: Patch<String>,
+    /// New contact hours.
+    pub contact_hours: Option<ContactHours>,
 }
 
 /// A tri-state update of an optional value: keep it, clear it, or set it.

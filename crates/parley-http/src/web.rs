@@ -18,6 +18,7 @@
 //! * `replies`: the organization's canned replies.
 //! * `integrations`: the organization's webhook endpoints (add, test, rotate, delete).
 //! * `deliveries`: one webhook endpoint's messages and attempts, and replays.
+//! * `channels`: the organization's channels, what to paste into each provider's console.
 //! * `queues`: the organization's queues with their members, and its outcome statuses.
 //! * `organizations`: the tree of organizations, their settings, new sub-organizations.
 //! * `people`: members and their roles, invitations, API keys.
@@ -27,6 +28,7 @@ mod actions;
 mod assets;
 mod audit;
 mod availability;
+mod channels;
 mod contact;
 mod deliveries;
 mod desk;
@@ -75,6 +77,10 @@ pub(crate) fn router() -> Router<AppState> {
             get(deliveries::page).post(deliveries::replay),
         )
         .route("/app/{org}/people", get(people::page).post(people::act))
+        .route(
+            "/app/{org}/channels",
+            get(channels::page).post(channels::act),
+        )
         .route(
             "/app/{org}/organizations",
             get(organizations::page).post(organizations::act),

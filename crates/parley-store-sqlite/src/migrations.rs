@@ -148,6 +148,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0028_conversation_events.sql",
         include_str!("../migrations/0028_conversation_events.sql"),
     ),
+    (
+        29,
+        "0029_organization_contact.sql",
+        include_str!("../migrations/0029_organization_contact.sql"),
+    ),
 ];
 
 /// The file names of every embedded migration, for the parity check.
@@ -180,6 +185,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0026_conversation_reads.sql",
     "0027_desk_indexes.sql",
     "0028_conversation_events.sql",
+    "0029_organization_contact.sql",
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use parley_domain::{
-    NewAuditEntry, NewOrganization, OrgId, Organization, OrganizationPatch, to_millis,
+    NewAuditEntry, NewOrganization, OrgId, Organization, OrganizationPatch, Patch, to_millis,
 };
 use parley_store::decode::{self, org_path};
 use parley_store::{Bootstrap, OrganizationStore, Page, PageRequest, StoreError};
@@ -16,8 +16,8 @@ use crate::users::{insert_membership, insert_user};
 
 /// `seq` is the organization's compact key for the contact tables (migration 0004); the
 /// statement runs under the write lock, so `MAX + 1` cannot be taken twice.
-const INSERT: &str = "INSERT INTO organizations (id, name, parent_id, path, region, default_country, timezone, locale, created_at, updated_at, seq) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, (SELECT COALESCE(MAX(seq), 0) + 1 FROM organizations))";
+const INSERT: &str = "INSERT INTO organizations (id, name, parent_id, path, region, default_country, timezone, locale, created_at, updated_at, help_text, contact_hours, seq) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, (SELECT COALESCE(MAX(seq), 0) + 1 FROM organizations))";
 
 async fn insert_organization(
     conn: &mut SqliteConnection,
@@ -34,6 +34,8 @@ async fn insert_organization(
         .bind(new.timezone.as_str())
         .bind(new.locale.as_str())
         .bind(to_millis(new.created_at))
+        .bind(new.help_text.as_deref())
+        .bind(parley_store::sql::contact_hours_json(&new.contact_hours))
         .execute(conn)
         .await
         .map_err(map_err)?;
@@ -126,22 +128,31 @@ impl OrganizationStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
-        let row = sqlx::query(
-            "UPDATE organizations SET name = COALESCE($2, name), region = COALESCE($3, region), \
-             default_country = COALESCE($4, default_country), timezone = COALESCE($5, timezone), \
-             locale = COALESCE($6, locale), updated_at = $7 WHERE id = $1 RETURNING *",
-        )
-        .bind(id.to_string())
-        .bind(patch.name)
-        .bind(patch.region)
-        .bind(patch.default_country.map(|c| c.as_str().to_owned()))
-        .bind(patch.timezone.map(|t| t.as_str().to_owned()))
-        .bind(patch.locale.map(|l| l.as_str()))
-        .bind(to_millis(at))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .ok_or(StoreError::NotFound)?;
+        let (help_changes, help_text) = match patch.help_text {
+            Patch::Keep => (false, None),
+            Patch::Clear => (true, None),
+            Patch::Set(text) => (true, Some(text)),
+        };
+        let row = sqlx::query(parley_store::sql::UPDATE_ORGANIZATION)
+            .bind(id.to_string())
+            .bind(patch.name)
+            .bind(patch.region)
+            .bind(patch.default_country.map(|c| c.as_str().to_owned()))
+            .bind(patch.timezone.map(|t| t.as_str().to_owned()))
+            .bind(patch.locale.map(|l| l.as_str()))
+            .bind(to_millis(at))
+            .bind(help_changes)
+            .bind(help_text)
+            .bind(
+                patch
+                    .contact_hours
+                    .as_ref()
+                    .map(parley_store::sql::contact_hours_json),
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .ok_or(StoreError::NotFound)?;
         let organization = decode::organization(&Cols(&row))?;
         insert_audit(&mut tx, &audit).await?;
         tx.commit().await.map_err(map_err)?;

@@ -133,6 +133,9 @@ pub fn organization(r: &impl RowSource) -> Result<Organization, StoreError> {
         default_country: parsed(r, "default_country")?,
         timezone: parsed(r, "timezone")?,
         locale: parsed(r, "locale")?,
+        help_text: r.opt_text("help_text")?,
+        contact_hours: serde_json::from_value(json(r, "contact_hours")?)
+            .map_err(|_| StoreError::corrupt("organization contact hours are not readable"))?,
         created_at: instant(r, "created_at")?,
         updated_at: instant(r, "updated_at")?,
     })

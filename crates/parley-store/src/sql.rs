@@ -5,6 +5,23 @@
 mod lists;
 pub use lists::{Bind, ContactJoin, ConversationLists, ListKind, Statement};
 
+/// Changes an organization's settings (`$1` id; `$2`…`$6` name, region, default
+/// country, time zone and date order, each kept when NULL; `$7` the time; `$8` whether
+/// the help text changes and `$9` its new value or NULL; `$10` contact hours as JSON,
+/// kept when NULL).
+pub const UPDATE_ORGANIZATION: &str = "UPDATE organizations SET name = COALESCE($2, name), \
+     region = COALESCE($3, region), default_country = COALESCE($4, default_country), \
+     timezone = COALESCE($5, timezone), locale = COALESCE($6, locale), updated_at = $7, \
+     help_text = CASE WHEN $8 THEN $9 ELSE help_text END, \
+     contact_hours = COALESCE($10, contact_hours) WHERE id = $1 RETURNING *";
+
+/// An organization's contact hours as its column holds them.
+#[must_use]
+pub fn contact_hours_json(hours: &parley_domain::ContactHours) -> String {
+    serde_json::json!({"days": hours.days, "opens": hours.opens, "closes": hours.closes})
+        .to_string()
+}
+
 /// A page of an organization's audit log, newest first (`$1` organization, `$2` cursor,
 /// `$3` limit, then the filter's parts, each absent as NULL: `$4` actor, `$5` action,
 /// `$6` since and `$7` until in epoch milliseconds).

@@ -64,7 +64,7 @@ pub(crate) fn sender(provider: Provider, sender: &str) -> Result<(), FieldError>
 }
 
 /// The settings keys `provider` takes: (key, required).
-fn setting_keys(provider: Provider) -> &'static [(&'static str, bool)] {
+pub fn setting_keys(provider: Provider) -> &'static [(&'static str, bool)] {
     match provider {
         Provider::Sim => &[
             ("delivery_delay_ms", false),
@@ -101,7 +101,7 @@ fn setting_keys(provider: Provider) -> &'static [(&'static str, bool)] {
 const MAX_KEYWORD_TEXT_CHARS: usize = 1_530;
 
 /// The credential keys `provider` takes: (key, required).
-pub(crate) fn credential_keys(provider: Provider) -> &'static [(&'static str, bool)] {
+pub fn credential_keys(provider: Provider) -> &'static [(&'static str, bool)] {
     match provider {
         Provider::Sim => &[],
         Provider::Twilio => &[("auth_token", true)],

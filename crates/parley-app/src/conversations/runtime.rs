@@ -16,7 +16,8 @@
 //!   answers with the help text. Neither moves the flow. A keyword with no open
 //!   conversation is kept in a conversation of its own, closed at once, so the next
 //!   message starts afresh. Texts come from the channel's settings `opt_out_text`,
-//!   `opt_in_text` and `help_text`, else short defaults naming the organization.
+//!   `opt_in_text` and `help_text`, else (for help) the organization's help text, else
+//!   short defaults naming the organization.
 //! * **People's conversations.** A message to a queued or assigned conversation is only
 //!   recorded (and announced): the flow is stopped while people have it.
 //! * **Flows.** A conversation runs the flow version it started with; compiled versions

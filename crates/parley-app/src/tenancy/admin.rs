@@ -50,6 +50,8 @@ fn new_root(name: &str, now: chrono::DateTime<chrono::Utc>) -> Result<NewOrganiz
             .parse::<TimeZoneName>()
             .map_err(|e| AppError::Internal(Box::new(e)))?,
         locale: DateOrder::Dmy,
+        help_text: None,
+        contact_hours: parley_domain::ContactHours::default(),
         created_at: now,
     })
 }
@@ -151,6 +153,8 @@ impl App {
             new.timezone = parent_org.timezone;
             new.locale = parent_org.locale;
             new.region = parent_org.region;
+            new.help_text = parent_org.help_text;
+            new.contact_hours = parent_org.contact_hours;
         }
         let entry = self.audit(
             Some(new.id),

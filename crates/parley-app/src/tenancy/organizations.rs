@@ -1,8 +1,8 @@
 //! Organizations and sub-organizations.
 
 use parley_domain::{
-    AuditAction, CountryCode, DateOrder, NewOrganization, OrgId, Organization, OrganizationPatch,
-    Permission, TimeZoneName,
+    AuditAction, ContactHours, CountryCode, DateOrder, NewOrganization, OrgId, Organization,
+    OrganizationPatch, Patch, Permission, TimeZoneName,
 };
 use parley_store::{Page, PageRequest};
 
@@ -25,6 +25,47 @@ pub struct OrganizationSettings {
     pub timezone: Option<String>,
     /// Date order for imports: `dmy` or `mdy`.
     pub locale: Option<String>,
+    /// The answer to `HELP` on channels without their own (up to 480 characters);
+    /// `Some("")` removes it.
+    pub help_text: Option<String>,
+    /// When contacts may be messaged unless a campaign names its own window.
+    pub contact_hours: Option<ContactHoursInput>,
+}
+
+/// Contact hours as a request writes them; an absent part is the default's (every day,
+/// 08:00 to 21:00).
+#[derive(Debug, Clone, Default)]
+pub struct ContactHoursInput {
+    /// Weekdays, `mon` to `sun`.
+    pub days: Option<Vec<String>>,
+    /// Opening time, `HH:MM`.
+    pub opens: Option<String>,
+    /// Closing time, `HH:MM`.
+    pub closes: Option<String>,
+}
+
+/// The longest help text: three SMS parts of GSM-7 (3 × 153 characters) and then some.
+pub const HELP_TEXT_MAX: usize = 480;
+
+/// Contact hours checked by the campaign window's own rules, each problem named
+/// `contact_hours.<part>`.
+pub(crate) fn check_contact_hours(
+    input: &ContactHoursInput,
+) -> Result<ContactHours, Vec<FieldError>> {
+    let standard = ContactHours::default();
+    let hours = ContactHours {
+        days: input.days.clone().unwrap_or(standard.days),
+        opens: input.opens.clone().unwrap_or(standard.opens),
+        closes: input.closes.clone().unwrap_or(standard.closes),
+    };
+    let days: Vec<&str> = hours.days.iter().map(String::as_str).collect();
+    parley_campaign::SendWindow::check(&days, &hours.opens, &hours.closes).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| FieldError::new(format!("contact_hours.{}", e.field), e.reason))
+            .collect::<Vec<_>>()
+    })?;
+    Ok(hours)
 }
 
 /// Reads one setting with `parse`, adding its problem to `errors`.
@@ -83,6 +124,26 @@ impl OrganizationSettings {
             l.parse::<DateOrder>()
                 .map_err(|_| "must be dmy or mdy".to_owned())
         });
+        let help_text = match self.help_text.as_deref().map(str::trim) {
+            None => Patch::Keep,
+            Some("") => Patch::Clear,
+            Some(text) if text.chars().count() > HELP_TEXT_MAX => {
+                errors.push(FieldError::new(
+                    "help_text",
+                    format!("must be at most {HELP_TEXT_MAX} characters"),
+                ));
+                Patch::Keep
+            }
+            Some(text) => Patch::Set(text.to_owned()),
+        };
+        let contact_hours = match self.contact_hours.as_ref().map(check_contact_hours) {
+            None => None,
+            Some(Ok(hours)) => Some(hours),
+            Some(Err(problems)) => {
+                errors.extend(problems);
+                None
+            }
+        };
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -92,6 +153,8 @@ impl OrganizationSettings {
             default_country,
             timezone,
             locale,
+            help_text,
+            contact_hours,
         })
     }
 }
@@ -114,6 +177,14 @@ impl App {
             default_country: input.default_country.unwrap_or(parent.default_country),
             timezone: input.timezone.unwrap_or_else(|| parent.timezone.clone()),
             locale: input.locale.unwrap_or(parent.locale),
+            help_text: match input.help_text {
+                Patch::Keep => parent.help_text.clone(),
+                Patch::Clear => None,
+                Patch::Set(text) => Some(text),
+            },
+            contact_hours: input
+                .contact_hours
+                .unwrap_or_else(|| parent.contact_hours.clone()),
             created_at: self.clock.now(),
         };
         let detail = serde_json::json!({"name": new.name, "parent_id": parent.id});
@@ -172,6 +243,12 @@ impl App {
             "default_country": patch.default_country.map(|c| c.to_string()),
             "timezone": patch.timezone.as_ref().map(ToString::to_string),
             "locale": patch.locale.map(DateOrder::as_str),
+            "help_text": match &patch.help_text {
+                Patch::Keep => serde_json::Value::Null,
+                Patch::Clear => serde_json::json!(""),
+                Patch::Set(text) => serde_json::json!(text),
+            },
+            "contact_hours": patch.contact_hours,
         });
         let entry = self.audit(
             Some(id),

@@ -221,7 +221,8 @@ pub struct FilterRequest {
     pub fields: Map<String, Value>,
 }
 
-/// When a campaign sends; each part defaults (every day, 08:00, 21:00).
+/// When a campaign sends; each part left out is the organization's contact hours' (at
+/// first every day, 08:00 to 21:00). The same shape gives an organization's contact hours.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WindowRequest {

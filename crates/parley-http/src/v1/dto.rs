@@ -24,10 +24,25 @@ pub struct OrganizationResponse {
     pub timezone: String,
     /// `dmy` or `mdy`.
     pub locale: String,
+    /// The answer to `HELP` on channels without their own.
+    pub help_text: Option<String>,
+    /// When contacts may be messaged unless a campaign names its own window.
+    pub contact_hours: ContactHoursResponse,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+/// An organization's contact hours.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactHoursResponse {
+    /// Weekdays, `mon` … `sun`.
+    pub days: Vec<String>,
+    /// `HH:MM`, local to each contact.
+    pub opens: String,
+    /// `HH:MM` (or `24:00`), local to each contact.
+    pub closes: String,
 }
 
 impl From<Organization> for OrganizationResponse {
@@ -40,6 +55,12 @@ impl From<Organization> for OrganizationResponse {
             default_country: o.default_country.to_string(),
             timezone: o.timezone.to_string(),
             locale: o.locale.as_str().to_owned(),
+            help_text: o.help_text,
+            contact_hours: ContactHoursResponse {
+                days: o.contact_hours.days,
+                opens: o.contact_hours.opens,
+                closes: o.contact_hours.closes,
+            },
             created_at: o.created_at,
             updated_at: o.updated_at,
         }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use http::StatusCode;
-use parley_app::tenancy::OrganizationSettings;
+use parley_app::tenancy::{ContactHoursInput, OrganizationSettings};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -14,7 +14,7 @@ use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
 use crate::problem::{ApiError, Problem};
 
 /// A sub-organization to create under the acting organization; absent settings are
-/// inherited from it.
+/// copied from it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
@@ -32,6 +32,13 @@ pub struct CreateOrganizationRequest {
     /// `dmy` or `mdy`.
     #[schema(value_type = Option<super::vocab::LocaleName>)]
     pub locale: Option<String>,
+    /// The answer to `HELP` and `INFO` on channels without a `help_text` of their own;
+    /// an empty string removes it.
+    #[schema(max_length = 480)]
+    pub help_text: Option<String>,
+    /// When contacts may be messaged: the send window of a campaign that names none.
+    /// A part left out is every day, 08:00 or 21:00.
+    pub contact_hours: Option<super::campaigns::WindowRequest>,
 }
 
 /// Settings to change; absent fields are kept. The parent cannot change.
@@ -52,6 +59,21 @@ pub struct UpdateOrganizationRequest {
     /// `dmy` or `mdy`.
     #[schema(value_type = Option<super::vocab::LocaleName>)]
     pub locale: Option<String>,
+    /// The answer to `HELP` and `INFO` on channels without a `help_text` of their own;
+    /// an empty string removes it.
+    #[schema(max_length = 480)]
+    pub help_text: Option<String>,
+    /// When contacts may be messaged: the send window of a campaign that names none.
+    /// A part left out is every day, 08:00 or 21:00.
+    pub contact_hours: Option<super::campaigns::WindowRequest>,
+}
+
+fn hours(w: super::campaigns::WindowRequest) -> ContactHoursInput {
+    ContactHoursInput {
+        days: w.days,
+        opens: w.opens,
+        closes: w.closes,
+    }
 }
 
 /// The acting organization and every organization below it.
@@ -85,6 +107,8 @@ pub async fn create(
         default_country: body.default_country,
         timezone: body.timezone,
         locale: body.locale,
+        help_text: body.help_text,
+        contact_hours: body.contact_hours.map(hours),
     };
     let org = state.app.create_organization(&access, &settings).await?;
     Ok((StatusCode::CREATED, Json(org.into())))
@@ -119,6 +143,8 @@ pub async fn update(
         default_country: body.default_country,
         timezone: body.timezone,
         locale: body.locale,
+        help_text: body.help_text,
+        contact_hours: body.contact_hours.map(hours),
     };
     Ok(Json(
         state

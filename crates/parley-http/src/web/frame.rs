@@ -2,7 +2,7 @@
 //! session's organization and those below it as links, the person's other memberships as
 //! switches that move the session there), the sections the person may use
 //! (Conversations; Canned replies for supervisors and above; Organizations, People,
-//! Integrations and Queues for administrators), and the person's menu (Available / Away,
+//! Integrations, Channels and Queues for administrators), and the person's menu (Available / Away,
 //! keyboard shortcuts, sign out).
 
 use parley_domain::{OrgId, Permission};
@@ -20,6 +20,7 @@ pub(crate) enum Section {
     Organizations,
     People,
     Integrations,
+    Channels,
     Queues,
 }
 
@@ -32,6 +33,7 @@ impl Section {
             Section::Organizations => "Organizations",
             Section::People => "People",
             Section::Integrations => "Integrations",
+            Section::Channels => "Channels",
             Section::Queues => "Queues",
         }
     }
@@ -44,6 +46,7 @@ impl Section {
             Section::Organizations => "organizations",
             Section::People => "people",
             Section::Integrations => "integrations",
+            Section::Channels => "channels",
             Section::Queues => "queues",
         }
     }
@@ -108,6 +111,7 @@ impl Frame {
             (Section::Organizations, administers),
             (Section::People, administers),
             (Section::Integrations, administers),
+            (Section::Channels, administers),
             (Section::Queues, administers),
         ]
         .into_iter()

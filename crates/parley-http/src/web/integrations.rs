@@ -19,7 +19,7 @@ use parley_store::PageRequest;
 
 use super::assets::{self, Assets};
 use super::frame::{Frame, Section};
-use super::pages::{PageError, problem_words, render};
+use super::pages::{PageError, Posted, problem_words, render};
 use super::session::{Session, Viewer, check_form};
 use crate::AppState;
 use crate::problem::ApiError;
@@ -39,21 +39,16 @@ pub(crate) struct IntegrationForm {
 
 impl IntegrationForm {
     /// Reads the posted pairs (a repeated name does not fit a plain struct).
-    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        let mut form = Self::default();
-        for (name, value) in pairs {
-            match name.as_str() {
-                "csrf" => form.csrf = value,
-                "action" => form.action = value,
-                "id" => form.id = value,
-                "url" => form.url = value,
-                "description" => form.description = value,
-                "events" => form.events.push(value),
-                "kind" => form.kind = value,
-                _ => {}
-            }
+    fn from_posted(p: &Posted) -> Self {
+        Self {
+            csrf: p.text("csrf"),
+            action: p.text("action"),
+            id: p.text("id"),
+            url: p.text("url"),
+            description: p.text("description"),
+            events: p.all("events"),
+            kind: p.text("kind"),
         }
-        form
     }
 }
 
@@ -131,7 +126,7 @@ pub(crate) async fn act(
     Path(org): Path<OrgId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let form = IntegrationForm::from_pairs(pairs);
+    let form = IntegrationForm::from_posted(&Posted::new(pairs));
     check_form(&state, &headers, Some(&session), &form.csrf)?;
     let viewer = Viewer::on(&state, &session, org).await?;
     let app = &state.app;

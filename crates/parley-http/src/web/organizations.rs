@@ -1,6 +1,8 @@
 //! `/app/{org}/organizations`: the organization and every sub-organization below it, as
 //! a tree, for administrators. Each can be edited in place (name, region, **Default
-//! country**, time zone, **Date order**); a sub-organization is added under any of them.
+//! country**, time zone, **Date order**, the help text that answers `HELP` on channels
+//! without their own, and the contact hours a campaign sends in when it names no window);
+//! a sub-organization is added under any of them.
 //!
 //! A new sub-organization starts with its parent's settings for every field left blank,
 //! and the tree says which of each organization's settings are the same as its parent's
@@ -15,47 +17,66 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::HeaderMap;
 use parley_app::AppError;
-use parley_app::tenancy::OrganizationSettings;
-use parley_domain::{DateOrder, OrgId, Organization, Permission, TimeZoneName};
+use parley_app::tenancy::{ContactHoursInput, OrganizationSettings};
+use parley_domain::{ContactHours, DateOrder, OrgId, Organization, Permission, TimeZoneName};
 use parley_store::PageRequest;
-use serde::Deserialize;
 
 use super::assets::{self, Assets};
 use super::frame::{Frame, Section};
-use super::pages::{PageError, Refusal, render};
+use super::pages::{PageError, Posted, Refusal, render};
 use super::session::{Session, Viewer, check_form};
 use crate::AppState;
 
 /// How many organizations the tree lists.
 const MOST: u32 = 500;
 
-/// A form of the page as posted: `action` is `create` (under `id`) or `update` (of `id`).
-#[derive(Debug, Default, Deserialize)]
+/// A form of the page as posted: `action` is `create` (under `id`) or `update` (of `id`);
+/// `days` repeats, one per ticked weekday.
+#[derive(Debug, Default)]
 pub(crate) struct OrganizationForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     action: String,
-    #[serde(default)]
     id: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     region: String,
-    #[serde(default)]
     default_country: String,
-    #[serde(default)]
     timezone: String,
-    #[serde(default)]
     locale: String,
+    help_text: String,
+    days: Vec<String>,
+    opens: String,
+    closes: String,
 }
 
 impl OrganizationForm {
-    /// The settings it writes: on a new organization a blank field is its parent's.
+    fn from_posted(p: &Posted) -> Self {
+        Self {
+            csrf: p.text("csrf"),
+            action: p.text("action"),
+            id: p.text("id"),
+            name: p.text("name"),
+            region: p.text("region"),
+            default_country: p.text("default_country"),
+            timezone: p.text("timezone"),
+            locale: p.text("locale"),
+            help_text: p.text("help_text"),
+            days: p.all("days"),
+            opens: p.text("opens"),
+            closes: p.text("closes"),
+        }
+    }
+
+    /// The settings it writes. On a new organization a blank field is its parent's, and
+    /// so are the contact hours when no day is ticked and no time given; on an edit the
+    /// form holds every setting (an emptied help text removes it).
     fn settings(&self) -> OrganizationSettings {
         let given = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        let creating = self.action == "create";
+        let hours_given = !creating
+            || !self.days.is_empty()
+            || given(&self.opens).or(given(&self.closes)).is_some();
         OrganizationSettings {
-            name: if self.action == "create" {
+            name: if creating {
                 given(&self.name)
             } else {
                 Some(self.name.clone())
@@ -64,9 +85,30 @@ impl OrganizationForm {
             default_country: given(&self.default_country).map(|c| c.to_ascii_uppercase()),
             timezone: given(&self.timezone),
             locale: given(&self.locale),
+            help_text: if creating {
+                given(&self.help_text)
+            } else {
+                Some(self.help_text.clone())
+            },
+            contact_hours: hours_given.then(|| ContactHoursInput {
+                days: Some(self.days.clone()),
+                opens: given(&self.opens),
+                closes: given(&self.closes),
+            }),
         }
     }
 }
+
+/// The weekdays as the contact-hours boxes show them: (value, label).
+const WEEKDAYS: [(&str, &str); 7] = [
+    ("mon", "Mon"),
+    ("tue", "Tue"),
+    ("wed", "Wed"),
+    ("thu", "Thu"),
+    ("fri", "Fri"),
+    ("sat", "Sat"),
+    ("sun", "Sun"),
+];
 
 /// A setting as the tree shows it.
 struct Setting {
@@ -89,12 +131,25 @@ struct Node {
 }
 
 /// A form's values (the stored ones, or what was typed when it was refused).
+#[derive(Default)]
 struct Values {
     name: String,
     region: String,
     default_country: String,
     timezone: String,
     locale: String,
+    help_text: String,
+    /// Each weekday: (value, label, ticked).
+    days: Vec<(&'static str, &'static str, bool)>,
+    opens: String,
+    closes: String,
+}
+
+fn day_boxes(ticked: &[String]) -> Vec<(&'static str, &'static str, bool)> {
+    WEEKDAYS
+        .iter()
+        .map(|(value, label)| (*value, *label, ticked.iter().any(|t| t == value)))
+        .collect()
 }
 
 impl Values {
@@ -105,6 +160,10 @@ impl Values {
             default_country: o.default_country.to_string(),
             timezone: o.timezone.as_str().to_owned(),
             locale: o.locale.as_str().to_owned(),
+            help_text: o.help_text.clone().unwrap_or_default(),
+            days: day_boxes(&o.contact_hours.days),
+            opens: o.contact_hours.opens.clone(),
+            closes: o.contact_hours.closes.clone(),
         }
     }
 
@@ -115,6 +174,10 @@ impl Values {
             default_country: f.default_country.clone(),
             timezone: f.timezone.clone(),
             locale: f.locale.clone(),
+            help_text: f.help_text.clone(),
+            days: day_boxes(&f.days),
+            opens: f.opens.clone(),
+            closes: f.closes.clone(),
         }
     }
 }
@@ -150,8 +213,9 @@ pub(crate) async fn act(
     headers: HeaderMap,
     session: Session,
     Path(org): Path<OrgId>,
-    Form(form): Form<OrganizationForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let form = OrganizationForm::from_posted(&Posted::new(pairs));
     check_form(&state, &headers, Some(&session), &form.csrf)?;
     let viewer = Viewer::on(&state, &session, org).await?;
     let app = &state.app;
@@ -245,11 +309,8 @@ async fn show(
         None => (
             org.to_string(),
             Values {
-                name: String::new(),
-                region: String::new(),
-                default_country: String::new(),
-                timezone: String::new(),
-                locale: String::new(),
+                days: day_boxes(&[]),
+                ..Values::default()
             },
             None,
         ),
@@ -326,5 +387,40 @@ fn settings(o: &Organization, parent: Option<&Organization>) -> Vec<Setting> {
             value: o.region.clone(),
             inherited: same(&|x| x.region.clone()),
         },
+        Setting {
+            label: "Contact hours",
+            value: hours_words(&o.contact_hours),
+            inherited: same(&|x| hours_words(&x.contact_hours)),
+        },
+        Setting {
+            label: "Help text",
+            value: o
+                .help_text
+                .clone()
+                .unwrap_or_else(|| "Parley's own".to_owned()),
+            inherited: same(&|x| x.help_text.clone().unwrap_or_default()),
+        },
     ]
+}
+
+/// Contact hours in a few words: "Mon–Fri 09:00–17:30", "Every day 08:00–21:00".
+fn hours_words(h: &ContactHours) -> String {
+    let every = WEEKDAYS.iter().all(|(d, _)| h.days.iter().any(|x| x == d));
+    let weekdays = WEEKDAYS[..5]
+        .iter()
+        .all(|(d, _)| h.days.iter().any(|x| x == d))
+        && h.days.len() == 5;
+    let days = if every {
+        "Every day".to_owned()
+    } else if weekdays {
+        "Mon–Fri".to_owned()
+    } else {
+        WEEKDAYS
+            .iter()
+            .filter(|(d, _)| h.days.iter().any(|x| x == d))
+            .map(|(_, label)| *label)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!("{days} {}–{}", h.opens, h.closes)
 }

@@ -172,3 +172,36 @@ impl Refusal {
             .map(|(_, m)| m.as_str())
     }
 }
+
+/// A posted form read by name, for forms where a name repeats (one per ticked box): the
+/// pairs as the browser sent them.
+#[derive(Debug, Default)]
+pub(crate) struct Posted(Vec<(String, String)>);
+
+impl Posted {
+    pub(crate) fn new(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
+    }
+
+    /// The first value of `name`, or "" when the form has none.
+    pub(crate) fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The first value of `name`, owned.
+    pub(crate) fn text(&self, name: &str) -> String {
+        self.get(name).to_owned()
+    }
+
+    /// Every value of `name`, in the order sent.
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}

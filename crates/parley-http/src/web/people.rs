@@ -27,7 +27,7 @@ use parley_store::PageRequest;
 
 use super::assets::{self, Assets};
 use super::frame::{Frame, Section};
-use super::pages::{PageError, Refusal, render};
+use super::pages::{PageError, Posted, Refusal, render};
 use super::session::{Session, Viewer, check_form};
 use crate::AppState;
 
@@ -45,21 +45,16 @@ pub(crate) struct PeopleForm {
 }
 
 impl PeopleForm {
-    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        let mut form = Self::default();
-        for (name, value) in pairs {
-            match name.as_str() {
-                "csrf" => form.csrf = value,
-                "action" => form.action = value,
-                "id" => form.id = value,
-                "role" => form.role = value,
-                "email" => form.email = value,
-                "name" => form.name = value,
-                "permissions" => form.permissions.push(value),
-                _ => {}
-            }
+    fn from_posted(p: &Posted) -> Self {
+        Self {
+            csrf: p.text("csrf"),
+            action: p.text("action"),
+            id: p.text("id"),
+            role: p.text("role"),
+            email: p.text("email"),
+            name: p.text("name"),
+            permissions: p.all("permissions"),
         }
-        form
     }
 }
 
@@ -163,7 +158,7 @@ pub(crate) async fn act(
     Path(org): Path<OrgId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let form = PeopleForm::from_pairs(pairs);
+    let form = PeopleForm::from_posted(&Posted::new(pairs));
     check_form(&state, &headers, Some(&session), &form.csrf)?;
     let viewer = Viewer::on(&state, &session, org).await?;
     let (app, access) = (&state.app, &viewer.access);

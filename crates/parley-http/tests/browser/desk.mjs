@@ -107,6 +107,13 @@ await runBrowserTest(summary, async (browser) => {
     await page.getByRole("heading", { name: "Queues", level: 1 }).waitFor();
     await check("queues");
     await shot("queues");
+    // Channels: the simulator channel of the test with its form, and the add form.
+    if (width < 600) await page.locator("details.me summary").click();
+    await page.getByRole("link", { name: "Channels" }).click();
+    await page.getByRole("heading", { name: "Channels", level: 1 }).waitFor();
+    await page.locator("details.edit summary").first().click();
+    await check("channels");
+    await shot("channels");
     // Organizations, with a sub-organization refused (every bad field beside its field).
     if (width < 600) await page.locator("details.me summary").click();
     await page.getByRole("link", { name: "Organizations" }).click();

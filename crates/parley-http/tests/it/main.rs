@@ -45,6 +45,8 @@ mod archive;
 mod campaigns;
 // Campaign send windows under a fake clock.
 mod campaign_windows;
+// An organization's help text and contact hours as defaults for channels and campaigns.
+mod organization_settings;
 // Two processes on one PostgreSQL database share a campaign's pace and recipients.
 mod campaign_processes;
 // Credential guessing and floods: the bounded password pool, throttles, lockouts.
@@ -53,6 +55,7 @@ mod sign_in_limits;
 mod idempotency;
 // The web application's pages in process: sign-in, sign-out, headers, the desk.
 mod web;
+mod web_channels;
 mod web_deliveries;
 mod web_integrations;
 mod web_lists;

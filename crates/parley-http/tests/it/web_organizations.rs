@@ -105,6 +105,14 @@ async fn an_administrator_adds_and_edits_organizations_in_the_tree() {
             ("default_country", "us"),
             ("timezone", "America/New_York"),
             ("locale", "mdy"),
+            ("help_text", "North team: call 0800 111 222."),
+            ("days", "mon"),
+            ("days", "tue"),
+            ("days", "wed"),
+            ("days", "thu"),
+            ("days", "fri"),
+            ("opens", "09:00"),
+            ("closes", "17:30"),
         ]))
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -116,6 +124,20 @@ async fn an_administrator_adds_and_edits_organizations_in_the_tree() {
     assert!(
         text.contains("<span>Time zone: America/New_York</span>"),
         "{text}"
+    );
+    assert!(text.contains("<span>Contact hours: Mon–Fri 09:00–17:30</span>"));
+    assert!(text.contains("<span>Help text: North team: call 0800 111 222.</span>"));
+    assert_eq!(
+        north.help_text.as_deref(),
+        Some("North team: call 0800 111 222.")
+    );
+    assert_eq!(
+        north.contact_hours.days,
+        ["mon", "tue", "wed", "thu", "fri"]
+    );
+    assert!(
+        text.contains("<span>Contact hours: Every day 08:00–21:00</span>"),
+        "the root keeps Parley's standard hours"
     );
     assert_eq!(
         t.app.store.get_organization(root).await.unwrap().timezone,
@@ -131,12 +153,23 @@ async fn an_administrator_adds_and_edits_organizations_in_the_tree() {
             ("name", "North"),
             ("default_country", "ZZZ"),
             ("locale", "ymd"),
+            ("opens", "25:00"),
+            ("closes", "17:30"),
         ]))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let refused = html(&r).to_owned();
     assert!(refused.contains(&format!("id=\"org-{north_id}-country-problem\"")));
     assert!(refused.contains(&format!("id=\"org-{north_id}-locale-problem\"")));
+    assert!(
+        refused.contains(&format!("id=\"org-{north_id}-days-problem\"")),
+        "no day ticked"
+    );
+    assert!(refused.contains(&format!("id=\"org-{north_id}-opens-problem\"")));
+    assert!(
+        refused.contains("value=\"25:00\""),
+        "what was typed is kept"
+    );
     assert!(refused.contains("<details class=\"edit\" open>"));
 
     // A sub-organization below a sub-organization, with a hostile name.
@@ -159,6 +192,10 @@ async fn an_administrator_adds_and_edits_organizations_in_the_tree() {
     assert!(text.contains("&#60;img src=x onerror=alert(1)&#62;") && !text.contains("<img src=x"));
     assert!(text.contains(&format!("<li class=\"depth-2\" id=\"org-{}\">", deep.id)));
     assert!(text.contains("(as North)"));
+    assert!(
+        text.contains("Contact hours: Mon–Fri 09:00–17:30 (as North)"),
+        "copied at creation"
+    );
 }
 
 #[tokio::test]

@@ -31,6 +31,8 @@ pub fn new_org(name: &str, parent: Option<OrgId>) -> NewOrganization {
         default_country: "IE".parse().unwrap(),
         timezone: "Europe/Dublin".parse().unwrap(),
         locale: parley_domain::DateOrder::Dmy,
+        help_text: None,
+        contact_hours: parley_domain::ContactHours::default(),
         created_at: t0(),
     }
 }

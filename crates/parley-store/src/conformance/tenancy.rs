@@ -150,10 +150,17 @@ pub async fn organization_with_missing_parent_is_not_found(s: &dyn Store) {
 
 pub async fn organization_update_patches_and_audits(s: &dyn Store) {
     let org = create_org(s, "Before", None).await;
+    let weekdays = parley_domain::ContactHours {
+        days: vec!["mon".into(), "fri".into()],
+        opens: "09:30".into(),
+        closes: "17:00".into(),
+    };
     let patch = OrganizationPatch {
         name: Some("After".into()),
         timezone: Some("Europe/London".parse().unwrap()),
         locale: Some(parley_domain::DateOrder::Mdy),
+        help_text: parley_domain::Patch::Set("Call 0800 000 000".into()),
+        contact_hours: Some(weekdays.clone()),
         ..OrganizationPatch::default()
     };
     let updated = s
@@ -168,7 +175,36 @@ pub async fn organization_update_patches_and_audits(s: &dyn Store) {
     assert_eq!(updated.name, "After");
     assert_eq!(updated.timezone.as_str(), "Europe/London");
     assert_eq!(updated.locale, parley_domain::DateOrder::Mdy);
+    assert_eq!(updated.help_text.as_deref(), Some("Call 0800 000 000"));
+    assert_eq!(updated.contact_hours, weekdays);
     assert_eq!(updated.region, org.region, "absent fields are kept");
+    assert_eq!(org.contact_hours, parley_domain::ContactHours::default());
+    let cleared = s
+        .update_organization(
+            org.id,
+            OrganizationPatch {
+                help_text: parley_domain::Patch::Clear,
+                ..OrganizationPatch::default()
+            },
+            at(61),
+            audit(Some(org.id), AuditAction::OrganizationUpdated, 61),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.help_text, None, "the help text is cleared");
+    assert_eq!(cleared.contact_hours, weekdays, "kept when absent");
+    let updated = s
+        .update_organization(
+            org.id,
+            OrganizationPatch {
+                help_text: parley_domain::Patch::Set("Call 0800 000 000".into()),
+                ..OrganizationPatch::default()
+            },
+            at(60),
+            audit(Some(org.id), AuditAction::OrganizationUpdated, 60),
+        )
+        .await
+        .unwrap();
     assert_eq!(updated.created_at, t0());
     assert_eq!(updated.updated_at, at(60));
     assert_eq!(s.get_organization(org.id).await.unwrap(), updated);

@@ -284,10 +284,12 @@ impl<'a> Plan<'a> {
             .settings
             .get(keyword_setting(kind))
             .and_then(Value::as_str)
-            .map_or_else(
-                || default_text(kind, &self.facts.organization.name),
-                str::to_owned,
-            );
+            .map(str::to_owned)
+            .or_else(|| match kind {
+                Keyword::Help => self.facts.organization.help_text.clone(),
+                Keyword::OptOut | Keyword::OptIn => None,
+            })
+            .unwrap_or_else(|| default_text(kind, &self.facts.organization.name));
         let kind_of_address = self.facts.channel.provider.address_kind();
         let organization = self.facts.organization.id;
         match kind {
