@@ -67,6 +67,8 @@ mod web_replies;
 mod desk_browser;
 // A master-key rotation: every stored secret kept, the opt-out list kept, old tokens ended.
 mod key_rotation;
+// The seed's webhook path in Chromium, verified by the Standard Webhooks library.
+mod integrations_browser;
 // Running the browser scripts (chromium, playwright-core, axe-core).
 mod browser;
 // The invitation page in a real browser, with axe-core.
