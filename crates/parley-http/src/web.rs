@@ -17,6 +17,8 @@
 //! * `frame`: the top bar every signed-in page shares.
 //! * `replies`: the organization's canned replies.
 //! * `integrations`: the organization's webhook endpoints (add, test, rotate, delete).
+//! * `custom_values`: the custom value endpoint, its test.
+//! * `sftp`: SFTP destinations (host key pinned from a fetch), their import inboxes.
 //! * `deliveries`: one webhook endpoint's messages and attempts, and replays.
 //! * `channels`: the organization's channels, what to paste into each provider's console.
 //! * `queues`: the organization's queues with their members, and its outcome statuses.
@@ -30,6 +32,7 @@ mod audit;
 mod availability;
 mod channels;
 mod contact;
+mod custom_values;
 mod deliveries;
 mod desk;
 mod frame;
@@ -41,6 +44,7 @@ mod people;
 mod queues;
 mod replies;
 mod session;
+mod sftp;
 mod sign_in;
 mod thread;
 
@@ -72,6 +76,14 @@ pub(crate) fn router() -> Router<AppState> {
             get(integrations::page).post(integrations::act),
         )
         .route("/app/{org}/queues", get(queues::page).post(queues::act))
+        .route(
+            "/app/{org}/integrations/sftp",
+            get(sftp::page).post(sftp::act),
+        )
+        .route(
+            "/app/{org}/integrations/values",
+            get(custom_values::page).post(custom_values::act),
+        )
         .route(
             "/app/{org}/integrations/{id}",
             get(deliveries::page).post(deliveries::replay),

@@ -130,6 +130,12 @@ pub fn check_private_key(text: &str) -> Result<(), SftpError> {
         .map_err(|e| SftpError::BadPrivateKey(e.to_string()))
 }
 
+/// The SHA-256 fingerprint of a public key in OpenSSH form (`SHA256:…`, as `ssh-keygen
+/// -lf` prints it), for people comparing it with what the server's owner says.
+pub fn host_key_fingerprint(text: &str) -> Result<String, SftpError> {
+    parse_host_key(text).map(|key| fingerprint(&key))
+}
+
 fn fingerprint(key: &PublicKey) -> String {
     key.fingerprint(russh::keys::HashAlg::Sha256).to_string()
 }

@@ -123,6 +123,22 @@ pub struct SftpHook {
     pub host_key: String,
 }
 
+impl SftpHook {
+    /// The pinned host key's SHA-256 fingerprint (`SHA256:…`).
+    #[must_use]
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.host_key)
+    }
+}
+
+/// The SHA-256 fingerprint (`SHA256:…`) of a host key in OpenSSH form, or words saying it
+/// is not one.
+#[must_use]
+pub fn fingerprint(host_key: &str) -> String {
+    parley_sftp::host_key_fingerprint(host_key)
+        .unwrap_or_else(|_| "not a readable public key".to_owned())
+}
+
 /// An SFTP hook to create, or the fields to change (`None` keeps a field).
 #[derive(Debug, Clone, Default)]
 pub struct SftpHookInput {

@@ -2,7 +2,7 @@
 // Integrations, presses Add webhook with the Callback URL of a local receiver and two
 // events ticked, copies the signing secret shown once, then sends each of the five
 // sample requests (Test kind, Test) and reads the answer shown beside the endpoint; opens
-// the endpoint's messages and attempts. The pages are audited with axe-core in both
+// the endpoint's messages and attempts, then the custom value and SFTP pages. The pages are audited with axe-core in both
 // themes. Run by the Rust test `integrations_browser` with BASE, EMAIL, PASSWORD and
 // RECEIVER; prints a JSON summary (the secret, each test's answer as the page says it).
 import { audit, runBrowserTest } from "./launch.mjs";
@@ -60,5 +60,14 @@ await runBrowserTest(summary, async (browser) => {
   await page.getByRole("link", { name: /Messages and attempts/ }).click();
   await page.getByRole("heading", { name: RECEIVER, level: 1 }).waitFor();
   await check("messages");
+
+  // The other two kinds of integration, empty, as a new organization first sees them.
+  await page.getByRole("link", { name: "Integrations" }).first().click();
+  await page.getByRole("navigation", { name: "Integrations" }).getByRole("link", { name: "Custom values" }).click();
+  await page.getByRole("heading", { name: "Custom values", level: 1 }).waitFor();
+  await check("custom-values");
+  await page.getByRole("navigation", { name: "Integrations" }).getByRole("link", { name: "SFTP" }).click();
+  await page.getByRole("heading", { name: "SFTP", level: 1 }).waitFor();
+  await check("sftp");
   await context.close();
 });

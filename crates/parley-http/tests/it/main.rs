@@ -56,6 +56,7 @@ mod idempotency;
 // The web application's pages in process: sign-in, sign-out, headers, the desk.
 mod web;
 mod web_channels;
+mod web_custom_values;
 mod web_deliveries;
 mod web_integrations;
 mod web_lists;
@@ -63,6 +64,7 @@ mod web_organizations;
 mod web_people;
 mod web_queues;
 mod web_replies;
+mod web_sftp;
 // The agent desk in Chromium: sign in, read a waiting conversation, sign out; axe-core.
 mod desk_browser;
 // A master-key rotation: every stored secret kept, the opt-out list kept, old tokens ended.
