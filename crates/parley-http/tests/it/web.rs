@@ -7,7 +7,7 @@
 
 use axum::body::Body;
 use http::{Method, Request};
-use parley_domain::Role;
+use parley_domain::{OrgId, Role};
 use parley_testkit::{OWNER_PASSWORD, TestApp, TestResponse};
 use serde_json::json;
 
@@ -25,6 +25,31 @@ pub(crate) fn form(path: &str, cookies: &str, fields: &[(&str, &str)]) -> Reques
         .header("sec-fetch-site", "same-origin")
         .body(Body::from(body))
         .unwrap()
+}
+
+/// A poster of forms to `path` as the session `cookies`, each with the page's `csrf` token
+/// before the fields given.
+pub(crate) fn poster<'a>(
+    path: &'a str,
+    cookies: &'a str,
+    csrf: &'a str,
+) -> impl Fn(&[(&str, &str)]) -> Request<Body> + 'a {
+    move |fields| {
+        let mut all = vec![("csrf", csrf)];
+        all.extend_from_slice(fields);
+        form(path, cookies, &all)
+    }
+}
+
+/// The session cookies of a new person with `role` on `org` (`email`, password
+/// `"<local part> password 1"`), signed in through the page.
+pub(crate) async fn person(t: &TestApp, org: OrgId, email: &str, role: Role) -> String {
+    let local = email.split('@').next().unwrap_or(email);
+    let password = format!("{local} password 1");
+    t.create_user(org, email, local, password.clone(), role)
+        .await
+        .unwrap();
+    cookies_of(&sign_in(t, email, &password, "").await)
 }
 
 pub(crate) fn get(path: &str, cookies: &str) -> Request<Body> {

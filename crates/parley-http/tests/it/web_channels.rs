@@ -11,7 +11,9 @@ use parley_domain::Role;
 use parley_testkit::{OWNER_PASSWORD, TestApp};
 use serde_json::json;
 
-use crate::web::{OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, sign_in};
+use crate::web::{
+    OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, person, poster, sign_in,
+};
 
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 
@@ -37,11 +39,7 @@ async fn an_administrator_adds_and_edits_channels_in_the_page() {
         "published flows to choose"
     );
     let csrf = csrf_field(&text);
-    let post = |fields: &[(&str, &str)]| {
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        form(&path, &owner, &all)
-    };
+    let post = poster(&path, &owner, &csrf);
 
     let refused = t
         .send(post(&[
@@ -238,16 +236,7 @@ async fn an_administrator_adds_and_edits_channels_in_the_page() {
 async fn channels_are_for_administrators_only() {
     let t = TestApp::new().await;
     let org = t.root.organization;
-    t.create_user(
-        org,
-        "sue@example.test",
-        "Sue",
-        "sue password 1".into(),
-        Role::Supervisor,
-    )
-    .await
-    .unwrap();
-    let sue = cookies_of(&sign_in(&t, "sue@example.test", "sue password 1", "").await);
+    let sue = person(&t, org, "sue@example.test", Role::Supervisor).await;
     let path = format!("/app/{org}/channels");
     assert_eq!(t.send(get(&path, &sue)).await.status, StatusCode::FORBIDDEN);
     let desk = html(

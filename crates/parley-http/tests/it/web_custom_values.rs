@@ -7,7 +7,9 @@ use http::StatusCode;
 use parley_domain::Role;
 use parley_testkit::{OWNER_PASSWORD, Receiver, Reply, TestApp};
 
-use crate::web::{OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, sign_in};
+use crate::web::{
+    OWNER, assert_page_headers, cookies_of, csrf_field, get, html, person, poster, sign_in,
+};
 
 #[tokio::test]
 async fn an_administrator_sets_tests_and_removes_the_custom_value_endpoint() {
@@ -25,11 +27,7 @@ async fn an_administrator_sets_tests_and_removes_the_custom_value_endpoint() {
     assert!(text.contains("No custom value endpoint yet"));
     assert!(!text.contains("id=\"test-title\""), "nothing to test yet");
     let csrf = csrf_field(&text);
-    let post = |fields: &[(&str, &str)]| {
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        form(&path, &owner, &all)
-    };
+    let post = poster(&path, &owner, &csrf);
 
     let r = t
         .send(post(&[
@@ -134,15 +132,6 @@ async fn an_administrator_sets_tests_and_removes_the_custom_value_endpoint() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(html(&t.send(get(&path, &owner)).await).contains("No custom value endpoint yet"));
 
-    t.create_user(
-        org,
-        "sue@example.test",
-        "Sue",
-        "sue password 1".into(),
-        Role::Supervisor,
-    )
-    .await
-    .unwrap();
-    let sue = cookies_of(&sign_in(&t, "sue@example.test", "sue password 1", "").await);
+    let sue = person(&t, org, "sue@example.test", Role::Supervisor).await;
     assert_eq!(t.send(get(&path, &sue)).await.status, StatusCode::FORBIDDEN);
 }

@@ -10,7 +10,7 @@ use parley_domain::Role;
 use parley_testkit::{OWNER_PASSWORD, Receiver, TestApp};
 
 use crate::web::{
-    OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, location, sign_in,
+    OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, location, poster, sign_in,
 };
 
 /// The text between `start` and the next `end` in `page`.
@@ -52,11 +52,7 @@ async fn an_administrator_adds_tests_rotates_and_deletes_a_webhook_in_the_page()
         );
     }
     let csrf = csrf_field(&text);
-    let post = |fields: &[(&str, &str)]| {
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        form(&path, &owner, &all)
-    };
+    let post = poster(&path, &owner, &csrf);
 
     // A bad URL is named next to its field, the boxes ticked stay ticked.
     let refused = t

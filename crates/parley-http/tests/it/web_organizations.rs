@@ -9,7 +9,9 @@ use http::StatusCode;
 use parley_domain::{OrgId, Role};
 use parley_testkit::{OWNER_PASSWORD, TestApp};
 
-use crate::web::{OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, sign_in};
+use crate::web::{
+    OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, poster, sign_in,
+};
 
 async fn organization_named(t: &TestApp, name: &str) -> parley_domain::Organization {
     let all = t.app.admin_list_organizations().await.unwrap();
@@ -34,11 +36,7 @@ async fn an_administrator_adds_and_edits_organizations_in_the_tree() {
         "time zones to choose from"
     );
     let csrf = csrf_field(&text);
-    let post = |fields: &[(&str, &str)]| {
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        form(&path, &owner, &all)
-    };
+    let post = poster(&path, &owner, &csrf);
     let see = || async { html(&t.send(get(&path, &owner)).await).to_owned() };
     let root_id = root.to_string();
 

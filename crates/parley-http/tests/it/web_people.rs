@@ -10,7 +10,9 @@ use http::{Method, StatusCode};
 use parley_domain::{ApiKeyId, Role};
 use parley_testkit::{OWNER_PASSWORD, TestApp};
 
-use crate::web::{OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, sign_in};
+use crate::web::{
+    OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, poster, sign_in,
+};
 
 /// The text between `start` and the next `<` after it.
 fn text_after<'a>(page: &'a str, start: &str) -> &'a str {
@@ -53,11 +55,7 @@ async fn an_administrator_manages_people_invitations_and_keys_in_the_page() {
         "the owner is marked"
     );
     let csrf = csrf_field(&text);
-    let post = |fields: &[(&str, &str)]| {
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        form(&path, &owner, &all)
-    };
+    let post = poster(&path, &owner, &csrf);
     let see = || async { html(&t.send(get(&path, &owner)).await).to_owned() };
     let ann_id = ann.id.to_string();
 

@@ -7,7 +7,9 @@ use http::StatusCode;
 use parley_domain::Role;
 use parley_testkit::{OWNER_PASSWORD, TestApp};
 
-use crate::web::{OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, sign_in};
+use crate::web::{
+    OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, poster, sign_in,
+};
 
 #[tokio::test]
 async fn an_administrator_manages_queues_members_and_outcome_statuses_in_the_page() {
@@ -41,11 +43,7 @@ async fn an_administrator_manages_queues_members_and_outcome_statuses_in_the_pag
         "nor its own status"
     );
     let csrf = csrf_field(&text);
-    let post = |fields: &[(&str, &str)]| {
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        form(&path, &owner, &all)
-    };
+    let post = poster(&path, &owner, &csrf);
     let see = || async { html(&t.send(get(&path, &owner)).await).to_owned() };
 
     let refused = t

@@ -9,7 +9,7 @@ use parley_domain::Role;
 
 use crate::web::{
     assert_page_headers, cookies_of, csrf_field, first_row, form, get, html, location, maria_waits,
-    sign_in,
+    poster, sign_in,
 };
 
 #[tokio::test]
@@ -26,11 +26,7 @@ async fn canned_replies_are_managed_by_supervisors_and_offered_filled_in_the_des
         "the top bar links the page for a supervisor and above"
     );
     let csrf = csrf_field(html(&page));
-    let post = |fields: &[(&str, &str)]| {
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        form(&path, &owner, &all)
-    };
+    let post = poster(&path, &owner, &csrf);
 
     // Every bad field at once, and what was typed stays in the form.
     let refused = t

@@ -11,7 +11,9 @@ use http::StatusCode;
 use parley_domain::Role;
 use parley_testkit::{OWNER_PASSWORD, Sshd, TestApp};
 
-use crate::web::{OWNER, assert_page_headers, cookies_of, csrf_field, form, get, html, sign_in};
+use crate::web::{
+    OWNER, assert_page_headers, cookies_of, csrf_field, get, html, person, poster, sign_in,
+};
 
 /// What `ssh-keygen -lf` says of `public_key`: its `SHA256:…` fingerprint.
 fn keygen_fingerprint(public_key: &str) -> String {
@@ -50,11 +52,7 @@ async fn an_administrator_pins_a_host_key_adds_a_destination_and_polls_its_inbox
     assert!(text.contains("No SFTP destinations yet."));
     let csrf = csrf_field(&text);
     let port = sshd.port.to_string();
-    let post = |fields: &[(&str, &str)]| {
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        form(&path, &owner, &all)
-    };
+    let post = poster(&path, &owner, &csrf);
 
     let fetched = t
         .send(post(&[
@@ -173,16 +171,7 @@ async fn an_administrator_pins_a_host_key_adds_a_destination_and_polls_its_inbox
         "a stopped inbox is not polled"
     );
 
-    t.create_user(
-        org,
-        "sue@example.test",
-        "Sue",
-        "sue password 1".into(),
-        Role::Supervisor,
-    )
-    .await
-    .unwrap();
-    let sue = cookies_of(&sign_in(&t, "sue@example.test", "sue password 1", "").await);
+    let sue = person(&t, org, "sue@example.test", Role::Supervisor).await;
     assert_eq!(t.send(get(&path, &sue)).await.status, StatusCode::FORBIDDEN);
     let r = t.send(post(&[("action", "delete"), ("id", &id)])).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
