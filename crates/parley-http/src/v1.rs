@@ -29,7 +29,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
-pub(crate) use imports::{MAX_ROWS_BODY, MAX_UPLOAD_CEILING};
+pub(crate) use imports::{MAX_ROWS_BODY, MAX_UPLOAD_CEILING, receive_file};
 
 /// The document's header: title, version, security schemes.
 pub(crate) fn base_document() -> OpenApi {

@@ -20,6 +20,9 @@
 //! * `custom_values`: the custom value endpoint, its test.
 //! * `sftp`: SFTP destinations (host key pinned from a fetch), their import inboxes.
 //! * `deliveries`: one webhook endpoint's messages and attempts, and replays.
+//! * `imports`: contact files uploaded with progress, each import followed, its rejects.
+//! * `contacts`: the contact list (search, filter by a field) and each contact's page.
+//! * `fields`: field definitions and the suppression list.
 //! * `channels`: the organization's channels, what to paste into each provider's console.
 //! * `queues`: the organization's queues with their members, and its outcome statuses.
 //! * `organizations`: the tree of organizations, their settings, new sub-organizations.
@@ -32,10 +35,13 @@ mod audit;
 mod availability;
 mod channels;
 mod contact;
+mod contacts;
 mod custom_values;
 mod deliveries;
 mod desk;
+mod fields;
 mod frame;
+mod imports;
 mod integrations;
 mod live;
 mod organizations;
@@ -92,6 +98,20 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/app/{org}/channels",
             get(channels::page).post(channels::act),
+        )
+        .route(
+            "/app/{org}/imports",
+            get(imports::list).post(imports::upload),
+        )
+        .route("/app/{org}/imports/{id}", get(imports::one))
+        .route("/app/{org}/contacts", get(contacts::list))
+        .route(
+            "/app/{org}/contacts/fields",
+            get(fields::page).post(fields::act),
+        )
+        .route(
+            "/app/{org}/contacts/{id}",
+            get(contacts::one).post(contacts::act),
         )
         .route(
             "/app/{org}/organizations",

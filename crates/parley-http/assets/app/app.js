@@ -336,3 +336,48 @@ for (const region of document.querySelectorAll("[data-refresh][id]")) {
     }
   }, Number(region.dataset.refresh) || 2000);
 }
+
+// Uploads (`form[data-upload]`): the form is sent by us so a progress bar can follow the
+// upload; the answer replaces the page (the import's own page, or the form with its
+// problems). A file dropped on the form is put in its file box.
+for (const form of document.querySelectorAll("form[data-upload]")) {
+  const input = form.querySelector("input[type=file]");
+  const bar = form.querySelector("progress");
+  const said = form.querySelector("[role=status]");
+  form.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    form.classList.add("over");
+  });
+  form.addEventListener("dragleave", () => form.classList.remove("over"));
+  form.addEventListener("drop", (event) => {
+    event.preventDefault();
+    form.classList.remove("over");
+    if (input && event.dataTransfer?.files.length) input.files = event.dataTransfer.files;
+  });
+  form.addEventListener("submit", (event) => {
+    if (!window.XMLHttpRequest || !bar) return;
+    event.preventDefault();
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    bar.hidden = false;
+    xhr.upload.addEventListener("progress", (e) => {
+      if (!e.lengthComputable) return;
+      bar.value = Math.round((e.loaded / e.total) * 100);
+      said.textContent = `Uploading: ${bar.value}%`;
+    });
+    xhr.addEventListener("load", () => {
+      if (xhr.status < 400 && xhr.responseURL) {
+        location.assign(xhr.responseURL);
+        return;
+      }
+      const page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      const main = page.querySelector("main");
+      if (main) document.querySelector("main").replaceWith(main);
+      else said.textContent = "The upload was refused.";
+    });
+    xhr.addEventListener("error", () => {
+      said.textContent = "The upload did not reach Parley; check the connection and try again.";
+    });
+    xhr.send(new FormData(form));
+  });
+}

@@ -222,34 +222,14 @@ pub async fn create(
             )
         })?;
     let mut options = ImportOptions::default();
-    while let Some(mut part) = multipart.next_field().await.map_err(bad_multipart)? {
+    while let Some(part) = multipart.next_field().await.map_err(bad_multipart)? {
         match part.name().unwrap_or_default() {
             "options" => {
                 let text = part.text().await.map_err(bad_multipart)?;
                 options = options_from(&text)?;
             }
             "file" => {
-                let name = part.file_name().unwrap_or_default().to_owned();
-                let mut upload = state
-                    .app
-                    .start_upload(&access, &name, options.clone())
-                    .await?;
-                loop {
-                    match part.chunk().await {
-                        Ok(Some(bytes)) => {
-                            if let Err(e) = upload.push(&bytes).await {
-                                upload.abort(&e.to_string()).await?;
-                                return Err(e.into());
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            upload.abort("the upload was interrupted").await?;
-                            return Err(bad_multipart(e));
-                        }
-                    }
-                }
-                let record = upload.finish().await?;
+                let record = receive_file(&state.app, &access, part, options).await?;
                 return Ok((StatusCode::ACCEPTED, Json(record.into())));
             }
             other => {
@@ -261,6 +241,38 @@ pub async fn create(
         }
     }
     Err(ApiError::field("file", "is missing"))
+}
+
+/// Stores the multipart `part` holding a file as an import of it with `options`, chunk
+/// by chunk as it arrives (never whole in memory), and queues the import; an upload cut
+/// short or too large is recorded as failed and refused.
+pub(crate) async fn receive_file(
+    app: &parley_app::App,
+    access: &parley_app::auth::Access,
+    mut part: axum::extract::multipart::Field<'_>,
+    options: ImportOptions,
+) -> Result<parley_domain::ImportRecord, ApiError> {
+    let name = part.file_name().unwrap_or_default().to_owned();
+    let mut upload = app.start_upload(access, &name, options).await?;
+    loop {
+        match part.chunk().await {
+            Ok(Some(bytes)) => {
+                if let Err(e) = upload.push(&bytes).await {
+                    upload.abort(&e.to_string()).await?;
+                    return Err(e.into());
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                upload.abort("the upload was interrupted").await?;
+                return Err(ApiError::new(
+                    ProblemType::MalformedBody,
+                    format!("the multipart body is malformed: {}", e.body_text()),
+                ));
+            }
+        }
+    }
+    Ok(upload.finish().await?)
 }
 
 /// The organization's imports.

@@ -47,13 +47,14 @@ pub(crate) struct Panel {
     pub(crate) campaigns: Vec<Other>,
 }
 
-/// Reads the panel of `contact` for the conversation `open`, as `access` may see it.
+/// Reads the panel of `contact` for the conversation `open` (left out of its other
+/// conversations; none on the contact's own page), as `access` may see it.
 pub(crate) async fn read(
     state: &AppState,
     access: &Access,
     base: &str,
     contact: ContactId,
-    open: ConversationId,
+    open: Option<ConversationId>,
 ) -> Result<Panel, PageError> {
     let app = &state.app;
     let contact = app.get_contact(access, contact).await?;
@@ -124,7 +125,7 @@ pub(crate) async fn read(
     }
     let others = listed
         .into_iter()
-        .filter(|s| s.conversation.id != open)
+        .filter(|s| Some(s.conversation.id) != open)
         .take(OTHERS as usize)
         .map(|s| {
             let c = &s.conversation;
@@ -159,7 +160,7 @@ fn kind_label(kind: parley_domain::ChannelKind) -> &'static str {
 }
 
 /// A stored (canonical) value as a person reads it.
-fn formatted(field_type: FieldType, text: &str, currency: Option<&str>) -> String {
+pub(crate) fn formatted(field_type: FieldType, text: &str, currency: Option<&str>) -> String {
     match field_type {
         FieldType::Date => NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map_or_else(|_| text.to_owned(), |d| d.format("%-d %B %Y").to_string()),
@@ -201,7 +202,7 @@ fn money(text: &str, currency: Option<&str>) -> String {
 }
 
 /// The symbol of the currency of an organization's country, where it is plain which.
-fn currency_of(country: &str) -> Option<&'static str> {
+pub(crate) fn currency_of(country: &str) -> Option<&'static str> {
     Some(match country {
         "GB" | "GG" | "JE" | "IM" => "£",
         "US" => "$",

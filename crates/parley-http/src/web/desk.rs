@@ -443,7 +443,7 @@ pub(crate) async fn desk(
                 statuses: status_choices,
                 row: row(access, &base, &query_tail, &summary, &statuses, now, None),
                 thread: thread::read(state, access, id).await?,
-                contact: contact::read(state, access, &base, c.contact_id, id).await?,
+                contact: contact::read(state, access, &base, c.contact_id, Some(id)).await?,
             })
         }
     };
@@ -646,7 +646,7 @@ fn provider_label(p: Provider) -> &'static str {
 }
 
 /// The contact's name from its fields: `first_name` and `last_name`, else `name`.
-fn contact_name(fields: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+pub(crate) fn contact_name(fields: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
     let text = |k: &str| {
         fields
             .get(k)

@@ -2,7 +2,8 @@
 //! session's organization and those below it as links, the person's other memberships as
 //! switches that move the session there), the sections the person may use
 //! (Conversations; Canned replies for supervisors and above; Organizations, People,
-//! Integrations, Channels and Queues for administrators), and the person's menu (Available / Away,
+//! Integrations, Channels and Queues for administrators; Contacts and Imports for those
+//! who see beyond their own queues), and the person's menu (Available / Away,
 //! keyboard shortcuts, sign out).
 
 use parley_domain::{OrgId, Permission};
@@ -21,6 +22,8 @@ pub(crate) enum Section {
     People,
     Integrations,
     Channels,
+    Contacts,
+    Imports,
     Queues,
 }
 
@@ -34,6 +37,8 @@ impl Section {
             Section::People => "People",
             Section::Integrations => "Integrations",
             Section::Channels => "Channels",
+            Section::Contacts => "Contacts",
+            Section::Imports => "Imports",
             Section::Queues => "Queues",
         }
     }
@@ -47,6 +52,8 @@ impl Section {
             Section::People => "people",
             Section::Integrations => "integrations",
             Section::Channels => "channels",
+            Section::Contacts => "contacts",
+            Section::Imports => "imports",
             Section::Queues => "queues",
         }
     }
@@ -112,6 +119,8 @@ impl Frame {
             (Section::People, administers),
             (Section::Integrations, administers),
             (Section::Channels, administers),
+            (Section::Contacts, super::contacts::sees_contacts(access)),
+            (Section::Imports, super::contacts::sees_contacts(access)),
             (Section::Queues, administers),
         ]
         .into_iter()

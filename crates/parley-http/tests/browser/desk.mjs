@@ -114,6 +114,31 @@ await runBrowserTest(summary, async (browser) => {
     await page.locator("details.edit summary").first().click();
     await check("channels");
     await shot("channels");
+    // Contacts: the list, the contact of the waiting conversation, the fields page.
+    if (width < 600) await page.locator("details.me summary").click();
+    await page.getByRole("link", { name: "Contacts" }).click();
+    await page.getByRole("heading", { name: "Contacts", level: 1 }).waitFor();
+    await check("contacts");
+    await shot("contacts");
+    await page.locator("table.members a").first().click();
+    await page.getByRole("heading", { name: "Details" }).waitFor();
+    await check("contact");
+    await shot("contact");
+    await page.getByRole("link", { name: "Contacts" }).first().click();
+    await page.getByRole("link", { name: "Fields and suppression list" }).click();
+    await page.getByRole("heading", { name: "Fields and suppression list", level: 1 }).waitFor();
+    await check("fields");
+    await shot("fields");
+    // Imports: a file uploaded by our module (the progress bar), then its own page.
+    if (width < 600) await page.locator("details.me summary").click();
+    await page.getByRole("link", { name: "Imports" }).click();
+    await page.getByRole("heading", { name: "Imports", level: 1 }).waitFor();
+    await check("imports");
+    await page.getByLabel("Choose file").setInputFiles({ name: `people-${scheme}.csv`, mimeType: "text/csv", buffer: Buffer.from("first_name,phone\nZoe,+447911000444\n") });
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    await page.getByRole("heading", { name: `people-${scheme}.csv`, level: 1 }).waitFor();
+    await check("import");
+    await shot("import");
     // Organizations, with a sub-organization refused (every bad field beside its field).
     if (width < 600) await page.locator("details.me summary").click();
     await page.getByRole("link", { name: "Organizations" }).click();

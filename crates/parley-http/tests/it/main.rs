@@ -56,8 +56,10 @@ mod idempotency;
 // The web application's pages in process: sign-in, sign-out, headers, the desk.
 mod web;
 mod web_channels;
+mod web_contacts;
 mod web_custom_values;
 mod web_deliveries;
+mod web_imports;
 mod web_integrations;
 mod web_lists;
 mod web_organizations;
