@@ -43,6 +43,21 @@ impl Section {
         }
     }
 
+    /// Whether the section is set up once and seldom visited — it sits in the top bar's
+    /// Settings menu rather than beside the daily work (the seed's "Settings →
+    /// Organizations → … → Integrations").
+    const fn in_settings(self) -> bool {
+        matches!(
+            self,
+            Section::Replies
+                | Section::Organizations
+                | Section::People
+                | Section::Integrations
+                | Section::Channels
+                | Section::Queues
+        )
+    }
+
     /// The section's page of `org` (after `/app/{org}/`).
     const fn path(self) -> &'static str {
         match self {
@@ -88,8 +103,12 @@ pub(crate) struct Frame {
     pub(crate) switch_href: &'static str,
     /// The desk of this organization.
     pub(crate) desk_href: String,
-    /// The sections the person may use, in the order the top bar shows them.
+    /// The daily sections the person may use, in the order the top bar shows them.
     pub(crate) sections: Vec<NavLink>,
+    /// The sections in the Settings menu the person may use.
+    pub(crate) settings: Vec<NavLink>,
+    /// Whether the page is one of the Settings menu's.
+    pub(crate) in_settings: bool,
     /// Whether the person takes conversations now (`None`: they are in no queue).
     pub(crate) availability: Option<bool>,
     /// Where the Available / Away switch posts.
@@ -112,25 +131,26 @@ impl Frame {
         let administers = access.require(Permission::Administer).is_ok();
         let manages = access.require(Permission::ConversationsRead).is_ok()
             && access.require(Permission::ConversationsWrite).is_ok();
-        let sections = [
+        let (settings, sections): (Vec<_>, Vec<_>) = [
             (Section::Conversations, true),
+            (Section::Contacts, super::contacts::sees_contacts(access)),
+            (Section::Imports, super::contacts::sees_contacts(access)),
             (Section::Replies, manages),
             (Section::Organizations, administers),
             (Section::People, administers),
             (Section::Integrations, administers),
             (Section::Channels, administers),
-            (Section::Contacts, super::contacts::sees_contacts(access)),
-            (Section::Imports, super::contacts::sees_contacts(access)),
             (Section::Queues, administers),
         ]
         .into_iter()
         .filter(|(_, allowed)| *allowed)
-        .map(|(s, _)| NavLink {
+        .map(|(s, _)| s)
+        .partition(|s| s.in_settings());
+        let link = |s: Section| NavLink {
             name: s.name(),
             href: format!("/app/{org}/{}", s.path()),
             current: s == section,
-        })
-        .collect();
+        };
         Ok(Self {
             organization: access.organization.name.clone(),
             user_name: viewer
@@ -155,7 +175,9 @@ impl Frame {
                 .collect(),
             switch_href: "/app/switch",
             desk_href: desk_of(org),
-            sections,
+            sections: sections.into_iter().map(link).collect(),
+            settings: settings.into_iter().map(link).collect(),
+            in_settings: section.in_settings(),
             availability: state.app.my_availability(access).await?,
             availability_href: format!("/app/{org}/availability"),
             here,

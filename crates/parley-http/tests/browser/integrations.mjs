@@ -36,6 +36,7 @@ await runBrowserTest(summary, async (browser) => {
   await page.getByLabel("Email").fill(EMAIL);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("details.settings summary").click();
   await page.getByRole("link", { name: "Integrations" }).click();
   await page.getByRole("heading", { name: "Integrations", level: 1 }).waitFor();
   await page.getByLabel("Callback URL").fill(RECEIVER);

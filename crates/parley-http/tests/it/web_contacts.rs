@@ -175,6 +175,21 @@ async fn people_find_read_edit_and_delete_contacts_and_keep_the_fields_and_suppr
         ]))
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = t
+        .send(post(&[
+            ("action", "create-field"),
+            ("key", "note"),
+            ("label", "<img src=x onerror=alert(1)>"),
+            ("type", "text"),
+        ]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let text = html(&t.send(get(&fields, &owner)).await).to_owned();
+    assert!(
+        text.contains("value=\"&#60;img src=x onerror=alert(1)&#62;\"")
+            && !text.contains("<img src=x"),
+        "labels render inert"
+    );
     let defined = t.get("/api/v1/fields", &token).await.json;
     let region = defined["data"]
         .as_array()
