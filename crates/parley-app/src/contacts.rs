@@ -375,13 +375,15 @@ impl App {
             .collect()
     }
 
-    /// Adds an address to the suppression list (opt-outs; used by channels and tests).
+    /// Adds an address to the suppression list by hand (a customer who asked another way
+    /// not to be messaged); keyword opt-outs are written by the conversation runtime.
     pub async fn suppress(
         &self,
         access: &Access,
         address: &ChannelAddress,
         reason: &str,
     ) -> Result<(), AppError> {
+        access.require(Permission::ContactsWrite)?;
         let a = self
             .normalise_address_of(access, address)
             .map_err(|e| AppError::invalid("address", e))?;

@@ -133,7 +133,6 @@ pub(crate) async fn act(
                 .await
                 .map(drop),
             "suppress" => {
-                access.require(Permission::ContactsWrite)?;
                 let kind = posted
                     .get("kind")
                     .parse::<ChannelKind>()

@@ -78,14 +78,25 @@ async fn show_list(
     let (app, access) = (&state.app, &viewer.access);
     contacts::require(access)?;
     let zone = &access.organization.timezone;
-    let mut imports = app
-        .list_imports(access, PageRequest::first(500))
-        .await?
-        .items;
-    imports.reverse();
-    let rows = imports
+    // The store lists imports oldest first: read to the end, keeping the newest.
+    let mut newest: std::collections::VecDeque<ImportRecord> = std::collections::VecDeque::new();
+    let mut request = PageRequest::first(500);
+    loop {
+        let page = app.list_imports(access, request).await?;
+        for r in page.items {
+            if newest.len() == HISTORY as usize {
+                newest.pop_front();
+            }
+            newest.push_back(r);
+        }
+        match page.next_cursor {
+            Some(c) => request = PageRequest::after(c, 500),
+            None => break,
+        }
+    }
+    let rows = newest
         .iter()
-        .take(HISTORY as usize)
+        .rev()
         .map(|r| ImportRow {
             href: format!("/app/{org}/imports/{}", r.id),
             file: r

@@ -282,6 +282,24 @@ async fn a_viewer_reads_contacts_without_controls_and_an_agent_has_no_contact_pa
         StatusCode::OK
     );
 
+    let forged = form(
+        &format!("/app/{org}/contacts/fields"),
+        &vic,
+        &[
+            ("csrf", &csrf_field(&text)),
+            ("action", "suppress"),
+            ("kind", "sms"),
+            ("address", "+447911000333"),
+        ],
+    );
+    assert_eq!(
+        t.send(forged).await.status,
+        StatusCode::FORBIDDEN,
+        "a viewer suppresses nothing"
+    );
+    let listed = t.get("/api/v1/contacts/suppressions", &token).await;
+    assert_eq!(listed.json["data"], json!([]), "{}", listed.json);
+
     let ann = person(&t, org, "ann@example.test", Role::Agent).await;
     let desk = html(
         &t.send(get(&format!("/app/{org}/conversations"), &ann))

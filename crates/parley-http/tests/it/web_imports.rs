@@ -203,3 +203,35 @@ async fn an_operator_imports_a_messy_file_and_reads_its_counts_and_rejects() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_history_lists_the_newest_fifty_imports_first() {
+    let t = TestApp::new().await;
+    let org = t.root.organization;
+    let token = t.owner_token().await;
+    let mut ids = Vec::new();
+    for i in 0..55 {
+        let r = t
+            .call(
+                http::Method::POST,
+                "/api/v1/imports",
+                Some(&token),
+                None,
+                Some(serde_json::json!({"rows": [{"phone": format!("+4479111{i:05}")}]})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
+        ids.push(r.json["id"].as_str().unwrap().to_owned());
+        t.clock.advance(chrono::Duration::seconds(1));
+    }
+    let owner = cookies_of(&sign_in(&t, OWNER, OWNER_PASSWORD, "").await);
+    let text = html(&t.send(get(&format!("/app/{org}/imports"), &owner)).await).to_owned();
+    let listed: Vec<&str> = text
+        .split(&format!("<a href=\"/app/{org}/imports/"))
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 50);
+    let newest: Vec<&str> = ids.iter().rev().take(50).map(String::as_str).collect();
+    assert_eq!(listed, newest, "newest first, the oldest five left out");
+}
