@@ -4,7 +4,8 @@
 //! every form that changes something carries the session's CSRF token and must come from
 //! this origin. Handlers call `parley-app` use cases only, as the API's do.
 //!
-//! * `pages`: the response every page shares (headers, the error page).
+//! * `pages`: the response every page shares (headers, the error page), a refused form as
+//!   a page shows it, posted forms read by name.
 //! * `session`: who is signed in, the organization in the URL, form checks, `/`.
 //! * `sign_in`: the sign-in form, sign-out, switching to another membership's organization.
 //! * `assets`: the stylesheet and modules, by content-hashed URL.
