@@ -48,6 +48,9 @@ struct ImportsPage {
     country: String,
     orders: Vec<(&'static str, &'static str, bool)>,
     rows: Vec<ImportRow>,
+    /// Whether a listed import is still queued or running (the history follows it only
+    /// then, rather than reading every import again every two seconds for nothing).
+    running: bool,
     refused: Option<Refusal>,
 }
 
@@ -94,6 +97,7 @@ async fn show_list(
             None => break,
         }
     }
+    let running = newest.iter().any(|r| !r.status.is_final());
     let rows = newest
         .iter()
         .rev()
@@ -131,6 +135,7 @@ async fn show_list(
             ("mdy", "Month first (12/31/2026)", locale == DateOrder::Mdy),
         ],
         rows,
+        running,
         refused,
     };
     Ok(render(status, &page))

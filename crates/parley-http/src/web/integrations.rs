@@ -19,7 +19,7 @@ use parley_store::PageRequest;
 
 use super::assets::{self, Assets};
 use super::frame::{Frame, Section};
-use super::pages::{PageError, Posted, problem_words, render};
+use super::pages::{PageError, Posted, Refusal, render};
 use super::session::{Session, Viewer, check_form};
 use crate::AppState;
 use crate::problem::ApiError;
@@ -93,10 +93,8 @@ struct IntegrationsPage {
     /// The add form's values (kept when it was refused).
     url: String,
     description: String,
-    /// The add form's problem, and the fields it names.
-    problem: Option<String>,
-    url_problem: Option<String>,
-    events_problem: Option<String>,
+    /// Why the add form was refused.
+    refused: Option<Refusal>,
     /// A secret to show once: the endpoint's URL and the secret.
     secret: Option<(String, String)>,
 }
@@ -229,9 +227,7 @@ async fn show(
         boxes: boxes(&[]),
         url: String::new(),
         description: String::new(),
-        problem: None,
-        url_problem: None,
-        events_problem: None,
+        refused: None,
         secret: None,
     };
     let mut status = StatusCode::OK;
@@ -244,23 +240,15 @@ async fn show(
             }
         }
         Outcome::Refused(form, problem) => {
-            let (code, words) = problem_words(&problem);
-            status = code;
+            let refusal = Refusal::of(&problem);
+            status = refusal.status;
             let on_endpoint = form.action != "create" && endpoints.iter().any(|e| e.id == form.id);
             if on_endpoint {
                 if let Some(e) = endpoints.iter_mut().find(|e| e.id == form.id) {
-                    e.problem = Some(words);
+                    e.problem = Some(refusal.words);
                 }
             } else {
-                for (field, message) in problem.field_errors() {
-                    let said = message.to_string();
-                    if field == "url" {
-                        page.url_problem = Some(said);
-                    } else if field.starts_with("events") {
-                        page.events_problem = Some(said);
-                    }
-                }
-                page.problem = Some(words);
+                page.refused = Some(refusal);
                 page.boxes = boxes(&form.events);
                 page.url = form.url;
                 page.description = form.description;

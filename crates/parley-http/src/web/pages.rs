@@ -171,6 +171,17 @@ impl Refusal {
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
     }
+
+    /// The first problem with `field` or one of its parts (`events`, `events[2]`).
+    pub(crate) fn field_or_part(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(f, _)| {
+                f.strip_prefix(field)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.']))
+            })
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 /// A posted form read by name, for forms where a name repeats (one per ticked box): the
