@@ -122,7 +122,21 @@ pub enum Move {
 
 /// Counters read recently, per campaign.
 #[derive(Default)]
-pub(crate) struct RecentCounts(Mutex<HashMap<CampaignId, (Instant, CampaignCounts)>>);
+pub(crate) struct RecentCounts(Mutex<HashMap<CampaignId, (Instant, u64, CampaignCounts)>>);
+
+/// The contact filter a stored filter audience (`{"filter": {"fields": {…}}}`) holds.
+pub(crate) fn audience_filter(audience: &Value) -> Result<parley_store::ContactFilter, AppError> {
+    let mut filter = parley_store::ContactFilter::default();
+    if let Some(fields) = audience["filter"]["fields"].as_object() {
+        for (key, value) in fields {
+            let key = key
+                .parse()
+                .map_err(|_| AppError::Internal("a campaign's filter key".into()))?;
+            filter.fields.push((key, value.clone()));
+        }
+    }
+    Ok(filter)
+}
 
 /// The window a stored campaign holds.
 pub(crate) fn stored_window(campaign: &Campaign) -> Result<SendWindow, AppError> {
@@ -199,6 +213,60 @@ impl App {
                     .map(|(key, value)| (key.as_str().to_owned(), value))
                     .collect();
                 Ok(json!({"filter": {"fields": out}}))
+            }
+        }
+    }
+
+    /// How many contacts `audience` holds now, as it is being chosen: an import's
+    /// contacts (those its rows created, updated or found unchanged) or the contacts whose
+    /// fields equal the filter's values. A bad audience is refused as creating the
+    /// campaign would refuse it.
+    pub async fn count_audience(
+        &self,
+        access: &Access,
+        audience: &AudienceInput,
+    ) -> Result<u64, AppError> {
+        access.require(Permission::CampaignsWrite)?;
+        let stored = self
+            .check_audience(access, audience)
+            .await
+            .map_err(AppError::Invalid)?;
+        match audience {
+            AudienceInput::Import(id) => Ok(self
+                .store
+                .get_import(access.org_id(), *id)
+                .await?
+                .map_or(0, |i| i.counters.rows_imported)),
+            AudienceInput::Filter(_) => Ok(self
+                .store
+                .count_contacts(access.org_id(), &audience_filter(&stored)?)
+                .await?),
+        }
+    }
+
+    /// The channels a new campaign may send on: the organization's enabled ones that
+    /// write to people first (not web chat), for those who create campaigns.
+    pub async fn campaign_channels(
+        &self,
+        access: &Access,
+    ) -> Result<Vec<parley_domain::Channel>, AppError> {
+        access.require(Permission::CampaignsWrite)?;
+        let mut out = Vec::new();
+        let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+        loop {
+            let found = self
+                .store
+                .list_channels(access.org_id(), false, page)
+                .await?;
+            out.extend(
+                found
+                    .items
+                    .into_iter()
+                    .filter(|c| c.enabled && c.provider != Provider::Webchat),
+            );
+            match found.next_cursor {
+                Some(after) => page = PageRequest::after(after, PageRequest::MAX_LIMIT),
+                None => return Ok(out),
             }
         }
     }
@@ -348,15 +416,17 @@ impl App {
             .ok_or(AppError::NotFound(CAMPAIGN))
     }
 
-    /// A campaign's counters, at most [`COUNTS_TTL`] old.
+    /// A campaign's counters, at most [`COUNTS_TTL`] old and read since the campaign
+    /// last changed (a campaign that has just completed shows every recipient done).
     async fn counts_of(&self, campaign: &Campaign) -> Result<CampaignCounts, AppError> {
         let recent = &self.campaign_counts;
-        if let Some((at, counts)) = recent
+        if let Some((at, revision, counts)) = recent
             .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&campaign.id)
             && at.elapsed() < COUNTS_TTL
+            && *revision == campaign.revision
         {
             return Ok(counts.clone());
         }
@@ -366,9 +436,12 @@ impl App {
             .await?;
         let mut map = recent.0.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() > 1_000 {
-            map.retain(|_, (at, _)| at.elapsed() < COUNTS_TTL);
+            map.retain(|_, (at, _, _)| at.elapsed() < COUNTS_TTL);
         }
-        map.insert(campaign.id, (Instant::now(), counts.clone()));
+        map.insert(
+            campaign.id,
+            (Instant::now(), campaign.revision, counts.clone()),
+        );
         Ok(counts)
     }
 

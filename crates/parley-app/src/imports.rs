@@ -16,11 +16,17 @@ use parley_jobs::enqueue;
 use parley_store::{Page, PageRequest, RejectLine};
 
 pub use job::ImportJob;
+/// What a preview is made of, for the pages that show one.
+pub use parley_import::text::Encoding;
+pub use parley_import::{Preview, PreviewCell, Target, normalise_header};
 pub use run::{ImportRun, RunOutcome};
 
 use crate::auth::Access;
 use crate::error::StoreResultExt;
 use crate::{App, AppError};
+
+/// The most bytes a preview reads: the head of a CSV file, or a whole workbook.
+pub const PREVIEW_BYTES: usize = 16 * 1024 * 1024;
 
 /// Size of the chunks an uploaded file is stored in.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
@@ -211,6 +217,50 @@ impl App {
             started_at: None,
             finished_at: None,
         }
+    }
+
+    /// What `file_name` would become if imported with `options`: its first rows as the
+    /// import reads them, the plan of its columns and each shown cell read (see
+    /// [`parley_import::preview`]). `bytes` is the whole file, or the head of a CSV file
+    /// when `partial`, at most [`PREVIEW_BYTES`]. Nothing is stored.
+    pub async fn preview_import(
+        &self,
+        access: &Access,
+        file_name: &str,
+        bytes: Vec<u8>,
+        partial: bool,
+        options: ImportOptions,
+    ) -> Result<parley_import::Preview, AppError> {
+        access.require(Permission::ContactsWrite)?;
+        let format = format_of(file_name)?;
+        if bytes.len() > PREVIEW_BYTES {
+            return Err(AppError::invalid(
+                "file",
+                format!(
+                    "is larger than the {PREVIEW_BYTES} bytes a preview reads; import it without one"
+                ),
+            ));
+        }
+        if partial && format != ImportFormat::Csv {
+            return Err(AppError::invalid(
+                "file",
+                "a workbook is previewed whole, not its head",
+            ));
+        }
+        let organization = &access.organization;
+        let known = self.list_fields(access).await?;
+        let context = parley_import::ValueContext::new(
+            options
+                .default_country
+                .unwrap_or(organization.default_country),
+            options.date_order.unwrap_or(organization.locale),
+        );
+        tokio::task::spawn_blocking(move || {
+            parley_import::preview(&bytes, partial, format, &options, &known, context)
+        })
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?
+        .map_err(|e| AppError::invalid("file", e.to_string()))
     }
 
     /// Starts an upload of `file_name` (its extension picks the format).

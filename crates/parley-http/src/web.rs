@@ -21,7 +21,11 @@
 //! * `custom_values`: the custom value endpoint, its test.
 //! * `sftp`: SFTP destinations (host key pinned from a fetch), their import inboxes.
 //! * `deliveries`: one webhook endpoint's messages and attempts, and replays.
-//! * `imports`: contact files uploaded with progress, each import followed, its rejects.
+//! * `campaigns`: the campaigns and the form that makes one, with the audience counted
+//!   live; `campaign_page` follows one live and starts, pauses, resumes or cancels it.
+//! * `imports`: contact files uploaded with progress, each import followed, its rejects;
+//!   `import_form` reads the upload form (token, options, mapping, then the file) and
+//!   `import_preview` shows a chosen file as the import will read it, mapping included.
 //! * `contacts`: the contact list (search, filter by a field) and each contact's page.
 //! * `fields`: field definitions and the suppression list.
 //! * `channels`: the organization's channels, what to paste into each provider's console.
@@ -34,6 +38,8 @@ mod actions;
 mod assets;
 mod audit;
 mod availability;
+mod campaign_page;
+mod campaigns;
 mod channels;
 mod contact;
 mod contacts;
@@ -42,6 +48,8 @@ mod deliveries;
 mod desk;
 mod fields;
 mod frame;
+mod import_form;
+mod import_preview;
 mod imports;
 mod integrations;
 mod live;
@@ -56,6 +64,7 @@ mod sign_in;
 mod thread;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub(crate) use pages::CSP;
@@ -100,11 +109,30 @@ pub(crate) fn router() -> Router<AppState> {
             "/app/{org}/channels",
             get(channels::page).post(channels::act),
         )
+        // Files stream: an upload is limited by the application as the API's is, a
+        // preview to what it reads plus the form around it.
         .route(
             "/app/{org}/imports",
-            get(imports::list).post(imports::upload),
+            get(imports::list)
+                .post(imports::upload)
+                .layer(DefaultBodyLimit::max(crate::v1::MAX_UPLOAD_CEILING)),
+        )
+        .route(
+            "/app/{org}/imports/preview",
+            post(import_preview::preview).layer(DefaultBodyLimit::max(
+                parley_app::imports::PREVIEW_BYTES + 8 * 1024 * 1024,
+            )),
         )
         .route("/app/{org}/imports/{id}", get(imports::one))
+        .route(
+            "/app/{org}/campaigns",
+            get(campaigns::list).post(campaigns::create),
+        )
+        .route("/app/{org}/campaigns/audience", get(campaigns::count))
+        .route(
+            "/app/{org}/campaigns/{id}",
+            get(campaign_page::page).post(campaign_page::act),
+        )
         .route("/app/{org}/contacts", get(contacts::list))
         .route(
             "/app/{org}/contacts/fields",

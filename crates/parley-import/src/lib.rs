@@ -5,6 +5,7 @@ pub mod infer;
 mod limits;
 pub mod pipeline;
 pub mod plan;
+pub mod preview;
 pub mod report;
 pub mod rows;
 pub mod sheet;
@@ -28,6 +29,7 @@ pub use limits::{
 };
 pub use pipeline::{Batch, ImportConsumer, PipelineError, PipelineOptions};
 pub use plan::{ImportPlan, PlanError, Target, normalise_header, plan};
+pub use preview::{Preview, PreviewCell, PreviewRow, preview};
 pub use source::{CellRef, OwnedCell, Place, ReadError, ReadOutcome, Row, RowSink};
 pub use validate::{Checked, ContactRow, Problem, RejectedRow, RowValidator};
 pub use values::ValueContext;

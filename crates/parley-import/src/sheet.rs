@@ -249,7 +249,9 @@ pub fn read_xlsx<RS: Read + Seek>(
         message: shorten(&e.to_string(), MESSAGE_CHARS),
     };
     let mut workbook: Xlsx<RS> = guarded("XLSX", || Xlsx::new(input))?.map_err(workbook_error)?;
-    let name = pick_sheet(&workbook.sheet_names(), sheet)?;
+    let names = workbook.sheet_names();
+    let name = pick_sheet(&names, sheet)?;
+    sink.sheet(&name, &names);
     let mut cells =
         guarded("XLSX", || workbook.worksheet_cells_reader(&name))?.map_err(workbook_error)?;
     let last_row = u64::from(cells.dimensions().end.0) + 1;

@@ -453,6 +453,9 @@ pub trait RowSink {
     fn header(&mut self, header: Vec<String>) -> Result<(), Stop>;
     /// A non-blank data row.
     fn row(&mut self, row: Row) -> Result<(), Stop>;
+    /// The worksheet being read and every sheet of the workbook, once, before the header
+    /// (workbooks only).
+    fn sheet(&mut self, _name: &str, _all: &[String]) {}
 }
 
 /// How a read ended.

@@ -14,7 +14,7 @@ use parley_domain::ChannelKind;
 use crate::limits::shorten;
 use crate::plan::{ImportPlan, Target};
 use crate::source::{CellRef, Row};
-use crate::values::{ValueContext, cell_text, parse_value, write_json_string};
+use crate::values::{Value, ValueContext, cell_text, parse_value, write_json_string};
 
 /// Characters of a column's header a problem repeats (a header cell may hold 32,767).
 const PROBLEM_COLUMN_CHARS: usize = 100;
@@ -82,69 +82,49 @@ impl<'p> RowValidator<'p> {
         Self { plan, ctx }
     }
 
-    /// The verdict on `row`.
-    pub fn check(&mut self, row: &Row) -> Checked {
-        let mut problems = Vec::new();
+    /// The problem of a row with values beyond the header's columns, if it has one.
+    #[must_use]
+    pub fn overflow(&self, row: &Row) -> Option<Problem> {
         let width = self.plan.columns.len();
-        if (width..row.len()).any(|i| !row.cell(i).is_empty()) {
-            problems.push(Problem {
+        (width..row.len())
+            .any(|i| !row.cell(i).is_empty())
+            .then(|| Problem {
                 column: format!("(columns {}–{})", width + 1, row.len()),
                 value: String::new(),
                 reason: format!(
                     "the row has {} cells but the header has {width}; a quote or delimiter is probably misplaced",
                     row.len()
                 ),
-            });
-        }
+            })
+    }
+
+    /// The verdict on `row`.
+    pub fn check(&mut self, row: &Row) -> Checked {
+        let mut problems: Vec<Problem> = self.overflow(row).into_iter().collect();
         let mut customer_id = None;
         let mut address = None;
         let mut json = String::with_capacity(128);
         json.push('{');
-        for (i, column) in self.plan.columns.iter().enumerate() {
+        let plan = self.plan;
+        for (i, column) in plan.columns.iter().enumerate() {
             let cell = row.cell(i);
-            let mut refuse = |reason: String| {
-                problems.push(Problem {
+            match self.read(i, cell) {
+                Ok(Reading::Skipped) => {}
+                Ok(Reading::Address(a)) => address = Some(a),
+                Ok(Reading::CustomerId(c)) => customer_id = Some(c),
+                Ok(Reading::Value(key, value)) => {
+                    if json.len() > 1 {
+                        json.push(',');
+                    }
+                    write_json_string(&mut json, key.as_str());
+                    json.push(':');
+                    value.write_json(&mut json);
+                }
+                Err(reason) => problems.push(Problem {
                     column: shorten(&column.header, PROBLEM_COLUMN_CHARS),
                     value: cell.to_string(),
                     reason,
-                });
-            };
-            match &column.target {
-                Target::Ignore => {}
-                Target::Address => {
-                    if cell.is_empty() {
-                        refuse("the channel address is missing".to_owned());
-                    } else {
-                        match read_address(self.plan.channel, cell, &mut self.ctx) {
-                            Ok(a) => address = Some(a),
-                            Err(reason) => refuse(reason),
-                        }
-                    }
-                }
-                Target::CustomerId if !cell.is_empty() => {
-                    let text = cell_text(cell);
-                    if text.chars().count() > MAX_CUSTOMER_ID_CHARS {
-                        refuse(format!("longer than {MAX_CUSTOMER_ID_CHARS} characters"));
-                    } else {
-                        customer_id = Some(text.into_owned());
-                    }
-                }
-                Target::Field { key, field_type } if !cell.is_empty() => {
-                    match parse_value(*field_type, cell, &mut self.ctx) {
-                        Ok(value) => {
-                            if json.len() > 1 {
-                                json.push(',');
-                            }
-                            write_json_string(&mut json, key.as_str());
-                            json.push(':');
-                            value.write_json(&mut json);
-                        }
-                        Err(reason) => {
-                            refuse(format!("{reason} (field `{key}`, type {field_type})"))
-                        }
-                    }
-                }
-                Target::CustomerId | Target::Field { .. } => {}
+                }),
             }
         }
         json.push('}');
@@ -160,6 +140,48 @@ impl<'p> RowValidator<'p> {
                 problems,
                 original: row.to_strings(),
             }),
+        }
+    }
+}
+
+/// What one cell becomes under the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reading<'p> {
+    /// Nothing: an ignored column or an empty cell (which never erases a stored value).
+    Skipped,
+    /// The channel address, normalised.
+    Address(String),
+    /// The organization's reference.
+    CustomerId(String),
+    /// A field's value in its canonical form.
+    Value(&'p parley_domain::FieldKey, Value),
+}
+
+impl<'p> RowValidator<'p> {
+    /// Reads the cell of column `index` as the plan says, or says why it cannot be.
+    pub fn read(&mut self, index: usize, cell: CellRef<'_>) -> Result<Reading<'p>, String> {
+        let plan = self.plan;
+        let Some(column) = plan.columns.get(index) else {
+            return Ok(Reading::Skipped);
+        };
+        match &column.target {
+            Target::Ignore => Ok(Reading::Skipped),
+            Target::Address if cell.is_empty() => Err("the channel address is missing".to_owned()),
+            Target::Address => {
+                read_address(plan.channel, cell, &mut self.ctx).map(Reading::Address)
+            }
+            Target::CustomerId | Target::Field { .. } if cell.is_empty() => Ok(Reading::Skipped),
+            Target::CustomerId => {
+                let text = cell_text(cell);
+                if text.chars().count() > MAX_CUSTOMER_ID_CHARS {
+                    Err(format!("longer than {MAX_CUSTOMER_ID_CHARS} characters"))
+                } else {
+                    Ok(Reading::CustomerId(text.into_owned()))
+                }
+            }
+            Target::Field { key, field_type } => parse_value(*field_type, cell, &mut self.ctx)
+                .map(|value| Reading::Value(key, value))
+                .map_err(|reason| format!("{reason} (field `{key}`, type {field_type})")),
         }
     }
 }

@@ -167,6 +167,28 @@ impl ContactStore for PgStore {
         Ok(page.finish(items, |c| c.id.to_string()))
     }
 
+    async fn count_contacts(
+        &self,
+        organization: OrgId,
+        filter: &ContactFilter,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contacts c WHERE c.organization_id = $1 \
+             AND ($2 IS NULL OR c.customer_id = $2) \
+             AND ($3 IS NULL OR c.id IN (SELECT contact_id FROM contact_addresses a WHERE a.organization_id = $1 AND a.address = $3)) \
+             AND NOT EXISTS (SELECT 1 FROM json_array_elements($4::json) f \
+                 WHERE (c.fields -> (f ->> 0)) IS DISTINCT FROM (f -> 1)::jsonb)",
+        )
+        .bind(organization.to_string())
+        .bind(filter.customer_id.as_deref())
+        .bind(filter.address.as_deref())
+        .bind(filters_json(filter))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn update_contact(
         &self,
         organization: OrgId,

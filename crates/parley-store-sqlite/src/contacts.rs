@@ -223,6 +223,28 @@ impl ContactStore for SqliteStore {
         Ok(page.finish(items, |c| c.id.to_string()))
     }
 
+    async fn count_contacts(
+        &self,
+        organization: OrgId,
+        filter: &ContactFilter,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM organizations o JOIN contacts c ON c.organization_seq = o.seq \
+             WHERE o.id = $1 AND ($2 IS NULL OR c.customer_id = $2) \
+             AND ($3 IS NULL OR c.seq IN (SELECT contact_seq FROM contact_addresses a WHERE a.address = $3 AND a.organization_seq = o.seq)) \
+             AND NOT EXISTS (SELECT 1 FROM json_each($4) f \
+                 WHERE json_extract(c.fields, '$.' || (f.value ->> '$[0]')) IS NOT (f.value ->> '$[1]'))",
+        )
+        .bind(organization.to_string())
+        .bind(filter.customer_id.as_deref())
+        .bind(filter.address.as_deref())
+        .bind(filters_json(filter))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn update_contact(
         &self,
         organization: OrgId,

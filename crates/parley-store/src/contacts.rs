@@ -107,6 +107,14 @@ pub trait ContactStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Contact>, StoreError>;
 
+    /// How many contacts of exactly `organization` match `filter` (a campaign's audience
+    /// counted as it is chosen).
+    async fn count_contacts(
+        &self,
+        organization: OrgId,
+        filter: &ContactFilter,
+    ) -> Result<u64, StoreError>;
+
     /// Applies `update` atomically. `Conflict` names `contacts_customer_key` or
     /// `contact_addresses_pkey` when a value belongs to another contact.
     async fn update_contact(

@@ -43,6 +43,10 @@ pub struct ImportBench {
     /// The sqlite3 shell to compare with.
     #[arg(long, default_value = "sqlite3")]
     pub sqlite3: String,
+    /// Also import the CSV file through the Imports page in headless chromium, against
+    /// `parley import` of the same file (needs node and the browser tests' packages).
+    #[arg(long)]
+    pub page: bool,
 }
 
 /// SplitMix64: a tiny deterministic generator, so every run imports the same file.
@@ -630,6 +634,9 @@ pub async fn import(args: ImportBench) -> anyhow::Result<()> {
     if let Some(rss) = peak {
         println!("  peak RSS during an import:       {rss:>9.0} MB");
     }
+    if args.page {
+        crate::bench_import_page::run(&dir, &csv, args.rows, ours).await?;
+    }
     if args.xlsx_rows > 0 {
         let xlsx = dir.join("contacts.xlsx");
         write_xlsx(&xlsx, args.xlsx_rows)?;
@@ -661,4 +668,107 @@ impl Drop for Background {
             runtime.shutdown_background();
         }
     }
+}
+
+/// What `parley serve` runs, on a local port for a benchmark: the job workers, the
+/// sender, the live feed and the router. Dropping it does not stop them; [`Served::stop`]
+/// does.
+pub(crate) struct Served {
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) base: String,
+    cancel: tokio_util::sync::CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Served {
+    /// Starts serving `app`.
+    pub(crate) async fn start(app: &App) -> anyhow::Result<Self> {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let runner = app.job_runner(4, Duration::from_secs(30));
+        let mut tasks = vec![
+            tokio::spawn(runner.start(cancel.clone())),
+            app.start_sends(cancel.clone()),
+            app.start_live_feed(cancel.clone()),
+        ];
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let service = parley_http::service(parley_http::AppState {
+            app: app.clone(),
+            metrics: None,
+            secure_cookies: false,
+            trusted_proxies: Vec::new().into(),
+        });
+        tasks.push(tokio::spawn({
+            let cancel = cancel.clone();
+            async move {
+                let _ = axum::serve(listener, service)
+                    .with_graceful_shutdown(cancel.cancelled_owned())
+                    .await;
+            }
+        }));
+        Ok(Self {
+            base,
+            cancel,
+            tasks,
+        })
+    }
+
+    /// Stops everything and waits for it.
+    pub(crate) async fn stop(self) {
+        self.cancel.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// A person who signs in with `email` and `password`, a member of `access`'s
+/// organization with `role` (invited and accepted, as people join).
+pub(crate) async fn person(
+    app: &App,
+    access: &parley_app::auth::Access,
+    email: &str,
+    password: &str,
+    role: parley_domain::Role,
+) -> anyhow::Result<parley_domain::UserId> {
+    let invited = app.admin_invite(access.org_id(), email, role).await?;
+    Ok(app
+        .accept_invitation(parley_app::tenancy::AcceptRequest {
+            token: invited.token,
+            password: password.to_owned(),
+            name: Some("Bench Person".to_owned()),
+            client: "bench".to_owned(),
+        })
+        .await?
+        .user)
+}
+
+/// Runs the browser script `script` (beside the web application's browser tests, with
+/// their chromium and playwright-core) with `env`, and reads the JSON summary it prints;
+/// a script that fails, or reports a `failure`, is an error with what it printed.
+pub(crate) async fn browser_script(
+    script: &str,
+    env: Vec<(&'static str, String)>,
+) -> anyhow::Result<serde_json::Value> {
+    let output = tokio::process::Command::new("node")
+        .arg(script)
+        .envs(env)
+        .output()
+        .await
+        .context(
+            "running node (install node and `npm ci --prefix crates/parley-http/tests/browser`)",
+        )?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success(),
+        "the browser script failed: {text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(text.trim()).context("the browser script's summary")?;
+    ensure!(
+        summary.get("failure").is_none(),
+        "the browser script stopped: {summary}"
+    );
+    Ok(summary)
 }

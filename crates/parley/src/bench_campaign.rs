@@ -53,6 +53,11 @@ pub struct CampaignBench {
     /// Working directory (a fresh temporary one by default; removed afterwards).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// A person in headless chromium presses Start on the campaign's page and watches its
+    /// counters; prints how far the screen is behind the store (needs node and the
+    /// browser tests' packages).
+    #[arg(long)]
+    pub page: bool,
 }
 
 const SID: &str = "AC00000000000000000000000000000001";
@@ -277,8 +282,25 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
     let sends = app.start_sends(cancel.clone());
     let dispatcher = app.start_campaigns(cancel.clone());
     crate::bench::reset_peak_rss();
+    let watch = if args.page {
+        let watch = crate::bench_campaign_page::PageWatch::start(
+            &app,
+            &access,
+            &app.settings.public_url,
+            org,
+            campaign,
+        )
+        .await?;
+        // The person presses Start: the figures count from the campaign's first move.
+        while app.get_campaign(&access, campaign).await?.campaign.status == CampaignStatus::Draft {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Some(watch)
+    } else {
+        app.move_campaign(&access, campaign, Move::Start).await?;
+        None
+    };
     let started = Instant::now();
-    app.move_campaign(&access, campaign, Move::Start).await?;
     let deadline = Instant::now() + Duration::from_secs(1800);
     let written = loop {
         let c = app
@@ -305,6 +327,10 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
     };
     let peak = crate::bench::status_mb("VmHWM:").unwrap_or(0.0);
     let counts = app.store.campaign_counts(org, campaign).await?;
+    let watched = match watch {
+        Some(w) => w.report().await,
+        None => Ok(()),
+    };
     cancel.cancel();
     let _ = dispatcher.await;
     let _ = sends.await;
@@ -328,5 +354,5 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
     if counts.sent != n {
         bail!("{} of {n} recipients were sent to: {counts:?}", counts.sent);
     }
-    Ok(())
+    watched
 }

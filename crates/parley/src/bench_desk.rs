@@ -25,7 +25,6 @@ use clap::Args;
 use http::{Request, header};
 use http_body_util::BodyExt as _;
 use parley_app::channels::NewChannel;
-use parley_app::tenancy::AcceptRequest;
 use parley_domain::Role;
 use tower::ServiceExt as _;
 
@@ -271,18 +270,7 @@ async fn channel_and_person(
         .await?
         .channel
         .id;
-    let invited = app
-        .admin_invite(access.org_id(), EMAIL, Role::Supervisor)
-        .await?;
-    let person = app
-        .accept_invitation(AcceptRequest {
-            token: invited.token,
-            password: PASSWORD.to_owned(),
-            name: Some("Dana Desk".to_owned()),
-            client: "bench".to_owned(),
-        })
-        .await?
-        .user;
+    let person = crate::bench::person(app, access, EMAIL, PASSWORD, Role::Supervisor).await?;
     Ok((channel, person))
 }
 
@@ -305,59 +293,29 @@ async fn live(args: DeskBench) -> anyhow::Result<()> {
         .access(app.authenticate_bearer(&token).await?, None)
         .await?;
     let (channel, _) = channel_and_person(&app, &access).await?;
-    // What `parley serve` runs: the job workers, the sender, the live feed, the router.
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let runner = app.job_runner(4, Duration::from_secs(30));
-    let workers = tokio::spawn(runner.start(cancel.clone()));
-    let sends = app.start_sends(cancel.clone());
-    let feed = app.start_live_feed(cancel.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let service = parley_http::service(parley_http::AppState {
-        app: app.clone(),
-        metrics: None,
-        secure_cookies: false,
-        trusted_proxies: Vec::new().into(),
-    });
-    let server = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, service)
-                .with_graceful_shutdown(cancel.cancelled_owned())
-                .await
-        })
-    };
+    let served = crate::bench::Served::start(&app).await?;
+    let base = served.base.clone();
     println!(
         "parley bench desk --live: {} inbound messages a second over {} conversations for {} s, \
          one conversation open in headless chromium",
         args.rate, args.live_conversations, args.seconds
     );
-    let output = tokio::process::Command::new("node")
-        .arg(LIVE_SCRIPT)
-        .env("BASE", &base)
-        .env("TOKEN", &token)
-        .env("CHANNEL", channel.to_string())
-        .env("EMAIL", EMAIL)
-        .env("PASSWORD", PASSWORD)
-        .env("RATE", args.rate.to_string())
-        .env("SECONDS", args.seconds.to_string())
-        .env("CONVERSATIONS", args.live_conversations.to_string())
-        .output()
-        .await
-        .context(
-            "running node (install node and `npm ci --prefix crates/parley-http/tests/browser`)",
-        )?;
-    cancel.cancel();
-    let _ = (server.await, workers.await, sends.await, feed.await);
-    let text = String::from_utf8_lossy(&output.stdout);
-    ensure!(
-        output.status.success(),
-        "the browser script failed: {}{}",
-        text,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: serde_json::Value =
-        serde_json::from_str(text.trim()).context("the browser script's summary")?;
+    let summary = crate::bench::browser_script(
+        LIVE_SCRIPT,
+        vec![
+            ("BASE", base.clone()),
+            ("TOKEN", token.clone()),
+            ("CHANNEL", channel.to_string()),
+            ("EMAIL", EMAIL.to_owned()),
+            ("PASSWORD", PASSWORD.to_owned()),
+            ("RATE", args.rate.to_string()),
+            ("SECONDS", args.seconds.to_string()),
+            ("CONVERSATIONS", args.live_conversations.to_string()),
+        ],
+    )
+    .await;
+    served.stop().await;
+    let summary = summary?;
     let mut latencies: Vec<Duration> = summary["latencies"]
         .as_array()
         .map(|a| {

@@ -4,10 +4,12 @@
 mod admin;
 mod bench;
 mod bench_campaign;
+mod bench_campaign_page;
 mod bench_conversations;
 mod bench_desk;
 mod bench_flow;
 mod bench_hostile;
+mod bench_import_page;
 mod bench_webhooks;
 mod bench_zones;
 mod chat_cmd;

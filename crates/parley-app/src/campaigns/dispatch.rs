@@ -42,7 +42,7 @@ use parley_domain::{
     AuditAction, Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, OrgId, Pace,
     Recipient, SkipReason, WaitReason,
 };
-use parley_store::{AudienceSlice, ContactFilter, PageRequest, Settle, Share};
+use parley_store::{AudienceSlice, PageRequest, Settle, Share};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -544,15 +544,7 @@ impl App {
                 limit: SLICE,
             }
         } else {
-            let mut filter = ContactFilter::default();
-            if let Some(fields) = campaign.audience["filter"]["fields"].as_object() {
-                for (key, value) in fields {
-                    let key = key
-                        .parse()
-                        .map_err(|_| AppError::Internal("a campaign's filter key".into()))?;
-                    filter.fields.push((key, value.clone()));
-                }
-            }
+            let filter = super::audience_filter(&campaign.audience)?;
             let page = PageRequest {
                 after: campaign.audience_cursor.clone(),
                 limit: PageRequest::MAX_LIMIT,

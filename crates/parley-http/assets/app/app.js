@@ -317,10 +317,11 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
 
 // Regions that follow work as it happens (`data-refresh` = milliseconds between reads):
 // while the page is visible and nothing inside the region has focus, the page is read
-// again and the region swapped in when it changed.
+// again and the region swapped in when it changed; once the fresh region no longer asks
+// to be followed (the work is done), the reading stops.
 for (const region of document.querySelectorAll("[data-refresh][id]")) {
   let busy = false;
-  setInterval(async () => {
+  const timer = setInterval(async () => {
     if (busy || document.hidden || region.contains(document.activeElement)) return;
     busy = true;
     try {
@@ -329,6 +330,7 @@ for (const region of document.querySelectorAll("[data-refresh][id]")) {
       const page = new DOMParser().parseFromString(await answer.text(), "text/html");
       const fresh = page.getElementById(region.id);
       if (fresh && fresh.innerHTML !== region.innerHTML) region.innerHTML = fresh.innerHTML;
+      if (fresh && !fresh.hasAttribute("data-refresh")) clearInterval(timer);
     } catch {
       // Offline for a moment: the next tick tries again.
     } finally {
@@ -339,11 +341,51 @@ for (const region of document.querySelectorAll("[data-refresh][id]")) {
 
 // Uploads (`form[data-upload]`): the form is sent by us so a progress bar can follow the
 // upload; the answer replaces the page (the import's own page, or the form with its
-// problems). A file dropped on the form is put in its file box.
+// problems). A file dropped on the form is put in its file box. With `data-preview`, each
+// chosen file and each changed option is first sent there — a CSV file's first megabyte,
+// a workbook whole — and the answer's `#preview` region (how Parley reads the file, with
+// a choice of target per column) put in the form, so Import sends the mapping shown.
+const HEAD = 1024 * 1024;
 for (const form of document.querySelectorAll("form[data-upload]")) {
   const input = form.querySelector("input[type=file]");
   const bar = form.querySelector("progress");
   const said = form.querySelector("[role=status]");
+  let asked = 0;
+  let wait;
+  // `reset`: "file" forgets the last file's choices, "sheet" its columns' mapping.
+  const preview = async (reset) => {
+    const file = input?.files[0];
+    const region = document.getElementById("preview");
+    if (!form.dataset.preview || !file || !region) return;
+    const ask = ++asked;
+    const whole = /\.(xlsx?|xlsm)$/i.test(file.name) || file.size <= HEAD;
+    const data = new FormData();
+    for (const [name, value] of new FormData(form)) {
+      const mapping = name.startsWith("header.") || name.startsWith("column.");
+      if (name === "file" || (reset && (mapping || (reset === "file" && name === "sheet")))) continue;
+      data.append(name, value);
+    }
+    if (reset === "file") region.replaceChildren();
+    data.append("partial", whole ? "0" : "1");
+    data.append("file", whole ? file : file.slice(0, HEAD), file.name);
+    said.textContent = "Reading the file…";
+    try {
+      const answer = await fetch(form.dataset.preview, { method: "POST", body: data, credentials: "same-origin" });
+      const page = new DOMParser().parseFromString(await answer.text(), "text/html");
+      const shown = page.getElementById("preview");
+      if (ask !== asked) return;
+      if (shown) region.replaceWith(shown);
+      said.textContent = shown ? "" : "The preview could not be made; the file can still be imported.";
+    } catch {
+      if (ask === asked) said.textContent = "The preview did not reach Parley; check the connection.";
+    }
+  };
+  input?.addEventListener("change", () => preview("file"));
+  form.addEventListener("change", (event) => {
+    if (event.target === input) return;
+    clearTimeout(wait);
+    wait = setTimeout(() => preview(event.target.name === "sheet" ? "sheet" : ""), 250);
+  });
   form.addEventListener("dragover", (event) => {
     event.preventDefault();
     form.classList.add("over");
@@ -352,7 +394,10 @@ for (const form of document.querySelectorAll("form[data-upload]")) {
   form.addEventListener("drop", (event) => {
     event.preventDefault();
     form.classList.remove("over");
-    if (input && event.dataTransfer?.files.length) input.files = event.dataTransfer.files;
+    if (input && event.dataTransfer?.files.length) {
+      input.files = event.dataTransfer.files;
+      preview("file");
+    }
   });
   form.addEventListener("submit", (event) => {
     if (!window.XMLHttpRequest || !bar) return;
@@ -378,6 +423,44 @@ for (const form of document.querySelectorAll("form[data-upload]")) {
     xhr.addEventListener("error", () => {
       said.textContent = "The upload did not reach Parley; check the connection and try again.";
     });
-    xhr.send(new FormData(form));
+    // The options (the preview's mapping among them) go before the file, which the
+    // server streams as it arrives.
+    const data = new FormData(form);
+    const file = data.get("file");
+    data.delete("file");
+    if (file) data.append("file", file);
+    xhr.send(data);
   });
+}
+
+// A campaign's audience counted as it is chosen (`form[data-audience]`): the audience
+// boxes are sent to that address when the page opens and after each change, and the
+// answer's count replaces the one shown.
+for (const form of document.querySelectorAll("form[data-audience]")) {
+  let wait;
+  let asked = 0;
+  const count = async () => {
+    const shown = document.getElementById("audience-count");
+    if (!shown) return;
+    const query = new URLSearchParams();
+    for (const [name, value] of new FormData(form)) {
+      if (/^(audience|import_id|field\.\d+|value\.\d+)$/.test(name)) query.append(name, value);
+    }
+    const ask = ++asked;
+    try {
+      const answer = await fetch(`${form.dataset.audience}?${query}`, { credentials: "same-origin" });
+      const fresh = new DOMParser().parseFromString(await answer.text(), "text/html").getElementById("audience-count");
+      if (ask === asked && fresh) shown.replaceWith(fresh);
+    } catch {
+      // Offline for a moment: the next change asks again.
+    }
+  };
+  const later = (event) => {
+    if (!/^(audience|import_id|field\.\d+|value\.\d+)$/.test(event.target.name || "")) return;
+    clearTimeout(wait);
+    wait = setTimeout(count, 300);
+  };
+  form.addEventListener("input", later);
+  form.addEventListener("change", later);
+  count();
 }

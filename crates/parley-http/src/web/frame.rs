@@ -24,6 +24,7 @@ pub(crate) enum Section {
     Channels,
     Contacts,
     Imports,
+    Campaigns,
     Queues,
 }
 
@@ -39,6 +40,7 @@ impl Section {
             Section::Channels => "Channels",
             Section::Contacts => "Contacts",
             Section::Imports => "Imports",
+            Section::Campaigns => "Campaigns",
             Section::Queues => "Queues",
         }
     }
@@ -69,6 +71,7 @@ impl Section {
             Section::Channels => "channels",
             Section::Contacts => "contacts",
             Section::Imports => "imports",
+            Section::Campaigns => "campaigns",
             Section::Queues => "queues",
         }
     }
@@ -135,6 +138,10 @@ impl Frame {
             (Section::Conversations, true),
             (Section::Contacts, super::contacts::sees_contacts(access)),
             (Section::Imports, super::contacts::sees_contacts(access)),
+            (
+                Section::Campaigns,
+                access.require(Permission::CampaignsRead).is_ok(),
+            ),
             (Section::Replies, manages),
             (Section::Organizations, administers),
             (Section::People, administers),

@@ -8,20 +8,19 @@
 //! rejects report with the download; the history lists every import, newest first.
 
 use askama::Template;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::HeaderMap;
 use parley_app::AppError;
-use parley_domain::{
-    CountryCode, DateOrder, ImportId, ImportOptions, ImportRecord, OrgId, Permission,
-};
+use parley_domain::{DateOrder, ImportId, ImportRecord, OrgId, Permission};
 use parley_store::PageRequest;
 
 use super::assets::{self, Assets};
 use super::contacts;
 use super::frame::{Frame, Section};
+use super::import_form::{self, FormError};
 use super::pages::{PageError, Refusal, render};
-use super::session::{Session, Viewer, check_form};
+use super::session::{Session, Viewer};
 use crate::AppState;
 use crate::problem::ApiError;
 
@@ -141,8 +140,8 @@ async fn show_list(
     Ok(render(status, &page))
 }
 
-/// `POST /app/{org}/imports`: a multipart form — `csrf` first, then `default_country`
-/// and `date_order`, then `file`.
+/// `POST /app/{org}/imports`: the import form (see [`import_form`]); the answer is the
+/// import's page, or the form again with its problems.
 pub(crate) async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -151,84 +150,28 @@ pub(crate) async fn upload(
     request: Request,
 ) -> Result<Response, PageError> {
     let viewer = Viewer::on(&state, &session, org).await?;
-    let access = viewer.access.clone();
-    let mut multipart = Multipart::from_request(request, &state)
-        .await
-        .map_err(|_| AppError::invalid("file", "send the form as multipart/form-data"))?;
-    let malformed =
-        |_| AppError::invalid("file", "the upload was cut short; choose the file again");
-    let (mut csrf, mut country, mut order) = (None, String::new(), String::new());
-    let done: Result<ImportRecord, ApiError> = async {
-        while let Some(part) = multipart.next_field().await.map_err(malformed)? {
-            match part.name().unwrap_or_default() {
-                "csrf" => {
-                    let token = part.text().await.map_err(malformed)?;
-                    check_form(&state, &headers, Some(&session), &token).map_err(|_| {
-                        ApiError::from(AppError::Forbidden("the form is stale; reload the page"))
-                    })?;
-                    csrf = Some(token);
-                }
-                "default_country" => country = part.text().await.map_err(malformed)?,
-                "date_order" => order = part.text().await.map_err(malformed)?,
-                "file" if csrf.is_some() => {
-                    let options = options(&country, &order)?;
-                    if part.file_name().unwrap_or_default().is_empty() {
-                        return Err(AppError::invalid("file", "choose a file to import").into());
-                    }
-                    return crate::v1::receive_file(&state.app, &access, part, options).await;
-                }
-                _ => {}
+    let access = &viewer.access;
+    let read = import_form::read(&state, &headers, &session, request, async |posted, file| {
+        let options = import_form::options(&posted)?;
+        match file {
+            Some(file) if !file.file_name().unwrap_or_default().is_empty() => {
+                crate::v1::receive_file(&state.app, access, file, options).await
             }
+            _ => Err(AppError::invalid("file", "choose a file to import").into()),
         }
-        Err(AppError::invalid("file", "choose a file to import").into())
-    }
+    })
     .await;
+    let done: Result<ImportRecord, ApiError> = match read {
+        Err(FormError::Unchecked(e)) => return Err(e.into()),
+        Err(FormError::Checked(e)) => Err(e.into()),
+        Ok(done) => done,
+    };
     match done {
         Ok(record) => {
             Ok(Redirect::to(&format!("/app/{org}/imports/{}", record.id)).into_response())
         }
-        Err(e) if csrf.is_none() => Err(e.into()),
         Err(e) => show_list(&state, &session, org, Some(Refusal::of(&e))).await,
     }
-}
-
-/// The options a file is read with: every problem at once, each named as its box.
-fn options(country: &str, order: &str) -> Result<ImportOptions, AppError> {
-    let mut errors = Vec::new();
-    let default_country = match country.trim() {
-        "" => None,
-        c => match c.to_ascii_uppercase().parse::<CountryCode>() {
-            Ok(c) => Some(c),
-            Err(e) => {
-                errors.push(parley_app::FieldError::new(
-                    "default_country",
-                    format!("must be {}", e.expected),
-                ));
-                None
-            }
-        },
-    };
-    let date_order = match order {
-        "" => None,
-        o => match o.parse::<DateOrder>() {
-            Ok(d) => Some(d),
-            Err(_) => {
-                errors.push(parley_app::FieldError::new(
-                    "date_order",
-                    "must be dmy or mdy",
-                ));
-                None
-            }
-        },
-    };
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    Ok(ImportOptions {
-        default_country,
-        date_order,
-        ..ImportOptions::default()
-    })
 }
 
 struct RejectRow {

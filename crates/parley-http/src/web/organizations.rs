@@ -145,7 +145,7 @@ struct Values {
     closes: String,
 }
 
-fn day_boxes(ticked: &[String]) -> Vec<(&'static str, &'static str, bool)> {
+pub(crate) fn day_boxes(ticked: &[String]) -> Vec<(&'static str, &'static str, bool)> {
     WEEKDAYS
         .iter()
         .map(|(value, label)| (*value, *label, ticked.iter().any(|t| t == value)))
@@ -404,7 +404,7 @@ fn settings(o: &Organization, parent: Option<&Organization>) -> Vec<Setting> {
 }
 
 /// Contact hours in a few words: "Mon–Fri 09:00–17:30", "Every day 08:00–21:00".
-fn hours_words(h: &ContactHours) -> String {
+pub(crate) fn hours_words(h: &ContactHours) -> String {
     let every = WEEKDAYS.iter().all(|(d, _)| h.days.iter().any(|x| x == d));
     let weekdays = WEEKDAYS[..5]
         .iter()

@@ -207,6 +207,11 @@ impl Posted {
         self.get(name).to_owned()
     }
 
+    /// Every pair, in the order sent.
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     /// Every value of `name`, in the order sent.
     pub(crate) fn all(&self, name: &str) -> Vec<String> {
         self.0

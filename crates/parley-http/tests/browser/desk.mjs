@@ -136,11 +136,28 @@ await runBrowserTest(summary, async (browser) => {
     await section("Imports");
     await page.getByRole("heading", { name: "Imports", level: 1 }).waitFor();
     await check("imports");
-    await page.getByLabel("Choose file").setInputFiles({ name: `people-${scheme}.csv`, mimeType: "text/csv", buffer: Buffer.from("first_name,phone\nZoe,+447911000444\n") });
+    // Choosing the file shows it as Parley reads it; Ref is made the customer id there.
+    const mobile = scheme === "light" ? "444" : "445";
+    await page.getByLabel("Choose file").setInputFiles({ name: `people-${scheme}.csv`, mimeType: "text/csv", buffer: Buffer.from(`Ref;first_name;phone\nZ-${scheme};Zoe;07911 000${mobile}\n`) });
+    await page.locator("#preview-detected", { hasText: "separated by semicolons" }).waitFor();
+    await page.locator(".cell-read", { hasText: `+447911000${mobile}` }).first().waitFor();
+    const ref = page.getByLabel("Column 1 (Ref) goes to");
+    if ((await ref.inputValue()) !== "ref") throw new Error("Ref should be a new field until changed");
+    await ref.selectOption("customer_id");
+    await page.locator(".preview .hint", { hasText: "new fields from this file" }).waitFor({ state: "detached" });
+    if ((await ref.inputValue()) !== "customer_id") throw new Error("the preview keeps the choice");
+    await check("import preview");
+    await shot("import-preview");
     await page.getByRole("button", { name: "Import", exact: true }).click();
     await page.getByRole("heading", { name: `people-${scheme}.csv`, level: 1 }).waitFor();
     await check("import");
     await shot("import");
+    await page.locator(".badge", { hasText: "completed" }).waitFor();
+    // The mapping chosen in the preview is the one used: Zoe is found by her reference.
+    await section("Contacts");
+    await page.getByLabel("Customer id").fill(`Z-${scheme}`);
+    await page.getByRole("button", { name: "Find" }).click();
+    await page.locator("table.members a", { hasText: "Zoe" }).waitFor();
     // Organizations, with a sub-organization refused (every bad field beside its field).
     await section("Organizations");
     await page.getByRole("heading", { name: "Organizations", level: 1 }).waitFor();

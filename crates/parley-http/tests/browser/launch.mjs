@@ -49,3 +49,11 @@ export async function runBrowserTest(summary, body) {
   }
   process.exit(failed ? 1 : 0);
 }
+
+/// Signs in at BASE as a person does: the sign-in page's Email and Password, then Sign in.
+export async function signIn(page, base, email, password) {
+  await page.goto(`${base}/`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}

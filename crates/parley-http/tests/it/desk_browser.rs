@@ -34,6 +34,8 @@ async fn an_agent_signs_in_reads_a_waiting_conversation_and_signs_out() {
         json!({"body": "W".repeat(10_000)}),
     )
     .await;
+    // The workers run as under `parley serve`: an import made in the page completes.
+    let workers = t.run_workers();
     let base = t.listen().await;
     let stdout = super::browser::run_script(
         "desk.mjs",
@@ -45,6 +47,7 @@ async fn an_agent_signs_in_reads_a_waiting_conversation_and_signs_out() {
         ],
     )
     .await;
+    workers.cancel();
     let summary: Value = serde_json::from_str(stdout.trim()).expect("the summary as JSON");
     assert_eq!(
         summary["refused"],

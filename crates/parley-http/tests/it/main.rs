@@ -55,10 +55,12 @@ mod sign_in_limits;
 mod idempotency;
 // The web application's pages in process: sign-in, sign-out, headers, the desk.
 mod web;
+mod web_campaigns;
 mod web_channels;
 mod web_contacts;
 mod web_custom_values;
 mod web_deliveries;
+mod web_import_preview;
 mod web_imports;
 mod web_integrations;
 mod web_lists;
@@ -75,5 +77,6 @@ mod key_rotation;
 mod integrations_browser;
 // Running the browser scripts (chromium, playwright-core, axe-core).
 mod browser;
+mod campaign_browser;
 // The invitation page in a real browser, with axe-core.
 mod invitation_browser;

@@ -21,7 +21,7 @@ const MESSY: &str = "\u{feff}first_name;phone;balance;due\n\
                      Cat;07911 123457;7;13/01/2027\n";
 
 /// A multipart form of `fields` then a file part `file` named `name`.
-fn multipart(
+pub(crate) fn multipart(
     path: &str,
     cookies: &str,
     fields: &[(&str, &str)],
@@ -114,8 +114,8 @@ async fn an_operator_imports_a_messy_file_and_reads_its_counts_and_rejects() {
         .await;
     assert_eq!(
         r.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "no token before the file: nothing stored"
+        StatusCode::FORBIDDEN,
+        "no token first: nothing read past it, nothing stored"
     );
     assert_eq!(
         t.get("/api/v1/imports", &token).await.json["data"],

@@ -47,7 +47,9 @@ pub fn read_xls<RS: Read + Seek>(
         message: shorten(&e.to_string(), MESSAGE_CHARS),
     };
     let mut workbook: Xls<RS> = guarded("XLS", || Xls::new(input))?.map_err(workbook_error)?;
-    let name = pick_sheet(&workbook.sheet_names(), sheet)?;
+    let names = workbook.sheet_names();
+    let name = pick_sheet(&names, sheet)?;
+    sink.sheet(&name, &names);
     let range = guarded("XLS", || workbook.worksheet_range(&name))?.map_err(workbook_error)?;
     drop(workbook);
     let (first_row, first_col) = range.start().unwrap_or((0, 0));

@@ -611,6 +611,18 @@ pub async fn contacts_filter_update_and_delete(s: &dyn Store) {
             .unwrap()),
         Vec::<String>::new()
     );
+    for (filter, n) in [
+        (ContactFilter::default(), 2),
+        (by(vec![("vip", json!(true))]), 1),
+        (by(vec![("balance", json!("5.00"))]), 2),
+        (by(vec![("missing", json!("x"))]), 0),
+    ] {
+        assert_eq!(
+            s.count_contacts(org, &filter).await.unwrap(),
+            n,
+            "{filter:?}"
+        );
+    }
     let by_address = ContactFilter {
         address: Some("+353871000002".into()),
         ..ContactFilter::default()
