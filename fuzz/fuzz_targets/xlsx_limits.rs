@@ -23,6 +23,7 @@ const LIMITS: SheetLimits = SheetLimits {
     max_shared_strings_bytes: 64 << 10,
     max_cell_chars: 100,
     max_columns: 64,
+    max_row_bytes: 64 << 10,
     max_cell_formats: 100,
     max_style_bytes: 256,
     max_xls_cells: 10_000,

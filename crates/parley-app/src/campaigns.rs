@@ -22,9 +22,10 @@
 //!   → running, or scheduled while its `start_at` is ahead), `cancel` (→ cancelled: the
 //!   pending recipients are skipped with `cancelled`). A move the status does not allow
 //!   is a 409 naming `campaign_status`.
-//! * **Counters** are read from the recipients and their conversations, and kept for one
-//!   second per campaign in a process, so many people watching a big campaign cost one
-//!   count a second.
+//! * **Counters** are read from the recipients and their conversations, and kept for half
+//!   a second per campaign in a process (or until the campaign changes), so many people
+//!   watching a big campaign cost two counts a second, and what they see is at most about
+//!   a second behind (the page re-reads every half second).
 
 pub mod dispatch;
 
@@ -50,7 +51,7 @@ const CAMPAIGN: &str = "campaign";
 /// The highest rate a campaign may be given.
 pub const MAX_RATE_PER_SECOND: u32 = 10_000;
 /// How long counters read for a campaign are shown again.
-const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+const COUNTS_TTL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Who a campaign is for, as the API gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +102,7 @@ pub struct NewCampaign {
 pub struct CampaignView {
     /// The campaign.
     pub campaign: Campaign,
-    /// Its counters as they stand (at most a second old).
+    /// Its counters as they stand (at most half a second old).
     pub counts: CampaignCounts,
 }
 

@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 use parley_domain::{AuditAction, FlowId, FlowRecord, FlowVersion, Permission};
 use parley_flow::FlowDocument;
-pub use parley_flow::{Diagnostic, DocumentError, Rule, Severity};
+pub use parley_flow::{Diagnostic, DocumentError, Layout, NODE_HEIGHT, NODE_WIDTH, Rule, Severity};
 use parley_store::{NewFlowVersion, Page, PageRequest};
 
 use crate::auth::Access;
@@ -73,6 +73,54 @@ fn read_document(text: &str) -> Result<FlowDocument, AppError> {
 /// to read it back is a fault, not an input error.
 fn stored_document(text: &str) -> Result<FlowDocument, AppError> {
     FlowDocument::parse(text).map_err(|e| AppError::Internal(Box::new(e)))
+}
+
+/// The flow `text` describes, drawn as a graph (`None` when the text is not a flow
+/// document at all; a document with mistakes is still drawn).
+#[must_use]
+pub fn drawing(text: &str) -> Option<parley_flow::Layout> {
+    FlowDocument::parse(text)
+        .ok()
+        .map(|doc| parley_flow::layout(&doc))
+}
+
+/// A stored document as people edit it: indented JSON.
+#[must_use]
+pub fn editable(text: &str) -> String {
+    FlowDocument::parse(text)
+        .ok()
+        .and_then(|doc| serde_json::to_string_pretty(&doc).ok())
+        .unwrap_or_else(|| text.to_owned())
+}
+
+/// Where in `text` (1-based line and column) a finding about `step`'s `field` is: the
+/// line naming the step, then, part by part of the field's path (`rules[0].when`), the
+/// first line after it naming that part. `None` when the text names no such step.
+#[must_use]
+pub fn line_of(text: &str, step: Option<&str>, field: Option<&str>) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let names = |line: &str, key: &str| {
+        line.contains(&format!("\"{key}\"")) || line.trim_start().starts_with(&format!("{key}:"))
+    };
+    let indent = |l: &str| l.len() - l.trim_start().len() + 1;
+    let mut at = match step {
+        Some(step) => lines.iter().position(|l| {
+            let t = l.trim_start();
+            t.starts_with(&format!("\"{step}\"")) || t.starts_with(&format!("{step}:"))
+        })?,
+        None => 0,
+    };
+    for key in field.into_iter().flat_map(|f| f.split('.')) {
+        let key = key.split('[').next().unwrap_or(key);
+        if key.is_empty() {
+            continue;
+        }
+        match lines[at..].iter().position(|l| names(l, key)) {
+            Some(i) => at += i,
+            None => break,
+        }
+    }
+    lines.get(at).map(|l| (at + 1, indent(l)))
 }
 
 /// The JSON path of a diagnostic inside the document (`steps.check_dob.rules[0].when`).
@@ -330,5 +378,28 @@ impl App {
             .find_flow_version(access.org_id(), id, version)
             .await?
             .ok_or(AppError::NotFound("flow version"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_of;
+
+    #[test]
+    fn a_finding_is_placed_at_the_line_of_its_step_and_field() {
+        let json = "{\n  \"steps\": {\n    \"ask\": {\n      \"text\": \"Hi\",\n      \"next\": \"check\"\n    },\n    \"check\": {\n      \"rules\": [\n        {\n          \"next\": \"x\",\n          \"when\": \"<<a>> ==\"\n        }\n      ]\n    }\n  }\n}";
+        assert_eq!(
+            line_of(json, Some("check"), Some("rules[0].when")),
+            Some((11, 11))
+        );
+        assert_eq!(line_of(json, Some("ask"), Some("next")), Some((5, 7)));
+        assert_eq!(line_of(json, Some("ask"), None), Some((3, 5)));
+        let yaml =
+            "name: x\nstart: ask\nsteps:\n  ask:\n    type: ask\n    text: Hi\n    next: gone\n";
+        assert_eq!(line_of(yaml, Some("ask"), Some("next")), Some((7, 5)));
+        assert_eq!(line_of(yaml, None, Some("start")), Some((2, 1)));
+        assert_eq!(line_of(yaml, Some("missing"), Some("next")), None);
+        let compact = r#"{"steps": {"ask": {"type": "message", "text": "Hi", "next": "x"}}}"#;
+        assert_eq!(line_of(compact, None, Some("steps")), Some((1, 1)));
     }
 }

@@ -98,6 +98,60 @@ impl ImportUpload<'_> {
     }
 }
 
+/// Imports this process is running and how far each has got: the store holds only what
+/// the writer has committed, and the SQLite writer commits every few seconds (a commit
+/// per batch rewrote the address index each time), so a page following an import reads
+/// its progress here, batch by batch, while it runs in this process. Another process's
+/// import is shown as committed.
+#[derive(Default)]
+pub(crate) struct Running(
+    std::sync::Mutex<std::collections::HashMap<ImportId, (ImportCounters, u64)>>,
+);
+
+impl Running {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut std::collections::HashMap<ImportId, (ImportCounters, u64)>) -> T,
+    ) -> T {
+        f(&mut self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// An import starts (or resumes) from `record`'s committed counters.
+    pub(crate) fn start(&self, record: &ImportRecord) {
+        self.with(|m| m.insert(record.id, (record.counters, record.bytes_read)));
+    }
+
+    /// A batch added `added` and the source has been read to `bytes_read`.
+    pub(crate) fn note(&self, id: ImportId, added: &ImportCounters, bytes_read: u64) {
+        self.with(|m| {
+            if let Some((counters, bytes)) = m.get_mut(&id) {
+                counters.add(added);
+                *bytes = (*bytes).max(bytes_read);
+            }
+        });
+    }
+
+    /// The import ended in this process.
+    pub(crate) fn end(&self, id: ImportId) {
+        self.with(|m| m.remove(&id));
+    }
+
+    /// `record` with the progress this process knows of, while it runs.
+    fn overlay(&self, mut record: ImportRecord) -> ImportRecord {
+        if record.status == ImportStatus::Running
+            && let Some((counters, bytes)) = self.with(|m| m.get(&record.id).copied())
+            && counters.rows_total > record.counters.rows_total
+        {
+            record.counters = counters;
+            record.bytes_read = record.bytes_read.max(bytes);
+        }
+        record
+    }
+}
+
 /// One page of the rejects report.
 #[derive(Debug, Clone)]
 pub struct RejectsPage {
@@ -343,6 +397,8 @@ impl App {
             Some(record.id.to_string()),
         )
         .await?;
+        // Taken at once by this process's workers, not at their next poll.
+        self.runtime.wake();
         Ok(())
     }
 
@@ -380,10 +436,12 @@ impl App {
         id: ImportId,
     ) -> Result<ImportRecord, AppError> {
         access.require(Permission::ContactsRead)?;
-        self.store
+        let record = self
+            .store
             .get_import(access.org_id(), id)
             .await?
-            .ok_or(AppError::NotFound("import"))
+            .ok_or(AppError::NotFound("import"))?;
+        Ok(self.running_imports.overlay(record))
     }
 
     /// The organization's imports, oldest first.
@@ -393,7 +451,15 @@ impl App {
         page: PageRequest,
     ) -> Result<Page<ImportRecord>, AppError> {
         access.require(Permission::ContactsRead)?;
-        Ok(self.store.list_imports(access.org_id(), page).await?)
+        let page = self.store.list_imports(access.org_id(), page).await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|r| self.running_imports.overlay(r))
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Writes the whole rejects report of `id` as CSV to `out`: the header line, then
@@ -439,5 +505,83 @@ impl App {
                 .import_reject_lines(record.id, after, limit)
                 .await?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use parley_domain::{
+        ImportCounters, ImportFormat, ImportId, ImportOptions, ImportRecord, ImportStatus, OrgId,
+    };
+
+    use super::Running;
+
+    fn record(status: ImportStatus, rows: u64) -> ImportRecord {
+        ImportRecord {
+            id: ImportId::generate(),
+            organization_id: OrgId::generate(),
+            status,
+            format: ImportFormat::Csv,
+            file_name: None,
+            options: ImportOptions::default(),
+            counters: ImportCounters {
+                rows_total: rows,
+                rows_imported: rows,
+                ..ImportCounters::default()
+            },
+            bytes_total: 1000,
+            bytes_read: 10,
+            rows_through: rows,
+            error: None,
+            warnings: Vec::new(),
+            created_at: Utc::now(),
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn a_running_import_shows_the_progress_of_its_process_until_it_ends() {
+        let running = Running::default();
+        let stored = record(ImportStatus::Running, 5);
+        running.start(&stored);
+        let batch = ImportCounters {
+            rows_total: 10,
+            rows_imported: 9,
+            rows_rejected: 1,
+            ..ImportCounters::default()
+        };
+        running.note(stored.id, &batch, 600);
+        let shown = running.overlay(stored.clone());
+        assert_eq!(
+            (
+                shown.counters.rows_total,
+                shown.counters.rows_imported,
+                shown.counters.rows_rejected
+            ),
+            (15, 14, 1)
+        );
+        assert_eq!(shown.bytes_read, 600, "the share read moves with it");
+        let mut done = stored.clone();
+        done.status = ImportStatus::Completed;
+        assert_eq!(
+            running.overlay(done.clone()),
+            done,
+            "a finished import is what the store says"
+        );
+        let mut ahead = stored.clone();
+        ahead.counters.rows_total = 50;
+        assert_eq!(
+            running.overlay(ahead.clone()),
+            ahead,
+            "never behind the store"
+        );
+        running.end(stored.id);
+        assert_eq!(
+            running.overlay(stored.clone()),
+            stored,
+            "another process's import: as committed"
+        );
     }
 }

@@ -99,6 +99,8 @@ pub struct App {
     pub(crate) dispatch: Arc<campaigns::dispatch::Dispatch>,
     /// Campaign counters read recently.
     pub(crate) campaign_counts: Arc<campaigns::RecentCounts>,
+    /// Imports running in this process, with their progress ahead of the store's.
+    pub(crate) running_imports: Arc<imports::Running>,
 }
 
 impl App {
@@ -124,6 +126,7 @@ impl App {
             webchat: Arc::new(conversations::webchat::Hub::new(live.clone())),
             dispatch: Arc::default(),
             campaign_counts: Arc::default(),
+            running_imports: Arc::default(),
             live,
             settings,
         })

@@ -5,6 +5,7 @@ mod document;
 mod duration;
 mod engine;
 mod expect;
+mod layout;
 mod program;
 mod script;
 mod template;
@@ -23,6 +24,7 @@ pub use engine::{
     step,
 };
 pub use expect::MAX_REPLY_CHARS;
+pub use layout::{Edge, Layout, NODE_HEIGHT, NODE_WIDTH, Node, layout};
 pub use program::{DEFAULT_FALLBACK_QUEUE, Flow, MAX_STEPS};
 pub use script::{DialogueReport, FieldMap, ScriptFailure, Settings, run_script};
 pub use template::{Lookup, Template, TemplateError};

@@ -23,6 +23,8 @@
 //! * `deliveries`: one webhook endpoint's messages and attempts, and replays.
 //! * `campaigns`: the campaigns and the form that makes one, with the audience counted
 //!   live; `campaign_page` follows one live and starts, pauses, resumes or cancels it.
+//! * `flows`: the flows and their editor — the flow drawn, its findings as typed, save,
+//!   publish, versions.
 //! * `imports`: contact files uploaded with progress, each import followed, its rejects;
 //!   `import_form` reads the upload form (token, options, mapping, then the file) and
 //!   `import_preview` shows a chosen file as the import will read it, mapping included.
@@ -47,6 +49,7 @@ mod custom_values;
 mod deliveries;
 mod desk;
 mod fields;
+mod flows;
 mod frame;
 mod import_form;
 mod import_preview;
@@ -132,6 +135,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/app/{org}/campaigns/{id}",
             get(campaign_page::page).post(campaign_page::act),
+        )
+        .route("/app/{org}/flows", get(flows::list).post(flows::create))
+        .route("/app/{org}/flows/{id}", get(flows::page).post(flows::act))
+        .route("/app/{org}/flows/{id}/check", post(flows::check))
+        .route(
+            "/app/{org}/flows/{id}/versions/{version}",
+            get(flows::version),
         )
         .route("/app/{org}/contacts", get(contacts::list))
         .route(

@@ -19,14 +19,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, ensure};
-use axum::body::Body;
+use anyhow::Context as _;
 use clap::Args;
-use http::{Request, header};
-use http_body_util::BodyExt as _;
 use parley_app::channels::NewChannel;
 use parley_domain::Role;
-use tower::ServiceExt as _;
 
 /// Options of `parley bench desk`.
 #[derive(Debug, Args)]
@@ -143,55 +139,10 @@ SELECT json_extract(fields, '$.last_name') FROM contacts ORDER BY seq LIMIT 1 OF
         wrote.as_secs_f64()
     );
 
-    let router = parley_http::router(parley_http::AppState {
-        app: app.clone(),
-        metrics: None,
-        secure_cookies: false,
-        trusted_proxies: Vec::new().into(),
-    });
-    let signed = router
-        .clone()
-        .oneshot(
-            Request::post("/app/sign-in")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header("sec-fetch-site", "same-origin")
-                .body(Body::from(format!(
-                    "email={}&password={}",
-                    EMAIL.replace('@', "%40"),
-                    PASSWORD.replace(' ', "+")
-                )))?,
-        )
-        .await?;
-    let cookies: Vec<String> = signed
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .map(str::to_owned)
-        .collect();
-    ensure!(
-        !cookies.is_empty(),
-        "signing in failed: {}",
-        signed.status()
-    );
-    let cookie = cookies.join("; ");
+    let signed = crate::bench_serve::SignedIn::new(&app, EMAIL, PASSWORD).await?;
     let get = |path: String| {
-        let router = router.clone();
-        let cookie = cookie.clone();
-        async move {
-            let response = router
-                .oneshot(
-                    Request::get(&path)
-                        .header(header::COOKIE, &cookie)
-                        .body(Body::empty())?,
-                )
-                .await?;
-            let status = response.status();
-            let bytes = response.into_body().collect().await?.to_bytes();
-            ensure!(status.is_success(), "{path}: {status}");
-            anyhow::Ok(bytes)
-        }
+        let signed = &signed;
+        async move { signed.get(&path).await }
     };
 
     let desk = format!("/app/{org}/conversations");
@@ -270,7 +221,7 @@ async fn channel_and_person(
         .await?
         .channel
         .id;
-    let person = crate::bench::person(app, access, EMAIL, PASSWORD, Role::Supervisor).await?;
+    let person = crate::bench_serve::person(app, access, EMAIL, PASSWORD, Role::Supervisor).await?;
     Ok((channel, person))
 }
 
@@ -293,14 +244,14 @@ async fn live(args: DeskBench) -> anyhow::Result<()> {
         .access(app.authenticate_bearer(&token).await?, None)
         .await?;
     let (channel, _) = channel_and_person(&app, &access).await?;
-    let served = crate::bench::Served::start(&app).await?;
+    let served = crate::bench_serve::Served::start(&app).await?;
     let base = served.base.clone();
     println!(
         "parley bench desk --live: {} inbound messages a second over {} conversations for {} s, \
          one conversation open in headless chromium",
         args.rate, args.live_conversations, args.seconds
     );
-    let summary = crate::bench::browser_script(
+    let summary = crate::bench_serve::browser_script(
         LIVE_SCRIPT,
         vec![
             ("BASE", base.clone()),

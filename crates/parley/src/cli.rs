@@ -119,6 +119,9 @@ pub enum BenchCommand {
     /// Replay the example flows' dialogues through the engine: steps per second on one
     /// core, and the largest serialised conversation state.
     Flow(crate::bench_flow::FlowBench),
+    /// The flow editor's check of a generated flow (validation, layout, the drawing and
+    /// findings as HTML) through the router with a signed-in session: median and p95.
+    FlowEditor(crate::bench_flow_editor::FlowEditorBench),
     /// Deliver events to an in-process receiver through the webhook engine on SQLite:
     /// deliveries per second, CPU per delivery, end-to-end lag, lost and repeated ids.
     Webhooks(crate::bench_webhooks::WebhooksBench),
@@ -264,6 +267,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command {
         Command::Bench(BenchCommand::Import(args)) => return crate::bench::import(args).await,
         Command::Bench(BenchCommand::Flow(args)) => return crate::bench_flow::run(&args),
+        Command::Bench(BenchCommand::FlowEditor(args)) => {
+            return crate::bench_flow_editor::run(args).await;
+        }
         Command::Bench(BenchCommand::Zones(args)) => return crate::bench_zones::run(&args),
         Command::Bench(BenchCommand::Campaign(args)) => {
             return crate::bench_campaign::run(args).await;

@@ -138,7 +138,8 @@ impl Runtime {
         }
     }
 
-    fn wake(&self) {
+    /// Wakes idle job workers of this process after something was queued in it.
+    pub(crate) fn wake(&self) {
         if let Some(w) = &*self.wake.lock().unwrap_or_else(PoisonError::into_inner) {
             w.notify_waiters();
         }

@@ -62,6 +62,15 @@ struct StoreConsumer {
     new_fields: Vec<FieldDefinition>,
 }
 
+/// Forgets an import's progress in this process when its run ends.
+struct Ended<'a>(&'a App, ImportId);
+
+impl Drop for Ended<'_> {
+    fn drop(&mut self) {
+        self.0.running_imports.end(self.1);
+    }
+}
+
 /// What is left of a batch once the writer has applied it.
 type Spent = (ImportBatch, Vec<parley_import::Row>);
 
@@ -253,6 +262,9 @@ impl ImportConsumer for StoreConsumer {
             .handle
             .block_on(writer.apply(&applied, &original, now))
             .map_err(ConsumerError::Store)?;
+        self.app
+            .running_imports
+            .note(self.id, &counters, applied.bytes_read);
         if counters.rows_imported > 0 {
             self.new_fields.clear();
         }
@@ -303,6 +315,9 @@ impl App {
         if record.rows_through > 0 {
             tracing::info!(import = %id, after_row = record.rows_through, "resuming an import after its last committed row");
         }
+        // Followed in this process until it ends, however it ends.
+        self.running_imports.start(&record);
+        let _ended = Ended(self, id);
         let format = record.format;
         let sheet = record.options.sheet.clone();
         let counter = Arc::clone(&bytes_read);

@@ -464,3 +464,27 @@ for (const form of document.querySelectorAll("form[data-audience]")) {
   form.addEventListener("change", later);
   count();
 }
+
+// The flow editor (`form[data-flow-check]`): half a second after the person stops typing,
+// the document goes to that address and the answer (the flow drawn and its findings with
+// their lines) replaces `#flow-check`. Only the latest answer is shown.
+for (const form of document.querySelectorAll("form[data-flow-check]")) {
+  const box = form.querySelector("textarea[name=document]");
+  let wait;
+  let asked = 0;
+  box?.addEventListener("input", () => {
+    clearTimeout(wait);
+    wait = setTimeout(async () => {
+      const ask = ++asked;
+      const body = new URLSearchParams({ csrf: form.querySelector("[name=csrf]").value, document: box.value });
+      try {
+        const answer = await fetch(form.dataset.flowCheck, { method: "POST", body, credentials: "same-origin" });
+        const fresh = new DOMParser().parseFromString(await answer.text(), "text/html").getElementById("flow-check");
+        const shown = document.getElementById("flow-check");
+        if (ask === asked && fresh && shown) shown.replaceWith(fresh);
+      } catch {
+        // Offline for a moment: the next keystroke asks again.
+      }
+    }, 500);
+  });
+}

@@ -2,8 +2,8 @@
 //! flow and version, channel, window in each contact's time zone, rate, start and end in
 //! the organization's zone); its counters — pending (and why some wait), sent, delivered,
 //! replied, failed, skipped by reason, opted out, finished by outcome — with a progress
-//! bar, re-read every second while it is scheduled or running (the use case keeps the
-//! counts for a second, so many people watching cost one count); **Start**, **Pause**,
+//! bar, re-read every half second while it is scheduled or running (the use case keeps
+//! the counts for half a second, so many people watching cost two counts a second); **Start**, **Pause**,
 //! **Resume** and **Cancel campaign** as its status allows; its recipients with state and
 //! reason, filtered by state, 50 a page, and the CSV download.
 

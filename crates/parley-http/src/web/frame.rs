@@ -25,6 +25,7 @@ pub(crate) enum Section {
     Contacts,
     Imports,
     Campaigns,
+    Flows,
     Queues,
 }
 
@@ -41,6 +42,7 @@ impl Section {
             Section::Contacts => "Contacts",
             Section::Imports => "Imports",
             Section::Campaigns => "Campaigns",
+            Section::Flows => "Flows",
             Section::Queues => "Queues",
         }
     }
@@ -72,6 +74,7 @@ impl Section {
             Section::Contacts => "contacts",
             Section::Imports => "imports",
             Section::Campaigns => "campaigns",
+            Section::Flows => "flows",
             Section::Queues => "queues",
         }
     }
@@ -140,6 +143,10 @@ impl Frame {
             (Section::Imports, super::contacts::sees_contacts(access)),
             (
                 Section::Campaigns,
+                access.require(Permission::CampaignsRead).is_ok(),
+            ),
+            (
+                Section::Flows,
                 access.require(Permission::CampaignsRead).is_ok(),
             ),
             (Section::Replies, manages),

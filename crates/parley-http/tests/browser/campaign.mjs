@@ -80,6 +80,18 @@ await runBrowserTest(summary, async (browser) => {
   summary.sentSeen.push(await sentNow(page));
   summary.done = (await page.locator("#campaign-live .hint").first().textContent()).trim();
   await check("completed");
+  // The campaign's flow in the editor: drawn, and checked again as it is typed.
+  await page.getByRole("link", { name: "Flows" }).first().click();
+  await page.getByRole("heading", { name: "Flows", level: 1 }).waitFor();
+  await page.getByRole("link", { name: "arrears", exact: true }).click();
+  await page.locator("svg.flow-graph").waitFor();
+  summary.flowFindings = (await page.locator("#flow-check").textContent()).replace(/\s+/g, " ").trim();
+  await check("flow");
+  const box = page.getByRole("textbox", { name: /^Document/ });
+  await box.fill((await box.inputValue()).replace('"next": "bye"', '"next": "nowhere"'));
+  await page.locator(".node.missing").waitFor();
+  summary.flowTyped = (await page.locator(".findings").textContent()).replace(/\s+/g, " ").trim();
+  await check("flow-typed");
   // On a phone: the campaign and the form fit the screen.
   await page.setViewportSize({ width: 390, height: 800 });
   summary.phoneOverflow = [];

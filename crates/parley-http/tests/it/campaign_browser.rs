@@ -2,7 +2,8 @@
 //! the file previewed and imported with its Account column mapped to the customer id, its
 //! two bad rows rejected with reasons; a campaign made from the import with the audience
 //! counted live, started, paused (sending stops), resumed and completed, its counters
-//! moving on the page without a reload; axe-core finds nothing serious, light or dark.
+//! moving on the page without a reload; the campaign's flow opened in the editor, drawn,
+//! and checked again as it is typed; axe-core finds nothing serious, light or dark.
 //! The job workers, the send queue and the campaign dispatcher run as `parley serve`
 //! runs them.
 
@@ -70,6 +71,17 @@ async fn a_messy_file_becomes_a_campaign_that_is_paused_resumed_and_completed_in
     );
     assert_eq!(seen.last().copied(), Some(ROWS), "{seen:?}");
     assert_eq!(summary["done"], format!("{ROWS} of {ROWS} recipients done"));
+    assert!(
+        summary["flowFindings"]
+            .as_str()
+            .unwrap()
+            .contains("No findings"),
+        "{summary}"
+    );
+    assert!(
+        summary["flowTyped"].as_str().unwrap().contains("nowhere"),
+        "the findings follow the typing: {summary}"
+    );
     // The mapping seen was the mapping used, the values read as the file wrote them.
     let contacts = t.get("/api/v1/contacts?limit=100", &token).await.json;
     let first = contacts["data"]

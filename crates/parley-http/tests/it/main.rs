@@ -60,6 +60,7 @@ mod web_channels;
 mod web_contacts;
 mod web_custom_values;
 mod web_deliveries;
+mod web_flows;
 mod web_import_preview;
 mod web_imports;
 mod web_integrations;

@@ -142,7 +142,7 @@ async fn a_supervisor_makes_follows_and_moves_a_campaign_in_the_pages() {
         "{shown}"
     );
     assert!(
-        shown.contains("data-refresh=\"1000\""),
+        shown.contains("data-refresh=\"500\""),
         "followed live while it runs"
     );
     assert!(shown.contains("Contacts whose region is north"));

@@ -139,7 +139,7 @@ async fn an_operator_imports_a_messy_file_and_reads_its_counts_and_rejects() {
     let id = import_page.rsplit('/').next().unwrap().to_owned();
     let queued = html(&t.send(get(&import_page, &owner)).await).to_owned();
     assert!(
-        queued.contains(">queued</span>") && queued.contains("data-refresh=\"1000\""),
+        queued.contains(">queued</span>") && queued.contains("data-refresh=\"500\""),
         "{queued}"
     );
     ImportJob {

@@ -1,0 +1,149 @@
+//! The Flows pages as a supervisor uses them: a flow made from a document, drawn as a
+//! graph with every way out labelled; findings with their step, field, line and column,
+//! also as typed (`/check`); Publish refused with what blocks it, then a version made and
+//! read; viewers read without controls.
+
+use http::StatusCode;
+use parley_domain::Role;
+use parley_testkit::TestApp;
+use serde_json::json;
+
+use crate::web::{csrf_field, get, html, location, person, poster};
+
+#[tokio::test]
+async fn a_supervisor_draws_checks_saves_and_publishes_a_flow_in_the_pages() {
+    let t = TestApp::new().await;
+    let org = t.root.organization;
+    let token = t.owner_token().await;
+    let sam = person(&t, org, "sam@example.test", Role::Supervisor).await;
+    let list = format!("/app/{org}/flows");
+    let page = html(&t.send(get(&list, &sam)).await).to_owned();
+    assert!(page.contains(">Flows</a>") && page.contains("No flows yet."));
+    assert!(
+        page.contains("Payment reminder"),
+        "a document to start from"
+    );
+    let csrf = csrf_field(&page);
+    let post = poster(&list, &sam, &csrf);
+    let r = t
+        .send(post(&[("document", "{\"schema\": 1, \"name\": ")]))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("role=\"alert\""));
+
+    let document = json!({"schema": 1, "name": "Arrears <chat>", "start": "ask", "steps": {
+        "ask": {"type": "ask", "text": "Can you pay, <<first_name>>?", "save_as": "answer",
+                "timeout": "24h", "on_timeout": "agent", "next": "check"},
+        "check": {"type": "branch", "rules": [{"when": "<<answer>> == \"yes\"", "next": "thanks"}],
+                  "otherwise": "agent"},
+        "thanks": {"type": "close", "status": "promised", "text": "Thank you."},
+        "agent": {"type": "queue", "queue": "arrears"}}});
+    let text = serde_json::to_string_pretty(&document).unwrap();
+    let r = t.send(post(&[("document", &text)])).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let editor = location(&r).to_owned();
+    let shown = html(&t.send(get(&editor, &sam)).await).to_owned();
+    assert!(
+        shown.contains("<h1>Arrears &#60;chat&#62;</h1>"),
+        "names render inert"
+    );
+    assert!(shown.contains("<svg class=\"flow-graph\""), "{shown}");
+    for label in [
+        ">next</text>",
+        ">timeout</text>",
+        ">rule 1</text>",
+        ">otherwise</text>",
+    ] {
+        assert!(shown.contains(label), "{label}");
+    }
+    assert!(shown.contains("data-step=\"ask\"") && shown.contains("ask · start"));
+    assert!(
+        shown.contains("These block publishing:"),
+        "the queue and status are unknown"
+    );
+    assert!(
+        shown.contains("<code>steps.thanks.status, line "),
+        "findings say where: {shown}"
+    );
+    assert!(shown.contains("Draft, never published"));
+
+    // As typed: a broken condition is placed at its line and column, the drawing follows.
+    let typed = text.replace("<<answer>> == \\\"yes\\\"", "<<answer>> ==");
+    assert_ne!(typed, text);
+    let check_path = format!("{editor}/check");
+    let check = poster(&check_path, &sam, &csrf);
+    let region = html(&t.send(check(&[("document", &typed)])).await).to_owned();
+    assert!(
+        region.starts_with("<div id=\"flow-check\""),
+        "a region, not a page"
+    );
+    let line = typed.lines().position(|l| l.contains("\"when\"")).unwrap() + 1;
+    assert!(
+        region.contains(&format!(
+            "<code>steps.check.rules[0].when, line {line}, column "
+        )),
+        "{region}"
+    );
+    let region = html(&t.send(check(&[("document", "not a flow")])).await).to_owned();
+    assert!(region.contains("role=\"alert\"") && !region.contains("<svg"));
+
+    // Publish refused while something blocks it; the typed text is kept.
+    let act = poster(&editor, &sam, &csrf);
+    let r = t
+        .send(act(&[("action", "publish"), ("document", &text)]))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("role=\"alert\"") && html(&r).contains("promised"));
+    t.define_flow_names(&token, &document).await;
+    let r = t
+        .send(act(&[("action", "validate"), ("document", &text)]))
+        .await;
+    assert!(
+        html(&r).contains("No findings: the flow can be published."),
+        "{}",
+        html(&r)
+    );
+    let r = t
+        .send(act(&[("action", "publish"), ("document", &text)]))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let published = html(&r).to_owned();
+    assert!(
+        published.contains("Published as version 1.") && published.contains("Published, version 1")
+    );
+    let version = format!("{editor}/versions/1");
+    assert!(published.contains(&format!("<a href=\"{version}\">Version 1</a>")));
+    let r = t
+        .send(act(&[("action", "publish"), ("document", &text)]))
+        .await;
+    assert!(html(&r).contains("Nothing changed since version 1"));
+    let read = html(&t.send(get(&version, &sam)).await).to_owned();
+    assert!(read.contains("<pre class=\"code\">") && read.contains("<svg class=\"flow-graph\""));
+    let api = t.get("/api/v1/flows", &token).await.json;
+    assert_eq!(api["data"][0]["latest_version"], 1, "{api}");
+
+    // Save keeps a new draft; a viewer reads without controls and cannot post.
+    let saved = text.replace("Thank you.", "Thank you very much.");
+    let r = t
+        .send(act(&[("action", "save"), ("document", &saved)]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(html(&t.send(get(&editor, &sam)).await).contains("Thank you very much."));
+    let vic = person(&t, org, "vic@example.test", Role::Viewer).await;
+    let viewed = html(&t.send(get(&editor, &vic)).await).to_owned();
+    assert!(
+        viewed.contains("<svg")
+            && !viewed.contains("value=\"publish\"")
+            && viewed.contains(" readonly")
+    );
+    let vic_csrf = csrf_field(&viewed);
+    let vic_post = poster(&editor, &vic, &vic_csrf);
+    assert_eq!(
+        t.send(vic_post(&[("action", "save"), ("document", &text)]))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let ann = person(&t, org, "ann@example.test", Role::Agent).await;
+    assert_eq!(t.send(get(&list, &ann)).await.status, StatusCode::FORBIDDEN);
+}
