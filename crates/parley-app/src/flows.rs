@@ -15,6 +15,8 @@
 //!   publish after every save;
 //! * versions and flows have no delete: a conversation keeps the version it started with.
 
+pub mod trial;
+
 use std::collections::BTreeSet;
 
 use parley_domain::{AuditAction, FlowId, FlowRecord, FlowVersion, Permission};

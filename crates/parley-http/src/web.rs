@@ -24,7 +24,7 @@
 //! * `campaigns`: the campaigns and the form that makes one, with the audience counted
 //!   live; `campaign_page` follows one live and starts, pauses, resumes or cancels it.
 //! * `flows`: the flows and their editor — the flow drawn, its findings as typed, save,
-//!   publish, versions.
+//!   publish, versions; `flow_trial` is its Try it, the draft talked to as a customer.
 //! * `imports`: contact files uploaded with progress, each import followed, its rejects;
 //!   `import_form` reads the upload form (token, options, mapping, then the file) and
 //!   `import_preview` shows a chosen file as the import will read it, mapping included.
@@ -49,6 +49,7 @@ mod custom_values;
 mod deliveries;
 mod desk;
 mod fields;
+mod flow_trial;
 mod flows;
 mod frame;
 mod import_form;
@@ -139,6 +140,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/{org}/flows", get(flows::list).post(flows::create))
         .route("/app/{org}/flows/{id}", get(flows::page).post(flows::act))
         .route("/app/{org}/flows/{id}/check", post(flows::check))
+        .route("/app/{org}/flows/{id}/try", post(flow_trial::trial))
         .route(
             "/app/{org}/flows/{id}/versions/{version}",
             get(flows::version),

@@ -488,3 +488,24 @@ for (const form of document.querySelectorAll("form[data-flow-check]")) {
     }, 500);
   });
 }
+
+// Try it (`form[data-try]`): the region's form goes with the editor's document as typed;
+// the answer replaces the region and the reply box takes the focus again.
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest?.("form[data-try]");
+  if (!form) return;
+  event.preventDefault();
+  const data = new FormData(form);
+  if (event.submitter?.name) data.append(event.submitter.name, event.submitter.value);
+  data.append("document", document.getElementById("flow-document")?.value ?? "");
+  try {
+    const answer = await fetch(form.action, { method: "POST", body: new URLSearchParams(data), credentials: "same-origin" });
+    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html").getElementById("try-it");
+    if (fresh) {
+      document.getElementById("try-it")?.replaceWith(fresh);
+      (fresh.querySelector("#try-reply") || fresh.querySelector("input[name^='fetch.']"))?.focus();
+    }
+  } catch {
+    // Offline for a moment: the tester presses again.
+  }
+});

@@ -100,6 +100,13 @@ impl FlowPage {
     fn check_html(&self) -> String {
         self.check.render().unwrap_or_default()
     }
+
+    /// The Try it region before anything was tried (escaped by its own template).
+    fn trial_html(&self) -> String {
+        super::flow_trial::TrialRegion::new(format!("{}/try", self.here), self.frame.csrf.clone())
+            .render()
+            .unwrap_or_default()
+    }
 }
 
 fn state_of(latest: Option<u32>) -> String {

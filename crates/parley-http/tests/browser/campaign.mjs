@@ -92,6 +92,16 @@ await runBrowserTest(summary, async (browser) => {
   await page.locator(".node.missing").waitFor();
   summary.flowTyped = (await page.locator(".findings").textContent()).replace(/\s+/g, " ").trim();
   await check("flow-typed");
+  // Try it: the draft talked to as a customer, in the page.
+  await box.fill((await box.inputValue()).replace('"next": "nowhere"', '"next": "bye"'));
+  await page.locator(".ok-note").waitFor();
+  await page.getByRole("button", { name: "Try it" }).click();
+  await page.locator(".transcript .bot", { hasText: "Hello Alex" }).waitFor();
+  await page.getByLabel("Reply as the customer").fill("yes");
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.locator(".transcript .bot", { hasText: "Thank you." }).waitFor();
+  summary.tried = (await page.locator(".transcript").textContent()).replace(/\s+/g, " ").trim();
+  await check("flow-tried");
   // On a phone: the campaign and the form fit the screen.
   await page.setViewportSize({ width: 390, height: 800 });
   summary.phoneOverflow = [];

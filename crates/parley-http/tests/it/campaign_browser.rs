@@ -3,7 +3,7 @@
 //! two bad rows rejected with reasons; a campaign made from the import with the audience
 //! counted live, started, paused (sending stops), resumed and completed, its counters
 //! moving on the page without a reload; the campaign's flow opened in the editor, drawn,
-//! and checked again as it is typed; axe-core finds nothing serious, light or dark.
+//! checked again as it is typed, and tried as a customer; axe-core finds nothing serious, light or dark.
 //! The job workers, the send queue and the campaign dispatcher run as `parley serve`
 //! runs them.
 
@@ -81,6 +81,13 @@ async fn a_messy_file_becomes_a_campaign_that_is_paused_resumed_and_completed_in
     assert!(
         summary["flowTyped"].as_str().unwrap().contains("nowhere"),
         "the findings follow the typing: {summary}"
+    );
+    let tried = summary["tried"].as_str().unwrap();
+    assert!(
+        tried.contains("Bot: Hello Alex, can you pay today?")
+            && tried.contains("You: yes")
+            && tried.contains("Bot: Thank you."),
+        "Try it: {tried}"
     );
     // The mapping seen was the mapping used, the values read as the file wrote them.
     let contacts = t.get("/api/v1/contacts?limit=100", &token).await.json;

@@ -147,3 +147,183 @@ async fn a_supervisor_draws_checks_saves_and_publishes_a_flow_in_the_pages() {
     let ann = person(&t, org, "ann@example.test", Role::Agent).await;
     assert_eq!(t.send(get(&list, &ann)).await.status, StatusCode::FORBIDDEN);
 }
+
+/// The value of the hidden input `name` in `region`, unescaped.
+fn hidden(region: &str, name: &str) -> String {
+    let start = region
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in {region}"))
+        + name.len()
+        + 15;
+    let raw = &region[start..start + region[start..].find('"').unwrap()];
+    raw.replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#38;", "&")
+}
+
+#[tokio::test]
+async fn try_it_talks_to_the_draft_with_fetches_and_timers_under_the_testers_control() {
+    let t = TestApp::new().await;
+    let org = t.root.organization;
+    let token = t.owner_token().await;
+    let document = json!({"schema": 1, "name": "Trial", "start": "ask", "steps": {
+        "ask": {"type": "ask", "text": "Hello <<first_name>>, can you pay?", "save_as": "answer",
+                "expect": "yes_no", "timeout": "1h", "on_timeout": "nudge", "next": "look"},
+        "nudge": {"type": "message", "text": "Still there?", "next": "agent"},
+        "look": {"type": "fetch", "fields": ["balance"], "next": "tell", "on_failure": "agent"},
+        "tell": {"type": "close", "status": "done", "text": "Your balance is <<balance>>."},
+        "agent": {"type": "queue", "queue": "default"}}});
+    t.define_flow_names(&token, &document).await;
+    let id = t.post_ok(&token, "/api/v1/flows", document.clone()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sam = person(&t, org, "sam@example.test", Role::Supervisor).await;
+    let editor = format!("/app/{org}/flows/{id}");
+    let page = html(&t.send(get(&editor, &sam)).await).to_owned();
+    assert!(page.contains("<h2 id=\"try-title\">Try it</h2>") && page.contains(">Try it</button>"));
+    let csrf = csrf_field(&page);
+    let path = format!("{editor}/try");
+    let post = poster(&path, &sam, &csrf);
+    let text = document.to_string();
+    let contact = "first_name: Sam";
+    let turn = |region: &str, extra: Vec<(&'static str, String)>| {
+        let mut fields: Vec<(String, String)> = vec![
+            ("document".into(), text.clone()),
+            ("contact".into(), contact.into()),
+            ("state".into(), hidden(region, "state")),
+        ];
+        let mut rest = region;
+        while let Some(at) = rest.find("name=\"line\" value=\"") {
+            fields.push(("line".into(), hidden(&rest[at..], "line")));
+            rest = &rest[at + 1..];
+        }
+        fields.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        fields
+    };
+    let send = |fields: Vec<(String, String)>| {
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        post(&refs)
+    };
+
+    let started = html(
+        &t.send(post(&[
+            ("do", "start"),
+            ("document", &text),
+            ("contact", contact),
+        ]))
+        .await,
+    )
+    .to_owned();
+    assert!(
+        started.starts_with("<section id=\"try-it\""),
+        "a region: {started}"
+    );
+    assert!(
+        started.contains("Bot: Hello Sam, can you pay?"),
+        "{started}"
+    );
+    assert!(
+        started.contains("(a timer of 1h starts)")
+            && started.contains(">Let the timer pass</button>")
+    );
+    let replied = html(
+        &t.send(send(turn(
+            &started,
+            vec![("do", "reply".into()), ("reply", "yes".into())],
+        )))
+        .await,
+    )
+    .to_owned();
+    assert!(
+        replied.contains("<li class=\"customer\">You: yes</li>"),
+        "{replied}"
+    );
+    assert!(
+        replied.contains("(asks the custom value endpoint for balance)")
+            && replied.contains("name=\"fetch.balance\"")
+    );
+    let answered = html(
+        &t.send(send(turn(
+            &replied,
+            vec![("do", "fetch".into()), ("fetch.balance", "12.50".into())],
+        )))
+        .await,
+    )
+    .to_owned();
+    assert!(
+        answered.contains("Bot: Your balance is 12.50."),
+        "{answered}"
+    );
+    assert!(answered.contains("(closed: done)") && answered.contains("(the conversation ended)"));
+    assert!(
+        answered.contains("Bot: Hello Sam, can you pay?"),
+        "the conversation so far is kept"
+    );
+
+    // Again, letting the timer pass; and a failed fetch.
+    let again = html(
+        &t.send(post(&[
+            ("do", "start"),
+            ("document", &text),
+            ("contact", contact),
+        ]))
+        .await,
+    )
+    .to_owned();
+    let timed = html(
+        &t.send(send(turn(&again, vec![("do", "timer".into())])))
+            .await,
+    )
+    .to_owned();
+    assert!(
+        timed.contains("(the timer passes)") && timed.contains("Bot: Still there?"),
+        "{timed}"
+    );
+    assert!(timed.contains("(handed over to the queue default)"));
+    let replied = html(
+        &t.send(send(turn(
+            &again,
+            vec![("do", "reply".into()), ("reply", "yes".into())],
+        )))
+        .await,
+    )
+    .to_owned();
+    let failed = html(
+        &t.send(send(turn(&replied, vec![("do", "fail".into())])))
+            .await,
+    )
+    .to_owned();
+    assert!(
+        failed.contains("(handed over to the queue default)"),
+        "{failed}"
+    );
+
+    // A state that is not one, and a draft with errors, are said; nothing else happens.
+    let r = t
+        .send(post(&[
+            ("do", "reply"),
+            ("reply", "x"),
+            ("state", "{\"at\": 5"),
+            ("document", &text),
+        ]))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("role=\"alert\""));
+    let broken = text.replace("\"next\":\"look\"", "\"next\":\"gone\"");
+    assert_ne!(broken, text);
+    let r = t
+        .send(post(&[("do", "start"), ("document", &broken)]))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html(&r).contains("fix the errors the editor lists"),
+        "{}",
+        html(&r)
+    );
+}
