@@ -165,9 +165,9 @@ async fn show(
         closes: c.window["closes"].as_str().unwrap_or_default().to_owned(),
     };
     let flow = app
-        .get_flow(access, c.flow_id)
+        .get_flow_version(access, c.flow_id, c.flow_version)
         .await
-        .map_or_else(|_| c.flow_id.to_string(), |f| f.flow.name);
+        .map_or_else(|_| c.flow_id.to_string(), |v| v.name);
     let audience = if let Some(import) = c.audience["import_id"].as_str() {
         // Its file's name when the reader may read imports; its id otherwise.
         let named = match import.parse() {
@@ -330,15 +330,15 @@ pub(crate) async fn act(
     };
     match state.app.move_campaign(&viewer.access, id, how).await {
         Ok(_) => Ok(Redirect::to(&format!("/app/{org}/campaigns/{id}")).into_response()),
-        Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) => Err(e.into()),
         Err(e) => {
+            let refused = Some(Refusal::shown(e)?);
             show(
                 &state,
                 &session,
                 org,
                 id,
                 RecipientsQuery::default(),
-                Some(Refusal::of(&e.into())),
+                refused,
             )
             .await
         }

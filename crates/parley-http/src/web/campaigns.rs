@@ -392,8 +392,10 @@ pub(crate) async fn create(
     .await;
     match done {
         Ok(id) => Ok(Redirect::to(&format!("/app/{org}/campaigns/{id}")).into_response()),
-        Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) => Err(e.into()),
-        Err(e) => show(&state, &session, org, posted, Some(Refusal::of(&e.into()))).await,
+        Err(e) => {
+            let refused = Some(Refusal::shown(e)?);
+            show(&state, &session, org, posted, refused).await
+        }
     }
 }
 
@@ -437,10 +439,9 @@ pub(crate) async fn count(
             words: format!("{n} contacts"),
             problem: None,
         },
-        Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) => return Err(e.into()),
         Err(e) => AudienceCount {
             words: String::new(),
-            problem: Some(Refusal::of(&e.into()).words),
+            problem: Some(Refusal::shown(e)?.words),
         },
     };
     Ok(render(StatusCode::OK, &region))

@@ -189,16 +189,9 @@ pub(crate) async fn create(
         .await
     {
         Ok(made) => Ok(Redirect::to(&format!("/app/{org}/flows/{}", made.flow.id)).into_response()),
-        Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) => Err(e.into()),
         Err(e) => {
-            show_list(
-                &state,
-                &session,
-                org,
-                posted.text("document"),
-                Some(Refusal::of(&e.into())),
-            )
-            .await
+            let refused = Some(Refusal::shown(e)?);
+            show_list(&state, &session, org, posted.text("document"), refused).await
         }
     }
 }
@@ -329,13 +322,14 @@ pub(crate) async fn act(
     let (app, access) = (&state.app, &viewer.access);
     let text = posted.text("document");
     let here = format!("/app/{org}/flows/{id}");
-    let refused = |e: AppError| Some(Refusal::of(&e.into()));
     match posted.get("action") {
         "validate" => show(&state, &session, org, id, Some(text), None, None).await,
         "save" => match app.update_flow(access, id, &text).await {
             Ok(_) => Ok(Redirect::to(&here).into_response()),
-            Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) => Err(e.into()),
-            Err(e) => show(&state, &session, org, id, Some(text), None, refused(e)).await,
+            Err(e) => {
+                let refused = Some(Refusal::shown(e)?);
+                show(&state, &session, org, id, Some(text), None, refused).await
+            }
         },
         "publish" => {
             // What is published is the draft as saved: the typed text is saved first.
@@ -356,8 +350,10 @@ pub(crate) async fn act(
                     );
                     show(&state, &session, org, id, None, Some(notice), None).await
                 }
-                Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) => Err(e.into()),
-                Err(e) => show(&state, &session, org, id, Some(text), None, refused(e)).await,
+                Err(e) => {
+                    let refused = Some(Refusal::shown(e)?);
+                    show(&state, &session, org, id, Some(text), None, refused).await
+                }
             }
         }
         _ => Err(AppError::invalid("action", "is not one this page knows").into()),

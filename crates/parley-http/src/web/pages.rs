@@ -151,6 +151,15 @@ pub(crate) struct Refusal {
 }
 
 impl Refusal {
+    /// The refusal a use case's error makes, for the page to show with its form; an error
+    /// that is not about the form (no right to it, nothing there) is the error page.
+    pub(crate) fn shown(e: AppError) -> Result<Self, PageError> {
+        match e {
+            AppError::Forbidden(_) | AppError::NotFound(_) => Err(e.into()),
+            other => Ok(Self::of(&other.into())),
+        }
+    }
+
     /// The refusal `p` makes.
     pub(crate) fn of(p: &ApiError) -> Self {
         let (status, words) = problem_words(p);
