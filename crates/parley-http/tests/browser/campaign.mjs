@@ -79,6 +79,7 @@ await runBrowserTest(summary, async (browser) => {
   await page.locator("#campaign-status", { hasText: "completed" }).waitFor({ timeout: 60000 });
   summary.sentSeen.push(await sentNow(page));
   summary.done = (await page.locator("#campaign-live .hint").first().textContent()).trim();
+  const campaignUrl = page.url();
   await check("completed");
   // The campaign's flow in the editor: drawn, and checked again as it is typed.
   await page.getByRole("link", { name: "Flows" }).first().click();
@@ -102,11 +103,12 @@ await runBrowserTest(summary, async (browser) => {
   await page.locator(".transcript .bot", { hasText: "Thank you." }).waitFor();
   summary.tried = (await page.locator(".transcript").textContent()).replace(/\s+/g, " ").trim();
   await check("flow-tried");
-  // On a phone: the campaign and the form fit the screen.
+  // On a phone: the flow, the campaign and the form fit the screen.
   await page.setViewportSize({ width: 390, height: 800 });
   summary.phoneOverflow = [];
-  for (const where of ["campaign-phone", "campaigns-phone"]) {
-    if (where === "campaigns-phone") await page.goto(page.url().replace(/\/campaigns\/.*$/, "/campaigns"));
+  const flowUrl = page.url();
+  for (const [where, url] of [["flow-phone", flowUrl], ["campaign-phone", campaignUrl], ["campaigns-phone", campaignUrl.replace(/\/campaigns\/.*$/, "/campaigns")]]) {
+    await page.goto(url);
     await check(where);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
     if (wide) summary.phoneOverflow.push(where);
