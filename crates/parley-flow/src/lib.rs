@@ -9,6 +9,7 @@ mod layout;
 mod program;
 mod script;
 mod template;
+mod transcript;
 mod validate;
 mod value;
 
@@ -26,7 +27,9 @@ pub use engine::{
 pub use expect::MAX_REPLY_CHARS;
 pub use layout::{Edge, Layout, NODE_HEIGHT, NODE_WIDTH, Node, layout};
 pub use program::{DEFAULT_FALLBACK_QUEUE, Flow, MAX_STEPS};
-pub use script::{DialogueReport, FieldMap, ScriptFailure, Settings, run_script};
+pub use script::{
+    DialogueReport, FieldMap, ScriptFailure, ScriptRun, Settings, play_script, run_script,
+};
 pub use template::{Lookup, Template, TemplateError};
 pub use validate::{
     BUILTIN_NAMES, Diagnostic, MAX_RETRIES, Names, OPTED_OUT_STATUS, Rule, Severity, Validation,

@@ -36,7 +36,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use parley_domain::{CountryCode, DateOrder};
 
-pub use run::{DialogueReport, run_script};
+pub use run::{DialogueReport, ScriptRun, play_script, run_script};
 
 use crate::engine::{Context, DEFAULT_STEP_BUDGET};
 use crate::template::Lookup;

@@ -141,6 +141,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/{org}/flows/{id}", get(flows::page).post(flows::act))
         .route("/app/{org}/flows/{id}/check", post(flows::check))
         .route("/app/{org}/flows/{id}/try", post(flow_trial::trial))
+        .route("/app/{org}/flows/{id}/script", post(flow_trial::script))
         .route(
             "/app/{org}/flows/{id}/versions/{version}",
             get(flows::version),

@@ -3,18 +3,28 @@
 //! engine's state between turns and sends it back. The organization's today, date order,
 //! country and name are the context; the contact's fields are what the tester typed. A
 //! `fetch` is answered by the tester (values, or a failure) and a timer passes when they
-//! say so, so every branch can be tried without waiting or a custom value endpoint.
+//! say so, so every branch can be tried without waiting or a custom value endpoint. A
+//! dialogue script (the format `parley flow test` reads) is played against the draft the
+//! same way, each dialogue with its transcript.
 
 use std::collections::BTreeMap;
 
 use parley_domain::Permission;
-use parley_flow::{Effect, FieldMap, FlowDocument, Input, Phase, Reply, Settings, State};
+use parley_flow::{
+    Effect, FieldMap, Flow, FlowDocument, Input, Phase, Reply, Settings, State,
+};
 
 use crate::auth::Access;
+
+/// A played script's dialogues, each with its transcript (re-exported for the pages).
+pub use parley_flow::ScriptRun;
 use crate::{App, AppError};
 
 /// The largest engine state a trial takes back (a real one is a few hundred bytes).
 const MAX_STATE_BYTES: usize = 64 * 1024;
+
+/// The largest dialogue script played in the page (the examples are a few kilobytes).
+pub const MAX_SCRIPT_BYTES: usize = 256 * 1024;
 
 /// What the tester does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,16 +77,7 @@ impl App {
         input: TrialInput,
     ) -> Result<TrialTurn, AppError> {
         access.require(Permission::CampaignsRead)?;
-        let doc =
-            FlowDocument::parse(text).map_err(|e| AppError::invalid("document", e.to_string()))?;
-        let flow = parley_flow::validate(&doc, None)
-            .into_publishable()
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "document",
-                    "fix the errors the editor lists before trying the flow",
-                )
-            })?;
+        let flow = runnable(text)?;
         let state: State = match state.filter(|s| !s.trim().is_empty()) {
             None => State::default(),
             Some(s) if s.len() > MAX_STATE_BYTES => {
@@ -97,37 +98,15 @@ impl App {
             }
             TrialInput::Timer => Input::Timer { id: state.timer },
         };
-        let organization = &access.organization;
-        let mut settings = Settings::new(organization.timezone.local(self.clock.now()).date());
-        settings.date_order = organization.locale;
-        settings.country = organization.default_country;
-        settings.organization_name.clone_from(&organization.name);
+        let settings = self.flow_settings(access);
         let contact = FieldMap(contact);
+        let mut lines: Vec<String> = input.transcript_line().into_iter().collect();
         let outcome = parley_flow::step(&flow, &settings.context(&contact), state, input);
-        let mut lines = Vec::new();
         let mut fetch = None;
         for effect in outcome.effects {
-            match effect {
-                Effect::Send { text } => lines.push(format!("Bot: {text}")),
-                Effect::SetStatus { status } => {
-                    lines.push(format!("(outcome status set: {status})"))
-                }
-                Effect::Queue { queue, note } => lines.push(format!(
-                    "(handed over to the queue {queue}{})",
-                    note.map(|n| format!(": {n}")).unwrap_or_default()
-                )),
-                Effect::Close { status } => lines.push(format!("(closed: {status})")),
-                Effect::Fetch { fields } => {
-                    lines.push(format!(
-                        "(asks the custom value endpoint for {})",
-                        fields.join(", ")
-                    ));
-                    fetch = Some(fields);
-                }
-                Effect::StartTimer { after, .. } => lines.push(format!(
-                    "(a timer of {} starts)",
-                    parley_flow::format_duration(after)
-                )),
+            lines.push(effect.to_string());
+            if let Effect::Fetch { fields } = effect {
+                fetch = Some(fields);
             }
         }
         let state = outcome.state;
@@ -144,4 +123,50 @@ impl App {
             waits,
         })
     }
+
+    /// Plays a dialogue script (the format `parley flow test` reads) against the draft
+    /// `text`, with the organization's today, date order, country and name as the
+    /// settings the script may change. Nothing is sent or stored.
+    pub fn play_flow_script(
+        &self,
+        access: &Access,
+        text: &str,
+        script: &str,
+    ) -> Result<ScriptRun, AppError> {
+        access.require(Permission::CampaignsRead)?;
+        if script.len() > MAX_SCRIPT_BYTES {
+            return Err(AppError::invalid(
+                "script",
+                format!("is {} bytes; at most {MAX_SCRIPT_BYTES} are played", script.len()),
+            ));
+        }
+        if script.trim().is_empty() {
+            return Err(AppError::invalid("script", "is empty; paste or choose a dialogue script"));
+        }
+        let flow = runnable(text)?;
+        Ok(parley_flow::play_script(&flow, script, &self.flow_settings(access)))
+    }
+
+    /// A flow's settings in this organization: its today, date order, country and name.
+    fn flow_settings(&self, access: &Access) -> Settings {
+        let organization = &access.organization;
+        let mut settings = Settings::new(organization.timezone.local(self.clock.now()).date());
+        settings.date_order = organization.locale;
+        settings.country = organization.default_country;
+        settings.organization_name.clone_from(&organization.name);
+        settings
+    }
+}
+
+/// The draft `text` as a flow the engine can run, or why not.
+fn runnable(text: &str) -> Result<Flow, AppError> {
+    let doc = FlowDocument::parse(text).map_err(|e| AppError::invalid("document", e.to_string()))?;
+    parley_flow::validate(&doc, None)
+        .into_publishable()
+        .ok_or_else(|| {
+            AppError::invalid(
+                "document",
+                "fix the errors the editor lists before trying the flow",
+            )
+        })
 }

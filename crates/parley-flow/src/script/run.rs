@@ -29,6 +29,18 @@ pub struct DialogueReport {
     pub contact: FieldMap,
     /// The settings it ran with.
     pub settings: Settings,
+    /// The conversation as it went: the customer's lines and the flow's effects, in the
+    /// words of [`Input::transcript_line`] and [`Effect`]'s `Display`.
+    pub transcript: Vec<String>,
+}
+
+/// A script played to its end, or to its first unmet expectation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptRun {
+    /// The dialogues that passed, in order.
+    pub passed: Vec<DialogueReport>,
+    /// The first failure and the transcript of its dialogue up to it.
+    pub failed: Option<(ScriptFailure, Vec<String>)>,
 }
 
 /// Runs every dialogue of `script` against `flow`, starting from `defaults`. Stops at the
@@ -38,10 +50,34 @@ pub fn run_script(
     script: &str,
     defaults: &Settings,
 ) -> Result<Vec<DialogueReport>, ScriptFailure> {
+    let run = play_script(flow, script, defaults);
+    match run.failed {
+        Some((failure, _)) => Err(failure),
+        None => Ok(run.passed),
+    }
+}
+
+/// Plays `script` against `flow` as [`run_script`] does, keeping what passed before a
+/// failure and the failed dialogue's transcript (for a page that shows the run).
+pub fn play_script(flow: &Flow, script: &str, defaults: &Settings) -> ScriptRun {
     let mut shared = defaults.clone();
-    let mut reports = Vec::new();
+    let mut run = ScriptRun {
+        passed: Vec::new(),
+        failed: None,
+    };
     let mut current: Option<Dialogue> = None;
     let mut last_line = 0;
+    let fail = |run: &mut ScriptRun, line, dialogue: Option<Dialogue>, message| {
+        let (name, transcript) = dialogue.map_or((None, Vec::new()), |d| (Some(d.name), d.transcript));
+        run.failed = Some((
+            ScriptFailure {
+                line,
+                dialogue: name,
+                message,
+            },
+            transcript,
+        ));
+    };
     for (i, raw) in script.lines().enumerate() {
         let line = i + 1;
         last_line = line;
@@ -51,44 +87,54 @@ pub fn run_script(
         }
         if let Some(name) = text.strip_prefix("===") {
             if let Some(d) = current.take() {
-                reports.push(d.finish(line)?);
+                match d.finish(line) {
+                    Ok(report) => run.passed.push(report),
+                    Err(failed) => {
+                        run.failed = Some(failed);
+                        return run;
+                    }
+                }
             }
             current = Some(Dialogue::new(name.trim(), shared.clone()));
             continue;
         }
         let (key, value) = split(text);
-        let fail = |dialogue: Option<&Dialogue>, message: String| ScriptFailure {
-            line,
-            dialogue: dialogue.map(|d| d.name.clone()),
-            message,
-        };
         match current.as_mut() {
             None => match shared.apply(key, value) {
                 Ok(true) => {}
                 Ok(false) => {
-                    return Err(fail(
-                        None,
-                        format!(
-                            "`{key}` before the first `=== dialogue` line; only settings may come first"
-                        ),
-                    ));
+                    let message = format!(
+                        "`{key}` before the first `=== dialogue` line; only settings may come first"
+                    );
+                    fail(&mut run, line, None, message);
+                    return run;
                 }
-                Err(message) => return Err(fail(None, message)),
+                Err(message) => {
+                    fail(&mut run, line, None, message);
+                    return run;
+                }
             },
-            Some(d) => d.line(flow, key, value).map_err(|m| fail(Some(d), m))?,
+            Some(d) => {
+                if let Err(message) = d.line(flow, key, value) {
+                    fail(&mut run, line, current.take(), message);
+                    return run;
+                }
+            }
         }
     }
     match current {
-        Some(d) => reports.push(d.finish(last_line + 1)?),
-        None => {
-            return Err(ScriptFailure {
-                line: last_line.max(1),
-                dialogue: None,
-                message: "the script has no dialogue (start one with `=== name`)".to_owned(),
-            });
-        }
+        Some(d) => match d.finish(last_line + 1) {
+            Ok(report) => run.passed.push(report),
+            Err(failed) => run.failed = Some(failed),
+        },
+        None => fail(
+            &mut run,
+            last_line.max(1),
+            None,
+            "the script has no dialogue (start one with `=== name`)".to_owned(),
+        ),
     }
-    Ok(reports)
+    run
 }
 
 fn split(text: &str) -> (&str, &str) {
@@ -132,6 +178,7 @@ struct Dialogue {
     bot_messages: usize,
     max_state_bytes: usize,
     inputs: Vec<Input>,
+    transcript: Vec<String>,
 }
 
 impl Dialogue {
@@ -149,11 +196,13 @@ impl Dialogue {
             bot_messages: 0,
             max_state_bytes: 0,
             inputs: Vec::new(),
+            transcript: Vec::new(),
         }
     }
 
     fn feed(&mut self, flow: &Flow, input: Input) {
         let ctx = self.settings.context(&self.contact);
+        self.transcript.extend(input.transcript_line());
         self.inputs.push(input.clone());
         let outcome = step(flow, &ctx, std::mem::take(&mut self.state), input);
         self.state = outcome.state;
@@ -161,6 +210,7 @@ impl Dialogue {
         let bytes = serde_json::to_vec(&self.state).map_or(0, |v| v.len());
         self.max_state_bytes = self.max_state_bytes.max(bytes);
         for effect in outcome.effects {
+            self.transcript.push(effect.to_string());
             match effect {
                 Effect::Send { text } => {
                     self.bot_messages += 1;
@@ -394,13 +444,14 @@ impl Dialogue {
         }
     }
 
-    fn finish(self, line: usize) -> Result<DialogueReport, ScriptFailure> {
+    fn finish(self, line: usize) -> Result<DialogueReport, (ScriptFailure, Vec<String>)> {
         if !self.ended {
-            return Err(ScriptFailure {
+            let failure = ScriptFailure {
                 line: line.saturating_sub(1).max(1),
                 dialogue: Some(self.name),
                 message: "the dialogue has no `end:` line saying how it ends".to_owned(),
-            });
+            };
+            return Err((failure, self.transcript));
         }
         Ok(DialogueReport {
             name: self.name,
@@ -410,6 +461,7 @@ impl Dialogue {
             inputs: self.inputs,
             contact: self.contact,
             settings: self.settings,
+            transcript: self.transcript,
         })
     }
 }

@@ -105,3 +105,35 @@ fn timers_fire_only_when_due() {
     let script = "=== late\nbot: Hi\nbot: Amount?\nafter: 2h\nend: queued people\n";
     assert!(run(script).is_ok());
 }
+
+#[test]
+fn a_played_script_keeps_each_transcript_and_what_passed_before_a_failure() {
+    let settings = Settings::new(NaiveDate::from_ymd_opt(2026, 11, 21).unwrap());
+    let played = play_script(&flow(), GOOD, &settings);
+    assert!(played.failed.is_none());
+    assert_eq!(
+        played.passed[0].transcript,
+        [
+            "Bot: Hi Sam",
+            "Bot: Amount?",
+            "(a timer of 1h starts)",
+            "You: £5",
+            "(asks the custom value endpoint for balance)",
+            "(the custom value endpoint answers: balance = 9)",
+            "(outcome status set: checked)",
+            "Bot: You owe 9",
+            "(closed: done)",
+        ]
+    );
+    let broken = format!("{GOOD}{}", GOOD.replace("=== ok", "=== second").replace("owe 9", "owe 8"));
+    let played = play_script(&flow(), &broken, &settings);
+    assert_eq!(played.passed.len(), 1, "the first dialogue passed");
+    let (failure, transcript) = played.failed.expect("the second fails");
+    assert_eq!(failure.dialogue.as_deref(), Some("second"));
+    assert_eq!(failure.line, 17);
+    assert_eq!(
+        transcript.get(3).map(String::as_str),
+        Some("You: £5"),
+        "the transcript runs up to the failure: {transcript:?}"
+    );
+}

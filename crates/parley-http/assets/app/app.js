@@ -489,17 +489,40 @@ for (const form of document.querySelectorAll("form[data-flow-check]")) {
   });
 }
 
-// Try it (`form[data-try]`): the region's form goes with the editor's document as typed;
-// the answer replaces the region and the reply box takes the focus again.
+// Try it (`form[data-try]`) and the dialogue scripts (`form[data-script]`): the form goes
+// with the editor's document as typed; the answer replaces the form's region, and after a
+// turn of Try it the reply box takes the focus again. A chosen script file is read into
+// the script box.
 document.addEventListener("submit", async (event) => {
-  const form = event.target.closest?.("form[data-try]");
-  if (!form) return;
+  const form = event.target.closest?.("form[data-try], form[data-script]");
+  const region = form?.closest("section[id]");
+  if (!region) return;
   event.preventDefault();
   const data = new FormData(form);
   if (event.submitter?.name) data.append(event.submitter.name, event.submitter.value);
   data.append("document", document.getElementById("flow-document")?.value ?? "");
   try {
     const answer = await fetch(form.action, { method: "POST", body: new URLSearchParams(data), credentials: "same-origin" });
+    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html").getElementById(region.id);
+    if (fresh) {
+      region.replaceWith(fresh);
+      showScriptFile(fresh);
+      (fresh.querySelector("#try-reply") || fresh.querySelector("input[name^='fetch.']"))?.focus();
+    }
+  } catch {
+    // Offline for a moment: the tester presses again.
+  }
+});
+function showScriptFile(within) {
+  for (const part of within.querySelectorAll("[data-script-file]")) part.hidden = false;
+}
+showScriptFile(document);
+document.addEventListener("change", async (event) => {
+  if (event.target.id !== "script-file") return;
+  const file = event.target.files?.[0];
+  const box = document.getElementById("script-text");
+  if (file && box) box.value = await file.text();
+});
     const fresh = new DOMParser().parseFromString(await answer.text(), "text/html").getElementById("try-it");
     if (fresh) {
       document.getElementById("try-it")?.replaceWith(fresh);

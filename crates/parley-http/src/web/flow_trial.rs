@@ -5,6 +5,12 @@
 //! reply, values for a fetch (or its failure), a timer to let pass, or nothing once it
 //! ended. Our module sends the region's form with the editor's document and puts the
 //! answer in place; nothing is stored.
+//!
+//! `POST /app/{org}/flows/{id}/script`: a dialogue script (the format `parley flow test`
+//! reads, pasted or read from a chosen file by our module) played against the draft as
+//! typed; the region answered lists each dialogue with its transcript, the first failure
+//! with its line and what was expected. Scripts are not stored: they live beside the flow
+//! in the team's own files, as the command line reads them.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +20,8 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 use parley_app::AppError;
-use parley_app::flows::trial::{TrialInput, Waits};
+use parley_app::flows::trial::{ScriptRun, TrialInput, Waits};
+
 use parley_domain::{FlowId, OrgId};
 
 use super::pages::{PageError, Posted, Refusal, render};
@@ -92,21 +99,14 @@ pub(crate) async fn trial(
     }
     let input = match posted.get("do") {
         "start" => TrialInput::Start,
-        "reply" => {
-            let text = posted.text("reply");
-            region.lines.push(format!("You: {text}"));
-            TrialInput::Reply(text)
-        }
+        "reply" => TrialInput::Reply(posted.text("reply")),
         "fetch" => TrialInput::Fetched(Ok(posted
             .pairs()
             .iter()
             .filter_map(|(k, v)| Some((k.strip_prefix("fetch.")?.to_owned(), v.trim().to_owned())))
             .collect())),
         "fail" => TrialInput::Fetched(Err("failed by the tester".to_owned())),
-        "timer" => {
-            region.lines.push("(the timer passes)".to_owned());
-            TrialInput::Timer
-        }
+        "timer" => TrialInput::Timer,
         _ => return Err(AppError::invalid("do", "is not one this page knows").into()),
     };
     let state_text = if starting {
@@ -150,5 +150,117 @@ pub(crate) async fn trial(
     };
     let excess = region.lines.len().saturating_sub(LINES);
     region.lines.drain(..excess);
+    Ok(render(status, &region))
+}
+
+/// One dialogue of a played script.
+pub(crate) struct PlayedDialogue {
+    name: String,
+    detail: String,
+    transcript: Vec<String>,
+    failure: Option<String>,
+}
+
+/// The dialogue scripts region.
+#[derive(Template)]
+#[template(path = "app/flow_script.html")]
+pub(crate) struct ScriptRegion {
+    pub(crate) action: String,
+    pub(crate) csrf: String,
+    pub(crate) script: String,
+    summary: Option<String>,
+    failed: bool,
+    dialogues: Vec<PlayedDialogue>,
+    problem: Option<String>,
+}
+
+impl ScriptRegion {
+    /// The region before a script was played.
+    pub(crate) fn new(action: String, csrf: String) -> Self {
+        Self {
+            action,
+            csrf,
+            script: String::new(),
+            summary: None,
+            failed: false,
+            dialogues: Vec::new(),
+            problem: None,
+        }
+    }
+
+    fn played(&mut self, run: ScriptRun) {
+        let passed = run.passed.len();
+        self.dialogues = run
+            .passed
+            .into_iter()
+            .map(|d| PlayedDialogue {
+                detail: format!(
+                    "passed: {} steps, {} bot messages",
+                    d.steps, d.bot_messages
+                ),
+                name: d.name,
+                transcript: d.transcript,
+                failure: None,
+            })
+            .collect();
+        let plural = |n: usize| if n == 1 { "dialogue" } else { "dialogues" };
+        self.summary = Some(match run.failed {
+            None => format!("All {passed} {} passed.", plural(passed)),
+            Some((failure, transcript)) => {
+                self.failed = true;
+                let said = format!("Line {}: {}", failure.line, failure.message);
+                match failure.dialogue {
+                    Some(name) => {
+                        let summary = format!(
+                            "{passed} {} passed; \"{name}\" failed at line {}.",
+                            plural(passed),
+                            failure.line
+                        );
+                        self.dialogues.push(PlayedDialogue {
+                            name,
+                            detail: "failed".to_owned(),
+                            transcript,
+                            failure: Some(said),
+                        });
+                        summary
+                    }
+                    None => format!("The script cannot be played. {said}"),
+                }
+            }
+        });
+    }
+}
+
+/// `POST /app/{org}/flows/{id}/script`: `script` played against `document`.
+pub(crate) async fn script(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    session: Session,
+    Path((org, id)): Path<(OrgId, FlowId)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let posted = Posted::new(pairs);
+    check_form(&state, &headers, Some(&session), posted.get("csrf"))?;
+    let viewer = Viewer::on(&state, &session, org).await?;
+    let access = &viewer.access;
+    state.app.get_flow(access, id).await?;
+    let mut region =
+        ScriptRegion::new(format!("/app/{org}/flows/{id}/script"), posted.text("csrf"));
+    region.script = posted.text("script");
+    let status = match state
+        .app
+        .play_flow_script(access, posted.get("document"), &region.script)
+    {
+        Ok(run) => {
+            region.played(run);
+            StatusCode::OK
+        }
+        Err(e @ AppError::Forbidden(_)) => return Err(e.into()),
+        Err(e) => {
+            let refusal = Refusal::of(&e.into());
+            region.problem = Some(refusal.words);
+            refusal.status
+        }
+    };
     Ok(render(status, &region))
 }

@@ -107,6 +107,16 @@ impl FlowPage {
             .render()
             .unwrap_or_default()
     }
+
+    /// The dialogue scripts region before a script was played (escaped by its template).
+    fn script_html(&self) -> String {
+        super::flow_trial::ScriptRegion::new(
+            format!("{}/script", self.here),
+            self.frame.csrf.clone(),
+        )
+        .render()
+        .unwrap_or_default()
+    }
 }
 
 fn state_of(latest: Option<u32>) -> String {

@@ -327,3 +327,77 @@ async fn try_it_talks_to_the_draft_with_fetches_and_timers_under_the_testers_con
         html(&r)
     );
 }
+
+#[tokio::test]
+async fn an_example_flows_dialogue_script_plays_in_the_page_with_each_transcript() {
+    let t = TestApp::new().await;
+    let org = t.root.organization;
+    let token = t.owner_token().await;
+    let text = include_str!("../../../../examples/flows/promise_to_pay.json");
+    let script = include_str!("../../../../examples/flows/promise_to_pay.test");
+    let document: serde_json::Value = serde_json::from_str(text).unwrap();
+    t.define_flow_names(&token, &document).await;
+    let id = t.post_ok(&token, "/api/v1/flows", document).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sam = person(&t, org, "sam@example.test", Role::Supervisor).await;
+    let editor = format!("/app/{org}/flows/{id}");
+    let page = html(&t.send(get(&editor, &sam)).await).to_owned();
+    assert!(page.contains("Dialogue scripts") && page.contains(">Play script</button>"));
+    let csrf = csrf_field(&page);
+    let path = format!("{editor}/script");
+    let post = poster(&path, &sam, &csrf);
+
+    let r = t.send(post(&[("document", text), ("script", script)])).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let played = html(&r).to_owned();
+    assert!(
+        played.starts_with("<section id=\"scripts\""),
+        "a region: {played}"
+    );
+    assert!(played.contains("All 3 dialogues passed."), "{played}");
+    for said in [
+        "<li class=\"bot\">Bot: Hi Lee, your account PX-9 is £250.00 overdue.</li>",
+        "<li class=\"customer\">You: 05/12/2026</li>",
+        "Bot: You will pay £100.00 on 2026-12-05.",
+        "(outcome status set: promise_to_pay)",
+        "(closed: promise_made)",
+    ] {
+        assert!(played.contains(said), "{said} in {played}");
+    }
+    assert!(played.contains("✓ US date order reads month first"));
+
+    // A script that expects what the flow does not say fails at its line, after the
+    // dialogues that passed, with the conversation up to there.
+    let wrong = script.replace(
+        "bot: That date has passed.",
+        "bot: That date is gone.",
+    );
+    let played = html(&t.send(post(&[("document", text), ("script", &wrong)])).await).to_owned();
+    assert!(
+        played.contains("1 dialogue passed; &#34;dates in the past or too far ahead, and too much money, are refused&#34; failed at line 24.")
+            && played.contains("role=\"alert\""),
+        "{played}"
+    );
+    assert!(played.contains("Line 24: expected the bot to say &#34;That date is gone.&#34;"));
+    assert!(played.contains("<li class=\"customer\">You: 20/11/2026</li>"));
+
+    // Nothing to play, a draft that cannot run, and people who may not: refused.
+    let r = t.send(post(&[("document", text), ("script", " ")])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("paste or choose a dialogue script"));
+    let r = t
+        .send(post(&[("document", "{\"schema\": 1"), ("script", script)]))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let ann = person(&t, org, "ann@example.test", Role::Agent).await;
+    let desk = html(&t.send(get(&format!("/app/{org}/conversations"), &ann)).await).to_owned();
+    let r = t
+        .send(poster(&path, &ann, &csrf_field(&desk))(&[
+            ("document", text),
+            ("script", script),
+        ]))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
