@@ -15,6 +15,7 @@
 //!   publish after every save;
 //! * versions and flows have no delete: a conversation keeps the version it started with.
 
+pub mod step_form;
 pub mod trial;
 
 use std::collections::BTreeSet;
@@ -93,6 +94,51 @@ pub fn editable(text: &str) -> String {
         .ok()
         .and_then(|doc| serde_json::to_string_pretty(&doc).ok())
         .unwrap_or_else(|| text.to_owned())
+}
+
+/// A name a placeholder may take, as the editor offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceholderName {
+    /// What goes between `<<` and `>>`.
+    pub key: String,
+    /// What it is, in words.
+    pub about: String,
+}
+
+/// The flow's own names in `text` (each `ask`'s `save_as`, each `set` value, each fetched
+/// field) and the engine's built-in names, for the editor to complete placeholders with
+/// beside the organization's fields. Text that is not a flow gives the built-ins only.
+#[must_use]
+pub fn flow_placeholders(text: &str) -> Vec<PlaceholderName> {
+    let name = |key: &str, about: String| PlaceholderName {
+        key: key.to_owned(),
+        about,
+    };
+    let mut out: Vec<PlaceholderName> = parley_flow::BUILTIN_NAMES
+        .iter()
+        .map(|k| name(k, "built in".to_owned()))
+        .collect();
+    if let Ok(doc) = FlowDocument::parse(text) {
+        for (step, s) in &doc.steps {
+            match s {
+                parley_flow::Step::Ask(a) => {
+                    out.push(name(&a.save_as, format!("the reply to {step}")))
+                }
+                parley_flow::Step::Set(v) => {
+                    out.extend(v.values.keys().map(|k| name(k, format!("set by {step}"))))
+                }
+                parley_flow::Step::Fetch(f) => out.extend(
+                    f.fields
+                        .iter()
+                        .map(|k| name(k, format!("fetched by {step}"))),
+                ),
+                _ => {}
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    out.retain(|p| seen.insert(p.key.clone()));
+    out
 }
 
 /// Where in `text` (1-based line and column) a finding about `step`'s `field` is: the
@@ -385,7 +431,30 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use super::line_of;
+    use super::{flow_placeholders, line_of};
+
+    #[test]
+    fn placeholders_offer_the_flows_own_names_once_and_the_built_ins() {
+        let text = include_str!("../../../examples/flows/promise_to_pay.json");
+        let keys: Vec<String> = flow_placeholders(text).into_iter().map(|p| p.key).collect();
+        for key in [
+            "today",
+            "portal_url",
+            "promise_date",
+            "promise_amount",
+            "confirmed",
+        ] {
+            assert!(keys.contains(&key.to_owned()), "{key} in {keys:?}");
+        }
+        let mut unique = keys.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "each once");
+        assert_eq!(
+            flow_placeholders("not a flow").len(),
+            parley_flow::BUILTIN_NAMES.len()
+        );
+    }
 
     #[test]
     fn a_finding_is_placed_at_the_line_of_its_step_and_field() {

@@ -8,6 +8,7 @@ mod expect;
 mod layout;
 mod program;
 mod script;
+pub mod step_form;
 mod template;
 mod transcript;
 mod validate;

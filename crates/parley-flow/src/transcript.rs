@@ -73,7 +73,9 @@ mod tests {
     fn inputs_and_effects_read_as_lines_of_a_conversation() {
         assert_eq!(Input::Start { opening: None }.transcript_line(), None);
         assert_eq!(
-            Input::Reply(Reply::text("yes")).transcript_line().as_deref(),
+            Input::Reply(Reply::text("yes"))
+                .transcript_line()
+                .as_deref(),
             Some("You: yes")
         );
         let values = BTreeMap::from([("balance".to_owned(), "12.50".to_owned())]);

@@ -49,6 +49,7 @@ mod custom_values;
 mod deliveries;
 mod desk;
 mod fields;
+mod flow_step;
 mod flow_trial;
 mod flows;
 mod frame;
@@ -142,6 +143,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/{org}/flows/{id}/check", post(flows::check))
         .route("/app/{org}/flows/{id}/try", post(flow_trial::trial))
         .route("/app/{org}/flows/{id}/script", post(flow_trial::script))
+        .route("/app/{org}/flows/{id}/step", post(flow_step::step))
         .route(
             "/app/{org}/flows/{id}/versions/{version}",
             get(flows::version),

@@ -10,15 +10,13 @@
 use std::collections::BTreeMap;
 
 use parley_domain::Permission;
-use parley_flow::{
-    Effect, FieldMap, Flow, FlowDocument, Input, Phase, Reply, Settings, State,
-};
+use parley_flow::{Effect, FieldMap, Flow, FlowDocument, Input, Phase, Reply, Settings, State};
 
 use crate::auth::Access;
 
+use crate::{App, AppError};
 /// A played script's dialogues, each with its transcript (re-exported for the pages).
 pub use parley_flow::ScriptRun;
-use crate::{App, AppError};
 
 /// The largest engine state a trial takes back (a real one is a few hundred bytes).
 const MAX_STATE_BYTES: usize = 64 * 1024;
@@ -137,14 +135,24 @@ impl App {
         if script.len() > MAX_SCRIPT_BYTES {
             return Err(AppError::invalid(
                 "script",
-                format!("is {} bytes; at most {MAX_SCRIPT_BYTES} are played", script.len()),
+                format!(
+                    "is {} bytes; at most {MAX_SCRIPT_BYTES} are played",
+                    script.len()
+                ),
             ));
         }
         if script.trim().is_empty() {
-            return Err(AppError::invalid("script", "is empty; paste or choose a dialogue script"));
+            return Err(AppError::invalid(
+                "script",
+                "is empty; paste or choose a dialogue script",
+            ));
         }
         let flow = runnable(text)?;
-        Ok(parley_flow::play_script(&flow, script, &self.flow_settings(access)))
+        Ok(parley_flow::play_script(
+            &flow,
+            script,
+            &self.flow_settings(access),
+        ))
     }
 
     /// A flow's settings in this organization: its today, date order, country and name.
@@ -160,7 +168,8 @@ impl App {
 
 /// The draft `text` as a flow the engine can run, or why not.
 fn runnable(text: &str) -> Result<Flow, AppError> {
-    let doc = FlowDocument::parse(text).map_err(|e| AppError::invalid("document", e.to_string()))?;
+    let doc =
+        FlowDocument::parse(text).map_err(|e| AppError::invalid("document", e.to_string()))?;
     parley_flow::validate(&doc, None)
         .into_publishable()
         .ok_or_else(|| {

@@ -68,7 +68,8 @@ pub fn play_script(flow: &Flow, script: &str, defaults: &Settings) -> ScriptRun 
     let mut current: Option<Dialogue> = None;
     let mut last_line = 0;
     let fail = |run: &mut ScriptRun, line, dialogue: Option<Dialogue>, message| {
-        let (name, transcript) = dialogue.map_or((None, Vec::new()), |d| (Some(d.name), d.transcript));
+        let (name, transcript) =
+            dialogue.map_or((None, Vec::new()), |d| (Some(d.name), d.transcript));
         run.failed = Some((
             ScriptFailure {
                 line,

@@ -125,7 +125,11 @@ fn a_played_script_keeps_each_transcript_and_what_passed_before_a_failure() {
             "(closed: done)",
         ]
     );
-    let broken = format!("{GOOD}{}", GOOD.replace("=== ok", "=== second").replace("owe 9", "owe 8"));
+    let broken = format!(
+        "{GOOD}{}",
+        GOOD.replace("=== ok", "=== second")
+            .replace("owe 9", "owe 8")
+    );
     let played = play_script(&flow(), &broken, &settings);
     assert_eq!(played.passed.len(), 1, "the first dialogue passed");
     let (failure, transcript) = played.failed.expect("the second fails");

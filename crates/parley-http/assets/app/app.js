@@ -208,25 +208,20 @@ if (replyForm) {
   });
 }
 
-// Canned replies: "/" at the start of the reply or after a space opens the list of the
-// organization's saved replies (the server filled each for this contact); what follows
-// the "/" filters them by key or title; ↑ / ↓ choose, Enter or Tab inserts in place of
-// the "/…", Escape closes the list and keeps typing.
-const picker = document.getElementById("canned");
-const replyBox = document.getElementById("reply-text");
-if (picker && replyBox) {
+// A list that completes what is being typed in a text box (the ARIA combobox pattern),
+// shared by the canned replies and the flow editor's placeholders. `find(before)` reads
+// the part just typed before the caret ({ start, words }) or null; the options whose
+// `data-match` holds the words are shown; ↑ / ↓ choose, Enter or Tab puts `text(option)`
+// in place of the typed part, Escape closes the list and keeps typing. With `follow`, the
+// list moves under whichever box is being typed in (`attach(box)` for each).
+function completer({ picker, status, find, text, say, follow }) {
   const options = [...picker.querySelectorAll('[role="option"]')];
-  const none = picker.querySelector(".canned-none");
-  const status = document.getElementById("canned-status");
+  const none = picker.querySelector("[data-none]");
+  const list = picker.querySelector('[role="listbox"]');
+  let box = null;
   let shown = [];
   let at = -1;
-
-  /** The "/words" typed just before the caret: where it starts and its words. */
-  const typed = () => {
-    const before = replyBox.value.slice(0, replyBox.selectionStart);
-    const found = /(^|\s)\/([^\s/]*)$/.exec(before);
-    return found ? { start: before.length - found[2].length - 1, words: found[2].toLowerCase() } : null;
-  };
+  const typed = () => box && find(box.value.slice(0, box.selectionStart));
   const select = (index) => {
     at = index;
     for (const option of options) option.setAttribute("aria-selected", "false");
@@ -234,9 +229,9 @@ if (picker && replyBox) {
     if (chosen) {
       chosen.setAttribute("aria-selected", "true");
       chosen.scrollIntoView({ block: "nearest" });
-      replyBox.setAttribute("aria-activedescendant", chosen.id);
+      box?.setAttribute("aria-activedescendant", chosen.id);
     } else {
-      replyBox.removeAttribute("aria-activedescendant");
+      box?.removeAttribute("aria-activedescendant");
     }
   };
   const close = () => {
@@ -257,24 +252,17 @@ if (picker && replyBox) {
     none.hidden = shown.length > 0;
     picker.hidden = false;
     select(shown.length > 0 ? 0 : -1);
-    status.textContent = shown.length > 0
-      ? `${shown.length} canned ${shown.length === 1 ? "reply" : "replies"}: up and down to choose, Enter to insert.`
-      : "No canned reply matches.";
+    status.textContent = say(shown.length);
   };
   const insert = (option) => {
     const query = typed();
     if (!query) return;
-    const text = option.querySelector(".canned-text").textContent;
-    replyBox.setRangeText(text, query.start, replyBox.selectionStart, "end");
+    box.setRangeText(text(option), query.start, box.selectionStart, "end");
     close();
-    replyBox.focus();
-    replyBox.dispatchEvent(new Event("input", { bubbles: true })); // the counter counts it
+    box.focus();
+    box.dispatchEvent(new Event("input", { bubbles: true })); // counters and checks see it
   };
-
-  replyBox.addEventListener("input", update);
-  replyBox.addEventListener("blur", close);
-  // On the box itself, so it runs before the page's Enter-sends handler and can stop it.
-  replyBox.addEventListener("keydown", (event) => {
+  const keys = (event) => {
     if (picker.hidden) return;
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       if (shown.length === 0) return;
@@ -289,7 +277,7 @@ if (picker && replyBox) {
       event.stopPropagation();
       close();
     }
-  });
+  };
   for (const option of options) {
     // Pressing an option keeps the focus in the box (no blur), then inserts it.
     option.addEventListener("mousedown", (event) => {
@@ -297,6 +285,67 @@ if (picker && replyBox) {
       insert(option);
     });
   }
+  close();
+  return (target) => {
+    if (target.dataset.completes) return;
+    target.dataset.completes = "yes";
+    target.setAttribute("aria-autocomplete", "list");
+    target.setAttribute("aria-controls", list.id);
+    target.addEventListener("focus", () => {
+      if (box !== target) {
+        close();
+        box = target;
+        if (follow) target.after(picker);
+      }
+    });
+    target.addEventListener("input", () => box === target && update());
+    target.addEventListener("blur", close);
+    // On the box itself, so it runs before the page's Enter-sends handler and can stop it.
+    target.addEventListener("keydown", (event) => box === target && keys(event));
+  };
+}
+
+// Canned replies: "/" at the start of the reply or after a space opens the list of the
+// organization's saved replies (the server filled each for this contact); what follows
+// the "/" filters them by key or title.
+const cannedPicker = document.getElementById("canned");
+const replyBox = document.getElementById("reply-text");
+if (cannedPicker && replyBox) {
+  completer({
+    picker: cannedPicker,
+    status: document.getElementById("canned-status"),
+    find: (before) => {
+      const found = /(^|\s)\/([^\s/]*)$/.exec(before);
+      return found ? { start: before.length - found[2].length - 1, words: found[2].toLowerCase() } : null;
+    },
+    text: (option) => option.querySelector(".canned-text").textContent,
+    say: (n) => n > 0
+      ? `${n} canned ${n === 1 ? "reply" : "replies"}: up and down to choose, Enter to insert.`
+      : "No canned reply matches.",
+  })(replyBox);
+}
+
+// Placeholders in the flow editor: "<<" in the document or in a step's text opens the
+// organization's fields and the flow's own names; what follows filters them by key or
+// label; the chosen one is written as <<key>>.
+const placeholders = document.getElementById("placeholders");
+if (placeholders) {
+  const attach = completer({
+    picker: placeholders,
+    status: document.getElementById("placeholders-status"),
+    follow: true,
+    find: (before) => {
+      const found = /<<([\w.-]*)$/.exec(before);
+      return found ? { start: before.length - found[0].length, words: found[1].toLowerCase() } : null;
+    },
+    text: (option) => `<<${option.dataset.key}>>`,
+    say: (n) => n > 0
+      ? `${n} ${n === 1 ? "name" : "names"}: up and down to choose, Enter to insert.`
+      : "No field or name matches.",
+  });
+  const attachAll = () => document.querySelectorAll("textarea[data-placeholders]").forEach(attach);
+  attachAll();
+  new MutationObserver(attachAll).observe(document.querySelector("main") ?? document.body, { childList: true, subtree: true });
 }
 
 // Copy buttons: `data-copy` names the element whose text goes to the clipboard (a secret
@@ -523,12 +572,60 @@ document.addEventListener("change", async (event) => {
   const box = document.getElementById("script-text");
   if (file && box) box.value = await file.text();
 });
-    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html").getElementById("try-it");
-    if (fresh) {
-      document.getElementById("try-it")?.replaceWith(fresh);
-      (fresh.querySelector("#try-reply") || fresh.querySelector("input[name^='fetch.']"))?.focus();
+
+// The flow editor's step form (`#step-edit`): a step in the drawing opens its form as the
+// document stands typed; Apply to document or Remove step sends the form with the document
+// as typed; changing the step's type redraws the form's fields. Each answer is the editor's
+// page, from which the document, the drawing with its findings and the form are taken.
+const stepEditor = document.querySelector("form[data-flow-check]");
+if (stepEditor) {
+  const box = stepEditor.querySelector("textarea[name=document]");
+  const swap = async (body) => {
+    body.set("csrf", stepEditor.querySelector("[name=csrf]").value);
+    body.set("document", box.value);
+    try {
+      const answer = await fetch(stepEditor.dataset.flowCheck.replace(/\/check$/, "/step"), { method: "POST", body, credentials: "same-origin" });
+      const page = new DOMParser().parseFromString(await answer.text(), "text/html");
+      const typed = page.getElementById("flow-document");
+      if (typed) box.value = typed.value;
+      const check = page.getElementById("flow-check");
+      if (check) document.getElementById("flow-check")?.replaceWith(check);
+      const form = page.getElementById("step-edit");
+      const shown = document.getElementById("step-edit");
+      if (form && shown) shown.replaceWith(form);
+      else if (form) document.getElementById("graph-title")?.closest("section")?.after(form);
+      else shown?.remove();
+      return form;
+    } catch {
+      return null; // Offline for a moment: the person clicks again.
     }
-  } catch {
-    // Offline for a moment: the tester presses again.
-  }
-});
+  };
+  document.addEventListener("click", async (event) => {
+    const close = event.target.closest?.("a[data-step-close]");
+    if (close) {
+      event.preventDefault();
+      document.getElementById("step-edit")?.remove();
+      return;
+    }
+    const node = event.target.closest?.("a[data-step]");
+    if (!node) return;
+    event.preventDefault();
+    const form = await swap(new URLSearchParams({ do: "open", step: node.dataset.step }));
+    form?.scrollIntoView({ block: "nearest" });
+    form?.querySelector("#step-name")?.focus();
+  });
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest?.("form[data-step-form]");
+    if (!form) return;
+    event.preventDefault();
+    const data = new URLSearchParams(new FormData(form));
+    if (event.submitter?.name) data.set(event.submitter.name, event.submitter.value);
+    swap(data);
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.id !== "step-type") return;
+    const data = new URLSearchParams(new FormData(event.target.form));
+    data.set("do", "open");
+    swap(data).then((fresh) => fresh?.querySelector("#step-type")?.focus());
+  });
+}

@@ -194,10 +194,7 @@ impl ScriptRegion {
             .passed
             .into_iter()
             .map(|d| PlayedDialogue {
-                detail: format!(
-                    "passed: {} steps, {} bot messages",
-                    d.steps, d.bot_messages
-                ),
+                detail: format!("passed: {} steps, {} bot messages", d.steps, d.bot_messages),
                 name: d.name,
                 transcript: d.transcript,
                 failure: None,

@@ -10,7 +10,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, StatusCode};
 use parley_app::AppError;
@@ -19,6 +19,7 @@ use parley_domain::{FlowId, OrgId, Permission};
 use parley_store::PageRequest;
 
 use super::assets::{self, Assets};
+use super::flow_step::{StepOpen, StepRegion};
 use super::frame::{Frame, Section};
 use super::pages::{PageError, Posted, Refusal, render};
 use super::session::{Session, Viewer, check_form};
@@ -68,13 +69,28 @@ struct Finding {
 /// The drawing and the findings: the region `/check` answers with.
 #[derive(Template)]
 #[template(path = "app/flow_check.html")]
-struct CheckRegion {
+pub(crate) struct CheckRegion {
+    /// The editor's address when its steps open their form (people who may edit).
+    edit: Option<String>,
+    /// The step whose form is open, drawn as chosen.
+    selected: Option<String>,
     drawing: Option<Layout>,
     node_width: u32,
     node_height: u32,
     findings: Vec<Finding>,
     publishable: bool,
     problem: Option<String>,
+}
+
+impl CheckRegion {
+    /// The address that opens `step`'s form without our module.
+    fn node_href(&self, step: &str) -> String {
+        format!(
+            "{}?step={}#step-edit",
+            self.edit.as_deref().unwrap_or_default(),
+            super::pages::encode(step)
+        )
+    }
 }
 
 #[derive(Template)]
@@ -89,6 +105,9 @@ struct FlowPage {
     can_edit: bool,
     document: String,
     check: CheckRegion,
+    step: Option<StepRegion>,
+    /// Names `<<` completes to: (key, what it is, words it is found by).
+    placeholders: Vec<(String, String, String)>,
     versions: Vec<(u32, String, String)>,
     read_only: bool,
     notice: Option<String>,
@@ -99,6 +118,14 @@ impl FlowPage {
     /// The drawing and findings, rendered by their own template (escaped there).
     fn check_html(&self) -> String {
         self.check.render().unwrap_or_default()
+    }
+
+    /// The open step's form, rendered by its own template (escaped there).
+    fn step_html(&self) -> String {
+        self.step
+            .as_ref()
+            .and_then(|s| s.render().ok())
+            .unwrap_or_default()
     }
 
     /// The Try it region before anything was tried (escaped by its own template).
@@ -206,8 +233,9 @@ pub(crate) async fn create(
     }
 }
 
-/// The region for `text` with its check (or why it is not a flow document).
-fn region(text: &str, check: Result<Check, AppError>) -> CheckRegion {
+/// The region for `text` with its check (or why it is not a flow document); its steps
+/// open their form at `edit` when given.
+fn region(text: &str, check: Result<Check, AppError>, edit: Option<String>) -> CheckRegion {
     let (findings, publishable, problem) = match check {
         Ok(check) => (
             check
@@ -239,6 +267,8 @@ fn region(text: &str, check: Result<Check, AppError>) -> CheckRegion {
         Err(e) => (Vec::new(), false, Some(Refusal::of(&e.into()).words)),
     };
     CheckRegion {
+        edit,
+        selected: None,
         drawing: parley_app::flows::drawing(text),
         node_width: NODE_WIDTH,
         node_height: NODE_HEIGHT,
@@ -248,34 +278,100 @@ fn region(text: &str, check: Result<Check, AppError>) -> CheckRegion {
     }
 }
 
+/// The editor's query: `step` opens that step's form.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct EditorQuery {
+    step: Option<String>,
+}
+
 /// `GET /app/{org}/flows/{id}`.
 pub(crate) async fn page(
     State(state): State<AppState>,
     session: Session,
     Path((org, id)): Path<(OrgId, FlowId)>,
+    Query(q): Query<EditorQuery>,
 ) -> Result<Response, PageError> {
-    show(&state, &session, org, id, None, None, None).await
+    let step = q.step.map(|step| StepOpen {
+        step,
+        ..StepOpen::default()
+    });
+    show(
+        &state,
+        &session,
+        org,
+        id,
+        Shown {
+            step,
+            ..Shown::default()
+        },
+    )
+    .await
 }
 
-async fn show(
+/// What the editor's page shows besides the stored flow.
+#[derive(Debug, Default)]
+pub(crate) struct Shown {
+    /// The document as typed (none: the stored draft).
+    pub(crate) typed: Option<String>,
+    pub(crate) notice: Option<String>,
+    pub(crate) refused: Option<Refusal>,
+    /// A step's form, for people who may edit.
+    pub(crate) step: Option<StepOpen>,
+    /// The answer's status when not the refusal's or 200.
+    pub(crate) status: Option<StatusCode>,
+}
+
+pub(crate) async fn show(
     state: &AppState,
     session: &Session,
     org: OrgId,
     id: FlowId,
-    typed: Option<String>,
-    notice: Option<String>,
-    refused: Option<Refusal>,
+    shown: Shown,
 ) -> Result<Response, PageError> {
+    let Shown {
+        typed,
+        notice,
+        refused,
+        step,
+        status,
+    } = shown;
     let viewer = Viewer::on(state, session, org).await?;
     let (app, access) = (&state.app, &viewer.access);
     let flow = app.get_flow(access, id).await?;
     let zone = &access.organization.timezone;
+    let here = format!("/app/{org}/flows/{id}");
+    let can_edit = access.require(Permission::CampaignsWrite).is_ok();
+    let edit = can_edit.then(|| here.clone());
     let document = typed
         .clone()
         .unwrap_or_else(|| parley_app::flows::editable(&flow.flow.draft));
     let check = match &typed {
-        Some(text) => region(text, app.validate_flow(access, id, Some(text)).await),
-        None => region(&document, Ok(flow.check.clone())),
+        Some(text) => region(text, app.validate_flow(access, id, Some(text)).await, edit),
+        None => region(&document, Ok(flow.check.clone()), edit),
+    };
+    let frame = Frame::new(
+        state,
+        session,
+        &viewer,
+        Section::Flows,
+        format!("/app/{org}/flows/{id}"),
+    )
+    .await?;
+    let placeholders = if can_edit {
+        placeholders_of(state, access, &document).await
+    } else {
+        Vec::new()
+    };
+    let mut check = check;
+    check.selected = step
+        .as_ref()
+        .filter(|s| can_edit && !s.removed)
+        .map(|s| s.step.clone());
+    let step = match step.filter(|_| can_edit) {
+        Some(open) => {
+            Some(StepRegion::new(state, access, &here, &frame.csrf, &document, open).await)
+        }
+        None => None,
     };
     let versions = app
         .list_flow_versions(access, id, PageRequest::first(PageRequest::MAX_LIMIT))
@@ -294,27 +390,27 @@ async fn show(
         .collect();
     let page = FlowPage {
         asset: assets::urls(),
-        frame: Frame::new(
-            state,
-            session,
-            &viewer,
-            Section::Flows,
-            format!("/app/{org}/flows/{id}"),
-        )
-        .await?,
-        here: format!("/app/{org}/flows/{id}"),
+        frame,
+        here,
         list_href: format!("/app/{org}/flows"),
         name: flow.flow.name.clone(),
         state: state_of(flow.flow.latest_version),
-        can_edit: access.require(Permission::CampaignsWrite).is_ok(),
+        can_edit,
         document,
         check,
+        step,
+        placeholders,
         versions,
         read_only: false,
         notice,
         refused,
     };
-    let status = page.refused.as_ref().map_or(StatusCode::OK, |r| r.status);
+    let status = page
+        .refused
+        .as_ref()
+        .map(|r| r.status)
+        .or(status)
+        .unwrap_or(StatusCode::OK);
     Ok(render(status, &page))
 }
 
@@ -333,12 +429,12 @@ pub(crate) async fn act(
     let text = posted.text("document");
     let here = format!("/app/{org}/flows/{id}");
     match posted.get("action") {
-        "validate" => show(&state, &session, org, id, Some(text), None, None).await,
+        "validate" => show(&state, &session, org, id, typed(text)).await,
         "save" => match app.update_flow(access, id, &text).await {
             Ok(_) => Ok(Redirect::to(&here).into_response()),
             Err(e) => {
                 let refused = Some(Refusal::shown(e)?);
-                show(&state, &session, org, id, Some(text), None, refused).await
+                show(&state, &session, org, id, refused_as_typed(text, refused)).await
             }
         },
         "publish" => {
@@ -351,22 +447,69 @@ pub(crate) async fn act(
             match done {
                 Ok(Published::Created(v)) => {
                     let notice = format!("Published as version {}.", v.version);
-                    show(&state, &session, org, id, None, Some(notice), None).await
+                    show(&state, &session, org, id, noticed(notice)).await
                 }
                 Ok(Published::Unchanged(v)) => {
                     let notice = format!(
                         "Nothing changed since version {}; no new version.",
                         v.version
                     );
-                    show(&state, &session, org, id, None, Some(notice), None).await
+                    show(&state, &session, org, id, noticed(notice)).await
                 }
                 Err(e) => {
                     let refused = Some(Refusal::shown(e)?);
-                    show(&state, &session, org, id, Some(text), None, refused).await
+                    show(&state, &session, org, id, refused_as_typed(text, refused)).await
                 }
             }
         }
         _ => Err(AppError::invalid("action", "is not one this page knows").into()),
+    }
+}
+
+/// What `<<` completes to in the editor: the organization's fields, then the flow's own
+/// names and the built-in ones.
+async fn placeholders_of(
+    state: &AppState,
+    access: &parley_app::auth::Access,
+    document: &str,
+) -> Vec<(String, String, String)> {
+    let fields = state.app.list_fields(access).await.unwrap_or_default();
+    let mut out: Vec<(String, String, String)> = fields
+        .into_iter()
+        .map(|f| {
+            let key = f.key.to_string();
+            let about = format!("{} (contact field)", f.label);
+            let words = format!("{key} {}", f.label).to_lowercase();
+            (key, about, words)
+        })
+        .collect();
+    for p in parley_app::flows::flow_placeholders(document) {
+        if !out.iter().any(|(k, _, _)| *k == p.key) {
+            let words = format!("{} {}", p.key, p.about).to_lowercase();
+            out.push((p.key, p.about, words));
+        }
+    }
+    out
+}
+
+fn typed(text: String) -> Shown {
+    Shown {
+        typed: Some(text),
+        ..Shown::default()
+    }
+}
+
+fn refused_as_typed(text: String, refused: Option<Refusal>) -> Shown {
+    Shown {
+        refused,
+        ..typed(text)
+    }
+}
+
+fn noticed(notice: String) -> Shown {
+    Shown {
+        notice: Some(notice),
+        ..Shown::default()
     }
 }
 
@@ -389,7 +532,12 @@ pub(crate) async fn check(
     if let Err(e @ (AppError::Forbidden(_) | AppError::NotFound(_))) = checked {
         return Err(e.into());
     }
-    Ok(render(StatusCode::OK, &region(&text, checked)))
+    let edit = viewer
+        .access
+        .require(Permission::CampaignsWrite)
+        .is_ok()
+        .then(|| format!("/app/{org}/flows/{id}"));
+    Ok(render(StatusCode::OK, &region(&text, checked, edit)))
 }
 
 /// `GET /app/{org}/flows/{id}/versions/{version}`: one published version, read only.
@@ -424,7 +572,10 @@ pub(crate) async fn version(
                 diagnostics: Vec::new(),
                 publishable: true,
             }),
+            None,
         ),
+        step: None,
+        placeholders: Vec::new(),
         document,
         versions: Vec::new(),
         read_only: true,

@@ -144,6 +144,7 @@ pub(crate) fn problem_words(p: &ApiError) -> (StatusCode, String) {
 
 /// A refused action as a page shows it: the status to answer with, the words for the
 /// alert above the form, and each named field's own problem to show beside it.
+#[derive(Debug)]
 pub(crate) struct Refusal {
     pub(crate) status: StatusCode,
     pub(crate) words: String,

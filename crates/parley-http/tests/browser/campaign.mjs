@@ -7,8 +7,8 @@
 // page is followed without reloading: Sent climbs, Pause holds it, Resume goes on, and
 // the page says completed. Pages are audited with axe-core, light and dark. Env: BASE,
 // EMAIL, PASSWORD, ROWS; prints a JSON summary.
-import { audit, runBrowserTest, signIn } from "./launch.mjs";
-const { BASE, EMAIL, PASSWORD, SCREENSHOTS } = process.env;
+import { auditThemes, runBrowserTest, signIn } from "./launch.mjs";
+const { BASE, EMAIL, PASSWORD } = process.env;
 const ROWS = Number(process.env.ROWS || 40);
 
 const lines = ["\u{feff}Account;Mobile;First name;Balance;Due date"];
@@ -25,13 +25,7 @@ await runBrowserTest(summary, async (browser) => {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   page.setDefaultTimeout(20000);
   page.on("pageerror", (e) => summary.errors.push(e.message));
-  const check = async (where) => {
-    for (const scheme of ["light", "dark"]) {
-      await page.emulateMedia({ colorScheme: scheme });
-      summary.violations.push(...(await audit(page)).map((v) => `${scheme} ${where}: ${v}`));
-      if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/campaign-${where}-${scheme}.png`, fullPage: true });
-    }
-  };
+  const check = (where) => auditThemes(page, summary, "campaign", where);
   await signIn(page, BASE, EMAIL, PASSWORD);
 
   await page.getByRole("link", { name: "Imports" }).first().click();

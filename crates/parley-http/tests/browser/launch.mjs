@@ -18,6 +18,22 @@ export async function audit(page) {
     .map((v) => `${v.id}: ${v.help}`);
 }
 
+/**
+ * Audits `page` in the light and the dark theme, adding each violation to
+ * `summary.violations` as "scheme where: …" and, with SCREENSHOTS set, saving the whole
+ * page as `{prefix}-{where}-{scheme}.png`; the page is left light.
+ */
+export async function auditThemes(page, summary, prefix, where) {
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    summary.violations.push(...(await audit(page)).map((v) => `${scheme} ${where}: ${v}`));
+    if (process.env.SCREENSHOTS) {
+      await page.screenshot({ path: `${process.env.SCREENSHOTS}/${prefix}-${where}-${scheme}.png`, fullPage: true });
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
 export function launchChromium() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",

@@ -79,5 +79,6 @@ mod integrations_browser;
 // Running the browser scripts (chromium, playwright-core, axe-core).
 mod browser;
 mod campaign_browser;
+mod flow_browser;
 // The invitation page in a real browser, with axe-core.
 mod invitation_browser;

@@ -148,6 +148,24 @@ async fn a_supervisor_draws_checks_saves_and_publishes_a_flow_in_the_pages() {
     assert_eq!(t.send(get(&list, &ann)).await.status, StatusCode::FORBIDDEN);
 }
 
+/// `document` made a flow (its statuses and queues defined) and a supervisor to edit it:
+/// the flow's id, the supervisor's session and the editor's address.
+async fn in_the_editor(
+    t: &TestApp,
+    token: &str,
+    document: &serde_json::Value,
+) -> (String, String, String) {
+    let org = t.root.organization;
+    t.define_flow_names(token, document).await;
+    let id = t.post_ok(token, "/api/v1/flows", document.clone()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sam = person(t, org, "sam@example.test", Role::Supervisor).await;
+    let editor = format!("/app/{org}/flows/{id}");
+    (id, sam, editor)
+}
+
 /// The value of the hidden input `name` in `region`, unescaped.
 fn hidden(region: &str, name: &str) -> String {
     let start = region
@@ -166,7 +184,6 @@ fn hidden(region: &str, name: &str) -> String {
 #[tokio::test]
 async fn try_it_talks_to_the_draft_with_fetches_and_timers_under_the_testers_control() {
     let t = TestApp::new().await;
-    let org = t.root.organization;
     let token = t.owner_token().await;
     let document = json!({"schema": 1, "name": "Trial", "start": "ask", "steps": {
         "ask": {"type": "ask", "text": "Hello <<first_name>>, can you pay?", "save_as": "answer",
@@ -175,13 +192,7 @@ async fn try_it_talks_to_the_draft_with_fetches_and_timers_under_the_testers_con
         "look": {"type": "fetch", "fields": ["balance"], "next": "tell", "on_failure": "agent"},
         "tell": {"type": "close", "status": "done", "text": "Your balance is <<balance>>."},
         "agent": {"type": "queue", "queue": "default"}}});
-    t.define_flow_names(&token, &document).await;
-    let id = t.post_ok(&token, "/api/v1/flows", document.clone()).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let sam = person(&t, org, "sam@example.test", Role::Supervisor).await;
-    let editor = format!("/app/{org}/flows/{id}");
+    let (_, sam, editor) = in_the_editor(&t, &token, &document).await;
     let page = html(&t.send(get(&editor, &sam)).await).to_owned();
     assert!(page.contains("<h2 id=\"try-title\">Try it</h2>") && page.contains(">Try it</button>"));
     let csrf = csrf_field(&page);
@@ -336,20 +347,16 @@ async fn an_example_flows_dialogue_script_plays_in_the_page_with_each_transcript
     let text = include_str!("../../../../examples/flows/promise_to_pay.json");
     let script = include_str!("../../../../examples/flows/promise_to_pay.test");
     let document: serde_json::Value = serde_json::from_str(text).unwrap();
-    t.define_flow_names(&token, &document).await;
-    let id = t.post_ok(&token, "/api/v1/flows", document).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let sam = person(&t, org, "sam@example.test", Role::Supervisor).await;
-    let editor = format!("/app/{org}/flows/{id}");
+    let (_, sam, editor) = in_the_editor(&t, &token, &document).await;
     let page = html(&t.send(get(&editor, &sam)).await).to_owned();
     assert!(page.contains("Dialogue scripts") && page.contains(">Play script</button>"));
     let csrf = csrf_field(&page);
     let path = format!("{editor}/script");
     let post = poster(&path, &sam, &csrf);
 
-    let r = t.send(post(&[("document", text), ("script", script)])).await;
+    let r = t
+        .send(post(&[("document", text), ("script", script)]))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let played = html(&r).to_owned();
     assert!(
@@ -370,11 +377,12 @@ async fn an_example_flows_dialogue_script_plays_in_the_page_with_each_transcript
 
     // A script that expects what the flow does not say fails at its line, after the
     // dialogues that passed, with the conversation up to there.
-    let wrong = script.replace(
-        "bot: That date has passed.",
-        "bot: That date is gone.",
-    );
-    let played = html(&t.send(post(&[("document", text), ("script", &wrong)])).await).to_owned();
+    let wrong = script.replace("bot: That date has passed.", "bot: That date is gone.");
+    let played = html(
+        &t.send(post(&[("document", text), ("script", &wrong)]))
+            .await,
+    )
+    .to_owned();
     assert!(
         played.contains("1 dialogue passed; &#34;dates in the past or too far ahead, and too much money, are refused&#34; failed at line 24.")
             && played.contains("role=\"alert\""),
@@ -392,7 +400,11 @@ async fn an_example_flows_dialogue_script_plays_in_the_page_with_each_transcript
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let ann = person(&t, org, "ann@example.test", Role::Agent).await;
-    let desk = html(&t.send(get(&format!("/app/{org}/conversations"), &ann)).await).to_owned();
+    let desk = html(
+        &t.send(get(&format!("/app/{org}/conversations"), &ann))
+            .await,
+    )
+    .to_owned();
     let r = t
         .send(poster(&path, &ann, &csrf_field(&desk))(&[
             ("document", text),
@@ -400,4 +412,165 @@ async fn an_example_flows_dialogue_script_plays_in_the_page_with_each_transcript
         ]))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_step_opened_from_the_drawing_is_edited_in_its_form_and_written_back() {
+    let t = TestApp::new().await;
+    let org = t.root.organization;
+    let token = t.owner_token().await;
+    let document = json!({"schema": 1, "name": "Steps", "start": "ask", "steps": {
+        "ask": {"type": "ask", "text": "Can you pay, <<first_name>>?", "save_as": "answer",
+                "expect": "yes_no", "timeout": "24h", "on_timeout": "agent", "next": "check"},
+        "check": {"type": "branch", "rules": [{"when": "<<answer>> == \"yes\"", "next": "thanks"}],
+                  "otherwise": "agent"},
+        "thanks": {"type": "close", "status": "promised", "text": "Thank you."},
+        "agent": {"type": "queue", "queue": "arrears"}}});
+    let (id, sam, editor) = in_the_editor(&t, &token, &document).await;
+    let page = html(&t.send(get(&editor, &sam)).await).to_owned();
+    assert!(
+        page.contains(&format!(
+            "<a href=\"{editor}?step=ask#step-edit\" class=\"node-link\" data-step=\"ask\"><title>Edit step ask (ask)</title>"
+        )),
+        "each box opens its step: {page}"
+    );
+    assert!(
+        !page.contains("id=\"step-edit\""),
+        "no form until one is opened"
+    );
+    for key in ["first_name", "answer", "today"] {
+        assert!(
+            page.contains(&format!("data-key=\"{key}\"")),
+            "<< completes {key}: a field, the flow's own and a built-in name"
+        );
+    }
+
+    // Without our module: the address opens the stored draft's step.
+    let opened = html(&t.send(get(&format!("{editor}?step=ask"), &sam)).await).to_owned();
+    assert!(
+        opened.contains("<h2 id=\"step-title\">Step ask</h2>"),
+        "{opened}"
+    );
+    for part in [
+        "<label for=\"step-text\">Question</label>",
+        "name=\"save_as\" value=\"answer\"",
+        "<option selected>yes_no</option>",
+        "name=\"on_timeout\" value=\"agent\" list=\"flow-steps\"",
+        "<option value=\"check\">",
+        "<option value=\"arrears\">",
+        "<option value=\"promised\">",
+        ">Apply to document</button>",
+        ">Remove step</button>",
+    ] {
+        assert!(opened.contains(part), "{part}");
+    }
+    let csrf = csrf_field(&page);
+    let path = format!("{editor}/step");
+    let post = poster(&path, &sam, &csrf);
+    let text = serde_json::to_string_pretty(&document).unwrap();
+
+    // Opened as typed, as another type: the shared values are kept.
+    let r = t
+        .send(post(&[
+            ("do", "open"),
+            ("step", "thanks"),
+            ("type", "message"),
+            ("document", &text),
+        ]))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let retyped = html(&r).to_owned();
+    assert!(retyped.contains("<label for=\"step-text\">Message</label>"));
+    assert!(retyped.contains(">Thank you.</textarea>"));
+    assert!(retyped.contains("<label for=\"step-next\">Next step</label>"));
+
+    // Applied: the rename reaches every way to the step; the findings follow.
+    let r = t
+        .send(post(&[
+            ("do", "apply"),
+            ("step", "agent"),
+            ("name", "people"),
+            ("type", "queue"),
+            ("queue", "arrears"),
+            ("text", "A colleague <b>will</b> call."),
+            ("document", &text),
+        ]))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", html(&r));
+    let applied = html(&r).to_owned();
+    assert!(applied.contains("Step people written into the document; Save or Publish keeps it."));
+    assert!(
+        applied.contains("&#34;on_timeout&#34;: &#34;people&#34;"),
+        "{applied}"
+    );
+    assert!(applied.contains("&#34;otherwise&#34;: &#34;people&#34;"));
+    assert!(
+        applied.contains("A colleague &#60;b&#62;will&#60;/b&#62; call."),
+        "inert"
+    );
+    assert!(applied.contains("No findings: the flow can be published."));
+    assert!(applied.contains("<h2 id=\"step-title\">Step people</h2>"));
+    let stored = t.get(&format!("/api/v1/flows/{id}"), &token).await.json;
+    let draft = stored["draft"].to_string();
+    assert!(
+        draft.contains("agent") && !draft.contains("people"),
+        "nothing is stored until Save: {draft}"
+    );
+
+    // Every problem beside its field, the typed document untouched.
+    let r = t
+        .send(post(&[
+            ("do", "apply"),
+            ("step", "ask"),
+            ("name", "check"),
+            ("type", "ask"),
+            ("text", "Again?"),
+            ("save_as", "answer"),
+            ("expect", "maybe"),
+            ("retries", "lots"),
+            ("next", "check"),
+            ("document", &text),
+        ]))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = html(&r).to_owned();
+    for id in ["step-name", "step-expect", "step-retries"] {
+        assert!(
+            refused.contains(&format!("aria-describedby=\"{id}-problem\"")),
+            "{id} in {refused}"
+        );
+    }
+    assert!(refused.contains("role=\"alert\"") && refused.contains("value=\"lots\""));
+    assert!(
+        refused.contains("&#34;expect&#34;: &#34;yes_no&#34;")
+            && refused.contains(">Again?</textarea>"),
+        "the document as it was, the form as typed: {refused}"
+    );
+
+    // Removed: the ways to it become findings.
+    let r = t
+        .send(post(&[
+            ("do", "remove"),
+            ("step", "thanks"),
+            ("document", &text),
+        ]))
+        .await;
+    let removed = html(&r).to_owned();
+    assert!(removed.contains("Step thanks removed from the document"));
+    assert!(removed.contains("These block publishing:") && removed.contains("Add step thanks"));
+
+    // A viewer sees no way to edit and cannot post; an unknown action is refused.
+    let vic = person(&t, org, "vic@example.test", Role::Viewer).await;
+    let viewed = html(&t.send(get(&format!("{editor}?step=ask"), &vic)).await).to_owned();
+    assert!(!viewed.contains("Edit step ask") && !viewed.contains("step-edit"));
+    let r = t
+        .send(poster(&path, &vic, &csrf_field(&viewed))(&[
+            ("do", "open"),
+            ("step", "ask"),
+            ("document", &text),
+        ]))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = t.send(post(&[("do", "erase"), ("document", &text)])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
