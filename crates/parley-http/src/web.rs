@@ -138,6 +138,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/app/{org}/campaigns/{id}",
             get(campaign_page::page).post(campaign_page::act),
         )
+        .route("/app/{org}/campaigns/{id}/live", get(campaign_page::live))
         .route("/app/{org}/flows", get(flows::list).post(flows::create))
         .route("/app/{org}/flows/{id}", get(flows::page).post(flows::act))
         .route("/app/{org}/flows/{id}/check", post(flows::check))

@@ -365,8 +365,9 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
 }
 
 // Regions that follow work as it happens (`data-refresh` = milliseconds between reads):
-// while the page is visible and nothing inside the region has focus, the page is read
-// again and the region swapped in when it changed; once the fresh region no longer asks
+// while the page is visible and nothing inside the region has focus, the page (or the
+// region alone, from `data-refresh-from`) is read again and the region swapped in when
+// it changed; once the fresh region no longer asks
 // to be followed (the work is done), the reading stops.
 for (const region of document.querySelectorAll("[data-refresh][id]")) {
   let busy = false;
@@ -374,7 +375,7 @@ for (const region of document.querySelectorAll("[data-refresh][id]")) {
     if (busy || document.hidden || region.contains(document.activeElement)) return;
     busy = true;
     try {
-      const answer = await fetch(location.href, { credentials: "same-origin" });
+      const answer = await fetch(region.dataset.refreshFrom || location.href, { credentials: "same-origin" });
       if (!answer.ok) return;
       const page = new DOMParser().parseFromString(await answer.text(), "text/html");
       const fresh = page.getElementById(region.id);

@@ -2,8 +2,9 @@
 //! flow and version, channel, window in each contact's time zone, rate, start and end in
 //! the organization's zone); its counters — pending (and why some wait), sent, delivered,
 //! replied, failed, skipped by reason, opted out, finished by outcome — with a progress
-//! bar, re-read every half second while it is scheduled or running (the use case keeps
-//! the counts for half a second, so many people watching cost two counts a second); **Start**, **Pause**,
+//! bar, re-read alone (`/live`) every quarter second while it is scheduled or running (the
+//! use case keeps the counts a moment, so many people watching cost a few counts a
+//! second); **Start**, **Pause**,
 //! **Resume** and **Cancel campaign** as its status allows; its recipients with state and
 //! reason, filtered by state, 50 a page, and the CSV download.
 
@@ -55,18 +56,129 @@ struct CampaignPage {
     csv_href: String,
     name: String,
     status: &'static str,
-    live: bool,
+    progress: Live,
     facts: Vec<(&'static str, String)>,
+    live: bool,
+    states: Vec<(&'static str, bool)>,
+    recipients: Vec<RecipientRow>,
+    more: Option<String>,
+    refused: Option<Refusal>,
+}
+
+/// How often a watched campaign's progress is read again, in milliseconds.
+const REFRESH_MS: u32 = 250;
+
+/// A campaign's progress: the page's region, also answered alone by `/live` for the page
+/// to re-read it without the rest of the page.
+#[derive(Template)]
+#[template(path = "app/campaign_live.html")]
+struct Live {
+    here: String,
+    csrf: String,
+    status: &'static str,
+    live: bool,
     total: u64,
     done: u64,
     percent: u32,
     counters: Vec<(&'static str, u64)>,
     breakdown: Vec<(String, u64)>,
     moves: Vec<(&'static str, &'static str)>,
-    states: Vec<(&'static str, bool)>,
-    recipients: Vec<RecipientRow>,
-    more: Option<String>,
-    refused: Option<Refusal>,
+}
+
+impl CampaignPage {
+    /// The progress region, rendered by its own template (escaped there).
+    fn live_html(&self) -> String {
+        self.progress.render().unwrap_or_default()
+    }
+}
+
+/// The progress of `view` as `access` may act on it.
+fn progress(
+    view: &parley_app::campaigns::CampaignView,
+    access: &parley_app::auth::Access,
+    here: String,
+    csrf: String,
+) -> Live {
+    let (c, counts) = (&view.campaign, &view.counts);
+    let skipped: u64 = counts.skipped.values().sum();
+    let completed: u64 = counts.completed.values().sum();
+    let total = c
+        .recipients_total
+        .max(counts.pending + counts.sent + counts.failed + skipped);
+    let done = counts.sent + counts.failed + skipped;
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_precision_loss,
+        clippy::cast_sign_loss
+    )]
+    let percent = if total == 0 {
+        0
+    } else {
+        (done as f64 * 100.0 / total as f64).floor() as u32
+    };
+    let mut breakdown: Vec<(String, u64)> = counts
+        .skipped
+        .iter()
+        .map(|(k, n)| (format!("Skipped: {}", k.replace('_', " ")), *n))
+        .collect();
+    breakdown.extend(
+        counts
+            .waiting
+            .iter()
+            .map(|(k, n)| (format!("Waiting: {}", k.replace('_', " ")), *n)),
+    );
+    breakdown.extend(
+        counts
+            .completed
+            .iter()
+            .map(|(k, n)| (format!("Finished: {}", k.replace('_', " ")), *n)),
+    );
+    Live {
+        here,
+        csrf,
+        status: c.status.as_str(),
+        live: matches!(
+            c.status,
+            CampaignStatus::Scheduled | CampaignStatus::Running
+        ),
+        total,
+        done,
+        percent,
+        counters: vec![
+            ("Pending", counts.pending),
+            ("Sent", counts.sent),
+            ("Delivered", counts.delivered),
+            ("Replied", counts.replied),
+            ("Failed", counts.failed + counts.undelivered),
+            ("Skipped", skipped),
+            ("Opted out", counts.opted_out),
+            ("Finished", completed),
+        ],
+        breakdown,
+        moves: if access.require(Permission::CampaignsWrite).is_ok() {
+            moves(c.status)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// `GET /app/{org}/campaigns/{id}/live`: the progress region alone.
+pub(crate) async fn live(
+    State(state): State<AppState>,
+    session: Session,
+    Path((org, id)): Path<(OrgId, CampaignId)>,
+) -> Result<Response, PageError> {
+    let viewer = Viewer::on(&state, &session, org).await?;
+    let view = state.app.get_campaign(&viewer.access, id).await?;
+    let csrf = session.csrf(&state);
+    let region = progress(
+        &view,
+        &viewer.access,
+        format!("/app/{org}/campaigns/{id}"),
+        csrf,
+    );
+    Ok(render(StatusCode::OK, &region))
 }
 
 /// `GET /app/{org}/campaigns/{id}`.
@@ -109,7 +221,7 @@ async fn show(
     let viewer = Viewer::on(state, session, org).await?;
     let (app, access) = (&state.app, &viewer.access);
     let view = app.get_campaign(access, id).await?;
-    let (c, counts) = (&view.campaign, &view.counts);
+    let c = &view.campaign;
     let zone = &access.organization.timezone;
     let when =
         |at: chrono::DateTime<chrono::Utc>| zone.local(at).format("%-d %b %Y, %H:%M").to_string();
@@ -233,70 +345,18 @@ async fn show(
         ),
         ("Created", when(c.created_at)),
     ];
-    let skipped: u64 = counts.skipped.values().sum();
-    let completed: u64 = counts.completed.values().sum();
-    let total = c
-        .recipients_total
-        .max(counts.pending + counts.sent + counts.failed + skipped);
-    let done = counts.sent + counts.failed + skipped;
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_precision_loss,
-        clippy::cast_sign_loss
-    )]
-    let percent = if total == 0 {
-        0
-    } else {
-        (done as f64 * 100.0 / total as f64).floor() as u32
-    };
-    let mut breakdown: Vec<(String, u64)> = counts
-        .skipped
-        .iter()
-        .map(|(k, n)| (format!("Skipped: {}", k.replace('_', " ")), *n))
-        .collect();
-    breakdown.extend(
-        counts
-            .waiting
-            .iter()
-            .map(|(k, n)| (format!("Waiting: {}", k.replace('_', " ")), *n)),
-    );
-    breakdown.extend(
-        counts
-            .completed
-            .iter()
-            .map(|(k, n)| (format!("Finished: {}", k.replace('_', " ")), *n)),
-    );
+    let frame = Frame::new(state, session, &viewer, Section::Campaigns, here.clone()).await?;
+    let progress = progress(&view, access, here.clone(), frame.csrf.clone());
     let page = CampaignPage {
         asset: assets::urls(),
-        frame: Frame::new(state, session, &viewer, Section::Campaigns, here.clone()).await?,
+        frame,
         list_href: format!("/app/{org}/campaigns"),
         csv_href: format!("/api/v1/campaigns/{id}/recipients.csv"),
         name: c.name.clone(),
         status: c.status.as_str(),
-        live: matches!(
-            c.status,
-            CampaignStatus::Scheduled | CampaignStatus::Running
-        ),
+        live: progress.live,
+        progress,
         facts,
-        total,
-        done,
-        percent,
-        counters: vec![
-            ("Pending", counts.pending),
-            ("Sent", counts.sent),
-            ("Delivered", counts.delivered),
-            ("Replied", counts.replied),
-            ("Failed", counts.failed + counts.undelivered),
-            ("Skipped", skipped),
-            ("Opted out", counts.opted_out),
-            ("Finished", completed),
-        ],
-        breakdown,
-        moves: if access.require(Permission::CampaignsWrite).is_ok() {
-            moves(c.status)
-        } else {
-            Vec::new()
-        },
         states: RecipientState::ALL
             .iter()
             .map(|s| (s.as_str(), Some(*s) == filter))

@@ -142,8 +142,18 @@ async fn a_supervisor_makes_follows_and_moves_a_campaign_in_the_pages() {
         "{shown}"
     );
     assert!(
-        shown.contains("data-refresh=\"500\""),
-        "followed live while it runs"
+        shown.contains(&format!(
+            "data-refresh=\"250\" data-refresh-from=\"{page_path}/live\""
+        )),
+        "followed live while it runs, the progress alone: {shown}"
+    );
+    let live = html(&t.send(get(&format!("{page_path}/live"), &sam)).await).to_owned();
+    assert!(
+        live.starts_with("<div id=\"campaign-live\"")
+            && live.contains("id=\"campaign-status\">running</span>")
+            && live.contains(">Pause</button>")
+            && live.contains(&format!("name=\"csrf\" value=\"{csrf}\"")),
+        "the region alone, its moves posting with the session's token: {live}"
     );
     assert!(shown.contains("Contacts whose region is north"));
     assert!(shown.contains(">Pause</button>") && shown.contains(">Cancel campaign</button>"));
@@ -256,8 +266,17 @@ async fn a_supervisor_makes_follows_and_moves_a_campaign_in_the_pages() {
         .status,
         StatusCode::FORBIDDEN
     );
+    let vic_live = html(&t.send(get(&format!("{page_path}/live"), &vic)).await).to_owned();
+    assert!(
+        vic_live.contains("id=\"campaign-status\"") && !vic_live.contains("<button"),
+        "a viewer follows without controls: {vic_live}"
+    );
     let ann = person(&t, org, "ann@example.test", Role::Agent).await;
     assert_eq!(t.send(get(&list, &ann)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.send(get(&format!("{page_path}/live"), &ann)).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert!(
         !html(
             &t.send(get(&format!("/app/{org}/conversations"), &ann))
