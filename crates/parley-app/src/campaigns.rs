@@ -28,10 +28,7 @@
 //!   a second behind (the page re-reads every half second).
 
 pub mod dispatch;
-
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+mod recent;
 
 use chrono::{DateTime, Utc};
 use parley_campaign::SendWindow;
@@ -50,8 +47,6 @@ use crate::{App, AppError, FieldError};
 const CAMPAIGN: &str = "campaign";
 /// The highest rate a campaign may be given.
 pub const MAX_RATE_PER_SECOND: u32 = 10_000;
-/// How long counters read for a campaign are shown again.
-const COUNTS_TTL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Who a campaign is for, as the API gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,9 +116,7 @@ pub enum Move {
     Cancel,
 }
 
-/// Counters read recently, per campaign.
-#[derive(Default)]
-pub(crate) struct RecentCounts(Mutex<HashMap<CampaignId, (Instant, u64, CampaignCounts)>>);
+pub(crate) use recent::RecentCounts;
 
 /// The contact filter a stored filter audience (`{"filter": {"fields": {…}}}`) holds.
 pub(crate) fn audience_filter(audience: &Value) -> Result<parley_store::ContactFilter, AppError> {
@@ -417,33 +410,9 @@ impl App {
             .ok_or(AppError::NotFound(CAMPAIGN))
     }
 
-    /// A campaign's counters, at most [`COUNTS_TTL`] old and read since the campaign
-    /// last changed (a campaign that has just completed shows every recipient done).
+    /// A campaign's counters as pages follow it (see [`recent`]).
     async fn counts_of(&self, campaign: &Campaign) -> Result<CampaignCounts, AppError> {
-        let recent = &self.campaign_counts;
-        if let Some((at, revision, counts)) = recent
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&campaign.id)
-            && at.elapsed() < COUNTS_TTL
-            && *revision == campaign.revision
-        {
-            return Ok(counts.clone());
-        }
-        let counts = self
-            .store
-            .campaign_counts(campaign.organization_id, campaign.id)
-            .await?;
-        let mut map = recent.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if map.len() > 1_000 {
-            map.retain(|_, (at, _, _)| at.elapsed() < COUNTS_TTL);
-        }
-        map.insert(
-            campaign.id,
-            (Instant::now(), campaign.revision, counts.clone()),
-        );
-        Ok(counts)
+        self.campaign_counts.of(&self.store, campaign).await
     }
 
     /// One campaign with its counters.

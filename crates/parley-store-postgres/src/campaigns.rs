@@ -260,8 +260,30 @@ impl CampaignStore for PgStore {
         organization: OrgId,
         campaign: CampaignId,
     ) -> Result<CampaignCounts, StoreError> {
+        self.counts(organization, campaign, sql::COUNT_RECIPIENTS)
+            .await
+    }
+
+    async fn campaign_state_counts(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+    ) -> Result<CampaignCounts, StoreError> {
+        self.counts(organization, campaign, sql::COUNT_RECIPIENT_STATES)
+            .await
+    }
+}
+
+impl PgStore {
+    /// A campaign's counters by one of the two count queries.
+    async fn counts(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+        query: &'static str,
+    ) -> Result<CampaignCounts, StoreError> {
         self.owned(organization, campaign).await?;
-        let rows = sqlx::query(sql::COUNT_RECIPIENTS)
+        let rows = sqlx::query(query)
             .bind(campaign.to_string())
             .fetch_all(&self.pool)
             .await
@@ -272,9 +294,7 @@ impl CampaignStore for PgStore {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(CampaignCounts::from_rows(&rows))
     }
-}
 
-impl PgStore {
     /// `NotFound` unless the campaign is `organization`'s.
     async fn owned(&self, organization: OrgId, campaign: CampaignId) -> Result<(), StoreError> {
         sqlx::query("SELECT 1 FROM campaigns WHERE id = $1 AND organization_id = $2")

@@ -336,6 +336,15 @@ pub trait CampaignStore: Send + Sync {
         organization: OrgId,
         campaign: CampaignId,
     ) -> Result<CampaignCounts, StoreError>;
+
+    /// A campaign's counters by recipient state only, as they stand: `pending` (and
+    /// `waiting`), `sent`, `failed` and `skipped`, the rest zero. Reads no messages or
+    /// conversations, so a page can follow a running campaign with it.
+    async fn campaign_state_counts(
+        &self,
+        organization: OrgId,
+        campaign: CampaignId,
+    ) -> Result<CampaignCounts, StoreError>;
 }
 
 /// The statuses a campaign may move to `next` from, as a JSON array (the engines'

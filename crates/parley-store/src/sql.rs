@@ -325,6 +325,14 @@ pub const COUNT_RECIPIENTS: &str = "SELECT r.state, r.reason, m.status AS messag
      LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.campaign_id = $1 \
      GROUP BY r.state, r.reason, m.status, closed, c.status, replied";
 
+/// A campaign's counters by recipient state and reason only (`$1` campaign): the rows of
+/// `COUNT_RECIPIENTS` without their messages and conversations, a range read of the
+/// campaign's recipients and cheap enough to follow a running campaign closely.
+pub const COUNT_RECIPIENT_STATES: &str = "SELECT r.state, r.reason, \
+     CAST(NULL AS TEXT) AS message_status, CAST(0 AS BIGINT) AS closed, \
+     CAST(NULL AS TEXT) AS outcome, CAST(0 AS BIGINT) AS replied, COUNT(*) AS n \
+     FROM campaign_recipients r WHERE r.campaign_id = $1 GROUP BY r.state, r.reason";
+
 /// Moves a running campaign to `completed` when its audience is written and nothing is
 /// pending (`$1` at, `$2` id, `$3` organization).
 pub const COMPLETE_CAMPAIGN: &str = "UPDATE campaigns SET status = 'completed', updated_at = $1, \

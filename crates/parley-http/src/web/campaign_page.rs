@@ -2,7 +2,7 @@
 //! flow and version, channel, window in each contact's time zone, rate, start and end in
 //! the organization's zone); its counters — pending (and why some wait), sent, delivered,
 //! replied, failed, skipped by reason, opted out, finished by outcome — with a progress
-//! bar, re-read alone (`/live`) every quarter second while it is scheduled or running (the
+//! bar, re-read alone (`/live`) every fifth of a second while it is scheduled or running (the
 //! use case keeps the counts a moment, so many people watching cost a few counts a
 //! second); **Start**, **Pause**,
 //! **Resume** and **Cancel campaign** as its status allows; its recipients with state and
@@ -66,7 +66,7 @@ struct CampaignPage {
 }
 
 /// How often a watched campaign's progress is read again, in milliseconds.
-const REFRESH_MS: u32 = 250;
+const REFRESH_MS: u32 = 200;
 
 /// A campaign's progress: the page's region, also answered alone by `/live` for the page
 /// to re-read it without the rest of the page.

@@ -143,7 +143,7 @@ async fn a_supervisor_makes_follows_and_moves_a_campaign_in_the_pages() {
     );
     assert!(
         shown.contains(&format!(
-            "data-refresh=\"250\" data-refresh-from=\"{page_path}/live\""
+            "data-refresh=\"200\" data-refresh-from=\"{page_path}/live\""
         )),
         "followed live while it runs, the progress alone: {shown}"
     );

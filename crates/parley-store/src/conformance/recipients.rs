@@ -212,6 +212,12 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
     let counts = s.campaign_counts(org, campaign).await.unwrap();
     assert_eq!(counts.waiting.get("open_conversation"), Some(&1));
     assert_eq!(counts.pending, 3);
+    let states = s.campaign_state_counts(org, campaign).await.unwrap();
+    assert_eq!(
+        (states.pending, states.waiting.get("open_conversation")),
+        (3, Some(&1)),
+        "waiting reasons read from the recipients alone"
+    );
     let due_now: Vec<u64> = s
         .due_recipients(org, campaign, at(50), Share::ALL, 10)
         .await
@@ -298,6 +304,33 @@ pub async fn campaign_recipients_come_from_the_audience_and_are_sent_once(s: &dy
     assert_eq!((counts.pending, counts.sent, counts.failed), (0, 1, 0));
     assert_eq!(counts.skipped.get("opted_out"), Some(&1));
     assert_eq!(counts.skipped.get("cancelled"), Some(&1));
+    let states = s.campaign_state_counts(org, campaign).await.unwrap();
+    assert_eq!(
+        (
+            &states.pending,
+            &states.waiting,
+            &states.sent,
+            &states.failed,
+            &states.skipped
+        ),
+        (
+            &counts.pending,
+            &counts.waiting,
+            &counts.sent,
+            &counts.failed,
+            &counts.skipped
+        ),
+        "the state counters agree with the whole count"
+    );
+    assert_eq!(
+        (states.delivered, states.replied, states.completed.len()),
+        (0, 0, 0),
+        "and read nothing else"
+    );
+    assert!(matches!(
+        s.campaign_state_counts(other, campaign).await,
+        Err(StoreError::NotFound)
+    ));
     assert!(matches!(
         s.campaign_counts(other, campaign).await,
         Err(StoreError::NotFound)
