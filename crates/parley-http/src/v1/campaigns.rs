@@ -100,7 +100,11 @@ pub struct CampaignResponse {
     pub recipients_total: u64,
     /// Whether every contact of the audience has its recipient.
     pub audience_complete: bool,
-    /// Counters (absent in lists).
+    /// Counters (absent in lists). While the campaign runs, the state counters
+    /// (`pending`, `waiting`, `sent`, `failed`, `skipped`) are at most a tenth of a second
+    /// old and the others (`delivered`, `undelivered`, `replied`, `opted_out`,
+    /// `completed`) at most about two seconds; they are exact as soon as the campaign
+    /// changes status (started, paused, completed, cancelled).
     pub counts: Option<CountsResponse>,
     /// Creation time.
     pub created_at: DateTime<Utc>,

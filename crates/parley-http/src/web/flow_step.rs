@@ -41,6 +41,8 @@ pub(crate) struct StepOpen {
 pub(crate) struct StepRow {
     field: FormField,
     id: String,
+    /// ` pair-a` or ` pair-b` for the two halves of a rule or value row (drawn side by side).
+    pair: &'static str,
 }
 
 #[derive(Template)]
@@ -107,7 +109,14 @@ impl StepRegion {
                         .collect::<String>()
                         .trim_end_matches('-')
                 );
-                StepRow { field, id }
+                let pair = if field.key.ends_with(".when") || field.key.ends_with(".name") {
+                    " pair-a"
+                } else if field.key.ends_with("].next") || field.key.ends_with(".expr") {
+                    " pair-b"
+                } else {
+                    ""
+                };
+                StepRow { field, id, pair }
             })
             .collect();
         let app = &state.app;
