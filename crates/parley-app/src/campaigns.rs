@@ -22,10 +22,11 @@
 //!   → running, or scheduled while its `start_at` is ahead), `cancel` (→ cancelled: the
 //!   pending recipients are skipped with `cancelled`). A move the status does not allow
 //!   is a 409 naming `campaign_status`.
-//! * **Counters** are read from the recipients and their conversations, and kept for half
-//!   a second per campaign in a process (or until the campaign changes), so many people
-//!   watching a big campaign cost two counts a second, and what they see is at most about
-//!   a second behind (the page re-reads every half second).
+//! * **Counters** are read from the recipients and their messages and conversations in two
+//!   reads kept apart (`recent`): the state counters at most a tenth of a second old, the
+//!   others at most about two seconds, both exact once the campaign changes; so many
+//!   people watching a big campaign cost a few cheap counts a second and what they see
+//!   is well within a second behind (the page re-reads every fifth of a second).
 
 pub mod dispatch;
 mod recent;
@@ -97,7 +98,7 @@ pub struct NewCampaign {
 pub struct CampaignView {
     /// The campaign.
     pub campaign: Campaign,
-    /// Its counters as they stand (at most half a second old).
+    /// Its counters as they stand (see `recent` for how old each may be).
     pub counts: CampaignCounts,
 }
 

@@ -336,6 +336,30 @@ impl App {
             .await?)
     }
 
+    /// What `<<` completes to in the editor for the draft `text`: the organization's
+    /// fields (by label), then the flow's own names and the built-in ones not among them.
+    pub async fn placeholder_names(
+        &self,
+        access: &Access,
+        text: &str,
+    ) -> Result<Vec<PlaceholderName>, AppError> {
+        let mut out: Vec<PlaceholderName> = self
+            .list_fields(access)
+            .await?
+            .into_iter()
+            .map(|f| PlaceholderName {
+                key: f.key.to_string(),
+                about: format!("{} (contact field)", f.label),
+            })
+            .collect();
+        for p in flow_placeholders(text) {
+            if !out.iter().any(|o| o.key == p.key) {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
     /// Validates `text` when given, else the flow's stored draft, without saving anything.
     pub async fn validate_flow(
         &self,

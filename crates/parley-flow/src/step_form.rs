@@ -90,7 +90,32 @@ pub struct FormField {
     pub value: String,
     /// Whether the step needs it.
     pub required: bool,
+    /// Whether it stands alone or is half of a row (a rule's condition and its step, a
+    /// value's name and expression).
+    pub part: Part,
 }
+
+/// Where a field sits in the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// On its own.
+    Alone,
+    /// The first half of a row.
+    First,
+    /// The second half of a row.
+    Second,
+}
+
+/// The two halves of a rule row and of a value row: the key each has in the row, the
+/// words its label ends with, and how it is typed in.
+const RULE_PARTS: [(&str, &str, Input); 2] = [
+    ("when", "when", Input::Line),
+    ("next", "go to", Input::Step),
+];
+const VALUE_PARTS: [(&str, &str, Input); 2] = [
+    ("name", "name", Input::Line),
+    ("expr", "expression", Input::Line),
+];
 
 /// One step as a form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,79 +267,69 @@ pub fn step_form(text: &str, step: &str, as_kind: Option<&str>) -> Result<StepFo
             Some(Value::Number(n)) => n.to_string(),
             _ => String::new(),
         };
-        let one = |key: String, label: String, input, value| FormField {
+        let one = |key: String, label: String, input, value, part| FormField {
             key,
             label,
             input,
             value,
             required: s.required,
+            part,
         };
         match s.shape {
             Shape::One(input) => {
+                let label = s.label.to_owned();
                 fields.push(one(
                     s.key.to_owned(),
-                    s.label.to_owned(),
+                    label,
                     input,
                     string(got),
+                    Part::Alone,
                 ));
             }
             Shape::Lines | Shape::Commas => {
+                let (separator, input) = match s.shape {
+                    Shape::Lines => ("\n", Input::Text),
+                    _ => (", ", Input::Line),
+                };
                 let items: Vec<String> = got
                     .and_then(Value::as_array)
                     .map(|a| a.iter().map(|v| string(Some(v))).collect())
                     .unwrap_or_default();
-                let joined = if matches!(s.shape, Shape::Lines) {
-                    items.join("\n")
-                } else {
-                    items.join(", ")
-                };
-                let input = if matches!(s.shape, Shape::Lines) {
-                    Input::Text
-                } else {
-                    Input::Line
-                };
-                fields.push(one(s.key.to_owned(), s.label.to_owned(), input, joined));
+                let label = s.label.to_owned();
+                let joined = items.join(separator);
+                fields.push(one(s.key.to_owned(), label, input, joined, Part::Alone));
             }
-            Shape::Rules => {
-                let rules = got.and_then(Value::as_array).cloned().unwrap_or_default();
-                for i in 0..=rules.len() {
-                    let rule = rules.get(i);
-                    let n = i + 1;
-                    fields.push(one(
-                        format!("rules[{i}].when"),
-                        format!("Rule {n}: when"),
-                        Input::Line,
-                        string(rule.and_then(|r| r.get("when"))),
-                    ));
-                    fields.push(one(
-                        format!("rules[{i}].next"),
-                        format!("Rule {n}: go to"),
-                        Input::Step,
-                        string(rule.and_then(|r| r.get("next"))),
-                    ));
-                }
-            }
-            Shape::Values => {
-                let map = got.and_then(Value::as_object).cloned().unwrap_or_default();
-                let rows: Vec<(String, String)> = map
-                    .iter()
-                    .map(|(k, v)| (k.clone(), string(Some(v))))
-                    .chain([(String::new(), String::new())])
-                    .collect();
-                for (i, (name, expr)) in rows.into_iter().enumerate() {
-                    let n = i + 1;
-                    fields.push(one(
-                        format!("values[{i}].name"),
-                        format!("Value {n}: name"),
-                        Input::Line,
-                        name,
-                    ));
-                    fields.push(one(
-                        format!("values[{i}].expr"),
-                        format!("Value {n}: expression"),
-                        Input::Line,
-                        expr,
-                    ));
+            Shape::Rules | Shape::Values => {
+                // Each row as it stands, and one blank row to add one.
+                let (parts, rows): (_, Vec<(String, String)>) = match s.shape {
+                    Shape::Rules => (
+                        RULE_PARTS,
+                        got.and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .map(|r| (string(r.get("when")), string(r.get("next"))))
+                            .collect(),
+                    ),
+                    _ => (
+                        VALUE_PARTS,
+                        got.and_then(Value::as_object)
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| (k.clone(), string(Some(v))))
+                            .collect(),
+                    ),
+                };
+                let blank = (String::new(), String::new());
+                for (i, (first, second)) in rows.into_iter().chain([blank]).enumerate() {
+                    let halves = [
+                        (parts[0], first, Part::First),
+                        (parts[1], second, Part::Second),
+                    ];
+                    for ((part, words, input), value, half) in halves {
+                        let key = format!("{}[{i}].{part}", s.key);
+                        let label = format!("{} {}: {words}", s.label, i + 1);
+                        fields.push(one(key, label, input, value, half));
+                    }
                 }
             }
         }
@@ -426,27 +441,24 @@ pub fn apply_step_form(
                 (s.required || !t.is_empty()).then(|| Value::from(t))
             }
             Shape::Lines | Shape::Commas => {
-                let split: Vec<Value> = if matches!(s.shape, Shape::Lines) {
-                    raw.lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty())
-                        .map(Value::from)
-                        .collect()
-                } else {
-                    raw.split(',')
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty())
-                        .map(Value::from)
-                        .collect()
+                let pieces: Vec<&str> = match s.shape {
+                    Shape::Lines => raw.lines().collect(),
+                    _ => raw.split(',').collect(),
                 };
+                let split: Vec<Value> = pieces
+                    .into_iter()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(Value::from)
+                    .collect();
                 (s.required || !split.is_empty()).then_some(Value::Array(split))
             }
             Shape::Rules => {
                 let rules: Vec<Value> = rows(posted, s.key)
                     .into_values()
                     .map(|mut row| {
-                        let when = row.remove("when").unwrap_or_default();
-                        let next = row.remove("next").unwrap_or_default();
+                        let when = row.remove(RULE_PARTS[0].0).unwrap_or_default();
+                        let next = row.remove(RULE_PARTS[1].0).unwrap_or_default();
                         (when, next)
                     })
                     .filter(|(when, next)| !(when.is_empty() && next.is_empty()))
@@ -457,8 +469,8 @@ pub fn apply_step_form(
             Shape::Values => {
                 let mut map = Map::new();
                 for (i, mut row) in rows(posted, s.key) {
-                    let name = row.remove("name").unwrap_or_default();
-                    let expr = row.remove("expr").unwrap_or_default();
+                    let name = row.remove(VALUE_PARTS[0].0).unwrap_or_default();
+                    let expr = row.remove(VALUE_PARTS[1].0).unwrap_or_default();
                     match (name.is_empty(), expr.is_empty()) {
                         (true, true) => {}
                         (true, false) => problems.push(FormProblem::new(

@@ -111,16 +111,19 @@ impl RecentCounts {
         if map.len() > REMEMBERED {
             map.retain(|_, r| r.whole_at.elapsed() < WHOLE_TTL);
         }
-        map.insert(
-            id,
-            Recent {
-                revision: campaign.revision,
-                whole_at: now,
-                states_at: now,
-                counting: false,
-                shown: whole.clone(),
-            },
-        );
+        // A request that read the campaign later may have counted it already.
+        if map.get(&id).is_none_or(|r| r.revision <= campaign.revision) {
+            map.insert(
+                id,
+                Recent {
+                    revision: campaign.revision,
+                    whole_at: now,
+                    states_at: now,
+                    counting: false,
+                    shown: whole.clone(),
+                },
+            );
+        }
         Ok(whole)
     }
 }

@@ -1,7 +1,7 @@
 //! One step of a flow document as a form, for the editor: `parley_flow::step_form` with
 //! its problems as this crate's input errors (each by its form key).
 
-pub use parley_flow::step_form::{Applied, EXPECTS, FormField, Input, STEP_TYPES, StepForm};
+pub use parley_flow::step_form::{Applied, EXPECTS, FormField, Input, Part, STEP_TYPES, StepForm};
 
 use crate::{AppError, FieldError};
 

@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use parley_domain::Permission;
 use parley_flow::{Effect, FieldMap, Flow, FlowDocument, Input, Phase, Reply, Settings, State};
 
-use crate::auth::Access;
-
-use crate::{App, AppError};
 /// A played script's dialogues, each with its transcript (re-exported for the pages).
 pub use parley_flow::ScriptRun;
+
+use crate::auth::Access;
+use crate::{App, AppError};
 
 /// The largest engine state a trial takes back (a real one is a few hundred bytes).
 const MAX_STATE_BYTES: usize = 64 * 1024;
@@ -158,7 +158,7 @@ impl App {
     /// A flow's settings in this organization: its today, date order, country and name.
     fn flow_settings(&self, access: &Access) -> Settings {
         let organization = &access.organization;
-        let mut settings = Settings::new(organization.timezone.local(self.clock.now()).date());
+        let mut settings = Settings::new(organization.timezone.today(self.clock.now()));
         settings.date_order = organization.locale;
         settings.country = organization.default_country;
         settings.organization_name.clone_from(&organization.name);

@@ -60,25 +60,35 @@ pub fn run_script(
 /// Plays `script` against `flow` as [`run_script`] does, keeping what passed before a
 /// failure and the failed dialogue's transcript (for a page that shows the run).
 pub fn play_script(flow: &Flow, script: &str, defaults: &Settings) -> ScriptRun {
-    let mut shared = defaults.clone();
-    let mut run = ScriptRun {
-        passed: Vec::new(),
-        failed: None,
+    let mut passed = Vec::new();
+    let failed = play(flow, script, defaults, &mut passed).err();
+    ScriptRun { passed, failed }
+}
+
+/// A failure and the transcript of its dialogue up to it (empty outside a dialogue).
+type Failed = (ScriptFailure, Vec<String>);
+
+/// A failure at `line`, in `dialogue` when inside one.
+fn failed(line: usize, dialogue: Option<Dialogue>, message: String) -> Failed {
+    let (name, transcript) = dialogue.map_or((None, Vec::new()), |d| (Some(d.name), d.transcript));
+    let failure = ScriptFailure {
+        line,
+        dialogue: name,
+        message,
     };
+    (failure, transcript)
+}
+
+/// Plays `script`, adding each dialogue that passes to `passed`, until the first failure.
+fn play(
+    flow: &Flow,
+    script: &str,
+    defaults: &Settings,
+    passed: &mut Vec<DialogueReport>,
+) -> Result<(), Failed> {
+    let mut shared = defaults.clone();
     let mut current: Option<Dialogue> = None;
     let mut last_line = 0;
-    let fail = |run: &mut ScriptRun, line, dialogue: Option<Dialogue>, message| {
-        let (name, transcript) =
-            dialogue.map_or((None, Vec::new()), |d| (Some(d.name), d.transcript));
-        run.failed = Some((
-            ScriptFailure {
-                line,
-                dialogue: name,
-                message,
-            },
-            transcript,
-        ));
-    };
     for (i, raw) in script.lines().enumerate() {
         let line = i + 1;
         last_line = line;
@@ -88,13 +98,7 @@ pub fn play_script(flow: &Flow, script: &str, defaults: &Settings) -> ScriptRun 
         }
         if let Some(name) = text.strip_prefix("===") {
             if let Some(d) = current.take() {
-                match d.finish(line) {
-                    Ok(report) => run.passed.push(report),
-                    Err(failed) => {
-                        run.failed = Some(failed);
-                        return run;
-                    }
-                }
+                passed.push(d.finish(line)?);
             }
             current = Some(Dialogue::new(name.trim(), shared.clone()));
             continue;
@@ -107,35 +111,25 @@ pub fn play_script(flow: &Flow, script: &str, defaults: &Settings) -> ScriptRun 
                     let message = format!(
                         "`{key}` before the first `=== dialogue` line; only settings may come first"
                     );
-                    fail(&mut run, line, None, message);
-                    return run;
+                    return Err(failed(line, None, message));
                 }
-                Err(message) => {
-                    fail(&mut run, line, None, message);
-                    return run;
-                }
+                Err(message) => return Err(failed(line, None, message)),
             },
             Some(d) => {
                 if let Err(message) = d.line(flow, key, value) {
-                    fail(&mut run, line, current.take(), message);
-                    return run;
+                    return Err(failed(line, current.take(), message));
                 }
             }
         }
     }
     match current {
-        Some(d) => match d.finish(last_line + 1) {
-            Ok(report) => run.passed.push(report),
-            Err(failed) => run.failed = Some(failed),
-        },
-        None => fail(
-            &mut run,
-            last_line.max(1),
-            None,
-            "the script has no dialogue (start one with `=== name`)".to_owned(),
-        ),
+        Some(d) => passed.push(d.finish(last_line + 1)?),
+        None => {
+            let message = "the script has no dialogue (start one with `=== name`)".to_owned();
+            return Err(failed(last_line.max(1), None, message));
+        }
     }
-    run
+    Ok(())
 }
 
 fn split(text: &str) -> (&str, &str) {
@@ -445,7 +439,7 @@ impl Dialogue {
         }
     }
 
-    fn finish(self, line: usize) -> Result<DialogueReport, (ScriptFailure, Vec<String>)> {
+    fn finish(self, line: usize) -> Result<DialogueReport, Failed> {
         if !self.ended {
             let failure = ScriptFailure {
                 line: line.saturating_sub(1).max(1),

@@ -169,6 +169,18 @@ fn a_type_change_keeps_the_shared_values_and_rules_rows_come_and_go() {
         ],
         "one blank row to add a rule"
     );
+    let parts: Vec<Part> = form.fields.iter().map(|f| f.part).collect();
+    assert_eq!(
+        parts,
+        [
+            Part::First,
+            Part::Second,
+            Part::First,
+            Part::Second,
+            Part::Alone
+        ],
+        "a rule's condition and step are the halves of a row"
+    );
     let mut pairs = posted(&form);
     set(&mut pairs, "rules[0].when", "");
     set(&mut pairs, "rules[0].next", "");

@@ -367,8 +367,8 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
 // Regions that follow work as it happens (`data-refresh` = milliseconds between reads):
 // while the page is visible and nothing inside the region has focus, the page (or the
 // region alone, from `data-refresh-from`) is read again and the region swapped in when
-// it changed; once the fresh region no longer asks
-// to be followed (the work is done), the reading stops.
+// it changed; once the fresh region no longer asks to be followed (the work is done), the
+// reading stops.
 for (const region of document.querySelectorAll("[data-refresh][id]")) {
   let busy = false;
   const timer = setInterval(async () => {
@@ -585,7 +585,7 @@ if (stepEditor) {
     body.set("csrf", stepEditor.querySelector("[name=csrf]").value);
     body.set("document", box.value);
     try {
-      const answer = await fetch(stepEditor.dataset.flowCheck.replace(/\/check$/, "/step"), { method: "POST", body, credentials: "same-origin" });
+      const answer = await fetch(stepEditor.dataset.flowStep, { method: "POST", body, credentials: "same-origin" });
       const page = new DOMParser().parseFromString(await answer.text(), "text/html");
       const typed = page.getElementById("flow-document");
       if (typed) box.value = typed.value;

@@ -2,11 +2,11 @@
 //! flow and version, channel, window in each contact's time zone, rate, start and end in
 //! the organization's zone); its counters — pending (and why some wait), sent, delivered,
 //! replied, failed, skipped by reason, opted out, finished by outcome — with a progress
-//! bar, re-read alone (`/live`) every fifth of a second while it is scheduled or running (the
-//! use case keeps the counts a moment, so many people watching cost a few counts a
-//! second); **Start**, **Pause**,
-//! **Resume** and **Cancel campaign** as its status allows; its recipients with state and
-//! reason, filtered by state, 50 a page, and the CSV download.
+//! bar, re-read alone (`/live`) every fifth of a second while it is scheduled or running
+//! (the use case keeps the counts a moment, so many people watching cost a few counts a
+//! second); **Start**, **Pause**, **Resume** and **Cancel campaign** as its status allows;
+//! its recipients with state and reason, filtered by state, 50 a page, and the CSV
+//! download.
 
 use askama::Template;
 use axum::Form;
@@ -55,10 +55,8 @@ struct CampaignPage {
     list_href: String,
     csv_href: String,
     name: String,
-    status: &'static str,
     progress: Live,
     facts: Vec<(&'static str, String)>,
-    live: bool,
     states: Vec<(&'static str, bool)>,
     recipients: Vec<RecipientRow>,
     more: Option<String>,
@@ -353,8 +351,6 @@ async fn show(
         list_href: format!("/app/{org}/campaigns"),
         csv_href: format!("/api/v1/campaigns/{id}/recipients.csv"),
         name: c.name.clone(),
-        status: c.status.as_str(),
-        live: progress.live,
         progress,
         facts,
         states: RecipientState::ALL

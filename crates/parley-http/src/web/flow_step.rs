@@ -15,7 +15,7 @@ use http::HeaderMap;
 use parley_app::AppError;
 use parley_app::auth::Access;
 use parley_app::flows::step_form::{
-    self, EXPECTS, FormField, Input, STEP_TYPES, StepForm, apply_step_form, remove_step,
+    self, EXPECTS, FormField, Input, Part, STEP_TYPES, StepForm, apply_step_form, remove_step,
 };
 use parley_domain::{FlowId, OrgId, Permission};
 
@@ -41,8 +41,17 @@ pub(crate) struct StepOpen {
 pub(crate) struct StepRow {
     field: FormField,
     id: String,
-    /// ` pair-a` or ` pair-b` for the two halves of a rule or value row (drawn side by side).
-    pair: &'static str,
+}
+
+impl StepRow {
+    /// The class of the two halves of a rule or value row (drawn side by side).
+    fn pair(&self) -> &'static str {
+        match self.field.part {
+            Part::Alone => "",
+            Part::First => " pair-a",
+            Part::Second => " pair-b",
+        }
+    }
 }
 
 #[derive(Template)]
@@ -109,14 +118,7 @@ impl StepRegion {
                         .collect::<String>()
                         .trim_end_matches('-')
                 );
-                let pair = if field.key.ends_with(".when") || field.key.ends_with(".name") {
-                    " pair-a"
-                } else if field.key.ends_with("].next") || field.key.ends_with(".expr") {
-                    " pair-b"
-                } else {
-                    ""
-                };
-                StepRow { field, id, pair }
+                StepRow { field, id }
             })
             .collect();
         let app = &state.app;
@@ -218,7 +220,6 @@ pub(crate) async fn step(
         },
         _ => return Err(AppError::invalid("do", "is not one this page knows").into()),
     };
-    let status_of_refusal = open.refused.as_ref().map(|r| r.status);
     show(
         &state,
         &session,
@@ -227,7 +228,6 @@ pub(crate) async fn step(
         Shown {
             typed: Some(typed),
             step: Some(open),
-            status: status_of_refusal,
             ..Shown::default()
         },
     )

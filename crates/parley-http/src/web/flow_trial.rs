@@ -138,9 +138,8 @@ pub(crate) async fn trial(
             }
             StatusCode::OK
         }
-        Err(e @ AppError::Forbidden(_)) => return Err(e.into()),
         Err(e) => {
-            let refusal = Refusal::of(&e.into());
+            let refusal = Refusal::shown(e)?;
             region.problem = Some(refusal.words);
             region.state = posted.text("state");
             region.started = !starting && !region.state.is_empty();
@@ -252,9 +251,8 @@ pub(crate) async fn script(
             region.played(run);
             StatusCode::OK
         }
-        Err(e @ AppError::Forbidden(_)) => return Err(e.into()),
         Err(e) => {
-            let refusal = Refusal::of(&e.into());
+            let refusal = Refusal::shown(e)?;
             region.problem = Some(refusal.words);
             refusal.status
         }

@@ -317,8 +317,6 @@ pub(crate) struct Shown {
     pub(crate) refused: Option<Refusal>,
     /// A step's form, for people who may edit.
     pub(crate) step: Option<StepOpen>,
-    /// The answer's status when not the refusal's or 200.
-    pub(crate) status: Option<StatusCode>,
 }
 
 pub(crate) async fn show(
@@ -333,7 +331,6 @@ pub(crate) async fn show(
         notice,
         refused,
         step,
-        status,
     } = shown;
     let viewer = Viewer::on(state, session, org).await?;
     let (app, access) = (&state.app, &viewer.access);
@@ -345,24 +342,21 @@ pub(crate) async fn show(
     let document = typed
         .clone()
         .unwrap_or_else(|| parley_app::flows::editable(&flow.flow.draft));
-    let check = match &typed {
+    let mut check = match &typed {
         Some(text) => region(text, app.validate_flow(access, id, Some(text)).await, edit),
         None => region(&document, Ok(flow.check.clone()), edit),
     };
-    let frame = Frame::new(
-        state,
-        session,
-        &viewer,
-        Section::Flows,
-        format!("/app/{org}/flows/{id}"),
-    )
-    .await?;
+    let frame = Frame::new(state, session, &viewer, Section::Flows, here.clone()).await?;
     let placeholders = if can_edit {
         placeholders_of(state, access, &document).await
     } else {
         Vec::new()
     };
-    let mut check = check;
+    // A refused step form answers with its refusal's status.
+    let status = refused
+        .as_ref()
+        .or(step.as_ref().and_then(|s| s.refused.as_ref()))
+        .map_or(StatusCode::OK, |r| r.status);
     check.selected = step
         .as_ref()
         .filter(|s| can_edit && !s.removed)
@@ -405,12 +399,6 @@ pub(crate) async fn show(
         notice,
         refused,
     };
-    let status = page
-        .refused
-        .as_ref()
-        .map(|r| r.status)
-        .or(status)
-        .unwrap_or(StatusCode::OK);
     Ok(render(status, &page))
 }
 
@@ -466,30 +454,21 @@ pub(crate) async fn act(
     }
 }
 
-/// What `<<` completes to in the editor: the organization's fields, then the flow's own
-/// names and the built-in ones.
+/// What `<<` completes to in the editor: (key, what it is, the words it is found by).
 async fn placeholders_of(
     state: &AppState,
     access: &parley_app::auth::Access,
     document: &str,
 ) -> Vec<(String, String, String)> {
-    let fields = state.app.list_fields(access).await.unwrap_or_default();
-    let mut out: Vec<(String, String, String)> = fields
+    let names = state.app.placeholder_names(access, document).await;
+    names
+        .unwrap_or_default()
         .into_iter()
-        .map(|f| {
-            let key = f.key.to_string();
-            let about = format!("{} (contact field)", f.label);
-            let words = format!("{key} {}", f.label).to_lowercase();
-            (key, about, words)
-        })
-        .collect();
-    for p in parley_app::flows::flow_placeholders(document) {
-        if !out.iter().any(|(k, _, _)| *k == p.key) {
+        .map(|p| {
             let words = format!("{} {}", p.key, p.about).to_lowercase();
-            out.push((p.key, p.about, words));
-        }
-    }
-    out
+            (p.key, p.about, words)
+        })
+        .collect()
 }
 
 fn typed(text: String) -> Shown {
