@@ -17,8 +17,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("parley-channels", &["parley-domain", "parley-webhooks"]),
     ("parley-standin", &["parley-channels"]),
     ("parley-store", &["parley-domain"]),
-    ("parley-store-sqlite", &["parley-domain", "parley-store"]),
-    ("parley-store-postgres", &["parley-domain", "parley-store"]),
+    (
+        "parley-store-sqlite",
+        &["parley-domain", "parley-store", "parley-store-sql"],
+    ),
+    ("parley-store-sql", &["parley-domain", "parley-store"]),
+    (
+        "parley-store-postgres",
+        &["parley-domain", "parley-store", "parley-store-sql"],
+    ),
     ("parley-jobs", &["parley-domain", "parley-store"]),
     (
         "parley-app",

@@ -1,24 +1,56 @@
-//! Opening a PostgreSQL store: the pool and migrations.
+//! The PostgreSQL engine: its pool, its error mapping and the clauses it spells its own
+//! way.
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use parley_store::{Store, StoreError, WorkCounts, sql};
+use parley_store::StoreError;
+use parley_store_sql::{Engine, sql};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::rows::{Cols, map_err};
+use crate::Postgres;
+use crate::rows::map_err;
 
-/// Every port on one PostgreSQL database.
-#[derive(Clone, Debug)]
-pub struct PgStore {
-    pub(crate) pool: PgPool,
-}
+#[async_trait::async_trait]
+impl Engine for Postgres {
+    type Db = sqlx::Postgres;
+    const NAME: &'static str = "postgres";
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    const INSERT_ORGANIZATION: &'static str = "INSERT INTO organizations (id, name, parent_id, \
+         path, region, default_country, timezone, locale, created_at, updated_at, help_text, \
+         contact_hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)";
+    const LOCK_ORGANIZATIONS: Option<&'static str> =
+        Some("LOCK TABLE organizations IN SHARE ROW EXCLUSIVE MODE");
 
-impl PgStore {
-    /// Connects to `url` (`postgres://…`) and applies pending migrations unless `migrate`
-    /// is false. Migrations take an advisory lock, so concurrent starts apply them once.
-    pub async fn connect(url: &str, migrate: bool) -> Result<Self, StoreError> {
+    const CONTACT_JOIN: sql::ContactJoin = sql::ContactJoin {
+        join: "JOIN contacts ct ON ct.organization_id = c.organization_id AND ct.id = c.contact_id",
+        address: "(SELECT a.address FROM contact_addresses a WHERE a.contact_id = c.contact_id \
+                  AND a.organization_id = c.organization_id AND a.channel_kind = {kind} \
+                  ORDER BY a.address LIMIT 1)",
+        fields: "ct.fields::text",
+        matching: "SELECT s.id FROM contacts s WHERE s.customer_id = {text} \
+             AND s.organization_id = {org} \
+             UNION SELECT a.contact_id FROM contact_addresses a \
+             WHERE a.address = {address} AND a.organization_id = {org} \
+             UNION SELECT s.id FROM contacts s WHERE {name}::text IS NOT NULL \
+             AND s.organization_id = {org} \
+             AND (LOWER(COALESCE(s.fields->>'first_name', '') || ' ' || \
+                  COALESCE(s.fields->>'last_name', '')) LIKE {name} ESCAPE '\\' \
+               OR LOWER(s.fields->>'name') LIKE {name} ESCAPE '\\')",
+    };
+
+    fn map_err(e: sqlx::Error) -> StoreError {
+        map_err(e)
+    }
+
+    fn json_texts(param: &str) -> String {
+        format!("SELECT jsonb_array_elements_text({param}::jsonb)")
+    }
+
+    /// Connects to `url` (`postgres://…`); migrations take an advisory lock, so
+    /// concurrent starts apply them once.
+    async fn open(url: &str) -> Result<(PgPool, Self), StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(map_err)?
             .application_name("parley");
@@ -28,131 +60,6 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(map_err)?;
-        let store = Self { pool };
-        if migrate {
-            store.migrate().await?;
-        }
-        Ok(store)
-    }
-
-    /// Applies every pending migration.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        crate::migrations::migrator()
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Other(Box::new(e)))
-    }
-}
-
-#[async_trait::async_trait]
-impl Store for PgStore {
-    fn engine_name(&self) -> &'static str {
-        "postgres"
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    async fn work_counts(&self) -> Result<WorkCounts, StoreError> {
-        let pending: i64 = sqlx::query_scalar(sql::COUNT_PENDING_DELIVERIES)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let recipients: Vec<(String, i64)> = sqlx::query_as(sql::COUNT_RECIPIENTS_BY_STATE)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(WorkCounts::from_counts(pending, recipients))
-    }
-
-    async fn set_archived(
-        &self,
-        organization: parley_domain::OrgId,
-        what: parley_store::Archivable,
-        at: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<bool, StoreError> {
-        let changed = sqlx::query(what.statement())
-            .bind(what.id())
-            .bind(organization.to_string())
-            .bind(at.map(parley_domain::to_millis))
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(changed.rows_affected() > 0)
-    }
-
-    async fn installation_fact(&self, name: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar(sql::INSTALLATION_FACT)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)
-    }
-
-    async fn claim_installation_fact(&self, name: &str, value: &str) -> Result<String, StoreError> {
-        sqlx::query_scalar(sql::CLAIM_INSTALLATION_FACT)
-            .bind(name)
-            .bind(value)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)
-    }
-
-    async fn reseal_secrets(
-        &self,
-        reseal: &parley_store::Reseal<'_>,
-        facts: &[(&str, &str)],
-    ) -> Result<parley_store::Resealed, StoreError> {
-        use parley_store::{RESEAL_PAGE, SEALED_COLUMNS, SET_INSTALLATION_FACT, reseal_row};
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        // The facts first: the first write takes the store's write lock for the rest.
-        for (name, value) in facts {
-            sqlx::query(SET_INSTALLATION_FACT)
-                .bind(name)
-                .bind(value)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
-        let mut counts = parley_store::Resealed::default();
-        for column in &SEALED_COLUMNS {
-            let (mut k1, mut k2) = (String::new(), String::new());
-            loop {
-                let rows = sqlx::query(column.page)
-                    .bind(&k1)
-                    .bind(&k2)
-                    .bind(RESEAL_PAGE)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                for row in &rows {
-                    let done = reseal_row(&Cols(row), column, reseal, &mut counts)?;
-                    if let Some(value) = &done.replacement {
-                        let update = sqlx::query(column.update).bind(&done.k1).bind(&done.k2);
-                        let update = if column.bytes {
-                            update.bind(value.as_bytes())
-                        } else {
-                            update.bind(value.as_str())
-                        };
-                        update.execute(&mut *tx).await.map_err(map_err)?;
-                    }
-                    (k1, k2) = (done.k1, done.k2);
-                }
-                if rows.len() < RESEAL_PAGE as usize {
-                    break;
-                }
-            }
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(counts)
+        Ok((pool, Postgres))
     }
 }

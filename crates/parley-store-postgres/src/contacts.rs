@@ -1,32 +1,15 @@
 //! Field definitions, contacts, addresses and suppressions on PostgreSQL.
 
 use chrono::{DateTime, Utc};
-use parley_domain::{
-    ChannelAddress, ChannelKind, Contact, ContactId, FieldDefinition, FieldKey, OrgId, to_millis,
-};
+use parley_domain::{ChannelAddress, ChannelKind, Contact, ContactId, OrgId, to_millis};
 use parley_store::decode;
-use parley_store::{
-    ContactFilter, ContactStore, ContactUpdate, FieldPatch, Page, PageRequest, StoreError,
-    Suppression,
-};
+use parley_store::{ContactUpdate, StoreError, Suppression};
 use sqlx::PgConnection;
 use sqlx::postgres::PgRow;
 
-use crate::PgStore;
 use crate::rows::{Cols, map_err};
-
-/// Field filters as a JSON array of `[key, value]` pairs. Keys are `FieldKey`s
-/// (snake_case), so they are safe inside a JSON path.
-pub(crate) fn filters_json(filter: &ContactFilter) -> String {
-    serde_json::Value::Array(
-        filter
-            .fields
-            .iter()
-            .map(|(k, v)| serde_json::json!([k.as_str(), v]))
-            .collect(),
-    )
-    .to_string()
-}
+use crate::{PgStore, Postgres};
+use parley_store_sql::ContactsEngine;
 
 async fn addresses_of(
     conn: &mut PgConnection,
@@ -73,143 +56,57 @@ async fn load_contact(
 }
 
 #[async_trait::async_trait]
-impl ContactStore for PgStore {
-    async fn list_fields(&self, organization: OrgId) -> Result<Vec<FieldDefinition>, StoreError> {
-        let rows =
-            sqlx::query("SELECT * FROM field_definitions WHERE organization_id = $1 ORDER BY key")
-                .bind(organization.to_string())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        rows.iter()
-            .map(|r| decode::field_definition(&Cols(r)))
-            .collect()
-    }
-
-    async fn create_field(&self, field: FieldDefinition) -> Result<FieldDefinition, StoreError> {
-        sqlx::query(
-            "INSERT INTO field_definitions (organization_id, key, label, type, pii, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(field.organization_id.to_string())
-        .bind(field.key.as_str())
-        .bind(&field.label)
-        .bind(field.field_type.as_str())
-        .bind(i64::from(field.pii))
-        .bind(to_millis(field.created_at))
-        .bind(to_millis(field.updated_at))
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(field)
-    }
-
-    async fn update_field(
-        &self,
-        organization: OrgId,
-        key: &FieldKey,
-        patch: FieldPatch,
-        at: DateTime<Utc>,
-    ) -> Result<FieldDefinition, StoreError> {
-        let row = sqlx::query(
-            "UPDATE field_definitions SET label = COALESCE($3, label), type = COALESCE($4, type), \
-             pii = COALESCE($5, pii), updated_at = $6 WHERE organization_id = $1 AND key = $2 RETURNING *",
-        )
-        .bind(organization.to_string())
-        .bind(key.as_str())
-        .bind(patch.label)
-        .bind(patch.field_type.map(|t| t.as_str()))
-        .bind(patch.pii.map(i64::from))
-        .bind(to_millis(at))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?
-        .ok_or(StoreError::NotFound)?;
-        decode::field_definition(&Cols(&row))
-    }
-
-    async fn get_contact(
-        &self,
-        organization: OrgId,
-        id: ContactId,
-    ) -> Result<Option<Contact>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        load_contact(&mut conn, organization, id).await
-    }
-
-    async fn list_contacts(
-        &self,
-        organization: OrgId,
-        filter: &ContactFilter,
-        page: PageRequest,
-    ) -> Result<Page<Contact>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        let rows = sqlx::query(
-            "SELECT c.id, c.organization_id, c.customer_id, c.fields::text AS fields, c.created_at, c.updated_at FROM contacts c WHERE c.organization_id = $1 AND ($2 IS NULL OR c.id > $2) \
+impl ContactsEngine for Postgres {
+    const LIST_CONTACTS: &'static str = "SELECT c.id, c.organization_id, c.customer_id, c.fields::text AS fields, c.created_at, c.updated_at FROM contacts c WHERE c.organization_id = $1 AND ($2 IS NULL OR c.id > $2) \
              AND ($3 IS NULL OR c.customer_id = $3) \
              AND ($4 IS NULL OR c.id IN (SELECT contact_id FROM contact_addresses a WHERE a.organization_id = $1 AND a.address = $4)) \
              AND NOT EXISTS (SELECT 1 FROM json_array_elements($5::json) f \
                  WHERE (c.fields -> (f ->> 0)) IS DISTINCT FROM (f -> 1)::jsonb) \
-             ORDER BY c.id LIMIT $6",
-        )
-        .bind(organization.to_string())
-        .bind(page.after.as_deref())
-        .bind(filter.customer_id.as_deref())
-        .bind(filter.address.as_deref())
-        .bind(filters_json(filter))
-        .bind(page.fetch_limit())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(map_err)?;
-        let addresses = addresses_of(&mut conn, &rows).await?;
-        let cols: Vec<Cols<'_>> = rows.iter().map(Cols).collect();
-        let items = decode::contacts_with_addresses(&cols, addresses)?;
-        Ok(page.finish(items, |c| c.id.to_string()))
-    }
+             ORDER BY c.id LIMIT $6";
 
-    async fn count_contacts(
-        &self,
-        organization: OrgId,
-        filter: &ContactFilter,
-    ) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM contacts c WHERE c.organization_id = $1 \
+    const COUNT_CONTACTS: &'static str = "SELECT COUNT(*) FROM contacts c WHERE c.organization_id = $1 \
              AND ($2 IS NULL OR c.customer_id = $2) \
              AND ($3 IS NULL OR c.id IN (SELECT contact_id FROM contact_addresses a WHERE a.organization_id = $1 AND a.address = $3)) \
              AND NOT EXISTS (SELECT 1 FROM json_array_elements($4::json) f \
-                 WHERE (c.fields -> (f ->> 0)) IS DISTINCT FROM (f -> 1)::jsonb)",
-        )
-        .bind(organization.to_string())
-        .bind(filter.customer_id.as_deref())
-        .bind(filter.address.as_deref())
-        .bind(filters_json(filter))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+                 WHERE (c.fields -> (f ->> 0)) IS DISTINCT FROM (f -> 1)::jsonb)";
+
+    async fn addresses_of(
+        conn: &mut PgConnection,
+        rows: &[PgRow],
+    ) -> Result<Vec<(ContactId, ChannelAddress)>, StoreError> {
+        addresses_of(conn, rows).await
+    }
+
+    async fn get_contact(
+        store: &PgStore,
+        organization: OrgId,
+        id: ContactId,
+    ) -> Result<Option<Contact>, StoreError> {
+        let mut conn = store.pool().acquire().await.map_err(map_err)?;
+        load_contact(&mut conn, organization, id).await
     }
 
     async fn update_contact(
-        &self,
+        store: &PgStore,
         organization: OrgId,
         id: ContactId,
         update: ContactUpdate,
         at: DateTime<Utc>,
     ) -> Result<Contact, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = store.pool().begin().await.map_err(map_err)?;
         let updated = update_in(&mut tx, organization, id, update, at).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(updated)
     }
 
     async fn create_contact(
-        &self,
+        store: &PgStore,
         organization: OrgId,
         id: ContactId,
         update: ContactUpdate,
         at: DateTime<Utc>,
     ) -> Result<Contact, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = store.pool().begin().await.map_err(map_err)?;
         let inserted = sqlx::query(
             "INSERT INTO contacts (id, organization_id, customer_id, fields, created_at, updated_at) \
              SELECT $2, id, NULL, '{}'::jsonb, $3, $3 FROM organizations WHERE id = $1",
@@ -230,12 +127,12 @@ impl ContactStore for PgStore {
     }
 
     async fn contact_for_address(
-        &self,
+        store: &PgStore,
         organization: OrgId,
         address: &ChannelAddress,
         at: DateTime<Utc>,
     ) -> Result<(Contact, bool), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = store.pool().begin().await.map_err(map_err)?;
         // Callers racing for one new address wait here, then find the first one's contact.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(format!(
@@ -296,11 +193,15 @@ impl ContactStore for PgStore {
         Ok((contact, created))
     }
 
-    async fn delete_contact(&self, organization: OrgId, id: ContactId) -> Result<(), StoreError> {
+    async fn delete_contact(
+        store: &PgStore,
+        organization: OrgId,
+        id: ContactId,
+    ) -> Result<(), StoreError> {
         let done = sqlx::query("DELETE FROM contacts WHERE id = $1 AND organization_id = $2")
             .bind(id.to_string())
             .bind(organization.to_string())
-            .execute(&self.pool)
+            .execute(store.pool())
             .await
             .map_err(map_err)?;
         if done.rows_affected() == 0 {
@@ -309,45 +210,8 @@ impl ContactStore for PgStore {
         Ok(())
     }
 
-    async fn add_suppression(&self, s: Suppression) -> Result<(), StoreError> {
-        sqlx::query(parley_store::sql::INSERT_SUPPRESSION)
-            .bind(s.organization_id.to_string())
-            .bind(s.channel_kind.as_str())
-            .bind(&s.address_hash)
-            .bind(&s.reason)
-            .bind(to_millis(s.created_at))
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn list_suppressions(
-        &self,
-        organization: OrgId,
-        channel_kind: Option<ChannelKind>,
-        page: PageRequest,
-    ) -> Result<Page<Suppression>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM suppressions WHERE organization_id = $1 AND ($2 IS NULL OR channel_kind = $2) \
-             AND ($3 IS NULL OR address_hash > $3) ORDER BY address_hash LIMIT $4",
-        )
-        .bind(organization.to_string())
-        .bind(channel_kind.map(ChannelKind::as_str))
-        .bind(page.after.as_deref())
-        .bind(page.fetch_limit())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        let items = rows
-            .iter()
-            .map(|r| decode::suppression(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.finish(items, |s| s.address_hash.clone()))
-    }
-
     async fn suppressed_among(
-        &self,
+        store: &PgStore,
         organization: OrgId,
         channel_kind: ChannelKind,
         address_hashes: Vec<String>,
@@ -359,7 +223,7 @@ impl ContactStore for PgStore {
         .bind(organization.to_string())
         .bind(channel_kind.as_str())
         .bind(&address_hashes)
-        .fetch_all(&self.pool)
+        .fetch_all(store.pool())
         .await
         .map_err(map_err)?;
         rows.iter()
@@ -368,7 +232,7 @@ impl ContactStore for PgStore {
     }
 
     async fn find_suppression(
-        &self,
+        store: &PgStore,
         organization: OrgId,
         channel_kind: ChannelKind,
         address_hash: &str,
@@ -379,7 +243,7 @@ impl ContactStore for PgStore {
         .bind(organization.to_string())
         .bind(channel_kind.as_str())
         .bind(address_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(store.pool())
         .await
         .map_err(map_err)?;
         row.map(|r| decode::suppression(&Cols(&r))).transpose()

@@ -7,16 +7,17 @@
 use chrono::{DateTime, Utc};
 use parley_domain::{Conversation, ConversationId, Message, NewEvent, OrgId, to_millis};
 use parley_store::decode;
-use parley_store::sql;
 use parley_store::{
-    ConversationFilter, ConversationStore, Decide, DecideMessage, MessageKey, NewJob, Page,
-    PageRequest, StoreError, SuppressionChange, TurnTarget, TurnWritten,
+    Decide, DecideMessage, MessageKey, NewJob, StoreError, SuppressionChange, TurnTarget,
+    TurnWritten,
 };
 use sqlx::PgConnection;
 use sqlx::postgres::{PgArguments, PgRow};
 
-use crate::PgStore;
 use crate::rows::{Cols, map_err};
+use crate::{PgStore, Postgres};
+use parley_store_sql::ConversationsEngine;
+use parley_store_sql::sql;
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, PgArguments>;
 
@@ -69,20 +70,6 @@ fn bind_message<'q>(q: Query<'q>, m: &'q Message) -> Query<'q> {
 
 async fn fetch_one_row(q: Query<'_>, conn: &mut PgConnection) -> Result<Option<PgRow>, StoreError> {
     q.fetch_optional(conn).await.map_err(map_err)
-}
-
-/// Binds a note's columns to `sql::INSERT_NOTE`.
-fn bind_note<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    note: &'q parley_domain::Note,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    query
-        .bind(note.id.to_string())
-        .bind(note.organization_id.to_string())
-        .bind(note.conversation_id.to_string())
-        .bind(&note.author)
-        .bind(&note.body)
-        .bind(to_millis(note.created_at))
 }
 
 async fn write_suppression(
@@ -205,14 +192,28 @@ async fn change_in(
     Ok(Some(stored))
 }
 
+/// Binds a note's columns to `sql::INSERT_NOTE`.
+fn bind_note<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    note: &'q parley_domain::Note,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(note.id.to_string())
+        .bind(note.organization_id.to_string())
+        .bind(note.conversation_id.to_string())
+        .bind(&note.author)
+        .bind(&note.body)
+        .bind(to_millis(note.created_at))
+}
+
 #[async_trait::async_trait]
-impl ConversationStore for PgStore {
+impl ConversationsEngine for Postgres {
     async fn take_turn(
-        &self,
+        store: &PgStore,
         target: TurnTarget,
         decide: Decide,
     ) -> Result<Option<TurnWritten>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = store.pool().begin().await.map_err(map_err)?;
         let row = match target {
             TurnTarget::Open {
                 organization,
@@ -308,21 +309,21 @@ impl ConversationStore for PgStore {
     }
 
     async fn change_message(
-        &self,
+        store: &PgStore,
         key: MessageKey,
         decide: DecideMessage,
     ) -> Result<Option<Message>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = store.pool().begin().await.map_err(map_err)?;
         let changed = change_in(&mut tx, &key, decide).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(changed)
     }
 
     async fn change_messages(
-        &self,
+        store: &PgStore,
         changes: Vec<(MessageKey, DecideMessage)>,
     ) -> Result<Vec<Option<Message>>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = store.pool().begin().await.map_err(map_err)?;
         let mut changed = Vec::with_capacity(changes.len());
         for (key, decide) in changes {
             changed.push(change_in(&mut tx, &key, decide).await?);
@@ -331,188 +332,19 @@ impl ConversationStore for PgStore {
         Ok(changed)
     }
 
-    async fn find_message(&self, key: &MessageKey) -> Result<Option<Message>, StoreError> {
-        let query = match key {
-            MessageKey::Id { organization, id } => sqlx::query(sql::FIND_MESSAGE)
-                .bind(id.to_string())
-                .bind(organization.to_string()),
-            MessageKey::Provider {
-                channel,
-                provider_message_id,
-            } => sqlx::query(sql::FIND_PROVIDER_MESSAGE)
-                .bind(channel.to_string())
-                .bind(provider_message_id.as_str()),
-        };
-        let row = query.fetch_optional(&self.pool).await.map_err(map_err)?;
-        row.as_ref().map(|r| decode::message(&Cols(r))).transpose()
-    }
-
     async fn get_conversation(
-        &self,
+        store: &PgStore,
         organization: OrgId,
         id: ConversationId,
     ) -> Result<Option<Conversation>, StoreError> {
         let row = sqlx::query(sql::FIND_CONVERSATION)
             .bind(id.to_string())
             .bind(organization.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(store.pool())
             .await
             .map_err(map_err)?;
         row.as_ref()
             .map(|r| decode::conversation(&Cols(r)))
             .transpose()
     }
-
-    async fn add_note(&self, note: parley_domain::Note) -> Result<parley_domain::Note, StoreError> {
-        let row = bind_note(sqlx::query(sql::INSERT_NOTE), &note)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?
-            .ok_or(StoreError::NotFound)?;
-        decode::note(&Cols(&row))
-    }
-
-    async fn list_notes(
-        &self,
-        organization: parley_domain::OrgId,
-        conversation: parley_domain::ConversationId,
-    ) -> Result<Vec<parley_domain::Note>, StoreError> {
-        let rows = sqlx::query(sql::LIST_NOTES)
-            .bind(organization.to_string())
-            .bind(conversation.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        rows.iter().map(|r| decode::note(&Cols(r))).collect()
-    }
-
-    async fn list_conversations(
-        &self,
-        organization: parley_domain::OrgId,
-        filter: &ConversationFilter,
-        page: PageRequest,
-    ) -> Result<Page<Conversation>, StoreError> {
-        let rows = self
-            .conversation_rows(sql::ListKind::List, organization, filter, &page)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::conversation(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.finish(items, |c| c.id.to_string()))
-    }
-
-    async fn count_conversations(
-        &self,
-        organization: parley_domain::OrgId,
-        filter: &ConversationFilter,
-    ) -> Result<u64, StoreError> {
-        use sqlx::Row;
-        let row = bound(&LISTS.statement(
-            sql::ListKind::Count,
-            &organization.to_string(),
-            filter,
-            None,
-            0,
-        ))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_err)?;
-        let count: i64 = row.try_get(0).map_err(map_err)?;
-        Ok(u64::try_from(count).unwrap_or(0))
-    }
-
-    async fn list_conversation_summaries(
-        &self,
-        organization: parley_domain::OrgId,
-        filter: &ConversationFilter,
-        page: PageRequest,
-    ) -> Result<Page<parley_store::ConversationSummary>, StoreError> {
-        let rows = self
-            .conversation_rows(sql::ListKind::Summaries, organization, filter, &page)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::conversation_summary(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.finish(items, |c| c.conversation.id.to_string()))
-    }
-
-    async fn list_messages(
-        &self,
-        organization: OrgId,
-        conversation: ConversationId,
-        page: PageRequest,
-    ) -> Result<Page<Message>, StoreError> {
-        let rows = sqlx::query(sql::LIST_MESSAGES)
-            .bind(organization.to_string())
-            .bind(conversation.to_string())
-            .bind(page.after.as_deref())
-            .bind(page.fetch_limit())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let items = rows
-            .iter()
-            .map(|r| decode::message(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.finish(items, |m| m.id.to_string()))
-    }
-}
-
-impl PgStore {
-    /// One page of a conversation list statement (see `sql::ConversationLists`).
-    async fn conversation_rows(
-        &self,
-        kind: sql::ListKind,
-        organization: parley_domain::OrgId,
-        filter: &ConversationFilter,
-        page: &PageRequest,
-    ) -> Result<Vec<sqlx::postgres::PgRow>, StoreError> {
-        let statement = LISTS.statement(
-            kind,
-            &organization.to_string(),
-            filter,
-            page.after.as_deref(),
-            page.fetch_limit(),
-        );
-        bound(&statement)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)
-    }
-}
-
-/// The conversation list statements with this engine's way to a contact.
-static LISTS: std::sync::LazyLock<sql::ConversationLists> = std::sync::LazyLock::new(|| {
-    sql::ConversationLists::new(parley_store::sql::ContactJoin {
-        join: "JOIN contacts ct ON ct.organization_id = c.organization_id AND ct.id = c.contact_id",
-        address: "(SELECT a.address FROM contact_addresses a WHERE a.contact_id = c.contact_id \
-                  AND a.organization_id = c.organization_id AND a.channel_kind = {kind} \
-                  ORDER BY a.address LIMIT 1)",
-        fields: "ct.fields::text",
-        matching: "SELECT s.id FROM contacts s WHERE s.customer_id = {text} \
-             AND s.organization_id = {org} \
-             UNION SELECT a.contact_id FROM contact_addresses a \
-             WHERE a.address = {address} AND a.organization_id = {org} \
-             UNION SELECT s.id FROM contacts s WHERE {name}::text IS NOT NULL \
-             AND s.organization_id = {org} \
-             AND (LOWER(COALESCE(s.fields->>'first_name', '') || ' ' || \
-                  COALESCE(s.fields->>'last_name', '')) LIKE {name} ESCAPE '\\' \
-               OR LOWER(s.fields->>'name') LIKE {name} ESCAPE '\\')",
-    })
-});
-
-/// A built statement with its values bound in order.
-fn bound(
-    statement: &sql::Statement,
-) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.sql.clone()));
-    for value in &statement.binds {
-        query = match value {
-            sql::Bind::Text(text) => query.bind(text.as_str()),
-            sql::Bind::Int(n) => query.bind(*n),
-        };
-    }
-    query
 }

@@ -5,18 +5,14 @@
 //! the same customer_id or address.
 
 use chrono::{DateTime, Utc};
-use parley_domain::{
-    ImportCounters, ImportId, ImportRecord, ImportStatus, OrgId, UserId, to_millis,
-};
+use parley_domain::{ImportCounters, ImportId, ImportRecord, OrgId, UserId, to_millis};
 use parley_store::decode::{self, RowSource};
-use parley_store::{
-    ImportBatch, ImportStore, ImportWriter, OriginalCells, Page, PageRequest, RejectLine,
-    StoreError,
-};
+use parley_store::{ImportBatch, ImportWriter, OriginalCells, RejectLine, StoreError};
 use sqlx::PgConnection;
 
-use crate::PgStore;
 use crate::rows::{Cols, map_err};
+use crate::{PgStore, Postgres};
+use parley_store_sql::ImportsEngine;
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Other(Box::new(e))
@@ -162,9 +158,7 @@ impl ImportWriter for PgImportWriter {
         original: OriginalCells<'_>,
         at: DateTime<Utc>,
     ) -> Result<ImportCounters, StoreError> {
-        self.store
-            .apply_batch(self.id, self.organization, batch, original, at)
-            .await
+        apply_batch(&self.store, self.id, self.organization, batch, original, at).await
     }
 
     async fn finish(self: Box<Self>) -> Result<(), StoreError> {
@@ -172,145 +166,142 @@ impl ImportWriter for PgImportWriter {
     }
 }
 
-impl PgStore {
-    /// Applies a batch in one transaction.
-    async fn apply_batch(
-        &self,
-        id: ImportId,
-        organization: OrgId,
-        batch: &ImportBatch,
-        original: OriginalCells<'_>,
-        at: DateTime<Utc>,
-    ) -> Result<ImportCounters, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind(organization.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        sqlx::query(
-            "CREATE TEMP TABLE IF NOT EXISTS import_batch (seq BIGINT PRIMARY KEY, new_id TEXT, \
-             customer_id TEXT, address TEXT, fields JSONB, match_id TEXT, address_owner TEXT, \
-             owner_customer_id TEXT, outcome TEXT) ON COMMIT DELETE ROWS",
-        )
+/// Applies a batch in one transaction.
+async fn apply_batch(
+    store: &PgStore,
+    id: ImportId,
+    organization: OrgId,
+    batch: &ImportBatch,
+    original: OriginalCells<'_>,
+    at: DateTime<Utc>,
+) -> Result<ImportCounters, StoreError> {
+    let mut tx = store.pool().begin().await.map_err(map_err)?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(organization.to_string())
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        sqlx::query("TRUNCATE import_batch")
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO import_batch (seq, new_id, customer_id, address, fields) \
-             SELECT ord - 1, e ->> 0, e ->> 1, e ->> 2, (e -> 3)::jsonb \
-             FROM json_array_elements($1::json) WITH ORDINALITY AS t(e, ord)",
-        )
-        .bind(rows_json(batch))
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS import_batch (seq BIGINT PRIMARY KEY, new_id TEXT, \
+         customer_id TEXT, address TEXT, fields JSONB, match_id TEXT, address_owner TEXT, \
+         owner_customer_id TEXT, outcome TEXT) ON COMMIT DELETE ROWS",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    sqlx::query("TRUNCATE import_batch")
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        let (org, kind, now) = (
-            organization.to_string(),
-            batch.channel.as_str(),
-            to_millis(at),
-        );
-        for (statement, binds) in APPLY {
-            let mut query = sqlx::query(statement);
-            if binds >= 1 {
-                query = query.bind(&org);
-            }
-            if binds >= 2 {
-                query = query.bind(kind);
-            }
-            if binds >= 3 {
-                query = query.bind(now);
-            }
-            query.execute(&mut *tx).await.map_err(map_err)?;
+    sqlx::query(
+        "INSERT INTO import_batch (seq, new_id, customer_id, address, fields) \
+         SELECT ord - 1, e ->> 0, e ->> 1, e ->> 2, (e -> 3)::jsonb \
+         FROM json_array_elements($1::json) WITH ORDINALITY AS t(e, ord)",
+    )
+    .bind(rows_json(batch))
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let (org, kind, now) = (
+        organization.to_string(),
+        batch.channel.as_str(),
+        to_millis(at),
+    );
+    for (statement, binds) in APPLY {
+        let mut query = sqlx::query(statement);
+        if binds >= 1 {
+            query = query.bind(&org);
         }
-        // Which contacts the import touched (a campaign's audience, migration 0018).
-        sqlx::query(
-            "INSERT INTO import_contacts (import_id, contact_id) \
-             SELECT $1, COALESCE(match_id, new_id) FROM import_batch \
-             WHERE outcome IN ('created', 'updated', 'unchanged') ON CONFLICT DO NOTHING",
-        )
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let tallies =
-            sqlx::query("SELECT outcome, COUNT(*) AS n FROM import_batch GROUP BY outcome")
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let mut contacts = ImportCounters::default();
-        for row in &tallies {
-            let outcome = decode::text(&Cols(row), "outcome")?;
-            let n = u64::try_from(decode::int(&Cols(row), "n")?).unwrap_or(0);
-            match outcome.as_str() {
-                "created" => contacts.contacts_created = n,
-                "updated" => contacts.contacts_updated = n,
-                "unchanged" => contacts.contacts_unchanged = n,
-                _ => {}
-            }
+        if binds >= 2 {
+            query = query.bind(kind);
         }
-        let conflict_rows = sqlx::query(
-            "SELECT seq, owner_customer_id FROM import_batch WHERE outcome = 'conflict' ORDER BY seq",
-        )
+        if binds >= 3 {
+            query = query.bind(now);
+        }
+        query.execute(&mut *tx).await.map_err(map_err)?;
+    }
+    // Which contacts the import touched (a campaign's audience, migration 0018).
+    sqlx::query(
+        "INSERT INTO import_contacts (import_id, contact_id) \
+         SELECT $1, COALESCE(match_id, new_id) FROM import_batch \
+         WHERE outcome IN ('created', 'updated', 'unchanged') ON CONFLICT DO NOTHING",
+    )
+    .bind(id.to_string())
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let tallies = sqlx::query("SELECT outcome, COUNT(*) AS n FROM import_batch GROUP BY outcome")
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
-        let conflicts = conflict_rows
-            .iter()
-            .map(|r| {
-                let seq = usize::try_from(decode::int(&Cols(r), "seq")?).unwrap_or(usize::MAX);
-                Ok((seq, Cols(r).opt_text("owner_customer_id")?))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let (counters, lines) = batch.settle(contacts, &conflicts, original);
-        insert_reject_lines(&mut tx, id, &lines).await?;
-        if counters.rows_imported > 0 {
-            for f in &batch.new_fields {
-                sqlx::query(parley_store::sql::INSERT_FIELD_IF_MISSING)
-                    .bind(f.organization_id.to_string())
-                    .bind(f.key.as_str())
-                    .bind(&f.label)
-                    .bind(f.field_type.as_str())
-                    .bind(i64::from(f.pii))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            }
+    let mut contacts = ImportCounters::default();
+    for row in &tallies {
+        let outcome = decode::text(&Cols(row), "outcome")?;
+        let n = u64::try_from(decode::int(&Cols(row), "n")?).unwrap_or(0);
+        match outcome.as_str() {
+            "created" => contacts.contacts_created = n,
+            "updated" => contacts.contacts_updated = n,
+            "unchanged" => contacts.contacts_unchanged = n,
+            _ => {}
         }
-        let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        sqlx::query(
-            "UPDATE imports SET rows_total = rows_total + $2, rows_imported = rows_imported + $3, \
-             rows_rejected = rows_rejected + $4, contacts_created = contacts_created + $5, \
-             contacts_updated = contacts_updated + $6, contacts_unchanged = contacts_unchanged + $7, \
-             bytes_read = GREATEST(bytes_read, $8), rows_through = GREATEST(rows_through, $9) \
-             WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .bind(as_i64(counters.rows_total))
-        .bind(as_i64(counters.rows_imported))
-        .bind(as_i64(counters.rows_rejected))
-        .bind(as_i64(counters.contacts_created))
-        .bind(as_i64(counters.contacts_updated))
-        .bind(as_i64(counters.contacts_unchanged))
-        .bind(as_i64(batch.bytes_read))
-        .bind(as_i64(batch.through_row))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(counters)
     }
+    let conflict_rows = sqlx::query(
+        "SELECT seq, owner_customer_id FROM import_batch WHERE outcome = 'conflict' ORDER BY seq",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let conflicts = conflict_rows
+        .iter()
+        .map(|r| {
+            let seq = usize::try_from(decode::int(&Cols(r), "seq")?).unwrap_or(usize::MAX);
+            Ok((seq, Cols(r).opt_text("owner_customer_id")?))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let (counters, lines) = batch.settle(contacts, &conflicts, original);
+    insert_reject_lines(&mut tx, id, &lines).await?;
+    if counters.rows_imported > 0 {
+        for f in &batch.new_fields {
+            sqlx::query(parley_store_sql::sql::INSERT_FIELD_IF_MISSING)
+                .bind(f.organization_id.to_string())
+                .bind(f.key.as_str())
+                .bind(&f.label)
+                .bind(f.field_type.as_str())
+                .bind(i64::from(f.pii))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+    }
+    let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    sqlx::query(
+        "UPDATE imports SET rows_total = rows_total + $2, rows_imported = rows_imported + $3, \
+         rows_rejected = rows_rejected + $4, contacts_created = contacts_created + $5, \
+         contacts_updated = contacts_updated + $6, contacts_unchanged = contacts_unchanged + $7, \
+         bytes_read = GREATEST(bytes_read, $8), rows_through = GREATEST(rows_through, $9) \
+         WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .bind(as_i64(counters.rows_total))
+    .bind(as_i64(counters.rows_imported))
+    .bind(as_i64(counters.rows_rejected))
+    .bind(as_i64(counters.contacts_created))
+    .bind(as_i64(counters.contacts_updated))
+    .bind(as_i64(counters.contacts_unchanged))
+    .bind(as_i64(batch.bytes_read))
+    .bind(as_i64(batch.through_row))
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(counters)
 }
 
 #[async_trait::async_trait]
-impl ImportStore for PgStore {
+impl ImportsEngine for Postgres {
     async fn create_import(
-        &self,
+        store: &PgStore,
         r: &ImportRecord,
         created_by: Option<UserId>,
     ) -> Result<(), StoreError> {
@@ -327,186 +318,21 @@ impl ImportStore for PgStore {
         .bind(i64::try_from(r.bytes_total).unwrap_or(i64::MAX))
         .bind(created_by.map(|u| u.to_string()))
         .bind(to_millis(r.created_at))
-        .execute(&self.pool)
+        .execute(store.pool())
         .await
         .map_err(map_err)?;
         Ok(())
-    }
-
-    async fn set_import_size(&self, id: ImportId, bytes_total: u64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE imports SET bytes_total = $2 WHERE id = $1")
-            .bind(id.to_string())
-            .bind(i64::try_from(bytes_total).unwrap_or(i64::MAX))
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn put_import_chunk(
-        &self,
-        id: ImportId,
-        seq: u32,
-        data: &[u8],
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO import_chunks (import_id, seq, data) VALUES ($1, $2, $3)")
-            .bind(id.to_string())
-            .bind(i64::from(seq))
-            .bind(data)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn import_chunk(&self, id: ImportId, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
-        let row = sqlx::query("SELECT data FROM import_chunks WHERE import_id = $1 AND seq = $2")
-            .bind(id.to_string())
-            .bind(i64::from(seq))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        row.map(|r| decode::bytes(&Cols(&r), "data")).transpose()
-    }
-
-    async fn delete_import_chunks(&self, id: ImportId) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM import_chunks WHERE import_id = $1")
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn get_import(
-        &self,
-        organization: OrgId,
-        id: ImportId,
-    ) -> Result<Option<ImportRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM imports WHERE id = $1 AND organization_id = $2")
-            .bind(id.to_string())
-            .bind(organization.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        row.map(|r| decode::import_record(&Cols(&r))).transpose()
-    }
-
-    async fn find_import(&self, id: ImportId) -> Result<Option<ImportRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM imports WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        row.map(|r| decode::import_record(&Cols(&r))).transpose()
-    }
-
-    async fn list_imports(
-        &self,
-        organization: OrgId,
-        page: PageRequest,
-    ) -> Result<Page<ImportRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM imports WHERE organization_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3",
-        )
-        .bind(organization.to_string())
-        .bind(page.after.as_deref())
-        .bind(page.fetch_limit())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        let items = rows
-            .iter()
-            .map(|r| decode::import_record(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.finish(items, |i| i.id.to_string()))
-    }
-
-    async fn start_import(
-        &self,
-        id: ImportId,
-        header: &[String],
-        warnings: &[String],
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        // A retried job keeps what its earlier attempts committed (counters, report lines,
-        // `rows_through`) and goes on after it.
-        let done = sqlx::query(
-            "UPDATE imports SET status = 'running', header = $2, warnings = $3, error = NULL, \
-             started_at = COALESCE(started_at, $4), finished_at = NULL WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .bind(serde_json::to_string(header).map_err(json_err)?)
-        .bind(serde_json::to_string(warnings).map_err(json_err)?)
-        .bind(to_millis(at))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await.map_err(map_err)
     }
 
     async fn import_writer(
-        &self,
+        store: &PgStore,
         id: ImportId,
         organization: OrgId,
     ) -> Result<Box<dyn ImportWriter>, StoreError> {
         Ok(Box::new(PgImportWriter {
-            store: self.clone(),
+            store: store.clone(),
             id,
             organization,
         }))
-    }
-
-    async fn finish_import(
-        &self,
-        id: ImportId,
-        status: ImportStatus,
-        error: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE imports SET status = $2, error = $3, finished_at = $4, \
-             bytes_read = CASE WHEN $2 = 'completed' THEN bytes_total ELSE bytes_read END WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .bind(status.as_str())
-        .bind(error)
-        .bind(to_millis(at))
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn import_header(&self, id: ImportId) -> Result<Vec<String>, StoreError> {
-        let row = sqlx::query("SELECT header FROM imports WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?
-            .ok_or(StoreError::NotFound)?;
-        decode::import_header(&Cols(&row))
-    }
-
-    async fn import_reject_lines(
-        &self,
-        id: ImportId,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<(u64, RejectLine)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM import_rejects WHERE import_id = $1 AND line > $2 ORDER BY line LIMIT $3",
-        )
-        .bind(id.to_string())
-        .bind(i64::try_from(after).unwrap_or(i64::MAX))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        rows.iter().map(|r| decode::reject_line(&Cols(r))).collect()
     }
 }

@@ -6,16 +6,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use parley_domain::{JobId, to_millis};
-use parley_store::{
-    CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, NewJob,
-    QueueStats, StoreError,
-};
-use parley_store::{decode, sql};
-use sqlx::{PgConnection, Row};
+use parley_store::decode;
+use parley_store::{ClaimedJob, Enqueued, JobEffects, JobLease, NewJob, StoreError};
+use sqlx::PgConnection;
 
-use crate::PgStore;
-use crate::outbox::insert_event;
+use crate::rows::insert_event;
 use crate::rows::{Cols, map_err};
+use crate::{PgStore, Postgres};
+use parley_store_sql::JobsEngine;
+use parley_store_sql::sql;
 
 async fn insert_job(conn: &mut PgConnection, job: &NewJob) -> Result<Enqueued, StoreError> {
     let inserted = sqlx::query(sql::INSERT_JOB)
@@ -78,23 +77,23 @@ fn lease_lost(rows: u64) -> Result<(), StoreError> {
 }
 
 #[async_trait::async_trait]
-impl JobQueue for PgStore {
-    async fn enqueue_job(&self, job: NewJob) -> Result<Enqueued, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+impl JobsEngine for Postgres {
+    async fn enqueue_job(store: &PgStore, job: NewJob) -> Result<Enqueued, StoreError> {
+        let mut tx = store.pool().begin().await.map_err(map_err)?;
         let enqueued = insert_job(&mut tx, &job).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(enqueued)
     }
 
     async fn claim_jobs(
-        &self,
+        store: &PgStore,
         queue: &str,
         now: DateTime<Utc>,
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let lease_end = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = store.pool().begin().await.map_err(map_err)?;
         let rows = sqlx::query(CLAIM.as_str())
             .bind(queue)
             .bind(to_millis(now))
@@ -113,12 +112,12 @@ impl JobQueue for PgStore {
     }
 
     async fn complete_job(
-        &self,
+        store: &PgStore,
         lease: JobLease,
         now: DateTime<Utc>,
         effects: JobEffects,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut tx = store.pool().begin().await.map_err(map_err)?;
         let rows = sqlx::query(
             "UPDATE jobs SET state = 'done', finished_at = $3, last_error = NULL \
              WHERE id = $1 AND attempts = $2 AND state = 'running'",
@@ -141,7 +140,7 @@ impl JobQueue for PgStore {
     }
 
     async fn fail_job(
-        &self,
+        store: &PgStore,
         lease: JobLease,
         now: DateTime<Utc>,
         error: &str,
@@ -158,7 +157,7 @@ impl JobQueue for PgStore {
         .bind(error)
         .bind(retry_at.map(to_millis))
         .bind(to_millis(now))
-        .execute(&self.pool)
+        .execute(store.pool())
         .await
         .map_err(map_err)?
         .rows_affected();
@@ -166,7 +165,7 @@ impl JobQueue for PgStore {
     }
 
     async fn extend_job_lease(
-        &self,
+        store: &PgStore,
         lease: JobLease,
         until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
@@ -176,18 +175,22 @@ impl JobQueue for PgStore {
         .bind(lease.id.to_string())
         .bind(i64::from(lease.attempt))
         .bind(to_millis(until))
-        .execute(&self.pool)
+        .execute(store.pool())
         .await
         .map_err(map_err)?
         .rows_affected();
         lease_lost(rows)
     }
 
-    async fn first_in_lane(&self, queue: &str, lane: &str) -> Result<Option<JobId>, StoreError> {
+    async fn first_in_lane(
+        store: &PgStore,
+        queue: &str,
+        lane: &str,
+    ) -> Result<Option<JobId>, StoreError> {
         let first: Option<String> = sqlx::query_scalar(sql::FIRST_IN_LANE)
             .bind(queue)
             .bind(lane)
-            .fetch_optional(&self.pool)
+            .fetch_optional(store.pool())
             .await
             .map_err(map_err)?;
         first
@@ -196,63 +199,5 @@ impl JobQueue for PgStore {
                     .map_err(|_| StoreError::corrupt("jobs.id holds an invalid id"))
             })
             .transpose()
-    }
-
-    async fn get_job(&self, id: JobId) -> Result<JobRecord, StoreError> {
-        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?
-            .ok_or(StoreError::NotFound)?;
-        decode::job_record(&Cols(&row))
-    }
-
-    async fn job_stats(&self) -> Result<Vec<QueueStats>, StoreError> {
-        let rows = sqlx::query(sql::JOB_STATS)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let cols: Vec<Cols<'_>> = rows.iter().map(Cols).collect();
-        decode::queue_stats(&cols)
-    }
-
-    async fn purge_finished_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1")
-                .bind(to_millis(before))
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?;
-        Ok(done.rows_affected())
-    }
-
-    async fn record_canary(&self, key: &str, at: DateTime<Utc>) -> Result<u32, StoreError> {
-        let runs: i64 = sqlx::query_scalar(
-            "INSERT INTO job_canaries (key, runs, first_at, last_at) VALUES ($1, 1, $2, $2) \
-             ON CONFLICT (key) DO UPDATE SET runs = job_canaries.runs + 1, last_at = excluded.last_at RETURNING runs",
-        )
-        .bind(key)
-        .bind(to_millis(at))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(u32::try_from(runs).unwrap_or(u32::MAX))
-    }
-
-    async fn list_canaries(&self) -> Result<Vec<CanaryRecord>, StoreError> {
-        let rows = sqlx::query("SELECT key, runs FROM job_canaries ORDER BY key")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        rows.iter()
-            .map(|r| {
-                let runs: i64 = r.try_get("runs").map_err(map_err)?;
-                Ok(CanaryRecord {
-                    key: r.try_get("key").map_err(map_err)?,
-                    runs: u32::try_from(runs).unwrap_or(u32::MAX),
-                })
-            })
-            .collect()
     }
 }

@@ -1,27 +1,20 @@
 #![doc = include_str!("../README.md")]
 
-mod api_keys;
-mod audit;
 mod campaigns;
-mod channels;
 mod connect;
 mod contacts;
 mod conversations;
-mod flows;
-mod idempotency;
 mod imports;
-mod inboxes;
-mod invitations;
 mod jobs;
-mod migrations;
-mod organizations;
-mod outbox;
-mod outcomes;
-mod reads;
 mod rows;
-mod sessions;
-mod users;
 mod webhooks;
 
-pub use connect::PgStore;
-pub use migrations::MIGRATION_NAMES;
+/// Every port on one PostgreSQL database: the statements both engines share run in
+/// `parley-store-sql`, the rest through [`Postgres`].
+pub type PgStore = parley_store_sql::SqlStore<Postgres>;
+
+/// The PostgreSQL engine: what Parley does its own way on PostgreSQL (claims with
+/// `FOR UPDATE SKIP LOCKED`, advisory locks for turns, `COPY`-free bulk imports with
+/// `INSERT … SELECT` from JSON).
+#[derive(Debug, Default)]
+pub struct Postgres;

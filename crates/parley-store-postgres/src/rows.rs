@@ -87,3 +87,19 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
         _ => StoreError::Other(Box::new(e)),
     }
 }
+
+/// Writes audit entry `e` inside its caller's transaction.
+pub(crate) async fn insert_audit(
+    conn: &mut sqlx::PgConnection,
+    e: &parley_domain::NewAuditEntry,
+) -> Result<(), StoreError> {
+    parley_store_sql::insert_audit::<crate::Postgres>(conn, e).await
+}
+
+/// Writes outbox event `e` inside its caller's transaction.
+pub(crate) async fn insert_event(
+    conn: &mut sqlx::PgConnection,
+    e: &parley_domain::NewEvent,
+) -> Result<(), StoreError> {
+    parley_store_sql::insert_event::<crate::Postgres>(conn, e).await
+}

@@ -1,16 +1,18 @@
-//! Opening a SQLite store: connection options, pragmas, the pool, and migrations.
+//! The SQLite engine: connection options and pragmas, the pool, the direct connections
+//! beside it, its error mapping and the clauses it spells its own way.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use parley_store::{Store, StoreError, WorkCounts, sql};
+use parley_store::StoreError;
+use parley_store_sql::{Engine, sql};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::direct::Direct;
-use crate::rows::{Cols, map_err};
+use crate::rows::map_err;
 
 /// How long a connection waits for another writer before reporting `Unavailable`.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,10 +22,10 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// a steady stream of small writes.
 pub(crate) const AUTOCHECKPOINT_PAGES: u32 = 4000;
 
-/// Every port on one SQLite database file.
-#[derive(Clone, Debug)]
-pub struct SqliteStore {
-    pub(crate) pool: SqlitePool,
+/// The SQLite engine: the database file, and the connections Parley opens on it beside
+/// sqlx's pool.
+#[derive(Debug)]
+pub struct Sqlite {
     path: PathBuf,
     /// The connection import batches are written through, opened on first use (see
     /// `imports::writer`); one at a time, as SQLite allows one writer anyway.
@@ -34,10 +36,56 @@ pub struct SqliteStore {
     pub(crate) reads: Arc<Direct>,
 }
 
-impl SqliteStore {
+#[async_trait::async_trait]
+impl Engine for Sqlite {
+    type Db = sqlx::Sqlite;
+    const NAME: &'static str = "sqlite";
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    // `seq` is the organization's compact key for the contact tables (migration 0004); the
+    // statement runs under the write lock, so `MAX + 1` cannot be taken twice.
+    const INSERT_ORGANIZATION: &'static str = "INSERT INTO organizations (id, name, parent_id, \
+         path, region, default_country, timezone, locale, created_at, updated_at, help_text, \
+         contact_hours, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, \
+         (SELECT COALESCE(MAX(seq), 0) + 1 FROM organizations))";
+    const LOCK_ORGANIZATIONS: Option<&'static str> = None;
+
+    const CONTACT_JOIN: sql::ContactJoin = sql::ContactJoin {
+        join: "JOIN organizations o ON o.id = c.organization_id \
+               JOIN contacts ct ON ct.organization_seq = o.seq AND ct.id = c.contact_id",
+        address: "(SELECT a.address FROM contact_addresses a WHERE a.contact_seq = ct.seq \
+                  AND a.channel_kind = {kind} ORDER BY a.address LIMIT 1)",
+        fields: "ct.fields",
+        matching: "SELECT s.id FROM contacts s WHERE s.customer_id = {text} \
+             AND s.organization_seq = (SELECT seq FROM organizations WHERE id = {org}) \
+             UNION SELECT s.id FROM contact_addresses a JOIN contacts s ON s.seq = a.contact_seq \
+             WHERE a.address = {address} \
+             AND a.organization_seq = (SELECT seq FROM organizations WHERE id = {org}) \
+             UNION SELECT s.id FROM contacts s WHERE {name} IS NOT NULL \
+             AND s.organization_seq = (SELECT seq FROM organizations WHERE id = {org}) \
+             AND (LOWER(COALESCE(json_extract(s.fields, '$.first_name'), '') || ' ' || \
+                  COALESCE(json_extract(s.fields, '$.last_name'), '')) LIKE {name} ESCAPE '\\' \
+               OR LOWER(json_extract(s.fields, '$.name')) LIKE {name} ESCAPE '\\')",
+    };
+
+    fn map_err(e: sqlx::Error) -> StoreError {
+        map_err(e)
+    }
+
+    fn json_texts(param: &str) -> String {
+        format!("SELECT value FROM json_each({param})")
+    }
+
+    fn close(&self) {
+        if let Ok(mut writer) = self.import_writer.lock() {
+            writer.take();
+        }
+        self.direct.close();
+        self.reads.close();
+    }
+
     /// Opens (creating if needed) the database at `url` (`sqlite://path` or
-    /// `sqlite:path`), and applies pending migrations unless `migrate` is false.
-    pub async fn connect(url: &str, migrate: bool) -> Result<Self, StoreError> {
+    /// `sqlite:path`).
+    async fn open(url: &str) -> Result<(SqlitePool, Self), StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(map_err)?
             .create_if_missing(true)
@@ -58,148 +106,20 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(map_err)?;
-        let store = Self {
-            pool,
+        let engine = Self {
             direct: Arc::new(Direct::new(path.clone())),
             reads: Arc::new(Direct::reader(path.clone())),
             path,
             import_writer: Arc::default(),
         };
-        if migrate {
-            store.migrate().await?;
-        }
-        Ok(store)
+        Ok((pool, engine))
     }
+}
 
-    /// Applies every pending migration.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        crate::migrations::migrator()
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Other(Box::new(e)))
-    }
-
+impl Sqlite {
     /// The database file.
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
-    }
-}
-
-#[async_trait::async_trait]
-impl Store for SqliteStore {
-    fn engine_name(&self) -> &'static str {
-        "sqlite"
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn close(&self) {
-        if let Ok(mut writer) = self.import_writer.lock() {
-            writer.take();
-        }
-        self.direct.close();
-        self.reads.close();
-        self.pool.close().await;
-    }
-
-    async fn work_counts(&self) -> Result<WorkCounts, StoreError> {
-        let pending: i64 = sqlx::query_scalar(sql::COUNT_PENDING_DELIVERIES)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let recipients: Vec<(String, i64)> = sqlx::query_as(sql::COUNT_RECIPIENTS_BY_STATE)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(WorkCounts::from_counts(pending, recipients))
-    }
-
-    async fn set_archived(
-        &self,
-        organization: parley_domain::OrgId,
-        what: parley_store::Archivable,
-        at: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<bool, StoreError> {
-        let changed = sqlx::query(what.statement())
-            .bind(what.id())
-            .bind(organization.to_string())
-            .bind(at.map(parley_domain::to_millis))
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(changed.rows_affected() > 0)
-    }
-
-    async fn installation_fact(&self, name: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar(sql::INSTALLATION_FACT)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)
-    }
-
-    async fn claim_installation_fact(&self, name: &str, value: &str) -> Result<String, StoreError> {
-        sqlx::query_scalar(sql::CLAIM_INSTALLATION_FACT)
-            .bind(name)
-            .bind(value)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)
-    }
-
-    async fn reseal_secrets(
-        &self,
-        reseal: &parley_store::Reseal<'_>,
-        facts: &[(&str, &str)],
-    ) -> Result<parley_store::Resealed, StoreError> {
-        use parley_store::{RESEAL_PAGE, SEALED_COLUMNS, SET_INSTALLATION_FACT, reseal_row};
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        // The facts first: the first write takes the store's write lock for the rest.
-        for (name, value) in facts {
-            sqlx::query(SET_INSTALLATION_FACT)
-                .bind(name)
-                .bind(value)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
-        let mut counts = parley_store::Resealed::default();
-        for column in &SEALED_COLUMNS {
-            let (mut k1, mut k2) = (String::new(), String::new());
-            loop {
-                let rows = sqlx::query(column.page)
-                    .bind(&k1)
-                    .bind(&k2)
-                    .bind(RESEAL_PAGE)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                for row in &rows {
-                    let done = reseal_row(&Cols(row), column, reseal, &mut counts)?;
-                    if let Some(value) = &done.replacement {
-                        let update = sqlx::query(column.update).bind(&done.k1).bind(&done.k2);
-                        let update = if column.bytes {
-                            update.bind(value.as_bytes())
-                        } else {
-                            update.bind(value.as_str())
-                        };
-                        update.execute(&mut *tx).await.map_err(map_err)?;
-                    }
-                    (k1, k2) = (done.k1, done.k2);
-                }
-                if rows.len() < RESEAL_PAGE as usize {
-                    break;
-                }
-            }
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(counts)
     }
 }

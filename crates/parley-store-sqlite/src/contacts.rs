@@ -1,32 +1,15 @@
 //! Field definitions, contacts, addresses and suppressions on SQLite.
 
 use chrono::{DateTime, Utc};
-use parley_domain::{
-    ChannelAddress, ChannelKind, Contact, ContactId, FieldDefinition, FieldKey, OrgId, to_millis,
-};
+use parley_domain::{ChannelAddress, ChannelKind, Contact, ContactId, OrgId, to_millis};
 use parley_store::decode;
-use parley_store::{
-    ContactFilter, ContactStore, ContactUpdate, FieldPatch, Page, PageRequest, StoreError,
-    Suppression,
-};
+use parley_store::{ContactUpdate, StoreError, Suppression};
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
 
-use crate::SqliteStore;
 use crate::rows::{Cols, map_err};
-
-/// Field filters as a JSON array of `[key, value]` pairs. Keys are `FieldKey`s
-/// (snake_case), so they are safe inside a JSON path.
-pub(crate) fn filters_json(filter: &ContactFilter) -> String {
-    serde_json::Value::Array(
-        filter
-            .fields
-            .iter()
-            .map(|(k, v)| serde_json::json!([k.as_str(), v]))
-            .collect(),
-    )
-    .to_string()
-}
+use crate::{Sqlite, SqliteStore};
+use parley_store_sql::ContactsEngine;
 
 /// A contact row as the shared decoder reads it: the organization's public id instead of
 /// its compact key (migration 0004). Use with `FROM contacts c JOIN organizations o …`.
@@ -125,135 +108,53 @@ async fn contact_seq(
 }
 
 #[async_trait::async_trait]
-impl ContactStore for SqliteStore {
-    async fn list_fields(&self, organization: OrgId) -> Result<Vec<FieldDefinition>, StoreError> {
-        let rows =
-            sqlx::query("SELECT * FROM field_definitions WHERE organization_id = $1 ORDER BY key")
-                .bind(organization.to_string())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        rows.iter()
-            .map(|r| decode::field_definition(&Cols(r)))
-            .collect()
-    }
-
-    async fn create_field(&self, field: FieldDefinition) -> Result<FieldDefinition, StoreError> {
-        sqlx::query(
-            "INSERT INTO field_definitions (organization_id, key, label, type, pii, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(field.organization_id.to_string())
-        .bind(field.key.as_str())
-        .bind(&field.label)
-        .bind(field.field_type.as_str())
-        .bind(i64::from(field.pii))
-        .bind(to_millis(field.created_at))
-        .bind(to_millis(field.updated_at))
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(field)
-    }
-
-    async fn update_field(
-        &self,
-        organization: OrgId,
-        key: &FieldKey,
-        patch: FieldPatch,
-        at: DateTime<Utc>,
-    ) -> Result<FieldDefinition, StoreError> {
-        let row = sqlx::query(
-            "UPDATE field_definitions SET label = COALESCE($3, label), type = COALESCE($4, type), \
-             pii = COALESCE($5, pii), updated_at = $6 WHERE organization_id = $1 AND key = $2 RETURNING *",
-        )
-        .bind(organization.to_string())
-        .bind(key.as_str())
-        .bind(patch.label)
-        .bind(patch.field_type.map(|t| t.as_str()))
-        .bind(patch.pii.map(i64::from))
-        .bind(to_millis(at))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?
-        .ok_or(StoreError::NotFound)?;
-        decode::field_definition(&Cols(&row))
-    }
-
-    async fn get_contact(
-        &self,
-        organization: OrgId,
-        id: ContactId,
-    ) -> Result<Option<Contact>, StoreError> {
-        self.reads
-            .run(move |c| hot_reads::contact_by_id(c, organization, id))
-            .await
-    }
-
-    async fn list_contacts(
-        &self,
-        organization: OrgId,
-        filter: &ContactFilter,
-        page: PageRequest,
-    ) -> Result<Page<Contact>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            contact_columns!(),
-            " FROM organizations o JOIN contacts c ON c.organization_seq = o.seq \
+impl ContactsEngine for Sqlite {
+    const LIST_CONTACTS: &'static str = concat!(
+        "SELECT ",
+        contact_columns!(),
+        " FROM organizations o JOIN contacts c ON c.organization_seq = o.seq \
              WHERE o.id = $1 AND ($2 IS NULL OR c.id > $2) \
              AND ($3 IS NULL OR c.customer_id = $3) \
              AND ($4 IS NULL OR c.seq IN (SELECT contact_seq FROM contact_addresses a WHERE a.address = $4 AND a.organization_seq = o.seq)) \
              AND NOT EXISTS (SELECT 1 FROM json_each($5) f \
                  WHERE json_extract(c.fields, '$.' || (f.value ->> '$[0]')) IS NOT (f.value ->> '$[1]')) \
              ORDER BY c.id LIMIT $6",
-        ))
-        .bind(organization.to_string())
-        .bind(page.after.as_deref())
-        .bind(filter.customer_id.as_deref())
-        .bind(filter.address.as_deref())
-        .bind(filters_json(filter))
-        .bind(page.fetch_limit())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(map_err)?;
-        let addresses = addresses_of(&mut conn, &rows).await?;
-        let cols: Vec<Cols<'_>> = rows.iter().map(Cols).collect();
-        let items = decode::contacts_with_addresses(&cols, addresses)?;
-        Ok(page.finish(items, |c| c.id.to_string()))
-    }
+    );
 
-    async fn count_contacts(
-        &self,
-        organization: OrgId,
-        filter: &ContactFilter,
-    ) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM organizations o JOIN contacts c ON c.organization_seq = o.seq \
+    const COUNT_CONTACTS: &'static str = "SELECT COUNT(*) FROM organizations o JOIN contacts c ON c.organization_seq = o.seq \
              WHERE o.id = $1 AND ($2 IS NULL OR c.customer_id = $2) \
              AND ($3 IS NULL OR c.seq IN (SELECT contact_seq FROM contact_addresses a WHERE a.address = $3 AND a.organization_seq = o.seq)) \
              AND NOT EXISTS (SELECT 1 FROM json_each($4) f \
-                 WHERE json_extract(c.fields, '$.' || (f.value ->> '$[0]')) IS NOT (f.value ->> '$[1]'))",
-        )
-        .bind(organization.to_string())
-        .bind(filter.customer_id.as_deref())
-        .bind(filter.address.as_deref())
-        .bind(filters_json(filter))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+                 WHERE json_extract(c.fields, '$.' || (f.value ->> '$[0]')) IS NOT (f.value ->> '$[1]'))";
+
+    async fn addresses_of(
+        conn: &mut SqliteConnection,
+        rows: &[SqliteRow],
+    ) -> Result<Vec<(ContactId, ChannelAddress)>, StoreError> {
+        addresses_of(conn, rows).await
+    }
+
+    async fn get_contact(
+        store: &SqliteStore,
+        organization: OrgId,
+        id: ContactId,
+    ) -> Result<Option<Contact>, StoreError> {
+        store
+            .engine()
+            .reads
+            .run(move |c| hot_reads::contact_by_id(c, organization, id))
+            .await
     }
 
     async fn update_contact(
-        &self,
+        store: &SqliteStore,
         organization: OrgId,
         id: ContactId,
         update: ContactUpdate,
         at: DateTime<Utc>,
     ) -> Result<Contact, StoreError> {
-        let mut tx = self
-            .pool
+        let mut tx = store
+            .pool()
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
@@ -263,14 +164,14 @@ impl ContactStore for SqliteStore {
     }
 
     async fn create_contact(
-        &self,
+        store: &SqliteStore,
         organization: OrgId,
         id: ContactId,
         update: ContactUpdate,
         at: DateTime<Utc>,
     ) -> Result<Contact, StoreError> {
-        let mut tx = self
-            .pool
+        let mut tx = store
+            .pool()
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
@@ -294,7 +195,7 @@ impl ContactStore for SqliteStore {
     }
 
     async fn contact_for_address(
-        &self,
+        store: &SqliteStore,
         organization: OrgId,
         address: &ChannelAddress,
         at: DateTime<Utc>,
@@ -302,7 +203,8 @@ impl ContactStore for SqliteStore {
         // Most messages come from known addresses: the reader connection finds them in
         // one round trip, without taking the write lock.
         let wanted = address.clone();
-        if let Some(found) = self
+        if let Some(found) = store
+            .engine()
             .reads
             .run(move |c| hot_reads::held_contact(c, organization, &wanted))
             .await?
@@ -310,8 +212,8 @@ impl ContactStore for SqliteStore {
             return Ok((found, false));
         }
         // Under the write lock, the lookup and the insert cannot race another caller.
-        let mut tx = self
-            .pool
+        let mut tx = store
+            .pool()
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
@@ -371,9 +273,13 @@ impl ContactStore for SqliteStore {
         Ok((contact, created))
     }
 
-    async fn delete_contact(&self, organization: OrgId, id: ContactId) -> Result<(), StoreError> {
-        let mut tx = self
-            .pool
+    async fn delete_contact(
+        store: &SqliteStore,
+        organization: OrgId,
+        id: ContactId,
+    ) -> Result<(), StoreError> {
+        let mut tx = store
+            .pool()
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
@@ -393,50 +299,15 @@ impl ContactStore for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn add_suppression(&self, s: Suppression) -> Result<(), StoreError> {
-        sqlx::query(parley_store::sql::INSERT_SUPPRESSION)
-            .bind(s.organization_id.to_string())
-            .bind(s.channel_kind.as_str())
-            .bind(&s.address_hash)
-            .bind(&s.reason)
-            .bind(to_millis(s.created_at))
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn list_suppressions(
-        &self,
-        organization: OrgId,
-        channel_kind: Option<ChannelKind>,
-        page: PageRequest,
-    ) -> Result<Page<Suppression>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM suppressions WHERE organization_id = $1 AND ($2 IS NULL OR channel_kind = $2) \
-             AND ($3 IS NULL OR address_hash > $3) ORDER BY address_hash LIMIT $4",
-        )
-        .bind(organization.to_string())
-        .bind(channel_kind.map(ChannelKind::as_str))
-        .bind(page.after.as_deref())
-        .bind(page.fetch_limit())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        let items = rows
-            .iter()
-            .map(|r| decode::suppression(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.finish(items, |s| s.address_hash.clone()))
-    }
-
     async fn suppressed_among(
-        &self,
+        store: &SqliteStore,
         organization: OrgId,
         channel_kind: ChannelKind,
         address_hashes: Vec<String>,
     ) -> Result<Vec<String>, StoreError> {
-        self.reads
+        store
+            .engine()
+            .reads
             .run(move |c| {
                 hot_reads::suppressed_among(c, organization, channel_kind, &address_hashes)
             })
@@ -444,13 +315,15 @@ impl ContactStore for SqliteStore {
     }
 
     async fn find_suppression(
-        &self,
+        store: &SqliteStore,
         organization: OrgId,
         channel_kind: ChannelKind,
         address_hash: &str,
     ) -> Result<Option<Suppression>, StoreError> {
         let hash = address_hash.to_owned();
-        self.reads
+        store
+            .engine()
+            .reads
             .run(move |c| hot_reads::find_suppression(c, organization, channel_kind, &hash))
             .await
     }

@@ -8,15 +8,16 @@
 use chrono::{DateTime, Utc};
 use parley_domain::{Conversation, Message, NewEvent, from_millis, to_millis};
 use parley_store::decode;
-use parley_store::sql;
 use parley_store::{
-    ConversationFilter, ConversationStore, Decide, DecideMessage, MessageKey, NewJob, Page,
-    PageRequest, StoreError, SuppressionChange, TurnTarget, TurnWritten,
+    Decide, DecideMessage, MessageKey, NewJob, StoreError, SuppressionChange, TurnTarget,
+    TurnWritten,
 };
+use parley_store_sql::sql;
 use rusqlite::{Connection, ToSql};
 
-use crate::SqliteStore;
-use crate::rows::{Cols, map_err, numbered_sql, one, sql_err};
+use crate::rows::{numbered_sql, one, sql_err};
+use crate::{Sqlite, SqliteStore};
+use parley_store_sql::ConversationsEngine;
 
 numbered_sql! {
     OPEN_CONVERSATION = sql::OPEN_CONVERSATION;
@@ -397,23 +398,26 @@ fn change_messages(
 }
 
 #[async_trait::async_trait]
-impl ConversationStore for SqliteStore {
+impl ConversationsEngine for Sqlite {
     async fn take_turn(
-        &self,
+        store: &SqliteStore,
         target: TurnTarget,
         decide: Decide,
     ) -> Result<Option<TurnWritten>, StoreError> {
-        self.direct
+        store
+            .engine()
+            .direct
             .run_grouped(move |c| take_turn(c, target, decide))
             .await
     }
 
     async fn change_message(
-        &self,
+        store: &SqliteStore,
         key: MessageKey,
         decide: DecideMessage,
     ) -> Result<Option<Message>, StoreError> {
-        let mut changed = self
+        let mut changed = store
+            .engine()
             .direct
             .run_grouped(move |c| change_messages(c, vec![(key, decide)]))
             .await?;
@@ -421,38 +425,26 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn change_messages(
-        &self,
+        store: &SqliteStore,
         changes: Vec<(MessageKey, DecideMessage)>,
     ) -> Result<Vec<Option<Message>>, StoreError> {
-        self.direct
+        store
+            .engine()
+            .direct
             .run_grouped(move |c| change_messages(c, changes))
             .await
     }
 
-    async fn find_message(&self, key: &MessageKey) -> Result<Option<Message>, StoreError> {
-        let query = match key {
-            MessageKey::Id { organization, id } => sqlx::query(sql::FIND_MESSAGE)
-                .bind(id.to_string())
-                .bind(organization.to_string()),
-            MessageKey::Provider {
-                channel,
-                provider_message_id,
-            } => sqlx::query(sql::FIND_PROVIDER_MESSAGE)
-                .bind(channel.to_string())
-                .bind(provider_message_id.as_str()),
-        };
-        let row = query.fetch_optional(&self.pool).await.map_err(map_err)?;
-        row.as_ref().map(|r| decode::message(&Cols(r))).transpose()
-    }
-
     async fn get_conversation(
-        &self,
+        store: &SqliteStore,
         organization: parley_domain::OrgId,
         id: parley_domain::ConversationId,
     ) -> Result<Option<Conversation>, StoreError> {
         // On the reader connection: the runtime reads a conversation before most of its
         // turns (timers, fetches, people's actions).
-        self.reads
+        store
+            .engine()
+            .reads
             .run(move |c| {
                 one(
                     c,
@@ -463,164 +455,4 @@ impl ConversationStore for SqliteStore {
             })
             .await
     }
-
-    async fn add_note(&self, note: parley_domain::Note) -> Result<parley_domain::Note, StoreError> {
-        let row = sqlx::query(sql::INSERT_NOTE)
-            .bind(note.id.to_string())
-            .bind(note.organization_id.to_string())
-            .bind(note.conversation_id.to_string())
-            .bind(&note.author)
-            .bind(&note.body)
-            .bind(to_millis(note.created_at))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?
-            .ok_or(StoreError::NotFound)?;
-        decode::note(&Cols(&row))
-    }
-
-    async fn list_notes(
-        &self,
-        organization: parley_domain::OrgId,
-        conversation: parley_domain::ConversationId,
-    ) -> Result<Vec<parley_domain::Note>, StoreError> {
-        let rows = sqlx::query(sql::LIST_NOTES)
-            .bind(organization.to_string())
-            .bind(conversation.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        rows.iter().map(|r| decode::note(&Cols(r))).collect()
-    }
-
-    async fn list_conversations(
-        &self,
-        organization: parley_domain::OrgId,
-        filter: &ConversationFilter,
-        page: PageRequest,
-    ) -> Result<Page<Conversation>, StoreError> {
-        let rows = self
-            .conversation_rows(sql::ListKind::List, organization, filter, &page)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::conversation(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.finish(items, |c| c.id.to_string()))
-    }
-
-    async fn count_conversations(
-        &self,
-        organization: parley_domain::OrgId,
-        filter: &ConversationFilter,
-    ) -> Result<u64, StoreError> {
-        use sqlx::Row;
-        let row = bound(&LISTS.statement(
-            sql::ListKind::Count,
-            &organization.to_string(),
-            filter,
-            None,
-            0,
-        ))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_err)?;
-        let count: i64 = row.try_get(0).map_err(map_err)?;
-        Ok(u64::try_from(count).unwrap_or(0))
-    }
-
-    async fn list_conversation_summaries(
-        &self,
-        organization: parley_domain::OrgId,
-        filter: &ConversationFilter,
-        page: PageRequest,
-    ) -> Result<Page<parley_store::ConversationSummary>, StoreError> {
-        let rows = self
-            .conversation_rows(sql::ListKind::Summaries, organization, filter, &page)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::conversation_summary(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.finish(items, |c| c.conversation.id.to_string()))
-    }
-
-    async fn list_messages(
-        &self,
-        organization: parley_domain::OrgId,
-        conversation: parley_domain::ConversationId,
-        page: PageRequest,
-    ) -> Result<Page<Message>, StoreError> {
-        let rows = sqlx::query(sql::LIST_MESSAGES)
-            .bind(organization.to_string())
-            .bind(conversation.to_string())
-            .bind(page.after.as_deref())
-            .bind(page.fetch_limit())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let items = rows
-            .iter()
-            .map(|r| decode::message(&Cols(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page.finish(items, |m| m.id.to_string()))
-    }
-}
-
-impl SqliteStore {
-    /// One page of a conversation list statement (see `sql::ConversationLists`).
-    async fn conversation_rows(
-        &self,
-        kind: sql::ListKind,
-        organization: parley_domain::OrgId,
-        filter: &ConversationFilter,
-        page: &PageRequest,
-    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
-        let statement = LISTS.statement(
-            kind,
-            &organization.to_string(),
-            filter,
-            page.after.as_deref(),
-            page.fetch_limit(),
-        );
-        bound(&statement)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)
-    }
-}
-
-/// The conversation list statements with this engine's way to a contact.
-static LISTS: std::sync::LazyLock<sql::ConversationLists> = std::sync::LazyLock::new(|| {
-    sql::ConversationLists::new(parley_store::sql::ContactJoin {
-        join: "JOIN organizations o ON o.id = c.organization_id \
-               JOIN contacts ct ON ct.organization_seq = o.seq AND ct.id = c.contact_id",
-        address: "(SELECT a.address FROM contact_addresses a WHERE a.contact_seq = ct.seq \
-                  AND a.channel_kind = {kind} ORDER BY a.address LIMIT 1)",
-        fields: "ct.fields",
-        matching: "SELECT s.id FROM contacts s WHERE s.customer_id = {text} \
-             AND s.organization_seq = (SELECT seq FROM organizations WHERE id = {org}) \
-             UNION SELECT s.id FROM contact_addresses a JOIN contacts s ON s.seq = a.contact_seq \
-             WHERE a.address = {address} \
-             AND a.organization_seq = (SELECT seq FROM organizations WHERE id = {org}) \
-             UNION SELECT s.id FROM contacts s WHERE {name} IS NOT NULL \
-             AND s.organization_seq = (SELECT seq FROM organizations WHERE id = {org}) \
-             AND (LOWER(COALESCE(json_extract(s.fields, '$.first_name'), '') || ' ' || \
-                  COALESCE(json_extract(s.fields, '$.last_name'), '')) LIKE {name} ESCAPE '\\' \
-               OR LOWER(json_extract(s.fields, '$.name')) LIKE {name} ESCAPE '\\')",
-    })
-});
-
-/// A built statement with its values bound in order.
-fn bound(
-    statement: &sql::Statement,
-) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.sql.clone()));
-    for value in &statement.binds {
-        query = match value {
-            sql::Bind::Text(text) => query.bind(text.as_str()),
-            sql::Bind::Int(n) => query.bind(*n),
-        };
-    }
-    query
 }

@@ -9,17 +9,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use parley_domain::{JobId, to_millis};
 use parley_store::decode;
-use parley_store::sql;
-use parley_store::{
-    CanaryRecord, ClaimedJob, Enqueued, JobEffects, JobLease, JobQueue, JobRecord, NewJob,
-    QueueStats, StoreError,
-};
+use parley_store::{ClaimedJob, Enqueued, JobEffects, JobLease, NewJob, StoreError};
+use parley_store_sql::sql;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
-use sqlx::Row;
 
-use crate::SqliteStore;
 use crate::conversations::write_effects;
-use crate::rows::{Cols, RCols, map_err, numbered_sql, sql_err};
+use crate::rows::{RCols, numbered_sql, sql_err};
+use crate::{Sqlite, SqliteStore};
+use parley_store_sql::JobsEngine;
 
 numbered_sql! {
     INSERT_JOB = sql::INSERT_JOB;
@@ -153,9 +150,11 @@ fn lease_lost(rows: u64) -> Result<(), StoreError> {
 }
 
 #[async_trait::async_trait]
-impl JobQueue for SqliteStore {
-    async fn enqueue_job(&self, job: NewJob) -> Result<Enqueued, StoreError> {
-        self.direct
+impl JobsEngine for Sqlite {
+    async fn enqueue_job(store: &SqliteStore, job: NewJob) -> Result<Enqueued, StoreError> {
+        store
+            .engine()
+            .direct
             .run(move |conn| {
                 let tx = immediate(conn)?;
                 let enqueued = insert_job(&tx, &job)?;
@@ -166,7 +165,7 @@ impl JobQueue for SqliteStore {
     }
 
     async fn claim_jobs(
-        &self,
+        store: &SqliteStore,
         queue: &str,
         now: DateTime<Utc>,
         lease: Duration,
@@ -177,7 +176,8 @@ impl JobQueue for SqliteStore {
         // Most claims find nothing (a poll, or a wake-up for another queue): the reader
         // connection says so without a write transaction on the writer's thread.
         let asked = queue.clone();
-        let due = self
+        let due = store
+            .engine()
             .reads
             .run(move |conn| {
                 crate::rows::one(conn, &ANY_DUE, &[&asked, &to_millis(now)], |_| Ok(()))
@@ -186,7 +186,8 @@ impl JobQueue for SqliteStore {
         if due.is_none() {
             return Ok(Vec::new());
         }
-        let mut jobs = self
+        let mut jobs = store
+            .engine()
             .direct
             .run(move |conn| claim(conn, &queue, now, lease_end, limit))
             .await?;
@@ -195,25 +196,29 @@ impl JobQueue for SqliteStore {
     }
 
     async fn complete_job(
-        &self,
+        store: &SqliteStore,
         lease: JobLease,
         now: DateTime<Utc>,
         effects: JobEffects,
     ) -> Result<(), StoreError> {
-        self.direct
+        store
+            .engine()
+            .direct
             .run(move |conn| complete(conn, lease, now, &effects))
             .await
     }
 
     async fn fail_job(
-        &self,
+        store: &SqliteStore,
         lease: JobLease,
         now: DateTime<Utc>,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
         let error = error.to_owned();
-        self.direct
+        store
+            .engine()
+            .direct
             .run(move |conn| {
                 let rows = conn
                     .prepare_cached(&FAIL)
@@ -232,11 +237,13 @@ impl JobQueue for SqliteStore {
     }
 
     async fn extend_job_lease(
-        &self,
+        store: &SqliteStore,
         lease: JobLease,
         until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.direct
+        store
+            .engine()
+            .direct
             .run(move |conn| {
                 let rows = conn
                     .prepare_cached(&EXTEND)
@@ -252,9 +259,14 @@ impl JobQueue for SqliteStore {
             .await
     }
 
-    async fn first_in_lane(&self, queue: &str, lane: &str) -> Result<Option<JobId>, StoreError> {
+    async fn first_in_lane(
+        store: &SqliteStore,
+        queue: &str,
+        lane: &str,
+    ) -> Result<Option<JobId>, StoreError> {
         let (queue, lane) = (queue.to_owned(), lane.to_owned());
-        let first = self
+        let first = store
+            .engine()
             .reads
             .run(move |conn| {
                 crate::rows::one(conn, &FIRST_IN_LANE, &[&queue, &lane], |r| {
@@ -263,63 +275,5 @@ impl JobQueue for SqliteStore {
             })
             .await?;
         Ok(first)
-    }
-
-    async fn get_job(&self, id: JobId) -> Result<JobRecord, StoreError> {
-        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?
-            .ok_or(StoreError::NotFound)?;
-        decode::job_record(&Cols(&row))
-    }
-
-    async fn job_stats(&self) -> Result<Vec<QueueStats>, StoreError> {
-        let rows = sqlx::query(sql::JOB_STATS)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let cols: Vec<Cols<'_>> = rows.iter().map(Cols).collect();
-        decode::queue_stats(&cols)
-    }
-
-    async fn purge_finished_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1")
-                .bind(to_millis(before))
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?;
-        Ok(done.rows_affected())
-    }
-
-    async fn record_canary(&self, key: &str, at: DateTime<Utc>) -> Result<u32, StoreError> {
-        let runs: i64 = sqlx::query_scalar(
-            "INSERT INTO job_canaries (key, runs, first_at, last_at) VALUES ($1, 1, $2, $2) \
-             ON CONFLICT (key) DO UPDATE SET runs = job_canaries.runs + 1, last_at = excluded.last_at RETURNING runs",
-        )
-        .bind(key)
-        .bind(to_millis(at))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(u32::try_from(runs).unwrap_or(u32::MAX))
-    }
-
-    async fn list_canaries(&self) -> Result<Vec<CanaryRecord>, StoreError> {
-        let rows = sqlx::query("SELECT key, runs FROM job_canaries ORDER BY key")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        rows.iter()
-            .map(|r| {
-                let runs: i64 = r.try_get("runs").map_err(map_err)?;
-                Ok(CanaryRecord {
-                    key: r.try_get("key").map_err(map_err)?,
-                    runs: u32::try_from(runs).unwrap_or(u32::MAX),
-                })
-            })
-            .collect()
     }
 }

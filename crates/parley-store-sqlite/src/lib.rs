@@ -1,29 +1,19 @@
 #![doc = include_str!("../README.md")]
 
-mod api_keys;
 mod audit;
 mod campaigns;
-mod channels;
 mod connect;
 mod contacts;
 mod conversations;
 mod direct;
-mod flows;
-mod idempotency;
 mod imports;
-mod inboxes;
-mod invitations;
 mod jobs;
-mod migrations;
-mod organizations;
-mod outbox;
-mod outcomes;
-mod reads;
 mod rows;
-mod sessions;
-mod users;
 mod webhooks;
 
-pub use connect::SqliteStore;
+pub use connect::Sqlite;
 pub use imports::WRITER_CACHE_KIB;
-pub use migrations::MIGRATION_NAMES;
+
+/// Every port on one SQLite database file: the statements both engines share run in
+/// `parley-store-sql`, the rest through [`Sqlite`].
+pub type SqliteStore = parley_store_sql::SqlStore<Sqlite>;

@@ -21,7 +21,6 @@ mod page;
 mod reads;
 mod sealed;
 mod sessions;
-pub mod sql;
 mod users;
 mod webhooks;
 
@@ -78,8 +77,8 @@ pub struct WorkCounts {
 }
 
 impl WorkCounts {
-    /// The counts from the engine's two count queries (see `sql::COUNT_PENDING_DELIVERIES`
-    /// and `sql::COUNT_RECIPIENTS_BY_STATE`).
+    /// The counts from the engine's two count queries: deliveries pending, and recipients
+    /// per state.
     #[must_use]
     pub fn from_counts(pending_deliveries: i64, recipients: Vec<(String, i64)>) -> Self {
         let count = |n: i64| u64::try_from(n).unwrap_or_default();
@@ -105,17 +104,6 @@ pub enum Archivable {
 }
 
 impl Archivable {
-    /// The statement that archives or restores it (`$1` id, `$2` organization, `$3` the
-    /// time or null).
-    #[must_use]
-    pub fn statement(self) -> &'static str {
-        match self {
-            Archivable::Flow(_) => sql::ARCHIVE_FLOW,
-            Archivable::Channel(_) => sql::ARCHIVE_CHANNEL,
-            Archivable::Campaign(_) => sql::ARCHIVE_CAMPAIGN,
-        }
-    }
-
     /// Its id as stored.
     #[must_use]
     pub fn id(self) -> String {

@@ -5,10 +5,11 @@
 
 use chrono::{DateTime, Utc};
 use parley_domain::{CampaignId, Grant, Pace, to_millis};
-use parley_store::{Share, StoreError, sql};
+use parley_store::{Share, StoreError};
 use rusqlite::{Connection, params};
 
 use crate::rows::{numbered_sql, sql_err};
+use parley_store_sql::sql;
 
 numbered_sql! {
     HOLD_CAMPAIGN = sql::HOLD_CAMPAIGN;

@@ -10,10 +10,11 @@ use chrono::{DateTime, Utc};
 use parley_domain::{
     Campaign, CampaignId, ChannelAddress, ChannelKind, Contact, OrgId, Recipient, to_millis,
 };
-use parley_store::{AudienceSlice, Settle, Share, StoreError, decode, sql};
+use parley_store::{AudienceSlice, Settle, Share, StoreError, decode};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::rows::{RCols, numbered_sql, one, sql_err};
+use parley_store_sql::sql;
 
 numbered_sql! {
     FIND_CAMPAIGN = sql::FIND_CAMPAIGN;

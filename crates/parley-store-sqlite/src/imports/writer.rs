@@ -517,7 +517,7 @@ fn apply(
 }
 
 crate::rows::numbered_sql! {
-    INSERT_FIELD_IF_MISSING = parley_store::sql::INSERT_FIELD_IF_MISSING;
+    INSERT_FIELD_IF_MISSING = parley_store_sql::sql::INSERT_FIELD_IF_MISSING;
 }
 
 /// Creates the batch's new field definitions that do not exist yet.
