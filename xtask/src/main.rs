@@ -3,6 +3,7 @@
 //! `cargo xtask test`: the README's test command (see `test.rs`).
 
 mod layers;
+mod modules;
 mod test;
 
 use std::collections::BTreeSet;
@@ -53,12 +54,14 @@ type Check = fn(&Path) -> anyhow::Result<Vec<String>>;
 fn check() -> anyhow::Result<()> {
     let root = root();
     let mut failures = Vec::new();
-    let checks: [(&str, Check); 5] = [
+    let checks: [(&str, Check); 7] = [
         ("layering", layers::check),
         ("file sizes", file_sizes),
         ("migration parity", migration_parity),
         ("example config", example_config),
         ("port coverage by the conformance suite", port_coverage),
+        ("no import cycle between a crate's modules", modules::cycles),
+        ("each crate README names its modules", modules::readmes),
     ];
     for (name, run) in checks {
         let problems = run(&root).with_context(|| format!("running the {name} check"))?;

@@ -17,4 +17,5 @@ pub mod runtime;
 pub mod send;
 mod sim;
 mod status;
+pub mod turn;
 pub mod webchat;

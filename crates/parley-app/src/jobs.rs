@@ -98,7 +98,7 @@ impl App {
             .register::<HousekeepingJob>()
             .register::<crate::imports::ImportJob>()
             .register::<crate::webhooks::inbox::SftpInboxJob>()
-            .register::<crate::conversations::send::SendJob>()
+            .register::<crate::conversations::turn::SendJob>()
             .register::<crate::conversations::send::SimReportJob>()
             .register::<crate::conversations::runtime::TimerJob>()
             .register::<crate::conversations::runtime::FetchJob>()

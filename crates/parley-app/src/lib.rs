@@ -89,8 +89,11 @@ pub struct App {
     pub(crate) passwords: Arc<auth::PasswordPool>,
     /// Limits on guessing credentials in this process.
     pub(crate) throttle: Arc<auth::Throttle>,
-    /// The conversation runtime's per-process state (compiled flows, send pacing).
+    /// The conversation runtime's per-process state (compiled flows, settings read
+    /// recently).
     pub(crate) runtime: Arc<conversations::runtime::Runtime>,
+    /// The sender's per-process state: the provider client, pacing, the in-process sender.
+    pub(crate) sender: Arc<conversations::send::Sender>,
     /// The live stream's feed in this process.
     pub(crate) live: Arc<live::Live>,
     /// The web chat's sockets in this process, by channel and contact.
@@ -123,6 +126,9 @@ impl App {
             throttle: Arc::new(auth::Throttle::new(settings.throttle)),
             webhook_client: settings.webhooks.client(settings.allow_private_targets)?,
             runtime: Arc::default(),
+            sender: Arc::new(conversations::send::Sender::new(
+                settings.allow_private_targets,
+            )?),
             webchat: Arc::new(conversations::webchat::Hub::new(live.clone())),
             dispatch: Arc::default(),
             campaign_counts: Arc::default(),

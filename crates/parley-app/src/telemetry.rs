@@ -217,7 +217,7 @@ impl App {
                 #[allow(clippy::cast_precision_loss)]
                 metrics::gauge!("parley_jobs_oldest_waiting_seconds", "queue" => queue)
                     .set(waited as f64 / 1000.0);
-                if q.queue == <crate::conversations::send::SendJob as parley_jobs::Job>::QUEUE {
+                if q.queue == <crate::conversations::turn::SendJob as parley_jobs::Job>::QUEUE {
                     sends = q.pending + q.running;
                 }
             }

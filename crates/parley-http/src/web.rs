@@ -45,11 +45,11 @@ mod campaigns;
 mod channels;
 mod contact;
 mod contacts;
+mod counter;
 mod custom_values;
 mod deliveries;
 mod desk;
 mod fields;
-mod flow_step;
 mod flow_trial;
 mod flows;
 mod frame;
@@ -72,7 +72,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-pub(crate) use pages::CSP;
+pub(crate) use assets::CSP;
 
 use crate::AppState;
 
@@ -144,7 +144,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/{org}/flows/{id}/check", post(flows::check))
         .route("/app/{org}/flows/{id}/try", post(flow_trial::trial))
         .route("/app/{org}/flows/{id}/script", post(flow_trial::script))
-        .route("/app/{org}/flows/{id}/step", post(flow_step::step))
+        .route("/app/{org}/flows/{id}/step", post(flows::step::step))
         .route(
             "/app/{org}/flows/{id}/versions/{version}",
             get(flows::version),

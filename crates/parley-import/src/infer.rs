@@ -16,12 +16,10 @@
 //! The sample is the first [`SAMPLE_ROWS`] rows: a value past it that does not read as
 //! the column's type is refused with its reason, as with any defined field.
 
-use std::fmt::Write as _;
-
 use parley_domain::{FieldKey, FieldType};
 
-use crate::limits::{Count, shorten};
-use crate::source::{CellRef, Row};
+use crate::limits::Count;
+use crate::source::CellRef;
 use crate::values::{
     ValueContext, cell_text, parse_bool, parse_date, parse_datetime, parse_email, parse_money,
     parse_number, parse_postcode, parse_url,
@@ -31,8 +29,6 @@ use crate::values::{
 pub const SAMPLE_ROWS: usize = 1000;
 /// Most characters of a field's label (as the fields API allows).
 const LABEL_CHARS: usize = 100;
-/// New fields listed in the import's warning before "… and N more".
-const LISTED_FIELDS: usize = 10;
 
 /// A field an import creates for a column it does not know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +175,7 @@ pub fn personal_by_name(key: &str) -> bool {
 }
 
 /// Types whose values are personal data whatever the header says.
-fn personal_type(t: FieldType) -> bool {
+pub(crate) fn personal_type(t: FieldType) -> bool {
     matches!(t, FieldType::Email | FieldType::Phone | FieldType::Postcode)
 }
 
@@ -393,61 +389,6 @@ fn reads_as(t: FieldType, cell: CellRef<'_>, ctx: &mut ValueContext) -> bool {
         FieldType::Postcode => parse_postcode(cell, ctx.country).is_ok(),
         FieldType::Text => true,
     }
-}
-
-/// Types each new field of a plan from the sampled rows: sets its column's type and the
-/// field's, marks it `pii` by name or type, and adds a warning listing the new fields
-/// (and any column left as text although it looked like dates).
-pub fn type_new_fields(plan: &mut crate::ImportPlan, sample: &[&Row], ctx: &mut ValueContext) {
-    if plan.new_fields.is_empty() {
-        return;
-    }
-    let mut notes = Vec::new();
-    for (index, column) in plan.columns.iter_mut().enumerate() {
-        let crate::Target::Field { key, field_type } = &mut column.target else {
-            continue;
-        };
-        let Some(field) = plan.new_fields.iter_mut().find(|f| f.key == *key) else {
-            continue;
-        };
-        let cells: Vec<CellRef<'_>> = sample
-            .iter()
-            .map(|row| row.cell(index))
-            .filter(|c| !c.is_empty())
-            .collect();
-        let inferred = infer_column(key.as_str(), &cells, ctx);
-        *field_type = inferred.field_type;
-        field.field_type = inferred.field_type;
-        field.pii = field.pii || personal_type(inferred.field_type);
-        if let Some(note) = inferred.note {
-            notes.push(format!("column `{}`: {note}", shorten(&column.header, 40)));
-        }
-    }
-    plan.warnings.push(new_fields_warning(&plan.new_fields));
-    plan.warnings.extend(notes);
-}
-
-/// "new fields: date_of_birth (date, personal data), balance (money) … and 3 more".
-fn new_fields_warning(fields: &[NewField]) -> String {
-    let mut text = String::from("new fields from this file's columns: ");
-    for (i, f) in fields.iter().take(LISTED_FIELDS).enumerate() {
-        if i > 0 {
-            text.push_str(", ");
-        }
-        let _ = write!(text, "{} ({}", f.key.as_str(), f.field_type.as_str());
-        if f.pii {
-            text.push_str(", personal data");
-        }
-        text.push(')');
-    }
-    if fields.len() > LISTED_FIELDS {
-        let _ = write!(
-            text,
-            " … and {} more",
-            Count((fields.len() - LISTED_FIELDS) as u64)
-        );
-    }
-    text
 }
 
 #[cfg(test)]

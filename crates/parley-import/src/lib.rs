@@ -23,11 +23,12 @@ use std::sync::atomic::AtomicU64;
 
 use parley_domain::ImportFormat;
 
-pub use infer::{NewField, type_new_fields};
+pub use infer::NewField;
 pub use limits::{
     Bytes, Count, EXCEL_MAX_CELL_CHARS, EXCEL_MAX_CELL_FORMATS, EXCEL_MAX_COLUMNS, SheetLimits,
 };
 pub use pipeline::{Batch, ImportConsumer, PipelineError, PipelineOptions};
+pub use plan::type_new_fields;
 pub use plan::{ImportPlan, PlanError, Target, normalise_header, plan};
 pub use preview::{Preview, PreviewCell, PreviewRow, preview};
 pub use source::{CellRef, OwnedCell, Place, ReadError, ReadOutcome, Row, RowSink};

@@ -10,8 +10,10 @@ use parley_domain::{
     ChannelKind, FieldDefinition, FieldKey, FieldType, ImportOptions, MAX_FIELD_KEY_LEN,
 };
 
-use crate::infer::NewField;
+use crate::infer::{NewField, infer_column, personal_type};
 use crate::limits::{Count, shorten};
+use crate::source::{CellRef, Row};
+use crate::values::ValueContext;
 
 /// Headers an error lists before "… and N more".
 const LISTED_HEADERS: usize = 10;
@@ -70,7 +72,7 @@ pub struct ImportPlan {
     /// The channel the addresses belong to.
     pub channel: ChannelKind,
     /// Fields to create with the first imported row: `text` as planned, typed from the
-    /// file's first rows by [`crate::infer::type_new_fields`].
+    /// file's first rows by [`type_new_fields`].
     pub new_fields: Vec<NewField>,
     /// Things worth telling the operator.
     pub warnings: Vec<String>,
@@ -349,6 +351,64 @@ fn key_target(key: &str, known: &[FieldDefinition]) -> Option<Target> {
         .find(|d| d.key == key)
         .map_or(FieldType::Text, |d| d.field_type);
     Some(Target::Field { key, field_type })
+}
+
+/// New fields listed in the import's warning before "… and N more".
+const LISTED_FIELDS: usize = 10;
+
+/// Types each new field of a plan from the sampled rows: sets its column's type and the
+/// field's, marks it `pii` by name or type, and adds a warning listing the new fields
+/// (and any column left as text although it looked like dates).
+pub fn type_new_fields(plan: &mut ImportPlan, sample: &[&Row], ctx: &mut ValueContext) {
+    if plan.new_fields.is_empty() {
+        return;
+    }
+    let mut notes = Vec::new();
+    for (index, column) in plan.columns.iter_mut().enumerate() {
+        let Target::Field { key, field_type } = &mut column.target else {
+            continue;
+        };
+        let Some(field) = plan.new_fields.iter_mut().find(|f| f.key == *key) else {
+            continue;
+        };
+        let cells: Vec<CellRef<'_>> = sample
+            .iter()
+            .map(|row| row.cell(index))
+            .filter(|c| !c.is_empty())
+            .collect();
+        let inferred = infer_column(key.as_str(), &cells, ctx);
+        *field_type = inferred.field_type;
+        field.field_type = inferred.field_type;
+        field.pii = field.pii || personal_type(inferred.field_type);
+        if let Some(note) = inferred.note {
+            notes.push(format!("column `{}`: {note}", shorten(&column.header, 40)));
+        }
+    }
+    plan.warnings.push(new_fields_warning(&plan.new_fields));
+    plan.warnings.extend(notes);
+}
+
+/// "new fields: date_of_birth (date, personal data), balance (money) … and 3 more".
+fn new_fields_warning(fields: &[NewField]) -> String {
+    let mut text = String::from("new fields from this file's columns: ");
+    for (i, f) in fields.iter().take(LISTED_FIELDS).enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        let _ = write!(text, "{} ({}", f.key.as_str(), f.field_type.as_str());
+        if f.pii {
+            text.push_str(", personal data");
+        }
+        text.push(')');
+    }
+    if fields.len() > LISTED_FIELDS {
+        let _ = write!(
+            text,
+            " … and {} more",
+            Count((fields.len() - LISTED_FIELDS) as u64)
+        );
+    }
+    text
 }
 
 #[cfg(test)]

@@ -11,8 +11,6 @@ use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::query::Query;
 use sqlx::{Database, Pool, Row};
 
-use crate::migrations::Step;
-
 /// A statement with its values bound so far.
 pub type Statement<D> = Query<'static, D, <D as Database>::Arguments>;
 
@@ -50,8 +48,8 @@ pub trait Dialect: Database {
     fn text_at(row: &Self::Row, index: usize) -> Result<Option<String>, sqlx::Error>;
     /// The integer in column `index`.
     fn int_at(row: &Self::Row, index: usize) -> Result<Option<i64>, sqlx::Error>;
-    /// A migration step's SQL in this dialect.
-    fn migration_sql(step: &Step) -> &'static str;
+    /// Of a text written in both dialects, this one's (a migration step's SQL).
+    fn pick(sqlite: &'static str, postgres: &'static str) -> &'static str;
     /// Applies `migrator`'s pending steps on `pool`.
     fn migrate(
         pool: &Pool<Self>,
@@ -60,7 +58,7 @@ pub trait Dialect: Database {
 }
 
 macro_rules! dialect {
-    ($db:ty, $files:ident) => {
+    ($db:ty, $which:literal) => {
         impl Dialect for $db {
             fn bind_text(q: Statement<Self>, value: Option<&str>) -> Statement<Self> {
                 q.bind(value)
@@ -107,8 +105,8 @@ macro_rules! dialect {
             fn int_at(row: &Self::Row, index: usize) -> Result<Option<i64>, sqlx::Error> {
                 row.try_get(index)
             }
-            fn migration_sql(step: &Step) -> &'static str {
-                step.$files
+            fn pick(sqlite: &'static str, postgres: &'static str) -> &'static str {
+                [sqlite, postgres][$which]
             }
             fn migrate(
                 pool: &Pool<Self>,
@@ -120,5 +118,5 @@ macro_rules! dialect {
     };
 }
 
-dialect!(sqlx::Sqlite, sqlite);
-dialect!(sqlx::Postgres, postgres);
+dialect!(sqlx::Sqlite, 0);
+dialect!(sqlx::Postgres, 1);

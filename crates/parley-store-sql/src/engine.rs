@@ -5,10 +5,30 @@
 //! write lock, the bulk import writers, SQLite's direct connection. Everything else is
 //! written once, on [`SqlStore`](crate::SqlStore).
 
+mod campaigns;
+mod contacts;
+mod conversations;
+mod imports;
+mod jobs;
+mod webhooks;
+
 use parley_store::StoreError;
-use sqlx::Pool;
+use sqlx::{Database, Pool};
+
+pub use campaigns::CampaignsEngine;
+pub use contacts::ContactsEngine;
+pub use conversations::ConversationsEngine;
+pub use imports::ImportsEngine;
+pub use jobs::JobsEngine;
+pub use webhooks::WebhooksEngine;
 
 use crate::dialect::Dialect;
+
+/// A connection of engine `E`'s driver (a pooled connection or a transaction derefs to it).
+pub type Conn<E> = <<E as Engine>::Db as Database>::Connection;
+
+/// A row of engine `E`'s driver.
+pub type SqlRow<E> = <<E as Engine>::Db as Database>::Row;
 
 /// A storage engine: a sqlx driver and the few things Parley does differently on it.
 #[async_trait::async_trait]
@@ -18,12 +38,12 @@ pub trait Engine:
     + Sized
     + std::fmt::Debug
     + 'static
-    + crate::jobs::JobsEngine
-    + crate::webhooks::WebhooksEngine
-    + crate::imports::ImportsEngine
-    + crate::contacts::ContactsEngine
-    + crate::conversations::ConversationsEngine
-    + crate::campaigns::CampaignsEngine
+    + JobsEngine
+    + WebhooksEngine
+    + ImportsEngine
+    + ContactsEngine
+    + ConversationsEngine
+    + CampaignsEngine
 {
     /// The sqlx driver.
     type Db: Dialect;

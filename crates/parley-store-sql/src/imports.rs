@@ -11,29 +11,6 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Other(Box::new(e))
 }
 
-/// The import operations each engine writes its own way (ADR 0003): the bulk writer of
-/// batches, and creating an import with its first chunk.
-#[async_trait::async_trait]
-pub trait ImportsEngine: Sized {
-    /// See the port's `create_import`.
-    async fn create_import(
-        store: &SqlStore<Self>,
-        r: &ImportRecord,
-        created_by: Option<UserId>,
-    ) -> Result<(), StoreError>
-    where
-        Self: Engine;
-
-    /// See the port's `import_writer`.
-    async fn import_writer(
-        store: &SqlStore<Self>,
-        id: ImportId,
-        organization: OrgId,
-    ) -> Result<Box<dyn ImportWriter>, StoreError>
-    where
-        Self: Engine;
-}
-
 #[async_trait::async_trait]
 impl<E: Engine> ImportStore for SqlStore<E> {
     async fn create_import(

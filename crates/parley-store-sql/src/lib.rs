@@ -33,16 +33,13 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 
 pub use audit::insert_audit;
-pub use campaigns::CampaignsEngine;
-pub use contacts::ContactsEngine;
 pub use contacts::filters_json;
-pub use conversations::ConversationsEngine;
-pub use engine::Engine;
-pub use imports::ImportsEngine;
-pub use jobs::JobsEngine;
+pub use engine::{
+    CampaignsEngine, Conn, ContactsEngine, ConversationsEngine, Engine, ImportsEngine, JobsEngine,
+    SqlRow, WebhooksEngine,
+};
 pub use outbox::insert_event;
-pub use query::{Cols, Conn, Param, Sql, SqlRow, query, query_bound, query_built};
-pub use webhooks::WebhooksEngine;
+pub use query::{Cols, Param, Sql, query, query_bound, query_built};
 
 /// A write transaction of engine `E`.
 pub type Tx<E> = Transaction<'static, <E as Engine>::Db>;

@@ -86,7 +86,7 @@ pub fn migrator<D: Dialect>(count: usize) -> Migrator {
                     version,
                     Cow::Borrowed(step.name),
                     MigrationType::Simple,
-                    D::migration_sql(step).into_sql_str(),
+                    D::pick(step.sqlite, step.postgres).into_sql_str(),
                     false,
                 )
             })

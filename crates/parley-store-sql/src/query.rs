@@ -6,16 +6,10 @@
 
 use parley_store::StoreError;
 use parley_store::decode::RowSource;
-use sqlx::{Database, SqlSafeStr};
+use sqlx::SqlSafeStr;
 
 use crate::dialect::{Dialect, Statement};
-use crate::engine::Engine;
-
-/// A connection of engine `E`'s driver (a pooled connection or a transaction derefs to it).
-pub type Conn<E> = <<E as Engine>::Db as Database>::Connection;
-
-/// A row of engine `E`'s driver.
-pub type SqlRow<E> = <<E as Engine>::Db as Database>::Row;
+use crate::engine::{Conn, Engine, SqlRow};
 
 /// A statement of engine `E` with its values bound so far.
 #[must_use = "a statement does nothing until it is fetched or executed"]

@@ -4,23 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use parley_store::StoreError;
 use parley_store_sql::{Engine, sql};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::direct::Direct;
+use crate::direct::{AUTOCHECKPOINT_PAGES, BUSY_TIMEOUT, Direct};
 use crate::rows::map_err;
-
-/// How long a connection waits for another writer before reporting `Unavailable`.
-pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// WAL pages between automatic checkpoints on every connection of the store: 4,000 (16 MiB
-/// of WAL) rather than SQLite's 1,000, a quarter of the checkpoints and their fsyncs under
-/// a steady stream of small writes.
-pub(crate) const AUTOCHECKPOINT_PAGES: u32 = 4000;
 
 /// The SQLite engine: the database file, and the connections Parley opens on it beside
 /// sqlx's pool.

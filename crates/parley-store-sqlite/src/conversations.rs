@@ -6,11 +6,10 @@
 //! Reads use the pool.
 
 use chrono::{DateTime, Utc};
-use parley_domain::{Conversation, Message, NewEvent, from_millis, to_millis};
+use parley_domain::{Conversation, Message, from_millis, to_millis};
 use parley_store::decode;
 use parley_store::{
-    Decide, DecideMessage, MessageKey, NewJob, StoreError, SuppressionChange, TurnTarget,
-    TurnWritten,
+    Decide, DecideMessage, MessageKey, StoreError, SuppressionChange, TurnTarget, TurnWritten,
 };
 use parley_store_sql::sql;
 use rusqlite::{Connection, ToSql};
@@ -19,6 +18,8 @@ use crate::rows::{numbered_sql, one, sql_err};
 use crate::{Sqlite, SqliteStore};
 use parley_store_sql::ConversationsEngine;
 
+use crate::jobs::write_effects;
+
 numbered_sql! {
     OPEN_CONVERSATION = sql::OPEN_CONVERSATION;
     FIND_CONVERSATION = sql::FIND_CONVERSATION;
@@ -26,7 +27,6 @@ numbered_sql! {
     UPDATE_CONVERSATION = &without_returning(sql::UPDATE_CONVERSATION);
     INSERT_MESSAGE = &without_returning(sql::INSERT_MESSAGE);
     UPDATE_MESSAGE = &without_returning(sql::UPDATE_MESSAGE);
-    INSERT_EVENT = sql::INSERT_EVENT;
     FIND_MESSAGE = sql::FIND_MESSAGE;
     FIND_PROVIDER_MESSAGE = sql::FIND_PROVIDER_MESSAGE;
     INSERT_SUPPRESSION = sql::INSERT_SUPPRESSION;
@@ -181,31 +181,6 @@ fn message_params(m: &Message) -> Vec<Box<dyn ToSql>> {
 
 fn refs(params: &[Box<dyn ToSql>]) -> Vec<&dyn ToSql> {
     params.iter().map(AsRef::as_ref).collect()
-}
-
-/// Writes events and jobs inside the caller's transaction.
-pub(crate) fn write_effects(
-    tx: &Connection,
-    events: &[NewEvent],
-    jobs: &[NewJob],
-) -> Result<(), StoreError> {
-    for e in events {
-        tx.prepare_cached(&INSERT_EVENT)
-            .map_err(sql_err)?
-            .execute(rusqlite::params![
-                e.id.to_string(),
-                e.organization_id.to_string(),
-                e.event_type.as_str(),
-                to_millis(e.timestamp),
-                e.data.to_string(),
-                e.conversation_id(),
-            ])
-            .map_err(sql_err)?;
-    }
-    for j in jobs {
-        crate::jobs::insert_job(tx, j)?;
-    }
-    Ok(())
 }
 
 fn insert_message(tx: &Connection, m: &Message) -> Result<Message, StoreError> {

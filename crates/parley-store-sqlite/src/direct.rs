@@ -37,12 +37,20 @@
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, mpsc};
+use std::time::Duration;
 
 use parley_store::StoreError;
 use rusqlite::Connection;
 
-use crate::connect::BUSY_TIMEOUT;
 use crate::rows::sql_err;
+
+/// How long a connection waits for another writer before reporting `Unavailable`.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// WAL pages between automatic checkpoints on every connection of the store: 4,000 (16 MiB
+/// of WAL) rather than SQLite's 1,000, a quarter of the checkpoints and their fsyncs under
+/// a steady stream of small writes.
+pub(crate) const AUTOCHECKPOINT_PAGES: u32 = 4000;
 
 /// Page cache of the direct connection, KiB (as the pool's connections).
 const CACHE_KIB: u32 = 32 * 1024;
@@ -113,8 +121,7 @@ pub(crate) fn open(path: &Path, cache_kib: u32) -> Result<Connection, StoreError
     conn.execute_batch(&format!(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON; \
          PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib}; \
-         PRAGMA wal_autocheckpoint = {};",
-        crate::connect::AUTOCHECKPOINT_PAGES
+         PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES};"
     ))
     .map_err(sql_err)?;
     conn.set_prepared_statement_cache_capacity(32);

@@ -7,19 +7,19 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use parley_domain::{JobId, to_millis};
+use parley_domain::{JobId, NewEvent, to_millis};
 use parley_store::decode;
 use parley_store::{ClaimedJob, Enqueued, JobEffects, JobLease, NewJob, StoreError};
 use parley_store_sql::sql;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::conversations::write_effects;
 use crate::rows::{RCols, numbered_sql, sql_err};
 use crate::{Sqlite, SqliteStore};
 use parley_store_sql::JobsEngine;
 
 numbered_sql! {
     INSERT_JOB = sql::INSERT_JOB;
+    INSERT_EVENT = sql::INSERT_EVENT;
     EXISTING_JOB = "SELECT id FROM jobs WHERE queue = $1 AND dedup_key = $2 \
                     AND state IN ('pending', 'running')";
     CLAIM = &format!(
@@ -276,4 +276,29 @@ impl JobsEngine for Sqlite {
             .await?;
         Ok(first)
     }
+}
+
+/// Writes events and jobs inside the caller's transaction.
+pub(crate) fn write_effects(
+    tx: &Connection,
+    events: &[NewEvent],
+    jobs: &[NewJob],
+) -> Result<(), StoreError> {
+    for e in events {
+        tx.prepare_cached(&INSERT_EVENT)
+            .map_err(sql_err)?
+            .execute(rusqlite::params![
+                e.id.to_string(),
+                e.organization_id.to_string(),
+                e.event_type.as_str(),
+                to_millis(e.timestamp),
+                e.data.to_string(),
+                e.conversation_id(),
+            ])
+            .map_err(sql_err)?;
+    }
+    for j in jobs {
+        insert_job(tx, j)?;
+    }
+    Ok(())
 }

@@ -1,9 +1,14 @@
-//! `parley migrate` and `parley admin …`: installation administration through the store.
+//! `parley migrate` and `parley admin …`: installation administration through the store,
+//! with the `admin` commands' flags.
 
-use crate::cli::{AdminCommand, ApiKeyCommand, JobsCommand, KeyCommand, OrgCommand, UserCommand};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use parley_domain::{OrgId, Role};
+
 use crate::config::Config;
 use crate::wiring;
-use anyhow::Context;
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     let store = wiring::open_store(config, true).await?;
@@ -98,4 +103,106 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     };
     store.close().await;
     result
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API keys.
+    #[command(name = "api-key", subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Background jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// The master key that seals stored secrets.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Re-seal every stored secret under a new master key, in one transaction, and put the
+    /// new key in place (the key file), or say where to set it (a configured key). Stop
+    /// Parley first. API tokens and web chat visitor tokens signed with the old key end;
+    /// credentials, webhook secrets and the opt-out list are kept.
+    Rotate {
+        /// A file holding the new key (32 bytes, base64); a new key is generated otherwise.
+        #[arg(long, value_name = "FILE")]
+        new_key: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization (a root one unless --parent is given).
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Parent organization, to create a sub-organization.
+        #[arg(long, value_name = "ORG")]
+        parent: Option<OrgId>,
+    },
+    /// List every organization, each root followed by its sub-organizations.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Invite a person to an organization with a role and print the one-time link (shown
+    /// once) to pass on: they choose their own name and password there (or, when they
+    /// have an account already, confirm it with its password).
+    Create(UserCreate),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreate {
+    /// The organization.
+    #[arg(long, value_name = "ORG")]
+    pub org: OrgId,
+    /// Sign-in email.
+    #[arg(long)]
+    pub email: String,
+    /// owner, admin, supervisor, agent or viewer.
+    #[arg(long, default_value = "admin")]
+    pub role: Role,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print its id and secret (shown once).
+    Create {
+        /// The organization it acts for.
+        #[arg(long, value_name = "ORG")]
+        org: OrgId,
+        /// A label.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Give the key this role's permissions.
+        #[arg(long, default_value = "admin")]
+        role: Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Enqueue canary jobs, which prove the workers run jobs (see `jobs stats`).
+    Canary {
+        /// How many.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Simulated work per canary, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        work_ms: u64,
+        /// Canary names are <prefix>-<n>; defaults to the current time.
+        #[arg(long)]
+        prefix: Option<String>,
+    },
+    /// Jobs per queue and state, and canary executions.
+    Stats,
 }

@@ -13,6 +13,18 @@
 //! the runs, each measured from its own start). Runs alternate the two
 //! loaders and the medians are reported.
 
+pub(crate) mod campaign;
+pub(crate) mod campaign_page;
+pub(crate) mod conversations;
+pub(crate) mod desk;
+pub(crate) mod flow;
+pub(crate) mod flow_editor;
+pub(crate) mod hostile;
+pub(crate) mod import_page;
+pub(crate) mod serve;
+pub(crate) mod webhooks;
+pub(crate) mod zones;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -635,7 +647,7 @@ pub async fn import(args: ImportBench) -> anyhow::Result<()> {
         println!("  peak RSS during an import:       {rss:>9.0} MB");
     }
     if args.page {
-        crate::bench_import_page::run(&dir, &csv, args.rows, ours).await?;
+        crate::bench::import_page::run(&dir, &csv, args.rows, ours).await?;
     }
     if args.xlsx_rows > 0 {
         let xlsx = dir.join("contacts.xlsx");

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, ensure};
 use clap::Args;
 use parley_app::App;
-use parley_app::conversations::runtime::Inbound;
+use parley_app::conversations::turn::Inbound;
 use parley_domain::{ChannelId, ConversationId, ConversationState, Direction, Message, Provider};
 use parley_store::PageRequest;
 use tokio::io::AsyncBufReadExt;

@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use clap::Args;
 use parley_app::App;
 use parley_app::imports::{ImportRun, RunOutcome};
 use parley_domain::{ImportId, ImportOptions, ImportRecord, OrgId};
 
-use crate::cli::ImportArgs;
 use crate::config::Config;
 use crate::wiring;
 
@@ -151,4 +151,37 @@ pub async fn run(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
             bail!("{} could not be read: {message}", args.file.display())
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// The organization the contacts go into.
+    #[arg(long, value_name = "ORG")]
+    pub org: OrgId,
+    /// COLUMN=FIELD, repeatable; `COLUMN=` ignores the column.
+    #[arg(long, value_name = "COLUMN=FIELD")]
+    pub mapping: Vec<String>,
+    /// The worksheet (the first one otherwise).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// The channel-address column (detected from its name otherwise).
+    #[arg(long, value_name = "COLUMN")]
+    pub address_column: Option<String>,
+    /// Drop unknown columns instead of creating text fields for them.
+    #[arg(long)]
+    pub ignore_unknown: bool,
+    /// Country of local phone numbers (the organization's otherwise).
+    #[arg(long, value_name = "CC")]
+    pub country: Option<parley_domain::CountryCode>,
+    /// Channel of the addresses (sms by default).
+    #[arg(long)]
+    pub channel: Option<parley_domain::ChannelKind>,
+    /// Where to write the rejects report (default: <file>.rejects.csv beside the file).
+    #[arg(long, value_name = "PATH")]
+    pub rejects: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }

@@ -3,17 +3,6 @@
 
 mod admin;
 mod bench;
-mod bench_campaign;
-mod bench_campaign_page;
-mod bench_conversations;
-mod bench_desk;
-mod bench_flow;
-mod bench_flow_editor;
-mod bench_hostile;
-mod bench_import_page;
-mod bench_serve;
-mod bench_webhooks;
-mod bench_zones;
 mod chat_cmd;
 mod cli;
 mod config;

@@ -27,50 +27,14 @@
 
 use parley_domain::{
     ChannelId, ContactId, ConversationId, ConversationState, Note, NoteId, OrgId, Permission,
-    Provider, UserId,
+    Provider,
 };
 
 use super::events::Actor;
-use super::runtime::Handled;
+use super::turn::AgentAction;
+use super::turn::Handled;
 use crate::auth::{Access, Subject};
 use crate::{App, AppError, FieldError};
-
-/// What a person does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AgentAction {
-    /// Send the customer this text through the conversation's channel.
-    Reply {
-        /// The text.
-        text: String,
-    },
-    /// Give the conversation to a person, or take it from whoever has it (`None`).
-    Assign {
-        /// The person.
-        user: Option<UserId>,
-    },
-    /// Move it to a queue, with a note saying why.
-    Move {
-        /// The queue's key.
-        queue: String,
-        /// Why.
-        note: Option<String>,
-    },
-    /// Hand it back to its flow at this step.
-    HandBack {
-        /// The step's name.
-        step: String,
-    },
-    /// Tag an outcome status.
-    SetStatus {
-        /// The status's key.
-        status: String,
-    },
-    /// Close it, with an outcome status when given.
-    Close {
-        /// The status's key.
-        status: Option<String>,
-    },
-}
 
 /// The longest note.
 pub const MAX_NOTE_CHARS: usize = 10_000;

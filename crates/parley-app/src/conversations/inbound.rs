@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use parley_channels::whatsapp::callback as wa;
 use parley_domain::{Channel, MessageStatus, Provider, StatusReport};
 
-use super::runtime::Inbound;
+use super::turn::Inbound;
 use crate::{App, AppError};
 
 impl App {

@@ -30,8 +30,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use parley_domain::{
-    Channel, ChannelAddress, ChannelKind, Contact, Conversation, ConversationId, CountryCode,
-    DateOrder, FlowId, Message, OrgId, Organization, OutcomeStatus,
+    Channel, ChannelAddress, Contact, Conversation, ConversationId, CountryCode, DateOrder, FlowId,
+    OrgId, Organization, OutcomeStatus,
 };
 use parley_flow::{Flow, FlowDocument, Input};
 use parley_import::values::ValueContext;
@@ -51,8 +51,9 @@ use plan::{
     decide_campaign_start, decide_flow_input, decide_inbound,
 };
 
-use super::send::Outgoing;
-use super::send::in_process::Follows;
+use super::turn::Follows;
+use super::turn::Outgoing;
+use super::turn::{Handled, Inbound, address_of, job_error};
 
 /// The outcome status an opt-out closes with (Parley's own, SPEC §5).
 pub const OPTED_OUT: &str = super::outcomes::OPTED_OUT;
@@ -89,11 +90,11 @@ impl<K: std::hash::Hash + Eq + Copy, V: Clone> Recent<K, V> {
     }
 }
 
-/// Per-process runtime state: compiled flows, send pacing, and the send workers' wake-up.
+/// Per-process runtime state: compiled flows, settings read recently, and the job
+/// workers' wake-up (the sender's state is `send::Sender`'s).
 #[derive(Default)]
 pub struct Runtime {
     flows: Mutex<HashMap<(FlowId, u32), Arc<Flow>>>,
-    pub(crate) pacing: Mutex<HashMap<parley_domain::ChannelId, parley_channels::TokenBucket>>,
     /// Address parsers per country and date order (compiling phone patterns is costly).
     parsers: Mutex<HashMap<(CountryCode, DateOrder), ValueContext>>,
     wake: Mutex<Option<Arc<Notify>>>,
@@ -102,40 +103,14 @@ pub struct Runtime {
     organizations: Recent<OrgId, Organization>,
     statuses: Recent<OrgId, Vec<OutcomeStatus>>,
     latest_versions: Recent<FlowId, Option<u32>>,
-    /// The simulator's reports waiting for their delay (awaited when sending stops).
-    pub(crate) reports: Mutex<tokio::task::JoinSet<()>>,
-    /// The last of each conversation's simulated reports waiting, which the next waits for.
-    pub(crate) report_tails: super::send::in_process::ReportTails,
     /// One automatic assignment pass at a time in this process.
     pub(crate) assigning: tokio::sync::Mutex<()>,
-    /// The in-process sender's recorder, while it runs.
-    pub(crate) recorder:
-        Mutex<Option<tokio::sync::mpsc::UnboundedSender<super::send::in_process::Recording>>>,
-    /// The in-process sender, while it runs (`App::start_sends`).
-    pub(crate) sender: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Outgoing>>>,
 }
 
 impl Runtime {
     /// Wakes the job workers after a turn queued sends, so they do not wait for a poll.
     pub(crate) fn set_waker(&self, wake: Arc<Notify>) {
         *self.wake.lock().unwrap_or_else(PoisonError::into_inner) = Some(wake);
-    }
-
-    fn in_process_sender(&self) -> Option<tokio::sync::mpsc::UnboundedSender<Outgoing>> {
-        self.sender
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// How long a reply's send job waits for the in-process sender before the job runner
-    /// takes it (zero when there is no in-process sender).
-    fn send_after(&self) -> chrono::Duration {
-        if self.in_process_sender().is_some() {
-            super::send::IN_PROCESS_GRACE
-        } else {
-            chrono::Duration::zero()
-        }
     }
 
     /// Wakes idle job workers of this process after something was queued in it.
@@ -176,44 +151,8 @@ pub(crate) struct CampaignStart {
     pub(crate) address: String,
 }
 
-/// A customer's message as a channel received it.
-#[derive(Debug, Clone)]
-pub struct Inbound {
-    /// The channel it came in on.
-    pub channel: Channel,
-    /// The customer's address on it (E.164, visitor id…), as the provider wrote it.
-    pub from: String,
-    /// The text.
-    pub text: String,
-    /// The provider's id for it (a repeat of a known id is ignored).
-    pub provider_message_id: Option<String>,
-    /// Whether a provider sent it. A provider's sender that cannot be read as a phone
-    /// number (a short code, an alphanumeric sender, a number the numbering plan does
-    /// not know) is kept as given rather than refused: a refused webhook is a message
-    /// the provider drops.
-    pub from_provider: bool,
-}
-
 /// The longest sender kept as given.
 const MAX_VERBATIM_ADDRESS: usize = 64;
-
-/// What an input changed.
-#[derive(Debug, Clone)]
-pub struct Handled {
-    /// The conversation after the turn.
-    pub conversation: Conversation,
-    /// The messages the turn added (the customer's first, then the replies).
-    pub messages: Vec<Message>,
-}
-
-impl From<TurnWritten> for Handled {
-    fn from(w: TurnWritten) -> Self {
-        Self {
-            conversation: w.conversation,
-            messages: w.messages,
-        }
-    }
-}
 
 /// A flow timer fired.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -265,17 +204,6 @@ impl Job for FetchJob {
             .await
             .map_err(job_error)?;
         Ok(JobEffects::default())
-    }
-}
-
-/// A use case's failure as a job's: faults of ours are retried, anything else is final.
-pub(crate) fn job_error(e: AppError) -> JobError {
-    match e {
-        AppError::Unavailable(_) | AppError::Internal(_) => JobError::Retry {
-            message: e.to_string(),
-            after: None,
-        },
-        other => JobError::Permanent(other.to_string()),
     }
 }
 
@@ -416,13 +344,13 @@ impl App {
         sends: Vec<(
             parley_domain::MessageId,
             parley_domain::JobId,
-            super::send::SendJob,
+            super::turn::SendJob,
         )>,
     ) {
         if sends.is_empty() {
             return;
         }
-        let Some(sender) = self.runtime.in_process_sender() else {
+        let Some(sender) = self.sender.in_process() else {
             self.runtime.wake();
             return;
         };
@@ -535,7 +463,7 @@ impl App {
             address,
             statuses,
             flow,
-            send_after: self.runtime.send_after(),
+            send_after: self.sender.send_after(),
         };
         let text = inbound.text;
         let provider_id = inbound.provider_message_id;
@@ -572,7 +500,7 @@ impl App {
             contact: start.contact,
             address: start.address,
             flow: Some((id, version, flow)),
-            send_after: self.runtime.send_after(),
+            send_after: self.sender.send_after(),
         };
         let (campaign, seq) = (start.campaign, start.seq);
         let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
@@ -615,7 +543,7 @@ impl App {
             contact,
             address,
             flow: None,
-            send_after: self.runtime.send_after(),
+            send_after: self.sender.send_after(),
         };
         let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
             decide_agent_start(facts, current, &text, &sender, by, out)
@@ -653,7 +581,7 @@ impl App {
             address,
             statuses: self.outcome_statuses_of(organization).await?,
             flow,
-            send_after: self.runtime.send_after(),
+            send_after: self.sender.send_after(),
         })
     }
 
@@ -713,7 +641,7 @@ impl App {
     pub(crate) async fn agent_turn(
         &self,
         current: Conversation,
-        action: super::agents::AgentAction,
+        action: super::turn::AgentAction,
         sender: String,
         by: super::events::Actor,
     ) -> Result<Option<Handled>, AppError> {
@@ -752,14 +680,4 @@ impl App {
         let organization = self.store.get_organization(id).await?;
         Ok(self.runtime.organizations.put(id, organization))
     }
-}
-
-/// The contact's address of `kind` (empty when it has none, an erased contact).
-pub(crate) fn address_of(contact: &Contact, kind: ChannelKind) -> String {
-    contact
-        .addresses
-        .iter()
-        .find(|a| a.kind == kind)
-        .map(|a| a.address.clone())
-        .unwrap_or_default()
 }

@@ -28,14 +28,15 @@
 //!   of their own, [`report_lane`], so a report never holds back a send). Different
 //!   conversations never wait for each other.
 
-use std::sync::{OnceLock, PoisonError};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use parley_channels::twilio::client::{TwilioClient, TwilioConfig, TwilioMessage};
 use parley_channels::whatsapp::client::{WhatsappClient, WhatsappConfig, WhatsappMessage};
 use parley_channels::{Accepted, ProviderHttp, Retry, SendError, TokenBucket};
 use parley_domain::{
-    Channel, Contact, Conversation, ConversationId, JobId, Message, MessageId, MessageStatus,
+    Channel, ChannelId, Conversation, ConversationId, JobId, Message, MessageId, MessageStatus,
     OrgId, Provider, StatusReport,
 };
 use parley_jobs::{Job, JobError, new_job};
@@ -44,7 +45,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::events;
-use super::runtime::{address_of, job_error};
+use super::turn::{Follows, Outgoing, SendJob, address_of, job_error};
 use crate::{App, AppError};
 
 pub(crate) mod in_process;
@@ -77,26 +78,9 @@ pub fn within_whatsapp_window(
     last_inbound.is_some_and(|at| now - at < WHATSAPP_WINDOW)
 }
 
-/// The job lane of a conversation's sends: they run one at a time, in the order written.
-pub(crate) fn send_lane(conversation: ConversationId) -> String {
-    conversation.to_string()
-}
-
 /// The job lane of the simulator's reports on a conversation's messages.
 fn report_lane(conversation: ConversationId) -> String {
     format!("{conversation}/reports")
-}
-
-/// Sends one outbound message.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SendJob {
-    /// The organization.
-    pub organization: OrgId,
-    /// The message.
-    pub message: MessageId,
-    /// May reach a suppressed address (the opt-out confirmation only).
-    #[serde(default)]
-    pub exempt: bool,
 }
 
 impl Job for SendJob {
@@ -171,22 +155,6 @@ impl Simulated {
     }
 }
 
-/// Everything a send needs: loaded by its job, or handed over by the turn that wrote the
-/// message (which then marks the job done with the send's change).
-#[derive(Debug, Clone)]
-pub(crate) struct Outgoing {
-    pub(crate) message: Message,
-    pub(crate) conversation: Conversation,
-    pub(crate) channel: Channel,
-    pub(crate) contact: Contact,
-    pub(crate) to: String,
-    pub(crate) exempt: bool,
-    /// The message's send job, when taken in-process.
-    pub(crate) job: Option<JobId>,
-    /// What the in-process sender knows of the send before it in the conversation.
-    pub(crate) follows: in_process::Follows,
-}
-
 /// A share in [0, 1) chosen by `id`, the same on every run.
 fn share_of(id: MessageId) -> f64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -203,31 +171,65 @@ fn setting<'a>(channel: &'a Channel, key: &str) -> Option<&'a str> {
     channel.settings.get(key).and_then(Value::as_str)
 }
 
-impl App {
-    /// The process's provider client: guarded by the SSRF guard unless private targets
-    /// are allowed (one pool of connections for each choice).
-    fn provider_http(&self) -> Result<&ProviderHttp, AppError> {
-        static GUARDED: OnceLock<Result<ProviderHttp, SendError>> = OnceLock::new();
-        static OPEN: OnceLock<Result<ProviderHttp, SendError>> = OnceLock::new();
-        let allow = self.settings.allow_private_targets;
-        let cell = if allow { &OPEN } else { &GUARDED };
-        cell.get_or_init(|| ProviderHttp::new(PROVIDER_TIMEOUT, allow))
-            .as_ref()
-            .map_err(|e| AppError::Internal(e.to_string().into()))
+/// The sender's state in this process: the provider client (one keep-alive pool, built
+/// when the application is and handed in like the webhook client), each channel's pace,
+/// the simulator's reports waiting for their delay, and the in-process sender and its
+/// recorder while they run (`App::start_sends`).
+pub(crate) struct Sender {
+    provider: ProviderHttp,
+    /// The pacing clock's zero.
+    started: Instant,
+    pacing: Mutex<HashMap<ChannelId, TokenBucket>>,
+    /// The simulator's reports waiting for their delay (awaited when sending stops).
+    pub(crate) reports: Mutex<tokio::task::JoinSet<()>>,
+    /// The last of each conversation's simulated reports waiting, which the next waits for.
+    pub(crate) report_tails: in_process::ReportTails,
+    /// The in-process sender's recorder, while it runs.
+    pub(crate) recorder: Mutex<Option<tokio::sync::mpsc::UnboundedSender<in_process::Recording>>>,
+    /// The in-process sender, while it runs.
+    pub(crate) queue: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Outgoing>>>,
+}
+
+impl Sender {
+    /// A sender whose provider client refuses private addresses unless
+    /// `allow_private_targets` (the SSRF guard, as for webhooks).
+    pub(crate) fn new(allow_private_targets: bool) -> Result<Self, AppError> {
+        Ok(Self {
+            provider: ProviderHttp::new(PROVIDER_TIMEOUT, allow_private_targets)
+                .map_err(|e| AppError::Internal(e.to_string().into()))?,
+            started: Instant::now(),
+            pacing: Mutex::default(),
+            reports: Mutex::default(),
+            report_tails: in_process::ReportTails::default(),
+            recorder: Mutex::default(),
+            queue: Mutex::default(),
+        })
     }
 
-    /// Waits for the channel's pace to allow `segments` more.
+    /// The in-process sender, while it runs.
+    pub(crate) fn in_process(&self) -> Option<tokio::sync::mpsc::UnboundedSender<Outgoing>> {
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How long a reply's send job waits for the in-process sender before the job runner
+    /// takes it (zero when there is no in-process sender).
+    pub(crate) fn send_after(&self) -> chrono::Duration {
+        if self.in_process().is_some() {
+            IN_PROCESS_GRACE
+        } else {
+            chrono::Duration::zero()
+        }
+    }
+
+    /// Waits for `channel`'s pace to allow `segments` more.
     async fn pace(&self, channel: &Channel, segments: u32) {
-        static START: OnceLock<Instant> = OnceLock::new();
-        let start = *START.get_or_init(Instant::now);
         loop {
             let wait = {
-                let mut buckets = self
-                    .runtime
-                    .pacing
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                let now = start.elapsed();
+                let mut buckets = self.pacing.lock().unwrap_or_else(PoisonError::into_inner);
+                let now = self.started.elapsed();
                 let rate = channel.rate_per_second;
                 let bucket = buckets
                     .entry(channel.id)
@@ -242,7 +244,9 @@ impl App {
             tokio::time::sleep(wait).await;
         }
     }
+}
 
+impl App {
     /// The send job's work (see the module's decisions): loads what the send needs.
     async fn send_message(&self, job: &SendJob) -> Result<JobEffects, JobError> {
         let key = MessageKey::Id {
@@ -275,7 +279,7 @@ impl App {
             to,
             exempt: job.exempt,
             job: None,
-            follows: in_process::Follows::Unknown,
+            follows: Follows::Unknown,
         })
         .await?;
         Ok(JobEffects::default())
@@ -317,7 +321,7 @@ impl App {
                 "the address opted out; nothing was sent".to_owned(),
             )
         } else {
-            self.pace(&channel, message.segments).await;
+            self.sender.pace(&channel, message.segments).await;
             match self
                 .hand_to_provider(&channel, &conversation, &message, &to)
                 .await
@@ -416,7 +420,7 @@ impl App {
             let conversation = conversation.id;
             let (done, before) = self.report_after(conversation, stored.id);
             let mut reports = self
-                .runtime
+                .sender
                 .reports
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
@@ -480,7 +484,7 @@ impl App {
             }
             Provider::Webchat => Ok(Sent::Accepted(
                 Accepted {
-                    provider_message_id: super::webchat::outbound_key(message),
+                    provider_message_id: super::turn::outbound_key(message),
                     status: MessageStatus::Sent,
                 },
                 None,
@@ -501,7 +505,7 @@ impl App {
                         .to_owned(),
                     from: channel.sender.clone(),
                 };
-                let http = self.provider_http().map_err(internal)?.clone();
+                let http = self.sender.provider.clone();
                 let callback = format!(
                     "{}/hooks/twilio/{}/status",
                     self.settings.public_url, channel.id
@@ -554,7 +558,7 @@ impl App {
                         parameters: &parameters,
                     }
                 };
-                let http = self.provider_http().map_err(internal)?.clone();
+                let http = self.sender.provider.clone();
                 let accepted = WhatsappClient::new(http, config).send(&outgoing).await?;
                 Ok(Sent::Accepted(accepted, None))
             }

@@ -4,7 +4,7 @@
 
 use parley_domain::{ChannelId, Permission, Provider};
 
-use super::runtime::{Handled, Inbound};
+use super::turn::{Handled, Inbound};
 use crate::auth::Access;
 use crate::{App, AppError};
 

@@ -127,7 +127,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::Internal("a message lost its channel".into()))?;
         let contact = self.event_contact(&conversation).await?;
-        let to = super::runtime::address_of(&contact, channel.provider.address_kind());
+        let to = super::turn::address_of(&contact, channel.provider.address_kind());
         let now = self.clock.now();
         let provider = channel.provider;
         let decide = Box::new(move |message: &Message, conversation: &Conversation| {

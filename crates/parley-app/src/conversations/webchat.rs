@@ -51,7 +51,8 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::events::timestamp;
-use super::runtime::Inbound;
+use super::turn::Inbound;
+use super::turn::outbound_prefix;
 use crate::{App, AppError};
 
 /// How long a visitor token lasts after the last visit.
@@ -95,15 +96,6 @@ pub struct WebchatVisitor {
 /// The provider id of a visitor's message.
 fn inbound_key(address: &str, client_id: &str) -> String {
     format!("{address}/{client_id}")
-}
-
-/// The provider id of a reply.
-pub(crate) fn outbound_key(message: &Message) -> String {
-    outbound_prefix(&message.id.to_string())
-}
-
-fn outbound_prefix(id: &str) -> String {
-    format!("WEB{id}")
 }
 
 fn line_of(m: &Message, address: &str) -> Line {

@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
-use parley_app::conversations::agents::AgentAction;
+use parley_app::conversations::turn::AgentAction;
 use parley_app::{AppError, FieldError};
 use parley_domain::{Conversation, ConversationId, ConversationState, Message, Note, UserId};
 use parley_store::ConversationFilter;

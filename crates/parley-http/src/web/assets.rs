@@ -1,6 +1,8 @@
 //! The web application's stylesheet and modules, compiled in and served under
 //! `/app/assets/{name}`. Pages link them with a hash of their content in the query, so a
-//! browser may keep them a year and still never runs an old module with a new page.
+//! browser may keep them a year and still never runs an old module with a new page. Also
+//! the headers every page and asset carries (`strict`: the content security policy and
+//! `nosniff`).
 
 use std::sync::LazyLock;
 
@@ -9,7 +11,24 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use sha2::Digest;
 
-use super::pages::strict;
+/// The policy every page and asset is served with: nothing inline, nothing from
+/// elsewhere, no framing.
+pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
+/// Sets `content_type` with the policy and `nosniff` every page and asset carries.
+pub(crate) fn strict(h: &mut http::HeaderMap, content_type: &'static str) {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
 
 /// Every asset: its name, content type and content.
 const FILES: [(&str, &str, &str); 3] = [

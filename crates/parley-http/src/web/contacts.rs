@@ -30,18 +30,10 @@ use crate::AppState;
 /// Contacts a page.
 const PAGE: u32 = 50;
 
-/// Whether `access` sees the organization's contacts as a list: it reads contacts and
-/// sees beyond its own queues (or changes contacts).
-pub(crate) fn sees_contacts(access: &Access) -> bool {
-    access.require(Permission::ContactsRead).is_ok()
-        && (access.require(Permission::ConversationsRead).is_ok()
-            || access.require(Permission::ContactsWrite).is_ok())
-}
-
 /// Refuses those who do not see the contact list (and so neither its fields, its
 /// suppression list nor imports).
 pub(crate) fn require(access: &Access) -> Result<(), AppError> {
-    if sees_contacts(access) {
+    if super::frame::sees_contacts(access) {
         Ok(())
     } else {
         Err(AppError::Forbidden(

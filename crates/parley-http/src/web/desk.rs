@@ -428,7 +428,7 @@ pub(crate) async fn desk(
                 has_status: c.status.is_some(),
                 sms: summary.provider.address_kind() == parley_domain::ChannelKind::Sms,
                 counter_href: format!("/app/{org}/counter"),
-                counter_start: super::actions::counter_words(
+                counter_start: super::counter::counter_words(
                     "",
                     summary.provider.address_kind() == parley_domain::ChannelKind::Sms,
                 ),

@@ -8,6 +8,8 @@
 //! stop — **Save** keeps the draft, **Publish** makes the next version or lists what
 //! blocks it; its versions are listed and each can be read with its drawing.
 
+pub(super) mod step;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -19,11 +21,11 @@ use parley_domain::{FlowId, OrgId, Permission};
 use parley_store::PageRequest;
 
 use super::assets::{self, Assets};
-use super::flow_step::{StepOpen, StepRegion};
 use super::frame::{Frame, Section};
 use super::pages::{PageError, Posted, Refusal, render};
 use super::session::{Session, Viewer, check_form};
 use crate::AppState;
+use step::{StepOpen, StepRegion};
 
 /// The document a new flow starts from.
 const STARTER: &str = r#"{

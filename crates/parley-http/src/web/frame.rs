@@ -6,6 +6,7 @@
 //! who see beyond their own queues), and the person's menu (Available / Away,
 //! keyboard shortcuts, sign out).
 
+use parley_app::auth::Access;
 use parley_domain::{OrgId, Permission};
 use parley_store::PageRequest;
 
@@ -139,8 +140,8 @@ impl Frame {
             && access.require(Permission::ConversationsWrite).is_ok();
         let (settings, sections): (Vec<_>, Vec<_>) = [
             (Section::Conversations, true),
-            (Section::Contacts, super::contacts::sees_contacts(access)),
-            (Section::Imports, super::contacts::sees_contacts(access)),
+            (Section::Contacts, sees_contacts(access)),
+            (Section::Imports, sees_contacts(access)),
             (
                 Section::Campaigns,
                 access.require(Permission::CampaignsRead).is_ok(),
@@ -222,4 +223,12 @@ async fn organizations(
             name: o.name,
         })
         .collect())
+}
+
+/// Whether `access` sees the organization's contacts as a list: it reads contacts and
+/// sees beyond its own queues (or changes contacts).
+pub(crate) fn sees_contacts(access: &Access) -> bool {
+    access.require(Permission::ContactsRead).is_ok()
+        && (access.require(Permission::ConversationsRead).is_ok()
+            || access.require(Permission::ContactsWrite).is_ok())
 }

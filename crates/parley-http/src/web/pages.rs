@@ -1,33 +1,15 @@
-//! What every page shares: its headers, the template data of the page's frame, and the
-//! error page, which shows a problem's title and detail to a person (the same mapping
-//! from use-case errors the API uses, drawn as HTML instead of problem+json).
+//! What every page shares: its headers (through `assets::strict`), the template data of
+//! the page's frame, and the error page, which shows a problem's title and detail to a
+//! person (the same mapping from use-case errors the API uses, drawn as HTML instead of
+//! problem+json).
 
 use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderValue, StatusCode, header};
 use parley_app::AppError;
 
-use super::assets::{self, Assets};
+use super::assets::{self, Assets, strict};
 use crate::problem::ApiError;
-
-/// The policy every page and asset is served with: nothing inline, nothing from
-/// elsewhere, no framing.
-pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; \
-     frame-ancestors 'none'";
-
-/// Sets `content_type` with the policy and `nosniff` every page and asset carries.
-pub(crate) fn strict(h: &mut http::HeaderMap, content_type: &'static str) {
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-}
 
 /// An HTML page with the headers every page carries.
 pub(crate) fn html(status: StatusCode, body: String) -> Response {

@@ -39,7 +39,7 @@ use parley_domain::{ImportCounters, ImportId, OrgId, to_millis};
 use parley_store::{ImportBatch, ImportWriter, OriginalCells, RejectLine, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::connect::{AUTOCHECKPOINT_PAGES, BUSY_TIMEOUT};
+use crate::direct::{AUTOCHECKPOINT_PAGES, BUSY_TIMEOUT};
 use crate::rows::sql_err;
 
 /// The shortest time the writer keeps a transaction open before committing it.

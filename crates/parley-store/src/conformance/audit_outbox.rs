@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use parley_domain::{AuditAction, EventId, EventType, JobId, NewEvent};
 
+use super::fixtures::job;
 use super::fixtures::{at, audit, emit, new_org};
-use super::jobs::job;
 use crate::{AuditFilter, JobEffects, PageRequest, Store, StoreError};
 
 pub async fn audit_lists_newest_first_per_organization(s: &dyn Store) {

@@ -2,9 +2,11 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use parley_domain::{
-    ApiKey, ApiKeyId, AuditAction, AuditId, NewApiKey, NewAuditEntry, NewOrganization, NewUser,
-    OrgId, PermissionSet, Role, UserId,
+    ApiKey, ApiKeyId, AuditAction, AuditId, JobId, NewApiKey, NewAuditEntry, NewOrganization,
+    NewUser, OrgId, PermissionSet, Role, UserId,
 };
+
+use crate::NewJob;
 
 /// A fixed, round instant so stored and returned times compare exactly.
 #[must_use]
@@ -124,9 +126,7 @@ pub fn new_import(org: OrgId) -> parley_domain::ImportRecord {
 /// Writes `events` to the outbox the way use cases do: with a change they announce (here
 /// the end of a job).
 pub async fn emit(s: &dyn crate::Store, events: Vec<parley_domain::NewEvent>) {
-    s.enqueue_job(super::jobs::job("emit", None, 0))
-        .await
-        .unwrap();
+    s.enqueue_job(job("emit", None, 0)).await.unwrap();
     let lease = s
         .claim_jobs("emit", at(0), std::time::Duration::from_secs(30), 1)
         .await
@@ -142,4 +142,20 @@ pub async fn emit(s: &dyn crate::Store, events: Vec<parley_domain::NewEvent>) {
     )
     .await
     .unwrap();
+}
+
+/// A job on `queue`, due `secs` after `t0`.
+#[must_use]
+pub fn job(queue: &str, dedup: Option<&str>, secs: i64) -> NewJob {
+    NewJob {
+        id: JobId::generate(),
+        queue: queue.to_owned(),
+        kind: "conformance".to_owned(),
+        payload: serde_json::json!({"n": secs}),
+        dedup_key: dedup.map(str::to_owned),
+        lane: None,
+        run_at: at(secs),
+        max_attempts: 3,
+        created_at: t0(),
+    }
 }

@@ -5,24 +5,8 @@ use std::time::Duration;
 
 use parley_domain::JobId;
 
-use super::fixtures::{at, t0};
+use super::fixtures::{at, job};
 use crate::{JobState, NewJob, Store, StoreError};
-
-/// A job on `queue`, due `secs` after `t0`.
-#[must_use]
-pub fn job(queue: &str, dedup: Option<&str>, secs: i64) -> NewJob {
-    NewJob {
-        id: JobId::generate(),
-        queue: queue.to_owned(),
-        kind: "conformance".to_owned(),
-        payload: serde_json::json!({"n": secs}),
-        dedup_key: dedup.map(str::to_owned),
-        lane: None,
-        run_at: at(secs),
-        max_attempts: 3,
-        created_at: t0(),
-    }
-}
 
 const LEASE: Duration = Duration::from_secs(30);
 

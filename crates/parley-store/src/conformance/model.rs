@@ -12,8 +12,8 @@ use parley_domain::{ApiKeyId, AuditAction, JobId, Membership, OrgId, Role, UserI
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
+use super::fixtures::job;
 use super::fixtures::{audit, new_key, new_org, new_user, t0};
-use super::jobs::job;
 use crate::{JobEffects, JobLease, PageRequest, Store, StoreError};
 
 /// One operation; indices pick among what the case created so far (modulo its length),

@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use super::{FetchJob, address_of};
+use super::FetchJob;
+use crate::conversations::turn::address_of;
 use crate::{App, AppError};
 use parley_domain::ChannelKind;
 

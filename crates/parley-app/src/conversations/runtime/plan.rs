@@ -20,9 +20,10 @@ use parley_store::{NewJob, RecipientClaim, StoreError, Suppression, SuppressionC
 use serde_json::Value;
 
 use super::{FetchJob, OPTED_OUT, TimerJob};
-use crate::conversations::agents::{AgentAction, MAX_NOTE_CHARS};
+use crate::conversations::agents::MAX_NOTE_CHARS;
 use crate::conversations::events::{self, Actor};
-use crate::conversations::send::{SendJob, send_lane};
+use crate::conversations::turn::AgentAction;
+use crate::conversations::turn::{SendJob, send_lane};
 
 /// The contact's fields as the flow reads them (text, numbers and booleans as written).
 pub(crate) struct ContactFields<'a>(pub(crate) &'a Contact);

@@ -26,8 +26,8 @@ use parley_store::{DecideMessage, MessageKey, StoreError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::JoinSet;
 
-use super::{Outgoing, SendJob, send_lane};
 use crate::App;
+use crate::conversations::turn::{Follows, Outgoing, SendJob, send_lane};
 
 /// Conversations sending at once in-process.
 const IN_PROCESS_CONCURRENCY: usize = 256;
@@ -40,18 +40,6 @@ pub(crate) type Recording = (
     DecideMessage,
     oneshot::Sender<Result<Option<Message>, StoreError>>,
 );
-
-/// What the turn that wrote a reply knows of the send before it in its conversation's
-/// lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Follows {
-    /// Nothing: the job queue says whether an earlier send is still unsent.
-    Unknown,
-    /// No send: the first reply of the turn that opened the conversation.
-    Nothing,
-    /// The turn's previous reply, whose job is this one.
-    Job(JobId),
-}
 
 /// The replies waiting in this process, per conversation, in their jobs' order. A
 /// conversation is here while its lane's task runs.
@@ -72,12 +60,12 @@ impl App {
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
         let (recorder, recordings) = tokio::sync::mpsc::unbounded_channel::<Recording>();
         *self
-            .runtime
             .sender
+            .queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(sender);
         *self
-            .runtime
+            .sender
             .recorder
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(recorder);
@@ -99,8 +87,8 @@ impl App {
                 while running.try_join_next().is_some() {}
             }
             // No new replies from here on; those already handed over are still sent.
-            *app.runtime
-                .sender
+            *app.sender
+                .queue
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = None;
             while let Ok(out) = receiver.try_recv() {
@@ -113,7 +101,7 @@ impl App {
             loop {
                 let mut waiting = std::mem::take(
                     &mut *app
-                        .runtime
+                        .sender
                         .reports
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner),
@@ -124,7 +112,7 @@ impl App {
                 while waiting.join_next().await.is_some() {}
             }
             // The sends have recorded; the recorder ends once its queue is empty.
-            *app.runtime
+            *app.sender
                 .recorder
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = None;
@@ -230,7 +218,7 @@ impl App {
     ) -> (oneshot::Sender<()>, Option<oneshot::Receiver<()>>) {
         let (done, recorded) = oneshot::channel();
         let before = self
-            .runtime
+            .sender
             .report_tails
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -241,7 +229,7 @@ impl App {
     /// Forgets the conversation's last report when it is `message`'s (now recorded).
     pub(super) fn report_recorded(&self, conversation: ConversationId, message: MessageId) {
         let mut tails = self
-            .runtime
+            .sender
             .report_tails
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
@@ -258,7 +246,7 @@ impl App {
         decide: DecideMessage,
     ) -> Result<Option<Message>, StoreError> {
         let recorder = self
-            .runtime
+            .sender
             .recorder
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -17,7 +17,7 @@ use parley_domain::Role;
 use parley_store::{ContactFilter, PageRequest};
 
 use crate::bench::fresh_store;
-use crate::bench_serve::{Served, person};
+use crate::bench::serve::{Served, person};
 
 const EMAIL: &str = "importer@example.test";
 const PASSWORD: &str = "import page benchmark password";
@@ -36,7 +36,7 @@ pub(crate) async fn run(dir: &Path, file: &Path, rows: u64, cli: Duration) -> an
     let access = crate::bench::admin_access(&app, org).await?;
     person(&app, &access, EMAIL, PASSWORD, Role::Admin).await?;
     let served = Served::start(&app).await?;
-    let summary = crate::bench_serve::browser_script(
+    let summary = crate::bench::serve::browser_script(
         SCRIPT,
         vec![
             ("BASE", served.base.clone()),

@@ -283,7 +283,7 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
     let dispatcher = app.start_campaigns(cancel.clone());
     crate::bench::reset_peak_rss();
     let watch = if args.page {
-        let watch = crate::bench_campaign_page::PageWatch::start(
+        let watch = crate::bench::campaign_page::PageWatch::start(
             &app,
             &access,
             &app.settings.public_url,

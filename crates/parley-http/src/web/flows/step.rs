@@ -19,10 +19,10 @@ use parley_app::flows::step_form::{
 };
 use parley_domain::{FlowId, OrgId, Permission};
 
-use super::flows::{Shown, show};
-use super::pages::{PageError, Posted, Refusal};
-use super::session::{Session, Viewer, check_form};
+use super::{Shown, show};
 use crate::AppState;
+use crate::web::pages::{PageError, Posted, Refusal};
+use crate::web::session::{Session, Viewer, check_form};
 
 /// Which step's form to show, and with what.
 #[derive(Debug, Default)]

@@ -139,7 +139,7 @@ SELECT json_extract(fields, '$.last_name') FROM contacts ORDER BY seq LIMIT 1 OF
         wrote.as_secs_f64()
     );
 
-    let signed = crate::bench_serve::SignedIn::new(&app, EMAIL, PASSWORD).await?;
+    let signed = crate::bench::serve::SignedIn::new(&app, EMAIL, PASSWORD).await?;
     let get = |path: String| {
         let signed = &signed;
         async move { signed.get(&path).await }
@@ -221,7 +221,8 @@ async fn channel_and_person(
         .await?
         .channel
         .id;
-    let person = crate::bench_serve::person(app, access, EMAIL, PASSWORD, Role::Supervisor).await?;
+    let person =
+        crate::bench::serve::person(app, access, EMAIL, PASSWORD, Role::Supervisor).await?;
     Ok((channel, person))
 }
 
@@ -244,14 +245,14 @@ async fn live(args: DeskBench) -> anyhow::Result<()> {
         .access(app.authenticate_bearer(&token).await?, None)
         .await?;
     let (channel, _) = channel_and_person(&app, &access).await?;
-    let served = crate::bench_serve::Served::start(&app).await?;
+    let served = crate::bench::serve::Served::start(&app).await?;
     let base = served.base.clone();
     println!(
         "parley bench desk --live: {} inbound messages a second over {} conversations for {} s, \
          one conversation open in headless chromium",
         args.rate, args.live_conversations, args.seconds
     );
-    let summary = crate::bench_serve::browser_script(
+    let summary = crate::bench::serve::browser_script(
         LIVE_SCRIPT,
         vec![
             ("BASE", base.clone()),

@@ -45,8 +45,8 @@ impl PageWatch {
         org: OrgId,
         campaign: CampaignId,
     ) -> anyhow::Result<Self> {
-        crate::bench_serve::person(app, access, EMAIL, PASSWORD, Role::Supervisor).await?;
-        let browser = tokio::spawn(crate::bench_serve::browser_script(
+        crate::bench::serve::person(app, access, EMAIL, PASSWORD, Role::Supervisor).await?;
+        let browser = tokio::spawn(crate::bench::serve::browser_script(
             SCRIPT,
             vec![
                 ("BASE", base.to_owned()),

@@ -82,8 +82,8 @@ pub async fn run(args: FlowEditorBench) -> anyhow::Result<()> {
         "the benchmark flow has findings: {:?}",
         flow.check.diagnostics
     );
-    crate::bench_serve::person(&app, &access, EMAIL, PASSWORD, Role::Supervisor).await?;
-    let signed = crate::bench_serve::SignedIn::new(&app, EMAIL, PASSWORD).await?;
+    crate::bench::serve::person(&app, &access, EMAIL, PASSWORD, Role::Supervisor).await?;
+    let signed = crate::bench::serve::SignedIn::new(&app, EMAIL, PASSWORD).await?;
     let editor = format!("/app/{org}/flows/{}", flow.flow.id);
     let page = signed.get(&editor).await?;
     let page = String::from_utf8_lossy(&page);

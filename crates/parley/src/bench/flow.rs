@@ -25,18 +25,18 @@ pub struct FlowBench {
 const EXAMPLES: [(&str, &str, &str); 3] = [
     (
         "arrears_reminder",
-        include_str!("../../../examples/flows/arrears_reminder.json"),
-        include_str!("../../../examples/flows/arrears_reminder.test"),
+        include_str!("../../../../examples/flows/arrears_reminder.json"),
+        include_str!("../../../../examples/flows/arrears_reminder.test"),
     ),
     (
         "inbound_triage",
-        include_str!("../../../examples/flows/inbound_triage.yaml"),
-        include_str!("../../../examples/flows/inbound_triage.test"),
+        include_str!("../../../../examples/flows/inbound_triage.yaml"),
+        include_str!("../../../../examples/flows/inbound_triage.test"),
     ),
     (
         "promise_to_pay",
-        include_str!("../../../examples/flows/promise_to_pay.json"),
-        include_str!("../../../examples/flows/promise_to_pay.test"),
+        include_str!("../../../../examples/flows/promise_to_pay.json"),
+        include_str!("../../../../examples/flows/promise_to_pay.test"),
     ),
 ];
 

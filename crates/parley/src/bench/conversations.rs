@@ -27,7 +27,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// The flow every customer runs.
-const ARREARS_FLOW: &str = include_str!("../../../examples/flows/arrears_reminder.json");
+const ARREARS_FLOW: &str = include_str!("../../../../examples/flows/arrears_reminder.json");
 
 /// Options of `parley bench conversations`.
 #[derive(Debug, Args)]
