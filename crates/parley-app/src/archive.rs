@@ -18,7 +18,7 @@ use parley_domain::{AuditAction, CampaignStatus, Permission};
 use parley_store::{Archivable, PageRequest};
 
 use crate::auth::Access;
-use crate::{App, AppError};
+use crate::{App, AppError, Conflict};
 
 /// The campaign statuses that count as under way.
 const UNDER_WAY: [CampaignStatus; 3] = [
@@ -60,7 +60,7 @@ impl App {
             .await?;
         if !changed {
             // It exists (checked above): only a campaign under way is refused here.
-            return Err(AppError::Conflict("campaign_under_way"));
+            return Err(AppError::Conflict(Conflict::CAMPAIGN_UNDER_WAY));
         }
         let action = if archive {
             AuditAction::Archived
@@ -95,18 +95,18 @@ impl App {
             Archivable::Campaign(_) => {}
             Archivable::Channel(id) => {
                 if running(&|c| c.channel_id == id) {
-                    return Err(AppError::Conflict("channel_in_use"));
+                    return Err(AppError::Conflict(Conflict::CHANNEL_IN_USE));
                 }
             }
             Archivable::Flow(id) => {
                 if running(&|c| c.flow_id == id) {
-                    return Err(AppError::Conflict("flow_in_use"));
+                    return Err(AppError::Conflict(Conflict::FLOW_IN_USE));
                 }
                 let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
                 loop {
                     let channels = self.store.list_channels(org, false, page).await?;
                     if channels.items.iter().any(|c| c.inbound_flow == Some(id)) {
-                        return Err(AppError::Conflict("flow_in_use"));
+                        return Err(AppError::Conflict(Conflict::FLOW_IN_USE));
                     }
                     match channels.next_cursor {
                         Some(after) => page = PageRequest::after(after, PageRequest::MAX_LIMIT),

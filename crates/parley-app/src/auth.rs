@@ -52,10 +52,7 @@ impl Keys {
 #[must_use]
 pub fn secret_hash(secret: &str) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
 }
 
 /// A fresh 256-bit random token, base64url.

@@ -43,7 +43,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::Access;
 use crate::contacts::{canonical_filter, value_context};
 use crate::error::StoreResultExt;
-use crate::{App, AppError, FieldError};
+use crate::{App, AppError, Conflict, FieldError};
 
 const CAMPAIGN: &str = "campaign";
 /// The highest rate a campaign may be given.
@@ -486,14 +486,14 @@ impl App {
             Move::Schedule => CampaignStatus::Scheduled,
             Move::Start => {
                 if current.status == CampaignStatus::Paused {
-                    return Err(AppError::Conflict("campaign_status"));
+                    return Err(AppError::Conflict(Conflict::CAMPAIGN_STATUS));
                 }
                 CampaignStatus::Running
             }
             Move::Pause => CampaignStatus::Paused,
             Move::Resume => {
                 if current.status != CampaignStatus::Paused {
-                    return Err(AppError::Conflict("campaign_status"));
+                    return Err(AppError::Conflict(Conflict::CAMPAIGN_STATUS));
                 }
                 if ahead {
                     CampaignStatus::Scheduled

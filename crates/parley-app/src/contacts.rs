@@ -368,11 +368,7 @@ impl App {
         mac.update(kind.as_str().as_bytes());
         mac.update(b"\0");
         mac.update(address.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// Adds an address to the suppression list by hand (a customer who asked another way

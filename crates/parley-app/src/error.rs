@@ -59,8 +59,8 @@ pub enum AppError {
     #[error("invalid input: {}", list(.0))]
     Invalid(Vec<FieldError>),
     /// The request conflicts with the current state (a taken email, the last owner…).
-    #[error("conflict: {0}")]
-    Conflict(What),
+    #[error("conflict: {}", .0.detail)]
+    Conflict(Conflict),
     /// The store is unreachable or overloaded; retry later.
     #[error("temporarily unavailable")]
     Unavailable(#[source] BoxError),
@@ -97,9 +97,189 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound("resource"),
-            StoreError::Conflict { constraint } => AppError::Conflict(constraint),
+            StoreError::Conflict { constraint } => AppError::Conflict(Conflict::of(constraint)),
             StoreError::Unavailable(source) => AppError::Unavailable(source),
             other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+/// A conflict with the current state, in the domain's words: a stable code, the field it
+/// is about (when it is about one) and a sentence a person can act on. Storage constraint
+/// names stop here ([`Conflict::of`]); nothing above this crate sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conflict {
+    /// What conflicted, as a stable snake_case code (for logs and for callers that react
+    /// to one conflict in particular).
+    pub code: &'static str,
+    /// The input field the conflict is about, if one.
+    pub field: Option<&'static str>,
+    /// What happened and what to do, in a sentence.
+    pub detail: &'static str,
+}
+
+impl Conflict {
+    const fn new(code: &'static str, field: Option<&'static str>, detail: &'static str) -> Self {
+        Self {
+            code,
+            field,
+            detail,
+        }
+    }
+
+    /// An account with this email exists.
+    pub const EMAIL_TAKEN: Self = Self::new(
+        "email_taken",
+        Some("email"),
+        "a user with this email already exists",
+    );
+    /// The person already belongs to the organization.
+    pub const ALREADY_MEMBER: Self = Self::new(
+        "already_member",
+        None,
+        "this person is already a member of this organization",
+    );
+    /// The invitation cannot be used any more.
+    pub const INVITATION_NOT_PENDING: Self = Self::new(
+        "invitation_not_pending",
+        None,
+        "the invitation was already accepted, withdrawn or has expired",
+    );
+    /// Removing or demoting the last owner.
+    pub const LAST_OWNER: Self = Self::new(
+        "last_owner",
+        Some("role"),
+        "an organization must keep at least one owner",
+    );
+    /// Archiving a campaign that is under way.
+    pub const CAMPAIGN_UNDER_WAY: Self = Self::new(
+        "campaign_under_way",
+        None,
+        "the campaign is under way; cancel it (or let it complete) before archiving it",
+    );
+    /// A campaign asked to move where its status does not allow.
+    pub const CAMPAIGN_STATUS: Self = Self::new(
+        "campaign_status",
+        Some("status"),
+        "the campaign cannot make this move from its current status",
+    );
+    /// Archiving a channel a running campaign sends through.
+    pub const CHANNEL_IN_USE: Self = Self::new(
+        "channel_in_use",
+        None,
+        "a campaign under way sends through this channel; archive it when the campaign is over",
+    );
+    /// Archiving a flow a channel or running campaign uses.
+    pub const FLOW_IN_USE: Self = Self::new(
+        "flow_in_use",
+        None,
+        "a channel answers with this flow or a campaign under way runs it; change those first",
+    );
+    /// A field definition's key is taken.
+    pub const FIELD_KEY_TAKEN: Self = Self::new(
+        "field_key_taken",
+        Some("key"),
+        "a field with this key exists",
+    );
+    /// A saved reply's key is taken.
+    pub const CANNED_REPLY_KEY_TAKEN: Self = Self::new(
+        "canned_reply_key_taken",
+        Some("key"),
+        "a saved reply with this key exists",
+    );
+    /// An outcome status's key is taken.
+    pub const OUTCOME_STATUS_KEY_TAKEN: Self = Self::new(
+        "outcome_status_key_taken",
+        Some("key"),
+        "an outcome status with this key exists",
+    );
+    /// A queue's key is taken.
+    pub const QUEUE_KEY_TAKEN: Self = Self::new(
+        "queue_key_taken",
+        Some("key"),
+        "a queue with this key exists",
+    );
+    /// Another contact has this customer id.
+    pub const CUSTOMER_ID_TAKEN: Self = Self::new(
+        "customer_id_taken",
+        Some("customer_id"),
+        "another contact has this customer_id",
+    );
+    /// Another contact has this channel address.
+    pub const ADDRESS_TAKEN: Self = Self::new(
+        "address_taken",
+        Some("addresses"),
+        "another contact has this channel address",
+    );
+    /// Replaying to a disabled endpoint.
+    pub const WEBHOOK_DISABLED: Self = Self::new(
+        "webhook_disabled",
+        Some("enabled"),
+        "the endpoint is disabled; enable it before replaying",
+    );
+    /// Polling a disabled SFTP inbox.
+    pub const SFTP_INBOX_DISABLED: Self = Self::new(
+        "sftp_inbox_disabled",
+        Some("enabled"),
+        "the inbox is disabled; enable it before polling",
+    );
+    /// The contact is in an open conversation on the channel.
+    pub const OPEN_CONVERSATION: Self = Self::new(
+        "open_conversation",
+        None,
+        "the contact has an open conversation on this channel; continue that one",
+    );
+    /// A message came in on a disabled channel.
+    pub const CHANNEL_DISABLED: Self = Self::new(
+        "channel_disabled",
+        None,
+        "the channel is disabled; enable it to take its messages",
+    );
+    /// Simulating a customer on a channel that is not the simulator.
+    pub const NOT_SIM_CHANNEL: Self = Self::new(
+        "not_sim_channel",
+        Some("channel"),
+        "only a sim channel takes simulated customer messages",
+    );
+    /// A web-chat visitor's message that the conversation did not take.
+    pub const MESSAGE_NOT_TAKEN: Self = Self::new(
+        "message_not_taken",
+        None,
+        "the message was not taken; send it again",
+    );
+    /// A campaign recipient no longer pending (another process took it).
+    pub const RECIPIENT_TAKEN: Self = Self::new(
+        "recipient_taken",
+        None,
+        "the recipient was taken by another process",
+    );
+    /// Two writers raced on the same thing; the caller may try again.
+    pub const CHANGED_MEANWHILE: Self = Self::new(
+        "changed_meanwhile",
+        None,
+        "this changed while the request ran; read it again and retry",
+    );
+    /// Something already exists with the same identity.
+    pub const EXISTS: Self = Self::new("exists", None, "this already exists");
+
+    /// The domain's conflict for a storage constraint the store reported.
+    #[must_use]
+    pub fn of(constraint: &str) -> Self {
+        match constraint {
+            "users_email_key" => Self::EMAIL_TAKEN,
+            "memberships_pkey" => Self::ALREADY_MEMBER,
+            "invitation_not_pending" => Self::INVITATION_NOT_PENDING,
+            "field_definitions_pkey" => Self::FIELD_KEY_TAKEN,
+            "canned_replies_pkey" => Self::CANNED_REPLY_KEY_TAKEN,
+            "outcome_statuses_pkey" => Self::OUTCOME_STATUS_KEY_TAKEN,
+            "queues_pkey" => Self::QUEUE_KEY_TAKEN,
+            "contacts_customer_key" => Self::CUSTOMER_ID_TAKEN,
+            "contact_addresses_pkey" => Self::ADDRESS_TAKEN,
+            "conversations_open_key" => Self::OPEN_CONVERSATION,
+            "campaign_status" => Self::CAMPAIGN_STATUS,
+            "campaign_recipient_state" => Self::RECIPIENT_TAKEN,
+            "campaign_audience_cursor" | "job_lease" => Self::CHANGED_MEANWHILE,
+            _ => Self::EXISTS,
         }
     }
 }

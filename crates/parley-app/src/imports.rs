@@ -1,11 +1,14 @@
 //! Imports as the API and CLI start them (SPEC §3): an upload or JSON rows becomes an
 //! import record plus its source kept in the store, and [`ImportJob`] reads it in the
-//! background. The CLI runs the same reading in-process on a local file.
+//! background. The CLI runs the same reading in-process on a local file. SFTP import
+//! inboxes ([`inbox`]) poll a folder on an SFTP destination and import each finished file
+//! the same way.
 //!
 //! Decisions: the source is deleted from the store once the import completes or fails
 //! (the rejects report keeps the original cells of every refused row); the largest upload
 //! is `Settings::max_import_bytes`; a format is chosen by the file name's extension.
 
+pub mod inbox;
 mod job;
 mod run;
 
@@ -400,6 +403,12 @@ impl App {
         // Taken at once by this process's workers, not at their next poll.
         self.runtime.wake();
         Ok(())
+    }
+
+    /// An import's record as it stands, for the CLI (which runs as the installation, with
+    /// no caller to check).
+    pub async fn admin_find_import(&self, id: ImportId) -> Result<Option<ImportRecord>, AppError> {
+        Ok(self.store.find_import(id).await?)
     }
 
     /// Creates the record for importing a local file into `organization` in this process

@@ -7,7 +7,7 @@
 //!   jobs finished over a week ago. Each run enqueues the next one as an effect of its own
 //!   completion, under one de-duplication key, so exactly one is ever scheduled.
 //! * [`crate::imports::ImportJob`]: runs an API import, one at a time per node.
-//! * [`crate::webhooks::inbox::SftpInboxJob`]: polls SFTP import inboxes, on the same
+//! * [`crate::imports::inbox::SftpInboxJob`]: polls SFTP import inboxes, on the same
 //!   queue as imports.
 
 use std::time::Duration;
@@ -97,7 +97,7 @@ impl App {
             .register::<CanaryJob>()
             .register::<HousekeepingJob>()
             .register::<crate::imports::ImportJob>()
-            .register::<crate::webhooks::inbox::SftpInboxJob>()
+            .register::<crate::imports::inbox::SftpInboxJob>()
             .register::<crate::conversations::turn::SendJob>()
             .register::<crate::conversations::send::SimReportJob>()
             .register::<crate::conversations::runtime::TimerJob>()

@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod conversations;
 mod error;
 pub mod flows;
+mod idempotency;
 pub mod imports;
 pub mod jobs;
 pub mod live;
@@ -22,7 +23,7 @@ use std::time::Duration;
 use parley_domain::{AuditAction, AuditId, Clock, NewAuditEntry, OrgId};
 use parley_store::Store;
 
-pub use error::{AppError, FieldError, What};
+pub use error::{AppError, Conflict, FieldError, What};
 pub use sealing::{MasterKey, SealError, SealedBox};
 
 /// Settings the use cases need, resolved from configuration by the binary.
@@ -74,8 +75,8 @@ impl Default for Settings {
 /// Everything a use case needs. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
-    /// Every storage port.
-    pub store: Arc<dyn Store>,
+    /// Every storage port (reached from outside this crate only through its use cases).
+    pub(crate) store: Arc<dyn Store>,
     /// The injected clock.
     pub clock: Arc<dyn Clock>,
     /// Keys derived from the master key (token signing, CSRF, sealing).

@@ -81,10 +81,7 @@ impl MasterKey {
     /// with another key can be refused.
     #[must_use]
     pub fn check_value(&self) -> String {
-        self.derive("master key check")[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(&self.derive("master key check")[..8])
     }
 
     /// A 32-byte key for one purpose, derived with HKDF-SHA256.

@@ -14,7 +14,7 @@ use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
 use parley_domain::{DeliveryStatus, Provider};
 use parley_store::{AttemptRecord, EndpointEffect};
 
-use crate::App;
+use crate::{App, AppError};
 
 /// How often [`App::sample_metrics`] should run.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(15);
@@ -284,4 +284,13 @@ fn boot_time() -> Option<f64> {
         .lines()
         .find_map(|l| l.strip_prefix("btime "))
         .and_then(|v| v.trim().parse().ok())
+}
+
+impl App {
+    /// Whether the store answers, for `/readyz`: the engine's name (`sqlite`, `postgres`)
+    /// when it does.
+    pub async fn ready(&self) -> Result<&'static str, AppError> {
+        self.store.ping().await?;
+        Ok(self.store.engine_name())
+    }
 }

@@ -7,7 +7,6 @@
 //!   requests over keep-alive connections, batched recording, and the retry decisions.
 //! * [`samples`]: the five tests' realistic samples, sent at once.
 //! * [`sftp`]: SFTP hooks, endpoints that write each event as a file (SPEC §7.4).
-//! * [`inbox`]: SFTP import inboxes, folders polled for files to import (SPEC §7.4).
 //! * [`custom_values`]: the organization's custom value endpoint and the signed GET flow
 //!   `fetch` steps make (SPEC §7.3).
 //!
@@ -17,7 +16,6 @@
 pub mod custom_values;
 pub mod delivery;
 pub mod endpoints;
-pub mod inbox;
 pub mod samples;
 pub mod sftp;
 

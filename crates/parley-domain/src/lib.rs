@@ -6,6 +6,7 @@ mod channel;
 mod clock;
 mod contact;
 mod conversation;
+pub mod csv;
 mod event;
 mod flow;
 mod id;

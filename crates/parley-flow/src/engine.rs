@@ -188,7 +188,7 @@ pub enum Effect {
 
 /// What [`step`] returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Stepped {
     /// The new state.
     pub state: State,
     /// Effects, in order.
@@ -260,7 +260,7 @@ impl Env for Scope<'_> {
 
 /// Runs one input through `flow`.
 #[must_use]
-pub fn step(flow: &Flow, ctx: &Context<'_>, state: State, input: Input) -> Outcome {
+pub fn step(flow: &Flow, ctx: &Context<'_>, state: State, input: Input) -> Stepped {
     let mut run = Run {
         flow,
         ctx,
@@ -269,7 +269,7 @@ pub fn step(flow: &Flow, ctx: &Context<'_>, state: State, input: Input) -> Outco
         steps_run: 0,
     };
     run.input(input);
-    Outcome {
+    Stepped {
         state: run.state,
         effects: run.effects,
         steps_run: run.steps_run,

@@ -22,7 +22,7 @@ pub use document::{
 };
 pub use duration::{DurationError, MAX_DURATION, format_duration, parse_duration};
 pub use engine::{
-    Context, DEFAULT_STEP_BUDGET, Effect, Input, MAX_VARIABLE_CHARS, Outcome, Phase, Reply, State,
+    Context, DEFAULT_STEP_BUDGET, Effect, Input, MAX_VARIABLE_CHARS, Phase, Reply, State, Stepped,
     step,
 };
 pub use expect::MAX_REPLY_CHARS;

@@ -39,10 +39,6 @@ const REPLAYED: &str = "idempotency-replayed";
 /// well past the request timeout.
 pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The largest body `path` accepts: an upload's configured limit (plus room for the
 /// multipart framing) for imports, the general limit elsewhere.
 pub(crate) fn body_limit(state: &AppState, path: &str) -> u64 {
@@ -159,7 +155,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         .get(ORGANIZATION_HEADER)
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| principal.home.to_string(), |t| t.trim().to_owned());
-    let scope = hex(&Sha256::digest(
+    let scope = hex::encode(Sha256::digest(
         format!("{}\n{target}", principal.actor()).as_bytes(),
     ));
     let (mut parts, body) = request.into_parts();
@@ -184,13 +180,13 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
     let record = NewIdempotencyRecord {
         scope: scope.clone(),
         key: key.clone(),
-        fingerprint: hex(&hasher.finalize()),
+        fingerprint: hex::encode(hasher.finalize()),
         at: now,
         expires_at: now + ttl,
         stale_before: now - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default(),
     };
-    match state.app.store.begin_idempotent(record).await {
-        Err(e) => ApiError::from(parley_app::AppError::from(e)).into_response(),
+    match state.app.begin_idempotent(record).await {
+        Err(e) => ApiError::from(e).into_response(),
         Ok(IdempotencyBegin::Mismatch) => ApiError::new(
             ProblemType::IdempotencyKeyReused,
             "use a new Idempotency-Key for a different request",
@@ -211,7 +207,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
                 let body = match spooled.body().await {
                     Ok(body) => body,
                     Err(e) => {
-                        let _ = app.store.abandon_idempotent(&scope_task, &key_task).await;
+                        let _ = app.abandon_idempotent(&scope_task, &key_task).await;
                         tracing::warn!(error = %e, "an idempotent request's body could not be read back");
                         return ApiError::new(
                             ProblemType::Internal,
@@ -227,7 +223,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
             match task.await {
                 Ok(response) => response,
                 Err(e) => {
-                    let _ = state.app.store.abandon_idempotent(&scope, &key).await;
+                    let _ = state.app.abandon_idempotent(&scope, &key).await;
                     tracing::error!(error = %e, "an idempotent request's task failed");
                     crate::problem::panic_response(Box::new(()))
                 }
@@ -246,12 +242,12 @@ async fn settle(app: &parley_app::App, scope: &str, key: &str, response: Respons
         .await
         .map(http_body_util::Collected::to_bytes)
     else {
-        let _ = app.store.abandon_idempotent(scope, key).await;
+        let _ = app.abandon_idempotent(scope, key).await;
         return ApiError::new(ProblemType::Internal, "the response could not be read")
             .into_response();
     };
     if status.is_server_error() {
-        let _ = app.store.abandon_idempotent(scope, key).await;
+        let _ = app.abandon_idempotent(scope, key).await;
     } else {
         let content_type = head
             .headers
@@ -263,7 +259,7 @@ async fn settle(app: &parley_app::App, scope: &str, key: &str, response: Respons
             Ok(sealed) => sealed.into_bytes(),
             Err(e) => {
                 tracing::warn!(error = %e, "could not seal an idempotent response; a retry will run again");
-                let _ = app.store.abandon_idempotent(scope, key).await;
+                let _ = app.abandon_idempotent(scope, key).await;
                 head.headers
                     .insert(REPLAYED, HeaderValue::from_static("false"));
                 return Response::from_parts(head, Body::from(body));
@@ -274,9 +270,9 @@ async fn settle(app: &parley_app::App, scope: &str, key: &str, response: Respons
             content_type,
             body: sealed,
         };
-        if let Err(e) = app.store.finish_idempotent(scope, key, stored).await {
+        if let Err(e) = app.finish_idempotent(scope, key, stored).await {
             tracing::warn!(error = ?e, "could not store an idempotent response; a retry will run again");
-            let _ = app.store.abandon_idempotent(scope, key).await;
+            let _ = app.abandon_idempotent(scope, key).await;
         }
     }
     head.headers

@@ -34,11 +34,8 @@ async fn healthz() -> Json<serde_json::Value> {
 
 /// The process can serve: the store answers.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.app.store.ping().await {
-        Ok(()) => {
-            Json(serde_json::json!({"status": "ready", "store": state.app.store.engine_name()}))
-                .into_response()
-        }
+    match state.app.ready().await {
+        Ok(engine) => Json(serde_json::json!({"status": "ready", "store": engine})).into_response(),
         Err(e) => {
             tracing::warn!(error = ?e, "readiness check failed");
             ApiError::new(ProblemType::Unavailable, "the store does not answer").into_response()

@@ -144,6 +144,29 @@ impl ProblemType {
     }
 }
 
+/// The answer every operation may give with a 4XX status: a problem document. Listed in
+/// each operation's `responses(…)` once, as `ProblemResponses`.
+pub struct ProblemResponses;
+
+impl utoipa::IntoResponses for ProblemResponses {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = ResponseBuilder::new()
+            .description("Problem document")
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build();
+        std::collections::BTreeMap::from([("4XX".to_owned(), problem.into())])
+    }
+}
+
 /// The problem document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -248,7 +271,15 @@ impl From<AppError> for ApiError {
                 ApiError::new(ProblemType::NotFound, format!("no such {what}"))
             }
             AppError::Invalid(errors) => ApiError::fields(errors),
-            AppError::Conflict(what) => ApiError::new(ProblemType::Conflict, conflict_detail(what)),
+            // The conflict's field, when it names one, is listed as the field that conflicts.
+            AppError::Conflict(c) => ApiError {
+                errors: c
+                    .field
+                    .map(|field| FieldError::new(field, c.detail))
+                    .into_iter()
+                    .collect(),
+                ..ApiError::new(ProblemType::Conflict, c.detail)
+            },
             AppError::Unavailable(source) => {
                 tracing::warn!(error = ?source, "store unavailable");
                 ApiError::new(ProblemType::Unavailable, "the store is busy or unreachable")
@@ -300,36 +331,6 @@ pub fn size(bytes: u64) -> String {
         }
     }
     format!("{bytes} bytes")
-}
-
-fn conflict_detail(what: &str) -> String {
-    match what {
-        "email" | "users_email_key" => "a user with this email already exists".to_owned(),
-        "already_member" => "this person is already a member of this organization".to_owned(),
-        "invitation_not_pending" => {
-            "the invitation was already accepted, withdrawn or has expired".to_owned()
-        }
-        "last_owner" => "an organization must keep at least one owner".to_owned(),
-        "campaign_under_way" => {
-            "the campaign is under way; cancel it (or let it complete) before archiving it"
-                .to_owned()
-        }
-        "channel_in_use" => {
-            "a campaign under way sends through this channel; archive it when the campaign is over"
-                .to_owned()
-        }
-        "flow_in_use" => {
-            "a channel answers with this flow or a campaign under way runs it; change those first"
-                .to_owned()
-        }
-        "field_definitions_pkey" => "a field with this key exists".to_owned(),
-        "canned_replies_pkey" => "a saved reply with this key exists".to_owned(),
-        "contacts_customer_key" => "another contact has this customer_id".to_owned(),
-        "contact_addresses_pkey" => "another contact has this channel address".to_owned(),
-        "webhook_disabled" => "the endpoint is disabled; enable it before replaying".to_owned(),
-        "sftp_inbox_disabled" => "the inbox is disabled; enable it before polling".to_owned(),
-        other => format!("conflicts with an existing {other}"),
-    }
 }
 
 impl IntoResponse for ApiError {

@@ -47,6 +47,14 @@ pub(crate) fn base_document() -> OpenApi {
         "session",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("parley_session"))),
     );
+    // The problem document every operation's 4XX answer refers to (`ProblemResponses`).
+    let mut schemas = Vec::new();
+    <crate::problem::Problem as utoipa::ToSchema>::schemas(&mut schemas);
+    schemas.push((
+        <crate::problem::Problem as utoipa::ToSchema>::name().into_owned(),
+        <crate::problem::Problem as utoipa::PartialSchema>::schema(),
+    ));
+    components.schemas.extend(schemas);
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()

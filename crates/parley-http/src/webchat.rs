@@ -306,7 +306,7 @@ fn failure(e: &AppError) -> ServerFrame {
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
-        AppError::Conflict("enabled channel") | AppError::NotFound(_) => {
+        AppError::Conflict(parley_app::Conflict::CHANNEL_DISABLED) | AppError::NotFound(_) => {
             ServerFrame::error("channel_unavailable", "the chat is closed for now")
         }
         AppError::Unavailable(_) => {

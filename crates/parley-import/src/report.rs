@@ -39,20 +39,16 @@ pub fn reject_line(
     line(&fields)
 }
 
-fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err() {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
-}
-
 fn line(fields: &[&str]) -> Vec<u8> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     // Writing to a Vec cannot fail.
-    let _ = writer.write_record(fields.iter().map(|f| defuse(f).into_owned()));
+    let _ = writer.write_record(
+        fields
+            .iter()
+            .map(|f| parley_domain::csv::defuse(f).into_owned()),
+    );
     writer.into_inner().unwrap_or_default()
 }
 

@@ -36,7 +36,7 @@ pub(crate) fn random_id(prefix: &str) -> String {
     let mut bytes = [0u8; 12];
     // A failed read leaves zeros; the counter still keeps ids apart.
     let _ = getrandom::fill(&mut bytes);
-    let random: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let random = hex::encode(bytes);
     format!("{prefix}{n:08x}{random}")
 }
 

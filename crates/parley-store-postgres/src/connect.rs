@@ -63,3 +63,6 @@ impl Engine for Postgres {
         Ok((pool, Postgres))
     }
 }
+
+/// PostgreSQL reads channels through the pool (the default).
+impl parley_store_sql::ChannelsEngine for Postgres {}

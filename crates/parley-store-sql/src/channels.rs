@@ -51,14 +51,7 @@ impl<E: Engine> ChannelStore for SqlStore<E> {
         organization: OrgId,
         id: ChannelId,
     ) -> Result<Option<Channel>, StoreError> {
-        let row = query::<E>(sql::FIND_CHANNEL)
-            .bind(id.to_string())
-            .bind(organization.to_string())
-            .fetch_optional(&mut *self.conn().await?)
-            .await?;
-        row.as_ref()
-            .map(|r| decode::channel(&Cols::<E>(r)))
-            .transpose()
+        E::find_channel(self, organization, id).await
     }
 
     async fn find_channel_for_callback(

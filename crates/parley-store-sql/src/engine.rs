@@ -6,6 +6,7 @@
 //! written once, on [`SqlStore`](crate::SqlStore).
 
 mod campaigns;
+mod channels;
 mod contacts;
 mod conversations;
 mod imports;
@@ -16,6 +17,7 @@ use parley_store::StoreError;
 use sqlx::{Database, Pool};
 
 pub use campaigns::CampaignsEngine;
+pub use channels::ChannelsEngine;
 pub use contacts::ContactsEngine;
 pub use conversations::ConversationsEngine;
 pub use imports::ImportsEngine;
@@ -44,6 +46,7 @@ pub trait Engine:
     + ContactsEngine
     + ConversationsEngine
     + CampaignsEngine
+    + ChannelsEngine
 {
     /// The sqlx driver.
     type Db: Dialect;

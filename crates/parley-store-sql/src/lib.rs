@@ -35,8 +35,8 @@ use sqlx::{Pool, Transaction};
 pub use audit::insert_audit;
 pub use contacts::filters_json;
 pub use engine::{
-    CampaignsEngine, Conn, ContactsEngine, ConversationsEngine, Engine, ImportsEngine, JobsEngine,
-    SqlRow, WebhooksEngine,
+    CampaignsEngine, ChannelsEngine, Conn, ContactsEngine, ConversationsEngine, Engine,
+    ImportsEngine, JobsEngine, SqlRow, WebhooksEngine,
 };
 pub use outbox::insert_event;
 pub use query::{Cols, Param, Sql, query, query_bound, query_built};

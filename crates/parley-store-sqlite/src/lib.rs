@@ -2,6 +2,7 @@
 
 mod audit;
 mod campaigns;
+mod channels;
 mod connect;
 mod contacts;
 mod conversations;

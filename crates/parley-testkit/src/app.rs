@@ -98,6 +98,12 @@ pub fn problem_fields(problem: &Value) -> Vec<&str> {
 }
 
 impl TestResponse {
+    /// The status as a number and the JSON body.
+    #[must_use]
+    pub fn pair(self) -> (u16, Value) {
+        (self.status.as_u16(), self.json)
+    }
+
     /// The status and the first invalid field named by a problem document.
     #[must_use]
     pub fn problem_field(&self) -> (u16, Option<&str>) {
@@ -109,6 +115,12 @@ impl TestResponse {
 }
 
 impl TestApp {
+    /// The store under the app, for checks a test makes beside the API.
+    #[must_use]
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.db.store()
+    }
+
     /// A bootstrapped application on a fresh SQLite store.
     pub async fn new() -> Self {
         Self::with_settings(|_| {}).await
@@ -269,7 +281,7 @@ impl TestApp {
                 client: "test".to_owned(),
             })
             .await?;
-        Ok(self.app.store.get_user(accepted.user).await?)
+        Ok(self.store().get_user(accepted.user).await?)
     }
 
     /// A bearer token of a new API key with `role` on `org`.
@@ -304,9 +316,24 @@ impl TestApp {
 
     /// `POST path` with a JSON body, asserting success; the answer's JSON.
     pub async fn post_ok(&self, token: &str, path: &str, body: Value) -> Value {
-        let r = self
-            .call(Method::POST, path, Some(token), None, Some(body))
-            .await;
+        self.ok(token, Method::POST, path, Some(body)).await
+    }
+
+    /// `method path` as `token` with `body` as JSON (or none): the one request helper the
+    /// HTTP tests share.
+    pub async fn request(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
+        self.call(method, path, Some(token), None, body).await
+    }
+
+    /// [`TestApp::request`], asserting a 2xx answer; its JSON.
+    pub async fn ok(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
+        let r = self.request(token, method, path, body).await;
         assert!(r.status.is_success(), "{path}: {} {}", r.status, r.json);
         r.json
     }

@@ -93,10 +93,7 @@ pub struct DeliveryClaims {
 #[must_use]
 pub fn key_id(secret: &Secret) -> String {
     use sha2::Digest;
-    Sha256::digest(secret.key())[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&Sha256::digest(secret.key())[..8])
 }
 
 /// An HS256 JWT for one delivery attempt, signed with `secret`'s key bytes.

@@ -236,7 +236,7 @@ pub(crate) async fn fresh_store(
     dir: &Path,
     name: &str,
     settings: Settings,
-) -> anyhow::Result<(App, OrgId)> {
+) -> anyhow::Result<(App, Arc<dyn Store>, OrgId)> {
     let path = dir.join(name);
     remove_database(&path);
     let store: Arc<dyn Store> = Arc::new(
@@ -244,7 +244,7 @@ pub(crate) async fn fresh_store(
             .await?,
     );
     let app = App::new(
-        store,
+        store.clone(),
         Arc::new(SystemClock),
         &MasterKey::generate()?,
         settings,
@@ -258,7 +258,7 @@ pub(crate) async fn fresh_store(
         ("balance", FieldType::Money),
         ("next_payment_date", FieldType::Date),
     ] {
-        app.store
+        store
             .create_field(FieldDefinition {
                 organization_id: org.id,
                 key: key.parse()?,
@@ -271,7 +271,7 @@ pub(crate) async fn fresh_store(
             })
             .await?;
     }
-    Ok((app, org.id))
+    Ok((app, store, org.id))
 }
 
 /// The `p` quantile (0 to 1) of sorted durations.
@@ -345,7 +345,7 @@ pub(crate) fn options() -> ImportOptions {
 }
 
 async fn parley_run(dir: &Path, file: &Path, rows: u64) -> anyhow::Result<Duration> {
-    let (app, org) = fresh_store(dir, "parley.db", Settings::default()).await?;
+    let (app, store, org) = fresh_store(dir, "parley.db", Settings::default()).await?;
     let (finished, outcome) =
         crate::import_cmd::import_file(&app, org, file, options(), false).await?;
     if let RunOutcome::Failed(message) = outcome {
@@ -353,10 +353,7 @@ async fn parley_run(dir: &Path, file: &Path, rows: u64) -> anyhow::Result<Durati
     }
     let c = finished.record.counters;
     if c.rows_total != rows || c.contacts_created != rows || c.rows_rejected != 0 {
-        let lines = app
-            .store
-            .import_reject_lines(finished.record.id, 0, 5)
-            .await?;
+        let lines = store.import_reject_lines(finished.record.id, 0, 5).await?;
         for (_, l) in lines {
             eprintln!(
                 "rejected row {}: {} {:?}: {}",
@@ -365,12 +362,11 @@ async fn parley_run(dir: &Path, file: &Path, rows: u64) -> anyhow::Result<Durati
         }
         bail!("expected {rows} contacts created, got {c:?}");
     }
-    let sample = app
-        .store
+    let sample = store
         .list_contacts(org, &ContactFilter::default(), PageRequest::first(1))
         .await?;
     ensure!(sample.items.len() == 1, "no contact stored");
-    app.store.close().await;
+    store.close().await;
     Ok(finished.elapsed)
 }
 

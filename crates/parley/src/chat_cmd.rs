@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use clap::Args;
-use parley_app::App;
 use parley_app::conversations::turn::Inbound;
 use parley_domain::{ChannelId, ConversationId, ConversationState, Direction, Message, Provider};
-use parley_store::PageRequest;
+use parley_store::{PageRequest, Store};
 use tokio::io::AsyncBufReadExt;
 use tokio_util::sync::CancellationToken;
 
@@ -55,15 +54,14 @@ fn line_of(m: &Message) -> String {
 
 /// Prints the conversation's replies not shown yet; whether it has closed.
 async fn show_new(
-    app: &App,
+    store: &dyn Store,
     conversation: ConversationId,
     organization: parley_domain::OrgId,
     shown: &mut HashSet<parley_domain::MessageId>,
 ) -> anyhow::Result<bool> {
     let mut after = None;
     loop {
-        let page = app
-            .store
+        let page = store
             .list_messages(
                 organization,
                 conversation,
@@ -83,10 +81,7 @@ async fn show_new(
             None => break,
         }
     }
-    let c = app
-        .store
-        .get_conversation(organization, conversation)
-        .await?;
+    let c = store.get_conversation(organization, conversation).await?;
     Ok(c.is_some_and(|c| c.state == ConversationState::Closed))
 }
 
@@ -136,14 +131,14 @@ pub async fn run(config: &Config, args: ChatArgs) -> anyhow::Result<()> {
                     .await?;
                 if let Some(h) = handled {
                     conversation = Some(h.conversation.id);
-                    if show_new(&app, h.conversation.id, organization, &mut shown).await? {
+                    if show_new(&*store, h.conversation.id, organization, &mut shown).await? {
                         println!("(the conversation is closed; the next message starts a new one)");
                     }
                 }
             }
             () = tokio::time::sleep(Duration::from_millis(200)) => {
                 if let Some(c) = conversation {
-                    show_new(&app, c, organization, &mut shown).await?;
+                    show_new(&*store, c, organization, &mut shown).await?;
                 }
             }
         }

@@ -69,8 +69,7 @@ pub async fn import_file(
         bar.finish_and_clear();
     }
     let record = app
-        .store
-        .find_import(record.id)
+        .admin_find_import(record.id)
         .await?
         .context("the import record vanished")?;
     Ok((Finished { record, elapsed }, outcome))

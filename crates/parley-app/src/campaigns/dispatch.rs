@@ -87,7 +87,7 @@ impl Default for Dispatch {
                 .map_or(0, |d| d.subsec_nanos());
             random[..4].copy_from_slice(&nanos.to_be_bytes());
         }
-        let tail: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let tail = hex::encode(random);
         Self {
             wake: Notify::new(),
             holder: format!("{}-{tail}", std::process::id()),
@@ -110,7 +110,11 @@ pub struct Pass {
 }
 
 /// What a first message's task gives back: the recipient and what became of it.
-type Outcome = (u64, Result<Started, AppError>);
+/// A recipient's start as its task ends: which recipient, and what became of it.
+struct Finished {
+    seq: u64,
+    started: Result<Started, AppError>,
+}
 
 /// A campaign's run in this process: its pace, its zone decisions, and the first
 /// messages being written. Turns run across passes (a pass does not wait for the last
@@ -121,7 +125,7 @@ pub struct CampaignRun {
     /// This process's share of the due recipients, and when its mark was renewed.
     share: (Share, Option<tokio::time::Instant>),
     book: Option<(SendWindow, ZoneBook, DateTime<Utc>)>,
-    running: tokio::task::JoinSet<Outcome>,
+    running: tokio::task::JoinSet<Finished>,
     in_flight: HashMap<tokio::task::Id, u64>,
 }
 
@@ -181,15 +185,15 @@ impl CampaignRun {
     /// Takes one finished task's outcome into `pass` and `settle`.
     fn take(
         &mut self,
-        joined: Result<(tokio::task::Id, Outcome), tokio::task::JoinError>,
+        joined: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
         pass: &mut Pass,
         settle: &mut Vec<(u64, Settle)>,
         now: DateTime<Utc>,
     ) {
         match joined {
-            Ok((id, (seq, outcome))) => {
+            Ok((id, Finished { seq, started })) => {
                 self.in_flight.remove(&id);
-                pass.record(seq, outcome, settle, now);
+                pass.record(seq, started, settle, now);
             }
             Err(e) => {
                 // The recipient stays pending and is tried again on a later run.
@@ -506,9 +510,12 @@ impl App {
                 .await?;
             let app = self.clone();
             let seq = start.seq;
-            let task = run
-                .running
-                .spawn(async move { (seq, app.start_recipient(*start).await) });
+            let task = run.running.spawn(async move {
+                Finished {
+                    seq,
+                    started: app.start_recipient(*start).await,
+                }
+            });
             run.in_flight.insert(task.id(), seq);
             pass.started += 1;
         }

@@ -34,7 +34,7 @@ use super::events::Actor;
 use super::turn::AgentAction;
 use super::turn::Handled;
 use crate::auth::{Access, Subject};
-use crate::{App, AppError, FieldError};
+use crate::{App, AppError, Conflict, FieldError};
 
 /// The longest note.
 pub const MAX_NOTE_CHARS: usize = 10_000;
@@ -114,7 +114,7 @@ impl App {
         // Only what the caller may see (an agent: what is assigned to them).
         let current = self.get_conversation(access, id).await?;
         if current.state == ConversationState::Closed {
-            return Err(AppError::Conflict("open conversation"));
+            return Err(AppError::Conflict(Conflict::OPEN_CONVERSATION));
         }
         self.check_action(org, &action).await?;
         let by = actor_of(access);
@@ -128,7 +128,7 @@ impl App {
         {
             self.auto_assign_later(org, queue.clone());
         }
-        written.ok_or(AppError::Conflict("open conversation"))
+        written.ok_or(AppError::Conflict(Conflict::OPEN_CONVERSATION))
     }
 
     /// Opens a conversation with one contact on one channel, its first message the

@@ -21,8 +21,8 @@
 //! * **People's conversations.** A message to a queued or assigned conversation is only
 //!   recorded (and announced): the flow is stopped while people have it.
 //! * **Flows.** A conversation runs the flow version it started with; compiled versions
-//!   are cached per process (versions never change). "Today" for date conditions is the
-//!   UTC date until time zones come with campaigns (issue 7).
+//!   are cached per process (versions never change). "Today" (`<<today>>`, `today()`) is
+//!   the organization's local date, in its time zone.
 //! * **Replies** are written `pending` with a send job each (queue `sends`, see
 //!   [`super::send`]), in the same transaction as the input.
 
@@ -40,14 +40,14 @@ use parley_store::{JobEffects, StoreError, Turn, TurnTarget, TurnWritten};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::{App, AppError};
+use crate::{App, AppError, Conflict};
 
 mod fetch;
 mod plan;
 pub(crate) use plan::ContactFields;
 
 use plan::{
-    Declined, Facts, Keywords, Outcome, decide_agent, decide_agent_start, decide_auto_assign,
+    DecisionSlot, Declined, Facts, Keywords, decide_agent, decide_agent_start, decide_auto_assign,
     decide_campaign_start, decide_flow_input, decide_inbound,
 };
 
@@ -120,9 +120,6 @@ impl Runtime {
         }
     }
 }
-
-/// What a turn declined because the contact is in an open conversation on the channel.
-const BUSY: &str = "open conversation";
 
 /// What became of a campaign recipient's first message.
 #[derive(Debug)]
@@ -279,14 +276,14 @@ impl App {
         &self,
         target: TurnTarget,
         mut facts: Facts,
-        decide: impl Fn(&Facts, Option<&Conversation>, &Outcome) -> Option<Turn>
+        decide: impl Fn(&Facts, Option<&Conversation>, &DecisionSlot) -> Option<Turn>
         + Clone
         + Send
         + Sync
         + 'static,
     ) -> Result<Option<TurnWritten>, AppError> {
         for _ in 0..3 {
-            let out: Outcome = Arc::default();
+            let out: DecisionSlot = Arc::default();
             let shared = Arc::new(facts);
             let (f, o, d) = (shared.clone(), out.clone(), decide.clone());
             let written = match self
@@ -327,7 +324,7 @@ impl App {
                     facts.flow = Some((id, version, flow));
                 }
                 Declined::Failed(why) => return Err(AppError::Internal(why.into())),
-                Declined::Busy => return Err(AppError::Conflict(BUSY)),
+                Declined::Busy => return Err(AppError::Conflict(Conflict::OPEN_CONVERSATION)),
                 _ => return Ok(written),
             }
         }
@@ -398,7 +395,7 @@ impl App {
     async fn receive_turn(&self, inbound: Inbound) -> Result<Option<Handled>, AppError> {
         let channel = inbound.channel;
         if !channel.enabled {
-            return Err(AppError::Conflict("enabled channel"));
+            return Err(AppError::Conflict(Conflict::CHANNEL_DISABLED));
         }
         let organization = self.organization_of(channel.organization_id).await?;
         let kind = channel.provider.address_kind();
@@ -467,7 +464,7 @@ impl App {
         };
         let text = inbound.text;
         let provider_id = inbound.provider_message_id;
-        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
+        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &DecisionSlot| {
             let keywords = Keywords {
                 address_hash: &hash,
                 opted_out,
@@ -503,7 +500,7 @@ impl App {
             send_after: self.sender.send_after(),
         };
         let (campaign, seq) = (start.campaign, start.seq);
-        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
+        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &DecisionSlot| {
             decide_campaign_start(facts, current, campaign, seq, out)
         };
         match self.run_turn(target, facts, decide).await {
@@ -511,8 +508,8 @@ impl App {
             Ok(None) => Err(AppError::Internal(
                 "a campaign's first turn wrote nothing".into(),
             )),
-            Err(AppError::Conflict(BUSY)) => Ok(Started::Busy),
-            Err(AppError::Conflict("campaign_recipient_state")) => Ok(Started::Taken),
+            Err(AppError::Conflict(Conflict::OPEN_CONVERSATION)) => Ok(Started::Busy),
+            Err(AppError::Conflict(Conflict::RECIPIENT_TAKEN)) => Ok(Started::Taken),
             Err(e) => Err(e),
         }
     }
@@ -545,13 +542,13 @@ impl App {
             flow: None,
             send_after: self.sender.send_after(),
         };
-        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
+        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &DecisionSlot| {
             decide_agent_start(facts, current, &text, &sender, by, out)
         };
         self.run_turn(target, facts, decide)
             .await?
             .map(Handled::from)
-            .ok_or(AppError::Conflict(BUSY))
+            .ok_or(AppError::Conflict(Conflict::OPEN_CONVERSATION))
     }
 
     /// What a turn on an existing conversation reads: its channel, contact and address,
@@ -607,7 +604,7 @@ impl App {
             organization,
             id: conversation,
         };
-        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &Outcome| {
+        let decide = move |facts: &Facts, current: Option<&Conversation>, out: &DecisionSlot| {
             decide_flow_input(facts, current, input.clone(), out)
         };
         Ok(self
@@ -630,7 +627,7 @@ impl App {
         };
         let facts = self.facts_of(&current).await?;
         let target = TurnTarget::Conversation { organization, id };
-        let decide = move |facts: &Facts, c: Option<&Conversation>, out: &Outcome| {
+        let decide = move |facts: &Facts, c: Option<&Conversation>, out: &DecisionSlot| {
             decide_auto_assign(facts, c, &queue, user, out)
         };
         Ok(self.run_turn(target, facts, decide).await?.is_some())
@@ -650,7 +647,7 @@ impl App {
             organization: current.organization_id,
             id: current.id,
         };
-        let decide = move |facts: &Facts, c: Option<&Conversation>, out: &Outcome| {
+        let decide = move |facts: &Facts, c: Option<&Conversation>, out: &DecisionSlot| {
             decide_agent(facts, c, &action, &sender, by, out)
         };
         Ok(self

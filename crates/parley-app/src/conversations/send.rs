@@ -129,8 +129,13 @@ impl Job for SimReportJob {
 enum Sent {
     /// Accepted, with the simulator's coming report when it is the simulator.
     Accepted(Accepted, Option<Simulated>),
-    /// Refused for good: the message fails with this code and text.
-    Failed(String, String),
+    /// Refused for good: the message fails with the provider's code and text.
+    Failed {
+        /// The provider's (or our) error code.
+        code: String,
+        /// What it said.
+        text: String,
+    },
 }
 
 /// The simulator's report on a message it took: when, and which.
@@ -301,10 +306,10 @@ impl App {
         let organization = message.organization_id;
         let kind = channel.provider.address_kind();
         let sent = if to.is_empty() {
-            Sent::Failed(
-                "no_address".to_owned(),
-                "the contact has no address on this channel".to_owned(),
-            )
+            Sent::Failed {
+                code: "no_address".to_owned(),
+                text: "the contact has no address on this channel".to_owned(),
+            }
         } else if !exempt
             && self
                 .store
@@ -316,10 +321,10 @@ impl App {
                 .await?
                 .is_some()
         {
-            Sent::Failed(
-                "opted_out".to_owned(),
-                "the address opted out; nothing was sent".to_owned(),
-            )
+            Sent::Failed {
+                code: "opted_out".to_owned(),
+                text: "the address opted out; nothing was sent".to_owned(),
+            }
         } else {
             self.sender.pace(&channel, message.segments).await;
             match self
@@ -340,7 +345,10 @@ impl App {
                             after: Some(after),
                         });
                     }
-                    Retry::Never => Sent::Failed(e.code().to_owned(), e.stored_text()),
+                    Retry::Never => Sent::Failed {
+                        code: e.code().to_owned(),
+                        text: e.stored_text(),
+                    },
                 },
             }
         };
@@ -356,7 +364,7 @@ impl App {
                 Some(accepted.provider_message_id),
                 simulated,
             ),
-            Sent::Failed(code, text) => (
+            Sent::Failed { code, text } => (
                 StatusReport {
                     status: MessageStatus::Failed,
                     at: now,
@@ -546,10 +554,10 @@ impl App {
                     }
                 } else {
                     let Some(name) = setting(channel, "template_name") else {
-                        return Ok(Sent::Failed(
-                            "outside_window".to_owned(),
-                            "the customer has not written in 24 hours and the channel has no template_name".to_owned(),
-                        ));
+                        return Ok(Sent::Failed {
+                            code: "outside_window".to_owned(),
+                            text: "the customer has not written in 24 hours and the channel has no template_name".to_owned(),
+                        });
                     };
                     WhatsappMessage::Template {
                         to,

@@ -6,7 +6,7 @@ use parley_domain::{ChannelId, Permission, Provider};
 
 use super::turn::{Handled, Inbound};
 use crate::auth::Access;
-use crate::{App, AppError};
+use crate::{App, AppError, Conflict};
 
 /// The longest simulated message (a long concatenated SMS is about 1,600).
 pub const MAX_INBOUND_CHARS: usize = 4_096;
@@ -27,7 +27,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("channel"))?;
         if channel.provider != Provider::Sim {
-            return Err(AppError::Conflict("sim channel"));
+            return Err(AppError::Conflict(Conflict::NOT_SIM_CHANNEL));
         }
         if text.chars().count() > MAX_INBOUND_CHARS {
             return Err(AppError::invalid(

@@ -53,7 +53,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::events::timestamp;
 use super::turn::Inbound;
 use super::turn::outbound_prefix;
-use crate::{App, AppError};
+use crate::{App, AppError, Conflict};
 
 /// How long a visitor token lasts after the last visit.
 const VISITOR_TTL_SECONDS: i64 = 180 * 24 * 3_600;
@@ -368,7 +368,7 @@ impl App {
                     .await?
             }
         };
-        let message = message.ok_or(AppError::Conflict("message"))?;
+        let message = message.ok_or(AppError::Conflict(Conflict::MESSAGE_NOT_TAKEN))?;
         if visitor.contact.is_none()
             && let Some(c) = self
                 .store

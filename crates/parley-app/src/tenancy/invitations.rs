@@ -23,7 +23,7 @@ use parley_store::{AcceptInvitation, Page, PageRequest, StoreError};
 use super::{clean_email, clean_name};
 use crate::auth::{Access, check_password_policy, random_token, secret_hash};
 use crate::error::StoreResultExt;
-use crate::{App, AppError};
+use crate::{App, AppError, Conflict};
 
 /// How long an invitation link works.
 pub const INVITATION_TTL: chrono::Duration = chrono::Duration::days(7);
@@ -96,7 +96,7 @@ impl App {
                 .await?
                 .is_some()
         {
-            return Err(AppError::Conflict("already_member"));
+            return Err(AppError::Conflict(Conflict::ALREADY_MEMBER));
         }
         self.store_invitation(access.org_id(), email, role, &access.principal.actor())
             .await
@@ -188,7 +188,7 @@ impl App {
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => AppError::NotFound("invitation"),
-                StoreError::Conflict { .. } => AppError::Conflict("invitation_not_pending"),
+                StoreError::Conflict { .. } => AppError::Conflict(Conflict::INVITATION_NOT_PENDING),
                 other => other.into(),
             })
     }
@@ -300,7 +300,7 @@ impl App {
                 StoreError::Conflict {
                     constraint: "invitation_not_pending",
                 } => AppError::NotFound("invitation"),
-                StoreError::Conflict { .. } => AppError::Conflict("email"),
+                StoreError::Conflict { .. } => AppError::Conflict(Conflict::EMAIL_TAKEN),
                 other => other.into(),
             })?;
         Ok(Accepted {

@@ -7,7 +7,7 @@ use parley_store::{Member, Page, PageRequest};
 
 use crate::auth::Access;
 use crate::error::StoreResultExt;
-use crate::{App, AppError};
+use crate::{App, AppError, Conflict};
 
 pub(super) fn check_grantable(
     access: &Access,
@@ -189,7 +189,7 @@ impl App {
             }
             match members.next_cursor {
                 Some(cursor) => page = PageRequest::after(cursor, PageRequest::MAX_LIMIT),
-                None => return Err(AppError::Conflict("last_owner")),
+                None => return Err(AppError::Conflict(Conflict::LAST_OWNER)),
             }
         }
     }

@@ -32,7 +32,7 @@ use parley_webhooks::target::{TargetError, check_target, parse_target};
 
 use crate::auth::Access;
 use crate::error::{StoreResultExt, absorb};
-use crate::{App, AppError, FieldError};
+use crate::{App, AppError, Conflict, FieldError};
 
 const WEBHOOK: &str = "webhook";
 /// The longest overlap a rotation may ask for.
@@ -437,7 +437,7 @@ impl App {
     ) -> Result<u64, AppError> {
         let endpoint = self.get_webhook(access, id).await?;
         if !endpoint.enabled {
-            return Err(AppError::Conflict("webhook_disabled"));
+            return Err(AppError::Conflict(Conflict::WEBHOOK_DISABLED));
         }
         let now = self.clock.now();
         let (scope, detail) = match request {

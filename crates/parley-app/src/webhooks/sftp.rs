@@ -206,7 +206,7 @@ fn check_user(user: &str) -> Result<String, FieldError> {
     }
 }
 
-pub(super) fn check_folder(folder: &str) -> Result<String, FieldError> {
+pub(crate) fn check_folder(folder: &str) -> Result<String, FieldError> {
     let folder = folder.trim().trim_end_matches('/');
     let bad = folder.len() > 1024
         || folder.chars().any(char::is_control)

@@ -5,9 +5,10 @@
 //! the same in a contact file and in a customer's reply.
 //!
 //! Decisions: a two-digit year is refused (`01/02/26` could be 1926 or 2026 for a date of
-//! birth); years outside 1800–2200 are refused as typos. Date-times without an offset are
-//! read as UTC until the organization's IANA zone is applied (issue 7 brings the zone
-//! database); one with an offset is converted to UTC.
+//! birth); years outside 1800–2200 are refused as typos. A date-time without an offset is
+//! read as UTC (a file states local times with an offset, `2026-12-07T09:00+13:00`); one
+//! with an offset is converted to UTC. Dates carry no zone: a date of birth or a due date
+//! is the same day everywhere.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 

@@ -19,7 +19,7 @@ fn compile(value: serde_json::Value) -> Flow {
         .expect("structure resolves")
 }
 
-fn run(flow: &Flow, contact: &FieldMap, state: State, input: Input) -> Outcome {
+fn run(flow: &Flow, contact: &FieldMap, state: State, input: Input) -> Stepped {
     let ctx = Context {
         contact,
         organization_name: "Acme",
@@ -32,7 +32,7 @@ fn run(flow: &Flow, contact: &FieldMap, state: State, input: Input) -> Outcome {
     step(flow, &ctx, state, input)
 }
 
-fn start(flow: &Flow, contact: &FieldMap) -> Outcome {
+fn start(flow: &Flow, contact: &FieldMap) -> Stepped {
     run(
         flow,
         contact,

@@ -12,7 +12,7 @@ use super::dto::{ApiKeyList, ApiKeyResponse};
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// A key to create.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -38,7 +38,7 @@ pub struct CreatedApiKeyResponse {
 
 /// The acting organization's keys.
 #[utoipa::path(get, operation_id = "list_api_keys", path = "/api-keys", tag = "api-keys", params(PageQuery),
-    responses((status = 200, body = ApiKeyList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ApiKeyList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -51,7 +51,7 @@ pub async fn list(
 
 /// Create a key; the response holds its secret, which is never shown again.
 #[utoipa::path(post, operation_id = "create_api_key", path = "/api-keys", tag = "api-keys", request_body = CreateApiKeyRequest,
-    responses((status = 201, body = CreatedApiKeyResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = CreatedApiKeyResponse), ProblemResponses))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -78,7 +78,7 @@ pub async fn create(
 
 /// Revoke a key; its tokens stop working at once.
 #[utoipa::path(delete, operation_id = "revoke_api_key", path = "/api-keys/{id}", tag = "api-keys", params(("id" = String, Path, description = "key_…")),
-    responses((status = 200, body = ApiKeyResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ApiKeyResponse), ProblemResponses))]
 pub async fn revoke(
     State(state): State<AppState>,
     Caller(access): Caller,

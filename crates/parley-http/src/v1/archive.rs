@@ -14,7 +14,7 @@ use super::flows::FlowResponse;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::path_id;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// Archives or restores the flow `id`, then reads it.
 async fn flow(
@@ -56,7 +56,7 @@ async fn campaign(
 /// list and cannot be chosen again; its versions and conversations stay.
 #[utoipa::path(post, operation_id = "archive_flow", path = "/flows/{id}/archive", tag = "flows",
     params(("id" = String, Path, description = "flow_…")),
-    responses((status = 200, body = FlowResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = FlowResponse), ProblemResponses))]
 pub async fn archive_flow(
     State(state): State<AppState>,
     caller: Caller,
@@ -68,7 +68,7 @@ pub async fn archive_flow(
 /// Restore an archived flow.
 #[utoipa::path(post, operation_id = "restore_flow", path = "/flows/{id}/restore", tag = "flows",
     params(("id" = String, Path, description = "flow_…")),
-    responses((status = 200, body = FlowResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = FlowResponse), ProblemResponses))]
 pub async fn restore_flow(
     State(state): State<AppState>,
     caller: Caller,
@@ -81,7 +81,7 @@ pub async fn restore_flow(
 /// and cannot be chosen again; its conversations stay.
 #[utoipa::path(post, operation_id = "archive_channel", path = "/channels/{id}/archive", tag = "channels",
     params(("id" = String, Path, description = "chn_…")),
-    responses((status = 200, body = ChannelResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChannelResponse), ProblemResponses))]
 pub async fn archive_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -93,7 +93,7 @@ pub async fn archive_channel(
 /// Restore an archived channel (it stays disabled until it is enabled).
 #[utoipa::path(post, operation_id = "restore_channel", path = "/channels/{id}/restore", tag = "channels",
     params(("id" = String, Path, description = "chn_…")),
-    responses((status = 200, body = ChannelResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChannelResponse), ProblemResponses))]
 pub async fn restore_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,7 +106,7 @@ pub async fn restore_channel(
 /// conversations stay.
 #[utoipa::path(post, operation_id = "archive_campaign", path = "/campaigns/{id}/archive", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
-    responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CampaignResponse), ProblemResponses))]
 pub async fn archive_campaign(
     State(state): State<AppState>,
     caller: Caller,
@@ -118,7 +118,7 @@ pub async fn archive_campaign(
 /// Restore an archived campaign.
 #[utoipa::path(post, operation_id = "restore_campaign", path = "/campaigns/{id}/restore", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
-    responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CampaignResponse), ProblemResponses))]
 pub async fn restore_campaign(
     State(state): State<AppState>,
     caller: Caller,

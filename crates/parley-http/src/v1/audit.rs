@@ -11,7 +11,7 @@ use super::dto::AuditLogPage;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiQuery, PageQuery};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// `?limit=&cursor=&actor=&action=&since=&until=` for the audit log.
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
@@ -38,7 +38,7 @@ pub struct AuditQuery {
 /// Audit entries: sign-ins, key creation, role changes and organization changes, newest
 /// first, narrowed by actor, action and period.
 #[utoipa::path(get, operation_id = "list_audit_log", path = "/audit-log", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = AuditLogPage), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AuditLogPage), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,

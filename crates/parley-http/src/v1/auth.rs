@@ -17,7 +17,7 @@ use crate::caller::{
 };
 use crate::client::ClientAddr;
 use crate::extract::ApiJson;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// An API key's id and secret.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -46,7 +46,7 @@ pub struct TokenResponse {
 
 /// Exchange an API key for a short-lived JWT.
 #[utoipa::path(post, path = "/auth/token", tag = "auth", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TokenResponse), ProblemResponses))]
 pub async fn issue_token(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -92,7 +92,7 @@ pub struct SessionResponse {
 
 /// Sign in; sets the HttpOnly session cookie and the CSRF cookie.
 #[utoipa::path(post, path = "/auth/sign-in", tag = "auth", request_body = SignInRequest,
-    responses((status = 200, body = SessionResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SessionResponse), ProblemResponses))]
 pub async fn sign_in(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -131,7 +131,7 @@ pub async fn sign_in(
 /// change it needs the session's CSRF token in `X-CSRF-Token` (403 without it, and the
 /// session goes on), so another site cannot sign a user out.
 #[utoipa::path(post, path = "/auth/sign-out", tag = "auth",
-    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ProblemResponses))]
 pub async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -166,7 +166,7 @@ pub struct WhoAmI {
 
 /// The authenticated caller and the organization it acts on.
 #[utoipa::path(get, path = "/auth/session", tag = "auth",
-    responses((status = 200, body = WhoAmI), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WhoAmI), ProblemResponses))]
 pub async fn whoami(Caller(access): Caller) -> Json<WhoAmI> {
     let permissions = serde_json::to_value(access.principal.permissions)
         .ok()

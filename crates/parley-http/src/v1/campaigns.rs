@@ -23,7 +23,7 @@ use super::dto::list_type;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiJson, ApiQuery, ListQuery, PageQuery, path_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// A campaign's counters.
 #[derive(Debug, Serialize, ToSchema)]
@@ -308,7 +308,7 @@ fn audience(a: AudienceRequest) -> Result<AudienceInput, ApiError> {
 
 /// The organization's campaigns (without counters).
 #[utoipa::path(get, operation_id = "list_campaigns", path = "/campaigns", tag = "campaigns", params(ListQuery),
-    responses((status = 200, body = CampaignList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CampaignList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -325,7 +325,7 @@ pub async fn list(
 
 /// Create a campaign, as a draft.
 #[utoipa::path(post, operation_id = "create_campaign", path = "/campaigns", tag = "campaigns", request_body = CreateCampaignRequest,
-    responses((status = 201, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = CampaignResponse), ProblemResponses))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -367,7 +367,7 @@ pub async fn create(
 /// One campaign with its live counters (at most a second old).
 #[utoipa::path(get, operation_id = "get_campaign", path = "/campaigns/{id}", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
-    responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CampaignResponse), ProblemResponses))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -390,7 +390,7 @@ async fn moved(
 /// Schedule a draft for its `start_at`.
 #[utoipa::path(post, operation_id = "schedule_campaign", path = "/campaigns/{id}/schedule", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
-    responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CampaignResponse), ProblemResponses))]
 pub async fn schedule(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -402,7 +402,7 @@ pub async fn schedule(
 /// Start a draft or scheduled campaign now.
 #[utoipa::path(post, operation_id = "start_campaign", path = "/campaigns/{id}/start", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
-    responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CampaignResponse), ProblemResponses))]
 pub async fn start(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -414,7 +414,7 @@ pub async fn start(
 /// Pause a scheduled or running campaign: nothing more is sent within a second.
 #[utoipa::path(post, operation_id = "pause_campaign", path = "/campaigns/{id}/pause", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
-    responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CampaignResponse), ProblemResponses))]
 pub async fn pause(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -426,7 +426,7 @@ pub async fn pause(
 /// Resume a paused campaign.
 #[utoipa::path(post, operation_id = "resume_campaign", path = "/campaigns/{id}/resume", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
-    responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CampaignResponse), ProblemResponses))]
 pub async fn resume(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -438,7 +438,7 @@ pub async fn resume(
 /// Cancel a campaign: the recipients not sent to are skipped with `cancelled`.
 #[utoipa::path(post, operation_id = "cancel_campaign", path = "/campaigns/{id}/cancel", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…")),
-    responses((status = 200, body = CampaignResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CampaignResponse), ProblemResponses))]
 pub async fn cancel(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -485,7 +485,7 @@ fn recipient_state(raw: Option<&str>) -> Result<Option<RecipientState>, ApiError
 /// A campaign's recipients in audience order.
 #[utoipa::path(get, operation_id = "list_campaign_recipients", path = "/campaigns/{id}/recipients", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…"), RecipientQuery),
-    responses((status = 200, body = RecipientList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = RecipientList), ProblemResponses))]
 pub async fn recipients(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -520,24 +520,6 @@ pub struct ExportQuery {
 
 const EXPORT_PAGE: u32 = PageRequest::MAX_LIMIT;
 
-/// One CSV field, quoted when it must be (RFC 4180), with a leading `=`, `+`, `-` or
-/// `@` defused so a spreadsheet does not run it as a formula.
-fn csv_field(out: &mut String, value: &str) {
-    let defused = value.starts_with(['=', '+', '-', '@']) && value.parse::<f64>().is_err();
-    let text = if defused {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&text.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(&text);
-    }
-}
-
 fn csv_rows(rows: &[Recipient]) -> Vec<u8> {
     let mut out = String::new();
     for r in rows {
@@ -557,7 +539,7 @@ fn csv_rows(rows: &[Recipient]) -> Vec<u8> {
             if i > 0 {
                 out.push(',');
             }
-            csv_field(&mut out, cell);
+            parley_domain::csv::push_field(&mut out, cell);
         }
         out.push_str("\r\n");
     }
@@ -568,7 +550,7 @@ fn csv_rows(rows: &[Recipient]) -> Vec<u8> {
 /// conversation_id, message_id, updated_at`, streamed in audience order.
 #[utoipa::path(get, operation_id = "export_campaign_recipients", path = "/campaigns/{id}/recipients.csv", tag = "campaigns",
     params(("id" = String, Path, description = "cmp_…"), ExportQuery),
-    responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, content_type = "text/csv", body = String), ProblemResponses))]
 pub async fn export(
     State(state): State<AppState>,
     Caller(access): Caller,

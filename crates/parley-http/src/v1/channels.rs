@@ -14,7 +14,7 @@ use super::dto::list_type;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiJson, ApiQuery, ListQuery, path_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// A channel (never its credentials).
 #[derive(Debug, Serialize, ToSchema)]
@@ -147,7 +147,7 @@ fn flow_id(raw: &str) -> Result<parley_domain::FlowId, ApiError> {
 
 /// The acting organization's channels.
 #[utoipa::path(get, operation_id = "list_channels", path = "/channels", tag = "channels", params(ListQuery),
-    responses((status = 200, body = ChannelList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChannelList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -164,7 +164,7 @@ pub async fn list(
 
 /// Create a channel.
 #[utoipa::path(post, operation_id = "create_channel", path = "/channels", tag = "channels", request_body = super::channel_schemas::CreateChannelSchema,
-    responses((status = 201, body = ChannelResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = ChannelResponse), ProblemResponses))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -194,7 +194,7 @@ pub async fn create(
 /// One channel.
 #[utoipa::path(get, operation_id = "get_channel", path = "/channels/{id}", tag = "channels",
     params(("id" = String, Path, description = "chn_…")),
-    responses((status = 200, body = ChannelResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChannelResponse), ProblemResponses))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -208,7 +208,7 @@ pub async fn get(
 /// enabled flag.
 #[utoipa::path(patch, operation_id = "update_channel", path = "/channels/{id}", tag = "channels", request_body = UpdateChannelRequest,
     params(("id" = String, Path, description = "chn_…")),
-    responses((status = 200, body = ChannelResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChannelResponse), ProblemResponses))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(access): Caller,

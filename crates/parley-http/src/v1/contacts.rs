@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// A field definition.
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,7 +92,7 @@ pub struct UpdateFieldRequest {
 
 /// The organization's fields.
 #[utoipa::path(get, path = "/fields", tag = "contacts",
-    responses((status = 200, body = FieldList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = FieldList), ProblemResponses))]
 pub async fn list_fields(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -109,7 +109,7 @@ pub async fn list_fields(
 
 /// Define a field.
 #[utoipa::path(post, path = "/fields", tag = "contacts", request_body = CreateFieldRequest,
-    responses((status = 201, body = FieldResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = FieldResponse), ProblemResponses))]
 pub async fn create_field(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -133,7 +133,7 @@ pub async fn create_field(
 /// Change a field's label, type or PII flag.
 #[utoipa::path(patch, path = "/fields/{key}", tag = "contacts", request_body = UpdateFieldRequest,
     params(("key" = String, Path, description = "the field key")),
-    responses((status = 200, body = FieldResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = FieldResponse), ProblemResponses))]
 pub async fn update_field(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -235,7 +235,7 @@ pub struct ContactQuery {
 
 /// List contacts, filtered by customer id, address or field values (`field.balance=12.50`).
 #[utoipa::path(get, path = "/contacts", tag = "contacts", params(ContactQuery),
-    responses((status = 200, body = ContactList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ContactList), ProblemResponses))]
 pub async fn list_contacts(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -288,7 +288,7 @@ pub async fn list_contacts(
 
 /// One contact.
 #[utoipa::path(get, path = "/contacts/{id}", tag = "contacts", params(("id" = String, Path, description = "ct_…")),
-    responses((status = 200, body = ContactResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ContactResponse), ProblemResponses))]
 pub async fn get_contact(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -318,7 +318,7 @@ pub struct CreateContactRequest {
 /// Add one contact. Every bad value is reported at once; a `customer_id` or an address
 /// another contact holds answers 409 and nothing is written.
 #[utoipa::path(post, path = "/contacts", tag = "contacts", request_body = CreateContactRequest,
-    responses((status = 201, body = ContactResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = ContactResponse), ProblemResponses))]
 pub async fn create_contact(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -365,7 +365,7 @@ fn double_option<'de, D: serde::Deserializer<'de>>(
 /// Change a contact.
 #[utoipa::path(patch, path = "/contacts/{id}", tag = "contacts", request_body = UpdateContactRequest,
     params(("id" = String, Path, description = "ct_…")),
-    responses((status = 200, body = ContactResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ContactResponse), ProblemResponses))]
 pub async fn update_contact(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -389,7 +389,7 @@ pub async fn update_contact(
 
 /// Delete a contact and its addresses (its suppression entries stay).
 #[utoipa::path(delete, path = "/contacts/{id}", tag = "contacts", params(("id" = String, Path, description = "ct_…")),
-    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ProblemResponses))]
 pub async fn delete_contact(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -452,7 +452,7 @@ pub struct SuppressionQuery {
 
 /// The suppression list (read-only), or whether one address is on it.
 #[utoipa::path(get, path = "/contacts/suppressions", tag = "contacts", params(SuppressionQuery),
-    responses((status = 200, body = SuppressionList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SuppressionList), ProblemResponses))]
 pub async fn list_suppressions(
     State(state): State<AppState>,
     Caller(access): Caller,

@@ -24,7 +24,7 @@ use super::dto::list_type;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// A conversation.
 #[derive(Debug, Serialize, ToSchema)]
@@ -259,7 +259,7 @@ fn query_id<T: std::str::FromStr>(
 
 /// The conversations the caller may see, newest first.
 #[utoipa::path(get, operation_id = "list_conversations", path = "/conversations", tag = "conversations", params(ConversationQuery),
-    responses((status = 200, body = ConversationList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ConversationList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -309,7 +309,7 @@ pub async fn list(
 /// One conversation with its messages.
 #[utoipa::path(get, operation_id = "get_conversation", path = "/conversations/{id}", tag = "conversations",
     params(("id" = String, Path, description = "conv_…"), PageQuery),
-    responses((status = 200, body = ConversationThread), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ConversationThread), ProblemResponses))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -335,7 +335,7 @@ pub async fn get(
 #[utoipa::path(post, operation_id = "simulate_inbound_message", path = "/channels/{id}/sim/inbound", tag = "conversations",
     request_body = SimInboundRequest,
     params(("id" = String, Path, description = "chn_… (a sim channel)")),
-    responses((status = 202, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = SimInboundResponse), ProblemResponses))]
 pub async fn sim_inbound(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -382,7 +382,7 @@ pub struct StartConversationRequest {
 /// conversation on the channel: write there instead.
 #[utoipa::path(post, operation_id = "start_conversation", path = "/conversations", tag = "conversations",
     request_body = StartConversationRequest,
-    responses((status = 201, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = SimInboundResponse), ProblemResponses))]
 pub async fn start(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -489,7 +489,7 @@ async fn act(
 /// Reply to the customer through the conversation's channel; the replier takes it.
 #[utoipa::path(post, operation_id = "reply_to_conversation", path = "/conversations/{id}/messages", tag = "conversations",
     request_body = ReplyRequest, params(("id" = String, Path, description = "conv_…")),
-    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SimInboundResponse), ProblemResponses))]
 pub async fn reply(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -502,7 +502,7 @@ pub async fn reply(
 /// Assign the conversation to a person, or unassign it.
 #[utoipa::path(post, operation_id = "assign_conversation", path = "/conversations/{id}/assign", tag = "conversations",
     request_body = AssignRequest, params(("id" = String, Path, description = "conv_…")),
-    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SimInboundResponse), ProblemResponses))]
 pub async fn assign(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -526,7 +526,7 @@ pub async fn assign(
 /// Move the conversation to a queue.
 #[utoipa::path(post, operation_id = "move_conversation", path = "/conversations/{id}/move", tag = "conversations",
     request_body = MoveRequest, params(("id" = String, Path, description = "conv_…")),
-    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SimInboundResponse), ProblemResponses))]
 pub async fn move_to_queue(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -543,7 +543,7 @@ pub async fn move_to_queue(
 /// Hand the conversation back to its flow at a step.
 #[utoipa::path(post, operation_id = "hand_back_conversation", path = "/conversations/{id}/hand-back", tag = "conversations",
     request_body = HandBackRequest, params(("id" = String, Path, description = "conv_…")),
-    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SimInboundResponse), ProblemResponses))]
 pub async fn hand_back(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -562,7 +562,7 @@ pub async fn hand_back(
 /// Tag an outcome status (one that `closes` closes the conversation).
 #[utoipa::path(post, operation_id = "set_conversation_status", path = "/conversations/{id}/status", tag = "conversations",
     request_body = StatusRequest, params(("id" = String, Path, description = "conv_…")),
-    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SimInboundResponse), ProblemResponses))]
 pub async fn set_status(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -583,7 +583,7 @@ pub async fn set_status(
 /// Close the conversation.
 #[utoipa::path(post, operation_id = "close_conversation", path = "/conversations/{id}/close", tag = "conversations",
     request_body = CloseRequest, params(("id" = String, Path, description = "conv_…")),
-    responses((status = 200, body = SimInboundResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SimInboundResponse), ProblemResponses))]
 pub async fn close(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -604,7 +604,7 @@ pub async fn close(
 /// Add a note for people (never sent to the customer).
 #[utoipa::path(post, operation_id = "add_conversation_note", path = "/conversations/{id}/notes", tag = "conversations",
     request_body = NoteRequest, params(("id" = String, Path, description = "conv_…")),
-    responses((status = 201, body = NoteResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = NoteResponse), ProblemResponses))]
 pub async fn add_note(
     State(state): State<AppState>,
     Caller(access): Caller,

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::ApiJson;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// The custom value endpoint (never its secret).
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,7 +60,7 @@ pub struct PutCustomValueEndpointRequest {
 
 /// The organization's custom value endpoint.
 #[utoipa::path(get, operation_id = "get_custom_value_endpoint", path = "/custom-value-endpoint", tag = "webhooks",
-    responses((status = 200, body = CustomValueEndpointResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CustomValueEndpointResponse), ProblemResponses))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -71,7 +71,7 @@ pub async fn get(
 
 /// Set the custom value endpoint (the answer holds the secret when this call set it).
 #[utoipa::path(put, operation_id = "put_custom_value_endpoint", path = "/custom-value-endpoint", tag = "webhooks", request_body = PutCustomValueEndpointRequest,
-    responses((status = 200, body = CustomValueEndpointResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CustomValueEndpointResponse), ProblemResponses))]
 pub async fn put(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -96,7 +96,7 @@ pub async fn put(
 
 /// Remove the custom value endpoint (flow `fetch` steps then fail as not configured).
 #[utoipa::path(delete, operation_id = "delete_custom_value_endpoint", path = "/custom-value-endpoint", tag = "webhooks",
-    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ProblemResponses))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(access): Caller,

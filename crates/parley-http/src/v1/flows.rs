@@ -19,7 +19,7 @@ use super::dto::list_type;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiQuery, ListQuery, PageQuery, body_bytes, is_json, media_type, path_id};
-use crate::problem::{ApiError, Problem, ProblemType};
+use crate::problem::{ApiError, ProblemResponses, ProblemType};
 
 /// Media types a flow document may be sent as.
 const YAML_TYPES: [&str; 4] = [
@@ -271,7 +271,7 @@ list_type!(FlowVersionList, FlowVersionSummary);
 
 /// The organization's flows.
 #[utoipa::path(get, operation_id = "list_flows", path = "/flows", tag = "flows", params(ListQuery),
-    responses((status = 200, body = FlowList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = FlowList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -290,7 +290,7 @@ pub async fn list(
 /// response lists what validation finds in it.
 #[utoipa::path(post, operation_id = "create_flow", path = "/flows", tag = "flows",
     request_body(description = "The flow document (see docs/flows.md); also accepted as YAML text with `Content-Type: application/yaml`", content((FlowDocumentSchema = "application/json"))),
-    responses((status = 201, body = FlowResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = FlowResponse), ProblemResponses))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -303,7 +303,7 @@ pub async fn create(
 
 /// A flow, its draft and what validation finds in the draft now.
 #[utoipa::path(get, operation_id = "get_flow", path = "/flows/{id}", tag = "flows", params(("id" = String, Path, description = "flow_…")),
-    responses((status = 200, body = FlowResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = FlowResponse), ProblemResponses))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -316,7 +316,7 @@ pub async fn get(
 /// Replace a flow's draft. Published versions are not affected.
 #[utoipa::path(put, operation_id = "update_flow", path = "/flows/{id}", tag = "flows", params(("id" = String, Path, description = "flow_…")),
     request_body(description = "The flow document (see docs/flows.md); also accepted as YAML text with `Content-Type: application/yaml`", content((FlowDocumentSchema = "application/json"))),
-    responses((status = 200, body = FlowResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = FlowResponse), ProblemResponses))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -334,7 +334,7 @@ pub async fn update(
 /// body, the stored draft.
 #[utoipa::path(post, operation_id = "validate_flow", path = "/flows/{id}/validate", tag = "flows", params(("id" = String, Path, description = "flow_…")),
     request_body(description = "A flow document to check instead of the draft (optional); also accepted as YAML text with `Content-Type: application/yaml`", content((FlowDocumentSchema = "application/json"))),
-    responses((status = 200, body = CheckResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CheckResponse), ProblemResponses))]
 pub async fn validate(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -355,7 +355,7 @@ pub async fn validate(
 /// draft validates; a draft identical to the latest version returns that version (200).
 #[utoipa::path(post, operation_id = "publish_flow", path = "/flows/{id}/versions", tag = "flows", params(("id" = String, Path, description = "flow_…")),
     responses((status = 201, body = FlowVersionResponse), (status = 200, body = FlowVersionResponse, description = "The draft equals the latest version"),
-        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+        ProblemResponses))]
 pub async fn publish(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -370,7 +370,7 @@ pub async fn publish(
 
 /// A flow's published versions, newest first.
 #[utoipa::path(get, operation_id = "list_flow_versions", path = "/flows/{id}/versions", tag = "flows", params(("id" = String, Path, description = "flow_…"), PageQuery),
-    responses((status = 200, body = FlowVersionList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = FlowVersionList), ProblemResponses))]
 pub async fn list_versions(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -390,7 +390,7 @@ pub async fn list_versions(
 /// One published version with its document.
 #[utoipa::path(get, operation_id = "get_flow_version", path = "/flows/{id}/versions/{version}", tag = "flows",
     params(("id" = String, Path, description = "flow_…"), ("version" = u32, Path, description = "1, 2, …")),
-    responses((status = 200, body = FlowVersionResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = FlowVersionResponse), ProblemResponses))]
 pub async fn get_version(
     State(state): State<AppState>,
     Caller(access): Caller,

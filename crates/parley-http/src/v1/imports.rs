@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiQuery, PageQuery, is_json, media_type, path_id};
-use crate::problem::{ApiError, Problem, ProblemType};
+use crate::problem::{ApiError, ProblemResponses, ProblemType};
 
 /// An import and where it stands.
 #[derive(Debug, Serialize, ToSchema)]
@@ -187,7 +187,7 @@ fn options_from(text: &str) -> Result<ImportOptions, ApiError> {
         (RowsImportRequest = "application/json"),
         (String = "multipart/form-data"),
     )),
-    responses((status = 202, body = ImportResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = ImportResponse), ProblemResponses))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -277,7 +277,7 @@ pub(crate) async fn receive_file(
 
 /// The organization's imports.
 #[utoipa::path(get, operation_id = "list_imports", path = "/imports", tag = "imports", params(PageQuery),
-    responses((status = 200, body = ImportList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ImportList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -292,7 +292,7 @@ pub async fn list(
 
 /// An import: status, counters, progress and timings.
 #[utoipa::path(get, operation_id = "get_import", path = "/imports/{id}", tag = "imports", params(("id" = String, Path, description = "imp_…")),
-    responses((status = 200, body = ImportResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ImportResponse), ProblemResponses))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -306,7 +306,7 @@ const REPORT_PAGE: u32 = 1000;
 
 /// The rejects report: `row, column, value, reason`, then the original row's cells.
 #[utoipa::path(get, operation_id = "get_import_rejects", path = "/imports/{id}/rejects.csv", tag = "imports", params(("id" = String, Path, description = "imp_…")),
-    responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, content_type = "text/csv", body = String), ProblemResponses))]
 pub async fn rejects(
     State(state): State<AppState>,
     Caller(access): Caller,

@@ -11,7 +11,7 @@ use super::dto::{OrganizationList, OrganizationResponse};
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// A sub-organization to create under the acting organization; absent settings are
 /// copied from it.
@@ -78,7 +78,7 @@ fn hours(w: super::campaigns::WindowRequest) -> ContactHoursInput {
 
 /// The acting organization and every organization below it.
 #[utoipa::path(get, operation_id = "list_organizations", path = "/organizations", tag = "organizations", params(PageQuery),
-    responses((status = 200, body = OrganizationList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OrganizationList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -95,7 +95,7 @@ pub async fn list(
 
 /// Create a sub-organization of the acting organization.
 #[utoipa::path(post, operation_id = "create_organization", path = "/organizations", tag = "organizations", request_body = CreateOrganizationRequest,
-    responses((status = 201, body = OrganizationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = OrganizationResponse), ProblemResponses))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -116,7 +116,7 @@ pub async fn create(
 
 /// One organization within the caller's reach.
 #[utoipa::path(get, operation_id = "get_organization", path = "/organizations/{id}", tag = "organizations", params(("id" = String, Path, description = "org_…")),
-    responses((status = 200, body = OrganizationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OrganizationResponse), ProblemResponses))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -129,7 +129,7 @@ pub async fn get(
 /// Change an organization's settings.
 #[utoipa::path(patch, operation_id = "update_organization", path = "/organizations/{id}", tag = "organizations", params(("id" = String, Path, description = "org_…")),
     request_body = UpdateOrganizationRequest,
-    responses((status = 200, body = OrganizationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OrganizationResponse), ProblemResponses))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(access): Caller,

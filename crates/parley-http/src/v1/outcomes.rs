@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::ApiJson;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// An outcome status.
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,7 +86,7 @@ pub struct UpdateOutcomeStatusRequest {
 
 /// The organization's outcome statuses.
 #[utoipa::path(get, operation_id = "list_outcome_statuses", path = "/outcome-statuses", tag = "conversations",
-    responses((status = 200, body = OutcomeStatusList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OutcomeStatusList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -99,7 +99,7 @@ pub async fn list(
 
 /// Define an outcome status.
 #[utoipa::path(post, operation_id = "create_outcome_status", path = "/outcome-statuses", tag = "conversations", request_body = CreateOutcomeStatusRequest,
-    responses((status = 201, body = OutcomeStatusResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = OutcomeStatusResponse), ProblemResponses))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -118,7 +118,7 @@ pub async fn create(
 /// Change an outcome status's label, category or `closes`.
 #[utoipa::path(patch, operation_id = "update_outcome_status", path = "/outcome-statuses/{key}", tag = "conversations", request_body = UpdateOutcomeStatusRequest,
     params(("key" = String, Path, description = "promise_to_pay")),
-    responses((status = 200, body = OutcomeStatusResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OutcomeStatusResponse), ProblemResponses))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -142,7 +142,7 @@ pub async fn update(
 /// Remove an outcome status (conversations tagged with it keep it).
 #[utoipa::path(delete, operation_id = "delete_outcome_status", path = "/outcome-statuses/{key}", tag = "conversations",
     params(("key" = String, Path, description = "promise_to_pay")),
-    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ProblemResponses))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(access): Caller,

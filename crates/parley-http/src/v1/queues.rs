@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::ApiJson;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// A queue.
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,7 +70,7 @@ pub struct RenameQueueRequest {
 
 /// The organization's queues.
 #[utoipa::path(get, operation_id = "list_queues", path = "/queues", tag = "conversations",
-    responses((status = 200, body = QueueList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = QueueList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -83,7 +83,7 @@ pub async fn list(
 
 /// Define a queue.
 #[utoipa::path(post, operation_id = "create_queue", path = "/queues", tag = "conversations", request_body = CreateQueueRequest,
-    responses((status = 201, body = QueueResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = QueueResponse), ProblemResponses))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -99,7 +99,7 @@ pub async fn create(
 /// Rename a queue.
 #[utoipa::path(patch, operation_id = "rename_queue", path = "/queues/{key}", tag = "conversations", request_body = RenameQueueRequest,
     params(("key" = String, Path, description = "collections")),
-    responses((status = 200, body = QueueResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = QueueResponse), ProblemResponses))]
 pub async fn rename(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -118,7 +118,7 @@ pub async fn rename(
 /// Remove a queue (conversations waiting in it keep its key).
 #[utoipa::path(delete, operation_id = "delete_queue", path = "/queues/{key}", tag = "conversations",
     params(("key" = String, Path, description = "collections")),
-    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ProblemResponses))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -181,7 +181,7 @@ fn user_id(raw: &str) -> Result<UserId, ApiError> {
 /// A queue's members.
 #[utoipa::path(get, operation_id = "list_queue_members", path = "/queues/{key}/members", tag = "conversations",
     params(("key" = String, Path, description = "The queue's key")),
-    responses((status = 200, body = Vec<QueueMemberResponse>), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<QueueMemberResponse>), ProblemResponses))]
 pub async fn list_members(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -195,7 +195,7 @@ pub async fn list_members(
 #[utoipa::path(put, operation_id = "put_queue_member", path = "/queues/{key}/members/{user_id}", tag = "conversations",
     request_body = PutQueueMemberRequest,
     params(("key" = String, Path, description = "The queue's key"), ("user_id" = String, Path, description = "usr_…")),
-    responses((status = 200, body = QueueMemberResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = QueueMemberResponse), ProblemResponses))]
 pub async fn put_member(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -219,7 +219,7 @@ pub async fn put_member(
 /// Remove a member from the queue (their conversations stay theirs).
 #[utoipa::path(delete, operation_id = "delete_queue_member", path = "/queues/{key}/members/{user_id}", tag = "conversations",
     params(("key" = String, Path, description = "The queue's key"), ("user_id" = String, Path, description = "usr_…")),
-    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ProblemResponses))]
 pub async fn delete_member(
     State(state): State<AppState>,
     Caller(access): Caller,

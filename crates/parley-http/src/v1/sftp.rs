@@ -7,8 +7,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
+use parley_app::imports::inbox::InboxInput;
 use parley_app::webhooks::endpoints::subscription_names;
-use parley_app::webhooks::inbox::InboxInput;
 use parley_app::webhooks::sftp::{SftpHook, SftpHookInput};
 use parley_domain::{ImportOptions, SftpInbox};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use super::dto::list_type;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// An SFTP hook (never its password or key).
 #[derive(Debug, Serialize, ToSchema)]
@@ -145,7 +145,7 @@ pub struct HostKeyResponse {
 
 /// The acting organization's SFTP hooks.
 #[utoipa::path(get, operation_id = "list_sftp_connections", path = "/sftp", tag = "sftp", params(PageQuery),
-    responses((status = 200, body = SftpHookList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SftpHookList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -158,7 +158,7 @@ pub async fn list(
 
 /// Create an SFTP hook.
 #[utoipa::path(post, operation_id = "create_sftp_connection", path = "/sftp", tag = "sftp", request_body = SftpHookRequest,
-    responses((status = 201, body = SftpHookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = SftpHookResponse), ProblemResponses))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -170,7 +170,7 @@ pub async fn create(
 
 /// One SFTP hook.
 #[utoipa::path(get, operation_id = "get_sftp_connection", path = "/sftp/{id}", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
-    responses((status = 200, body = SftpHookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SftpHookResponse), ProblemResponses))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -183,7 +183,7 @@ pub async fn get(
 /// Change an SFTP hook.
 #[utoipa::path(patch, operation_id = "update_sftp_connection", path = "/sftp/{id}", tag = "sftp", request_body = SftpHookRequest,
     params(("id" = String, Path, description = "whk_…")),
-    responses((status = 200, body = SftpHookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SftpHookResponse), ProblemResponses))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -202,7 +202,7 @@ pub async fn update(
 
 /// Delete an SFTP hook with its messages and attempts log.
 #[utoipa::path(delete, operation_id = "delete_sftp_connection", path = "/sftp/{id}", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
-    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ProblemResponses))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -215,7 +215,7 @@ pub async fn delete(
 
 /// The host key an SFTP server presents, to confirm and pin.
 #[utoipa::path(get, operation_id = "get_sftp_host_key", path = "/sftp/host-key", tag = "sftp", params(HostKeyQuery),
-    responses((status = 200, body = HostKeyResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = HostKeyResponse), ProblemResponses))]
 pub async fn host_key(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -295,7 +295,7 @@ pub struct SftpInboxRequest {
 
 /// The import inbox of an SFTP hook.
 #[utoipa::path(get, operation_id = "get_sftp_inbox", path = "/sftp/{id}/inbox", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
-    responses((status = 200, body = SftpInboxResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SftpInboxResponse), ProblemResponses))]
 pub async fn get_inbox(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -308,7 +308,7 @@ pub async fn get_inbox(
 /// Set up or change the import inbox of an SFTP hook.
 #[utoipa::path(put, operation_id = "put_sftp_inbox", path = "/sftp/{id}/inbox", tag = "sftp", request_body = SftpInboxRequest,
     params(("id" = String, Path, description = "whk_…")),
-    responses((status = 200, body = SftpInboxResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SftpInboxResponse), ProblemResponses))]
 pub async fn put_inbox(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -328,7 +328,7 @@ pub async fn put_inbox(
 
 /// Remove the import inbox of an SFTP hook (the hook stays).
 #[utoipa::path(delete, operation_id = "delete_sftp_inbox", path = "/sftp/{id}/inbox", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
-    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ProblemResponses))]
 pub async fn delete_inbox(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -341,7 +341,7 @@ pub async fn delete_inbox(
 
 /// Poll the inbox now instead of at its next turn; the poll runs in the background.
 #[utoipa::path(post, operation_id = "poll_sftp_inbox", path = "/sftp/{id}/inbox/poll", tag = "sftp", params(("id" = String, Path, description = "whk_…")),
-    responses((status = 202, body = SftpInboxResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = SftpInboxResponse), ProblemResponses))]
 pub async fn poll_inbox(
     State(state): State<AppState>,
     Caller(access): Caller,

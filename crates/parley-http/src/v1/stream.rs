@@ -13,12 +13,12 @@ use parley_domain::EventEnvelope;
 
 use crate::AppState;
 use crate::caller::Caller;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// Live events of the organization (server-sent events).
 #[utoipa::path(get, operation_id = "stream_events", path = "/stream", tag = "conversations",
     responses((status = 200, content_type = "text/event-stream", description = "One event per outbox event: `id` the event id, `event` its type, `data` the webhook envelope."),
-        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+        ProblemResponses))]
 pub async fn stream(
     State(state): State<AppState>,
     Caller(access): Caller,

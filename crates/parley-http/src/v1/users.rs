@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::caller::Caller;
 use crate::client::ClientAddr;
 use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// A person to invite. Their name and password are theirs to choose when they accept.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -48,7 +48,7 @@ pub struct ChangeRoleRequest {
 
 /// Members of the acting organization.
 #[utoipa::path(get, operation_id = "list_users", path = "/users", tag = "users", params(PageQuery),
-    responses((status = 200, body = MemberList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = MemberList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -63,7 +63,7 @@ pub async fn list(
 /// Nothing is granted until they accept it, and the answer is the same whether or not an
 /// account has the email.
 #[utoipa::path(post, operation_id = "add_user", path = "/users", tag = "users", request_body = AddMemberRequest,
-    responses((status = 201, body = CreatedInvitationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = CreatedInvitationResponse), ProblemResponses))]
 pub async fn add(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -99,7 +99,7 @@ pub async fn add(
 
 /// Pending and past invitations of the acting organization.
 #[utoipa::path(get, path = "/invitations", tag = "users", params(PageQuery),
-    responses((status = 200, body = InvitationList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = InvitationList), ProblemResponses))]
 pub async fn list_invitations(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -119,7 +119,7 @@ pub async fn list_invitations(
 
 /// Withdraw a pending invitation (its link stops working).
 #[utoipa::path(delete, path = "/invitations/{id}", tag = "users", params(("id" = String, Path, description = "inv_…")),
-    responses((status = 200, body = InvitationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = InvitationResponse), ProblemResponses))]
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -156,7 +156,7 @@ pub struct InvitationPreviewResponse {
 /// What an invitation's link offers (no credentials needed: the token is the credential).
 /// Unknown, used, withdrawn and expired tokens all answer 404.
 #[utoipa::path(post, path = "/invitations/preview", tag = "users", request_body = InvitationTokenRequest,
-    responses((status = 200, body = InvitationPreviewResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = InvitationPreviewResponse), ProblemResponses))]
 pub async fn preview_invitation(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -202,7 +202,7 @@ pub struct AcceptedInvitationResponse {
 /// for a new account. Then sign in as usual. Limited like sign-in (429 with
 /// `Retry-After`).
 #[utoipa::path(post, path = "/invitations/accept", tag = "users", request_body = AcceptInvitationRequest,
-    responses((status = 200, body = AcceptedInvitationResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AcceptedInvitationResponse), ProblemResponses))]
 pub async fn accept_invitation(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -227,7 +227,7 @@ pub async fn accept_invitation(
 
 /// One member.
 #[utoipa::path(get, operation_id = "get_user", path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
-    responses((status = 200, body = MemberResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = MemberResponse), ProblemResponses))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -240,7 +240,7 @@ pub async fn get(
 /// Change a member's role.
 #[utoipa::path(patch, operation_id = "change_user_role", path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
     request_body = ChangeRoleRequest,
-    responses((status = 200, body = MemberResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = MemberResponse), ProblemResponses))]
 pub async fn change_role(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -255,7 +255,7 @@ pub async fn change_role(
 
 /// Remove a member from the acting organization.
 #[utoipa::path(delete, operation_id = "remove_user", path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "usr_…")),
-    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ProblemResponses))]
 pub async fn remove(
     State(state): State<AppState>,
     Caller(access): Caller,

@@ -17,7 +17,7 @@ use super::dto::list_type;
 use crate::AppState;
 use crate::caller::Caller;
 use crate::extract::{ApiJson, ApiQuery, PageQuery, path_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemResponses};
 
 /// A webhook endpoint (never its secret).
 #[derive(Debug, Serialize, ToSchema)]
@@ -304,7 +304,7 @@ pub struct AttemptQuery {
 
 /// The acting organization's endpoints.
 #[utoipa::path(get, operation_id = "list_webhooks", path = "/webhooks", tag = "webhooks", params(PageQuery),
-    responses((status = 200, body = WebhookList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookList), ProblemResponses))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -317,7 +317,7 @@ pub async fn list(
 
 /// Create an endpoint; the response holds its secret, which is never shown again.
 #[utoipa::path(post, operation_id = "create_webhook", path = "/webhooks", tag = "webhooks", request_body = CreateWebhookRequest,
-    responses((status = 201, body = WebhookWithSecret), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = WebhookWithSecret), ProblemResponses))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -347,7 +347,7 @@ pub async fn create(
 
 /// One endpoint.
 #[utoipa::path(get, operation_id = "get_webhook", path = "/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "whk_…")),
-    responses((status = 200, body = WebhookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookResponse), ProblemResponses))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -360,7 +360,7 @@ pub async fn get(
 /// Change an endpoint's URL, description, events or enabled flag.
 #[utoipa::path(patch, operation_id = "update_webhook", path = "/webhooks/{id}", tag = "webhooks", request_body = UpdateWebhookRequest,
     params(("id" = String, Path, description = "whk_…")),
-    responses((status = 200, body = WebhookResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookResponse), ProblemResponses))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -381,7 +381,7 @@ pub async fn update(
 
 /// Delete an endpoint with its messages and attempts log.
 #[utoipa::path(delete, operation_id = "delete_webhook", path = "/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "whk_…")),
-    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ProblemResponses))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -396,7 +396,7 @@ pub async fn delete(
 /// without losing a message.
 #[utoipa::path(post, operation_id = "rotate_webhook_secret", path = "/webhooks/{id}/rotate-secret", tag = "webhooks", request_body = RotateSecretRequest,
     params(("id" = String, Path, description = "whk_…")),
-    responses((status = 200, body = WebhookWithSecret), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookWithSecret), ProblemResponses))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -438,7 +438,7 @@ fn event_id(field: &str, text: &str) -> Result<EventId, ApiError> {
 /// The endpoint's messages, newest first.
 #[utoipa::path(get, operation_id = "list_webhook_messages", path = "/webhooks/{id}/messages", tag = "webhooks",
     params(("id" = String, Path, description = "whk_…"), MessageQuery),
-    responses((status = 200, body = MessageList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = MessageList), ProblemResponses))]
 pub async fn messages(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -464,7 +464,7 @@ pub async fn messages(
 /// The endpoint's attempts log, newest first; `event_id` narrows it to one message.
 #[utoipa::path(get, operation_id = "list_webhook_attempts", path = "/webhooks/{id}/attempts", tag = "webhooks",
     params(("id" = String, Path, description = "whk_…"), AttemptQuery),
-    responses((status = 200, body = AttemptList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AttemptList), ProblemResponses))]
 pub async fn attempts(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -494,7 +494,7 @@ pub async fn attempts(
 /// One message's attempts, newest first.
 #[utoipa::path(get, operation_id = "list_webhook_message_attempts", path = "/webhooks/{id}/messages/{event_id}/attempts", tag = "webhooks",
     params(("id" = String, Path, description = "whk_…"), ("event_id" = String, Path, description = "evt_…"), PageQuery),
-    responses((status = 200, body = AttemptList), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AttemptList), ProblemResponses))]
 pub async fn message_attempts(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -516,7 +516,7 @@ pub async fn message_attempts(
 /// `webhook-id` and a fresh retry schedule.
 #[utoipa::path(post, operation_id = "replay_webhook_messages", path = "/webhooks/{id}/replay", tag = "webhooks", request_body = ReplayBody,
     params(("id" = String, Path, description = "whk_…")),
-    responses((status = 202, body = ReplayResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = ReplayResponse), ProblemResponses))]
 pub async fn replay(
     State(state): State<AppState>,
     Caller(access): Caller,
@@ -541,7 +541,7 @@ pub async fn replay(
 /// Send a realistic sample now and show the request sent and the response received.
 #[utoipa::path(post, operation_id = "test_webhook", path = "/webhooks/{id}/test", tag = "webhooks", request_body = TestRequest,
     params(("id" = String, Path, description = "whk_…")),
-    responses((status = 200, body = TestResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TestResponse), ProblemResponses))]
 pub async fn test(
     State(state): State<AppState>,
     Caller(access): Caller,

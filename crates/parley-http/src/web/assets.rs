@@ -65,7 +65,7 @@ static URLS: LazyLock<[String; 3]> =
 
 fn versioned(name: &str, body: &str) -> String {
     let digest = sha2::Sha256::digest(body.as_bytes());
-    let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let hash = hex::encode(&digest[..6]);
     format!("/app/assets/{name}?v={hash}")
 }
 

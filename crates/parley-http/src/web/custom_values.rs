@@ -70,7 +70,7 @@ struct ValuesPage {
     refused: Option<(&'static str, Refusal)>,
 }
 
-enum Outcome {
+enum Answer {
     None,
     Secret(String),
     Tested(Tested),
@@ -87,7 +87,7 @@ pub(crate) async fn page(
         &session,
         org,
         ValuesForm::default(),
-        Outcome::None,
+        Answer::None,
         None,
     )
     .await
@@ -104,7 +104,7 @@ pub(crate) async fn act(
     check_form(&state, &headers, Some(&session), &form.csrf)?;
     let viewer = Viewer::on(&state, &session, org).await?;
     let (app, access) = (&state.app, &viewer.access);
-    let done: Result<Outcome, AppError> = async {
+    let done: Result<Answer, AppError> = async {
         match form.action.as_str() {
             "save" => {
                 let timeout_ms = match form.timeout_ms.trim() {
@@ -123,12 +123,12 @@ pub(crate) async fn act(
                         },
                     )
                     .await?;
-                Ok(set.secret.map_or(Outcome::None, Outcome::Secret))
+                Ok(set.secret.map_or(Answer::None, Answer::Secret))
             }
             "delete" => app
                 .delete_custom_value_endpoint(access)
                 .await
-                .map(|()| Outcome::None),
+                .map(|()| Answer::None),
             "test" => {
                 app.get_custom_value_endpoint(access).await?;
                 let fields: Vec<String> = form
@@ -146,7 +146,7 @@ pub(crate) async fn act(
                     fields,
                 };
                 let fetched = app.fetch_custom_values(access.org_id(), &request).await?;
-                Ok(Outcome::Tested(match fetched {
+                Ok(Answer::Tested(match fetched {
                     Ok(got) => Tested {
                         ok: true,
                         summary: format!("Answered in {} ms", got.latency.as_millis()),
@@ -168,7 +168,7 @@ pub(crate) async fn act(
     }
     .await;
     match done {
-        Ok(Outcome::None) => {
+        Ok(Answer::None) => {
             Ok(Redirect::to(&format!("/app/{org}/integrations/values")).into_response())
         }
         Ok(outcome) => show(&state, &session, org, form, outcome, None).await,
@@ -184,7 +184,7 @@ pub(crate) async fn act(
                 &session,
                 org,
                 form,
-                Outcome::None,
+                Answer::None,
                 Some((panel, refusal)),
             )
             .await
@@ -206,7 +206,7 @@ async fn show(
     session: &Session,
     org: OrgId,
     form: ValuesForm,
-    outcome: Outcome,
+    outcome: Answer,
     refused: Option<(&'static str, Refusal)>,
 ) -> Result<Response, PageError> {
     let viewer = Viewer::on(state, session, org).await?;
@@ -232,9 +232,9 @@ async fn show(
     };
     let testing = form.action == "test";
     let (secret, tested) = match outcome {
-        Outcome::None => (None, None),
-        Outcome::Secret(s) => (Some(s), None),
-        Outcome::Tested(t) => (None, Some(t)),
+        Answer::None => (None, None),
+        Answer::Secret(s) => (Some(s), None),
+        Answer::Tested(t) => (None, Some(t)),
     };
     let status = refused
         .as_ref()

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::HeaderMap;
 use parley_app::AppError;
-use parley_app::webhooks::inbox::InboxInput;
+use parley_app::imports::inbox::InboxInput;
 use parley_app::webhooks::sftp::{SftpHookInput, fingerprint};
 use parley_domain::{EventType, OrgId, Subscription, WebhookId};
 use parley_store::PageRequest;

@@ -27,28 +27,10 @@ async fn notes_of(t: &TestApp, token: &str, id: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-pub(super) async fn call(
-    t: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let r = t.call(method, path, Some(token), None, Some(body)).await;
-    (r.status.as_u16(), r.json)
-}
-
-pub(super) async fn ok(t: &TestApp, token: &str, path: &str, body: Value) -> Value {
-    let (status, json) = call(t, token, Method::POST, path, body).await;
-    assert!((200..300).contains(&status), "{path}: {status} {json}");
-    json
-}
-
 /// The last outbox event of the conversation, leaving out messages' status events (the
 /// simulator reports them when it will): (type, data).
 async fn last_event(t: &TestApp, conversation: &str) -> (String, Value) {
-    t.app
-        .store
+    t.store()
         .list_undispatched_events(10_000)
         .await
         .unwrap()
@@ -77,15 +59,13 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
             .start(workers.clone()),
     );
     t.app.start_sends(workers.clone());
-    ok(
-        &t,
+    t.post_ok(
         &token,
         "/api/v1/outcome-statuses",
         json!({"key": "promise", "label": "Promise to pay", "category": "positive"}),
     )
     .await;
-    ok(
-        &t,
+    t.post_ok(
         &token,
         "/api/v1/queues",
         json!({"key": "collections", "name": "Collections"}),
@@ -103,8 +83,7 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
     let say = |text: &'static str| {
         let (t, token, channel) = (&t, token.clone(), channel.clone());
         async move {
-            ok(
-                t,
+            t.post_ok(
                 &token,
                 &format!("/api/v1/channels/{channel}/sim/inbound"),
                 json!({"from": "+447911123456", "text": text}),
@@ -138,13 +117,13 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
         )
         .await
         .unwrap();
-    let r = ok(
-        &t,
-        &token,
-        &path("assign"),
-        json!({"user_id": agent.id.to_string()}),
-    )
-    .await;
+    let r = t
+        .post_ok(
+            &token,
+            &path("assign"),
+            json!({"user_id": agent.id.to_string()}),
+        )
+        .await;
     assert_eq!(r["conversation"]["state"], "assigned");
     assert_eq!(r["conversation"]["assignee"], agent.id.to_string());
     let (kind, data) = last_event(&t, &id).await;
@@ -154,13 +133,13 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
     assert_eq!(data["assigned_by"]["type"], "api_key");
 
     // A reply goes out through the channel as the agent's.
-    let r = ok(
-        &t,
-        &token,
-        &path("messages"),
-        json!({"text": "Let me check that for you."}),
-    )
-    .await;
+    let r = t
+        .post_ok(
+            &token,
+            &path("messages"),
+            json!({"text": "Let me check that for you."}),
+        )
+        .await;
     let reply = &r["messages"][0];
     assert!(
         reply["sender"].as_str().unwrap().starts_with("agent:key_"),
@@ -180,13 +159,13 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
     assert!(delivered, "the agent's reply was delivered");
 
     // Moved back to a queue: unassigned, with the note.
-    let r = ok(
-        &t,
-        &token,
-        &path("move"),
-        json!({"queue": "default", "note": "needs a supervisor"}),
-    )
-    .await;
+    let r = t
+        .post_ok(
+            &token,
+            &path("move"),
+            json!({"queue": "default", "note": "needs a supervisor"}),
+        )
+        .await;
     assert_eq!(
         (
             r["conversation"]["state"].clone(),
@@ -209,7 +188,9 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
     );
 
     // Handed back to the flow: the question is asked again.
-    let r = ok(&t, &token, &path("hand-back"), json!({"step": "ask"})).await;
+    let r = t
+        .post_ok(&token, &path("hand-back"), json!({"step": "ask"}))
+        .await;
     assert_eq!(r["conversation"]["state"], "bot");
     assert_eq!(r["messages"][0]["body"], "How can we help?");
     let next = say("I can pay friday").await;
@@ -219,10 +200,12 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
     );
 
     // A status, then closing with one.
-    let r = ok(&t, &token, &path("status"), json!({"status": "promise"})).await;
+    let r = t
+        .post_ok(&token, &path("status"), json!({"status": "promise"}))
+        .await;
     assert_eq!(r["conversation"]["status"], "promise");
     assert_eq!(last_event(&t, &id).await.0, "setStatus");
-    let r = ok(&t, &token, &path("close"), json!({})).await;
+    let r = t.post_ok(&token, &path("close"), json!({})).await;
     assert_eq!(r["conversation"]["state"], "closed");
     let (kind, data) = last_event(&t, &id).await;
     assert_eq!(
@@ -231,14 +214,15 @@ async fn agents_reply_assign_move_hand_back_tag_and_close() {
     );
 
     // Closed: no more actions.
-    let (status, _) = call(
-        &t,
-        &token,
-        Method::POST,
-        &path("messages"),
-        json!({"text": "hi"}),
-    )
-    .await;
+    let (status, _) = t
+        .request(
+            &token,
+            Method::POST,
+            &path("messages"),
+            Some(json!({"text": "hi"})),
+        )
+        .await
+        .pair();
     assert_eq!(status, 409);
     workers.cancel();
 }
@@ -248,13 +232,13 @@ async fn bad_actions_are_named_and_change_nothing() {
     let t = TestApp::new().await;
     let token = t.owner_token().await;
     let channel = t.sim_channel(&token, None).await;
-    let first = ok(
-        &t,
-        &token,
-        &format!("/api/v1/channels/{channel}/sim/inbound"),
-        json!({"from": "+447911123456", "text": "hello"}),
-    )
-    .await;
+    let first = t
+        .post_ok(
+            &token,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            json!({"from": "+447911123456", "text": "hello"}),
+        )
+        .await;
     let id = first["conversation"]["id"].as_str().unwrap().to_owned();
     let path = |action: &str| format!("/api/v1/conversations/{id}/{action}");
     let other = t
@@ -285,7 +269,10 @@ async fn bad_actions_are_named_and_change_nothing() {
         ("close", json!({"status": "unknown"}), "status"),
         ("notes", json!({"body": ""}), "body"),
     ] {
-        let (status, problem) = call(&t, &token, Method::POST, &path(action), body).await;
+        let (status, problem) = t
+            .request(&token, Method::POST, &path(action), Some(body))
+            .await
+            .pair();
         assert_eq!(
             (status, problem["errors"][0]["field"].as_str()),
             (422, Some(field)),
@@ -293,7 +280,10 @@ async fn bad_actions_are_named_and_change_nothing() {
         );
     }
     let viewer = t.token_in(t.root.organization, Role::Viewer).await;
-    let (status, _) = call(&t, &viewer, Method::POST, &path("close"), json!({})).await;
+    let (status, _) = t
+        .request(&viewer, Method::POST, &path("close"), Some(json!({})))
+        .await
+        .pair();
     assert_eq!(status, 403);
     let after = t.get(&format!("/api/v1/conversations/{id}"), &token).await;
     assert_eq!(after.json["conversation"]["state"], "queued");
@@ -310,13 +300,13 @@ async fn conversations_are_listed_by_filter_and_agents_see_what_is_theirs() {
         ("+447911123456", "my bill"),
         ("+447911123457", "PAYMENT plan"),
     ] {
-        let r = ok(
-            &t,
-            &token,
-            &format!("/api/v1/channels/{channel}/sim/inbound"),
-            json!({"from": from, "text": text}),
-        )
-        .await;
+        let r = t
+            .post_ok(
+                &token,
+                &format!("/api/v1/channels/{channel}/sim/inbound"),
+                json!({"from": from, "text": text}),
+            )
+            .await;
         ids.push(r["conversation"]["id"].as_str().unwrap().to_owned());
     }
     let listed = |query: &str| {
@@ -365,14 +355,15 @@ async fn conversations_are_listed_by_filter_and_agents_see_what_is_theirs() {
         .get(&format!("/api/v1/conversations/{}", ids[0]), &agent)
         .await;
     assert_eq!(r.status, 404);
-    let (status, _) = call(
-        &t,
-        &agent,
-        Method::POST,
-        &format!("/api/v1/conversations/{}/close", ids[0]),
-        json!({}),
-    )
-    .await;
+    let (status, _) = t
+        .request(
+            &agent,
+            Method::POST,
+            &format!("/api/v1/conversations/{}/close", ids[0]),
+            Some(json!({})),
+        )
+        .await
+        .pair();
     assert_eq!(status, 404, "an agent acts only on what it may see");
 }
 
@@ -425,20 +416,19 @@ async fn the_live_stream_carries_the_organizations_events_as_they_happen() {
         .unwrap();
     let other_token = t.token_in(other.id, Role::Admin).await;
     let other_channel = t.sim_channel(&other_token, None).await;
-    ok(
-        &t,
+    t.post_ok(
         &other_token,
         &format!("/api/v1/channels/{other_channel}/sim/inbound"),
         json!({"from": "+447911123456", "text": "not yours"}),
     )
     .await;
-    let r = ok(
-        &t,
-        &token,
-        &format!("/api/v1/channels/{channel}/sim/inbound"),
-        json!({"from": "+447911123456", "text": "hello"}),
-    )
-    .await;
+    let r = t
+        .post_ok(
+            &token,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            json!({"from": "+447911123456", "text": "hello"}),
+        )
+        .await;
     let conversation = r["conversation"]["id"].as_str().unwrap().to_owned();
     let (id, envelope) = next_event(&mut body, "inboundMessage").await;
     assert!(id.starts_with("evt_"), "{id}");
@@ -451,8 +441,7 @@ async fn the_live_stream_carries_the_organizations_events_as_they_happen() {
     assert_eq!(moved["data"]["queue"], "default");
 
     // A person's action shows up the same way.
-    ok(
-        &t,
+    t.post_ok(
         &token,
         &format!("/api/v1/conversations/{conversation}/close"),
         json!({}),
@@ -490,34 +479,35 @@ async fn waiting_conversations_go_round_robin_to_available_members_within_capaci
     }
     let members = |user: &str| format!("/api/v1/queues/default/members/{user}");
     // Ann takes one at a time; Bob is away.
-    let (status, ann) = call(
-        &t,
-        &token,
-        Method::PUT,
-        &members(&agents[0]),
-        json!({"capacity": 1}),
-    )
-    .await;
+    let (status, ann) = t
+        .request(
+            &token,
+            Method::PUT,
+            &members(&agents[0]),
+            Some(json!({"capacity": 1})),
+        )
+        .await
+        .pair();
     assert_eq!(status, 200, "{ann}");
     assert_eq!(
         (ann["capacity"].clone(), ann["available"].clone()),
         (json!(1), json!(true))
     );
-    let (status, _) = call(
-        &t,
-        &token,
-        Method::PUT,
-        &members(&agents[1]),
-        json!({"capacity": 1, "available": false}),
-    )
-    .await;
+    let (status, _) = t
+        .request(
+            &token,
+            Method::PUT,
+            &members(&agents[1]),
+            Some(json!({"capacity": 1, "available": false})),
+        )
+        .await
+        .pair();
     assert_eq!(status, 200);
 
     let write = |from: &'static str| {
         let (t, token, channel) = (&t, token.clone(), channel.clone());
         async move {
-            ok(
-                t,
+            t.post_ok(
                 &token,
                 &format!("/api/v1/channels/{channel}/sim/inbound"),
                 json!({"from": from, "text": "hello"}),
@@ -560,12 +550,11 @@ async fn waiting_conversations_go_round_robin_to_available_members_within_capaci
         (json!("queued"), Value::Null)
     );
     // Bob comes back: he gets it.
-    call(
-        &t,
+    t.ok(
         &token,
         Method::PUT,
         &members(&agents[1]),
-        json!({"capacity": 1}),
+        Some(json!({"capacity": 1})),
     )
     .await;
     assigned_to(
@@ -577,8 +566,7 @@ async fn waiting_conversations_go_round_robin_to_available_members_within_capaci
     let third = write("+447911000003").await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(conversation(third.clone()).await["assignee"], Value::Null);
-    ok(
-        &t,
+    t.post_ok(
         &token,
         &format!("/api/v1/conversations/{first}/close"),
         json!({}),
@@ -592,35 +580,38 @@ async fn waiting_conversations_go_round_robin_to_available_members_within_capaci
     // Members are listed; a stranger cannot be one; removing one twice is "not found".
     let r = t.get("/api/v1/queues/default/members", &token).await;
     assert_eq!(r.json.as_array().unwrap().len(), 2);
-    let (status, problem) = call(
-        &t,
-        &token,
-        Method::PUT,
-        &members(&parley_domain::UserId::generate().to_string()),
-        json!({}),
-    )
-    .await;
+    let (status, problem) = t
+        .request(
+            &token,
+            Method::PUT,
+            &members(&parley_domain::UserId::generate().to_string()),
+            Some(json!({})),
+        )
+        .await
+        .pair();
     assert_eq!(
         (status, problem["errors"][0]["field"].clone()),
         (422, json!("user"))
     );
-    let (status, _) = call(
-        &t,
-        &token,
-        Method::PUT,
-        &members(&agents[0]),
-        json!({"capacity": 0}),
-    )
-    .await;
+    let (status, _) = t
+        .request(
+            &token,
+            Method::PUT,
+            &members(&agents[0]),
+            Some(json!({"capacity": 0})),
+        )
+        .await
+        .pair();
     assert_eq!(status, 422);
-    let (status, _) = call(
-        &t,
-        &token,
-        Method::PUT,
-        "/api/v1/queues/nowhere/members/x",
-        json!({}),
-    )
-    .await;
+    let (status, _) = t
+        .request(
+            &token,
+            Method::PUT,
+            "/api/v1/queues/nowhere/members/x",
+            Some(json!({})),
+        )
+        .await
+        .pair();
     assert_eq!(status, 404);
     let r = t
         .call(
@@ -652,13 +643,13 @@ async fn an_agent_sees_what_is_theirs_and_what_waits_in_their_queues() {
     let token = t.owner_token().await;
     let org = t.root.organization;
     let channel = t.sim_channel(&token, None).await;
-    let waiting = ok(
-        &t,
-        &token,
-        &format!("/api/v1/channels/{channel}/sim/inbound"),
-        json!({"from": "+447911123456", "text": "hello"}),
-    )
-    .await["conversation"]["id"]
+    let waiting = t
+        .post_ok(
+            &token,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            json!({"from": "+447911123456", "text": "hello"}),
+        )
+        .await["conversation"]["id"]
         .as_str()
         .unwrap()
         .parse()
@@ -701,14 +692,15 @@ async fn an_agent_sees_what_is_theirs_and_what_waits_in_their_queues() {
     assert_eq!(visible().await, 0);
     assert!(t.app.get_conversation(&access, waiting).await.is_err());
     // A member of `default` (away, so nothing is assigned): she sees what waits there.
-    let (status, _) = call(
-        &t,
-        &token,
-        Method::PUT,
-        &format!("/api/v1/queues/default/members/{}", user.id),
-        json!({"available": false}),
-    )
-    .await;
+    let (status, _) = t
+        .request(
+            &token,
+            Method::PUT,
+            &format!("/api/v1/queues/default/members/{}", user.id),
+            Some(json!({"available": false})),
+        )
+        .await
+        .pair();
     assert_eq!(status, 200);
     assert_eq!(visible().await, 1);
     let c = t.app.get_conversation(&access, waiting).await.unwrap();

@@ -354,6 +354,35 @@ async fn every_openapi_response_has_a_description() {
     }
 }
 
+/// Every `$ref` in the document names a schema the document defines (a reference to a
+/// schema no operation brings in, like the shared problem answer's, would dangle).
+#[tokio::test]
+async fn every_openapi_reference_resolves() {
+    fn walk(value: &serde_json::Value, refs: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(r) = map.get("$ref").and_then(serde_json::Value::as_str) {
+                    refs.push(r.to_owned());
+                }
+                map.values().for_each(|v| walk(v, refs));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+            _ => {}
+        }
+    }
+    let document = serde_json::to_value(parley_http::openapi()).unwrap();
+    let mut refs = Vec::new();
+    walk(&document, &mut refs);
+    assert!(refs.iter().any(|r| r == "#/components/schemas/Problem"));
+    for r in refs {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or(&r);
+        assert!(
+            document["components"]["schemas"].get(name).is_some(),
+            "{r} names no schema of the document"
+        );
+    }
+}
+
 /// What validators and client generators trip on: every operation has its own
 /// `operationId`, every `in: path` parameter is in its path's template (query parameters
 /// are not declared as path ones), the document never sends a reader to our internal

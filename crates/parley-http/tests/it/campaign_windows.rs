@@ -177,8 +177,7 @@ async fn a_three_day_campaign_sends_only_inside_each_contacts_local_hours() {
         finished = passes(&t, org, cid, &mut run).await;
         // Read from the store: the API token has long expired on this clock.
         let page = t
-            .app
-            .store
+            .store()
             .list_recipients(org, cid, None, PageRequest::first(100))
             .await
             .unwrap();
@@ -198,7 +197,7 @@ async fn a_three_day_campaign_sends_only_inside_each_contacts_local_hours() {
             "{address} was sent at {local}, outside 08:00–21:00"
         );
     }
-    let c = t.app.store.get_campaign(org, cid).await.unwrap().unwrap();
+    let c = t.store().get_campaign(org, cid).await.unwrap().unwrap();
     assert_eq!(c.status, CampaignStatus::Completed);
 }
 

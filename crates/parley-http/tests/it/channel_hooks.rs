@@ -25,14 +25,12 @@ async fn sent_message(t: &TestApp, org: OrgId, channel: parley_domain::ChannelId
     };
     let now = t.app.clock.now();
     let (contact, _) = t
-        .app
-        .store
+        .store()
         .contact_for_address(org, &address, now)
         .await
         .unwrap();
     let written = t
-        .app
-        .store
+        .store()
         .take_turn(
             TurnTarget::Open {
                 organization: org,
@@ -112,8 +110,7 @@ async fn post(
 }
 
 async fn events(t: &TestApp) -> Vec<Value> {
-    t.app
-        .store
+    t.store()
         .list_undispatched_events(100)
         .await
         .unwrap()
@@ -149,8 +146,7 @@ async fn signed_status_callbacks_move_messages_forward_and_forged_ones_change_no
         Some(parley_channels::twilio::signature::sign(key, url, p))
     };
     let stored = || async {
-        t.app
-            .store
+        t.store()
             .find_message(&MessageKey::Id {
                 organization: org,
                 id: message.id,

@@ -6,11 +6,6 @@ use http::Method;
 use parley_testkit::TestApp;
 use serde_json::{Value, json};
 
-async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
-    let r = t.call(method, path, Some(token), None, Some(body)).await;
-    (r.status.as_u16(), r.json)
-}
-
 fn fields_of(problem: &Value) -> Vec<String> {
     let mut fields: Vec<String> = problem["errors"]
         .as_array()
@@ -30,18 +25,19 @@ async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
     let token = t.owner_token().await;
 
     // Everything wrong at once: each field named, nothing stored.
-    let (status, problem) = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/channels",
-        json!({
-            "provider": "twilio", "name": "", "sender": "07700900001", "rate_per_second": 0,
-            "settings": {"account_sid": "AC1", "region": "ie1"},
-            "credentials": {"auth_tokn": "x"},
-        }),
-    )
-    .await;
+    let (status, problem) = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/channels",
+            Some(json!({
+                "provider": "twilio", "name": "", "sender": "07700900001", "rate_per_second": 0,
+                "settings": {"account_sid": "AC1", "region": "ie1"},
+                "credentials": {"auth_tokn": "x"},
+            })),
+        )
+        .await
+        .pair();
     assert_eq!(status, 422, "{problem}");
     assert_eq!(
         fields_of(&problem),
@@ -55,34 +51,39 @@ async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
             "settings.region",
         ]
     );
-    let (_, list) = call(&t, &token, Method::GET, "/api/v1/channels", Value::Null).await;
+    let (_, list) = t
+        .request(&token, Method::GET, "/api/v1/channels", None)
+        .await
+        .pair();
     assert_eq!(list["data"], json!([]), "nothing was stored");
-    let (status, problem) = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/channels",
-        json!({"provider": "smpp", "name": "x", "sender": "x"}),
-    )
-    .await;
+    let (status, problem) = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/channels",
+            Some(json!({"provider": "smpp", "name": "x", "sender": "x"})),
+        )
+        .await
+        .pair();
     assert_eq!(
         (status, fields_of(&problem)),
         (422, vec!["provider".to_owned()])
     );
 
     // A good channel: the answer names its credentials, never their values.
-    let (status, created) = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/channels",
-        json!({
-            "provider": "twilio", "name": "Collections SMS", "sender": "+447700900001",
-            "settings": {"account_sid": "AC0123456789abcdef0123456789abcdef"},
-            "credentials": {"auth_token": "super-secret-token"},
-        }),
-    )
-    .await;
+    let (status, created) = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/channels",
+            Some(json!({
+                "provider": "twilio", "name": "Collections SMS", "sender": "+447700900001",
+                "settings": {"account_sid": "AC0123456789abcdef0123456789abcdef"},
+                "credentials": {"auth_token": "super-secret-token"},
+            })),
+        )
+        .await
+        .pair();
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["credentials"], json!(["auth_token"]));
     assert_eq!(created["rate_per_second"], 1, "Twilio's long-code default");
@@ -90,23 +91,20 @@ async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
     assert!(!created.to_string().contains("super-secret-token"));
     let id = created["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/channels/{id}");
-    let (_, got) = call(&t, &token, Method::GET, &path, Value::Null).await;
+    let (_, got) = t.request(&token, Method::GET, &path, None).await.pair();
     assert_eq!(got, created);
-    let (_, audit) = call(&t, &token, Method::GET, "/api/v1/audit-log", Value::Null).await;
+    let (_, audit) = t
+        .request(&token, Method::GET, "/api/v1/audit-log", None)
+        .await
+        .pair();
     assert!(
         !audit.to_string().contains("super-secret-token"),
         "the audit log holds no secret"
     );
 
     // A change replaces what it names: a new rate, the token kept.
-    let (status, changed) = call(
-        &t,
-        &token,
-        Method::PATCH,
-        &path,
-        json!({"rate_per_second": 5, "settings": {"base_url": "https://eu1.twilio.invalid"}}),
-    )
-    .await;
+    let (status, changed) = t.request(&token, Method::PATCH, &path, Some(json!({"rate_per_second": 5, "settings": {"base_url": "https://eu1.twilio.invalid"}})))
+    .await.pair();
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["rate_per_second"], 5);
     assert_eq!(changed["credentials"], json!(["auth_token"]));
@@ -115,46 +113,49 @@ async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
         "https://eu1.twilio.invalid"
     );
     // Removing a required credential is refused, and changes nothing.
-    let (status, problem) = call(
-        &t,
-        &token,
-        Method::PATCH,
-        &path,
-        json!({"name": "Renamed", "credentials": {"auth_token": null}}),
-    )
-    .await;
+    let (status, problem) = t
+        .request(
+            &token,
+            Method::PATCH,
+            &path,
+            Some(json!({"name": "Renamed", "credentials": {"auth_token": null}})),
+        )
+        .await
+        .pair();
     assert_eq!(
         (status, fields_of(&problem)),
         (422, vec!["credentials.auth_token".to_owned()])
     );
-    let (_, got) = call(&t, &token, Method::GET, &path, Value::Null).await;
+    let (_, got) = t.request(&token, Method::GET, &path, None).await.pair();
     assert_eq!(got["name"], "Collections SMS");
 
     // The inbound flow must be one of ours with a published version.
-    let (_, flow) = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/flows",
-        json!({"schema": 1,
+    let (_, flow) = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/flows",
+            Some(json!({"schema": 1,
         "name": "Greeting", "start": "bye",
-        "steps": {"bye": {"type": "close", "status": "done", "text": "Goodbye"}}}),
-    )
-    .await;
+        "steps": {"bye": {"type": "close", "status": "done", "text": "Goodbye"}}})),
+        )
+        .await
+        .pair();
     let flow_id = flow["id"].as_str().unwrap().to_owned();
     t.define_flow_names(
         &token,
         &json!({"steps": {"bye": {"type": "close", "status": "done"}}}),
     )
     .await;
-    let (status, problem) = call(
-        &t,
-        &token,
-        Method::PATCH,
-        &path,
-        json!({"inbound_flow": flow_id}),
-    )
-    .await;
+    let (status, problem) = t
+        .request(
+            &token,
+            Method::PATCH,
+            &path,
+            Some(json!({"inbound_flow": flow_id})),
+        )
+        .await
+        .pair();
     assert_eq!(
         (status, fields_of(&problem)),
         (422, vec!["inbound_flow".to_owned()]),
@@ -170,26 +171,28 @@ async fn channels_keep_credentials_sealed_and_name_every_bad_field() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
-    let (status, changed) = call(
-        &t,
-        &token,
-        Method::PATCH,
-        &path,
-        json!({"inbound_flow": flow_id}),
-    )
-    .await;
+    let (status, changed) = t
+        .request(
+            &token,
+            Method::PATCH,
+            &path,
+            Some(json!({"inbound_flow": flow_id})),
+        )
+        .await
+        .pair();
     assert_eq!(
         (status, changed["inbound_flow"].as_str()),
         (200, Some(flow_id.as_str()))
     );
-    let (status, changed) = call(
-        &t,
-        &token,
-        Method::PATCH,
-        &path,
-        json!({"inbound_flow": null}),
-    )
-    .await;
+    let (status, changed) = t
+        .request(
+            &token,
+            Method::PATCH,
+            &path,
+            Some(json!({"inbound_flow": null})),
+        )
+        .await
+        .pair();
     assert_eq!((status, &changed["inbound_flow"]), (200, &Value::Null));
 }
 
@@ -219,7 +222,10 @@ async fn provider_urls_on_private_addresses_are_refused_by_field() {
                 "credentials": {"access_token": "a", "app_secret": "b", "verify_token": "c"}}),
         ];
         for body in bodies {
-            let (status, problem) = call(&t, &token, Method::POST, "/api/v1/channels", body).await;
+            let (status, problem) = t
+                .request(&token, Method::POST, "/api/v1/channels", Some(body))
+                .await
+                .pair();
             assert_eq!(status, 422, "{base_url}: {problem}");
             assert_eq!(fields_of(&problem), ["settings.base_url"], "{base_url}");
             let detail = problem["errors"][0]["message"].as_str().unwrap_or_default();
@@ -229,22 +235,19 @@ async fn provider_urls_on_private_addresses_are_refused_by_field() {
             );
         }
     }
-    let (_, list) = call(&t, &token, Method::GET, "/api/v1/channels", Value::Null).await;
+    let (_, list) = t
+        .request(&token, Method::GET, "/api/v1/channels", None)
+        .await
+        .pair();
     assert_eq!(list["data"], json!([]), "nothing was stored");
 
     // An installation that allows private targets takes the same URL.
     let open = TestApp::with_settings(|s| s.allow_private_targets = true).await;
     let token = open.owner_token().await;
-    let (status, created) = call(
-        &open,
-        &token,
-        Method::POST,
-        "/api/v1/channels",
-        json!({"provider": "twilio", "name": "SMS", "sender": "+447700900001",
+    let (status, created) = open.request(&token, Method::POST, "/api/v1/channels", Some(json!({"provider": "twilio", "name": "SMS", "sender": "+447700900001",
             "settings": {"account_sid": "AC00000000000000000000000000000001", "base_url": "http://127.0.0.1:8080"},
-            "credentials": {"auth_token": "secret"}}),
-    )
-    .await;
+            "credentials": {"auth_token": "secret"}})))
+    .await.pair();
     assert_eq!(status, 201, "{created}");
 }
 
@@ -258,48 +261,52 @@ async fn an_inbound_queue_must_exist() {
         json!({"provider": "sim", "name": "Sim", "sender": "demo", "inbound_queue": queue,
             "settings": {}})
     };
-    let (status, problem) = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/channels",
-        body("colections"),
-    )
-    .await;
+    let (status, problem) = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/channels",
+            Some(body("colections")),
+        )
+        .await
+        .pair();
     assert_eq!(status, 422, "{problem}");
     assert_eq!(fields_of(&problem), ["inbound_queue"]);
-    let (status, _) = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/queues",
-        json!({"key": "collections", "name": "Collections"}),
-    )
-    .await;
+    let (status, _) = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/queues",
+            Some(json!({"key": "collections", "name": "Collections"})),
+        )
+        .await
+        .pair();
     assert_eq!(status, 201);
-    let (status, created) = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/channels",
-        body("collections"),
-    )
-    .await;
+    let (status, created) = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/channels",
+            Some(body("collections")),
+        )
+        .await
+        .pair();
     assert_eq!(status, 201, "{created}");
     // A change names a missing queue: refused, nothing changed.
     let path = format!("/api/v1/channels/{}", created["id"].as_str().unwrap());
-    let (status, problem) = call(
-        &t,
-        &token,
-        Method::PATCH,
-        &path,
-        json!({"inbound_queue": "nowhere"}),
-    )
-    .await;
+    let (status, problem) = t
+        .request(
+            &token,
+            Method::PATCH,
+            &path,
+            Some(json!({"inbound_queue": "nowhere"})),
+        )
+        .await
+        .pair();
     assert_eq!(
         (status, fields_of(&problem)),
         (422, vec!["inbound_queue".to_owned()])
     );
-    let (_, now) = call(&t, &token, Method::GET, &path, Value::Null).await;
+    let (_, now) = t.request(&token, Method::GET, &path, None).await.pair();
     assert_eq!(now["inbound_queue"], "collections");
 }

@@ -7,33 +7,27 @@ use parley_domain::Role;
 use parley_testkit::TestApp;
 use serde_json::json;
 
-use super::agents::{call, ok};
-
 #[tokio::test]
 async fn a_person_starts_a_conversation_with_one_contact() {
     let t = TestApp::new().await;
     let (_, token) = t.org_with_token("Outbound", None, Role::Admin).await;
     let channel = t.sim_channel(&token, None).await;
-    let contact = ok(
-        &t,
-        &token,
-        "/api/v1/contacts",
-        json!({"customer_id": "AC-1", "addresses": [{"kind": "sms", "address": "+447911123456"}]}),
-    )
+    let contact = t.post_ok(&token, "/api/v1/contacts", json!({"customer_id": "AC-1", "addresses": [{"kind": "sms", "address": "+447911123456"}]}))
     .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let start = json!({"contact_id": contact, "channel_id": channel,
                        "text": "Hello, this is Sam from accounts."});
-    let (status, r) = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/conversations",
-        start.clone(),
-    )
-    .await;
+    let (status, r) = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/conversations",
+            Some(start.clone()),
+        )
+        .await
+        .pair();
     assert_eq!(status, 201, "{r}");
     assert_eq!(
         (
@@ -58,39 +52,44 @@ async fn a_person_starts_a_conversation_with_one_contact() {
     );
     let id = r["conversation"]["id"].as_str().unwrap().to_owned();
     // The customer's answer continues it.
-    let answer = ok(
-        &t,
-        &token,
-        &format!("/api/v1/channels/{channel}/sim/inbound"),
-        json!({"from": "+447911123456", "text": "Hi Sam"}),
-    )
-    .await;
+    let answer = t
+        .post_ok(
+            &token,
+            &format!("/api/v1/channels/{channel}/sim/inbound"),
+            json!({"from": "+447911123456", "text": "Hi Sam"}),
+        )
+        .await;
     assert_eq!(answer["conversation"]["id"], id.as_str());
 
     // While it is open, a second start is refused: write in that one.
-    let (status, again) = call(&t, &token, Method::POST, "/api/v1/conversations", start).await;
+    let (status, again) = t
+        .request(&token, Method::POST, "/api/v1/conversations", Some(start))
+        .await
+        .pair();
     assert_eq!(status, 409, "{again}");
 
     // Every bad part named at once, nothing written.
-    let (status, bad) = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/conversations",
-        json!({"contact_id": "ct_nope", "channel_id": "chn_nope", "text": "x"}),
-    )
-    .await;
+    let (status, bad) = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/conversations",
+            Some(json!({"contact_id": "ct_nope", "channel_id": "chn_nope", "text": "x"})),
+        )
+        .await
+        .pair();
     assert_eq!(status, 422, "{bad}");
     assert_eq!(bad["errors"].as_array().unwrap().len(), 2, "{bad}");
     let unknown = format!("ct_{}", "0".repeat(26));
-    let (status, bad) = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/conversations",
-        json!({"contact_id": unknown, "channel_id": channel, "text": " "}),
-    )
-    .await;
+    let (status, bad) = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/conversations",
+            Some(json!({"contact_id": unknown, "channel_id": channel, "text": " "})),
+        )
+        .await
+        .pair();
     assert_eq!(status, 422, "{bad}");
     let named = parley_testkit::problem_fields(&bad);
     assert_eq!(named, ["contact_id", "text"], "{bad}");

@@ -13,19 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 const CUSTOMER: &str = "+447911123456";
 
-async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let r = t.call(method, path, Some(token), None, body).await;
-    assert!(r.status.is_success(), "{path}: {} {}", r.status, r.json);
-    r.json
-}
-
 async fn say(t: &TestApp, token: &str, channel: &str, text: &str) -> Value {
     say_from(t, token, channel, CUSTOMER, text).await
 }
 
 async fn thread(t: &TestApp, token: &str, conversation: &str) -> Value {
-    call(
-        t,
+    t.ok(
         token,
         Method::GET,
         &format!("/api/v1/conversations/{conversation}"),
@@ -75,8 +68,7 @@ fn triple(sender: &str, body: &str, status: &str) -> (String, String, String) {
 
 /// The outbox's events for the conversation, in order: (type, data).
 async fn events_of(t: &TestApp, conversation: &str) -> Vec<(String, Value)> {
-    t.app
-        .store
+    t.store()
         .list_undispatched_events(10_000)
         .await
         .unwrap()
@@ -100,8 +92,7 @@ fn start_workers(t: &TestApp) -> CancellationToken {
 async fn a_customer_message_runs_the_flow_and_every_change_is_announced() {
     let t = TestApp::new().await;
     let token = t.owner_token().await;
-    call(
-        &t,
+    t.ok(
         &token,
         Method::POST,
         "/api/v1/outcome-statuses",
@@ -243,14 +234,14 @@ async fn keywords_suppress_confirm_once_resubscribe_and_help() {
     assert_eq!(confirmations.len(), 1, "{th}");
     assert_eq!(confirmations[0].2, "delivered", "the confirmation goes out");
     assert!(confirmations[0].1.contains("no more messages"));
-    let listed = call(
-        &t,
-        &token,
-        Method::GET,
-        "/api/v1/contacts/suppressions?channel_kind=sms&address=%2B447911123456",
-        None,
-    )
-    .await;
+    let listed = t
+        .ok(
+            &token,
+            Method::GET,
+            "/api/v1/contacts/suppressions?channel_kind=sms&address=%2B447911123456",
+            None,
+        )
+        .await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
     let kinds: Vec<String> = events_of(&t, &conversation)
         .await
@@ -309,14 +300,14 @@ async fn keywords_suppress_confirm_once_resubscribe_and_help() {
     );
     assert!(bodies(&th)[3].1.contains("subscribed again"));
     assert!(bodies(&th)[5].1.contains("STOP"));
-    let listed = call(
-        &t,
-        &token,
-        Method::GET,
-        "/api/v1/contacts/suppressions?channel_kind=sms&address=%2B447911123456",
-        None,
-    )
-    .await;
+    let listed = t
+        .ok(
+            &token,
+            Method::GET,
+            "/api/v1/contacts/suppressions?channel_kind=sms&address=%2B447911123456",
+            None,
+        )
+        .await;
     assert!(listed["data"].as_array().unwrap().is_empty(), "{listed}");
     // The flow still waits at its question.
     let next = say(&t, &token, &channel, "my bill").await;
@@ -425,14 +416,14 @@ async fn a_burst_to_one_conversation_is_taken_in_order_and_bursts_to_many_run_to
         let sent = texts[0].to_owned();
         assert_eq!(texts, [sent.as_str(), &format!("got {sent}"), "Next?"]);
     }
-    let page = call(
-        &t,
-        &token,
-        Method::GET,
-        &format!("/api/v1/conversations/{conversation}?limit=500"),
-        None,
-    )
-    .await;
+    let page = t
+        .ok(
+            &token,
+            Method::GET,
+            &format!("/api/v1/conversations/{conversation}?limit=500"),
+            None,
+        )
+        .await;
     let texts: Vec<&str> = page["messages"]
         .as_array()
         .unwrap()
@@ -534,4 +525,68 @@ async fn a_flow_timeout_fires_as_a_job_and_a_late_reply_finds_the_flow_moved_on(
         "no bot reply"
     );
     workers.cancel();
+}
+
+/// A flow's "today" is the organization's local date: at 20:00 UTC on 7 December an
+/// organization in Auckland (UTC+13) is already on the 8th, and one in Los Angeles
+/// (UTC−8) at 03:00 UTC on the 8th is still on the 7th; `<<today>>` and `today()` say so.
+#[tokio::test]
+async fn a_flows_today_is_the_organizations_local_date() {
+    let t = TestApp::new().await;
+    let token = t.owner_token().await;
+    let org = t.root.organization;
+    let flow = t
+        .publish_flow(
+            &token,
+            json!({"schema": 1, "name": "today", "start": "when", "steps": {
+                "when": {"type": "branch",
+                         "rules": [{"when": "today() == \"2026-12-08\"", "next": "eighth"}],
+                         "otherwise": "other"},
+                "eighth": {"type": "close", "status": "done", "text": "On the 8th: <<today>>."},
+                "other": {"type": "close", "status": "done", "text": "Not the 8th: <<today>>."}}}),
+        )
+        .await;
+    let channel = t.sim_channel(&token, Some(&flow)).await;
+    for (zone, at, customer, reply) in [
+        (
+            "Pacific/Auckland",
+            "2026-12-07T20:00:00Z",
+            "+447911123401",
+            "On the 8th: 2026-12-08.",
+        ),
+        (
+            "America/Los_Angeles",
+            "2026-12-08T03:00:00Z",
+            "+447911123402",
+            "Not the 8th: 2026-12-07.",
+        ),
+        (
+            "UTC",
+            "2026-12-08T03:00:00Z",
+            "+447911123403",
+            "On the 8th: 2026-12-08.",
+        ),
+    ] {
+        t.clock.set(at.parse().unwrap());
+        let token = t.owner_token().await;
+        t.ok(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/organizations/{org}"),
+            Some(json!({"timezone": zone})),
+        )
+        .await;
+        // The runtime reads an organization's settings again after a short while.
+        t.clock.advance(chrono::Duration::seconds(5));
+        tokio::time::sleep(parley_app::conversations::runtime::SETTINGS_TTL).await;
+        let said = say_from(&t, &token, &channel, customer, "hi").await;
+        let bodies: Vec<&str> = said["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["direction"] == "outbound")
+            .map(|m| m["body"].as_str().unwrap())
+            .collect();
+        assert_eq!(bodies, [reply], "{zone} at {at}: {said}");
+    }
 }

@@ -89,8 +89,7 @@ async fn a_key_left_running_by_a_stopped_process_is_released_when_stale() {
     let token = t.owner_token().await;
     let body = json!({"name": "After a crash"});
     let actor = t.root.api_key.key.id.to_string();
-    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
-    let scope = hex(&sha2::Sha256::digest(format!(
+    let scope = hex::encode(sha2::Sha256::digest(format!(
         "{actor}\n{}",
         t.root.organization
     )));
@@ -101,12 +100,11 @@ async fn a_key_left_running_by_a_stopped_process_is_released_when_stale() {
     fingerprint.update([0u8]);
     fingerprint.update(body.to_string());
     let now = t.app.clock.now();
-    t.app
-        .store
+    t.store()
         .begin_idempotent(NewIdempotencyRecord {
             scope,
             key: "crashed".into(),
-            fingerprint: hex(&fingerprint.finalize()),
+            fingerprint: hex::encode(fingerprint.finalize()),
             at: now,
             expires_at: now + chrono::Duration::hours(24),
             stale_before: now - chrono::Duration::minutes(2),
@@ -271,7 +269,7 @@ async fn kept_answers_are_sealed_at_rest() {
         .expect("the sqlite3 shell (.ci/run installs it)");
     let stored = String::from_utf8_lossy(&out.stdout).to_lowercase();
     assert!(!stored.trim().is_empty(), "the answer is kept");
-    let secret_hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    let secret_hex = hex::encode(&secret);
     assert!(
         !stored.contains(&secret_hex),
         "the secret is not stored in clear"

@@ -50,14 +50,14 @@ async fn run_job(t: &TestApp, import: &Value) -> Value {
         .run(&t.app, JobId::generate())
         .await
         .unwrap();
-    let record = t.app.store.find_import(id).await.unwrap().unwrap();
+    let record = t.store().find_import(id).await.unwrap().unwrap();
     assert_eq!(
         record.counters.rows_total,
         record.counters.rows_imported + record.counters.rows_rejected,
         "rows_total == imported + rejected"
     );
     assert_eq!(
-        t.app.store.import_chunk(id, 0).await.unwrap(),
+        t.store().import_chunk(id, 0).await.unwrap(),
         None,
         "the source is dropped once done"
     );
@@ -656,7 +656,7 @@ async fn an_upload_over_the_size_limit_is_refused_and_nothing_is_kept() {
         imports.json
     );
     let id = items[0]["id"].as_str().unwrap().parse().unwrap();
-    assert_eq!(t.app.store.import_chunk(id, 0).await.unwrap(), None);
+    assert_eq!(t.store().import_chunk(id, 0).await.unwrap(), None);
     let contacts = t.get("/api/v1/contacts", &token).await;
     assert_eq!(contacts.json["data"], json!([]), "{org}");
 }
@@ -690,7 +690,7 @@ async fn a_retry_after_the_last_commit_keeps_the_counters() {
         .await
         .unwrap();
     assert_eq!(outcome, parley_app::imports::RunOutcome::Completed);
-    let first = t.app.store.find_import(id).await.unwrap().unwrap();
+    let first = t.store().find_import(id).await.unwrap().unwrap();
     // The crash: rows committed, status not.
     let out = std::process::Command::new("sqlite3")
         .arg(t.db.dir().join("parley.db"))
@@ -699,7 +699,7 @@ async fn a_retry_after_the_last_commit_keeps_the_counters() {
         .expect("the sqlite3 shell (.ci/run installs it)");
     assert!(out.status.success());
     let counters = run_job(&t, &import.json).await;
-    let again = t.app.store.find_import(id).await.unwrap().unwrap();
+    let again = t.store().find_import(id).await.unwrap().unwrap();
     assert_eq!(again.status, parley_domain::ImportStatus::Completed);
     assert_eq!(again.counters, first.counters);
     assert_eq!(counters["contacts_created"], 500);
@@ -746,7 +746,7 @@ async fn an_import_whose_job_breaks_ends_failed_with_a_message() {
         matches!(outcome, Err(parley_jobs::JobError::Permanent(_))),
         "the job gives up: {outcome:?}"
     );
-    let record = t.app.store.find_import(id).await.unwrap().unwrap();
+    let record = t.store().find_import(id).await.unwrap().unwrap();
     assert_eq!(record.status, parley_domain::ImportStatus::Failed);
     let error = record.error.unwrap_or_default();
     assert!(

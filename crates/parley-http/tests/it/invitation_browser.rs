@@ -62,8 +62,7 @@ async fn a_person_accepts_an_invitation_in_a_real_browser() {
     assert_eq!(summary["errors"], serde_json::json!([]), "{summary}");
 
     let creds = t
-        .app
-        .store
+        .store()
         .find_user_by_email(EMAIL)
         .await
         .unwrap()
@@ -74,8 +73,7 @@ async fn a_person_accepts_an_invitation_in_a_real_browser() {
         &creds.password_hash
     ));
     let membership = t
-        .app
-        .store
+        .store()
         .find_membership(creds.user.id, org.id)
         .await
         .unwrap()

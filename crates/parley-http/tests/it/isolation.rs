@@ -344,13 +344,12 @@ async fn organizations_only_reach_down_their_own_tree() {
     }
     // Nothing the outsiders tried changed the first seeded resources.
     let ids = seed(&t, a1, &mut n).await;
-    let before = t.app.store.get_organization(a1).await.unwrap();
+    let before = t.store().get_organization(a1).await.unwrap();
     let campaign_ids = [&ids.campaign, &ids.scheduled_campaign, &ids.paused_campaign];
     let mut campaigns_before = Vec::new();
     for id in campaign_ids {
         campaigns_before.push(
-            t.app
-                .store
+            t.store()
                 .get_campaign(a1, id.parse().unwrap())
                 .await
                 .unwrap(),
@@ -361,12 +360,11 @@ async fn organizations_only_reach_down_their_own_tree() {
         attempt(&t, &token_b, None, op, &ids, n).await;
     }
     assert_eq!(
-        t.app.store.get_organization(a1).await.unwrap().name,
+        t.store().get_organization(a1).await.unwrap().name,
         before.name
     );
     assert_eq!(
-        t.app
-            .store
+        t.store()
             .find_membership(ids.user, a1)
             .await
             .unwrap()
@@ -375,16 +373,14 @@ async fn organizations_only_reach_down_their_own_tree() {
         Role::Agent
     );
     let contact = t
-        .app
-        .store
+        .store()
         .get_contact(a1, ids.contact)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(contact.fields["first_name"], "Seeded");
     let conversation = t
-        .app
-        .store
+        .store()
         .get_conversation(a1, ids.conversation.parse().unwrap())
         .await
         .unwrap()
@@ -395,8 +391,7 @@ async fn organizations_only_reach_down_their_own_tree() {
         "outsiders acted on the conversation"
     );
     assert!(
-        t.app
-            .store
+        t.store()
             .list_notes(a1, conversation.id)
             .await
             .unwrap()
@@ -404,15 +399,14 @@ async fn organizations_only_reach_down_their_own_tree() {
             .all(|n| n.author == "system"),
         "outsiders added notes (only Parley's note on the hand-over is there)"
     );
-    let field = t.app.store.list_fields(a1).await.unwrap();
+    let field = t.store().list_fields(a1).await.unwrap();
     assert!(
         field
             .iter()
             .any(|f| f.key.as_str() == ids.field && f.label == "Seeded")
     );
     assert!(
-        t.app
-            .store
+        t.store()
             .find_api_key(ids.key)
             .await
             .unwrap()
@@ -421,21 +415,19 @@ async fn organizations_only_reach_down_their_own_tree() {
             .revoked_at
             .is_none()
     );
-    let flow = t.app.store.find_flow(a1, ids.flow).await.unwrap().unwrap();
+    let flow = t.store().find_flow(a1, ids.flow).await.unwrap().unwrap();
     assert_eq!(
         (flow.name.as_str(), flow.latest_version),
         ("Seeded", Some(1))
     );
     let versions = t
-        .app
-        .store
+        .store()
         .list_flow_versions(a1, ids.flow, PageRequest::first(10))
         .await
         .unwrap();
     assert_eq!(versions.items.len(), 1);
     let webhook = t
-        .app
-        .store
+        .store()
         .find_webhook(a1, ids.webhook.parse().unwrap())
         .await
         .unwrap()
@@ -446,8 +438,7 @@ async fn organizations_only_reach_down_their_own_tree() {
         "outsiders changed the endpoint"
     );
     let values = t
-        .app
-        .store
+        .store()
         .find_custom_value_endpoint(a1)
         .await
         .unwrap()
@@ -460,8 +451,7 @@ async fn organizations_only_reach_down_their_own_tree() {
     ];
     for ((id, before), status) in campaign_ids.iter().zip(campaigns_before).zip(statuses) {
         let now = t
-            .app
-            .store
+            .store()
             .get_campaign(a1, id.parse().unwrap())
             .await
             .unwrap();
@@ -469,16 +459,14 @@ async fn organizations_only_reach_down_their_own_tree() {
         assert_eq!(now.map(|c| c.status), Some(status));
     }
     let inbox = t
-        .app
-        .store
+        .store()
         .find_sftp_inbox(a1, ids.sftp.parse().unwrap())
         .await
         .unwrap()
         .expect("outsiders removed the SFTP inbox");
     assert_eq!((inbox.folder.as_str(), inbox.enabled), ("inbox", true));
     let invitations = t
-        .app
-        .store
+        .store()
         .list_invitations(a1, PageRequest::first(PageRequest::MAX_LIMIT))
         .await
         .unwrap();

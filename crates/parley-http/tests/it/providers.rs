@@ -36,19 +36,12 @@ async fn served() -> (TestApp, String, CancellationToken) {
     (t, base, cancel)
 }
 
-async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let r = t.call(method, path, Some(token), None, body).await;
-    assert!(r.status.is_success(), "{path}: {} {}", r.status, r.json);
-    r.json
-}
-
 async fn flow(t: &TestApp, token: &str) -> String {
     let doc = json!({"schema": 1, "name": "help", "start": "ask", "steps": {
         "ask": {"type": "ask", "text": "How can we help?", "save_as": "need", "next": "ask"}}});
-    let flow = call(t, token, Method::POST, "/api/v1/flows", Some(doc)).await;
+    let flow = t.ok(token, Method::POST, "/api/v1/flows", Some(doc)).await;
     let id = flow["id"].as_str().unwrap().to_owned();
-    call(
-        t,
+    t.ok(
         token,
         Method::POST,
         &format!("/api/v1/flows/{id}/versions"),
@@ -61,8 +54,7 @@ async fn flow(t: &TestApp, token: &str) -> String {
 /// A Twilio channel on the stand-in at `base_url`, starting `flow` for customers who
 /// write first; its id.
 async fn twilio_channel(t: &TestApp, token: &str, base_url: &str, flow: &str) -> String {
-    call(
-        t,
+    t.ok(
         token,
         Method::POST,
         "/api/v1/channels",
@@ -91,8 +83,7 @@ async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) ->
 }
 
 async fn messages_of(t: &TestApp, token: &str, conversation: &str) -> Vec<Value> {
-    call(
-        t,
+    t.ok(
         token,
         Method::GET,
         &format!("/api/v1/conversations/{conversation}"),
@@ -106,8 +97,7 @@ async fn messages_of(t: &TestApp, token: &str, conversation: &str) -> Vec<Value>
 
 /// The conversation of the message the provider knows as `provider_message_id`.
 async fn conversation_of(t: &TestApp, channel: &str, provider_message_id: &str) -> String {
-    t.app
-        .store
+    t.store()
         .find_message(&parley_store::MessageKey::Provider {
             channel: channel.parse().unwrap(),
             provider_message_id: provider_message_id.to_owned(),
@@ -121,8 +111,7 @@ async fn conversation_of(t: &TestApp, channel: &str, provider_message_id: &str) 
 
 /// The organization's conversations' event types, in outbox order.
 async fn event_types(t: &TestApp) -> Vec<String> {
-    t.app
-        .store
+    t.store()
         .list_undispatched_events(10_000)
         .await
         .unwrap()
@@ -207,8 +196,7 @@ async fn twilio_end_to_end_signed_both_ways_and_opt_out_reaches_nothing() {
 
     // A refusal Twilio will never accept fails the message with its code, sent once.
     standin.fail_next(400, 21211, "The 'To' number is not a valid phone number.");
-    call(
-        &t,
+    t.ok(
         &token,
         Method::POST,
         &format!("/api/v1/conversations/{conversation}/messages"),
@@ -253,8 +241,7 @@ async fn twilio_end_to_end_signed_both_ways_and_opt_out_reaches_nothing() {
         .unwrap();
     let failed = eventually("the refused reply", async || {
         let found = t
-            .app
-            .store
+            .store()
             .list_undispatched_events(10_000)
             .await
             .unwrap()
@@ -284,21 +271,21 @@ async fn whatsapp_end_to_end_handshake_signed_messages_and_statuses_out_of_order
         .await
         .unwrap();
     standin.reorder(true);
-    let channel = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/channels",
-        Some(
-            json!({"provider": "whatsapp", "name": "WhatsApp", "sender": "1234567890",
+    let channel = t
+        .ok(
+            &token,
+            Method::POST,
+            "/api/v1/channels",
+            Some(
+                json!({"provider": "whatsapp", "name": "WhatsApp", "sender": "1234567890",
             "inbound_flow": flow,
             "settings": {"base_url": standin.base_url, "template_name": "payment_reminder",
                          "template_language": "en_GB"},
             "credentials": {"access_token": "wa-access", "app_secret": "wa-app-secret",
                             "verify_token": "verify-me"}}),
-        ),
-    )
-    .await["id"]
+            ),
+        )
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -337,7 +324,7 @@ async fn whatsapp_end_to_end_handshake_signed_messages_and_statuses_out_of_order
     assert!(reply["status_times"]["sent"].is_string(), "{reply}");
     let first = messages_of(&t, &token, &conversation).await[0].clone();
     assert_eq!(first["body"], "hello");
-    let contact = &t.app.store.list_undispatched_events(10).await.unwrap()[0]
+    let contact = &t.store().list_undispatched_events(10).await.unwrap()[0]
         .event
         .data["contact"];
     assert_eq!(contact["phone"], CUSTOMER, "stored in E.164");
@@ -345,8 +332,7 @@ async fn whatsapp_end_to_end_handshake_signed_messages_and_statuses_out_of_order
     // A day later the window is shut: a person's reply goes as the channel's template.
     t.clock.advance(chrono::Duration::hours(25));
     let token = t.owner_token().await;
-    call(
-        &t,
+    t.ok(
         &token,
         Method::POST,
         &format!("/api/v1/conversations/{conversation}/messages"),
@@ -361,26 +347,20 @@ async fn whatsapp_end_to_end_handshake_signed_messages_and_statuses_out_of_order
     assert_eq!(template.text, "payment_reminder");
 
     // A person writes first to another customer: it goes as the template.
-    let other = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/contacts",
-        Some(json!({"addresses": [{"kind": "whatsapp", "address": "+447911123499"}]})),
-    )
-    .await["id"]
+    let other = t
+        .ok(
+            &token,
+            Method::POST,
+            "/api/v1/contacts",
+            Some(json!({"addresses": [{"kind": "whatsapp", "address": "+447911123499"}]})),
+        )
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let started = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/conversations",
-        Some(
+    let started = t.ok(&token, Method::POST, "/api/v1/conversations", Some(
             json!({"contact_id": other, "channel_id": channel, "text": "Your statement is ready."}),
-        ),
-    )
+        ))
     .await;
     assert_eq!(
         started["conversation"]["direction"], "outbound",
@@ -394,19 +374,19 @@ async fn whatsapp_end_to_end_handshake_signed_messages_and_statuses_out_of_order
     assert_eq!(first.text, "payment_reminder");
 
     // Without an approved template a business cannot write first on WhatsApp.
-    let bare = call(
-        &t,
-        &token,
-        Method::POST,
-        "/api/v1/channels",
-        Some(
-            json!({"provider": "whatsapp", "name": "No template", "sender": "1234567891",
+    let bare = t
+        .ok(
+            &token,
+            Method::POST,
+            "/api/v1/channels",
+            Some(
+                json!({"provider": "whatsapp", "name": "No template", "sender": "1234567891",
             "settings": {"base_url": standin.base_url},
             "credentials": {"access_token": "wa-access", "app_secret": "wa-app-secret",
                             "verify_token": "verify-me"}}),
-        ),
-    )
-    .await["id"]
+            ),
+        )
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -464,8 +444,7 @@ async fn senders_that_are_not_phone_numbers_are_kept_as_given_and_answered() {
         // the provider may refuse, as Twilio does: one cannot text an alphanumeric sender
         // back; the refusal is recorded on the message).
         let reply = eventually("the reply", async || {
-            t.app
-                .store
+            t.store()
                 .list_undispatched_events(10_000)
                 .await
                 .unwrap()

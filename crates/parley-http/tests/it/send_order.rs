@@ -39,15 +39,9 @@ fn customer(i: usize) -> String {
     format!("+4479111{i:05}")
 }
 
-async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let r = t.call(method, path, Some(token), None, body).await;
-    assert!(r.status.is_success(), "{path}: {} {}", r.status, r.json);
-    r.json
-}
-
 async fn messages_of(t: &TestApp, token: &str, conversation: &str) -> Vec<Value> {
     let path = format!("/api/v1/conversations/{conversation}");
-    call(t, token, Method::GET, &path, None).await["messages"]
+    t.ok(token, Method::GET, &path, None).await["messages"]
         .as_array()
         .unwrap()
         .clone()
@@ -56,8 +50,7 @@ async fn messages_of(t: &TestApp, token: &str, conversation: &str) -> Vec<Value>
 /// The bodies of the conversation's replies in the order the outbox announced `kind`
 /// for them (`messageSend`: handed to the provider; `deliveryReport`: reported).
 async fn announced(t: &TestApp, conversation: &str, kind: &str) -> Vec<String> {
-    t.app
-        .store
+    t.store()
         .list_undispatched_events(100_000)
         .await
         .unwrap()
@@ -110,7 +103,7 @@ async fn sim_replies_keep_the_flows_order(t: &TestApp, in_process: bool) {
     let path = format!("/api/v1/channels/{channel}/sim/inbound");
     let turns = (0..TURNS).map(|i| {
         let body = json!({"from": customer(i), "text": "I want to pay"});
-        call(t, &token, Method::POST, &path, Some(body))
+        t.ok(&token, Method::POST, &path, Some(body))
     });
     let answers = futures_util::future::join_all(turns).await;
     for answer in &answers {

@@ -6,23 +6,13 @@ use std::time::Duration;
 
 use http::Method;
 use parley_domain::{Clock, EventId, EventType, NewEvent, Role};
-use parley_testkit::{Sshd, TestApp, TestResponse, keygen};
+use parley_testkit::{Sshd, TestApp, keygen};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::webhooks::app;
 
 const WAIT: Duration = Duration::from_secs(15);
-
-async fn call(
-    t: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> TestResponse {
-    t.call(method, path, Some(token), None, body).await
-}
 
 /// The finished files in `folder`, by name (a `.<name>.part` being written is not one).
 fn files(folder: &std::path::Path) -> Vec<String> {
@@ -96,16 +86,16 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
     assert!(shown.starts_with("ssh-ed25519 "));
 
     // Bad input names every field and creates nothing.
-    let r = call(
-        &t,
-        Method::POST,
-        "/api/v1/sftp",
-        &token,
-        Some(json!({
+    let r = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/sftp",
+            Some(json!({
         "host": "127.0.0.1", "user": "a b", "password": "x", "private_key": sshd.client_key,
         "folder": "../etc", "host_key": "nope"})),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(r.status, 422, "{}", r.json);
     let mut fields: Vec<&str> = r.json["errors"]
         .as_array()
@@ -117,17 +107,17 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
     assert_eq!(fields, ["folder", "host_key", "password", "user"]);
     assert_eq!(t.get("/api/v1/sftp", &token).await.json["data"], json!([]));
 
-    let r = call(
-        &t,
-        Method::POST,
-        "/api/v1/sftp",
-        &token,
-        Some(json!({
+    let r = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/sftp",
+            Some(json!({
         "host": "127.0.0.1", "port": sshd.port, "user": sshd.user, "private_key": sshd.client_key,
         "host_key": shown, "folder": outbox.display().to_string(), "events": ["setStatus"],
         "description": "Nightly CRM feed"})),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let id = r.json["id"].as_str().unwrap().to_owned();
     assert_eq!(r.json["auth"], "private_key");
@@ -142,14 +132,14 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
     );
 
     // The test button writes a sample file.
-    let r = call(
-        &t,
-        Method::POST,
-        &format!("/api/v1/webhooks/{id}/test"),
-        &token,
-        Some(json!({"kind": "ping"})),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::POST,
+            &format!("/api/v1/webhooks/{id}/test"),
+            Some(json!({"kind": "ping"})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert!(r.json["response"]["error"].is_null(), "{}", r.json);
     let names = files(&outbox);
@@ -164,14 +154,14 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
         organization_id: org,
         event_type,
         timestamp: now + chrono::Duration::milliseconds(i64::from(n)),
-        data: json!({"conversation_id": format!("cnv_{n}")}),
+        data: json!({"conversation_id": format!("conv_{n}")}),
     };
     let events = [
         event(EventType::SetStatus, 1),
         event(EventType::Payment, 2),
         event(EventType::SetStatus, 3),
     ];
-    t.app.store.append_events(&events).await.unwrap();
+    t.store().append_events(&events).await.unwrap();
     let cancel = CancellationToken::new();
     let engine = t.app.start_webhook_delivery(cancel.clone());
     let names = wait_for_files(&outbox, 2).await;
@@ -197,18 +187,17 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
     // Another host key pinned: refused, logged, retried on schedule; nothing written.
     let dir = tempfile::tempdir().unwrap();
     let (_, other) = keygen(&dir.path().join("other"));
-    let r = call(
-        &t,
-        Method::PATCH,
-        &format!("/api/v1/sftp/{id}"),
-        &token,
-        Some(json!({"host_key": other})),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/sftp/{id}"),
+            Some(json!({"host_key": other})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     let late = event(EventType::SetStatus, 4);
-    t.app
-        .store
+    t.store()
         .append_events(std::slice::from_ref(&late))
         .await
         .unwrap();
@@ -219,14 +208,14 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
     );
     assert_eq!(files(&outbox).len(), 2);
     // Pinned right again, the retry writes it.
-    let r = call(
-        &t,
-        Method::PATCH,
-        &format!("/api/v1/sftp/{id}"),
-        &token,
-        Some(json!({"host_key": shown})),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/sftp/{id}"),
+            Some(json!({"host_key": shown})),
+        )
+        .await;
     assert_eq!(r.status, 200);
     t.clock.advance(chrono::Duration::seconds(7));
     let names = wait_for_files(&outbox, 3).await;
@@ -240,14 +229,14 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
     );
 
     // An SFTP hook's URL is not changed through /webhooks; agents cannot see hooks.
-    let r = call(
-        &t,
-        Method::PATCH,
-        &format!("/api/v1/webhooks/{id}"),
-        &token,
-        Some(json!({"url": "https://example.com/"})),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{id}"),
+            Some(json!({"url": "https://example.com/"})),
+        )
+        .await;
     assert_eq!(r.problem_field(), (422, Some("url")));
     let agent = t.token_in(org, Role::Agent).await;
     assert_eq!(t.get("/api/v1/sftp", &agent).await.status, 403);
@@ -257,14 +246,9 @@ async fn sftp_hooks_write_each_event_as_a_file_and_refuse_a_wrong_host_key() {
             .status,
         403
     );
-    let r = call(
-        &t,
-        Method::DELETE,
-        &format!("/api/v1/sftp/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let r = t
+        .request(&token, Method::DELETE, &format!("/api/v1/sftp/{id}"), None)
+        .await;
     assert_eq!(r.status, 204);
     assert_eq!(
         t.get(&format!("/api/v1/sftp/{id}"), &token).await.status,

@@ -7,10 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use http::Method;
-use parley_app::webhooks::inbox::SftpInboxJob;
+use parley_app::imports::inbox::SftpInboxJob;
 use parley_domain::{Clock, ImportOptions, ImportStatus, JobId};
 use parley_jobs::Job;
-use parley_testkit::{Sshd, TestApp, TestResponse, keygen};
+use parley_testkit::{Sshd, TestApp, keygen};
 use serde_json::{Value, json};
 
 const GOOD_CSV: &str = "Name,Mobile,Balance\n\
@@ -28,11 +28,6 @@ async fn app(settle: Duration) -> TestApp {
     .await
 }
 
-async fn call(t: &TestApp, method: Method, path: &str, token: &str, body: Value) -> TestResponse {
-    let body = (!body.is_null()).then_some(body);
-    t.call(method, path, Some(token), None, body).await
-}
-
 /// Names in `folder`, sorted.
 fn names(folder: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(folder)
@@ -45,16 +40,18 @@ fn names(folder: &Path) -> Vec<String> {
 
 /// An SFTP hook on `sshd` writing `setStatus` events into `outbox`.
 async fn hook(t: &TestApp, token: &str, sshd: &Sshd, outbox: &Path) -> String {
-    let r = call(
-        t,
-        Method::POST,
-        "/api/v1/sftp",
-        token,
-        json!({"host": "127.0.0.1", "port": sshd.port, "user": sshd.user,
+    let r = t
+        .request(
+            token,
+            Method::POST,
+            "/api/v1/sftp",
+            Some(
+                json!({"host": "127.0.0.1", "port": sshd.port, "user": sshd.user,
             "private_key": sshd.client_key, "host_key": sshd.host_key,
             "folder": outbox.display().to_string(), "events": ["setStatus"]}),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.json);
     r.json["id"].as_str().unwrap().to_owned()
 }
@@ -75,42 +72,42 @@ async fn finished_files_are_imported_and_moved_with_their_reports() {
 
     // None yet; the folder is required, and may not be where events are written.
     assert_eq!(
-        call(&t, Method::GET, &path, &token, Value::Null)
-            .await
-            .status,
+        t.request(&token, Method::GET, &path, None).await.status,
         404
     );
-    let r = call(&t, Method::PUT, &path, &token, json!({"enabled": true})).await;
+    let r = t
+        .request(&token, Method::PUT, &path, Some(json!({"enabled": true})))
+        .await;
     assert_eq!(r.problem_field(), (422, Some("folder")));
-    let r = call(
-        &t,
-        Method::PUT,
-        &path,
-        &token,
-        json!({"folder": outbox.display().to_string()}),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PUT,
+            &path,
+            Some(json!({"folder": outbox.display().to_string()})),
+        )
+        .await;
     assert_eq!(r.problem_field(), (422, Some("folder")), "{}", r.json);
-    let r = call(
-        &t,
-        Method::PUT,
-        &path,
-        &token,
-        json!({"folder": inbox.display().to_string(), "options": {"bogus": 1}}),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PUT,
+            &path,
+            Some(json!({"folder": inbox.display().to_string(), "options": {"bogus": 1}})),
+        )
+        .await;
     assert_eq!(r.status, 422, "{}", r.json);
     assert!(r.json.to_string().contains("bogus"), "{}", r.json);
 
-    let r = call(
-        &t,
-        Method::PUT,
-        &path,
-        &token,
-        json!({"folder": inbox.display().to_string(),
-            "options": {"mapping": {"Name": "first_name"}, "default_country": "IE"}}),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PUT,
+            &path,
+            Some(json!({"folder": inbox.display().to_string(),
+            "options": {"mapping": {"Name": "first_name"}, "default_country": "IE"}})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["enabled"], true);
     assert_eq!(r.json["files_processed"], 0);
@@ -192,14 +189,9 @@ async fn finished_files_are_imported_and_moved_with_their_reports() {
     assert!(why.contains("larger than 65536 bytes"), "{why}");
 
     // The contacts are there, as any import's.
-    let r = call(
-        &t,
-        Method::GET,
-        "/api/v1/contacts?limit=10",
-        &token,
-        Value::Null,
-    )
-    .await;
+    let r = t
+        .request(&token, Method::GET, "/api/v1/contacts?limit=10", None)
+        .await;
     let mut first_names: Vec<&str> = r.json["data"]
         .as_array()
         .unwrap()
@@ -208,7 +200,7 @@ async fn finished_files_are_imported_and_moved_with_their_reports() {
         .collect();
     first_names.sort_unstable();
     assert_eq!(first_names, ["Ann", "Cat"]);
-    let r = call(&t, Method::GET, &path, &token, Value::Null).await;
+    let r = t.request(&token, Method::GET, &path, None).await;
     assert_eq!(r.status, 200);
     assert_eq!(
         (
@@ -219,7 +211,9 @@ async fn finished_files_are_imported_and_moved_with_their_reports() {
     );
     assert_eq!(r.json["last_error"], Value::Null);
     assert!(r.json["last_polled_at"].is_string());
-    let imports = call(&t, Method::GET, "/api/v1/imports", &token, Value::Null).await;
+    let imports = t
+        .request(&token, Method::GET, "/api/v1/imports", None)
+        .await;
     let imports = imports.json["data"].as_array().unwrap().clone();
     assert_eq!(imports.len(), 2, "the .csv and the .xlsx: {imports:?}");
     let csv = imports
@@ -253,8 +247,7 @@ async fn finished_files_are_imported_and_moved_with_their_reports() {
     assert_eq!(polls[0].1.processed, 1);
     assert_eq!(names(&inbox.join("processed")).len(), 4);
     let csv_again = t
-        .app
-        .store
+        .store()
         .find_import(polls[0].1.last_import.unwrap())
         .await
         .unwrap()
@@ -280,14 +273,14 @@ async fn files_still_changing_wait_for_the_next_poll() {
     std::fs::create_dir(&inbox).unwrap();
     let outbox = sshd.files.join("outbox");
     let id = hook(&t, &token, &sshd, &outbox).await;
-    let r = call(
-        &t,
-        Method::PUT,
-        &format!("/api/v1/sftp/{id}/inbox"),
-        &token,
-        json!({"folder": inbox.display().to_string()}),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PUT,
+            &format!("/api/v1/sftp/{id}/inbox"),
+            Some(json!({"folder": inbox.display().to_string()})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
 
     // An uploader still appending: the size changes between the two looks of a poll.
@@ -322,8 +315,7 @@ async fn files_still_changing_wait_for_the_next_poll() {
     let polls = t.app.poll_sftp_inboxes(None).await.unwrap();
     assert_eq!(polls[0].1.processed, 1, "{polls:?}");
     let record = t
-        .app
-        .store
+        .store()
         .find_import(polls[0].1.last_import.unwrap())
         .await
         .unwrap()
@@ -343,65 +335,64 @@ async fn a_wrong_host_key_stops_the_poll_and_a_crashed_polls_import_is_failed() 
     std::fs::create_dir(&inbox).unwrap();
     // A destination used only as an inbox subscribes to nothing, so its folder may be the
     // inbox itself.
-    let r = call(
-        &t,
-        Method::POST,
-        "/api/v1/sftp",
-        &token,
-        json!({"host": "127.0.0.1", "port": sshd.port, "user": sshd.user,
+    let r = t
+        .request(
+            &token,
+            Method::POST,
+            "/api/v1/sftp",
+            Some(
+                json!({"host": "127.0.0.1", "port": sshd.port, "user": sshd.user,
             "password": "never used", "private_key": null, "host_key": sshd.host_key,
             "folder": inbox.display().to_string(), "events": []}),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.json);
     assert_eq!(r.json["events"], json!([]));
     let id = r.json["id"].as_str().unwrap().to_owned();
-    let r = call(
-        &t,
-        Method::PATCH,
-        &format!("/api/v1/sftp/{id}"),
-        &token,
-        json!({"private_key": sshd.client_key, "password": null}),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/sftp/{id}"),
+            Some(json!({"private_key": sshd.client_key, "password": null})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     let path = format!("/api/v1/sftp/{id}/inbox");
-    let r = call(
-        &t,
-        Method::PUT,
-        &path,
-        &token,
-        json!({"folder": inbox.display().to_string(), "enabled": false}),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PUT,
+            &path,
+            Some(json!({"folder": inbox.display().to_string(), "enabled": false})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     std::fs::write(inbox.join("a.csv"), GOOD_CSV).unwrap();
 
     // Disabled: not polled, and polling now is refused.
     assert!(t.app.poll_sftp_inboxes(None).await.unwrap().is_empty());
-    let r = call(
-        &t,
-        Method::POST,
-        &format!("{path}/poll"),
-        &token,
-        Value::Null,
-    )
-    .await;
+    let r = t
+        .request(&token, Method::POST, &format!("{path}/poll"), None)
+        .await;
     assert_eq!(r.status, 409, "{}", r.json);
-    let r = call(&t, Method::PUT, &path, &token, json!({"enabled": true})).await;
+    let r = t
+        .request(&token, Method::PUT, &path, Some(json!({"enabled": true})))
+        .await;
     assert_eq!(r.json["folder"], inbox.display().to_string(), "kept");
 
     // A server showing another key: nothing is read or moved, and the inbox says why.
     let dir = tempfile::tempdir().unwrap();
     let (_, other) = keygen(&dir.path().join("other"));
-    let r = call(
-        &t,
-        Method::PATCH,
-        &format!("/api/v1/sftp/{id}"),
-        &token,
-        json!({"host_key": other}),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/sftp/{id}"),
+            Some(json!({"host_key": other})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     let polls = t.app.poll_sftp_inboxes(None).await.unwrap();
     assert!(
@@ -409,7 +400,7 @@ async fn a_wrong_host_key_stops_the_poll_and_a_crashed_polls_import_is_failed() 
         "{polls:?}"
     );
     assert_eq!(names(&inbox), ["a.csv"]);
-    let r = call(&t, Method::GET, &path, &token, Value::Null).await;
+    let r = t.request(&token, Method::GET, &path, None).await;
     assert!(
         r.json["last_error"].as_str().unwrap().contains("host key"),
         "{}",
@@ -418,14 +409,14 @@ async fn a_wrong_host_key_stops_the_poll_and_a_crashed_polls_import_is_failed() 
 
     // A poll that died while importing left its import named; the next poll fails that
     // import, then imports the file again.
-    let r = call(
-        &t,
-        Method::PATCH,
-        &format!("/api/v1/sftp/{id}"),
-        &token,
-        json!({"host_key": sshd.host_key}),
-    )
-    .await;
+    let r = t
+        .request(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/sftp/{id}"),
+            Some(json!({"host_key": sshd.host_key})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     let local = dir.path().join("a.csv");
     std::fs::write(&local, GOOD_CSV).unwrap();
@@ -437,29 +428,22 @@ async fn a_wrong_host_key_stops_the_poll_and_a_crashed_polls_import_is_failed() 
     let now = t.clock.now();
     let webhook = id.parse().unwrap();
     assert_eq!(
-        t.app
-            .store
+        t.store()
             .claim_sftp_inboxes(now, now, Some(webhook))
             .await
             .unwrap()
             .len(),
         1
     );
-    t.app
-        .store
+    t.store()
         .extend_sftp_inbox(webhook, now, Some(orphan.id))
         .await
         .unwrap();
 
     // Polling now queues a job; the job polls this inbox.
-    let r = call(
-        &t,
-        Method::POST,
-        &format!("{path}/poll"),
-        &token,
-        Value::Null,
-    )
-    .await;
+    let r = t
+        .request(&token, Method::POST, &format!("{path}/poll"), None)
+        .await;
     assert_eq!(r.status, 202, "{}", r.json);
     let effects = SftpInboxJob {
         only: Some(webhook),
@@ -468,11 +452,11 @@ async fn a_wrong_host_key_stops_the_poll_and_a_crashed_polls_import_is_failed() 
     .await
     .unwrap();
     assert!(effects.jobs.is_empty(), "a one-off poll schedules nothing");
-    let orphan = t.app.store.find_import(orphan.id).await.unwrap().unwrap();
+    let orphan = t.store().find_import(orphan.id).await.unwrap().unwrap();
     assert_eq!(orphan.status, ImportStatus::Failed);
     assert!(orphan.error.unwrap().contains("interrupted"));
     assert_eq!(names(&inbox), ["processed"]);
-    let r = call(&t, Method::GET, &path, &token, Value::Null).await;
+    let r = t.request(&token, Method::GET, &path, None).await;
     assert_eq!(
         (
             r.json["files_processed"].as_u64(),
@@ -495,8 +479,7 @@ async fn a_wrong_host_key_stops_the_poll_and_a_crashed_polls_import_is_failed() 
     t.app.schedule_sftp_inboxes().await.unwrap();
     t.app.schedule_sftp_inboxes().await.unwrap();
     let pending: u64 = t
-        .app
-        .store
+        .store()
         .job_stats()
         .await
         .unwrap()
@@ -508,27 +491,17 @@ async fn a_wrong_host_key_stops_the_poll_and_a_crashed_polls_import_is_failed() 
 
     // Removing the inbox keeps the hook; removing the hook removes the inbox.
     assert_eq!(
-        call(&t, Method::DELETE, &path, &token, Value::Null)
-            .await
-            .status,
+        t.request(&token, Method::DELETE, &path, None).await.status,
         204
     );
     assert_eq!(
-        call(&t, Method::GET, &path, &token, Value::Null)
-            .await
-            .status,
+        t.request(&token, Method::GET, &path, None).await.status,
         404
     );
     assert_eq!(
-        call(
-            &t,
-            Method::GET,
-            &format!("/api/v1/sftp/{id}"),
-            &token,
-            Value::Null
-        )
-        .await
-        .status,
+        t.request(&token, Method::GET, &format!("/api/v1/sftp/{id}"), None)
+            .await
+            .status,
         200
     );
 }

@@ -170,8 +170,7 @@ async fn an_administrator_adds_and_edits_channels_in_the_page() {
     let r = edit("", "1").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
     let kept = t
-        .app
-        .store
+        .store()
         .find_channel(org, id.parse().unwrap())
         .await
         .unwrap()
@@ -192,8 +191,7 @@ async fn an_administrator_adds_and_edits_channels_in_the_page() {
     let r = edit("", "").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let disabled = t
-        .app
-        .store
+        .store()
         .find_channel(org, id.parse().unwrap())
         .await
         .unwrap()

@@ -53,8 +53,7 @@ async fn an_administrator_follows_and_replays_an_endpoints_messages() {
         timestamp: t.clock.now(),
         data: json!({"status": "promised"}),
     };
-    t.app
-        .store
+    t.store()
         .append_events(std::slice::from_ref(&event))
         .await
         .unwrap();

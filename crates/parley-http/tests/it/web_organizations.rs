@@ -80,7 +80,7 @@ async fn an_administrator_adds_and_edits_organizations_in_the_tree() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let north = organization_named(&t, "North").await;
-    let top = t.app.store.get_organization(root).await.unwrap();
+    let top = t.store().get_organization(root).await.unwrap();
     assert_eq!(north.parent_id, Some(root));
     assert_eq!(
         (north.timezone.as_str(), north.default_country, north.locale),
@@ -138,7 +138,7 @@ async fn an_administrator_adds_and_edits_organizations_in_the_tree() {
         "the root keeps Parley's standard hours"
     );
     assert_eq!(
-        t.app.store.get_organization(root).await.unwrap().timezone,
+        t.store().get_organization(root).await.unwrap().timezone,
         top.timezone,
         "the parent is unchanged"
     );
@@ -250,10 +250,7 @@ async fn a_sub_organizations_administrator_sees_only_its_subtree() {
         ))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "the root is out of reach");
-    assert_eq!(
-        t.app.store.get_organization(root).await.unwrap().name,
-        "Root"
-    );
+    assert_eq!(t.store().get_organization(root).await.unwrap().name, "Root");
 
     let sue = cookies_of(&sign_in(&t, "sue@example.test", "sue password 1", "").await);
     let r = t

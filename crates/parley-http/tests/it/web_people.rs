@@ -69,8 +69,7 @@ async fn an_administrator_manages_people_invitations_and_keys_in_the_page() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let member = t
-        .app
-        .store
+        .store()
         .find_membership(ann.id, org)
         .await
         .unwrap()
@@ -195,8 +194,7 @@ async fn an_administrator_manages_people_invitations_and_keys_in_the_page() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(!see().await.contains("Ann Agent"));
     assert!(
-        t.app
-            .store
+        t.store()
             .find_membership(ann.id, org)
             .await
             .unwrap()
@@ -237,8 +235,7 @@ async fn people_and_the_audit_log_are_for_administrators_only() {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{page}");
     }
     let owner_id = t
-        .app
-        .store
+        .store()
         .find_user_by_email(OWNER)
         .await
         .unwrap()
@@ -271,8 +268,7 @@ async fn people_and_the_audit_log_are_for_administrators_only() {
         "another session's token"
     );
     let owner_role = t
-        .app
-        .store
+        .store()
         .find_membership(owner_id, org)
         .await
         .unwrap()
@@ -280,8 +276,7 @@ async fn people_and_the_audit_log_are_for_administrators_only() {
         .role;
     assert_eq!(owner_role, Role::Owner, "nothing changed");
     assert!(
-        t.app
-            .store
+        t.store()
             .find_membership(sue.id, org)
             .await
             .unwrap()
@@ -326,8 +321,7 @@ async fn the_audit_log_is_filtered_by_actor_action_and_days() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let owner_id = t
-        .app
-        .store
+        .store()
         .find_user_by_email(OWNER)
         .await
         .unwrap()
@@ -360,7 +354,7 @@ async fn the_audit_log_is_filtered_by_actor_action_and_days() {
         text.contains("<td data-label=\"What\">Role changed</td>")
             && !text.contains("<td data-label=\"What\">Sign in</td>")
     );
-    let owner_name = t.app.store.get_user(owner_id).await.unwrap().name;
+    let owner_name = t.store().get_user(owner_id).await.unwrap().name;
     assert!(
         text.contains(&format!("<td data-label=\"Who\">{owner_name}</td>")),
         "the actor is named: {text}"

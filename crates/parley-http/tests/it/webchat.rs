@@ -266,8 +266,7 @@ async fn a_visitor_chats_acknowledges_and_finds_the_thread_after_a_reconnection(
 
     // The outbox announces it all, with the web-chat address.
     let events: Vec<(String, Value)> = t
-        .app
-        .store
+        .store()
         .list_undispatched_events(1_000)
         .await
         .unwrap()
@@ -294,8 +293,7 @@ async fn a_visitor_chats_acknowledges_and_finds_the_thread_after_a_reconnection(
     assert_eq!(events[3].1["message"]["status"], "read");
 
     // An agent's reply reaches the open socket too.
-    call_ok(
-        &t,
+    t.post_ok(
         &token,
         &format!("/api/v1/conversations/{conversation}/messages"),
         json!({"text": "An agent here."}),
@@ -370,8 +368,7 @@ async fn a_turns_replies_reach_the_socket_in_the_flows_order_every_time() {
     let listed = conversations(&t, &token, &channel).await;
     let conversation = listed[0]["id"].as_str().unwrap().to_owned();
     let delivered = async || {
-        t.app
-            .store
+        t.store()
             .list_undispatched_events(10_000)
             .await
             .unwrap()
@@ -392,10 +389,6 @@ async fn a_turns_replies_reach_the_socket_in_the_flows_order_every_time() {
         .collect();
     assert_eq!(delivered().await, want);
     cancel.cancel();
-}
-
-async fn call_ok(t: &TestApp, token: &str, path: &str, body: Value) -> Value {
-    t.post_ok(token, path, body).await
 }
 
 #[tokio::test]
@@ -497,8 +490,7 @@ async fn a_signed_in_user_is_the_sites_user_on_every_device_and_only_while_signe
     // An imported customer whose customer id is the site's user id.
     let org = t.root.organization;
     let (customer, _) = t
-        .app
-        .store
+        .store()
         .contact_for_address(
             org,
             &ChannelAddress {
@@ -509,8 +501,7 @@ async fn a_signed_in_user_is_the_sites_user_on_every_device_and_only_while_signe
         )
         .await
         .unwrap();
-    t.app
-        .store
+    t.store()
         .update_contact(
             org,
             customer.id,
@@ -534,8 +525,7 @@ async fn a_signed_in_user_is_the_sites_user_on_every_device_and_only_while_signe
         "the imported customer chats"
     );
     let contact = t
-        .app
-        .store
+        .store()
         .get_contact(org, customer.id)
         .await
         .unwrap()

@@ -121,8 +121,7 @@ async fn the_widget_draws_each_turns_replies_in_order_and_keeps_the_thread_acros
         "every reply read: {th}"
     );
     let delivered: Vec<String> = t
-        .app
-        .store
+        .store()
         .list_undispatched_events(10_000)
         .await
         .unwrap()

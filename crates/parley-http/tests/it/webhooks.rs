@@ -56,7 +56,7 @@ fn event(org: OrgId, t: EventType, at: DateTime<Utc>, n: u32) -> NewEvent {
         organization_id: org,
         event_type: t,
         timestamp: at,
-        data: json!({"conversation_id": format!("cnv_{n}"), "n": n}),
+        data: json!({"conversation_id": format!("conv_{n}"), "n": n}),
     }
 }
 
@@ -167,7 +167,7 @@ async fn events_reach_each_subscribed_endpoint_signed_and_logged() {
         event(org, EventType::Payment, now, 2),
         event(org, EventType::SetStatus, now, 3),
     ];
-    t.app.store.append_events(&events).await.unwrap();
+    t.store().append_events(&events).await.unwrap();
     let cancel = CancellationToken::new();
     let engine = t.app.start_webhook_delivery(cancel.clone());
 
@@ -264,8 +264,7 @@ async fn failures_follow_the_schedule_then_410_disables_and_replay_redelivers() 
     ]);
     let (id, _) = create(&t, &token, json!({"url": receiver.url})).await;
     let e = event(org, EventType::DeliveryReport, t.clock.now(), 1);
-    t.app
-        .store
+    t.store()
         .append_events(std::slice::from_ref(&e))
         .await
         .unwrap();
@@ -393,8 +392,7 @@ async fn five_days_of_failure_disable_an_endpoint_and_say_so() {
     let engine = t.app.start_webhook_delivery(cancel.clone());
 
     let first = event(org, EventType::SetStatus, t.clock.now(), 1);
-    t.app
-        .store
+    t.store()
         .append_events(std::slice::from_ref(&first))
         .await
         .unwrap();
@@ -406,8 +404,7 @@ async fn five_days_of_failure_disable_an_endpoint_and_say_so() {
     // Four days on, still failing: still enabled.
     t.clock.advance(chrono::Duration::days(4));
     let second = event(org, EventType::SetStatus, t.clock.now(), 2);
-    t.app
-        .store
+    t.store()
         .append_events(std::slice::from_ref(&second))
         .await
         .unwrap();
@@ -445,7 +442,7 @@ async fn five_days_of_failure_disable_an_endpoint_and_say_so() {
     }
     // Events raised now are not queued for it.
     let third = event(org, EventType::SetStatus, t.clock.now(), 3);
-    t.app.store.append_events(&[third]).await.unwrap();
+    t.store().append_events(&[third]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let messages = t
         .get(&format!("/api/v1/webhooks/{id}/messages"), &token)
@@ -475,8 +472,7 @@ async fn pending_messages_of_a_disabled_endpoint_fail_unsent() {
     let cancel = CancellationToken::new();
     let engine = t.app.start_webhook_delivery(cancel.clone());
     let e = event(t.root.organization, EventType::Payment, t.clock.now(), 1);
-    t.app
-        .store
+    t.store()
         .append_events(std::slice::from_ref(&e))
         .await
         .unwrap();
@@ -500,7 +496,7 @@ async fn pending_messages_of_a_disabled_endpoint_fail_unsent() {
     assert_eq!(receiver.received().len(), 1, "the retry was not sent");
     // Events raised while disabled are not queued at all.
     let later = event(t.root.organization, EventType::Payment, t.clock.now(), 2);
-    t.app.store.append_events(&[later]).await.unwrap();
+    t.store().append_events(&[later]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let messages = t
         .get(&format!("/api/v1/webhooks/{id}/messages"), &token)

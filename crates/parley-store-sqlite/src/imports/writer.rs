@@ -313,7 +313,7 @@ struct Target<'a> {
 }
 
 /// What one row did.
-enum Outcome {
+enum RowWrite {
     Updated,
     Unchanged,
     /// The address belongs to another contact (whose customer_id, if any).
@@ -454,7 +454,7 @@ fn apply(
             });
             let outcome = match (matched, &holder) {
                 (_, Some(h)) if matched != Some(h.contact_seq) => {
-                    Outcome::Conflict(h.customer_id.clone())
+                    RowWrite::Conflict(h.customer_id.clone())
                 }
                 (None, _) => {
                     // The address was claimed and the customer_id is taken, or the address
@@ -477,16 +477,16 @@ fn apply(
                     link.execute(params![import_seq, contact])
                         .map_err(sql_err)?;
                     if changed > 0 || claimed {
-                        Outcome::Updated
+                        RowWrite::Updated
                     } else {
-                        Outcome::Unchanged
+                        RowWrite::Unchanged
                     }
                 }
             };
             match outcome {
-                Outcome::Updated => contacts.contacts_updated += 1,
-                Outcome::Unchanged => contacts.contacts_unchanged += 1,
-                Outcome::Conflict(owner) => conflicts.push((index, owner)),
+                RowWrite::Updated => contacts.contacts_updated += 1,
+                RowWrite::Unchanged => contacts.contacts_unchanged += 1,
+                RowWrite::Conflict(owner) => conflicts.push((index, owner)),
             }
         }
     }

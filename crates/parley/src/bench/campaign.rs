@@ -195,12 +195,14 @@ async fn channel(
 
 /// Messages the provider has: the stand-in's ledger, or the simulator's sends (each
 /// send's job is done when the message is handed over).
-async fn at_provider(app: &App, standin: Option<&TwilioProcess>) -> anyhow::Result<u64> {
+async fn at_provider(
+    store: &dyn parley_store::Store,
+    standin: Option<&TwilioProcess>,
+) -> anyhow::Result<u64> {
     if let Some(s) = standin {
         return s.sent().await;
     }
-    Ok(app
-        .store
+    Ok(store
         .job_stats()
         .await?
         .iter()
@@ -231,7 +233,7 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
         allow_private_targets: true,
         ..Settings::default()
     };
-    let (app, org) = crate::bench::fresh_store(&dir, "campaign.db", settings).await?;
+    let (app, store, org) = crate::bench::fresh_store(&dir, "campaign.db", settings).await?;
     let url = serve(&app).await?;
     let mut app = app;
     app.settings.public_url = url;
@@ -285,6 +287,7 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
     let watch = if args.page {
         let watch = crate::bench::campaign_page::PageWatch::start(
             &app,
+            store.clone(),
             &access,
             &app.settings.public_url,
             org,
@@ -303,8 +306,7 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
     let started = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(1800);
     let written = loop {
-        let c = app
-            .store
+        let c = store
             .get_campaign(org, campaign)
             .await?
             .context("the campaign vanished")?;
@@ -317,7 +319,7 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let delivered = loop {
-        if at_provider(&app, standin.as_ref()).await? >= n {
+        if at_provider(&*store, standin.as_ref()).await? >= n {
             break started.elapsed();
         }
         if Instant::now() > deadline {
@@ -326,7 +328,7 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let peak = crate::bench::status_mb("VmHWM:").unwrap_or(0.0);
-    let counts = app.store.campaign_counts(org, campaign).await?;
+    let counts = store.campaign_counts(org, campaign).await?;
     let watched = match watch {
         Some(w) => w.report().await,
         None => Ok(()),
@@ -335,7 +337,7 @@ pub async fn run(args: CampaignBench) -> anyhow::Result<()> {
     let _ = dispatcher.await;
     let _ = sends.await;
     let _ = workers.await;
-    app.store.close().await;
+    store.close().await;
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -40,6 +40,7 @@ impl PageWatch {
     /// sampler.
     pub(crate) async fn start(
         app: &App,
+        store: std::sync::Arc<dyn parley_store::Store>,
         access: &parley_app::auth::Access,
         base: &str,
         org: OrgId,
@@ -55,14 +56,13 @@ impl PageWatch {
                 ("CAMPAIGN", format!("/app/{org}/campaigns/{campaign}")),
             ],
         ));
-        let store = app.clone();
         let sampler = tokio::spawn(async move {
             let mut samples = Vec::new();
             loop {
                 // The store's own count of recipients per state: this store holds the one
                 // campaign, and the count reads no messages or conversations, so sampling
                 // often does not slow what it measures.
-                let counts = store.store.work_counts().await?;
+                let counts = store.work_counts().await?;
                 let at = now_ms();
                 let of = |state: &str| {
                     counts
@@ -72,7 +72,7 @@ impl PageWatch {
                         .map_or(0, |(_, n)| *n)
                 };
                 samples.push((at, of("sent")));
-                let c = store.store.get_campaign(org, campaign).await?;
+                let c = store.get_campaign(org, campaign).await?;
                 if c.is_some_and(|c| c.status == parley_domain::CampaignStatus::Completed)
                     && of("pending") == 0
                 {

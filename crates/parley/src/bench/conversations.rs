@@ -89,6 +89,7 @@ struct Ran {
 
 struct Setup {
     app: App,
+    store: Arc<dyn parley_store::Store>,
     access: parley_app::auth::Access,
     channel: ChannelId,
     /// The pace of all messages: the next free slot, and the gap between slots.
@@ -161,7 +162,6 @@ async fn customer(s: Arc<Setup>, c: Customer) -> anyhow::Result<Ran> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let conv = s
-            .app
             .store
             .get_conversation(org, id)
             .await?
@@ -181,7 +181,7 @@ async fn customer(s: Arc<Setup>, c: Customer) -> anyhow::Result<Ran> {
     if replied {
         ran.latencies.push(took);
     }
-    let conv = s.app.store.get_conversation(org, id).await?;
+    let conv = s.store.get_conversation(org, id).await?;
     ran.finished = conv.is_some_and(|c| {
         c.state == ConversationState::Closed && c.status.as_deref() == Some("payment_link_sent")
     });
@@ -190,9 +190,8 @@ async fn customer(s: Arc<Setup>, c: Customer) -> anyhow::Result<Ran> {
 
 /// Sends still queued or running (the flow's reply timers stay pending: they fall due
 /// hours later and are then ignored, the conversations being closed).
-async fn sends_left(app: &App) -> anyhow::Result<u64> {
-    Ok(app
-        .store
+async fn sends_left(store: &dyn parley_store::Store) -> anyhow::Result<u64> {
+    Ok(store
         .job_stats()
         .await?
         .iter()
@@ -217,7 +216,7 @@ pub async fn run(args: ConversationsBench) -> anyhow::Result<()> {
         allow_private_targets: true,
         ..Settings::default()
     };
-    let (app, org) = crate::bench::fresh_store(&dir, "conversations.db", settings).await?;
+    let (app, store, org) = crate::bench::fresh_store(&dir, "conversations.db", settings).await?;
     let file = dir.join("contacts.csv");
     crate::bench::write_csv(&file, args.customers)?;
     let (_, outcome) =
@@ -274,6 +273,7 @@ pub async fn run(args: ConversationsBench) -> anyhow::Result<()> {
         .collect();
     let setup = Arc::new(Setup {
         app: app.clone(),
+        store: store.clone(),
         access,
         channel,
         pace: (args.rate > 0).then(|| {
@@ -303,11 +303,11 @@ pub async fn run(args: ConversationsBench) -> anyhow::Result<()> {
     }
     let talking = started.elapsed();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while sends_left(&app).await? > 0 {
+    while sends_left(&*store).await? > 0 {
         if Instant::now() > deadline {
             bail!(
                 "the send queue did not drain in 120 s: {:?}",
-                app.store.job_stats().await?
+                store.job_stats().await?
             );
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

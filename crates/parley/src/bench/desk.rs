@@ -70,7 +70,7 @@ pub async fn run(args: DeskBench) -> anyhow::Result<()> {
     }
     let dir = crate::bench::work_dir(args.dir.as_ref(), "parley-bench-desk")?;
     let n = args.conversations.max(10);
-    let (app, org) =
+    let (app, _store, org) =
         crate::bench::fresh_store(&dir, "desk.db", parley_app::Settings::default()).await?;
     let file = dir.join("contacts.csv");
     crate::bench::write_csv(&file, n)?;
@@ -237,7 +237,7 @@ const LIVE_SCRIPT: &str = concat!(
 /// text in the open thread of a watching browser.
 async fn live(args: DeskBench) -> anyhow::Result<()> {
     let dir = crate::bench::work_dir(args.dir.as_ref(), "parley-bench-desk-live")?;
-    let (app, org) =
+    let (app, _store, org) =
         crate::bench::fresh_store(&dir, "live.db", parley_app::Settings::default()).await?;
     let key = app.admin_create_api_key(org, "bench", Role::Admin).await?;
     let token = app.issue_token(key.key.id, &key.secret).await?.token;

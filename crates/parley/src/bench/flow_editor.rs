@@ -71,7 +71,7 @@ fn document(n: usize) -> Value {
 /// Runs the benchmark and prints its figures.
 pub async fn run(args: FlowEditorBench) -> anyhow::Result<()> {
     let dir = crate::bench::work_dir(None, "parley-bench-flow-editor")?;
-    let (app, org) =
+    let (app, store, org) =
         crate::bench::fresh_store(&dir, "editor.db", parley_app::Settings::default()).await?;
     let access = crate::bench::admin_access(&app, org).await?;
     let text = serde_json::to_string_pretty(&document(args.steps))?;
@@ -121,7 +121,7 @@ pub async fn run(args: FlowEditorBench) -> anyhow::Result<()> {
         crate::bench::percentile(&times, 0.95).as_secs_f64() * 1000.0,
         size / 1024
     );
-    app.store.close().await;
+    store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

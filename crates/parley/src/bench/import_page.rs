@@ -32,7 +32,7 @@ const SCRIPT: &str = concat!(
 /// Imports `file` (`rows` rows) through the page and prints its figures against `cli`,
 /// the `parley import` time of the same file.
 pub(crate) async fn run(dir: &Path, file: &Path, rows: u64, cli: Duration) -> anyhow::Result<()> {
-    let (app, org) = fresh_store(dir, "page.db", parley_app::Settings::default()).await?;
+    let (app, store, org) = fresh_store(dir, "page.db", parley_app::Settings::default()).await?;
     let access = crate::bench::admin_access(&app, org).await?;
     person(&app, &access, EMAIL, PASSWORD, Role::Admin).await?;
     let served = Served::start(&app).await?;
@@ -59,8 +59,7 @@ pub(crate) async fn run(dir: &Path, file: &Path, rows: u64, cli: Duration) -> an
         c.rows_total == rows && c.contacts_created == rows && c.rows_rejected == 0,
         "expected {rows} contacts created through the page, got {c:?}"
     );
-    let stored = app
-        .store
+    let stored = store
         .list_contacts(org, &ContactFilter::default(), PageRequest::first(1))
         .await?;
     ensure!(
@@ -115,6 +114,6 @@ pub(crate) async fn run(dir: &Path, file: &Path, rows: u64, cli: Duration) -> an
     if summary["errors"].as_array().is_some_and(|e| !e.is_empty()) {
         println!("  page errors: {}", summary["errors"]);
     }
-    app.store.close().await;
+    store.close().await;
     Ok(())
 }

@@ -129,7 +129,7 @@ fn event(org: OrgId, n: u64) -> NewEvent {
         event_type: EventType::DeliveryReport,
         timestamp: chrono::Utc::now(),
         data: serde_json::json!({
-            "conversation_id": format!("cnv_{n:08}"),
+            "conversation_id": format!("conv_{n:08}"),
             "message": {"id": format!("msg_{n:08}"), "channel": "sms", "status": "delivered",
                         "previous_status": "sent", "to": "+447700900123"},
             "contact": {"customer_id": format!("C-{n:08}")},
@@ -163,7 +163,7 @@ async fn run_one(
         allow_private_targets: true,
         ..Settings::default()
     };
-    let (app, org) =
+    let (app, store, org) =
         crate::bench::fresh_store(dir, &format!("webhooks-{endpoints}.db"), settings).await?;
     let seen: Shared = Arc::default();
     let (base, receiver_runtime) = start_receiver(seen.clone())?;
@@ -188,11 +188,11 @@ async fn run_one(
         ids.push(e.id.to_string());
         batch.push(e);
         if batch.len() == 1000 {
-            app.store.append_events(&batch).await?;
+            store.append_events(&batch).await?;
             batch.clear();
         }
     }
-    app.store.append_events(&batch).await?;
+    store.append_events(&batch).await?;
     let expected = args.events * u64::from(endpoints);
     let (cpu0, receiver0) = cpu_seconds();
     let started = Instant::now();
@@ -244,7 +244,7 @@ async fn run_one(
         tick.tick().await;
         let events: Vec<NewEvent> = (0..per_tick).map(|i| event(org, n + i)).collect();
         n += per_tick;
-        app.store.append_events(&events).await?;
+        store.append_events(&events).await?;
         let at = Instant::now();
         committed.extend(events.iter().map(|e| (e.id.to_string(), at)));
     }

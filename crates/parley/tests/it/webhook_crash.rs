@@ -64,7 +64,7 @@ async fn process_sigkill_during_webhook_delivery_loses_no_event() {
             organization_id: org,
             event_type: EventType::SetStatus,
             timestamp: chrono::Utc::now(),
-            data: serde_json::json!({"conversation_id": format!("cnv_{n}")}),
+            data: serde_json::json!({"conversation_id": format!("conv_{n}")}),
         })
         .collect();
     for chunk in events.chunks(1000) {

@@ -499,7 +499,7 @@ pub(super) fn decide_agent(
     action: &AgentAction,
     sender: &str,
     by: Actor,
-    out: &Outcome,
+    out: &DecisionSlot,
 ) -> Option<Turn> {
     let c = current?;
     if c.state == ConversationState::Closed {
@@ -526,7 +526,7 @@ pub(super) fn decide_auto_assign(
     current: Option<&Conversation>,
     queue: &str,
     user: parley_domain::UserId,
-    out: &Outcome,
+    out: &DecisionSlot,
 ) -> Option<Turn> {
     let c = current?;
     if c.state != ConversationState::Queued
@@ -549,7 +549,7 @@ pub(super) fn decide_campaign_start(
     current: Option<&Conversation>,
     campaign: parley_domain::CampaignId,
     seq: u64,
-    out: &Outcome,
+    out: &DecisionSlot,
 ) -> Option<Turn> {
     if current.is_some() {
         return decline(out, Declined::Busy);
@@ -583,7 +583,7 @@ pub(super) fn decide_agent_start(
     text: &str,
     sender: &str,
     by: Actor,
-    out: &Outcome,
+    out: &DecisionSlot,
 ) -> Option<Turn> {
     if current.is_some() {
         return decline(out, Declined::Busy);
@@ -620,14 +620,16 @@ pub(super) struct Decision {
     pub(super) other_jobs: bool,
 }
 
-pub(super) type Outcome = Arc<Mutex<Decision>>;
+/// Where a decision run inside the store's transaction leaves what the runtime does after
+/// the commit (its sends, whether it queued other jobs, why it declined).
+pub(super) type DecisionSlot = Arc<Mutex<Decision>>;
 
-pub(super) fn decline(out: &Outcome, why: Declined) -> Option<Turn> {
+pub(super) fn decline(out: &DecisionSlot, why: Declined) -> Option<Turn> {
     out.lock().unwrap_or_else(PoisonError::into_inner).declined = why;
     None
 }
 
-pub(super) fn finish(plan: Plan<'_>, out: &Outcome) -> Option<Turn> {
+pub(super) fn finish(plan: Plan<'_>, out: &DecisionSlot) -> Option<Turn> {
     let now = plan.facts.now;
     match plan.finish() {
         Ok(turn) => {
@@ -679,7 +681,7 @@ pub(super) fn decide_inbound(
     text: &str,
     provider_message_id: Option<String>,
     keywords: &Keywords<'_>,
-    out: &Outcome,
+    out: &DecisionSlot,
 ) -> Option<Turn> {
     if let Some(c) = current
         && let Some((id, version)) = flow_mismatch(facts, c)
@@ -733,7 +735,7 @@ pub(super) fn decide_flow_input(
     facts: &Facts,
     current: Option<&Conversation>,
     input: Input,
-    out: &Outcome,
+    out: &DecisionSlot,
 ) -> Option<Turn> {
     let c = current?;
     if c.state != ConversationState::Bot {

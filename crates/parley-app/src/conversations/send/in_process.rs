@@ -35,11 +35,14 @@ const IN_PROCESS_CONCURRENCY: usize = 256;
 const RECORD_BATCH: usize = 256;
 
 /// A change waiting for the recorder, with where its result goes.
-pub(crate) type Recording = (
-    MessageKey,
-    DecideMessage,
-    oneshot::Sender<Result<Option<Message>, StoreError>>,
-);
+pub(crate) struct Recording {
+    /// The message to change.
+    key: MessageKey,
+    /// The change, decided on the message as stored.
+    decide: DecideMessage,
+    /// Where the changed message (or the store's refusal) goes.
+    reply: oneshot::Sender<Result<Option<Message>, StoreError>>,
+}
 
 /// The replies waiting in this process, per conversation, in their jobs' order. A
 /// conversation is here while its lane's task runs.
@@ -255,8 +258,8 @@ impl App {
             return self.store.change_message(key, decide).await;
         };
         let (reply, answer) = oneshot::channel();
-        if let Err(tokio::sync::mpsc::error::SendError((key, decide, _))) =
-            recorder.send((key, decide, reply))
+        if let Err(tokio::sync::mpsc::error::SendError(Recording { key, decide, .. })) =
+            recorder.send(Recording { key, decide, reply })
         {
             return self.store.change_message(key, decide).await;
         }
@@ -280,7 +283,7 @@ async fn record(app: App, mut recordings: tokio::sync::mpsc::UnboundedReceiver<R
         }
         let (changes, replies): (Vec<_>, Vec<_>) = batch
             .into_iter()
-            .map(|(key, decide, reply)| ((key, decide), reply))
+            .map(|r| ((r.key, r.decide), r.reply))
             .unzip();
         match app.store.change_messages(changes).await {
             Ok(written) => {

@@ -91,8 +91,7 @@ async fn invitations_never_grant_across_organizations() {
         "the answer names nothing of the account: {text}"
     );
     assert!(
-        t.app
-            .store
+        t.store()
             .find_membership(agent.id, a)
             .await
             .unwrap()
@@ -105,8 +104,7 @@ async fn invitations_never_grant_across_organizations() {
     let r = accept(&t, &existing.json["token"], "a's guess 12345").await;
     assert_eq!(r.status, 401, "{}", r.json);
     assert!(
-        t.app
-            .store
+        t.store()
             .find_membership(agent.id, a)
             .await
             .unwrap()
@@ -195,8 +193,7 @@ async fn invitations_never_grant_across_organizations() {
     let r = accept(&t, &unknown.json["token"], "too late pass 1").await;
     assert_eq!(r.status, 404, "a withdrawn link no longer works");
     assert!(
-        t.app
-            .store
+        t.store()
             .find_user_by_email("nobody@b.example")
             .await
             .unwrap()
@@ -209,14 +206,13 @@ async fn invitations_never_grant_across_organizations() {
     let r = accept(&t, &child.json["token"], "child password 1").await;
     assert_eq!(r.json["organization_id"], a1.to_string(), "{}", r.json);
     let user = t
-        .app
-        .store
+        .store()
         .find_user_by_email("child@a.example")
         .await
         .unwrap()
         .unwrap()
         .user;
-    let memberships = t.app.store.list_memberships_of_user(user.id).await.unwrap();
+    let memberships = t.store().list_memberships_of_user(user.id).await.unwrap();
     assert_eq!(memberships.len(), 1);
     assert_eq!(memberships[0].organization_id, a1);
     // The parent's admin sees the child's invitations; the child's admin not the parent's.

@@ -101,8 +101,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         .unwrap();
     let now = t.app.clock.now();
     let field = format!("seeded_{n}");
-    t.app
-        .store
+    t.store()
         .create_field(FieldDefinition {
             organization_id: org,
             key: field.parse().unwrap(),
@@ -132,9 +131,8 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         started_at: None,
         finished_at: None,
     };
-    t.app.store.create_import(&import, None).await.unwrap();
-    t.app
-        .store
+    t.store().create_import(&import, None).await.unwrap();
+    t.store()
         .start_import(import.id, &["phone".into()], &[], now)
         .await
         .unwrap();
@@ -160,13 +158,11 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         through_row: 0,
         new_fields: Vec::new(),
     };
-    t.app
-        .store
+    t.store()
         .apply_import_batch(import.id, org, &batch, &|_| Vec::new(), now)
         .await
         .unwrap();
-    t.app
-        .store
+    t.store()
         .finish_import(import.id, ImportStatus::Completed, None, now)
         .await
         .unwrap();
@@ -181,8 +177,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         at: now,
     };
     let draft = flow_document("Seeded").to_string();
-    t.app
-        .store
+    t.store()
         .create_flow(
             FlowRecord {
                 id: flow,
@@ -199,8 +194,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         )
         .await
         .unwrap();
-    t.app
-        .store
+    t.store()
         .publish_flow_version(
             NewFlowVersion {
                 flow_id: flow,
@@ -215,8 +209,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         .await
         .unwrap();
     let spare_flow = FlowId::generate();
-    t.app
-        .store
+    t.store()
         .create_flow(
             FlowRecord {
                 id: spare_flow,
@@ -379,8 +372,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
     let [campaign, scheduled_campaign, paused_campaign] =
         <[String; 3]>::try_from(campaigns).unwrap();
     let event = EventId::generate();
-    t.app
-        .store
+    t.store()
         .append_events(&[NewEvent {
             id: event,
             organization_id: org,
@@ -390,7 +382,7 @@ pub(super) async fn seed(t: &TestApp, org: OrgId, n: &mut u32) -> Ids {
         }])
         .await
         .unwrap();
-    t.app.store.fan_out_events(100, now).await.unwrap();
+    t.store().fan_out_events(100, now).await.unwrap();
     Ids {
         org,
         flow,

@@ -43,11 +43,11 @@ use parley_sftp::{Connection, Entry, SftpError};
 use parley_store::{InboxPoll, JobEffects};
 use serde::{Deserialize, Serialize};
 
-use super::sftp::check_folder;
 use crate::auth::Access;
 use crate::error::StoreResultExt;
 use crate::imports::{ImportRun, RunOutcome};
-use crate::{App, AppError};
+use crate::webhooks::sftp::check_folder;
+use crate::{App, AppError, Conflict};
 
 const WHAT: &str = "SFTP inbox";
 
@@ -212,7 +212,7 @@ impl App {
         access.require(Permission::Administer)?;
         let inbox = self.get_sftp_inbox(access, endpoint).await?;
         if !inbox.enabled {
-            return Err(AppError::Conflict("sftp_inbox_disabled"));
+            return Err(AppError::Conflict(Conflict::SFTP_INBOX_DISABLED));
         }
         let now = self.clock.now();
         let job = SftpInboxJob {
