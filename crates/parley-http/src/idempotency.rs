@@ -131,33 +131,16 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
     if request.method() != Method::POST || !request.uri().path().starts_with("/api/v1/") {
         return next.run(request).await;
     }
-    let Some(raw_key) = request.headers().get(HEADER) else {
-        return next.run(request).await;
-    };
-    let key = match raw_key.to_str() {
-        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => {
-            k.to_owned()
-        }
-        _ => {
-            return ApiError::field(
-                "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
-            )
-            .into_response();
-        }
+    let key = match key_of(request.headers()) {
+        Ok(Some(key)) => key,
+        Ok(None) => return next.run(request).await,
+        Err(refused) => return refused.into_response(),
     };
     let Ok(principal) = authenticate(&state.app, request.method(), request.headers()).await else {
         // No credentials: nothing to scope a key by; the handler answers as it would.
         return next.run(request).await;
     };
-    let target = request
-        .headers()
-        .get(ORGANIZATION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map_or_else(|| principal.home.to_string(), |t| t.trim().to_owned());
-    let scope = hex::encode(Sha256::digest(
-        format!("{}\n{target}", principal.actor()).as_bytes(),
-    ));
+    let scope = scope_of(&principal, request.headers());
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(Authenticated(principal));
     let limit = body_limit(&state, parts.uri.path());
@@ -174,17 +157,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
                 .into_response();
         }
     };
-    let now = state.app.clock.now();
-    let ttl = chrono::Duration::from_std(state.app.settings.idempotency_ttl)
-        .unwrap_or(chrono::Duration::hours(24));
-    let record = NewIdempotencyRecord {
-        scope: scope.clone(),
-        key: key.clone(),
-        fingerprint: hex::encode(hasher.finalize()),
-        at: now,
-        expires_at: now + ttl,
-        stale_before: now - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default(),
-    };
+    let record = new_record(&state, &scope, &key, hasher);
     match state.app.begin_idempotent(record).await {
         Err(e) => ApiError::from(e).into_response(),
         Ok(IdempotencyBegin::Mismatch) => ApiError::new(
@@ -199,35 +172,86 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         .into_response(),
         Ok(IdempotencyBegin::Replay(stored)) => replay(&state.app, &scope, &key, &stored),
         Ok(IdempotencyBegin::Started) => {
-            // The request runs on its own task: if the client goes away, it still finishes
-            // and its answer is kept for the retry.
-            let app = state.app.clone();
-            let (scope_task, key_task) = (scope.clone(), key.clone());
-            let task = tokio::spawn(async move {
-                let body = match spooled.body().await {
-                    Ok(body) => body,
-                    Err(e) => {
-                        let _ = app.abandon_idempotent(&scope_task, &key_task).await;
-                        tracing::warn!(error = %e, "an idempotent request's body could not be read back");
-                        return ApiError::new(
-                            ProblemType::Internal,
-                            "the body could not be read back",
-                        )
-                        .into_response();
-                    }
-                };
-                let response = next.run(Request::from_parts(parts, body)).await;
-                drop(spooled);
-                settle(&app, &scope_task, &key_task, response).await
-            });
-            match task.await {
-                Ok(response) => response,
-                Err(e) => {
-                    let _ = state.app.abandon_idempotent(&scope, &key).await;
-                    tracing::error!(error = %e, "an idempotent request's task failed");
-                    crate::problem::panic_response(Box::new(()))
-                }
+            run_started(&state, (scope, key), parts, spooled, next).await
+        }
+    }
+}
+
+/// The request's `Idempotency-Key`: none, or a 422 when it is not 1 to 255 visible ASCII
+/// characters.
+fn key_of(headers: &http::HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(raw) = headers.get(HEADER) else {
+        return Ok(None);
+    };
+    match raw.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(k.to_owned()))
+        }
+        _ => Err(ApiError::field(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        )),
+    }
+}
+
+/// Whose key it is: the caller and the organization they act on, hashed.
+fn scope_of(principal: &parley_app::auth::Principal, headers: &http::HeaderMap) -> String {
+    let target = headers
+        .get(ORGANIZATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| principal.home.to_string(), |t| t.trim().to_owned());
+    hex::encode(Sha256::digest(
+        format!("{}\n{target}", principal.actor()).as_bytes(),
+    ))
+}
+
+/// The key's record: the request's fingerprint (method, path, body), kept for the
+/// configured time; a claim older than [`STALE_AFTER`] may be taken over.
+fn new_record(state: &AppState, scope: &str, key: &str, hasher: Sha256) -> NewIdempotencyRecord {
+    let now = state.app.clock.now();
+    let ttl = chrono::Duration::from_std(state.app.settings.idempotency_ttl)
+        .unwrap_or(chrono::Duration::hours(24));
+    NewIdempotencyRecord {
+        scope: scope.to_owned(),
+        key: key.to_owned(),
+        fingerprint: hex::encode(hasher.finalize()),
+        at: now,
+        expires_at: now + ttl,
+        stale_before: now - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default(),
+    }
+}
+
+/// Runs the request that holds the key on its own task: if the client goes away, it still
+/// finishes and its answer is kept for the retry.
+async fn run_started(
+    state: &AppState,
+    (scope, key): (String, String),
+    parts: http::request::Parts,
+    spooled: Spooled,
+    next: Next,
+) -> Response {
+    let app = state.app.clone();
+    let (scope_task, key_task) = (scope.clone(), key.clone());
+    let task = tokio::spawn(async move {
+        let body = match spooled.body().await {
+            Ok(body) => body,
+            Err(e) => {
+                let _ = app.abandon_idempotent(&scope_task, &key_task).await;
+                tracing::warn!(error = %e, "an idempotent request's body could not be read back");
+                return ApiError::new(ProblemType::Internal, "the body could not be read back")
+                    .into_response();
             }
+        };
+        let response = next.run(Request::from_parts(parts, body)).await;
+        drop(spooled);
+        settle(&app, &scope_task, &key_task, response).await
+    });
+    match task.await {
+        Ok(response) => response,
+        Err(e) => {
+            let _ = state.app.abandon_idempotent(&scope, &key).await;
+            tracing::error!(error = %e, "an idempotent request's task failed");
+            crate::problem::panic_response(Box::new(()))
         }
     }
 }

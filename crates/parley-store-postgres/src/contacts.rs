@@ -1,4 +1,6 @@
-//! Field definitions, contacts, addresses and suppressions on PostgreSQL.
+//! Contacts and their addresses on PostgreSQL (keyed by their ids): reads, creation,
+//! edits, deletion and suppression lookups. Field definitions, the contact list and the
+//! suppression list's writes are `parley-store-sql`'s.
 
 use chrono::{DateTime, Utc};
 use parley_domain::{ChannelAddress, ChannelKind, Contact, ContactId, OrgId, to_millis};

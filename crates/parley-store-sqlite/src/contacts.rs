@@ -1,4 +1,7 @@
-//! Field definitions, contacts, addresses and suppressions on SQLite.
+//! Contacts and their addresses on SQLite's compact integer keys (migration 0004): reads,
+//! creation, edits, deletion and the suppression lookups of every message (`hot_reads`, on
+//! the reader connection). Field definitions, the contact list and the suppression list's
+//! writes are `parley-store-sql`'s.
 
 use chrono::{DateTime, Utc};
 use parley_domain::{ChannelAddress, ChannelKind, Contact, ContactId, OrgId, to_millis};

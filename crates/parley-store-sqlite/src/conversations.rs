@@ -2,8 +2,9 @@
 //! (`crate::direct`): SQLite's one writer is the lock that orders a conversation's
 //! inputs, and `decide` runs inside the `BEGIN IMMEDIATE` transaction that writes its
 //! result, one message to the connection's thread per turn. Turns waiting together share
-//! one transaction, each in its own savepoint, and one commit (`Direct::run_grouped`).
-//! Reads use the pool.
+//! one transaction, each in its own savepoint, and one commit (`Direct::run_grouped`). A
+//! turn's conversation read runs on the reader connection; notes, messages and the lists
+//! are `parley-store-sql`'s.
 
 use chrono::{DateTime, Utc};
 use parley_domain::{Conversation, Message, from_millis, to_millis};

@@ -1,6 +1,6 @@
-//! Imports on SQLite: the record, the uploaded chunks and the report through the pool;
-//! batches through [`writer`], a connection of the store's own that applies them with
-//! prepared statements.
+//! Imports on SQLite: creating an import with its first chunk, and batches through
+//! [`writer`], a connection of the store's own that applies them with prepared
+//! statements. The record's other reads and writes are `parley-store-sql`'s.
 
 mod writer;
 

@@ -2,7 +2,8 @@
 //! the store's direct connection (`crate::direct`), the one writer that the conversation
 //! turns and the webhook engine use too: on pool connections they would collide with
 //! those on the write lock and wait in SQLite's busy handler (1–100 ms a try). A claim is
-//! one `BEGIN IMMEDIATE` transaction around one `UPDATE … RETURNING`. Reads use the pool.
+//! one `BEGIN IMMEDIATE` transaction around one `UPDATE … RETURNING`. The queue's reads are
+//! `parley-store-sql`'s.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
-//! Webhooks on SQLite: endpoints, the attempts log, replay and the custom value endpoint
-//! through the sqlx pool; the delivery engine's fan-out, claims and recorded attempts on
-//! the direct connection (`engine`), each taking the write lock once for a whole batch.
+//! The delivery engine on SQLite: fan-out, claims and recorded attempts on the direct
+//! connection (`engine`), each taking the write lock once for a whole batch. Endpoints,
+//! the attempts log and replays are `parley-store-sql`'s.
 
 mod engine;
 

@@ -40,7 +40,7 @@ use parley_domain::{
     OrgId, Provider, StatusReport,
 };
 use parley_jobs::{Job, JobError, new_job};
-use parley_store::{JobEffects, MessageChange, MessageKey, NewJob};
+use parley_store::{DecideMessage, JobEffects, MessageChange, MessageKey, NewJob};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -157,6 +157,132 @@ impl Simulated {
             error_message: (!self.delivered)
                 .then(|| "the simulator did not deliver this message".to_owned()),
         }
+    }
+}
+
+impl Sent {
+    /// The status report the answer makes, the provider's id for the message, and the
+    /// simulator's coming report.
+    fn into_report(
+        self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> (StatusReport, Option<String>, Option<Simulated>) {
+        match self {
+            Sent::Accepted(accepted, simulated) => (
+                StatusReport {
+                    status: accepted.status,
+                    at: now,
+                    error_code: None,
+                    error_message: None,
+                },
+                Some(accepted.provider_message_id),
+                simulated,
+            ),
+            Sent::Failed { code, text } => (
+                StatusReport {
+                    status: MessageStatus::Failed,
+                    at: now,
+                    error_code: Some(code),
+                    error_message: Some(text),
+                },
+                None,
+                None,
+            ),
+        }
+    }
+}
+
+/// The job that records the simulator's report on `out`'s message when it falls due, in
+/// the conversation's report lane.
+fn sim_report_job(
+    out: &Outgoing,
+    sim: &Simulated,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<NewJob, JobError> {
+    let report = SimReportJob {
+        organization: out.message.organization_id,
+        message: out.message.id,
+        delivered: sim.delivered,
+    };
+    let at = now + chrono::Duration::from_std(sim.after).unwrap_or_default();
+    Ok(NewJob {
+        lane: Some(report_lane(out.conversation.id)),
+        ..new_job(&report, now, at, None)?
+    })
+}
+
+/// The message change that records a send's answer: the provider's id and status (once:
+/// a message already handed over or changed is left as it is), its event when the status
+/// moved, the simulator's report job, and the send's job done.
+fn send_change(
+    out: &Outgoing,
+    report: StatusReport,
+    provider_id: Option<String>,
+    report_job: Option<NewJob>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> DecideMessage {
+    let (ch, ct, dest, job) = (
+        out.channel.clone(),
+        out.contact.clone(),
+        out.to.clone(),
+        out.job,
+    );
+    Box::new(move |m: &Message, c: &Conversation| {
+        if m.provider_message_id.is_some() || m.status != MessageStatus::Pending {
+            return None;
+        }
+        let mut changed = m.clone();
+        changed.provider_message_id = provider_id;
+        changed.record(&report);
+        changed.updated_at = now;
+        let events = if changed.status == m.status {
+            Vec::new()
+        } else {
+            vec![events::status_change(
+                c, &ch, &changed, &ct, &dest, m.status, now,
+            )]
+        };
+        Some(MessageChange {
+            message: changed,
+            events,
+            jobs: report_job.into_iter().collect(),
+            finish_job: job,
+        })
+    })
+}
+
+/// The simulator's answer: accepted at once as `SIM<message id>`, its report coming after
+/// the channel's `delivery_delay_ms`, undelivered for the share `failure_rate` of messages
+/// (chosen by the message id, so a run can be repeated).
+fn simulated_send(channel: &Channel, message: &Message) -> Sent {
+    let delay = channel
+        .settings
+        .get("delivery_delay_ms")
+        .and_then(Value::as_u64)
+        .unwrap_or(200);
+    let failure_rate = channel
+        .settings
+        .get("failure_rate")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
+    Sent::Accepted(
+        Accepted {
+            provider_message_id: format!("SIM{}", message.id),
+            status: MessageStatus::Sent,
+        },
+        Some(Simulated {
+            after: Duration::from_millis(delay),
+            delivered: share_of(message.id) >= failure_rate,
+        }),
+    )
+}
+
+/// A channel whose settings cannot be read (its sealed credentials): refused for good.
+fn settings_refused(e: &AppError) -> SendError {
+    SendError::Refused {
+        code: "channel_settings".to_owned(),
+        message: e.to_string(),
+        retry: Retry::Never,
     }
 }
 
@@ -293,165 +419,117 @@ impl App {
     /// Sends one message and records the answer: a refusal to retry is an error (the
     /// job runner retries it; in-process, the job is left to do so when it falls due).
     pub(crate) async fn send_outgoing(&self, out: Outgoing) -> Result<(), JobError> {
-        let Outgoing {
-            message,
-            conversation,
-            channel,
-            contact,
-            to,
-            exempt,
-            job,
-            follows: _,
-        } = out;
-        let organization = message.organization_id;
-        let kind = channel.provider.address_kind();
-        let sent = if to.is_empty() {
-            Sent::Failed {
-                code: "no_address".to_owned(),
-                text: "the contact has no address on this channel".to_owned(),
-            }
-        } else if !exempt
-            && self
-                .store
-                .find_suppression(
-                    organization,
-                    kind,
-                    &self.suppression_hash(organization, kind, &to),
-                )
-                .await?
-                .is_some()
-        {
-            Sent::Failed {
-                code: "opted_out".to_owned(),
-                text: "the address opted out; nothing was sent".to_owned(),
-            }
-        } else {
-            self.sender.pace(&channel, message.segments).await;
-            match self
-                .hand_to_provider(&channel, &conversation, &message, &to)
-                .await
-            {
-                Ok(sent) => sent,
-                Err(e) => match e.retry() {
-                    Retry::Now => {
-                        return Err(JobError::Retry {
-                            message: e.stored_text(),
-                            after: None,
-                        });
-                    }
-                    Retry::After(after) => {
-                        return Err(JobError::Retry {
-                            message: e.stored_text(),
-                            after: Some(after),
-                        });
-                    }
-                    Retry::Never => Sent::Failed {
-                        code: e.code().to_owned(),
-                        text: e.stored_text(),
-                    },
-                },
-            }
-        };
+        let sent = self.attempt(&out).await?;
         let now = self.clock.now();
-        let (report, provider_id, simulated) = match sent {
-            Sent::Accepted(accepted, simulated) => (
-                StatusReport {
-                    status: accepted.status,
-                    at: now,
-                    error_code: None,
-                    error_message: None,
-                },
-                Some(accepted.provider_message_id),
-                simulated,
-            ),
-            Sent::Failed { code, text } => (
-                StatusReport {
-                    status: MessageStatus::Failed,
-                    at: now,
-                    error_code: Some(code),
-                    error_message: Some(text),
-                },
-                None,
-                None,
-            ),
-        };
+        let (report, provider_id, simulated) = sent.into_report(now);
         // The job path queues the simulator's report as a job; in-process, a timer.
-        let report_job = match (&simulated, job) {
-            (Some(sim), None) => {
-                let report = SimReportJob {
-                    organization,
-                    message: message.id,
-                    delivered: sim.delivered,
-                };
-                let at = now + chrono::Duration::from_std(sim.after).unwrap_or_default();
-                Some(NewJob {
-                    lane: Some(report_lane(conversation.id)),
-                    ..new_job(&report, now, at, None)?
-                })
-            }
+        let report_job = match (&simulated, out.job) {
+            (Some(sim), None) => Some(sim_report_job(&out, sim, now)?),
             _ => None,
         };
         let key = MessageKey::Id {
-            organization,
-            id: message.id,
+            organization: out.message.organization_id,
+            id: out.message.id,
         };
-        let (ch, ct, dest) = (channel.clone(), contact.clone(), to.clone());
-        let decide = Box::new(move |m: &Message, c: &Conversation| {
-            if m.provider_message_id.is_some() || m.status != MessageStatus::Pending {
-                return None;
-            }
-            let mut changed = m.clone();
-            changed.provider_message_id = provider_id;
-            changed.record(&report);
-            changed.updated_at = now;
-            let events = if changed.status == m.status {
-                Vec::new()
-            } else {
-                vec![events::status_change(
-                    c, &ch, &changed, &ct, &dest, m.status, now,
-                )]
-            };
-            Some(MessageChange {
-                message: changed,
-                events,
-                jobs: report_job.into_iter().collect(),
-                finish_job: job,
-            })
-        });
+        let decide = send_change(&out, report, provider_id, report_job, now);
         let Some(stored) = self.record_change(key.clone(), decide).await? else {
             return Ok(());
         };
         // The visitor's page and the agent desk wait for it on the live feed.
         self.live.wake();
-        if let (Some(sim), Some(_)) = (simulated, job) {
-            let app = self.clone();
-            let conversation = conversation.id;
-            let (done, before) = self.report_after(conversation, stored.id);
-            let mut reports = self
-                .sender
-                .reports
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            while reports.try_join_next().is_some() {}
-            reports.spawn(async move {
-                tokio::time::sleep(sim.after).await;
-                // After the conversation's earlier reports, so they are recorded in order.
-                if let Some(before) = before {
-                    let _ = before.await;
-                }
-                let report = sim.report(app.clock.now());
-                let now = app.clock.now();
-                let decide = Box::new(move |m: &Message, c: &Conversation| {
-                    super::status::report_change(m, c, &channel, &contact, &to, &report, now)
-                });
-                if let Err(e) = app.record_change(key, decide).await {
-                    tracing::warn!(message = %stored.id, error = %e, "recording a simulated report failed");
-                }
-                drop(done);
-                app.report_recorded(conversation, stored.id);
-            });
+        if let (Some(sim), Some(_)) = (simulated, out.job) {
+            self.report_simulated_later(out, key, stored.id, sim);
         }
         Ok(())
+    }
+
+    /// What became of the send: refused by us (no address, opted out) or handed to the
+    /// provider after the channel's pace, whose refusal to retry is an error.
+    async fn attempt(&self, out: &Outgoing) -> Result<Sent, JobError> {
+        let organization = out.message.organization_id;
+        let kind = out.channel.provider.address_kind();
+        if out.to.is_empty() {
+            return Ok(Sent::Failed {
+                code: "no_address".to_owned(),
+                text: "the contact has no address on this channel".to_owned(),
+            });
+        }
+        let hash = self.suppression_hash(organization, kind, &out.to);
+        if !out.exempt
+            && self
+                .store
+                .find_suppression(organization, kind, &hash)
+                .await?
+                .is_some()
+        {
+            return Ok(Sent::Failed {
+                code: "opted_out".to_owned(),
+                text: "the address opted out; nothing was sent".to_owned(),
+            });
+        }
+        self.sender.pace(&out.channel, out.message.segments).await;
+        let handed = self
+            .hand_to_provider(&out.channel, &out.conversation, &out.message, &out.to)
+            .await;
+        match handed {
+            Ok(sent) => Ok(sent),
+            Err(e) => match e.retry() {
+                Retry::Now => Err(JobError::Retry {
+                    message: e.stored_text(),
+                    after: None,
+                }),
+                Retry::After(after) => Err(JobError::Retry {
+                    message: e.stored_text(),
+                    after: Some(after),
+                }),
+                Retry::Never => Ok(Sent::Failed {
+                    code: e.code().to_owned(),
+                    text: e.stored_text(),
+                }),
+            },
+        }
+    }
+
+    /// In-process, the simulator's report on `message` is recorded after its delay, and
+    /// after the conversation's earlier reports, so they are recorded in order.
+    fn report_simulated_later(
+        &self,
+        out: Outgoing,
+        key: MessageKey,
+        message: MessageId,
+        sim: Simulated,
+    ) {
+        let app = self.clone();
+        let conversation = out.conversation.id;
+        let (done, before) = self.report_after(conversation, message);
+        let mut reports = self
+            .sender
+            .reports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while reports.try_join_next().is_some() {}
+        reports.spawn(async move {
+            tokio::time::sleep(sim.after).await;
+            if let Some(before) = before {
+                let _ = before.await;
+            }
+            let report = sim.report(app.clock.now());
+            let now = app.clock.now();
+            let Outgoing {
+                channel,
+                contact,
+                to,
+                ..
+            } = out;
+            let decide = Box::new(move |m: &Message, c: &Conversation| {
+                super::status::report_change(m, c, &channel, &contact, &to, &report, now)
+            });
+            if let Err(e) = app.record_change(key, decide).await {
+                tracing::warn!(message = %message, error = %e, "recording a simulated report failed");
+            }
+            drop(done);
+            app.report_recorded(conversation, message);
+        });
     }
 
     /// Hands a message to the channel's provider.
@@ -462,34 +540,8 @@ impl App {
         message: &Message,
         to: &str,
     ) -> Result<Sent, SendError> {
-        let internal = |e: AppError| SendError::Refused {
-            code: "channel_settings".to_owned(),
-            message: e.to_string(),
-            retry: Retry::Never,
-        };
         match channel.provider {
-            Provider::Sim => {
-                let delay = channel
-                    .settings
-                    .get("delivery_delay_ms")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(200);
-                let failure_rate = channel
-                    .settings
-                    .get("failure_rate")
-                    .and_then(Value::as_f64)
-                    .unwrap_or(0.0);
-                Ok(Sent::Accepted(
-                    Accepted {
-                        provider_message_id: format!("SIM{}", message.id),
-                        status: MessageStatus::Sent,
-                    },
-                    Some(Simulated {
-                        after: Duration::from_millis(delay),
-                        delivered: share_of(message.id) >= failure_rate,
-                    }),
-                ))
-            }
+            Provider::Sim => Ok(simulated_send(channel, message)),
             Provider::Webchat => Ok(Sent::Accepted(
                 Accepted {
                     provider_message_id: super::turn::outbound_key(message),
@@ -497,79 +549,100 @@ impl App {
                 },
                 None,
             )),
-            Provider::Twilio => {
-                let credentials = self.channel_credentials(channel).map_err(internal)?;
-                let config = TwilioConfig {
-                    base_url: setting(channel, "base_url")
-                        .unwrap_or(parley_channels::twilio::client::DEFAULT_BASE_URL)
-                        .to_owned(),
-                    account_sid: setting(channel, "account_sid")
-                        .unwrap_or_default()
-                        .to_owned(),
-                    auth_token: credentials
-                        .get("auth_token")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    from: channel.sender.clone(),
-                };
-                let http = self.sender.provider.clone();
-                let callback = format!(
-                    "{}/hooks/twilio/{}/status",
-                    self.settings.public_url, channel.id
-                );
-                let accepted = TwilioClient::new(http, config)
-                    .send(&TwilioMessage {
-                        to,
-                        body: &message.body,
-                        status_callback: Some(&callback),
-                        // One message, one key, on every attempt and in every process: a
-                        // campaign's first message is named by its recipient (ADR 0008).
-                        idempotency_key: Some(&message.id.to_string()),
-                    })
-                    .await?;
-                Ok(Sent::Accepted(accepted, None))
-            }
-            Provider::Whatsapp => {
-                let credentials = self.channel_credentials(channel).map_err(internal)?;
-                let config = WhatsappConfig {
-                    base_url: setting(channel, "base_url")
-                        .unwrap_or(parley_channels::whatsapp::client::DEFAULT_BASE_URL)
-                        .to_owned(),
-                    phone_number_id: channel.sender.clone(),
-                    access_token: credentials
-                        .get("access_token")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                };
-                let to = to.trim_start_matches('+');
-                let in_window =
-                    within_whatsapp_window(conversation.last_inbound_at, self.clock.now());
-                let parameters = [message.body.clone()];
-                let outgoing = if in_window {
-                    WhatsappMessage::Text {
-                        to,
-                        body: &message.body,
-                    }
-                } else {
-                    let Some(name) = setting(channel, "template_name") else {
-                        return Ok(Sent::Failed {
-                            code: "outside_window".to_owned(),
-                            text: "the customer has not written in 24 hours and the channel has no template_name".to_owned(),
-                        });
-                    };
-                    WhatsappMessage::Template {
-                        to,
-                        name,
-                        language: setting(channel, "template_language").unwrap_or("en"),
-                        parameters: &parameters,
-                    }
-                };
-                let http = self.sender.provider.clone();
-                let accepted = WhatsappClient::new(http, config).send(&outgoing).await?;
-                Ok(Sent::Accepted(accepted, None))
-            }
+            Provider::Twilio => self.send_twilio(channel, message, to).await,
+            Provider::Whatsapp => self.send_whatsapp(channel, conversation, message, to).await,
         }
+    }
+
+    /// Through Twilio's Messages API, asking for status callbacks at our public address.
+    async fn send_twilio(
+        &self,
+        channel: &Channel,
+        message: &Message,
+        to: &str,
+    ) -> Result<Sent, SendError> {
+        let credentials = self
+            .channel_credentials(channel)
+            .map_err(|e| settings_refused(&e))?;
+        let config = TwilioConfig {
+            base_url: setting(channel, "base_url")
+                .unwrap_or(parley_channels::twilio::client::DEFAULT_BASE_URL)
+                .to_owned(),
+            account_sid: setting(channel, "account_sid")
+                .unwrap_or_default()
+                .to_owned(),
+            auth_token: credentials
+                .get("auth_token")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            from: channel.sender.clone(),
+        };
+        let callback = format!(
+            "{}/hooks/twilio/{}/status",
+            self.settings.public_url, channel.id
+        );
+        let accepted = TwilioClient::new(self.sender.provider.clone(), config)
+            .send(&TwilioMessage {
+                to,
+                body: &message.body,
+                status_callback: Some(&callback),
+                // One message, one key, on every attempt and in every process: a
+                // campaign's first message is named by its recipient (ADR 0008).
+                idempotency_key: Some(&message.id.to_string()),
+            })
+            .await?;
+        Ok(Sent::Accepted(accepted, None))
+    }
+
+    /// Through the WhatsApp Cloud API: text inside the customer service window, else the
+    /// channel's approved template with the text as its parameter.
+    async fn send_whatsapp(
+        &self,
+        channel: &Channel,
+        conversation: &Conversation,
+        message: &Message,
+        to: &str,
+    ) -> Result<Sent, SendError> {
+        let credentials = self
+            .channel_credentials(channel)
+            .map_err(|e| settings_refused(&e))?;
+        let config = WhatsappConfig {
+            base_url: setting(channel, "base_url")
+                .unwrap_or(parley_channels::whatsapp::client::DEFAULT_BASE_URL)
+                .to_owned(),
+            phone_number_id: channel.sender.clone(),
+            access_token: credentials
+                .get("access_token")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        let to = to.trim_start_matches('+');
+        let in_window = within_whatsapp_window(conversation.last_inbound_at, self.clock.now());
+        let parameters = [message.body.clone()];
+        let outgoing = if in_window {
+            WhatsappMessage::Text {
+                to,
+                body: &message.body,
+            }
+        } else {
+            let Some(name) = setting(channel, "template_name") else {
+                return Ok(Sent::Failed {
+                    code: "outside_window".to_owned(),
+                    text: "the customer has not written in 24 hours and the channel has no template_name".to_owned(),
+                });
+            };
+            WhatsappMessage::Template {
+                to,
+                name,
+                language: setting(channel, "template_language").unwrap_or("en"),
+                parameters: &parameters,
+            }
+        };
+        let accepted = WhatsappClient::new(self.sender.provider.clone(), config)
+            .send(&outgoing)
+            .await?;
+        Ok(Sent::Accepted(accepted, None))
     }
 }
