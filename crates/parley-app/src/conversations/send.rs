@@ -554,6 +554,19 @@ impl App {
         }
     }
 
+    /// The channel's sealed credential `key` (empty when it has none); a channel whose
+    /// credentials cannot be opened is refused for good.
+    fn channel_secret(&self, channel: &Channel, key: &str) -> Result<String, SendError> {
+        let credentials = self
+            .channel_credentials(channel)
+            .map_err(|e| settings_refused(&e))?;
+        Ok(credentials
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned())
+    }
+
     /// Through Twilio's Messages API, asking for status callbacks at our public address.
     async fn send_twilio(
         &self,
@@ -561,9 +574,6 @@ impl App {
         message: &Message,
         to: &str,
     ) -> Result<Sent, SendError> {
-        let credentials = self
-            .channel_credentials(channel)
-            .map_err(|e| settings_refused(&e))?;
         let config = TwilioConfig {
             base_url: setting(channel, "base_url")
                 .unwrap_or(parley_channels::twilio::client::DEFAULT_BASE_URL)
@@ -571,11 +581,7 @@ impl App {
             account_sid: setting(channel, "account_sid")
                 .unwrap_or_default()
                 .to_owned(),
-            auth_token: credentials
-                .get("auth_token")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            auth_token: self.channel_secret(channel, "auth_token")?,
             from: channel.sender.clone(),
         };
         let callback = format!(
@@ -604,19 +610,12 @@ impl App {
         message: &Message,
         to: &str,
     ) -> Result<Sent, SendError> {
-        let credentials = self
-            .channel_credentials(channel)
-            .map_err(|e| settings_refused(&e))?;
         let config = WhatsappConfig {
             base_url: setting(channel, "base_url")
                 .unwrap_or(parley_channels::whatsapp::client::DEFAULT_BASE_URL)
                 .to_owned(),
             phone_number_id: channel.sender.clone(),
-            access_token: credentials
-                .get("access_token")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            access_token: self.channel_secret(channel, "access_token")?,
         };
         let to = to.trim_start_matches('+');
         let in_window = within_whatsapp_window(conversation.last_inbound_at, self.clock.now());
