@@ -71,18 +71,13 @@ impl<E: Engine> InboxStore for SqlStore<E> {
         endpoint: WebhookId,
         audit: NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        let deleted =
+        self.delete_audited(
             query::<E>("DELETE FROM sftp_inboxes WHERE endpoint_id = $1 AND organization_id = $2")
                 .bind(endpoint.to_string())
-                .bind(organization.to_string())
-                .execute(&mut *tx)
-                .await?;
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        insert_audit::<E>(&mut tx, &audit).await?;
-        tx.commit().await.map_err(E::map_err)
+                .bind(organization.to_string()),
+            &audit,
+        )
+        .await
     }
 
     async fn claim_sftp_inboxes(

@@ -98,18 +98,13 @@ impl<E: Engine> UserStore for SqlStore<E> {
         organization: OrgId,
         audit: NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        let removed =
+        self.delete_audited(
             query::<E>("DELETE FROM memberships WHERE user_id = $1 AND organization_id = $2")
                 .bind(user.to_string())
-                .bind(organization.to_string())
-                .execute(&mut *tx)
-                .await?;
-        if removed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        insert_audit::<E>(&mut tx, &audit).await?;
-        tx.commit().await.map_err(E::map_err)
+                .bind(organization.to_string()),
+            &audit,
+        )
+        .await
     }
 
     async fn find_membership(

@@ -110,19 +110,13 @@ impl<E: Engine> WebhookStore for SqlStore<E> {
         id: WebhookId,
         audit: NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        let deleted =
+        self.delete_audited(
             query::<E>("DELETE FROM webhook_endpoints WHERE id = $1 AND organization_id = $2")
                 .bind(id.to_string())
-                .bind(organization.to_string())
-                .execute(&mut *tx)
-                .await?;
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        insert_audit::<E>(&mut tx, &audit).await?;
-        commit::<E>(tx).await?;
-        Ok(())
+                .bind(organization.to_string()),
+            &audit,
+        )
+        .await
     }
 
     async fn fan_out_and_lease(
@@ -255,17 +249,12 @@ impl<E: Engine> WebhookStore for SqlStore<E> {
         organization: OrgId,
         audit: NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        let deleted = query::<E>("DELETE FROM custom_value_endpoints WHERE organization_id = $1")
-            .bind(organization.to_string())
-            .execute(&mut *tx)
-            .await?;
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        insert_audit::<E>(&mut tx, &audit).await?;
-        commit::<E>(tx).await?;
-        Ok(())
+        self.delete_audited(
+            query::<E>("DELETE FROM custom_value_endpoints WHERE organization_id = $1")
+                .bind(organization.to_string()),
+            &audit,
+        )
+        .await
     }
 
     async fn replay_deliveries(
