@@ -44,13 +44,10 @@ impl<E: Engine> ApiKeyStore for SqlStore<E> {
     }
 
     async fn find_api_key(&self, id: ApiKeyId) -> Result<Option<StoredApiKey>, StoreError> {
-        let row = query::<E>("SELECT * FROM api_keys WHERE id = $1")
+        query::<E>("SELECT * FROM api_keys WHERE id = $1")
             .bind(id.to_string())
-            .fetch_optional(&mut *self.conn().await?)
-            .await?;
-        row.as_ref()
-            .map(|r| decode::stored_api_key(&Cols::<E>(r)))
-            .transpose()
+            .fetch_optional_as(&mut *self.conn().await?, |r| decode::stored_api_key(r))
+            .await
     }
 
     async fn list_api_keys(
@@ -58,17 +55,14 @@ impl<E: Engine> ApiKeyStore for SqlStore<E> {
         organization: OrgId,
         page: PageRequest,
     ) -> Result<Page<ApiKey>, StoreError> {
-        let rows = query::<E>(
+        let items = query::<E>(
             "SELECT * FROM api_keys WHERE organization_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3",
         )
         .bind(organization.to_string())
         .bind(page.after.as_deref())
         .bind(page.fetch_limit())
-        .fetch_all(&mut *self.conn().await?).await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::api_key(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
+        .fetch_all_as(&mut *self.conn().await?, |r| decode::api_key(r))
+        .await?;
         Ok(page.finish(items, |k| k.id.to_string()))
     }
 

@@ -36,7 +36,7 @@ impl<E: Engine> AuditLog for SqlStore<E> {
         filter: &AuditFilter,
         page: PageRequest,
     ) -> Result<Page<AuditEntry>, StoreError> {
-        let rows = query::<E>(sql::LIST_AUDIT)
+        let items = query::<E>(sql::LIST_AUDIT)
             .bind(organization.to_string())
             .bind(page.after.as_deref())
             .bind(page.fetch_limit())
@@ -44,12 +44,8 @@ impl<E: Engine> AuditLog for SqlStore<E> {
             .bind(filter.action.map(AuditAction::as_str))
             .bind(filter.since.map(to_millis))
             .bind(filter.until.map(to_millis))
-            .fetch_all(&mut *self.conn().await?)
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::audit_entry(r))
             .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::audit_entry(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |e| e.id.to_string()))
     }
 }

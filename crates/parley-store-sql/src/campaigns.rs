@@ -3,7 +3,7 @@
 //! campaign at once cannot both win. Recipients and the shared pace are each engine's own
 //! ([`CampaignsEngine`]).
 
-use crate::{Cols, Engine, SqlStore, query, query_built, sql};
+use crate::{Engine, SqlStore, query, query_built, sql};
 use chrono::{DateTime, Utc};
 use parley_domain::{
     Campaign, CampaignId, CampaignStatus, ChannelKind, Contact, Grant, NewAuditEntry, OrgId, Pace,
@@ -47,14 +47,11 @@ impl<E: Engine> CampaignStore for SqlStore<E> {
         organization: OrgId,
         id: CampaignId,
     ) -> Result<Option<Campaign>, StoreError> {
-        let row = query::<E>(sql::FIND_CAMPAIGN)
+        query::<E>(sql::FIND_CAMPAIGN)
             .bind(id.to_string())
             .bind(organization.to_string())
-            .fetch_optional(&mut *self.conn().await?)
-            .await?;
-        row.as_ref()
-            .map(|r| decode::campaign(&Cols::<E>(r)))
-            .transpose()
+            .fetch_optional_as(&mut *self.conn().await?, |r| decode::campaign(r))
+            .await
     }
 
     async fn list_campaigns(
@@ -63,17 +60,13 @@ impl<E: Engine> CampaignStore for SqlStore<E> {
         archived: bool,
         page: PageRequest,
     ) -> Result<Page<Campaign>, StoreError> {
-        let rows = query::<E>(sql::LIST_CAMPAIGNS)
+        let items = query::<E>(sql::LIST_CAMPAIGNS)
             .bind(organization.to_string())
             .bind(page.after.as_deref())
             .bind(page.fetch_limit())
             .bind(archived)
-            .fetch_all(&mut *self.conn().await?)
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::campaign(r))
             .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::campaign(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |c| c.id.to_string()))
     }
 
@@ -131,14 +124,11 @@ impl<E: Engine> CampaignStore for SqlStore<E> {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Campaign>, StoreError> {
-        let rows = query::<E>(sql::CAMPAIGNS_TO_DISPATCH)
+        query::<E>(sql::CAMPAIGNS_TO_DISPATCH)
             .bind(to_millis(now))
             .bind(i64::from(limit))
-            .fetch_all(&mut *self.conn().await?)
-            .await?;
-        rows.iter()
-            .map(|r| decode::campaign(&Cols::<E>(r)))
-            .collect()
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::campaign(r))
+            .await
     }
 
     async fn add_recipients(
@@ -228,17 +218,13 @@ impl<E: Engine> CampaignStore for SqlStore<E> {
             .after
             .as_deref()
             .map(|a| a.parse::<i64>().unwrap_or(i64::MAX));
-        let rows = query::<E>(sql::LIST_RECIPIENTS)
+        let items = query::<E>(sql::LIST_RECIPIENTS)
             .bind(campaign.to_string())
             .bind(state.map(RecipientState::as_str))
             .bind(after)
             .bind(page.fetch_limit())
-            .fetch_all(&mut *self.conn().await?)
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::recipient(r))
             .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::recipient(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |r| r.seq.to_string()))
     }
 
@@ -272,12 +258,8 @@ impl<E: Engine> SqlStore<E> {
         self.owned(organization, campaign).await?;
         let rows = query::<E>(statement)
             .bind(campaign.to_string())
-            .fetch_all(&mut *self.conn().await?)
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::count_row(r))
             .await?;
-        let rows = rows
-            .iter()
-            .map(|r| decode::count_row(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(CampaignCounts::from_rows(&rows))
     }
 

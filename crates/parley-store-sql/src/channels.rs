@@ -1,6 +1,6 @@
 //! Channels: each write with its audit entry in one transaction.
 
-use crate::{Cols, Engine, Sql, SqlStore, query, sql};
+use crate::{Engine, Sql, SqlStore, query, sql};
 use parley_domain::{Channel, ChannelId, NewAuditEntry, OrgId, to_millis};
 use parley_store::decode;
 use parley_store::{ChannelStore, Page, PageRequest, StoreError};
@@ -58,13 +58,10 @@ impl<E: Engine> ChannelStore for SqlStore<E> {
         &self,
         id: ChannelId,
     ) -> Result<Option<Channel>, StoreError> {
-        let row = query::<E>(sql::FIND_CHANNEL_FOR_CALLBACK)
+        query::<E>(sql::FIND_CHANNEL_FOR_CALLBACK)
             .bind(id.to_string())
-            .fetch_optional(&mut *self.conn().await?)
-            .await?;
-        row.as_ref()
-            .map(|r| decode::channel(&Cols::<E>(r)))
-            .transpose()
+            .fetch_optional_as(&mut *self.conn().await?, |r| decode::channel(r))
+            .await
     }
 
     async fn list_channels(
@@ -73,17 +70,13 @@ impl<E: Engine> ChannelStore for SqlStore<E> {
         archived: bool,
         page: PageRequest,
     ) -> Result<Page<Channel>, StoreError> {
-        let rows = query::<E>(sql::LIST_CHANNELS)
+        let items = query::<E>(sql::LIST_CHANNELS)
             .bind(organization.to_string())
             .bind(page.after.as_deref())
             .bind(page.fetch_limit())
             .bind(archived)
-            .fetch_all(&mut *self.conn().await?)
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::channel(r))
             .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::channel(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |c| c.id.to_string()))
     }
 }

@@ -173,7 +173,7 @@ impl<E: Engine> ContactStore for SqlStore<E> {
         channel_kind: Option<ChannelKind>,
         page: PageRequest,
     ) -> Result<Page<Suppression>, StoreError> {
-        let rows = query::<E>(
+        let items = query::<E>(
             "SELECT * FROM suppressions WHERE organization_id = $1 AND ($2 IS NULL OR channel_kind = $2) \
              AND ($3 IS NULL OR address_hash > $3) ORDER BY address_hash LIMIT $4",
         )
@@ -181,11 +181,8 @@ impl<E: Engine> ContactStore for SqlStore<E> {
         .bind(channel_kind.map(ChannelKind::as_str))
         .bind(page.after.as_deref())
         .bind(page.fetch_limit())
-        .fetch_all(&mut *self.conn().await?).await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::suppression(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
+        .fetch_all_as(&mut *self.conn().await?, |r| decode::suppression(r))
+        .await?;
         Ok(page.finish(items, |s| s.address_hash.clone()))
     }
 

@@ -82,12 +82,11 @@ impl<E: Engine> ConversationStore for SqlStore<E> {
         organization: parley_domain::OrgId,
         conversation: parley_domain::ConversationId,
     ) -> Result<Vec<parley_domain::Note>, StoreError> {
-        let rows = query::<E>(sql::LIST_NOTES)
+        query::<E>(sql::LIST_NOTES)
             .bind(organization.to_string())
             .bind(conversation.to_string())
-            .fetch_all(&mut *self.conn().await?)
-            .await?;
-        rows.iter().map(|r| decode::note(&Cols::<E>(r))).collect()
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::note(r))
+            .await
     }
 
     async fn list_conversations(
@@ -146,17 +145,13 @@ impl<E: Engine> ConversationStore for SqlStore<E> {
         conversation: ConversationId,
         page: PageRequest,
     ) -> Result<Page<Message>, StoreError> {
-        let rows = query::<E>(sql::LIST_MESSAGES)
+        let items = query::<E>(sql::LIST_MESSAGES)
             .bind(organization.to_string())
             .bind(conversation.to_string())
             .bind(page.after.as_deref())
             .bind(page.fetch_limit())
-            .fetch_all(&mut *self.conn().await?)
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::message(r))
             .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::message(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |m| m.id.to_string()))
     }
 }

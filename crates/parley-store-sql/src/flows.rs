@@ -69,14 +69,11 @@ impl<E: Engine> FlowStore for SqlStore<E> {
         organization: OrgId,
         id: FlowId,
     ) -> Result<Option<FlowRecord>, StoreError> {
-        let row = query::<E>("SELECT * FROM flows WHERE id = $1 AND organization_id = $2")
+        query::<E>("SELECT * FROM flows WHERE id = $1 AND organization_id = $2")
             .bind(id.to_string())
             .bind(organization.to_string())
-            .fetch_optional(&mut *self.conn().await?)
-            .await?;
-        row.as_ref()
-            .map(|r| decode::flow(&Cols::<E>(r)))
-            .transpose()
+            .fetch_optional_as(&mut *self.conn().await?, |r| decode::flow(r))
+            .await
     }
 
     async fn list_flows(
@@ -85,17 +82,13 @@ impl<E: Engine> FlowStore for SqlStore<E> {
         archived: bool,
         page: PageRequest,
     ) -> Result<Page<FlowRecord>, StoreError> {
-        let rows = query::<E>(sql::LIST_FLOWS)
+        let items = query::<E>(sql::LIST_FLOWS)
             .bind(organization.to_string())
             .bind(page.after.as_deref())
             .bind(page.fetch_limit())
             .bind(archived)
-            .fetch_all(&mut *self.conn().await?)
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::flow(r))
             .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::flow(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |f| f.id.to_string()))
     }
 
@@ -143,7 +136,7 @@ impl<E: Engine> FlowStore for SqlStore<E> {
             None => None,
             Some(c) => Some(c.parse().map_err(|_| StoreError::NotFound)?),
         };
-        let rows = query::<E>(
+        let items = query::<E>(
             "SELECT * FROM flow_versions WHERE flow_id = $1 AND organization_id = $2 \
              AND ($3 IS NULL OR version < $3) ORDER BY version DESC LIMIT $4",
         )
@@ -151,12 +144,8 @@ impl<E: Engine> FlowStore for SqlStore<E> {
         .bind(organization.to_string())
         .bind(after)
         .bind(page.fetch_limit())
-        .fetch_all(&mut *self.conn().await?)
+        .fetch_all_as(&mut *self.conn().await?, |r| decode::flow_version(r))
         .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::flow_version(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |v| v.version.to_string()))
     }
 
@@ -166,15 +155,13 @@ impl<E: Engine> FlowStore for SqlStore<E> {
         id: FlowId,
         version: u32,
     ) -> Result<Option<FlowVersion>, StoreError> {
-        let row = query::<E>(
+        query::<E>(
             "SELECT * FROM flow_versions WHERE flow_id = $1 AND organization_id = $2 AND version = $3",
         )
         .bind(id.to_string())
         .bind(organization.to_string())
         .bind(i64::from(version))
-        .fetch_optional(&mut *self.conn().await?).await?;
-        row.as_ref()
-            .map(|r| decode::flow_version(&Cols::<E>(r)))
-            .transpose()
+        .fetch_optional_as(&mut *self.conn().await?, |r| decode::flow_version(r))
+        .await
     }
 }

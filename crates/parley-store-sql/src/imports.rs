@@ -91,17 +91,14 @@ impl<E: Engine> ImportStore for SqlStore<E> {
         organization: OrgId,
         page: PageRequest,
     ) -> Result<Page<ImportRecord>, StoreError> {
-        let rows = query::<E>(
+        let items = query::<E>(
             "SELECT * FROM imports WHERE organization_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3",
         )
         .bind(organization.to_string())
         .bind(page.after.as_deref())
         .bind(page.fetch_limit())
-        .fetch_all(&mut *self.conn().await?).await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::import_record(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
+        .fetch_all_as(&mut *self.conn().await?, |r| decode::import_record(r))
+        .await?;
         Ok(page.finish(items, |i| i.id.to_string()))
     }
 
@@ -173,15 +170,13 @@ impl<E: Engine> ImportStore for SqlStore<E> {
         after: u64,
         limit: u32,
     ) -> Result<Vec<(u64, RejectLine)>, StoreError> {
-        let rows = query::<E>(
+        query::<E>(
             "SELECT * FROM import_rejects WHERE import_id = $1 AND line > $2 ORDER BY line LIMIT $3",
         )
         .bind(id.to_string())
         .bind(i64::try_from(after).unwrap_or(i64::MAX))
         .bind(i64::from(limit))
-        .fetch_all(&mut *self.conn().await?).await?;
-        rows.iter()
-            .map(|r| decode::reject_line(&Cols::<E>(r)))
-            .collect()
+        .fetch_all_as(&mut *self.conn().await?, |r| decode::reject_line(r))
+        .await
     }
 }

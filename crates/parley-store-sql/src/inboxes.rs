@@ -53,16 +53,11 @@ impl<E: Engine> InboxStore for SqlStore<E> {
         organization: OrgId,
         endpoint: WebhookId,
     ) -> Result<Option<SftpInbox>, StoreError> {
-        let row = query::<E>(
-            "SELECT * FROM sftp_inboxes WHERE endpoint_id = $1 AND organization_id = $2",
-        )
-        .bind(endpoint.to_string())
-        .bind(organization.to_string())
-        .fetch_optional(&mut *self.conn().await?)
-        .await?;
-        row.as_ref()
-            .map(|r| decode::sftp_inbox(&Cols::<E>(r)))
-            .transpose()
+        query::<E>("SELECT * FROM sftp_inboxes WHERE endpoint_id = $1 AND organization_id = $2")
+            .bind(endpoint.to_string())
+            .bind(organization.to_string())
+            .fetch_optional_as(&mut *self.conn().await?, |r| decode::sftp_inbox(r))
+            .await
     }
 
     async fn delete_sftp_inbox(

@@ -49,13 +49,10 @@ impl<E: Engine> InvitationStore for SqlStore<E> {
         &self,
         token_hash: &str,
     ) -> Result<Option<Invitation>, StoreError> {
-        let row = query::<E>(sql::FIND_INVITATION_BY_TOKEN)
+        query::<E>(sql::FIND_INVITATION_BY_TOKEN)
             .bind(token_hash)
-            .fetch_optional(&mut *self.conn().await?)
-            .await?;
-        row.as_ref()
-            .map(|r| decode::invitation(&Cols::<E>(r)))
-            .transpose()
+            .fetch_optional_as(&mut *self.conn().await?, |r| decode::invitation(r))
+            .await
     }
 
     async fn list_invitations(
@@ -63,16 +60,12 @@ impl<E: Engine> InvitationStore for SqlStore<E> {
         organization: OrgId,
         page: PageRequest,
     ) -> Result<Page<Invitation>, StoreError> {
-        let rows = query::<E>(sql::LIST_INVITATIONS)
+        let items = query::<E>(sql::LIST_INVITATIONS)
             .bind(organization.to_string())
             .bind(page.after.as_deref())
             .bind(page.fetch_limit())
-            .fetch_all(&mut *self.conn().await?)
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::invitation(r))
             .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::invitation(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |i| i.id.to_string()))
     }
 

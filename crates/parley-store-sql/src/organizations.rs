@@ -141,7 +141,7 @@ impl<E: Engine> OrganizationStore for SqlStore<E> {
         root: OrgId,
         page: PageRequest,
     ) -> Result<Page<Organization>, StoreError> {
-        let rows = query::<E>(
+        let items = query::<E>(
             "SELECT o.* FROM organizations o JOIN organizations r ON r.id = $1 \
              WHERE substr(o.path, 1, length(r.path)) = r.path AND ($2 IS NULL OR o.id > $2) \
              ORDER BY o.id LIMIT $3",
@@ -149,12 +149,8 @@ impl<E: Engine> OrganizationStore for SqlStore<E> {
         .bind(root.to_string())
         .bind(page.after.as_deref())
         .bind(page.fetch_limit())
-        .fetch_all(&mut *self.conn().await?)
+        .fetch_all_as(&mut *self.conn().await?, |r| decode::organization(r))
         .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::organization(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |o| o.id.to_string()))
     }
 
@@ -162,16 +158,13 @@ impl<E: Engine> OrganizationStore for SqlStore<E> {
         &self,
         page: PageRequest,
     ) -> Result<Page<Organization>, StoreError> {
-        let rows = query::<E>(
+        let items = query::<E>(
             "SELECT * FROM organizations WHERE parent_id IS NULL AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
         )
         .bind(page.after.as_deref())
         .bind(page.fetch_limit())
-        .fetch_all(&mut *self.conn().await?).await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::organization(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
+        .fetch_all_as(&mut *self.conn().await?, |r| decode::organization(r))
+        .await?;
         Ok(page.finish(items, |o| o.id.to_string()))
     }
 

@@ -48,13 +48,10 @@ impl<E: Engine> OutcomeStore for SqlStore<E> {
         &self,
         organization: OrgId,
     ) -> Result<Vec<OutcomeStatus>, StoreError> {
-        let rows = query::<E>(sql::LIST_OUTCOME_STATUSES)
+        query::<E>(sql::LIST_OUTCOME_STATUSES)
             .bind(organization.to_string())
-            .fetch_all(&mut *self.conn().await?)
-            .await?;
-        rows.iter()
-            .map(|r| decode::outcome_status(&Cols::<E>(r)))
-            .collect()
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::outcome_status(r))
+            .await
     }
 
     async fn delete_outcome_status(
@@ -96,11 +93,10 @@ impl<E: Engine> QueueStore for SqlStore<E> {
     }
 
     async fn list_queues(&self, organization: OrgId) -> Result<Vec<Queue>, StoreError> {
-        let rows = query::<E>(sql::LIST_QUEUES)
+        query::<E>(sql::LIST_QUEUES)
             .bind(organization.to_string())
-            .fetch_all(&mut *self.conn().await?)
-            .await?;
-        rows.iter().map(|r| decode::queue(&Cols::<E>(r))).collect()
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::queue(r))
+            .await
     }
 
     async fn put_queue_member(&self, m: QueueMember) -> Result<QueueMember, StoreError> {
@@ -122,14 +118,11 @@ impl<E: Engine> QueueStore for SqlStore<E> {
         organization: OrgId,
         queue: &str,
     ) -> Result<Vec<QueueMember>, StoreError> {
-        let rows = query::<E>(sql::LIST_QUEUE_MEMBERS)
+        query::<E>(sql::LIST_QUEUE_MEMBERS)
             .bind(organization.to_string())
             .bind(queue)
-            .fetch_all(&mut *self.conn().await?)
-            .await?;
-        rows.iter()
-            .map(|r| decode::queue_member(&Cols::<E>(r)))
-            .collect()
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::queue_member(r))
+            .await
     }
 
     async fn delete_queue_member(
@@ -255,13 +248,10 @@ impl<E: Engine> CannedReplyStore for SqlStore<E> {
         &self,
         organization: OrgId,
     ) -> Result<Vec<CannedReply>, StoreError> {
-        let rows = query::<E>(sql::LIST_CANNED_REPLIES)
+        query::<E>(sql::LIST_CANNED_REPLIES)
             .bind(organization.to_string())
-            .fetch_all(&mut *self.conn().await?)
-            .await?;
-        rows.iter()
-            .map(|r| decode::canned_reply(&Cols::<E>(r)))
-            .collect()
+            .fetch_all_as(&mut *self.conn().await?, |r| decode::canned_reply(r))
+            .await
     }
 
     async fn delete_canned_reply(

@@ -61,6 +61,31 @@ impl<E: Engine> Sql<E> {
         E::Db::execute(c, self.0).await.map_err(E::map_err)
     }
 
+    /// The first row decoded by `decode`, if any.
+    pub async fn fetch_optional_as<T>(
+        self,
+        c: &mut Conn<E>,
+        decode: impl Fn(&Cols<'_, E>) -> Result<T, StoreError> + Send,
+    ) -> Result<Option<T>, StoreError> {
+        self.fetch_optional(c)
+            .await?
+            .map(|row| decode(&Cols(&row)))
+            .transpose()
+    }
+
+    /// Every row, each decoded by `decode`.
+    pub async fn fetch_all_as<T>(
+        self,
+        c: &mut Conn<E>,
+        decode: impl Fn(&Cols<'_, E>) -> Result<T, StoreError> + Send,
+    ) -> Result<Vec<T>, StoreError> {
+        self.fetch_all(c)
+            .await?
+            .iter()
+            .map(|row| decode(&Cols(row)))
+            .collect()
+    }
+
     /// The integer in the first column of the first row; `NotFound` when there is no row.
     pub async fn fetch_int(self, c: &mut Conn<E>) -> Result<i64, StoreError> {
         let row = self.fetch_one(c).await?;

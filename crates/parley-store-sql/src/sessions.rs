@@ -1,6 +1,6 @@
 //! Browser sessions.
 
-use crate::{Cols, Engine, SqlStore, commit, query};
+use crate::{Engine, SqlStore, commit, query};
 use chrono::{DateTime, Utc};
 use parley_domain::{NewAuditEntry, to_millis};
 use parley_store::decode;
@@ -37,14 +37,11 @@ impl<E: Engine> SessionStore for SqlStore<E> {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Session>, StoreError> {
-        let row = query::<E>("SELECT * FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+        query::<E>("SELECT * FROM sessions WHERE token_hash = $1 AND expires_at > $2")
             .bind(token_hash)
             .bind(to_millis(now))
-            .fetch_optional(&mut *self.conn().await?)
-            .await?;
-        row.as_ref()
-            .map(|r| decode::session(&Cols::<E>(r)))
-            .transpose()
+            .fetch_optional_as(&mut *self.conn().await?, |r| decode::session(r))
+            .await
     }
 
     async fn delete_session(

@@ -64,13 +64,10 @@ impl<E: Engine> UserStore for SqlStore<E> {
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<UserCredentials>, StoreError> {
-        let row = query::<E>("SELECT * FROM users WHERE email = $1")
+        query::<E>("SELECT * FROM users WHERE email = $1")
             .bind(email)
-            .fetch_optional(&mut *self.conn().await?)
-            .await?;
-        row.as_ref()
-            .map(|r| decode::credentials(&Cols::<E>(r)))
-            .transpose()
+            .fetch_optional_as(&mut *self.conn().await?, |r| decode::credentials(r))
+            .await
     }
 
     async fn set_membership(

@@ -89,18 +89,15 @@ impl<E: Engine> WebhookStore for SqlStore<E> {
         organization: OrgId,
         page: PageRequest,
     ) -> Result<Page<WebhookEndpoint>, StoreError> {
-        let rows = query::<E>(
+        let items = query::<E>(
             "SELECT * FROM webhook_endpoints WHERE organization_id = $1 AND ($2 IS NULL OR id > $2) \
              ORDER BY id LIMIT $3",
         )
         .bind(organization.to_string())
         .bind(page.after.as_deref())
         .bind(page.fetch_limit())
-        .fetch_all(&mut *self.conn().await?).await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::webhook_endpoint(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
+        .fetch_all_as(&mut *self.conn().await?, |r| decode::webhook_endpoint(r))
+        .await?;
         Ok(page.finish(items, |e| e.id.to_string()))
     }
 
@@ -153,7 +150,7 @@ impl<E: Engine> WebhookStore for SqlStore<E> {
         status: Option<DeliveryStatus>,
         page: PageRequest,
     ) -> Result<Page<Delivery>, StoreError> {
-        let rows = query::<E>(
+        let items = query::<E>(
             "SELECT * FROM webhook_deliveries WHERE endpoint_id = $1 AND organization_id = $2 \
              AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR event_id < $4) \
              ORDER BY event_id DESC LIMIT $5",
@@ -163,12 +160,8 @@ impl<E: Engine> WebhookStore for SqlStore<E> {
         .bind(status.map(|s| s.as_str()))
         .bind(page.after.as_deref())
         .bind(page.fetch_limit())
-        .fetch_all(&mut *self.conn().await?)
+        .fetch_all_as(&mut *self.conn().await?, |r| decode::delivery(r))
         .await?;
-        let items = rows
-            .iter()
-            .map(|r| decode::delivery(&Cols::<E>(r)))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(page.finish(items, |d| d.event_id.to_string()))
     }
 
@@ -235,13 +228,12 @@ impl<E: Engine> WebhookStore for SqlStore<E> {
         &self,
         organization: OrgId,
     ) -> Result<Option<CustomValueEndpoint>, StoreError> {
-        let row = query::<E>("SELECT * FROM custom_value_endpoints WHERE organization_id = $1")
+        query::<E>("SELECT * FROM custom_value_endpoints WHERE organization_id = $1")
             .bind(organization.to_string())
-            .fetch_optional(&mut *self.conn().await?)
-            .await?;
-        row.as_ref()
-            .map(|r| decode::custom_value_endpoint(&Cols::<E>(r)))
-            .transpose()
+            .fetch_optional_as(&mut *self.conn().await?, |r| {
+                decode::custom_value_endpoint(r)
+            })
+            .await
     }
 
     async fn delete_custom_value_endpoint(
